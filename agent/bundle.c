@@ -1,0 +1,164 @@
+/* Bundle construction and reading. */
+#include "bundle.h"
+
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "config.h"
+#include "gz.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "redact.h"
+#include "text.h"
+
+int cg_uuid_v4(char *buf, size_t len) {
+  unsigned char u[16];
+  if (len < 37 || RAND_bytes(u, sizeof(u)) != 1) return CG_ERR_INTERNAL;
+  u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
+  u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
+  cg_snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+              u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+  return CG_OK;
+}
+
+/* A fact of a check, as a string, or NULL (used to lift device identity into "device"). */
+static const char *fact_string(const struct cg_result *rs, size_t n, const char *check, const char *key) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(rs[i].check, check) == 0) {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(rs[i].facts, key);
+      return cJSON_IsString(v) ? v->valuestring : NULL;
+    }
+  return NULL;
+}
+
+static void add_string_or_null(cJSON *o, const char *key, const char *value) {
+  if (value) cJSON_AddStringToObject(o, key, value);
+  else cJSON_AddNullToObject(o, key);
+}
+
+cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket,
+                       const struct cg_result *rs, size_t n) {
+  char id[40], created[40];
+  char *hostname = cg_hostname(), *os = cg_os_description();
+  cJSON *b = cJSON_CreateObject();
+  bool ok = b && hostname && os && cg_uuid_v4(id, sizeof(id)) == CG_OK;
+  if (ok) {
+    cg_time_rfc3339(cg_time_utc_ms(), created, sizeof(created));
+    cJSON_AddStringToObject(b, "schema", CG_BUNDLE_SCHEMA);
+    cJSON_AddStringToObject(b, "bundle_id", id);
+    cJSON_AddStringToObject(b, "created_at", created);
+    cJSON_AddStringToObject(b, "trigger", trigger);
+    add_string_or_null(b, "ticket", ticket);
+    cJSON *agent = cJSON_AddObjectToObject(b, "agent");
+    cJSON_AddStringToObject(agent, "version", CMGDIAG_VERSION);
+    cJSON_AddStringToObject(agent, "platform", cg_platform_name());
+    cJSON *plugins = cJSON_AddArrayToObject(agent, "plugins");
+    for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
+      cJSON_AddItemToArray(plugins, cJSON_CreateString((*p)->name));
+    for (const struct cg_output_plugin *const *p = cg_registry_outputs(); *p; p++) {
+      char *name = cg_asprintf("output:%s", (*p)->name);
+      if (name) cJSON_AddItemToArray(plugins, cJSON_CreateString(name));
+      cg_free(name);
+    }
+    cJSON *dev = cJSON_AddObjectToObject(b, "device");
+    cJSON_AddStringToObject(dev, "hostname", hostname);
+    add_string_or_null(dev, "aad_device_id", fact_string(rs, n, "aadjoin", "device_id"));
+    add_string_or_null(dev, "tenant_id", fact_string(rs, n, "aadjoin", "tenant_id"));
+    add_string_or_null(dev, "site_code", fact_string(rs, n, "mpcandidates", "site_code"));
+    cJSON_AddStringToObject(dev, "os", os);
+    cJSON_AddStringToObject(b, "overall", cg_verdict_name(cg_results_overall(rs, n)));
+    cJSON *checks = cJSON_AddArrayToObject(b, "checks");
+    for (size_t i = 0; checks && i < n; i++) {
+      cJSON *r = cg_result_to_json(&rs[i]);
+      ok = ok && r;
+      if (r) cJSON_AddItemToArray(checks, r);
+    }
+    cJSON *spool = cJSON_AddObjectToObject(b, "spool");
+    cJSON_AddNumberToObject(spool, "pending", 0);
+    cJSON_AddNumberToObject(spool, "dropped_total", 0);
+    /* Nothing secret may leave the machine, whatever a check put in its facts. */
+    ok = ok && spool && cg_redact_json(b) == CG_OK;
+  }
+  (void)env;
+  cg_free(hostname);
+  cg_free(os);
+  if (!ok) {
+    cJSON_Delete(b);
+    return NULL;
+  }
+  return b;
+}
+
+int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen) {
+  char *raw = NULL, *json = NULL, *text = NULL;
+  size_t raw_len = 0, json_len = 0, text_len = 0;
+  int rc = cg_file_read(path, CG_BUNDLE_MAX_BYTES, &raw, &raw_len);
+  *bundle = NULL;
+  if (rc != CG_OK) {
+    cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 16 MiB, not a bundle" : cg_strerror(rc));
+    goto out;
+  }
+  if (cg_is_gzip(raw, raw_len)) {
+    rc = cg_gunzip(raw, raw_len, CG_BUNDLE_MAX_BYTES, &json, &json_len);
+    if (rc != CG_OK) {
+      cg_snprintf(err, errlen, "%s: the gzip data is %s", path,
+                  rc == CG_ERR_TOOBIG ? "larger than 16 MiB once decompressed" : "corrupt or truncated");
+      goto out;
+    }
+  } else {
+    json = raw;
+    json_len = raw_len;
+    raw = NULL;
+  }
+  if ((rc = cg_text_decode(json, json_len, &text, &text_len, NULL)) != CG_OK) goto out;
+  *bundle = cJSON_ParseWithLength(text, text_len);
+  const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*bundle, "schema");
+  if (!*bundle || !cJSON_IsString(schema) || strncmp(schema->valuestring, "cmgdiag.bundle/", 15) != 0 ||
+      !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*bundle, "checks"))) {
+    cg_snprintf(err, errlen, "%s: not a cmgdiag bundle (expected JSON with \"schema\": \"%s\" and \"checks\")", path,
+                CG_BUNDLE_SCHEMA);
+    cJSON_Delete(*bundle);
+    *bundle = NULL;
+    rc = CG_ERR_PARSE;
+  }
+out:
+  cg_free(raw);
+  cg_free(json);
+  cg_free(text);
+  return rc;
+}
+
+static enum cg_verdict verdict_from(const char *s) {
+  static const char *const names[] = {"pass", "warn", "fail", "skip", "error"};
+  for (int i = 0; s && i < 5; i++)
+    if (strcmp(s, names[i]) == 0) return (enum cg_verdict)i;
+  return CG_ERROR;
+}
+
+static const char *str_of(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n) {
+  const cJSON *checks = cJSON_GetObjectItemCaseSensitive(bundle, "checks");
+  int count = cJSON_GetArraySize(checks);
+  struct cg_result *out = cg_calloc(count ? (size_t)count : 1, sizeof(*out));
+  if (!out) return CG_ERR_NOMEM;
+  size_t k = 0;
+  for (const cJSON *c = checks ? checks->child : NULL; c; c = c->next) {
+    if (cg_result_init(&out[k], str_of(c, "check")) != CG_OK ||
+        cg_result_set(&out[k], verdict_from(str_of(c, "status")), str_of(c, "code"), str_of(c, "remediation"), "%s",
+                      str_of(c, "summary")) != CG_OK) {
+      for (size_t i = 0; i <= k; i++) cg_result_free(&out[i]);
+      cg_free(out);
+      return CG_ERR_NOMEM;
+    }
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(c, "duration_ms");
+    out[k].duration_ms = cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0;
+    k++;
+  }
+  *rs = out;
+  *n = k;
+  return CG_OK;
+}

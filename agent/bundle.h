@@ -1,0 +1,29 @@
+/* The status bundle of CONTRACT.md ("Bundle"): built from check results, rendered as JSON, and
+ * read back for `cmgdiag show`. */
+#ifndef CG_BUNDLE_H
+#define CG_BUNDLE_H
+
+#include <cjson/cJSON.h>
+
+#include "plugin.h"
+#include "result.h"
+
+#define CG_BUNDLE_SCHEMA "cmgdiag.bundle/1"
+#define CG_BUNDLE_MAX_BYTES (16 * 1024 * 1024) /* what `show` accepts, decompressed */
+
+/* RFC 4122 version 4 UUID, lower-case, into buf (>= 37 bytes). */
+int cg_uuid_v4(char *buf, size_t len);
+
+/* A new bundle object (caller deletes). trigger: schedule | selftest | validate | startup.
+ * ticket may be NULL. NULL on out of memory. */
+cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket,
+                       const struct cg_result *rs, size_t n);
+
+/* Reads a bundle from a .json.gz or .json file (detected by content). Caller deletes.
+ * On error, err holds a sentence naming the file. */
+int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen);
+
+/* Converts the "checks" of a bundle back into results for the human report. */
+int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n);
+
+#endif

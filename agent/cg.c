@@ -1,0 +1,207 @@
+/* Allocator, bounded buffers and small string helpers. */
+#include "cg.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_text[] = {
+    [CG_OK] = "success",
+    [CG_ERR_NOMEM] = "out of memory",
+    [CG_ERR_IO] = "input/output error",
+    [CG_ERR_NOTFOUND] = "not found",
+    [CG_ERR_PARSE] = "could not parse input",
+    [CG_ERR_CONFIG] = "invalid configuration",
+    [CG_ERR_TIMEOUT] = "timed out",
+    [CG_ERR_TOOBIG] = "size limit exceeded",
+    [CG_ERR_UNSUPPORTED] = "not supported on this platform",
+    [CG_ERR_USAGE] = "invalid usage",
+    [CG_ERR_ACCESS] = "access denied",
+    [CG_ERR_INTERNAL] = "internal error",
+};
+
+const char *cg_strerror(int status) {
+  if (status < 0 || (size_t)status >= CG_ARRAY_LEN(status_text) || !status_text[status])
+    return "unknown error";
+  return status_text[status];
+}
+
+static long fail_after; /* test hook; 0 = never fail */
+
+void cg_alloc_fail_after(long n) { fail_after = n; }
+
+static bool should_fail(void) {
+  if (fail_after <= 0) return false;
+  return --fail_after == 0;
+}
+
+void *cg_malloc(size_t n) { return should_fail() ? NULL : malloc(n ? n : 1); }
+void *cg_calloc(size_t count, size_t n) { return should_fail() ? NULL : calloc(count ? count : 1, n ? n : 1); }
+void *cg_realloc(void *p, size_t n) { return should_fail() ? NULL : realloc(p, n ? n : 1); }
+void cg_free(void *p) { free(p); }
+
+char *cg_strndup(const char *s, size_t n) {
+  if (!s) return NULL;
+  char *d = cg_malloc(n + 1);
+  if (!d) return NULL;
+  memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+char *cg_strdup(const char *s) { return s ? cg_strndup(s, strlen(s)) : NULL; }
+
+char *cg_vasprintf(const char *fmt, va_list ap) {
+  va_list cp;
+  va_copy(cp, ap);
+  int n = vsnprintf(NULL, 0, fmt, cp);
+  va_end(cp);
+  if (n < 0) return NULL;
+  char *s = cg_malloc((size_t)n + 1);
+  if (s) vsnprintf(s, (size_t)n + 1, fmt, ap);
+  return s;
+}
+
+char *cg_asprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = cg_vasprintf(fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+static void *json_malloc(size_t n) { return cg_malloc(n); }
+static void json_free(void *p) { cg_free(p); }
+
+void cg_json_init_hooks(void) {
+  cJSON_Hooks hooks = {.malloc_fn = json_malloc, .free_fn = json_free};
+  cJSON_InitHooks(&hooks);
+}
+
+void cg_buf_init(struct cg_buf *b, size_t cap) {
+  b->data = NULL;
+  b->len = 0;
+  b->alloc = 0;
+  b->cap = cap;
+}
+
+int cg_buf_append(struct cg_buf *b, const void *p, size_t n) {
+  if (n > b->cap || b->len > b->cap - n) return CG_ERR_TOOBIG;
+  if (b->len + n + 1 > b->alloc) {
+    size_t want = b->alloc ? b->alloc : 256;
+    while (want < b->len + n + 1) want = want > SIZE_MAX / 2 ? b->len + n + 1 : want * 2;
+    char *d = cg_realloc(b->data, want);
+    if (!d) return CG_ERR_NOMEM;
+    b->data = d;
+    b->alloc = want;
+  }
+  if (n) memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return CG_OK;
+}
+
+int cg_buf_puts(struct cg_buf *b, const char *s) { return cg_buf_append(b, s, strlen(s)); }
+
+int cg_buf_printf(struct cg_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = cg_vasprintf(fmt, ap);
+  va_end(ap);
+  if (!s) return CG_ERR_NOMEM;
+  int rc = cg_buf_puts(b, s);
+  cg_free(s);
+  return rc;
+}
+
+char *cg_buf_take(struct cg_buf *b, size_t *len) {
+  char *d = b->data;
+  if (len) *len = b->len;
+  if (!d) d = cg_strdup("");
+  b->data = NULL;
+  b->len = b->alloc = 0;
+  return d;
+}
+
+void cg_buf_free(struct cg_buf *b) {
+  cg_free(b->data);
+  b->data = NULL;
+  b->len = b->alloc = 0;
+}
+
+bool cg_strlcpy(char *dst, const char *src, size_t dstlen) {
+  if (!dstlen) return false;
+  size_t n = strlen(src);
+  bool fits = n < dstlen;
+  if (!fits) n = dstlen - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+  return fits;
+}
+
+bool cg_snprintf(char *dst, size_t dstlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(dst, dstlen, fmt, ap);
+  va_end(ap);
+  return n >= 0 && (size_t)n < dstlen;
+}
+
+static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+int cg_strcasecmp(const char *a, const char *b) {
+  for (;; a++, b++) {
+    int d = lower((unsigned char)*a) - lower((unsigned char)*b);
+    if (d || !*a) return d;
+  }
+}
+
+bool cg_str_endswith_ci(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return m <= n && cg_strcasecmp(s + n - m, suffix) == 0;
+}
+
+bool cg_str_contains_ci(const char *s, const char *needle) {
+  size_t m = strlen(needle);
+  for (; *s; s++) {
+    size_t i = 0;
+    while (i < m && s[i] && lower((unsigned char)s[i]) == lower((unsigned char)needle[i])) i++;
+    if (i == m) return true;
+  }
+  return m == 0;
+}
+
+bool cg_parse_i64(const char *s, int64_t *out) {
+  if (!s || !*s) return false;
+  char *end = NULL;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end) return false;
+  *out = (int64_t)v;
+  return true;
+}
+
+int cg_edit_distance(const char *a, const char *b, int limit) {
+  size_t n = strlen(a), m = strlen(b);
+  if (n > 64 || m > 64) return limit;
+  int prev[65], cur[65];
+  for (size_t j = 0; j <= m; j++) prev[j] = (int)j;
+  for (size_t i = 1; i <= n; i++) {
+    cur[0] = (int)i;
+    int best = cur[0];
+    for (size_t j = 1; j <= m; j++) {
+      int cost = lower((unsigned char)a[i - 1]) == lower((unsigned char)b[j - 1]) ? 0 : 1;
+      int v = prev[j - 1] + cost;
+      if (prev[j] + 1 < v) v = prev[j] + 1;
+      if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+      cur[j] = v;
+      if (v < best) best = v;
+    }
+    if (best >= limit) return limit;
+    memcpy(prev, cur, sizeof(int) * (m + 1));
+  }
+  return prev[m] < limit ? prev[m] : limit;
+}

@@ -1,0 +1,57 @@
+/* The JSON configuration (CONTRACT.md "Configuration"): loaded, validated against the declarative
+ * maps of the core and of every compiled-in plugin, completed with defaults, and kept as an
+ * "effective" JSON tree that `config check` prints with secrets redacted. */
+#ifndef CG_CONFIG_H
+#define CG_CONFIG_H
+
+#include <cjson/cJSON.h>
+
+#include "cg.h"
+#include "plugin.h"
+
+struct cg_config {
+  char *path;       /* the file read (or that would have been read); owned */
+  bool file_found;  /* false: no file at the default path, built-in defaults in use */
+  int64_t interval_s, jitter_s;
+  struct {
+    char *dir;
+    int64_t max_bytes, max_files;
+  } spool;
+  struct {
+    char *file;
+    char *level;
+    int64_t max_bytes;
+  } log;
+  cJSON *root; /* the effective configuration, defaults filled in; owned */
+};
+
+struct cg_config_override {
+  const char *check; /* the check that `--set` applies to */
+  const char *const *sets; /* "KEY=VALUE" strings */
+  size_t count;
+};
+
+/* Loads `path` (NULL: the platform default, which may be absent). An explicit path that does not
+ * exist is an error. Errors (CG_ERR_CONFIG, CG_ERR_NOTFOUND, CG_ERR_IO) leave a sentence in err that
+ * names the file and the key, with a "did you mean" where one is close. Free with cg_config_free,
+ * also after an error. */
+int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_config_override *ov,
+                   char *err, size_t errlen);
+/* Same from a JSON text (tests, fuzzing); `origin` names it in errors. */
+int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, const char *origin,
+                        const struct cg_config_override *ov, char *err, size_t errlen);
+void cg_config_free(struct cg_config *cfg);
+
+/* The effective settings object of a check (borrowed), or NULL. */
+const cJSON *cg_config_check(const struct cg_config *cfg, const char *name);
+bool cg_config_check_enabled(const struct cg_config *cfg, const char *name);
+
+/* Effective configuration as indented JSON with secrets redacted; caller frees. */
+char *cg_config_render_redacted(const struct cg_config *cfg);
+
+/* Fills a plugin context from a validated settings object using its map (strings and lists are
+ * allocated; release them with cg_config_map_release). */
+int cg_config_map_fill(const struct cg_config_map *map, const cJSON *obj, void *ctx);
+void cg_config_map_release(const struct cg_config_map *map, void *ctx);
+
+#endif

@@ -1,0 +1,345 @@
+/* cmgdiag command line (CONTRACT.md "Binary and commands"). */
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "bundle.h"
+#include "config.h"
+#include "log.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "plugin.h"
+#include "runner.h"
+
+#define EXIT_CANNOT_RUN 3
+
+static const char usage_text[] =
+    "cmgdiag " CMGDIAG_VERSION " - can this device be managed through the Cloud Management Gateway?\n"
+    "\n"
+    "Usage: cmgdiag [-c FILE] [-v] <command> [options]\n"
+    "\n"
+    "Commands:\n"
+    "  selftest [--json] [--no-upload] [--ticket ID] [--only NAME[,NAME]]\n"
+    "                 Run every enabled check now and print a report (--json: the whole bundle).\n"
+    "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
+    "                 Run one check. --input replaces the live data source with a captured file or\n"
+    "                 folder; --set overrides one setting of that check (repeatable).\n"
+    "  config check   Validate the configuration and print it, secrets redacted.\n"
+    "  show FILE [--json]\n"
+    "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
+    "  version        Version, compiled-in plugins and library versions.\n"
+    "  validate --profile NAME [--json]   Go/no-go gate            (not available in this build yet)\n"
+    "  run [--once]   The periodic agent                          (not available in this build yet)\n"
+    "  flush          Upload what is spooled                       (not available in this build yet)\n"
+    "  service install|uninstall|start|stop   Windows service      (not available in this build yet)\n"
+    "\n"
+    "Options:\n"
+    "  -c FILE        Configuration file (default: %s)\n"
+    "  -v             Verbose: debug logging, log lines also on stderr\n"
+    "  -h, --help     This help\n"
+    "\n"
+    "Exit codes: 0 healthy/done, 1 warnings only, 2 at least one failure, 3 could not run\n"
+    "(usage, configuration or internal error). Colour only on a terminal; NO_COLOR turns it off.\n"
+    "The agent logs in CMTrace format (open it with CMTrace or OneTrace) at log.file.\n";
+
+struct cli {
+  const char *config_path;
+  bool verbose;
+  bool json, no_upload;
+  const char *ticket, *only, *input, *check_name, *show_file;
+  const char *sets[64];
+  size_t nsets;
+};
+
+static void print_usage(FILE *f) {
+  char *def = cg_default_config_path();
+  fprintf(f, usage_text, def ? def : "");
+  cg_free(def);
+}
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("cmgdiag: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\nRun 'cmgdiag --help' for usage.\n", stderr);
+  return EXIT_CANNOT_RUN;
+}
+
+static bool use_color(void) {
+  char *nc = cg_getenv("NO_COLOR");
+  bool color = !(nc && *nc) && cg_stdout_is_tty();
+  cg_free(nc);
+  return color;
+}
+
+static int print_json(const cJSON *j) {
+  char *s = cJSON_Print(j);
+  if (!s) return EXIT_CANNOT_RUN;
+  puts(s);
+  cJSON_free(s);
+  return 0;
+}
+
+static int cmd_version(void) {
+  curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+  printf("cmgdiag %s (%s)\n", CMGDIAG_VERSION, cg_platform_name());
+  printf("checks:  ");
+  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
+    printf("%s%s", p == cg_registry_checks() ? "" : ", ", (*p)->name);
+  printf("\noutputs: ");
+  const struct cg_output_plugin *const *o = cg_registry_outputs();
+  if (!*o) printf("(none yet)");
+  for (; *o; o++) printf("%s%s", o == cg_registry_outputs() ? "" : ", ", (*o)->name);
+  printf("\ncurl %s, %s, zlib %s, cJSON %s\n", cv->version, OpenSSL_version(OPENSSL_VERSION), zlibVersion(),
+         cJSON_Version());
+  return 0;
+}
+
+static int load_config(const struct cli *cli, const struct cg_config_override *ov, struct cg_config *cfg,
+                       struct cg_log *log) {
+  char err[1024] = "";
+  int rc = cg_config_load(cfg, cli->config_path, ov, err, sizeof(err));
+  if (rc != CG_OK) {
+    fprintf(stderr, "cmgdiag: configuration error: %s\n", err[0] ? err : cg_strerror(rc));
+    return EXIT_CANNOT_RUN;
+  }
+  enum cg_log_level level = CG_LOG_INFO;
+  cg_log_level_parse(cfg->log.level, &level);
+  if (cli->verbose) level = CG_LOG_DEBUG;
+  cg_log_open(log, cfg->log.file, cfg->log.max_bytes, level);
+  log->echo_stderr = cli->verbose;
+  return 0;
+}
+
+static int cmd_check(const struct cli *cli) {
+  const struct cg_check_plugin *p = cg_registry_find_check(cli->check_name);
+  if (!p) {
+    const char *hint = cg_registry_suggest_check(cli->check_name);
+    fprintf(stderr, "cmgdiag: unknown check '%s'%s%s%s\n", cli->check_name, hint ? "; did you mean '" : "",
+            hint ? hint : "", hint ? "'?" : "");
+    return EXIT_CANNOT_RUN;
+  }
+  const char *sets[66];
+  size_t n = 0;
+  char *input_set = NULL;
+  if (cli->input) {
+    bool has_input = false;
+    for (const struct cg_config_map *m = p->config_map; m && m->key; m++) has_input |= strcmp(m->key, "input") == 0;
+    if (!has_input) {
+      fprintf(stderr, "cmgdiag: check '%s' has no data source that --input could replace\n", p->name);
+      return EXIT_CANNOT_RUN;
+    }
+    input_set = cg_asprintf("input=%s", cli->input);
+    if (!input_set) return EXIT_CANNOT_RUN;
+    sets[n++] = input_set;
+  }
+  for (size_t i = 0; i < cli->nsets; i++) sets[n++] = cli->sets[i];
+  struct cg_config_override ov = {.check = p->name, .sets = sets, .count = n};
+  struct cg_config cfg;
+  struct cg_log log = {0};
+  int ec = load_config(cli, &ov, &cfg, &log);
+  if (ec == 0) {
+    struct cg_env env = {.config = &cfg, .log = &log, .interactive = true};
+    struct cg_result res;
+    cg_run_check(p, &env, &res);
+    if (cli->json) {
+      cJSON *j = cg_result_to_json(&res);
+      ec = j ? print_json(j) : EXIT_CANNOT_RUN;
+      cJSON_Delete(j);
+    } else {
+      struct cg_report_opts o = {.color = use_color(), .title = NULL};
+      cg_report_print(stdout, &res, 1, &o);
+    }
+    if (ec == 0) ec = res.status == CG_SKIP ? 0 : cg_verdict_exit_code(cg_results_overall(&res, 1));
+    cg_result_free(&res);
+  }
+  cg_free(input_set);
+  cg_config_free(&cfg);
+  cg_log_close(&log);
+  return ec;
+}
+
+static int cmd_selftest(const struct cli *cli) {
+  struct cg_config cfg;
+  struct cg_log log = {0};
+  struct cg_result *rs = NULL;
+  size_t n = 0;
+  char err[512];
+  int ec = load_config(cli, NULL, &cfg, &log);
+  if (ec) goto out;
+  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true};
+  int rc = cg_run_checks(&env, cli->only, &rs, &n, err, sizeof(err));
+  if (rc != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", rc == CG_ERR_USAGE ? err : cg_strerror(rc));
+    ec = EXIT_CANNOT_RUN;
+    goto out;
+  }
+  cJSON *bundle = cg_bundle_build(&env, "selftest", cli->ticket, rs, n);
+  if (!bundle) {
+    fprintf(stderr, "cmgdiag: out of memory building the bundle\n");
+    ec = EXIT_CANNOT_RUN;
+    goto out;
+  }
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id");
+  cg_log_info(&log, "selftest", "selftest bundle %s: %s", id->valuestring,
+              cJSON_GetObjectItemCaseSensitive(bundle, "overall")->valuestring);
+  if (cli->json) {
+    print_json(bundle);
+  } else {
+    char *host = cg_hostname();
+    char title[256];
+    cg_snprintf(title, sizeof(title), "cmgdiag %s selftest on %s%s%s", CMGDIAG_VERSION, host ? host : "?",
+                cli->ticket ? " for ticket " : "", cli->ticket ? cli->ticket : "");
+    cg_free(host);
+    struct cg_report_opts o = {.color = use_color(), .title = title};
+    cg_report_print(stdout, rs, n, &o);
+    if (!cli->no_upload)
+      printf("Bundle %.8s was not shipped: no collection point is configured (\"outputs\" is empty).\n",
+             id->valuestring);
+  }
+  cJSON_Delete(bundle);
+  ec = cg_verdict_exit_code(cg_results_overall(rs, n));
+out:
+  cg_results_free(rs, n);
+  cg_config_free(&cfg);
+  cg_log_close(&log);
+  return ec;
+}
+
+static int cmd_config_check(const struct cli *cli) {
+  struct cg_config cfg;
+  struct cg_log log = {0};
+  int ec = load_config(cli, NULL, &cfg, &log);
+  if (ec == 0) {
+    char *text = cg_config_render_redacted(&cfg);
+    if (cfg.file_found) printf("Configuration OK: %s\n", cfg.path);
+    else printf("No configuration file at %s; these built-in defaults are in effect:\n", cfg.path);
+    printf("%s\n", text ? text : "");
+    cg_free(text);
+  }
+  cg_config_free(&cfg);
+  cg_log_close(&log);
+  return ec;
+}
+
+static const char *str_or(const cJSON *o, const char *key, const char *def) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+static int cmd_show(const struct cli *cli) {
+  cJSON *b = NULL;
+  char err[1024];
+  if (cg_bundle_load(cli->show_file, &b, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", err);
+    return EXIT_CANNOT_RUN;
+  }
+  int ec = 0;
+  if (cli->json) {
+    ec = print_json(b);
+  } else {
+    const cJSON *agent = cJSON_GetObjectItemCaseSensitive(b, "agent");
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device");
+    char title[1024];
+    cg_snprintf(title, sizeof(title),
+                "Bundle %s\n  created %s by cmgdiag %s (%s), trigger %s, ticket %s\n  device %s, %s",
+                str_or(b, "bundle_id", "?"), str_or(b, "created_at", "?"), str_or(agent, "version", "?"),
+                str_or(agent, "platform", "?"), str_or(b, "trigger", "?"), str_or(b, "ticket", "none"),
+                str_or(dev, "hostname", "?"), str_or(dev, "os", "?"));
+    struct cg_result *rs = NULL;
+    size_t n = 0;
+    if (cg_bundle_results(b, &rs, &n) != CG_OK) {
+      ec = EXIT_CANNOT_RUN;
+    } else {
+      struct cg_report_opts o = {.color = use_color(), .title = title};
+      cg_report_print(stdout, rs, n, &o);
+      cg_results_free(rs, n);
+    }
+  }
+  cJSON_Delete(b);
+  return ec;
+}
+
+/* Parses command options; returns -1 to go on, or an exit code. */
+static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv, int i) {
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_value = i + 1 < argc;
+    if (!strcmp(a, "--json")) cli->json = true;
+    else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest")) cli->no_upload = true;
+    else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value) cli->ticket = argv[++i];
+    else if (!strcmp(a, "--only") && !strcmp(cmd, "selftest") && has_value) cli->only = argv[++i];
+    else if (!strcmp(a, "--input") && !strcmp(cmd, "check") && has_value) cli->input = argv[++i];
+    else if (!strcmp(a, "--set") && !strcmp(cmd, "check") && has_value) {
+      if (cli->nsets >= CG_ARRAY_LEN(cli->sets)) return usage_error("too many --set options%s", "");
+      cli->sets[cli->nsets++] = argv[++i];
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      print_usage(stdout);
+      return 0;
+    } else if (a[0] != '-' && !strcmp(cmd, "check") && !cli->check_name) cli->check_name = a;
+    else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file) cli->show_file = a;
+    else if (!strncmp(a, "--", 2) && !has_value &&
+             (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set")))
+      return usage_error("option %s needs a value", a);
+    else {
+      fprintf(stderr, "cmgdiag: '%s' is not an option of '%s'\nRun 'cmgdiag --help' for usage.\n", a, cmd);
+      return EXIT_CANNOT_RUN;
+    }
+  }
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  struct cli cli = {0};
+  int i = 1;
+  cg_platform_args(&argc, &argv);
+  cg_json_init_hooks();
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (!strcmp(argv[i], "-c") && i + 1 < argc) cli.config_path = argv[++i];
+    else if (!strcmp(argv[i], "-v")) cli.verbose = true;
+    else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      print_usage(stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "--version")) return cmd_version();
+    else if (!strcmp(argv[i], "-c")) return usage_error("option -c needs a file%s", "");
+    else return usage_error("unknown option '%s'", argv[i]);
+  }
+  if (i >= argc) {
+    print_usage(stderr);
+    return EXIT_CANNOT_RUN;
+  }
+  const char *cmd = argv[i++];
+  static const char *const later[] = {"run", "flush", "validate", "service"};
+  for (size_t k = 0; k < CG_ARRAY_LEN(later); k++)
+    if (!strcmp(cmd, later[k])) {
+      fprintf(stderr, "cmgdiag: '%s' is not available in this build yet.\n", cmd);
+      return EXIT_CANNOT_RUN;
+    }
+  if (!strcmp(cmd, "help")) {
+    print_usage(stdout);
+    return 0;
+  }
+  if (!strcmp(cmd, "config")) {
+    if (i >= argc || strcmp(argv[i], "check") != 0) return usage_error("usage: cmgdiag config check%s", "");
+    i++;
+    cmd = "config check";
+  }
+  static const char *const known[] = {"version", "check", "selftest", "config check", "show"};
+  bool ok = false;
+  for (size_t k = 0; k < CG_ARRAY_LEN(known); k++) ok |= !strcmp(cmd, known[k]);
+  if (!ok) return usage_error("unknown command '%s'", cmd);
+  int ec = parse_options(&cli, cmd, argc, argv, i);
+  if (ec >= 0) return ec;
+  if (!strcmp(cmd, "version")) return cmd_version();
+  if (!strcmp(cmd, "check")) {
+    if (!cli.check_name) return usage_error("usage: cmgdiag check NAME [--input PATH] [--set KEY=VALUE]... [--json]%s", "");
+    return cmd_check(&cli);
+  }
+  if (!strcmp(cmd, "show")) {
+    if (!cli.show_file) return usage_error("usage: cmgdiag show FILE [--json]%s", "");
+    return cmd_show(&cli);
+  }
+  if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
+  return cmd_config_check(&cli);
+}

@@ -1,0 +1,42 @@
+/* File system operations that differ between platforms. Paths are UTF-8. */
+#ifndef CG_PLATFORM_FS_H
+#define CG_PLATFORM_FS_H
+
+#include "../cg.h"
+
+/* Replace `path` with `data` so that a reader (or a crash) sees either the old or the whole new
+ * content: temp file in the same folder, write, flush to disk, rename over; POSIX also fsyncs the
+ * folder. CG_ERR_IO (or CG_ERR_ACCESS) with a sentence in err on failure; the temp file is removed. */
+int cg_file_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+/* Read a whole file of at most `cap` bytes. *data is NUL-terminated; caller frees with cg_free.
+ * CG_ERR_NOTFOUND, CG_ERR_TOOBIG, CG_ERR_IO. */
+int cg_file_read(const char *path, size_t cap, char **data, size_t *len);
+
+/* Append bytes (creating the file); used by the log. */
+int cg_file_append(const char *path, const void *data, size_t len);
+/* Size in bytes, or -1 when the file does not exist. */
+int64_t cg_file_size(const char *path);
+bool cg_file_exists(const char *path);
+/* Rename, replacing the target. */
+int cg_file_rename(const char *from, const char *to);
+int cg_file_remove(const char *path);
+/* Create a folder and its parents (like mkdir -p). */
+int cg_mkdirs(const char *path);
+/* Create and delete a probe file in `dir`: proves the folder is writable. */
+int cg_dir_writable(const char *dir, char *err, size_t errlen);
+/* Free and total bytes of the volume holding `path`. */
+int cg_disk_space(const char *path, uint64_t *free_bytes, uint64_t *total_bytes);
+
+/* Folder part of a path (caller frees), and the platform's separator. */
+char *cg_path_dirname(const char *path);
+char *cg_path_join(const char *dir, const char *name);
+extern const char cg_path_sep;
+
+/* Platform defaults: %ProgramData%\cmgdiag\... on Windows, /etc, /var/lib, /var/log elsewhere.
+ * Caller frees. */
+char *cg_default_config_path(void);
+char *cg_default_spool_dir(void);
+char *cg_default_log_file(void);
+
+#endif

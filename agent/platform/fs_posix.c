@@ -1,0 +1,183 @@
+/* POSIX file system operations. */
+#include "fs.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+const char cg_path_sep = '/';
+
+static int errno_status(int e) {
+  return e == ENOENT ? CG_ERR_NOTFOUND : (e == EACCES || e == EPERM || e == EROFS) ? CG_ERR_ACCESS : CG_ERR_IO;
+}
+
+static int write_all(int fd, const void *data, size_t len) {
+  const char *p = data;
+  while (len) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+int cg_file_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen) {
+  static unsigned counter;
+  int rc = CG_ERR_IO, fd = -1;
+  char *tmp = cg_asprintf("%s.tmp.%lu.%u", path, cg_process_id(), counter++);
+  char *dir = cg_path_dirname(path);
+  if (!tmp || !dir) {
+    rc = CG_ERR_NOMEM;
+    cg_snprintf(err, errlen, "out of memory writing %s", path);
+    goto out;
+  }
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    rc = errno_status(errno);
+    cg_snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  if (write_all(fd, data, len) || fsync(fd)) {
+    rc = errno == ENOSPC ? CG_ERR_IO : errno_status(errno);
+    cg_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  if (close(fd)) {
+    fd = -1;
+    cg_snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
+    goto out;
+  }
+  fd = -1;
+  if (rename(tmp, path)) {
+    rc = errno_status(errno);
+    cg_snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    goto out;
+  }
+  /* The rename is durable only once the folder entry is on disk. */
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  rc = CG_OK;
+out:
+  if (fd >= 0) close(fd);
+  if (rc != CG_OK && tmp) unlink(tmp);
+  cg_free(tmp);
+  cg_free(dir);
+  return rc;
+}
+
+int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
+  int rc = CG_OK;
+  struct cg_buf b;
+  char chunk[65536];
+  cg_buf_init(&b, cap);
+  FILE *f = fopen(path, "rb");
+  if (!f) return errno_status(errno);
+  for (;;) {
+    size_t n = fread(chunk, 1, sizeof(chunk), f);
+    if (n && (rc = cg_buf_append(&b, chunk, n)) != CG_OK) break;
+    if (n < sizeof(chunk)) {
+      if (ferror(f)) rc = CG_ERR_IO;
+      break;
+    }
+  }
+  fclose(f);
+  if (rc == CG_OK) {
+    *data = cg_buf_take(&b, len);
+    if (!*data) rc = CG_ERR_NOMEM;
+  }
+  cg_buf_free(&b);
+  return rc;
+}
+
+int cg_file_append(const char *path, const void *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return errno_status(errno);
+  int rc = write_all(fd, data, len) ? CG_ERR_IO : CG_OK;
+  close(fd);
+  return rc;
+}
+
+int64_t cg_file_size(const char *path) {
+  struct stat st;
+  return stat(path, &st) ? -1 : (int64_t)st.st_size;
+}
+
+bool cg_file_exists(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+int cg_file_rename(const char *from, const char *to) { return rename(from, to) ? errno_status(errno) : CG_OK; }
+
+int cg_file_remove(const char *path) { return unlink(path) ? errno_status(errno) : CG_OK; }
+
+int cg_mkdirs(const char *path) {
+  char *p = cg_strdup(path);
+  if (!p) return CG_ERR_NOMEM;
+  int rc = CG_OK;
+  for (char *s = p + 1;; s++) {
+    if (*s == '/' || *s == '\0') {
+      char c = *s;
+      *s = '\0';
+      if (mkdir(p, 0750) && errno != EEXIST) {
+        rc = errno_status(errno);
+        break;
+      }
+      *s = c;
+      if (!c) break;
+    }
+  }
+  cg_free(p);
+  return rc;
+}
+
+int cg_dir_writable(const char *dir, char *err, size_t errlen) {
+  char *probe = cg_asprintf("%s/.cmgdiag-probe.%lu", dir, cg_process_id());
+  if (!probe) return CG_ERR_NOMEM;
+  int rc = CG_OK;
+  int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write_all(fd, "ok", 2)) {
+    rc = errno_status(errno);
+    cg_snprintf(err, errlen, "%s is not writable: %s", dir, strerror(errno));
+  }
+  if (fd >= 0) close(fd);
+  unlink(probe);
+  cg_free(probe);
+  return rc;
+}
+
+int cg_disk_space(const char *path, uint64_t *free_bytes, uint64_t *total_bytes) {
+  struct statvfs vf;
+  if (statvfs(path, &vf)) return errno_status(errno);
+  *free_bytes = (uint64_t)vf.f_bavail * vf.f_frsize;
+  *total_bytes = (uint64_t)vf.f_blocks * vf.f_frsize;
+  return CG_OK;
+}
+
+char *cg_path_dirname(const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) return cg_strdup(".");
+  if (slash == path) return cg_strdup("/");
+  return cg_strndup(path, (size_t)(slash - path));
+}
+
+char *cg_path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir);
+  return cg_asprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", name);
+}
+
+char *cg_default_config_path(void) { return cg_strdup("/etc/cmgdiag/cmgdiag.json"); }
+char *cg_default_spool_dir(void) { return cg_strdup("/var/lib/cmgdiag/spool"); }
+char *cg_default_log_file(void) { return cg_strdup("/var/log/cmgdiag/cmgdiag.log"); }

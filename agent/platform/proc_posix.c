@@ -1,0 +1,178 @@
+/* POSIX process spawn: fork + execvp in a new process group, poll() on both pipes with a
+ * deadline, SIGKILL to the whole group at the deadline. */
+#include "proc.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_OUTPUT (1024 * 1024)
+
+static int set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC); }
+
+static void capture(struct cg_buf *b, bool *truncated, const char *data, size_t n) {
+  size_t room = b->cap - b->len;
+  if (n > room) {
+    *truncated = true;
+    n = room;
+  }
+  if (n) cg_buf_append(b, data, n);
+}
+
+void cg_proc_result_free(struct cg_proc_result *res) {
+  cg_free(res->out);
+  cg_free(res->err);
+  res->out = res->err = NULL;
+  res->out_len = res->err_len = 0;
+}
+
+int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
+                struct cg_proc_result *res, char *err, size_t errlen) {
+  int rc = CG_ERR_IO;
+  int outp[2] = {-1, -1}, errp[2] = {-1, -1}, execp[2] = {-1, -1};
+  pid_t pid = -1;
+  struct cg_buf ob, eb;
+  size_t cap = opts && opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
+  int64_t timeout = opts ? opts->timeout_ms : 0;
+  int64_t start = cg_time_mono_ms();
+
+  memset(res, 0, sizeof(*res));
+  cg_buf_init(&ob, cap);
+  cg_buf_init(&eb, cap);
+  if (!argv || !argv[0] || !argv[0][0]) {
+    cg_snprintf(err, errlen, "no program to run");
+    rc = CG_ERR_USAGE;
+    goto out;
+  }
+  if (pipe(outp) || pipe(errp) || pipe(execp) || set_cloexec(outp[0]) || set_cloexec(errp[0]) ||
+      set_cloexec(execp[0]) || set_cloexec(execp[1])) {
+    cg_snprintf(err, errlen, "cannot create pipes to run %s: %s", argv[0], strerror(errno));
+    goto out;
+  }
+  pid = fork();
+  if (pid < 0) {
+    cg_snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
+    goto out;
+  }
+  if (pid == 0) {
+    /* Child: only async-signal-safe calls from here on. */
+    int devnull = open("/dev/null", O_RDONLY);
+    setpgid(0, 0);
+    if (devnull >= 0) dup2(devnull, 0);
+    dup2(outp[1], 1);
+    dup2(errp[1], 2);
+    signal(SIGPIPE, SIG_DFL);
+    execvp(argv[0], (char *const *)argv);
+    int e = errno;
+    ssize_t w = write(execp[1], &e, sizeof(e));
+    (void)w;
+    _exit(127);
+  }
+  setpgid(pid, pid); /* also from the parent, so the group exists before we might kill it */
+  close(outp[1]); outp[1] = -1;
+  close(errp[1]); errp[1] = -1;
+  close(execp[1]); execp[1] = -1;
+
+  int child_errno = 0;
+  ssize_t got;
+  do got = read(execp[0], &child_errno, sizeof(child_errno));
+  while (got < 0 && errno == EINTR);
+  if (got == (ssize_t)sizeof(child_errno)) {
+    waitpid(pid, NULL, 0);
+    pid = -1;
+    rc = (child_errno == ENOENT || child_errno == ENOTDIR) ? CG_ERR_NOTFOUND
+         : (child_errno == EACCES || child_errno == EPERM) ? CG_ERR_ACCESS : CG_ERR_IO;
+    cg_snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(child_errno));
+    goto out;
+  }
+
+  struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+  int open_fds = 2;
+  char chunk[16384];
+  while (open_fds > 0) {
+    int wait_ms = -1;
+    if (timeout > 0) {
+      int64_t left = start + timeout - cg_time_mono_ms();
+      if (left <= 0) {
+        res->timed_out = true;
+        break;
+      }
+      wait_ms = left > 1000 ? 1000 : (int)left;
+    }
+    int n = poll(fds, 2, wait_ms);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; n > 0 && i < 2; i++) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t r = read(fds[i].fd, chunk, sizeof(chunk));
+      if (r > 0) {
+        if (i == 0) capture(&ob, &res->out_truncated, chunk, (size_t)r);
+        else capture(&eb, &res->err_truncated, chunk, (size_t)r);
+      } else if (r == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        if (i == 0) outp[0] = -1; else errp[0] = -1;
+        fds[i].fd = -1;
+        open_fds--;
+      }
+    }
+  }
+  if (res->timed_out) {
+    kill(-pid, SIGKILL); /* the whole group: grandchildren too */
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, timeout > 0 && !res->timed_out ? WNOHANG : 0);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    if (w == 0) {
+      /* Pipes closed but the child lingers (it closed its stdout): keep honouring the deadline. */
+      if (cg_time_mono_ms() - start >= timeout) {
+        res->timed_out = true;
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+      } else {
+        usleep(10000);
+      }
+    }
+  }
+  pid = -1;
+  if (!res->timed_out) {
+    if (WIFEXITED(status)) {
+      res->exited = true;
+      res->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      res->exit_code = 128 + WTERMSIG(status);
+    }
+  }
+  rc = CG_OK;
+
+out:
+  if (pid > 0) {
+    kill(-pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+  }
+  for (int i = 0; i < 2; i++) {
+    if (outp[i] >= 0) close(outp[i]);
+    if (errp[i] >= 0) close(errp[i]);
+    if (execp[i] >= 0) close(execp[i]);
+  }
+  res->duration_ms = cg_time_mono_ms() - start;
+  if (rc == CG_OK) {
+    res->out = cg_buf_take(&ob, &res->out_len);
+    res->err = cg_buf_take(&eb, &res->err_len);
+    if (!res->out || !res->err) {
+      cg_proc_result_free(res);
+      rc = CG_ERR_NOMEM;
+    }
+  }
+  cg_buf_free(&ob);
+  cg_buf_free(&eb);
+  return rc;
+}

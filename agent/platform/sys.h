@@ -1,0 +1,36 @@
+/* Clocks, identity of the machine and process, console. */
+#ifndef CG_PLATFORM_SYS_H
+#define CG_PLATFORM_SYS_H
+
+#include "../cg.h"
+
+struct cg_localtime {
+  int year, month, day, hour, minute, second, millisecond;
+  int bias_min; /* Windows convention: UTC = local + bias (minutes); +240 in US Eastern summer */
+};
+
+int64_t cg_time_utc_ms(void);          /* wall clock, ms since the Unix epoch */
+int64_t cg_time_mono_ms(void);         /* monotonic, for durations and deadlines */
+void cg_time_local(struct cg_localtime *out);
+/* RFC 3339 UTC with milliseconds, e.g. 2026-11-25T10:00:00.123Z (buffer >= 32). */
+void cg_time_rfc3339(int64_t utc_ms, char *buf, size_t len);
+
+unsigned long cg_thread_id(void);
+unsigned long cg_process_id(void);
+/* Host name (short, as Windows shows it); caller frees. */
+char *cg_hostname(void);
+/* "Windows 10.0.22631" / "Linux 6.1.0-..." ; caller frees. */
+char *cg_os_description(void);
+/* "windows" or "linux" / "posix". */
+const char *cg_platform_name(void);
+
+/* True when stdout is an interactive console; on Windows this also enables ANSI sequences. */
+bool cg_stdout_is_tty(void);
+/* Replaces argv by a UTF-8 copy of the command line (Windows: from GetCommandLineW; POSIX: as
+ * given). Never fails: keeps the original on error. The copy lives until exit. */
+void cg_platform_args(int *argc, char ***argv);
+
+/* Environment variable (UTF-8); caller frees; NULL when unset. */
+char *cg_getenv(const char *name);
+
+#endif

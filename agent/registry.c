@@ -1,0 +1,43 @@
+/* The plugin registry: a const list expanded from the CMake-generated X-macro header. */
+#include <string.h>
+
+#include "cg_plugins.h"
+#include "plugin.h"
+
+#define CG_DECLARE_CHECK(n) extern const struct cg_check_plugin cg_check_##n;
+#define CG_DECLARE_OUTPUT(n) extern const struct cg_output_plugin cg_output_##n;
+CG_PLUGIN_CHECKS(CG_DECLARE_CHECK)
+CG_PLUGIN_OUTPUTS(CG_DECLARE_OUTPUT)
+
+#define CG_REF_CHECK(n) &cg_check_##n,
+#define CG_REF_OUTPUT(n) &cg_output_##n,
+static const struct cg_check_plugin *const checks[] = {CG_PLUGIN_CHECKS(CG_REF_CHECK) NULL};
+static const struct cg_output_plugin *const outputs[] = {CG_PLUGIN_OUTPUTS(CG_REF_OUTPUT) NULL};
+
+const struct cg_check_plugin *const *cg_registry_checks(void) { return checks; }
+const struct cg_output_plugin *const *cg_registry_outputs(void) { return outputs; }
+
+const struct cg_check_plugin *cg_registry_find_check(const char *name) {
+  for (size_t i = 0; checks[i]; i++)
+    if (strcmp(checks[i]->name, name) == 0) return checks[i];
+  return NULL;
+}
+
+const struct cg_output_plugin *cg_registry_find_output(const char *name) {
+  for (size_t i = 0; outputs[i]; i++)
+    if (strcmp(outputs[i]->name, name) == 0) return outputs[i];
+  return NULL;
+}
+
+const char *cg_registry_suggest_check(const char *name) {
+  const char *best = NULL;
+  int best_d = (int)strlen(name) / 3 + 2;
+  for (size_t i = 0; checks[i]; i++) {
+    int d = cg_edit_distance(name, checks[i]->name, best_d);
+    if (d < best_d) {
+      best_d = d;
+      best = checks[i]->name;
+    }
+  }
+  return best;
+}

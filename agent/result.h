@@ -1,0 +1,49 @@
+/* Check results (CONTRACT.md "Check result") and how they are shown: JSON and the human report.
+ * Verdicts are not status codes: a check that ran fine can say `fail`. */
+#ifndef CG_RESULT_H
+#define CG_RESULT_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "cg.h"
+
+enum cg_verdict { CG_PASS = 0, CG_WARN, CG_FAIL, CG_SKIP, CG_ERROR };
+
+struct cg_result {
+  char check[48];
+  enum cg_verdict status;
+  char *code;        /* SCREAMING_SNAKE with the check's prefix; owned */
+  char *summary;     /* owned */
+  char *remediation; /* owned; "" when pass */
+  cJSON *facts;      /* owned; always an object */
+  int64_t duration_ms;
+};
+
+const char *cg_verdict_name(enum cg_verdict v);   /* "pass" ... */
+const char *cg_verdict_label(enum cg_verdict v);  /* "PASS" ... */
+
+/* Prepares an empty result for `check`; CG_ERR_NOMEM if the facts object cannot be made. */
+int cg_result_init(struct cg_result *r, const char *check);
+/* Sets verdict, code, remediation (NULL = "") and a printf-style summary, replacing earlier ones. */
+int cg_result_set(struct cg_result *r, enum cg_verdict v, const char *code, const char *remediation,
+                  const char *summary_fmt, ...) CG_PRINTF(5, 6);
+void cg_result_free(struct cg_result *r);
+
+/* The CONTRACT.md object; caller deletes with cJSON_Delete. NULL on out of memory. */
+cJSON *cg_result_to_json(const struct cg_result *r);
+
+/* Overall state of several results: error counts as fail, skip as pass. */
+enum cg_verdict cg_results_overall(const struct cg_result *rs, size_t n);
+/* Exit code of CONTRACT.md for an overall verdict: 0 pass, 1 warn, 2 fail. */
+int cg_verdict_exit_code(enum cg_verdict overall);
+
+struct cg_report_opts {
+  bool color;
+  const char *title;   /* first line, e.g. "cmgdiag 0.1.0 selftest on HOST" */
+};
+/* The human report: one line per check, remediation under failures, a summary line. */
+void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o);
+
+#endif

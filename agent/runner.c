@@ -1,0 +1,98 @@
+/* Check runner. */
+#include "runner.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "platform/sys.h"
+
+void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
+  int64_t start = cg_time_mono_ms();
+  char err[512] = "";
+  int rc = cg_result_init(res, p->name);
+  void *ctx = rc == CG_OK ? cg_calloc(1, p->ctx_size ? p->ctx_size : 1) : NULL;
+  bool inited = false;
+  if (!ctx) rc = CG_ERR_NOMEM;
+  if (rc == CG_OK) rc = cg_config_map_fill(p->config_map, cg_config_check(env->config, p->name), ctx);
+  if (rc == CG_OK && p->init) {
+    rc = p->init(ctx, env, err, sizeof(err));
+    inited = rc == CG_OK;
+  } else if (rc == CG_OK) {
+    inited = true;
+  }
+  if (rc == CG_OK) {
+    cg_log_debug(env->log, "runner", "check %s starting", p->name);
+    rc = p->run(ctx, env, res);
+    if (rc != CG_OK && !err[0]) cg_snprintf(err, sizeof(err), "%s", cg_strerror(rc));
+  }
+  if (rc == CG_OK && !res->code) {
+    rc = CG_ERR_INTERNAL;
+    cg_snprintf(err, sizeof(err), "the check ended without a verdict");
+  }
+  if (rc != CG_OK) {
+    char code[64];
+    char upper[48];
+    size_t i = 0;
+    for (; p->name[i] && i < sizeof(upper) - 1; i++)
+      upper[i] = (p->name[i] >= 'a' && p->name[i] <= 'z') ? (char)(p->name[i] - 32) : p->name[i];
+    upper[i] = '\0';
+    cg_snprintf(code, sizeof(code), "%s_INTERNAL_ERROR", upper);
+    cg_result_set(res, CG_ERROR, code,
+                  "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag maintainers.",
+                  "The %s check could not run: %s.", p->name, err);
+    cg_log_error(env->log, "runner", "check %s could not run: %s", p->name, err);
+  } else {
+    cg_log_info(env->log, "runner", "check %s: %s %s", p->name, cg_verdict_name(res->status), res->code);
+  }
+  if (ctx && inited && p->fini) p->fini(ctx);
+  if (ctx) cg_config_map_release(p->config_map, ctx);
+  cg_free(ctx);
+  res->duration_ms = cg_time_mono_ms() - start;
+  if (!res->facts) res->facts = cJSON_CreateObject();
+}
+
+static bool listed(const char *only, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = only; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, name, n) == 0) return true;
+    p += len + (p[len] == ',');
+  }
+  return false;
+}
+
+int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count,
+                  char *err, size_t errlen) {
+  const struct cg_check_plugin *const *all = cg_registry_checks();
+  size_t n = 0;
+  while (all[n]) n++;
+  if (only) {
+    for (const char *p = only; *p;) {
+      size_t len = strcspn(p, ",");
+      char name[64];
+      cg_snprintf(name, sizeof(name), "%.*s", (int)len, p);
+      if (len && !cg_registry_find_check(name)) {
+        const char *hint = cg_registry_suggest_check(name);
+        cg_snprintf(err, errlen, "--only: unknown check '%s'%s%s%s", name, hint ? "; did you mean '" : "",
+                    hint ? hint : "", hint ? "'?" : "");
+        return CG_ERR_USAGE;
+      }
+      p += len + (p[len] == ',');
+    }
+  }
+  struct cg_result *rs = cg_calloc(n ? n : 1, sizeof(*rs));
+  if (!rs) return CG_ERR_NOMEM;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (only ? !listed(only, all[i]->name) : !cg_config_check_enabled(env->config, all[i]->name)) continue;
+    cg_run_check(all[i], env, &rs[k++]);
+  }
+  *results = rs;
+  *count = k;
+  return CG_OK;
+}
+
+void cg_results_free(struct cg_result *rs, size_t n) {
+  for (size_t i = 0; rs && i < n; i++) cg_result_free(&rs[i]);
+  cg_free(rs);
+}

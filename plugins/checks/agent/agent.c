@@ -1,0 +1,110 @@
+/* The `agent` check: the agent's own health. Present in every bundle, so a silent fleet member
+ * can be told apart from a broken agent: config found and valid, spool and log folders writable,
+ * free disk on the spool volume. */
+#include <stddef.h>
+#include <string.h>
+
+#include "config.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "plugin.h"
+
+struct agent_ctx {
+  int64_t min_free_mb;
+};
+
+static const struct cg_config_map agent_map[] = {
+    {CG_CFG_INT, "min_free_mb", "200", "Warn when the spool volume has less free space (MB)",
+     offsetof(struct agent_ctx, min_free_mb), 0, 1048576, NULL, NULL},
+    CG_CFG_END,
+};
+
+/* Creates the folder if needed and proves it writable; adds facts `<prefix>_writable`. */
+static bool folder_ok(cJSON *facts, const char *key, const char *dir, char *why, size_t whylen) {
+  int rc = cg_mkdirs(dir);
+  if (rc == CG_OK) rc = cg_dir_writable(dir, why, whylen);
+  else cg_snprintf(why, whylen, "cannot create %s: %s", dir, cg_strerror(rc));
+  cJSON_AddBoolToObject(facts, key, rc == CG_OK);
+  return rc == CG_OK;
+}
+
+static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct agent_ctx *ctx = vctx;
+  const struct cg_config *cfg = env->config;
+  cJSON *f = res->facts;
+  char spool_why[512] = "", log_why[512] = "";
+  char *hostname = cg_hostname(), *os = cg_os_description();
+  char *log_dir = cg_path_dirname(cfg->log.file);
+  uint64_t free_b = 0, total_b = 0;
+  int rc = CG_OK;
+
+  cJSON_AddStringToObject(f, "version", CMGDIAG_VERSION);
+  cJSON_AddStringToObject(f, "platform", cg_platform_name());
+  cJSON_AddStringToObject(f, "os", os ? os : "unknown");
+  cJSON_AddStringToObject(f, "hostname", hostname ? hostname : "unknown");
+  cJSON *plugins = cJSON_AddArrayToObject(f, "plugins");
+  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
+    cJSON_AddItemToArray(plugins, cJSON_CreateString((*p)->name));
+  for (const struct cg_output_plugin *const *p = cg_registry_outputs(); *p; p++) {
+    char *n = cg_asprintf("output:%s", (*p)->name);
+    if (n) cJSON_AddItemToArray(plugins, cJSON_CreateString(n));
+    cg_free(n);
+  }
+  cJSON_AddStringToObject(f, "config_path", cfg->path);
+  cJSON_AddBoolToObject(f, "config_found", cfg->file_found);
+  /* A config that failed validation stops the agent before any check runs. */
+  cJSON_AddBoolToObject(f, "config_valid", true);
+  cJSON_AddNumberToObject(f, "outputs_configured",
+                          cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs")));
+  cJSON_AddStringToObject(f, "spool_dir", cfg->spool.dir);
+  bool spool_ok = folder_ok(f, "spool_writable", cfg->spool.dir, spool_why, sizeof(spool_why));
+  cJSON_AddStringToObject(f, "log_file", cfg->log.file);
+  bool log_ok = log_dir && folder_ok(f, "log_writable", log_dir, log_why, sizeof(log_why));
+  bool disk_known = cg_disk_space(cfg->spool.dir, &free_b, &total_b) == CG_OK;
+  if (disk_known) {
+    cJSON_AddNumberToObject(f, "disk_free_bytes", (double)free_b);
+    cJSON_AddNumberToObject(f, "disk_total_bytes", (double)total_b);
+  } else {
+    cJSON_AddNullToObject(f, "disk_free_bytes");
+    cJSON_AddNullToObject(f, "disk_total_bytes");
+  }
+  uint64_t free_mb = free_b / (1024 * 1024);
+
+  if (!spool_ok)
+    rc = cg_result_set(res, CG_FAIL, "AGENT_SPOOL_NOT_WRITABLE",
+                       "Check the folder's permissions (SYSTEM needs Modify) or set spool.dir in cmgdiag.json to a "
+                       "writable local folder.",
+                       "The agent cannot write its spool folder, so status bundles cannot be kept while offline (%s).",
+                       spool_why);
+  else if (disk_known && (int64_t)free_mb < ctx->min_free_mb)
+    rc = cg_result_set(res, CG_WARN, "AGENT_LOW_DISK",
+                       "Free space on that volume; the agent keeps working but drops old bundles first.",
+                       "Only %llu MB are free on the volume of the spool folder %s.", (unsigned long long)free_mb,
+                       cfg->spool.dir);
+  else if (!log_ok)
+    rc = cg_result_set(res, CG_WARN, "AGENT_LOG_NOT_WRITABLE",
+                       "Check the folder's permissions or set log.file in cmgdiag.json.",
+                       "The agent cannot write its own log, so its history will be missing (%s).", log_why);
+  else if (!cfg->file_found)
+    rc = cg_result_set(res, CG_WARN, "AGENT_NO_CONFIG",
+                       "Deploy cmgdiag.json (or set the policy) with the CMG URL and a collection point.",
+                       "Agent %s runs on built-in defaults: there is no configuration file at %s.", CMGDIAG_VERSION,
+                       cfg->path);
+  else
+    rc = cg_result_set(res, CG_PASS, "AGENT_OK", NULL,
+                       "Agent %s is healthy: configuration valid, spool and log folders writable, %llu MB free.",
+                       CMGDIAG_VERSION, (unsigned long long)free_mb);
+  cg_free(hostname);
+  cg_free(os);
+  cg_free(log_dir);
+  return rc;
+}
+
+const struct cg_check_plugin cg_check_agent = {
+    .name = "agent",
+    .description = "the agent's own health: configuration, spool and log folders, free disk",
+    .platforms = CG_PLATFORM_ANY,
+    .config_map = agent_map,
+    .ctx_size = sizeof(struct agent_ctx),
+    .run = agent_run,
+};
