@@ -9,6 +9,7 @@
 #include "config.h"
 #include "log.h"
 #include "platform/fs.h"
+#include "platform/tls.h"
 #include "platform/sys.h"
 #include "plugin.h"
 #include "runner.h"
@@ -93,6 +94,7 @@ static int cmd_version(void) {
   for (; *o; o++) printf("%s%s", o == cg_registry_outputs() ? "" : ", ", (*o)->name);
   printf("\ncurl %s, %s, zlib %s, cJSON %s\n", cv->version, OpenSSL_version(OPENSSL_VERSION), zlibVersion(),
          cJSON_Version());
+  printf("TLS trust: %s, plus cmgprobe.ca_file when set\n", cg_platform_trust_name());
   return 0;
 }
 

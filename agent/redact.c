@@ -61,8 +61,14 @@ int cg_redact_json(cJSON *item) {
     } else if (c->string && cg_is_secret_key(c->string) && !cJSON_IsNull(c)) {
       /* A secret in a non-string form (a list of tokens): replace the whole value. */
       cJSON *r = cJSON_CreateString(CG_REDACTED);
-      if (!r) return CG_ERR_NOMEM;
-      cJSON_ReplaceItemViaPointer(item, c, r);
+      char *key = cg_strdup(c->string);
+      if (!r || !key) {
+        cJSON_Delete(r);
+        cg_free(key);
+        return CG_ERR_NOMEM;
+      }
+      cJSON_ReplaceItemInObjectCaseSensitive(item, key, r); /* frees c; r takes its place and key */
+      cg_free(key);
       c = r;
     } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
       int rc = cg_redact_json(c);

@@ -15,6 +15,8 @@ void cg_time_local(struct cg_localtime *out);
 /* RFC 3339 UTC with milliseconds, e.g. 2026-11-25T10:00:00.123Z (buffer >= 32). */
 void cg_time_rfc3339(int64_t utc_ms, char *buf, size_t len);
 
+void cg_sleep_ms(int64_t ms);
+
 unsigned long cg_thread_id(void);
 unsigned long cg_process_id(void);
 /* Host name (short, as Windows shows it); caller frees. */
@@ -29,6 +31,9 @@ bool cg_stdout_is_tty(void);
 /* Replaces argv by a UTF-8 copy of the command line (Windows: from GetCommandLineW; POSIX: as
  * given). Never fails: keeps the original on error. The copy lives until exit. */
 void cg_platform_args(int *argc, char ***argv);
+
+/* Full path of the running executable (UTF-8); caller frees. */
+char *cg_executable_path(void);
 
 /* Environment variable (UTF-8); caller frees; NULL when unset. */
 char *cg_getenv(const char *name);

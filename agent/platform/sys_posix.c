@@ -89,3 +89,16 @@ void cg_platform_args(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
 }
+
+char *cg_executable_path(void) {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return NULL;
+  return cg_strndup(buf, (size_t)n);
+}
+
+void cg_sleep_ms(int64_t ms) {
+  struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}

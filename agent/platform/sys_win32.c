@@ -108,3 +108,12 @@ void cg_platform_args(int *argc, char ***argv) {
   *argc = n;
   *argv = a;
 }
+
+char *cg_executable_path(void) {
+  wchar_t buf[32768];
+  DWORD n = GetModuleFileNameW(NULL, buf, (DWORD)CG_ARRAY_LEN(buf));
+  if (n == 0 || n >= CG_ARRAY_LEN(buf)) return NULL;
+  return cg_wide_to_utf8(buf);
+}
+
+void cg_sleep_ms(int64_t ms) { Sleep(ms > 0 ? (DWORD)ms : 0); }

@@ -74,12 +74,14 @@ fetch() { # PKG VERSION DEST -> unpacks the source into DEST, prints how
 }
 build_deps() {
   local work="$cache/work-$key"
-  rm -rf "$work" "$prefix.tmp"; mkdir -p "$work" "$prefix.tmp"
+  # Installed straight into the final prefix (exported CMake files hold absolute paths); the
+  # VERSIONS file, written last, is what marks the cache entry complete.
+  rm -rf "$work" "$prefix"; mkdir -p "$work" "$prefix"
   cat > "$work/toolchain.cmake" <<TC
 set(CMAKE_SYSTEM_NAME Windows)
 set(CMAKE_C_COMPILER ${host}-gcc)
 set(CMAKE_RC_COMPILER ${host}-windres)
-set(CMAKE_FIND_ROOT_PATH /usr/${host} $prefix.tmp)
+set(CMAKE_FIND_ROOT_PATH /usr/${host} $prefix)
 set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
@@ -88,7 +90,7 @@ TC
   fetch openssl "$v_openssl" "$work/openssl" >>"$work/SOURCES" || return 1
   log "building OpenSSL $v_openssl"
   (cd "$work/openssl" &&
-    ./Configure mingw64 --cross-compile-prefix=${host}- --prefix="$prefix.tmp" --libdir=lib \
+    ./Configure mingw64 --cross-compile-prefix=${host}- --prefix="$prefix" --libdir=lib \
       no-shared no-tests no-module >"$work/openssl.log" 2>&1 &&
     make -j"$jobs" build_libs >>"$work/openssl.log" 2>&1 &&
     make install_dev >>"$work/openssl.log" 2>&1) || { tail -n 30 "$work/openssl.log"; return 1; }
@@ -96,8 +98,8 @@ TC
   fetch curl "$v_curl" "$work/curl" >>"$work/SOURCES" || return 1
   log "building curl $v_curl"
   (cmake -S "$work/curl" -B "$work/curl-build" -DCMAKE_TOOLCHAIN_FILE="$work/toolchain.cmake" \
-      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix.tmp" -DBUILD_SHARED_LIBS=OFF \
-      -DCURL_USE_OPENSSL=ON -DOPENSSL_ROOT_DIR="$prefix.tmp" -DOPENSSL_USE_STATIC_LIBS=ON \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
+      -DCURL_USE_OPENSSL=ON -DOPENSSL_ROOT_DIR="$prefix" -DOPENSSL_USE_STATIC_LIBS=ON \
       -DZLIB_LIBRARY=/usr/${host}/lib/libz.a -DZLIB_INCLUDE_DIR=/usr/${host}/include \
       -DBUILD_CURL_EXE=OFF -DBUILD_TESTING=OFF -DCURL_DISABLE_LDAP=ON -DUSE_LIBIDN2=OFF \
       -DCURL_USE_LIBSSH2=OFF -DCURL_USE_LIBPSL=OFF -DCURL_BROTLI=OFF -DCURL_ZSTD=OFF \
@@ -109,7 +111,7 @@ TC
   fetch cjson "$v_cjson" "$work/cjson" >>"$work/SOURCES" || return 1
   log "building cJSON $v_cjson"
   (cmake -S "$work/cjson" -B "$work/cjson-build" -DCMAKE_TOOLCHAIN_FILE="$work/toolchain.cmake" \
-      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix.tmp" -DBUILD_SHARED_LIBS=OFF \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix" -DBUILD_SHARED_LIBS=OFF \
       -DBUILD_SHARED_AND_STATIC_LIBS=OFF -DENABLE_CJSON_TEST=OFF -DENABLE_CJSON_UTILS=OFF \
       -DENABLE_CUSTOM_COMPILER_FLAGS=OFF -DENABLE_TARGET_EXPORT=ON >"$work/cjson.log" 2>&1 &&
     cmake --build "$work/cjson-build" -j"$jobs" >>"$work/cjson.log" 2>&1 &&
@@ -118,8 +120,8 @@ TC
   { cat "$work/SOURCES"
     printf 'zlib %s (libz-mingw-w64-dev)\nmingw-gcc %s\n' \
       "$(dpkg-query -W -f='${Version}' libz-mingw-w64-dev 2>/dev/null || echo unknown)" "$gccv"
-  } > "$prefix.tmp/VERSIONS"
-  rm -rf "$prefix" && mv "$prefix.tmp" "$prefix" && rm -rf "$work"
+  } > "$prefix/VERSIONS.tmp" && mv "$prefix/VERSIONS.tmp" "$prefix/VERSIONS"
+  rm -rf "$work"
 }
 # --- end deps
 
@@ -132,7 +134,15 @@ else
 fi
 sed 's/^/windows-build:   /' "$prefix/VERSIONS" >&2
 
+# Dependencies from other keys are stale: drop them so the cache does not grow without bound.
+for d in "$cache"/*/; do
+  case "$(basename "$d")" in src|"$key") ;; *) rm -rf "$d" ;; esac
+done
 mkdir -p "$out"
+# A build folder configured against another dependency prefix has stale find_package results.
+if [ -f "$out/CMakeCache.txt" ] && ! grep -qx "CMGDIAG_WINDEPS_PREFIX:UNINITIALIZED=$prefix\|CMGDIAG_WINDEPS_PREFIX:STRING=$prefix\|CMGDIAG_WINDEPS_PREFIX:PATH=$prefix" "$out/CMakeCache.txt"; then
+  rm -rf "$out/CMakeCache.txt" "$out/CMakeFiles"
+fi
 cmake -S "$src" -B "$out" -DCMAKE_TOOLCHAIN_FILE="$here/mingw-w64-x86_64.cmake" \
   -DCMGDIAG_WINDEPS_PREFIX="$prefix" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
   -DCMGDIAG_STATIC=ON >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the real cmgdiag binary: commands, exit codes, JSON shapes, config errors,
+the bundle, `show`, the CMTrace log and colour handling.
+
+    test_cli.py BINARY [--wine]
+
+With --wine the binary is a cross-built cmgdiag.exe run under wine (paths stay Unix paths: wine's
+Z: drive maps /)."""
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+WINE = False
+
+CMTRACE = re.compile(
+    r'<!\[LOG\[(?P<msg>.*?)\]LOG\]!><time="(?P<time>\d\d:\d\d:\d\d\.\d{3}[+-]\d{3})"\s+date="(?P<date>\d\d-\d\d-\d{4})"'
+    r'\s+component="(?P<comp>[^"]*)"\s+context="(?P<ctx>[^"]*)"\s+type="(?P<type>\d)"\s+thread="(?P<tid>\d+)"'
+    r'\s+file="(?P<file>[^"]*)">', re.S)
+UUID4 = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')
+RFC3339 = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$')
+
+
+def run(*args, env=None):
+    cmd = (["wine", BIN] if WINE else [BIN]) + list(args)
+    e = dict(os.environ)
+    e.setdefault("WINEDEBUG", "-all")
+    if env:
+        e.update(env)
+    p = subprocess.run(cmd, capture_output=True, env=e, timeout=120)
+    out = p.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+    err = p.stderr.decode("utf-8", "replace").replace("\r\n", "\n")
+    return p.returncode, out, err
+
+
+class Cli(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-e2e-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        self.log = os.path.join(self.tmp, "logs", "cmgdiag.log")
+        self.write_cfg({})
+
+    def write_cfg(self, extra, raw=None):
+        base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log}}
+        base.update(extra or {})
+        with open(self.cfg, "w", encoding="utf-8") as f:
+            f.write(raw if raw is not None else json.dumps(base))
+
+    def test_version_lists_plugins_and_libraries(self):
+        rc, out, _ = run("version")
+        self.assertEqual(rc, 0)
+        self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
+        self.assertIn("checks:  agent", out)
+        for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
+            self.assertIn(lib, out)
+        self.assertEqual(run("--version")[1], out)
+
+    def test_help_and_usage_errors(self):
+        rc, out, _ = run("--help")
+        self.assertEqual(rc, 0)
+        for word in ("selftest", "check NAME", "config check", "show FILE", "Exit codes"):
+            self.assertIn(word, out)
+        self.assertEqual(run()[0], 3)
+        rc, _, err = run("frobnicate")
+        self.assertEqual(rc, 3)
+        self.assertIn("unknown command 'frobnicate'", err)
+        rc, _, err = run("selftest", "--bogus")
+        self.assertEqual(rc, 3)
+        self.assertIn("'--bogus' is not an option of 'selftest'", err)
+        self.assertEqual(run("-c")[0], 3)
+
+    def test_later_commands_say_not_available(self):
+        for cmd in (["run"], ["run", "--once"], ["flush"], ["validate", "--profile", "pre-upgrade"],
+                    ["service", "install"]):
+            rc, out, err = run(*cmd)
+            self.assertEqual(rc, 3, cmd)
+            self.assertIn("not available in this build yet", err)
+
+    def test_check_agent_json_is_one_contract_object(self):
+        rc, out, err = run("-c", self.cfg, "check", "agent", "--json")
+        self.assertEqual(rc, 0, err)
+        obj = json.loads(out)
+        self.assertEqual(list(obj.keys()),
+                         ["check", "status", "code", "summary", "remediation", "facts", "duration_ms"])
+        self.assertEqual(obj["check"], "agent")
+        self.assertEqual(obj["status"], "pass")
+        self.assertEqual(obj["code"], "AGENT_OK")
+        self.assertEqual(obj["remediation"], "")
+        self.assertIsInstance(obj["duration_ms"], (int, float))
+        f = obj["facts"]
+        self.assertTrue(f["config_found"])
+        self.assertTrue(f["spool_writable"])
+        self.assertTrue(f["log_writable"])
+        self.assertGreater(f["disk_free_bytes"], 0)
+        self.assertIn("agent", f["plugins"])
+
+    def test_config_unknown_key_names_file_and_key(self):
+        self.write_cfg({"intervall_s": 60})
+        rc, out, err = run("-c", self.cfg, "check", "agent", "--json")
+        self.assertEqual(rc, 3)
+        self.assertEqual(out, "")
+        self.assertIn(self.cfg, err)
+        self.assertIn("'intervall_s'", err)
+        self.assertIn("did you mean 'interval_s'", err)
+        self.write_cfg({"checks": {"agent": {"min_free_mb": "lots"}}})
+        rc, _, err = run("-c", self.cfg, "selftest", "--no-upload")
+        self.assertEqual(rc, 3)
+        self.assertIn(self.cfg, err)
+        self.assertIn("'checks.agent.min_free_mb' must be a whole number, not a string", err)
+
+    def test_config_syntax_and_missing_file(self):
+        self.write_cfg(None, raw='{\n "interval_s": 60,\n}\n')
+        rc, _, err = run("-c", self.cfg, "config", "check")
+        self.assertEqual(rc, 3)
+        self.assertIn("not valid JSON near line 3", err)
+        rc, _, err = run("-c", os.path.join(self.tmp, "absent.json"), "config", "check")
+        self.assertEqual(rc, 3)
+        self.assertIn("absent.json", err)
+
+    def test_config_check_prints_effective_config(self):
+        rc, out, err = run("-c", self.cfg, "config", "check")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Configuration OK: " + self.cfg, out)
+        eff = json.loads(out[out.index("{"):])
+        self.assertEqual(eff["interval_s"], 3600)
+        self.assertEqual(eff["log"]["max_bytes"], 250000)
+        self.assertEqual(eff["checks"]["agent"]["enabled"], True)
+        self.assertEqual(eff["outputs"], [])
+
+    def test_check_set_and_input(self):
+        rc, out, err = run("-c", self.cfg, "check", "agent", "--set", "min_free_mb=1048576", "--json")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(json.loads(out)["code"], "AGENT_LOW_DISK")
+        rc, _, err = run("-c", self.cfg, "check", "agent", "--set", "min_fre_mb=1")
+        self.assertEqual(rc, 3)
+        self.assertIn("did you mean 'min_free_mb'", err)
+        rc, _, err = run("-c", self.cfg, "check", "agent", "--input", self.tmp)
+        self.assertEqual(rc, 3)
+        self.assertIn("no data source", err)
+        rc, _, err = run("-c", self.cfg, "check", "agnet")
+        self.assertEqual(rc, 3)
+        self.assertIn("did you mean 'agent'", err)
+
+    def test_unwritable_spool_fails_with_exit_2(self):
+        blocker = os.path.join(self.tmp, "blocker")
+        open(blocker, "w").close()
+        self.write_cfg({"spool": {"dir": os.path.join(blocker, "spool")}})
+        rc, out, _ = run("-c", self.cfg, "check", "agent")
+        self.assertEqual(rc, 2)
+        self.assertIn("FAIL  agent", out)
+        self.assertIn("What to do:", out)
+        self.assertIn("[AGENT_SPOOL_NOT_WRITABLE]", out)
+
+    def test_selftest_report_and_bundle(self):
+        rc, out, err = run("-c", self.cfg, "selftest", "--no-upload")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("selftest on ", out)
+        self.assertIn("PASS  agent", out)
+        self.assertIn("Overall: PASS (1 pass, 0 warn, 0 fail, 0 skip, 0 error)", out)
+        rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--ticket", "INC123")
+        self.assertEqual(rc, 0, err)
+        b = json.loads(out)
+        self.assertEqual(b["schema"], "cmgdiag.bundle/1")
+        self.assertRegex(b["bundle_id"], UUID4)
+        self.assertRegex(b["created_at"], RFC3339)
+        self.assertEqual(b["trigger"], "selftest")
+        self.assertEqual(b["ticket"], "INC123")
+        self.assertEqual(b["overall"], "pass")
+        self.assertIn("agent", b["agent"]["plugins"])
+        self.assertTrue(b["device"]["hostname"])
+        self.assertIsNone(b["device"]["aad_device_id"])
+        self.assertEqual([c["check"] for c in b["checks"]], ["agent"])
+        self.assertEqual(b["spool"], {"pending": 0, "dropped_total": 0})
+        rc, _, err = run("-c", self.cfg, "selftest", "--only", "agnet")
+        self.assertEqual(rc, 3)
+        self.assertIn("did you mean 'agent'", err)
+        self.write_cfg({"checks": {"agent": {"enabled": False}}})
+        rc, out, _ = run("-c", self.cfg, "selftest", "--no-upload")
+        self.assertEqual(rc, 0)
+        self.assertIn("Overall: PASS (0 pass", out)
+
+    def test_show_reads_gzip_and_json_bundles(self):
+        _, out, _ = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--ticket", "INC9")
+        bundle = json.loads(out)
+        plain = os.path.join(self.tmp, "b.json")
+        gz = os.path.join(self.tmp, bundle["bundle_id"] + ".json.gz")
+        with open(plain, "w") as f:
+            f.write(out)
+        with gzip.open(gz, "wb") as f:
+            f.write(out.encode())
+        for path in (plain, gz):
+            rc, text, err = run("show", path)
+            self.assertEqual(rc, 0, err)
+            self.assertIn("Bundle " + bundle["bundle_id"], text)
+            self.assertIn("ticket INC9", text)
+            self.assertIn("PASS  agent", text)
+        rc, text, _ = run("show", gz, "--json")
+        self.assertEqual(rc, 0)
+        self.assertEqual(json.loads(text), bundle)
+        with open(gz, "rb") as f:
+            data = f.read()
+        bad = os.path.join(self.tmp, "truncated.json.gz")
+        with open(bad, "wb") as f:
+            f.write(data[: len(data) // 2])
+        rc, _, err = run("show", bad)
+        self.assertEqual(rc, 3)
+        self.assertIn("corrupt or truncated", err)
+        rc, _, err = run("show", self.cfg)
+        self.assertEqual(rc, 3)
+        self.assertIn("not a cmgdiag bundle", err)
+
+    def test_log_is_cmtrace(self):
+        run("-c", self.cfg, "selftest", "--no-upload")
+        with open(self.log, "rb") as f:
+            data = f.read().decode("utf-8")
+        entries = data.split("\r\n")
+        self.assertEqual(entries[-1], "")
+        self.assertGreaterEqual(len(entries) - 1, 2)
+        for e in entries[:-1]:
+            m = CMTRACE.fullmatch(e)
+            self.assertIsNotNone(m, e)
+            self.assertIn(m["type"], "0123")
+            self.assertRegex(m["file"], r"^[a-z_]+\.c:\d+$")
+        self.assertIn("check agent: pass AGENT_OK", data)
+
+    def test_verbose_echoes_log(self):
+        rc, _, err = run("-v", "-c", self.cfg, "check", "agent")
+        self.assertEqual(rc, 0)
+        self.assertIn("cmgdiag: debug: check agent starting", err)
+
+    def test_colour_only_on_tty_and_no_color(self):
+        if WINE or os.name != "posix":
+            self.skipTest("needs a POSIX pseudo-terminal")
+        import pty
+        def tty_out(extra_env):
+            env = dict(os.environ, **extra_env)
+            env.pop("NO_COLOR", None) if "NO_COLOR" not in extra_env else None
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execve(BIN, [BIN, "-c", self.cfg, "check", "agent"], env)
+            chunks = b""
+            while True:
+                try:
+                    d = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not d:
+                    break
+                chunks += d
+            os.waitpid(pid, 0)
+            return chunks.decode()
+        self.assertIn("\033[32mPASS", tty_out({}))
+        self.assertNotIn("\033[", tty_out({"NO_COLOR": "1"}))
+        _, out, _ = run("-c", self.cfg, "check", "agent")  # a pipe: no colour
+        self.assertNotIn("\033[", out)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_cli.py BINARY [--wine]")
+    BIN = os.path.abspath(sys.argv[1])
+    WINE = "--wine" in sys.argv[2:]
+    argv = [sys.argv[0]] + [a for a in sys.argv[2:] if a != "--wine"]
+    unittest.main(argv=argv, verbosity=2)

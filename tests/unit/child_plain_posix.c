@@ -1,0 +1,17 @@
+/* Plain fork/exec that stays in the caller's process group (see child_helper.c). */
+#include <sys/wait.h>
+#include <unistd.h>
+
+int plain_spawn_and_wait(const char *const *argv);
+
+int plain_spawn_and_wait(const char *const *argv) {
+  pid_t pid = fork();
+  if (pid < 0) return 3;
+  if (pid == 0) {
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 3;
+}
