@@ -94,7 +94,7 @@ static int cmd_version(void) {
   for (; *o; o++) printf("%s%s", o == cg_registry_outputs() ? "" : ", ", (*o)->name);
   printf("\ncurl %s, %s, zlib %s, cJSON %s\n", cv->version, OpenSSL_version(OPENSSL_VERSION), zlibVersion(),
          cJSON_Version());
-  printf("TLS trust: %s, plus cmgprobe.ca_file when set\n", cg_platform_trust_name());
+  printf("TLS trust: %s, plus a configured CA file\n", cg_platform_trust_name());
   return 0;
 }
 

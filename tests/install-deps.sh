@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what cmgdiag needs on Debian 12 and skips what is already there.
+#   tests/install-deps.sh build     compiler, CMake, libcurl, OpenSSL, cJSON, zlib
+#   tests/install-deps.sh all       + python3, openssl, the MinGW-w64 cross toolchain and wine
+set -euo pipefail
+what=${1:-all}
+pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev zlib1g-dev ca-certificates)
+if [ "$what" = all ]; then
+  pkgs+=(python3 openssl mingw-w64 libz-mingw-w64-dev wine wine64 dpkg-dev patch xz-utils)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: everything is installed"
+  exit 0
+fi
+[ "$(id -u)" -eq 0 ] || { echo "install-deps: missing ${missing[*]}; run as root to install them" >&2; exit 1; }
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The full test suite: installs what is missing, builds, runs every tier.
+#   unit, plugin, e2e, windows  in build/        (RelWithDebInfo)
+#   unit, plugin                in build-asan/   (AddressSanitizer + UndefinedBehaviorSanitizer)
+# Ends with one line "N passed, M failed" over all tiers; exits non-zero if anything failed.
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+cd "$src"
+t0=$(date +%s)
+bash tests/install-deps.sh all || exit 1
+jobs=$(nproc 2>/dev/null || echo 2)
+total_pass=0 total_fail=0 summary=""
+
+build() { # DIR CMAKE_ARGS...
+  local dir=$1; shift
+  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning' ; return "${PIPESTATUS[0]}"
+}
+
+tier() { # NAME DIR LABEL-REGEX
+  local name=$1 dir=$2 label=$3 start out pass fail
+  start=$(date +%s)
+  out=$(ctest --test-dir "$dir" -L "$label" --output-on-failure 2>&1)
+  printf '%s\n' "$out"
+  # "100% tests passed, 0 tests failed out of 7"
+  fail=$(printf '%s\n' "$out" | sed -n 's/.* tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1/p' | tail -n 1)
+  all=$(printf '%s\n' "$out" | sed -n 's/.* tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\2/p' | tail -n 1)
+  [ -n "$all" ] || { all=0; fail=1; }
+  pass=$((all - fail))
+  total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail))
+  summary="$summary$(printf '\n  %-16s %3d passed, %d failed  (%d s)' "$name" "$pass" "$fail" $(( $(date +%s) - start )))"
+}
+
+mkdir -p build build-asan
+if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  tier unit build '^unit$'
+  tier plugin build '^plugin$'
+  tier e2e build '^e2e$'
+  tier windows build '^windows$'
+else
+  echo "FAIL: native build"; total_fail=$((total_fail + 1))
+fi
+if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_SANITIZE=ON; then
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    tier asan-unit+plugin build-asan '^(unit|plugin)$'
+else
+  echo "FAIL: sanitizer build"; total_fail=$((total_fail + 1))
+fi
+echo
+echo "Test tiers:$summary"
+echo "  total time $(( $(date +%s) - t0 )) s"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
