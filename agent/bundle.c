@@ -52,14 +52,7 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
     cJSON *agent = cJSON_AddObjectToObject(b, "agent");
     cJSON_AddStringToObject(agent, "version", CMGDIAG_VERSION);
     cJSON_AddStringToObject(agent, "platform", cg_platform_name());
-    cJSON *plugins = cJSON_AddArrayToObject(agent, "plugins");
-    for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
-      cJSON_AddItemToArray(plugins, cJSON_CreateString((*p)->name));
-    for (const struct cg_output_plugin *const *p = cg_registry_outputs(); *p; p++) {
-      char *name = cg_asprintf("output:%s", (*p)->name);
-      if (name) cJSON_AddItemToArray(plugins, cJSON_CreateString(name));
-      cg_free(name);
-    }
+    cJSON_AddItemToObject(agent, "plugins", cg_registry_plugins_json());
     cJSON *dev = cJSON_AddObjectToObject(b, "device");
     cJSON_AddStringToObject(dev, "hostname", hostname);
     add_string_or_null(dev, "aad_device_id", fact_string(rs, n, "aadjoin", "device_id"));
@@ -89,42 +82,50 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
   return b;
 }
 
-int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen) {
-  char *raw = NULL, *json = NULL, *text = NULL;
-  size_t raw_len = 0, json_len = 0, text_len = 0;
-  int rc = cg_file_read(path, CG_BUNDLE_MAX_BYTES, &raw, &raw_len);
+int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON **bundle, char *err, size_t errlen) {
+  char *json = NULL, *text = NULL;
+  size_t json_len = 0, text_len = 0;
+  int rc = CG_OK;
   *bundle = NULL;
-  if (rc != CG_OK) {
-    cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 16 MiB, not a bundle" : cg_strerror(rc));
-    goto out;
-  }
   if (cg_is_gzip(raw, raw_len)) {
     rc = cg_gunzip(raw, raw_len, CG_BUNDLE_MAX_BYTES, &json, &json_len);
     if (rc != CG_OK) {
-      cg_snprintf(err, errlen, "%s: the gzip data is %s", path,
+      cg_snprintf(err, errlen, "%s: the gzip data is %s", origin,
                   rc == CG_ERR_TOOBIG ? "larger than 16 MiB once decompressed" : "corrupt or truncated");
       goto out;
     }
+    rc = cg_text_decode(json, json_len, &text, &text_len, NULL);
   } else {
-    json = raw;
-    json_len = raw_len;
-    raw = NULL;
+    rc = cg_text_decode(raw, raw_len, &text, &text_len, NULL);
   }
-  if ((rc = cg_text_decode(json, json_len, &text, &text_len, NULL)) != CG_OK) goto out;
+  if (rc != CG_OK) goto out;
   *bundle = cJSON_ParseWithLength(text, text_len);
   const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*bundle, "schema");
   if (!*bundle || !cJSON_IsString(schema) || strncmp(schema->valuestring, "cmgdiag.bundle/", 15) != 0 ||
       !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*bundle, "checks"))) {
-    cg_snprintf(err, errlen, "%s: not a cmgdiag bundle (expected JSON with \"schema\": \"%s\" and \"checks\")", path,
+    cg_snprintf(err, errlen, "%s: not a cmgdiag bundle (expected JSON with \"schema\": \"%s\" and \"checks\")", origin,
                 CG_BUNDLE_SCHEMA);
     cJSON_Delete(*bundle);
     *bundle = NULL;
     rc = CG_ERR_PARSE;
   }
 out:
-  cg_free(raw);
   cg_free(json);
   cg_free(text);
+  return rc;
+}
+
+int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen) {
+  char *raw = NULL;
+  size_t raw_len = 0;
+  int rc = cg_file_read(path, CG_BUNDLE_MAX_BYTES, &raw, &raw_len);
+  *bundle = NULL;
+  if (rc != CG_OK) {
+    cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 16 MiB, not a bundle" : cg_strerror(rc));
+    return rc;
+  }
+  rc = cg_bundle_parse(raw, raw_len, path, bundle, err, errlen);
+  cg_free(raw);
   return rc;
 }
 

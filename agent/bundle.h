@@ -23,6 +23,9 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
  * On error, err holds a sentence naming the file. */
 int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen);
 
+/* Same from memory (gzip or plain, detected by content); `origin` names it in errors. */
+int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON **bundle, char *err, size_t errlen);
+
 /* Converts the "checks" of a bundle back into results for the human report. */
 int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n);
 

@@ -180,8 +180,8 @@ static int check_value(struct vctx *v, const char *where, const struct cg_config
     return CG_ERR_CONFIG;
   }
   if (m->type == CG_CFG_STRING && m->choices && cJSON_IsString(val) && !choice_ok(m->choices, val->valuestring)) {
-    cg_snprintf(v->err, v->errlen, "%s: key '%s%s%s' must be one of %s, not \"%s\"", v->origin, where, dot, m->key,
-                m->choices, val->valuestring);
+    cg_snprintf(v->err, v->errlen, "%s: key '%s%s%s' must be one of %s, not \"%.40s%s\"", v->origin, where, dot,
+                m->key, m->choices, val->valuestring, strlen(val->valuestring) > 40 ? "..." : "");
     return CG_ERR_CONFIG;
   }
   if (m->type == CG_CFG_SECTION) {
@@ -275,28 +275,26 @@ static int validate_outputs(struct vctx *v, cJSON *root) {
   return CG_OK;
 }
 
-/* --set KEY=VALUE for one check: typed by the check's map, applied before validation. */
-static int apply_set(struct vctx *v, cJSON *root, const char *check, const char *kv) {
-  const struct cg_check_plugin *p = cg_registry_find_check(check);
+int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key,
+                        size_t keylen, cJSON **value, char *err, size_t errlen) {
   const char *eq = strchr(kv, '=');
-  if (!p) return CG_ERR_CONFIG;
+  *value = NULL;
   if (!eq || eq == kv) {
-    cg_snprintf(v->err, v->errlen, "--set %s: expected KEY=VALUE", kv);
+    cg_snprintf(err, errlen, "--set %s: expected KEY=VALUE", kv);
     return CG_ERR_USAGE;
   }
-  char key[64];
-  if ((size_t)(eq - kv) >= sizeof(key)) {
-    cg_snprintf(v->err, v->errlen, "--set: key too long");
+  if ((size_t)(eq - kv) >= keylen) {
+    cg_snprintf(err, errlen, "--set: key too long");
     return CG_ERR_USAGE;
   }
   memcpy(key, kv, (size_t)(eq - kv));
   key[eq - kv] = '\0';
   const char *val = eq + 1;
-  const struct cg_config_map *m = map_find(p->config_map, key);
+  const struct cg_config_map *m = map_find(map, key);
   if (!m) m = map_find(check_common, key);
   if (!m) {
-    const char *hint = suggest(key, p->config_map, check_common);
-    cg_snprintf(v->err, v->errlen, "--set: '%s' is not a setting of check '%s'%s%s%s", key, check,
+    const char *hint = suggest(key, map, check_common);
+    cg_snprintf(err, errlen, "--set: '%s' is not a setting of check '%s'%s%s%s", key, owner,
                 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     return CG_ERR_CONFIG;
   }
@@ -310,31 +308,48 @@ static int apply_set(struct vctx *v, cJSON *root, const char *check, const char 
              !strcmp(val, "0"))
       nv = cJSON_CreateFalse();
     else {
-      cg_snprintf(v->err, v->errlen, "--set %s: must be true or false", key);
+      cg_snprintf(err, errlen, "--set %s: must be true or false", key);
       return CG_ERR_CONFIG;
     }
     break;
   case CG_CFG_INT:
     if (!cg_parse_i64(val, &n)) {
-      cg_snprintf(v->err, v->errlen, "--set %s: must be a whole number, not \"%s\"", key, val);
+      cg_snprintf(err, errlen, "--set %s: must be a whole number, not \"%s\"", key, val);
       return CG_ERR_CONFIG;
     }
     nv = cJSON_CreateNumber((double)n);
     break;
   case CG_CFG_STRING: nv = strcmp(val, "null") ? cJSON_CreateString(val) : cJSON_CreateNull(); break;
-  case CG_CFG_STRLIST: {
+  case CG_CFG_STRLIST:
     /* The list is replaced by this one element; an empty value empties it. */
     nv = cJSON_CreateArray();
-    cJSON *s = *val ? cJSON_CreateString(val) : NULL;
-    if (nv && s) cJSON_AddItemToArray(nv, s);
-    else if (*val) { cJSON_Delete(nv); nv = NULL; }
+    if (nv && *val) {
+      cJSON *s = cJSON_CreateString(val);
+      if (!s) {
+        cJSON_Delete(nv);
+        nv = NULL;
+      } else {
+        cJSON_AddItemToArray(nv, s);
+      }
+    }
     break;
-  }
   default:
-    cg_snprintf(v->err, v->errlen, "--set %s: a section cannot be set from the command line", key);
+    cg_snprintf(err, errlen, "--set %s: a section cannot be set from the command line", key);
     return CG_ERR_CONFIG;
   }
   if (!nv) return CG_ERR_NOMEM;
+  *value = nv;
+  return CG_OK;
+}
+
+/* --set KEY=VALUE for one check: typed by the check's map, applied before validation. */
+static int apply_set(struct vctx *v, cJSON *root, const char *check, const char *kv) {
+  const struct cg_check_plugin *p = cg_registry_find_check(check);
+  char key[64];
+  cJSON *nv = NULL;
+  if (!p) return CG_ERR_CONFIG;
+  int rc = cg_config_parse_set(p->config_map, check, kv, key, sizeof(key), &nv, v->err, v->errlen);
+  if (rc != CG_OK) return rc;
   cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
   if (!checks) checks = cJSON_AddObjectToObject(root, "checks");
   cJSON *c = cJSON_IsObject(checks) ? cJSON_GetObjectItemCaseSensitive(checks, check) : NULL;

@@ -49,6 +49,12 @@ bool cg_config_check_enabled(const struct cg_config *cfg, const char *name);
 /* Effective configuration as indented JSON with secrets redacted; caller frees. */
 char *cg_config_render_redacted(const struct cg_config *cfg);
 
+/* Parses one "KEY=VALUE" of `--set` against a map (plus "enabled"): *value is the typed JSON value
+ * (caller deletes), key receives KEY. For a list key the value is a one-element list. `owner`
+ * names the check in errors. */
+int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key,
+                        size_t keylen, cJSON **value, char *err, size_t errlen);
+
 /* Fills a plugin context from a validated settings object using its map (strings and lists are
  * allocated; release them with cg_config_map_release). */
 int cg_config_map_fill(const struct cg_config_map *map, const cJSON *obj, void *ctx);

@@ -80,6 +80,8 @@ const struct cg_check_plugin *const *cg_registry_checks(void);
 const struct cg_output_plugin *const *cg_registry_outputs(void);
 const struct cg_check_plugin *cg_registry_find_check(const char *name);
 const struct cg_output_plugin *cg_registry_find_output(const char *name);
+/* The compiled-in plugins as a JSON list: check names, then "output:NAME" (caller deletes). */
+cJSON *cg_registry_plugins_json(void);
 /* Closest known check name to `name` (for "did you mean"), or NULL. */
 const char *cg_registry_suggest_check(const char *name);
 

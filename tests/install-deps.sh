@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what cmgdiag needs on Debian 12 and skips what is already there.
 #   tests/install-deps.sh build     compiler, CMake, libcurl, OpenSSL, cJSON, zlib
-#   tests/install-deps.sh all       + python3, openssl, the MinGW-w64 cross toolchain and wine
+#   tests/install-deps.sh all       + python3, openssl, clang with libFuzzer, the MinGW-w64 cross toolchain and wine
 set -euo pipefail
 what=${1:-all}
 pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev zlib1g-dev ca-certificates)
 if [ "$what" = all ]; then
-  pkgs+=(python3 openssl mingw-w64 libz-mingw-w64-dev wine wine64 dpkg-dev patch xz-utils)
+  pkgs+=(python3 openssl clang libclang-rt-14-dev mingw-w64 libz-mingw-w64-dev wine wine64 dpkg-dev patch xz-utils)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

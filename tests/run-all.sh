@@ -46,6 +46,13 @@ if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_SANITIZE=ON; then
 else
   echo "FAIL: sanitizer build"; total_fail=$((total_fail + 1))
 fi
+# Short libFuzzer runs of every parser target (clang, ASan+UBSan); longer runs: -DCMGDIAG_FUZZ_SECONDS=600.
+mkdir -p build-fuzz
+if CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_FUZZ=ON -DCMGDIAG_FUZZ_SECONDS=20; then
+  tier fuzz build-fuzz '^fuzz$'
+else
+  echo "FAIL: fuzz build"; total_fail=$((total_fail + 1))
+fi
 echo
 echo "Test tiers:$summary"
 echo "  total time $(( $(date +%s) - t0 )) s"

@@ -158,6 +158,45 @@ TEST(strlist_set_replaces_list) {
   cg_config_map_release(map, &x);
   CHECK(x.l.count == 0 && x.l.items == NULL);
   cJSON_Delete(o);
+  /* --set on a list key replaces the list with one element; an empty value empties it */
+  char key[64], err[256];
+  cJSON *v = NULL;
+  CHECK(cg_config_parse_set(map, "cmgprobe", "resolve=cmg.contoso.com:443:127.0.0.1", key, sizeof(key), &v, err,
+                            sizeof(err)) == CG_OK);
+  CHECK_STR(key, "resolve");
+  char *printed = cJSON_PrintUnformatted(v);
+  CHECK_STR(printed, "[\"cmg.contoso.com:443:127.0.0.1\"]");
+  cJSON_free(printed);
+  cJSON_Delete(v);
+  CHECK(cg_config_parse_set(map, "cmgprobe", "resolve=", key, sizeof(key), &v, err, sizeof(err)) == CG_OK);
+  CHECK(cJSON_IsArray(v) && cJSON_GetArraySize(v) == 0);
+  cJSON_Delete(v);
+  CHECK(cg_config_parse_set(map, "cmgprobe", "resolv=x", key, sizeof(key), &v, err, sizeof(err)) == CG_ERR_CONFIG);
+  CHECK_CONTAINS(err, "did you mean 'resolve'");
+  CHECK(v == NULL);
+}
+
+TEST(huge_and_hostile_inputs) {
+  struct cg_config c;
+  char err[1024] = "";
+  /* deeply nested garbage: rejected, no crash */
+  static char deep[20000];
+  memset(deep, '[', sizeof(deep) - 1);
+  CHECK(load(&c, deep, err, NULL) == CG_ERR_CONFIG);
+  cg_config_free(&c);
+  /* a long string value in the wrong place names the key, does not echo megabytes */
+  size_t n = 300000;
+  const char *head = "{\"log\": {\"level\": \"";
+  size_t h = strlen(head);
+  char *big = malloc(n + 64);
+  memcpy(big, head, h);
+  memset(big + h, 'a', n);
+  memcpy(big + h + n, "\"}}", 4);
+  CHECK(load(&c, big, err, NULL) == CG_ERR_CONFIG);
+  CHECK_CONTAINS(err, "'log.level' must be one of");
+  CHECK(strlen(err) < 1024);
+  cg_config_free(&c);
+  free(big);
 }
 
 TEST(secrets_are_redacted_when_rendered) {
@@ -202,6 +241,7 @@ int main(void) {
   RUN(windows_encodings_are_accepted);
   RUN(set_overrides_are_typed);
   RUN(strlist_set_replaces_list);
+  RUN(huge_and_hostile_inputs);
   RUN(secrets_are_redacted_when_rendered);
   RUN(missing_explicit_file_is_an_error);
   return test_finish("config");

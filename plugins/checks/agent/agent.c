@@ -42,14 +42,7 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   cJSON_AddStringToObject(f, "platform", cg_platform_name());
   cJSON_AddStringToObject(f, "os", os ? os : "unknown");
   cJSON_AddStringToObject(f, "hostname", hostname ? hostname : "unknown");
-  cJSON *plugins = cJSON_AddArrayToObject(f, "plugins");
-  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
-    cJSON_AddItemToArray(plugins, cJSON_CreateString((*p)->name));
-  for (const struct cg_output_plugin *const *p = cg_registry_outputs(); *p; p++) {
-    char *n = cg_asprintf("output:%s", (*p)->name);
-    if (n) cJSON_AddItemToArray(plugins, cJSON_CreateString(n));
-    cg_free(n);
-  }
+  cJSON_AddItemToObject(f, "plugins", cg_registry_plugins_json());
   cJSON_AddStringToObject(f, "config_path", cfg->path);
   cJSON_AddBoolToObject(f, "config_found", cfg->file_found);
   /* A config that failed validation stops the agent before any check runs. */
