@@ -145,7 +145,7 @@ if [ -f "$out/CMakeCache.txt" ] && ! grep -qx "CMGDIAG_WINDEPS_PREFIX:UNINITIALI
 fi
 cmake -S "$src" -B "$out" -DCMAKE_TOOLCHAIN_FILE="$here/mingw-w64-x86_64.cmake" \
   -DCMGDIAG_WINDEPS_PREFIX="$prefix" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-  -DCMGDIAG_STATIC=ON >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
+  -DCMGDIAG_STATIC=ON -DCMAKE_EXE_LINKER_FLAGS_RELEASE=-s >"$out/configure.log" 2>&1 || { cat "$out/configure.log"; exit 1; }
 cmake --build "$out" -j"$jobs"
 cp "$prefix/VERSIONS" "$out/DEPENDENCY-VERSIONS"
 log "built $out/cmgdiag.exe ($(stat -c %s "$out/cmgdiag.exe") bytes)"
