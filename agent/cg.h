@@ -14,8 +14,11 @@
 #define CMGDIAG_VERSION "0.0.0-dev"
 #endif
 
+#ifndef CG_PRINTF_ARCHETYPE
+#define CG_PRINTF_ARCHETYPE printf
+#endif
 #if defined(__GNUC__)
-#define CG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define CG_PRINTF(f, a) __attribute__((format(CG_PRINTF_ARCHETYPE, f, a)))
 #else
 #define CG_PRINTF(f, a)
 #endif

@@ -32,6 +32,13 @@ bool cg_stdout_is_tty(void);
  * given). Never fails: keeps the original on error. The copy lives until exit. */
 void cg_platform_args(int *argc, char ***argv);
 
+/* Path of a Windows system tool ("dsregcmd.exe" -> %SystemRoot%\System32\dsregcmd.exe); NULL on
+ * platforms without it. Caller frees. */
+char *cg_system_tool_path(const char *exe);
+/* The console (OEM) code page that command-line tools write in: GetOEMCP() on Windows, 850
+ * elsewhere (a Western European default for captures read on Linux). */
+int cg_platform_oem_codepage(void);
+
 /* Full path of the running executable (UTF-8); caller frees. */
 char *cg_executable_path(void);
 

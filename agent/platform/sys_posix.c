@@ -102,3 +102,10 @@ void cg_sleep_ms(int64_t ms) {
   while (nanosleep(&ts, &ts) != 0) {
   }
 }
+
+char *cg_system_tool_path(const char *exe) {
+  (void)exe;
+  return NULL;
+}
+
+int cg_platform_oem_codepage(void) { return 850; }

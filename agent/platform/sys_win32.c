@@ -117,3 +117,12 @@ char *cg_executable_path(void) {
 }
 
 void cg_sleep_ms(int64_t ms) { Sleep(ms > 0 ? (DWORD)ms : 0); }
+
+char *cg_system_tool_path(const char *exe) {
+  char *root = cg_getenv("SystemRoot");
+  char *path = cg_asprintf("%s\\System32\\%s", root ? root : "C:\\Windows", exe);
+  cg_free(root);
+  return path;
+}
+
+int cg_platform_oem_codepage(void) { return (int)GetOEMCP(); }

@@ -46,8 +46,14 @@ class Cli(unittest.TestCase):
         self.write_cfg({})
 
     def write_cfg(self, extra, raw=None):
-        base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log}}
-        base.update(extra or {})
+        # Only the agent check here: the other checks have their own tests and data sources.
+        base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
+                "checks": {"aadjoin": {"enabled": False}}}
+        for k, v in (extra or {}).items():
+            if isinstance(v, dict) and isinstance(base.get(k), dict):
+                base[k] = dict(base[k], **v)
+            else:
+                base[k] = v
         with open(self.cfg, "w", encoding="utf-8") as f:
             f.write(raw if raw is not None else json.dumps(base))
 
@@ -55,7 +61,7 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
-        self.assertIn("checks:  agent", out)
+        self.assertIn("checks:  agent, aadjoin", out)
         for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
             self.assertIn(lib, out)
         self.assertEqual(run("--version")[1], out)
@@ -130,6 +136,7 @@ class Cli(unittest.TestCase):
         self.assertEqual(eff["interval_s"], 3600)
         self.assertEqual(eff["log"]["max_bytes"], 250000)
         self.assertEqual(eff["checks"]["agent"]["enabled"], True)
+        self.assertEqual(eff["checks"]["aadjoin"]["timeout_ms"], 60000)
         self.assertEqual(eff["outputs"], [])
 
     def test_check_set_and_input(self):
@@ -258,6 +265,67 @@ class Cli(unittest.TestCase):
         self.assertNotIn("\033[", tty_out({"NO_COLOR": "1"}))
         _, out, _ = run("-c", self.cfg, "check", "agent")  # a pipe: no colour
         self.assertNotIn("\033[", out)
+
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin")
+
+
+def native_path(p):
+    """A path as the binary under test sees it (wine: a Windows path on the Z: drive)."""
+    if not WINE:
+        return p
+    return subprocess.run(["winepath", "-w", p], capture_output=True, text=True,
+                          env=dict(os.environ, WINEDEBUG="-all")).stdout.strip()
+
+
+class AadJoin(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-aad-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        with open(self.cfg, "w") as f:
+            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")},
+                       "log": {"file": os.path.join(self.tmp, "cmgdiag.log")}}, f)
+
+    def run_check(self, *extra, env=None):
+        rc, out, err = run("-c", self.cfg, "check", "aadjoin", "--set", "evaluate_at=2026-11-25T00:00:00Z",
+                           *extra, "--json", env=env)
+        self.assertTrue(out.strip(), err)
+        return rc, json.loads(out)
+
+    def test_captures(self):
+        rc, r = self.run_check("--input", native_path(os.path.join(DATA, "01-entra-joined-win11.txt")))
+        self.assertEqual((rc, r["status"], r["code"]), (0, "pass", "AAD_OK"))
+        self.assertEqual(r["facts"]["join_type"], "entra_joined")
+        self.assertEqual(r["facts"]["device_id"], "1b1e5e3c-7d2a-4c52-9a07-3c0b7d4f1e2a")
+        rc, r = self.run_check("--input", native_path(os.path.join(DATA, "02-hybrid-joined-ps51-utf16le.txt")))
+        self.assertEqual((rc, r["facts"]["join_type"], r["facts"]["input_encoding"]), (0, "hybrid_joined", "UTF-16LE"))
+        rc, r = self.run_check("--input", native_path(os.path.join(DATA, "03-hybrid-join-failed-discover.txt")))
+        self.assertEqual((rc, r["code"]), (2, "AAD_HYBRID_JOIN_FAILED"))
+        self.assertIn("0x801c001d", r["summary"])
+        rc, r = self.run_check("--input", native_path(os.path.join(DATA, "19-garbage-binary.bin")))
+        self.assertEqual((rc, r["status"], r["code"]), (2, "error", "AAD_UNPARSEABLE"))
+        self.assertIn("\\x89PNG", json.dumps(r["summary"]))
+
+    def test_no_dsregcmd_is_a_skip(self):
+        rc, r = self.run_check()
+        self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "AAD_NO_DSREGCMD"))
+
+    def test_live_source_with_stand_in(self):
+        fake = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
+        if not fake:
+            self.skipTest("CMGDIAG_FAKE_DSREGCMD not set")
+        env = {"CMGDIAG_FAKE_DIR": native_path(self.tmp)}
+        mode = os.path.join(self.tmp, "fake-mode")
+        with open(mode, "w") as f:
+            f.write(native_path(os.path.join(DATA, "12-system-context-prt-not-visible.txt")))
+        rc, r = self.run_check("--set", "dsregcmd_path=" + native_path(fake), env=env)
+        self.assertEqual((rc, r["code"], r["facts"]["source"]), (0, "AAD_OK", "dsregcmd"))
+        self.assertIsNone(r["facts"]["prt"])
+        with open(mode, "w") as f:
+            f.write("hang")
+        rc, r = self.run_check("--set", "dsregcmd_path=" + native_path(fake), "--set", "timeout_ms=1500", env=env)
+        self.assertEqual((rc, r["code"]), (2, "AAD_DSREGCMD_TIMEOUT"))
+        self.assertLess(r["duration_ms"], 8000)
 
 
 if __name__ == "__main__":

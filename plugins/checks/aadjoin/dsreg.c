@@ -1,0 +1,224 @@
+/* dsregcmd /status parser. Works on trimmed lines and never on column positions, because pasted
+ * captures lose or gain indentation. */
+#include "dsreg.h"
+
+#include <string.h>
+
+#define MAX_ITEMS 4096
+/* A value is only continued by the next line when its own line was long enough to have been
+ * wrapped by the console (80 columns and up): a short line followed by a fragment is truncation
+ * or noise, not a wrap. Measured on the trimmed line, since pastes change indentation. */
+#define WRAP_MIN_LINE 60
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+
+static char *trim(char *s) {
+  while (is_space(*s)) s++;
+  size_t n = strlen(s);
+  while (n && is_space(s[n - 1])) s[--n] = '\0';
+  return s;
+}
+
+static bool is_banner(const char *s) {
+  size_t dashes = 0;
+  if (*s != '+') return false;
+  for (s++; *s == '-'; s++) dashes++;
+  return dashes >= 10 && *s == '+' && s[1] == '\0';
+}
+
+/* "| Device State        |" -> "Device State" (in place); NULL when not a header line. */
+static char *header_title(char *s) {
+  size_t n = strlen(s);
+  if (n < 3 || s[0] != '|' || s[n - 1] != '|') return NULL;
+  s[n - 1] = '\0';
+  return trim(s + 1);
+}
+
+static bool starts_with_ci(const char *s, const char *p) {
+  for (; *p; s++, p++) {
+    char a = *s, b = *p;
+    if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
+    if (b >= 'A' && b <= 'Z') b = (char)(b + 32);
+    if (a != b) return false;
+  }
+  return true;
+}
+
+/* Lines that are never part of a value: progress, footer, shell prompts and banners. */
+static bool is_known_free(const char *s) {
+  if (starts_with_ci(s, "Waiting for Diagnostics Task") || starts_with_ci(s, "For more information") ||
+      starts_with_ci(s, "Windows PowerShell") || starts_with_ci(s, "PowerShell ") ||
+      starts_with_ci(s, "Copyright (C)") || starts_with_ci(s, "Microsoft Windows [") ||
+      starts_with_ci(s, "Install the latest PowerShell") || starts_with_ci(s, "Try the new cross-platform"))
+    return true;
+  /* PS C:\> ..., C:\Windows\system32>dsregcmd /status */
+  const char *p = s;
+  if (starts_with_ci(p, "PS ")) p += 3;
+  return ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':' && p[2] == '\\' &&
+         strchr(p, '>') != NULL;
+}
+
+static int add_section(struct dsreg_doc *d, const char *title) {
+  if (d->count == d->alloc) {
+    if (d->alloc >= MAX_ITEMS) return CG_ERR_TOOBIG;
+    size_t na = d->alloc ? d->alloc * 2 : 16;
+    struct dsreg_section *ns = cg_realloc(d->sections, na * sizeof(*ns));
+    if (!ns) return CG_ERR_NOMEM;
+    d->sections = ns;
+    d->alloc = na;
+  }
+  struct dsreg_section *s = &d->sections[d->count];
+  memset(s, 0, sizeof(*s));
+  if (!(s->title = cg_strdup(title))) return CG_ERR_NOMEM;
+  d->count++;
+  return CG_OK;
+}
+
+static int add_field(struct dsreg_section *s, const char *key, const char *value) {
+  if (s->count == s->alloc) {
+    if (s->alloc >= MAX_ITEMS) return CG_ERR_TOOBIG;
+    size_t na = s->alloc ? s->alloc * 2 : 16;
+    struct dsreg_field *nf = cg_realloc(s->fields, na * sizeof(*nf));
+    if (!nf) return CG_ERR_NOMEM;
+    s->fields = nf;
+    s->alloc = na;
+  }
+  struct dsreg_field *f = &s->fields[s->count];
+  f->key = cg_strdup(key);
+  f->value = cg_strdup(value);
+  if (!f->key || !f->value) {
+    cg_free(f->key);
+    cg_free(f->value);
+    return CG_ERR_NOMEM;
+  }
+  s->count++;
+  return CG_OK;
+}
+
+/* A bare identifier such as "AadRecoveryEnabled" (the doc sample writes "AadRecoveryEnabled: NO"). */
+static bool is_identifier(const char *s, size_t n) {
+  if (!n || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) return false;
+  for (size_t i = 1; i < n; i++)
+    if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+      return false;
+  return true;
+}
+
+/* Splits "key : value", "key :" and "Identifier: value" in place. */
+static bool split_kv(char *line, char **key, char **value) {
+  char *sep = strstr(line, " : ");
+  if (sep && sep != line) {
+    *sep = '\0';
+    *key = trim(line);
+    *value = trim(sep + 3);
+    return **key != '\0';
+  }
+  size_t n = strlen(line);
+  if (n >= 3 && line[n - 1] == ':' && line[n - 2] == ' ') {
+    line[n - 2] = '\0';
+    *key = trim(line);
+    *value = line + n; /* "" */
+    return **key != '\0' && !strchr(*key, ':');
+  }
+  char *colon = strchr(line, ':');
+  if (colon && is_identifier(line, (size_t)(colon - line))) {
+    *colon = '\0';
+    *key = line;
+    *value = trim(colon + 1);
+    return true;
+  }
+  return false;
+}
+
+static int append_value(struct dsreg_field *f, const char *more, bool space) {
+  char *v = cg_asprintf("%s%s%s", f->value, space ? " " : "", more);
+  if (!v) return CG_ERR_NOMEM;
+  cg_free(f->value);
+  f->value = v;
+  return CG_OK;
+}
+
+int dsreg_parse(const char *text, struct dsreg_doc *doc) {
+  int rc = CG_OK;
+  memset(doc, 0, sizeof(*doc));
+  char *copy = cg_strdup(text);
+  if (!copy) return CG_ERR_NOMEM;
+  struct dsreg_field *last = NULL; /* the field a wrapped line may continue */
+  bool last_long = false, last_raw_space = false;
+  for (char *line = copy; line && rc == CG_OK;) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    /* The console writes progress dots and then overwrites them with spaces through CR. */
+    char *cr = strrchr(line, '\r');
+    while (cr && cr[1] == '\0') {
+      *cr = '\0';
+      cr = strrchr(line, '\r');
+    }
+    if (cr) line = cr + 1;
+    size_t raw_len = strlen(line);
+    bool raw_space = raw_len && line[raw_len - 1] == ' ';
+    char *s = trim(line);
+    char *key, *value, *title;
+    if (*s == '\0') {
+      /* blank lines (including web-paste double spacing) neither end a section nor a value */
+    } else if (is_banner(s)) {
+      last = NULL;
+    } else if ((title = header_title(s)) != NULL) {
+      rc = add_section(doc, title);
+      last = NULL;
+    } else if (is_known_free(s)) {
+      doc->free_lines++;
+      last = NULL;
+    } else if (split_kv(s, &key, &value)) {
+      /* fields before any banner (a paste that lost the frames) go to an untitled section */
+      if (!doc->count && (rc = add_section(doc, "")) != CG_OK) break;
+      struct dsreg_section *sec = &doc->sections[doc->count - 1];
+      rc = add_field(sec, key, value);
+      doc->kv_lines++;
+      last = rc == CG_OK ? &sec->fields[sec->count - 1] : NULL;
+      last_long = strlen(key) + strlen(value) + 3 >= WRAP_MIN_LINE;
+      last_raw_space = raw_space;
+    } else if (last && last_long) {
+      rc = append_value(last, s, last_raw_space);
+      doc->continuations++;
+      last_long = strlen(s) >= WRAP_MIN_LINE;
+      last_raw_space = raw_space;
+    } else {
+      doc->free_lines++;
+      last = NULL;
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  cg_free(copy);
+  return rc;
+}
+
+void dsreg_free(struct dsreg_doc *doc) {
+  for (size_t i = 0; i < doc->count; i++) {
+    struct dsreg_section *s = &doc->sections[i];
+    for (size_t k = 0; k < s->count; k++) {
+      cg_free(s->fields[k].key);
+      cg_free(s->fields[k].value);
+    }
+    cg_free(s->fields);
+    cg_free(s->title);
+  }
+  cg_free(doc->sections);
+  memset(doc, 0, sizeof(*doc));
+}
+
+const struct dsreg_section *dsreg_section(const struct dsreg_doc *doc, const char *title) {
+  for (size_t i = 0; i < doc->count; i++)
+    if (cg_strcasecmp(doc->sections[i].title, title) == 0) return &doc->sections[i];
+  return NULL;
+}
+
+const char *dsreg_get(const struct dsreg_doc *doc, const char *section, const char *key) {
+  for (size_t i = 0; i < doc->count; i++) {
+    const struct dsreg_section *s = &doc->sections[i];
+    if (section && cg_strcasecmp(s->title, section) != 0) continue;
+    for (size_t k = 0; k < s->count; k++)
+      if (cg_strcasecmp(s->fields[k].key, key) == 0) return s->fields[k].value;
+  }
+  return NULL;
+}

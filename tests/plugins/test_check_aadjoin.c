@@ -1,0 +1,147 @@
+/* The aadjoin check over every fixture in tests/data/aadjoin/, driven by expected.json: verdict,
+ * code and the listed facts must match exactly. Then the live source with a stand-in dsregcmd.
+ *   test_check_aadjoin DATA_DIR SCRATCH_DIR [FAKE_DSREGCMD] */
+#include <stdlib.h>
+
+#include "config.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "runner.h"
+#include "../unit/test.h"
+
+static const char *data_dir;
+
+static int run_case(const char *input, const cJSON *sets, struct cg_result *res) {
+  const char *argv_sets[16];
+  size_t n = 0;
+  char *input_set = input ? cg_asprintf("input=%s", input) : NULL;
+  if (input_set) argv_sets[n++] = input_set;
+  for (const cJSON *s = sets ? sets->child : NULL; s && n < 16; s = s->next) argv_sets[n++] = s->valuestring;
+  struct cg_config_override ov = {.check = "aadjoin", .sets = argv_sets, .count = n};
+  struct cg_config cfg;
+  char err[1024] = "";
+  memset(&cfg, 0, sizeof(cfg));
+  int rc = cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err));
+  if (rc == CG_OK) {
+    struct cg_env env = {.config = &cfg};
+    cg_run_check(cg_registry_find_check("aadjoin"), &env, res);
+  } else {
+    fprintf(stderr, "config: %s\n", err);
+  }
+  cg_config_free(&cfg);
+  cg_free(input_set);
+  return rc;
+}
+
+TEST(fixtures_match_expectations) {
+  char *manifest_path = cg_path_join(data_dir, "expected.json");
+  char *text = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(manifest_path, 1 << 20, &text, &len) == CG_OK);
+  cJSON *m = cJSON_Parse(text);
+  const cJSON *cases = cJSON_GetObjectItem(m, "cases");
+  CHECK(cJSON_GetArraySize(cases) >= 15);
+  int n = 0;
+  for (const cJSON *c = cases ? cases->child : NULL; c; c = c->next, n++) {
+    const char *file = cJSON_GetObjectItem(c, "file")->valuestring;
+    char *path = cg_path_join(data_dir, file);
+    struct cg_result r;
+    int before = t_failed;
+    CHECK(run_case(path, cJSON_GetObjectItem(c, "set"), &r) == CG_OK);
+    CHECK_STR(cg_verdict_name(r.status), cJSON_GetObjectItem(c, "status")->valuestring);
+    CHECK_STR(r.code, cJSON_GetObjectItem(c, "code")->valuestring);
+    CHECK(r.summary && strlen(r.summary) > 20);
+    CHECK(r.status == CG_PASS ? !*r.remediation : strlen(r.remediation) > 20);
+    for (const cJSON *want = cJSON_GetObjectItem(c, "facts")->child; want; want = want->next) {
+      const cJSON *got = cJSON_GetObjectItem(r.facts, want->string);
+      t_checks++;
+      if (!got || !cJSON_Compare(got, want, true)) {
+        char *g = got ? cJSON_PrintUnformatted(got) : NULL, *w = cJSON_PrintUnformatted(want);
+        fprintf(stderr, "%s: fact %s = %s, expected %s\n", file, want->string, g ? g : "(absent)", w);
+        t_failed++;
+        cJSON_free(g);
+        cJSON_free(w);
+      }
+    }
+    /* every contract fact is present on every parsed output */
+    static const char *const contract[] = {"join_type", "azure_ad_joined", "domain_joined", "enterprise_joined",
+                                           "workplace_joined", "device_id", "tenant_id", "tenant_name",
+                                           "device_auth_status", "prt", "prt_update_time", "device_cert_not_after",
+                                           "tpm_protected", "executing_account", "diagnostics"};
+    if (cJSON_GetObjectItem(r.facts, "join_type"))
+      for (size_t k = 0; k < CG_ARRAY_LEN(contract); k++) CHECK(cJSON_HasObjectItem(r.facts, contract[k]));
+    if (t_failed != before) fprintf(stderr, "  ^ in case %d (%s): %s\n", n, file, r.summary ? r.summary : "");
+    cg_result_free(&r);
+    cg_free(path);
+  }
+  cJSON_Delete(m);
+  cg_free(text);
+  cg_free(manifest_path);
+}
+
+TEST(unreadable_and_oversized_input) {
+  struct cg_result r;
+  char *missing = cg_path_join(data_dir, "no-such-capture.txt");
+  CHECK(run_case(missing, NULL, &r) == CG_OK);
+  CHECK(r.status == CG_ERROR);
+  CHECK_STR(r.code, "AAD_INPUT_UNREADABLE");
+  cg_result_free(&r);
+  cg_free(missing);
+}
+
+static void live_source(const char *fake, const char *scratch) {
+  char *fixture = cg_path_join(data_dir, "01-entra-joined-win11.txt");
+  cJSON *sets = cJSON_CreateArray();
+  char *p = cg_asprintf("dsregcmd_path=%s", fake);
+  cJSON_AddItemToArray(sets, cJSON_CreateString(p));
+  cJSON_AddItemToArray(sets, cJSON_CreateString("evaluate_at=2026-11-25T00:00:00Z"));
+  cJSON_AddItemToArray(sets, cJSON_CreateString("timeout_ms=2000"));
+  struct cg_result r;
+  /* the stand-in prints the file named by CMGDIAG_FAKE_DSREG, or hangs, or fails */
+  char *mode = cg_path_join(scratch, "fake-mode");
+  char err[256];
+  cg_mkdirs(scratch);
+  cg_file_write_atomic(mode, fixture, strlen(fixture), err, sizeof(err));
+  CHECK(run_case(NULL, sets, &r) == CG_OK);
+  CHECK_STR(r.code, "AAD_OK");
+  CHECK_STR(cJSON_GetObjectItem(r.facts, "source")->valuestring, "dsregcmd");
+  CHECK(cJSON_GetObjectItem(r.facts, "dsregcmd_exit_code")->valuedouble == 0);
+  cg_result_free(&r);
+  cg_file_write_atomic(mode, "hang", 4, err, sizeof(err));
+  CHECK(run_case(NULL, sets, &r) == CG_OK);
+  CHECK_STR(r.code, "AAD_DSREGCMD_TIMEOUT");
+  CHECK(r.duration_ms < 10000);
+  cg_result_free(&r);
+  cg_file_write_atomic(mode, "garbage", 7, err, sizeof(err));
+  CHECK(run_case(NULL, sets, &r) == CG_OK);
+  CHECK_STR(r.code, "AAD_UNPARSEABLE");
+  cg_result_free(&r);
+  cJSON_Delete(sets);
+  sets = cJSON_CreateArray();
+  char *bad = cg_asprintf("dsregcmd_path=%s.missing", fake);
+  cJSON_AddItemToArray(sets, cJSON_CreateString(bad));
+  CHECK(run_case(NULL, sets, &r) == CG_OK);
+  CHECK_STR(r.code, "AAD_DSREGCMD_FAILED");
+  CHECK_CONTAINS(r.summary, ".missing");
+  cg_result_free(&r);
+  cJSON_Delete(sets);
+  cg_free(bad);
+  cg_free(mode);
+  cg_free(p);
+  cg_free(fixture);
+}
+
+int main(int argc, char **argv) {
+  cg_platform_args(&argc, &argv);
+  cg_json_init_hooks();
+  if (argc < 3) return 2;
+  data_dir = argv[1];
+  RUN(fixtures_match_expectations);
+  RUN(unreadable_and_oversized_input);
+  if (argc > 3) {
+    int before = t_failed;
+    live_source(argv[3], argv[2]);
+    printf("%s live_source\n", t_failed == before ? "ok  " : "FAIL");
+  }
+  return test_finish("check_aadjoin");
+}

@@ -1,0 +1,33 @@
+/* Stands in for dsregcmd.exe in tests. It insists on the single argument "/status" (proving the
+ * argument vector), then reads the file "fake-mode" in the folder named by CMGDIAG_FAKE_DIR:
+ *   a path   -> prints that file's bytes and exits 0
+ *   "hang"   -> sleeps for a minute (the caller's timeout must stop it)
+ *   other    -> prints the text itself and exits 1 */
+#include <stdio.h>
+#include <string.h>
+
+#include "platform/fs.h"
+#include "platform/sys.h"
+
+int main(int argc, char **argv) {
+  cg_platform_args(&argc, &argv);
+  if (argc != 2 || strcmp(argv[1], "/status") != 0) {
+    fprintf(stderr, "usage: dsregcmd /status\n");
+    return 87;
+  }
+  char *dir = cg_getenv("CMGDIAG_FAKE_DIR");
+  char *modefile = dir ? cg_path_join(dir, "fake-mode") : NULL;
+  char *mode = NULL, *data = NULL;
+  size_t len = 0;
+  if (!modefile || cg_file_read(modefile, 4096, &mode, &len) != CG_OK) return 90;
+  if (!strcmp(mode, "hang")) {
+    cg_sleep_ms(60000);
+    return 0;
+  }
+  if (cg_file_read(mode, 1 << 22, &data, &len) == CG_OK) {
+    fwrite(data, 1, len, stdout);
+    return 0;
+  }
+  fputs(mode, stdout);
+  return 1;
+}
