@@ -58,6 +58,9 @@ static void print_usage(FILE *f) {
   char *def = cg_default_config_path();
   fprintf(f, usage_text, def ? def : "");
   cg_free(def);
+  fprintf(f, "\nChecks in this build (cmgdiag check NAME):\n");
+  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
+    fprintf(f, "  %-14s %s\n", (*p)->name, (*p)->description);
 }
 
 static int usage_error(const char *fmt, const char *arg) {

@@ -69,7 +69,7 @@ class Cli(unittest.TestCase):
     def test_help_and_usage_errors(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
-        for word in ("selftest", "check NAME", "config check", "show FILE", "Exit codes"):
+        for word in ("selftest", "check NAME", "config check", "show FILE", "Exit codes", "  aadjoin ", "  agent "):
             self.assertIn(word, out)
         self.assertEqual(run()[0], 3)
         rc, _, err = run("frobnicate")

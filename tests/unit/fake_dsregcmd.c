@@ -19,15 +19,22 @@ int main(int argc, char **argv) {
   char *modefile = dir ? cg_path_join(dir, "fake-mode") : NULL;
   char *mode = NULL, *data = NULL;
   size_t len = 0;
-  if (!modefile || cg_file_read(modefile, 4096, &mode, &len) != CG_OK) return 90;
-  if (!strcmp(mode, "hang")) {
-    cg_sleep_ms(60000);
-    return 0;
+  int rc = 90;
+  if (modefile && cg_file_read(modefile, 4096, &mode, &len) == CG_OK) {
+    if (!strcmp(mode, "hang")) {
+      cg_sleep_ms(60000);
+      rc = 0;
+    } else if (cg_file_read(mode, 1 << 22, &data, &len) == CG_OK) {
+      fwrite(data, 1, len, stdout);
+      rc = 0;
+    } else {
+      fputs(mode, stdout);
+      rc = 1;
+    }
   }
-  if (cg_file_read(mode, 1 << 22, &data, &len) == CG_OK) {
-    fwrite(data, 1, len, stdout);
-    return 0;
-  }
-  fputs(mode, stdout);
-  return 1;
+  cg_free(data);
+  cg_free(mode);
+  cg_free(modefile);
+  cg_free(dir);
+  return rc;
 }
