@@ -39,6 +39,9 @@ char *cg_system_tool_path(const char *exe);
  * elsewhere (a Western European default for captures read on Linux). */
 int cg_platform_oem_codepage(void);
 
+/* True when this process runs as LocalSystem (S-1-5-18), as the service does. POSIX: false. */
+bool cg_running_as_system(void);
+
 /* Full path of the running executable (UTF-8); caller frees. */
 char *cg_executable_path(void);
 

@@ -109,3 +109,5 @@ char *cg_system_tool_path(const char *exe) {
 }
 
 int cg_platform_oem_codepage(void) { return 850; }
+
+bool cg_running_as_system(void) { return false; }

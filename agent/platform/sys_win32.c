@@ -126,3 +126,13 @@ char *cg_system_tool_path(const char *exe) {
 }
 
 int cg_platform_oem_codepage(void) { return (int)GetOEMCP(); }
+
+bool cg_running_as_system(void) {
+  SID_IDENTIFIER_AUTHORITY nt = {SECURITY_NT_AUTHORITY};
+  PSID system = NULL;
+  BOOL member = FALSE;
+  if (!AllocateAndInitializeSid(&nt, 1, SECURITY_LOCAL_SYSTEM_RID, 0, 0, 0, 0, 0, 0, 0, &system)) return false;
+  if (!CheckTokenMembership(NULL, system, &member)) member = FALSE;
+  FreeSid(system);
+  return member != FALSE;
+}

@@ -294,6 +294,12 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
 
   struct aad_state st;
   aad_model(&doc, &st);
+  /* The agent's own service runs dsregcmd as SYSTEM: the user's PRT is not visible then. */
+  if (!ctx->input && cg_running_as_system()) {
+    st.system_context = true;
+    st.prt = TRI_NULL;
+  }
+  cJSON_AddBoolToObject(res->facts, "system_context", st.system_context);
   if (doc.kv_lines == 0 || st.azure_ad_joined == TRI_NULL) {
     char head[256];
     escape_head(raw, raw_len, head, sizeof(head));
