@@ -145,7 +145,8 @@ static int cmd_check(const struct cli *cli) {
   struct cg_log log = {0};
   int ec = load_config(cli, &ov, &cfg, &log);
   if (ec == 0) {
-    struct cg_env env = {.config = &cfg, .log = &log, .interactive = true};
+    cJSON *disc = cJSON_CreateObject();
+    struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc};
     struct cg_result res;
     cg_run_check(p, &env, &res);
     if (cli->json) {
@@ -158,6 +159,7 @@ static int cmd_check(const struct cli *cli) {
     }
     if (ec == 0) ec = res.status == CG_SKIP ? 0 : cg_verdict_exit_code(cg_results_overall(&res, 1));
     cg_result_free(&res);
+    cJSON_Delete(disc);
   }
   cg_free(input_set);
   cg_config_free(&cfg);
@@ -166,6 +168,7 @@ static int cmd_check(const struct cli *cli) {
 }
 
 static int cmd_selftest(const struct cli *cli) {
+  cJSON *disc = NULL;
   struct cg_config cfg;
   struct cg_log log = {0};
   struct cg_result *rs = NULL;
@@ -173,7 +176,8 @@ static int cmd_selftest(const struct cli *cli) {
   char err[512];
   int ec = load_config(cli, NULL, &cfg, &log);
   if (ec) goto out;
-  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true};
+  disc = cJSON_CreateObject();
+  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc};
   int rc = cg_run_checks(&env, cli->only, &rs, &n, err, sizeof(err));
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: %s\n", rc == CG_ERR_USAGE ? err : cg_strerror(rc));
@@ -206,6 +210,7 @@ static int cmd_selftest(const struct cli *cli) {
   cJSON_Delete(bundle);
   ec = cg_verdict_exit_code(cg_results_overall(rs, n));
 out:
+  cJSON_Delete(disc);
   cg_results_free(rs, n);
   cg_config_free(&cfg);
   cg_log_close(&log);

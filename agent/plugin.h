@@ -46,6 +46,7 @@ struct cg_env {
   const struct cg_config *config;
   struct cg_log *log;
   bool interactive;  /* a person ran `check` or `selftest` */
+  cJSON *discovery;  /* per-run hand-over between checks (discovery.h); may be NULL */
 };
 
 struct cg_check_plugin {

@@ -28,6 +28,11 @@ int cg_dir_writable(const char *dir, char *err, size_t errlen);
 /* Free and total bytes of the volume holding `path`. */
 int cg_disk_space(const char *path, uint64_t *free_bytes, uint64_t *total_bytes);
 
+/* Names of the regular files in a folder, sorted (bytewise). CG_ERR_NOTFOUND when `dir` does not
+ * exist or is not a folder. Free with cg_dir_list_free. */
+int cg_dir_list(const char *dir, char ***names, size_t *count);
+void cg_dir_list_free(char **names, size_t count);
+
 /* Folder part of a path (caller frees), and the platform's separator. */
 char *cg_path_dirname(const char *path);
 char *cg_path_join(const char *dir, const char *name);

@@ -2,6 +2,7 @@
 #include <windows.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
@@ -237,3 +238,61 @@ static char *program_data(const char *suffix) {
 char *cg_default_config_path(void) { return program_data("\\cmgdiag.json"); }
 char *cg_default_spool_dir(void) { return program_data("\\spool"); }
 char *cg_default_log_file(void) { return program_data("\\logs\\cmgdiag.log"); }
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void cg_dir_list_free(char **names, size_t count) {
+  for (size_t i = 0; i < count; i++) cg_free(names[i]);
+  cg_free(names);
+}
+
+static int push_name(char ***names, size_t *count, size_t *alloc, const char *name) {
+  if (*count == *alloc) {
+    size_t na = *alloc ? *alloc * 2 : 16;
+    char **nn = cg_realloc(*names, na * sizeof(char *));
+    if (!nn) return CG_ERR_NOMEM;
+    *names = nn;
+    *alloc = na;
+  }
+  if (!((*names)[*count] = cg_strdup(name))) return CG_ERR_NOMEM;
+  (*count)++;
+  return CG_OK;
+}
+
+int cg_dir_list(const char *dir, char ***names, size_t *count) {
+  char *pattern = cg_path_join(dir, "*");
+  wchar_t *w = pattern ? cg_utf8_to_wide(pattern) : NULL;
+  size_t alloc = 0;
+  int rc = CG_OK;
+  WIN32_FIND_DATAW fd;
+  *names = NULL;
+  *count = 0;
+  wchar_t *wdir = cg_utf8_to_wide(dir);
+  DWORD da = wdir ? GetFileAttributesW(wdir) : INVALID_FILE_ATTRIBUTES;
+  cg_free(wdir);
+  if (da == INVALID_FILE_ATTRIBUTES || !(da & FILE_ATTRIBUTE_DIRECTORY)) {
+    cg_free(pattern);
+    cg_free(w);
+    return CG_ERR_NOTFOUND;
+  }
+  HANDLE h = w ? FindFirstFileW(w, &fd) : INVALID_HANDLE_VALUE;
+  if (h != INVALID_HANDLE_VALUE) {
+    do {
+      if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY || fd.cFileName[0] == L'.') continue;
+      char *name = cg_wide_to_utf8(fd.cFileName);
+      rc = name ? push_name(names, count, &alloc, name) : CG_ERR_NOMEM;
+      cg_free(name);
+    } while (rc == CG_OK && FindNextFileW(h, &fd));
+    FindClose(h);
+  }
+  cg_free(pattern);
+  cg_free(w);
+  if (rc != CG_OK) {
+    cg_dir_list_free(*names, *count);
+    *names = NULL;
+    *count = 0;
+    return rc;
+  }
+  if (*count) qsort(*names, *count, sizeof(char *), name_cmp);
+  return CG_OK;
+}

@@ -48,7 +48,7 @@ class Cli(unittest.TestCase):
     def write_cfg(self, extra, raw=None):
         # Only the agent check here: the other checks have their own tests and data sources.
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
-                "checks": {"aadjoin": {"enabled": False}}}
+                "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = dict(base[k], **v)
@@ -61,7 +61,7 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
-        self.assertIn("checks:  agent, aadjoin", out)
+        self.assertIn("checks:  agent, aadjoin, mpcandidates", out)
         for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
             self.assertIn(lib, out)
         self.assertEqual(run("--version")[1], out)
@@ -326,6 +326,44 @@ class AadJoin(unittest.TestCase):
         rc, r = self.run_check("--set", "dsregcmd_path=" + native_path(fake), "--set", "timeout_ms=1500", env=env)
         self.assertEqual((rc, r["code"]), (2, "AAD_DSREGCMD_TIMEOUT"))
         self.assertLess(r["duration_ms"], 8000)
+
+
+class MpCandidates(unittest.TestCase):
+    DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mpcandidates")
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-mp-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        with open(self.cfg, "w") as f:
+            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")},
+                       "log": {"file": os.path.join(self.tmp, "cmgdiag.log")}}, f)
+
+    def run_check(self, *extra):
+        rc, out, err = run("-c", self.cfg, "check", "mpcandidates", *extra, "--json")
+        self.assertTrue(out.strip(), err)
+        return rc, json.loads(out)
+
+    def test_capture_forms(self):
+        for name in ("01-get-ciminstance-convertto-json-ps7.json", "04-get-wmiobject-convertto-json-ps51-utf16le.json",
+                     "05-get-wmiobject-format-list.txt", "06-format-table-mp-type-index.txt", "folder-capture"):
+            rc, r = self.run_check("--input", native_path(os.path.join(self.DATA, name)))
+            self.assertEqual((rc, r["code"]), (0, "MP_CMG_PRESENT"), name)
+            cmg = [c for c in r["facts"]["candidates"] if c["is_cmg"]][0]
+            self.assertEqual((cmg["cmg_host"], cmg["proxy_kind"], cmg["mp_id"]),
+                             ("cmg.contoso.com", "MutualAuth", "72057594037927939"), name)
+        rc, r = self.run_check("--input", native_path(os.path.join(self.DATA, "10-garbage.bin")))
+        self.assertEqual((rc, r["status"], r["code"]), (2, "error", "MP_UNPARSEABLE"))
+
+    def test_live_source(self):
+        rc, r = self.run_check()
+        if WINE:
+            # wine has WMI but no ConfigMgr client: the namespace is missing
+            self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "MP_CLIENT_NOT_INSTALLED"))
+            self.assertIn("0x8004100E", r["summary"])
+            rc, r = self.run_check("--set", "client_expected=true")
+            self.assertEqual((rc, r["status"], r["code"]), (2, "fail", "MP_CLIENT_NOT_INSTALLED"))
+        else:
+            self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "MP_NO_WMI"))
 
 
 if __name__ == "__main__":

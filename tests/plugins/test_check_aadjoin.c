@@ -1,5 +1,5 @@
-/* The aadjoin check over every fixture in tests/data/aadjoin/, driven by expected.json: verdict,
- * code and the listed facts must match exactly. Then the live source with a stand-in dsregcmd.
+/* The aadjoin check beyond its fixtures (test_fixtures runs those): unreadable input, and the live
+ * source with a stand-in dsregcmd (output, hang, garbage, missing program).
  *   test_check_aadjoin DATA_DIR SCRATCH_DIR [FAKE_DSREGCMD] */
 #include <stdlib.h>
 
@@ -31,52 +31,6 @@ static int run_case(const char *input, const cJSON *sets, struct cg_result *res)
   cg_config_free(&cfg);
   cg_free(input_set);
   return rc;
-}
-
-TEST(fixtures_match_expectations) {
-  char *manifest_path = cg_path_join(data_dir, "expected.json");
-  char *text = NULL;
-  size_t len = 0;
-  CHECK(cg_file_read(manifest_path, 1 << 20, &text, &len) == CG_OK);
-  cJSON *m = cJSON_Parse(text);
-  const cJSON *cases = cJSON_GetObjectItem(m, "cases");
-  CHECK(cJSON_GetArraySize(cases) >= 15);
-  int n = 0;
-  for (const cJSON *c = cases ? cases->child : NULL; c; c = c->next, n++) {
-    const char *file = cJSON_GetObjectItem(c, "file")->valuestring;
-    char *path = cg_path_join(data_dir, file);
-    struct cg_result r;
-    int before = t_failed;
-    CHECK(run_case(path, cJSON_GetObjectItem(c, "set"), &r) == CG_OK);
-    CHECK_STR(cg_verdict_name(r.status), cJSON_GetObjectItem(c, "status")->valuestring);
-    CHECK_STR(r.code, cJSON_GetObjectItem(c, "code")->valuestring);
-    CHECK(r.summary && strlen(r.summary) > 20);
-    CHECK(r.status == CG_PASS ? !*r.remediation : strlen(r.remediation) > 20);
-    for (const cJSON *want = cJSON_GetObjectItem(c, "facts")->child; want; want = want->next) {
-      const cJSON *got = cJSON_GetObjectItem(r.facts, want->string);
-      t_checks++;
-      if (!got || !cJSON_Compare(got, want, true)) {
-        char *g = got ? cJSON_PrintUnformatted(got) : NULL, *w = cJSON_PrintUnformatted(want);
-        fprintf(stderr, "%s: fact %s = %s, expected %s\n", file, want->string, g ? g : "(absent)", w);
-        t_failed++;
-        cJSON_free(g);
-        cJSON_free(w);
-      }
-    }
-    /* every contract fact is present on every parsed output */
-    static const char *const contract[] = {"join_type", "azure_ad_joined", "domain_joined", "enterprise_joined",
-                                           "workplace_joined", "device_id", "tenant_id", "tenant_name",
-                                           "device_auth_status", "prt", "prt_update_time", "device_cert_not_after",
-                                           "tpm_protected", "executing_account", "diagnostics"};
-    if (cJSON_GetObjectItem(r.facts, "join_type"))
-      for (size_t k = 0; k < CG_ARRAY_LEN(contract); k++) CHECK(cJSON_HasObjectItem(r.facts, contract[k]));
-    if (t_failed != before) fprintf(stderr, "  ^ in case %d (%s): %s\n", n, file, r.summary ? r.summary : "");
-    cg_result_free(&r);
-    cg_free(path);
-  }
-  cJSON_Delete(m);
-  cg_free(text);
-  cg_free(manifest_path);
 }
 
 TEST(unreadable_and_oversized_input) {
@@ -136,7 +90,6 @@ int main(int argc, char **argv) {
   cg_json_init_hooks();
   if (argc < 3) return 2;
   data_dir = argv[1];
-  RUN(fixtures_match_expectations);
   RUN(unreadable_and_oversized_input);
   if (argc > 3) {
     int before = t_failed;

@@ -1,0 +1,18 @@
+/* Values one check hands to later checks of the same run, through the core rather than one plugin
+ * reaching into another: e.g. mpcandidates publishes "cmg_urls" (a list of https://HOST/CCM_Proxy_*
+ * base URLs) that cmgprobe uses when its url is not configured. Checks run in registry order. */
+#ifndef CG_DISCOVERY_H
+#define CG_DISCOVERY_H
+
+#include <cjson/cJSON.h>
+
+#include "plugin.h"
+
+#define CG_DISCOVERY_CMG_URLS "cmg_urls"
+
+/* Takes ownership of `value` (also on failure). No-op when the run has no discovery store. */
+int cg_discovery_publish(const struct cg_env *env, const char *key, cJSON *value);
+/* Borrowed; NULL when nothing was published under `key`. */
+const cJSON *cg_discovery_get(const struct cg_env *env, const char *key);
+
+#endif

@@ -1,0 +1,31 @@
+/* WMI queries (Windows, through COM) and registry reads. On other platforms every call answers
+ * CG_ERR_UNSUPPORTED, which checks turn into a `skip`. */
+#ifndef CG_PLATFORM_WMI_H
+#define CG_PLATFORM_WMI_H
+
+#include <cjson/cJSON.h>
+
+#include "../cg.h"
+
+struct cg_wmi_error {
+  unsigned long hresult; /* the COM/WMI HRESULT, 0 when none */
+  char message[256];  /* one sentence naming the namespace or class */
+};
+
+/* Well-known WMI HRESULTs (wbemcli.h) for the cases seen in the field. */
+#define CG_WBEM_E_INVALID_NAMESPACE 0x8004100EUL /* namespace missing: ConfigMgr client not installed */
+#define CG_WBEM_E_INVALID_CLASS 0x80041010UL
+#define CG_WBEM_E_ACCESS_DENIED 0x80041003UL
+#define CG_E_ACCESSDENIED 0x80070005UL
+
+/* Runs `wql` in `ns` (e.g. "root\\ccm\\LocationServices"). *rows is a JSON array of objects,
+ * property name -> string/number/bool/null (arrays as text). Non-system properties only.
+ * CG_ERR_NOTFOUND: namespace or class missing; CG_ERR_ACCESS; CG_ERR_TIMEOUT; CG_ERR_IO: anything
+ * else (repository broken); CG_ERR_UNSUPPORTED off Windows. Caller deletes *rows. */
+int cg_wmi_query(const char *ns, const char *wql, int64_t timeout_ms, cJSON **rows, struct cg_wmi_error *err);
+
+/* HKLM values. *value: a string (REG_SZ/REG_EXPAND_SZ) or number (REG_DWORD) as JSON.
+ * CG_ERR_NOTFOUND when the key or value does not exist. */
+int cg_registry_read_hklm(const char *key, const char *value, cJSON **out);
+
+#endif

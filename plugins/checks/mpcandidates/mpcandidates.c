@@ -1,0 +1,378 @@
+/* The `mpcandidates` check: did the ConfigMgr client's location policy give it a CMG? Reads
+ * SMS_ActiveMPCandidate (WMI root\ccm\LocationServices) and the client-state registry values, or
+ * captured files of the same (--input FILE or FOLDER), and hands the CMG URLs to later checks. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "log.h"
+#include "mpparse.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "platform/wmi.h"
+#include "plugin.h"
+#include "text.h"
+
+#define INPUT_MAX (4 * 1024 * 1024)
+#define NS_LOCATION "root\\ccm\\LocationServices"
+#define K_MOBILE "SOFTWARE\\Microsoft\\SMS\\Mobile Client"
+#define K_SECURITY "SOFTWARE\\Microsoft\\CCM\\Security"
+#define K_CCM "SOFTWARE\\Microsoft\\CCM"
+#define K_INTERNET "SOFTWARE\\Microsoft\\SMS\\Client\\Internet Facing"
+
+struct mp_ctx {
+  char *input;
+  bool client_expected;
+  int64_t timeout_ms;
+};
+
+static const struct cg_config_map mp_map[] = {
+    {CG_CFG_STRING, "input", "null",
+     "A captured candidate list (ConvertTo-Json, Format-List or Format-Table output), a .reg export, or a folder of "
+     "them", offsetof(struct mp_ctx, input), 0, 0, NULL, NULL},
+    {CG_CFG_BOOL, "client_expected", "false", "Fail instead of skip when the ConfigMgr client is not installed",
+     offsetof(struct mp_ctx, client_expected), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "timeout_ms", "30000", "How long a WMI query may take", offsetof(struct mp_ctx, timeout_ms), 1000,
+     600000, NULL, NULL},
+    CG_CFG_END,
+};
+
+/* Client state read next to the candidates; each value remembers where it came from. */
+struct state {
+  cJSON *rows;    /* candidate rows */
+  cJSON *values;  /* name -> {"value": ..., "source": "..."} */
+  bool client_missing;
+  int wmi_status;
+  char wmi_error[256];
+  int inputs_read, inputs_unreadable;
+  char first_bad[512];
+};
+
+static void put_value(struct state *st, const char *name, cJSON *value, const char *source) {
+  if (!value) return;
+  if (cJSON_GetObjectItemCaseSensitive(st->values, name)) {
+    cJSON_Delete(value);
+    return;
+  }
+  cJSON *o = cJSON_AddObjectToObject(st->values, name);
+  cJSON_AddItemToObject(o, "value", value);
+  cJSON_AddStringToObject(o, "source", source);
+}
+
+static const struct {
+  const char *key, *value, *name;
+} reg_values[] = {
+    {K_MOBILE, "AssignedSiteCode", "site_code"},
+    {K_MOBILE, "ProductVersion", "client_version"},
+    {K_SECURITY, "ClientAlwaysOnInternet", "always_on_internet"},
+    {K_CCM, "CMGFQDNs", "cmg_fqdns"},
+    {K_INTERNET, "Internet MP Hostname", "internet_mp_hostname"},
+};
+
+static void from_reg_export(struct state *st, const cJSON *keys, const char *origin) {
+  for (size_t i = 0; i < CG_ARRAY_LEN(reg_values); i++) {
+    char full[256];
+    cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", reg_values[i].key);
+    const cJSON *k = NULL;
+    for (const cJSON *c = keys->child; c && !k; c = c->next)
+      if (cg_strcasecmp(c->string, full) == 0) k = c;
+    const cJSON *v = NULL;
+    for (const cJSON *c = k ? k->child : NULL; c && !v; c = c->next)
+      if (cg_strcasecmp(c->string, reg_values[i].value) == 0) v = c;
+    if (v) {
+      char src[512];
+      cg_snprintf(src, sizeof(src), "input:%s (HKLM\\%s\\%s)", origin, reg_values[i].key, reg_values[i].value);
+      put_value(st, reg_values[i].name, cJSON_Duplicate(v, false), src);
+    }
+  }
+}
+
+/* One captured file: candidate rows or a registry export. */
+static void read_capture(struct state *st, const char *path, struct cg_log *log) {
+  char *raw = NULL, *text = NULL;
+  size_t len = 0, tlen = 0;
+  enum cg_text_encoding enc;
+  int cp;
+  int rc = cg_file_read(path, INPUT_MAX, &raw, &len);
+  if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, &text, &tlen, &enc, &cp);
+  if (rc == CG_OK) {
+    enum mp_format fmt = mp_detect(text);
+    cJSON *parsed = NULL;
+    rc = fmt == MP_FMT_REG ? mp_parse_reg(text, &parsed) : mp_parse_rows(text, fmt, &parsed);
+    if (rc == CG_OK && fmt == MP_FMT_REG) {
+      from_reg_export(st, parsed, path);
+    } else if (rc == CG_OK) {
+      for (cJSON *r = parsed->child; r; r = r->next) {
+        char src[512];
+        cg_snprintf(src, sizeof(src), "input:%s (%s)", path, mp_format_name(fmt));
+        cJSON_AddStringToObject(r, "_source", src);
+      }
+      while (parsed->child) cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(parsed, parsed->child));
+    }
+    cJSON_Delete(parsed);
+    cg_log_debug(log, "mpcandidates", "%s: %s, %s", path, mp_format_name(fmt), rc == CG_OK ? "read" : "no candidates");
+  }
+  if (rc == CG_OK) {
+    st->inputs_read++;
+  } else {
+    st->inputs_unreadable++;
+    if (!st->first_bad[0]) {
+      size_t w = 0;
+      for (size_t i = 0; raw && i < len && i < 40 && w + 5 < 120; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') st->first_bad[w++] = (char)c;
+        else w += (size_t)snprintf(st->first_bad + w, 8, "\\x%02X", c);
+      }
+      st->first_bad[w] = '\0';
+      char tmp[512];
+      cg_snprintf(tmp, sizeof(tmp), "%s (%s; starts with \"%s\")", path,
+                  rc == CG_ERR_PARSE ? "no management point candidates in it" : cg_strerror(rc), st->first_bad);
+      cg_strlcpy(st->first_bad, tmp, sizeof(st->first_bad));
+    }
+  }
+  cg_free(raw);
+  cg_free(text);
+}
+
+static void read_live(struct state *st, const struct mp_ctx *ctx) {
+  struct cg_wmi_error werr;
+  cJSON *rows = NULL;
+  st->wmi_status = cg_wmi_query(NS_LOCATION, "SELECT * FROM SMS_ActiveMPCandidate", ctx->timeout_ms, &rows, &werr);
+  if (st->wmi_status == CG_OK) {
+    for (cJSON *r = rows->child; r; r = r->next)
+      cJSON_AddStringToObject(r, "_source", "wmi:" NS_LOCATION ":SMS_ActiveMPCandidate");
+    while (rows->child) cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(rows, rows->child));
+  } else {
+    cg_strlcpy(st->wmi_error, werr.message, sizeof(st->wmi_error));
+    st->client_missing = werr.hresult == CG_WBEM_E_INVALID_NAMESPACE;
+  }
+  cJSON_Delete(rows);
+  for (size_t i = 0; i < CG_ARRAY_LEN(reg_values); i++) {
+    cJSON *v = NULL;
+    if (cg_registry_read_hklm(reg_values[i].key, reg_values[i].value, &v) == CG_OK) {
+      char src[256];
+      cg_snprintf(src, sizeof(src), "registry:HKLM\\%s\\%s", reg_values[i].key, reg_values[i].value);
+      put_value(st, reg_values[i].name, v, src);
+    }
+  }
+  /* Whether the client believes it is on the internet right now (ClientInfo.InInternet). */
+  cJSON *ci = NULL;
+  if (cg_wmi_query("root\\ccm", "SELECT InInternet FROM ClientInfo", ctx->timeout_ms, &ci, &werr) == CG_OK) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ci, 0), "InInternet");
+    if (cJSON_IsBool(v)) put_value(st, "currently_internet", cJSON_Duplicate(v, false), "wmi:root\\ccm:ClientInfo.InInternet");
+  }
+  cJSON_Delete(ci);
+}
+
+static const char *row_str(const cJSON *row, const char *key) {
+  for (const cJSON *c = row->child; c; c = c->next)
+    if (cg_strcasecmp(c->string, key) == 0) return cJSON_IsString(c) ? c->valuestring : NULL;
+  return NULL;
+}
+
+static const cJSON *row_item(const cJSON *row, const char *key) {
+  for (const cJSON *c = row->child; c; c = c->next)
+    if (cg_strcasecmp(c->string, key) == 0) return c;
+  return NULL;
+}
+
+static void add_url(cJSON *urls, const char *url) {
+  for (const cJSON *u = urls->child; u; u = u->next)
+    if (cg_strcasecmp(u->valuestring, url) == 0) return;
+  cJSON_AddItemToArray(urls, cJSON_CreateString(url));
+}
+
+static const char R_NO_CMG[] =
+    "Check the client setting 'Enable clients to use a cloud management gateway' (Client Settings > Cloud Services) "
+    "and that a management point has 'Allow Configuration Manager cloud management gateway traffic' enabled. The "
+    "client refreshes its location policy every 24 hours; restart the SMS Agent Host (ccmexec) on the intranet to "
+    "fetch it now, and look at LocationServices.log.";
+static const char R_NO_CANDIDATES[] =
+    "The client has no management point at all: check its site assignment (Configuration Manager control panel, "
+    "LocationServices.log, ClientLocation.log) and, for a new client, the ccmsetup /mp: and CCMHOSTNAME values.";
+static const char R_NOT_INSTALLED[] =
+    "Install the ConfigMgr client (ccmsetup.exe with /mp:https://CMG-FQDN/CCM_Proxy_MutualAuth/ID or CCMHOSTNAME=) "
+    "and check ccmsetup.log.";
+
+static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct mp_ctx *ctx = vctx;
+  struct state st = {.rows = cJSON_CreateArray(), .values = cJSON_CreateObject()};
+  cJSON *f = res->facts;
+  int rc = CG_OK;
+  if (!st.rows || !st.values) {
+    rc = CG_ERR_NOMEM;
+    goto out;
+  }
+  if (ctx->input) {
+    /* A file, or a folder of captures (candidates and .reg exports). */
+    char **names = NULL;
+    size_t n = 0;
+    int lr = cg_dir_list(ctx->input, &names, &n);
+    if (lr == CG_OK) {
+      for (size_t i = 0; i < n && i < 64; i++) {
+        char *p = cg_path_join(ctx->input, names[i]);
+        if (p) read_capture(&st, p, env->log);
+        cg_free(p);
+      }
+      cg_dir_list_free(names, n);
+    } else {
+      read_capture(&st, ctx->input, env->log);
+    }
+    cJSON_AddStringToObject(f, "source", "input");
+    if (st.inputs_read == 0) {
+      rc = cg_result_set(res, CG_ERROR, "MP_UNPARSEABLE",
+                         "Capture with: Get-CimInstance -Namespace root\\ccm\\LocationServices -ClassName "
+                         "SMS_ActiveMPCandidate | ConvertTo-Json > mp.json (Format-List and Format-Table text and "
+                         "'reg export' files work too).",
+                         "No management point candidates could be read from %s.",
+                         st.first_bad[0] ? st.first_bad : ctx->input);
+      goto out;
+    }
+  } else {
+    read_live(&st, ctx);
+    cJSON_AddStringToObject(f, "source", "wmi");
+    if (st.wmi_status == CG_ERR_UNSUPPORTED) {
+      rc = cg_result_set(res, CG_SKIP, "MP_NO_WMI",
+                         "Run 'cmgdiag check mpcandidates --input FILE' with a captured candidate list.",
+                         "There is no WMI on %s; give a captured candidate list with --input.", cg_platform_name());
+      goto out;
+    }
+    if (st.client_missing) {
+      cJSON_AddBoolToObject(f, "client_installed", false);
+      rc = cg_result_set(res, ctx->client_expected ? CG_FAIL : CG_SKIP, "MP_CLIENT_NOT_INSTALLED", R_NOT_INSTALLED,
+                         "The ConfigMgr client is not installed on this device (%s).", st.wmi_error);
+      goto out;
+    }
+    if (st.wmi_status != CG_OK) {
+      rc = cg_result_set(res, CG_ERROR, "MP_WMI_ERROR",
+                         st.wmi_status == CG_ERR_ACCESS
+                             ? "Run cmgdiag as SYSTEM or as an administrator."
+                             : "Check WMI health (winmgmt /verifyrepository) and that the SMS Agent Host service runs.",
+                         "The management point candidates could not be read: %s.", st.wmi_error);
+      goto out;
+    }
+  }
+
+  cJSON *cands = cJSON_AddArrayToObject(f, "candidates");
+  cJSON *urls = cJSON_CreateArray();
+  int internet = 0;
+  const char *cmg_host = NULL;
+  for (const cJSON *r = st.rows->child; r; r = r->next) {
+    const char *mp = row_str(r, "MP"), *type = row_str(r, "Type");
+    struct mp_string ms;
+    mp_parse_string(mp ? mp : "", &ms);
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "mp", mp ? mp : "");
+    if (type) cJSON_AddStringToObject(c, "type", type);
+    else cJSON_AddNullToObject(c, "type");
+    const cJSON *idx = row_item(r, "Index"), *ver = row_item(r, "Version");
+    if (cJSON_IsNumber(idx)) cJSON_AddNumberToObject(c, "index", idx->valuedouble);
+    else cJSON_AddNullToObject(c, "index");
+    if (cJSON_IsNumber(ver)) cJSON_AddNumberToObject(c, "version", ver->valuedouble);
+    else if (cJSON_IsString(ver)) cJSON_AddStringToObject(c, "version", ver->valuestring);
+    else cJSON_AddNullToObject(c, "version");
+    cJSON_AddBoolToObject(c, "is_cmg", ms.is_cmg);
+    cJSON_AddStringToObject(c, "cmg_host", ms.is_cmg ? ms.host : "");
+    cJSON_AddStringToObject(c, "proxy_kind", ms.proxy_kind);
+    cJSON_AddStringToObject(c, "mp_id", ms.mp_id);
+    if (ms.truncated) cJSON_AddBoolToObject(c, "truncated", true);
+    int64_t ssl, auth;
+    mp_parse_capabilities(row_str(r, "Capabilities"), &ssl, &auth);
+    if (ssl >= 0) cJSON_AddNumberToObject(c, "ssl_state", (double)ssl);
+    if (auth >= 0) cJSON_AddNumberToObject(c, "auth_method", (double)auth);
+    cJSON_AddStringToObject(c, "source", row_str(r, "_source") ? row_str(r, "_source") : "");
+    cJSON_AddItemToArray(cands, c);
+    if (type && cg_strcasecmp(type, "Internet") == 0) internet++;
+    if (ms.is_cmg && !ms.truncated && *ms.mp_id) {
+      char url[400];
+      cg_snprintf(url, sizeof(url), "https://%s/CCM_Proxy_%s/%s", ms.host, ms.proxy_kind, ms.mp_id);
+      add_url(urls, url);
+      if (!cmg_host) cmg_host = cJSON_GetObjectItem(c, "cmg_host")->valuestring;
+    } else if (ms.is_cmg && !cmg_host) {
+      cmg_host = cJSON_GetObjectItem(c, "cmg_host")->valuestring;
+    }
+  }
+  /* The registry's bootstrap and current internet MP name CMGs too. */
+  const cJSON *imp = cJSON_GetObjectItem(cJSON_GetObjectItem(st.values, "internet_mp_hostname"), "value");
+  if (cJSON_IsString(imp)) {
+    struct mp_string ms;
+    mp_parse_string(imp->valuestring, &ms);
+    char url[400];
+    if (ms.is_cmg && *ms.mp_id && cg_snprintf(url, sizeof(url), "https://%s/CCM_Proxy_%s/%s", ms.host, ms.proxy_kind, ms.mp_id))
+      add_url(urls, url);
+  }
+  const cJSON *fq = cJSON_GetObjectItem(cJSON_GetObjectItem(st.values, "cmg_fqdns"), "value");
+  if (cJSON_IsString(fq) && *fq->valuestring) {
+    char *list = cg_strdup(fq->valuestring);
+    for (char *p = list; p && *p;) {
+      size_t n = strcspn(p, ";, ");
+      char save = p[n];
+      p[n] = '\0';
+      if (*p) {
+        char url[400];
+        cg_snprintf(url, sizeof(url), "%s%s", cg_str_contains_ci(p, "://") ? "" : "https://", p);
+        add_url(urls, url);
+      }
+      p += n + (save ? 1 : 0);
+    }
+    cg_free(list);
+  }
+  size_t ncmg = 0, ntrunc = 0;
+  for (const cJSON *c = cands->child; c; c = c->next) {
+    ncmg += cJSON_IsTrue(cJSON_GetObjectItem(c, "is_cmg"));
+    ntrunc += cJSON_IsTrue(cJSON_GetObjectItem(c, "truncated"));
+  }
+  cJSON_AddBoolToObject(f, "cmg_present", ncmg > 0);
+  cJSON_AddItemToObject(f, "cmg_urls", cJSON_Duplicate(urls, true));
+  cJSON_AddNumberToObject(f, "internet_mp_count", internet);
+  static const char *const names[] = {"site_code", "client_version", "always_on_internet", "currently_internet",
+                                      "cmg_fqdns", "internet_mp_hostname"};
+  cJSON *sources = cJSON_AddObjectToObject(f, "sources");
+  for (size_t i = 0; i < CG_ARRAY_LEN(names); i++) {
+    const cJSON *v = cJSON_GetObjectItem(st.values, names[i]);
+    const cJSON *val = cJSON_GetObjectItem(v, "value");
+    if (!val) {
+      cJSON_AddNullToObject(f, names[i]);
+      continue;
+    }
+    if (!strcmp(names[i], "always_on_internet") && cJSON_IsNumber(val)) cJSON_AddBoolToObject(f, names[i], val->valuedouble != 0);
+    else cJSON_AddItemToObject(f, names[i], cJSON_Duplicate(val, false));
+    cJSON_AddStringToObject(sources, names[i], cJSON_GetObjectItem(v, "source")->valuestring);
+  }
+  cJSON_AddBoolToObject(f, "client_installed", true);
+  if (cJSON_GetArraySize(urls) > 0) cg_discovery_publish(env, CG_DISCOVERY_CMG_URLS, cJSON_Duplicate(urls, true));
+  cJSON_Delete(urls);
+
+  if (ncmg > 0)
+    rc = cg_result_set(res, CG_PASS, "MP_CMG_PRESENT", NULL,
+                       "The client has the cloud management gateway %s among its %d management point candidate%s.",
+                       cmg_host, cJSON_GetArraySize(cands), cJSON_GetArraySize(cands) == 1 ? "" : "s");
+  else if (ntrunc > 0)
+    rc = cg_result_set(res, CG_WARN, "MP_CAPTURE_TRUNCATED",
+                       "Capture again with Format-List or ConvertTo-Json: Format-Table cut the MP column.",
+                       "%zu of the %d candidates were cut off by Format-Table, so whether a CMG is among them is "
+                       "unknown.",
+                       ntrunc, cJSON_GetArraySize(cands));
+  else if (cJSON_GetArraySize(cands) > 0)
+    rc = cg_result_set(res, CG_FAIL, "MP_NO_CMG", R_NO_CMG,
+                       "The client knows %d management point%s but no cloud management gateway, so it cannot be "
+                       "managed over the internet.",
+                       cJSON_GetArraySize(cands), cJSON_GetArraySize(cands) == 1 ? "" : "s");
+  else
+    rc = cg_result_set(res, CG_FAIL, "MP_NO_CANDIDATES", R_NO_CANDIDATES,
+                       "The client has no management point candidates at all.");
+out:
+  cJSON_Delete(st.rows);
+  cJSON_Delete(st.values);
+  return rc;
+}
+
+const struct cg_check_plugin cg_check_mpcandidates = {
+    .name = "mpcandidates",
+    .description = "the client's management point candidates (SMS_ActiveMPCandidate): was it given a CMG",
+    .platforms = CG_PLATFORM_WINDOWS,
+    .config_map = mp_map,
+    .ctx_size = sizeof(struct mp_ctx),
+    .run = mp_run,
+};

@@ -1,0 +1,94 @@
+/* Runs a check over the fixtures of a data folder, driven by its expected.json: verdict, code and
+ * the listed facts must match exactly, and every parsed result carries the contract facts.
+ *   test_fixtures CHECK DATA_DIR */
+#include <stdlib.h>
+
+#include "config.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "runner.h"
+#include "../unit/test.h"
+
+static const char *data_dir, *check_name;
+
+static int run_case(const char *input, const cJSON *sets, struct cg_result *res) {
+  const char *argv_sets[16];
+  size_t n = 0;
+  char *input_set = input ? cg_asprintf("input=%s", input) : NULL;
+  if (input_set) argv_sets[n++] = input_set;
+  for (const cJSON *s = sets ? sets->child : NULL; s && n < 16; s = s->next) argv_sets[n++] = s->valuestring;
+  struct cg_config_override ov = {.check = check_name, .sets = argv_sets, .count = n};
+  struct cg_config cfg;
+  char err[1024] = "";
+  memset(&cfg, 0, sizeof(cfg));
+  int rc = cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err));
+  if (rc == CG_OK) {
+    cJSON *disc = cJSON_CreateObject();
+    struct cg_env env = {.config = &cfg, .discovery = disc};
+    cg_run_check(cg_registry_find_check(check_name), &env, res);
+    /* what the check handed on to later checks, for the manifest to compare */
+    cJSON_AddItemToObject(res->facts, "_discovery", disc);
+  } else {
+    fprintf(stderr, "config: %s\n", err);
+  }
+  cg_config_free(&cfg);
+  cg_free(input_set);
+  return rc;
+}
+
+TEST(fixtures_match_expectations) {
+  char *manifest_path = cg_path_join(data_dir, "expected.json");
+  char *text = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(manifest_path, 1 << 20, &text, &len) == CG_OK);
+  cJSON *m = cJSON_Parse(text);
+  const cJSON *cases = cJSON_GetObjectItem(m, "cases");
+  CHECK(cJSON_GetArraySize(cases) >= 10);
+  int n = 0;
+  for (const cJSON *c = cases ? cases->child : NULL; c; c = c->next, n++) {
+    const char *file = cJSON_GetObjectItem(c, "file")->valuestring;
+    char *path = cg_path_join(data_dir, file);
+    struct cg_result r;
+    int before = t_failed;
+    CHECK(run_case(path, cJSON_GetObjectItem(c, "set"), &r) == CG_OK);
+    CHECK_STR(cg_verdict_name(r.status), cJSON_GetObjectItem(c, "status")->valuestring);
+    CHECK_STR(r.code, cJSON_GetObjectItem(c, "code")->valuestring);
+    CHECK(r.summary && strlen(r.summary) > 20);
+    CHECK(r.status == CG_PASS ? !*r.remediation : strlen(r.remediation) > 20);
+    for (const cJSON *want = cJSON_GetObjectItem(c, "facts")->child; want; want = want->next) {
+      const cJSON *got = cJSON_GetObjectItem(r.facts, want->string);
+      t_checks++;
+      if (!got || !cJSON_Compare(got, want, true)) {
+        char *g = got ? cJSON_PrintUnformatted(got) : NULL, *w = cJSON_PrintUnformatted(want);
+        fprintf(stderr, "%s: fact %s = %s, expected %s\n", file, want->string, g ? g : "(absent)", w);
+        t_failed++;
+        cJSON_free(g);
+        cJSON_free(w);
+      }
+    }
+    /* every contract fact is present on every parsed output */
+    const cJSON *contract = cJSON_GetObjectItem(m, "contract_facts");
+    const cJSON *marker = cJSON_GetObjectItem(m, "contract_when");
+    if (cJSON_IsString(marker) && cJSON_GetObjectItem(r.facts, marker->valuestring))
+      for (const cJSON *k = contract ? contract->child : NULL; k; k = k->next) {
+        CHECK(cJSON_HasObjectItem(r.facts, k->valuestring));
+        if (!cJSON_HasObjectItem(r.facts, k->valuestring)) fprintf(stderr, "%s: no fact %s\n", file, k->valuestring);
+      }
+    if (t_failed != before) fprintf(stderr, "  ^ in case %d (%s): %s\n", n, file, r.summary ? r.summary : "");
+    cg_result_free(&r);
+    cg_free(path);
+  }
+  cJSON_Delete(m);
+  cg_free(text);
+  cg_free(manifest_path);
+}
+
+int main(int argc, char **argv) {
+  cg_platform_args(&argc, &argv);
+  cg_json_init_hooks();
+  if (argc < 3 || !cg_registry_find_check(argv[1])) return 2;
+  check_name = argv[1];
+  data_dir = argv[2];
+  RUN(fixtures_match_expectations);
+  return test_finish(check_name);
+}
