@@ -13,7 +13,8 @@ total_pass=0 total_fail=0 summary=""
 
 build() { # DIR CMAKE_ARGS...
   local dir=$1; shift
-  cmake -S . -B "$dir" "$@" >"$dir.configure.log" 2>&1 || { cat "$dir.configure.log"; return 1; }
+  mkdir -p "$dir"
+  cmake -S . -B "$dir" "$@" >"$dir/configure.log" 2>&1 || { cat "$dir/configure.log"; return 1; }
   cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning' ; return "${PIPESTATUS[0]}"
 }
 

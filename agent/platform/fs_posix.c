@@ -1,5 +1,6 @@
 /* POSIX file system operations. */
 #include "fs.h"
+#include "fs_common.h"
 #include "sys.h"
 
 #include <dirent.h>
@@ -184,25 +185,6 @@ char *cg_default_config_path(void) { return cg_strdup("/etc/cmgdiag/cmgdiag.json
 char *cg_default_spool_dir(void) { return cg_strdup("/var/lib/cmgdiag/spool"); }
 char *cg_default_log_file(void) { return cg_strdup("/var/log/cmgdiag/cmgdiag.log"); }
 
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-void cg_dir_list_free(char **names, size_t count) {
-  for (size_t i = 0; i < count; i++) cg_free(names[i]);
-  cg_free(names);
-}
-
-static int push_name(char ***names, size_t *count, size_t *alloc, const char *name) {
-  if (*count == *alloc) {
-    size_t na = *alloc ? *alloc * 2 : 16;
-    char **nn = cg_realloc(*names, na * sizeof(char *));
-    if (!nn) return CG_ERR_NOMEM;
-    *names = nn;
-    *alloc = na;
-  }
-  if (!((*names)[*count] = cg_strdup(name))) return CG_ERR_NOMEM;
-  (*count)++;
-  return CG_OK;
-}
 
 int cg_dir_list(const char *dir, char ***names, size_t *count) {
   DIR *d = opendir(dir);
@@ -215,7 +197,7 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
     if (e->d_name[0] == '.') continue;
     char *p = cg_path_join(dir, e->d_name);
     struct stat st;
-    if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode)) rc = push_name(names, count, &alloc, e->d_name);
+    if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode)) rc = cg_fs_push_name(names, count, &alloc, e->d_name);
     cg_free(p);
   }
   closedir(d);
@@ -225,6 +207,6 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
     *count = 0;
     return rc;
   }
-  if (*count) qsort(*names, *count, sizeof(char *), name_cmp);
+  if (*count) qsort(*names, *count, sizeof(char *), cg_fs_name_cmp);
   return CG_OK;
 }

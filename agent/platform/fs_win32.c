@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "fs_common.h"
 #include "sys.h"
 #include "utf_win32.h"
 
@@ -239,25 +240,6 @@ char *cg_default_config_path(void) { return program_data("\\cmgdiag.json"); }
 char *cg_default_spool_dir(void) { return program_data("\\spool"); }
 char *cg_default_log_file(void) { return program_data("\\logs\\cmgdiag.log"); }
 
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-void cg_dir_list_free(char **names, size_t count) {
-  for (size_t i = 0; i < count; i++) cg_free(names[i]);
-  cg_free(names);
-}
-
-static int push_name(char ***names, size_t *count, size_t *alloc, const char *name) {
-  if (*count == *alloc) {
-    size_t na = *alloc ? *alloc * 2 : 16;
-    char **nn = cg_realloc(*names, na * sizeof(char *));
-    if (!nn) return CG_ERR_NOMEM;
-    *names = nn;
-    *alloc = na;
-  }
-  if (!((*names)[*count] = cg_strdup(name))) return CG_ERR_NOMEM;
-  (*count)++;
-  return CG_OK;
-}
 
 int cg_dir_list(const char *dir, char ***names, size_t *count) {
   char *pattern = cg_path_join(dir, "*");
@@ -280,7 +262,7 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
     do {
       if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY || fd.cFileName[0] == L'.') continue;
       char *name = cg_wide_to_utf8(fd.cFileName);
-      rc = name ? push_name(names, count, &alloc, name) : CG_ERR_NOMEM;
+      rc = name ? cg_fs_push_name(names, count, &alloc, name) : CG_ERR_NOMEM;
       cg_free(name);
     } while (rc == CG_OK && FindNextFileW(h, &fd));
     FindClose(h);
@@ -293,6 +275,6 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
     *count = 0;
     return rc;
   }
-  if (*count) qsort(*names, *count, sizeof(char *), name_cmp);
+  if (*count) qsort(*names, *count, sizeof(char *), cg_fs_name_cmp);
   return CG_OK;
 }

@@ -7,33 +7,13 @@
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "runner.h"
+#include "harness.h"
 #include "../unit/test.h"
 
 static const char *data_dir, *check_name;
 
 static int run_case(const char *input, const cJSON *sets, struct cg_result *res) {
-  const char *argv_sets[16];
-  size_t n = 0;
-  char *input_set = input ? cg_asprintf("input=%s", input) : NULL;
-  if (input_set) argv_sets[n++] = input_set;
-  for (const cJSON *s = sets ? sets->child : NULL; s && n < 16; s = s->next) argv_sets[n++] = s->valuestring;
-  struct cg_config_override ov = {.check = check_name, .sets = argv_sets, .count = n};
-  struct cg_config cfg;
-  char err[1024] = "";
-  memset(&cfg, 0, sizeof(cfg));
-  int rc = cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err));
-  if (rc == CG_OK) {
-    cJSON *disc = cJSON_CreateObject();
-    struct cg_env env = {.config = &cfg, .discovery = disc};
-    cg_run_check(cg_registry_find_check(check_name), &env, res);
-    /* what the check handed on to later checks, for the manifest to compare */
-    cJSON_AddItemToObject(res->facts, "_discovery", disc);
-  } else {
-    fprintf(stderr, "config: %s\n", err);
-  }
-  cg_config_free(&cfg);
-  cg_free(input_set);
-  return rc;
+  return cgt_run_check(check_name, input, sets, res);
 }
 
 TEST(fixtures_match_expectations) {
