@@ -205,3 +205,17 @@ int cg_edit_distance(const char *a, const char *b, int limit) {
   }
   return prev[m] < limit ? prev[m] : limit;
 }
+
+const void *cg_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len) {
+  const unsigned char *h = hay, *n = needle;
+  if (needle_len == 0) return hay;
+  if (hay_len < needle_len) return NULL;
+  const unsigned char *last = h + hay_len - needle_len;
+  for (const unsigned char *p = h; p <= last;) {
+    p = memchr(p, n[0], (size_t)(last - p) + 1);
+    if (!p) return NULL;
+    if (memcmp(p, n, needle_len) == 0) return p;
+    p++;
+  }
+  return NULL;
+}

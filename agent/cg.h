@@ -84,6 +84,8 @@ bool cg_snprintf(char *dst, size_t dstlen, const char *fmt, ...) CG_PRINTF(3, 4)
 int cg_strcasecmp(const char *a, const char *b);
 bool cg_str_endswith_ci(const char *s, const char *suffix);
 bool cg_str_contains_ci(const char *s, const char *needle);
+/* First occurrence of needle in hay (like GNU memmem, which MinGW lacks); NULL when absent. */
+const void *cg_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len);
 /* Strict decimal parse of a whole string into int64; false on garbage or overflow. */
 bool cg_parse_i64(const char *s, int64_t *out);
 /* Edit distance for "did you mean" suggestions (bounded: returns >= limit when farther). */

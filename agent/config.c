@@ -38,6 +38,8 @@ static const struct cg_config_map core_map[] = {
      offsetof(struct cg_config, jitter_s), 0, 86400, NULL, NULL},
     {CG_CFG_SECTION, "spool", NULL, "Where bundles wait while offline", 0, 0, 0, spool_map, NULL},
     {CG_CFG_SECTION, "log", NULL, "The agent's own log", 0, 0, 0, log_map, NULL},
+    {CG_CFG_STRING, "state_dir", "null", "Where checks keep state between cycles (null: platform default)",
+     offsetof(struct cg_config, state_dir), 0, 0, NULL, NULL},
     CG_CFG_END,
 };
 
@@ -429,7 +431,8 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   /* Platform defaults, written back so `config check` shows what is really used. */
   if (!cfg->spool.dir) cfg->spool.dir = cg_default_spool_dir();
   if (!cfg->log.file) cfg->log.file = cg_default_log_file();
-  if (!cfg->spool.dir || !cfg->log.file) {
+  if (!cfg->state_dir) cfg->state_dir = cg_default_state_dir();
+  if (!cfg->spool.dir || !cfg->log.file || !cfg->state_dir) {
     rc = CG_ERR_NOMEM;
     goto out;
   }
@@ -437,6 +440,7 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
                                          cJSON_CreateString(cfg->spool.dir));
   cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg->root, "log"), "file",
                                          cJSON_CreateString(cfg->log.file));
+  cJSON_ReplaceItemInObjectCaseSensitive(cfg->root, "state_dir", cJSON_CreateString(cfg->state_dir));
 out:
   if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "%s: out of memory reading the configuration", origin);
   cg_free(utf8);

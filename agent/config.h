@@ -22,6 +22,7 @@ struct cg_config {
     char *level;
     int64_t max_bytes;
   } log;
+  char *state_dir; /* where checks keep state between cycles (e.g. log read positions) */
   cJSON *root; /* the effective configuration, defaults filled in; owned */
 };
 

@@ -13,6 +13,10 @@ int cg_file_write_atomic(const char *path, const void *data, size_t len, char *e
  * CG_ERR_NOTFOUND, CG_ERR_TOOBIG, CG_ERR_IO. */
 int cg_file_read(const char *path, size_t cap, char **data, size_t *len);
 
+/* Reads up to `max` bytes from `offset` (a file other programs are writing: shared for read, write
+ * and delete on Windows). *data is NUL-terminated; caller frees. */
+int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len);
+
 /* Append bytes (creating the file); used by the log. */
 int cg_file_append(const char *path, const void *data, size_t len);
 /* Size in bytes, or -1 when the file does not exist. */
@@ -43,5 +47,9 @@ extern const char cg_path_sep;
 char *cg_default_config_path(void);
 char *cg_default_spool_dir(void);
 char *cg_default_log_file(void);
+char *cg_default_state_dir(void);
+/* Where the ConfigMgr client writes its logs (%WINDIR%\CCM\Logs and %WINDIR%\ccmsetup\Logs);
+ * *count 0 off Windows. Free with cg_dir_list_free. */
+int cg_client_log_dirs(char ***dirs, size_t *count);
 
 #endif

@@ -210,3 +210,35 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
   if (*count) qsort(*names, *count, sizeof(char *), cg_fs_name_cmp);
   return CG_OK;
 }
+
+int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_status(errno);
+  char *buf = cg_malloc(max + 1);
+  size_t got = 0;
+  int rc = buf ? CG_OK : CG_ERR_NOMEM;
+  while (rc == CG_OK && got < max) {
+    ssize_t r = pread(fd, buf + got, max - got, (off_t)offset + (off_t)got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) rc = CG_ERR_IO;
+    if (r <= 0) break;
+    got += (size_t)r;
+  }
+  close(fd);
+  if (rc != CG_OK) {
+    cg_free(buf);
+    return rc;
+  }
+  buf[got] = '\0';
+  *data = buf;
+  *len = got;
+  return CG_OK;
+}
+
+char *cg_default_state_dir(void) { return cg_strdup("/var/lib/cmgdiag/state"); }
+
+int cg_client_log_dirs(char ***dirs, size_t *count) {
+  *dirs = NULL;
+  *count = 0;
+  return CG_OK;
+}

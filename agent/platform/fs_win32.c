@@ -278,3 +278,44 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
   if (*count) qsort(*names, *count, sizeof(char *), cg_fs_name_cmp);
   return CG_OK;
 }
+
+int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len) {
+  HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL);
+  if (h == INVALID_HANDLE_VALUE) return win_status(GetLastError());
+  char *buf = cg_malloc(max + 1);
+  size_t got = 0;
+  int rc = buf ? CG_OK : CG_ERR_NOMEM;
+  LARGE_INTEGER pos = {.QuadPart = offset};
+  if (rc == CG_OK && !SetFilePointerEx(h, pos, NULL, FILE_BEGIN)) rc = CG_ERR_IO;
+  while (rc == CG_OK && got < max) {
+    DWORD want = max - got > 0x100000 ? 0x100000 : (DWORD)(max - got), n = 0;
+    if (!ReadFile(h, buf + got, want, &n, NULL)) rc = CG_ERR_IO;
+    if (n == 0) break;
+    got += n;
+  }
+  CloseHandle(h);
+  if (rc != CG_OK) {
+    cg_free(buf);
+    return rc;
+  }
+  buf[got] = '\0';
+  *data = buf;
+  *len = got;
+  return CG_OK;
+}
+
+char *cg_default_state_dir(void) { return program_data("\\state"); }
+
+int cg_client_log_dirs(char ***dirs, size_t *count) {
+  char *win = cg_getenv("WINDIR");
+  const char *base = win ? win : "C:\\Windows";
+  *dirs = cg_calloc(2, sizeof(char *));
+  *count = 0;
+  if (*dirs) {
+    (*dirs)[0] = cg_asprintf("%s\\CCM\\Logs", base);
+    (*dirs)[1] = cg_asprintf("%s\\ccmsetup\\Logs", base);
+    *count = 2;
+  }
+  cg_free(win);
+  return *dirs && (*dirs)[0] && (*dirs)[1] ? CG_OK : CG_ERR_NOMEM;
+}

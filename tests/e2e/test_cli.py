@@ -48,7 +48,8 @@ class Cli(unittest.TestCase):
     def write_cfg(self, extra, raw=None):
         # Only the agent check here: the other checks have their own tests and data sources.
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
-                "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}}}
+                "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                           "clientlogs": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = dict(base[k], **v)
@@ -61,7 +62,7 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
-        self.assertIn("checks:  agent, aadjoin, mpcandidates", out)
+        self.assertIn("checks:  agent, aadjoin, mpcandidates, clientlogs", out)
         for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
             self.assertIn(lib, out)
         self.assertEqual(run("--version")[1], out)
@@ -364,6 +365,35 @@ class MpCandidates(unittest.TestCase):
             self.assertEqual((rc, r["status"], r["code"]), (2, "fail", "MP_CLIENT_NOT_INSTALLED"))
         else:
             self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "MP_NO_WMI"))
+
+
+class ClientLogs(unittest.TestCase):
+    DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "clientlogs")
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-cl-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        with open(self.cfg, "w") as f:
+            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
+                       "log": {"file": os.path.join(self.tmp, "cmgdiag.log")}}, f)
+
+    def run_check(self, *extra):
+        rc, out, err = run("-c", self.cfg, "check", "clientlogs", *extra, "--json")
+        self.assertTrue(out.strip(), err)
+        return rc, json.loads(out)
+
+    def test_folders(self):
+        for folder, rc_want, code in (("cmg-forbidden", 2, "LOG_CMG_FORBIDDEN"), ("clean", 0, "LOG_OK"),
+                                      ("token-failure-utf16", 2, "LOG_WAM_TOKEN_FAILED")):
+            rc, r = self.run_check("--input", native_path(os.path.join(self.DATA, folder)))
+            self.assertEqual((rc, r["code"]), (rc_want, code), folder)
+        rc, r = self.run_check("--input", native_path(os.path.join(self.DATA, "cmg-forbidden")))
+        f = [x for x in r["facts"]["findings"] if x["code"] == "LOG_CMG_FORBIDDEN"][0]
+        self.assertEqual((f["count"], f["http_status"], f["last_seen"][:19]), (3, {"403": 3}, "2026-11-24T13:02:00"))
+
+    def test_live_without_client(self):
+        rc, r = self.run_check()
+        self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "LOG_NO_CLIENT_LOGS"))
 
 
 if __name__ == "__main__":

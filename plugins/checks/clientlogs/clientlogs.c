@@ -1,0 +1,518 @@
+/* The `clientlogs` check: reads the ConfigMgr client logs incrementally (only what was written
+ * since the previous cycle, following rotation to .lo_) and matches every new entry against a
+ * catalogue of known CMG failure signatures. */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmtrace.h"
+#include "config.h"
+#include "log.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "plugin.h"
+#include "redact.h"
+#include "sigmatch.h"
+#include "text.h"
+
+#define ID_LEN 512
+#define SAMPLE_MAX 300
+#define STATE_FILE "clientlogs-state.json"
+
+struct cl_ctx {
+  char *input, *signatures_file;
+  struct cg_strlist logs, log_dirs;
+  int64_t max_bytes_per_file, max_age_hours;
+};
+
+static const struct cg_config_map cl_map[] = {
+    {CG_CFG_STRING, "input", "null", "A folder of logs to read from scratch (every *.log and *.lo_ in it)",
+     offsetof(struct cl_ctx, input), 0, 0, NULL, NULL},
+    {CG_CFG_STRLIST, "logs",
+     "[\"LocationServices.log\", \"CcmMessaging.log\", \"ClientIDManagerStartup.log\", \"CcmAad.log\", "
+     "\"ADALOperationProvider.log\", \"ccmsetup.log\", \"DataTransferService.log\", \"CAS.log\", "
+     "\"ClientLocation.log\"]",
+     "The client logs to read", offsetof(struct cl_ctx, logs), 0, 0, NULL, NULL},
+    {CG_CFG_STRLIST, "log_dirs", "[]", "Folders holding them ([]: %WINDIR%\\CCM\\Logs and %WINDIR%\\ccmsetup\\Logs)",
+     offsetof(struct cl_ctx, log_dirs), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "max_bytes_per_file", "4194304", "Most bytes read from one log per cycle (the newest are kept)",
+     offsetof(struct cl_ctx, max_bytes_per_file), 4096, 268435456, NULL, NULL},
+    {CG_CFG_INT, "max_age_hours", "168", "Ignore entries older than this on the device (0: no limit)",
+     offsetof(struct cl_ctx, max_age_hours), 0, 87600, NULL, NULL},
+    {CG_CFG_STRING, "signatures_file", "null",
+     "A signature catalogue (JSON) that adds to the built-in one; same code replaces",
+     offsetof(struct cl_ctx, signatures_file), 0, 0, NULL, NULL},
+    CG_CFG_END,
+};
+
+enum enc { ENC_UTF8 = 0, ENC_UTF8_BOM, ENC_UTF16 };
+
+struct finding {
+  const struct signature *sig;
+  char log[128];
+  char component[64];
+  char sample[SAMPLE_MAX + 1];
+  size_t count;
+  int64_t first_ms, last_ms;
+  bool exact;
+  cJSON *status_codes; /* "403": n */
+};
+
+struct scan {
+  const struct sigset *sigs;
+  const char *log;
+  struct finding *f;
+  size_t nf, af;
+  size_t entries, old_entries;
+  int64_t min_ms; /* entries before this are ignored (0: none) */
+  int rc;
+};
+
+static uint64_t fnv1a(const char *p, size_t n) {
+  uint64_t h = 1469598103934665603ULL;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+  return h;
+}
+
+static void http_status(const char *msg, size_t len, cJSON *codes) {
+  const char *p = cg_memmem(msg, len, "StatusCode", 10);
+  if (!p) return;
+  const char *end = msg + len;
+  p += 10;
+  while (p < end && (*p == '=' || *p == ' ' || *p == ':')) p++;
+  char num[8];
+  size_t n = 0;
+  while (p < end && *p >= '0' && *p <= '9' && n < 3) num[n++] = *p++;
+  if (n != 3) return;
+  num[n] = '\0';
+  cJSON *c = cJSON_GetObjectItemCaseSensitive(codes, num);
+  if (c) cJSON_SetNumberValue(c, c->valuedouble + 1);
+  else cJSON_AddNumberToObject(codes, num, 1);
+}
+
+struct match_ctx {
+  struct scan *s;
+  const struct cmt_entry *e;
+};
+
+static void on_match(const struct signature *sig, void *user) {
+  struct match_ctx *m = user;
+  struct scan *s = m->s;
+  const struct cmt_entry *e = m->e;
+  struct finding *f = NULL;
+  for (size_t i = 0; i < s->nf && !f; i++)
+    if (s->f[i].sig == sig) f = &s->f[i];
+  if (!f) {
+    if (s->nf == s->af) {
+      size_t na = s->af ? s->af * 2 : 16;
+      struct finding *nf = cg_realloc(s->f, na * sizeof(*nf));
+      if (!nf) {
+        s->rc = CG_ERR_NOMEM;
+        return;
+      }
+      s->f = nf;
+      s->af = na;
+    }
+    f = &s->f[s->nf++];
+    memset(f, 0, sizeof(*f));
+    f->sig = sig;
+    f->status_codes = cJSON_CreateObject();
+    cg_strlcpy(f->log, s->log, sizeof(f->log));
+    cg_snprintf(f->component, sizeof(f->component), "%.*s", (int)(e->component_len < 63 ? e->component_len : 63),
+                e->component ? e->component : "");
+    size_t n = e->msg_len < SAMPLE_MAX ? e->msg_len : SAMPLE_MAX;
+    for (size_t i = 0; i < n; i++) {
+      char c = e->msg[i];
+      f->sample[i] = (c == '\r' || c == '\n' || c == '\t') ? ' ' : c;
+    }
+    f->sample[n] = '\0';
+    f->first_ms = e->utc_ms;
+    f->exact = e->utc_exact;
+  }
+  f->count++;
+  if (e->utc_ms && (!f->first_ms || e->utc_ms < f->first_ms)) f->first_ms = e->utc_ms;
+  if (e->utc_ms > f->last_ms) f->last_ms = e->utc_ms;
+  if (f->status_codes) http_status(e->msg, e->msg_len, f->status_codes);
+}
+
+static int on_entry(const struct cmt_entry *e, void *user) {
+  struct scan *s = user;
+  s->entries++;
+  if (s->min_ms && e->utc_ms && e->utc_ms < s->min_ms) {
+    s->old_entries++;
+    return 0;
+  }
+  struct match_ctx m = {s, e};
+  sig_match(s->sigs, s->log, e->component, e->component_len, e->msg, e->msg_len, on_match, &m);
+  return s->rc != CG_OK;
+}
+
+/* Raw bytes behind the first `n` bytes of decoded UTF-8 (for resuming at the right place). */
+static size_t raw_length(const char *utf8, size_t n, enum enc enc, bool cp1252) {
+  if (enc != ENC_UTF16 && !cp1252) return n;
+  size_t units = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)utf8[i];
+    if ((c & 0xC0) == 0x80) continue;
+    units += (enc == ENC_UTF16 && c >= 0xF0) ? 2 : 1; /* a 4-byte sequence is a surrogate pair */
+  }
+  return enc == ENC_UTF16 ? units * 2 : units;
+}
+
+/* Decodes raw bytes of one encoding into UTF-8 (UTF-8 chunks that are not valid: cp1252). */
+static int decode(const char *raw, size_t len, enum enc enc, char **out, size_t *out_len, bool *cp1252) {
+  *cp1252 = false;
+  if (enc == ENC_UTF16) {
+    char *tmp = cg_malloc(len + 3);
+    if (!tmp) return CG_ERR_NOMEM;
+    tmp[0] = (char)0xFF;
+    tmp[1] = (char)0xFE;
+    memcpy(tmp + 2, raw, len & ~(size_t)1);
+    int rc = cg_text_decode(tmp, (len & ~(size_t)1) + 2, out, out_len, NULL);
+    cg_free(tmp);
+    return rc;
+  }
+  if (cg_utf8_valid(raw, len)) {
+    *out = cg_strndup(raw, len);
+    *out_len = len;
+    return *out ? CG_OK : CG_ERR_NOMEM;
+  }
+  enum cg_text_encoding e;
+  int used;
+  *cp1252 = true;
+  return cg_text_decode_capture(raw, len, 1252, out, out_len, &e, &used);
+}
+
+/* Reads [start, start+max) of a log, scans complete entries, returns the raw bytes consumed. */
+static int read_part(struct scan *s, const char *path, enum enc enc, int64_t start, size_t max, bool final,
+                     size_t *consumed, size_t *bytes) {
+  char *raw = NULL, *text = NULL;
+  size_t len = 0, tlen = 0, entries = 0;
+  bool cp1252;
+  *consumed = 0;
+  int rc = cg_file_read_range(path, start, max, &raw, &len);
+  if (rc != CG_OK) return rc;
+  *bytes = len;
+  if (enc == ENC_UTF16) len &= ~(size_t)1;
+  if ((rc = decode(raw, len, enc, &text, &tlen, &cp1252)) == CG_OK) {
+    size_t used = cmt_scan(text, tlen, final, on_entry, s, &entries);
+    *consumed = raw_length(text, used, enc, cp1252);
+  }
+  cg_free(raw);
+  cg_free(text);
+  return rc != CG_OK ? rc : s->rc;
+}
+
+static enum enc sniff(const char *path, int64_t *skip) {
+  char *head = NULL;
+  size_t n = 0;
+  enum enc e = ENC_UTF8;
+  *skip = 0;
+  if (cg_file_read_range(path, 0, 4, &head, &n) == CG_OK) {
+    const unsigned char *u = (const unsigned char *)head;
+    if (n >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
+      e = ENC_UTF16;
+      *skip = 2;
+    } else if (n >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+      e = ENC_UTF8_BOM;
+      *skip = 3;
+    }
+  }
+  cg_free(head);
+  return e;
+}
+
+static uint64_t identity(const char *path, size_t id_len) {
+  char *head = NULL;
+  size_t n = 0;
+  uint64_t h = 0;
+  if (cg_file_read_range(path, 0, id_len, &head, &n) == CG_OK && n == id_len) h = fnv1a(head, n);
+  cg_free(head);
+  return h;
+}
+
+/* One log: from its saved position (or its tail the first time), following a rotation to .lo_.
+ * Updates `st` (the file's state object) and adds an entry to `logs_out`. */
+static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, const char *name, cJSON *st,
+                    cJSON *logs_out, bool from_scratch) {
+  int64_t size = cg_file_size(path), skip;
+  if (size < 0) return CG_OK;
+  enum enc enc = sniff(path, &skip);
+  size_t max = (size_t)ctx->max_bytes_per_file;
+  cJSON *lo = cJSON_CreateObject();
+  cJSON_AddStringToObject(lo, "name", name);
+  cJSON_AddStringToObject(lo, "path", path);
+  cJSON_AddStringToObject(lo, "encoding", enc == ENC_UTF16 ? "UTF-16LE" : enc == ENC_UTF8_BOM ? "UTF-8 BOM" : "UTF-8");
+  cJSON_AddItemToArray(logs_out, lo);
+  size_t before = s->entries, bytes_total = 0, bytes = 0, consumed = 0;
+  int64_t start = skip, skipped = 0;
+  bool rotated = false;
+  int rc = CG_OK;
+  const cJSON *off = cJSON_GetObjectItemCaseSensitive(st, "offset");
+  const cJSON *idl = cJSON_GetObjectItemCaseSensitive(st, "id_len");
+  const cJSON *idh = cJSON_GetObjectItemCaseSensitive(st, "id_hash");
+  if (!from_scratch && cJSON_IsNumber(off) && cJSON_IsNumber(idl) && cJSON_IsString(idh)) {
+    size_t id_len = (size_t)idl->valuedouble;
+    char want[24], now[24];
+    cg_snprintf(want, sizeof(want), "%s", idh->valuestring);
+    cg_snprintf(now, sizeof(now), "%016llx", (unsigned long long)identity(path, id_len));
+    if ((int64_t)off->valuedouble > size || strcmp(want, now) != 0) {
+      /* Rotated (X.log -> X.lo_) or truncated since the last cycle: finish the old file first. */
+      rotated = true;
+      size_t n = strlen(path);
+      char *old = cg_strdup(path);
+      if (old && n > 4 && cg_str_endswith_ci(old, ".log")) {
+        old[n - 1] = '_';
+        char oldid[24];
+        cg_snprintf(oldid, sizeof(oldid), "%016llx", (unsigned long long)identity(old, id_len));
+        int64_t osize = cg_file_size(old), ostart = (int64_t)off->valuedouble;
+        if (osize > ostart && strcmp(oldid, want) == 0) {
+          if (osize - ostart > (int64_t)max) {
+            skipped += osize - (int64_t)max - ostart;
+            ostart = osize - (int64_t)max;
+          }
+          rc = read_part(s, old, enc, ostart, (size_t)(osize - ostart), true, &consumed, &bytes);
+          bytes_total += bytes;
+        }
+      }
+      cg_free(old);
+    } else {
+      start = (int64_t)off->valuedouble;
+    }
+  } else if (!from_scratch && size - skip > (int64_t)max) {
+    skipped += size - (int64_t)max - skip; /* first sight: only the newest part */
+    start = size - (int64_t)max;
+  }
+  if (rc == CG_OK && size - start > (int64_t)max) {
+    skipped += size - (int64_t)max - start;
+    start = size - (int64_t)max;
+  }
+  if (enc == ENC_UTF16 && (start & 1)) start++;
+  if (rc == CG_OK && size > start) {
+    rc = read_part(s, path, enc, start, (size_t)(size - start), from_scratch, &consumed, &bytes);
+    bytes_total += bytes;
+    start += (int64_t)consumed;
+  }
+  cJSON_AddNumberToObject(lo, "bytes_read", (double)bytes_total);
+  cJSON_AddNumberToObject(lo, "entries_new", (double)(s->entries - before));
+  cJSON_AddBoolToObject(lo, "rotated", rotated);
+  cJSON_AddNumberToObject(lo, "skipped_bytes", (double)skipped);
+  cJSON_AddNumberToObject(lo, "pending_bytes", (double)(size > start ? size - start : 0));
+  /* Next cycle resumes at the first incomplete entry. */
+  size_t id_len = size < ID_LEN ? (size_t)size : ID_LEN;
+  char idhex[24];
+  cg_snprintf(idhex, sizeof(idhex), "%016llx", (unsigned long long)identity(path, id_len));
+  cJSON_DeleteItemFromObjectCaseSensitive(st, "offset");
+  cJSON_DeleteItemFromObjectCaseSensitive(st, "id_len");
+  cJSON_DeleteItemFromObjectCaseSensitive(st, "id_hash");
+  cJSON_AddNumberToObject(st, "offset", (double)start);
+  cJSON_AddNumberToObject(st, "id_len", (double)id_len);
+  cJSON_AddStringToObject(st, "id_hash", idhex);
+  return rc;
+}
+
+static int load_signatures(const struct cl_ctx *ctx, struct sigset *set, char *err, size_t errlen) {
+  int rc = sig_load(set, cg_clientlogs_builtin_signatures, "built-in signatures", err, errlen);
+  if (rc == CG_OK && ctx->signatures_file) {
+    char *data = NULL;
+    size_t len = 0;
+    rc = cg_file_read(ctx->signatures_file, 4 * 1024 * 1024, &data, &len);
+    if (rc != CG_OK) cg_snprintf(err, errlen, "%s: %s", ctx->signatures_file, cg_strerror(rc));
+    else rc = sig_load(set, data, ctx->signatures_file, err, errlen);
+    cg_free(data);
+  }
+  return rc == CG_OK ? sig_compile(set) : rc;
+}
+
+static bool is_log_name(const char *n) { return cg_str_endswith_ci(n, ".log") || cg_str_endswith_ci(n, ".lo_"); }
+
+static void time_text(int64_t ms, bool exact, char *buf, size_t len) {
+  if (!ms) {
+    cg_strlcpy(buf, "", len);
+    return;
+  }
+  cg_time_rfc3339(ms, buf, len);
+  if (!exact && strlen(buf) > 0) buf[strlen(buf) - 1] = '\0'; /* local time: no Z */
+}
+
+static int finish(struct scan *s, struct sigset *set, struct cg_result *res, size_t nlogs) {
+  cJSON *list = cJSON_AddArrayToObject(res->facts, "findings");
+  size_t worst = SIZE_MAX;
+  for (size_t i = 0; i < s->nf; i++) {
+    struct finding *f = &s->f[i];
+    char first[40], last[40];
+    time_text(f->first_ms, f->exact, first, sizeof(first));
+    time_text(f->last_ms, f->exact, last, sizeof(last));
+    char *sample = cg_redact_text(f->sample);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", f->sig->code);
+    cJSON_AddStringToObject(o, "severity", f->sig->severity == SIG_FAIL ? "fail" : f->sig->severity == SIG_WARN ? "warn" : "info");
+    cJSON_AddNumberToObject(o, "count", (double)f->count);
+    cJSON_AddStringToObject(o, "first_seen", first);
+    cJSON_AddStringToObject(o, "last_seen", last);
+    cJSON_AddStringToObject(o, "log", f->log);
+    cJSON_AddStringToObject(o, "component", f->component);
+    cJSON_AddStringToObject(o, "sample", sample ? sample : "");
+    if (f->status_codes && f->status_codes->child) cJSON_AddItemToObject(o, "http_status", f->status_codes);
+    else cJSON_Delete(f->status_codes);
+    f->status_codes = NULL;
+    cJSON_AddStringToObject(o, "summary", f->sig->summary);
+    cJSON_AddStringToObject(o, "remediation", f->sig->remediation);
+    cJSON_AddItemToArray(list, o);
+    cg_free(sample);
+    /* the verdict: most severe, then specific before generic, then most frequent */
+    if (f->sig->severity > SIG_INFO) {
+      const struct finding *w = worst == SIZE_MAX ? NULL : &s->f[worst];
+      if (!w || f->sig->severity > w->sig->severity ||
+          (f->sig->severity == w->sig->severity &&
+           (w->sig->generic > f->sig->generic || (w->sig->generic == f->sig->generic && f->count > w->count))))
+        worst = i;
+    }
+  }
+  cJSON_AddNumberToObject(res->facts, "entries_new", (double)s->entries);
+  cJSON_AddNumberToObject(res->facts, "entries_too_old", (double)s->old_entries);
+  cJSON_AddNumberToObject(res->facts, "catalogue_size", (double)set->count);
+  if (worst == SIZE_MAX)
+    return cg_result_set(res, CG_PASS, "LOG_OK", NULL,
+                         "Read %zu new entries from %zu client log%s; none matches a known CMG failure.", s->entries,
+                         nlogs, nlogs == 1 ? "" : "s");
+  const struct finding *f = &s->f[worst];
+  size_t problems = 0;
+  for (size_t i = 0; i < s->nf; i++) problems += s->f[i].sig->severity > SIG_INFO;
+  char last[40], codes[64] = "";
+  time_text(f->last_ms, f->exact, last, sizeof(last));
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, (int)worst), "http_status");
+  if (st && st->child) {
+    cg_snprintf(codes, sizeof(codes), " (HTTP %s)", st->child->string);
+    if (strstr(f->sig->summary, codes + 2)) codes[0] = '\0'; /* the summary already says it */
+  }
+  char more[64] = "";
+  if (problems > 1) cg_snprintf(more, sizeof(more), " %zu other finding%s in facts.findings.", problems - 1, problems > 2 ? "s" : "");
+  return cg_result_set(res, f->sig->severity == SIG_FAIL ? CG_FAIL : CG_WARN, f->sig->code, f->sig->remediation,
+                       "%s%s Seen %zu time%s in %s%s%s.%s", f->sig->summary, codes, f->count, f->count == 1 ? "" : "s",
+                       f->log, *last ? ", last at " : "", last, more);
+}
+
+static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct cl_ctx *ctx = vctx;
+  struct sigset set = {0};
+  struct scan s = {.sigs = &set};
+  char err[512] = "";
+  cJSON *state = NULL, *logs_out = cJSON_AddArrayToObject(res->facts, "logs");
+  char *state_path = NULL;
+  char **dirs = NULL;
+  size_t ndirs = 0;
+  bool own_dirs = false;
+  int rc = load_signatures(ctx, &set, err, sizeof(err));
+  if (rc != CG_OK) {
+    rc = cg_result_set(res, CG_ERROR, "LOG_BAD_SIGNATURES", "Fix the signature catalogue named in the summary.",
+                       "The signature catalogue cannot be used: %s.", err[0] ? err : cg_strerror(rc));
+    goto out;
+  }
+  if (ctx->max_age_hours > 0 && !ctx->input) s.min_ms = cg_time_utc_ms() - ctx->max_age_hours * 3600 * 1000;
+  if (ctx->input) {
+    char **names = NULL;
+    size_t n = 0;
+    if (cg_dir_list(ctx->input, &names, &n) != CG_OK) {
+      rc = cg_result_set(res, CG_ERROR, "LOG_INPUT_UNREADABLE", "Give --input a folder of client logs (CCM\\Logs).",
+                         "%s is not a readable folder.", ctx->input);
+      goto out;
+    }
+    size_t read = 0;
+    for (size_t i = 0; i < n && rc == CG_OK; i++) {
+      if (!is_log_name(names[i])) continue;
+      char *p = cg_path_join(ctx->input, names[i]);
+      cJSON *st = cJSON_CreateObject();
+      s.log = names[i];
+      char logname[256];
+      /* X.lo_ is X.log's history: signatures keyed on the log name apply to both */
+      cg_strlcpy(logname, names[i], sizeof(logname));
+      size_t ln = strlen(logname);
+      if (cg_str_endswith_ci(logname, ".lo_")) logname[ln - 1] = 'g';
+      s.log = logname;
+      rc = read_log(&s, ctx, p, names[i], st, logs_out, true);
+      cJSON_Delete(st);
+      cg_free(p);
+      read++;
+    }
+    cg_dir_list_free(names, n);
+    cJSON_AddStringToObject(res->facts, "source", "input");
+    if (rc == CG_OK && s.entries == 0)
+      rc = cg_result_set(res, CG_ERROR, "LOG_NO_ENTRIES",
+                         "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs) with its .log files.",
+                         "No client log entries were found in %s (%zu log file%s read).", ctx->input, read,
+                         read == 1 ? "" : "s");
+    else if (rc == CG_OK)
+      rc = finish(&s, &set, res, read);
+    goto out;
+  }
+  if (ctx->log_dirs.count) {
+    dirs = ctx->log_dirs.items;
+    ndirs = ctx->log_dirs.count;
+  } else {
+    cg_client_log_dirs(&dirs, &ndirs);
+    own_dirs = true;
+  }
+  cJSON_AddStringToObject(res->facts, "source", "live");
+  if (ndirs == 0) {
+    rc = cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS", "Run 'cmgdiag check clientlogs --input DIR' with a copy of "
+                       "the client's CCM\\Logs folder.",
+                       "There are no ConfigMgr client logs on %s; give a copied log folder with --input.",
+                       cg_platform_name());
+    goto out;
+  }
+  /* The read positions of the previous cycle. */
+  state_path = cg_path_join(env->config->state_dir, STATE_FILE);
+  char *sdata = NULL;
+  size_t slen = 0;
+  if (state_path && cg_file_read(state_path, 4 * 1024 * 1024, &sdata, &slen) == CG_OK) state = cJSON_Parse(sdata);
+  cg_free(sdata);
+  if (!cJSON_IsObject(state)) {
+    cJSON_Delete(state);
+    state = cJSON_CreateObject();
+  }
+  size_t found = 0;
+  for (size_t d = 0; d < ndirs && rc == CG_OK; d++)
+    for (size_t i = 0; i < ctx->logs.count && rc == CG_OK; i++) {
+      char *p = cg_path_join(dirs[d], ctx->logs.items[i]);
+      if (p && cg_file_exists(p)) {
+        cJSON *st = cJSON_GetObjectItemCaseSensitive(state, p);
+        if (!st) st = cJSON_AddObjectToObject(state, p);
+        s.log = ctx->logs.items[i];
+        rc = read_log(&s, ctx, p, ctx->logs.items[i], st, logs_out, false);
+        found++;
+      }
+      cg_free(p);
+    }
+  if (rc != CG_OK) goto out;
+  if (found == 0) {
+    rc = cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS",
+                       "Install the ConfigMgr client, or set checks.clientlogs.log_dirs to where its logs are.",
+                       "None of the client logs exist in %s%s.", dirs[0], ndirs > 1 ? " and the other log folders" : "");
+    goto out;
+  }
+  char *text = cJSON_PrintUnformatted(state);
+  if (text && cg_mkdirs(env->config->state_dir) == CG_OK &&
+      cg_file_write_atomic(state_path, text, strlen(text), err, sizeof(err)) != CG_OK)
+    cg_log_warn(env->log, "clientlogs", "cannot save the read positions: %s", err);
+  cJSON_free(text);
+  cJSON_AddStringToObject(res->facts, "state_file", state_path);
+  rc = finish(&s, &set, res, found);
+out:
+  for (size_t i = 0; i < s.nf; i++) cJSON_Delete(s.f[i].status_codes);
+  cg_free(s.f);
+  if (own_dirs) cg_dir_list_free(dirs, ndirs);
+  cJSON_Delete(state);
+  cg_free(state_path);
+  sig_free(&set);
+  return rc;
+}
+
+const struct cg_check_plugin cg_check_clientlogs = {
+    .name = "clientlogs",
+    .description = "ConfigMgr client logs read incrementally and matched against known CMG failure signatures",
+    .platforms = CG_PLATFORM_WINDOWS,
+    .config_map = cl_map,
+    .ctx_size = sizeof(struct cl_ctx),
+    .run = cl_run,
+};

@@ -1,0 +1,56 @@
+/* The signature catalogue of the clientlogs check and its matcher. A catalogue is JSON data:
+ *   {"signatures": [{"code": "LOG_CMG_FORBIDDEN", "severity": "fail|warn|info",
+ *     "logs": ["CcmMessaging.log"], "component": "CcmMessaging",
+ *     "all": ["substring", ...], "any": ["substring", ...],
+ *     "summary": "...", "remediation": "..."}]}
+ * Substrings match case-insensitively in the message; every "all" item and at least one "any"
+ * item (when given) must be present; "logs" and "component" narrow where it applies. All the
+ * patterns of a catalogue run in one Aho-Corasick pass per message. */
+#ifndef CG_SIGMATCH_H
+#define CG_SIGMATCH_H
+
+#include <cjson/cJSON.h>
+
+#include "cg.h"
+
+#define SIG_MAX_PATTERNS 256
+
+enum sig_severity { SIG_INFO = 0, SIG_WARN = 1, SIG_FAIL = 2 };
+
+struct signature {
+  char *code, *summary, *remediation, *component;
+  char **logs;
+  size_t nlogs;
+  enum sig_severity severity;
+  uint64_t all[SIG_MAX_PATTERNS / 64], any[SIG_MAX_PATTERNS / 64];
+  bool has_any;
+  bool generic; /* a catch-all: a specific finding of the same severity is reported first */
+};
+
+struct sigset {
+  struct signature *sigs;
+  size_t count;
+  /* Aho-Corasick automaton over the lower-cased patterns */
+  int32_t *next;        /* [states][256] */
+  uint64_t *out;        /* [states][SIG_MAX_PATTERNS/64] patterns ending here (fail chain folded in) */
+  uint8_t *has_out;     /* [states] any pattern ends here: the hot loop's only extra load */
+  size_t states, patterns;
+  char **pattern_text;
+};
+
+/* Loads signatures from JSON text; `origin` names it in errors. Entries whose code is already in
+ * `set` replace the earlier one (so a config file overrides the built-in catalogue). Call
+ * sig_compile after the last load. */
+int sig_load(struct sigset *set, const char *json, const char *origin, char *err, size_t errlen);
+int sig_compile(struct sigset *set);
+void sig_free(struct sigset *set);
+
+/* Which signatures match a message of `log`/`component`: calls cb for each. */
+typedef void (*sig_cb)(const struct signature *s, void *user);
+void sig_match(const struct sigset *set, const char *log, const char *component, size_t component_len,
+               const char *msg, size_t msg_len, sig_cb cb, void *user);
+
+/* The catalogue built into the agent (signatures.json, embedded at build time). */
+extern const char cg_clientlogs_builtin_signatures[];
+
+#endif

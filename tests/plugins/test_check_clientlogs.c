@@ -1,0 +1,195 @@
+/* clientlogs incremental reading on a live log folder built here: a second cycle reports only what
+ * is new, an entry being written is left for the next cycle, rotation to .lo_ between cycles is
+ * followed (the old file's tail is read), truncation restarts at 0, the state survives a restart,
+ * and a 5 MB log is capped at max_bytes_per_file.
+ *   test_check_clientlogs SCRATCH_DIR */
+#include <stdlib.h>
+
+#include "config.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "runner.h"
+#include "../unit/test.h"
+
+static const char *dir;
+static char *logs, *state, *cfg_json;
+
+static void entry(struct cg_buf *b, const char *msg, int type) {
+  cg_buf_printf(b,
+                "<![LOG[%s]LOG]!><time=\"10:00:00.000+000\" date=\"11-25-2026\" component=\"CcmMessaging\" "
+                "context=\"\" type=\"%d\" thread=\"1\" file=\"x.cpp:1\">\r\n",
+                msg, type);
+}
+
+static void append(const char *name, const char *text) {
+  char *p = cg_path_join(logs, name);
+  cg_file_append(p, text, strlen(text));
+  cg_free(p);
+}
+
+static int run(struct cg_result *r, const char *extra_set) {
+  const char *sets[2] = {"max_age_hours=0", extra_set};
+  struct cg_config_override ov = {.check = "clientlogs", .sets = sets, .count = extra_set ? 2 : 1};
+  struct cg_config cfg;
+  char err[512];
+  memset(&cfg, 0, sizeof(cfg));
+  int rc = cg_config_load_text(&cfg, cfg_json, strlen(cfg_json), "t.json", &ov, err, sizeof(err));
+  if (rc != CG_OK) {
+    fprintf(stderr, "%s\n", err);
+    return rc;
+  }
+  struct cg_env env = {.config = &cfg};
+  cg_run_check(cg_registry_find_check("clientlogs"), &env, r);
+  cg_config_free(&cfg);
+  return CG_OK;
+}
+
+static double num(const struct cg_result *r, const char *k) {
+  const cJSON *v = cJSON_GetObjectItem(r->facts, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static const cJSON *finding(const struct cg_result *r, const char *code) {
+  for (const cJSON *f = cJSON_GetObjectItem(r->facts, "findings")->child; f; f = f->next)
+    if (!strcmp(cJSON_GetObjectItem(f, "code")->valuestring, code)) return f;
+  return NULL;
+}
+
+TEST(cycles) {
+  struct cg_buf b;
+  struct cg_result r;
+  cg_buf_init(&b, 1 << 20);
+  entry(&b, "Appending CCM Token to the header.", 1);
+  entry(&b, "[CCMHTTP] ERROR INFO: StatusCode=403 StatusText=CMGConnector_Forbidden", 3);
+  append("CcmMessaging.log", b.data);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK_STR(r.code, "LOG_CMG_FORBIDDEN");
+  CHECK(num(&r, "entries_new") == 2);
+  cg_result_free(&r);
+
+  /* second cycle, nothing new */
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK_STR(r.code, "LOG_OK");
+  CHECK(num(&r, "entries_new") == 0);
+  cg_result_free(&r);
+
+  /* one new entry plus one being written: only the complete one is read */
+  b.len = 0;
+  entry(&b, "Appending CCM Token to the header.", 1);
+  append("CcmMessaging.log", b.data);
+  append("CcmMessaging.log", "<![LOG[[CCMHTTP] ERROR: URL=https://cmg/x, Code=12175, Text=ERROR_WINHTTP_SEC");
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 1);
+  CHECK_STR(r.code, "LOG_OK");
+  const cJSON *log0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r.facts, "logs"), 0);
+  CHECK(cJSON_GetObjectItem(log0, "pending_bytes")->valuedouble > 0);
+  cg_result_free(&r);
+
+  /* the writer finishes the entry: the next cycle reads it whole */
+  append("CcmMessaging.log", "URE_FAILURE]LOG]!><time=\"10:00:01.000+000\" date=\"11-25-2026\" component=\"CcmMessaging\" "
+                             "context=\"\" type=\"3\" thread=\"1\" file=\"x.cpp:1\">\r\n");
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 1);
+  CHECK_STR(r.code, "LOG_TLS_SECURE_FAILURE");
+  cg_result_free(&r);
+
+  /* rotation between cycles: new entries land in the old file, which becomes .lo_; a new .log starts */
+  b.len = 0;
+  entry(&b, "Failed to get CCM access token and client doesn't have PKI issued cert to use SSL. Error 0x80070002", 3);
+  append("CcmMessaging.log", b.data);
+  char *cur = cg_path_join(logs, "CcmMessaging.log"), *old = cg_path_join(logs, "CcmMessaging.lo_");
+  CHECK(cg_file_rename(cur, old) == CG_OK);
+  b.len = 0;
+  entry(&b, "[CCMHTTP] ERROR: URL=https://cmg/x, Code=12007, Text=ERROR_WINHTTP_NAME_NOT_RESOLVED", 3);
+  append("CcmMessaging.log", b.data);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 2);
+  CHECK(finding(&r, "LOG_CCM_TOKEN_FAILED") != NULL); /* from the rotated file's tail */
+  CHECK(finding(&r, "LOG_NAME_NOT_RESOLVED") != NULL);
+  CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(r.facts, "logs"), 0), "rotated")));
+  cg_result_free(&r);
+
+  /* truncation: the file starts over, shorter than the saved position */
+  char err[256];
+  b.len = 0;
+  entry(&b, "0x87d00455 CCM_E_NO_TOKEN_AUTH", 3);
+  CHECK(cg_file_write_atomic(cur, b.data, b.len, err, sizeof(err)) == CG_OK);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 1);
+  CHECK_STR(r.code, "LOG_NO_TOKEN_AUTH");
+  cg_result_free(&r);
+
+  /* the positions are in the state folder (they survive a restart of the agent) */
+  char *sp = cg_path_join(state, "clientlogs-state.json");
+  CHECK(cg_file_exists(sp));
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 0);
+  cg_result_free(&r);
+  /* ... and without them, everything is new again */
+  cg_file_remove(sp);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 1);
+  cg_result_free(&r);
+  cg_free(sp);
+  cg_free(cur);
+  cg_free(old);
+  cg_buf_free(&b);
+}
+
+TEST(big_log_is_capped) {
+  struct cg_buf b;
+  struct cg_result r;
+  cg_buf_init(&b, 8 << 20);
+  while (b.len < 5 * 1024 * 1024) entry(&b, "Current AD site of machine is Default-First-Site-Name, nothing to see", 1);
+  entry(&b, "[CCMHTTP] ERROR INFO: StatusCode=403 StatusText=CMGConnector_Forbidden", 3);
+  char *p = cg_path_join(logs, "LocationServices.log");
+  char err[256];
+  CHECK(cg_file_write_atomic(p, b.data, b.len, err, sizeof(err)) == CG_OK);
+  CHECK(run(&r, "max_bytes_per_file=1048576") == CG_OK);
+  CHECK_STR(r.code, "LOG_CMG_FORBIDDEN"); /* the newest part is the part that is read */
+  const cJSON *l = NULL;
+  for (const cJSON *x = cJSON_GetObjectItem(r.facts, "logs")->child; x; x = x->next)
+    if (!strcmp(cJSON_GetObjectItem(x, "name")->valuestring, "LocationServices.log")) l = x;
+  CHECK(l && cJSON_GetObjectItem(l, "bytes_read")->valuedouble <= 1048576);
+  /* first sight: only the newest MiB is read, and what was left out is said */
+  CHECK(l && cJSON_GetObjectItem(l, "skipped_bytes")->valuedouble > 4 * 1024 * 1024 - 1048576);
+  cg_result_free(&r);
+  cg_free(p);
+  cg_buf_free(&b);
+}
+
+int main(int argc, char **argv) {
+  cg_platform_args(&argc, &argv);
+  cg_json_init_hooks();
+  if (argc < 2) return 2;
+  dir = argv[1];
+  logs = cg_path_join(dir, "logs");
+  state = cg_path_join(dir, "state");
+  /* start from nothing every run */
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(logs, &names, &n) == CG_OK)
+    for (size_t i = 0; i < n; i++) {
+      char *p = cg_path_join(logs, names[i]);
+      cg_file_remove(p);
+      cg_free(p);
+    }
+  cg_dir_list_free(names, n);
+  char *sp = cg_path_join(state, "clientlogs-state.json");
+  cg_file_remove(sp);
+  cg_free(sp);
+  cg_mkdirs(logs);
+  cJSON *c = cJSON_CreateObject();
+  cJSON_AddStringToObject(c, "state_dir", state);
+  cJSON *cl = cJSON_AddObjectToObject(cJSON_AddObjectToObject(c, "checks"), "clientlogs");
+  cJSON *dirs = cJSON_AddArrayToObject(cl, "log_dirs");
+  cJSON_AddItemToArray(dirs, cJSON_CreateString(logs));
+  cfg_json = cJSON_PrintUnformatted(c);
+  cJSON_Delete(c);
+  RUN(cycles);
+  RUN(big_log_is_capped);
+  cJSON_free(cfg_json);
+  cg_free(logs);
+  cg_free(state);
+  return test_finish("check_clientlogs");
+}
