@@ -279,19 +279,28 @@ def native_path(p):
                           env=dict(os.environ, WINEDEBUG="-all")).stdout.strip()
 
 
-class AadJoin(unittest.TestCase):
+class CheckCase(unittest.TestCase):
+    """One check run through the CLI with a private config (spool, state and log in a temp folder)."""
+    CHECK = None
+
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-aad-")
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-%s-" % self.CHECK)
         self.cfg = os.path.join(self.tmp, "cmgdiag.json")
         with open(self.cfg, "w") as f:
-            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")},
+            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
                        "log": {"file": os.path.join(self.tmp, "cmgdiag.log")}}, f)
 
     def run_check(self, *extra, env=None):
-        rc, out, err = run("-c", self.cfg, "check", "aadjoin", "--set", "evaluate_at=2026-11-25T00:00:00Z",
-                           *extra, "--json", env=env)
+        rc, out, err = run("-c", self.cfg, "check", self.CHECK, *extra, "--json", env=env)
         self.assertTrue(out.strip(), err)
         return rc, json.loads(out)
+
+
+class AadJoin(CheckCase):
+    CHECK = "aadjoin"
+
+    def run_check(self, *extra, env=None):
+        return super().run_check("--set", "evaluate_at=2026-11-25T00:00:00Z", *extra, env=env)
 
     def test_captures(self):
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "01-entra-joined-win11.txt")))
@@ -329,20 +338,9 @@ class AadJoin(unittest.TestCase):
         self.assertLess(r["duration_ms"], 8000)
 
 
-class MpCandidates(unittest.TestCase):
+class MpCandidates(CheckCase):
+    CHECK = "mpcandidates"
     DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mpcandidates")
-
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-mp-")
-        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
-        with open(self.cfg, "w") as f:
-            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")},
-                       "log": {"file": os.path.join(self.tmp, "cmgdiag.log")}}, f)
-
-    def run_check(self, *extra):
-        rc, out, err = run("-c", self.cfg, "check", "mpcandidates", *extra, "--json")
-        self.assertTrue(out.strip(), err)
-        return rc, json.loads(out)
 
     def test_capture_forms(self):
         for name in ("01-get-ciminstance-convertto-json-ps7.json", "04-get-wmiobject-convertto-json-ps51-utf16le.json",
@@ -367,20 +365,9 @@ class MpCandidates(unittest.TestCase):
             self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "MP_NO_WMI"))
 
 
-class ClientLogs(unittest.TestCase):
+class ClientLogs(CheckCase):
+    CHECK = "clientlogs"
     DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "clientlogs")
-
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-cl-")
-        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
-        with open(self.cfg, "w") as f:
-            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
-                       "log": {"file": os.path.join(self.tmp, "cmgdiag.log")}}, f)
-
-    def run_check(self, *extra):
-        rc, out, err = run("-c", self.cfg, "check", "clientlogs", *extra, "--json")
-        self.assertTrue(out.strip(), err)
-        return rc, json.loads(out)
 
     def test_folders(self):
         for folder, rc_want, code in (("cmg-forbidden", 2, "LOG_CMG_FORBIDDEN"), ("clean", 0, "LOG_OK"),
