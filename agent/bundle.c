@@ -163,3 +163,11 @@ int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n) {
   *n = k;
   return CG_OK;
 }
+
+int cg_bundle_gzip(const cJSON *bundle, int level, char **gz, size_t *len) {
+  char *text = cJSON_PrintUnformatted(bundle);
+  if (!text) return CG_ERR_NOMEM;
+  int rc = cg_gzip(text, strlen(text), level, gz, len);
+  cJSON_free(text);
+  return rc;
+}

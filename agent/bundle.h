@@ -26,6 +26,9 @@ int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen);
 /* Same from memory (gzip or plain, detected by content); `origin` names it in errors. */
 int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON **bundle, char *err, size_t errlen);
 
+/* The bundle as compact JSON, gzip-compressed at `level` (caller frees *gz). */
+int cg_bundle_gzip(const cJSON *bundle, int level, char **gz, size_t *len);
+
 /* Converts the "checks" of a bundle back into results for the human report. */
 int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n);
 

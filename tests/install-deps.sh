@@ -6,7 +6,7 @@ set -euo pipefail
 what=${1:-all}
 pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev zlib1g-dev ca-certificates)
 if [ "$what" = all ]; then
-  pkgs+=(python3 openssl clang libclang-rt-14-dev mingw-w64 libz-mingw-w64-dev wine wine64 dpkg-dev patch xz-utils)
+  pkgs+=(python3 python3-jsonschema openssl clang libclang-rt-14-dev mingw-w64 libz-mingw-w64-dev wine wine64 dpkg-dev patch xz-utils)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -269,6 +269,54 @@ class Cli(unittest.TestCase):
 
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin")
+SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "agent", "schema", "bundle.schema.json")
+
+
+def schema_errors(bundle):
+    """Every violation of the committed bundle JSON Schema (an empty list when valid)."""
+    import jsonschema  # Debian's python3-jsonschema; tests/install-deps.sh installs it
+    with open(SCHEMA) as f:
+        validator = jsonschema.Draft202012Validator(json.load(f))
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(bundle)]
+
+
+class BundleSchema(unittest.TestCase):
+    """Every bundle the agent makes must be valid against agent/schema/bundle.schema.json."""
+
+    def setUp(self):
+        try:
+            import jsonschema  # noqa: F401
+        except ImportError:
+            self.skipTest("python3-jsonschema is not installed (tests/install-deps.sh all installs it)")
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-schema-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        base = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
+        with open(self.cfg, "w") as f:
+            json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
+                       "log": {"file": os.path.join(self.tmp, "cmgdiag.log")},
+                       "checks": {"aadjoin": {"input": native_path(os.path.join(base, "aadjoin", "03-hybrid-join-failed-discover.txt"))},
+                                  "mpcandidates": {"input": native_path(os.path.join(base, "mpcandidates", "folder-capture"))},
+                                  "clientlogs": {"input": native_path(os.path.join(base, "clientlogs", "cmg-forbidden"))}}}, f)
+
+    def test_selftest_bundle_is_valid(self):
+        rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--ticket", "INC0042")
+        self.assertEqual(rc, 2, err)
+        bundle = json.loads(out)
+        self.assertEqual(schema_errors(bundle), [])
+        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "clientlogs"])
+        self.assertEqual(bundle["device"]["site_code"], "PS1")
+        self.assertEqual(bundle["overall"], "fail")
+
+    def test_schema_rejects_broken_bundles(self):
+        _, out, _ = run("-c", self.cfg, "selftest", "--json", "--no-upload")
+        good = json.loads(out)
+        for mutate in (lambda b: b.pop("bundle_id"), lambda b: b.update(overall="skip"),
+                       lambda b: b["checks"][0].update(status="maybe"), lambda b: b["checks"][0].pop("facts"),
+                       lambda b: b.update(schema="cmgdiag.bundle/2"), lambda b: b["spool"].update(pending=-1)):
+            bad = json.loads(json.dumps(good))
+            mutate(bad)
+            self.assertNotEqual(schema_errors(bad), [], "the schema accepted a broken bundle")
+
 
 
 def native_path(p):

@@ -1,0 +1,190 @@
+/* Crash-safe, bounded spool of gzip bundles. */
+#include "spool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "gz.h"
+#include "platform/fs.h"
+
+#define SUFFIX ".json.gz"
+#define STATE "spool-state.json"
+
+static bool is_bundle_name(const char *n) {
+  /* 13 digits, '-', a 36-character id, ".json.gz" */
+  size_t len = strlen(n);
+  if (len != 13 + 1 + 36 + strlen(SUFFIX) || n[13] != '-' || !cg_str_endswith_ci(n, SUFFIX)) return false;
+  for (int i = 0; i < 13; i++)
+    if (n[i] < '0' || n[i] > '9') return false;
+  return true;
+}
+
+static void save_state(struct cg_spool *sp) {
+  char *path = cg_path_join(sp->dir, STATE), err[256];
+  char *text = cg_asprintf("{\"dropped_total\": %lld}\n", (long long)sp->dropped_total);
+  if (path && text && cg_file_write_atomic(path, text, strlen(text), err, sizeof(err)) != CG_OK)
+    cg_log_warn(sp->log, "spool", "cannot save the spool state: %s", err);
+  cg_free(path);
+  cg_free(text);
+}
+
+int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64_t max_files, struct cg_log *log,
+                  char *err, size_t errlen) {
+  memset(sp, 0, sizeof(*sp));
+  sp->max_bytes = max_bytes;
+  sp->max_files = max_files;
+  sp->log = log;
+  sp->dir = cg_strdup(dir);
+  sp->quarantine = cg_path_join(dir, "quarantine");
+  if (!sp->dir || !sp->quarantine) return CG_ERR_NOMEM;
+  int rc = cg_mkdirs(sp->quarantine);
+  if (rc != CG_OK) {
+    cg_snprintf(err, errlen, "cannot create the spool folder %s: %s", dir, cg_strerror(rc));
+    return rc;
+  }
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(dir, &names, &n) == CG_OK)
+    for (size_t i = 0; i < n; i++)
+      if (strstr(names[i], ".tmp.")) { /* an atomic write a crash interrupted */
+        char *p = cg_path_join(dir, names[i]);
+        if (p) cg_file_remove(p);
+        cg_free(p);
+      }
+  cg_dir_list_free(names, n);
+  char *path = cg_path_join(dir, STATE), *text = NULL;
+  size_t len = 0;
+  if (path && cg_file_read(path, 4096, &text, &len) == CG_OK) {
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "dropped_total");
+    if (cJSON_IsNumber(d) && d->valuedouble >= 0) sp->dropped_total = (int64_t)d->valuedouble;
+    cJSON_Delete(j);
+  }
+  cg_free(text);
+  cg_free(path);
+  return CG_OK;
+}
+
+void cg_spool_close(struct cg_spool *sp) {
+  cg_free(sp->dir);
+  cg_free(sp->quarantine);
+  memset(sp, 0, sizeof(*sp));
+}
+
+/* gzip, JSON, schema and the id in the name must all agree. */
+static bool intact(struct cg_spool *sp, const char *name) {
+  char *gz = NULL, err[256];
+  size_t len = 0;
+  cJSON *b = NULL;
+  bool ok = cg_spool_read(sp, name, &gz, &len) == CG_OK && cg_is_gzip(gz, len) &&
+            cg_bundle_parse(gz, len, name, &b, err, sizeof(err)) == CG_OK;
+  if (ok) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(b, "bundle_id");
+    ok = cJSON_IsString(id) && strncmp(name + 14, id->valuestring, 36) == 0;
+  }
+  cJSON_Delete(b);
+  cg_free(gz);
+  return ok;
+}
+
+int cg_spool_read(struct cg_spool *sp, const char *name, char **gz, size_t *len) {
+  char *p = cg_path_join(sp->dir, name);
+  int rc = p ? cg_file_read(p, CG_BUNDLE_MAX_BYTES, gz, len) : CG_ERR_NOMEM;
+  cg_free(p);
+  return rc;
+}
+
+int cg_spool_remove(struct cg_spool *sp, const char *name) {
+  char *p = cg_path_join(sp->dir, name);
+  int rc = p ? cg_file_remove(p) : CG_ERR_NOMEM;
+  cg_free(p);
+  return rc;
+}
+
+static void quarantine(struct cg_spool *sp, const char *name) {
+  char *from = cg_path_join(sp->dir, name), *to = cg_path_join(sp->quarantine, name);
+  /* logged once: once moved, the file is no longer in the queue */
+  if (from && to && cg_file_rename(from, to) == CG_OK)
+    cg_log_warn(sp->log, "spool", "%s failed the integrity check and was moved to %s", name, sp->quarantine);
+  else if (from)
+    cg_file_remove(from);
+  cg_free(from);
+  cg_free(to);
+}
+
+int cg_spool_list(struct cg_spool *sp, char ***names, size_t *count) {
+  char **all = NULL;
+  size_t n = 0, k = 0;
+  int rc = cg_dir_list(sp->dir, &all, &n);
+  *names = NULL;
+  *count = 0;
+  if (rc != CG_OK) return rc;
+  for (size_t i = 0; i < n; i++) {
+    bool keep = is_bundle_name(all[i]);
+    if (keep && !intact(sp, all[i])) {
+      quarantine(sp, all[i]);
+      keep = false;
+    } else if (!keep && cg_str_endswith_ci(all[i], SUFFIX)) {
+      quarantine(sp, all[i]); /* a bundle-looking file with a name we never write */
+    }
+    if (keep) all[k++] = all[i];
+    else cg_free(all[i]);
+  }
+  *names = all; /* already sorted: oldest first */
+  *count = k;
+  return CG_OK;
+}
+
+static void enforce_bounds(struct cg_spool *sp, const char *keep) {
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(sp->dir, &names, &n) != CG_OK) return;
+  int64_t bytes = 0, files = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!is_bundle_name(names[i])) continue;
+    char *p = cg_path_join(sp->dir, names[i]);
+    int64_t sz = p ? cg_file_size(p) : -1;
+    cg_free(p);
+    if (sz >= 0) {
+      bytes += sz;
+      files++;
+    }
+  }
+  int64_t dropped = 0;
+  for (size_t i = 0; i < n && (bytes > sp->max_bytes || files > sp->max_files); i++) {
+    if (!is_bundle_name(names[i]) || strcmp(names[i], keep) == 0) continue;
+    char *p = cg_path_join(sp->dir, names[i]);
+    int64_t sz = p ? cg_file_size(p) : -1;
+    if (p && cg_file_remove(p) == CG_OK) {
+      bytes -= sz > 0 ? sz : 0;
+      files--;
+      dropped++;
+    }
+    cg_free(p);
+  }
+  if (dropped) {
+    sp->dropped_total += dropped;
+    save_state(sp);
+    cg_log_warn(sp->log, "spool", "spool full: dropped the %lld oldest bundle(s), %lld dropped in all",
+                (long long)dropped, (long long)sp->dropped_total);
+  }
+  cg_dir_list_free(names, n);
+}
+
+int cg_spool_put(struct cg_spool *sp, const char *bundle_id, int64_t created_ms, const void *gz, size_t len, char *err,
+                 size_t errlen) {
+  char name[96];
+  if (strlen(bundle_id) != 36 || created_ms < 0) {
+    cg_snprintf(err, errlen, "not a bundle id: %s", bundle_id);
+    return CG_ERR_USAGE;
+  }
+  cg_snprintf(name, sizeof(name), "%013lld-%s%s", (long long)created_ms, bundle_id, SUFFIX);
+  char *path = cg_path_join(sp->dir, name);
+  if (!path) return CG_ERR_NOMEM;
+  int rc = cg_file_write_atomic(path, gz, len, err, errlen);
+  cg_free(path);
+  if (rc == CG_OK) enforce_bounds(sp, name);
+  return rc;
+}

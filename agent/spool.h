@@ -1,0 +1,34 @@
+/* The spool: gzip bundles waiting for the collection point, one file each, written atomically and
+ * named "<created ms>-<bundle id>.json.gz" so the oldest sorts first. Bounded by bytes and count:
+ * the oldest are dropped and counted (dropped_total survives restarts). A file that fails the
+ * integrity check (gzip, JSON, schema, id) is moved to quarantine/ and never blocks the queue. */
+#ifndef CG_SPOOL_H
+#define CG_SPOOL_H
+
+#include "cg.h"
+#include "log.h"
+
+struct cg_spool {
+  char *dir, *quarantine;
+  int64_t max_bytes, max_files;
+  int64_t dropped_total;
+  struct cg_log *log; /* borrowed, may be NULL */
+};
+
+/* Creates the folders, removes temp files a crash left behind, loads dropped_total. */
+int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64_t max_files, struct cg_log *log,
+                  char *err, size_t errlen);
+void cg_spool_close(struct cg_spool *sp);
+
+/* Stores one bundle, then drops the oldest until the spool is within its bounds (never the one
+ * just stored). A full disk is CG_ERR_IO with a sentence in err: logged by the caller, not fatal. */
+int cg_spool_put(struct cg_spool *sp, const char *bundle_id, int64_t created_ms, const void *gz, size_t len, char *err,
+                 size_t errlen);
+
+/* Pending bundle file names, oldest first, after the integrity check (bad files are quarantined).
+ * Free with cg_dir_list_free. */
+int cg_spool_list(struct cg_spool *sp, char ***names, size_t *count);
+int cg_spool_read(struct cg_spool *sp, const char *name, char **gz, size_t *len);
+int cg_spool_remove(struct cg_spool *sp, const char *name);
+
+#endif
