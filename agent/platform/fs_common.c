@@ -1,4 +1,5 @@
 /* Platform-neutral parts of the folder listing. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
@@ -21,5 +22,16 @@ int cg_fs_push_name(char ***names, size_t *count, size_t *alloc, const char *nam
   }
   if (!((*names)[*count] = cg_strdup(name))) return CG_ERR_NOMEM;
   (*count)++;
+  return CG_OK;
+}
+
+int cg_fs_finish_list(char ***names, size_t *count, int rc) {
+  if (rc != CG_OK) {
+    cg_dir_list_free(*names, *count);
+    *names = NULL;
+    *count = 0;
+    return rc;
+  }
+  if (*count) qsort(*names, *count, sizeof(char *), cg_fs_name_cmp);
   return CG_OK;
 }

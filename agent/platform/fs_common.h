@@ -9,4 +9,7 @@ int cg_fs_name_cmp(const void *a, const void *b);
 /* Appends a copy of name to a growable list. */
 int cg_fs_push_name(char ***names, size_t *count, size_t *alloc, const char *name);
 
+/* Ends a listing: sorts it on success, frees it (and empties the outputs) on failure. */
+int cg_fs_finish_list(char ***names, size_t *count, int rc);
+
 #endif

@@ -201,14 +201,7 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
     cg_free(p);
   }
   closedir(d);
-  if (rc != CG_OK) {
-    cg_dir_list_free(*names, *count);
-    *names = NULL;
-    *count = 0;
-    return rc;
-  }
-  if (*count) qsort(*names, *count, sizeof(char *), cg_fs_name_cmp);
-  return CG_OK;
+  return cg_fs_finish_list(names, count, rc);
 }
 
 int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len) {
