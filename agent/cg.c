@@ -219,3 +219,37 @@ const void *cg_memmem(const void *hay, size_t hay_len, const void *needle, size_
   }
   return NULL;
 }
+
+bool cg_str_startswith_ci(const char *s, const char *prefix) {
+  for (; *prefix; s++, prefix++)
+    if (lower((unsigned char)*s) != lower((unsigned char)*prefix)) return false;
+  return true;
+}
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+char *cg_str_trim(char *s) {
+  while (is_ws(*s)) s++;
+  size_t n = strlen(s);
+  while (n && is_ws(s[n - 1])) s[--n] = '\0';
+  return s;
+}
+
+void cg_escape_bytes(const char *data, size_t len, size_t max_in, char *out, size_t outlen) {
+  size_t w = 0;
+  if (!outlen) return;
+  for (size_t i = 0; data && i < len && i < max_in && w + 5 < outlen; i++) {
+    unsigned char c = (unsigned char)data[i];
+    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') out[w++] = (char)c;
+    else w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
+  }
+  out[w] = '\0';
+}
+
+int64_t cg_days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}

@@ -84,6 +84,15 @@ bool cg_snprintf(char *dst, size_t dstlen, const char *fmt, ...) CG_PRINTF(3, 4)
 int cg_strcasecmp(const char *a, const char *b);
 bool cg_str_endswith_ci(const char *s, const char *suffix);
 bool cg_str_contains_ci(const char *s, const char *needle);
+/* Case-insensitive ASCII prefix test. */
+bool cg_str_startswith_ci(const char *s, const char *prefix);
+/* Trims ASCII white space (space, tab, CR, LF, FF, VT) in place; returns the start. */
+char *cg_str_trim(char *s);
+/* The first `max_in` bytes of untrusted input as printable ASCII, other bytes (and quote and
+ * backslash) as \xNN, so a terminal, a log or a bundle shows them safely. Always NUL-terminates. */
+void cg_escape_bytes(const char *data, size_t len, size_t max_in, char *out, size_t outlen);
+/* Days since 1970-01-01 of a proleptic Gregorian date (negative before). */
+int64_t cg_days_from_civil(int64_t y, int m, int d);
 /* First occurrence of needle in hay (like GNU memmem, which MinGW lacks); NULL when absent. */
 const void *cg_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len);
 /* Strict decimal parse of a whole string into int64; false on garbage or overflow. */

@@ -8,14 +8,6 @@ bool cg_is_secret_key(const char *key) {
          cg_str_contains_ci(key, "secret") || cg_str_contains_ci(key, "password");
 }
 
-static bool starts_ci(const char *s, const char *prefix) {
-  for (; *prefix; s++, prefix++) {
-    char a = *s >= 'A' && *s <= 'Z' ? (char)(*s + 32) : *s;
-    if (a != *prefix) return false;
-  }
-  return true;
-}
-
 /* Characters that end a query value or token in free text. */
 static bool ends_value(char c) {
   return c == '\0' || c == '&' || c == '#' || c == ' ' || c == '"' || c == '\'' || c == '\n' ||
@@ -30,8 +22,8 @@ char *cg_redact_text(const char *text) {
   while (*p && rc == CG_OK) {
     size_t skip = 0;
     /* "sig=" as a query parameter: after ?, & or ; (also URL-encoded &amp; in XML) */
-    if (starts_ci(p, "sig=") && p > text && (p[-1] == '?' || p[-1] == '&' || p[-1] == ';')) skip = 4;
-    else if (starts_ci(p, "bearer ") && (p == text || ends_value(p[-1]) || p[-1] == ':')) skip = 7;
+    if (cg_str_startswith_ci(p, "sig=") && p > text && (p[-1] == '?' || p[-1] == '&' || p[-1] == ';')) skip = 4;
+    else if (cg_str_startswith_ci(p, "bearer ") && (p == text || ends_value(p[-1]) || p[-1] == ':')) skip = 7;
     if (skip && !ends_value(p[skip])) {
       rc = cg_buf_append(&b, p, skip);
       if (rc == CG_OK) rc = cg_buf_puts(&b, CG_REDACTED);

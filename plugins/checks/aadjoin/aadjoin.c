@@ -68,17 +68,6 @@ static struct finding *add(struct findings *fs, enum sev sev, const char *code, 
   return f;
 }
 
-/* First bytes of unreadable input, escaped so a terminal or a bundle shows them safely. */
-static void escape_head(const char *data, size_t len, char *out, size_t outlen) {
-  size_t w = 0;
-  for (size_t i = 0; i < len && i < 48 && w + 5 < outlen; i++) {
-    unsigned char c = (unsigned char)data[i];
-    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') out[w++] = (char)c;
-    else w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
-  }
-  out[w] = '\0';
-}
-
 static const char R_NOT_JOINED[] =
     "Join the device to Entra ID (Settings > Accounts > Access work or school > Connect > Join this device to "
     "Microsoft Entra ID) or configure hybrid join (Entra Connect device options and the SCP). Until then the CMG "
@@ -276,7 +265,7 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
   if ((rc = dsreg_parse(text, &doc)) != CG_OK) {
     if (rc == CG_ERR_TOOBIG) {
       char head[256];
-      escape_head(raw, raw_len, head, sizeof(head));
+      cg_escape_bytes(raw, raw_len, 48, head, sizeof(head));
       rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", "Capture the output again with: dsregcmd /status > dsreg.txt",
                          "The input has more sections or fields than any dsregcmd output; it starts with \"%s\".", head);
     }
@@ -302,7 +291,7 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
   cJSON_AddBoolToObject(res->facts, "system_context", st.system_context);
   if (doc.kv_lines == 0 || st.azure_ad_joined == TRI_NULL) {
     char head[256];
-    escape_head(raw, raw_len, head, sizeof(head));
+    cg_escape_bytes(raw, raw_len, 48, head, sizeof(head));
     static const char again[] = "Capture the output again on the device with: dsregcmd /status > dsreg.txt";
     if (raw_len == 0)
       rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", again, "The dsregcmd output is empty.");

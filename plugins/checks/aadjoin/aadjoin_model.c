@@ -36,15 +36,6 @@ static void guid(const char *v, char *out) {
   memcpy(out, buf, w + 1);
 }
 
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 bool aad_parse_time(const char *s, int64_t *ms, char *rfc, size_t rfclen) {
   int y, mo, d, h, mi, sec, frac = 0, fdigits = 0;
   if (!s) return false;
@@ -66,7 +57,7 @@ bool aad_parse_time(const char *s, int64_t *ms, char *rfc, size_t rfclen) {
     }
   }
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
-  *ms = ((days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + sec) * 1000 + frac;
+  *ms = ((cg_days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + sec) * 1000 + frac;
   if (rfc) cg_snprintf(rfc, rfclen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, mo, d, h, mi, sec, frac);
   return true;
 }

@@ -10,15 +10,6 @@
  * or noise, not a wrap. Measured on the trimmed line, since pastes change indentation. */
 #define WRAP_MIN_LINE 60
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
-
-static char *trim(char *s) {
-  while (is_space(*s)) s++;
-  size_t n = strlen(s);
-  while (n && is_space(s[n - 1])) s[--n] = '\0';
-  return s;
-}
-
 static bool is_banner(const char *s) {
   size_t dashes = 0;
   if (*s != '+') return false;
@@ -31,29 +22,19 @@ static char *header_title(char *s) {
   size_t n = strlen(s);
   if (n < 3 || s[0] != '|' || s[n - 1] != '|') return NULL;
   s[n - 1] = '\0';
-  return trim(s + 1);
-}
-
-static bool starts_with_ci(const char *s, const char *p) {
-  for (; *p; s++, p++) {
-    char a = *s, b = *p;
-    if (a >= 'A' && a <= 'Z') a = (char)(a + 32);
-    if (b >= 'A' && b <= 'Z') b = (char)(b + 32);
-    if (a != b) return false;
-  }
-  return true;
+  return cg_str_trim(s + 1);
 }
 
 /* Lines that are never part of a value: progress, footer, shell prompts and banners. */
 static bool is_known_free(const char *s) {
-  if (starts_with_ci(s, "Waiting for Diagnostics Task") || starts_with_ci(s, "For more information") ||
-      starts_with_ci(s, "Windows PowerShell") || starts_with_ci(s, "PowerShell ") ||
-      starts_with_ci(s, "Copyright (C)") || starts_with_ci(s, "Microsoft Windows [") ||
-      starts_with_ci(s, "Install the latest PowerShell") || starts_with_ci(s, "Try the new cross-platform"))
+  if (cg_str_startswith_ci(s, "Waiting for Diagnostics Task") || cg_str_startswith_ci(s, "For more information") ||
+      cg_str_startswith_ci(s, "Windows PowerShell") || cg_str_startswith_ci(s, "PowerShell ") ||
+      cg_str_startswith_ci(s, "Copyright (C)") || cg_str_startswith_ci(s, "Microsoft Windows [") ||
+      cg_str_startswith_ci(s, "Install the latest PowerShell") || cg_str_startswith_ci(s, "Try the new cross-platform"))
     return true;
   /* PS C:\> ..., C:\Windows\system32>dsregcmd /status */
   const char *p = s;
-  if (starts_with_ci(p, "PS ")) p += 3;
+  if (cg_str_startswith_ci(p, "PS ")) p += 3;
   return ((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z')) && p[1] == ':' && p[2] == '\\' &&
          strchr(p, '>') != NULL;
 }
@@ -109,14 +90,14 @@ static bool split_kv(char *line, char **key, char **value) {
   char *sep = strstr(line, " : ");
   if (sep && sep != line) {
     *sep = '\0';
-    *key = trim(line);
-    *value = trim(sep + 3);
+    *key = cg_str_trim(line);
+    *value = cg_str_trim(sep + 3);
     return **key != '\0';
   }
   size_t n = strlen(line);
   if (n >= 3 && line[n - 1] == ':' && line[n - 2] == ' ') {
     line[n - 2] = '\0';
-    *key = trim(line);
+    *key = cg_str_trim(line);
     *value = line + n; /* "" */
     return **key != '\0' && !strchr(*key, ':');
   }
@@ -124,7 +105,7 @@ static bool split_kv(char *line, char **key, char **value) {
   if (colon && is_identifier(line, (size_t)(colon - line))) {
     *colon = '\0';
     *key = line;
-    *value = trim(colon + 1);
+    *value = cg_str_trim(colon + 1);
     return true;
   }
   return false;
@@ -157,7 +138,7 @@ int dsreg_parse(const char *text, struct dsreg_doc *doc) {
     if (cr) line = cr + 1;
     size_t raw_len = strlen(line);
     bool raw_space = raw_len && line[raw_len - 1] == ' ';
-    char *s = trim(line);
+    char *s = cg_str_trim(line);
     char *key, *value, *title;
     if (*s == '\0') {
       /* blank lines (including web-paste double spacing) neither end a section nor a value */

@@ -423,7 +423,6 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       if (!is_log_name(names[i])) continue;
       char *p = cg_path_join(ctx->input, names[i]);
       cJSON *st = cJSON_CreateObject();
-      s.log = names[i];
       char logname[256];
       /* X.lo_ is X.log's history: signatures keyed on the log name apply to both */
       cg_strlcpy(logname, names[i], sizeof(logname));

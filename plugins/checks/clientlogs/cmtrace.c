@@ -6,14 +6,6 @@
 static const char OPEN[] = "<![LOG[";
 static const char CLOSE[] = "]LOG]!><";
 
-int64_t cmt_days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
 /* Reads up to `max` digits; returns the count read. */
 static int digits(const char *p, const char *end, int max, long *out) {
   int n = 0;
@@ -64,7 +56,7 @@ static void parse_time(const char *t, const char *tend, const char *d, const cha
   if (!(n = digits(p, dend, 2, &dd)) || (p += n) >= dend || *p++ != '-') return;
   if (digits(p, dend, 4, &y) != 4) return;
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || h > 23 || mi > 59 || s > 60) return;
-  e->utc_ms = ((cmt_days_from_civil(y, (int)mo, (int)dd) * 86400 + h * 3600 + mi * 60 + s) * 1000 + frac) +
+  e->utc_ms = ((cg_days_from_civil(y, (int)mo, (int)dd) * 86400 + h * 3600 + mi * 60 + s) * 1000 + frac) +
               bias * 60000;
   e->utc_exact = has_bias;
 }

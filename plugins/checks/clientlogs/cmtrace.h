@@ -27,7 +27,4 @@ typedef int (*cmt_cb)(const struct cmt_entry *e, void *user);
  * *entries counts what was reported. */
 size_t cmt_scan(const char *text, size_t len, bool final, cmt_cb cb, void *user, size_t *entries);
 
-/* Days since 1970-01-01 for a civil date (used for timestamps). */
-int64_t cmt_days_from_civil(int64_t y, int m, int d);
-
 #endif

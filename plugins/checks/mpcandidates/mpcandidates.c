@@ -118,13 +118,7 @@ static void read_capture(struct state *st, const char *path, struct cg_log *log)
   } else {
     st->inputs_unreadable++;
     if (!st->first_bad[0]) {
-      size_t w = 0;
-      for (size_t i = 0; raw && i < len && i < 40 && w + 5 < 120; i++) {
-        unsigned char c = (unsigned char)raw[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') st->first_bad[w++] = (char)c;
-        else w += (size_t)snprintf(st->first_bad + w, 8, "\\x%02X", c);
-      }
-      st->first_bad[w] = '\0';
+      cg_escape_bytes(raw, len, 40, st->first_bad, 120);
       char tmp[512];
       cg_snprintf(tmp, sizeof(tmp), "%s (%s; starts with \"%s\")", path,
                   rc == CG_ERR_PARSE ? "no management point candidates in it" : cg_strerror(rc), st->first_bad);

@@ -15,21 +15,6 @@ const char *mp_format_name(enum mp_format f) {
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
-static char *trim(char *s) {
-  while (is_ws(*s)) s++;
-  size_t n = strlen(s);
-  while (n && is_ws(s[n - 1])) s[--n] = '\0';
-  return s;
-}
-
-static bool starts_ci(const char *s, const char *p) {
-  for (; *p; s++, p++) {
-    char a = (*s >= 'A' && *s <= 'Z') ? (char)(*s + 32) : *s, b = (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p;
-    if (a != b) return false;
-  }
-  return true;
-}
-
 /* A Format-Table rule line: dashes separated by spaces, nothing else. */
 static bool is_rule_line(const char *s, size_t n) {
   size_t dashes = 0;
@@ -44,7 +29,7 @@ enum mp_format mp_detect(const char *text) {
   const char *p = text;
   while (is_ws(*p)) p++;
   if (*p == '{' || *p == '[') return MP_FMT_JSON;
-  if (starts_ci(p, "Windows Registry Editor") || starts_ci(p, "REGEDIT4")) return MP_FMT_REG;
+  if (cg_str_startswith_ci(p, "Windows Registry Editor") || cg_str_startswith_ci(p, "REGEDIT4")) return MP_FMT_REG;
   for (const char *l = text; l && *l;) {
     const char *nl = strchr(l, '\n');
     size_t n = nl ? (size_t)(nl - l) : strlen(l);
@@ -67,7 +52,7 @@ static cJSON *row_from_json(const cJSON *o) {
   if (!row) return NULL;
   for (const cJSON *c = o->child; c; c = c->next) {
     if (!c->string || c->string[0] == '_' || cJSON_IsObject(c) || cJSON_IsArray(c)) continue; /* __GENUS etc. */
-    if (starts_ci(c->string, "Cim") || !cg_strcasecmp(c->string, "PSComputerName")) continue;
+    if (cg_str_startswith_ci(c->string, "Cim") || !cg_strcasecmp(c->string, "PSComputerName")) continue;
     cJSON_AddItemToObject(row, c->string, cJSON_Duplicate(c, false));
   }
   const cJSON *props = get_ci(o, "CimInstanceProperties");
@@ -153,7 +138,7 @@ static int parse_list(const char *text, cJSON **out) {
     char *nl = strchr(line, '\n');
     if (nl) *nl = '\0';
     bool indented = *line == ' ' || *line == '\t';
-    char *s = trim(line);
+    char *s = cg_str_trim(line);
     char *sep = strstr(s, " : ");
     size_t n = strlen(s);
     if (!*s) {
@@ -163,13 +148,13 @@ static int parse_list(const char *text, cJSON **out) {
       char *key, *value;
       if (sep) {
         *sep = '\0';
-        value = trim(sep + 3);
+        value = cg_str_trim(sep + 3);
       } else {
         s[n - 2] = '\0';
         value = s + n - 1;
         *value = '\0';
       }
-      key = trim(s);
+      key = cg_str_trim(s);
       if (!*key || strchr(key, ' ') != NULL) {
         last = NULL; /* prose, not a property */
       } else {
@@ -245,7 +230,7 @@ static int parse_table(const char *text, cJSON **out) {
       size_t hl = strlen(head);
       char name[64] = "";
       if (s < hl) cg_snprintf(name, sizeof(name), "%.*s", (int)((e < hl ? e : hl) - s), head + s);
-      cg_strlcpy(cols[c].name, trim(name), sizeof(cols[c].name));
+      cg_strlcpy(cols[c].name, cg_str_trim(name), sizeof(cols[c].name));
     }
     for (size_t r = i + 1; r < nlines; r++) {
       const char *row = lines[r];
@@ -262,7 +247,7 @@ static int parse_table(const char *text, cJSON **out) {
         if (e > rl) e = rl;
         char buf[1024];
         cg_snprintf(buf, sizeof(buf), "%.*s", (int)(e - s), row + s);
-        add_typed(o, cols[c].name, trim(buf));
+        add_typed(o, cols[c].name, cg_str_trim(buf));
       }
       cJSON_AddItemToArray(rows, o);
     }
@@ -304,7 +289,7 @@ int mp_parse_reg(const char *text, cJSON **keys) {
   for (char *line = copy; line;) {
     char *nl = strchr(line, '\n');
     if (nl) *nl = '\0';
-    char *s = trim(line);
+    char *s = cg_str_trim(line);
     size_t n = strlen(s);
     if (*s == '[' && n > 2 && s[n - 1] == ']') {
       s[n - 1] = '\0';
@@ -329,7 +314,7 @@ int mp_parse_reg(const char *text, cJSON **keys) {
       p++;
       if (*p == '"') {
         if (reg_string(p, value, sizeof(value))) cJSON_AddStringToObject(cur, name, value);
-      } else if (starts_ci(p, "dword:")) {
+      } else if (cg_str_startswith_ci(p, "dword:")) {
         unsigned long v = strtoul(p + 6, NULL, 16);
         cJSON_AddNumberToObject(cur, name, (double)v);
       } else {
@@ -351,8 +336,8 @@ int mp_parse_reg(const char *text, cJSON **keys) {
 void mp_parse_string(const char *mp, struct mp_string *out) {
   memset(out, 0, sizeof(*out));
   while (is_ws(*mp)) mp++;
-  if (starts_ci(mp, "https://")) mp += 8;
-  else if (starts_ci(mp, "http://")) mp += 7;
+  if (cg_str_startswith_ci(mp, "https://")) mp += 8;
+  else if (cg_str_startswith_ci(mp, "http://")) mp += 7;
   size_t hl = strcspn(mp, "/");
   cg_snprintf(out->host, sizeof(out->host), "%.*s", (int)hl, mp);
   for (char *h = out->host; *h; h++)
@@ -360,8 +345,8 @@ void mp_parse_string(const char *mp, struct mp_string *out) {
   out->truncated = strstr(mp, "...") != NULL || strstr(mp, "\xE2\x80\xA6") != NULL;
   const char *path = mp + hl;
   if (*path == '/') path++;
-  if (starts_ci(path, "CCM_Proxy_MutualAuth")) cg_strlcpy(out->proxy_kind, "MutualAuth", sizeof(out->proxy_kind));
-  else if (starts_ci(path, "CCM_Proxy_ServerAuth")) cg_strlcpy(out->proxy_kind, "ServerAuth", sizeof(out->proxy_kind));
+  if (cg_str_startswith_ci(path, "CCM_Proxy_MutualAuth")) cg_strlcpy(out->proxy_kind, "MutualAuth", sizeof(out->proxy_kind));
+  else if (cg_str_startswith_ci(path, "CCM_Proxy_ServerAuth")) cg_strlcpy(out->proxy_kind, "ServerAuth", sizeof(out->proxy_kind));
   else {
     /* Format-Table cut the cell inside the proxy path ("CCM_Proxy_Mutual..."): still a CMG, but
      * the id is gone. The visible part must be a prefix of the path, up to the ellipsis. */
@@ -371,7 +356,7 @@ void mp_parse_string(const char *mp, struct mp_string *out) {
     for (int k = 0; k < 2; k++) {
       char pre[32];
       cg_snprintf(pre, sizeof(pre), "%.*s", (int)(vis < 20 ? vis : 20), kinds[k]);
-      if (starts_ci(path, pre)) {
+      if (cg_str_startswith_ci(path, pre)) {
         out->is_cmg = true;
         if (vis > 10) cg_strlcpy(out->proxy_kind, kinds[k] + 10, sizeof(out->proxy_kind));
       }
