@@ -37,7 +37,7 @@ static void add_string_or_null(cJSON *o, const char *key, const char *value) {
 }
 
 cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket,
-                       const struct cg_result *rs, size_t n) {
+                       const struct cg_result *rs, size_t n, int64_t spool_pending, int64_t dropped_total) {
   char id[40], created[40];
   char *hostname = cg_hostname(), *os = cg_os_description();
   cJSON *b = cJSON_CreateObject();
@@ -67,8 +67,8 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
       if (r) cJSON_AddItemToArray(checks, r);
     }
     cJSON *spool = cJSON_AddObjectToObject(b, "spool");
-    cJSON_AddNumberToObject(spool, "pending", 0);
-    cJSON_AddNumberToObject(spool, "dropped_total", 0);
+    cJSON_AddNumberToObject(spool, "pending", (double)spool_pending);
+    cJSON_AddNumberToObject(spool, "dropped_total", (double)dropped_total);
     /* Nothing secret may leave the machine, whatever a check put in its facts. */
     ok = ok && spool && cg_redact_json(b) == CG_OK;
   }

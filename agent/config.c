@@ -31,6 +31,24 @@ static const struct cg_config_map log_map[] = {
     CG_CFG_END,
 };
 
+static const struct cg_config_map delivery_map[] = {
+    {CG_CFG_INT, "gzip_level", "6", "zlib compression level of bundles (1 fastest .. 9 smallest)",
+     offsetof(struct cg_config, delivery.gzip_level), 1, 9, NULL, NULL},
+    {CG_CFG_INT, "retry_base_ms", "2000", "First retry waits up to this long; doubles per attempt (full jitter)",
+     offsetof(struct cg_config, delivery.retry_base_ms), 1, 3600000, NULL, NULL},
+    {CG_CFG_INT, "retry_cap_ms", "300000", "Longest wait between two attempts, also for Retry-After",
+     offsetof(struct cg_config, delivery.retry_cap_ms), 1, 86400000, NULL, NULL},
+    {CG_CFG_INT, "max_attempts", "4", "Attempts per bundle and output in one cycle before the output waits "
+     "for the next cycle", offsetof(struct cg_config, delivery.max_attempts), 1, 100, NULL, NULL},
+    {CG_CFG_INT, "drain_budget_s", "300", "Longest time one cycle (run, flush) spends shipping",
+     offsetof(struct cg_config, delivery.drain_budget_s), 1, 86400, NULL, NULL},
+    {CG_CFG_INT, "interactive_budget_s", "30", "Longest time selftest spends shipping",
+     offsetof(struct cg_config, delivery.interactive_budget_s), 1, 3600, NULL, NULL},
+    {CG_CFG_INT, "max_bundles", "1000", "Most bundles shipped in one cycle",
+     offsetof(struct cg_config, delivery.max_bundles), 1, 1000000, NULL, NULL},
+    CG_CFG_END,
+};
+
 static const struct cg_config_map core_map[] = {
     {CG_CFG_INT, "interval_s", "3600", "Seconds between two cycles of `run`", offsetof(struct cg_config, interval_s),
      60, 604800, NULL, NULL},
@@ -38,6 +56,7 @@ static const struct cg_config_map core_map[] = {
      offsetof(struct cg_config, jitter_s), 0, 86400, NULL, NULL},
     {CG_CFG_SECTION, "spool", NULL, "Where bundles wait while offline", 0, 0, 0, spool_map, NULL},
     {CG_CFG_SECTION, "log", NULL, "The agent's own log", 0, 0, 0, log_map, NULL},
+    {CG_CFG_SECTION, "delivery", NULL, "How bundles are compressed and shipped", 0, 0, 0, delivery_map, NULL},
     {CG_CFG_STRING, "state_dir", "null", "Where checks keep state between cycles (null: platform default)",
      offsetof(struct cg_config, state_dir), 0, 0, NULL, NULL},
     CG_CFG_END,

@@ -22,6 +22,10 @@ struct cg_config {
     char *level;
     int64_t max_bytes;
   } log;
+  struct {
+    int64_t gzip_level, retry_base_ms, retry_cap_ms, max_attempts, drain_budget_s, interactive_budget_s,
+        max_bundles;
+  } delivery;
   char *state_dir; /* where checks keep state between cycles (e.g. log read positions) */
   cJSON *root; /* the effective configuration, defaults filled in; owned */
 };

@@ -2,9 +2,11 @@
 #include "http.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "platform/fs.h"
 #include "platform/tls.h"
+#include "redact.h"
 
 int cg_http_global_init(void) { return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? CG_OK : CG_ERR_INTERNAL; }
 
@@ -30,4 +32,133 @@ int cg_http_tls_setup(CURL *h, const char *ca_file, char *err, size_t errlen) {
     return CG_ERR_INTERNAL;
   }
   return CG_OK;
+}
+
+bool cg_url_is_loopback(const char *url) {
+  const char *p = strstr(url, "://");
+  if (!p) return false;
+  p += 3;
+  const char *at = strpbrk(p, "@/?#");
+  if (at && *at == '@') p = at + 1;
+  static const char *const loop[] = {"127.", "localhost:", "localhost/", "[::1]"};
+  for (size_t i = 0; i < CG_ARRAY_LEN(loop); i++)
+    if (cg_str_startswith_ci(p, loop[i])) return true;
+  return cg_strcasecmp(p, "localhost") == 0;
+}
+
+struct resp_sink {
+  struct cg_http_resp *r;
+  struct cg_buf body;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud) {
+  struct resp_sink *s = ud;
+  size_t len = size * n;
+  if (s->body.len < s->body.cap) {
+    size_t room = s->body.cap - s->body.len;
+    cg_buf_append(&s->body, data, len < room ? len : room); /* the rest is read and discarded */
+  }
+  return len;
+}
+
+/* Copies a header value (trimmed) into dst when the line is "name: value". */
+static bool header_value(const char *line, size_t len, const char *name, char *dst, size_t dstlen) {
+  size_t nl = strlen(name);
+  if (len <= nl || line[nl] != ':' || !cg_str_startswith_ci(line, name)) return false;
+  const char *v = line + nl + 1;
+  size_t vl = len - nl - 1;
+  while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
+  while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+  if (vl >= dstlen) vl = dstlen - 1;
+  memcpy(dst, v, vl);
+  dst[vl] = '\0';
+  return true;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ud) {
+  struct cg_http_resp *r = ((struct resp_sink *)ud)->r;
+  size_t len = size * n;
+  if (len > 9 && !memcmp(data, "HTTP/", 5)) { /* a new status line (also after 100 Continue) */
+    const char *sp = memchr(data, ' ', len);
+    const char *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data)) : NULL;
+    r->reason[0] = r->retry_after[0] = r->ms_error_code[0] = '\0';
+    if (sp2) {
+      size_t rl = len - (size_t)(sp2 + 1 - data);
+      while (rl && (sp2[rl] == '\r' || sp2[rl] == '\n')) rl--;
+      char tmp[sizeof(r->reason)];
+      cg_escape_bytes(sp2 + 1, rl, sizeof(tmp) - 1, tmp, sizeof(tmp));
+      cg_strlcpy(r->reason, cg_str_trim(tmp), sizeof(r->reason));
+    }
+    return len;
+  }
+  if (!header_value(data, len, "Retry-After", r->retry_after, sizeof(r->retry_after)))
+    header_value(data, len, "x-ms-error-code", r->ms_error_code, sizeof(r->ms_error_code));
+  return len;
+}
+
+int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *resp) {
+  struct resp_sink sink = {.r = resp};
+  char curl_err[CURL_ERROR_SIZE] = "";
+  memset(resp, 0, sizeof(*resp));
+  bool https = cg_str_startswith_ci(rq->url, "https://");
+  if (!https && !(rq->allow_loopback_http && cg_str_startswith_ci(rq->url, "http://") && cg_url_is_loopback(rq->url))) {
+    cg_snprintf(resp->error, sizeof(resp->error),
+                "the URL must start with https:// (plain http is accepted only for a loopback emulator)");
+    return CG_ERR_CONFIG;
+  }
+  cg_buf_init(&sink.body, rq->max_response ? rq->max_response : 65536);
+  curl_easy_reset(h); /* keeps the connection cache: the next request to the same host reuses it */
+  int rc = cg_http_tls_setup(h, rq->ca_file, resp->error, sizeof(resp->error));
+  if (rc != CG_OK) goto out;
+  long t = rq->timeout_ms > 0 ? rq->timeout_ms : 30000;
+  curl_easy_setopt(h, CURLOPT_URL, rq->url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, https ? "https" : "http");
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, rq->headers);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "cmgdiag/" CMGDIAG_VERSION);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
+  if (rq->proxy) curl_easy_setopt(h, CURLOPT_PROXY, rq->proxy);
+  if (rq->client_cert) curl_easy_setopt(h, CURLOPT_SSLCERT, rq->client_cert);
+  if (rq->client_key) curl_easy_setopt(h, CURLOPT_SSLKEY, rq->client_key);
+  if (!strcmp(rq->method, "GET")) {
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    if (strcmp(rq->method, "POST") != 0) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+  }
+  CURLcode cc = curl_easy_perform(h);
+  resp->curl_rc = (int)cc;
+  if (cc != CURLE_OK) {
+    /* curl's sentence names the host, never the query; redact anyway in case a proxy echoes it. */
+    char *red = cg_redact_text(curl_err[0] ? curl_err : curl_easy_strerror(cc));
+    cg_snprintf(resp->error, sizeof(resp->error), "%s (curl error %d)", red ? red : "transfer failed", (int)cc);
+    cg_free(red);
+    rc = cc == CURLE_OPERATION_TIMEDOUT ? CG_ERR_TIMEOUT : CG_ERR_IO;
+    goto out;
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+out:
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+  resp->body = cg_buf_take(&sink.body, &resp->body_len);
+  return rc;
+}
+
+int64_t cg_http_retry_after_ms(const char *value, int64_t now_ms) {
+  int64_t secs;
+  if (!value || !*value) return -1;
+  if (cg_parse_i64(value, &secs)) return secs < 0 ? -1 : (secs > 86400 * 7 ? 86400 * 7 : secs) * 1000;
+  time_t t = curl_getdate(value, NULL);
+  if (t == (time_t)-1) return -1;
+  int64_t d = (int64_t)t * 1000 - now_ms;
+  return d < 0 ? 0 : d;
 }

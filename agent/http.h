@@ -16,4 +16,43 @@ int cg_http_tls_setup(CURL *h, const char *ca_file, char *err, size_t errlen);
 /* One-time libcurl initialisation; call before any thread starts. */
 int cg_http_global_init(void);
 
+/* One request on a reused handle (keep the handle between requests so the connection is reused).
+ * Redirects are never followed; only https is allowed, plus http to a loopback address when
+ * `allow_loopback_http` (local emulators). */
+struct cg_http_req {
+  const char *method;           /* "PUT", "POST", "GET" */
+  const char *url;              /* may hold a secret (SAS): never copied into errors */
+  const struct curl_slist *headers;
+  const void *body;
+  size_t body_len;
+  long timeout_ms;              /* whole request */
+  const char *proxy;            /* NULL: libcurl's default (https_proxy environment) */
+  const char *ca_file;          /* extra trusted roots, PEM; NULL: platform store only */
+  const char *client_cert, *client_key; /* PEM, for mTLS; NULL: none */
+  bool allow_loopback_http;
+  size_t max_response;          /* cap on the response body kept; the rest is discarded */
+};
+
+struct cg_http_resp {
+  long status;                  /* 0: no HTTP answer (see curl_rc) */
+  char reason[160];             /* status text of HTTP/1.x ("The specified blob already exists.") */
+  char retry_after[64];         /* Retry-After header, as sent */
+  char ms_error_code[96];       /* x-ms-error-code header (Azure Storage) */
+  int curl_rc;                  /* CURLcode */
+  char error[512];              /* a sentence when curl_rc != 0, secrets redacted */
+  char *body;                   /* response body up to max_response, NUL-terminated; caller frees */
+  size_t body_len;
+};
+
+/* CG_OK when an HTTP answer (any status) arrived; CG_ERR_IO / CG_ERR_TIMEOUT / CG_ERR_CONFIG
+ * otherwise, with resp->error set. Free resp->body with cg_free. */
+int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *resp);
+
+/* Retry-After (delay seconds or an HTTP-date) as milliseconds from now_ms; -1 when absent or
+ * unreadable. Never negative for a date in the past (0). */
+int64_t cg_http_retry_after_ms(const char *value, int64_t now_ms);
+
+/* True when the URL's host is a loopback address or "localhost". */
+bool cg_url_is_loopback(const char *url);
+
 #endif

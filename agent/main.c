@@ -13,6 +13,8 @@
 #include "platform/sys.h"
 #include "plugin.h"
 #include "runner.h"
+#include "ship.h"
+#include "spool.h"
 
 #define EXIT_CANNOT_RUN 3
 
@@ -31,9 +33,9 @@ static const char usage_text[] =
     "  show FILE [--json]\n"
     "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
     "  version        Version, compiled-in plugins and library versions.\n"
+    "  flush          Ship what waits in the spool now, to every configured output.\n"
     "  validate --profile NAME [--json]   Go/no-go gate            (not available in this build yet)\n"
     "  run [--once]   The periodic agent                          (not available in this build yet)\n"
-    "  flush          Upload what is spooled                       (not available in this build yet)\n"
     "  service install|uninstall|start|stop   Windows service      (not available in this build yet)\n"
     "\n"
     "Options:\n"
@@ -167,15 +169,91 @@ static int cmd_check(const struct cli *cli) {
   return ec;
 }
 
+static int outputs_count(const struct cg_config *cfg) {
+  return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs"));
+}
+
+/* What one drain did, for a person (stdout or, with --json, stderr). */
+static void print_drain(FILE *f, const struct cg_shipper *sh, const struct cg_spool *sp,
+                        const struct cg_drain_stats *st) {
+  for (size_t i = 0; i < cg_shipper_outputs(sh); i++)
+    if (cg_shipper_last_error(sh, i)[0])
+      fprintf(f, "  %s: %s\n", cg_shipper_label(sh, i), cg_shipper_last_error(sh, i));
+  if (st->remaining)
+    fprintf(f, "%lld bundle(s) wait in the spool (%s) and are shipped on the next cycle or `cmgdiag flush`.\n",
+            (long long)st->remaining, sp->dir);
+}
+
+/* Spools the bundle and ships what waits, this bundle first. Returns 0 when it left the spool,
+ * 1 when it waits there, 3 when it could not even be spooled. */
+static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct cg_spool *sp, const cJSON *bundle) {
+  const struct cg_config *cfg = env->config;
+  FILE *out = cli->json ? stderr : stdout;
+  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id"));
+  char *gz = NULL, name[96], err[768] = "";
+  size_t len = 0;
+  struct cg_shipper *sh = NULL;
+  int ec = 3;
+  if (cg_bundle_gzip(bundle, (int)cfg->delivery.gzip_level, &gz, &len) != CG_OK) {
+    fprintf(stderr, "cmgdiag: cannot compress the bundle\n");
+    goto out;
+  }
+  int64_t now = cg_time_utc_ms();
+  if (cg_spool_put(sp, id, now, gz, len, err, sizeof(err)) != CG_OK) {
+    cg_log_error(env->log, "spool", "bundle %s could not be spooled: %s", id, err);
+    fprintf(stderr, "cmgdiag: bundle %s could not be spooled: %s\n", id, err);
+    goto out;
+  }
+  cg_snprintf(name, sizeof(name), "%013lld-%s.json.gz", (long long)now, id);
+  cg_log_info(env->log, "spool", "spooled bundle %s (%zu bytes gzip)", id, len);
+  if (cg_shipper_open(&sh, env, sp, err, sizeof(err)) != CG_OK) {
+    cg_log_error(env->log, "ship", "cannot ship: %s", err);
+    fprintf(out, "Bundle %s waits in the spool (%s): %s\n", id, sp->dir, err);
+    ec = 1;
+    goto out;
+  }
+  struct cg_drain_stats st;
+  cg_shipper_drain(sh, name, cfg->delivery.interactive_budget_s * 1000, cfg->delivery.max_bundles, &st);
+  if (st.first_shipped) {
+    char object[256] = "";
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(bundle, "device");
+    cg_bundle_object_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at")),
+                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dev, "hostname")), id, object,
+                          sizeof(object));
+    fprintf(out, "Bundle %s shipped as %s to:\n", id, object);
+    for (size_t i = 0; i < cg_shipper_outputs(sh); i++) fprintf(out, "  %s\n", cg_shipper_label(sh, i));
+    if (st.shipped > 1) fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)st.shipped - 1);
+    ec = 0;
+  } else {
+    fprintf(out, "Bundle %s was not shipped yet:\n", id);
+    ec = 1;
+  }
+  print_drain(out, sh, sp, &st);
+out:
+  cg_shipper_close(sh);
+  cg_free(gz);
+  return ec;
+}
+
 static int cmd_selftest(const struct cli *cli) {
-  cJSON *disc = NULL;
+  cJSON *disc = NULL, *bundle = NULL;
   struct cg_config cfg;
   struct cg_log log = {0};
   struct cg_result *rs = NULL;
+  struct cg_spool sp = {0};
+  bool spool_ok = false;
   size_t n = 0;
   char err[512];
+  int64_t pending = 0, bytes = 0;
   int ec = load_config(cli, NULL, &cfg, &log);
   if (ec) goto out;
+  bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
+  if (ship) {
+    spool_ok = cg_spool_open(&sp, cfg.spool.dir, cfg.spool.max_bytes, cfg.spool.max_files, &log, err,
+                             sizeof(err)) == CG_OK;
+    if (!spool_ok) fprintf(stderr, "cmgdiag: %s\n", err);
+    else cg_spool_count(&sp, &pending, &bytes);
+  }
   disc = cJSON_CreateObject();
   struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc};
   int rc = cg_run_checks(&env, cli->only, &rs, &n, err, sizeof(err));
@@ -184,7 +262,7 @@ static int cmd_selftest(const struct cli *cli) {
     ec = EXIT_CANNOT_RUN;
     goto out;
   }
-  cJSON *bundle = cg_bundle_build(&env, "selftest", cli->ticket, rs, n);
+  bundle = cg_bundle_build(&env, "selftest", cli->ticket, rs, n, pending, spool_ok ? sp.dropped_total : 0);
   if (!bundle) {
     fprintf(stderr, "cmgdiag: out of memory building the bundle\n");
     ec = EXIT_CANNOT_RUN;
@@ -203,15 +281,66 @@ static int cmd_selftest(const struct cli *cli) {
     cg_free(host);
     struct cg_report_opts o = {.color = use_color(), .title = title};
     cg_report_print(stdout, rs, n, &o);
-    if (!cli->no_upload)
-      printf("Bundle %.8s was not shipped: no collection point is configured (\"outputs\" is empty).\n",
-             id->valuestring);
   }
-  cJSON_Delete(bundle);
   ec = cg_verdict_exit_code(cg_results_overall(rs, n));
+  int sec = 0;
+  if (ship && spool_ok) sec = ship_bundle(cli, &env, &sp, bundle);
+  else if (ship) sec = 1;
+  else if (!cli->no_upload)
+    fprintf(cli->json ? stderr : stdout,
+            "Bundle %s was not shipped: no collection point is configured (\"outputs\" is empty).\n",
+            id->valuestring);
+  /* A bundle that did not leave is a warning at least; the checks' verdict stays when worse. */
+  if (sec && ec < 1) ec = sec == 3 ? EXIT_CANNOT_RUN : 1;
 out:
+  cJSON_Delete(bundle);
   cJSON_Delete(disc);
   cg_results_free(rs, n);
+  if (spool_ok) cg_spool_close(&sp);
+  cg_config_free(&cfg);
+  cg_log_close(&log);
+  return ec;
+}
+
+static int cmd_flush(const struct cli *cli) {
+  struct cg_config cfg;
+  struct cg_log log = {0};
+  struct cg_spool sp = {0};
+  struct cg_shipper *sh = NULL;
+  bool spool_ok = false;
+  char err[768];
+  int ec = load_config(cli, NULL, &cfg, &log);
+  if (ec) goto out;
+  ec = EXIT_CANNOT_RUN;
+  if (outputs_count(&cfg) == 0) {
+    fprintf(stderr, "cmgdiag: nothing to ship to: no collection point is configured (\"outputs\" is empty)\n");
+    goto out;
+  }
+  if (cg_spool_open(&sp, cfg.spool.dir, cfg.spool.max_bytes, cfg.spool.max_files, &log, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", err);
+    goto out;
+  }
+  spool_ok = true;
+  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true};
+  if (cg_shipper_open(&sh, &env, &sp, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: cannot ship: %s\n", err);
+    goto out;
+  }
+  struct cg_drain_stats st;
+  if (cg_shipper_drain(sh, NULL, cfg.delivery.drain_budget_s * 1000, cfg.delivery.max_bundles, &st) != CG_OK) {
+    fprintf(stderr, "cmgdiag: cannot read the spool %s\n", sp.dir);
+    goto out;
+  }
+  printf("Shipped %lld bundle(s) in %.1f s", (long long)st.shipped, (double)st.elapsed_ms / 1000.0);
+  if (st.already) printf(" (%lld had already arrived)", (long long)st.already);
+  if (st.retries) printf(", %lld retries", (long long)st.retries);
+  printf(".\n");
+  print_drain(stdout, sh, &sp, &st);
+  if (!st.remaining) printf("The spool is empty.\n");
+  ec = st.remaining ? 2 : 0;
+out:
+  cg_shipper_close(sh);
+  if (spool_ok) cg_spool_close(&sp);
   cg_config_free(&cfg);
   cg_log_close(&log);
   return ec;
@@ -320,7 +449,7 @@ int main(int argc, char **argv) {
     return EXIT_CANNOT_RUN;
   }
   const char *cmd = argv[i++];
-  static const char *const later[] = {"run", "flush", "validate", "service"};
+  static const char *const later[] = {"run", "validate", "service"};
   for (size_t k = 0; k < CG_ARRAY_LEN(later); k++)
     if (!strcmp(cmd, later[k])) {
       fprintf(stderr, "cmgdiag: '%s' is not available in this build yet.\n", cmd);
@@ -335,7 +464,7 @@ int main(int argc, char **argv) {
     i++;
     cmd = "config check";
   }
-  static const char *const known[] = {"version", "check", "selftest", "config check", "show"};
+  static const char *const known[] = {"version", "check", "selftest", "config check", "show", "flush"};
   bool ok = false;
   for (size_t k = 0; k < CG_ARRAY_LEN(known); k++) ok |= !strcmp(cmd, known[k]);
   if (!ok) return usage_error("unknown command '%s'", cmd);
@@ -351,5 +480,6 @@ int main(int argc, char **argv) {
     return cmd_show(&cli);
   }
   if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
+  if (!strcmp(cmd, "flush")) return cmd_flush(&cli);
   return cmd_config_check(&cli);
 }

@@ -63,16 +63,46 @@ struct cg_check_plugin {
   void (*fini)(void *ctx); /* optional: free what init/run allocated (not the filled keys) */
 };
 
+/* One bundle handed to an output. All borrowed for the duration of emit. */
+struct cg_emit_req {
+  const char *name;       /* object name of CONTRACT.md: yyyy/mm/dd/hostname/bundle_id.json.gz */
+  const char *bundle_id;  /* also the idempotency key */
+  const char *hostname;   /* path-safe */
+  const char *created_at; /* RFC 3339 UTC */
+  const void *gz;
+  size_t gz_len;
+};
+
+/* What happened, decided by the output; the delivery loop acts on it (ship.c). */
+enum cg_emit_outcome {
+  CG_EMIT_DELIVERED = 0, /* stored now */
+  CG_EMIT_ALREADY,       /* the collection point already had it (an earlier attempt got through) */
+  CG_EMIT_RETRY,         /* transient: network, timeout, 408, 429, 5xx; retry with backoff */
+  CG_EMIT_DOWN,          /* this output cannot work now (auth, permission, missing container, TLS
+                            trust): no retry this cycle, the bundles wait in the spool */
+  CG_EMIT_REJECTED,      /* this bundle will never be accepted (400, 413, ...): give it up for
+                            this output */
+};
+
+struct cg_emit_result {
+  enum cg_emit_outcome outcome;
+  long http_status;       /* 0 when there was no HTTP answer */
+  int64_t retry_after_ms; /* from Retry-After, -1 when none */
+  char error[768];        /* a sentence for the log and the admin; never a secret */
+};
+
 struct cg_output_plugin {
   const char *name;
   const char *description;
   unsigned platforms;
   const struct cg_config_map *config_map; /* keys besides "type" */
   size_t ctx_size;
+  /* The config key naming where bundles go ("sas_url", "url", "dir"): with its query string cut
+   * off it identifies the output in the spool's delivery marks, so rotating a SAS keeps them. */
+  const char *target_key;
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
-  /* Deliver one gzip-compressed bundle. `name` is the object name of CONTRACT.md. */
-  int (*emit)(void *ctx, const struct cg_env *env, const char *name, const void *gz, size_t gz_len,
-              char *err, size_t errlen);
+  /* Deliver one gzip-compressed bundle; always fills res. Keep connections in ctx for reuse. */
+  void (*emit)(void *ctx, const struct cg_env *env, const struct cg_emit_req *req, struct cg_emit_result *res);
   void (*fini)(void *ctx);
 };
 

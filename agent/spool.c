@@ -11,6 +11,7 @@
 
 #define SUFFIX ".json.gz"
 #define STATE "spool-state.json"
+#define MARK ".sent-"
 
 static bool is_bundle_name(const char *n) {
   /* 13 digits, '-', a 36-character id, ".json.gz" */
@@ -28,6 +29,22 @@ static void save_state(struct cg_spool *sp) {
     cg_log_warn(sp->log, "spool", "cannot save the spool state: %s", err);
   cg_free(path);
   cg_free(text);
+}
+
+/* A mark "<bundle>.sent-<key>" whose bundle is not in the (sorted) listing. */
+static bool orphan_mark(char **names, size_t n, const char *name) {
+  const char *m = strstr(name, MARK);
+  if (!m) return false;
+  size_t blen = (size_t)(m - name);
+  size_t lo = 0, hi = n;
+  while (lo < hi) { /* binary search of the bundle name in the sorted listing */
+    size_t mid = (lo + hi) / 2;
+    int c = strncmp(names[mid], name, blen);
+    if (c == 0 && names[mid][blen] == '\0') return false;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return true;
 }
 
 int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64_t max_files, struct cg_log *log,
@@ -48,7 +65,8 @@ int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64
   size_t n = 0;
   if (cg_dir_list(dir, &names, &n) == CG_OK)
     for (size_t i = 0; i < n; i++)
-      if (strstr(names[i], ".tmp.")) { /* an atomic write a crash interrupted */
+      if (strstr(names[i], ".tmp.") || orphan_mark(names, n, names[i])) {
+        /* an atomic write a crash interrupted, or the delivery mark of a bundle that is gone */
         char *p = cg_path_join(dir, names[i]);
         if (p) cg_file_remove(p);
         cg_free(p);
@@ -186,5 +204,57 @@ int cg_spool_put(struct cg_spool *sp, const char *bundle_id, int64_t created_ms,
   int rc = cg_file_write_atomic(path, gz, len, err, errlen);
   cg_free(path);
   if (rc == CG_OK) enforce_bounds(sp, name);
+  return rc;
+}
+
+static char *mark_path(struct cg_spool *sp, const char *name, const char *key) {
+  char *m = cg_asprintf("%s" MARK "%s", name, key);
+  char *p = m ? cg_path_join(sp->dir, m) : NULL;
+  cg_free(m);
+  return p;
+}
+
+bool cg_spool_is_sent(struct cg_spool *sp, const char *name, const char *key) {
+  char *p = mark_path(sp, name, key);
+  bool yes = p && cg_file_exists(p);
+  cg_free(p);
+  return yes;
+}
+
+int cg_spool_mark_sent(struct cg_spool *sp, const char *name, const char *key) {
+  char *p = mark_path(sp, name, key), err[256];
+  int rc = p ? cg_file_write_atomic(p, "", 0, err, sizeof(err)) : CG_ERR_NOMEM;
+  if (rc != CG_OK && p) cg_log_warn(sp->log, "spool", "cannot record a delivery: %s", err);
+  cg_free(p);
+  return rc;
+}
+
+int cg_spool_done(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys) {
+  int rc = cg_spool_remove(sp, name);
+  /* bundle first: a crash in between leaves marks without a bundle, which open() removes */
+  for (size_t i = 0; rc == CG_OK && i < nkeys; i++) {
+    char *p = mark_path(sp, name, keys[i]);
+    if (p) cg_file_remove(p);
+    cg_free(p);
+  }
+  return rc;
+}
+
+int cg_spool_count(struct cg_spool *sp, int64_t *files, int64_t *bytes) {
+  char **names = NULL;
+  size_t n = 0;
+  *files = *bytes = 0;
+  int rc = cg_dir_list(sp->dir, &names, &n);
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    if (!is_bundle_name(names[i])) continue;
+    char *p = cg_path_join(sp->dir, names[i]);
+    int64_t sz = p ? cg_file_size(p) : -1;
+    cg_free(p);
+    if (sz >= 0) {
+      (*files)++;
+      *bytes += sz;
+    }
+  }
+  cg_dir_list_free(names, n);
   return rc;
 }

@@ -31,4 +31,14 @@ int cg_spool_list(struct cg_spool *sp, char ***names, size_t *count);
 int cg_spool_read(struct cg_spool *sp, const char *name, char **gz, size_t *len);
 int cg_spool_remove(struct cg_spool *sp, const char *name);
 
+/* Delivery marks, for several outputs: an empty file "<name>.sent-<key>" records that the output
+ * identified by `key` (hex) has the bundle. A bundle leaves the spool (cg_spool_done, which also
+ * removes its marks) only when every output has it. */
+bool cg_spool_is_sent(struct cg_spool *sp, const char *name, const char *key);
+int cg_spool_mark_sent(struct cg_spool *sp, const char *name, const char *key);
+int cg_spool_done(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys);
+
+/* Bundles waiting and their bytes. */
+int cg_spool_count(struct cg_spool *sp, int64_t *files, int64_t *bytes);
+
 #endif

@@ -14,7 +14,11 @@ install() {
   want=$(sha256sum "$az/package-lock.json" | cut -d' ' -f1)
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return 0; fi
   command -v npm >/dev/null || { echo "azurite.sh: npm is not installed (tests/install-deps.sh)" >&2; exit 1; }
-  (cd "$az" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  # The system trust store: where Debian (and an organisation's TLS inspection) puts its roots;
+  # npm would otherwise trust only the roots built into Node.js.
+  local ca=()
+  [ -s /etc/ssl/certs/ca-certificates.crt ] && ca=(--cafile /etc/ssl/certs/ca-certificates.crt)
+  (cd "$az" && npm ci "${ca[@]}" --no-audit --no-fund --loglevel=error >/dev/null)
   echo "$want" > "$stamp"
 }
 node_env() { export NODE_EXTRA_CA_CERTS="$1/pki/ca.pem"; }

@@ -1,0 +1,327 @@
+/* Delivery of spooled bundles to the configured outputs. */
+#include "ship.h"
+
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "config.h"
+#include "log.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "redact.h"
+
+struct output_inst {
+  const struct cg_output_plugin *p;
+  void *ctx;
+  bool started;
+  char key[17];     /* identifies the output in the spool's delivery marks */
+  char label[256];
+  bool down;        /* given up for the rest of this drain */
+  char last_error[768];
+};
+
+struct cg_shipper {
+  const struct cg_env *env;
+  struct cg_spool *sp;
+  struct output_inst *outs;
+  size_t n;
+  const char **keys;
+  uint64_t rng;
+};
+
+int64_t cg_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint64_t *rng) {
+  int64_t ceil = base_ms;
+  for (int i = 0; i < attempt && ceil < cap_ms; i++) ceil *= 2;
+  if (ceil > cap_ms) ceil = cap_ms;
+  /* xorshift64: the jitter only has to spread a fleet, not be unpredictable */
+  uint64_t x = *rng ? *rng : 0x9E3779B97F4A7C15ull;
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  *rng = x;
+  return ceil > 0 ? (int64_t)(x % (uint64_t)(ceil + 1)) : 0;
+}
+
+int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf,
+                          size_t len) {
+  if (!created_at || strlen(created_at) < 10 || created_at[4] != '-' || created_at[7] != '-' || !bundle_id ||
+      strlen(bundle_id) != 36)
+    return CG_ERR_PARSE;
+  char host[128];
+  size_t k = 0;
+  for (const char *h = hostname && *hostname ? hostname : "unknown"; *h && k < sizeof(host) - 1; h++) {
+    char c = *h;
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              (c == '.' && k > 0);
+    host[k++] = ok ? c : '_';
+  }
+  host[k] = '\0';
+  return cg_snprintf(buf, len, "%.4s/%.2s/%.2s/%s/%s.json.gz", created_at, created_at + 5, created_at + 8, host,
+                     bundle_id)
+             ? CG_OK
+             : CG_ERR_TOOBIG;
+}
+
+void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *what, struct cg_emit_result *res) {
+  res->http_status = r->status;
+  res->retry_after_ms = -1;
+  if (rc == CG_ERR_CONFIG) {
+    res->outcome = CG_EMIT_DOWN;
+    cg_snprintf(res->error, sizeof(res->error), "%s: %s", what, r->error);
+    return;
+  }
+  if (rc != CG_OK) {
+    /* TLS trust and certificate problems do not heal by retrying within seconds (a wrong CA file,
+     * or a hotel captive portal answering in the collector's place); the network ones may. */
+    switch (r->curl_rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      res->outcome = CG_EMIT_DOWN;
+      break;
+    default:
+      res->outcome = CG_EMIT_RETRY;
+    }
+    cg_snprintf(res->error, sizeof(res->error), "%s could not be reached: %s", what, r->error);
+    return;
+  }
+  long s = r->status;
+  char *reason = cg_redact_text(r->reason);
+  if (s >= 200 && s < 300) res->outcome = CG_EMIT_DELIVERED;
+  else if (s == 408 || s == 429 || s >= 500) res->outcome = CG_EMIT_RETRY;
+  else if (s == 400 || s == 411 || s == 413 || s == 414 || s == 415 || s == 422) res->outcome = CG_EMIT_REJECTED;
+  else res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 401, 403, 404, 405, ... */
+  if (res->outcome == CG_EMIT_RETRY) {
+    int64_t ra = cg_http_retry_after_ms(r->retry_after, cg_time_utc_ms());
+    res->retry_after_ms = ra;
+  }
+  if (res->outcome != CG_EMIT_DELIVERED)
+    cg_snprintf(res->error, sizeof(res->error), "%s answered HTTP %ld%s%s%s", what, s, reason && *reason ? " (" : "",
+                reason ? reason : "", reason && *reason ? ")" : "");
+  else
+    res->error[0] = '\0';
+  cg_free(reason);
+}
+
+/* The output's identity for delivery marks: type + target without its query string (FNV-1a). */
+static void output_identity(struct output_inst *o, const cJSON *obj) {
+  const cJSON *t = o->p->target_key ? cJSON_GetObjectItemCaseSensitive(obj, o->p->target_key) : NULL;
+  const char *target = cJSON_IsString(t) ? t->valuestring : "";
+  size_t tl = strcspn(target, "?#");
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const char *c = o->p->name; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+  h = (h ^ ':') * 0x100000001b3ull;
+  for (size_t i = 0; i < tl; i++) h = (h ^ (unsigned char)target[i]) * 0x100000001b3ull;
+  cg_snprintf(o->key, sizeof(o->key), "%016llx", (unsigned long long)h);
+  cg_snprintf(o->label, sizeof(o->label), "%s %.*s", o->p->name, (int)(tl < 200 ? tl : 200), target);
+}
+
+int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg_spool *sp, char *err,
+                    size_t errlen) {
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(env->config->root, "outputs");
+  struct cg_shipper *sh = cg_calloc(1, sizeof(*sh));
+  int rc = CG_OK;
+  *out = NULL;
+  if (!sh) return CG_ERR_NOMEM;
+  sh->env = env;
+  sh->sp = sp;
+  size_t n = (size_t)cJSON_GetArraySize(list);
+  sh->outs = n ? cg_calloc(n, sizeof(*sh->outs)) : NULL;
+  sh->keys = n ? cg_calloc(n, sizeof(*sh->keys)) : NULL;
+  if (n && (!sh->outs || !sh->keys)) {
+    rc = CG_ERR_NOMEM;
+    goto out;
+  }
+  if (RAND_bytes((unsigned char *)&sh->rng, sizeof(sh->rng)) != 1) sh->rng = (uint64_t)cg_time_utc_ms();
+  const cJSON *obj;
+  cJSON_ArrayForEach(obj, list) {
+    struct output_inst *o = &sh->outs[sh->n];
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(obj, "type");
+    o->p = cJSON_IsString(type) ? cg_registry_find_output(type->valuestring) : NULL;
+    if (!o->p) { /* config validation already refused this */
+      rc = CG_ERR_CONFIG;
+      cg_snprintf(err, errlen, "outputs[%zu]: unknown output", sh->n);
+      goto out;
+    }
+    o->ctx = cg_calloc(1, o->p->ctx_size ? o->p->ctx_size : 1);
+    if (!o->ctx) {
+      rc = CG_ERR_NOMEM;
+      goto out;
+    }
+    sh->n++;
+    if ((rc = cg_config_map_fill(o->p->config_map, obj, o->ctx)) != CG_OK) goto out;
+    output_identity(o, obj);
+    sh->keys[sh->n - 1] = o->key;
+    char why[512] = "";
+    o->started = true; /* fini also undoes a half-done init */
+    if (o->p->init && (rc = o->p->init(o->ctx, env, why, sizeof(why))) != CG_OK) {
+      cg_snprintf(err, errlen, "outputs[%zu] (%s): %s", sh->n - 1, o->label, why[0] ? why : cg_strerror(rc));
+      goto out;
+    }
+  }
+out:
+  if (rc != CG_OK) cg_shipper_close(sh);
+  else *out = sh;
+  return rc;
+}
+
+void cg_shipper_close(struct cg_shipper *sh) {
+  if (!sh) return;
+  for (size_t i = 0; i < sh->n; i++) {
+    struct output_inst *o = &sh->outs[i];
+    if (o->started && o->p->fini) o->p->fini(o->ctx);
+    cg_config_map_release(o->p->config_map, o->ctx);
+    cg_free(o->ctx);
+  }
+  cg_free(sh->outs);
+  cg_free(sh->keys);
+  cg_free(sh);
+}
+
+size_t cg_shipper_outputs(const struct cg_shipper *sh) { return sh ? sh->n : 0; }
+const char *cg_shipper_label(const struct cg_shipper *sh, size_t i) { return sh->outs[i].label; }
+const char *cg_shipper_last_error(const struct cg_shipper *sh, size_t i) { return sh->outs[i].last_error; }
+
+/* One bundle to one output, with retries inside the drain's deadline. */
+static enum cg_emit_outcome deliver(struct cg_shipper *sh, struct output_inst *o, const struct cg_emit_req *req,
+                                    int64_t deadline, struct cg_drain_stats *st) {
+  const struct cg_config *cfg = sh->env->config;
+  struct cg_log *log = sh->env->log;
+  struct cg_emit_result res;
+  for (int attempt = 0;; attempt++) {
+    memset(&res, 0, sizeof(res));
+    res.retry_after_ms = -1;
+    o->p->emit(o->ctx, sh->env, req, &res);
+    if (res.outcome != CG_EMIT_RETRY) break;
+    if (attempt + 1 >= cfg->delivery.max_attempts) {
+      cg_log_warn(log, "ship", "%s: %s; %d attempts failed, trying again next cycle", o->label, res.error,
+                  attempt + 1);
+      break;
+    }
+    int64_t wait = cg_backoff_ms(cfg->delivery.retry_base_ms, cfg->delivery.retry_cap_ms, attempt, &sh->rng);
+    if (res.retry_after_ms >= 0) {
+      if (res.retry_after_ms > cfg->delivery.retry_cap_ms) {
+        cg_log_warn(log, "ship", "%s: %s; asked to wait %lld s (Retry-After), trying again next cycle", o->label,
+                    res.error, (long long)(res.retry_after_ms / 1000));
+        break;
+      }
+      wait = res.retry_after_ms;
+    }
+    if (cg_time_mono_ms() + wait > deadline) {
+      cg_log_warn(log, "ship", "%s: %s; the shipping budget of this cycle is spent", o->label, res.error);
+      break;
+    }
+    cg_log_info(log, "ship", "%s: %s; retry %d in %lld ms%s", o->label, res.error, attempt + 1, (long long)wait,
+                res.retry_after_ms >= 0 ? " (Retry-After)" : "");
+    st->retries++;
+    cg_sleep_ms(wait);
+  }
+  switch (res.outcome) {
+  case CG_EMIT_DELIVERED:
+    st->delivered++;
+    cg_log_debug(log, "ship", "%s: stored %s", o->label, req->name);
+    o->last_error[0] = '\0';
+    break;
+  case CG_EMIT_ALREADY:
+    st->already++;
+    cg_log_info(log, "ship", "%s: %s was already there (an earlier attempt got through)", o->label, req->name);
+    o->last_error[0] = '\0';
+    break;
+  case CG_EMIT_REJECTED:
+    st->rejected++;
+    cg_log_error(log, "ship", "%s: %s; bundle %s given up for this output", o->label, res.error, req->bundle_id);
+    cg_strlcpy(o->last_error, res.error, sizeof(o->last_error));
+    break;
+  case CG_EMIT_DOWN:
+    cg_log_error(log, "ship", "%s: %s; bundles wait in the spool", o->label, res.error);
+    /* fall through */
+  case CG_EMIT_RETRY:
+    o->down = true;
+    st->outputs_down++;
+    cg_strlcpy(o->last_error, res.error, sizeof(o->last_error));
+    break;
+  }
+  return res.outcome;
+}
+
+/* Ships one spooled bundle to every output that does not have it yet. True when it left the spool. */
+static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, struct cg_drain_stats *st) {
+  char *gz = NULL, err[256], object[256];
+  size_t len = 0;
+  cJSON *b = NULL;
+  bool done = false;
+  if (cg_spool_read(sh->sp, name, &gz, &len) != CG_OK || cg_bundle_parse(gz, len, name, &b, err, sizeof(err)) != CG_OK)
+    goto out; /* vanished or damaged since the listing: the next listing quarantines it */
+  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device");
+  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "bundle_id"));
+  const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "created_at"));
+  const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dev, "hostname"));
+  if (cg_bundle_object_name(created, host, id, object, sizeof(object)) != CG_OK) goto out;
+  char safe_host[128];
+  cg_strlcpy(safe_host, strchr(strchr(strchr(object, '/') + 1, '/') + 1, '/') + 1, sizeof(safe_host));
+  *strchr(safe_host, '/') = '\0';
+  struct cg_emit_req req = {
+      .name = object, .bundle_id = id, .hostname = safe_host, .created_at = created, .gz = gz, .gz_len = len};
+  bool all = true;
+  for (size_t i = 0; i < sh->n; i++) {
+    struct output_inst *o = &sh->outs[i];
+    if (cg_spool_is_sent(sh->sp, name, o->key)) continue;
+    if (o->down || cg_time_mono_ms() >= deadline) {
+      all = false;
+      continue;
+    }
+    enum cg_emit_outcome oc = deliver(sh, o, &req, deadline, st);
+    if (oc == CG_EMIT_DELIVERED || oc == CG_EMIT_ALREADY || oc == CG_EMIT_REJECTED) {
+      if (sh->n > 1 && cg_spool_mark_sent(sh->sp, name, o->key) != CG_OK) all = false;
+    } else {
+      all = false;
+    }
+  }
+  if (all && cg_spool_done(sh->sp, name, sh->keys, sh->n) == CG_OK) {
+    st->shipped++;
+    done = true;
+  }
+out:
+  cJSON_Delete(b);
+  cg_free(gz);
+  return done;
+}
+
+int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms, int64_t max_bundles,
+                     struct cg_drain_stats *st) {
+  memset(st, 0, sizeof(*st));
+  int64_t start = cg_time_mono_ms(), deadline = start + budget_ms;
+  char **names = NULL;
+  size_t n = 0;
+  for (size_t i = 0; i < sh->n; i++) {
+    sh->outs[i].down = false;
+    sh->outs[i].last_error[0] = '\0';
+  }
+  int rc = cg_spool_list(sh->sp, &names, &n);
+  if (rc != CG_OK) return rc;
+  if (first) /* the bundle a person is waiting for goes first */
+    for (size_t i = 0; i < n; i++)
+      if (!strcmp(names[i], first)) {
+        char *f = names[i];
+        memmove(names + 1, names, i * sizeof(*names));
+        names[0] = f;
+        break;
+      }
+  size_t i = 0;
+  for (; i < n && sh->n && (int64_t)i < max_bundles && cg_time_mono_ms() < deadline; i++) {
+    bool any_up = false;
+    for (size_t k = 0; k < sh->n; k++) any_up |= !sh->outs[k].down;
+    if (!any_up) break;
+    if (ship_one(sh, names[i], deadline, st) && first && !strcmp(names[i], first)) st->first_shipped = true;
+  }
+  st->remaining = (int64_t)n - st->shipped;
+  st->elapsed_ms = cg_time_mono_ms() - start;
+  if (n)
+    cg_log_info(sh->env->log, "ship", "shipped %lld bundle(s) in %lld ms (%lld retries); %lld waiting in the spool",
+                (long long)st->shipped, (long long)st->elapsed_ms, (long long)st->retries, (long long)st->remaining);
+  cg_dir_list_free(names, n);
+  return CG_OK;
+}
