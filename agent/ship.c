@@ -92,8 +92,11 @@ void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *wha
   char *reason = cg_redact_text(r->reason);
   if (s >= 200 && s < 300) res->outcome = CG_EMIT_DELIVERED;
   else if (s == 408 || s == 429 || s >= 500) res->outcome = CG_EMIT_RETRY;
-  else if (s == 400 || s == 411 || s == 413 || s == 414 || s == 415 || s == 422) res->outcome = CG_EMIT_REJECTED;
-  else res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 401, 403, 404, 405, ... */
+  /* Refusals of this very bundle. A plain 400 is not among them: endpoints answer it for their own
+   * configuration too (nginx without the client certificate), and giving up bundles on that would
+   * lose them; they wait in the bounded spool instead. */
+  else if (s == 413 || s == 414 || s == 415 || s == 422) res->outcome = CG_EMIT_REJECTED;
+  else res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 400, 401, 403, 404, 405, ... */
   if (res->outcome == CG_EMIT_RETRY) {
     int64_t ra = cg_http_retry_after_ms(r->retry_after, cg_time_utc_ms());
     res->retry_after_ms = ra;

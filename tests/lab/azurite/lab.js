@@ -7,6 +7,9 @@
 //   node lab.js delete URL CONTAINER       -> deletes the container
 // URL is the account endpoint, e.g. https://127.0.0.1:10000/devstoreaccount1
 "use strict";
+// Debian 12's Node.js 18 has Web Crypto only as require("crypto").webcrypto; the SDK's helpers
+// expect the global of Node.js 20.
+if (!globalThis.crypto) globalThis.crypto = require("crypto").webcrypto;
 const fs = require("fs");
 const path = require("path");
 const {
