@@ -65,7 +65,7 @@ TEST(wrong_types_are_named) {
   expect_error("{\"spool\": []}", "'spool' must be an object, not a list", NULL);
   expect_error("{\"checks\": []}", "'checks' must be an object", NULL);
   expect_error("{\"outputs\": {}}", "'outputs' must be a list", NULL);
-  expect_error("{\"outputs\": [{\"type\": \"azblob\"}]}", "unknown output \"azblob\"", NULL);
+  expect_error("{\"outputs\": [{\"type\": \"s3\"}]}", "unknown output \"s3\"", NULL);
   expect_error("{\"outputs\": [42]}", "'outputs[0]' must be an object", NULL);
   expect_error("{\"interval_s\": 5}", "between 60 and 604800", NULL);
   expect_error("{\"log\": {\"level\": \"chatty\"}}", "one of error|warning|info|debug", NULL);
