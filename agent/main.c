@@ -25,7 +25,8 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  selftest [--json] [--no-upload] [--ticket ID] [--only NAME[,NAME]]\n"
-    "                 Run every enabled check now and print a report (--json: the whole bundle).\n"
+    "                 Run every enabled check now, print a report, spool the bundle and ship it to\n"
+    "                 the outputs (--no-upload: neither; --json: print the whole bundle).\n"
     "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
     "                 Run one check. --input replaces the live data source with a captured file or\n"
     "                 folder; --set overrides one setting of that check (repeatable).\n"
@@ -179,6 +180,9 @@ static void print_drain(FILE *f, const struct cg_shipper *sh, const struct cg_sp
   for (size_t i = 0; i < cg_shipper_outputs(sh); i++)
     if (cg_shipper_last_error(sh, i)[0])
       fprintf(f, "  %s: %s\n", cg_shipper_label(sh, i), cg_shipper_last_error(sh, i));
+  if (st->set_aside)
+    fprintf(f, "%lld bundle(s) were refused for good and set aside in %s (see the log).\n",
+            (long long)st->set_aside, sp->quarantine);
   if (st->remaining)
     fprintf(f, "%lld bundle(s) wait in the spool (%s) and are shipped on the next cycle or `cmgdiag flush`.\n",
             (long long)st->remaining, sp->dir);

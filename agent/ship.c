@@ -268,7 +268,7 @@ static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, 
   *strchr(safe_host, '/') = '\0';
   struct cg_emit_req req = {
       .name = object, .bundle_id = id, .hostname = safe_host, .created_at = created, .gz = gz, .gz_len = len};
-  bool all = true;
+  bool all = true, refused = false;
   for (size_t i = 0; i < sh->n; i++) {
     struct output_inst *o = &sh->outs[i];
     if (cg_spool_is_sent(sh->sp, name, o->key)) continue;
@@ -278,12 +278,18 @@ static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, 
     }
     enum cg_emit_outcome oc = deliver(sh, o, &req, deadline, st);
     if (oc == CG_EMIT_DELIVERED || oc == CG_EMIT_ALREADY || oc == CG_EMIT_REJECTED) {
+      refused |= oc == CG_EMIT_REJECTED;
       if (sh->n > 1 && cg_spool_mark_sent(sh->sp, name, o->key) != CG_OK) all = false;
     } else {
       all = false;
     }
   }
-  if (all && cg_spool_done(sh->sp, name, sh->keys, sh->n) == CG_OK) {
+  /* Refused by an output for good: nothing a retry can change, so it leaves the queue, but into the
+   * quarantine folder where a person can still pick it up (the other outputs have it already). */
+  if (all && refused) {
+    if (cg_spool_set_aside(sh->sp, name, sh->keys, sh->n, "refused by a collection point") == CG_OK)
+      st->set_aside++;
+  } else if (all && cg_spool_done(sh->sp, name, sh->keys, sh->n) == CG_OK) {
     st->shipped++;
     done = true;
   }
@@ -320,7 +326,7 @@ int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms
     if (!any_up) break;
     if (ship_one(sh, names[i], deadline, st) && first && !strcmp(names[i], first)) st->first_shipped = true;
   }
-  st->remaining = (int64_t)n - st->shipped;
+  st->remaining = (int64_t)n - st->shipped - st->set_aside;
   st->elapsed_ms = cg_time_mono_ms() - start;
   if (n)
     cg_log_info(sh->env->log, "ship", "shipped %lld bundle(s) in %lld ms (%lld retries); %lld waiting in the spool",

@@ -16,6 +16,7 @@ struct cg_drain_stats {
   int64_t delivered; /* deliveries (bundle x output) that succeeded now */
   int64_t already;   /* deliveries an earlier, interrupted attempt had already made */
   int64_t rejected;  /* deliveries an output refused for good (logged; given up for that output) */
+  int64_t set_aside;  /* bundles moved to the quarantine folder because an output refused them */
   int64_t retries;
   int64_t remaining; /* bundles still waiting when the drain ended */
   int64_t outputs_down;

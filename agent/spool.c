@@ -240,6 +240,23 @@ int cg_spool_done(struct cg_spool *sp, const char *name, const char *const *keys
   return rc;
 }
 
+int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys,
+                       const char *why) {
+  char *from = cg_path_join(sp->dir, name), *to = cg_path_join(sp->quarantine, name);
+  int rc = from && to ? cg_file_rename(from, to) : CG_ERR_NOMEM;
+  if (rc == CG_OK) {
+    cg_log_warn(sp->log, "spool", "%s was refused for good (%s) and was moved to %s", name, why, sp->quarantine);
+    for (size_t i = 0; i < nkeys; i++) {
+      char *p = mark_path(sp, name, keys[i]);
+      if (p) cg_file_remove(p);
+      cg_free(p);
+    }
+  }
+  cg_free(from);
+  cg_free(to);
+  return rc;
+}
+
 int cg_spool_count(struct cg_spool *sp, int64_t *files, int64_t *bytes) {
   char **names = NULL;
   size_t n = 0;

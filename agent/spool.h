@@ -38,6 +38,11 @@ bool cg_spool_is_sent(struct cg_spool *sp, const char *name, const char *key);
 int cg_spool_mark_sent(struct cg_spool *sp, const char *name, const char *key);
 int cg_spool_done(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys);
 
+/* A bundle an output refused for good (413, 422...): kept for a person in the quarantine folder,
+ * out of the queue, marks removed. */
+int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys,
+                       const char *why);
+
 /* Bundles waiting and their bytes. */
 int cg_spool_count(struct cg_spool *sp, int64_t *files, int64_t *bytes);
 

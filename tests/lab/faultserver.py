@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP collector for what no real server does on demand: answers from a script,
 one action per request, then 201 for everything. Plain HTTP on loopback (the outputs accept http
-only for loopback). Every request is recorded as one JSON line (method, path, headers, body as hex).
+only for loopback). Every request is recorded as one JSON line (method, path, headers, body as hex,
+time, client port: the same port on two requests means one reused connection).
 
     faultserver.py PORT LOGFILE ACTION[,ACTION...]
 
@@ -32,7 +33,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.server.lock:
             with open(self.server.logfile, "a") as f:
                 f.write(json.dumps({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                    "body": body.hex(), "t": time.time()}) + "\n")
+                                    "body": body.hex(), "t": time.time(),
+                                    "peer_port": self.client_address[1]}) + "\n")
             action = self.server.actions.pop(0) if self.server.actions else "201"
         return action
 
