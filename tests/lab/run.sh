@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job against the local lab: installs what is missing, builds, writes a lab
-# configuration under build/lab/ and runs `cmgdiag selftest` with it.
-# (The lab grows with the product: the nginx CMG double and the Azurite collection point join it
-# with the cmgprobe and shipping features; today the selftest runs the built-in `agent` check.)
+# The main job against the local lab: installs what is missing, builds, starts the lab's Azure Blob
+# collection point (Azurite over HTTPS, tests/lab/azurite.sh), writes a lab configuration under
+# build/lab/, runs `cmgdiag selftest` with it — which ships the bundle to Azurite — then reads the
+# blob back with the Azure SDK and prints it with `cmgdiag show`. Azurite is stopped at the end.
+# (The CMG double joins the lab with the cmgprobe check.)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
@@ -10,19 +11,48 @@ bash tests/install-deps.sh build
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target cmgdiag >/dev/null
 lab="$src/build/lab"
+port=${CMGDIAG_LAB_AZURITE_PORT:-10000}
 mkdir -p "$lab"
+bash tests/lab/azurite.sh stop "$lab/azurite" 2>/dev/null || true
+echo "Starting Azurite (Azure Blob emulator) on https://127.0.0.1:$port ..."
+bash tests/lab/azurite.sh start "$lab/azurite" "$port"
+trap 'bash tests/lab/azurite.sh stop "$lab/azurite"' EXIT
+sas=$(bash tests/lab/azurite.sh sas "$lab/azurite" "$port" cmgdiag-bundles)
+# The config holds a SAS URL: readable by root only, as on a device (SYSTEM and Administrators).
+umask 077
 cat > "$lab/cmgdiag.json" <<JSON
 {
   "spool": { "dir": "$lab/spool" },
+  "state_dir": "$lab/state",
   "log":   { "file": "$lab/logs/cmgdiag.log", "level": "debug" },
-  "checks": { "agent": { "enabled": true } },
-  "outputs": []
+  "outputs": [
+    { "type": "azblob", "sas_url": "$sas", "ca_file": "$lab/azurite/pki/ca.pem" }
+  ]
 }
 JSON
+umask 022
 ./build/cmgdiag version
 echo
 rc=0
-./build/cmgdiag -c "$lab/cmgdiag.json" selftest --no-upload || rc=$?
+./build/cmgdiag -c "$lab/cmgdiag.json" selftest --ticket LAB-0001 || rc=$?
 echo
+id=$(sed -n 's/.*spooled bundle \([0-9a-f-]\{36\}\).*/\1/p' "$lab/logs/cmgdiag.log" | tail -n 1)
+received="$lab/received"
+rm -rf "$received"
+listing=$(bash tests/lab/azurite.sh list "$lab/azurite" "$port" cmgdiag-bundles "$received")
+file=$(ls "$received"/*"$id".json.gz 2>/dev/null | head -n 1 || true)
+if [ -n "$id" ] && [ -n "$file" ]; then
+  name=$(printf '%s' "$listing" | tr ',' '\n' | grep -o "\"name\":\"[^\"]*$id[^\"]*\"" | cut -d'"' -f4)
+  echo "The bundle landed in Azurite: container cmgdiag-bundles, blob $name"
+  echo "(Content-Encoding: gzip; read back with the Azure SDK into $file)."
+  echo "It reads:"
+  ./build/cmgdiag show "$file" | awk 'NR <= 3 || /^Overall:/ { print "    " $0 }'
+  echo
+  echo "Look at it yourself:   ./build/cmgdiag show $file"
+  echo "                       ./build/cmgdiag show $file --json"
+else
+  echo "The bundle did not reach Azurite; see the report above and $lab/logs/cmgdiag.log"
+  rc=2
+fi
 echo "Lab config: $lab/cmgdiag.json   agent log (CMTrace format): $lab/logs/cmgdiag.log"
 exit $rc
