@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The `windows` test tier: cross-build cmgdiag.exe and the C tests with MinGW-w64, then run the
-# unit and plugin tests, the CLI end-to-end tests and the TLS trust tests under wine.
+# unit and plugin tests, the CLI end-to-end tests, the TLS trust tests and the shipping tests under wine.
 #   tests/windows/run.sh [WORKDIR]     (default build/windows)
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,5 +24,7 @@ py=python3
 CMGDIAG_FAKE_DSREGCMD="$work/build/tests/fake_dsregcmd.exe" \
   "$py" "$src/tests/e2e/test_cli.py" "$work/build/cmgdiag.exe" --wine || rc=1
 bash "$src/tests/e2e/tls_trust.sh" "$work/build/tests/tls_fetch.exe" --wine || rc=1
+# Shipping from cmgdiag.exe to the lab's Azurite, nginx (mTLS) and fault server, all on Linux loopback.
+"$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
 exit $rc
