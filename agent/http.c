@@ -49,11 +49,16 @@ bool cg_url_is_loopback(const char *url) {
 struct resp_sink {
   struct cg_http_resp *r;
   struct cg_buf body;
+  bool abort_over_cap;
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud) {
   struct resp_sink *s = ud;
   size_t len = size * n;
+  if (s->abort_over_cap && s->body.len + len > s->body.cap) {
+    s->r->too_large = true;
+    return 0; /* ends the transfer: CURLE_WRITE_ERROR */
+  }
   if (s->body.len < s->body.cap) {
     size_t room = s->body.cap - s->body.len;
     cg_buf_append(&s->body, data, len < room ? len : room); /* the rest is read and discarded */
@@ -61,8 +66,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud) {
   return len;
 }
 
-/* Copies a header value (trimmed) into dst when the line is "name: value". */
-static bool header_value(const char *line, size_t len, const char *name, char *dst, size_t dstlen) {
+bool cg_http_header_value(const char *line, size_t len, const char *name, char *dst, size_t dstlen) {
   size_t nl = strlen(name);
   if (len <= nl || line[nl] != ':' || !cg_str_startswith_ci(line, name)) return false;
   const char *v = line + nl + 1;
@@ -81,7 +85,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   if (len > 9 && !memcmp(data, "HTTP/", 5)) { /* a new status line (also after 100 Continue) */
     const char *sp = memchr(data, ' ', len);
     const char *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data)) : NULL;
-    r->reason[0] = r->retry_after[0] = r->ms_error_code[0] = '\0';
+    r->reason[0] = r->retry_after[0] = r->ms_error_code[0] = r->date[0] = r->content_type[0] = '\0';
     if (sp2) {
       size_t rl = len - (size_t)(sp2 + 1 - data);
       while (rl && (sp2[rl] == '\r' || sp2[rl] == '\n')) rl--;
@@ -91,13 +95,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
     }
     return len;
   }
-  if (!header_value(data, len, "Retry-After", r->retry_after, sizeof(r->retry_after)))
-    header_value(data, len, "x-ms-error-code", r->ms_error_code, sizeof(r->ms_error_code));
+  if (!cg_http_header_value(data, len, "Retry-After", r->retry_after, sizeof(r->retry_after)) &&
+      !cg_http_header_value(data, len, "Date", r->date, sizeof(r->date)) &&
+      !cg_http_header_value(data, len, "Content-Type", r->content_type, sizeof(r->content_type)))
+    cg_http_header_value(data, len, "x-ms-error-code", r->ms_error_code, sizeof(r->ms_error_code));
   return len;
 }
 
 int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *resp) {
-  struct resp_sink sink = {.r = resp};
+  struct resp_sink sink = {.r = resp, .abort_over_cap = rq->abort_over_cap};
   char curl_err[CURL_ERROR_SIZE] = "";
   memset(resp, 0, sizeof(*resp));
   bool https = cg_str_startswith_ci(rq->url, "https://");
@@ -116,7 +122,15 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, t);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t < 10000 ? t : 10000L);
+  long ct = rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L;
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t < ct ? t : ct);
+  if (rq->resolve) curl_easy_setopt(h, CURLOPT_RESOLVE, rq->resolve);
+  if (rq->tls12_min) curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  if (rq->ssl_ctx_fn) {
+    curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, rq->ssl_ctx_fn);
+    curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, rq->ssl_ctx_data);
+  }
+  if (rq->fresh_connection) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, rq->headers);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "cmgdiag/" CMGDIAG_VERSION);
@@ -137,6 +151,19 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
   }
   CURLcode cc = curl_easy_perform(h);
   resp->curl_rc = (int)cc;
+  {
+    static const CURLINFO infos[] = {CURLINFO_NAMELOOKUP_TIME_T, CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T,
+                                     CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_TOTAL_TIME_T};
+    double *outs[] = {&resp->dns_ms, &resp->connect_ms, &resp->tls_ms, &resp->ttfb_ms, &resp->total_ms};
+    for (size_t i = 0; i < CG_ARRAY_LEN(infos); i++) {
+      curl_off_t us = 0;
+      *outs[i] = curl_easy_getinfo(h, infos[i], &us) == CURLE_OK && us > 0 ? (double)us / 1000.0 : -1;
+    }
+    char *ip = NULL;
+    if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) cg_strlcpy(resp->primary_ip, ip, sizeof(resp->primary_ip));
+    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &resp->os_errno);
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
   if (cc != CURLE_OK) {
     /* curl's sentence names the host, never the query; redact anyway in case a proxy echoes it. */
     char *red = cg_redact_text(curl_err[0] ? curl_err : curl_easy_strerror(cc));
@@ -145,10 +172,10 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
     rc = cc == CURLE_OPERATION_TIMEDOUT ? CG_ERR_TIMEOUT : CG_ERR_IO;
     goto out;
   }
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(h, CURLOPT_RESOLVE, NULL);
   resp->body = cg_buf_take(&sink.body, &resp->body_len);
   return rc;
 }

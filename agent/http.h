@@ -31,6 +31,14 @@ struct cg_http_req {
   const char *client_cert, *client_key; /* PEM, for mTLS; NULL: none */
   bool allow_loopback_http;
   size_t max_response;          /* cap on the response body kept; the rest is discarded */
+  /* For the CMG probe (all optional): */
+  bool abort_over_cap;          /* a body past max_response ends the transfer (resp.too_large) */
+  long connect_timeout_ms;      /* 0: min(timeout, 10 s) */
+  const struct curl_slist *resolve; /* CURLOPT_RESOLVE entries "host:port:address" */
+  bool tls12_min;               /* refuse TLS below 1.2, as a CMG enforcing TLS 1.2 does */
+  CURLcode (*ssl_ctx_fn)(CURL *, void *ssl_ctx, void *data); /* CURLOPT_SSL_CTX_FUNCTION */
+  void *ssl_ctx_data;
+  bool fresh_connection;        /* do not reuse a cached connection (a full TLS handshake) */
 };
 
 struct cg_http_resp {
@@ -42,11 +50,21 @@ struct cg_http_resp {
   char error[512];              /* a sentence when curl_rc != 0, secrets redacted */
   char *body;                   /* response body up to max_response, NUL-terminated; caller frees */
   size_t body_len;
+  char date[64];                /* Date header */
+  char content_type[128];
+  bool too_large;               /* abort_over_cap and the body was larger */
+  long os_errno;                /* CURLINFO_OS_ERRNO of a failed connect */
+  char primary_ip[64];
+  /* Phases in ms from the start (CURLINFO_*_TIME_T), -1 when not reached. */
+  double dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;
 };
 
 /* CG_OK when an HTTP answer (any status) arrived; CG_ERR_IO / CG_ERR_TIMEOUT / CG_ERR_CONFIG
  * otherwise, with resp->error set. Free resp->body with cg_free. */
 int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *resp);
+
+/* Copies a header value (trimmed) into dst when `line` (len bytes) is "name: value". */
+bool cg_http_header_value(const char *line, size_t len, const char *name, char *dst, size_t dstlen);
 
 /* Retry-After (delay seconds or an HTTP-date) as milliseconds from now_ms; -1 when absent or
  * unreadable. Never negative for a date in the past (0). */

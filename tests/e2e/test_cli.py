@@ -49,7 +49,7 @@ class Cli(unittest.TestCase):
         # Only the agent check here: the other checks have their own tests and data sources.
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
                 "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
-                           "clientlogs": {"enabled": False}}}
+                           "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = dict(base[k], **v)
@@ -62,7 +62,7 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
-        self.assertIn("checks:  agent, aadjoin, mpcandidates, clientlogs", out)
+        self.assertIn("checks:  agent, aadjoin, mpcandidates, cmgprobe, clientlogs", out)
         for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
             self.assertIn(lib, out)
         self.assertEqual(run("--version")[1], out)
@@ -303,7 +303,7 @@ class BundleSchema(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         bundle = json.loads(out)
         self.assertEqual(schema_errors(bundle), [])
-        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "clientlogs"])
+        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "cmgprobe", "clientlogs"])
         self.assertEqual(bundle["device"]["site_code"], "PS1")
         self.assertEqual(bundle["overall"], "fail")
 

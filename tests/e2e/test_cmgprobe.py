@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""`cmgdiag check cmgprobe` against the CMG double (tests/lab/cmg-lab.sh): nginx with a real PKI
+(root, intermediate, leaf variants, CRLs over HTTP), one port per certificate case, the CMG's
+answers by management point id, and cmg-backend.py behind nginx for status texts, a skewed Date,
+a slow drip and a reset. Every case asserts the code and that the check ended within its deadline.
+
+    test_cmgprobe.py BINARY [--wine]"""
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import test_cli
+from test_cli import native_path, run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAB = os.path.join(HERE, "..", "lab")
+DATA = os.path.join(HERE, "..", "data")
+LAB_DIR = None
+PORTS = None
+MP = "72057594037927939"
+DEADLINE_MS = 6000
+
+
+def free_base(n=14):
+    for _ in range(200):
+        base = random.randrange(20000, 60000)
+        ok = True
+        for p in range(base, base + n):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port range")
+
+
+def setUpModule():
+    global LAB_DIR, PORTS
+    LAB_DIR = tempfile.mkdtemp(prefix="cmgdiag-cmglab-")
+    subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", LAB_DIR, str(free_base())], check=True)
+    with open(os.path.join(LAB_DIR, "lab.json")) as f:
+        PORTS = json.load(f)
+
+
+def tearDownModule():
+    if LAB_DIR:
+        subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "stop", LAB_DIR])
+        shutil.rmtree(LAB_DIR, ignore_errors=True)
+
+
+class Probe(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-probe-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def probe(self, case="good", mp=MP, host="cmg.lab.test", ca=True, extra=None, url=None, only=None):
+        port = PORTS[case]
+        c = {"url": url if url is not None else "https://%s:%d/CCM_Proxy_MutualAuth/%s" % (host, port, mp),
+             "resolve": ["%s:%d:127.0.0.1" % (host, port)], "timeout_ms": DEADLINE_MS, "connect_timeout_ms": 2000}
+        if ca:
+            c["ca_file"] = native_path(PORTS["root"])
+        c.update(extra or {})
+        cfg = os.path.join(self.tmp, "cmgdiag.json")
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "spool"))},
+                       "state_dir": native_path(os.path.join(self.tmp, "state")),
+                       "log": {"file": native_path(os.path.join(self.tmp, "cmgdiag.log"))},
+                       "checks": {"cmgprobe": c}}, f)
+        t0 = time.time()
+        rc, out, err = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
+        took = time.time() - t0
+        self.assertTrue(out.strip(), err)
+        r = json.loads(out)
+        self.assertLess(r["duration_ms"], DEADLINE_MS + 1500, "the check overran its deadline")
+        self.assertLess(took, DEADLINE_MS / 1000 + 15)
+        self.assertEqual(rc, {"pass": 0, "warn": 1, "fail": 2, "skip": 0, "error": 2}[r["status"]], r)
+        if r["status"] != "pass":
+            self.assertTrue(r["remediation"], "a non-pass result needs a remediation")
+        return r
+
+    def expect(self, code, status="fail", **kw):
+        r = self.probe(**kw)
+        self.assertEqual((r["code"], r["status"]), (code, status), json.dumps(r, indent=1)[:3000])
+        return r
+
+    # --- healthy ------------------------------------------------------------------------------------
+
+    def test_healthy_cmg_shows_mps_timings_chain_and_revocation(self):
+        r = self.expect("CMG_OK", "pass")
+        f = r["facts"]
+        self.assertEqual(f["url"], "https://cmg.lab.test:%d/CCM_Proxy_ServerAuth/%s" % (PORTS["good"], MP))
+        self.assertEqual([m["fqdn"] for m in f["management_points"]], ["mp01.corp.contoso.com", "mp02.corp.contoso.com"])
+        self.assertEqual(f["management_points"][0], {"name": "MP01.CORP.CONTOSO.COM", "fqdn": "mp01.corp.contoso.com",
+                                                     "site_code": "PS1", "version": "9128", "ssl_state": "0"})
+        req = f["requests"][0]
+        self.assertEqual((req["path"], req["status"]), ("SMS_MP/.sms_aut?mplist", 200))
+        for k in ("connect_ms", "tls_ms", "ttfb_ms", "total_ms"):
+            self.assertGreater(req["timings"][k], 0, k)
+        self.assertEqual(f["requests"][1]["path"], "SMS_MP/.sms_aut?mpcert")
+        self.assertIn(f["tls"]["version"], ("TLSv1.2", "TLSv1.3"))
+        self.assertTrue(f["tls"]["cipher"])
+        self.assertEqual(len(f["chain"]), 3)  # leaf, intermediate, root
+        leaf = f["chain"][0]
+        self.assertIn("cmg.lab.test", leaf["sans"])
+        self.assertEqual(leaf["ekus"], ["serverAuth (1.3.6.1.5.5.7.3.1)"])
+        self.assertEqual(leaf["key"], "RSA 2048")
+        self.assertEqual(len(leaf["sha256"]), 64)
+        self.assertTrue(leaf["crl_urls"][0].endswith("/crl/intermediate.crl"))
+        self.assertEqual(leaf["ocsp_urls"], ["http://ocsp.lab.test/ocsp"])
+        self.assertEqual([x["status"] for x in f["revocation"]], ["good", "good"])
+        self.assertTrue(f["name_match"])
+        self.assertGreater(f["cert_days_left"], 300)
+        self.assertLess(abs(f["clock_skew_s"]), 5)
+
+    def test_azure_deployment_names(self):
+        r = self.expect("CMG_OK", "pass", host="cmglab.westus.cloudapp.azure.com")
+        self.assertEqual(r["facts"]["service_name_kind"], "azure_vmss")
+        r = self.expect("CMG_NAME_RULES", "warn", host="cmg-lab.westus.cloudapp.azure.com")
+        self.assertIn("lowercase letters and digits", r["facts"]["name_rule_violations"][0])
+
+    # --- certificates ---------------------------------------------------------------------------------
+
+    def test_expired(self):
+        r = self.expect("CMG_CERT_EXPIRED", case="expired")
+        self.assertEqual(r["facts"]["client_would_log"], "12037 ERROR_WINHTTP_SECURE_CERT_DATE_INVALID (0x80072F05)")
+        self.assertLess(r["facts"]["chain"][0]["days_left"], 0)
+        self.assertEqual(r["facts"]["requests"][0].get("status"), None, "no request over a failed handshake")
+
+    def test_not_yet_valid(self):
+        self.expect("CMG_CERT_NOT_YET_VALID", case="notyet")
+
+    def test_wrong_name(self):
+        r = self.expect("CMG_CERT_NAME_MISMATCH", case="wrongname")
+        self.assertFalse(r["facts"]["name_match"])
+        self.assertEqual(r["facts"]["chain"][0]["sans"], ["other.lab.test"])
+
+    def test_self_signed(self):
+        r = self.expect("CMG_CERT_UNTRUSTED", case="selfsigned")
+        self.assertIn("self-signed", r["summary"])
+        self.assertTrue(r["facts"]["chain"][0]["self_signed"])
+
+    def test_root_not_trusted(self):
+        r = self.expect("CMG_CERT_UNTRUSTED", ca=False)
+        self.assertEqual(r["facts"]["client_would_log"], "12045 ERROR_WINHTTP_SECURE_INVALID_CA (0x80072F0D)")
+        self.assertEqual(r["facts"]["certificates_sent"], 2)
+
+    def test_leaf_without_intermediate(self):
+        r = self.expect("CMG_CERT_CHAIN_INCOMPLETE", case="leafonly")
+        self.assertEqual(r["facts"]["certificates_sent"], 1)
+        self.assertTrue(r["facts"]["chain"][0]["ca_issuers"])
+
+    def test_revoked(self):
+        r = self.expect("CMG_CERT_REVOKED", case="revoked")
+        self.assertEqual(r["facts"]["revocation"][0]["status"], "revoked")
+        self.assertIn("revoked on", r["summary"])
+
+    def test_crl_unreachable_is_its_own_failure(self):
+        r = self.expect("CMG_CRL_UNREACHABLE", case="crlunreach")
+        self.assertIn("Publish the CRL", r["remediation"])
+        self.assertIn("/NoCRLCheck", r["remediation"])
+        self.assertEqual(r["facts"]["client_would_log"], "12057 ERROR_WINHTTP_SECURE_CERT_REV_FAILED (0x80072F19)")
+        self.assertEqual([x["status"] for x in r["facts"]["revocation"]], ["unreachable", "good"])
+        self.expect("CMG_CRL_UNREACHABLE", "warn", case="crlunreach", extra={"crl_unreachable_fails": False})
+
+    def test_expiring_within_30_days_warns(self):
+        r = self.expect("CMG_CERT_EXPIRING", "warn", case="expiring")
+        self.assertIn(r["facts"]["cert_days_left"], (9, 10))
+
+    def test_no_tls12(self):
+        self.expect("CMG_TLS_PROTOCOL", case="tls10")
+
+    # --- network --------------------------------------------------------------------------------------
+
+    def test_connection_refused(self):
+        self.expect("CMG_CONNECT_REFUSED", case="refused")
+
+    def test_connection_timeout(self):
+        r = self.expect("CMG_CONNECT_TIMEOUT", case="blackhole", extra={"connect_timeout_ms": 1500})
+        self.assertLess(r["duration_ms"], 4000)
+
+    def test_dns_failure(self):
+        self.expect("CMG_DNS_FAILURE", url="https://cmg.invalid/CCM_Proxy_MutualAuth/" + MP)
+
+    # --- answers ----------------------------------------------------------------------------------------
+
+    def test_empty_mp_list(self):
+        r = self.expect("CMG_MPLIST_EMPTY", mp="1001")
+        self.assertIn("Allow Configuration Manager cloud management gateway traffic", r["remediation"])
+
+    def test_html_instead_of_mp_list(self):
+        r = self.expect("CMG_MPLIST_INVALID", mp="1002")
+        self.assertIn("not <MPList>", r["summary"])
+
+    def test_entity_bomb_is_refused_not_expanded(self):
+        r = self.expect("CMG_MPLIST_INVALID", mp="1700")
+        self.assertIn("DOCTYPE", r["summary"])
+
+    def test_status_texts(self):
+        for mp, code, text, meaning in (
+                ("1401", "CMG_HTTP_401", "CMGService_Invalid_Token", "bulk registration token expired"),
+                ("1402", "CMG_HTTP_401", "CMGConnector_Unauthorized", "CCM_STS"),
+                ("1403", "CMG_HTTP_403", "CMGConnector_Forbidden", "IIS HTTPS binding"),
+                ("1404", "CMG_HTTP_403", "CMGConnector_Clientcertificaterequired", "client authentication certificate")):
+            r = self.expect(code, mp=mp)
+            self.assertEqual(r["facts"]["requests"][0]["status_text"], text)
+            self.assertIn(meaning, r["summary"])
+
+    def test_5xx(self):
+        r = self.expect("CMG_HTTP_5XX", mp="1500")
+        self.assertIn("HTTP 500", r["summary"])
+        r = self.expect("CMG_HTTP_5XX", mp="1503")
+        self.assertIn("HTTP 503", r["summary"])
+
+    def test_unknown_mp_id(self):
+        self.expect("CMG_HTTP_UNEXPECTED", mp="999")
+
+    def test_too_large(self):
+        r = self.expect("CMG_RESPONSE_TOO_LARGE", mp="1100", extra={"max_body_bytes": 65536})
+        self.assertTrue(r["facts"]["requests"][0]["too_large"])
+
+    def test_slow_drip_is_cut_at_the_deadline(self):
+        r = self.expect("CMG_SLOW_RESPONSE", mp="1200", extra={"timeout_ms": 3000})
+        self.assertLess(r["duration_ms"], 4500)
+
+    def test_reset_mid_body(self):
+        self.expect("CMG_CONNECTION_RESET", mp="1300")
+
+    def test_clock_skew(self):
+        r = self.expect("CMG_CLOCK_SKEW", "warn", mp="1600")
+        self.assertGreater(r["facts"]["clock_skew_s"], 850)
+
+    # --- target ---------------------------------------------------------------------------------------------
+
+    def test_bad_url_and_no_target(self):
+        self.expect("CMG_BAD_URL", url="http://cmg.lab.test/CCM_Proxy_MutualAuth/1")
+        self.expect("CMG_BAD_URL", url="https://cmg.lab.test/CCM_Proxy_MutualAuth/abc")
+        cfg = os.path.join(self.tmp, "c.json")
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "s"))},
+                       "log": {"file": native_path(os.path.join(self.tmp, "l.log"))}}, f)
+        rc, out, _ = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
+        r = json.loads(out)
+        self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "CMG_NO_TARGET"))
+
+    def test_target_from_the_clients_mp_list(self):
+        # No url: the CMG the mpcandidates check found (a capture here) is probed, as ServerAuth.
+        cfg = os.path.join(self.tmp, "c.json")
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "s"))},
+                       "log": {"file": native_path(os.path.join(self.tmp, "l.log"))},
+                       "checks": {"aadjoin": {"enabled": False}, "clientlogs": {"enabled": False},
+                                  "mpcandidates": {"input": native_path(os.path.join(
+                                      DATA, "mpcandidates", "01-get-ciminstance-convertto-json-ps7.json"))},
+                                  "cmgprobe": {"resolve": ["cmg.contoso.com:443:127.0.0.1"], "timeout_ms": 5000}}}, f)
+        rc, out, err = run("-c", native_path(cfg), "selftest", "--json", "--no-upload")
+        b = json.loads(out)
+        r = [c for c in b["checks"] if c["check"] == "cmgprobe"][0]
+        self.assertEqual(r["facts"]["target_source"], "mpcandidates")
+        self.assertEqual(r["facts"]["url"], "https://cmg.contoso.com/CCM_Proxy_ServerAuth/" + MP)
+        self.assertEqual(r["code"], "CMG_CONNECT_REFUSED")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_cmgprobe.py BINARY [--wine]")
+    test_cli.BIN = os.path.abspath(sys.argv[1])
+    test_cli.WINE = "--wine" in sys.argv[2:]
+    argv = [sys.argv[0]] + [a for a in sys.argv[2:] if a != "--wine"]
+    unittest.main(argv=argv, verbosity=2)

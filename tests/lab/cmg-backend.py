@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The part of the CMG double nginx cannot do by itself, behind nginx's TLS (proxy_pass): answers
+with the CMG's own status texts (nginx always writes the standard reason phrase, but passes an
+upstream's), a skewed Date header, a slow drip and a body cut in the middle. Plain HTTP on loopback.
+Also holds a "black hole" port: a listening socket whose accept queue is full, so a connection
+attempt gets no answer at all and times out, as behind a firewall that drops packets.
+
+    cmg-backend.py PORT BLACKHOLE_PORT
+
+Scenario by the management point id in the path (/CCM_Proxy_ServerAuth/<id>/...):
+  1401  401 CMGService_Invalid_Token          1402  401 CMGConnector_Unauthorized
+  1403  403 CMGConnector_Forbidden            1404  403 CMGConnector_Clientcertificaterequired
+  1200  200, then the body one byte per second (slow drip)
+  1300  200 with Content-Length 4096, 100 bytes, then the connection is closed (reset mid-body)
+  1600  200 with a healthy MP list and a Date header 15 minutes behind"""
+import email.utils
+import http.server
+import re
+import socket
+import sys
+import time
+
+MPLIST = (b'<MPList><MP Name="MP01.CORP.CONTOSO.COM" FQDN="mp01.corp.contoso.com" SiteCode="PS1">'
+          b'<Version>9128</Version><Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="0"/>'
+          b'</Capabilities></MP></MPList>')
+TEXTS = {"1401": (401, "CMGService_Invalid_Token"), "1402": (401, "CMGConnector_Unauthorized"),
+         "1403": (403, "CMGConnector_Forbidden"), "1404": (403, "CMGConnector_Clientcertificaterequired")}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        m = re.match(r"^/CCM_Proxy_(?:ServerAuth|MutualAuth)/(\d+)/", self.path, re.I)
+        sid = m.group(1) if m else ""
+        if sid in TEXTS:
+            code, text = TEXTS[sid]
+            body = b"<html><body>%d %s</body></html>" % (code, text.encode())
+            self.send_response(code, text)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif sid == "1200":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", "600")
+            self.end_headers()
+            for _ in range(600):
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(1)
+        elif sid == "1300":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", "4096")
+            self.end_headers()
+            self.wfile.write(MPLIST[:100])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        elif sid == "1600":
+            self.send_response_only(200)
+            self.send_header("Date", email.utils.formatdate(time.time() - 900, usegmt=True))
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(MPLIST)))
+            self.end_headers()
+            self.wfile.write(MPLIST)
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+
+def main():
+    port, hole = int(sys.argv[1]), int(sys.argv[2])
+    bh = socket.socket()
+    bh.bind(("127.0.0.1", hole))
+    bh.listen(0)
+    fill = []
+    for _ in range(3):  # fill the accept queue: later SYNs are dropped
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", hole))
+        except BlockingIOError:
+            pass
+        fill.append(c)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    srv.daemon_threads = True
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The CMG double: nginx serving the CMG's HTTPS answers with a real PKI (pki-cmg.sh), one loopback
+# port per certificate case, the CRLs over HTTP, and cmg-backend.py behind it for what nginx cannot
+# say by itself. The service name is cmg.lab.test: point it at 127.0.0.1 with the probe's
+# `resolve` setting ("cmg.lab.test:PORT:127.0.0.1"), so names stay realistic.
+#
+#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+13); writes DIR/lab.json
+#   cmg-lab.sh stop DIR
+#
+# Ports (BASE_PORT + n):
+#   0 CRL/AIA over HTTP   1 good   2 expired   3 notyet   4 wrongname   5 selfsigned   6 leafonly
+#   7 revoked   8 crlunreach   9 expiring   10 tls10 (TLS 1.0/1.1 only, good certificate)
+#   11 cmg-backend.py (behind nginx)   12 black hole (connect times out)   13 nothing (refused)
+# Paths on every TLS port, by management point id (/CCM_Proxy_ServerAuth/<id>/SMS_MP/.sms_aut?mplist):
+#   72057594037927939 healthy MP list and MP certificate    1001 empty <MPList/>
+#   1002 an HTML page      1500 HTTP 500   1503 HTTP 503     1100 an 8 MB answer
+#   1700 an XML entity bomb (DOCTYPE)    1401-1404, 1200, 1300, 1600: see cmg-backend.py
+#   anything else: 404
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cmd=${1:-}
+dir=${2:?usage: cmg-lab.sh start|stop DIR [BASE_PORT]}
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+case "$cmd" in
+  start)
+    base=${3:?base port}
+    [ -x "$nginx" ] || { echo "cmg-lab.sh: nginx is not installed (tests/install-deps.sh all)" >&2; exit 1; }
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    bash "$here/pki-cmg.sh" "$dir/pki" "$base"
+    mkdir -p "$dir/www" "$dir/tmp" "$dir/logs"
+    head -c 8388608 /dev/zero | tr '\0' 'x' > "$dir/www/big.xml"
+    user=""
+    [ "$(id -u)" -eq 0 ] && user="user root;"
+    mplist='<MPList><MP Name="MP01.CORP.CONTOSO.COM" FQDN="mp01.corp.contoso.com" SiteCode="PS1"><Version>9128</Version><Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="0"/></Capabilities></MP><MP Name="MP02.CORP.CONTOSO.COM" FQDN="mp02.corp.contoso.com" SiteCode="PS1"><Version>9128</Version><Capabilities SchemaVersion="1.0"/></MP></MPList>'
+    bomb='<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><MPList><MP Name="&lol2;" FQDN="x"/></MPList>'
+    server() { # PORT CERT [extra directives]
+      cat <<CONF
+  server {
+    listen 127.0.0.1:$1 ssl;
+    server_name cmg.lab.test;
+    ssl_certificate $dir/pki/$2.pem;
+    ssl_certificate_key $dir/pki/$2.key;
+    $3
+    root $dir/www;
+    default_type text/xml;
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/72057594037927939/SMS_MP/\.sms_aut\$ {
+      if (\$args ~* ^mplist) { return 200 '$mplist'; }
+      if (\$args ~* ^mpcert) { return 200 '<MPCERT>308202A0308201880A0B0C0D</MPCERT>'; }
+      return 404;
+    }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1001/ { return 200 '<MPList></MPList>'; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1002/ { default_type text/html; return 200 '<html><head><title>Sign in</title></head><body>Please sign in</body></html>'; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1500/ { return 500; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1503/ { return 503; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1100/ { try_files /big.xml =404; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1700/ { return 200 '$bomb'; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1(401|402|403|404|200|300|600)/ {
+      proxy_pass http://127.0.0.1:$((base + 11));
+      proxy_buffering off;
+      proxy_pass_header Date;
+    }
+  }
+CONF
+    }
+    {
+      cat <<CONF
+$user
+worker_processes 1;
+error_log $dir/logs/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log $dir/logs/access.log;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  server {
+    listen 127.0.0.1:$base;
+    location /crl/ { root $dir/pki; default_type application/pkix-crl; }
+    location /aia/ { root $dir/pki; default_type application/pkix-cert; }
+  }
+CONF
+      n=1
+      for c in good expired notyet wrongname selfsigned leafonly revoked crlunreach expiring; do
+        server $((base + n)) $c ""
+        n=$((n + 1))
+      done
+      server $((base + 10)) good "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;"
+      echo "}"
+    } > "$dir/nginx.conf"
+    "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) > "$dir/logs/backend.log" 2>&1 &
+    echo $! > "$dir/backend.pid"
+    "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
+    for _ in $(seq 100); do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$((base + 1))") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$((base + 11))") 2>/dev/null; then
+        cat > "$dir/lab.json" <<JSON
+{"base": $base, "crl": $base, "good": $((base + 1)), "expired": $((base + 2)), "notyet": $((base + 3)),
+ "wrongname": $((base + 4)), "selfsigned": $((base + 5)), "leafonly": $((base + 6)), "revoked": $((base + 7)),
+ "crlunreach": $((base + 8)), "expiring": $((base + 9)), "tls10": $((base + 10)), "blackhole": $((base + 12)),
+ "refused": $((base + 13)), "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
+JSON
+        exit 0
+      fi
+      sleep 0.1
+    done
+    echo "cmg-lab.sh: the CMG double did not start on ports $base.." >&2
+    cat "$dir/logs/error.log" "$dir/logs/backend.log" >&2
+    exit 1 ;;
+  stop)
+    [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
+    [ -f "$dir/backend.pid" ] && kill "$(cat "$dir/backend.pid")" 2>/dev/null || true
+    rm -f "$dir/backend.pid" ;;
+  *) echo "usage: cmg-lab.sh start|stop DIR [BASE_PORT]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The CMG double's PKI, made with the openssl command the way an enterprise CA would issue it:
+# root CA -> intermediate CA -> server certificates for the service name cmg.lab.test, each with a
+# CRL distribution point (HTTP) and an AIA extension, plus the CRLs (DER, as AD CS publishes them).
+#   pki-cmg.sh DIR CRL_PORT        (idempotent: keeps an existing PKI whose CRL port matches)
+# Leaves (DIR/<name>.pem = leaf + intermediate unless noted, DIR/<name>.key):
+#   good          valid 1 year; SANs cmg.lab.test, cmglab.westus.cloudapp.azure.com,
+#                 cmg-lab.westus.cloudapp.azure.com; CDP http://127.0.0.1:CRL_PORT/crl/intermediate.crl
+#   expired       ended 10 days ago             notyet     starts in 10 days
+#   wrongname     SAN other.lab.test only       expiring   ends in 10 days
+#   revoked       listed in the intermediate CRL
+#   crlunreach    CDP http://127.0.0.1:9/intermediate.crl (nothing listens: refused)
+#   selfsigned    a self-signed certificate for cmg.lab.test (not from the lab root)
+#   leafonly      the good leaf without its intermediate (the server forgets the chain)
+# The root (trust it with ca_file) is DIR/root.pem; the CRLs DIR/crl/{root,intermediate}.crl.
+set -euo pipefail
+dir=${1:?usage: pki-cmg.sh DIR CRL_PORT}
+crlport=${2:?usage: pki-cmg.sh DIR CRL_PORT}
+if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$crlport" ]; then exit 0; fi
+rm -rf "$dir"
+mkdir -p "$dir/crl"
+cd "$dir"
+cdp="http://127.0.0.1:$crlport/crl"
+ts() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
+# Read by the leaf section of the CA configs; set for every openssl ca call.
+export SAN=DNS:unused CDP=http://unused/
+
+ca_conf() { # NAME
+  mkdir -p "$1/newcerts"
+  : > "$1/index.txt"
+  echo 1000 > "$1/serial"
+  echo 1000 > "$1/crlnumber"
+  cat > "$1/ca.cnf" <<CNF
+[ ca ]
+default_ca = CA_default
+[ CA_default ]
+dir = $dir/$1
+database = \$dir/index.txt
+new_certs_dir = \$dir/newcerts
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+certificate = $dir/$1.pem
+private_key = $dir/$1.key
+default_md = sha256
+policy = policy_any
+unique_subject = no
+copy_extensions = none
+default_crl_days = 30
+[ policy_any ]
+commonName = supplied
+organizationName = optional
+[ v3_intermediate ]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+crlDistributionPoints = URI:$cdp/root.crl
+authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$crlport/aia/root.cer
+[ v3_leaf ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = \$ENV::SAN
+crlDistributionPoints = URI:\$ENV::CDP
+authorityInfoAccess = OCSP;URI:http://ocsp.lab.test/ocsp, caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer
+CNF
+}
+
+q() { "$@" >/dev/null 2>&1 || { echo "pki-cmg.sh: failed: $*" >&2; "$@" >&2; exit 1; }; }
+
+# Root CA
+q openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.pem -days 3650 -sha256 \
+  -subj "/O=cmgdiag lab/CN=cmgdiag Lab Root CA" \
+  -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign"
+ca_conf root
+# Intermediate CA, issued by the root
+q openssl req -new -newkey rsa:2048 -nodes -keyout intermediate.key -out intermediate.csr \
+  -subj "/O=cmgdiag lab/CN=cmgdiag Lab Issuing CA 01"
+SAN=DNS:unused CDP=$cdp/root.crl q openssl ca -batch -config root/ca.cnf -extensions v3_intermediate \
+  -days 1825 -in intermediate.csr -out intermediate.pem -notext
+ca_conf intermediate
+
+q openssl genrsa -out leaf.key 2048
+leaf() { # NAME SAN CDP START END
+  local cn=${2#DNS:}
+  q openssl req -new -key leaf.key -out "$1.csr" -subj "/O=cmgdiag lab/CN=${cn%%,*}"
+  SAN=$2 CDP=$3 q openssl ca -batch -config intermediate/ca.cnf -extensions v3_leaf -in "$1.csr" \
+    -out "$1.crt" -notext -startdate "$4" -enddate "$5"
+  cat "$1.crt" intermediate.pem > "$1.pem"
+  cp leaf.key "$1.key"
+}
+names="DNS:cmg.lab.test,DNS:cmglab.westus.cloudapp.azure.com,DNS:cmg-lab.westus.cloudapp.azure.com"
+leaf good "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+leaf expired "$names" "$cdp/intermediate.crl" "$(ts '-400 days')" "$(ts '-10 days')"
+leaf notyet "$names" "$cdp/intermediate.crl" "$(ts '+10 days')" "$(ts '+400 days')"
+leaf wrongname "DNS:other.lab.test" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+leaf expiring "$names" "$cdp/intermediate.crl" "$(ts '-355 days')" "$(ts '+10 days')"
+leaf revoked "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+leaf crlunreach "$names" "http://127.0.0.1:9/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+cp good.crt leafonly.pem
+cp leaf.key leafonly.key
+q openssl ca -batch -config intermediate/ca.cnf -revoke revoked.crt -crl_reason keyCompromise
+q openssl req -x509 -key leaf.key -out selfsigned.pem -days 365 -sha256 -subj "/CN=cmg.lab.test" \
+  -addext "subjectAltName=DNS:cmg.lab.test" -addext "extendedKeyUsage=serverAuth"
+cp leaf.key selfsigned.key
+
+# CRLs (DER) and AIA certificates, served over HTTP by the lab
+q openssl ca -batch -config root/ca.cnf -gencrl -out root.crl.pem
+q openssl ca -batch -config intermediate/ca.cnf -gencrl -out intermediate.crl.pem
+q openssl crl -in root.crl.pem -outform DER -out crl/root.crl
+q openssl crl -in intermediate.crl.pem -outform DER -out crl/intermediate.crl
+mkdir -p aia
+q openssl x509 -in root.pem -outform DER -out aia/root.cer
+q openssl x509 -in intermediate.pem -outform DER -out aia/intermediate.cer
+echo "$crlport" > done
