@@ -12,3 +12,5 @@ cmake --build build-bench -j"$(nproc 2>/dev/null || echo 2)" --target bench_pars
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 "$py" tests/bench/shipping.py build-bench/cmgdiag --bundles "${BENCH_DRAIN_BUNDLES:-1000}"
+# The CMG probe's CPU and wall time next to curl fetching the same MP list (starts the CMG double).
+"$py" tests/bench/probe.py build-bench/cmgdiag

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The main job against the local lab: installs what is missing, builds, starts the lab's Azure Blob
-# collection point (Azurite over HTTPS, tests/lab/azurite.sh), writes a lab configuration under
-# build/lab/, runs `cmgdiag selftest` with it — which ships the bundle to Azurite — then reads the
-# blob back with the Azure SDK and prints it with `cmgdiag show`. Azurite is stopped at the end.
-# (The CMG double joins the lab with the cmgprobe check.)
+# The main job against the local lab: installs what is missing, builds, starts the lab's healthy
+# CMG double (nginx with a real PKI, tests/lab/cmg-lab.sh) and its Azure Blob collection point
+# (Azurite over HTTPS, tests/lab/azurite.sh), writes a lab configuration under build/lab/, runs
+# `cmgdiag selftest` with it — which probes the CMG and ships the bundle to Azurite — then reads
+# the blob back with the Azure SDK and prints it with `cmgdiag show`. The lab is stopped at the end.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
@@ -12,11 +12,16 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target cmgdiag >/dev/null
 lab="$src/build/lab"
 port=${CMGDIAG_LAB_AZURITE_PORT:-10000}
+cmgbase=${CMGDIAG_LAB_CMG_PORT:-18400}
+cmgport=$((cmgbase + 1))
 mkdir -p "$lab"
 bash tests/lab/azurite.sh stop "$lab/azurite" 2>/dev/null || true
+bash tests/lab/cmg-lab.sh stop "$lab/cmg" 2>/dev/null || true
+echo "Starting the CMG double (nginx, service name cmg.lab.test) on https://127.0.0.1:$cmgport ..."
+bash tests/lab/cmg-lab.sh start "$lab/cmg" "$cmgbase"
 echo "Starting Azurite (Azure Blob emulator) on https://127.0.0.1:$port ..."
 bash tests/lab/azurite.sh start "$lab/azurite" "$port"
-trap 'bash tests/lab/azurite.sh stop "$lab/azurite"' EXIT
+trap 'bash tests/lab/azurite.sh stop "$lab/azurite"; bash tests/lab/cmg-lab.sh stop "$lab/cmg"' EXIT
 sas=$(bash tests/lab/azurite.sh sas "$lab/azurite" "$port" cmgdiag-bundles)
 # The config holds a SAS URL: readable by root only, as on a device (SYSTEM and Administrators).
 umask 077
@@ -25,6 +30,13 @@ cat > "$lab/cmgdiag.json" <<JSON
   "spool": { "dir": "$lab/spool" },
   "state_dir": "$lab/state",
   "log":   { "file": "$lab/logs/cmgdiag.log", "level": "debug" },
+  "checks": {
+    "cmgprobe": {
+      "url": "https://cmg.lab.test:$cmgport/CCM_Proxy_MutualAuth/72057594037927939",
+      "resolve": [ "cmg.lab.test:$cmgport:127.0.0.1" ],
+      "ca_file": "$lab/cmg/pki/root.pem"
+    }
+  },
   "outputs": [
     { "type": "azblob", "sas_url": "$sas", "ca_file": "$lab/azurite/pki/ca.pem" }
   ]
@@ -54,5 +66,7 @@ else
   echo "The bundle did not reach Azurite; see the report above and $lab/logs/cmgdiag.log"
   rc=2
 fi
+echo "The CMG probe in full (chain, timings, revocation, MP list):"
+echo "                       ./build/cmgdiag -c $lab/cmgdiag.json check cmgprobe --json"
 echo "Lab config: $lab/cmgdiag.json   agent log (CMTrace format): $lab/logs/cmgdiag.log"
 exit $rc

@@ -239,7 +239,11 @@ static void dns_facts(struct probe *p) {
   cJSON_AddStringToObject(d, "source", "system resolver");
   cJSON_AddNumberToObject(d, "time_ms", (double)(cg_time_mono_ms() - t0));
   if (rc != 0) {
+#ifdef _WIN32
+    cJSON_AddStringToObject(d, "error", gai_strerrorA(rc)); /* WSAStartup: done by curl_global_init */
+#else
     cJSON_AddStringToObject(d, "error", gai_strerror(rc));
+#endif
     return;
   }
   cJSON *a = cJSON_AddArrayToObject(d, "addresses");
@@ -485,10 +489,12 @@ static void chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifi
   cJSON *rev = cJSON_AddArrayToObject(p->facts, "revocation");
   for (int i = 0; i + 1 < n; i++) {
     X509 *x = sk_X509_value(ch, i), *issuer = sk_X509_value(ch, i + 1);
-    char detail[512];
+    char detail[512] = "not checked: the check's deadline was spent";
     long t = remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
-    enum cg_rev r = cg_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->c->proxy, detail, sizeof(detail));
+    /* A CRL fetch cut short by the deadline says nothing about the CRL: not checked, no finding. */
+    enum cg_rev r = t >= 500 ? cg_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->c->proxy, detail, sizeof(detail))
+                             : CG_REV_NOT_CHECKED;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "depth", i);
     cJSON_AddStringToObject(o, "status", cg_rev_name(r));
@@ -663,11 +669,10 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       }
       bool tls_ok = outs[0].r.tls_ms >= 0 && cap.handshake_done && cap.nerrors == 0 &&
                     outs[0].r.curl_rc != CURLE_PEER_FAILED_VERIFICATION;
+      /* A failed transfer is named first: it is what the client meets before any revocation check. */
+      if (outs[0].rc != CG_OK) classify_transport(&p, &outs[0], &cap);
       if (cap.sent || cap.built) chain_facts(&p, &cap, tls_ok);
-      if (outs[0].rc != CG_OK) {
-        classify_transport(&p, &outs[0], &cap);
-        break; /* the other paths would fail the same way */
-      }
+      if (outs[0].rc != CG_OK) break; /* the other paths would fail the same way */
     }
   }
   if (rc == CG_OK && outs[0].rc == CG_OK) {
