@@ -731,7 +731,7 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
 
 const struct cg_check_plugin cg_check_cmgprobe = {
     .name = "cmgprobe",
-    .description = "Can this device reach and trust the CMG, and does it answer with management points?",
+    .description = "the CMG over HTTPS from this network: DNS, TCP, TLS chain, CRLs, status, MP list",
     .platforms = CG_PLATFORM_ANY,
     .config_map = probe_map,
     .ctx_size = sizeof(struct probe_ctx),
