@@ -28,7 +28,7 @@ MP = "72057594037927939"
 DEADLINE_MS = 6000
 
 
-def free_base(n=14):
+def free_base(n=15):
     for _ in range(200):
         base = random.randrange(20000, 60000)
         ok = True
@@ -129,6 +129,19 @@ class Probe(unittest.TestCase):
         self.assertEqual(r["facts"]["service_name_kind"], "azure_vmss")
         r = self.expect("CMG_NAME_RULES", "warn", host="cmg-lab.westus.cloudapp.azure.com")
         self.assertIn("lowercase letters and digits", r["facts"]["name_rule_violations"][0])
+
+    def test_cname_chain_of_a_custom_service_name(self):
+        # A custom service name is a CNAME to the Azure deployment name; the lab's dnsmasq holds both.
+        self.assertTrue(PORTS["dns"], "dnsmasq is not installed (tests/install-deps.sh all)")
+        r = self.expect("CMG_OK", "pass", extra={"dns_server": PORTS["dns"]})
+        d = r["facts"]["dns"]
+        self.assertEqual(d["cname_chain"], ["cmglab.westus.cloudapp.azure.com"])
+        self.assertEqual((r["facts"]["service_name_kind"], r["facts"]["deployment_name"]),
+                         ("custom_domain", "cmglab.westus.cloudapp.azure.com"))
+        # ... and the deployment name it leads to is judged by the naming rules.
+        r = self.expect("CMG_NAME_RULES", "warn", host="cmg-bad.lab.test", ca=True,
+                        extra={"dns_server": PORTS["dns"]}, case="good")
+        self.assertIn("cmg-lab.westus.cloudapp.azure.com", r["summary"])
 
     # --- certificates ---------------------------------------------------------------------------------
 

@@ -4,13 +4,15 @@
 # say by itself. The service name is cmg.lab.test: point it at 127.0.0.1 with the probe's
 # `resolve` setting ("cmg.lab.test:PORT:127.0.0.1"), so names stay realistic.
 #
-#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+13); writes DIR/lab.json
+#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+14); writes DIR/lab.json
 #   cmg-lab.sh stop DIR
 #
 # Ports (BASE_PORT + n):
 #   0 CRL/AIA over HTTP   1 good   2 expired   3 notyet   4 wrongname   5 selfsigned   6 leafonly
 #   7 revoked   8 crlunreach   9 expiring   10 tls10 (TLS 1.0/1.1 only, good certificate)
 #   11 cmg-backend.py (behind nginx)   12 black hole (connect times out)   13 nothing (refused)
+#   14 DNS (dnsmasq, when installed): cmg.lab.test CNAME cmglab.westus.cloudapp.azure.com (a custom
+#      service name and its deployment name), cmg-bad.lab.test CNAME cmg-lab.westus.cloudapp.azure.com
 # Paths on every TLS port, by management point id (/CCM_Proxy_ServerAuth/<id>/SMS_MP/.sms_aut?mplist):
 #   72057594037927939 healthy MP list and MP certificate    1001 empty <MPList/>
 #   1002 an HTML page      1500 HTTP 500   1503 HTTP 503     1100 an 8 MB answer
@@ -96,13 +98,22 @@ CONF
     "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) > "$dir/logs/backend.log" 2>&1 &
     echo $! > "$dir/backend.pid"
     "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
+    dns=null
+    dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+    if [ -x "$dnsmasq" ]; then
+      "$dnsmasq" --port=$((base + 14)) --listen-address=127.0.0.1 --bind-interfaces --no-resolv --no-hosts \
+        --conf-file=/dev/null --pid-file="$dir/dnsmasq.pid" --user="$(id -un)" \
+        --cname=cmg.lab.test,cmglab.westus.cloudapp.azure.com --cname=cmg-bad.lab.test,cmg-lab.westus.cloudapp.azure.com \
+        --host-record=cmglab.westus.cloudapp.azure.com,127.0.0.1 --host-record=cmg-lab.westus.cloudapp.azure.com,127.0.0.1 \
+        2>"$dir/logs/dnsmasq.log" && dns="\"127.0.0.1:$((base + 14))\""
+    fi
     for _ in $(seq 100); do
       if (exec 3<>"/dev/tcp/127.0.0.1/$((base + 1))") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$((base + 11))") 2>/dev/null; then
         cat > "$dir/lab.json" <<JSON
 {"base": $base, "crl": $base, "good": $((base + 1)), "expired": $((base + 2)), "notyet": $((base + 3)),
  "wrongname": $((base + 4)), "selfsigned": $((base + 5)), "leafonly": $((base + 6)), "revoked": $((base + 7)),
  "crlunreach": $((base + 8)), "expiring": $((base + 9)), "tls10": $((base + 10)), "blackhole": $((base + 12)),
- "refused": $((base + 13)), "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
+ "refused": $((base + 13)), "dns": $dns, "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
 JSON
         exit 0
       fi
@@ -114,6 +125,7 @@ JSON
   stop)
     [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
     [ -f "$dir/backend.pid" ] && kill "$(cat "$dir/backend.pid")" 2>/dev/null || true
-    rm -f "$dir/backend.pid" ;;
+    [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null || true
+    rm -f "$dir/backend.pid" "$dir/dnsmasq.pid" ;;
   *) echo "usage: cmg-lab.sh start|stop DIR [BASE_PORT]" >&2; exit 2 ;;
 esac

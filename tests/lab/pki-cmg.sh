@@ -4,7 +4,7 @@
 # CRL distribution point (HTTP) and an AIA extension, plus the CRLs (DER, as AD CS publishes them).
 #   pki-cmg.sh DIR CRL_PORT        (idempotent: keeps an existing PKI whose CRL port matches)
 # Leaves (DIR/<name>.pem = leaf + intermediate unless noted, DIR/<name>.key):
-#   good          valid 1 year; SANs cmg.lab.test, cmglab.westus.cloudapp.azure.com,
+#   good          valid 1 year; SANs cmg.lab.test, cmg-bad.lab.test, cmglab.westus.cloudapp.azure.com,
 #                 cmg-lab.westus.cloudapp.azure.com; CDP http://127.0.0.1:CRL_PORT/crl/intermediate.crl
 #   expired       ended 10 days ago             notyet     starts in 10 days
 #   wrongname     SAN other.lab.test only       expiring   ends in 10 days
@@ -91,7 +91,7 @@ leaf() { # NAME SAN CDP START END
   cat "$1.crt" intermediate.pem > "$1.pem"
   cp leaf.key "$1.key"
 }
-names="DNS:cmg.lab.test,DNS:cmglab.westus.cloudapp.azure.com,DNS:cmg-lab.westus.cloudapp.azure.com"
+names="DNS:cmg.lab.test,DNS:cmg-bad.lab.test,DNS:cmglab.westus.cloudapp.azure.com,DNS:cmg-lab.westus.cloudapp.azure.com"
 leaf good "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
 leaf expired "$names" "$cdp/intermediate.crl" "$(ts '-400 days')" "$(ts '-10 days')"
 leaf notyet "$names" "$cdp/intermediate.crl" "$(ts '+10 days')" "$(ts '+400 days')"

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "dnschain.h"
 #include "discovery.h"
 #include "http.h"
 #include "log.h"
@@ -32,7 +33,7 @@
 #endif
 
 struct probe_ctx {
-  char *url, *proxy_kind, *ca_file, *proxy;
+  char *url, *proxy_kind, *ca_file, *proxy, *dns_server;
   struct cg_strlist paths, extra_paths, resolve;
   int64_t timeout_ms, connect_timeout_ms, max_body_bytes, crl_timeout_ms, expiry_warn_days, max_clock_skew_s;
   bool check_revocation, crl_unreachable_fails;
@@ -54,6 +55,9 @@ static const struct cg_config_map probe_map[] = {
      offsetof(struct probe_ctx, ca_file), 0, 0, NULL, NULL},
     {CG_CFG_STRLIST, "resolve", "[]", "curl --resolve entries HOST:PORT:ADDRESS (tests, or a CMG behind split DNS)",
      offsetof(struct probe_ctx, resolve), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "dns_server", "null",
+     "Ask this DNS server (IPv4-ADDRESS:PORT) for the CNAME chain of a custom service name (lab; POSIX only); "
+     "null: the system resolver", offsetof(struct probe_ctx, dns_server), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "proxy", "null", "Proxy URL; null: https_proxy from the environment, else direct",
      offsetof(struct probe_ctx, proxy), 0, 0, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "30000", "Deadline of the whole check (every request and CRL fetch)",
@@ -178,29 +182,32 @@ static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen
 
 /* ---- CMG name rules (DOMAIN.md §3.1) ------------------------------------------------------------ */
 
-static void name_rules(struct probe *p) {
+static void name_rules(struct probe *p, const char *name) {
   static const struct { const char *suffix, *kind; } azure[] = {
       {".cloudapp.azure.com", "azure_vmss"}, {".usgovcloudapp.net", "azure_gov"}, {".cloudapp.net", "azure_classic"}};
   const char *kind = "custom_domain";
   size_t prefix_len = 0;
   for (size_t i = 0; i < CG_ARRAY_LEN(azure); i++)
-    if (cg_str_endswith_ci(p->host, azure[i].suffix)) {
+    if (cg_str_endswith_ci(name, azure[i].suffix)) {
       kind = azure[i].kind;
-      prefix_len = strcspn(p->host, ".");
+      prefix_len = strcspn(name, ".");
       break;
     }
-  cJSON_AddStringToObject(p->facts, "service_name_kind", kind);
+  /* the service name's own kind; a custom name is judged by the deployment name it leads to */
+  if (!cJSON_GetObjectItemCaseSensitive(p->facts, "service_name_kind"))
+    cJSON_AddStringToObject(p->facts, "service_name_kind", name == p->host ? kind : "custom_domain");
+  if (name != p->host) cJSON_AddStringToObject(p->facts, "deployment_name", name);
   cJSON *v = cJSON_AddArrayToObject(p->facts, "name_rule_violations");
   if (!prefix_len) return;
   char why[200] = "";
   bool bad_char = false;
   for (size_t i = 0; i < prefix_len; i++) {
-    char ch = p->host[i];
+    char ch = name[i];
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) bad_char = true;
   }
   if (bad_char) {
     cg_snprintf(why, sizeof(why), "the deployment name prefix '%.*s' has characters other than lowercase letters "
-                "and digits", (int)prefix_len, p->host);
+                "and digits", (int)prefix_len, name);
     cJSON_AddItemToArray(v, cJSON_CreateString(why));
   }
   if (prefix_len < 3 || prefix_len > 24) {
@@ -223,11 +230,30 @@ static bool overridden(const struct probe *p) {
   return false;
 }
 
-static void dns_facts(struct probe *p) {
+static bool is_azure_name(const char *h) {
+  return cg_str_endswith_ci(h, ".cloudapp.azure.com") || cg_str_endswith_ci(h, ".cloudapp.net") ||
+         cg_str_endswith_ci(h, ".usgovcloudapp.net");
+}
+
+/* Returns the Azure deployment name a custom service name leads to, or the host itself. */
+static const char *dns_facts(struct probe *p) {
   cJSON *d = cJSON_AddObjectToObject(p->facts, "dns");
+  static char chain[CG_DNS_MAX_CHAIN][256];
+  const char *deployment = p->host;
+  bool literal = strspn(p->host, "0123456789.") == strlen(p->host) || strchr(p->host, ':');
+  if (!literal && !is_azure_name(p->host)) {
+    char err[200] = "";
+    int n = cg_dns_cname_chain(p->host, p->c->dns_server, chain, CG_DNS_MAX_CHAIN, err, sizeof(err));
+    cJSON *a = cJSON_AddArrayToObject(d, "cname_chain");
+    for (int i = 0; i < n; i++) {
+      cJSON_AddItemToArray(a, cJSON_CreateString(chain[i]));
+      if (is_azure_name(chain[i])) deployment = chain[i];
+    }
+    if (n < 0) cJSON_AddStringToObject(d, "cname_error", err);
+  }
   if (overridden(p)) {
     cJSON_AddStringToObject(d, "source", "resolve setting");
-    return;
+    return deployment;
   }
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof(hints));
@@ -244,7 +270,7 @@ static void dns_facts(struct probe *p) {
 #else
     cJSON_AddStringToObject(d, "error", gai_strerror(rc));
 #endif
-    return;
+    return deployment;
   }
   cJSON *a = cJSON_AddArrayToObject(d, "addresses");
   for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
@@ -262,6 +288,7 @@ static void dns_facts(struct probe *p) {
   if (res && res->ai_canonname && cg_strcasecmp(res->ai_canonname, p->host) != 0)
     cJSON_AddStringToObject(d, "canonical_name", res->ai_canonname);
   freeaddrinfo(res);
+  return deployment;
 }
 
 /* ---- one request --------------------------------------------------------------------------------- */
@@ -635,8 +662,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cg_snprintf(trust, sizeof(trust), "%s%s%s", cg_platform_trust_name(), c->ca_file ? " + " : "", c->ca_file ? c->ca_file : "");
   cJSON_AddStringToObject(p.facts, "trust", trust);
   if (c->proxy) cJSON_AddStringToObject(p.facts, "proxy", c->proxy);
-  name_rules(&p);
-  dns_facts(&p);
+  name_rules(&p, dns_facts(&p));
   cJSON_AddArrayToObject(p.facts, "requests");
 
   struct curl_slist *resolve = NULL;
@@ -688,7 +714,11 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     found(&p, CG_WARN, "CMG_NAME_RULES", NULL,
           "CMG deployment names take 3 to 24 lowercase letters and digits (no '-'); check that this is the name "
           "of your CMG, or redeploy it under a valid name.",
-          "The CMG name %s breaks the naming rules: %s.", p.host, cJSON_GetArrayItem(viol, 0)->valuestring);
+          "The CMG name %s breaks the naming rules: %s.",
+          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p.facts, "deployment_name"))
+              ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p.facts, "deployment_name"))
+              : p.host,
+          cJSON_GetArrayItem(viol, 0)->valuestring);
   cJSON_AddNumberToObject(p.facts, "deadline_ms", (double)c->timeout_ms);
   const struct finding *f = p.fail.code ? &p.fail : p.warn.code ? &p.warn : NULL;
   if (rc != CG_OK) {
