@@ -20,6 +20,7 @@
 #   anything else: 404
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/nginx-common.sh"
 cmd=${1:-}
 dir=${2:?usage: cmg-lab.sh start|stop DIR [BASE_PORT]}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -34,8 +35,6 @@ case "$cmd" in
     bash "$here/pki-cmg.sh" "$dir/pki" "$base"
     mkdir -p "$dir/www" "$dir/tmp" "$dir/logs"
     head -c 8388608 /dev/zero | tr '\0' 'x' > "$dir/www/big.xml"
-    user=""
-    [ "$(id -u)" -eq 0 ] && user="user root;"
     mplist='<MPList><MP Name="MP01.CORP.CONTOSO.COM" FQDN="mp01.corp.contoso.com" SiteCode="PS1"><Version>9128</Version><Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="0"/></Capabilities></MP><MP Name="MP02.CORP.CONTOSO.COM" FQDN="mp02.corp.contoso.com" SiteCode="PS1"><Version>9128</Version><Capabilities SchemaVersion="1.0"/></MP></MPList>'
     bomb='<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><MPList><MP Name="&lol2;" FQDN="x"/></MPList>'
     server() { # PORT CERT [extra directives]
@@ -68,19 +67,8 @@ case "$cmd" in
 CONF
     }
     {
+      nginx_preamble "$dir"
       cat <<CONF
-$user
-worker_processes 1;
-error_log $dir/logs/error.log warn;
-pid $dir/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log $dir/logs/access.log;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
   server {
     listen 127.0.0.1:$base;
     location /crl/ { root $dir/pki; default_type application/pkix-crl; }

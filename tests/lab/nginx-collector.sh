@@ -8,6 +8,7 @@
 #   nginx-collector.sh stop DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/nginx-common.sh"
 cmd=${1:-}
 dir=${2:?usage: nginx-collector.sh start|stop DIR [PORT]}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
@@ -17,21 +18,7 @@ case "$cmd" in
     [ -x "$nginx" ] || { echo "nginx-collector.sh: nginx is not installed (tests/install-deps.sh all)" >&2; exit 1; }
     bash "$here/pki-collector.sh" "$dir/pki"
     mkdir -p "$dir/dav/upload" "$dir/dav/bearer" "$dir/tmp" "$dir/logs"
-    user=""
-    [ "$(id -u)" -eq 0 ] && user="user root;"
-    cat > "$dir/nginx.conf" <<CONF
-$user
-worker_processes 1;
-error_log $dir/logs/error.log warn;
-pid $dir/nginx.pid;
-events { worker_connections 64; }
-http {
-  access_log $dir/logs/access.log;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
+    { nginx_preamble "$dir"; cat <<CONF
   server {
     listen 127.0.0.1:$port ssl;
     server_name collector.lab.test;
@@ -50,6 +37,7 @@ http {
   }
 }
 CONF
+    } > "$dir/nginx.conf"
     "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
     for _ in $(seq 50); do
       (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exit 0

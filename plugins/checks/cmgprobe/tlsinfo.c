@@ -76,16 +76,20 @@ static int64_t asn1_time_s(const ASN1_TIME *t) {
   return days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
-static void add_time(cJSON *o, const char *key, int64_t s) {
+static void fmt_time(int64_t s, char *buf, size_t len) {
   time_t t = (time_t)s;
   struct tm tm;
-  char buf[32];
 #ifdef _WIN32
   gmtime_s(&tm, &t);
 #else
   gmtime_r(&t, &tm);
 #endif
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void add_time(cJSON *o, const char *key, int64_t s) {
+  char buf[32];
+  fmt_time(s, buf, sizeof(buf));
   cJSON_AddStringToObject(o, key, buf);
 }
 
@@ -280,16 +284,8 @@ enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_
       X509_REVOKED *rv = NULL;
       if (X509_CRL_get0_by_cert(crl, &rv, x) == 1) {
         r = CG_REV_REVOKED;
-        int64_t when = asn1_time_s(X509_REVOKED_get0_revocationDate(rv));
         char ts[32];
-        time_t t = (time_t)when;
-        struct tm tm;
-#ifdef _WIN32
-        gmtime_s(&tm, &t);
-#else
-        gmtime_r(&t, &tm);
-#endif
-        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fmt_time(asn1_time_s(X509_REVOKED_get0_revocationDate(rv)), ts, sizeof(ts));
         cg_snprintf(detail, detail_len, "revoked on %s according to %s", ts, url);
       } else {
         r = CG_REV_GOOD;
