@@ -132,6 +132,8 @@ class Probe(unittest.TestCase):
 
     def test_cname_chain_of_a_custom_service_name(self):
         # A custom service name is a CNAME to the Azure deployment name; the lab's dnsmasq holds both.
+        if test_cli.WINE:
+            self.skipTest("Windows: DnsQuery_A asks port-53 servers only, and the lab's DNS listens on a high port")
         self.assertTrue(PORTS["dns"], "dnsmasq is not installed (tests/install-deps.sh all)")
         r = self.expect("CMG_OK", "pass", extra={"dns_server": PORTS["dns"]})
         d = r["facts"]["dns"]
