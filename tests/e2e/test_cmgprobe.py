@@ -101,8 +101,8 @@ class Probe(unittest.TestCase):
         r = self.expect("CMG_OK", "pass")
         f = r["facts"]
         self.assertEqual(f["url"], "https://cmg.lab.test:%d/CCM_Proxy_ServerAuth/%s" % (PORTS["good"], MP))
-        self.assertEqual([m["fqdn"] for m in f["management_points"]], ["mp01.corp.contoso.com", "mp02.corp.contoso.com"])
-        self.assertEqual(f["management_points"][0], {"name": "MP01.CORP.CONTOSO.COM", "fqdn": "mp01.corp.contoso.com",
+        self.assertEqual([m["fqdn"] for m in f["mplist"]], ["mp01.corp.contoso.com", "mp02.corp.contoso.com"])
+        self.assertEqual(f["mplist"][0], {"name": "MP01.CORP.CONTOSO.COM", "fqdn": "mp01.corp.contoso.com",
                                                      "site_code": "PS1", "version": "9128", "ssl_state": "0"})
         req = f["requests"][0]
         self.assertEqual((req["path"], req["status"]), ("SMS_MP/.sms_aut?mplist", 200))
@@ -111,8 +111,8 @@ class Probe(unittest.TestCase):
         self.assertEqual(f["requests"][1]["path"], "SMS_MP/.sms_aut?mpcert")
         self.assertIn(f["tls"]["version"], ("TLSv1.2", "TLSv1.3"))
         self.assertTrue(f["tls"]["cipher"])
-        self.assertEqual(len(f["chain"]), 3)  # leaf, intermediate, root
-        leaf = f["chain"][0]
+        self.assertEqual(len(f["tls"]["chain"]), 3)  # leaf, intermediate, root
+        leaf = f["tls"]["chain"][0]
         self.assertIn("cmg.lab.test", leaf["sans"])
         self.assertEqual(leaf["ekus"], ["serverAuth (1.3.6.1.5.5.7.3.1)"])
         self.assertEqual(leaf["key"], "RSA 2048")
@@ -120,8 +120,15 @@ class Probe(unittest.TestCase):
         self.assertTrue(leaf["crl_urls"][0].endswith("/crl/intermediate.crl"))
         self.assertEqual(leaf["ocsp_urls"], ["http://ocsp.lab.test/ocsp"])
         self.assertEqual([x["status"] for x in f["revocation"]], ["good", "good"])
-        self.assertTrue(f["name_match"])
-        self.assertGreater(f["cert_days_left"], 300)
+        self.assertTrue(f["tls"]["name_match"])
+        self.assertEqual(f["tls"]["verify_result"], "ok")
+        self.assertGreater(f["tls"]["days_to_expiry"], 300)
+        self.assertGreater(f["tls"]["handshake_ms"], 0)
+        self.assertGreater(f["connect_ms"], 0)
+        self.assertEqual(f["dns"]["addresses"], ["127.0.0.1"])
+        self.assertEqual((f["http"]["status"], f["http"]["status_text"]), (200, "OK"))
+        self.assertGreater(f["http"]["bytes"], 300)
+        self.assertTrue(f["http"]["date"].endswith("GMT"))
         self.assertLess(abs(f["clock_skew_s"]), 5)
 
     def test_azure_deployment_names(self):
@@ -150,7 +157,7 @@ class Probe(unittest.TestCase):
     def test_expired(self):
         r = self.expect("CMG_CERT_EXPIRED", case="expired")
         self.assertEqual(r["facts"]["client_would_log"], "12037 ERROR_WINHTTP_SECURE_CERT_DATE_INVALID (0x80072F05)")
-        self.assertLess(r["facts"]["chain"][0]["days_left"], 0)
+        self.assertLess(r["facts"]["tls"]["chain"][0]["days_left"], 0)
         self.assertEqual(r["facts"]["requests"][0].get("status"), None, "no request over a failed handshake")
 
     def test_not_yet_valid(self):
@@ -158,23 +165,23 @@ class Probe(unittest.TestCase):
 
     def test_wrong_name(self):
         r = self.expect("CMG_CERT_NAME_MISMATCH", case="wrongname")
-        self.assertFalse(r["facts"]["name_match"])
-        self.assertEqual(r["facts"]["chain"][0]["sans"], ["other.lab.test"])
+        self.assertFalse(r["facts"]["tls"]["name_match"])
+        self.assertEqual(r["facts"]["tls"]["chain"][0]["sans"], ["other.lab.test"])
 
     def test_self_signed(self):
         r = self.expect("CMG_CERT_UNTRUSTED", case="selfsigned")
         self.assertIn("self-signed", r["summary"])
-        self.assertTrue(r["facts"]["chain"][0]["self_signed"])
+        self.assertTrue(r["facts"]["tls"]["chain"][0]["self_signed"])
 
     def test_root_not_trusted(self):
         r = self.expect("CMG_CERT_UNTRUSTED", ca=False)
         self.assertEqual(r["facts"]["client_would_log"], "12045 ERROR_WINHTTP_SECURE_INVALID_CA (0x80072F0D)")
-        self.assertEqual(r["facts"]["certificates_sent"], 2)
+        self.assertEqual(r["facts"]["tls"]["certificates_sent"], 2)
 
     def test_leaf_without_intermediate(self):
         r = self.expect("CMG_CERT_CHAIN_INCOMPLETE", case="leafonly")
-        self.assertEqual(r["facts"]["certificates_sent"], 1)
-        self.assertTrue(r["facts"]["chain"][0]["ca_issuers"])
+        self.assertEqual(r["facts"]["tls"]["certificates_sent"], 1)
+        self.assertTrue(r["facts"]["tls"]["chain"][0]["ca_issuers"])
 
     def test_revoked(self):
         r = self.expect("CMG_CERT_REVOKED", case="revoked")
@@ -191,7 +198,7 @@ class Probe(unittest.TestCase):
 
     def test_expiring_within_30_days_warns(self):
         r = self.expect("CMG_CERT_EXPIRING", "warn", case="expiring")
-        self.assertIn(r["facts"]["cert_days_left"], (9, 10))
+        self.assertIn(r["facts"]["tls"]["days_to_expiry"], (9, 10))
 
     def test_no_tls12(self):
         self.expect("CMG_TLS_PROTOCOL", case="tls10")

@@ -60,7 +60,7 @@ static const struct cg_config_map probe_map[] = {
      "null: the system resolver", offsetof(struct probe_ctx, dns_server), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "proxy", "null", "Proxy URL; null: https_proxy from the environment, else direct",
      offsetof(struct probe_ctx, proxy), 0, 0, NULL, NULL},
-    {CG_CFG_INT, "timeout_ms", "30000", "Deadline of the whole check (every request and CRL fetch)",
+    {CG_CFG_INT, "timeout_ms", "15000", "Deadline of the whole check (every request and CRL fetch)",
      offsetof(struct probe_ctx, timeout_ms), 1000, 600000, NULL, NULL},
     {CG_CFG_INT, "connect_timeout_ms", "10000", "Longest wait for a TCP connection",
      offsetof(struct probe_ctx, connect_timeout_ms), 100, 600000, NULL, NULL},
@@ -481,22 +481,25 @@ static void classify_transport(struct probe *p, const struct req_out *o, const s
 
 /* ---- the chain after a successful handshake ------------------------------------------------------ */
 
-static void chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verified) {
+static void chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verified, cJSON *tls) {
   STACK_OF(X509) *ch = cap->built && sk_X509_num(cap->built) ? cap->built : cap->sent;
-  cJSON_AddStringToObject(p->facts, "chain_source", ch == cap->built ? "built" : "as_sent");
-  cJSON_AddNumberToObject(p->facts, "certificates_sent", cap->sent ? sk_X509_num(cap->sent) : 0);
-  cJSON *arr = cJSON_AddArrayToObject(p->facts, "chain");
+  cJSON_AddStringToObject(tls, "chain_source", ch == cap->built ? "built" : "as_sent");
+  cJSON_AddNumberToObject(tls, "certificates_sent", cap->sent ? sk_X509_num(cap->sent) : 0);
+  cJSON *arr = cJSON_AddArrayToObject(tls, "chain");
   int64_t now = cg_time_utc_ms() / 1000;
   int n = ch ? sk_X509_num(ch) : 0;
   for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, cg_tls_cert_json(sk_X509_value(ch, i), now));
   if (!n) return;
   X509 *leaf = sk_X509_value(ch, 0);
   bool match = cg_tls_name_matches(leaf, p->host);
-  cJSON_AddBoolToObject(p->facts, "name_match", match);
+  cJSON_AddBoolToObject(tls, "name_match", match);
   cJSON *la = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "not_after");
-  if (la) cJSON_AddStringToObject(p->facts, "cert_not_after", la->valuestring);
+  if (la) cJSON_AddStringToObject(p->facts, "cert_not_after", la->valuestring); /* flat, for fleet queries */
   int64_t days = (cg_tls_not_after(leaf) - now) / 86400;
-  cJSON_AddNumberToObject(p->facts, "cert_days_left", (double)days);
+  cJSON_AddNumberToObject(tls, "days_to_expiry", (double)days);
+  cJSON_AddStringToObject(tls, "verify_result",
+                          cap->nerrors ? X509_verify_cert_error_string(cap->errors[0].error)
+                                       : match ? "ok" : "the certificate is not for this host name");
   if (!verified) return;
   /* Expiry horizon of every certificate but the root. */
   for (int i = 0; i < n; i++) {
@@ -528,6 +531,7 @@ static void chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifi
     cJSON_AddStringToObject(o, "detail", detail);
     cJSON_AddItemToArray(rev, o);
     cJSON_AddStringToObject(cJSON_GetArrayItem(arr, i), "revocation", cg_rev_name(r));
+    cJSON_AddStringToObject(o, "subject", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "subject")));
     if (r == CG_REV_REVOKED)
       found(p, CG_FAIL, "CMG_CERT_REVOKED", "12170 ERROR_WINHTTP_SECURE_CERT_REVOKED (0x80072F8A)",
             "Issue a new CMG server authentication certificate and update the CMG; the revoked one is refused by "
@@ -559,7 +563,7 @@ static void classify_http(struct probe *p, const struct req_out *o, const struct
             "point is broken; open the URL from the facts in a browser on this network.",
             "The answer to %s is not an MP list: %s.", path, m->error);
     } else {
-      cJSON *mps = cJSON_AddArrayToObject(p->facts, "management_points");
+      cJSON *mps = cJSON_AddArrayToObject(p->facts, "mplist");
       for (size_t i = 0; i < m->count; i++) {
         cJSON *x = cJSON_CreateObject();
         cJSON_AddStringToObject(x, "name", m->mp[i].name);
@@ -569,7 +573,7 @@ static void classify_http(struct probe *p, const struct req_out *o, const struct
         if (m->mp[i].ssl_state[0]) cJSON_AddStringToObject(x, "ssl_state", m->mp[i].ssl_state);
         cJSON_AddItemToArray(mps, x);
       }
-      cJSON_AddNumberToObject(p->facts, "management_points_total", (double)m->total);
+      cJSON_AddNumberToObject(p->facts, "mplist_total", (double)m->total);
       if (m->total == 0)
         found(p, CG_FAIL, "CMG_MPLIST_EMPTY", NULL,
               "In the console, open the properties of a management point and enable 'Allow Configuration Manager "
@@ -687,6 +691,25 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       if (cap.cipher[0]) cJSON_AddStringToObject(tls, "cipher", cap.cipher);
       if (cap.alert[0]) cJSON_AddStringToObject(tls, "alert_received", cap.alert);
       if (outs[0].r.primary_ip[0]) cJSON_AddStringToObject(p.facts, "address", outs[0].r.primary_ip);
+      if (outs[0].r.connect_ms >= 0) cJSON_AddNumberToObject(p.facts, "connect_ms", (double)(int64_t)(outs[0].r.connect_ms * 10) / 10.0);
+      if (outs[0].r.tls_ms >= 0 && outs[0].r.connect_ms >= 0)
+        cJSON_AddNumberToObject(tls, "handshake_ms", (double)(int64_t)((outs[0].r.tls_ms - outs[0].r.connect_ms) * 10) / 10.0);
+      cJSON *dns = cJSON_GetObjectItemCaseSensitive(p.facts, "dns");
+      if (dns && !cJSON_GetObjectItemCaseSensitive(dns, "time_ms") && outs[0].r.dns_ms >= 0)
+        cJSON_AddNumberToObject(dns, "time_ms", (double)(int64_t)(outs[0].r.dns_ms * 10) / 10.0);
+      if (dns && !cJSON_GetObjectItemCaseSensitive(dns, "addresses") && outs[0].r.primary_ip[0]) {
+        cJSON *a = cJSON_AddArrayToObject(dns, "addresses");
+        cJSON_AddItemToArray(a, cJSON_CreateString(outs[0].r.primary_ip));
+      }
+      if (outs[0].r.status) {
+        cJSON *http = cJSON_AddObjectToObject(p.facts, "http");
+        cJSON_AddNumberToObject(http, "status", (double)outs[0].r.status);
+        cJSON_AddStringToObject(http, "status_text", outs[0].r.reason);
+        if (outs[0].r.ttfb_ms >= 0) cJSON_AddNumberToObject(http, "ttfb_ms", (double)(int64_t)(outs[0].r.ttfb_ms * 10) / 10.0);
+        if (outs[0].r.total_ms >= 0) cJSON_AddNumberToObject(http, "total_ms", (double)(int64_t)(outs[0].r.total_ms * 10) / 10.0);
+        cJSON_AddNumberToObject(http, "bytes", (double)outs[0].r.body_len);
+        if (outs[0].r.date[0]) cJSON_AddStringToObject(http, "date", outs[0].r.date);
+      }
       cJSON *ve = cJSON_AddArrayToObject(tls, "verify_errors");
       for (int k = 0; k < cap.nerrors; k++) {
         char e[200];
@@ -697,7 +720,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                     outs[0].r.curl_rc != CURLE_PEER_FAILED_VERIFICATION;
       /* A failed transfer is named first: it is what the client meets before any revocation check. */
       if (outs[0].rc != CG_OK) classify_transport(&p, &outs[0], &cap);
-      if (cap.sent || cap.built) chain_facts(&p, &cap, tls_ok);
+      if (cap.sent || cap.built) chain_facts(&p, &cap, tls_ok, tls);
       if (outs[0].rc != CG_OK) break; /* the other paths would fail the same way */
     }
   }
@@ -727,8 +750,8 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     if (f->winhttp) cJSON_AddStringToObject(p.facts, "client_would_log", f->winhttp);
     rc = cg_result_set(res, f->v, f->code, f->remediation, "%s", f->summary);
   } else {
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p.facts, "management_points"));
-    const cJSON *mp0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p.facts, "management_points"), 0);
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p.facts, "mplist"));
+    const cJSON *mp0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p.facts, "mplist"), 0);
     rc = cg_result_set(res, CG_PASS, "CMG_OK", NULL,
                        "The CMG %s answers over %s with a trusted certificate and %d management point(s)%s%s "
                        "(%.0f ms).",
