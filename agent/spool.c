@@ -66,7 +66,8 @@ int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64
   if (cg_dir_list(dir, &names, &n) == CG_OK)
     for (size_t i = 0; i < n; i++)
       if (strstr(names[i], ".tmp.") || orphan_mark(names, n, names[i])) {
-        /* an atomic write a crash interrupted, or the delivery mark of a bundle that is gone */
+        /* an atomic write or a writability probe a crash interrupted, or the delivery mark of a
+         * bundle that is gone */
         char *p = cg_path_join(dir, names[i]);
         if (p) cg_file_remove(p);
         cg_free(p);
