@@ -21,6 +21,7 @@ static const char *const status_text[] = {
     [CG_ERR_USAGE] = "invalid usage",
     [CG_ERR_ACCESS] = "access denied",
     [CG_ERR_INTERNAL] = "internal error",
+    [CG_ERR_BUSY] = "already in use",
 };
 
 const char *cg_strerror(int status) {

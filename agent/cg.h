@@ -36,6 +36,7 @@ enum cg_status {
   CG_ERR_USAGE = 9,
   CG_ERR_ACCESS = 10,
   CG_ERR_INTERNAL = 11,
+  CG_ERR_BUSY = 12,
 };
 
 /* Static English text for a status; never NULL. */

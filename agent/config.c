@@ -51,9 +51,18 @@ static const struct cg_config_map delivery_map[] = {
 
 static const struct cg_config_map core_map[] = {
     {CG_CFG_INT, "interval_s", "3600", "Seconds between two cycles of `run`", offsetof(struct cg_config, interval_s),
-     60, 604800, NULL, NULL},
+     1, 604800, NULL, NULL},
     {CG_CFG_INT, "jitter_s", "600", "Random extra delay per cycle, so a fleet does not report at once",
      offsetof(struct cg_config, jitter_s), 0, 86400, NULL, NULL},
+    {CG_CFG_INT, "start_delay_s", "120", "Longest random wait before the first cycle of `run` after a start",
+     offsetof(struct cg_config, start_delay_s), 0, 86400, NULL, NULL},
+    {CG_CFG_INT, "check_timeout_s", "120", "Deadline of one check in `run`: a check that hangs is left behind",
+     offsetof(struct cg_config, check_timeout_s), 1, 3600, NULL, NULL},
+    {CG_CFG_INT, "network_debounce_s", "30",
+     "After a network change, wait this long for it to settle, then run an extra cycle (0: no extra cycle)",
+     offsetof(struct cg_config, network_debounce_s), 0, 3600, NULL, NULL},
+    {CG_CFG_INT, "network_min_gap_s", "300", "Least time between two extra cycles for network changes",
+     offsetof(struct cg_config, network_min_gap_s), 0, 86400, NULL, NULL},
     {CG_CFG_SECTION, "spool", NULL, "Where bundles wait while offline", 0, 0, 0, spool_map, NULL},
     {CG_CFG_SECTION, "log", NULL, "The agent's own log", 0, 0, 0, log_map, NULL},
     {CG_CFG_SECTION, "delivery", NULL, "How bundles are compressed and shipped", 0, 0, 0, delivery_map, NULL},
@@ -296,6 +305,61 @@ static int validate_outputs(struct vctx *v, cJSON *root) {
   return CG_OK;
 }
 
+/* "profiles": { "NAME": { "description": "...", "require": [ {requirement}, ... ] } } (validate.c) */
+static int validate_profiles(struct vctx *v, cJSON *root) {
+  cJSON *profs = cJSON_GetObjectItemCaseSensitive(root, "profiles");
+  if (!profs) profs = cJSON_AddObjectToObject(root, "profiles");
+  if (!profs) return CG_ERR_NOMEM;
+  if (!cJSON_IsObject(profs)) {
+    cg_snprintf(v->err, v->errlen, "%s: key 'profiles' must be an object of named profiles, not %s", v->origin,
+                json_kind(profs));
+    return CG_ERR_CONFIG;
+  }
+  static const char *const pkeys[] = {"description", "require"};
+  static const char *const rkeys[] = {"check", "bundle", "status", "fact", "equals", "in", "min", "max", "abs_max",
+                                      "why"};
+  for (cJSON *p = profs->child; p; p = p->next) {
+    if (!cJSON_IsObject(p) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p, "require"))) {
+      cg_snprintf(v->err, v->errlen, "%s: profile 'profiles.%s' must be an object with a \"require\" list", v->origin,
+                  p->string);
+      return CG_ERR_CONFIG;
+    }
+    for (cJSON *k = p->child; k; k = k->next) {
+      bool ok = false;
+      for (size_t i = 0; i < CG_ARRAY_LEN(pkeys); i++) ok |= !strcmp(k->string, pkeys[i]);
+      if (!ok) {
+        cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.%s' (known: description, require)", v->origin,
+                    p->string, k->string);
+        return CG_ERR_CONFIG;
+      }
+    }
+    int i = 0;
+    for (cJSON *r = cJSON_GetObjectItemCaseSensitive(p, "require")->child; r; r = r->next, i++) {
+      const cJSON *chk = cJSON_GetObjectItemCaseSensitive(r, "check"), *bun = cJSON_GetObjectItemCaseSensitive(r, "bundle");
+      if (!cJSON_IsObject(r) || (!cJSON_IsString(chk) && !cJSON_IsString(bun))) {
+        cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d]' must be an object with \"check\" (a check "
+                    "name) or \"bundle\" (a path in the bundle, e.g. spool.pending)", v->origin, p->string, i);
+        return CG_ERR_CONFIG;
+      }
+      if (cJSON_IsString(chk) && !cg_registry_find_check(chk->valuestring)) {
+        cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d].check' names the unknown check '%s'", v->origin,
+                    p->string, i, chk->valuestring);
+        return CG_ERR_CONFIG;
+      }
+      for (cJSON *k = r->child; k; k = k->next) {
+        bool ok = false;
+        for (size_t n = 0; n < CG_ARRAY_LEN(rkeys); n++) ok |= !strcmp(k->string, rkeys[n]);
+        if (!ok) {
+          cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.require[%d].%s' (known: check, bundle, "
+                      "status, fact, equals, in, min, max, abs_max, why)", v->origin, p->string, i, k->string);
+          return CG_ERR_CONFIG;
+        }
+      }
+    }
+  }
+  return CG_OK;
+}
+
 int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key,
                         size_t keylen, cJSON **value, char *err, size_t errlen) {
   const char *eq = strchr(kv, '=');
@@ -432,6 +496,7 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   static const struct cg_config_map lists[] = {
       {CG_CFG_SECTION, "checks", NULL, NULL, 0, 0, 0, NULL, NULL},
       {CG_CFG_SECTION, "outputs", NULL, NULL, 0, 0, 0, NULL, NULL},
+      {CG_CFG_SECTION, "profiles", NULL, NULL, 0, 0, 0, NULL, NULL},
       CG_CFG_END,
   };
   /* "checks" and "outputs" depend on the registry: check their names here, their bodies below. */
@@ -440,12 +505,16 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
       rc = fail_unknown(&v, "", c->string, suggest(c->string, core_map, lists));
       goto out;
     }
-  if ((rc = validate_checks(&v, cfg->root)) != CG_OK || (rc = validate_outputs(&v, cfg->root)) != CG_OK) goto out;
+  if ((rc = validate_checks(&v, cfg->root)) != CG_OK || (rc = validate_outputs(&v, cfg->root)) != CG_OK ||
+      (rc = validate_profiles(&v, cfg->root)) != CG_OK)
+    goto out;
   cJSON *checks = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "checks");
   cJSON *outputs = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "outputs");
+  cJSON *profiles = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "profiles");
   rc = validate_obj(&v, cfg->root, "", core_map, NULL);
   cJSON_AddItemToObject(cfg->root, "checks", checks);
   cJSON_AddItemToObject(cfg->root, "outputs", outputs);
+  cJSON_AddItemToObject(cfg->root, "profiles", profiles);
   if (rc != CG_OK || (rc = cg_config_map_fill(core_map, cfg->root, cfg)) != CG_OK) goto out;
   /* Platform defaults, written back so `config check` shows what is really used. */
   if (!cfg->spool.dir) cfg->spool.dir = cg_default_spool_dir();

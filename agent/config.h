@@ -12,7 +12,7 @@
 struct cg_config {
   char *path;       /* the file read (or that would have been read); owned */
   bool file_found;  /* false: no file at the default path, built-in defaults in use */
-  int64_t interval_s, jitter_s;
+  int64_t interval_s, jitter_s, start_delay_s, check_timeout_s, network_debounce_s, network_min_gap_s;
   struct {
     char *dir;
     int64_t max_bytes, max_files;

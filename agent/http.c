@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "platform/daemon.h"
 #include "platform/fs.h"
 #include "platform/tls.h"
 #include "redact.h"
@@ -102,6 +103,22 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   return len;
 }
 
+/* Ends a transfer when the agent is asked to stop (service stop, SIGTERM): stop within seconds
+ * even in the middle of a probe or an upload. */
+static int on_progress(void *ud, curl_off_t dlt, curl_off_t dln, curl_off_t ult, curl_off_t uln) {
+  (void)ud;
+  (void)dlt;
+  (void)dln;
+  (void)ult;
+  (void)uln;
+  return cg_stop_requested() ? 1 : 0;
+}
+
+void cg_http_stop_on_request(CURL *h) {
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+}
+
 int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *resp) {
   struct resp_sink sink = {.r = resp, .abort_over_cap = rq->abort_over_cap};
   char curl_err[CURL_ERROR_SIZE] = "";
@@ -134,6 +151,7 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, rq->headers);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "cmgdiag/" CMGDIAG_VERSION);
+  cg_http_stop_on_request(h);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

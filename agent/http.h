@@ -63,6 +63,9 @@ struct cg_http_resp {
  * otherwise, with resp->error set. Free resp->body with cg_free. */
 int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *resp);
 
+/* Makes the handle's transfers end when the agent is asked to stop (cg_stop_requested). */
+void cg_http_stop_on_request(CURL *h);
+
 /* Copies a header value (trimmed) into dst when `line` (len bytes) is "name: value". */
 bool cg_http_header_value(const char *line, size_t len, const char *name, char *dst, size_t dstlen);
 

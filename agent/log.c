@@ -1,6 +1,8 @@
 /* CMTrace-format log with size-based rotation to .lo_. */
 #include "log.h"
 
+#include "platform/daemon.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +30,10 @@ void cg_log_open(struct cg_log *log, const char *file, int64_t max_bytes, enum c
   char *dir = cg_path_dirname(file);
   if (dir) cg_mkdirs(dir);
   cg_free(dir);
+}
+
+void cg_log_threaded(struct cg_log *log) {
+  if (!log->lock) log->lock = cg_mutex_new();
 }
 
 void cg_log_close(struct cg_log *log) {
@@ -107,11 +113,13 @@ void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *compo
     char *line = cg_log_format_entry(msg, type, component, src, &lt, cg_thread_id());
     if (line) {
       size_t len = strlen(line);
+      if (log->lock) cg_mutex_lock(log->lock);
       rotate_if_needed(log, len);
-      if (cg_file_append(log->file, line, len) != CG_OK) {
+      if (!log->file_failed && cg_file_append(log->file, line, len) != CG_OK) {
         log->file_failed = true;
         fprintf(stderr, "cmgdiag: warning: cannot write the log %s; continuing without it\n", log->file);
       }
+      if (log->lock) cg_mutex_unlock(log->lock);
       cg_free(line);
     }
   }

@@ -15,7 +15,11 @@ struct cg_log {
   enum cg_log_level level;
   bool echo_stderr;        /* -v: also print a plain line on stderr */
   bool file_failed;        /* reported once, then silent */
+  struct cg_mutex *lock;   /* set by cg_log_threaded: writes from several threads */
 };
+
+/* Makes writes safe from several threads (the daemon's per-check threads). */
+void cg_log_threaded(struct cg_log *log);
 
 /* "error", "warning", "info", "debug" (case-insensitive); false when unknown. */
 bool cg_log_level_parse(const char *s, enum cg_log_level *out);

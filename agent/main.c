@@ -6,6 +6,9 @@
 #include <zlib.h>
 
 #include "bundle.h"
+#include "daemon.h"
+#include "platform/service.h"
+#include "validate.h"
 #include "config.h"
 #include "log.h"
 #include "platform/fs.h"
@@ -26,7 +29,8 @@ static const char usage_text[] =
     "Commands:\n"
     "  selftest [--json] [--no-upload] [--ticket ID] [--only NAME[,NAME]]\n"
     "                 Run every enabled check now, print a report, spool the bundle and ship it to\n"
-    "                 the outputs (--no-upload: neither; --json: print the whole bundle).\n"
+    "                 the outputs (--no-upload: neither; --json: print the whole bundle). With\n"
+    "                 --ticket the bundle carries the ticket and the report ends with a reference.\n"
     "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
     "                 Run one check. --input replaces the live data source with a captured file or\n"
     "                 folder; --set overrides one setting of that check (repeatable).\n"
@@ -35,9 +39,14 @@ static const char usage_text[] =
     "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
     "  version        Version, compiled-in plugins and library versions.\n"
     "  flush          Ship what waits in the spool now, to every configured output.\n"
-    "  validate --profile NAME [--json]   Go/no-go gate            (not available in this build yet)\n"
-    "  run [--once]   The periodic agent                          (not available in this build yet)\n"
-    "  service install|uninstall|start|stop   Windows service      (not available in this build yet)\n"
+    "  validate --profile NAME [--json]\n"
+    "                 Go/no-go gate: one line READY / NOT READY with the blocking reasons (<= 2048\n"
+    "                 characters); exit 0 ready, 1 not ready, 3 could not run. Built in: pre-upgrade.\n"
+    "  run [--once]   The periodic agent: a cycle every interval_s (+ jitter_s), the spool drained\n"
+    "                 each cycle, an extra cycle after a network change; SIGHUP reloads, SIGTERM\n"
+    "                 stops. --once: one cycle now, exit with its verdict.\n"
+    "  service install|uninstall|start|stop\n"
+    "                 The Windows service (LocalSystem, delayed automatic start, restarts on failure).\n"
     "\n"
     "Options:\n"
     "  -c FILE        Configuration file (default: %s)\n"
@@ -51,7 +60,8 @@ static const char usage_text[] =
 struct cli {
   const char *config_path;
   bool verbose;
-  bool json, no_upload;
+  bool json, no_upload, once, quiet;
+  const char *profile, *service_verb;
   const char *ticket, *only, *input, *check_name, *show_file;
   const char *sets[64];
   size_t nsets;
@@ -192,7 +202,7 @@ static void print_drain(FILE *f, const struct cg_shipper *sh, const struct cg_sp
  * 1 when it waits there, 3 when it could not even be spooled. */
 static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct cg_spool *sp, const cJSON *bundle) {
   const struct cg_config *cfg = env->config;
-  FILE *out = cli->json ? stderr : stdout;
+  FILE *out = cli->quiet ? NULL : cli->json ? stderr : stdout;
   const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id"));
   char *gz = NULL, name[96], err[768] = "";
   size_t len = 0;
@@ -212,7 +222,7 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
   cg_log_info(env->log, "spool", "spooled bundle %s (%zu bytes gzip)", id, len);
   if (cg_shipper_open(&sh, env, sp, err, sizeof(err)) != CG_OK) {
     cg_log_error(env->log, "ship", "cannot ship: %s", err);
-    fprintf(out, "Bundle %s waits in the spool (%s): %s\n", id, sp->dir, err);
+    if (out) fprintf(out, "Bundle %s waits in the spool (%s): %s\n", id, sp->dir, err);
     ec = 1;
     goto out;
   }
@@ -224,23 +234,33 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
     cg_bundle_object_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at")),
                           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dev, "hostname")), id, object,
                           sizeof(object));
-    fprintf(out, "Bundle %s shipped as %s to:\n", id, object);
-    for (size_t i = 0; i < cg_shipper_outputs(sh); i++) fprintf(out, "  %s\n", cg_shipper_label(sh, i));
-    if (st.shipped > 1) fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)st.shipped - 1);
+    if (out) {
+      fprintf(out, "Bundle %s shipped as %s to:\n", id, object);
+      for (size_t i = 0; i < cg_shipper_outputs(sh); i++) fprintf(out, "  %s\n", cg_shipper_label(sh, i));
+      if (st.shipped > 1) fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)st.shipped - 1);
+      if (cli->ticket) /* what the user reads to the helpdesk */
+        fprintf(out, "Reference for the helpdesk: %.8s (ticket %s), sent to %s.\n", id, cli->ticket,
+                cg_shipper_label(sh, 0));
+    }
     ec = 0;
   } else {
-    fprintf(out, "Bundle %s was not shipped yet:\n", id);
+    if (out) fprintf(out, "Bundle %s was not shipped yet:\n", id);
+    if (out && cli->ticket)
+      fprintf(out, "Reference for the helpdesk: %.8s (ticket %s), not sent yet: it waits in %s and is sent when "
+                   "the device is online (cmgdiag flush sends it now).\n", id, cli->ticket, sp->dir);
     ec = 1;
   }
-  print_drain(out, sh, sp, &st);
+  if (out) print_drain(out, sh, sp, &st);
 out:
   cg_shipper_close(sh);
   cg_free(gz);
   return ec;
 }
 
+/* selftest, and validate when `profile` is set (then one summary line, exit 0 ready / 1 not). */
 static int cmd_selftest(const struct cli *cli) {
-  cJSON *disc = NULL, *bundle = NULL;
+  cJSON *disc = NULL, *bundle = NULL, *owned_profile = NULL;
+  const cJSON *profile = NULL;
   struct cg_config cfg;
   struct cg_log log = {0};
   struct cg_result *rs = NULL;
@@ -250,7 +270,17 @@ static int cmd_selftest(const struct cli *cli) {
   char err[512];
   int64_t pending = 0, bytes = 0;
   int ec = load_config(cli, NULL, &cfg, &log);
-  if (ec) goto out;
+  if (ec) {
+    if (cli->profile) printf("COULD NOT RUN (%s): the configuration is not valid; see stderr.\n", cli->profile);
+    goto out;
+  }
+  if (cli->profile && !(profile = cg_profile_find(cfg.root, cli->profile, &owned_profile))) {
+    char names[512];
+    cg_profile_names(cfg.root, names, sizeof(names));
+    printf("COULD NOT RUN (%s): no such profile; known: %s.\n", cli->profile, names);
+    ec = EXIT_CANNOT_RUN;
+    goto out;
+  }
   bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
   if (ship) {
     spool_ok = cg_spool_open(&sp, cfg.spool.dir, cfg.spool.max_bytes, cfg.spool.max_files, &log, err,
@@ -266,7 +296,8 @@ static int cmd_selftest(const struct cli *cli) {
     ec = EXIT_CANNOT_RUN;
     goto out;
   }
-  bundle = cg_bundle_build(&env, "selftest", cli->ticket, rs, n, pending, spool_ok ? sp.dropped_total : 0);
+  bundle = cg_bundle_build(&env, profile ? "validate" : "selftest", cli->ticket, rs, n, pending,
+                           spool_ok ? sp.dropped_total : 0);
   if (!bundle) {
     fprintf(stderr, "cmgdiag: out of memory building the bundle\n");
     ec = EXIT_CANNOT_RUN;
@@ -275,6 +306,25 @@ static int cmd_selftest(const struct cli *cli) {
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id");
   cg_log_info(&log, "selftest", "selftest bundle %s: %s", id->valuestring,
               cJSON_GetObjectItemCaseSensitive(bundle, "overall")->valuestring);
+  if (profile) {
+    bool ready = false;
+    char line[CG_VALIDATE_LINE_MAX + 1];
+    cg_validate_eval(profile, cli->profile, bundle, &ready, line, sizeof(line));
+    cg_log_info(&log, "validate", "%s", line);
+    if (cli->json) {
+      print_json(bundle);
+      fprintf(stderr, "%s\n", line);
+    } else {
+      printf("%s\n", line);
+    }
+    ec = ready ? 0 : 1;
+    if (ship && spool_ok) { /* reported like any bundle; shipping never changes the gate's answer */
+      struct cli quiet = *cli;
+      quiet.quiet = true;
+      ship_bundle(&quiet, &env, &sp, bundle);
+    }
+    goto out;
+  }
   if (cli->json) {
     print_json(bundle);
   } else {
@@ -297,6 +347,7 @@ static int cmd_selftest(const struct cli *cli) {
   /* A bundle that did not leave is a warning at least; the checks' verdict stays when worse. */
   if (sec && ec < 1) ec = sec == 3 ? EXIT_CANNOT_RUN : 1;
 out:
+  cJSON_Delete(owned_profile);
   cJSON_Delete(bundle);
   cJSON_Delete(disc);
   cg_results_free(rs, n);
@@ -404,6 +455,34 @@ static int cmd_show(const struct cli *cli) {
   return ec;
 }
 
+static struct cg_daemon_opts service_opts;
+static int service_body(void *arg) { return cg_daemon_run(arg) == 0 ? 0 : 1; }
+
+static int cmd_service(const struct cli *cli) {
+  const char *v = cli->service_verb;
+  char msg[512] = "";
+  int rc;
+  if (!v) return usage_error("usage: cmgdiag service install|uninstall|start|stop%s", "");
+  if (!strcmp(v, "install")) {
+    char *exe = cg_executable_path();
+    rc = exe ? cg_service_install(exe, cli->config_path, msg, sizeof(msg)) : CG_ERR_NOMEM;
+    cg_free(exe);
+  } else if (!strcmp(v, "uninstall")) {
+    rc = cg_service_uninstall(msg, sizeof(msg));
+  } else if (!strcmp(v, "start")) {
+    rc = cg_service_start(msg, sizeof(msg));
+  } else if (!strcmp(v, "stop")) {
+    rc = cg_service_stop(msg, sizeof(msg));
+  } else if (!strcmp(v, "run")) {
+    service_opts = (struct cg_daemon_opts){.config_path = cli->config_path, .service = true};
+    rc = cg_service_dispatch(service_body, &service_opts, msg, sizeof(msg));
+  } else {
+    return usage_error("unknown service command '%s' (install, uninstall, start, stop)", v);
+  }
+  if (msg[0]) fprintf(rc == CG_OK ? stdout : stderr, "%s%s\n", rc == CG_OK ? "" : "cmgdiag: ", msg);
+  return rc == CG_OK ? 0 : EXIT_CANNOT_RUN;
+}
+
 /* Parses command options; returns -1 to go on, or an exit code. */
 static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv, int i) {
   for (; i < argc; i++) {
@@ -411,6 +490,9 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     bool has_value = i + 1 < argc;
     if (!strcmp(a, "--json")) cli->json = true;
     else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest")) cli->no_upload = true;
+    else if (!strcmp(a, "--once") && !strcmp(cmd, "run")) cli->once = true;
+    else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value) cli->profile = argv[++i];
+    else if (a[0] != '-' && !strcmp(cmd, "service") && !cli->service_verb) cli->service_verb = a;
     else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value) cli->ticket = argv[++i];
     else if (!strcmp(a, "--only") && !strcmp(cmd, "selftest") && has_value) cli->only = argv[++i];
     else if (!strcmp(a, "--input") && !strcmp(cmd, "check") && has_value) cli->input = argv[++i];
@@ -423,7 +505,8 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     } else if (a[0] != '-' && !strcmp(cmd, "check") && !cli->check_name) cli->check_name = a;
     else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file) cli->show_file = a;
     else if (!strncmp(a, "--", 2) && !has_value &&
-             (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set")))
+             (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set") ||
+              !strcmp(a, "--profile")))
       return usage_error("option %s needs a value", a);
     else {
       fprintf(stderr, "cmgdiag: '%s' is not an option of '%s'\nRun 'cmgdiag --help' for usage.\n", a, cmd);
@@ -453,12 +536,6 @@ int main(int argc, char **argv) {
     return EXIT_CANNOT_RUN;
   }
   const char *cmd = argv[i++];
-  static const char *const later[] = {"run", "validate", "service"};
-  for (size_t k = 0; k < CG_ARRAY_LEN(later); k++)
-    if (!strcmp(cmd, later[k])) {
-      fprintf(stderr, "cmgdiag: '%s' is not available in this build yet.\n", cmd);
-      return EXIT_CANNOT_RUN;
-    }
   if (!strcmp(cmd, "help")) {
     print_usage(stdout);
     return 0;
@@ -468,7 +545,8 @@ int main(int argc, char **argv) {
     i++;
     cmd = "config check";
   }
-  static const char *const known[] = {"version", "check", "selftest", "config check", "show", "flush"};
+  static const char *const known[] = {"version", "check", "selftest", "config check", "show", "flush",
+                                      "run", "validate", "service"};
   bool ok = false;
   for (size_t k = 0; k < CG_ARRAY_LEN(known); k++) ok |= !strcmp(cmd, known[k]);
   if (!ok) return usage_error("unknown command '%s'", cmd);
@@ -485,5 +563,14 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
   if (!strcmp(cmd, "flush")) return cmd_flush(&cli);
+  if (!strcmp(cmd, "validate")) {
+    if (!cli.profile) return usage_error("usage: cmgdiag validate --profile NAME [--json]%s", "");
+    return cmd_selftest(&cli);
+  }
+  if (!strcmp(cmd, "run")) {
+    struct cg_daemon_opts o = {.config_path = cli.config_path, .once = cli.once, .verbose = cli.verbose};
+    return cg_daemon_run(&o);
+  }
+  if (!strcmp(cmd, "service")) return cmd_service(&cli);
   return cmd_config_check(&cli);
 }

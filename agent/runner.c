@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "platform/daemon.h"
 #include "platform/sys.h"
 
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
@@ -49,6 +50,115 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   cg_free(ctx);
   res->duration_ms = cg_time_mono_ms() - start;
   if (!res->facts) res->facts = cJSON_CreateObject();
+}
+
+struct job {
+  const struct cg_check_plugin *p;
+  struct cg_env env; /* borrowed config and log; its own copy of the discovery store */
+  struct cg_result res;
+  struct cg_mutex *m;
+  bool done, abandoned;
+};
+
+static struct cg_mutex *abandoned_lock;
+static int abandoned_count;
+
+int cg_runner_abandoned(void) {
+  if (!abandoned_lock) return 0;
+  cg_mutex_lock(abandoned_lock);
+  int n = abandoned_count;
+  cg_mutex_unlock(abandoned_lock);
+  return n;
+}
+
+static void job_free(struct job *j) {
+  cg_result_free(&j->res);
+  cJSON_Delete(j->env.discovery);
+  cg_mutex_free(j->m);
+  cg_free(j);
+}
+
+static void job_main(void *arg) {
+  struct job *j = arg;
+  cg_run_check(j->p, &j->env, &j->res);
+  cg_mutex_lock(j->m);
+  j->done = true;
+  bool abandoned = j->abandoned;
+  cg_mutex_broadcast(j->m);
+  cg_mutex_unlock(j->m);
+  if (abandoned) {
+    cg_log_info(j->env.log, "runner", "check %s ended after its deadline (%lld ms); its result was not used",
+                j->p->name, (long long)j->res.duration_ms);
+    job_free(j);
+    cg_mutex_lock(abandoned_lock);
+    abandoned_count--;
+    cg_mutex_unlock(abandoned_lock);
+  }
+}
+
+static void deadline_result(const struct cg_check_plugin *p, struct cg_result *res, int64_t deadline_ms,
+                            const char *why) {
+  char code[64], upper[48];
+  size_t i = 0;
+  for (; p->name[i] && i < sizeof(upper) - 1; i++)
+    upper[i] = (p->name[i] >= 'a' && p->name[i] <= 'z') ? (char)(p->name[i] - 32) : p->name[i];
+  upper[i] = '\0';
+  cg_snprintf(code, sizeof(code), "%s_DEADLINE", upper);
+  cg_result_init(res, p->name);
+  cg_result_set(res, CG_ERROR, code,
+                "A data source of this check hangs (a WMI query, a command, the network); the agent carries on "
+                "and tries again next cycle. Raise check_timeout_s if the device is just slow.",
+                "The %s check %s.", p->name, why);
+  res->duration_ms = deadline_ms;
+}
+
+void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res,
+                           int64_t deadline_ms) {
+  if (!abandoned_lock) abandoned_lock = cg_mutex_new();
+  struct job *j = cg_calloc(1, sizeof(*j));
+  if (j) j->m = cg_mutex_new();
+  if (!j || !j->m || !abandoned_lock) {
+    if (j) cg_mutex_free(j->m);
+    cg_free(j);
+    cg_run_check(p, env, res); /* no thread to spare: run it here */
+    return;
+  }
+  j->p = p;
+  j->env = *env;
+  j->env.discovery = env->discovery ? cJSON_Duplicate(env->discovery, true) : NULL;
+  if (cg_thread_start(job_main, j) != CG_OK) {
+    job_free(j);
+    cg_run_check(p, env, res);
+    return;
+  }
+  int64_t end = cg_time_mono_ms() + deadline_ms;
+  cg_mutex_lock(j->m);
+  while (!j->done && cg_time_mono_ms() < end && !cg_stop_requested()) {
+    int64_t left = end - cg_time_mono_ms();
+    cg_mutex_wait(j->m, left < 200 ? left : 200); /* wakes for a stop request too */
+  }
+  bool done = j->done;
+  if (!done) j->abandoned = true;
+  cg_mutex_unlock(j->m);
+  if (done) {
+    *res = j->res;
+    memset(&j->res, 0, sizeof(j->res));
+    if (env->discovery && j->env.discovery) { /* what the check published, for the checks after it */
+      for (cJSON *c = j->env.discovery->child; c; c = c->next) {
+        cJSON_DeleteItemFromObjectCaseSensitive(env->discovery, c->string);
+        cJSON_AddItemToObject(env->discovery, c->string, cJSON_Duplicate(c, true));
+      }
+    }
+    job_free(j);
+    return;
+  }
+  cg_mutex_lock(abandoned_lock);
+  abandoned_count++;
+  cg_mutex_unlock(abandoned_lock);
+  cg_log_error(env->log, "runner", "check %s did not finish within its deadline of %lld s; left behind", p->name,
+               (long long)(deadline_ms / 1000));
+  deadline_result(p, res, deadline_ms, cg_stop_requested() ? "was interrupted by the agent stopping"
+                                                           : "did not finish within its deadline");
 }
 
 static bool listed(const char *only, const char *name) {

@@ -10,6 +10,15 @@
 /* Runs one check into res (always a complete result on return, even on internal failure). */
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res);
 
+/* Runs one check in its own thread and waits at most `deadline_ms`. A check that overruns is left
+ * behind (its thread ends on its own; it owns copies of what it needs, and the configuration and
+ * log it borrows must stay alive: see cg_runner_abandoned) and res becomes an `error` with the
+ * code <CHECK>_DEADLINE. env->discovery gets what the check published only when it finished. */
+void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res,
+                           int64_t deadline_ms);
+/* Checks left behind by cg_run_check_deadline that have not ended yet. */
+int cg_runner_abandoned(void);
+
 /* Runs every enabled check (or only those named in `only`, comma-separated) in registry order.
  * *results is an array the caller frees with cg_results_free. CG_ERR_USAGE (and a sentence in err)
  * when `only` names an unknown check. */

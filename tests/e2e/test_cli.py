@@ -81,12 +81,19 @@ class Cli(unittest.TestCase):
         self.assertIn("'--bogus' is not an option of 'selftest'", err)
         self.assertEqual(run("-c")[0], 3)
 
-    def test_later_commands_say_not_available(self):
-        for cmd in (["run"], ["run", "--once"], ["validate", "--profile", "pre-upgrade"],
-                    ["service", "install"]):
+    def test_run_validate_service_usage(self):
+        for cmd, text in ((["validate"], "usage: cmgdiag validate --profile NAME"),
+                          (["validate", "--profile"], "option --profile needs a value"),
+                          (["service"], "usage: cmgdiag service install|uninstall|start|stop"),
+                          (["service", "frob"], "unknown service command 'frob'"),
+                          (["run", "--bogus"], "'--bogus' is not an option of 'run'")):
             rc, out, err = run(*cmd)
             self.assertEqual(rc, 3, cmd)
-            self.assertIn("not available in this build yet", err)
+            self.assertIn(text, err)
+        if not WINE:
+            rc, out, err = run("service", "install")
+            self.assertEqual(rc, 3)
+            self.assertIn("exists on Windows only", err)
 
     def test_check_agent_json_is_one_contract_object(self):
         rc, out, err = run("-c", self.cfg, "check", "agent", "--json")

@@ -67,7 +67,10 @@ TEST(wrong_types_are_named) {
   expect_error("{\"outputs\": {}}", "'outputs' must be a list", NULL);
   expect_error("{\"outputs\": [{\"type\": \"s3\"}]}", "unknown output \"s3\"", NULL);
   expect_error("{\"outputs\": [42]}", "'outputs[0]' must be an object", NULL);
-  expect_error("{\"interval_s\": 5}", "between 60 and 604800", NULL);
+  expect_error("{\"interval_s\": 0}", "between 1 and 604800", NULL);
+  expect_error("{\"profiles\": {\"gate\": {\"require\": [{\"check\": \"cmgprob\"}]}}}", "unknown check 'cmgprob'", NULL);
+  expect_error("{\"profiles\": {\"gate\": {\"require\": [{\"check\": \"cmgprobe\", \"minimum\": 3}]}}}", "profiles.gate.require[0].minimum", NULL);
+  expect_error("{\"profiles\": {\"gate\": {}}}", "\"require\" list", NULL);
   expect_error("{\"log\": {\"level\": \"chatty\"}}", "one of error|warning|info|debug", NULL);
   expect_error("{\"interval_s\": 60, \"interval_s\": 70}", "appears twice", NULL);
 }

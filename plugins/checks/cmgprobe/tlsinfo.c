@@ -1,6 +1,8 @@
 /* TLS forensics with OpenSSL (see tlsinfo.h). */
 #include "tlsinfo.h"
 
+#include "http.h"
+
 #include <string.h>
 #include <time.h>
 
@@ -235,6 +237,7 @@ static X509_CRL *fetch_crl(const char *url, long timeout_ms, size_t max_bytes, c
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "Microsoft-CryptoAPI/10.0");
   if (proxy) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+  cg_http_stop_on_request(h);
   CURLcode cc = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

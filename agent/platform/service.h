@@ -1,0 +1,23 @@
+/* The Windows service: Service Control Manager registration and entry point, and the Windows
+ * Event Log. On POSIX these say "Windows only" (the Debian package has a systemd unit instead). */
+#ifndef CG_PLATFORM_SERVICE_H
+#define CG_PLATFORM_SERVICE_H
+
+#include "../cg.h"
+
+#define CG_SERVICE_NAME "cmgdiag"
+
+/* install: registers `exe service run [-c config]` as LocalSystem, delayed automatic start, restart
+ * on failure, with a description. Each prints nothing; `msg` gets the sentence for the person. */
+int cg_service_install(const char *exe, const char *config, char *msg, size_t len);
+int cg_service_uninstall(char *msg, size_t len);
+int cg_service_start(char *msg, size_t len);
+int cg_service_stop(char *msg, size_t len);
+/* Runs body(arg) as the service (StartServiceCtrlDispatcher): stop and shutdown raise the STOP
+ * event, param-change the RELOAD event. CG_ERR_UNSUPPORTED when not started by the SCM. */
+int cg_service_dispatch(int (*body)(void *), void *arg, char *msg, size_t len);
+/* Windows Event Log (source "cmgdiag", Application log): 0 information, 1 warning, 2 error.
+ * No-op elsewhere. */
+void cg_eventlog(int type, const char *msg);
+
+#endif

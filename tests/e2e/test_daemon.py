@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""The periodic agent (`cmgdiag run`), the pre-upgrade gate (`validate`) and the helpdesk reference
+of `selftest --ticket`, end to end: cycles with short intervals and jitter, a second instance
+refused, stop within 5 s in the middle of a slow CMG probe (the CMG double's slow drip), reload on
+SIGHUP, a hanging check cut at its deadline, an extra cycle after a network change, and validate
+against lab setups built to pass and to fail.
+
+    test_daemon.py BINARY            (POSIX signals; the Windows service has its own tier)"""
+import glob
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import test_cli
+from test_cli import run, schema_errors
+from test_cmgprobe import free_base
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LAB = os.path.join(HERE, "..", "lab")
+DATA = os.path.join(HERE, "..", "data")
+FAKE = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
+LAB_DIR = PORTS = None
+MP = "72057594037927939"
+
+
+def setUpModule():
+    global LAB_DIR, PORTS
+    LAB_DIR = tempfile.mkdtemp(prefix="cmgdiag-dlab-")
+    subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", LAB_DIR, str(free_base(15))], check=True)
+    with open(os.path.join(LAB_DIR, "lab.json")) as f:
+        PORTS = json.load(f)
+
+
+def tearDownModule():
+    if LAB_DIR:
+        subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "stop", LAB_DIR])
+        shutil.rmtree(LAB_DIR, ignore_errors=True)
+
+
+def probe(case="good", mp=MP, **kw):
+    port = PORTS[case]
+    c = {"url": "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, mp),
+         "resolve": ["cmg.lab.test:%d:127.0.0.1" % port], "ca_file": PORTS["root"]}
+    c.update(kw)
+    return c
+
+
+class Daemon(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-daemon-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        self.log = os.path.join(self.tmp, "cmgdiag.log")
+        self.share = os.path.join(self.tmp, "share")
+        os.makedirs(self.share)
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, **kw):
+        c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
+             "log": {"file": self.log, "level": "debug", "max_bytes": 50000000},
+             "interval_s": 1, "jitter_s": 1, "start_delay_s": 0, "check_timeout_s": 20,
+             "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                        "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}},
+             "outputs": [{"type": "file", "dir": self.share}]}
+        for k, v in kw.items():
+            if k == "checks":
+                c["checks"].update(v)
+            else:
+                c[k] = v
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+
+    def start(self, env=None):
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=e)
+        self.procs.append(p)
+        return p
+
+    def logtext(self):
+        if not os.path.exists(self.log):
+            return ""
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, pattern, count=1, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            if len(re.findall(pattern, self.logtext())) >= count:
+                return True
+            time.sleep(0.05)
+        self.fail("the log never showed %r %d time(s):\n%s" % (pattern, count, self.logtext()[-3000:]))
+
+    def stop(self, p, limit=5.0):
+        t0 = time.time()
+        p.send_signal(signal.SIGTERM)
+        rc = p.wait(timeout=30)
+        took = time.time() - t0
+        self.assertLess(took, limit, "the agent took %.1f s to stop" % took)
+        return rc, took
+
+    def bundles(self):
+        out = []
+        for f in glob.glob(os.path.join(self.share, "**", "*.json.gz"), recursive=True):
+            with open(f, "rb") as fh:
+                out.append(json.loads(gzip.decompress(fh.read())))
+        return out
+
+    # ------------------------------------------------------------------------------------------------
+
+    def test_cycles_with_interval_and_jitter_ship_each_bundle(self):
+        self.write()
+        p = self.start()
+        self.wait_log(r"cycle \d+ ended", 4, timeout=15)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+        text = self.logtext()
+        starts = [m for m in re.finditer(r'cycle (\d+) starts \(timer\)\]LOG\]!><time="(\d\d):(\d\d):(\d\d)\.(\d{3})', text)]
+        self.assertGreaterEqual(len(starts), 4)
+        t = [int(m.group(2)) * 3600 + int(m.group(3)) * 60 + int(m.group(4)) + int(m.group(5)) / 1000 for m in starts]
+        gaps = [b - a for a, b in zip(t, t[1:])]
+        for g in gaps:  # interval 1 s + jitter in [0, 1] s (+ the cycle itself)
+            self.assertGreaterEqual(g, 0.95, gaps)
+            self.assertLess(g, 2.6, gaps)
+        self.assertIn("agent stopped", text)
+        got = self.bundles()
+        self.assertGreaterEqual(len(got), 4)
+        for b in got:
+            self.assertEqual(b["trigger"], "schedule")
+            self.assertEqual(schema_errors(b), [])
+
+    def test_second_instance_is_refused_and_the_lock_survives_kill_9(self):
+        self.write(interval_s=60)
+        p = self.start()
+        self.wait_log(r"cycle 1 ended")
+        rc, out, err = run("-c", self.cfg, "run")
+        self.assertEqual(rc, 3)
+        self.assertIn("another cmgdiag agent is running", err)
+        p.kill()  # a crash: nothing cleans the lock file up
+        p.wait()
+        rc, out, err = run("-c", self.cfg, "run", "--once")
+        self.assertEqual(rc, 0, err)
+
+    def test_stop_within_5_s_in_the_middle_of_a_slow_probe(self):
+        # The CMG double drips its answer one byte a second; the probe would wait up to 60 s.
+        self.write(interval_s=60, checks={"cmgprobe": probe(mp="1200", timeout_ms=60000)})
+        p = self.start()
+        self.wait_log(r"check cmgprobe starting")
+        time.sleep(1.0)
+        rc, took = self.stop(p)
+        self.assertEqual(rc, 0)
+        self.stop_latency = took
+        print("stop latency during a slow probe: %.0f ms" % (took * 1000), file=sys.stderr)
+        self.assertIn("agent stopped", self.logtext())
+
+    def test_reload_picks_up_a_changed_interval(self):
+        self.write(interval_s=300, jitter_s=0)
+        p = self.start()
+        self.wait_log(r"cycle 1 ended")
+        self.write(interval_s=1, jitter_s=0)
+        p.send_signal(signal.SIGHUP)
+        self.wait_log(r"configuration reloaded from .*: interval 1s")
+        self.wait_log(r"cycle 3 ended", timeout=10)
+        # a broken file on reload keeps the running configuration
+        with open(self.cfg, "w") as f:
+            f.write("{ broken")
+        p.send_signal(signal.SIGHUP)
+        self.wait_log(r"reload refused, the running configuration stays")
+        n = len(re.findall(r"cycle \d+ ended", self.logtext()))
+        self.wait_log(r"cycle \d+ ended", n + 1, timeout=10)
+        self.stop(p)
+
+    def test_a_hanging_check_is_cut_at_its_deadline_and_backs_off(self):
+        if not FAKE:
+            self.skipTest("CMGDIAG_FAKE_DSREGCMD not set (run through ctest)")
+        with open(os.path.join(self.tmp, "fake-mode"), "w") as f:
+            f.write("hang")
+        self.write(check_timeout_s=1, interval_s=1, jitter_s=0,
+                   checks={"aadjoin": {"enabled": True, "dsregcmd_path": FAKE, "timeout_ms": 60000}})
+        p = self.start(env={"CMGDIAG_FAKE_DIR": self.tmp})
+        self.wait_log(r"cycle 3 ended", timeout=20)
+        self.stop(p)
+        text = self.logtext()
+        self.assertIn("check aadjoin did not finish within its deadline of 1 s", text)
+        for m in re.finditer(r"cycle (\d+) ended in (\d+) ms", text):
+            self.assertLess(int(m.group(2)), 3000, "a hanging check stalled the cycle")
+        got = sorted(self.bundles(), key=lambda b: b["created_at"])
+        first = [c for c in got[0]["checks"] if c["check"] == "aadjoin"][0]
+        self.assertEqual((first["status"], first["code"]), ("error", "AADJOIN_DEADLINE"))
+        # the same error again: logged once as a warning, then the check rests
+        self.assertEqual(text.count("check aadjoin: AADJOIN_DEADLINE"), 1)
+        rested = [c for b in got for c in b["checks"] if c["check"] == "aadjoin" and c["facts"].get("backed_off")]
+        self.assertTrue(rested, "the failing check was not backed off")
+
+    def test_network_change_runs_an_extra_debounced_cycle(self):
+        ip = shutil.which("ip") or "/usr/sbin/ip"
+        if os.geteuid() != 0 or not os.path.exists(ip):
+            self.skipTest("needs root and iproute2 to add an address (tests/install-deps.sh all)")
+        self.write(interval_s=600, network_debounce_s=1, network_min_gap_s=0)
+        p = self.start()
+        self.wait_log(r"cycle 1 ended")
+        addr = "127.0.%d.%d/32" % (os.getpid() % 250 + 1, 77)
+        subprocess.run([ip, "addr", "add", addr, "dev", "lo"], check=True)
+        try:
+            self.wait_log(r"network change; an extra cycle in 1s", timeout=15)
+            self.wait_log(r"cycle 2 starts \(network change\)", timeout=10)
+        finally:
+            subprocess.run([ip, "addr", "del", addr, "dev", "lo"])
+        self.stop(p)
+
+
+class Validate(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-validate-")
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, aad, mp, cmg, profiles=None):
+        c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
+             "log": {"file": os.path.join(self.tmp, "l.log")},
+             "checks": {"aadjoin": {"input": os.path.join(DATA, "aadjoin", aad)},
+                        "mpcandidates": {"input": os.path.join(DATA, "mpcandidates", mp)},
+                        "clientlogs": {"input": os.path.join(DATA, "clientlogs", "clean")},
+                        "cmgprobe": cmg}}
+        if profiles:
+            c["profiles"] = profiles
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+
+    def test_ready_device(self):
+        self.write("01-entra-joined-win11.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe())
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 0, out + err)
+        self.assertEqual(out.count("\n"), 1)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 8 requirement(s) met; CMG cmg.lab.test."), out)
+
+    def test_not_ready_device_names_every_blocking_reason(self):
+        self.write("05-workgroup-not-joined.txt", "08-intranet-only-no-cmg.json", probe(case="expired"))
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 1, out + err)
+        self.assertEqual(out.count("\n"), 1, "one line only")
+        self.assertLessEqual(len(out.rstrip("\n")), 2048)
+        self.assertTrue(out.startswith("NOT READY (pre-upgrade): "), out)
+        for reason in ("the device is not Entra joined or hybrid joined", "no CMG in its management point list",
+                       "the CMG cannot be used from here (fail CMG_CERT_EXPIRED)"):
+            self.assertIn(reason, out)
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade", "--json")
+        self.assertEqual(rc, 1)
+        b = json.loads(out)
+        self.assertEqual(b["trigger"], "validate")
+        self.assertEqual(schema_errors(b), [])
+        self.assertIn("NOT READY", err)
+
+    def test_profiles_from_the_config_and_the_2048_limit(self):
+        reqs = [{"check": "cmgprobe", "fact": "tls.days_to_expiry", "min": 400 + i,
+                 "why": "requirement %d: the certificate must be valid for a long time " % i + "x" * 80}
+                for i in range(40)]
+        self.write("01-entra-joined-win11.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
+                   profiles={"long-cert": {"description": "t", "require": reqs},
+                             "probe-only": {"require": [{"check": "cmgprobe", "status": ["pass"]}]}})
+        rc, out, _ = run("-c", self.cfg, "validate", "--profile", "probe-only")
+        self.assertEqual((rc, out.strip()), (0, "READY (probe-only): all 1 requirement(s) met; CMG cmg.lab.test."))
+        rc, out, _ = run("-c", self.cfg, "validate", "--profile", "long-cert")
+        self.assertEqual(rc, 1)
+        self.assertEqual(len(out.rstrip("\n")), 2048)
+        self.assertTrue(out.rstrip("\n").endswith(" ..."))
+        rc, out, _ = run("-c", self.cfg, "validate", "--profile", "nope")
+        self.assertEqual(rc, 3)
+        self.assertIn("no such profile; known: pre-upgrade, long-cert, probe-only", out)
+
+
+class Ticket(unittest.TestCase):
+    def test_selftest_ticket_ends_with_a_reference(self):
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-ticket-")
+        try:
+            share = os.path.join(tmp, "share")
+            os.makedirs(share)
+            cfg = os.path.join(tmp, "c.json")
+            with open(cfg, "w") as f:
+                json.dump({"spool": {"dir": os.path.join(tmp, "spool")}, "log": {"file": os.path.join(tmp, "l.log")},
+                           "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                                      "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}},
+                           "outputs": [{"type": "file", "dir": share}]}, f)
+            rc, out, _ = run("-c", cfg, "selftest", "--ticket", "INC123")
+            self.assertEqual(rc, 0, out)
+            bid = re.search(r"Bundle ([0-9a-f-]{36}) shipped", out).group(1)
+            self.assertIn("Reference for the helpdesk: %s (ticket INC123), sent to file %s." % (bid[:8], share), out)
+            f = glob.glob(os.path.join(share, "**", bid + ".json.gz"), recursive=True)[0]
+            with open(f, "rb") as fh:
+                self.assertEqual(json.loads(gzip.decompress(fh.read()))["ticket"], "INC123")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_daemon.py BINARY")
+    test_cli.BIN = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
