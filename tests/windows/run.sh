@@ -26,6 +26,8 @@ CMGDIAG_FAKE_DSREGCMD="$work/build/tests/fake_dsregcmd.exe" \
 bash "$src/tests/e2e/tls_trust.sh" "$work/build/tests/tls_fetch.exe" --wine || rc=1
 # The CMG probe from cmgdiag.exe (OpenSSL with the Windows certificate store) against the CMG double.
 "$py" "$src/tests/e2e/test_cmgprobe.py" "$work/build/cmgdiag.exe" --wine || rc=1
+# The Windows service under wine's Service Control Manager.
+bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$work/service" || rc=1
 # Shipping from cmgdiag.exe to the lab's Azurite, nginx (mTLS) and fault server, all on Linux loopback.
 "$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The Windows service under wine's Service Control Manager: install (registry entries), start
+# (RUNNING, cycles in the log), stop (STOPPED within 5 s, "agent stopped"), uninstall; plus
+# `run --once` and a second `run` refused while the service holds the instance lock.
+#   tests/windows/service.sh CMGDIAG_EXE WORKDIR      (WINEPREFIX set by the caller)
+# Wine stores the service's type, start mode, account, command line and description; it does not
+# keep the delayed-start flag or the failure actions (ChangeServiceConfig2 accepts them).
+set -u
+exe=$1 work=$2
+rm -rf "$work" && mkdir -p "$work"
+win() { winepath -w "$1" 2>/dev/null; }
+cfg="$work/cmgdiag.json"
+wcfg=$(win "$cfg")
+esc() { printf '%s' "$1" | sed 's/\\/\\\\/g'; }
+cat > "$cfg" <<JSON
+{"spool": {"dir": "$(esc "$(win "$work/spool")")"}, "log": {"file": "$(esc "$(win "$work/cmgdiag.log")")", "level": "debug"},
+ "state_dir": "$(esc "$(win "$work/state")")", "interval_s": 1, "jitter_s": 0, "start_delay_s": 0,
+ "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "clientlogs": {"enabled": false},
+            "cmgprobe": {"enabled": false}}}
+JSON
+fails=0
+ok() { echo "ok   $1"; }
+no() { echo "FAIL $1"; fails=$((fails + 1)); }
+c() { timeout 60 wine "$exe" "$@" 2>&1 | tr -d '\r'; return "${PIPESTATUS[0]}"; }
+log() { tr -d '\r' < "$work/cmgdiag.log" 2>/dev/null; }
+
+c service uninstall >/dev/null 2>&1
+out=$(c -c "$wcfg" service install); rc=$?
+[ $rc -eq 0 ] && [[ $out == *"installed the service cmgdiag"* ]] && ok "service install" || no "service install ($rc): $out"
+reg=$(timeout 30 wine reg query 'HKLM\SYSTEM\CurrentControlSet\Services\cmgdiag' 2>&1 | tr -d '\r')
+[[ $reg == *"ObjectName    REG_SZ    LocalSystem"* ]] && ok "runs as LocalSystem" || no "ObjectName: $reg"
+[[ $reg == *"Start    REG_DWORD    0x2"* ]] && ok "automatic start" || no "Start: $reg"
+[[ $reg == *"service run"* && $reg == *"$wcfg"* ]] && ok "command line names 'service run' and the config" || no "ImagePath: $reg"
+[[ $reg == *"Description    REG_SZ    Checks that this device"* ]] && ok "description" || no "Description: $reg"
+out=$(c -c "$wcfg" service install); rc=$?
+[ $rc -eq 3 ] && [[ $out == *"already installed"* ]] && ok "second install refused" || no "second install ($rc): $out"
+
+out=$(c service start); rc=$?
+[ $rc -eq 0 ] && ok "service start" || no "service start ($rc): $out"
+st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
+[[ $st == *"RUNNING"* ]] && ok "SCM says RUNNING" || no "sc query: $st"
+for _ in $(seq 100); do [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && break; sleep 0.1; done
+[ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && ok "three cycles under the SCM" || no "cycles: $(log | tail -5)"
+[[ $(log) == *"Windows service"* ]] && ok "log says it runs as the Windows service" || no "log: $(log | head -3)"
+out=$(c -c "$wcfg" run --once); rc=$?
+[ $rc -eq 3 ] && [[ $out == *"another cmgdiag agent is running"* ]] && ok "run refused while the service runs" || no "second instance ($rc): $out"
+
+t0=$(date +%s%N)
+out=$(c service stop); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $rc -eq 0 ] && [ $ms -lt 5000 ] && ok "service stop in $ms ms" || no "service stop ($rc, $ms ms): $out"
+st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
+[[ $st == *"STOPPED"* ]] && ok "SCM says STOPPED" || no "sc query: $st"
+[[ $(log) == *"agent stopped"* ]] && ok "stopped cleanly (log)" || no "log: $(log | tail -3)"
+out=$(c -c "$wcfg" run --once); rc=$?
+[ $rc -eq 0 ] && ok "run --once after the service stopped" || no "run --once ($rc): $out"
+
+out=$(c service uninstall); rc=$?
+[ $rc -eq 0 ] && ok "service uninstall" || no "service uninstall ($rc): $out"
+out=$(c service start); rc=$?
+[ $rc -eq 3 ] && [[ $out == *"not installed"* ]] && ok "start after uninstall says not installed" || no "start ($rc): $out"
+[ -d "$work/spool" ] && ok "spool kept after uninstall" || no "spool gone"
+echo "service: $fails failed"
+[ $fails -eq 0 ]
