@@ -76,8 +76,11 @@ static void value_text(const cJSON *v, char *buf, size_t len) {
   cJSON_free(t);
 }
 
-/* True when met; otherwise `why` gets the reason. */
-static bool requirement_met(const cJSON *r, const cJSON *bundle, char *why, size_t len) {
+enum req_state { REQ_MET, REQ_UNMET, REQ_UNKNOWN };
+
+/* Met, not met (`why` gets the reason), or unknown: the fact is missing because the check did not
+ * get that far (`why` says so). */
+static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char *why, size_t len) {
   const char *check = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "check"));
   const char *bpath = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "bundle"));
   const char *fact = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "fact"));
@@ -90,7 +93,7 @@ static bool requirement_met(const cJSON *r, const cJSON *bundle, char *why, size
   else cg_snprintf(what, sizeof(what), "%s", bpath ? bpath : "?");
   if (check && !res) {
     cg_snprintf(why, len, "%s (the %s check did not run: it is disabled)", text ? text : what, check);
-    return false;
+    return REQ_UNMET;
   }
   bool ok = true;
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "status");
@@ -111,8 +114,9 @@ static bool requirement_met(const cJSON *r, const cJSON *bundle, char *why, size
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(r, "min"), *mx = cJSON_GetObjectItemCaseSensitive(r, "max");
     const cJSON *am = cJSON_GetObjectItemCaseSensitive(r, "abs_max");
     if (!v || cJSON_IsNull(v)) {
-      ok = false;
-      cg_snprintf(detail, sizeof(detail), "%s unknown%s%s", what, code ? ", " : "", code ? code : "");
+      cg_snprintf(why, len, "%s could not be checked (%s%s%s)", what, status ? status : "", code ? " " : "",
+                  code ? code : "");
+      return REQ_UNKNOWN;
     } else {
       if (eq && !cJSON_Compare(v, eq, true)) ok = false;
       if (in) {
@@ -129,7 +133,7 @@ static bool requirement_met(const cJSON *r, const cJSON *bundle, char *why, size
     }
   }
   if (!ok) cg_snprintf(why, len, "%s (%s)", text ? text : what, detail);
-  return ok;
+  return ok ? REQ_MET : REQ_UNMET;
 }
 
 void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
@@ -138,10 +142,21 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
   int total = cJSON_GetArraySize(reqs), unmet = 0;
   char reasons[CG_VALIDATE_LINE_MAX * 2] = "";
   const cJSON *r;
+  /* A fact that is unknown because its check already failed adds nothing to the line. */
+  char failed[512] = ",";
   cJSON_ArrayForEach(r, reqs) {
     char why[400];
-    if (requirement_met(r, bundle, why, sizeof(why))) continue;
+    enum req_state st = requirement_met(r, bundle, why, sizeof(why));
+    if (st == REQ_MET) continue;
     unmet++;
+    const char *check = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "check"));
+    char key[80];
+    cg_snprintf(key, sizeof(key), ",%s,", check ? check : "");
+    if (st == REQ_UNMET && check && cJSON_GetObjectItemCaseSensitive(r, "status") && !strstr(failed, key)) {
+      size_t fl = strlen(failed);
+      cg_snprintf(failed + fl, sizeof(failed) - fl, "%s,", check);
+    }
+    if (st == REQ_UNKNOWN && check && strstr(failed, key)) continue;
     size_t l = strlen(reasons);
     cg_snprintf(reasons + l, sizeof(reasons) - l, "%s%s", l ? "; " : "", why);
   }
