@@ -44,18 +44,27 @@ def free_base(n=15):
     raise RuntimeError("no free port range")
 
 
+def start_cmg_lab():
+    """Starts the CMG double on free ports; returns (folder, ports from lab.json)."""
+    d = tempfile.mkdtemp(prefix="cmgdiag-cmglab-")
+    subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", d, str(free_base())], check=True)
+    with open(os.path.join(d, "lab.json")) as f:
+        return d, json.load(f)
+
+
+def stop_cmg_lab(d):
+    if d:
+        subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "stop", d])
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def setUpModule():
     global LAB_DIR, PORTS
-    LAB_DIR = tempfile.mkdtemp(prefix="cmgdiag-cmglab-")
-    subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", LAB_DIR, str(free_base())], check=True)
-    with open(os.path.join(LAB_DIR, "lab.json")) as f:
-        PORTS = json.load(f)
+    LAB_DIR, PORTS = start_cmg_lab()
 
 
 def tearDownModule():
-    if LAB_DIR:
-        subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "stop", LAB_DIR])
-        shutil.rmtree(LAB_DIR, ignore_errors=True)
+    stop_cmg_lab(LAB_DIR)
 
 
 class Probe(unittest.TestCase):

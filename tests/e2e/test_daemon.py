@@ -21,7 +21,7 @@ import unittest
 
 import test_cli
 from test_cli import run, schema_errors
-from test_cmgprobe import free_base
+from test_cmgprobe import start_cmg_lab, stop_cmg_lab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = os.path.join(HERE, "..", "lab")
@@ -33,16 +33,11 @@ MP = "72057594037927939"
 
 def setUpModule():
     global LAB_DIR, PORTS
-    LAB_DIR = tempfile.mkdtemp(prefix="cmgdiag-dlab-")
-    subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", LAB_DIR, str(free_base(15))], check=True)
-    with open(os.path.join(LAB_DIR, "lab.json")) as f:
-        PORTS = json.load(f)
+    LAB_DIR, PORTS = start_cmg_lab()
 
 
 def tearDownModule():
-    if LAB_DIR:
-        subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "stop", LAB_DIR])
-        shutil.rmtree(LAB_DIR, ignore_errors=True)
+    stop_cmg_lab(LAB_DIR)
 
 
 def probe(case="good", mp=MP, **kw):
