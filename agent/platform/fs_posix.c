@@ -146,8 +146,10 @@ int cg_mkdirs(const char *path) {
   return rc;
 }
 
+/* The probe is named like an interrupted atomic write ("*.tmp.*", not hidden) so that the spool's
+ * start-up cleanup removes one a kill -9 left behind. */
 int cg_dir_writable(const char *dir, char *err, size_t errlen) {
-  char *probe = cg_asprintf("%s/.cmgdiag-probe.tmp.%lu", dir, cg_process_id());
+  char *probe = cg_asprintf("%s/cmgdiag-probe.tmp.%lu", dir, cg_process_id());
   if (!probe) return CG_ERR_NOMEM;
   int rc = CG_OK;
   int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -187,7 +187,7 @@ int cg_mkdirs(const char *path) {
 }
 
 int cg_dir_writable(const char *dir, char *err, size_t errlen) {
-  char *probe = cg_asprintf("%s\\.cmgdiag-probe.tmp.%lu", dir, cg_process_id());
+  char *probe = cg_asprintf("%s\\cmgdiag-probe.tmp.%lu", dir, cg_process_id());
   if (!probe) return CG_ERR_NOMEM;
   int rc = CG_OK;
   HANDLE h = open_w(probe, GENERIC_WRITE, CREATE_ALWAYS, FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE);
