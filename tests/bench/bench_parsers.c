@@ -7,6 +7,8 @@
 
 #include "aadjoin.h"
 #include "cmtrace.h"
+#include "mplist.h"
+#include "mpparse.h"
 #include "sigmatch.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
@@ -82,6 +84,58 @@ static void bench_clientlogs(void) {
   sig_free(&sigs);
 }
 
+/* MB/s of `fn` over `data`, median of 7 batches. */
+static double throughput(void (*fn)(const char *, size_t), const char *data, size_t len, int iterations) {
+  double runs[7];
+  for (int r = 0; r < 7; r++) {
+    int64_t t0 = cg_time_mono_ms();
+    for (int i = 0; i < iterations; i++) fn(data, len);
+    int64_t dt = cg_time_mono_ms() - t0;
+    runs[r] = (double)len * iterations / (double)(dt ? dt : 1) / 1000.0;
+  }
+  qsort(runs, 7, sizeof(double), cmp);
+  return runs[3];
+}
+
+static void parse_candidates(const char *data, size_t len) {
+  (void)len;
+  cJSON *rows = NULL;
+  mp_parse_rows(data, MP_FMT_JSON, &rows);
+  cJSON_Delete(rows);
+}
+
+static struct cg_mplist mpl;
+static void parse_mplist(const char *data, size_t len) { cg_mplist_parse(data, len, &mpl); }
+
+/* The candidate list as Get-CimInstance | ConvertTo-Json writes it (20 candidates, ~10 KB), and a
+ * CMG's MP list answer (20 MPs, ~4 KB). */
+static void bench_mp(int iterations) {
+  struct cg_buf b;
+  cg_buf_init(&b, 1 << 20);
+  cg_buf_puts(&b, "[\r\n");
+  for (int i = 0; i < 20; i++)
+    cg_buf_printf(&b,
+                  "    {\r\n        \"Capabilities\":  \"<Capabilities SchemaVersion=\\\"1.0\\\"><Property Name=\\\"SSLState\\\" "
+                  "Value=\\\"0\\\"/></Capabilities>\",\r\n        \"Index\":  %d,\r\n        \"Locality\":  0,\r\n"
+                  "        \"MP\":  \"https://CMG.CONTOSO.COM/CCM_Proxy_MutualAuth/7205759403792%04d\",\r\n"
+                  "        \"State\":  0,\r\n        \"Type\":  \"Internet\",\r\n        \"Version\":  9128,\r\n"
+                  "        \"PSComputerName\":  null\r\n    }%s\r\n",
+                  i + 1, i, i < 19 ? "," : "");
+  cg_buf_puts(&b, "]\r\n");
+  double mbs = throughput(parse_candidates, b.data, b.len, iterations);
+  printf("MP candidates     %6zu bytes  median %8.1f MB/s  (ConvertTo-Json, 20 candidates)\n", b.len, mbs);
+  b.len = 0;
+  cg_buf_puts(&b, "<MPList>");
+  for (int i = 0; i < 20; i++)
+    cg_buf_printf(&b, "<MP Name=\"MP%02d.CORP.CONTOSO.COM\" FQDN=\"mp%02d.corp.contoso.com\" SiteCode=\"PS1\">"
+                      "<Version>9128</Version><Capabilities SchemaVersion=\"1.0\"><Property Name=\"SSLState\" "
+                      "Value=\"0\"/></Capabilities></MP>", i, i);
+  cg_buf_puts(&b, "</MPList>");
+  mbs = throughput(parse_mplist, b.data, b.len, iterations * 4);
+  printf("MP list XML       %6zu bytes  median %8.1f MB/s  (20 MPs)\n", b.len, mbs);
+  cg_buf_free(&b);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   int64_t iterations_arg = 2000;
@@ -118,5 +172,6 @@ int main(int argc, char **argv) {
   cg_free(base);
   cg_free(path);
   bench_clientlogs();
+  bench_mp(iterations);
   return 0;
 }

@@ -28,7 +28,7 @@ MP = "72057594037927939"
 DEADLINE_MS = 6000
 
 
-def free_base(n=15):
+def free_base(n=17):
     for _ in range(200):
         base = random.randrange(20000, 60000)
         ok = True
@@ -271,6 +271,36 @@ class Probe(unittest.TestCase):
     def test_clock_skew(self):
         r = self.expect("CMG_CLOCK_SKEW", "warn", mp="1600")
         self.assertGreater(r["facts"]["clock_skew_s"], 850)
+
+    # --- hostile servers: each ends within the deadline, with the right code, in bounded memory ---
+
+    def peak_rss_kb(self, case, mp, extra=None):
+        """The check in a child of a helper process, so ru_maxrss is the check's own peak."""
+        if test_cli.WINE:
+            return None
+        r = self.probe(case=case, mp=mp, extra=extra)
+        cfg = os.path.join(self.tmp, "cmgdiag.json")
+        helper = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+                  "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+        out = subprocess.run([sys.executable, "-c", helper, test_cli.BIN, "-c", cfg, "check", "cmgprobe"],
+                             capture_output=True, text=True).stdout
+        return r, int(out.strip())
+
+    def test_hostile_server_matrix(self):
+        for case, mp, code, extra in (
+                ("hostile", "1800", "CMG_RESPONSE_TOO_LARGE", None),      # endless body
+                ("hostile", "2000", "CMG_RESPONSE_TOO_LARGE", None),      # 10 MB header
+                ("hostile", "1900", "CMG_HTTP_REDIRECT", None),           # redirect loop
+                ("tlsreset", MP, "CMG_TLS_HANDSHAKE_FAILED", None),       # reset mid-TLS
+                ("good", "1200", "CMG_SLOW_RESPONSE", {"timeout_ms": 3000}),  # slow drip
+                ("wrongname", MP, "CMG_CERT_NAME_MISMATCH", None)):       # wrong certificate
+            with self.subTest(case=case, mp=mp):
+                r = self.expect(code, case=case, mp=mp, extra=extra)
+                got = self.peak_rss_kb(case, mp, extra)
+                if got:
+                    self.assertEqual(got[0]["code"], code)
+                    self.assertLess(got[1], 40 * 1024, "peak memory %d KB" % got[1])
+                    print("hostile %s/%s: %s, peak RSS %d KB" % (case, mp, code, got[1]), file=sys.stderr)
 
     # --- target ---------------------------------------------------------------------------------------------
 

@@ -5,19 +5,26 @@ upstream's), a skewed Date header, a slow drip and a body cut in the middle. Pla
 Also holds a "black hole" port: a listening socket whose accept queue is full, so a connection
 attempt gets no answer at all and times out, as behind a firewall that drops packets.
 
-    cmg-backend.py PORT BLACKHOLE_PORT
+    cmg-backend.py PORT BLACKHOLE_PORT [HOSTILE_TLS_PORT TLS_RESET_PORT CERT KEY]
 
 Scenario by the management point id in the path (/CCM_Proxy_ServerAuth/<id>/...):
   1401  401 CMGService_Invalid_Token          1402  401 CMGConnector_Unauthorized
   1403  403 CMGConnector_Forbidden            1404  403 CMGConnector_Clientcertificaterequired
   1200  200, then the body one byte per second (slow drip)
   1300  200 with Content-Length 4096, 100 bytes, then the connection is closed (reset mid-body)
-  1600  200 with a healthy MP list and a Date header 15 minutes behind"""
+  1600  200 with a healthy MP list and a Date header 15 minutes behind
+The hostile TLS port serves cmgdiag directly (no nginx in front), for what a proxy would not pass:
+  1800  200 with a chunked body that never ends        1900  302 to itself (a redirect loop)
+  2000  a 10 MB response header
+The TLS reset port reads the client's hello and resets the connection in the middle of the handshake."""
 import email.utils
 import http.server
 import re
 import socket
+import ssl
+import struct
 import sys
+import threading
 import time
 
 MPLIST = (b'<MPList><MP Name="MP01.CORP.CONTOSO.COM" FQDN="mp01.corp.contoso.com" SiteCode="PS1">'
@@ -65,6 +72,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif sid == "1800":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"<MPList>" + b"x" * 65536
+            try:
+                while True:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                return
+        elif sid == "1900":
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif sid == "2000":
+            self.send_response(200)
+            self.send_header("X-Filler", "a" * (10 << 20))
+            self.send_header("Content-Length", "0")
+            try:
+                self.end_headers()
+            except OSError:
+                return
         elif sid == "1600":
             self.send_response_only(200)
             self.send_header("Date", email.utils.formatdate(time.time() - 900, usegmt=True))
@@ -92,9 +123,35 @@ def main():
         except BlockingIOError:
             pass
         fill.append(c)
+    if len(sys.argv) > 6:
+        hostile, reset, cert, key = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        tls = http.server.ThreadingHTTPServer(("127.0.0.1", hostile), Handler)
+        tls.daemon_threads = True
+        tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
+        threading.Thread(target=tls.serve_forever, daemon=True).start()
+        threading.Thread(target=tls_reset, args=(reset,), daemon=True).start()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
     srv.serve_forever()
+
+
+def tls_reset(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    while True:
+        c, _ = s.accept()
+        try:
+            c.settimeout(5)
+            c.recv(4096)  # the ClientHello
+            c.sendall(bytes([22, 3, 3, 0, 80, 2, 0, 0, 76, 3, 3]))  # the start of a ServerHello, then nothing
+        except OSError:
+            pass
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
 
 
 if __name__ == "__main__":

@@ -4,13 +4,15 @@
 # say by itself. The service name is cmg.lab.test: point it at 127.0.0.1 with the probe's
 # `resolve` setting ("cmg.lab.test:PORT:127.0.0.1"), so names stay realistic.
 #
-#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+14); writes DIR/lab.json
+#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+16); writes DIR/lab.json
 #   cmg-lab.sh stop DIR
 #
 # Ports (BASE_PORT + n):
 #   0 CRL/AIA over HTTP   1 good   2 expired   3 notyet   4 wrongname   5 selfsigned   6 leafonly
 #   7 revoked   8 crlunreach   9 expiring   10 tls10 (TLS 1.0/1.1 only, good certificate)
 #   11 cmg-backend.py (behind nginx)   12 black hole (connect times out)   13 nothing (refused)
+#   15 hostile TLS (cmg-backend.py directly: endless body 1800, redirect loop 1900, 10 MB header 2000)
+#   16 TLS reset (the connection is reset in the middle of the handshake)
 #   14 DNS (dnsmasq, when installed): cmg.lab.test CNAME cmglab.westus.cloudapp.azure.com (a custom
 #      service name and its deployment name), cmg-bad.lab.test CNAME cmg-lab.westus.cloudapp.azure.com
 # Paths on every TLS port, by management point id (/CCM_Proxy_ServerAuth/<id>/SMS_MP/.sms_aut?mplist):
@@ -83,7 +85,8 @@ CONF
       server $((base + 10)) good "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;"
       echo "}"
     } > "$dir/nginx.conf"
-    "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) > "$dir/logs/backend.log" 2>&1 &
+    "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) $((base + 15)) $((base + 16)) \
+      "$dir/pki/good.pem" "$dir/pki/good.key" > "$dir/logs/backend.log" 2>&1 &
     echo $! > "$dir/backend.pid"
     "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
     dns=null
@@ -101,7 +104,7 @@ CONF
 {"base": $base, "crl": $base, "good": $((base + 1)), "expired": $((base + 2)), "notyet": $((base + 3)),
  "wrongname": $((base + 4)), "selfsigned": $((base + 5)), "leafonly": $((base + 6)), "revoked": $((base + 7)),
  "crlunreach": $((base + 8)), "expiring": $((base + 9)), "tls10": $((base + 10)), "blackhole": $((base + 12)),
- "refused": $((base + 13)), "dns": $dns, "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
+ "refused": $((base + 13)), "dns": $dns, "hostile": $((base + 15)), "tlsreset": $((base + 16)), "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
 JSON
         exit 0
       fi

@@ -463,6 +463,13 @@ static void classify_transport(struct probe *p, const struct req_out *o, const s
           "raise cmgprobe.max_body_bytes only if the CMG really serves more.",
           "The answer to %s is larger than %lld bytes and was cut off.", o->j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->j, "path")) : "",
           (long long)p->c->max_body_bytes);
+  } else if ((cc == CURLE_OUT_OF_MEMORY || cc == 100 /* CURLE_TOO_LARGE, curl >= 8.6 */) && o->r.tls_ms >= 0) {
+    /* curl refuses a response header over 100 KB ("Avoided giant realloc for header") */
+    found(p, CG_FAIL, "CMG_RESPONSE_TOO_LARGE", NULL,
+          "A CMG's headers are small: something else answers in the CMG's place (a proxy or a broken device on "
+          "the way); open the URL from the facts in a browser on this network.",
+          "The answer to %s has a header larger than 100 KB and was refused.",
+          o->j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->j, "path")) : "");
   } else if (cc == CURLE_OPERATION_TIMEDOUT) {
     found(p, CG_FAIL, "CMG_SLOW_RESPONSE", "12002 ERROR_WINHTTP_TIMEOUT (0x80072EE2)",
           "The CMG accepted the connection but answers too slowly: check the CMG's health in the console and "
