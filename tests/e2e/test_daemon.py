@@ -202,6 +202,43 @@ class Daemon(unittest.TestCase):
         rested = [c for b in got for c in b["checks"] if c["check"] == "aadjoin" and c["facts"].get("backed_off")]
         self.assertTrue(rested, "the failing check was not backed off")
 
+    def test_long_outage_spool_stays_in_cap_drops_counted_then_delivered(self):
+        # A collection point down for "a week": CMGDIAG_OUTAGE_CYCLES cycles (30 in CI; the
+        # reliability harness runs 168, an hourly agent's week) one second apart.
+        cycles = int(os.environ.get("CMGDIAG_OUTAGE_CYCLES", "30"))
+        down = os.path.join(self.tmp, "share-not-mounted")
+        self.write(jitter_s=0, spool={"dir": os.path.join(self.tmp, "spool"), "max_files": 10},
+                   outputs=[{"type": "file", "dir": down}], delivery={"max_attempts": 1})
+        p = self.start()
+        spool = os.path.join(self.tmp, "spool")
+        most = 0
+        while len(re.findall(r"cycle \d+ ended", self.logtext())) < cycles:
+            if os.path.isdir(spool):
+                most = max(most, len([f for f in os.listdir(spool) if f.endswith(".json.gz")]))
+            self.assertIsNone(p.poll())
+            time.sleep(0.1)
+        self.stop(p)
+        made = re.findall(r"spooled bundle ([0-9a-f-]{36})", self.logtext())
+        self.assertGreaterEqual(len(made), cycles)
+        self.assertLessEqual(most, 10, "the spool grew past max_files")
+        self.assertEqual(len([f for f in os.listdir(spool) if f.endswith(".json.gz")]), 10)
+        # the share is back: flush delivers what the spool kept, the newest 10
+        os.makedirs(down)
+        rc, out, _ = run("-c", self.cfg, "flush")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("Shipped 10 bundle(s)", out)
+        got = [f for f in glob.glob(os.path.join(down, "**", "*.json.gz"), recursive=True)]
+        self.assertEqual(sorted(os.path.basename(f)[:36] for f in got), sorted(made[-10:]))
+        rc, out, _ = run("-c", self.cfg, "selftest")
+        self.assertEqual(rc, 0, out)
+        bid = re.search(r"Bundle ([0-9a-f-]{36}) shipped", out).group(1)
+        f = glob.glob(os.path.join(down, "**", bid + ".json.gz"), recursive=True)[0]
+        with open(f, "rb") as fh:
+            b = json.loads(gzip.decompress(fh.read()))
+        self.assertEqual(b["spool"], {"pending": 0, "dropped_total": len(made) - 10})
+        print("outage: %d cycles down, spool peak %d files, %d dropped and counted, 10 delivered after"
+              % (len(made), most, len(made) - 10), file=sys.stderr)
+
     def test_network_change_runs_an_extra_debounced_cycle(self):
         ip = shutil.which("ip") or "/usr/sbin/ip"
         if os.geteuid() != 0 or not os.path.exists(ip):
