@@ -18,10 +18,11 @@ build() { # DIR CMAKE_ARGS...
   cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning' ; return "${PIPESTATUS[0]}"
 }
 
-tier() { # NAME DIR LABEL-REGEX
+tier() { # NAME DIR LABEL-REGEX [CTEST-ARGS...]
   local name=$1 dir=$2 label=$3 start out pass fail
+  shift 3
   start=$(date +%s)
-  out=$(ctest --test-dir "$dir" -L "$label" --output-on-failure 2>&1)
+  out=$(ctest --test-dir "$dir" -L "$label" --output-on-failure "$@" 2>&1)
   printf '%s\n' "$out"
   # "100% tests passed, 0 tests failed out of 7"
   fail=$(printf '%s\n' "$out" | sed -n 's/.* tests passed, \([0-9]*\) tests\{0,1\} failed out of \([0-9]*\).*/\1/p' | tail -n 1)
@@ -47,10 +48,11 @@ if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_SANITIZE=ON; then
 else
   echo "FAIL: sanitizer build"; total_fail=$((total_fail + 1))
 fi
-# Short libFuzzer runs of every parser target (clang, ASan+UBSan); longer runs: -DCMGDIAG_FUZZ_SECONDS=600.
+# The short reliability tier's fuzzing: every parser target for 60 s (clang, ASan+UBSan), two at a
+# time; full length: tests/bench/reliability.sh --full.
 mkdir -p build-fuzz
-if CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_FUZZ=ON -DCMGDIAG_FUZZ_SECONDS=20; then
-  tier fuzz build-fuzz '^fuzz$'
+if CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_FUZZ=ON -DCMGDIAG_FUZZ_SECONDS=60; then
+  tier fuzz build-fuzz '^fuzz$' -j"$jobs"
 else
   echo "FAIL: fuzz build"; total_fail=$((total_fail + 1))
 fi

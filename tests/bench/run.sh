@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Benchmarks: builds a release tree (build-bench/) and prints the figures. Not part of the test
-# suite: numbers vary with the machine; the README quotes what they measured.
+# Benchmarks: installs what is missing, builds a release tree (build-bench/) and the Windows
+# cmgdiag.exe (when MinGW-w64 is there), starts the lab and prints the README's table
+# ("Performance and reliability"). Not part of the test suite: numbers vary with the machine.
+#   tests/bench/run.sh [--runs N]        (BENCH_DRAIN_BUNDLES=1000 by default)
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$src"
-bash tests/install-deps.sh build >/dev/null
+bash tests/install-deps.sh all >/dev/null
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j"$(nproc 2>/dev/null || echo 2)" --target bench_parsers cmgdiag >/dev/null
-./build-bench/tests/bench_parsers tests/data/aadjoin "${BENCH_ITERATIONS:-2000}"
-# Bundle sizes and the spool drain rate to Azurite (starts the lab's Azurite; needs Node.js/npm).
+win=()
+if command -v x86_64-w64-mingw32-gcc >/dev/null; then
+  bash packaging/windows/build.sh "$src/build-bench/windows" >/dev/null && win=(--windows-exe "$src/build-bench/windows/cmgdiag.exe")
+fi
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-"$py" tests/bench/shipping.py build-bench/cmgdiag --bundles "${BENCH_DRAIN_BUNDLES:-1000}"
-# The CMG probe's CPU and wall time next to curl fetching the same MP list (starts the CMG double).
-"$py" tests/bench/probe.py build-bench/cmgdiag
+"$py" tests/bench/table.py build-bench "${win[@]}" --drain-bundles "${BENCH_DRAIN_BUNDLES:-1000}" "$@"

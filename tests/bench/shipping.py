@@ -45,11 +45,14 @@ def config(path, tmp, checks, outputs, **extra):
         json.dump(c, f)
 
 
-def bundle_size(binary, tmp, aad, mp, logs):
+def bundle_size(binary, tmp, aad, mp, logs, probe=None):
+    """Raw and gzip size of a selftest bundle from captures; `probe` is the cmgprobe config (None:
+    off, as without a CMG double)."""
     cfg = os.path.join(tmp, "size.json")
     config(cfg, tmp, {"aadjoin": {"input": os.path.join(DATA, "aadjoin", aad)},
                       "mpcandidates": {"input": os.path.join(DATA, "mpcandidates", mp)},
-                      "clientlogs": {"input": os.path.join(DATA, "clientlogs", logs)}}, [])
+                      "clientlogs": {"input": os.path.join(DATA, "clientlogs", logs)},
+                      "cmgprobe": probe or {"enabled": False}}, [])
     out = subprocess.run([binary, "-c", cfg, "selftest", "--json", "--no-upload"], capture_output=True).stdout
     b = json.loads(out)
     # As the agent ships it: compact JSON, gzip level 6 (delivery.gzip_level).
