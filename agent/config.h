@@ -27,8 +27,12 @@ struct cg_config {
         max_bundles;
   } delivery;
   char *state_dir; /* where checks keep state between cycles (e.g. log read positions) */
+  char policy[160]; /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */
   cJSON *root; /* the effective configuration, defaults filled in; owned */
 };
+
+/* Group Policy: values here override the configuration file (Windows). */
+#define CG_POLICY_KEY "SOFTWARE\\Policies\\cmgdiag"
 
 struct cg_config_override {
   const char *check; /* the check that `--set` applies to */

@@ -16,6 +16,7 @@
 #include "platform/sys.h"
 #include "plugin.h"
 #include "runner.h"
+#include "setup.h"
 #include "ship.h"
 #include "spool.h"
 
@@ -47,6 +48,10 @@ static const char usage_text[] =
     "                 stops. --once: one cycle now, exit with its verdict.\n"
     "  service install|uninstall|start|stop\n"
     "                 The Windows service (LocalSystem, delayed automatic start, restarts on failure).\n"
+    "  setup [--sas-url URL] [--cmg-url URL] | setup --purge\n"
+    "                 Prepare a device (what the MSI runs): the configuration folder restricted to\n"
+    "                 SYSTEM and Administrators, the configuration file with these values merged in,\n"
+    "                 the service's recovery settings. --purge removes configuration, spool and logs.\n"
     "\n"
     "Options:\n"
     "  -c FILE        Configuration file (default: %s)\n"
@@ -61,7 +66,8 @@ struct cli {
   const char *config_path;
   bool verbose;
   bool json, no_upload, once, quiet;
-  const char *profile, *service_verb;
+  const char *profile, *service_verb, *sas_url, *cmg_url;
+  bool purge;
   const char *ticket, *only, *input, *check_name, *show_file;
   const char *sets[64];
   size_t nsets;
@@ -409,6 +415,7 @@ static int cmd_config_check(const struct cli *cli) {
     char *text = cg_config_render_redacted(&cfg);
     if (cfg.file_found) printf("Configuration OK: %s\n", cfg.path);
     else printf("No configuration file at %s; these built-in defaults are in effect:\n", cfg.path);
+    if (cfg.policy[0]) printf("Group Policy (HKLM\\%s) overrides: %s\n", CG_POLICY_KEY, cfg.policy);
     printf("%s\n", text ? text : "");
     cg_free(text);
   }
@@ -491,6 +498,9 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     if (!strcmp(a, "--json")) cli->json = true;
     else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest")) cli->no_upload = true;
     else if (!strcmp(a, "--once") && !strcmp(cmd, "run")) cli->once = true;
+    else if (!strcmp(a, "--sas-url") && !strcmp(cmd, "setup") && has_value) cli->sas_url = argv[++i];
+    else if (!strcmp(a, "--cmg-url") && !strcmp(cmd, "setup") && has_value) cli->cmg_url = argv[++i];
+    else if (!strcmp(a, "--purge") && !strcmp(cmd, "setup")) cli->purge = true;
     else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value) cli->profile = argv[++i];
     else if (a[0] != '-' && !strcmp(cmd, "service") && !cli->service_verb) cli->service_verb = a;
     else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value) cli->ticket = argv[++i];
@@ -506,7 +516,7 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file) cli->show_file = a;
     else if (!strncmp(a, "--", 2) && !has_value &&
              (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set") ||
-              !strcmp(a, "--profile")))
+              !strcmp(a, "--profile") || !strcmp(a, "--sas-url") || !strcmp(a, "--cmg-url")))
       return usage_error("option %s needs a value", a);
     else {
       fprintf(stderr, "cmgdiag: '%s' is not an option of '%s'\nRun 'cmgdiag --help' for usage.\n", a, cmd);
@@ -546,7 +556,7 @@ int main(int argc, char **argv) {
     cmd = "config check";
   }
   static const char *const known[] = {"version", "check", "selftest", "config check", "show", "flush",
-                                      "run", "validate", "service"};
+                                      "run", "validate", "service", "setup"};
   bool ok = false;
   for (size_t k = 0; k < CG_ARRAY_LEN(known); k++) ok |= !strcmp(cmd, known[k]);
   if (!ok) return usage_error("unknown command '%s'", cmd);
@@ -572,5 +582,6 @@ int main(int argc, char **argv) {
     return cg_daemon_run(&o);
   }
   if (!strcmp(cmd, "service")) return cmd_service(&cli);
+  if (!strcmp(cmd, "setup")) return cg_cmd_setup(cli.config_path, cli.sas_url, cli.cmg_url, cli.purge);
   return cmd_config_check(&cli);
 }

@@ -25,6 +25,12 @@ bool cg_file_exists(const char *path);
 /* Rename, replacing the target. */
 int cg_file_rename(const char *from, const char *to);
 int cg_file_remove(const char *path);
+/* Removes an empty folder. */
+int cg_dir_remove(const char *path);
+/* Restricts a folder (and what it will hold) to SYSTEM and Administrators (Windows: a protected
+ * DACL, inherited by files and subfolders) or to its owner, root (POSIX: mode 0700). The
+ * configuration can hold a SAS URL or a token. */
+int cg_dir_secure(const char *path, char *err, size_t errlen);
 /* Create a folder and its parents (like mkdir -p). */
 int cg_mkdirs(const char *path);
 /* Create and delete a probe file in `dir`: proves the folder is writable. */

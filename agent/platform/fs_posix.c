@@ -237,3 +237,13 @@ int cg_client_log_dirs(char ***dirs, size_t *count) {
   *count = 0;
   return CG_OK;
 }
+
+int cg_dir_remove(const char *path) { return rmdir(path) == 0 ? CG_OK : errno_status(errno); }
+
+int cg_dir_secure(const char *path, char *err, size_t errlen) {
+  if (chmod(path, 0700) != 0) {
+    cg_snprintf(err, errlen, "cannot restrict %s: %s", path, strerror(errno));
+    return errno_status(errno);
+  }
+  return CG_OK;
+}

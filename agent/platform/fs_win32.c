@@ -1,5 +1,7 @@
 /* Win32 file system operations; UTF-8 paths converted to UTF-16 here. */
 #include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,4 +313,42 @@ int cg_client_log_dirs(char ***dirs, size_t *count) {
   }
   cg_free(win);
   return *dirs && (*dirs)[0] && (*dirs)[1] ? CG_OK : CG_ERR_NOMEM;
+}
+
+int cg_dir_remove(const char *path) {
+  wchar_t *w = cg_utf8_to_wide(path);
+  if (!w) return CG_ERR_NOMEM;
+  BOOL ok = RemoveDirectoryW(w);
+  cg_free(w);
+  return ok ? CG_OK : CG_ERR_IO;
+}
+
+int cg_dir_secure(const char *path, char *err, size_t errlen) {
+  /* protected (no inheritance from ProgramData), full control for SYSTEM and Administrators,
+   * inherited by everything below; nobody else, since the configuration can hold a SAS URL */
+  static const wchar_t sddl[] = L"D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
+  PSECURITY_DESCRIPTOR sd = NULL;
+  wchar_t *w = cg_utf8_to_wide(path);
+  int rc = CG_ERR_NOMEM;
+  if (w && ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL)) {
+    BOOL present = FALSE, defaulted = FALSE;
+    PACL dacl = NULL;
+    GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
+    DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                                    NULL, NULL, dacl, NULL);
+    if (e == ERROR_SUCCESS) {
+      rc = CG_OK;
+    } else {
+      char t[256];
+      cg_win32_error_text(e, t, sizeof(t));
+      cg_snprintf(err, errlen, "cannot restrict %s to SYSTEM and Administrators: %s", path, t);
+      rc = CG_ERR_ACCESS;
+    }
+    LocalFree(sd);
+  } else if (w) {
+    cg_snprintf(err, errlen, "cannot build the security descriptor");
+    rc = CG_ERR_INTERNAL;
+  }
+  cg_free(w);
+  return rc;
 }

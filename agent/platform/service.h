@@ -11,6 +11,9 @@
  * on failure, with a description. Each prints nothing; `msg` gets the sentence for the person. */
 int cg_service_install(const char *exe, const char *config, char *msg, size_t len);
 int cg_service_uninstall(char *msg, size_t len);
+/* Delayed start, failure actions, description and Event Log source for an installed service (the
+ * MSI installs it through its ServiceInstall table, which has no room for those). */
+int cg_service_configure(char *msg, size_t len);
 int cg_service_start(char *msg, size_t len);
 int cg_service_stop(char *msg, size_t len);
 /* Runs body(arg) as the service (StartServiceCtrlDispatcher): stop and shutdown raise the STOP

@@ -13,6 +13,7 @@ int cg_service_install(const char *exe, const char *config, char *msg, size_t le
   return windows_only(msg, len);
 }
 int cg_service_uninstall(char *msg, size_t len) { return windows_only(msg, len); }
+int cg_service_configure(char *msg, size_t len) { return windows_only(msg, len); }
 int cg_service_start(char *msg, size_t len) { return windows_only(msg, len); }
 int cg_service_stop(char *msg, size_t len) { return windows_only(msg, len); }
 int cg_service_dispatch(int (*body)(void *), void *arg, char *msg, size_t len) {

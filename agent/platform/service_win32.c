@@ -19,6 +19,57 @@ static int fail(char *msg, size_t len, const char *what) {
 
 static SC_HANDLE open_scm(void) { return OpenSCManagerW(NULL, NULL, SC_MANAGER_ALL_ACCESS); }
 
+/* Description, delayed automatic start, restart on failure, and the Event Log source: for a service
+ * installed here or by the MSI (whose ServiceInstall table cannot say delayed start). */
+/* An unquoted command line with a space in the folder ("C:\\Program Files\\cmgdiag\\cmgdiag.exe service
+ * run") lets Windows try C:\\Program.exe first (the "unquoted service path" weakness), and some
+ * installers write it that way: quote the program. */
+static void quote_image_path(SC_HANDLE svc) {
+  DWORD need = 0;
+  QueryServiceConfigW(svc, NULL, 0, &need);
+  QUERY_SERVICE_CONFIGW *qc = need ? cg_calloc(1, need) : NULL;
+  if (qc && QueryServiceConfigW(svc, qc, need, &need) && qc->lpBinaryPathName && qc->lpBinaryPathName[0] != L'"') {
+    wchar_t *p = qc->lpBinaryPathName, *exe = NULL;
+    for (wchar_t *c = p; *c; c++)
+      if (!_wcsnicmp(c, L".exe", 4) && (c[4] == L' ' || c[4] == 0)) {
+        exe = c + 4;
+        break;
+      }
+    if (exe) {
+      size_t n = wcslen(p) + 3;
+      wchar_t *q = cg_calloc(n, sizeof(wchar_t));
+      if (q) {
+        _snwprintf(q, n, L"\"%.*ls\"%ls", (int)(exe - p), p, exe);
+        ChangeServiceConfigW(svc, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, SERVICE_NO_CHANGE, q, NULL, NULL, NULL, NULL,
+                             NULL, NULL);
+        cg_free(q);
+      }
+    }
+  }
+  cg_free(qc);
+}
+
+static void configure(SC_HANDLE svc) {
+  quote_image_path(svc);
+  wchar_t desc[] = L"Checks that this device can be managed through the Configuration Manager Cloud Management "
+                   L"Gateway and reports to the collection point.";
+  SERVICE_DESCRIPTIONW d = {desc};
+  ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &d);
+  SERVICE_DELAYED_AUTO_START_INFO delayed = {TRUE};
+  ChangeServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed);
+  /* restart after 1 minute, twice, then after 10 minutes; the failure count resets after a day */
+  SC_ACTION acts[3] = {{SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 600000}};
+  SERVICE_FAILURE_ACTIONSW fa = {86400, NULL, NULL, 3, acts};
+  ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &fa);
+  HKEY k;
+  if (RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\cmgdiag", 0,
+                      NULL, 0, KEY_SET_VALUE, NULL, &k, NULL) == ERROR_SUCCESS) {
+    DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
+    RegSetValueExW(k, L"TypesSupported", 0, REG_DWORD, (const BYTE *)&types, sizeof(types));
+    RegCloseKey(k);
+  }
+}
+
 int cg_service_install(const char *exe, const char *config, char *msg, size_t len) {
   char *cmd = config ? cg_asprintf("\"%s\" -c \"%s\" service run", exe, config) : cg_asprintf("\"%s\" service run", exe);
   wchar_t *wcmd = cmd ? cg_utf8_to_wide(cmd) : NULL;
@@ -38,24 +89,7 @@ int cg_service_install(const char *exe, const char *config, char *msg, size_t le
                                                 : fail(msg, len, "cannot create the service");
     goto out;
   }
-  wchar_t desc[] = L"Checks that this device can be managed through the Configuration Manager Cloud Management "
-                   L"Gateway and reports to the collection point.";
-  SERVICE_DESCRIPTIONW d = {desc};
-  ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &d);
-  SERVICE_DELAYED_AUTO_START_INFO delayed = {TRUE};
-  ChangeServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed);
-  /* restart after 1 minute, twice, then after 10 minutes; the failure count resets after a day */
-  SC_ACTION acts[3] = {{SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 600000}};
-  SERVICE_FAILURE_ACTIONSW fa = {86400, NULL, NULL, 3, acts};
-  ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &fa);
-  /* the Event Log source */
-  HKEY k;
-  if (RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\cmgdiag", 0,
-                      NULL, 0, KEY_SET_VALUE, NULL, &k, NULL) == ERROR_SUCCESS) {
-    DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
-    RegSetValueExW(k, L"TypesSupported", 0, REG_DWORD, (const BYTE *)&types, sizeof(types));
-    RegCloseKey(k);
-  }
+  configure(svc);
   cg_snprintf(msg, len, "installed the service cmgdiag (LocalSystem, automatic delayed start, restarts on failure)");
 out:
   if (svc) CloseServiceHandle(svc);
@@ -212,4 +246,15 @@ void cg_eventlog(int type, const char *msg) {
   }
   if (h) DeregisterEventSource(h);
   cg_free(w);
+}
+
+int cg_service_configure(char *msg, size_t len) {
+  SC_HANDLE scm, svc;
+  int rc = with_service(SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG, &scm, &svc, msg, len);
+  if (rc != CG_OK) return rc;
+  configure(svc);
+  cg_snprintf(msg, len, "configured the service cmgdiag (delayed start, restart on failure, Event Log source)");
+  CloseServiceHandle(svc);
+  CloseServiceHandle(scm);
+  return CG_OK;
 }

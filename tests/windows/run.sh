@@ -28,6 +28,8 @@ bash "$src/tests/e2e/tls_trust.sh" "$work/build/tests/tls_fetch.exe" --wine || r
 "$py" "$src/tests/e2e/test_cmgprobe.py" "$work/build/cmgdiag.exe" --wine || rc=1
 # The Windows service under wine's Service Control Manager.
 bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$work/service" || rc=1
+# The MSI (wixl), the Group Policy template and the policy override under wine's registry.
+bash "$src/tests/windows/packaging.sh" "$work/build/cmgdiag.exe" "$work/packaging" || rc=1
 # Shipping from cmgdiag.exe to the lab's Azurite, nginx (mTLS) and fault server, all on Linux loopback.
 "$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
