@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite: installs what is missing, builds, runs every tier.
-#   unit, plugin, e2e, windows  in build/        (RelWithDebInfo)
+#   unit, plugin, e2e, windows, package  in build/   (RelWithDebInfo)
 #   unit, plugin                in build-asan/   (AddressSanitizer + UndefinedBehaviorSanitizer)
 # Ends with one line "N passed, M failed" over all tiers; exits non-zero if anything failed.
 set -u
@@ -39,6 +39,7 @@ if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   tier plugin build '^plugin$'
   tier e2e build '^e2e$'
   tier windows build '^windows$'
+  tier package build '^package$'
 else
   echo "FAIL: native build"; total_fail=$((total_fail + 1))
 fi
