@@ -21,16 +21,30 @@ rc=0
 ctest --test-dir "$work/build" --output-on-failure || rc=1
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with python3-jsonschema
-CMGDIAG_FAKE_DSREGCMD="$work/build/tests/fake_dsregcmd.exe" \
-  "$py" "$src/tests/e2e/test_cli.py" "$work/build/cmgdiag.exe" --wine || rc=1
-bash "$src/tests/e2e/tls_trust.sh" "$work/build/tests/tls_fetch.exe" --wine || rc=1
+# The suites mostly wait on wine and the lab's servers: run them side by side, each with its own
+# folders and ports, and print each one's output when all have ended.
+mkdir -p "$work/logs"
+suite() { # NAME COMMAND...
+  local name=$1; shift
+  ( "$@" > "$work/logs/$name.log" 2>&1; echo $? > "$work/logs/$name.rc" ) &
+}
+suite cli env CMGDIAG_FAKE_DSREGCMD="$work/build/tests/fake_dsregcmd.exe" \
+  "$py" "$src/tests/e2e/test_cli.py" "$work/build/cmgdiag.exe" --wine
+suite tls bash "$src/tests/e2e/tls_trust.sh" "$work/build/tests/tls_fetch.exe" --wine
 # The CMG probe from cmgdiag.exe (OpenSSL with the Windows certificate store) against the CMG double.
-"$py" "$src/tests/e2e/test_cmgprobe.py" "$work/build/cmgdiag.exe" --wine || rc=1
+suite cmgprobe "$py" "$src/tests/e2e/test_cmgprobe.py" "$work/build/cmgdiag.exe" --wine
 # The Windows service under wine's Service Control Manager.
-bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$work/service" || rc=1
-# The MSI (wixl), the Group Policy template and the policy override under wine's registry.
-bash "$src/tests/windows/packaging.sh" "$work/build/cmgdiag.exe" "$work/packaging" || rc=1
+suite service bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$work/service"
 # Shipping from cmgdiag.exe to the lab's Azurite, nginx (mTLS) and fault server, all on Linux loopback.
-"$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine || rc=1
+suite shipping "$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine
+wait
+for name in cli tls cmgprobe service shipping; do
+  echo "---- windows: $name"
+  cat "$work/logs/$name.log"
+  [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: windows suite $name"; rc=1; }
+done
+# The MSI (wixl), the Group Policy template and the policy override under wine's registry: alone,
+# since a policy in HKLM would change the configuration of every other cmgdiag.exe running.
+bash "$src/tests/windows/packaging.sh" "$work/build/cmgdiag.exe" "$work/packaging" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
 exit $rc
