@@ -89,8 +89,13 @@ class Probe(unittest.TestCase):
                        "checks": {"cmgprobe": c}}, f)
         t0 = time.time()
         rc, out, err = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
+        if test_cli.WINE and not out.strip():
+            # wine under heavy load has been seen to end a process without a word: once more, and say so
+            print("note: no output from cmgdiag.exe under wine (exit %d); running it again" % rc, file=sys.stderr)
+            t0 = time.time()
+            rc, out, err = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
         took = time.time() - t0
-        self.assertTrue(out.strip(), err)
+        self.assertTrue(out.strip(), "exit %d, stderr: %s" % (rc, err))
         r = json.loads(out)
         self.assertLess(r["duration_ms"], DEADLINE_MS + 1500, "the check overran its deadline")
         self.assertLess(took, DEADLINE_MS / 1000 + 15)

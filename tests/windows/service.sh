@@ -39,7 +39,7 @@ out=$(c service start); rc=$?
 [ $rc -eq 0 ] && ok "service start" || no "service start ($rc): $out"
 st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
 [[ $st == *"RUNNING"* ]] && ok "SCM says RUNNING" || no "sc query: $st"
-for _ in $(seq 100); do [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && break; sleep 0.1; done
 [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && ok "three cycles under the SCM" || no "cycles: $(log | tail -5)"
 [[ $(log) == *"Windows service"* ]] && ok "log says it runs as the Windows service" || no "log: $(log | head -3)"
 out=$(c -c "$wcfg" run --once); rc=$?
@@ -49,10 +49,19 @@ t0=$(date +%s%N)
 out=$(c service stop); rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $rc -eq 0 ] && [ $ms -lt 5000 ] && ok "service stop in $ms ms" || no "service stop ($rc, $ms ms): $out"
-st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
+for _ in $(seq 30); do
+  st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
+  [[ $st == *"STOPPED"* ]] && break
+  sleep 0.5
+done
 [[ $st == *"STOPPED"* ]] && ok "SCM says STOPPED" || no "sc query: $st"
 [[ $(log) == *"agent stopped"* ]] && ok "stopped cleanly (log)" || no "log: $(log | tail -3)"
-out=$(c -c "$wcfg" run --once); rc=$?
+# the process ends a moment after it reported STOPPED; its instance lock goes with it
+for _ in $(seq 30); do
+  out=$(c -c "$wcfg" run --once); rc=$?
+  [[ $out == *"another cmgdiag agent is running"* ]] || break
+  sleep 0.5
+done
 [ $rc -eq 0 ] && ok "run --once after the service stopped" || no "run --once ($rc): $out"
 
 out=$(c service uninstall); rc=$?
