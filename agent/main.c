@@ -58,8 +58,10 @@ static const char usage_text[] =
     "  -v             Verbose: debug logging, log lines also on stderr\n"
     "  -h, --help     This help\n"
     "\n"
-    "Exit codes: 0 healthy/done, 1 warnings only, 2 at least one failure, 3 could not run\n"
-    "(usage, configuration or internal error). Colour only on a terminal; NO_COLOR turns it off.\n"
+    "Exit codes: 0 healthy / ready / done, 1 warnings only (selftest, check) or not ready (validate),\n"
+    "2 at least one failure (flush: bundles still wait), 3 could not run (usage, configuration or\n"
+    "internal error). Colour only on a terminal; NO_COLOR turns it off.\n"
+    "Group Policy (HKLM\\SOFTWARE\\Policies\\cmgdiag) overrides the configuration file on Windows.\n"
     "The agent logs in CMTrace format (open it with CMTrace or OneTrace) at log.file.\n";
 
 struct cli {
