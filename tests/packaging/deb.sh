@@ -5,14 +5,16 @@
 set -u
 build=$(readlink -f "$1")
 [ "$(id -u)" -eq 0 ] || { echo "SKIP: installing a package needs root"; exit 77; }
-command -v dpkg-shlibdeps >/dev/null || { echo "SKIP: dpkg-dev is not installed (tests/install-deps.sh all)"; exit 77; }
+for t in dpkg-shlibdeps file; do # CPack's dependency list needs both
+  command -v $t >/dev/null || { echo "SKIP: $t is not installed (tests/install-deps.sh all)"; exit 77; }
+done
 fails=0
 ok() { echo "ok   $1"; }
 no() { echo "FAIL $1"; fails=$((fails + 1)); }
 rm -f "$build"/cmgdiag_*.deb
-(cd "$build" && cpack -G DEB >/dev/null 2>&1)
+(cd "$build" && cpack -G DEB > "$build/cpack.log" 2>&1)
 deb=$(ls "$build"/cmgdiag_*_*.deb 2>/dev/null | head -1)
-[ -n "$deb" ] && ok "cpack built $(basename "$deb") ($(stat -c %s "$deb") bytes)" || { no "cpack"; exit 1; }
+[ -n "$deb" ] && ok "cpack built $(basename "$deb") ($(stat -c %s "$deb") bytes)" || { no "cpack: $(tail -n 15 "$build/cpack.log")"; exit 1; }
 c=$(dpkg -c "$deb")
 for f in ./usr/bin/cmgdiag ./usr/lib/systemd/system/cmgdiag.service ./etc/cmgdiag/cmgdiag.json; do
   [[ $c == *" $f"* ]] && ok "contains $f" || no "missing $f"
