@@ -156,7 +156,10 @@ int cg_spool_list(struct cg_spool *sp, char ***names, size_t *count) {
   return CG_OK;
 }
 
-static void enforce_bounds(struct cg_spool *sp, const char *keep) {
+/* Drops the oldest bundles until `add_files` more bundles of `add_bytes` fit within the bounds: room
+ * is made before the new bundle is written, so the spool never holds more than its cap, not even
+ * for a moment. */
+static void enforce_bounds(struct cg_spool *sp, int64_t add_files, int64_t add_bytes) {
   char **names = NULL;
   size_t n = 0;
   if (cg_dir_list(sp->dir, &names, &n) != CG_OK) return;
@@ -172,8 +175,10 @@ static void enforce_bounds(struct cg_spool *sp, const char *keep) {
     }
   }
   int64_t dropped = 0;
+  bytes += add_bytes;
+  files += add_files;
   for (size_t i = 0; i < n && (bytes > sp->max_bytes || files > sp->max_files); i++) {
-    if (!is_bundle_name(names[i]) || strcmp(names[i], keep) == 0) continue;
+    if (!is_bundle_name(names[i])) continue;
     char *p = cg_path_join(sp->dir, names[i]);
     int64_t sz = p ? cg_file_size(p) : -1;
     if (p && cg_file_remove(p) == CG_OK) {
@@ -202,9 +207,9 @@ int cg_spool_put(struct cg_spool *sp, const char *bundle_id, int64_t created_ms,
   cg_snprintf(name, sizeof(name), "%013lld-%s%s", (long long)created_ms, bundle_id, SUFFIX);
   char *path = cg_path_join(sp->dir, name);
   if (!path) return CG_ERR_NOMEM;
+  enforce_bounds(sp, 1, (int64_t)len);
   int rc = cg_file_write_atomic(path, gz, len, err, errlen);
   cg_free(path);
-  if (rc == CG_OK) enforce_bounds(sp, name);
   return rc;
 }
 
