@@ -33,6 +33,12 @@ def run(*args, env=None):
     if env:
         e.update(env)
     p = subprocess.run(cmd, capture_output=True, env=e, timeout=120)
+    if WINE and not p.stdout.strip() and not p.stderr.strip() and p.returncode != 0:
+        # wine on a loaded machine has been seen to end a process before it wrote a word (exit 1, no
+        # output at all): run it once more, and say so, rather than fail on wine's account
+        sys.stderr.write("note: cmgdiag.exe under wine exited %d without any output; running it again\n"
+                         % p.returncode)
+        p = subprocess.run(cmd, capture_output=True, env=e, timeout=120)
     out = p.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
     err = p.stderr.decode("utf-8", "replace").replace("\r\n", "\n")
     return p.returncode, out, err
