@@ -67,7 +67,8 @@ TEST(garbage_and_truncation) {
 TEST(caps) {
   /* depth */
   char deep[2000] = "<MPList>";
-  for (int i = 0; i < 40; i++) strcat(deep, "<a>");
+  size_t dl = strlen(deep);
+  for (int i = 0; i < 40; i++, dl += 3) memcpy(deep + dl, "<a>", 4);
   CHECK(parse(deep) == CG_ERR_PARSE);
   CHECK_CONTAINS(m.error, "nested too deeply");
   /* count: more MPs than stored are counted */

@@ -21,10 +21,14 @@ int cg_dns_cname_chain(const char *host, const char *server, char chain[][256], 
     char addr[64];
     cg_strlcpy(addr, server, sizeof(addr));
     char *colon = strrchr(addr, ':');
-    int port = 53;
+    int64_t port = 53;
     if (colon) {
       *colon = '\0';
-      port = atoi(colon + 1);
+      if (!cg_parse_i64(colon + 1, &port) || port < 1 || port > 65535) {
+        cg_snprintf(err, errlen, "dns_server '%s' is not IPv4-ADDRESS:PORT", server);
+        res_nclose(&st);
+        return -1;
+      }
     }
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
