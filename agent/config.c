@@ -100,6 +100,7 @@ static const char *type_want(enum cg_cfg_type t) {
   case CG_CFG_INT: return "a whole number";
   case CG_CFG_STRING: return "a string or null";
   case CG_CFG_STRLIST: return "a list of strings";
+  case CG_CFG_OBJLIST: return "a list of objects";
   default: return "an object";
   }
 }
@@ -198,6 +199,10 @@ static int check_value(struct vctx *v, const char *where, const struct cg_config
     ok = cJSON_IsArray(val);
     for (const cJSON *e = ok ? val->child : NULL; e; e = e->next) ok = ok && cJSON_IsString(e);
     break;
+  case CG_CFG_OBJLIST:
+    ok = cJSON_IsArray(val);
+    for (const cJSON *e = ok ? val->child : NULL; e; e = e->next) ok = ok && cJSON_IsObject(e);
+    break;
   default: ok = cJSON_IsObject(val); break;
   }
   if (!ok) {
@@ -220,6 +225,15 @@ static int check_value(struct vctx *v, const char *where, const struct cg_config
     char *sub = cg_asprintf("%s%s%s", where, dot, m->key);
     int rc = sub ? validate_obj(v, (cJSON *)val, sub, m->sub, NULL) : CG_ERR_NOMEM;
     cg_free(sub);
+    return rc;
+  }
+  if (m->type == CG_CFG_OBJLIST) {
+    int i = 0, rc = CG_OK;
+    for (cJSON *e = val->child; e && rc == CG_OK; e = e->next, i++) {
+      char *sub = cg_asprintf("%s%s%s[%d]", where, dot, m->key, i);
+      rc = sub ? validate_obj(v, e, sub, m->sub, NULL) : CG_ERR_NOMEM;
+      cg_free(sub);
+    }
     return rc;
   }
   return CG_OK;
@@ -694,6 +708,19 @@ int cg_config_map_fill(const struct cg_config_map *map, const cJSON *obj, void *
       }
       break;
     }
+    case CG_CFG_OBJLIST: {
+      struct cg_objlist *l = (struct cg_objlist *)base;
+      int n = cJSON_GetArraySize(val);
+      l->count = 0;
+      l->items = n ? cg_calloc((size_t)n, (size_t)m->max) : NULL;
+      if (n && !l->items) return CG_ERR_NOMEM;
+      for (const cJSON *e = val ? val->child : NULL; e; e = e->next) {
+        l->count++; /* counted first: a half-filled element is released too */
+        int rc = cg_config_map_fill(m->sub, e, (char *)l->items + (l->count - 1) * (size_t)m->max);
+        if (rc != CG_OK) return rc;
+      }
+      break;
+    }
     case CG_CFG_SECTION: {
       /* Section keys carry offsets from the same base as their parent's. */
       int rc = cg_config_map_fill(m->sub, val, ctx);
@@ -719,6 +746,12 @@ void cg_config_map_release(const struct cg_config_map *map, void *ctx) {
       l->count = 0;
     } else if (m->type == CG_CFG_SECTION) {
       cg_config_map_release(m->sub, ctx);
+    } else if (m->type == CG_CFG_OBJLIST) {
+      struct cg_objlist *l = (struct cg_objlist *)base;
+      for (size_t i = 0; i < l->count; i++) cg_config_map_release(m->sub, (char *)l->items + i * (size_t)m->max);
+      cg_free(l->items);
+      l->items = NULL;
+      l->count = 0;
     }
   }
 }

@@ -9,6 +9,9 @@
 #include "plugin.h"
 
 #define CG_DISCOVERY_CMG_URLS "cmg_urls"
+/* cmgprobe: the proxy it used ({"proxy", "source", "detail"}) and the CMG's Date header (string). */
+#define CG_DISCOVERY_CMG_PROXY "cmg_proxy"
+#define CG_DISCOVERY_CMG_DATE "cmg_date"
 
 /* Takes ownership of `value` (also on failure). No-op when the run has no discovery store. */
 int cg_discovery_publish(const struct cg_env *env, const char *key, cJSON *value);

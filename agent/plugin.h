@@ -15,6 +15,13 @@ enum cg_cfg_type {
   CG_CFG_STRING,   /* char *, NULL when the JSON value is null; owned by the core */
   CG_CFG_STRLIST,  /* struct cg_strlist; owned by the core */
   CG_CFG_SECTION,  /* nested object described by `sub`, filled at the same offset base */
+  CG_CFG_OBJLIST,  /* list of objects, each described by `sub` (offsets into one element; `max`
+                      holds the element's size): struct cg_objlist, owned by the core */
+};
+
+struct cg_objlist {
+  void *items; /* count elements of elem_size bytes */
+  size_t count;
 };
 
 struct cg_strlist {

@@ -37,9 +37,13 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
     for (; p->name[i] && i < sizeof(upper) - 1; i++)
       upper[i] = (p->name[i] >= 'a' && p->name[i] <= 'z') ? (char)(p->name[i] - 32) : p->name[i];
     upper[i] = '\0';
-    cg_snprintf(code, sizeof(code), "%s_INTERNAL_ERROR", upper);
+    /* A setting the check refused is the admin's to fix, not ours. */
+    bool config = rc == CG_ERR_CONFIG;
+    cg_snprintf(code, sizeof(code), "%s_%s", upper, config ? "CONFIG" : "INTERNAL_ERROR");
     cg_result_set(res, CG_ERROR, code,
-                  "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag maintainers.",
+                  config ? "Fix the setting in the configuration file or policy ('cmgdiag config check' shows the "
+                           "effective values), then run the check again."
+                         : "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag maintainers.",
                   "The %s check could not run: %s.", p->name, err);
     cg_log_error(env->log, "runner", "check %s could not run: %s", p->name, err);
   } else {

@@ -9,7 +9,7 @@ what=${1:-all}
 pkgs=(gcc libc6-dev make cmake pkg-config libcurl4-openssl-dev libssl-dev libcjson-dev zlib1g-dev ca-certificates
   openssl nginx python3)
 if [ "$what" = all ]; then
-  pkgs+=(python3-jsonschema dnsmasq-base iproute2 clang libclang-rt-14-dev mingw-w64 libz-mingw-w64-dev wine wine64 wixl msitools file curl dpkg-dev patch xz-utils)
+  pkgs+=(python3-jsonschema dnsmasq-base tinyproxy iproute2 clang libclang-rt-14-dev mingw-w64 libz-mingw-w64-dev wine wine64 wixl msitools file curl dpkg-dev patch xz-utils)
 fi
 missing=()
 # Node.js may come from Debian (nodejs + npm) or from NodeSource (npm inside nodejs): ask for the commands.

@@ -31,6 +31,14 @@ int cg_dir_remove(const char *path);
  * DACL, inherited by files and subfolders) or to its owner, root (POSIX: mode 0700). The
  * configuration can hold a SAS URL or a token. */
 int cg_dir_secure(const char *path, char *err, size_t errlen);
+/* Whether only administrators (and this process's own account) can change what runs from `path`:
+ * the file, its folder and every folder above. POSIX: owner root or this user, no write for
+ * others, none for a group other than root (a sticky folder above the file's own folder is
+ * allowed). Windows: owner and every allow ACE with write, delete or permission rights on the file,
+ * add/delete rights on its folder, and delete-child/permission rights on the folders above belong to
+ * SYSTEM, Administrators, TrustedInstaller or this account. CG_OK, CG_ERR_ACCESS with a sentence
+ * naming the path and who may write it, CG_ERR_NOTFOUND. */
+int cg_path_admin_only(const char *path, char *why, size_t whylen);
 /* Create a folder and its parents (like mkdir -p). */
 int cg_mkdirs(const char *path);
 /* Create and delete a probe file in `dir`: proves the folder is writable. */

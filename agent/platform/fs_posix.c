@@ -247,3 +247,46 @@ int cg_dir_secure(const char *path, char *err, size_t errlen) {
   }
   return CG_OK;
 }
+
+static int admin_only_one(const char *p, bool file, bool own_folder, char *why, size_t whylen) {
+  struct stat st;
+  if (lstat(p, &st) != 0) {
+    cg_snprintf(why, whylen, "%s: %s", p, strerror(errno));
+    return errno == ENOENT ? CG_ERR_NOTFOUND : CG_ERR_IO;
+  }
+  if (st.st_uid != 0 && st.st_uid != geteuid()) {
+    cg_snprintf(why, whylen, "%s belongs to user id %ld, not to root", p, (long)st.st_uid);
+    return CG_ERR_ACCESS;
+  }
+  bool sticky_ok = !file && !own_folder && (st.st_mode & S_ISVTX);
+  if ((st.st_mode & S_IWOTH) && !sticky_ok) {
+    cg_snprintf(why, whylen, "%s is writable by every user (mode %04o)", p, (unsigned)(st.st_mode & 07777));
+    return CG_ERR_ACCESS;
+  }
+  if ((st.st_mode & S_IWGRP) && st.st_gid != 0 && !sticky_ok) {
+    cg_snprintf(why, whylen, "%s is writable by group id %ld (mode %04o)", p, (long)st.st_gid,
+                (unsigned)(st.st_mode & 07777));
+    return CG_ERR_ACCESS;
+  }
+  return CG_OK;
+}
+
+int cg_path_admin_only(const char *path, char *why, size_t whylen) {
+  char *real = realpath(path, NULL);
+  if (!real) {
+    cg_snprintf(why, whylen, "%s: %s", path, strerror(errno));
+    return errno == ENOENT ? CG_ERR_NOTFOUND : CG_ERR_IO;
+  }
+  /* The path as given may pass through a symbolic link: its folder counts too. */
+  int rc = admin_only_one(real, true, false, why, whylen);
+  for (int level = 0; rc == CG_OK; level++) {
+    char *slash = strrchr(real, '/');
+    if (!slash) break;
+    if (slash == real) slash[1] = '\0';
+    else *slash = '\0';
+    rc = admin_only_one(real, false, level == 0, why, whylen);
+    if (slash == real) break;
+  }
+  free(real);
+  return rc;
+}

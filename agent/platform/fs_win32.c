@@ -352,3 +352,126 @@ int cg_dir_secure(const char *path, char *err, size_t errlen) {
   cg_free(w);
   return rc;
 }
+
+/* SIDs that may write what SYSTEM runs: SYSTEM, Administrators, TrustedInstaller, and this
+ * process's own account (whoever runs cmgdiag could run the command anyway). */
+static bool trusted_sid(PSID sid, const wchar_t *self) {
+  static const wchar_t *const ok[] = {L"S-1-5-18", L"S-1-5-32-544",
+                                      L"S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464"};
+  wchar_t *s = NULL;
+  bool r = false;
+  if (!ConvertSidToStringSidW(sid, &s)) return false;
+  for (size_t i = 0; i < CG_ARRAY_LEN(ok) && !r; i++) r = _wcsicmp(s, ok[i]) == 0;
+  if (!r && self) r = _wcsicmp(s, self) == 0;
+  LocalFree(s);
+  return r;
+}
+
+static void sid_name(PSID sid, char *out, size_t outlen) {
+  wchar_t name[128], dom[128];
+  DWORD nl = CG_ARRAY_LEN(name), dl = CG_ARRAY_LEN(dom);
+  SID_NAME_USE use;
+  wchar_t *s = NULL;
+  if (LookupAccountSidW(NULL, sid, name, &nl, dom, &dl, &use)) {
+    char *n = cg_wide_to_utf8(name), *d = cg_wide_to_utf8(dom);
+    cg_snprintf(out, outlen, "%s%s%s", d && *d ? d : "", d && *d ? "\\" : "", n ? n : "?");
+    cg_free(n);
+    cg_free(d);
+  } else if (ConvertSidToStringSidW(sid, &s)) {
+    char *u = cg_wide_to_utf8(s);
+    cg_strlcpy(out, u ? u : "?", outlen);
+    cg_free(u);
+    LocalFree(s);
+  } else {
+    cg_strlcpy(out, "?", outlen);
+  }
+}
+
+/* level 0: the file; 1: its folder; 2: a folder above. */
+static int admin_only_one(const wchar_t *w, const char *shown, int level, const wchar_t *self, char *why, size_t whylen) {
+  PSID owner = NULL;
+  PACL dacl = NULL;
+  PSECURITY_DESCRIPTOR sd = NULL;
+  DWORD e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner,
+                                  NULL, &dacl, NULL, &sd);
+  if (e != ERROR_SUCCESS) {
+    cg_snprintf(why, whylen, "cannot read the permissions of %s (error %lu)", shown, (unsigned long)e);
+    return e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND ? CG_ERR_NOTFOUND : CG_ERR_IO;
+  }
+  int rc = CG_OK;
+  char who[300];
+  const DWORD generic = GENERIC_WRITE | GENERIC_ALL | WRITE_DAC | WRITE_OWNER;
+  DWORD mask = level == 0   ? generic | DELETE | FILE_WRITE_DATA | FILE_APPEND_DATA
+               : level == 1 ? generic | DELETE | FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD
+                            : generic | DELETE | FILE_DELETE_CHILD;
+  if (owner && !trusted_sid(owner, self)) {
+    sid_name(owner, who, sizeof(who));
+    cg_snprintf(why, whylen, "%s is owned by %s, not by Administrators or SYSTEM", shown, who);
+    rc = CG_ERR_ACCESS;
+  } else if (!dacl) {
+    cg_snprintf(why, whylen, "%s has no access control list: everyone may change it", shown);
+    rc = CG_ERR_ACCESS;
+  }
+  for (DWORD i = 0; rc == CG_OK && dacl && i < dacl->AceCount; i++) {
+    ACE_HEADER *h = NULL;
+    if (!GetAce(dacl, i, (void **)&h) || h->AceType != ACCESS_ALLOWED_ACE_TYPE || (h->AceFlags & INHERIT_ONLY_ACE))
+      continue;
+    ACCESS_ALLOWED_ACE *a = (ACCESS_ALLOWED_ACE *)h;
+    if (!(a->Mask & mask) || trusted_sid((PSID)&a->SidStart, self)) continue;
+    sid_name((PSID)&a->SidStart, who, sizeof(who));
+    cg_snprintf(why, whylen, "%s can be changed by %s (access mask 0x%lx)", shown, who, (unsigned long)a->Mask);
+    rc = CG_ERR_ACCESS;
+  }
+  LocalFree(sd);
+  return rc;
+}
+
+static wchar_t *self_sid(void) {
+  HANDLE tok = NULL;
+  wchar_t *out = NULL;
+  BYTE buf[256];
+  DWORD len = 0;
+  if (OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok) &&
+      GetTokenInformation(tok, TokenUser, buf, sizeof(buf), &len)) {
+    wchar_t *s = NULL;
+    if (ConvertSidToStringSidW(((TOKEN_USER *)buf)->User.Sid, &s)) {
+      out = _wcsdup(s);
+      LocalFree(s);
+    }
+  }
+  if (tok) CloseHandle(tok);
+  return out;
+}
+
+int cg_path_admin_only(const char *path, char *why, size_t whylen) {
+  wchar_t *w = cg_utf8_to_wide(path), *self = self_sid();
+  wchar_t full[1024];
+  int rc = CG_ERR_NOMEM;
+  if (!w) goto out;
+  DWORD n = GetFullPathNameW(w, CG_ARRAY_LEN(full), full, NULL);
+  if (n == 0 || n >= CG_ARRAY_LEN(full)) {
+    cg_snprintf(why, whylen, "%s: not a usable path", path);
+    rc = CG_ERR_NOTFOUND;
+    goto out;
+  }
+  if (GetFileAttributesW(full) == INVALID_FILE_ATTRIBUTES) {
+    cg_snprintf(why, whylen, "%s does not exist", path);
+    rc = CG_ERR_NOTFOUND;
+    goto out;
+  }
+  rc = CG_OK;
+  for (int level = 0; rc == CG_OK; level++) {
+    char *shown = cg_wide_to_utf8(full);
+    rc = admin_only_one(full, shown ? shown : path, level > 2 ? 2 : level, self, why, whylen);
+    cg_free(shown);
+    wchar_t *sl = wcsrchr(full, L'\\');
+    /* stop at the volume root ("C:\") */
+    if (!sl || sl - full < 2 || (sl - full == 2 && full[1] == L':' && !sl[1])) break;
+    if (sl - full == 2 && full[1] == L':') sl[1] = L'\0';
+    else *sl = L'\0';
+  }
+out:
+  cg_free(w);
+  free(self);
+  return rc;
+}

@@ -10,6 +10,7 @@
 struct cg_proc_opts {
   int64_t timeout_ms;   /* <= 0: no timeout */
   size_t max_output;    /* per stream; bytes past it are read and discarded (0 = 1 MiB) */
+  const char *cwd;      /* working folder of the child; NULL: the agent's */
 };
 
 struct cg_proc_result {

@@ -69,8 +69,12 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
     dup2(outp[1], 1);
     dup2(errp[1], 2);
     signal(SIGPIPE, SIG_DFL);
-    execvp(argv[0], (char *const *)argv);
-    int e = errno;
+    int e = 0;
+    if (opts && opts->cwd && chdir(opts->cwd) != 0) e = errno;
+    if (!e) {
+      execvp(argv[0], (char *const *)argv);
+      e = errno;
+    }
     ssize_t w = write(execp[1], &e, sizeof(e));
     (void)w;
     _exit(127);

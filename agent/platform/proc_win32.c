@@ -115,8 +115,11 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
   si.hStdInput = nul;
   si.hStdOutput = out_w;
   si.hStdError = err_w;
-  if (!CreateProcessW(NULL, wcmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT,
-                      NULL, NULL, &si, &pi)) {
+  wchar_t *wcwd = opts && opts->cwd ? cg_utf8_to_wide(opts->cwd) : NULL;
+  BOOL started = CreateProcessW(NULL, wcmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT,
+                                NULL, wcwd, &si, &pi);
+  cg_free(wcwd);
+  if (!started) {
     DWORD e = GetLastError();
     rc = (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? CG_ERR_NOTFOUND
          : e == ERROR_ACCESS_DENIED                               ? CG_ERR_ACCESS

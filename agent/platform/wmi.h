@@ -28,4 +28,14 @@ int cg_wmi_query(const char *ns, const char *wql, int64_t timeout_ms, cJSON **ro
  * CG_ERR_NOTFOUND when the key or value does not exist. */
 int cg_registry_read_hklm(const char *key, const char *value, cJSON **out);
 
+/* A value under a full key name with its hive ("HKEY_LOCAL_MACHINE\\...", "HKEY_USERS\\S-1-5-18\\...",
+ * "HKEY_CURRENT_USER\\...", or HKLM/HKU/HKCU), 64-bit view. *out has the shape a `reg export` file
+ * gives (regfile.h): a string (REG_SZ, REG_EXPAND_SZ unexpanded), a number (REG_DWORD), or the
+ * export's text for other types ("hex:46,00,...", "hex(b):..."). Values over 64 KiB: CG_ERR_TOOBIG.
+ * CG_ERR_NOTFOUND, CG_ERR_ACCESS, CG_ERR_UNSUPPORTED off Windows. Caller deletes *out. */
+int cg_registry_read(const char *key, const char *value, cJSON **out);
+
+/* Names of the subkeys of a full key name (as above), at most 1,024. Free with cg_dir_list_free. */
+int cg_registry_subkeys(const char *key, char ***names, size_t *count);
+
 #endif

@@ -4,8 +4,10 @@
 
 #include <oleauto.h>
 #include <stdio.h>
+#include <string.h>
 #include <wbemidl.h>
 
+#include "fs_common.h"
 #include "utf_win32.h"
 #include "wmi.h"
 
@@ -155,41 +157,119 @@ out:
   return rc;
 }
 
-int cg_registry_read_hklm(const char *key, const char *value, cJSON **out) {
-  wchar_t *wk = cg_utf8_to_wide(key), *wv = cg_utf8_to_wide(value);
-  int rc = CG_ERR_NOMEM;
-  HKEY h = NULL;
-  *out = NULL;
-  if (!wk || !wv) goto out;
+/* Splits "HKEY_USERS\S-1-5-18\X" into the predefined key and the rest. */
+static HKEY split_hive(const char *key, const char **rest) {
+  static const struct {
+    const char *name;
+    HKEY h;
+  } hv[] = {{"HKEY_LOCAL_MACHINE", HKEY_LOCAL_MACHINE}, {"HKLM", HKEY_LOCAL_MACHINE},
+            {"HKEY_USERS", HKEY_USERS},                 {"HKU", HKEY_USERS},
+            {"HKEY_CURRENT_USER", HKEY_CURRENT_USER},   {"HKCU", HKEY_CURRENT_USER}};
+  for (size_t i = 0; i < CG_ARRAY_LEN(hv); i++) {
+    size_t n = strlen(hv[i].name);
+    if (cg_str_startswith_ci(key, hv[i].name) && (key[n] == '\\' || key[n] == '\0')) {
+      *rest = key[n] ? key + n + 1 : key + n;
+      return hv[i].h;
+    }
+  }
+  return NULL;
+}
+
+static int reg_status(LONG r) {
+  return r == ERROR_FILE_NOT_FOUND || r == ERROR_PATH_NOT_FOUND ? CG_ERR_NOTFOUND
+         : r == ERROR_ACCESS_DENIED                              ? CG_ERR_ACCESS
+                                                                 : CG_ERR_IO;
+}
+
+static int reg_open(const char *key, REGSAM sam, HKEY *h) {
+  const char *rest = NULL;
+  HKEY root = split_hive(key, &rest);
+  if (!root) return CG_ERR_USAGE;
+  wchar_t *wk = cg_utf8_to_wide(rest);
+  if (!wk) return CG_ERR_NOMEM;
   /* The 64-bit view: a 32-bit process must not be redirected to WOW6432Node. */
-  LONG r = RegOpenKeyExW(HKEY_LOCAL_MACHINE, wk, 0, KEY_QUERY_VALUE | KEY_WOW64_64KEY, &h);
-  if (r != ERROR_SUCCESS) {
-    rc = r == ERROR_FILE_NOT_FOUND ? CG_ERR_NOTFOUND : r == ERROR_ACCESS_DENIED ? CG_ERR_ACCESS : CG_ERR_IO;
-    goto out;
-  }
+  LONG r = RegOpenKeyExW(root, wk, 0, sam | KEY_WOW64_64KEY, h);
+  cg_free(wk);
+  return r == ERROR_SUCCESS ? CG_OK : reg_status(r);
+}
+
+int cg_registry_read(const char *key, const char *value, cJSON **out) {
+  wchar_t *wv = cg_utf8_to_wide(value);
+  HKEY h = NULL;
+  BYTE *buf = NULL;
+  *out = NULL;
+  int rc = wv ? reg_open(key, KEY_QUERY_VALUE, &h) : CG_ERR_NOMEM;
+  if (rc != CG_OK) goto out;
   DWORD type = 0, size = 0;
-  r = RegQueryValueExW(h, wv, NULL, &type, NULL, &size);
-  if (r != ERROR_SUCCESS || size > 65536) {
-    rc = r == ERROR_FILE_NOT_FOUND ? CG_ERR_NOTFOUND : CG_ERR_IO;
+  LONG r = RegQueryValueExW(h, wv, NULL, &type, NULL, &size);
+  if (r != ERROR_SUCCESS) {
+    rc = reg_status(r);
     goto out;
   }
-  BYTE *buf = cg_calloc(1, size + sizeof(wchar_t));
-  if (!buf) goto out;
+  if (size > 65536) {
+    rc = CG_ERR_TOOBIG;
+    goto out;
+  }
+  rc = CG_ERR_NOMEM;
+  if (!(buf = cg_calloc(1, size + sizeof(wchar_t)))) goto out;
   r = RegQueryValueExW(h, wv, NULL, &type, buf, &size);
-  if (r == ERROR_SUCCESS && (type == REG_SZ || type == REG_EXPAND_SZ)) {
+  if (r != ERROR_SUCCESS) {
+    rc = reg_status(r);
+    goto out;
+  }
+  if (type == REG_SZ || type == REG_EXPAND_SZ) {
     char *s = cg_wide_to_utf8((wchar_t *)buf);
     *out = cJSON_CreateString(s ? s : "");
     cg_free(s);
-  } else if (r == ERROR_SUCCESS && type == REG_DWORD && size >= 4) {
+  } else if (type == REG_DWORD && size >= 4) {
     *out = cJSON_CreateNumber((double)*(DWORD *)buf);
-  } else if (r == ERROR_SUCCESS) {
-    *out = cJSON_CreateString("(unsupported registry type)");
+  } else {
+    /* As `reg export` writes it: hex:, hex(7): for multi-string, hex(b): for qword. */
+    struct cg_buf b;
+    cg_buf_init(&b, 4 * 65536 + 32);
+    if (type == REG_BINARY) cg_buf_puts(&b, "hex:");
+    else cg_buf_printf(&b, "hex(%lx):", (unsigned long)type);
+    for (DWORD i = 0; i < size; i++) cg_buf_printf(&b, "%s%02x", i ? "," : "", buf[i]);
+    char *t = cg_buf_take(&b, NULL);
+    *out = t ? cJSON_CreateString(t) : NULL;
+    cg_free(t);
   }
-  cg_free(buf);
-  rc = *out ? CG_OK : CG_ERR_IO;
+  rc = *out ? CG_OK : CG_ERR_NOMEM;
 out:
   if (h) RegCloseKey(h);
-  cg_free(wk);
+  cg_free(buf);
   cg_free(wv);
+  return rc;
+}
+
+int cg_registry_read_hklm(const char *key, const char *value, cJSON **out) {
+  char *full = cg_asprintf("HKEY_LOCAL_MACHINE\\%s", key);
+  int rc = full ? cg_registry_read(full, value, out) : CG_ERR_NOMEM;
+  cg_free(full);
+  return rc;
+}
+
+int cg_registry_subkeys(const char *key, char ***names, size_t *count) {
+  HKEY h = NULL;
+  size_t alloc = 0;
+  *names = NULL;
+  *count = 0;
+  int rc = reg_open(key, KEY_ENUMERATE_SUB_KEYS, &h);
+  for (DWORD i = 0; rc == CG_OK && i < 1024; i++) {
+    wchar_t name[256];
+    DWORD len = CG_ARRAY_LEN(name);
+    LONG r = RegEnumKeyExW(h, i, name, &len, NULL, NULL, NULL, NULL);
+    if (r == ERROR_NO_MORE_ITEMS) break;
+    if (r != ERROR_SUCCESS) continue;
+    char *u = cg_wide_to_utf8(name);
+    rc = u ? cg_fs_push_name(names, count, &alloc, u) : CG_ERR_NOMEM;
+    cg_free(u);
+  }
+  if (h) RegCloseKey(h);
+  if (rc != CG_OK) {
+    cg_dir_list_free(*names, *count);
+    *names = NULL;
+    *count = 0;
+  }
   return rc;
 }

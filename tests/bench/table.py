@@ -28,6 +28,8 @@ DATA = os.path.join(ROOT, "tests", "data")
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, HERE)
 from test_cmgprobe import start_cmg_lab, stop_cmg_lab  # noqa: E402
+
+ENTRA = ["login.microsoftonline.com", "device.login.microsoftonline.com", "enterpriseregistration.windows.net"]
 import shipping  # noqa: E402
 
 MP = "72057594037927939"
@@ -77,7 +79,11 @@ def main():
                                                                   "02-single-cmg-serverauth-ps51-utf16le.json")},
                            "clientlogs": {"input": os.path.join(DATA, "clientlogs", "clean")},
                            "cmgprobe": {"url": cmg_url.split("/SMS_MP")[0], "resolve": [resolve],
-                                        "ca_file": ports["root"]}},
+                                        "ca_file": ports["root"]},
+                           # the Entra double of the lab, as SYSTEM's reachability test would see Entra
+                           "netenv": {"endpoints": ["https://%s:%d/" % (n, ports["entra"]) for n in ENTRA],
+                                      "resolve": ["%s:%d:127.0.0.1" % (n, ports["entra"]) for n in ENTRA],
+                                      "ca_file": ports["root"]}},
                 "outputs": [{"type": "azblob", "sas_url": sas, "ca_file": az_ca}]}
         with open(cfg, "w") as f:
             json.dump(base, f)
@@ -124,7 +130,7 @@ def main():
                      "curl fetch %.1f ms + curl upload %.1f ms = %.1f ms (ratio %.2f)"
                      % (g_cpu, u_cpu, g_cpu + u_cpu, c_cpu / (g_cpu + u_cpu))))
         rows.append(("Wall time, one full cycle against the lab", "%.0f ms" % c_wall,
-                     "5 checks, 2 CMG requests, 2 CRL fetches, 1 upload"))
+                     "7 checks, 2 CMG requests, 3 Entra requests, 2 CRL fetches, 1 upload"))
         expired = dict(base["checks"]["cmgprobe"], url="https://cmg.lab.test:%d/CCM_Proxy_ServerAuth/%s"
                        % (ports["crlunreach"], MP), resolve=["cmg.lab.test:%d:127.0.0.1" % ports["crlunreach"]])
         for label, args, probe in (("healthy", ("01-entra-joined-win11.txt", "02-single-cmg-serverauth-ps51-utf16le.json",

@@ -63,7 +63,7 @@ def run(a, rnd, binary, lab, port):
     with open(cfg, "w") as f:
         json.dump({"spool": {"dir": spool}, "log": {"file": log, "level": "debug", "max_bytes": 1073741824},
                    "state_dir": os.path.join(lab, "state"),
-                   "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                   "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                               "clientlogs": {"enabled": False}},
                    "delivery": {"retry_base_ms": 50, "retry_cap_ms": 500},
                    "outputs": [{"type": "azblob", "sas_url": sas, "ca_file": os.path.join(lab, "pki", "ca.pem")}]},

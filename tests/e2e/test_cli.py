@@ -54,7 +54,7 @@ class Cli(unittest.TestCase):
     def write_cfg(self, extra, raw=None):
         # Only the agent check here: the other checks have their own tests and data sources.
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
-                "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                            "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
@@ -309,14 +309,16 @@ class BundleSchema(unittest.TestCase):
                        "log": {"file": os.path.join(self.tmp, "cmgdiag.log")},
                        "checks": {"aadjoin": {"input": native_path(os.path.join(base, "aadjoin", "03-hybrid-join-failed-discover.txt"))},
                                   "mpcandidates": {"input": native_path(os.path.join(base, "mpcandidates", "folder-capture"))},
-                                  "clientlogs": {"input": native_path(os.path.join(base, "clientlogs", "cmg-forbidden"))}}}, f)
+                                  "clientlogs": {"input": native_path(os.path.join(base, "clientlogs", "cmg-forbidden"))},
+                                  "netenv": {"input": native_path(os.path.join(base, "netenv", "01-system-direct-user-pac"))}}}, f)
 
     def test_selftest_bundle_is_valid(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--ticket", "INC0042")
         self.assertEqual(rc, 2, err)
         bundle = json.loads(out)
         self.assertEqual(schema_errors(bundle), [])
-        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "cmgprobe", "clientlogs"])
+        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "cmgprobe", "clientlogs",
+                                                                  "netenv", "exec"])
         self.assertEqual(bundle["device"]["site_code"], "PS1")
         self.assertEqual(bundle["overall"], "fail")
 

@@ -68,7 +68,7 @@ class Daemon(unittest.TestCase):
         c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
              "log": {"file": self.log, "level": "debug", "max_bytes": 50000000},
              "interval_s": 1, "jitter_s": 1, "start_delay_s": 0, "check_timeout_s": 20,
-             "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+             "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                         "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}},
              "outputs": [{"type": "file", "dir": self.share}]}
         for k, v in kw.items():
@@ -327,7 +327,7 @@ class Ticket(unittest.TestCase):
             cfg = os.path.join(tmp, "c.json")
             with open(cfg, "w") as f:
                 json.dump({"spool": {"dir": os.path.join(tmp, "spool")}, "log": {"file": os.path.join(tmp, "l.log")},
-                           "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                           "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                                       "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}},
                            "outputs": [{"type": "file", "dir": share}]}, f)
             rc, out, _ = run("-c", cfg, "selftest", "--ticket", "INC123")

@@ -141,7 +141,7 @@ class ShipCase(unittest.TestCase):
         with open(self.cfg, "w") as f:
             json.dump({"spool": sp, "log": {"file": native_path(self.log), "level": "debug"},
                        "state_dir": native_path(os.path.join(self.tmp, "state")),
-                       "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                       "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                                   "clientlogs": {"enabled": False}},
                        "outputs": outputs, "delivery": d}, f)
 

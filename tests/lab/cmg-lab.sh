@@ -4,7 +4,7 @@
 # say by itself. The service name is cmg.lab.test: point it at 127.0.0.1 with the probe's
 # `resolve` setting ("cmg.lab.test:PORT:127.0.0.1"), so names stay realistic.
 #
-#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+16); writes DIR/lab.json
+#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+17); writes DIR/lab.json
 #   cmg-lab.sh stop DIR
 #
 # Ports (BASE_PORT + n):
@@ -13,6 +13,9 @@
 #   11 cmg-backend.py (behind nginx)   12 black hole (connect times out)   13 nothing (refused)
 #   15 hostile TLS (cmg-backend.py directly: endless body 1800, redirect loop 1900, 10 MB header 2000)
 #   16 TLS reset (the connection is reset in the middle of the handshake)
+#   17 the Entra double: login.microsoftonline.com, device.login.microsoftonline.com and
+#      enterpriseregistration.windows.net (certificate "entra"); /skewed/ answers with a Date
+#      15 minutes behind (through cmg-backend.py), anything else 200 with a small JSON document
 #   14 DNS (dnsmasq, when installed): cmg.lab.test CNAME cmglab.westus.cloudapp.azure.com (a custom
 #      service name and its deployment name), cmg-bad.lab.test CNAME cmg-lab.westus.cloudapp.azure.com
 # Paths on every TLS port, by management point id (/CCM_Proxy_ServerAuth/<id>/SMS_MP/.sms_aut?mplist):
@@ -83,7 +86,22 @@ CONF
         n=$((n + 1))
       done
       server $((base + 10)) good "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;"
-      echo "}"
+      cat <<CONF
+  server {
+    listen 127.0.0.1:$((base + 17)) ssl;
+    server_name login.microsoftonline.com device.login.microsoftonline.com enterpriseregistration.windows.net;
+    ssl_certificate $dir/pki/entra.pem;
+    ssl_certificate_key $dir/pki/entra.key;
+    default_type application/json;
+    location /skewed/ {
+      rewrite ^ /CCM_Proxy_ServerAuth/1600/SMS_MP/.sms_aut?mplist break;
+      proxy_pass http://127.0.0.1:$((base + 11));
+      proxy_pass_header Date;
+    }
+    location / { return 200 '{"tenant_region_scope":"EU","lab":"cmgdiag Entra double"}'; }
+  }
+}
+CONF
     } > "$dir/nginx.conf"
     "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) $((base + 15)) $((base + 16)) \
       "$dir/pki/good.pem" "$dir/pki/good.key" > "$dir/logs/backend.log" 2>&1 &
@@ -104,7 +122,7 @@ CONF
 {"base": $base, "crl": $base, "good": $((base + 1)), "expired": $((base + 2)), "notyet": $((base + 3)),
  "wrongname": $((base + 4)), "selfsigned": $((base + 5)), "leafonly": $((base + 6)), "revoked": $((base + 7)),
  "crlunreach": $((base + 8)), "expiring": $((base + 9)), "tls10": $((base + 10)), "blackhole": $((base + 12)),
- "refused": $((base + 13)), "dns": $dns, "hostile": $((base + 15)), "tlsreset": $((base + 16)), "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
+ "refused": $((base + 13)), "dns": $dns, "hostile": $((base + 15)), "tlsreset": $((base + 16)), "entra": $((base + 17)), "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
 JSON
         exit 0
       fi

@@ -9,6 +9,9 @@
 #   expired       ended 10 days ago             notyet     starts in 10 days
 #   wrongname     SAN other.lab.test only       expiring   ends in 10 days
 #   revoked       listed in the intermediate CRL
+#   entra         SANs login.microsoftonline.com, device.login.microsoftonline.com,
+#                 enterpriseregistration.windows.net, IP 127.0.0.1 (the Entra double for `netenv`;
+#                 the address for requests through a forward proxy, which resolves names itself)
 #   crlunreach    CDP http://127.0.0.1:9/intermediate.crl (nothing listens: refused)
 #   selfsigned    a self-signed certificate for cmg.lab.test (not from the lab root)
 #   leafonly      the good leaf without its intermediate (the server forgets the chain)
@@ -16,7 +19,7 @@
 set -euo pipefail
 dir=${1:?usage: pki-cmg.sh DIR CRL_PORT}
 crlport=${2:?usage: pki-cmg.sh DIR CRL_PORT}
-if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$crlport" ]; then exit 0; fi
+if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$crlport" ] && [ -f "$dir/entra.pem" ]; then exit 0; fi
 rm -rf "$dir"
 mkdir -p "$dir/crl"
 cd "$dir"
@@ -98,6 +101,8 @@ leaf notyet "$names" "$cdp/intermediate.crl" "$(ts '+10 days')" "$(ts '+400 days
 leaf wrongname "DNS:other.lab.test" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
 leaf expiring "$names" "$cdp/intermediate.crl" "$(ts '-355 days')" "$(ts '+10 days')"
 leaf revoked "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+leaf entra "DNS:login.microsoftonline.com,DNS:device.login.microsoftonline.com,DNS:enterpriseregistration.windows.net,IP:127.0.0.1" \
+  "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
 leaf crlunreach "$names" "http://127.0.0.1:9/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
 cp good.crt leafonly.pem
 cp leaf.key leafonly.key

@@ -14,6 +14,7 @@ lab="$src/build/lab"
 port=${CMGDIAG_LAB_AZURITE_PORT:-10000}
 cmgbase=${CMGDIAG_LAB_CMG_PORT:-18400}
 cmgport=$((cmgbase + 1))
+entraport=$((cmgbase + 17))
 mkdir -p "$lab"
 bash tests/lab/azurite.sh stop "$lab/azurite" 2>/dev/null || true
 bash tests/lab/cmg-lab.sh stop "$lab/cmg" 2>/dev/null || true
@@ -34,6 +35,13 @@ cat > "$lab/cmgdiag.json" <<JSON
     "cmgprobe": {
       "url": "https://cmg.lab.test:$cmgport/CCM_Proxy_MutualAuth/72057594037927939",
       "resolve": [ "cmg.lab.test:$cmgport:127.0.0.1" ],
+      "ca_file": "$lab/cmg/pki/root.pem"
+    },
+    "netenv": {
+      "endpoints": [ "https://login.microsoftonline.com:$entraport/", "https://device.login.microsoftonline.com:$entraport/",
+                     "https://enterpriseregistration.windows.net:$entraport/" ],
+      "resolve": [ "login.microsoftonline.com:$entraport:127.0.0.1", "device.login.microsoftonline.com:$entraport:127.0.0.1",
+                   "enterpriseregistration.windows.net:$entraport:127.0.0.1" ],
       "ca_file": "$lab/cmg/pki/root.pem"
     }
   },

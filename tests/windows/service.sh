@@ -15,7 +15,7 @@ esc() { printf '%s' "$1" | sed 's/\\/\\\\/g'; }
 cat > "$cfg" <<JSON
 {"spool": {"dir": "$(esc "$(win "$work/spool")")"}, "log": {"file": "$(esc "$(win "$work/cmgdiag.log")")", "level": "debug"},
  "state_dir": "$(esc "$(win "$work/state")")", "interval_s": 1, "jitter_s": 0, "start_delay_s": 0,
- "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "clientlogs": {"enabled": false},
+ "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "netenv": {"enabled": false}, "clientlogs": {"enabled": false},
             "cmgprobe": {"enabled": false}}}
 JSON
 fails=0

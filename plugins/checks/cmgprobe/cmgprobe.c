@@ -15,6 +15,7 @@
 #include "config.h"
 #include "dnschain.h"
 #include "discovery.h"
+#include "proxy.h"
 #include "http.h"
 #include "log.h"
 #include "mplist.h"
@@ -58,7 +59,8 @@ static const struct cg_config_map probe_map[] = {
     {CG_CFG_STRING, "dns_server", "null",
      "Ask this DNS server (IPv4-ADDRESS:PORT) for the CNAME chain of a custom service name (lab; POSIX only); "
      "null: the system resolver", offsetof(struct probe_ctx, dns_server), 0, 0, NULL, NULL},
-    {CG_CFG_STRING, "proxy", "null", "Proxy URL; null: https_proxy from the environment, else direct",
+    {CG_CFG_STRING, "proxy", "null", "Proxy URL, or \"direct\"; null: as SYSTEM would choose (Windows: the WinHTTP default proxy, then this "
+     "account's PAC / WPAD / Internet Options proxy; elsewhere: https_proxy)",
      offsetof(struct probe_ctx, proxy), 0, 0, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "15000", "Deadline of the whole check (every request and CRL fetch)",
      offsetof(struct probe_ctx, timeout_ms), 1000, 600000, NULL, NULL},
@@ -98,6 +100,7 @@ struct probe {
   long port;
   struct finding fail;  /* the first failure (v == CG_PASS while none) */
   struct finding warn;  /* the first warning */
+  const char *proxy;    /* for curl: NULL leaves libcurl's environment handling */
 };
 
 static long remaining(const struct probe *p) {
@@ -333,7 +336,7 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
   char url[1400];
   cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
   struct cg_http_req rq = {.method = "GET", .url = url, .timeout_ms = remaining(p),
-                           .ca_file = p->c->ca_file, .proxy = p->c->proxy,
+                           .ca_file = p->c->ca_file, .proxy = p->proxy,
                            .max_response = (size_t)p->c->max_body_bytes, .abort_over_cap = true,
                            .connect_timeout_ms = (long)p->c->connect_timeout_ms, .resolve = resolve, .tls12_min = true,
                            .ssl_ctx_fn = first ? cg_tls_capture_ctx : NULL, .ssl_ctx_data = cap,
@@ -530,7 +533,7 @@ static void chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifi
     long t = remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     /* A CRL fetch cut short by the deadline says nothing about the CRL: not checked, no finding. */
-    enum cg_rev r = t >= 500 ? cg_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->c->proxy, detail, sizeof(detail))
+    enum cg_rev r = t >= 500 ? cg_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->proxy, detail, sizeof(detail))
                              : CG_REV_NOT_CHECKED;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "depth", i);
@@ -672,7 +675,11 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   char trust[300];
   cg_snprintf(trust, sizeof(trust), "%s%s%s", cg_platform_trust_name(), c->ca_file ? " + " : "", c->ca_file ? c->ca_file : "");
   cJSON_AddStringToObject(p.facts, "trust", trust);
-  if (c->proxy) cJSON_AddStringToObject(p.facts, "proxy", c->proxy);
+  struct cg_proxy_choice pc;
+  cg_proxy_resolve(c->proxy, p.base, c->timeout_ms / 3, &pc);
+  p.proxy = pc.curl_default ? NULL : pc.proxy;
+  cg_proxy_facts(p.facts, &pc);
+  cg_discovery_publish(env, CG_DISCOVERY_CMG_PROXY, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p.facts, "proxy_used"), true));
   name_rules(&p, dns_facts(&p));
   cJSON_AddArrayToObject(p.facts, "requests");
 
@@ -733,6 +740,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   }
   if (rc == CG_OK && outs[0].rc == CG_OK) {
     clock_skew(&p, &outs[0]);
+    if (outs[0].r.date[0]) cg_discovery_publish(env, CG_DISCOVERY_CMG_DATE, cJSON_CreateString(outs[0].r.date));
     classify_http(&p, &outs[0], npaths > 1 && outs[1].j ? &outs[1] : NULL);
     if (npaths > 1 && outs[1].j && outs[1].rc != CG_OK)
       found(&p, CG_WARN, "CMG_PARTIAL", NULL, "See the requests in the facts.",

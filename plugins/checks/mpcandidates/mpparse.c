@@ -1,5 +1,6 @@
 /* Capture parsers for the mpcandidates check. */
 #include "mpparse.h"
+#include "regfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,71 +268,7 @@ int mp_parse_rows(const char *text, enum mp_format fmt, cJSON **rows) {
   }
 }
 
-/* "value" with reg's escapes (\\ and \") into out; returns false when unterminated. */
-static bool reg_string(const char *p, char *out, size_t outlen) {
-  size_t w = 0;
-  for (p++; *p && *p != '"'; p++) {
-    if (*p == '\\' && (p[1] == '\\' || p[1] == '"')) p++;
-    if (w + 1 < outlen) out[w++] = *p;
-  }
-  out[w] = '\0';
-  return *p == '"';
-}
-
-int mp_parse_reg(const char *text, cJSON **keys) {
-  char *copy = cg_strdup(text);
-  cJSON *root = cJSON_CreateObject(), *cur = NULL;
-  if (!copy || !root) {
-    cg_free(copy);
-    cJSON_Delete(root);
-    return CG_ERR_NOMEM;
-  }
-  for (char *line = copy; line;) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = '\0';
-    char *s = cg_str_trim(line);
-    size_t n = strlen(s);
-    if (*s == '[' && n > 2 && s[n - 1] == ']') {
-      s[n - 1] = '\0';
-      char *name = s + 1;
-      if (*name == '-') cur = NULL; /* a deletion entry */
-      else {
-        cur = cJSON_GetObjectItemCaseSensitive(root, name);
-        if (!cur && cJSON_GetArraySize(root) < MAX_ROWS) cur = cJSON_AddObjectToObject(root, name);
-      }
-    } else if (cur && (*s == '"' || *s == '@')) {
-      char name[512] = "@", value[4096];
-      const char *p = s;
-      if (*s == '"') {
-        if (!reg_string(s, name, sizeof(name))) goto next;
-        p = s + 1;
-        while (*p && *p != '"') p += (*p == '\\' && p[1]) ? 2 : 1;
-        if (*p) p++;
-      } else {
-        p++;
-      }
-      if (*p != '=') goto next;
-      p++;
-      if (*p == '"') {
-        if (reg_string(p, value, sizeof(value))) cJSON_AddStringToObject(cur, name, value);
-      } else if (cg_str_startswith_ci(p, "dword:")) {
-        unsigned long v = strtoul(p + 6, NULL, 16);
-        cJSON_AddNumberToObject(cur, name, (double)v);
-      } else {
-        cJSON_AddStringToObject(cur, name, p); /* hex(...) and friends, as written */
-      }
-    }
-  next:
-    line = nl ? nl + 1 : NULL;
-  }
-  cg_free(copy);
-  if (!root->child) {
-    cJSON_Delete(root);
-    return CG_ERR_PARSE;
-  }
-  *keys = root;
-  return CG_OK;
-}
+int mp_parse_reg(const char *text, cJSON **keys) { return cg_regfile_parse(text, keys); }
 
 void mp_parse_string(const char *mp, struct mp_string *out) {
   memset(out, 0, sizeof(*out));

@@ -1,0 +1,30 @@
+/* `reg export` files (REGEDIT4 / "Windows Registry Editor Version 5.00"), the form admins capture
+ * registry keys in, and the same shape for live reads (platform/wmi.h): one parser for every check
+ * whose --input takes registry captures. Input is clean UTF-8 (decode UTF-16 first, text.h). */
+#ifndef CG_REGFILE_H
+#define CG_REGFILE_H
+
+#include <cjson/cJSON.h>
+
+#include "cg.h"
+
+/* Parses into *keys: {"HKEY_LOCAL_MACHINE\\KEY": {"Value": ...}} with key names as written (look
+ * them up with cg_regfile_get, which ignores case and hive abbreviations). REG_SZ values become
+ * strings (unescaped), dword:... numbers, and everything else (hex:..., hex(2):..., hex(b):...)
+ * the text after '=', joined over '\' continuation lines without blanks ("hex:46,00,00,00").
+ * Deletion entries ([-KEY], "Value"=-) are ignored. At most 4,096 keys and 256 values per key.
+ * CG_ERR_PARSE when no key with a value is in the text. Caller deletes *keys. */
+int cg_regfile_parse(const char *text, cJSON **keys);
+
+/* The value `value` of `key` (e.g. "HKLM\\SOFTWARE\\X" or "HKEY_USERS\\S-1-5-18\\..."), both
+ * matched case-insensitively; "@" is the default value. Borrowed; NULL when absent. */
+const cJSON *cg_regfile_get(const cJSON *keys, const char *key, const char *value);
+
+/* The bytes of a "hex:..." value into buf; returns how many (at most buflen), -1 when not hex. */
+long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen);
+
+/* Canonical spelling of a key name with the hive written out in full (HKLM -> HKEY_LOCAL_MACHINE,
+ * HKU -> HKEY_USERS, HKCU -> HKEY_CURRENT_USER), into out. */
+void cg_regfile_canonical(const char *key, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,304 @@
+/* The `exec` check: the fleet's own checks, defined by admins in the config and run as SYSTEM.
+ * Each command runs from an argument vector (never a shell) with a deadline and an output cap; a
+ * JSON object on stdout with status/code/summary is its result, otherwise its exit code maps to a
+ * status. A program (or a folder above it) that non-administrators can change is refused: the
+ * agent would run their code as SYSTEM. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform/fs.h"
+#include "platform/proc.h"
+#include "plugin.h"
+#include "redact.h"
+
+#define MAX_COMMANDS 32
+#define EXCERPT 1024
+
+struct ex_cmd {
+  char *name, *cwd, *exit_codes;
+  struct cg_strlist argv;
+  int64_t timeout_ms, max_output_bytes;
+};
+
+static const struct cg_config_map cmd_map[] = {
+    {CG_CFG_STRING, "name", "null", "Short name shown in results", offsetof(struct ex_cmd, name), 0, 0, NULL, NULL},
+    {CG_CFG_STRLIST, "argv", "[]", "Program (full path) and its arguments; no shell is involved",
+     offsetof(struct ex_cmd, argv), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "timeout_ms", "30000", "The command is killed (with everything it started) after this long",
+     offsetof(struct ex_cmd, timeout_ms), 100, 3600000, NULL, NULL},
+    {CG_CFG_INT, "max_output_bytes", "65536", "Most bytes of stdout (and of stderr) kept; the rest is discarded",
+     offsetof(struct ex_cmd, max_output_bytes), 1024, 16777216, NULL, NULL},
+    {CG_CFG_STRING, "cwd", "null", "Working folder (null: the agent's)", offsetof(struct ex_cmd, cwd), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "exit_codes", "\"0=pass,*=fail\"",
+     "Exit code to status when the command prints no JSON result: CODE=STATUS pairs, * for any other",
+     offsetof(struct ex_cmd, exit_codes), 0, 0, NULL, NULL},
+    CG_CFG_END,
+};
+
+struct ex_ctx {
+  struct cg_objlist commands;
+};
+
+static const struct cg_config_map ex_map[] = {
+    {CG_CFG_OBJLIST, "commands", "[]", "The commands to run, in order (see the README)",
+     offsetof(struct ex_ctx, commands), 0, (int64_t)sizeof(struct ex_cmd), cmd_map, NULL},
+    CG_CFG_END,
+};
+
+static bool verdict_of(const char *s, enum cg_verdict *v) {
+  static const enum cg_verdict all[] = {CG_PASS, CG_WARN, CG_FAIL, CG_SKIP, CG_ERROR};
+  for (size_t i = 0; i < CG_ARRAY_LEN(all); i++)
+    if (cg_strcasecmp(s, cg_verdict_name(all[i])) == 0) {
+      *v = all[i];
+      return true;
+    }
+  return false;
+}
+
+/* "0=pass,1=warn,*=fail": the status for `code`; false when the text is malformed. */
+static bool map_exit(const char *spec, int code, enum cg_verdict *out, char *bad, size_t badlen) {
+  enum cg_verdict any = CG_FAIL;
+  bool have = false;
+  const char *p = spec;
+  while (*p) {
+    size_t n = strcspn(p, ",");
+    char item[64];
+    cg_snprintf(item, sizeof(item), "%.*s", (int)(n < 63 ? n : 63), p);
+    p += n + (p[n] == ',');
+    char *t = cg_str_trim(item), *eq = strchr(t, '=');
+    enum cg_verdict v;
+    int64_t c = 0;
+    if (!eq) goto bad;
+    *eq = '\0';
+    char *k = cg_str_trim(t), *val = cg_str_trim(eq + 1);
+    if (!verdict_of(val, &v)) goto bad;
+    if (strcmp(k, "*") == 0) any = v;
+    else if (!cg_parse_i64(k, &c)) goto bad;
+    else if (!have && c == code) {
+      *out = v;
+      have = true;
+    }
+    continue;
+  bad:
+    cg_snprintf(bad, badlen, "'%s' is not CODE=STATUS (status: pass, warn, fail, skip or error)", item);
+    return false;
+  }
+  if (!have) *out = any;
+  return true;
+}
+
+static void excerpt(cJSON *o, const char *key, const char *text, size_t len) {
+  if (!len) return;
+  char *cut = cg_malloc(EXCERPT + 1);
+  if (!cut) return;
+  size_t n = len < EXCERPT ? len : EXCERPT;
+  while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* whole UTF-8 characters */
+  memcpy(cut, text, n);
+  cut[n] = '\0';
+  char *red = cg_redact_text(cut);
+  cJSON_AddStringToObject(o, key, red ? red : "");
+  cg_free(red);
+  cg_free(cut);
+}
+
+/* A JSON result printed by the command: {"status": "...", "code": "...", "summary": "..."}. */
+static bool json_result(const char *out, cJSON *o, enum cg_verdict *v) {
+  while (*out == ' ' || *out == '\t' || *out == '\r' || *out == '\n') out++;
+  if (strncmp(out, "\xEF\xBB\xBF", 3) == 0) out += 3; /* PowerShell's UTF-8 BOM */
+  if (*out != '{') return false;
+  cJSON *j = cJSON_Parse(out);
+  const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "status"));
+  const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "code"));
+  const char *sum = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "summary"));
+  bool ok = cJSON_IsObject(j) && st && verdict_of(st, v) && sum;
+  if (ok) {
+    char c[65] = "";
+    size_t w = 0;
+    for (const char *p = code ? code : ""; *p && w < 64; p++) {
+      char ch = *p >= 'a' && *p <= 'z' ? (char)(*p - 32) : *p;
+      if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_') c[w++] = ch;
+    }
+    c[w] = '\0';
+    cJSON_AddStringToObject(o, "code", c[0] ? c : "UNSPECIFIED");
+    cJSON_AddStringToObject(o, "summary", sum);
+    const char *rem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "remediation"));
+    if (rem) cJSON_AddStringToObject(o, "remediation", rem);
+    cJSON *facts = cJSON_GetObjectItemCaseSensitive(j, "facts");
+    if (cJSON_IsObject(facts)) {
+      cJSON *f = cJSON_Duplicate(facts, true);
+      cg_redact_json(f);
+      cJSON_AddItemToObject(o, "facts", f);
+    }
+  }
+  cJSON_Delete(j);
+  return ok;
+}
+
+struct tally {
+  enum cg_verdict worst;
+  const cJSON *worst_cmd;
+  int n[5];
+};
+
+static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
+  enum cg_verdict v = CG_ERROR;
+  char why[600] = "", code[48] = "";
+  const char *prog = cmd->argv.items[0];
+  cJSON_AddStringToObject(o, "name", cmd->name);
+  cJSON_AddStringToObject(o, "program", prog);
+  int rc = cg_path_admin_only(prog, why, sizeof(why));
+  if (rc == CG_OK && cmd->cwd) rc = cg_path_admin_only(cmd->cwd, why, sizeof(why));
+  if (rc != CG_OK) {
+    cg_strlcpy(code, rc == CG_ERR_ACCESS ? "EXEC_REFUSED" : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND" : "EXEC_ERROR",
+               sizeof(code));
+    v = rc == CG_ERR_ACCESS || rc == CG_ERR_NOTFOUND ? CG_FAIL : CG_ERROR;
+    cJSON_AddStringToObject(o, "summary", why);
+    goto done;
+  }
+  struct cg_proc_opts opts = {.timeout_ms = cmd->timeout_ms, .max_output = (size_t)cmd->max_output_bytes, .cwd = cmd->cwd};
+  struct cg_proc_result r;
+  memset(&r, 0, sizeof(r));
+  rc = cg_proc_run((const char *const *)cmd->argv.items, &opts, &r, why, sizeof(why));
+  if (rc != CG_OK) {
+    cg_strlcpy(code, rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND" : "EXEC_ERROR", sizeof(code));
+    v = rc == CG_ERR_NOTFOUND ? CG_FAIL : CG_ERROR;
+    cJSON_AddStringToObject(o, "summary", why);
+    goto done;
+  }
+  cJSON_AddNumberToObject(o, "duration_ms", (double)r.duration_ms);
+  if (r.exited) cJSON_AddNumberToObject(o, "exit_code", r.exit_code);
+  else cJSON_AddNullToObject(o, "exit_code");
+  cJSON_AddBoolToObject(o, "timed_out", r.timed_out);
+  if (r.out_truncated) cJSON_AddBoolToObject(o, "stdout_truncated", true);
+  if (r.timed_out) {
+    cg_strlcpy(code, "EXEC_TIMEOUT", sizeof(code));
+    v = CG_FAIL;
+    char s[200];
+    cg_snprintf(s, sizeof(s), "did not finish within %lld ms and was stopped", (long long)cmd->timeout_ms);
+    cJSON_AddStringToObject(o, "summary", s);
+  } else if (!r.out_truncated && json_result(r.out, o, &v)) {
+    cJSON_AddStringToObject(o, "result_from", "json");
+  } else if (!r.exited) {
+    cg_strlcpy(code, "EXEC_CRASHED", sizeof(code));
+    v = CG_FAIL;
+    cJSON_AddStringToObject(o, "summary", "ended abnormally (killed by a signal)");
+  } else {
+    char bad[200];
+    if (!map_exit(cmd->exit_codes, r.exit_code, &v, bad, sizeof(bad))) v = CG_ERROR; /* init checked it */
+    cg_snprintf(code, sizeof(code), "EXIT_%d", r.exit_code < 0 ? -r.exit_code : r.exit_code);
+    char s[120];
+    cg_snprintf(s, sizeof(s), "exited with code %d", r.exit_code);
+    cJSON_AddStringToObject(o, "summary", s);
+    cJSON_AddStringToObject(o, "result_from", "exit_code");
+  }
+  if (!cJSON_GetObjectItemCaseSensitive(o, "result_from") ||
+      strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "result_from")), "json"))
+    excerpt(o, "stdout", r.out, r.out_len);
+  excerpt(o, "stderr", r.err, r.err_len);
+  cg_proc_result_free(&r);
+done:
+  if (code[0] && !cJSON_GetObjectItemCaseSensitive(o, "code")) cJSON_AddStringToObject(o, "code", code);
+  cJSON_AddStringToObject(o, "status", cg_verdict_name(v));
+  t->n[v]++;
+  /* error outranks fail here: a command that could not run says nothing about the device */
+  int rank[] = {0, 1, 2, -1, 3};
+  if (!t->worst_cmd || rank[v] > rank[t->worst]) {
+    t->worst = v;
+    t->worst_cmd = o;
+  }
+}
+
+static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  (void)env;
+  struct ex_ctx *c = vctx;
+  if (c->commands.count == 0)
+    return cg_result_set(res, CG_SKIP, "EXEC_NONE", "Add commands under checks.exec.commands (see the README).",
+                         "No fleet-specific commands are configured.");
+  cJSON *list = cJSON_AddArrayToObject(res->facts, "commands");
+  struct tally t = {.worst = CG_PASS};
+  if (!list) return CG_ERR_NOMEM;
+  for (size_t i = 0; i < c->commands.count; i++) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return CG_ERR_NOMEM;
+    cJSON_AddItemToArray(list, o);
+    run_one((const struct ex_cmd *)c->commands.items + i, o, &t);
+  }
+  const cJSON *w = t.worst_cmd;
+  const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "name"));
+  const char *sum = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "summary"));
+  const char *wcode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "code"));
+  const char *rem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "remediation"));
+  char code[96];
+  if (wcode && (strncmp(wcode, "EXEC_", 5) == 0)) cg_strlcpy(code, wcode, sizeof(code));
+  else cg_snprintf(code, sizeof(code), "EXEC_%s", t.worst == CG_PASS ? "OK" : wcode ? wcode : "FAILED");
+  if (t.worst == CG_PASS)
+    return cg_result_set(res, CG_PASS, "EXEC_OK", NULL, "All %zu fleet check(s) pass%s%s%s.", c->commands.count,
+                         c->commands.count == 1 ? " (" : "", c->commands.count == 1 ? sum : "",
+                         c->commands.count == 1 ? ")" : "");
+  char remedy[1024];
+  if (!rem) {
+    if (!strcmp(code, "EXEC_REFUSED"))
+      rem = "Put the program in a folder only Administrators can change (e.g. under %ProgramFiles%), owned by "
+            "Administrators or SYSTEM, and remove write access for Users / Authenticated Users / Everyone; on Linux: "
+            "owned by root, not writable by group or others.";
+    else if (!strcmp(code, "EXEC_NOT_FOUND")) rem = "Fix the program path in checks.exec.commands (argv[0] is a full path).";
+    else if (!strcmp(code, "EXEC_TIMEOUT")) rem = "Make the command faster or raise its timeout_ms.";
+    else {
+      cg_snprintf(remedy, sizeof(remedy), "Look at the output of '%s' in the facts (commands[].stdout / stderr); "
+                                          "this check is defined by your organisation.", name ? name : "?");
+      rem = remedy;
+    }
+  }
+  return cg_result_set(res, t.worst, code, rem, "%s: %s%s", name ? name : "?", sum ? sum : "",
+                       c->commands.count > 1 ? " (see the other fleet checks in the facts)" : "");
+}
+
+static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
+  (void)env;
+  struct ex_ctx *c = vctx;
+  if (c->commands.count > MAX_COMMANDS) {
+    cg_snprintf(err, errlen, "checks.exec.commands: at most %d commands", MAX_COMMANDS);
+    return CG_ERR_CONFIG;
+  }
+  for (size_t i = 0; i < c->commands.count; i++) {
+    struct ex_cmd *m = (struct ex_cmd *)c->commands.items + i;
+    enum cg_verdict v;
+    char bad[200];
+    if (!m->name || !*m->name) {
+      cg_snprintf(err, errlen, "checks.exec.commands[%zu].name is missing", i);
+      return CG_ERR_CONFIG;
+    }
+    if (m->argv.count == 0 || !*m->argv.items[0]) {
+      cg_snprintf(err, errlen, "checks.exec.commands[%zu] ('%s'): argv needs at least the program", i, m->name);
+      return CG_ERR_CONFIG;
+    }
+    /* The program is named by its full path: a search in PATH could find something else. */
+    const char *p = m->argv.items[0];
+    bool abs = p[0] == '/' || p[0] == '\\' || (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/'));
+    if (!abs) {
+      cg_snprintf(err, errlen, "checks.exec.commands[%zu] ('%s'): argv[0] must be a full path, not '%s'", i, m->name, p);
+      return CG_ERR_CONFIG;
+    }
+    if (!map_exit(m->exit_codes ? m->exit_codes : "", 0, &v, bad, sizeof(bad))) {
+      cg_snprintf(err, errlen, "checks.exec.commands[%zu].exit_codes: %s", i, bad);
+      return CG_ERR_CONFIG;
+    }
+    /* argv must be NULL-terminated for cg_proc_run: grow by one. */
+    char **items = cg_realloc(m->argv.items, (m->argv.count + 1) * sizeof(char *));
+    if (!items) return CG_ERR_NOMEM;
+    items[m->argv.count] = NULL;
+    m->argv.items = items;
+  }
+  return CG_OK;
+}
+
+const struct cg_check_plugin cg_check_exec = {
+    .name = "exec",
+    .description = "the organisation's own checks: admin-defined commands, run safely as SYSTEM",
+    .platforms = CG_PLATFORM_ANY,
+    .config_map = ex_map,
+    .ctx_size = sizeof(struct ex_ctx),
+    .init = init,
+    .run = run,
+};

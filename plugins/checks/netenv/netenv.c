@@ -1,0 +1,591 @@
+/* The `netenv` check: the network as SYSTEM sees it. Proxies (WinHTTP default, WinINET of SYSTEM
+ * and of signed-in users, PAC / WPAD for the CMG URL, the environment off Windows), reachability
+ * of the Entra endpoints a device token needs through SYSTEM's proxy, the TLS 1.2 policy, and the
+ * clock against the Date of HTTPS answers. --input takes a folder of `reg export` files and
+ * captured `netsh winhttp show proxy` text instead of the live reads. */
+#include <stddef.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "discovery.h"
+#include "http.h"
+#include "log.h"
+#include "netparse.h"
+#include "platform/fs.h"
+#include "platform/netcfg.h"
+#include "platform/sys.h"
+#include "platform/wmi.h"
+#include "plugin.h"
+#include "proxy.h"
+#include "regfile.h"
+#include "text.h"
+
+#define INPUT_MAX (4 * 1024 * 1024)
+#define MAX_USERS 8
+
+struct ne_ctx {
+  char *input, *proxy, *ca_file;
+  struct cg_strlist endpoints, resolve;
+  int64_t timeout_ms, clock_warn_s, clock_fail_s;
+};
+
+static const struct cg_config_map ne_map[] = {
+    {CG_CFG_STRING, "input", "null",
+     "A folder (or one file) of 'reg export' files and captured 'netsh winhttp show proxy' output, instead of "
+     "this machine's settings; the endpoints are then not contacted",
+     offsetof(struct ne_ctx, input), 0, 0, NULL, NULL},
+    {CG_CFG_STRLIST, "endpoints",
+     "[\"https://login.microsoftonline.com/\",\"https://device.login.microsoftonline.com/\","
+     "\"https://enterpriseregistration.windows.net/\"]",
+     "Entra endpoints a device token needs; each must answer over verified TLS through SYSTEM's proxy",
+     offsetof(struct ne_ctx, endpoints), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "timeout_ms", "5000", "Deadline of one endpoint request (and of a PAC evaluation)",
+     offsetof(struct ne_ctx, timeout_ms), 500, 60000, NULL, NULL},
+    {CG_CFG_STRING, "proxy", "null",
+     "Proxy URL or \"direct\" for the endpoint requests; null: the proxy SYSTEM would use (see the README)",
+     offsetof(struct ne_ctx, proxy), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "ca_file", "null", "Extra trusted roots (PEM) on top of the platform store",
+     offsetof(struct ne_ctx, ca_file), 0, 0, NULL, NULL},
+    {CG_CFG_STRLIST, "resolve", "[]", "HOST:PORT:ADDRESS entries (curl --resolve), for a lab",
+     offsetof(struct ne_ctx, resolve), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "clock_warn_s", "120", "Warn when the clock differs more than this from an HTTPS answer's Date",
+     offsetof(struct ne_ctx, clock_warn_s), 1, 86400, NULL, NULL},
+    {CG_CFG_INT, "clock_fail_s", "300", "Fail above this skew: Entra and CMG tokens stop validating",
+     offsetof(struct ne_ctx, clock_fail_s), 1, 86400, NULL, NULL},
+    CG_CFG_END,
+};
+
+struct ne_state {
+  const struct ne_ctx *c;
+  const struct cg_env *env;
+  cJSON *facts, *findings, *keys; /* keys: registry values, regfile.h shape */
+  bool live, windows;
+  struct ne_proxy winhttp, system, users[MAX_USERS];
+  char user_names[MAX_USERS][96];
+  int nusers;
+  int inputs_read;
+  char first_bad[512];
+  enum cg_verdict worst;
+  char code[64], summary[1024];
+  struct cg_buf remedy;
+};
+
+static void finding(struct ne_state *st, enum cg_verdict v, const char *code, const char *remedy, const char *fmt, ...)
+    CG_PRINTF(5, 6);
+static void finding(struct ne_state *st, enum cg_verdict v, const char *code, const char *remedy, const char *fmt, ...) {
+  char text[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  cJSON *f = cJSON_CreateObject();
+  cJSON_AddStringToObject(f, "status", cg_verdict_name(v));
+  cJSON_AddStringToObject(f, "code", code);
+  cJSON_AddStringToObject(f, "summary", text);
+  cJSON_AddItemToArray(st->findings, f);
+  if (v > st->worst) {
+    st->worst = v;
+    cg_strlcpy(st->code, code, sizeof(st->code));
+    cg_strlcpy(st->summary, text, sizeof(st->summary));
+  } else if (v == st->worst && strlen(st->summary) + strlen(text) + 8 < sizeof(st->summary)) {
+    size_t n = strlen(st->summary);
+    cg_snprintf(st->summary + n, sizeof(st->summary) - n, " Also: %s", text);
+  }
+  if (remedy && !strstr(st->remedy.data ? st->remedy.data : "", remedy))
+    cg_buf_printf(&st->remedy, "%s%s", st->remedy.len ? " " : "", remedy);
+}
+
+/* ---- reading ------------------------------------------------------------------------------------ */
+
+static void merge_keys(struct ne_state *st, cJSON *parsed) {
+  while (parsed->child) {
+    cJSON *k = cJSON_DetachItemViaPointer(parsed, parsed->child);
+    char canon[1024];
+    cg_regfile_canonical(k->string, canon, sizeof(canon));
+    cJSON *have = cJSON_GetObjectItemCaseSensitive(st->keys, canon);
+    if (!have) {
+      cJSON_AddItemToObject(st->keys, canon, k);
+      continue;
+    }
+    while (k->child) {
+      cJSON *v = cJSON_DetachItemViaPointer(k, k->child);
+      cJSON_DeleteItemFromObjectCaseSensitive(have, v->string);
+      cJSON_AddItemToObject(have, v->string, v);
+    }
+    cJSON_Delete(k);
+  }
+}
+
+static void read_capture(struct ne_state *st, const char *path) {
+  char *raw = NULL, *text = NULL;
+  size_t len = 0, tlen = 0;
+  enum cg_text_encoding enc;
+  int cp;
+  cJSON *parsed = NULL;
+  int rc = cg_file_read(path, INPUT_MAX, &raw, &len);
+  if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 850, &text, &tlen, &enc, &cp);
+  if (rc == CG_OK) {
+    struct ne_proxy n;
+    if (ne_parse_netsh(text, &n) == CG_OK) {
+      if (!st->winhttp.present) {
+        st->winhttp = n;
+        cg_snprintf(st->winhttp.source, sizeof(st->winhttp.source), "input:%s (netsh winhttp show proxy)", path);
+      }
+    } else if ((rc = cg_regfile_parse(text, &parsed)) == CG_OK) {
+      merge_keys(st, parsed);
+    } else {
+      rc = CG_ERR_PARSE;
+    }
+  }
+  cJSON_Delete(parsed);
+  if (rc == CG_OK) {
+    st->inputs_read++;
+  } else if (!st->first_bad[0]) {
+    char esc[120];
+    cg_escape_bytes(raw, len, 40, esc, sizeof(esc));
+    cg_snprintf(st->first_bad, sizeof(st->first_bad), "%s (%s; starts with \"%s\")", path,
+                rc == CG_ERR_PARSE ? "neither a registry export nor netsh output" : cg_strerror(rc), esc);
+  }
+  cg_free(raw);
+  cg_free(text);
+}
+
+static void live_value(struct ne_state *st, const char *key, const char *value) {
+  cJSON *v = NULL;
+  if (cg_registry_read(key, value, &v) != CG_OK) return;
+  cJSON *k = cJSON_GetObjectItemCaseSensitive(st->keys, key);
+  if (!k) k = cJSON_AddObjectToObject(st->keys, key);
+  if (k) cJSON_AddItemToObject(k, value, v);
+  else cJSON_Delete(v);
+}
+
+static void live_account(struct ne_state *st, const char *root) {
+  static const char *const inet_values[] = {"ProxyEnable", "ProxyServer", "ProxyOverride", "AutoConfigURL"};
+  char key[400];
+  cg_snprintf(key, sizeof(key), "%s\\%s", root, NE_KEY_INET);
+  for (size_t i = 0; i < CG_ARRAY_LEN(inet_values); i++) live_value(st, key, inet_values[i]);
+  cg_snprintf(key, sizeof(key), "%s\\%s", root, NE_KEY_CONN);
+  live_value(st, key, "DefaultConnectionSettings");
+}
+
+/* The same values a capture would hold, read from this machine's registry. */
+static void read_live(struct ne_state *st) {
+  live_value(st, NE_KEY_SCHANNEL, "Enabled");
+  live_value(st, NE_KEY_SCHANNEL, "DisabledByDefault");
+  live_value(st, NE_KEY_WINHTTP, "DefaultSecureProtocols");
+  live_value(st, NE_KEY_WINHTTP_WOW, "DefaultSecureProtocols");
+  live_account(st, "HKEY_USERS\\S-1-5-18");
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_registry_subkeys("HKEY_USERS", &names, &n) == CG_OK)
+    for (size_t i = 0, users = 0; i < n && users < MAX_USERS; i++)
+      if (ne_is_user_sid(names[i])) {
+        char root[160];
+        cg_snprintf(root, sizeof(root), "HKEY_USERS\\%s", names[i]);
+        live_account(st, root);
+        users++;
+      }
+  cg_dir_list_free(names, n);
+  struct cg_proxy_config wh;
+  char err[256];
+  if (cg_net_winhttp_default(&wh, err, sizeof(err)) == CG_OK) {
+    st->winhttp.present = true;
+    cg_strlcpy(st->winhttp.proxy, wh.proxy ? wh.proxy : "", sizeof(st->winhttp.proxy));
+    cg_strlcpy(st->winhttp.bypass, wh.bypass ? wh.bypass : "", sizeof(st->winhttp.bypass));
+    cg_strlcpy(st->winhttp.source, "WinHttpGetDefaultProxyConfiguration", sizeof(st->winhttp.source));
+  } else if (strcmp(cg_platform_name(), "windows") == 0) {
+    cJSON_AddStringToObject(st->facts, "winhttp_error", err);
+  }
+  cg_proxy_config_free(&wh);
+}
+
+/* The accounts found in the registry values: SYSTEM (S-1-5-18, or .DEFAULT, its profile) and
+ * the signed-in users (S-1-5-21-..., or HKEY_CURRENT_USER in a user's own export). */
+static void sort_accounts(struct ne_state *st) {
+  if (!st->winhttp.present) ne_winhttp_from_reg(st->keys, &st->winhttp);
+  ne_wininet_from_reg(st->keys, "HKEY_USERS\\S-1-5-18", &st->system);
+  if (!st->system.present) ne_wininet_from_reg(st->keys, "HKEY_USERS\\.DEFAULT", &st->system);
+  for (const cJSON *k = st->keys->child; k && st->nusers < MAX_USERS; k = k->next) {
+    char sid[96] = "";
+    if (cg_str_startswith_ci(k->string, "HKEY_USERS\\")) {
+      const char *s = k->string + 11;
+      cg_snprintf(sid, sizeof(sid), "%.*s", (int)strcspn(s, "\\"), s);
+      if (!ne_is_user_sid(sid)) continue;
+    } else if (cg_str_startswith_ci(k->string, "HKEY_CURRENT_USER\\")) {
+      cg_strlcpy(sid, "HKEY_CURRENT_USER", sizeof(sid));
+    } else {
+      continue;
+    }
+    bool seen = false;
+    for (int i = 0; i < st->nusers; i++) seen = seen || cg_strcasecmp(st->user_names[i], sid) == 0;
+    if (seen) continue;
+    char root[160];
+    cg_snprintf(root, sizeof(root), "%s%s", strcmp(sid, "HKEY_CURRENT_USER") ? "HKEY_USERS\\" : "", sid);
+    ne_wininet_from_reg(st->keys, root, &st->users[st->nusers]);
+    if (st->users[st->nusers].present) cg_strlcpy(st->user_names[st->nusers++], sid, sizeof(st->user_names[0]));
+  }
+}
+
+/* ---- judging ------------------------------------------------------------------------------------ */
+
+static cJSON *view_json(const struct ne_proxy *v) {
+  if (!v->present) return cJSON_CreateNull();
+  cJSON *o = cJSON_CreateObject();
+  if (v->proxy[0]) cJSON_AddStringToObject(o, "proxy", v->proxy);
+  else cJSON_AddNullToObject(o, "proxy");
+  if (v->bypass[0]) cJSON_AddStringToObject(o, "bypass", v->bypass);
+  if (v->pac[0]) cJSON_AddStringToObject(o, "pac", v->pac);
+  cJSON_AddBoolToObject(o, "auto_detect", v->auto_detect);
+  cJSON_AddStringToObject(o, "source", v->source);
+  return o;
+}
+
+static const char *view_kind(const struct ne_proxy *v) {
+  if (!v->present) return "unknown";
+  if (v->pac[0]) return "pac";
+  if (v->proxy[0]) return "proxy";
+  if (v->auto_detect) return "wpad";
+  return "direct";
+}
+
+static const char R_SYSTEM_PROXY[] =
+    "Give SYSTEM the proxy the users have: 'netsh winhttp set proxy proxy.contoso.com:8080 \"<local>;*.contoso.com\"' "
+    "(or 'netsh winhttp import proxy source=ie' as the user), or set SYSTEM's Internet Options through Group "
+    "Policy / HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings (ProxyEnable, "
+    "ProxyServer, ProxyOverride or AutoConfigURL). Then restart the SMS Agent Host (ccmexec).";
+
+static void judge_proxies(struct ne_state *st) {
+  cJSON *p = cJSON_AddObjectToObject(st->facts, "proxies");
+  cJSON_AddItemToObject(p, "winhttp", view_json(&st->winhttp));
+  cJSON_AddItemToObject(p, "system", view_json(&st->system));
+  cJSON *users = cJSON_AddArrayToObject(p, "users");
+  if (st->live && strcmp(cg_platform_name(), "windows") != 0) {
+    /* Off Windows the environment is the platform's proxy setting (what libcurl applies). */
+    static const char *const vars[] = {"https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"};
+    cJSON *env = cJSON_AddObjectToObject(p, "environment");
+    for (size_t i = 0; i < CG_ARRAY_LEN(vars); i++) {
+      char *v = cg_getenv(vars[i]), shown[512];
+      if (v) {
+        cg_proxy_redact(v, shown, sizeof(shown));
+        cJSON_AddStringToObject(env, vars[i], shown);
+      }
+      cg_free(v);
+    }
+  }
+  const struct ne_proxy *needy = NULL;
+  const char *needy_name = NULL;
+  for (int i = 0; i < st->nusers; i++) {
+    cJSON *u = view_json(&st->users[i]);
+    cJSON_AddStringToObject(u, "account", st->user_names[i]);
+    cJSON_AddItemToArray(users, u);
+    if (!needy && (st->users[i].pac[0] || st->users[i].proxy[0])) {
+      needy = &st->users[i];
+      needy_name = st->user_names[i];
+    }
+  }
+  /* SYSTEM's way out: WinHTTP's default proxy first, then its own Internet Options. */
+  const char *sys = st->winhttp.present && st->winhttp.proxy[0] ? "winhttp_proxy"
+                    : st->system.present && strcmp(view_kind(&st->system), "direct") ? view_kind(&st->system)
+                    : st->winhttp.present || st->system.present ? "direct"
+                                                                : "unknown";
+  cJSON_AddStringToObject(st->facts, "system_path", sys);
+  const cJSON *used = cg_discovery_get(st->env, CG_DISCOVERY_CMG_PROXY);
+  if (used) cJSON_AddItemToObject(st->facts, "cmgprobe_proxy", cJSON_Duplicate(used, true));
+  if (strcmp(sys, "direct") == 0 && needy)
+    cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
+  st->windows = st->windows || st->winhttp.present || st->system.present || st->nusers > 0;
+  (void)needy;
+}
+
+static void judge_tls(struct ne_state *st) {
+  struct ne_tls t;
+  ne_tls_from_reg(st->keys, &t);
+  if (!st->windows && t.enabled < 0 && t.disabled_by_default < 0 && t.dsp < 0 && t.dsp_wow < 0) {
+    cJSON_AddNullToObject(st->facts, "tls_policy");
+    return;
+  }
+  cJSON *o = cJSON_AddObjectToObject(st->facts, "tls_policy");
+  cJSON *sc = cJSON_AddObjectToObject(o, "schannel_tls12_client");
+  if (t.enabled >= 0) cJSON_AddNumberToObject(sc, "Enabled", (double)t.enabled);
+  else cJSON_AddNullToObject(sc, "Enabled");
+  if (t.disabled_by_default >= 0) cJSON_AddNumberToObject(sc, "DisabledByDefault", (double)t.disabled_by_default);
+  else cJSON_AddNullToObject(sc, "DisabledByDefault");
+  char hex[16];
+  if (t.dsp >= 0) {
+    cg_snprintf(hex, sizeof(hex), "0x%llX", (unsigned long long)t.dsp);
+    cJSON_AddStringToObject(o, "winhttp_default_secure_protocols", hex);
+  } else {
+    cJSON_AddNullToObject(o, "winhttp_default_secure_protocols");
+  }
+  if (t.dsp_wow >= 0) {
+    cg_snprintf(hex, sizeof(hex), "0x%llX", (unsigned long long)t.dsp_wow);
+    cJSON_AddStringToObject(o, "winhttp_default_secure_protocols_wow64", hex);
+  }
+  bool off = t.enabled == 0 || t.disabled_by_default > 0;
+  bool wh_off = t.dsp >= 0 && !(t.dsp & NE_WINHTTP_TLS12);
+  cJSON_AddStringToObject(o, "tls12", off || wh_off ? "disabled" : t.enabled < 0 && t.dsp < 0 ? "os_default" : "enabled");
+  if (off)
+    finding(st, CG_FAIL, "NETENV_TLS12_DISABLED",
+            "Enable TLS 1.2 for clients: under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\"
+            "Protocols\\TLS 1.2\\Client set Enabled=1 and DisabledByDefault=0 (or delete both), then restart.",
+            "TLS 1.2 is %s in SCHANNEL (TLS 1.2\\Client: Enabled=%lld, DisabledByDefault=%lld); the CMG enforces TLS "
+            "1.2, so the client's connections fail (WinHTTP 12030 / 12157).",
+            t.enabled == 0 ? "disabled" : "disabled by default", (long long)t.enabled, (long long)t.disabled_by_default);
+  if (wh_off)
+    finding(st, CG_FAIL, "NETENV_WINHTTP_NO_TLS12",
+            "Set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\DefaultSecureProtocols "
+            "to 0xA00 (TLS 1.1 + 1.2) or 0xAA0, or delete it on Windows 10 and later, then restart.",
+            "WinHTTP's DefaultSecureProtocols is 0x%llX, which leaves TLS 1.2 out: the ConfigMgr client (WinHTTP) "
+            "cannot reach a CMG that enforces TLS 1.2.",
+            (unsigned long long)t.dsp);
+  if (t.dsp_wow >= 0 && !(t.dsp_wow & NE_WINHTTP_TLS12))
+    finding(st, CG_WARN, "NETENV_WINHTTP_WOW64_NO_TLS12",
+            "Set HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\"
+            "DefaultSecureProtocols to 0xA00 or 0xAA0 as well.",
+            "32-bit programs' WinHTTP DefaultSecureProtocols is 0x%llX, without TLS 1.2.",
+            (unsigned long long)t.dsp_wow);
+}
+
+/* ---- reachability and clock --------------------------------------------------------------------- */
+
+static void to_config(const struct ne_proxy *v, struct cg_proxy_config *c) {
+  c->auto_detect = v->auto_detect;
+  c->auto_config_url = v->pac[0] ? (char *)v->pac : NULL;
+  c->proxy = v->proxy[0] ? (char *)v->proxy : NULL;
+  c->bypass = v->bypass[0] ? (char *)v->bypass : NULL;
+}
+
+static void add_date(cJSON *dates, const char *from, const char *date) {
+  cJSON *d = cJSON_CreateObject();
+  cJSON_AddStringToObject(d, "from", from);
+  cJSON_AddStringToObject(d, "date", date);
+  cJSON_AddItemToArray(dates, d);
+}
+
+static int reach(struct ne_state *st, cJSON *dates, int *failed) {
+  const struct ne_ctx *c = st->c;
+  cJSON *arr = cJSON_AddArrayToObject(st->facts, "reachability");
+  struct curl_slist *resolve = NULL;
+  for (size_t i = 0; i < c->resolve.count; i++) resolve = curl_slist_append(resolve, c->resolve.items[i]);
+  CURL *h = curl_easy_init();
+  if (!h || !arr) {
+    curl_slist_free_all(resolve);
+    return CG_ERR_NOMEM;
+  }
+  cg_http_stop_on_request(h);
+  struct cg_proxy_config wh, sys;
+  to_config(&st->winhttp, &wh);
+  to_config(&st->system, &sys);
+  bool windows = strcmp(cg_platform_name(), "windows") == 0;
+  char first_fail[600] = "", pac_error[400] = "";
+  for (size_t i = 0; i < c->endpoints.count; i++) {
+    const char *url = c->endpoints.items[i];
+    struct cg_proxy_choice pc;
+    cg_proxy_resolve_with(c->proxy, url, c->timeout_ms, st->winhttp.present ? &wh : NULL,
+                          st->system.present ? &sys : NULL, windows, &pc);
+    if ((st->system.pac[0] || st->system.auto_detect) && pc.detail[0] && strcmp(pc.source, "wininet_pac") &&
+        strcmp(pc.source, "wininet_wpad") && !pac_error[0])
+      cg_strlcpy(pac_error, pc.detail, sizeof(pac_error));
+    struct cg_http_req rq = {.method = "GET", .url = url, .timeout_ms = (long)c->timeout_ms,
+                             .proxy = pc.curl_default ? NULL : pc.proxy, .ca_file = c->ca_file,
+                             .max_response = 16384, .resolve = resolve, .fresh_connection = true};
+    struct cg_http_resp r;
+    int rc = cg_http_request(h, &rq, &r);
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "url", url);
+    cg_proxy_facts(e, &pc);
+    cJSON_DeleteItemFromObjectCaseSensitive(e, "proxy");
+    cJSON_AddBoolToObject(e, "reachable", rc == CG_OK);
+    if (r.status) cJSON_AddNumberToObject(e, "status", (double)r.status);
+    if (r.total_ms >= 0) cJSON_AddNumberToObject(e, "time_ms", (double)(int64_t)(r.total_ms * 10) / 10.0);
+    if (rc != CG_OK) {
+      cJSON_AddStringToObject(e, "error", r.error);
+      (*failed)++;
+      if (!first_fail[0]) {
+        char host[256];
+        cg_url_host(url, host, sizeof(host), NULL, 0);
+        cg_snprintf(first_fail, sizeof(first_fail), "%s (%s%s): %s", host, pc.shown[0] ? "through " : "direct",
+                    pc.shown, r.error);
+      }
+    }
+    if (r.date[0]) {
+      char host[256];
+      cg_url_host(url, host, sizeof(host), NULL, 0);
+      add_date(dates, host, r.date);
+    }
+    cJSON_AddItemToArray(arr, e);
+    cg_free(r.body);
+  }
+  curl_easy_cleanup(h);
+  curl_slist_free_all(resolve);
+  if (pac_error[0])
+    finding(st, CG_WARN, "NETENV_PAC_FAILED",
+            "Check that SYSTEM can download the proxy script (the PAC URL or WPAD: DHCP option 252, DNS 'wpad'), "
+            "or give SYSTEM a fixed proxy with 'netsh winhttp set proxy'.",
+            "SYSTEM's proxy script could not be used: %s.", pac_error);
+  if (*failed)
+    finding(st, CG_FAIL, "NETENV_ENTRA_UNREACHABLE",
+            "Allow SYSTEM to reach the Entra endpoints (login.microsoftonline.com, device.login.microsoftonline.com, "
+            "enterpriseregistration.windows.net) over HTTPS: the firewall, the proxy SYSTEM uses (netsh winhttp show "
+            "proxy) and any TLS inspection, which must leave these names alone.",
+            "%d of %zu Entra endpoint(s) cannot be reached as SYSTEM would: %s. Without them the device gets no "
+            "Entra token for the CMG.",
+            *failed, c->endpoints.count, first_fail);
+  return CG_OK;
+}
+
+static void judge_clock(struct ne_state *st, cJSON *dates) {
+  const cJSON *cmg = cg_discovery_get(st->env, CG_DISCOVERY_CMG_DATE);
+  if (cJSON_IsString(cmg)) add_date(dates, "cmg", cmg->valuestring);
+  cJSON *clock = cJSON_AddObjectToObject(st->facts, "clock");
+  int64_t now = cg_time_utc_ms() / 1000, worst = 0;
+  const char *worst_from = NULL;
+  for (cJSON *d = dates->child; d; d = d->next) {
+    time_t t = curl_getdate(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "date")), NULL);
+    if (t == (time_t)-1) continue;
+    int64_t skew = now - (int64_t)t;
+    cJSON_AddNumberToObject(d, "skew_s", (double)skew);
+    if (!worst_from || (skew < 0 ? -skew : skew) > (worst < 0 ? -worst : worst)) {
+      worst = skew;
+      worst_from = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "from"));
+    }
+  }
+  cJSON_AddItemToObject(clock, "sources", cJSON_Duplicate(dates, true));
+  if (!worst_from) {
+    cJSON_AddNullToObject(clock, "skew_s");
+    return;
+  }
+  cJSON_AddNumberToObject(clock, "skew_s", (double)worst);
+  int64_t a = worst < 0 ? -worst : worst;
+  if (a > st->c->clock_warn_s)
+    finding(st, a > st->c->clock_fail_s ? CG_FAIL : CG_WARN, a > st->c->clock_fail_s ? "NETENV_CLOCK_SKEW" : "NETENV_CLOCK_DRIFT",
+            "Fix the time: 'w32tm /resync' (and 'w32tm /query /status' for the source), and check the time zone; "
+            "off the domain network the Windows Time service needs an internet time source.",
+            "This device's clock is %lld s %s %s's; above %lld s Entra and CMG tokens stop validating.",
+            (long long)a, worst > 0 ? "ahead of" : "behind", worst_from, (long long)st->c->clock_fail_s);
+}
+
+static const char *path_words(const struct ne_state *st, const char *sys, char *buf, size_t len) {
+  if (!strcmp(sys, "winhttp_proxy")) cg_snprintf(buf, len, "through the WinHTTP proxy %s", st->winhttp.proxy);
+  else if (!strcmp(sys, "proxy")) cg_snprintf(buf, len, "through its Internet Options proxy %s", st->system.proxy);
+  else if (!strcmp(sys, "pac")) cg_snprintf(buf, len, "through the proxy script %s", st->system.pac);
+  else if (!strcmp(sys, "wpad")) cg_strlcpy(buf, "through a proxy found by WPAD (automatic detection)", len);
+  else if (!strcmp(sys, "direct")) cg_strlcpy(buf, "directly, without a proxy", len);
+  else cg_strlcpy(buf, "by a way not in the capture", len);
+  return buf;
+}
+
+/* ---- the check ---------------------------------------------------------------------------------- */
+
+static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct ne_ctx *c = vctx;
+  struct ne_state st = {.c = c, .env = env, .facts = res->facts, .keys = cJSON_CreateObject(), .worst = CG_PASS};
+  cJSON *dates = cJSON_CreateArray();
+  int rc = CG_ERR_NOMEM, failed = 0;
+  cg_buf_init(&st.remedy, 8192);
+  st.findings = cJSON_AddArrayToObject(res->facts, "findings");
+  if (!st.keys || !dates || !st.findings) goto out;
+  st.live = c->input == NULL;
+  if (c->input) {
+    char **names = NULL;
+    size_t n = 0;
+    if (cg_dir_list(c->input, &names, &n) == CG_OK) {
+      for (size_t i = 0; i < n && i < 64; i++) {
+        char *p = cg_path_join(c->input, names[i]);
+        if (p) read_capture(&st, p);
+        cg_free(p);
+      }
+      cg_dir_list_free(names, n);
+    } else {
+      read_capture(&st, c->input);
+    }
+    cJSON_AddStringToObject(res->facts, "source", "input");
+    if (st.inputs_read == 0) {
+      rc = cg_result_set(res, CG_ERROR, "NETENV_UNPARSEABLE",
+                         "Capture as an administrator: 'netsh winhttp show proxy > netsh.txt', 'reg export "
+                         "\"HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\" system.reg', the "
+                         "same for the user's HKCU, and the SCHANNEL and WinHttp keys (see the README).",
+                         "Nothing could be read from %s.", st.first_bad[0] ? st.first_bad : c->input);
+      goto out;
+    }
+  } else {
+    read_live(&st);
+    cJSON_AddStringToObject(res->facts, "source", "live");
+    cJSON_AddStringToObject(res->facts, "context", cg_running_as_system() ? "SYSTEM" : "this account");
+  }
+  sort_accounts(&st);
+  judge_proxies(&st);
+  judge_tls(&st);
+  if (st.live && c->endpoints.count) {
+    if ((rc = reach(&st, dates, &failed)) != CG_OK) goto out;
+  } else {
+    cJSON_AddNullToObject(res->facts, "reachability");
+  }
+  const char *needy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "user_needs_proxy"));
+  if (needy && (!st.live || failed)) {
+    int ui = 0;
+    while (ui < st.nusers && strcmp(st.user_names[ui], needy)) ui++;
+    const struct ne_proxy *u = &st.users[ui < st.nusers ? ui : 0];
+    finding(&st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", R_SYSTEM_PROXY,
+            "SYSTEM connects directly (no WinHTTP proxy and no proxy in SYSTEM's Internet Options), but the signed-in "
+            "user %s goes through %s %s; the ConfigMgr client runs as SYSTEM and may not get out of this network.",
+            needy, u->pac[0] ? "the proxy script" : "the proxy", u->pac[0] ? u->pac : u->proxy);
+  }
+  judge_clock(&st, dates);
+  const char *sys = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "system_path"));
+  if (st.worst != CG_PASS) {
+    rc = cg_result_set(res, st.worst, st.code, st.remedy.data ? st.remedy.data : "", "%s", st.summary);
+  } else if (!st.live) {
+    char words[700];
+    const char *t12 = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->facts, "tls_policy"), "tls12"));
+    rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
+                       "In the capture SYSTEM goes out %s and TLS 1.2 is %s; the Entra endpoints were not contacted "
+                       "(input mode).",
+                       path_words(&st, sys, words, sizeof(words)),
+                       !t12 ? "not in the capture" : strcmp(t12, "os_default") ? "enabled" : "left at the Windows default (on)");
+  } else if (c->endpoints.count == 0 && !st.windows) {
+    rc = cg_result_set(res, CG_SKIP, "NETENV_NOTHING", "Set checks.netenv.endpoints to the endpoints to test.",
+                       "Nothing to check: no endpoints are configured and this is not Windows.");
+  } else {
+    const cJSON *skew = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->facts, "clock"), "skew_s");
+    const cJSON *pu = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->facts, "reachability"), 0), "proxy_used");
+    const char *via = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pu, "proxy"));
+    rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
+                       "SYSTEM reaches the %zu Entra endpoint(s) %s%s%s%s, and the clock is %s.", c->endpoints.count,
+                       via ? "through " : "directly", via ? via : "",
+                       st.windows ? "; TLS 1.2 is enabled" : "", "",
+                       cJSON_IsNumber(skew) ? "right" : "not compared (no Date header)");
+  }
+out:
+  cJSON_Delete(dates);
+  cJSON_Delete(st.keys);
+  cg_buf_free(&st.remedy);
+  return rc;
+}
+
+static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
+  (void)env;
+  struct ne_ctx *c = vctx;
+  for (size_t i = 0; i < c->endpoints.count; i++)
+    if (!cg_str_startswith_ci(c->endpoints.items[i], "https://")) {
+      cg_snprintf(err, errlen, "checks.netenv.endpoints entries are https:// URLs, not '%s'", c->endpoints.items[i]);
+      return CG_ERR_CONFIG;
+    }
+  if (c->clock_fail_s < c->clock_warn_s) {
+    cg_snprintf(err, errlen, "checks.netenv.clock_fail_s must not be below clock_warn_s");
+    return CG_ERR_CONFIG;
+  }
+  return CG_OK;
+}
+
+const struct cg_check_plugin cg_check_netenv = {
+    .name = "netenv",
+    .description = "the network as SYSTEM sees it: proxies, Entra endpoints, TLS 1.2 policy, clock",
+    .platforms = CG_PLATFORM_ANY,
+    .config_map = ne_map,
+    .ctx_size = sizeof(struct ne_ctx),
+    .init = init,
+    .run = run,
+};
