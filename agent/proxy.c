@@ -30,15 +30,18 @@ void cg_url_host(const char *url, char *host, size_t hostlen, char *scheme, size
 void cg_proxy_redact(const char *proxy, char *out, size_t outlen) {
   const char *p = strstr(proxy, "://"), *start = p ? p + 3 : proxy;
   const char *at = strchr(start, '@'), *end = start + strcspn(start, "/?#");
-  if (at && at < end) cg_snprintf(out, outlen, "%.*s%s", (int)(start - proxy), proxy, at + 1);
-  else cg_strlcpy(out, proxy, outlen);
+  if (at && at < end)
+    cg_snprintf(out, outlen, "%.*s%s", (int)(start - proxy), proxy, at + 1);
+  else
+    cg_strlcpy(out, proxy, outlen);
 }
 
 bool cg_proxy_pick(const char *list, const char *scheme, char *out, size_t outlen) {
   char plain[512] = "", match[512] = "";
   const char *p = list ? list : "";
   while (*p) {
-    while (*p == ';' || *p == ' ' || *p == '\t') p++;
+    while (*p == ';' || *p == ' ' || *p == '\t')
+      p++;
     size_t n = strcspn(p, "; \t");
     if (!n) break;
     char item[512];
@@ -54,8 +57,10 @@ bool cg_proxy_pick(const char *list, const char *scheme, char *out, size_t outle
   }
   const char *chosen = match[0] ? match : plain;
   if (!*chosen) return false;
-  if (strstr(chosen, "://")) cg_strlcpy(out, chosen, outlen);
-  else cg_snprintf(out, outlen, "http://%s", chosen);
+  if (strstr(chosen, "://"))
+    cg_strlcpy(out, chosen, outlen);
+  else
+    cg_snprintf(out, outlen, "http://%s", chosen);
   return true;
 }
 
@@ -63,7 +68,8 @@ bool cg_proxy_pick(const char *list, const char *scheme, char *out, size_t outle
 static bool wild(const char *pat, const char *s) {
   for (; *pat; pat++, s++) {
     if (*pat == '*') {
-      while (*pat == '*') pat++;
+      while (*pat == '*')
+        pat++;
       if (!*pat) return true;
       for (; *s; s++)
         if (wild(pat, s)) return true;
@@ -80,7 +86,8 @@ static bool wild(const char *pat, const char *s) {
 bool cg_proxy_bypassed(const char *bypass, const char *host) {
   const char *p = bypass ? bypass : "";
   while (*p) {
-    while (*p == ';' || *p == ' ' || *p == '\t' || *p == ',') p++;
+    while (*p == ';' || *p == ' ' || *p == '\t' || *p == ',')
+      p++;
     size_t n = strcspn(p, "; \t,");
     if (!n) break;
     char item[256];
@@ -137,16 +144,17 @@ static bool from_env(const char *scheme, const char *host, struct cg_proxy_choic
   return false;
 }
 
-int cg_proxy_resolve_with(const char *configured, const char *url, int64_t timeout_ms,
-                          const struct cg_proxy_config *wh, const struct cg_proxy_config *ie, bool windows,
-                          struct cg_proxy_choice *out) {
+int cg_proxy_resolve_with(const char *configured, const char *url, int64_t timeout_ms, const struct cg_proxy_config *wh,
+                          const struct cg_proxy_config *ie, bool windows, struct cg_proxy_choice *out) {
   char host[256], scheme[16], err[256] = "", pick[512];
   memset(out, 0, sizeof(*out));
   cg_url_host(url ? url : "", host, sizeof(host), scheme, sizeof(scheme));
   if (!scheme[0]) cg_strlcpy(scheme, "https", sizeof(scheme));
   if (configured && *configured) {
-    if (cg_strcasecmp(configured, "direct") == 0) set(out, "", "config", "proxy \"direct\" in the configuration");
-    else set(out, configured, "config", "proxy in the configuration");
+    if (cg_strcasecmp(configured, "direct") == 0)
+      set(out, "", "config", "proxy \"direct\" in the configuration");
+    else
+      set(out, configured, "config", "proxy in the configuration");
     return CG_OK;
   }
   if (!windows) {
@@ -192,7 +200,8 @@ int cg_proxy_resolve(const char *configured, const char *url, int64_t timeout_ms
   int wrc = cg_net_winhttp_default(&wh, err, sizeof(err));
   if (wrc == CG_ERR_UNSUPPORTED) return cg_proxy_resolve_with(NULL, url, timeout_ms, NULL, NULL, false, out);
   int irc = cg_net_ie_current(&ie, err, sizeof(err));
-  int rc = cg_proxy_resolve_with(NULL, url, timeout_ms, wrc == CG_OK ? &wh : NULL, irc == CG_OK ? &ie : NULL, true, out);
+  int rc =
+      cg_proxy_resolve_with(NULL, url, timeout_ms, wrc == CG_OK ? &wh : NULL, irc == CG_OK ? &ie : NULL, true, out);
   cg_proxy_config_free(&wh);
   cg_proxy_config_free(&ie);
   return rc;
@@ -201,8 +210,10 @@ int cg_proxy_resolve(const char *configured, const char *url, int64_t timeout_ms
 void cg_proxy_facts(cJSON *facts, const struct cg_proxy_choice *c) {
   if (c->shown[0]) cJSON_AddStringToObject(facts, "proxy", c->shown);
   cJSON *u = cJSON_AddObjectToObject(facts, "proxy_used");
-  if (c->shown[0]) cJSON_AddStringToObject(u, "proxy", c->shown);
-  else cJSON_AddNullToObject(u, "proxy");
+  if (c->shown[0])
+    cJSON_AddStringToObject(u, "proxy", c->shown);
+  else
+    cJSON_AddNullToObject(u, "proxy");
   cJSON_AddStringToObject(u, "source", c->source);
   if (c->detail[0]) cJSON_AddStringToObject(u, "detail", c->detail);
 }

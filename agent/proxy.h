@@ -8,12 +8,12 @@
 #include "cg.h"
 
 struct cg_proxy_choice {
-  char proxy[512];       /* for CURLOPT_PROXY: "http://host:port", or "" for a direct connection */
-  bool curl_default;     /* leave CURLOPT_PROXY unset: libcurl reads https_proxy / no_proxy (POSIX) */
-  char source[48];       /* config, direct, winhttp_default, wininet_pac, wininet_wpad, wininet_static,
-                            environment, none */
-  char shown[512];       /* the proxy as it may be shown (user:password@ removed), "" for direct */
-  char detail[384];      /* why, or what failed (a PAC that could not be run) */
+  char proxy[512];   /* for CURLOPT_PROXY: "http://host:port", or "" for a direct connection */
+  bool curl_default; /* leave CURLOPT_PROXY unset: libcurl reads https_proxy / no_proxy (POSIX) */
+  char source[48];   /* config, direct, winhttp_default, wininet_pac, wininet_wpad, wininet_static,
+                        environment, none */
+  char shown[512];   /* the proxy as it may be shown (user:password@ removed), "" for direct */
+  char detail[384];  /* why, or what failed (a PAC that could not be run) */
 };
 
 /* configured: NULL or "" (the system's choice), "direct", or a proxy URL. On Windows: the WinHTTP
@@ -27,9 +27,8 @@ int cg_proxy_resolve(const char *configured, const char *url, int64_t timeout_ms
  * capture): wh = WinHTTP default, ie = WinINET of the account (either NULL when unknown);
  * windows false: the environment rule. */
 struct cg_proxy_config;
-int cg_proxy_resolve_with(const char *configured, const char *url, int64_t timeout_ms,
-                          const struct cg_proxy_config *wh, const struct cg_proxy_config *ie, bool windows,
-                          struct cg_proxy_choice *out);
+int cg_proxy_resolve_with(const char *configured, const char *url, int64_t timeout_ms, const struct cg_proxy_config *wh,
+                          const struct cg_proxy_config *ie, bool windows, struct cg_proxy_choice *out);
 
 /* Adds "proxy" (the proxy shown without credentials; absent when direct) and "proxy_used"
  * ({"proxy", "source", "detail"}) to facts. */

@@ -11,11 +11,8 @@
 static const struct {
   const char *abbr, *full;
 } hives[] = {
-    {"HKLM", "HKEY_LOCAL_MACHINE"},
-    {"HKU", "HKEY_USERS"},
-    {"HKCU", "HKEY_CURRENT_USER"},
-    {"HKCR", "HKEY_CLASSES_ROOT"},
-    {"HKCC", "HKEY_CURRENT_CONFIG"},
+    {"HKLM", "HKEY_LOCAL_MACHINE"}, {"HKU", "HKEY_USERS"},           {"HKCU", "HKEY_CURRENT_USER"},
+    {"HKCR", "HKEY_CLASSES_ROOT"},  {"HKCC", "HKEY_CURRENT_CONFIG"},
 };
 
 void cg_regfile_canonical(const char *key, char *out, size_t outlen) {
@@ -86,10 +83,12 @@ int cg_regfile_parse(const char *text, cJSON **keys) {
       char name[512] = "@";
       const char *p = s + 1;
       if (*s == '"' && !(p = reg_string(s, name, sizeof(name)))) continue;
-      while (*p == ' ' || *p == '\t') p++;
+      while (*p == ' ' || *p == '\t')
+        p++;
       if (*p != '=') continue;
       p++;
-      while (*p == ' ' || *p == '\t') p++;
+      while (*p == ' ' || *p == '\t')
+        p++;
       if (cJSON_GetObjectItemCaseSensitive(cur, name)) cJSON_DeleteItemFromObjectCaseSensitive(cur, name);
       if (*p == '"') {
         char *value = cg_malloc(strlen(p) + 1);
@@ -112,13 +111,16 @@ int cg_regfile_parse(const char *text, cJSON **keys) {
       }
     }
   }
-  for (cJSON *k = root->child; k; k = k->next) nvalues += cJSON_GetArraySize(k);
+  for (cJSON *k = root->child; k; k = k->next)
+    nvalues += cJSON_GetArraySize(k);
   rc = nvalues ? CG_OK : CG_ERR_PARSE;
 out:
   cg_buf_free(&b);
   cg_free(copy);
-  if (rc == CG_OK) *keys = root;
-  else cJSON_Delete(root);
+  if (rc == CG_OK)
+    *keys = root;
+  else
+    cJSON_Delete(root);
   return rc;
 }
 
@@ -151,8 +153,10 @@ long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen) {
     if (hi < 0 || lo < 0) return -1;
     buf[n++] = (unsigned char)(hi * 16 + lo);
     p += 2;
-    if (*p == ',') p++;
-    else if (*p) return -1;
+    if (*p == ',')
+      p++;
+    else if (*p)
+      return -1;
   }
   return n;
 }

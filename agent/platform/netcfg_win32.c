@@ -105,8 +105,10 @@ int cg_net_proxy_for_url(const char *url, bool auto_detect, const char *pac_url,
   }
   char *p = take(pi.lpszProxy);
   cg_free(take(pi.lpszProxyBypass));
-  if (pi.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY) *proxy = p;
-  else cg_free(p);
+  if (pi.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY)
+    *proxy = p;
+  else
+    cg_free(p);
   rc = CG_OK;
 out:
   if (s) WinHttpCloseHandle(s);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wbemidl.h>
 
+#include "fs.h"
 #include "fs_common.h"
 #include "utf_win32.h"
 #include "wmi.h"

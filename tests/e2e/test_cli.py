@@ -55,7 +55,8 @@ class Cli(unittest.TestCase):
         # Only the agent check here: the other checks have their own tests and data sources.
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
                 "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
-                           "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}}}
+                           "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False},
+                           "exec": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = dict(base[k], **v)

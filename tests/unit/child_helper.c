@@ -1,6 +1,7 @@
 /* A small program the process-spawn tests run as their child, on Linux and under wine.
  *   child_helper args A B ...     prints each argument as <A> on its own line
  *   child_helper exit N           exits with N
+ *   child_helper echo TEXT        prints TEXT and a newline
  *   child_helper stderr TEXT      writes TEXT to stderr
  *   child_helper flood N          writes N bytes of 'x' to stdout
  *   child_helper sleep MS         sleeps, then prints "woke"
@@ -25,6 +26,10 @@ int main(int argc, char **argv) {
   const char *mode = argv[1];
   if (!strcmp(mode, "args")) {
     for (int i = 2; i < argc; i++) printf("<%s>\n", argv[i]);
+    return 0;
+  }
+  if (!strcmp(mode, "echo") && argc > 2) {
+    puts(argv[2]);
     return 0;
   }
   if (!strcmp(mode, "exit") && argc > 2) return (int)strtol(argv[2], NULL, 10);

@@ -9,18 +9,22 @@
 
 TEST(netsh_forms) {
   struct ne_proxy p;
-  CHECK(ne_parse_netsh("\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n", &p) == CG_OK);
+  CHECK(ne_parse_netsh("\r\nCurrent WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy server).\r\n", &p) ==
+        CG_OK);
   CHECK(p.present && !p.proxy[0]);
   CHECK(ne_parse_netsh("Current WinHTTP proxy settings:\n\n    Proxy Server(s) :  proxy.contoso.com:8080\n"
-                       "    Bypass List     :  <local>;*.contoso.com\n", &p) == CG_OK);
+                       "    Bypass List     :  <local>;*.contoso.com\n",
+                       &p) == CG_OK);
   CHECK_STR(p.proxy, "proxy.contoso.com:8080");
   CHECK_STR(p.bypass, "<local>;*.contoso.com");
   CHECK(ne_parse_netsh("Current WinHTTP proxy settings:\n    Proxy Server(s) :  http=a:80;https=b:443\n"
-                       "    Bypass List     :  (none)\n", &p) == CG_OK);
+                       "    Bypass List     :  (none)\n",
+                       &p) == CG_OK);
   CHECK_STR(p.proxy, "http=a:80;https=b:443");
   CHECK_STR(p.bypass, "");
   /* another language, a header alone, nothing */
-  CHECK(ne_parse_netsh("Aktuelle WinHTTP-Proxyeinstellungen:\n    Direkter Zugriff (kein Proxyserver).\n", &p) == CG_ERR_PARSE);
+  CHECK(ne_parse_netsh("Aktuelle WinHTTP-Proxyeinstellungen:\n    Direkter Zugriff (kein Proxyserver).\n", &p) ==
+        CG_ERR_PARSE);
   CHECK(ne_parse_netsh("Current WinHTTP proxy settings:\n", &p) == CG_ERR_PARSE);
   CHECK(ne_parse_netsh("", &p) == CG_ERR_PARSE);
 }
@@ -40,7 +44,8 @@ TEST(reg_continuations_and_blobs) {
   CHECK_STR(p.proxy, "proxy:3128.x");
   CHECK_STR(p.bypass, "<local>");
   /* abbreviations and case do not matter for look-ups */
-  CHECK(cg_regfile_get(keys, "hklm\\software\\microsoft\\windows\\currentversion\\internet settings\\connections", "q"));
+  CHECK(
+      cg_regfile_get(keys, "hklm\\software\\microsoft\\windows\\currentversion\\internet settings\\connections", "q"));
   cJSON_Delete(keys);
   /* a blob whose length runs past its end is refused, not read past */
   unsigned char bad[] = {0x18, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0, 0, 'a'};
@@ -63,8 +68,8 @@ TEST(wininet_flags) {
   struct ne_proxy p;
   ne_wininet_from_reg(keys, "HKEY_USERS\\S-1-5-18", &p);
   CHECK(p.present && p.auto_detect);
-  CHECK_STR(p.proxy, "");  /* ProxyEnable 0: the old server is not used */
-  CHECK_STR(p.pac, "");    /* flag 0x4 off: "Use setup script" unticked */
+  CHECK_STR(p.proxy, ""); /* ProxyEnable 0: the old server is not used */
+  CHECK_STR(p.pac, "");   /* flag 0x4 off: "Use setup script" unticked */
   ne_wininet_from_reg(keys, "HKEY_USERS\\S-1-5-21-1-2-3-1001", &p);
   CHECK(!p.present);
   cJSON_Delete(keys);

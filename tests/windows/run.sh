@@ -37,8 +37,10 @@ suite cmgprobe "$py" "$src/tests/e2e/test_cmgprobe.py" "$work/build/cmgdiag.exe"
 suite service bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$work/service"
 # Shipping from cmgdiag.exe to the lab's Azurite, nginx (mTLS) and fault server, all on Linux loopback.
 suite shipping "$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine
+# netenv from captures and against the Entra double, with wine's (empty) proxy settings.
+suite netenv "$py" "$src/tests/e2e/test_netenv.py" "$work/build/cmgdiag.exe" --wine
 wait
-for name in cli tls cmgprobe service shipping; do
+for name in cli tls cmgprobe service shipping netenv; do
   echo "---- windows: $name"
   cat "$work/logs/$name.log"
   [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: windows suite $name"; rc=1; }
@@ -46,5 +48,7 @@ done
 # The MSI (wixl), the Group Policy template and the policy override under wine's registry: alone,
 # since a policy in HKLM would change the configuration of every other cmgdiag.exe running.
 bash "$src/tests/windows/packaging.sh" "$work/build/cmgdiag.exe" "$work/packaging" || rc=1
+# WinHTTP's proxy, SCHANNEL and HKEY_USERS as netenv reads them, and exec's ACL check: alone too.
+bash "$src/tests/windows/netenv.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" "$work/netenv" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
 exit $rc

@@ -29,7 +29,8 @@ static const struct cg_config_map cmd_map[] = {
      offsetof(struct ex_cmd, timeout_ms), 100, 3600000, NULL, NULL},
     {CG_CFG_INT, "max_output_bytes", "65536", "Most bytes of stdout (and of stderr) kept; the rest is discarded",
      offsetof(struct ex_cmd, max_output_bytes), 1024, 16777216, NULL, NULL},
-    {CG_CFG_STRING, "cwd", "null", "Working folder (null: the agent's)", offsetof(struct ex_cmd, cwd), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "cwd", "null", "Working folder (null: the agent's)", offsetof(struct ex_cmd, cwd), 0, 0, NULL,
+     NULL},
     {CG_CFG_STRING, "exit_codes", "\"0=pass,*=fail\"",
      "Exit code to status when the command prints no JSON result: CODE=STATUS pairs, * for any other",
      offsetof(struct ex_cmd, exit_codes), 0, 0, NULL, NULL},
@@ -73,8 +74,10 @@ static bool map_exit(const char *spec, int code, enum cg_verdict *out, char *bad
     *eq = '\0';
     char *k = cg_str_trim(t), *val = cg_str_trim(eq + 1);
     if (!verdict_of(val, &v)) goto bad;
-    if (strcmp(k, "*") == 0) any = v;
-    else if (!cg_parse_i64(k, &c)) goto bad;
+    if (strcmp(k, "*") == 0)
+      any = v;
+    else if (!cg_parse_i64(k, &c))
+      goto bad;
     else if (!have && c == code) {
       *out = v;
       have = true;
@@ -93,7 +96,8 @@ static void excerpt(cJSON *o, const char *key, const char *text, size_t len) {
   char *cut = cg_malloc(EXCERPT + 1);
   if (!cut) return;
   size_t n = len < EXCERPT ? len : EXCERPT;
-  while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--; /* whole UTF-8 characters */
+  while (n < len && n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
+    n--; /* whole UTF-8 characters */
   memcpy(cut, text, n);
   cut[n] = '\0';
   char *red = cg_redact_text(cut);
@@ -104,7 +108,8 @@ static void excerpt(cJSON *o, const char *key, const char *text, size_t len) {
 
 /* A JSON result printed by the command: {"status": "...", "code": "...", "summary": "..."}. */
 static bool json_result(const char *out, cJSON *o, enum cg_verdict *v) {
-  while (*out == ' ' || *out == '\t' || *out == '\r' || *out == '\n') out++;
+  while (*out == ' ' || *out == '\t' || *out == '\r' || *out == '\n')
+    out++;
   if (strncmp(out, "\xEF\xBB\xBF", 3) == 0) out += 3; /* PowerShell's UTF-8 BOM */
   if (*out != '{') return false;
   cJSON *j = cJSON_Parse(out);
@@ -150,13 +155,17 @@ static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
   int rc = cg_path_admin_only(prog, why, sizeof(why));
   if (rc == CG_OK && cmd->cwd) rc = cg_path_admin_only(cmd->cwd, why, sizeof(why));
   if (rc != CG_OK) {
-    cg_strlcpy(code, rc == CG_ERR_ACCESS ? "EXEC_REFUSED" : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND" : "EXEC_ERROR",
+    cg_strlcpy(code,
+               rc == CG_ERR_ACCESS     ? "EXEC_REFUSED"
+               : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND"
+                                       : "EXEC_ERROR",
                sizeof(code));
     v = rc == CG_ERR_ACCESS || rc == CG_ERR_NOTFOUND ? CG_FAIL : CG_ERROR;
     cJSON_AddStringToObject(o, "summary", why);
     goto done;
   }
-  struct cg_proc_opts opts = {.timeout_ms = cmd->timeout_ms, .max_output = (size_t)cmd->max_output_bytes, .cwd = cmd->cwd};
+  struct cg_proc_opts opts = {
+      .timeout_ms = cmd->timeout_ms, .max_output = (size_t)cmd->max_output_bytes, .cwd = cmd->cwd};
   struct cg_proc_result r;
   memset(&r, 0, sizeof(r));
   rc = cg_proc_run((const char *const *)cmd->argv.items, &opts, &r, why, sizeof(why));
@@ -167,8 +176,10 @@ static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
     goto done;
   }
   cJSON_AddNumberToObject(o, "duration_ms", (double)r.duration_ms);
-  if (r.exited) cJSON_AddNumberToObject(o, "exit_code", r.exit_code);
-  else cJSON_AddNullToObject(o, "exit_code");
+  if (r.exited)
+    cJSON_AddNumberToObject(o, "exit_code", r.exit_code);
+  else
+    cJSON_AddNullToObject(o, "exit_code");
   cJSON_AddBoolToObject(o, "timed_out", r.timed_out);
   if (r.out_truncated) cJSON_AddBoolToObject(o, "stdout_truncated", true);
   if (r.timed_out) {
@@ -203,7 +214,14 @@ done:
   t->n[v]++;
   /* error outranks fail here: a command that could not run says nothing about the device */
   int rank[] = {0, 1, 2, -1, 3};
-  if (!t->worst_cmd || rank[v] > rank[t->worst]) {
+  bool refused = !strcmp(code, "EXEC_REFUSED"),
+       worst_refused =
+           t->worst_cmd && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->worst_cmd, "code"))
+                                       ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->worst_cmd, "code"))
+                                       : "",
+                                   "EXEC_REFUSED");
+  /* a refused program is a security finding: it names the verdict over other failures */
+  if (!t->worst_cmd || rank[v] > rank[t->worst] || (rank[v] == rank[t->worst] && refused && !worst_refused)) {
     t->worst = v;
     t->worst_cmd = o;
   }
@@ -230,8 +248,10 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   const char *wcode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "code"));
   const char *rem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "remediation"));
   char code[96];
-  if (wcode && (strncmp(wcode, "EXEC_", 5) == 0)) cg_strlcpy(code, wcode, sizeof(code));
-  else cg_snprintf(code, sizeof(code), "EXEC_%s", t.worst == CG_PASS ? "OK" : wcode ? wcode : "FAILED");
+  if (wcode && (strncmp(wcode, "EXEC_", 5) == 0))
+    cg_strlcpy(code, wcode, sizeof(code));
+  else
+    cg_snprintf(code, sizeof(code), "EXEC_%s", t.worst == CG_PASS ? "OK" : wcode ? wcode : "FAILED");
   if (t.worst == CG_PASS)
     return cg_result_set(res, CG_PASS, "EXEC_OK", NULL, "All %zu fleet check(s) pass%s%s%s.", c->commands.count,
                          c->commands.count == 1 ? " (" : "", c->commands.count == 1 ? sum : "",
@@ -242,11 +262,15 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       rem = "Put the program in a folder only Administrators can change (e.g. under %ProgramFiles%), owned by "
             "Administrators or SYSTEM, and remove write access for Users / Authenticated Users / Everyone; on Linux: "
             "owned by root, not writable by group or others.";
-    else if (!strcmp(code, "EXEC_NOT_FOUND")) rem = "Fix the program path in checks.exec.commands (argv[0] is a full path).";
-    else if (!strcmp(code, "EXEC_TIMEOUT")) rem = "Make the command faster or raise its timeout_ms.";
+    else if (!strcmp(code, "EXEC_NOT_FOUND"))
+      rem = "Fix the program path in checks.exec.commands (argv[0] is a full path).";
+    else if (!strcmp(code, "EXEC_TIMEOUT"))
+      rem = "Make the command faster or raise its timeout_ms.";
     else {
-      cg_snprintf(remedy, sizeof(remedy), "Look at the output of '%s' in the facts (commands[].stdout / stderr); "
-                                          "this check is defined by your organisation.", name ? name : "?");
+      cg_snprintf(remedy, sizeof(remedy),
+                  "Look at the output of '%s' in the facts (commands[].stdout / stderr); "
+                  "this check is defined by your organisation.",
+                  name ? name : "?");
       rem = remedy;
     }
   }
@@ -277,7 +301,8 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
     const char *p = m->argv.items[0];
     bool abs = p[0] == '/' || p[0] == '\\' || (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/'));
     if (!abs) {
-      cg_snprintf(err, errlen, "checks.exec.commands[%zu] ('%s'): argv[0] must be a full path, not '%s'", i, m->name, p);
+      cg_snprintf(err, errlen, "checks.exec.commands[%zu] ('%s'): argv[0] must be a full path, not '%s'", i, m->name,
+                  p);
       return CG_ERR_CONFIG;
     }
     if (!map_exit(m->exit_codes ? m->exit_codes : "", 0, &v, bad, sizeof(bad))) {

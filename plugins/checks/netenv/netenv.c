@@ -73,7 +73,8 @@ struct ne_state {
 
 static void finding(struct ne_state *st, enum cg_verdict v, const char *code, const char *remedy, const char *fmt, ...)
     CG_PRINTF(5, 6);
-static void finding(struct ne_state *st, enum cg_verdict v, const char *code, const char *remedy, const char *fmt, ...) {
+static void finding(struct ne_state *st, enum cg_verdict v, const char *code, const char *remedy, const char *fmt,
+                    ...) {
   char text[768];
   va_list ap;
   va_start(ap, fmt);
@@ -156,15 +157,18 @@ static void live_value(struct ne_state *st, const char *key, const char *value) 
   if (cg_registry_read(key, value, &v) != CG_OK) return;
   cJSON *k = cJSON_GetObjectItemCaseSensitive(st->keys, key);
   if (!k) k = cJSON_AddObjectToObject(st->keys, key);
-  if (k) cJSON_AddItemToObject(k, value, v);
-  else cJSON_Delete(v);
+  if (k)
+    cJSON_AddItemToObject(k, value, v);
+  else
+    cJSON_Delete(v);
 }
 
 static void live_account(struct ne_state *st, const char *root) {
   static const char *const inet_values[] = {"ProxyEnable", "ProxyServer", "ProxyOverride", "AutoConfigURL"};
   char key[400];
   cg_snprintf(key, sizeof(key), "%s\\%s", root, NE_KEY_INET);
-  for (size_t i = 0; i < CG_ARRAY_LEN(inet_values); i++) live_value(st, key, inet_values[i]);
+  for (size_t i = 0; i < CG_ARRAY_LEN(inet_values); i++)
+    live_value(st, key, inet_values[i]);
   cg_snprintf(key, sizeof(key), "%s\\%s", root, NE_KEY_CONN);
   live_value(st, key, "DefaultConnectionSettings");
 }
@@ -218,7 +222,8 @@ static void sort_accounts(struct ne_state *st) {
       continue;
     }
     bool seen = false;
-    for (int i = 0; i < st->nusers; i++) seen = seen || cg_strcasecmp(st->user_names[i], sid) == 0;
+    for (int i = 0; i < st->nusers; i++)
+      seen = seen || cg_strcasecmp(st->user_names[i], sid) == 0;
     if (seen) continue;
     char root[160];
     cg_snprintf(root, sizeof(root), "%s%s", strcmp(sid, "HKEY_CURRENT_USER") ? "HKEY_USERS\\" : "", sid);
@@ -232,8 +237,10 @@ static void sort_accounts(struct ne_state *st) {
 static cJSON *view_json(const struct ne_proxy *v) {
   if (!v->present) return cJSON_CreateNull();
   cJSON *o = cJSON_CreateObject();
-  if (v->proxy[0]) cJSON_AddStringToObject(o, "proxy", v->proxy);
-  else cJSON_AddNullToObject(o, "proxy");
+  if (v->proxy[0])
+    cJSON_AddStringToObject(o, "proxy", v->proxy);
+  else
+    cJSON_AddNullToObject(o, "proxy");
   if (v->bypass[0]) cJSON_AddStringToObject(o, "bypass", v->bypass);
   if (v->pac[0]) cJSON_AddStringToObject(o, "pac", v->pac);
   cJSON_AddBoolToObject(o, "auto_detect", v->auto_detect);
@@ -285,15 +292,14 @@ static void judge_proxies(struct ne_state *st) {
     }
   }
   /* SYSTEM's way out: WinHTTP's default proxy first, then its own Internet Options. */
-  const char *sys = st->winhttp.present && st->winhttp.proxy[0] ? "winhttp_proxy"
+  const char *sys = st->winhttp.present && st->winhttp.proxy[0]                      ? "winhttp_proxy"
                     : st->system.present && strcmp(view_kind(&st->system), "direct") ? view_kind(&st->system)
-                    : st->winhttp.present || st->system.present ? "direct"
-                                                                : "unknown";
+                    : st->winhttp.present || st->system.present                      ? "direct"
+                                                                                     : "unknown";
   cJSON_AddStringToObject(st->facts, "system_path", sys);
   const cJSON *used = cg_discovery_get(st->env, CG_DISCOVERY_CMG_PROXY);
   if (used) cJSON_AddItemToObject(st->facts, "cmgprobe_proxy", cJSON_Duplicate(used, true));
-  if (strcmp(sys, "direct") == 0 && needy)
-    cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
+  if (strcmp(sys, "direct") == 0 && needy) cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
   st->windows = st->windows || st->winhttp.present || st->system.present || st->nusers > 0;
   (void)needy;
 }
@@ -307,10 +313,14 @@ static void judge_tls(struct ne_state *st) {
   }
   cJSON *o = cJSON_AddObjectToObject(st->facts, "tls_policy");
   cJSON *sc = cJSON_AddObjectToObject(o, "schannel_tls12_client");
-  if (t.enabled >= 0) cJSON_AddNumberToObject(sc, "Enabled", (double)t.enabled);
-  else cJSON_AddNullToObject(sc, "Enabled");
-  if (t.disabled_by_default >= 0) cJSON_AddNumberToObject(sc, "DisabledByDefault", (double)t.disabled_by_default);
-  else cJSON_AddNullToObject(sc, "DisabledByDefault");
+  if (t.enabled >= 0)
+    cJSON_AddNumberToObject(sc, "Enabled", (double)t.enabled);
+  else
+    cJSON_AddNullToObject(sc, "Enabled");
+  if (t.disabled_by_default >= 0)
+    cJSON_AddNumberToObject(sc, "DisabledByDefault", (double)t.disabled_by_default);
+  else
+    cJSON_AddNullToObject(sc, "DisabledByDefault");
   char hex[16];
   if (t.dsp >= 0) {
     cg_snprintf(hex, sizeof(hex), "0x%llX", (unsigned long long)t.dsp);
@@ -324,21 +334,26 @@ static void judge_tls(struct ne_state *st) {
   }
   bool off = t.enabled == 0 || t.disabled_by_default > 0;
   bool wh_off = t.dsp >= 0 && !(t.dsp & NE_WINHTTP_TLS12);
-  cJSON_AddStringToObject(o, "tls12", off || wh_off ? "disabled" : t.enabled < 0 && t.dsp < 0 ? "os_default" : "enabled");
+  cJSON_AddStringToObject(o, "tls12",
+                          off || wh_off                ? "disabled"
+                          : t.enabled < 0 && t.dsp < 0 ? "os_default"
+                                                       : "enabled");
   if (off)
     finding(st, CG_FAIL, "NETENV_TLS12_DISABLED",
             "Enable TLS 1.2 for clients: under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\"
             "Protocols\\TLS 1.2\\Client set Enabled=1 and DisabledByDefault=0 (or delete both), then restart.",
             "TLS 1.2 is %s in SCHANNEL (TLS 1.2\\Client: Enabled=%lld, DisabledByDefault=%lld); the CMG enforces TLS "
             "1.2, so the client's connections fail (WinHTTP 12030 / 12157).",
-            t.enabled == 0 ? "disabled" : "disabled by default", (long long)t.enabled, (long long)t.disabled_by_default);
+            t.enabled == 0 ? "disabled" : "disabled by default", (long long)t.enabled,
+            (long long)t.disabled_by_default);
   if (wh_off)
-    finding(st, CG_FAIL, "NETENV_WINHTTP_NO_TLS12",
-            "Set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\DefaultSecureProtocols "
-            "to 0xA00 (TLS 1.1 + 1.2) or 0xAA0, or delete it on Windows 10 and later, then restart.",
-            "WinHTTP's DefaultSecureProtocols is 0x%llX, which leaves TLS 1.2 out: the ConfigMgr client (WinHTTP) "
-            "cannot reach a CMG that enforces TLS 1.2.",
-            (unsigned long long)t.dsp);
+    finding(
+        st, CG_FAIL, "NETENV_WINHTTP_NO_TLS12",
+        "Set HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\DefaultSecureProtocols "
+        "to 0xA00 (TLS 1.1 + 1.2) or 0xAA0, or delete it on Windows 10 and later, then restart.",
+        "WinHTTP's DefaultSecureProtocols is 0x%llX, which leaves TLS 1.2 out: the ConfigMgr client (WinHTTP) "
+        "cannot reach a CMG that enforces TLS 1.2.",
+        (unsigned long long)t.dsp);
   if (t.dsp_wow >= 0 && !(t.dsp_wow & NE_WINHTTP_TLS12))
     finding(st, CG_WARN, "NETENV_WINHTTP_WOW64_NO_TLS12",
             "Set HKLM\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp\\"
@@ -367,7 +382,8 @@ static int reach(struct ne_state *st, cJSON *dates, int *failed) {
   const struct ne_ctx *c = st->c;
   cJSON *arr = cJSON_AddArrayToObject(st->facts, "reachability");
   struct curl_slist *resolve = NULL;
-  for (size_t i = 0; i < c->resolve.count; i++) resolve = curl_slist_append(resolve, c->resolve.items[i]);
+  for (size_t i = 0; i < c->resolve.count; i++)
+    resolve = curl_slist_append(resolve, c->resolve.items[i]);
   CURL *h = curl_easy_init();
   if (!h || !arr) {
     curl_slist_free_all(resolve);
@@ -387,9 +403,14 @@ static int reach(struct ne_state *st, cJSON *dates, int *failed) {
     if ((st->system.pac[0] || st->system.auto_detect) && pc.detail[0] && strcmp(pc.source, "wininet_pac") &&
         strcmp(pc.source, "wininet_wpad") && !pac_error[0])
       cg_strlcpy(pac_error, pc.detail, sizeof(pac_error));
-    struct cg_http_req rq = {.method = "GET", .url = url, .timeout_ms = (long)c->timeout_ms,
-                             .proxy = pc.curl_default ? NULL : pc.proxy, .ca_file = c->ca_file,
-                             .max_response = 16384, .resolve = resolve, .fresh_connection = true};
+    struct cg_http_req rq = {.method = "GET",
+                             .url = url,
+                             .timeout_ms = (long)c->timeout_ms,
+                             .proxy = pc.curl_default ? NULL : pc.proxy,
+                             .ca_file = c->ca_file,
+                             .max_response = 16384,
+                             .resolve = resolve,
+                             .fresh_connection = true};
     struct cg_http_resp r;
     int rc = cg_http_request(h, &rq, &r);
     cJSON *e = cJSON_CreateObject();
@@ -459,20 +480,27 @@ static void judge_clock(struct ne_state *st, cJSON *dates) {
   cJSON_AddNumberToObject(clock, "skew_s", (double)worst);
   int64_t a = worst < 0 ? -worst : worst;
   if (a > st->c->clock_warn_s)
-    finding(st, a > st->c->clock_fail_s ? CG_FAIL : CG_WARN, a > st->c->clock_fail_s ? "NETENV_CLOCK_SKEW" : "NETENV_CLOCK_DRIFT",
+    finding(st, a > st->c->clock_fail_s ? CG_FAIL : CG_WARN,
+            a > st->c->clock_fail_s ? "NETENV_CLOCK_SKEW" : "NETENV_CLOCK_DRIFT",
             "Fix the time: 'w32tm /resync' (and 'w32tm /query /status' for the source), and check the time zone; "
             "off the domain network the Windows Time service needs an internet time source.",
-            "This device's clock is %lld s %s %s's; above %lld s Entra and CMG tokens stop validating.",
-            (long long)a, worst > 0 ? "ahead of" : "behind", worst_from, (long long)st->c->clock_fail_s);
+            "This device's clock is %lld s %s %s's; above %lld s Entra and CMG tokens stop validating.", (long long)a,
+            worst > 0 ? "ahead of" : "behind", worst_from, (long long)st->c->clock_fail_s);
 }
 
 static const char *path_words(const struct ne_state *st, const char *sys, char *buf, size_t len) {
-  if (!strcmp(sys, "winhttp_proxy")) cg_snprintf(buf, len, "through the WinHTTP proxy %s", st->winhttp.proxy);
-  else if (!strcmp(sys, "proxy")) cg_snprintf(buf, len, "through its Internet Options proxy %s", st->system.proxy);
-  else if (!strcmp(sys, "pac")) cg_snprintf(buf, len, "through the proxy script %s", st->system.pac);
-  else if (!strcmp(sys, "wpad")) cg_strlcpy(buf, "through a proxy found by WPAD (automatic detection)", len);
-  else if (!strcmp(sys, "direct")) cg_strlcpy(buf, "directly, without a proxy", len);
-  else cg_strlcpy(buf, "by a way not in the capture", len);
+  if (!strcmp(sys, "winhttp_proxy"))
+    cg_snprintf(buf, len, "through the WinHTTP proxy %s", st->winhttp.proxy);
+  else if (!strcmp(sys, "proxy"))
+    cg_snprintf(buf, len, "through its Internet Options proxy %s", st->system.proxy);
+  else if (!strcmp(sys, "pac"))
+    cg_snprintf(buf, len, "through the proxy script %s", st->system.pac);
+  else if (!strcmp(sys, "wpad"))
+    cg_strlcpy(buf, "through a proxy found by WPAD (automatic detection)", len);
+  else if (!strcmp(sys, "direct"))
+    cg_strlcpy(buf, "directly, without a proxy", len);
+  else
+    cg_strlcpy(buf, "by a way not in the capture", len);
   return buf;
 }
 
@@ -502,11 +530,12 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     }
     cJSON_AddStringToObject(res->facts, "source", "input");
     if (st.inputs_read == 0) {
-      rc = cg_result_set(res, CG_ERROR, "NETENV_UNPARSEABLE",
-                         "Capture as an administrator: 'netsh winhttp show proxy > netsh.txt', 'reg export "
-                         "\"HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\" system.reg', the "
-                         "same for the user's HKCU, and the SCHANNEL and WinHttp keys (see the README).",
-                         "Nothing could be read from %s.", st.first_bad[0] ? st.first_bad : c->input);
+      rc = cg_result_set(
+          res, CG_ERROR, "NETENV_UNPARSEABLE",
+          "Capture as an administrator: 'netsh winhttp show proxy > netsh.txt', 'reg export "
+          "\"HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\" system.reg', the "
+          "same for the user's HKCU, and the SCHANNEL and WinHttp keys (see the README).",
+          "Nothing could be read from %s.", st.first_bad[0] ? st.first_bad : c->input);
       goto out;
     }
   } else {
@@ -525,7 +554,8 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   const char *needy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "user_needs_proxy"));
   if (needy && (!st.live || failed)) {
     int ui = 0;
-    while (ui < st.nusers && strcmp(st.user_names[ui], needy)) ui++;
+    while (ui < st.nusers && strcmp(st.user_names[ui], needy))
+      ui++;
     const struct ne_proxy *u = &st.users[ui < st.nusers ? ui : 0];
     finding(&st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", R_SYSTEM_PROXY,
             "SYSTEM connects directly (no WinHTTP proxy and no proxy in SYSTEM's Internet Options), but the signed-in "
@@ -544,18 +574,26 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                        "In the capture SYSTEM goes out %s and TLS 1.2 is %s; the Entra endpoints were not contacted "
                        "(input mode).",
                        path_words(&st, sys, words, sizeof(words)),
-                       !t12 ? "not in the capture" : strcmp(t12, "os_default") ? "enabled" : "left at the Windows default (on)");
+                       !t12                        ? "not in the capture"
+                       : strcmp(t12, "os_default") ? "enabled"
+                                                   : "left at the Windows default (on)");
   } else if (c->endpoints.count == 0 && !st.windows) {
     rc = cg_result_set(res, CG_SKIP, "NETENV_NOTHING", "Set checks.netenv.endpoints to the endpoints to test.",
                        "Nothing to check: no endpoints are configured and this is not Windows.");
+  } else if (c->endpoints.count == 0) {
+    char words[700];
+    rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
+                       "SYSTEM goes out %s and TLS 1.2 is on; no endpoints are configured to test.",
+                       path_words(&st, sys, words, sizeof(words)));
   } else {
-    const cJSON *skew = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->facts, "clock"), "skew_s");
-    const cJSON *pu = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->facts, "reachability"), 0), "proxy_used");
+    const cJSON *skew =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->facts, "clock"), "skew_s");
+    const cJSON *pu = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->facts, "reachability"), 0), "proxy_used");
     const char *via = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pu, "proxy"));
     rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
-                       "SYSTEM reaches the %zu Entra endpoint(s) %s%s%s%s, and the clock is %s.", c->endpoints.count,
-                       via ? "through " : "directly", via ? via : "",
-                       st.windows ? "; TLS 1.2 is enabled" : "", "",
+                       "SYSTEM reaches the %zu Entra endpoint(s) %s%s%s, and the clock is %s.", c->endpoints.count,
+                       via ? "through " : "directly", via ? via : "", st.windows ? "; TLS 1.2 is on" : "",
                        cJSON_IsNumber(skew) ? "right" : "not compared (no Date header)");
   }
 out:

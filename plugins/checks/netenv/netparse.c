@@ -8,8 +8,10 @@
 static void value_after_colon(const char *line, char *out, size_t outlen) {
   /* "    Proxy Server(s) :  proxy.contoso.com:8080": the label ends at the first " :". */
   const char *c = strstr(line, " :");
-  if (!c) c = strchr(line, ':');
-  else c++;
+  if (!c)
+    c = strchr(line, ':');
+  else
+    c++;
   if (!c) {
     out[0] = '\0';
     return;
@@ -29,8 +31,10 @@ int ne_parse_netsh(const char *text, struct ne_proxy *out) {
     char line[700];
     cg_snprintf(line, sizeof(line), "%.*s", (int)(n < 699 ? n : 699), p);
     char *t = cg_str_trim(line);
-    if (strstr(t, "WinHTTP proxy settings")) header = true;
-    else if (cg_str_startswith_ci(t, "Direct access")) direct = true;
+    if (strstr(t, "WinHTTP proxy settings"))
+      header = true;
+    else if (cg_str_startswith_ci(t, "Direct access"))
+      direct = true;
     else if (cg_str_startswith_ci(t, "Proxy Server(s)") || cg_str_startswith_ci(t, "Proxy Server"))
       value_after_colon(t, out->proxy, sizeof(out->proxy));
     else if (cg_str_startswith_ci(t, "Bypass List"))
@@ -113,7 +117,7 @@ void ne_wininet_from_reg(const cJSON *keys, const char *root, struct ne_proxy *o
   if (cJSON_IsString(dcs) && cg_regfile_hex(dcs->valuestring, b, sizeof(b)) >= 12) {
     uint32_t flags = le32(b + 8);
     out->auto_detect = (flags & 0x8) != 0;
-    if (!(flags & 0x4)) out->pac[0] = '\0';      /* "Use setup script" unticked */
+    if (!(flags & 0x4)) out->pac[0] = '\0'; /* "Use setup script" unticked */
     if (!(flags & 0x2) && enable < 0) out->proxy[0] = '\0';
   }
   cg_strlcpy(out->source, root, sizeof(out->source));

@@ -46,9 +46,11 @@ void ne_tls_from_reg(const cJSON *keys, struct ne_tls *out);
 /* Registry keys and values `netenv` reads (live and from captures), for the live reader. */
 #define NE_KEY_INET "Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings"
 #define NE_KEY_CONN NE_KEY_INET "\\Connections"
-#define NE_KEY_SCHANNEL "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client"
+#define NE_KEY_SCHANNEL                                                                                                \
+  "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2\\Client"
 #define NE_KEY_WINHTTP "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp"
-#define NE_KEY_WINHTTP_WOW "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp"
+#define NE_KEY_WINHTTP_WOW                                                                                             \
+  "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\\WinHttp"
 #define NE_KEY_WINHTTP_SETTINGS "HKEY_LOCAL_MACHINE\\" NE_KEY_CONN
 
 /* True for a signed-in user's hive under HKEY_USERS ("S-1-5-21-...", not "..._Classes"). */
