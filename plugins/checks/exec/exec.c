@@ -143,7 +143,7 @@ static bool json_result(const char *out, cJSON *o, enum cg_verdict *v) {
 struct tally {
   enum cg_verdict worst;
   const cJSON *worst_cmd;
-  int n[5];
+  bool worst_refused;
 };
 
 static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
@@ -211,19 +211,14 @@ static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
 done:
   if (code[0] && !cJSON_GetObjectItemCaseSensitive(o, "code")) cJSON_AddStringToObject(o, "code", code);
   cJSON_AddStringToObject(o, "status", cg_verdict_name(v));
-  t->n[v]++;
   /* error outranks fail here: a command that could not run says nothing about the device */
   int rank[] = {0, 1, 2, -1, 3};
-  bool refused = !strcmp(code, "EXEC_REFUSED"),
-       worst_refused =
-           t->worst_cmd && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->worst_cmd, "code"))
-                                       ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t->worst_cmd, "code"))
-                                       : "",
-                                   "EXEC_REFUSED");
+  bool refused = !strcmp(code, "EXEC_REFUSED");
   /* a refused program is a security finding: it names the verdict over other failures */
-  if (!t->worst_cmd || rank[v] > rank[t->worst] || (rank[v] == rank[t->worst] && refused && !worst_refused)) {
+  if (!t->worst_cmd || rank[v] > rank[t->worst] || (rank[v] == rank[t->worst] && refused && !t->worst_refused)) {
     t->worst = v;
     t->worst_cmd = o;
+    t->worst_refused = refused;
   }
 }
 

@@ -301,7 +301,6 @@ static void judge_proxies(struct ne_state *st) {
   if (used) cJSON_AddItemToObject(st->facts, "cmgprobe_proxy", cJSON_Duplicate(used, true));
   if (strcmp(sys, "direct") == 0 && needy) cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
   st->windows = st->windows || st->winhttp.present || st->system.present || st->nusers > 0;
-  (void)needy;
 }
 
 static void judge_tls(struct ne_state *st) {
