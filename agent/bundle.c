@@ -82,6 +82,25 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
   return b;
 }
 
+/* JSON values in `text` (commas and openers outside strings), counted in one pass before parsing:
+ * a few KB of gzip can hold millions of empty objects, each a cJSON node. */
+static size_t json_values(const char *text, size_t len) {
+  size_t n = 1;
+  bool in_str = false;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_str) {
+      if (c == '\\') i++;
+      else if (c == '"') in_str = false;
+    } else if (c == '"') {
+      in_str = true;
+    } else if (c == ',' || c == '[' || c == '{') {
+      n++;
+    }
+  }
+  return n;
+}
+
 int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON **bundle, char *err, size_t errlen) {
   char *json = NULL, *text = NULL;
   size_t json_len = 0, text_len = 0;
@@ -99,6 +118,11 @@ int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON *
     rc = cg_text_decode(raw, raw_len, &text, &text_len, NULL);
   }
   if (rc != CG_OK) goto out;
+  if (json_values(text, text_len) > CG_BUNDLE_MAX_VALUES) {
+    cg_snprintf(err, errlen, "%s: more than %d JSON values, not a cmgdiag bundle", origin, CG_BUNDLE_MAX_VALUES);
+    rc = CG_ERR_TOOBIG;
+    goto out;
+  }
   *bundle = cJSON_ParseWithLength(text, text_len);
   const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*bundle, "schema");
   if (!*bundle || !cJSON_IsString(schema) || strncmp(schema->valuestring, "cmgdiag.bundle/", 15) != 0 ||
@@ -144,10 +168,11 @@ static const char *str_of(const cJSON *o, const char *key) {
 int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n) {
   const cJSON *checks = cJSON_GetObjectItemCaseSensitive(bundle, "checks");
   int count = cJSON_GetArraySize(checks);
+  if (count > CG_BUNDLE_MAX_CHECKS) count = CG_BUNDLE_MAX_CHECKS;
   struct cg_result *out = cg_calloc(count ? (size_t)count : 1, sizeof(*out));
   if (!out) return CG_ERR_NOMEM;
   size_t k = 0;
-  for (const cJSON *c = checks ? checks->child : NULL; c; c = c->next) {
+  for (const cJSON *c = checks ? checks->child : NULL; c && k < (size_t)count; c = c->next) {
     if (cg_result_init(&out[k], str_of(c, "check")) != CG_OK ||
         cg_result_set(&out[k], verdict_from(str_of(c, "status")), str_of(c, "code"), str_of(c, "remediation"), "%s",
                       str_of(c, "summary")) != CG_OK) {

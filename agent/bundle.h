@@ -10,6 +10,10 @@
 
 #define CG_BUNDLE_SCHEMA "cmgdiag.bundle/1"
 #define CG_BUNDLE_MAX_BYTES (16 * 1024 * 1024) /* what `show` accepts, decompressed */
+/* A real bundle holds about a thousand JSON values and a dozen checks; these bound what a crafted
+ * one costs to read (memory grows with values, not bytes). */
+#define CG_BUNDLE_MAX_VALUES 200000
+#define CG_BUNDLE_MAX_CHECKS 256
 
 /* RFC 4122 version 4 UUID, lower-case, into buf (>= 37 bytes). */
 int cg_uuid_v4(char *buf, size_t len);

@@ -655,6 +655,11 @@ int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_conf
   cfg->file_found = true;
   rc = cg_config_load_text(cfg, data, len, cfg->path, ov, err, errlen);
   cg_free(data);
+  if (rc == CG_OK) {
+    char why[sizeof(cfg->insecure_why)] = "";
+    cfg->insecure = cg_path_admin_only(cfg->path, why, sizeof(why)) != CG_OK;
+    cg_strlcpy(cfg->insecure_why, why, sizeof(cfg->insecure_why));
+  }
   return rc;
 }
 

@@ -12,6 +12,10 @@
 struct cg_config {
   char *path;       /* the file read (or that would have been read); owned */
   bool file_found;  /* false: no file at the default path, built-in defaults in use */
+  /* The file (or a folder above it) can be changed by someone other than administrators: its
+   * admin-defined commands are not run (docs/security.md). */
+  bool insecure;
+  char insecure_why[512];
   int64_t interval_s, jitter_s, start_delay_s, check_timeout_s, network_debounce_s, network_min_gap_s;
   struct {
     char *dir;

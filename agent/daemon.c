@@ -55,9 +55,11 @@ static void open_log(struct daemon *d) {
   enum cg_log_level level = CG_LOG_INFO;
   cg_log_level_parse(d->cfg->log.level, &level);
   if (d->o->verbose) level = CG_LOG_DEBUG;
-  struct cg_mutex *keep = d->log.lock;
+  if (d->log.lock) { /* a reload: threads of a hung check may still be logging */
+    cg_log_reopen(&d->log, d->cfg->log.file, d->cfg->log.max_bytes, level);
+    return;
+  }
   cg_log_open(&d->log, d->cfg->log.file, d->cfg->log.max_bytes, level);
-  d->log.lock = keep;
   d->log.echo_stderr = d->o->verbose;
   cg_log_threaded(&d->log);
 }
@@ -205,9 +207,9 @@ int cg_daemon_run(const struct cg_daemon_opts *o) {
   open_log(&d);
   d.rng = (uint64_t)cg_time_utc_ms() ^ ((uint64_t)cg_process_id() << 32) ^ 0x9E3779B97F4A7C15ull;
   /* one agent at a time per state folder */
-  cg_mkdirs(d.cfg->state_dir);
+  int rc = cg_dir_ensure_private(d.cfg->state_dir, err, sizeof(err));
   char *lock = cg_path_join(d.cfg->state_dir, "cmgdiag.lock");
-  int rc = lock ? cg_instance_lock(lock, err, sizeof(err)) : CG_ERR_NOMEM;
+  if (rc == CG_OK) rc = lock ? cg_instance_lock(lock, err, sizeof(err)) : CG_ERR_NOMEM;
   cg_free(lock);
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: %s\n", err);

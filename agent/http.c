@@ -35,16 +35,31 @@ int cg_http_tls_setup(CURL *h, const char *ca_file, char *err, size_t errlen) {
   return CG_OK;
 }
 
+/* A dotted quad of four decimal numbers 0-255 whose first is 127. */
+static bool ipv4_loopback(const char *h) {
+  int parts = 0, first = -1;
+  for (const char *p = h; parts < 5;) {
+    int v = 0, digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 4) v = v * 10 + (*p++ - '0'), digits++;
+    if (!digits || v > 255) return false;
+    if (parts++ == 0) first = v;
+    if (*p == '\0') break;
+    if (*p++ != '.') return false;
+  }
+  return parts == 4 && first == 127;
+}
+
+/* Decided on the host as libcurl parses it: "127.0.0.1.example.com" or "localhost.evil" is not. */
 bool cg_url_is_loopback(const char *url) {
-  const char *p = strstr(url, "://");
-  if (!p) return false;
-  p += 3;
-  const char *at = strpbrk(p, "@/?#");
-  if (at && *at == '@') p = at + 1;
-  static const char *const loop[] = {"127.", "localhost:", "localhost/", "[::1]"};
-  for (size_t i = 0; i < CG_ARRAY_LEN(loop); i++)
-    if (cg_str_startswith_ci(p, loop[i])) return true;
-  return cg_strcasecmp(p, "localhost") == 0;
+  CURLU *u = curl_url();
+  char *host = NULL;
+  bool loop = false;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host)
+    loop = cg_strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || ipv4_loopback(host);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return loop;
 }
 
 struct resp_sink {
@@ -100,6 +115,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
       !cg_http_header_value(data, len, "Date", r->date, sizeof(r->date)) &&
       !cg_http_header_value(data, len, "Content-Type", r->content_type, sizeof(r->content_type)))
     cg_http_header_value(data, len, "x-ms-error-code", r->ms_error_code, sizeof(r->ms_error_code));
+  /* header values reach the log, the console and bundles: no control characters from a server */
+  cg_strip_controls(r->ms_error_code);
+  cg_strip_controls(r->content_type);
+  cg_strip_controls(r->date);
+  cg_strip_controls(r->retry_after);
   return len;
 }
 
@@ -142,7 +162,9 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
   long ct = rq->connect_timeout_ms > 0 ? rq->connect_timeout_ms : 10000L;
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, t < ct ? t : ct);
   if (rq->resolve) curl_easy_setopt(h, CURLOPT_RESOLVE, rq->resolve);
-  if (rq->tls12_min) curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  /* TLS 1.2 at least, for every request: uploads carry the bundle and the SAS, and a CMG that
+   * enforces TLS 1.2 refuses less anyway. */
+  curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
   if (rq->ssl_ctx_fn) {
     curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, rq->ssl_ctx_fn);
     curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, rq->ssl_ctx_data);

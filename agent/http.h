@@ -35,7 +35,6 @@ struct cg_http_req {
   bool abort_over_cap;          /* a body past max_response ends the transfer (resp.too_large) */
   long connect_timeout_ms;      /* 0: min(timeout, 10 s) */
   const struct curl_slist *resolve; /* CURLOPT_RESOLVE entries "host:port:address" */
-  bool tls12_min;               /* refuse TLS below 1.2, as a CMG enforcing TLS 1.2 does */
   CURLcode (*ssl_ctx_fn)(CURL *, void *ssl_ctx, void *data); /* CURLOPT_SSL_CTX_FUNCTION */
   void *ssl_ctx_data;
   bool fresh_connection;        /* do not reuse a cached connection (a full TLS handshake) */

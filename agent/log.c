@@ -21,15 +21,36 @@ bool cg_log_level_parse(const char *s, enum cg_log_level *out) {
   return false;
 }
 
+/* The log's folder must be the agent's own (no link, not writable by others): appends as SYSTEM
+ * into a folder a user controls could be redirected. A refused folder means no log file, said once. */
+static void set_file(struct cg_log *log, const char *file) {
+  char why[512] = "";
+  log->file = NULL;
+  log->file_failed = false;
+  if (!file || !*file) return;
+  log->file = cg_strdup(file);
+  char *dir = cg_path_dirname(file);
+  if (dir && cg_dir_ensure_private(dir, why, sizeof(why)) != CG_OK) {
+    log->file_failed = true;
+    fprintf(stderr, "cmgdiag: warning: not writing the log %s: %s\n", file, why);
+  }
+  cg_free(dir);
+}
+
 void cg_log_open(struct cg_log *log, const char *file, int64_t max_bytes, enum cg_log_level level) {
   memset(log, 0, sizeof(*log));
   log->max_bytes = max_bytes;
   log->level = level;
-  if (!file || !*file) return;
-  log->file = cg_strdup(file);
-  char *dir = cg_path_dirname(file);
-  if (dir) cg_mkdirs(dir);
-  cg_free(dir);
+  set_file(log, file);
+}
+
+void cg_log_reopen(struct cg_log *log, const char *file, int64_t max_bytes, enum cg_log_level level) {
+  if (log->lock) cg_mutex_lock(log->lock); /* other threads may be writing a line right now */
+  cg_free(log->file);
+  log->max_bytes = max_bytes;
+  log->level = level;
+  set_file(log, file);
+  if (log->lock) cg_mutex_unlock(log->lock);
 }
 
 void cg_log_threaded(struct cg_log *log) {
@@ -102,7 +123,7 @@ void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *compo
   va_start(ap, fmt);
   char *raw = cg_vasprintf(fmt, ap);
   va_end(ap);
-  char *msg = raw ? cg_redact_text(raw) : NULL;
+  char *msg = raw ? cg_display_text(raw) : NULL; /* redacted, and no escape sequence from a server */
   cg_free(raw);
   if (!msg) return;
   if (log->echo_stderr) fprintf(stderr, "cmgdiag: %s: %s\n", level_names[level], msg);

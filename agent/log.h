@@ -20,6 +20,8 @@ struct cg_log {
 
 /* Makes writes safe from several threads (the daemon's per-check threads). */
 void cg_log_threaded(struct cg_log *log);
+/* Points an open log at another file and settings (configuration reload), under its lock. */
+void cg_log_reopen(struct cg_log *log, const char *file, int64_t max_bytes, enum cg_log_level level);
 
 /* "error", "warning", "info", "debug" (case-insensitive); false when unknown. */
 bool cg_log_level_parse(const char *s, enum cg_log_level *out);

@@ -15,7 +15,9 @@
 #include "platform/tls.h"
 #include "platform/sys.h"
 #include "plugin.h"
+#include "redact.h"
 #include "runner.h"
+#include "sas.h"
 #include "setup.h"
 #include "ship.h"
 #include "spool.h"
@@ -48,10 +50,13 @@ static const char usage_text[] =
     "                 stops. --once: one cycle now, exit with its verdict.\n"
     "  service install|uninstall|start|stop\n"
     "                 The Windows service (LocalSystem, delayed automatic start, restarts on failure).\n"
-    "  setup [--sas-url URL] [--cmg-url URL] | setup --purge\n"
-    "                 Prepare a device (what the MSI runs): the configuration folder restricted to\n"
-    "                 SYSTEM and Administrators, the configuration file with these values merged in,\n"
-    "                 the service's recovery settings. --purge removes configuration, spool and logs.\n"
+    "  setup [--sas-url-file FILE|-] [--cmg-url URL] | setup --purge\n"
+    "                 Prepare a device (what the MSI runs): the configuration folder owned by and\n"
+    "                 restricted to SYSTEM and Administrators, the configuration file with these values\n"
+    "                 merged in (a file it did not write is set aside), the service's recovery\n"
+    "                 settings. The SAS URL is read from FILE or standard input (-), never from the\n"
+    "                 command line. --purge removes what the agent wrote: its configuration, spool,\n"
+    "                 logs and state files, and their folders when they are then empty.\n"
     "\n"
     "Options:\n"
     "  -c FILE        Configuration file (default: %s)\n"
@@ -68,7 +73,7 @@ struct cli {
   const char *config_path;
   bool verbose;
   bool json, no_upload, once, quiet;
-  const char *profile, *service_verb, *sas_url, *cmg_url;
+  const char *profile, *service_verb, *sas_url, *sas_url_file, *cmg_url;
   bool purge;
   const char *ticket, *only, *input, *check_name, *show_file;
   const char *sets[64];
@@ -154,6 +159,12 @@ static int cmd_check(const struct cli *cli) {
     for (const struct cg_config_map *m = p->config_map; m && m->key; m++) has_input |= strcmp(m->key, "input") == 0;
     if (!has_input) {
       fprintf(stderr, "cmgdiag: check '%s' has no data source that --input could replace\n", p->name);
+      return EXIT_CANNOT_RUN;
+    }
+    enum cg_path_kind k = cg_path_kind(cli->input);
+    if (k == CG_PATH_MISSING || k == CG_PATH_OTHER) {
+      fprintf(stderr, "cmgdiag: --input %s %s\n", cli->input,
+              k == CG_PATH_MISSING ? "does not exist" : "is not a regular file or a folder");
       return EXIT_CANNOT_RUN;
     }
     input_set = cg_asprintf("input=%s", cli->input);
@@ -318,6 +329,7 @@ static int cmd_selftest(const struct cli *cli) {
     bool ready = false;
     char line[CG_VALIDATE_LINE_MAX + 1];
     cg_validate_eval(profile, cli->profile, bundle, &ready, line, sizeof(line));
+    cg_strip_controls(line);
     cg_log_info(&log, "validate", "%s", line);
     if (cli->json) {
       print_json(bundle);
@@ -409,6 +421,23 @@ out:
   return ec;
 }
 
+/* Every "*sas_url" value of the configuration, judged as a credential that sits on every device. */
+static void print_sas_warnings(const cJSON *node, const char *where) {
+  int i = 0;
+  for (const cJSON *c = node ? node->child : NULL; c; c = c->next, i++) {
+    char here[256];
+    if (c->string) cg_snprintf(here, sizeof(here), "%s%s%s", where, *where ? "." : "", c->string);
+    else cg_snprintf(here, sizeof(here), "%s[%d]", where, i);
+    if (cJSON_IsString(c) && c->string && cg_str_endswith_ci(c->string, "sas_url")) {
+      char warn[1024];
+      if (cg_sas_check(c->valuestring, cg_time_utc_ms(), warn, sizeof(warn)) != CG_OK)
+        printf("Warning: %s: %s\n", here, warn);
+    } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+      print_sas_warnings(c, here);
+    }
+  }
+}
+
 static int cmd_config_check(const struct cli *cli) {
   struct cg_config cfg;
   struct cg_log log = {0};
@@ -418,6 +447,7 @@ static int cmd_config_check(const struct cli *cli) {
     if (cfg.file_found) printf("Configuration OK: %s\n", cfg.path);
     else printf("No configuration file at %s; these built-in defaults are in effect:\n", cfg.path);
     if (cfg.policy[0]) printf("Group Policy (HKLM\\%s) overrides: %s\n", CG_POLICY_KEY, cfg.policy);
+    print_sas_warnings(cfg.root, "");
     printf("%s\n", text ? text : "");
     cg_free(text);
   }
@@ -450,6 +480,7 @@ static int cmd_show(const struct cli *cli) {
                 str_or(b, "bundle_id", "?"), str_or(b, "created_at", "?"), str_or(agent, "version", "?"),
                 str_or(agent, "platform", "?"), str_or(b, "trigger", "?"), str_or(b, "ticket", "none"),
                 str_or(dev, "hostname", "?"), str_or(dev, "os", "?"));
+    cg_strip_controls(title); /* a crafted bundle must not drive the terminal */
     struct cg_result *rs = NULL;
     size_t n = 0;
     if (cg_bundle_results(b, &rs, &n) != CG_OK) {
@@ -501,6 +532,7 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest")) cli->no_upload = true;
     else if (!strcmp(a, "--once") && !strcmp(cmd, "run")) cli->once = true;
     else if (!strcmp(a, "--sas-url") && !strcmp(cmd, "setup") && has_value) cli->sas_url = argv[++i];
+    else if (!strcmp(a, "--sas-url-file") && !strcmp(cmd, "setup") && has_value) cli->sas_url_file = argv[++i];
     else if (!strcmp(a, "--cmg-url") && !strcmp(cmd, "setup") && has_value) cli->cmg_url = argv[++i];
     else if (!strcmp(a, "--purge") && !strcmp(cmd, "setup")) cli->purge = true;
     else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value) cli->profile = argv[++i];
@@ -518,7 +550,8 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file) cli->show_file = a;
     else if (!strncmp(a, "--", 2) && !has_value &&
              (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set") ||
-              !strcmp(a, "--profile") || !strcmp(a, "--sas-url") || !strcmp(a, "--cmg-url")))
+              !strcmp(a, "--profile") || !strcmp(a, "--sas-url") || !strcmp(a, "--sas-url-file") ||
+              !strcmp(a, "--cmg-url")))
       return usage_error("option %s needs a value", a);
     else {
       fprintf(stderr, "cmgdiag: '%s' is not an option of '%s'\nRun 'cmgdiag --help' for usage.\n", a, cmd);
@@ -584,6 +617,11 @@ int main(int argc, char **argv) {
     return cg_daemon_run(&o);
   }
   if (!strcmp(cmd, "service")) return cmd_service(&cli);
-  if (!strcmp(cmd, "setup")) return cg_cmd_setup(cli.config_path, cli.sas_url, cli.cmg_url, cli.purge);
+  if (!strcmp(cmd, "setup"))
+    return cg_cmd_setup(&(struct cg_setup_opts){.config_path = cli.config_path,
+                                                .sas_url_arg = cli.sas_url,
+                                                .sas_url_file = cli.sas_url_file,
+                                                .cmg_url = cli.cmg_url,
+                                                .purge = cli.purge});
   return cmd_config_check(&cli);
 }

@@ -1,11 +1,14 @@
-/* Secret redaction. */
+/* Secret redaction and terminal-safe text: the one routine every log line, bundle, error message,
+ * `config check` print and exec excerpt goes through (docs/security.md). */
 #include "redact.h"
 
 #include <string.h>
 
 bool cg_is_secret_key(const char *key) {
   return cg_str_endswith_ci(key, "sas_url") || cg_str_contains_ci(key, "token") ||
-         cg_str_contains_ci(key, "secret") || cg_str_contains_ci(key, "password");
+         cg_str_contains_ci(key, "secret") || cg_str_contains_ci(key, "password") ||
+         cg_str_contains_ci(key, "api_key") || cg_str_contains_ci(key, "apikey") ||
+         cg_str_contains_ci(key, "api-key");
 }
 
 /* Characters that end a query value or token in free text. */
@@ -14,20 +17,92 @@ static bool ends_value(char c) {
          c == '\r' || c == '\t' || c == '<' || c == '>' || c == ',' || c == ';';
 }
 
-char *cg_redact_text(const char *text) {
+static bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.';
+}
+
+/* Parameter names whose value is a secret wherever they stand (free text, command lines, URLs). */
+static bool secret_anywhere(const char *name, size_t n) {
+  static const char *const exact[] = {"password", "passwd", "pwd", "secret", "token", "api-key", "api_key",
+                                      "apikey", "client_secret", "access_token", "refresh_token", "id_token"};
+  static const char *const suffix[] = {"password", "secret", "token", "-key", "_key", "apikey"};
+  for (size_t i = 0; i < CG_ARRAY_LEN(exact); i++)
+    if (strlen(exact[i]) == n && cg_str_startswith_ci(name, exact[i])) return true;
+  for (size_t i = 0; i < CG_ARRAY_LEN(suffix); i++) {
+    size_t k = strlen(suffix[i]);
+    if (n >= k && cg_str_startswith_ci(name + n - k, suffix[i])) return true;
+  }
+  return false;
+}
+
+/* Names that are secrets as URL query parameters only ("?sig=", "&code=", ";key="): in prose,
+ * "exit code=3" is not one. */
+static bool secret_in_query(const char *name, size_t n) {
+  static const char *const q[] = {"sig", "code", "key"};
+  for (size_t i = 0; i < CG_ARRAY_LEN(q); i++)
+    if (strlen(q[i]) == n && cg_str_startswith_ci(name, q[i])) return true;
+  return false;
+}
+
+/* At p, a "name=" whose value is secret: the length of "name=" (leading dashes of a command-line
+ * option included), else 0. */
+static size_t secret_param(const char *text, const char *p) {
+  char prev = p > text ? p[-1] : ' ';
+  bool query = prev == '?' || prev == '&' || prev == ';';
+  if (!query && name_char(prev)) return 0; /* inside a word */
+  const char *s = p;
+  while (*s == '-') s++;
+  const char *e = s;
+  while (name_char(*e)) e++;
+  if (*e != '=' || e == s || ends_value(e[1])) return 0;
+  size_t n = (size_t)(e - s);
+  if (secret_anywhere(s, n) || (query && s == p && secret_in_query(s, n))) return (size_t)(e + 1 - p);
+  return 0;
+}
+
+/* At p (just after "scheme://"), the length of a "user[:password]@" part, else 0. */
+static size_t userinfo_len(const char *p) {
+  size_t n = 0;
+  while (p[n] && !ends_value(p[n]) && p[n] != '/' && p[n] != '?' && p[n] != '@' && p[n] != '\\') n++;
+  return p[n] == '@' && n ? n : 0;
+}
+
+static const char *literal_at(const char *p, const char *const *secrets) {
+  for (size_t i = 0; secrets && secrets[i]; i++)
+    if (strlen(secrets[i]) >= 4 && strncmp(p, secrets[i], strlen(secrets[i])) == 0) return secrets[i];
+  return NULL;
+}
+
+char *cg_redact_text_with(const char *text, const char *const *secrets) {
   struct cg_buf b;
   cg_buf_init(&b, strlen(text) * 2 + 64);
   const char *p = text;
   int rc = CG_OK;
   while (*p && rc == CG_OK) {
-    size_t skip = 0;
-    /* "sig=" as a query parameter: after ?, & or ; (also URL-encoded &amp; in XML) */
-    if (cg_str_startswith_ci(p, "sig=") && p > text && (p[-1] == '?' || p[-1] == '&' || p[-1] == ';')) skip = 4;
-    else if (cg_str_startswith_ci(p, "bearer ") && (p == text || ends_value(p[-1]) || p[-1] == ':')) skip = 7;
-    if (skip && !ends_value(p[skip])) {
-      rc = cg_buf_append(&b, p, skip);
+    size_t keep = 0;
+    const char *lit;
+    if ((lit = literal_at(p, secrets)) != NULL) {
+      rc = cg_buf_puts(&b, CG_REDACTED);
+      p += strlen(lit);
+      continue;
+    }
+    if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
+      size_t u = userinfo_len(p + 3);
+      if (u) {
+        rc = cg_buf_append(&b, "://", 3);
+        if (rc == CG_OK) rc = cg_buf_puts(&b, CG_REDACTED);
+        p += 3 + u; /* the '@' is copied next */
+        continue;
+      }
+    }
+    if ((keep = secret_param(text, p)) == 0 && cg_str_startswith_ci(p, "bearer ") &&
+        (p == text || ends_value(p[-1]) || p[-1] == ':') && !ends_value(p[7]))
+      keep = 7;
+    if (keep) {
+      rc = cg_buf_append(&b, p, keep);
       if (rc == CG_OK) rc = cg_buf_puts(&b, CG_REDACTED);
-      p += skip;
+      p += keep;
       while (!ends_value(*p)) p++;
       continue;
     }
@@ -41,11 +116,13 @@ char *cg_redact_text(const char *text) {
   return cg_buf_take(&b, NULL);
 }
 
-int cg_redact_json(cJSON *item) {
+char *cg_redact_text(const char *text) { return cg_redact_text_with(text, NULL); }
+
+int cg_redact_json_with(cJSON *item, const char *const *secrets) {
   for (cJSON *c = item ? item->child : NULL; c; c = c->next) {
     if (cJSON_IsString(c)) {
       char *v = (c->string && cg_is_secret_key(c->string)) ? cg_strdup(CG_REDACTED)
-                                                           : cg_redact_text(c->valuestring);
+                                                           : cg_redact_text_with(c->valuestring, secrets);
       if (!v) return CG_ERR_NOMEM;
       cJSON_free(c->valuestring);
       /* cJSON frees valuestring with its hooks, which are ours (cg_json_init_hooks). */
@@ -63,9 +140,50 @@ int cg_redact_json(cJSON *item) {
       cg_free(key);
       c = r;
     } else if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-      int rc = cg_redact_json(c);
+      int rc = cg_redact_json_with(c, secrets);
       if (rc != CG_OK) return rc;
     }
   }
   return CG_OK;
+}
+
+int cg_redact_json(cJSON *item) { return cg_redact_json_with(item, NULL); }
+
+/* U+0080..U+009F (C1 controls, among them CSI) are C2 80..C2 9F in UTF-8. */
+size_t cg_strip_controls(char *s) {
+  size_t w = 0, removed = 0;
+  for (size_t r = 0; s[r];) {
+    unsigned char c = (unsigned char)s[r];
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
+      removed++;
+      r++;
+      if (c == 0x1b && s[r] == '[') { /* drop a whole CSI sequence, not just its ESC */
+        r++;
+        while (s[r] && (unsigned char)s[r] >= 0x20 && (unsigned char)s[r] < 0x40) r++;
+        if (s[r] >= 0x40 && s[r] < 0x7f) r++;
+      }
+      continue;
+    }
+    if (c == 0xc2 && (unsigned char)s[r + 1] >= 0x80 && (unsigned char)s[r + 1] <= 0x9f) {
+      removed++;
+      r += 2;
+      continue;
+    }
+    s[w++] = s[r++];
+  }
+  s[w] = '\0';
+  return removed;
+}
+
+char *cg_display_text(const char *text) {
+  char *r = cg_redact_text(text);
+  if (r) cg_strip_controls(r);
+  return r;
+}
+
+void cg_display_json(cJSON *item) {
+  for (cJSON *c = item ? item->child : NULL; c; c = c->next) {
+    if (cJSON_IsString(c)) cg_strip_controls(c->valuestring);
+    else if (cJSON_IsObject(c) || cJSON_IsArray(c)) cg_display_json(c);
+  }
 }

@@ -1,6 +1,8 @@
 /* Check results: construction, JSON, and the human report. */
 #include "result.h"
 
+#include "redact.h"
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -84,8 +86,12 @@ int cg_verdict_exit_code(enum cg_verdict overall) {
 }
 
 /* Writes `text` wrapped at `width` columns, every line after the first indented by `indent`. */
-static void print_wrapped(FILE *f, const char *text, int indent, int width) {
+/* Text from a server or a bundle: printed without its control characters and escape sequences. */
+static void print_wrapped(FILE *f, const char *raw, int indent, int width) {
   int col = indent;
+  char *text = cg_strdup(raw);
+  if (!text) return;
+  cg_strip_controls(text);
   const char *p = text;
   while (*p) {
     const char *w = p;
@@ -109,6 +115,7 @@ static void print_wrapped(FILE *f, const char *text, int indent, int width) {
     }
   }
   fputc('\n', f);
+  cg_free(text);
 }
 
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o) {
@@ -119,9 +126,17 @@ void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct
     const struct cg_result *r = &rs[i];
     unsigned v = (unsigned)r->status < 5 ? (unsigned)r->status : CG_ERROR;
     counts[v]++;
-    fprintf(f, "%s%-5s%s %-13s ", o->color ? colors[v] : "", labels[v], reset, r->check);
+    char name[32];
+    cg_strlcpy(name, r->check, sizeof(name));
+    cg_strip_controls(name);
+    fprintf(f, "%s%-5s%s %-13s ", o->color ? colors[v] : "", labels[v], reset, name);
     print_wrapped(f, r->summary ? r->summary : "", 20, 100);
-    if (r->code && *r->code) fprintf(f, "%20s[%s]\n", "", r->code);
+    if (r->code && *r->code) {
+      char code[96];
+      cg_strlcpy(code, r->code, sizeof(code));
+      cg_strip_controls(code);
+      fprintf(f, "%20s[%s]\n", "", code);
+    }
     if (r->remediation && *r->remediation && v != CG_PASS) {
       fprintf(f, "%20sWhat to do: ", "");
       print_wrapped(f, r->remediation, 20, 100);

@@ -1,9 +1,17 @@
-/* `cmgdiag setup [--sas-url URL] [--cmg-url URL]` / `setup --purge` (see setup.c). */
+/* `cmgdiag setup [--sas-url-file FILE|-] [--cmg-url URL]` / `setup --purge` (see setup.c). */
 #ifndef CG_SETUP_H
 #define CG_SETUP_H
 
 #include <stdbool.h>
 
-int cg_cmd_setup(const char *config_path, const char *sas_url, const char *cmg_url, bool purge);
+struct cg_setup_opts {
+  const char *config_path;  /* NULL: the platform default */
+  const char *sas_url_arg;  /* --sas-url (kept for old scripts; warns: command lines are logged) */
+  const char *sas_url_file; /* --sas-url-file: a file holding the SAS URL, "-" for standard input */
+  const char *cmg_url;
+  bool purge;
+};
+
+int cg_cmd_setup(const struct cg_setup_opts *o);
 
 #endif

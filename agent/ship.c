@@ -43,11 +43,29 @@ int64_t cg_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint64_t *rn
   return ceil > 0 ? (int64_t)(x % (uint64_t)(ceil + 1)) : 0;
 }
 
+/* "YYYY-MM-DD..." with digits and a real month and day: it becomes folders of the object name. */
+static bool valid_date(const char *s) {
+  if (!s || strlen(s) < 10 || s[4] != '-' || s[7] != '-') return false;
+  for (int i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9')) return false;
+  int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+  return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+/* An RFC 4122 text form: 8-4-4-4-12 hex digits. */
+static bool valid_uuid(const char *s) {
+  if (!s || strlen(s) != 36) return false;
+  for (int i = 0; i < 36; i++) {
+    char c = s[i];
+    bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if ((i == 8 || i == 13 || i == 18 || i == 23) ? c != '-' : !hex) return false;
+  }
+  return true;
+}
+
 int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf,
                           size_t len) {
-  if (!created_at || strlen(created_at) < 10 || created_at[4] != '-' || created_at[7] != '-' || !bundle_id ||
-      strlen(bundle_id) != 36)
-    return CG_ERR_PARSE;
+  if (!valid_date(created_at) || !valid_uuid(bundle_id)) return CG_ERR_PARSE;
   char host[128];
   size_t k = 0;
   for (const char *h = hostname && *hostname ? hostname : "unknown"; *h && k < sizeof(host) - 1; h++) {

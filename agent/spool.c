@@ -12,6 +12,9 @@
 #define SUFFIX ".json.gz"
 #define STATE "spool-state.json"
 #define MARK ".sent-"
+/* Bundles the collection point refused for good, or files that failed the integrity check, are
+ * kept for a person to look at, but only so many: the oldest go first. */
+#define QUARANTINE_MAX_FILES 50
 
 static bool is_bundle_name(const char *n) {
   /* 13 digits, '-', a 36-character id, ".json.gz" */
@@ -20,6 +23,48 @@ static bool is_bundle_name(const char *n) {
   for (int i = 0; i < 13; i++)
     if (n[i] < '0' || n[i] > '9') return false;
   return true;
+}
+
+bool cg_spool_owns(const char *n) {
+  const char *m = strstr(n, MARK);
+  return is_bundle_name(n) || cg_str_endswith_ci(n, SUFFIX) || strcmp(n, STATE) == 0 ||
+         (m && (size_t)(m - n) == 13 + 1 + 36 + strlen(SUFFIX)) || strstr(n, ".tmp.") != NULL;
+}
+
+/* Keeps the quarantine within QUARANTINE_MAX_FILES (names sort oldest first). */
+static void trim_quarantine(struct cg_spool *sp) {
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(sp->quarantine, &names, &n) != CG_OK) return;
+  for (size_t i = 0; n > QUARANTINE_MAX_FILES && i < n - QUARANTINE_MAX_FILES; i++) {
+    char *p = cg_spool_owns(names[i]) ? cg_path_join(sp->quarantine, names[i]) : NULL;
+    if (p && cg_file_remove(p) == CG_OK) cg_log_info(sp->log, "spool", "quarantine full: removed %s", names[i]);
+    cg_free(p);
+  }
+  cg_dir_list_free(names, n);
+}
+
+static void remove_own_files(const char *dir) {
+  char **names = NULL;
+  size_t n = 0;
+  if (!cg_path_is_plain_dir(dir) || cg_dir_list(dir, &names, &n) != CG_OK) return;
+  for (size_t i = 0; i < n; i++) {
+    char *p = cg_spool_owns(names[i]) ? cg_path_join(dir, names[i]) : NULL;
+    if (p && cg_path_is_plain_file(p)) cg_file_remove(p);
+    cg_free(p);
+  }
+  cg_dir_list_free(names, n);
+}
+
+void cg_spool_purge(const char *dir) {
+  char *q = cg_path_join(dir, "quarantine");
+  if (q && cg_path_is_plain_dir(dir)) {
+    remove_own_files(q);
+    if (cg_path_is_plain_dir(q)) cg_dir_remove(q); /* only when empty */
+    remove_own_files(dir);
+    cg_dir_remove(dir);
+  }
+  cg_free(q);
 }
 
 static void save_state(struct cg_spool *sp) {
@@ -56,11 +101,11 @@ int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64
   sp->dir = cg_strdup(dir);
   sp->quarantine = cg_path_join(dir, "quarantine");
   if (!sp->dir || !sp->quarantine) return CG_ERR_NOMEM;
-  int rc = cg_mkdirs(sp->quarantine);
-  if (rc != CG_OK) {
-    cg_snprintf(err, errlen, "cannot create the spool folder %s: %s", dir, cg_strerror(rc));
-    return rc;
-  }
+  /* Folders that exist must be the agent's own: a link or a folder a user planted would redirect
+   * what SYSTEM writes (docs/security.md). */
+  int rc = cg_dir_ensure_private(dir, err, errlen);
+  if (rc == CG_OK) rc = cg_dir_ensure_private(sp->quarantine, err, errlen);
+  if (rc != CG_OK) return rc;
   char **names = NULL;
   size_t n = 0;
   if (cg_dir_list(dir, &names, &n) == CG_OK)
@@ -125,10 +170,12 @@ int cg_spool_remove(struct cg_spool *sp, const char *name) {
 static void quarantine(struct cg_spool *sp, const char *name) {
   char *from = cg_path_join(sp->dir, name), *to = cg_path_join(sp->quarantine, name);
   /* logged once: once moved, the file is no longer in the queue */
-  if (from && to && cg_file_rename(from, to) == CG_OK)
+  if (from && to && cg_file_rename(from, to) == CG_OK) {
     cg_log_warn(sp->log, "spool", "%s failed the integrity check and was moved to %s", name, sp->quarantine);
-  else if (from)
+    trim_quarantine(sp);
+  } else if (from) {
     cg_file_remove(from);
+  }
   cg_free(from);
   cg_free(to);
 }
@@ -252,6 +299,7 @@ int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const 
   int rc = from && to ? cg_file_rename(from, to) : CG_ERR_NOMEM;
   if (rc == CG_OK) {
     cg_log_warn(sp->log, "spool", "%s was refused for good (%s) and was moved to %s", name, why, sp->quarantine);
+    trim_quarantine(sp);
     for (size_t i = 0; i < nkeys; i++) {
       char *p = mark_path(sp, name, keys[i]);
       if (p) cg_file_remove(p);

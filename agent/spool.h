@@ -1,7 +1,8 @@
 /* The spool: gzip bundles waiting for the collection point, one file each, written atomically and
  * named "<created ms>-<bundle id>.json.gz" so the oldest sorts first. Bounded by bytes and count:
  * the oldest are dropped and counted (dropped_total survives restarts). A file that fails the
- * integrity check (gzip, JSON, schema, id) is moved to quarantine/ and never blocks the queue. */
+ * integrity check (gzip, JSON, schema, id) is moved to quarantine/ (at most 50 files, oldest
+ * removed first) and never blocks the queue. */
 #ifndef CG_SPOOL_H
 #define CG_SPOOL_H
 
@@ -19,6 +20,11 @@ struct cg_spool {
 int cg_spool_open(struct cg_spool *sp, const char *dir, int64_t max_bytes, int64_t max_files, struct cg_log *log,
                   char *err, size_t errlen);
 void cg_spool_close(struct cg_spool *sp);
+/* Whether a file name in the spool (or its quarantine) is one the agent writes. */
+bool cg_spool_owns(const char *name);
+/* Removes the agent's own files from the spool folder and its quarantine (by name, plain files
+ * only, never through a link), then the folders if they are empty. */
+void cg_spool_purge(const char *dir);
 
 /* Stores one bundle, then drops the oldest until the spool is within its bounds (never the one
  * just stored). A full disk is CG_ERR_IO with a sentence in err: logged by the caller, not fatal. */

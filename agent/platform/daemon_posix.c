@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sys.h"
@@ -94,9 +95,15 @@ int cg_thread_start(void (*fn)(void *), void *arg) {
 }
 
 int cg_instance_lock(const char *path, char *err, size_t errlen) {
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
   if (fd < 0) {
     cg_snprintf(err, errlen, "cannot open the lock file %s: %s", path, strerror(errno));
+    return CG_ERR_IO;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    cg_snprintf(err, errlen, "the lock file %s is not a plain file of its own; remove it", path);
+    close(fd);
     return CG_ERR_IO;
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

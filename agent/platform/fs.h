@@ -27,9 +27,11 @@ int cg_file_rename(const char *from, const char *to);
 int cg_file_remove(const char *path);
 /* Removes an empty folder. */
 int cg_dir_remove(const char *path);
-/* Restricts a folder (and what it will hold) to SYSTEM and Administrators (Windows: a protected
- * DACL, inherited by files and subfolders) or to its owner, root (POSIX: mode 0700). The
- * configuration can hold a SAS URL or a token. */
+/* Makes a folder the agent's own, with every folder below it: none may be a link, junction or other
+ * reparse point (refused, nothing changed below it); each is then owned by root (POSIX, when running
+ * as root) or by Administrators (Windows; SeTakeOwnershipPrivilege is enabled for it) and restricted
+ * to its owner, mode 0700 (POSIX), or to SYSTEM and Administrators through a protected DACL inherited
+ * by everything below (Windows). The configuration can hold a SAS URL or a token. */
 int cg_dir_secure(const char *path, char *err, size_t errlen);
 /* Whether only administrators (and this process's own account) can change what runs from `path`:
  * the file, its folder and every folder above. POSIX: owner root or this user, no write for
@@ -39,6 +41,25 @@ int cg_dir_secure(const char *path, char *err, size_t errlen);
  * SYSTEM, Administrators, TrustedInstaller or this account. CG_OK, CG_ERR_ACCESS with a sentence
  * naming the path and who may write it, CG_ERR_NOTFOUND. */
 int cg_path_admin_only(const char *path, char *why, size_t whylen);
+/* cg_path_admin_only for `path` as given (every component, links and the folders holding them) and
+ * for the file it leads to, which must be a regular file; the file is opened first and the open
+ * descriptor (POSIX: fd; Windows: a HANDLE that denies writes and deletes while it is open) must be
+ * the file that was checked. An absolute path is required. *out belongs to the caller: close with
+ * cg_file_close_handle. *final_path (may be NULL) receives the path the handle resolved to, caller
+ * frees. CG_OK, CG_ERR_ACCESS (with the reason), CG_ERR_NOTFOUND. */
+int cg_file_open_admin_only(const char *path, intptr_t *out, char **final_path, char *why, size_t whylen);
+void cg_file_close_handle(intptr_t h);
+/* A folder the agent keeps its own files in: created (with parents) when missing; an existing one
+ * must be a real folder (not a link, junction or other reparse point) owned by root/Administrators/
+ * SYSTEM or this account and not writable by others. CG_ERR_ACCESS with the reason otherwise. */
+int cg_dir_ensure_private(const char *path, char *why, size_t whylen);
+/* Whether a file or folder is a regular file (or folder) reached without following a link at its
+ * last component (POSIX: lstat; Windows: no reparse point). */
+bool cg_path_is_plain_file(const char *path);
+bool cg_path_is_plain_dir(const char *path);
+/* What a path leads to, links followed: */
+enum cg_path_kind { CG_PATH_MISSING, CG_PATH_FILE, CG_PATH_DIR, CG_PATH_OTHER /* FIFO, device, socket */ };
+enum cg_path_kind cg_path_kind(const char *path);
 /* Create a folder and its parents (like mkdir -p). */
 int cg_mkdirs(const char *path);
 /* Create and delete a probe file in `dir`: proves the folder is writable. */

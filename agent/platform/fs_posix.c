@@ -43,7 +43,7 @@ int cg_file_write_atomic(const char *path, const void *data, size_t len, char *e
     cg_snprintf(err, errlen, "out of memory writing %s", path);
     goto out;
   }
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
   if (fd < 0) {
     rc = errno_status(errno);
     cg_snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
@@ -83,19 +83,27 @@ out:
 int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
   int rc = CG_OK;
   struct cg_buf b;
+  struct stat st;
   char chunk[65536];
+  /* O_NONBLOCK: a FIFO or device named as a file must not hang the agent; only regular files. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return errno_status(errno);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return S_ISDIR(st.st_mode) ? CG_ERR_IO : CG_ERR_ACCESS;
+  }
   cg_buf_init(&b, cap);
-  FILE *f = fopen(path, "rb");
-  if (!f) return errno_status(errno);
   for (;;) {
-    size_t n = fread(chunk, 1, sizeof(chunk), f);
-    if (n && (rc = cg_buf_append(&b, chunk, n)) != CG_OK) break;
-    if (n < sizeof(chunk)) {
-      if (ferror(f)) rc = CG_ERR_IO;
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      rc = CG_ERR_IO;
       break;
     }
+    if (n == 0) break;
+    if ((rc = cg_buf_append(&b, chunk, (size_t)n)) != CG_OK) break;
   }
-  fclose(f);
+  close(fd);
   if (rc == CG_OK) {
     *data = cg_buf_take(&b, len);
     if (!*data) rc = CG_ERR_NOMEM;
@@ -105,8 +113,13 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
 }
 
 int cg_file_append(const char *path, const void *data, size_t len) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
   if (fd < 0) return errno_status(errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink > 1) { /* a FIFO, device or hard link */
+    close(fd);
+    return CG_ERR_ACCESS;
+  }
   int rc = write_all(fd, data, len) ? CG_ERR_IO : CG_OK;
   close(fd);
   return rc;
@@ -152,13 +165,18 @@ int cg_dir_writable(const char *dir, char *err, size_t errlen) {
   char *probe = cg_asprintf("%s/cmgdiag-probe.tmp.%lu", dir, cg_process_id());
   if (!probe) return CG_ERR_NOMEM;
   int rc = CG_OK;
-  int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) { /* one a kill -9 left: ours by name, a plain file or link */
+    unlink(probe);
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  }
+  bool created = fd >= 0;
   if (fd < 0 || write_all(fd, "ok", 2)) {
     rc = errno_status(errno);
     cg_snprintf(err, errlen, "%s is not writable: %s", dir, strerror(errno));
   }
   if (fd >= 0) close(fd);
-  unlink(probe);
+  if (created) unlink(probe);
   cg_free(probe);
   return rc;
 }
@@ -207,7 +225,7 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
 }
 
 int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return errno_status(errno);
   char *buf = cg_malloc(max + 1);
   size_t got = 0;
@@ -240,13 +258,43 @@ int cg_client_log_dirs(char ***dirs, size_t *count) {
 
 int cg_dir_remove(const char *path) { return rmdir(path) == 0 ? CG_OK : errno_status(errno); }
 
-int cg_dir_secure(const char *path, char *err, size_t errlen) {
-  if (chmod(path, 0700) != 0) {
+static int secure_one(const char *path, int depth, char *err, size_t errlen) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    cg_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    return errno_status(errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    cg_snprintf(err, errlen, "%s is %s, not a folder; remove it and run setup again", path,
+                S_ISLNK(st.st_mode) ? "a symbolic link" : "not a folder");
+    return CG_ERR_ACCESS;
+  }
+  if (geteuid() == 0 && (st.st_uid != 0 || st.st_gid != 0) && lchown(path, 0, 0) != 0) {
+    cg_snprintf(err, errlen, "cannot give %s to root: %s", path, strerror(errno));
+    return errno_status(errno);
+  }
+  if (chmod(path, depth == 0 ? 0700 : (st.st_mode & 0750)) != 0) {
     cg_snprintf(err, errlen, "cannot restrict %s: %s", path, strerror(errno));
     return errno_status(errno);
   }
-  return CG_OK;
+  if (depth >= 4) return CG_OK;
+  DIR *d = opendir(path);
+  if (!d) return CG_OK;
+  int rc = CG_OK;
+  for (struct dirent *e; rc == CG_OK && (e = readdir(d)) != NULL;) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    char *p = cg_path_join(path, e->d_name);
+    struct stat cs;
+    if (!p) rc = CG_ERR_NOMEM;
+    else if (lstat(p, &cs) == 0 && (S_ISDIR(cs.st_mode) || (S_ISLNK(cs.st_mode) && stat(p, &cs) == 0 && S_ISDIR(cs.st_mode))))
+      rc = secure_one(p, depth + 1, err, errlen); /* a link to a folder is refused there */
+    cg_free(p);
+  }
+  closedir(d);
+  return rc;
 }
+
+int cg_dir_secure(const char *path, char *err, size_t errlen) { return secure_one(path, 0, err, errlen); }
 
 static int admin_only_one(const char *p, bool file, bool own_folder, char *why, size_t whylen) {
   struct stat st;
@@ -271,14 +319,58 @@ static int admin_only_one(const char *p, bool file, bool own_folder, char *why, 
   return CG_OK;
 }
 
+/* The path as given, component by component: a symbolic link counts by its owner (its mode means
+ * nothing) and by the folder holding it, which is the previous component; a folder or the file by
+ * admin_only_one. Relative paths start at the working folder. */
+static int admin_only_given(const char *path, char *why, size_t whylen) {
+  char *abs = NULL;
+  if (path[0] == '/') {
+    abs = cg_strdup(path);
+  } else {
+    char *cwd = getcwd(NULL, 0);
+    abs = cwd ? cg_path_join(cwd, path) : NULL;
+    free(cwd);
+  }
+  if (!abs) return CG_ERR_NOMEM;
+  int rc = CG_OK;
+  size_t n = strlen(abs);
+  /* the last component ends at n; the folder holding it is the last prefix before it */
+  size_t last_start = n;
+  while (last_start > 1 && abs[last_start - 1] != '/') last_start--;
+  for (size_t i = 1; rc == CG_OK && i <= n; i++) {
+    if (i < n && abs[i] != '/') continue;
+    if (i < n && abs[i - 1] == '/') continue; /* "//" */
+    char c = abs[i];
+    abs[i] = '\0';
+    struct stat st;
+    bool last = i == n;
+    if (lstat(abs, &st) != 0) {
+      cg_snprintf(why, whylen, "%s: %s", abs, strerror(errno));
+      rc = errno == ENOENT ? CG_ERR_NOTFOUND : CG_ERR_IO;
+    } else if (S_ISLNK(st.st_mode)) {
+      if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        cg_snprintf(why, whylen, "%s is a link that belongs to user id %ld, not to root", abs, (long)st.st_uid);
+        rc = CG_ERR_ACCESS;
+      }
+    } else {
+      rc = admin_only_one(abs, last && !S_ISDIR(st.st_mode), i + 1 == last_start, why, whylen);
+    }
+    abs[i] = c;
+  }
+  cg_free(abs);
+  return rc;
+}
+
 int cg_path_admin_only(const char *path, char *why, size_t whylen) {
+  int rc = admin_only_given(path, why, whylen);
+  if (rc != CG_OK) return rc;
   char *real = realpath(path, NULL);
   if (!real) {
     cg_snprintf(why, whylen, "%s: %s", path, strerror(errno));
     return errno == ENOENT ? CG_ERR_NOTFOUND : CG_ERR_IO;
   }
-  /* The path as given may pass through a symbolic link: its folder counts too. */
-  int rc = admin_only_one(real, true, false, why, whylen);
+  /* ... and where it leads: the file and every folder above it. */
+  rc = admin_only_one(real, true, false, why, whylen);
   for (int level = 0; rc == CG_OK; level++) {
     char *slash = strrchr(real, '/');
     if (!slash) break;
@@ -289,4 +381,94 @@ int cg_path_admin_only(const char *path, char *why, size_t whylen) {
   }
   free(real);
   return rc;
+}
+
+int cg_file_open_admin_only(const char *path, intptr_t *out, char **final_path, char *why, size_t whylen) {
+  *out = -1;
+  if (final_path) *final_path = NULL;
+  if (path[0] != '/') {
+    cg_snprintf(why, whylen, "%s is not a full path (it must start with /)", path);
+    return CG_ERR_ACCESS;
+  }
+  /* Opened first, checked after: whatever the path led to at the open is what is run, and a
+   * swap after the checks needs write access the checks just proved nobody else has. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    cg_snprintf(why, whylen, "%s: %s", path, strerror(errno));
+    return errno_status(errno);
+  }
+  struct stat fst, rst;
+  int rc = CG_OK;
+  char *real = NULL;
+  if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+    cg_snprintf(why, whylen, "%s is not a regular file", path);
+    rc = CG_ERR_ACCESS;
+    goto out;
+  }
+  if ((rc = cg_path_admin_only(path, why, whylen)) != CG_OK) goto out;
+  real = realpath(path, NULL);
+  if (!real || stat(real, &rst) != 0 || rst.st_dev != fst.st_dev || rst.st_ino != fst.st_ino) {
+    cg_snprintf(why, whylen, "%s changed while it was being checked", path);
+    rc = CG_ERR_ACCESS;
+    goto out;
+  }
+  if (final_path && !(*final_path = cg_strdup(real))) rc = CG_ERR_NOMEM;
+out:
+  free(real);
+  if (rc == CG_OK) *out = fd;
+  else close(fd);
+  return rc;
+}
+
+void cg_file_close_handle(intptr_t h) {
+  if (h >= 0) close((int)h);
+}
+
+static bool trusted_owner(uid_t uid) { return uid == 0 || uid == geteuid(); }
+
+int cg_dir_ensure_private(const char *path, char *why, size_t whylen) {
+  struct stat st;
+  if (lstat(path, &st) != 0) {
+    int rc = cg_mkdirs(path);
+    if (rc != CG_OK) {
+      cg_snprintf(why, whylen, "cannot create %s: %s", path, cg_strerror(rc));
+      return rc;
+    }
+    if (lstat(path, &st) != 0) {
+      cg_snprintf(why, whylen, "%s: %s", path, strerror(errno));
+      return CG_ERR_IO;
+    }
+  }
+  if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode)) {
+    cg_snprintf(why, whylen, "%s is %s, not a folder; the agent does not write through it", path,
+                S_ISLNK(st.st_mode) ? "a symbolic link" : "a file");
+    return CG_ERR_ACCESS;
+  }
+  if (!trusted_owner(st.st_uid)) {
+    cg_snprintf(why, whylen, "%s belongs to user id %ld, not to root; the agent does not use it", path,
+                (long)st.st_uid);
+    return CG_ERR_ACCESS;
+  }
+  if ((st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
+    cg_snprintf(why, whylen, "%s is writable by other users (mode %04o); the agent does not use it", path,
+                (unsigned)(st.st_mode & 07777));
+    return CG_ERR_ACCESS;
+  }
+  return CG_OK;
+}
+
+bool cg_path_is_plain_file(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool cg_path_is_plain_dir(const char *path) {
+  struct stat st;
+  return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+enum cg_path_kind cg_path_kind(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return CG_PATH_MISSING;
+  return S_ISREG(st.st_mode) ? CG_PATH_FILE : S_ISDIR(st.st_mode) ? CG_PATH_DIR : CG_PATH_OTHER;
 }

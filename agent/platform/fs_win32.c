@@ -102,6 +102,10 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
   char chunk[65536];
   HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL);
   if (h == INVALID_HANDLE_VALUE) return win_status(GetLastError());
+  if (GetFileType(h) != FILE_TYPE_DISK) { /* a pipe or device named as a file */
+    CloseHandle(h);
+    return CG_ERR_ACCESS;
+  }
   cg_buf_init(&b, cap);
   for (;;) {
     DWORD n = 0;
@@ -122,8 +126,15 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
 }
 
 int cg_file_append(const char *path, const void *data, size_t len) {
-  HANDLE h = open_w(path, FILE_APPEND_DATA, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL);
+  HANDLE h = open_w(path, FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, OPEN_ALWAYS,
+                    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT);
   if (h == INVALID_HANDLE_VALUE) return win_status(GetLastError());
+  BY_HANDLE_FILE_INFORMATION fi;
+  if (GetFileType(h) != FILE_TYPE_DISK || !GetFileInformationByHandle(h, &fi) ||
+      (fi.dwFileAttributes & (FILE_ATTRIBUTE_REPARSE_POINT | FILE_ATTRIBUTE_DIRECTORY)) || fi.nNumberOfLinks > 1) {
+    CloseHandle(h);
+    return CG_ERR_ACCESS;
+  }
   int rc = write_all(h, data, len) ? CG_ERR_IO : CG_OK;
   CloseHandle(h);
   return rc;
@@ -192,7 +203,12 @@ int cg_dir_writable(const char *dir, char *err, size_t errlen) {
   char *probe = cg_asprintf("%s\\cmgdiag-probe.tmp.%lu", dir, cg_process_id());
   if (!probe) return CG_ERR_NOMEM;
   int rc = CG_OK;
-  HANDLE h = open_w(probe, GENERIC_WRITE, CREATE_ALWAYS, FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE);
+  const DWORD flags = FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE | FILE_FLAG_OPEN_REPARSE_POINT;
+  HANDLE h = open_w(probe, GENERIC_WRITE | DELETE, CREATE_NEW, flags);
+  if (h == INVALID_HANDLE_VALUE && GetLastError() == ERROR_FILE_EXISTS) { /* one a kill left: ours by name */
+    cg_file_remove(probe);
+    h = open_w(probe, GENERIC_WRITE | DELETE, CREATE_NEW, flags);
+  }
   if (h == INVALID_HANDLE_VALUE) {
     char etext[256];
     DWORD e = GetLastError();
@@ -323,27 +339,89 @@ int cg_dir_remove(const char *path) {
   return ok ? CG_OK : CG_ERR_IO;
 }
 
+static void enable_privilege(const wchar_t *name) {
+  HANDLE tok = NULL;
+  TOKEN_PRIVILEGES tp = {.PrivilegeCount = 1};
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &tok)) return;
+  if (LookupPrivilegeValueW(NULL, name, &tp.Privileges[0].Luid)) {
+    tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+    AdjustTokenPrivileges(tok, FALSE, &tp, sizeof(tp), NULL, NULL);
+  }
+  CloseHandle(tok);
+}
+
+static int secure_one(const wchar_t *w, const char *shown, int depth, PSID admins, PACL dacl, char *err, size_t errlen) {
+  DWORD a = GetFileAttributesW(w);
+  if (a == INVALID_FILE_ATTRIBUTES || !(a & FILE_ATTRIBUTE_DIRECTORY) || (a & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    cg_snprintf(err, errlen, "%s is %s; remove it and run setup again", shown,
+                a == INVALID_FILE_ATTRIBUTES           ? "not readable"
+                : (a & FILE_ATTRIBUTE_REPARSE_POINT) ? "a junction or link, not a plain folder"
+                                                       : "not a folder");
+    return CG_ERR_ACCESS;
+  }
+  DWORD e = SetNamedSecurityInfoW((LPWSTR)w, SE_FILE_OBJECT,
+                                  OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+                                      (depth == 0 ? PROTECTED_DACL_SECURITY_INFORMATION
+                                                  : UNPROTECTED_DACL_SECURITY_INFORMATION),
+                                  admins, NULL, depth == 0 ? dacl : NULL, NULL);
+  if (e != ERROR_SUCCESS && depth > 0) /* below the top: owner, and the DACL inherited from above */
+    e = SetNamedSecurityInfoW((LPWSTR)w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, admins, NULL, NULL, NULL);
+  if (e != ERROR_SUCCESS) {
+    char t[256];
+    cg_win32_error_text(e, t, sizeof(t));
+    cg_snprintf(err, errlen, "cannot give %s to Administrators and restrict it to SYSTEM and Administrators: %s",
+                shown, t);
+    return CG_ERR_ACCESS;
+  }
+  if (depth >= 4) return CG_OK;
+  size_t wl = wcslen(w);
+  wchar_t *pat = cg_calloc(wl + 3, sizeof(wchar_t));
+  if (!pat) return CG_ERR_NOMEM;
+  memcpy(pat, w, wl * sizeof(wchar_t));
+  memcpy(pat + wl, L"\\*", 3 * sizeof(wchar_t));
+  WIN32_FIND_DATAW fd;
+  HANDLE f = FindFirstFileW(pat, &fd);
+  cg_free(pat);
+  int rc = CG_OK;
+  for (BOOL more = f != INVALID_HANDLE_VALUE; more && rc == CG_OK; more = FindNextFileW(f, &fd)) {
+    if (!(fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L".."))
+      continue;
+    size_t cl = wcslen(fd.cFileName);
+    wchar_t *cw = cg_calloc(wl + cl + 2, sizeof(wchar_t));
+    if (!cw) {
+      rc = CG_ERR_NOMEM;
+      break;
+    }
+    memcpy(cw, w, wl * sizeof(wchar_t));
+    cw[wl] = L'\\';
+    memcpy(cw + wl + 1, fd.cFileName, cl * sizeof(wchar_t));
+    char *cs = cg_wide_to_utf8(cw);
+    rc = secure_one(cw, cs ? cs : shown, depth + 1, admins, dacl, err, errlen);
+    cg_free(cs);
+    cg_free(cw);
+  }
+  if (f != INVALID_HANDLE_VALUE) FindClose(f);
+  return rc;
+}
+
 int cg_dir_secure(const char *path, char *err, size_t errlen) {
   /* protected (no inheritance from ProgramData), full control for SYSTEM and Administrators,
-   * inherited by everything below; nobody else, since the configuration can hold a SAS URL */
-  static const wchar_t sddl[] = L"D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
+   * inherited by everything below; nobody else, since the configuration can hold a SAS URL. The
+   * owner becomes Administrators: a folder a standard user created first stays theirs otherwise,
+   * and an owner can always rewrite the DACL. */
+  static const wchar_t sddl[] = L"O:BAD:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)";
   PSECURITY_DESCRIPTOR sd = NULL;
   wchar_t *w = cg_utf8_to_wide(path);
   int rc = CG_ERR_NOMEM;
+  enable_privilege(L"SeTakeOwnershipPrivilege");
+  enable_privilege(L"SeRestorePrivilege");
   if (w && ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, &sd, NULL)) {
     BOOL present = FALSE, defaulted = FALSE;
     PACL dacl = NULL;
+    PSID owner = NULL;
     GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted);
-    DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-                                    NULL, NULL, dacl, NULL);
-    if (e == ERROR_SUCCESS) {
-      rc = CG_OK;
-    } else {
-      char t[256];
-      cg_win32_error_text(e, t, sizeof(t));
-      cg_snprintf(err, errlen, "cannot restrict %s to SYSTEM and Administrators: %s", path, t);
-      rc = CG_ERR_ACCESS;
-    }
+    GetSecurityDescriptorOwner(sd, &owner, &defaulted);
+    rc = secure_one(w, path, 0, owner, dacl, err, errlen);
     LocalFree(sd);
   } else if (w) {
     cg_snprintf(err, errlen, "cannot build the security descriptor");
@@ -474,4 +552,126 @@ out:
   cg_free(w);
   free(self);
   return rc;
+}
+
+static bool absolute_w(const char *p) {
+  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || ((p[0] == '\\' || p[0] == '/') && (p[1] == '\\' || p[1] == '/'));
+}
+
+/* "\\?\C:\x" -> "C:\x", "\\?\UNC\srv\share\x" -> "\\srv\share\x" (caller frees). */
+static char *dos_path(const wchar_t *w) {
+  char *u = cg_wide_to_utf8(w);
+  if (!u) return NULL;
+  char *out = NULL;
+  if (strncmp(u, "\\\\?\\UNC\\", 8) == 0) out = cg_asprintf("\\\\%s", u + 8);
+  else if (strncmp(u, "\\\\?\\", 4) == 0) out = cg_strdup(u + 4);
+  else out = cg_strdup(u);
+  cg_free(u);
+  return out;
+}
+
+int cg_file_open_admin_only(const char *path, intptr_t *out, char **final_path, char *why, size_t whylen) {
+  *out = (intptr_t)INVALID_HANDLE_VALUE;
+  if (final_path) *final_path = NULL;
+  if (!absolute_w(path)) {
+    cg_snprintf(why, whylen, "%s is not a full path (it must start with a drive letter or \\\\server)", path);
+    return CG_ERR_ACCESS;
+  }
+  wchar_t *w = cg_utf8_to_wide(path);
+  if (!w) return CG_ERR_NOMEM;
+  /* Opened first, sharing only reads: until it is closed nobody can write, rename or delete the
+   * file, so what was checked is what starts. */
+  HANDLE h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ, NULL, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+  DWORD e = GetLastError();
+  cg_free(w);
+  if (h == INVALID_HANDLE_VALUE) {
+    char t[256];
+    cg_win32_error_text(e, t, sizeof(t));
+    cg_snprintf(why, whylen, "%s: %s", path, t);
+    return win_status(e);
+  }
+  int rc = CG_OK;
+  char *fin = NULL;
+  BY_HANDLE_FILE_INFORMATION fi;
+  wchar_t buf[1024];
+  DWORD n;
+  if (GetFileType(h) != FILE_TYPE_DISK || !GetFileInformationByHandle(h, &fi) ||
+      (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY)) {
+    cg_snprintf(why, whylen, "%s is not a regular file", path);
+    rc = CG_ERR_ACCESS;
+  } else if ((rc = cg_path_admin_only(path, why, whylen)) != CG_OK) {
+    /* the path as given: every folder on it, junctions and links included */
+  } else if ((n = GetFinalPathNameByHandleW(h, buf, CG_ARRAY_LEN(buf), FILE_NAME_NORMALIZED)) == 0 ||
+             n >= CG_ARRAY_LEN(buf) || !(fin = dos_path(buf))) {
+    cg_snprintf(why, whylen, "cannot tell which file %s leads to", path);
+    rc = CG_ERR_ACCESS;
+  } else {
+    rc = cg_path_admin_only(fin, why, whylen); /* where it leads */
+  }
+  if (rc == CG_OK && final_path) {
+    *final_path = fin;
+    fin = NULL;
+  }
+  cg_free(fin);
+  if (rc == CG_OK) *out = (intptr_t)h;
+  else CloseHandle(h);
+  return rc;
+}
+
+void cg_file_close_handle(intptr_t h) {
+  if ((HANDLE)h != INVALID_HANDLE_VALUE && h != 0) CloseHandle((HANDLE)h);
+}
+
+static DWORD attrs_of(const char *path) {
+  wchar_t *w = cg_utf8_to_wide(path);
+  DWORD a = w ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;
+  cg_free(w);
+  return a;
+}
+
+bool cg_path_is_plain_file(const char *path) {
+  DWORD a = attrs_of(path);
+  return a != INVALID_FILE_ATTRIBUTES && !(a & (FILE_ATTRIBUTE_DIRECTORY | FILE_ATTRIBUTE_REPARSE_POINT));
+}
+
+bool cg_path_is_plain_dir(const char *path) {
+  DWORD a = attrs_of(path);
+  return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_DIRECTORY) && !(a & FILE_ATTRIBUTE_REPARSE_POINT);
+}
+
+int cg_dir_ensure_private(const char *path, char *why, size_t whylen) {
+  DWORD a = attrs_of(path);
+  if (a == INVALID_FILE_ATTRIBUTES) {
+    int rc = cg_mkdirs(path);
+    if (rc != CG_OK) {
+      cg_snprintf(why, whylen, "cannot create %s: %s", path, cg_strerror(rc));
+      return rc;
+    }
+    a = attrs_of(path);
+  }
+  if (a == INVALID_FILE_ATTRIBUTES || !(a & FILE_ATTRIBUTE_DIRECTORY) || (a & FILE_ATTRIBUTE_REPARSE_POINT)) {
+    cg_snprintf(why, whylen, "%s is %s, not a plain folder; the agent does not write through it", path,
+                a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT) ? "a junction or link" : "a file");
+    return CG_ERR_ACCESS;
+  }
+  wchar_t *w = cg_utf8_to_wide(path), *self = self_sid();
+  int rc = w ? admin_only_one(w, path, 1, self, why, whylen) : CG_ERR_NOMEM;
+  cg_free(w);
+  free(self);
+  return rc;
+}
+
+enum cg_path_kind cg_path_kind(const char *path) {
+  wchar_t *w = cg_utf8_to_wide(path);
+  if (!w) return CG_PATH_MISSING;
+  HANDLE h = CreateFileW(w, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+                         OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+  cg_free(w);
+  if (h == INVALID_HANDLE_VALUE) return CG_PATH_MISSING;
+  BY_HANDLE_FILE_INFORMATION fi;
+  enum cg_path_kind k = CG_PATH_OTHER;
+  if (GetFileType(h) == FILE_TYPE_DISK && GetFileInformationByHandle(h, &fi))
+    k = (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) ? CG_PATH_DIR : CG_PATH_FILE;
+  CloseHandle(h);
+  return k;
 }

@@ -11,6 +11,14 @@ struct cg_proc_opts {
   int64_t timeout_ms;   /* <= 0: no timeout */
   size_t max_output;    /* per stream; bytes past it are read and discarded (0 = 1 MiB) */
   const char *cwd;      /* working folder of the child; NULL: the agent's */
+  /* NULL-terminated "NAME=value" list: the child's whole environment (NULL: the agent's). */
+  const char *const *envp;
+  /* argv[0] must be an absolute path that only administrators can change, verified component by
+   * component as given (links and the folders holding them too) and down to the file it leads
+   * to; exactly the file verified is started (POSIX: fexecve of the descriptor that was checked;
+   * Windows: a handle that denies writes and deletes is held until the process has started). A
+   * refusal is CG_ERR_ACCESS with the reason in err. */
+  bool admin_only_program;
 };
 
 struct cg_proc_result {
@@ -30,5 +38,11 @@ struct cg_proc_result {
 int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
                 struct cg_proc_result *res, char *err, size_t errlen);
 void cg_proc_result_free(struct cg_proc_result *res);
+
+/* The small environment an admin-defined command gets (cg_proc_opts.envp): the platform's system
+ * variables (POSIX: a fixed PATH, HOME, locale, TZ; Windows: SystemRoot, ComSpec, PATH, TEMP, ...)
+ * and the proxy variables, nothing else of the agent's. Free with cg_proc_env_free. */
+char **cg_proc_minimal_env(void);
+void cg_proc_env_free(char **envp);
 
 #endif

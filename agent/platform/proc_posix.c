@@ -1,6 +1,9 @@
-/* POSIX process spawn: fork + execvp in a new process group, poll() on both pipes with a
- * deadline, SIGKILL to the whole group at the deadline. */
+/* POSIX process spawn: fork + execvp (or fexecve of a verified descriptor) in a new process group,
+ * poll() on both pipes with a deadline, SIGKILL to the whole group at the deadline. Every
+ * descriptor of ours is close-on-exec: the child gets its three standard streams and nothing else. */
+#define _GNU_SOURCE
 #include "proc.h"
+#include "fs.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -11,11 +14,44 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define DEFAULT_MAX_OUTPUT (1024 * 1024)
 
-static int set_cloexec(int fd) { return fcntl(fd, F_SETFD, FD_CLOEXEC); }
+extern char **environ;
+
+/* In the child, before exec: every descriptor above stderr closes on exec but `keep` (the program
+ * itself, for fexecve of a script). Async-signal-safe. */
+static void cloexec_from_3(int keep) {
+#ifdef CLOSE_RANGE_CLOEXEC
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+#endif
+    for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  if (keep >= 0) fcntl(keep, F_SETFD, 0);
+}
+
+char **cg_proc_minimal_env(void) {
+  static const char *const pass[] = {"HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "http_proxy", "https_proxy",
+                                     "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "all_proxy", "ALL_PROXY"};
+  char **env = cg_calloc(CG_ARRAY_LEN(pass) + 2, sizeof(char *));
+  size_t n = 0;
+  if (!env) return NULL;
+  if (!(env[n++] = cg_strdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"))) goto fail;
+  for (size_t i = 0; i < CG_ARRAY_LEN(pass); i++) {
+    const char *v = getenv(pass[i]);
+    if (v && !(env[n++] = cg_asprintf("%s=%s", pass[i], v))) goto fail;
+  }
+  return env;
+fail:
+  cg_proc_env_free(env);
+  return NULL;
+}
+
+void cg_proc_env_free(char **envp) {
+  for (size_t i = 0; envp && envp[i]; i++) cg_free(envp[i]);
+  cg_free(envp);
+}
 
 static void capture(struct cg_buf *b, bool *truncated, const char *data, size_t n) {
   size_t room = b->cap - b->len;
@@ -37,6 +73,9 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
                 struct cg_proc_result *res, char *err, size_t errlen) {
   int rc = CG_ERR_IO;
   int outp[2] = {-1, -1}, errp[2] = {-1, -1}, execp[2] = {-1, -1};
+  intptr_t prog = -1;
+  bool script = false;
+  char *const *envp = opts && opts->envp ? (char *const *)opts->envp : environ;
   pid_t pid = -1;
   struct cg_buf ob, eb;
   size_t cap = opts && opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
@@ -51,8 +90,15 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
     rc = CG_ERR_USAGE;
     goto out;
   }
-  if (pipe(outp) || pipe(errp) || pipe(execp) || set_cloexec(outp[0]) || set_cloexec(errp[0]) ||
-      set_cloexec(execp[0]) || set_cloexec(execp[1])) {
+  if (opts && opts->admin_only_program) {
+    rc = cg_file_open_admin_only(argv[0], &prog, NULL, err, errlen);
+    if (rc != CG_OK) goto out;
+    rc = CG_ERR_IO;
+    char magic[2] = "";
+    /* a script's interpreter opens /dev/fd/N: that one descriptor stays open across exec */
+    script = pread((int)prog, magic, 2, 0) == 2 && magic[0] == '#' && magic[1] == '!';
+  }
+  if (pipe2(outp, O_CLOEXEC) || pipe2(errp, O_CLOEXEC) || pipe2(execp, O_CLOEXEC)) {
     cg_snprintf(err, errlen, "cannot create pipes to run %s: %s", argv[0], strerror(errno));
     goto out;
   }
@@ -63,16 +109,18 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
   }
   if (pid == 0) {
     /* Child: only async-signal-safe calls from here on. */
-    int devnull = open("/dev/null", O_RDONLY);
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     setpgid(0, 0);
     if (devnull >= 0) dup2(devnull, 0);
     dup2(outp[1], 1);
     dup2(errp[1], 2);
+    cloexec_from_3(script ? (int)prog : -1);
     signal(SIGPIPE, SIG_DFL);
     int e = 0;
     if (opts && opts->cwd && chdir(opts->cwd) != 0) e = errno;
     if (!e) {
-      execvp(argv[0], (char *const *)argv);
+      if (prog >= 0) fexecve((int)prog, (char *const *)argv, envp);
+      else execvpe(argv[0], (char *const *)argv, envp);
       e = errno;
     }
     ssize_t w = write(execp[1], &e, sizeof(e));
@@ -80,6 +128,8 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
     _exit(127);
   }
   setpgid(pid, pid); /* also from the parent, so the group exists before we might kill it */
+  cg_file_close_handle(prog);
+  prog = -1;
   close(outp[1]); outp[1] = -1;
   close(errp[1]); errp[1] = -1;
   close(execp[1]); execp[1] = -1;
@@ -158,6 +208,7 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
   rc = CG_OK;
 
 out:
+  cg_file_close_handle(prog);
   if (pid > 0) {
     kill(-pid, SIGKILL);
     waitpid(pid, NULL, 0);

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "fs.h"
 #include "proc.h"
 #include "sys.h"
 #include "utf_win32.h"
@@ -53,6 +54,52 @@ static int quote_arg(struct cg_buf *b, const char *a) {
   return rc == CG_OK ? cg_buf_puts(b, "\"") : rc;
 }
 
+char **cg_proc_minimal_env(void) {
+  static const char *const pass[] = {"SystemRoot", "windir", "SystemDrive", "ComSpec", "PATHEXT", "Path", "TEMP", "TMP",
+                                     "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432",
+                                     "CommonProgramFiles", "CommonProgramFiles(x86)", "CommonProgramW6432",
+                                     "ALLUSERSPROFILE", "PUBLIC", "COMPUTERNAME", "USERNAME", "USERDOMAIN",
+                                     "USERPROFILE", "APPDATA", "LOCALAPPDATA", "OS", "PROCESSOR_ARCHITECTURE",
+                                     "PROCESSOR_IDENTIFIER", "NUMBER_OF_PROCESSORS", "PSModulePath", "HTTP_PROXY",
+                                     "HTTPS_PROXY", "NO_PROXY"};
+  char **env = cg_calloc(CG_ARRAY_LEN(pass) + 1, sizeof(char *));
+  size_t n = 0;
+  for (size_t i = 0; env && i < CG_ARRAY_LEN(pass); i++) {
+    char *v = cg_getenv(pass[i]);
+    if (v && !(env[n++] = cg_asprintf("%s=%s", pass[i], v))) {
+      cg_free(v);
+      cg_proc_env_free(env);
+      return NULL;
+    }
+    cg_free(v);
+  }
+  return env;
+}
+
+void cg_proc_env_free(char **envp) {
+  for (size_t i = 0; envp && envp[i]; i++) cg_free(envp[i]);
+  cg_free(envp);
+}
+
+/* "A=1\0B=2\0\0" in UTF-16 for CreateProcessW; caller frees. */
+static wchar_t *env_block(const char *const *envp) {
+  struct cg_buf b;
+  cg_buf_init(&b, 1 << 20);
+  for (size_t i = 0; envp[i]; i++) cg_buf_append(&b, envp[i], strlen(envp[i]) + 1);
+  cg_buf_append(&b, "", 1);
+  size_t len = 0;
+  char *u = cg_buf_take(&b, &len);
+  wchar_t *w = NULL;
+  if (u) {
+    int n = MultiByteToWideChar(CP_UTF8, 0, u, (int)len, NULL, 0);
+    w = n > 0 ? cg_calloc((size_t)n + 1, sizeof(wchar_t)) : NULL;
+    if (w) MultiByteToWideChar(CP_UTF8, 0, u, (int)len, w, n);
+  }
+  cg_free(u);
+  cg_buf_free(&b);
+  return w;
+}
+
 void cg_proc_result_free(struct cg_proc_result *res) {
   cg_free(res->out);
   cg_free(res->err);
@@ -69,6 +116,10 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
   struct reader rd[2];
   HANDLE out_w = NULL, err_w = NULL, nul = INVALID_HANDLE_VALUE, job = NULL;
   PROCESS_INFORMATION pi = {0};
+  intptr_t prog = (intptr_t)INVALID_HANDLE_VALUE;
+  char *prog_path = NULL;
+  wchar_t *wapp = NULL, *wenv = NULL;
+  LPPROC_THREAD_ATTRIBUTE_LIST attrs = NULL;
   struct cg_buf cmd;
   wchar_t *wcmd = NULL;
   char etext[256];
@@ -81,6 +132,17 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
   if (!argv || !argv[0] || !argv[0][0]) {
     cg_snprintf(err, errlen, "no program to run");
     rc = CG_ERR_USAGE;
+    goto out;
+  }
+  if (opts && opts->admin_only_program) {
+    /* Held, denying writes and deletes, until the process has started from that very file. */
+    rc = cg_file_open_admin_only(argv[0], &prog, &prog_path, err, errlen);
+    if (rc != CG_OK) goto out;
+    rc = CG_ERR_IO;
+    if (!(wapp = cg_utf8_to_wide(prog_path))) goto out;
+  }
+  if (opts && opts->envp && !(wenv = env_block(opts->envp))) {
+    cg_snprintf(err, errlen, "cannot build the environment for %s", argv[0]);
     goto out;
   }
   for (size_t i = 0; argv[i]; i++) {
@@ -111,14 +173,32 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
     li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
     SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof(li));
   }
-  STARTUPINFOW si = {.cb = sizeof(si), .dwFlags = STARTF_USESTDHANDLES};
-  si.hStdInput = nul;
-  si.hStdOutput = out_w;
-  si.hStdError = err_w;
+  STARTUPINFOEXW si;
+  memset(&si, 0, sizeof(si));
+  si.StartupInfo.cb = sizeof(si.StartupInfo);
+  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  si.StartupInfo.hStdInput = nul;
+  si.StartupInfo.hStdOutput = out_w;
+  si.StartupInfo.hStdError = err_w;
+  /* The child inherits its three standard handles and nothing else the agent holds. */
+  HANDLE inherit[3] = {out_w, err_w, nul};
+  SIZE_T ninherit = nul != INVALID_HANDLE_VALUE ? 3 : 2;
+  SIZE_T asz = 0;
+  DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT;
+  InitializeProcThreadAttributeList(NULL, 1, 0, &asz);
+  attrs = asz ? cg_malloc(asz) : NULL;
+  if (attrs && InitializeProcThreadAttributeList(attrs, 1, 0, &asz) &&
+      UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, ninherit * sizeof(HANDLE), NULL,
+                                NULL)) {
+    si.StartupInfo.cb = sizeof(si);
+    si.lpAttributeList = attrs;
+    flags |= EXTENDED_STARTUPINFO_PRESENT;
+  }
   wchar_t *wcwd = opts && opts->cwd ? cg_utf8_to_wide(opts->cwd) : NULL;
-  BOOL started = CreateProcessW(NULL, wcmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT,
-                                NULL, wcwd, &si, &pi);
+  BOOL started = CreateProcessW(wapp, wcmd, NULL, NULL, TRUE, flags, wenv, wcwd, &si.StartupInfo, &pi);
   cg_free(wcwd);
+  cg_file_close_handle(prog);
+  prog = (intptr_t)INVALID_HANDLE_VALUE;
   if (!started) {
     DWORD e = GetLastError();
     rc = (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND) ? CG_ERR_NOTFOUND
@@ -164,6 +244,14 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
   }
   rc = CG_OK;
 out:
+  cg_file_close_handle(prog);
+  cg_free(prog_path);
+  cg_free(wapp);
+  cg_free(wenv);
+  if (attrs) {
+    DeleteProcThreadAttributeList(attrs);
+    cg_free(attrs);
+  }
   for (int i = 0; i < 2; i++) {
     if (rd[i].thread) {
       /* If a reader is still blocked (it should not be), closing its pipe releases it. */

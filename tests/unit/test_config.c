@@ -218,7 +218,7 @@ TEST(secrets_are_redacted_when_rendered) {
   char *text = cg_config_render_redacted(&c);
   CHECK(text && !strstr(text, "SECRETSIG") && !strstr(text, "ALSOSECRET") && !strstr(text, "eyJhbGciOi") &&
         !strstr(text, "s3cr3t") && !strstr(text, "hunter2"));
-  CHECK_CONTAINS(text, "code=1&sig=<redacted>&x=1");
+  CHECK_CONTAINS(text, "code=<redacted>&sig=<redacted>&x=1"); /* code= is an Azure Functions key */
   CHECK_CONTAINS(text, "\"interval_s\":\t3600");
   cg_free(text);
   /* The live config keeps the real values. */

@@ -111,12 +111,40 @@ static bool split_kv(char *line, char **key, char **value) {
   return false;
 }
 
-static int append_value(struct dsreg_field *f, const char *more, bool space) {
-  char *v = cg_asprintf("%s%s%s", f->value, space ? " " : "", more);
+/* A value being continued by wrapped lines grows in `acc` (amortised, so a capture of thousands of
+ * wrapped lines parses in linear time) and is written back to its field once it ends. Past
+ * MAX_VALUE the rest is dropped: no dsregcmd value is that long. */
+#define MAX_VALUE (64 * 1024)
+
+struct cont {
+  struct dsreg_field *f;
+  struct cg_buf acc;
+};
+
+static int cont_flush(struct cont *c) {
+  if (!c->f) return CG_OK;
+  size_t len = 0;
+  char *v = cg_buf_take(&c->acc, &len);
   if (!v) return CG_ERR_NOMEM;
-  cg_free(f->value);
-  f->value = v;
+  cg_free(c->f->value);
+  c->f->value = v;
+  c->f = NULL;
   return CG_OK;
+}
+
+static int append_value(struct cont *c, struct dsreg_field *f, const char *more, bool space) {
+  if (c->f != f) {
+    int rc = cont_flush(c);
+    if (rc != CG_OK) return rc;
+    cg_buf_free(&c->acc);
+    cg_buf_init(&c->acc, MAX_VALUE);
+    if ((rc = cg_buf_puts(&c->acc, f->value)) != CG_OK) return rc;
+    c->f = f;
+  }
+  size_t n = strlen(more);
+  if (c->acc.len + n + 1 > MAX_VALUE) return CG_OK;
+  int rc = space ? cg_buf_puts(&c->acc, " ") : CG_OK;
+  return rc == CG_OK ? cg_buf_append(&c->acc, more, n) : rc;
 }
 
 int dsreg_parse(const char *text, struct dsreg_doc *doc) {
@@ -126,17 +154,21 @@ int dsreg_parse(const char *text, struct dsreg_doc *doc) {
   if (!copy) return CG_ERR_NOMEM;
   struct dsreg_field *last = NULL; /* the field a wrapped line may continue */
   bool last_long = false, last_raw_space = false;
+  struct cont cont = {0};
+  cg_buf_init(&cont.acc, MAX_VALUE);
   for (char *line = copy; line && rc == CG_OK;) {
     char *nl = strchr(line, '\n');
     if (nl) *nl = '\0';
-    /* The console writes progress dots and then overwrites them with spaces through CR. */
-    char *cr = strrchr(line, '\r');
-    while (cr && cr[1] == '\0') {
-      *cr = '\0';
-      cr = strrchr(line, '\r');
-    }
-    if (cr) line = cr + 1;
-    size_t raw_len = strlen(line);
+    /* The console writes progress dots and then overwrites them with spaces through CR: what
+     * follows the last CR (trailing CRs aside) is what the screen showed. One pass from the end. */
+    size_t raw_len = nl ? (size_t)(nl - line) : strlen(line);
+    while (raw_len && line[raw_len - 1] == '\r') line[--raw_len] = '\0';
+    for (size_t i = raw_len; i > 0; i--)
+      if (line[i - 1] == '\r') {
+        line += i;
+        raw_len -= i;
+        break;
+      }
     bool raw_space = raw_len && line[raw_len - 1] == ' ';
     char *s = cg_str_trim(line);
     char *key, *value, *title;
@@ -153,6 +185,8 @@ int dsreg_parse(const char *text, struct dsreg_doc *doc) {
     } else if (split_kv(s, &key, &value)) {
       /* fields before any banner (a paste that lost the frames) go to an untitled section */
       if (!doc->count && (rc = add_section(doc, "")) != CG_OK) break;
+      /* the field being continued may move when its section's array grows: write it back first */
+      if ((rc = cont_flush(&cont)) != CG_OK) break;
       struct dsreg_section *sec = &doc->sections[doc->count - 1];
       rc = add_field(sec, key, value);
       doc->kv_lines++;
@@ -160,7 +194,7 @@ int dsreg_parse(const char *text, struct dsreg_doc *doc) {
       last_long = strlen(key) + strlen(value) + 3 >= WRAP_MIN_LINE;
       last_raw_space = raw_space;
     } else if (last && last_long) {
-      rc = append_value(last, s, last_raw_space);
+      rc = append_value(&cont, last, s, last_raw_space);
       doc->continuations++;
       last_long = strlen(s) >= WRAP_MIN_LINE;
       last_raw_space = raw_space;
@@ -170,6 +204,8 @@ int dsreg_parse(const char *text, struct dsreg_doc *doc) {
     }
     line = nl ? nl + 1 : NULL;
   }
+  if (rc == CG_OK) rc = cont_flush(&cont);
+  cg_buf_free(&cont.acc);
   cg_free(copy);
   return rc;
 }

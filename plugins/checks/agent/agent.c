@@ -63,7 +63,16 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   }
   uint64_t free_mb = free_b / (1024 * 1024);
 
-  if (!spool_ok)
+  cJSON_AddBoolToObject(f, "config_admin_only", !cfg->insecure);
+  if (cfg->insecure)
+    rc = cg_result_set(res, CG_FAIL, "AGENT_CONFIG_INSECURE",
+                       "Run 'cmgdiag setup' as an administrator (it restricts the folder and sets aside a file "
+                       "it did not write), or restrict the file and every folder above it to SYSTEM/root and "
+                       "Administrators.",
+                       "Users other than administrators can change the configuration %s (%s), so the agent "
+                       "does not run its admin-defined commands.",
+                       cfg->path, cfg->insecure_why);
+  else if (!spool_ok)
     rc = cg_result_set(res, CG_FAIL, "AGENT_SPOOL_NOT_WRITABLE",
                        "Check the folder's permissions (SYSTEM needs Modify) or set spool.dir in cmgdiag.json to a "
                        "writable local folder.",

@@ -82,6 +82,11 @@ static const char *attr(const char *a, const char *aend, const char *name, size_
 static size_t scan_cmtrace(const char *text, size_t len, bool final, cmt_cb cb, void *user, size_t *entries) {
   const char *p = text, *end = text + len;
   size_t consumed = 0;
+  /* The first close at or after a position stays the first one for every later position before
+   * it: remembered, so a run of openers without closes ("<![LOG[<![LOG[...") is one pass, not a
+   * search to the end per opener. Same for the '>' that ends the attributes. */
+  const char *close = NULL, *aend = NULL;
+  bool no_close = false;
   while (p < end) {
     const char *open = (const char *)cg_memmem(p, (size_t)(end - p), OPEN, sizeof(OPEN) - 1);
     if (!open) {
@@ -89,9 +94,11 @@ static size_t scan_cmtrace(const char *text, size_t len, bool final, cmt_cb cb, 
       break;
     }
     const char *msg = open + sizeof(OPEN) - 1;
-    const char *close = (const char *)cg_memmem(msg, (size_t)(end - msg), CLOSE, sizeof(CLOSE) - 1);
-    const char *aend = close ? memchr(close + sizeof(CLOSE) - 1, '>', (size_t)(end - close - (sizeof(CLOSE) - 1)))
-                             : NULL;
+    if (!no_close && (!close || close < msg)) {
+      close = (const char *)cg_memmem(msg, (size_t)(end - msg), CLOSE, sizeof(CLOSE) - 1);
+      no_close = !close;
+      aend = close ? memchr(close + sizeof(CLOSE) - 1, '>', (size_t)(end - close - (sizeof(CLOSE) - 1))) : NULL;
+    }
     if (!close || !aend) {
       /* incomplete entry at the end: resume here next time (or drop it when final) */
       consumed = final ? len : (size_t)(open - text);

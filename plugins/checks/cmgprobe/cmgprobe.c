@@ -338,7 +338,7 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
   struct cg_http_req rq = {.method = "GET", .url = url, .timeout_ms = remaining(p),
                            .ca_file = p->c->ca_file, .proxy = p->proxy,
                            .max_response = (size_t)p->c->max_body_bytes, .abort_over_cap = true,
-                           .connect_timeout_ms = (long)p->c->connect_timeout_ms, .resolve = resolve, .tls12_min = true,
+                           .connect_timeout_ms = (long)p->c->connect_timeout_ms, .resolve = resolve,
                            .ssl_ctx_fn = first ? cg_tls_capture_ctx : NULL, .ssl_ctx_data = cap,
                            .fresh_connection = first};
   o->rc = cg_http_request(h, &rq, &o->r);

@@ -9,6 +9,7 @@
 
 #include "platform/fs.h"
 #include "platform/proc.h"
+#include "config.h"
 #include "plugin.h"
 #include "redact.h"
 
@@ -91,7 +92,27 @@ static bool map_exit(const char *spec, int code, enum cg_verdict *out, char *bad
   return true;
 }
 
-static void excerpt(cJSON *o, const char *key, const char *text, size_t len) {
+/* Values of the child's environment that must not come back in its output: variables whose name
+ * looks secret, and the user information of proxy URLs. NULL-terminated, owned by the caller. */
+static char **env_secrets(char *const *envp) {
+  size_t n = 0;
+  while (envp && envp[n]) n++;
+  char **out = cg_calloc(n + 1, sizeof(char *));
+  size_t k = 0;
+  for (size_t i = 0; out && i < n; i++) {
+    const char *eq = strchr(envp[i], '=');
+    if (!eq || !eq[1]) continue;
+    char *name = cg_strndup(envp[i], (size_t)(eq - envp[i]));
+    const char *v = eq + 1, *sch = strstr(v, "://"), *at = sch ? strchr(sch + 3, '@') : NULL;
+    if (name && cg_is_secret_key(name)) out[k++] = cg_strdup(v);
+    else if (at && !memchr(sch + 3, '/', (size_t)(at - sch - 3)))
+      out[k++] = cg_strndup(sch + 3, (size_t)(at - sch - 3)); /* user:password of a proxy URL */
+    cg_free(name);
+  }
+  return out;
+}
+
+static void excerpt(cJSON *o, const char *key, const char *text, size_t len, const char *const *secrets) {
   if (!len) return;
   char *cut = cg_malloc(EXCERPT + 1);
   if (!cut) return;
@@ -100,14 +121,14 @@ static void excerpt(cJSON *o, const char *key, const char *text, size_t len) {
     n--; /* whole UTF-8 characters */
   memcpy(cut, text, n);
   cut[n] = '\0';
-  char *red = cg_redact_text(cut);
+  char *red = cg_redact_text_with(cut, secrets);
   cJSON_AddStringToObject(o, key, red ? red : "");
   cg_free(red);
   cg_free(cut);
 }
 
 /* A JSON result printed by the command: {"status": "...", "code": "...", "summary": "..."}. */
-static bool json_result(const char *out, cJSON *o, enum cg_verdict *v) {
+static bool json_result(const char *out, cJSON *o, enum cg_verdict *v, const char *const *secrets) {
   while (*out == ' ' || *out == '\t' || *out == '\r' || *out == '\n')
     out++;
   if (strncmp(out, "\xEF\xBB\xBF", 3) == 0) out += 3; /* PowerShell's UTF-8 BOM */
@@ -125,14 +146,18 @@ static bool json_result(const char *out, cJSON *o, enum cg_verdict *v) {
       if ((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_') c[w++] = ch;
     }
     c[w] = '\0';
+    char *rs = cg_redact_text_with(sum, secrets);
     cJSON_AddStringToObject(o, "code", c[0] ? c : "UNSPECIFIED");
-    cJSON_AddStringToObject(o, "summary", sum);
+    cJSON_AddStringToObject(o, "summary", rs ? rs : "");
+    cg_free(rs);
     const char *rem = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "remediation"));
-    if (rem) cJSON_AddStringToObject(o, "remediation", rem);
+    char *rr = rem ? cg_redact_text_with(rem, secrets) : NULL;
+    if (rr) cJSON_AddStringToObject(o, "remediation", rr);
+    cg_free(rr);
     cJSON *facts = cJSON_GetObjectItemCaseSensitive(j, "facts");
     if (cJSON_IsObject(facts)) {
       cJSON *f = cJSON_Duplicate(facts, true);
-      cg_redact_json(f);
+      cg_redact_json_with(f, secrets);
       cJSON_AddItemToObject(o, "facts", f);
     }
   }
@@ -146,13 +171,23 @@ struct tally {
   bool worst_refused;
 };
 
-static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
+static void run_one(const struct ex_cmd *cmd, const struct cg_env *env, cJSON *o, struct tally *t) {
   enum cg_verdict v = CG_ERROR;
   char why[600] = "", code[48] = "";
   const char *prog = cmd->argv.items[0];
+  char **envp = NULL, **secrets = NULL;
+  struct cg_proc_result r;
+  memset(&r, 0, sizeof(r));
   cJSON_AddStringToObject(o, "name", cmd->name);
   cJSON_AddStringToObject(o, "program", prog);
-  int rc = cg_path_admin_only(prog, why, sizeof(why));
+  int rc = CG_OK;
+  if (env->config && env->config->insecure) {
+    cg_snprintf(why, sizeof(why),
+                "not run: the configuration %s can be changed by users other than administrators (%s)",
+                env->config->path, env->config->insecure_why);
+    rc = CG_ERR_ACCESS;
+  }
+  /* The program itself is verified again, and started from the very file verified, in cg_proc_run. */
   if (rc == CG_OK && cmd->cwd) rc = cg_path_admin_only(cmd->cwd, why, sizeof(why));
   if (rc != CG_OK) {
     cg_strlcpy(code,
@@ -164,14 +199,26 @@ static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
     cJSON_AddStringToObject(o, "summary", why);
     goto done;
   }
-  struct cg_proc_opts opts = {
-      .timeout_ms = cmd->timeout_ms, .max_output = (size_t)cmd->max_output_bytes, .cwd = cmd->cwd};
-  struct cg_proc_result r;
-  memset(&r, 0, sizeof(r));
+  envp = cg_proc_minimal_env();
+  secrets = envp ? env_secrets(envp) : NULL;
+  if (!envp || !secrets) {
+    cg_strlcpy(code, "EXEC_ERROR", sizeof(code));
+    cJSON_AddStringToObject(o, "summary", "out of memory");
+    goto done;
+  }
+  struct cg_proc_opts opts = {.timeout_ms = cmd->timeout_ms,
+                              .max_output = (size_t)cmd->max_output_bytes,
+                              .cwd = cmd->cwd,
+                              .envp = (const char *const *)envp,
+                              .admin_only_program = true};
   rc = cg_proc_run((const char *const *)cmd->argv.items, &opts, &r, why, sizeof(why));
   if (rc != CG_OK) {
-    cg_strlcpy(code, rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND" : "EXEC_ERROR", sizeof(code));
-    v = rc == CG_ERR_NOTFOUND ? CG_FAIL : CG_ERROR;
+    cg_strlcpy(code,
+               rc == CG_ERR_ACCESS     ? "EXEC_REFUSED"
+               : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND"
+                                       : "EXEC_ERROR",
+               sizeof(code));
+    v = rc == CG_ERR_NOTFOUND || rc == CG_ERR_ACCESS ? CG_FAIL : CG_ERROR;
     cJSON_AddStringToObject(o, "summary", why);
     goto done;
   }
@@ -188,7 +235,7 @@ static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
     char s[200];
     cg_snprintf(s, sizeof(s), "did not finish within %lld ms and was stopped", (long long)cmd->timeout_ms);
     cJSON_AddStringToObject(o, "summary", s);
-  } else if (!r.out_truncated && json_result(r.out, o, &v)) {
+  } else if (!r.out_truncated && json_result(r.out, o, &v, (const char *const *)secrets)) {
     cJSON_AddStringToObject(o, "result_from", "json");
   } else if (!r.exited) {
     cg_strlcpy(code, "EXEC_CRASHED", sizeof(code));
@@ -205,10 +252,12 @@ static void run_one(const struct ex_cmd *cmd, cJSON *o, struct tally *t) {
   }
   if (!cJSON_GetObjectItemCaseSensitive(o, "result_from") ||
       strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "result_from")), "json"))
-    excerpt(o, "stdout", r.out, r.out_len);
-  excerpt(o, "stderr", r.err, r.err_len);
-  cg_proc_result_free(&r);
+    excerpt(o, "stdout", r.out, r.out_len, (const char *const *)secrets);
+  excerpt(o, "stderr", r.err, r.err_len, (const char *const *)secrets);
 done:
+  cg_proc_result_free(&r);
+  cg_proc_env_free(envp);
+  cg_proc_env_free(secrets);
   if (code[0] && !cJSON_GetObjectItemCaseSensitive(o, "code")) cJSON_AddStringToObject(o, "code", code);
   cJSON_AddStringToObject(o, "status", cg_verdict_name(v));
   /* error outranks fail here: a command that could not run says nothing about the device */
@@ -223,7 +272,6 @@ done:
 }
 
 static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
-  (void)env;
   struct ex_ctx *c = vctx;
   if (c->commands.count == 0)
     return cg_result_set(res, CG_SKIP, "EXEC_NONE", "Add commands under checks.exec.commands (see the README).",
@@ -235,7 +283,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return CG_ERR_NOMEM;
     cJSON_AddItemToArray(list, o);
-    run_one((const struct ex_cmd *)c->commands.items + i, o, &t);
+    run_one((const struct ex_cmd *)c->commands.items + i, env, o, &t);
   }
   const cJSON *w = t.worst_cmd;
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "name"));

@@ -27,6 +27,22 @@ static int file_init(void *vctx, const struct cg_env *env, char *err, size_t err
   return CG_OK;
 }
 
+/* A delivery a kill interrupted left "<bundle>.json.gz.tmp.<pid>.<n>" beside where the bundle
+ * goes; the bundle stayed in the spool, so this retry of the same bundle removes it. Only files of
+ * this bundle, by name: the share holds other devices' files. */
+static void remove_stale_temps(const char *folder, const char *name) {
+  char **names = NULL;
+  size_t n = 0, nl = strlen(name);
+  if (cg_dir_list(folder, &names, &n) != CG_OK) return;
+  for (size_t i = 0; i < n; i++) {
+    if (strncmp(names[i], name, nl) != 0 || strncmp(names[i] + nl, ".tmp.", 5) != 0) continue;
+    char *t = cg_path_join(folder, names[i]);
+    if (t && cg_path_is_plain_file(t)) cg_file_remove(t);
+    cg_free(t);
+  }
+  cg_dir_list_free(names, n);
+}
+
 static void file_emit(void *vctx, const struct cg_env *env, const struct cg_emit_req *req,
                       struct cg_emit_result *res) {
   struct file_ctx *c = vctx;
@@ -62,6 +78,7 @@ static void file_emit(void *vctx, const struct cg_env *env, const struct cg_emit
     goto out;
   }
   int rc = cg_mkdirs(folder);
+  if (rc == CG_OK) remove_stale_temps(folder, p);
   if (rc == CG_OK) rc = cg_file_write_atomic(path, req->gz, req->gz_len, res->error, sizeof(res->error));
   else cg_snprintf(res->error, sizeof(res->error), "cannot create %s: %s", folder, cg_strerror(rc));
   res->outcome = rc == CG_OK ? CG_EMIT_DELIVERED : CG_EMIT_DOWN;

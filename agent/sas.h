@@ -1,0 +1,13 @@
+/* What a SAS URL grants, read from its query (sp=, se=): the agent needs to create or write blobs,
+ * nothing else, and the SAS sits on every device (readable by users when it comes from Group
+ * Policy). See docs/security.md. */
+#ifndef CG_SAS_H
+#define CG_SAS_H
+
+#include "cg.h"
+
+/* CG_OK when the SAS grants only create/write/add and expires in more than 30 days; otherwise
+ * CG_ERR_CONFIG and one sentence (several findings joined) in warn. Never prints the signature. */
+int cg_sas_check(const char *url, int64_t now_ms, char *warn, size_t warnlen);
+
+#endif
