@@ -45,7 +45,7 @@ void cg_log_open(struct cg_log *log, const char *file, int64_t max_bytes, enum c
 }
 
 void cg_log_reopen(struct cg_log *log, const char *file, int64_t max_bytes, enum cg_log_level level) {
-  if (log->lock) cg_mutex_lock(log->lock); /* other threads may be writing a line right now */
+  if (log->lock) cg_mutex_lock(log->lock); /* a check's thread may be writing a line right now */
   cg_free(log->file);
   log->max_bytes = max_bytes;
   log->level = level;
@@ -118,7 +118,8 @@ static void rotate_if_needed(struct cg_log *log, size_t adding) {
 void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *component, const char *src,
                   const char *fmt, ...) {
   if (!log || level > log->level) return;
-  if (!log->echo_stderr && (!log->file || log->file_failed)) return;
+  /* with a lock, the file is looked at under it: a reload may be swapping it */
+  if (!log->echo_stderr && !log->lock && (!log->file || log->file_failed)) return;
   va_list ap;
   va_start(ap, fmt);
   char *raw = cg_vasprintf(fmt, ap);
@@ -127,7 +128,7 @@ void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *compo
   cg_free(raw);
   if (!msg) return;
   if (log->echo_stderr) fprintf(stderr, "cmgdiag: %s: %s\n", level_names[level], msg);
-  if (log->file && !log->file_failed) {
+  if (log->lock || (log->file && !log->file_failed)) {
     struct cg_localtime lt;
     cg_time_local(&lt);
     int type = level == CG_LOG_ERROR ? 3 : level == CG_LOG_WARNING ? 2 : 1;
@@ -135,8 +136,8 @@ void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *compo
     if (line) {
       size_t len = strlen(line);
       if (log->lock) cg_mutex_lock(log->lock);
-      rotate_if_needed(log, len);
-      if (!log->file_failed && cg_file_append(log->file, line, len) != CG_OK) {
+      if (log->file && !log->file_failed) rotate_if_needed(log, len);
+      if (log->file && !log->file_failed && cg_file_append(log->file, line, len) != CG_OK) {
         log->file_failed = true;
         fprintf(stderr, "cmgdiag: warning: cannot write the log %s; continuing without it\n", log->file);
       }

@@ -12,7 +12,9 @@ Actions: 201 | 503 | 429 | 500 | 400 | 403 ...   status only
          slow=N                                   headers, then one body byte per second for N s
          hang                                     read the request, never answer
          reset                                    read the request, close the socket without answering
-         big=N                                    200 with an N-byte body"""
+         big=N                                    200 with an N-byte body
+         esc                                      403 whose reason phrase and x-ms-error-code carry
+                                                  terminal escape sequences (ESC [2J, OSC title)"""
 import email.utils
 import http.server
 import json
@@ -68,6 +70,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             while size > 0:
                 self.wfile.write(chunk[:size])
                 size -= 65536
+            return
+        if action == "esc":
+            evil = "Denied\x1b[2J\x1b]0;pwned\x07\x9b31m"
+            self.send_response(403, evil)
+            self.send_header("x-ms-error-code", evil)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         status, _, extra = action.partition("+")
         self.send_response(int(status))

@@ -123,6 +123,20 @@ TEST(redaction) {
   r = cg_redact_text("design=1 signature sig= ?sig=A");
   CHECK_STR(r, "design=1 signature sig= ?sig=<redacted>");
   cg_free(r);
+  r = cg_redact_text("proxy http://svc:P4ss@10.0.0.1:8080 and socks5://u@h:1080/ and https://host/p?a=1");
+  CHECK_STR(r, "proxy http://<redacted>@10.0.0.1:8080 and socks5://<redacted>@h:1080/ and https://host/p?a=1");
+  cg_free(r);
+  r = cg_redact_text("x --api-key=K1 -password=P2 client_secret=S3 https://f/api?code=C4&Key=K5;token=T6 exit code=3");
+  CHECK_STR(r, "x --api-key=<redacted> -password=<redacted> client_secret=<redacted> "
+               "https://f/api?code=<redacted>&Key=<redacted>;token=<redacted> exit code=3");
+  cg_free(r);
+  const char *const lits[] = {"hunter22", "ab", NULL};
+  r = cg_redact_text_with("pw hunter22 and ab stays", lits);
+  CHECK_STR(r, "pw <redacted> and ab stays");
+  cg_free(r);
+  char esc[] = "a\x1b[2Jb\x1b]0;t\x07" "c\xc2\x9b" "31md\te\r\n";
+  CHECK(cg_strip_controls(esc) == 5);
+  CHECK_STR(esc, "ab]0;tc31md\te\n");
   cJSON *j = cJSON_Parse("{\"a\":{\"sas_url\":\"https://x?sig=1\",\"list\":[\"https://y?sv=1&sig=2\"],"
                          "\"api_token\":[\"t1\"],\"ok\":\"plain\"}}");
   CHECK(cg_redact_json(j) == CG_OK);

@@ -19,11 +19,11 @@ static const struct cg_config_map agent_map[] = {
     CG_CFG_END,
 };
 
-/* Creates the folder if needed and proves it writable; adds facts `<prefix>_writable`. */
+/* Creates the folder if needed, checks it is the agent's own (no link, nobody else may write it)
+ * and proves it writable; adds facts `<prefix>_writable`. */
 static bool folder_ok(cJSON *facts, const char *key, const char *dir, char *why, size_t whylen) {
-  int rc = cg_mkdirs(dir);
+  int rc = cg_dir_ensure_private(dir, why, whylen);
   if (rc == CG_OK) rc = cg_dir_writable(dir, why, whylen);
-  else cg_snprintf(why, whylen, "cannot create %s: %s", dir, cg_strerror(rc));
   cJSON_AddBoolToObject(facts, key, rc == CG_OK);
   return rc == CG_OK;
 }
@@ -74,7 +74,8 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
                        cfg->path, cfg->insecure_why);
   else if (!spool_ok)
     rc = cg_result_set(res, CG_FAIL, "AGENT_SPOOL_NOT_WRITABLE",
-                       "Check the folder's permissions (SYSTEM needs Modify) or set spool.dir in cmgdiag.json to a "
+                       "Check the folder's permissions (SYSTEM needs Modify, and only SYSTEM and Administrators "
+                       "may change it; run 'cmgdiag setup' to restore them) or set spool.dir in cmgdiag.json to a "
                        "writable local folder.",
                        "The agent cannot write its spool folder, so status bundles cannot be kept while offline (%s).",
                        spool_why);
