@@ -12,7 +12,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 rm -f "$out"/cmgdiag.exe "$out"/cmgdiag.msi "$out"/cmgdiag_*.deb "$out"/cmgdiag-admx.tar.gz "$out"/SHA256SUMS
 bash packaging/windows/build.sh "$src/build-release/windows" >/dev/null
 cp build-release/windows/cmgdiag.exe "$out/"
-bash packaging/windows/build-msi.sh "$out/cmgdiag.exe" "$src/build-release/msi" >/dev/null
+bash packaging/windows/build-msi.sh "$src/build-release/windows/cmgdiag.exe" "$src/build-release/msi" >/dev/null
 cp build-release/msi/cmgdiag.msi "$out/"
 cmake -S . -B build-release/linux -DCMAKE_BUILD_TYPE=Release -DCMGDIAG_TESTS=OFF >/dev/null
 cmake --build build-release/linux -j"$jobs" --target cmgdiag >/dev/null

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The full test suite: installs what is missing, builds, runs every tier.
-#   unit, plugin, e2e, windows, package  in build/   (RelWithDebInfo)
+#   unit, plugin, e2e, security, windows, package  in build/   (RelWithDebInfo)
 #   unit, plugin                in build-asan/   (AddressSanitizer + UndefinedBehaviorSanitizer)
 # Ends with one line "N passed, M failed" over all tiers; exits non-zero if anything failed.
 set -u
@@ -46,6 +46,7 @@ if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   tier unit build '^unit$'
   tier plugin build '^plugin$'
   tier e2e build '^e2e$'
+  tier security build '^security$'
   [ -n "$prebuild" ] && { wait "$prebuild" || tail -n 20 build/windows/prebuild.log; }
   tier windows build '^windows$'
   tier package build '^package$'

@@ -5,11 +5,23 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 exe=$(readlink -f "${1:?usage: build-msi.sh CMGDIAG_EXE OUTDIR}")
 out=${2:?usage: build-msi.sh CMGDIAG_EXE OUTDIR}
-command -v wixl >/dev/null || { echo "build-msi: wixl is not installed (tests/install-deps.sh all)" >&2; exit 1; }
+for t in wixl msibuild; do
+  command -v $t >/dev/null || { echo "build-msi: $t is not installed (tests/install-deps.sh all)" >&2; exit 1; }
+done
 version=$(sed -n 's/^project(cmgdiag VERSION \([0-9.]*\).*/\1/p' "$here/../../CMakeLists.txt")
 mkdir -p "$out"
 out=$(readlink -f "$out")
 # wixl takes Source paths relative to the folder it runs in
-sed -e "s|@VERSION@|$version|g" -e "s|@EXE@|$(basename "$exe")|g" "$here/cmgdiag.wxs" > "$out/cmgdiag.wxs"
+# the custom action DLL is built beside cmgdiag.exe (CMakeLists.txt, target cmgdiag-setup-ca)
+ca="$(dirname "$exe")/cmgdiag-setup-ca.dll"
+[ -f "$ca" ] || { echo "build-msi: $ca is missing (build the cmgdiag-setup-ca target)" >&2; exit 1; }
+sed -e "s|@VERSION@|$version|g" -e "s|@EXE@|$(basename "$exe")|g" -e "s|@CADLL@|$(basename "$ca")|g" \
+  "$here/cmgdiag.wxs" > "$out/cmgdiag.wxs"
 (cd "$(dirname "$exe")" && wixl -a x64 -o "$out/cmgdiag.msi" "$out/cmgdiag.wxs")
+# wixl 0.101 writes HideTarget as 0x800 (that is msidbCustomActionTypeNoImpersonate) instead of
+# msidbCustomActionTypeHideTarget, 0x2000: set the types the actions need by hand.
+#   SetupData: 51 (set a property) + 0x2000 = 8243
+#   Setup:      1 (DLL in the Binary table) + 0x400 (deferred) + 0x800 (as SYSTEM) + 0x2000 = 11265
+msibuild "$out/cmgdiag.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = 8243 WHERE \`Action\` = 'SetupData'" \
+  -q "UPDATE \`CustomAction\` SET \`Type\` = 11265 WHERE \`Action\` = 'Setup'"
 echo "build-msi: $out/cmgdiag.msi ($(stat -c %s "$out/cmgdiag.msi") bytes, version $version)"

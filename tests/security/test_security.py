@@ -228,7 +228,7 @@ class ConfigFindings(Base):
         self.assertEqual((r["status"], r["code"]), ("fail", "AGENT_CONFIG_INSECURE"), r)
         self.assertIn("writable by every user", r["summary"])
         rc, r = self.check_json("exec")
-        self.assertEqual(r["code"], "EXEC_REFUSED", r)
+        self.assertEqual(r["code"], "EXEC_CONFIG_INSECURE", r)
         self.assertFalse(os.path.exists(self.marker))
 
     def test_configuration_in_a_user_owned_folder_runs_no_command(self):
@@ -236,7 +236,7 @@ class ConfigFindings(Base):
         rc, r = self.check_json("agent")
         self.assertEqual(r["code"], "AGENT_CONFIG_INSECURE", r)
         rc, r = self.check_json("exec")
-        self.assertEqual(r["code"], "EXEC_REFUSED", r)
+        self.assertEqual(r["code"], "EXEC_CONFIG_INSECURE", r)
         self.assertFalse(os.path.exists(self.marker))
 
     def test_private_configuration_is_trusted(self):

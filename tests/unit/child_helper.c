@@ -7,7 +7,8 @@
  *   child_helper sleep MS         sleeps, then prints "woke"
  *   child_helper grandchild MARKER MS
  *                                 starts itself as "marker MARKER MS" and waits for it
- *   child_helper marker FILE MS   sleeps MS, then creates FILE (proves it was not killed) */
+ *   child_helper marker FILE MS   sleeps MS, then creates FILE (proves it was not killed)
+ *   child_helper sd-set PATH SDDL | sd-get PATH | attrs PATH | mklink LINK TARGET   (Windows) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@
 
 /* child_plain_posix.c / child_plain_win32.c: spawn without cg_proc_run's isolation, wait. */
 int plain_spawn_and_wait(const char *const *argv);
+/* child_plain_win32.c: sd-set, sd-get, attrs, mklink (Windows only; 2 elsewhere). */
+int platform_helper(int argc, char **argv);
 
 int main(int argc, char **argv) {
   cg_platform_args(&argc, &argv);
@@ -61,5 +64,5 @@ int main(int argc, char **argv) {
     char err[256];
     return cg_file_write_atomic(argv[2], "alive", 5, err, sizeof(err)) == CG_OK ? 0 : 4;
   }
-  return 2;
+  return platform_helper(argc, argv);
 }

@@ -1,5 +1,10 @@
-/* Plain CreateProcessW that inherits the caller's job (see child_helper.c). */
+/* Plain CreateProcessW that inherits the caller's job (see child_helper.c), and the security
+ * descriptor tools of tests/windows/security.sh. */
 #include <windows.h>
+#include <aclapi.h>
+#include <sddl.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "platform/utf_win32.h"
 #include "cg.h"
@@ -22,5 +27,76 @@ int plain_spawn_and_wait(const char *const *argv) {
   }
   cg_free(w);
   cg_free(cmd);
+  return rc;
+}
+
+int platform_helper(int argc, char **argv);
+
+static void enable(const wchar_t *name) {
+  HANDLE tok = NULL;
+  TOKEN_PRIVILEGES tp = {.PrivilegeCount = 1};
+  if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES, &tok)) return;
+  if (LookupPrivilegeValueW(NULL, name, &tp.Privileges[0].Luid)) {
+    tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+    AdjustTokenPrivileges(tok, FALSE, &tp, sizeof(tp), NULL, NULL);
+  }
+  CloseHandle(tok);
+}
+
+/*   sd-set PATH SDDL     owner and DACL of PATH from an SDDL string ("O:<sid>D:(A;OICI;FA;;;WD)")
+ *   sd-get PATH          prints "O:<owner>D:<dacl>" as SDDL
+ *   attrs PATH           prints GetFileAttributesW in hex
+ *   mklink LINK TARGET   a directory symbolic link (a reparse point) */
+int platform_helper(int argc, char **argv) {
+  if (argc < 3) return 2;
+  wchar_t *w = cg_utf8_to_wide(argv[2]);
+  int rc = 1;
+  if (!w) return 1;
+  if (!strcmp(argv[1], "sd-set") && argc > 3) {
+    wchar_t *ws = cg_utf8_to_wide(argv[3]);
+    PSECURITY_DESCRIPTOR sd = NULL;
+    enable(L"SeRestorePrivilege");
+    enable(L"SeTakeOwnershipPrivilege");
+    if (ws && ConvertStringSecurityDescriptorToSecurityDescriptorW(ws, SDDL_REVISION_1, &sd, NULL)) {
+      PSID owner = NULL;
+      PACL dacl = NULL;
+      BOOL present = FALSE, def = FALSE;
+      GetSecurityDescriptorOwner(sd, &owner, &def);
+      GetSecurityDescriptorDacl(sd, &present, &dacl, &def);
+      DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+                                                          UNPROTECTED_DACL_SECURITY_INFORMATION,
+                                      owner, NULL, dacl, NULL);
+      rc = e == ERROR_SUCCESS ? 0 : 1;
+      if (rc) fprintf(stderr, "SetNamedSecurityInfo: error %lu\n", (unsigned long)e);
+      LocalFree(sd);
+    }
+    cg_free(ws);
+  } else if (!strcmp(argv[1], "sd-get")) {
+    PSECURITY_DESCRIPTOR sd = NULL;
+    wchar_t *text = NULL;
+    if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
+                              NULL, NULL, &sd) == ERROR_SUCCESS &&
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1,
+                                                             OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                                                             &text, NULL)) {
+      char *u = cg_wide_to_utf8(text);
+      printf("%s\n", u ? u : "");
+      cg_free(u);
+      rc = 0;
+    }
+    if (text) LocalFree(text);
+    if (sd) LocalFree(sd);
+  } else if (!strcmp(argv[1], "attrs")) {
+    printf("0x%lx\n", (unsigned long)GetFileAttributesW(w));
+    rc = 0;
+  } else if (!strcmp(argv[1], "mklink") && argc > 3) {
+    wchar_t *t = cg_utf8_to_wide(argv[3]);
+    rc = t && CreateSymbolicLinkW(w, t, SYMBOLIC_LINK_FLAG_DIRECTORY) ? 0 : 1;
+    if (rc) fprintf(stderr, "CreateSymbolicLink: error %lu\n", (unsigned long)GetLastError());
+    cg_free(t);
+  } else {
+    rc = 2;
+  }
+  cg_free(w);
   return rc;
 }

@@ -19,7 +19,8 @@ msi="$work/cmgdiag.msi"
 t() { msiinfo export "$msi" "$1" 2>/dev/null | tr -d '\r' | tail -n +4; }
 version=$(sed -n 's/^project(cmgdiag VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [ "$(t Property | awk -F'\t' '$1=="ProductVersion"{print $2}')" = "$version" ] && ok "ProductVersion $version" || no "ProductVersion: $(t Property | grep ProductVersion)"
-[ "$(t Property | awk -F'\t' '$1=="MsiHiddenProperties"{print $2}')" = "SAS_URL" ] && ok "SAS_URL hidden from the MSI log" || no "MsiHiddenProperties"
+[ "$(t Property | awk -F'\t' '$1=="MsiHiddenProperties"{print $2}')" = "SAS_URL;Setup" ] &&
+  ok "SAS_URL and the Setup action's data hidden from the MSI log" || no "MsiHiddenProperties"
 msiinfo suminfo "$msi" | grep -q "Template: x64;1033" && ok "x64 package" || no "template: $(msiinfo suminfo "$msi" | grep Template)"
 t File | grep -q $'^cmgdiag.exe\tAgent\tcmgdiag.exe\t' && ok "File table: cmgdiag.exe" || no "File: $(t File)"
 t Directory | grep -q $'^INSTALLDIR\tProgramFiles64Folder\tcmgdiag' && ok "installs under Program Files\\cmgdiag" || no "Directory: $(t Directory)"
@@ -32,13 +33,19 @@ sc=$(t ServiceControl)
 echo "$sc" | awk -F'\t' '$2=="cmgdiag" && $3==163 && $5==1 {f=1} END {exit !f}' &&
   ok "ServiceControl: started on install, stopped and removed on uninstall" || no "ServiceControl: $sc"
 ca=$(t CustomAction)
-echo "$ca" | grep -q $'^Setup\t3090\tcmgdiag.exe\tsetup --sas-url "\[SAS_URL\]" --cmg-url "\[CMG_URL\]"' &&
-  ok "custom action Setup: deferred, as SYSTEM, passes SAS_URL and CMG_URL" || no "CustomAction: $ca"
+# Setup: 1 (DLL from the Binary table) + 0x400 deferred + 0x800 no impersonation (SYSTEM) + 0x2000 HideTarget;
+# SetupData: 51 (set the Setup property, its CustomActionData) + 0x2000. No SAS on any command line.
+echo "$ca" | grep -q $'^Setup\t11265\tSetupCa\tCmgdiagSetup' &&
+  ok "custom action Setup: DLL, deferred, as SYSTEM, target hidden" || no "CustomAction Setup: $ca"
+echo "$ca" | grep -q $'^SetupData\t8243\tSetup\t\[#cmgdiag.exe\]' &&
+  ok "custom action SetupData: hands exe path, CMG_URL and SAS_URL as hidden CustomActionData" || no "CustomAction SetupData: $ca"
+! echo "$ca" | grep -q -- '--sas-url' && ok "no command line carries the SAS" || no "a command line names the SAS: $ca"
+t Binary | grep -q '^SetupCa' && ok "Binary table: the custom action DLL" || no "Binary: $(t Binary)"
 echo "$ca" | grep -q $'^Purge\t3154\tcmgdiag.exe\tsetup --purge' && ok "custom action Purge" || no "CustomAction: $ca"
 seq=$(t InstallExecuteSequence)
 n() { echo "$seq" | awk -F'\t' -v a="$1" '$1==a {print $3}'; }
 echo "$seq" | grep -q $'^Purge\tREMOVE="ALL" AND PURGE="1"\t' && ok "Purge only with PURGE=1 on uninstall" || no "Purge condition"
-[ "$(n InstallServices)" -lt "$(n Setup)" ] && [ "$(n Setup)" -lt "$(n StartServices)" ] &&
+[ "$(n InstallInitialize)" -lt "$(n SetupData)" ] && [ "$(n SetupData)" -lt "$(n Setup)" ] && [ "$(n InstallServices)" -lt "$(n Setup)" ] && [ "$(n Setup)" -lt "$(n StartServices)" ] &&
   ok "Setup runs after InstallServices and before StartServices" || no "sequence: $(n InstallServices) $(n Setup) $(n StartServices)"
 t Upgrade | grep -q "{6F0C2B4E-7A51-4C3E-9D8B-2A61E5C4B0F7}" && ok "major upgrade by UpgradeCode" || no "Upgrade: $(t Upgrade)"
 (cd "$work" && msiextract -C extract "$msi" >/dev/null 2>&1)

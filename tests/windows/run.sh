@@ -9,6 +9,10 @@ for tool in x86_64-w64-mingw32-gcc wine python3; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (tests/install-deps.sh all installs it)"; exit 77; }
 done
 mkdir -p "$work"
+# Temporary folders of the suites: not /tmp, which wine shows as a folder Everyone may change (it
+# knows no sticky bit), and the agent rightly distrusts a configuration below such a folder.
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR" && chmod 0755 "$TMPDIR"
 export WINEDEBUG=-all WINEPREFIX="$work/wineprefix" WINEDLLOVERRIDES="mscoree,mshtml="
 # One wineserver for the whole tier: each wine start then takes a fraction of a second.
 wineserver -p 2>/dev/null || true
@@ -48,6 +52,10 @@ done
 # The MSI (wixl), the Group Policy template and the policy override under wine's registry: alone,
 # since a policy in HKLM would change the configuration of every other cmgdiag.exe running.
 bash "$src/tests/windows/packaging.sh" "$work/build/cmgdiag.exe" "$work/packaging" || rc=1
+# The security findings as wine can show them (ACLs from Unix modes, reparse points, the MSI's
+# custom action with msiexec): after packaging.sh, which built the MSI; alone, it installs it.
+bash "$src/tests/windows/security.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" \
+  "$work/packaging" "$work/security" || rc=1
 # WinHTTP's proxy, SCHANNEL and HKEY_USERS as netenv reads them, and exec's ACL check: alone too.
 bash "$src/tests/windows/netenv.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" "$work/netenv" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"

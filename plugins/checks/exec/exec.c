@@ -185,7 +185,10 @@ static void run_one(const struct ex_cmd *cmd, const struct cg_env *env, cJSON *o
     cg_snprintf(why, sizeof(why),
                 "not run: the configuration %s can be changed by users other than administrators (%s)",
                 env->config->path, env->config->insecure_why);
-    rc = CG_ERR_ACCESS;
+    cg_strlcpy(code, "EXEC_CONFIG_INSECURE", sizeof(code));
+    v = CG_FAIL;
+    cJSON_AddStringToObject(o, "summary", why);
+    goto done;
   }
   /* The program itself is verified again, and started from the very file verified, in cg_proc_run. */
   if (rc == CG_OK && cmd->cwd) rc = cg_path_admin_only(cmd->cwd, why, sizeof(why));
@@ -262,7 +265,7 @@ done:
   cJSON_AddStringToObject(o, "status", cg_verdict_name(v));
   /* error outranks fail here: a command that could not run says nothing about the device */
   int rank[] = {0, 1, 2, -1, 3};
-  bool refused = !strcmp(code, "EXEC_REFUSED");
+  bool refused = !strcmp(code, "EXEC_REFUSED") || !strcmp(code, "EXEC_CONFIG_INSECURE");
   /* a refused program is a security finding: it names the verdict over other failures */
   if (!t->worst_cmd || rank[v] > rank[t->worst] || (rank[v] == rank[t->worst] && refused && !t->worst_refused)) {
     t->worst = v;
@@ -301,7 +304,10 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                          c->commands.count == 1 ? ")" : "");
   char remedy[1024];
   if (!rem) {
-    if (!strcmp(code, "EXEC_REFUSED"))
+    if (!strcmp(code, "EXEC_CONFIG_INSECURE"))
+      rem = "Run 'cmgdiag setup' as an administrator, or restrict the configuration file and every folder above it "
+            "to SYSTEM and Administrators (root on Linux); the agent's own check reports AGENT_CONFIG_INSECURE.";
+    else if (!strcmp(code, "EXEC_REFUSED"))
       rem = "Put the program in a folder only Administrators can change (e.g. under %ProgramFiles%), owned by "
             "Administrators or SYSTEM, and remove write access for Users / Authenticated Users / Everyone; on Linux: "
             "owned by root, not writable by group or others.";
