@@ -280,7 +280,12 @@ static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, 
   const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "bundle_id"));
   const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "created_at"));
   const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dev, "hostname"));
-  if (cg_bundle_object_name(created, host, id, object, sizeof(object)) != CG_OK) goto out;
+  if (cg_bundle_object_name(created, host, id, object, sizeof(object)) != CG_OK) {
+    /* no object name can be built from it safely: no retry will change that */
+    if (cg_spool_set_aside(sh->sp, name, sh->keys, sh->n, "its created_at or bundle_id cannot name an object") == CG_OK)
+      st->set_aside++;
+    goto out;
+  }
   char safe_host[128];
   cg_strlcpy(safe_host, strchr(strchr(strchr(object, '/') + 1, '/') + 1, '/') + 1, sizeof(safe_host));
   *strchr(safe_host, '/') = '\0';

@@ -614,6 +614,8 @@ class SpoolFindings(Base):
                    if n.endswith(".json.gz") and "spool" not in r]
         for p in written:
             self.assertTrue(os.path.realpath(p).startswith(os.path.realpath(share) + os.sep), p)
+        # and it is set aside for a person to look at, not retried forever
+        self.assertEqual(len(os.listdir(os.path.join(self.tmp, "spool", "quarantine"))), 1)
 
 
 def main():
