@@ -152,6 +152,7 @@ static void reopen_while_writing(const char *dir) {
   for (int i = 0; !w.done; i++) cg_log_reopen(&log, i % 2 ? a : b, 0, CG_LOG_INFO);
   CHECK(count_lines(a) + count_lines(b) == w.lines);
   cg_log_close(&log);
+  cg_mutex_free(log.lock);
   cg_free(a);
   cg_free(b);
 }
