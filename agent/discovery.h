@@ -12,6 +12,10 @@
 /* cmgprobe: the proxy it used ({"proxy", "source", "detail"}) and the CMG's Date header (string). */
 #define CG_DISCOVERY_CMG_PROXY "cmg_proxy"
 #define CG_DISCOVERY_CMG_DATE "cmg_date"
+/* aadjoin: {"join_type", "entra_usable": true|false|null, "tenant_id", "code", "reason"}. */
+#define CG_DISCOVERY_AAD_STATE "aad_state"
+/* clientauth: {"mode": "pki"|"entra"|"token"|"unknown", "usable": bool}. */
+#define CG_DISCOVERY_AUTH_MODE "auth_mode"
 
 /* Takes ownership of `value` (also on failure). No-op when the run has no discovery store. */
 int cg_discovery_publish(const struct cg_env *env, const char *key, cJSON *value);

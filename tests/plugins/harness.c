@@ -7,6 +7,8 @@
 #include "config.h"
 #include "runner.h"
 
+const char *cgt_config_text = "{}";
+
 int cgt_run_check(const char *check, const char *input, const cJSON *sets, struct cg_result *res) {
   const char *argv_sets[16];
   size_t n = 0;
@@ -17,7 +19,7 @@ int cgt_run_check(const char *check, const char *input, const cJSON *sets, struc
   struct cg_config cfg;
   char err[1024] = "";
   memset(&cfg, 0, sizeof(cfg));
-  int rc = cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err));
+  int rc = cg_config_load_text(&cfg, cgt_config_text, strlen(cgt_config_text), "test.json", &ov, err, sizeof(err));
   if (rc == CG_OK) {
     cJSON *disc = cJSON_CreateObject();
     struct cg_env env = {.config = &cfg, .discovery = disc};

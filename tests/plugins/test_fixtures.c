@@ -30,7 +30,12 @@ TEST(fixtures_match_expectations) {
     char *path = cg_path_join(data_dir, file);
     struct cg_result r;
     int before = t_failed;
+    /* "config": the rest of the configuration, e.g. another check's setting this one reads */
+    char *cfg = cJSON_GetObjectItem(c, "config") ? cJSON_PrintUnformatted(cJSON_GetObjectItem(c, "config")) : NULL;
+    cgt_config_text = cfg ? cfg : "{}";
     CHECK(run_case(path, cJSON_GetObjectItem(c, "set"), &r) == CG_OK);
+    cgt_config_text = "{}";
+    cJSON_free(cfg);
     CHECK_STR(cg_verdict_name(r.status), cJSON_GetObjectItem(c, "status")->valuestring);
     CHECK_STR(r.code, cJSON_GetObjectItem(c, "code")->valuestring);
     CHECK(r.summary && strlen(r.summary) > 20);

@@ -1,11 +1,16 @@
 /* The `aadjoin` check: can this device get the Entra device token that a CMG in Enhanced HTTP
  * mode needs? Reads `dsregcmd /status` (live, or a capture via input) and explains the join state
- * with rules from DOMAIN.md 1.4 and 1.6. */
+ * with the rules of docs/domain.md ("dsregcmd"). A device that is not Entra joined cannot use Entra
+ * to reach the CMG at all: its client uses a PKI certificate or a site token (the clientauth
+ * check), so that is not a failure here unless checks.clientauth.mode says the fleet relies on
+ * Entra. What it found is handed to clientauth (discovery "aad_state"). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "aadjoin.h"
+#include "config.h"
+#include "discovery.h"
 #include "log.h"
 #include "platform/fs.h"
 #include "platform/proc.h"
@@ -106,10 +111,26 @@ static const char R_PRT[] =
     "The signed-in user has no primary refresh token, so a user-token fallback will fail. Look at Attempt Status and "
     "Server Error Description in dsregcmd /status (run as the user), e.g. AADSTS50126 means a wrong password.";
 
+static const char R_NOT_NEEDED[] =
+    "Nothing to do for the CMG. If your clients are meant to authenticate with Entra, hybrid-join or Entra-join the "
+    "device and set checks.clientauth.mode to entra; facts.findings keeps the Entra state.";
+static const char R_CAPTURE[] =
+    "Capture the whole output: dsregcmd /status > dsreg.txt (Device Details and Tenant Details follow Device State).";
+
+/* An account without a UPN ("LAPTOP-042\\admin") is a local account: it has no Entra PRT to miss. */
+static bool local_account(const struct aad_state *st) {
+  const char *a = st->executing_account;
+  return a && !strchr(a, '@') && !cg_str_startswith_ci(a, "AzureAD\\");
+}
+
+static bool entra_joined(const struct aad_state *st) {
+  return !strcmp(st->join_type, "entra_joined") || !strcmp(st->join_type, "hybrid_joined");
+}
+
 static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int64_t now, struct findings *fs) {
   struct finding *f;
   const char *jt = st->join_type;
-  bool joined = !strcmp(jt, "entra_joined") || !strcmp(jt, "hybrid_joined");
+  bool joined = entra_joined(st);
   if (st->device_auth_status && cg_str_contains_ci(st->device_auth_status, "disabled or deleted")) {
     f = add(fs, SEV_FAIL, "AAD_DEVICE_DISABLED_OR_DELETED", R_DISABLED);
     cg_snprintf(f->summary, sizeof(f->summary),
@@ -148,6 +169,16 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
                   "the CMG.");
     }
   }
+  if (joined && (!*st->tenant_id || !*st->device_id)) {
+    f = add(fs, SEV_WARN, "AAD_CAPTURE_INCOMPLETE", R_CAPTURE);
+    cg_snprintf(f->summary, sizeof(f->summary),
+                "The device is Entra %s, but the output has no %s, so whether it can get a device token cannot be "
+                "told.",
+                !strcmp(jt, "hybrid_joined") ? "hybrid joined" : "joined",
+                !*st->device_id && !*st->tenant_id ? "Device Details or Tenant Details"
+                : !*st->device_id                  ? "Device Details"
+                                                   : "Tenant Details");
+  }
   if (joined) {
     if (ctx->expected_tenant_id && *ctx->expected_tenant_id &&
         cg_strcasecmp(ctx->expected_tenant_id, st->tenant_id) != 0) {
@@ -178,7 +209,7 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
       cg_snprintf(f->summary, sizeof(f->summary), "dsregcmd could not verify the device with Entra ID (%s).",
                   st->device_auth_status);
     }
-    if (st->prt == TRI_NO) {
+    if (st->prt == TRI_NO && !local_account(st)) {
       f = add(fs, SEV_WARN, "AAD_USER_PRT_MISSING", R_PRT);
       cg_snprintf(f->summary, sizeof(f->summary), "The signed-in user has no Entra primary refresh token%s%s%s%s.",
                   st->prt_attempt_status ? "; last attempt status " : "",
@@ -247,6 +278,22 @@ static int read_source(struct aad_ctx *ctx, const struct cg_env *env, struct cg_
   cg_proc_result_free(&pr);
   cg_free(prog);
   return rc;
+}
+
+/* For clientauth: whether an Entra device token is possible, and if not, why (the worst finding). */
+static void publish_state(const struct cg_env *env, const struct aad_state *st, const struct findings *fs, size_t worst) {
+  cJSON *o = cJSON_CreateObject();
+  bool failed = fs->n && fs->f[worst].sev == SEV_FAIL;
+  bool incomplete = false;
+  for (size_t i = 0; i < fs->n; i++) incomplete |= !strcmp(fs->f[i].code, "AAD_CAPTURE_INCOMPLETE");
+  cJSON_AddStringToObject(o, "join_type", st->join_type);
+  if (!entra_joined(st) || failed) cJSON_AddFalseToObject(o, "entra_usable");
+  else if (incomplete) cJSON_AddNullToObject(o, "entra_usable");
+  else cJSON_AddTrueToObject(o, "entra_usable");
+  cJSON_AddStringToObject(o, "tenant_id", st->tenant_id);
+  cJSON_AddStringToObject(o, "code", fs->n ? fs->f[worst].code : "AAD_OK");
+  cJSON_AddStringToObject(o, "reason", fs->n ? fs->f[worst].summary : "");
+  cg_discovery_publish(env, CG_DISCOVERY_AAD_STATE, o);
 }
 
 static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
@@ -325,14 +372,35 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
     cJSON_AddItemToArray(codes, cJSON_CreateString(fs.f[i].code));
     if (fs.f[i].sev > fs.f[worst].sev) worst = i;
   }
-  if (fs.n == 0) {
-    bool hybrid = !strcmp(st.join_type, "hybrid_joined");
-    rc = cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                       "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG%s.",
-                       hybrid ? "hybrid joined" : "joined", *st.tenant_id ? st.tenant_id : "(unknown)",
-                       st.tenant_name && *st.tenant_name ? " (" : "", st.tenant_name && *st.tenant_name ? st.tenant_name : "",
-                       st.tenant_name && *st.tenant_name ? ")" : "",
-                       st.device_auth_status ? "; device authentication succeeded" : "");
+  const cJSON *ca = env->config ? cg_config_check(env->config, "clientauth") : NULL;
+  const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ca, "mode"));
+  bool relies_on_entra = mode && !cg_strcasecmp(mode, "entra");
+  cJSON_AddBoolToObject(res->facts, "entra_required", relies_on_entra);
+  publish_state(env, &st, &fs, worst);
+  bool auth_ok = st.device_auth_status && cg_str_startswith_ci(st.device_auth_status, "SUCCESS");
+  bool hybrid = !strcmp(st.join_type, "hybrid_joined");
+  const char *tn = st.tenant_name && *st.tenant_name ? st.tenant_name : NULL;
+  if (!entra_joined(&st) && !relies_on_entra) {
+    /* Not an Entra identity: the client cannot use Entra, so nothing here decides the CMG. */
+    rc = cg_result_set(res, CG_SKIP, "AAD_NOT_NEEDED", R_NOT_NEEDED,
+                       "This device is %s, not Entra joined, so its ConfigMgr client does not use Entra to reach the "
+                       "CMG: it uses a PKI client certificate or a site token (the clientauth check tells which).%s%s",
+                       !strcmp(st.join_type, "domain_joined")      ? "only domain joined"
+                       : !strcmp(st.join_type, "entra_registered") ? "only Entra registered (a work account)"
+                       : !strcmp(st.join_type, "enterprise_joined") ? "joined to on-premises device registration"
+                                                                    : "joined to no directory",
+                       fs.n ? " Should you rely on Entra: " : "", fs.n ? fs.f[worst].summary : "");
+  } else if (fs.n == 0) {
+    if (auth_ok)
+      rc = cg_result_set(res, CG_PASS, "AAD_OK", NULL,
+                         "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG: "
+                         "device authentication succeeded.",
+                         hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
+    else
+      rc = cg_result_set(res, CG_PASS, "AAD_OK", NULL,
+                         "The device is Entra %s to tenant %s%s%s%s with a valid device certificate; this dsregcmd "
+                         "reports no device authentication test, so a token request itself is not proven.",
+                         hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
   } else {
     const struct finding *f = &fs.f[worst];
     enum cg_verdict v = f->sev == SEV_FAIL ? CG_FAIL : CG_WARN;

@@ -123,9 +123,13 @@ void aad_model(const struct dsreg_doc *doc, struct aad_state *st) {
   st->sso_section = dsreg_section(doc, "SSO State") != NULL;
   /* As SYSTEM (elevated diagnostics, or the agent's service) the signed-in user's PRT is not
    * visible, so "AzureAdPrt : NO" says nothing about the user. */
+  /* The machine account ("CONTOSO\\LAPTOP-042$") is the same context seen through the network. */
+  const char *acct = st->executing_account;
+  size_t al = acct ? strcspn(acct, ",") : 0;
+  while (al && acct[al - 1] == ' ') al--;
   st->system_context = (st->user_context && cg_strcasecmp(st->user_context, "SYSTEM") == 0) ||
-                       (st->executing_account && (cg_str_contains_ci(st->executing_account, "NT AUTHORITY\\SYSTEM") ||
-                                                  cg_strcasecmp(st->executing_account, "SYSTEM") == 0));
+                       (acct && (cg_str_contains_ci(acct, "NT AUTHORITY\\SYSTEM") || cg_strcasecmp(acct, "SYSTEM") == 0 ||
+                                 (al && acct[al - 1] == '$')));
   st->prt = st->system_context || !st->sso_section ? TRI_NULL : yes_no(dsreg_get(doc, "SSO State", "AzureAdPrt"));
   const char *upd = dsreg_get(doc, "SSO State", "AzureAdPrtUpdateTime");
   if (!aad_parse_time(upd, &st->prt_update_ms, st->prt_update, sizeof(st->prt_update))) st->prt_update[0] = '\0';

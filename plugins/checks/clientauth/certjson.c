@@ -1,0 +1,164 @@
+/* Parser of the LocalMachine\My capture (see certjson.h). */
+#include "certjson.h"
+
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+static int64_t digits(const char **p, int max, int *n) {
+  int64_t v = 0;
+  *n = 0;
+  while (**p >= '0' && **p <= '9' && *n < max) v = v * 10 + (*(*p)++ - '0'), (*n)++;
+  return v;
+}
+
+bool clientauth_parse_date(const char *s, int64_t *ms) {
+  int n;
+  if (!s) return false;
+  while (*s == ' ') s++;
+  if (*s == '\\') s++;
+  if (cg_str_startswith_ci(s, "/Date(")) {
+    const char *p = s + 6;
+    bool neg = *p == '-';
+    if (neg) p++;
+    int64_t v = digits(&p, 15, &n);
+    if (!n) return false;
+    /* an offset after the milliseconds only says which zone it was shown in: the value is UTC */
+    if (*p == '+' || *p == '-') {
+      p++;
+      digits(&p, 4, &n);
+    }
+    if (*p != ')') return false;
+    *ms = neg ? -v : v;
+    return true;
+  }
+  const char *p = s;
+  int64_t y = digits(&p, 4, &n);
+  if (n != 4 || *p++ != '-') return false;
+  int64_t mo = digits(&p, 2, &n);
+  if (n != 2 || *p++ != '-') return false;
+  int64_t d = digits(&p, 2, &n);
+  if (n != 2 || mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  int64_t h = 0, mi = 0, se = 0, frac = 0, off = 0;
+  if (*p == 'T' || *p == ' ') {
+    p++;
+    h = digits(&p, 2, &n);
+    if (n != 2 || *p++ != ':') return false;
+    mi = digits(&p, 2, &n);
+    if (n != 2) return false;
+    if (*p == ':') {
+      p++;
+      se = digits(&p, 2, &n);
+      if (n != 2) return false;
+    }
+    if (*p == '.') {
+      p++;
+      int fd = 0;
+      frac = digits(&p, 9, &fd);
+      while (fd > 3) frac /= 10, fd--;
+      while (fd < 3) frac *= 10, fd++;
+      while (*p >= '0' && *p <= '9') p++;
+    }
+    if (*p == '+' || *p == '-') {
+      int sign = *p++ == '-' ? -1 : 1;
+      int64_t oh = digits(&p, 2, &n);
+      if (n != 2) return false;
+      if (*p == ':') p++;
+      int64_t om = digits(&p, 2, &n);
+      off = sign * (oh * 60 + om);
+    } else if (*p == 'Z') {
+      p++;
+    }
+  }
+  if (h > 23 || mi > 59 || se > 60) return false;
+  *ms = ((cg_days_from_civil(y, (int)mo, (int)d) * 86400 + h * 3600 + mi * 60 + se) - off * 60) * 1000 + frac;
+  return true;
+}
+
+static const cJSON *get_ci(const cJSON *o, const char *key) {
+  for (const cJSON *c = o ? o->child : NULL; c; c = c->next)
+    if (c->string && cg_strcasecmp(c->string, key) == 0) return c;
+  return NULL;
+}
+
+static void copy_str(const cJSON *o, const char *key, char *out, size_t outlen) {
+  const char *v = cJSON_GetStringValue(get_ci(o, key));
+  cg_strlcpy(out, v ? v : "", outlen);
+}
+
+static void add_eku(struct cg_cert_info *ci, const cJSON *e) {
+  const char *oid = cJSON_IsString(e) ? e->valuestring : cJSON_GetStringValue(get_ci(e, "ObjectId"));
+  if (oid && *oid && ci->n_ekus < CG_CERT_MAX_EKUS) cg_strlcpy(ci->ekus[ci->n_ekus++], oid, sizeof(ci->ekus[0]));
+}
+
+static bool one(const cJSON *o, struct cg_cert_info *ci, char *err, size_t errlen) {
+  memset(ci, 0, sizeof(*ci));
+  ci->chain = -1;
+  ci->has_private_key = -1;
+  if (!cJSON_IsObject(o) || !cJSON_IsString(get_ci(o, "Thumbprint"))) {
+    cg_snprintf(err, errlen, "an entry has no Thumbprint: not the output of Get-ChildItem Cert:\\LocalMachine\\My");
+    return false;
+  }
+  copy_str(o, "Subject", ci->subject, sizeof(ci->subject));
+  copy_str(o, "Issuer", ci->issuer, sizeof(ci->issuer));
+  copy_str(o, "Thumbprint", ci->thumbprint, sizeof(ci->thumbprint));
+  for (char *t = ci->thumbprint; *t; t++)
+    if (*t >= 'a' && *t <= 'z') *t = (char)(*t - 32);
+  const char *nb = cJSON_GetStringValue(get_ci(o, "NotBefore")), *na = cJSON_GetStringValue(get_ci(o, "NotAfter"));
+  if (!clientauth_parse_date(nb, &ci->not_before_ms) || !clientauth_parse_date(na, &ci->not_after_ms)) {
+    cg_snprintf(err, errlen, "certificate %.40s: NotBefore/NotAfter are not dates", ci->thumbprint);
+    return false;
+  }
+  const cJSON *k = get_ci(o, "HasPrivateKey");
+  if (cJSON_IsBool(k)) ci->has_private_key = cJSON_IsTrue(k) ? 1 : 0;
+  const cJSON *e = get_ci(o, "EnhancedKeyUsageList");
+  if (cJSON_IsArray(e)) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, e) add_eku(ci, x);
+  } else if (e && !cJSON_IsNull(e)) {
+    add_eku(ci, e);
+  }
+  return true;
+}
+
+int clientauth_certs_parse(const char *text, struct cg_cert_info **certs, size_t *count, char *err, size_t errlen) {
+  *certs = NULL;
+  *count = 0;
+  const char *p = text;
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+  if (!*p) return CG_OK; /* ConvertTo-Json of an empty store writes nothing */
+  cJSON *j = cJSON_Parse(p);
+  if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j) || cJSON_IsNull(j))) {
+    cg_snprintf(err, errlen, "not JSON from ConvertTo-Json (it starts with \"%.24s\")", p);
+    cJSON_Delete(j);
+    return CG_ERR_PARSE;
+  }
+  int n = cJSON_IsArray(j) ? cJSON_GetArraySize(j) : cJSON_IsObject(j) ? 1 : 0;
+  if (n > CG_CERT_MAX) {
+    cg_snprintf(err, errlen, "more than %d certificates", CG_CERT_MAX);
+    cJSON_Delete(j);
+    return CG_ERR_TOOBIG;
+  }
+  struct cg_cert_info *out = n ? cg_calloc((size_t)n, sizeof(*out)) : NULL;
+  int rc = n && !out ? CG_ERR_NOMEM : CG_OK;
+  size_t k = 0;
+  if (rc == CG_OK && cJSON_IsObject(j)) {
+    rc = one(j, &out[k++], err, errlen) ? CG_OK : CG_ERR_PARSE;
+  } else if (rc == CG_OK) {
+    const cJSON *c;
+    cJSON_ArrayForEach(c, j) {
+      if (!one(c, &out[k++], err, errlen)) {
+        rc = CG_ERR_PARSE;
+        break;
+      }
+    }
+  }
+  cJSON_Delete(j);
+  if (rc != CG_OK) {
+    cg_free(out);
+    return rc;
+  }
+  *certs = out;
+  *count = k;
+  return CG_OK;
+}
