@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "platform/fs.h"
+#include "validate.h"
 #include "redact.h"
 #include "text.h"
 
@@ -411,12 +412,19 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
                 json_kind(profs));
     return CG_ERR_CONFIG;
   }
-  static const char *const pkeys[] = {"description", "require"};
-  static const char *const rkeys[] = {"check", "bundle", "status", "fact", "equals", "in", "min", "max", "abs_max",
-                                      "why"};
+  static const char *const pkeys[] = {"description", "require", "extends", "drop"};
+  static const char *const rkeys[] = {"id", "severity", "check", "bundle", "status", "fact", "equals", "in", "min", "max",
+                                      "abs_max", "why"};
   for (cJSON *p = profs->child; p; p = p->next) {
-    if (!cJSON_IsObject(p) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(p, "require"))) {
-      cg_snprintf(v->err, v->errlen, "%s: profile 'profiles.%s' must be an object with a \"require\" list", v->origin,
+    const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p, "extends"), *req = cJSON_GetObjectItemCaseSensitive(p, "require");
+    if (!cJSON_IsObject(p) || (!cJSON_IsArray(req) && !(ext && !req))) {
+      cg_snprintf(v->err, v->errlen, "%s: profile 'profiles.%s' must be an object with a \"require\" list (or "
+                  "\"extends\" another profile)", v->origin, p->string);
+      return CG_ERR_CONFIG;
+    }
+    if (ext && (!cJSON_IsString(ext) || (!cg_profile_is_builtin(ext->valuestring) &&
+                                         !cJSON_GetObjectItemCaseSensitive(profs, ext->valuestring)))) {
+      cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.extends' must name a profile (built in: pre-upgrade)", v->origin,
                   p->string);
       return CG_ERR_CONFIG;
     }
@@ -424,13 +432,19 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
       bool ok = false;
       for (size_t i = 0; i < CG_ARRAY_LEN(pkeys); i++) ok |= !strcmp(k->string, pkeys[i]);
       if (!ok) {
-        cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.%s' (known: description, require)", v->origin,
-                    p->string, k->string);
+        cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.%s' (known: description, require, extends, drop)",
+                    v->origin, p->string, k->string);
         return CG_ERR_CONFIG;
       }
     }
     int i = 0;
-    for (cJSON *r = cJSON_GetObjectItemCaseSensitive(p, "require")->child; r; r = r->next, i++) {
+    for (cJSON *r = req ? req->child : NULL; r; r = r->next, i++) {
+      const cJSON *sev = cJSON_GetObjectItemCaseSensitive(r, "severity");
+      if (sev && !(cJSON_IsString(sev) && (!strcmp(sev->valuestring, "block") || !strcmp(sev->valuestring, "warn")))) {
+        cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d].severity' must be \"block\" or \"warn\"", v->origin,
+                    p->string, i);
+        return CG_ERR_CONFIG;
+      }
       const cJSON *chk = cJSON_GetObjectItemCaseSensitive(r, "check"), *bun = cJSON_GetObjectItemCaseSensitive(r, "bundle");
       if (!cJSON_IsObject(r) || (!cJSON_IsString(chk) && !cJSON_IsString(bun))) {
         cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d]' must be an object with \"check\" (a check "
@@ -446,8 +460,8 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
         bool ok = false;
         for (size_t n = 0; n < CG_ARRAY_LEN(rkeys); n++) ok |= !strcmp(k->string, rkeys[n]);
         if (!ok) {
-          cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.require[%d].%s' (known: check, bundle, "
-                      "status, fact, equals, in, min, max, abs_max, why)", v->origin, p->string, i, k->string);
+          cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.require[%d].%s' (known: id, severity, check, "
+                      "bundle, status, fact, equals, in, min, max, abs_max, why)", v->origin, p->string, i, k->string);
           return CG_ERR_CONFIG;
         }
       }

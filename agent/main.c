@@ -42,7 +42,7 @@ static const char usage_text[] =
     "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
     "  version        Version, compiled-in plugins and library versions.\n"
     "  flush          Ship what waits in the spool now, to every configured output.\n"
-    "  validate --profile NAME [--json]\n"
+    "  validate --profile NAME [--json] | validate --list\n"
     "                 Go/no-go gate: one line READY / NOT READY with the blocking reasons (<= 2048\n"
     "                 characters); exit 0 ready, 1 not ready, 3 could not run. Built in: pre-upgrade.\n"
     "  run [--once]   The periodic agent: a cycle every interval_s (+ jitter_s), the spool drained\n"
@@ -74,7 +74,7 @@ struct cli {
   bool verbose;
   bool json, no_upload, once, quiet;
   const char *profile, *service_verb, *sas_url, *sas_url_file, *cmg_url;
-  bool purge;
+  bool purge, list;
   const char *ticket, *only, *input, *check_name, *show_file;
   const char *sets[64];
   size_t nsets;
@@ -133,6 +133,10 @@ static int load_config(const struct cli *cli, const struct cg_config_override *o
   int rc = cg_config_load(cfg, cli->config_path, ov, err, sizeof(err));
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: configuration error: %s\n", err[0] ? err : cg_strerror(rc));
+    /* Intune Remediations and Run Script keep only stdout: the gate's one line says why too */
+    if (cli->profile)
+      printf("COULD NOT RUN (%s): configuration error: %s. Fix the configuration (cmgdiag config check).\n",
+             cli->profile, err[0] ? err : cg_strerror(rc));
     return EXIT_CANNOT_RUN;
   }
   enum cg_log_level level = CG_LOG_INFO;
@@ -278,8 +282,7 @@ out:
 
 /* selftest, and validate when `profile` is set (then one summary line, exit 0 ready / 1 not). */
 static int cmd_selftest(const struct cli *cli) {
-  cJSON *disc = NULL, *bundle = NULL, *owned_profile = NULL;
-  const cJSON *profile = NULL;
+  cJSON *disc = NULL, *bundle = NULL, *profile = NULL;
   struct cg_config cfg;
   struct cg_log log = {0};
   struct cg_result *rs = NULL;
@@ -289,14 +292,9 @@ static int cmd_selftest(const struct cli *cli) {
   char err[512];
   int64_t pending = 0, bytes = 0;
   int ec = load_config(cli, NULL, &cfg, &log);
-  if (ec) {
-    if (cli->profile) printf("COULD NOT RUN (%s): the configuration is not valid; see stderr.\n", cli->profile);
-    goto out;
-  }
-  if (cli->profile && !(profile = cg_profile_find(cfg.root, cli->profile, &owned_profile))) {
-    char names[512];
-    cg_profile_names(cfg.root, names, sizeof(names));
-    printf("COULD NOT RUN (%s): no such profile; known: %s.\n", cli->profile, names);
+  if (ec) goto out;
+  if (cli->profile && !(profile = cg_profile_resolve(cfg.root, cli->profile, err, sizeof(err)))) {
+    printf("COULD NOT RUN (%s): %s.\n", cli->profile, err);
     ec = EXIT_CANNOT_RUN;
     goto out;
   }
@@ -367,7 +365,7 @@ static int cmd_selftest(const struct cli *cli) {
   /* A bundle that did not leave is a warning at least; the checks' verdict stays when worse. */
   if (sec && ec < 1) ec = sec == 3 ? EXIT_CANNOT_RUN : 1;
 out:
-  cJSON_Delete(owned_profile);
+  cJSON_Delete(profile);
   cJSON_Delete(bundle);
   cJSON_Delete(disc);
   cg_results_free(rs, n);
@@ -436,6 +434,33 @@ static void print_sas_warnings(const cJSON *node, const char *where) {
       print_sas_warnings(c, here);
     }
   }
+}
+
+/* validate --list: the profiles, built in and configured, with where each comes from. */
+static int cmd_validate_list(const struct cli *cli) {
+  struct cg_config cfg;
+  struct cg_log log = {0};
+  int ec = load_config(cli, NULL, &cfg, &log);
+  if (ec == 0) {
+    cJSON *cat = cg_profile_catalogue(cfg.root);
+    if (cli->json) {
+      print_json(cat);
+    } else {
+      const cJSON *p;
+      cJSON_ArrayForEach(p, cat) {
+        printf("%s (%s): %d blocking, %d warning requirement(s)\n    %s\n",
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "name")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "origin")),
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "blocking")),
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(p, "warning")),
+               cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "description")));
+      }
+    }
+    cJSON_Delete(cat);
+  }
+  cg_config_free(&cfg);
+  cg_log_close(&log);
+  return ec;
 }
 
 static int cmd_config_check(const struct cli *cli) {
@@ -536,6 +561,7 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
     else if (!strcmp(a, "--cmg-url") && !strcmp(cmd, "setup") && has_value) cli->cmg_url = argv[++i];
     else if (!strcmp(a, "--purge") && !strcmp(cmd, "setup")) cli->purge = true;
     else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value) cli->profile = argv[++i];
+    else if (!strcmp(a, "--list") && !strcmp(cmd, "validate")) cli->list = true;
     else if (a[0] != '-' && !strcmp(cmd, "service") && !cli->service_verb) cli->service_verb = a;
     else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value) cli->ticket = argv[++i];
     else if (!strcmp(a, "--only") && !strcmp(cmd, "selftest") && has_value) cli->only = argv[++i];
@@ -609,7 +635,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
   if (!strcmp(cmd, "flush")) return cmd_flush(&cli);
   if (!strcmp(cmd, "validate")) {
-    if (!cli.profile) return usage_error("usage: cmgdiag validate --profile NAME [--json]%s", "");
+    if (cli.list) return cmd_validate_list(&cli);
+    if (!cli.profile) return usage_error("usage: cmgdiag validate --profile NAME [--json] | validate --list%s", "");
     return cmd_selftest(&cli);
   }
   if (!strcmp(cmd, "run")) {

@@ -1,6 +1,8 @@
-/* `validate --profile NAME`: a go/no-go gate over one bundle. A profile is a list of requirements
- * on check results, their facts and the bundle; "pre-upgrade" is built in, more (or a replacement)
- * come from the configuration's "profiles". */
+/* `validate --profile NAME`: a go/no-go gate over one bundle. A profile is data: a description and a
+ * list of requirements on check results, their facts and the bundle, each blocking or only warning.
+ * Built-in profiles are agent/profiles/NAME.json, embedded at build; the configuration's "profiles"
+ * replace one of the same name, or extend one ("extends": NAME; a requirement with the id of an
+ * inherited one replaces it, "drop" removes inherited ids). See docs/validate.md. */
 #ifndef CG_VALIDATE_H
 #define CG_VALIDATE_H
 
@@ -10,15 +12,26 @@
 
 #define CG_VALIDATE_LINE_MAX 2048 /* the Intune Remediations output limit */
 
-/* The profile's definition (borrowed from the config or the built-in one; caller deletes *owned),
- * or NULL when there is none of that name. */
-const cJSON *cg_profile_find(const cJSON *config_root, const char *name, cJSON **owned);
-/* Names of every profile, comma-separated, into buf. */
+struct cg_builtin_profile {
+  const char *name, *json;
+};
+/* Generated from the files in agent/profiles (CMakeLists.txt); ends with {NULL, NULL}. */
+extern const struct cg_builtin_profile cg_builtin_profiles[];
+
+/* The profile `name` with what it extends merged in (caller deletes), or NULL with a sentence in err
+ * ("no such profile; known: ..." or why it cannot be built). */
+cJSON *cg_profile_resolve(const cJSON *config_root, const char *name, char *err, size_t errlen);
+/* Names of every profile, built in and configured, comma-separated, into buf. */
 void cg_profile_names(const cJSON *config_root, char *buf, size_t len);
+/* Every profile: [{"name", "origin": "built in"|"configuration"|"configuration, extends X",
+ * "description", "blocking": N, "warning": N}] (caller deletes). */
+cJSON *cg_profile_catalogue(const cJSON *config_root);
+/* Whether `name` is a built-in profile. */
+bool cg_profile_is_builtin(const char *name);
 
 /* Evaluates `profile` against `bundle`. *ready tells the verdict; `line` (CG_VALIDATE_LINE_MAX + 1
- * bytes) gets the one summary line naming the blocking reasons, at most CG_VALIDATE_LINE_MAX
- * characters. */
+ * bytes) gets the one summary line: every unmet blocking requirement (or "and N more"), its count
+ * matching what it lists, then the warnings; at most CG_VALIDATE_LINE_MAX characters. */
 void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
                       size_t len);
 

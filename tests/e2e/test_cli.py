@@ -56,7 +56,7 @@ class Cli(unittest.TestCase):
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
                 "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                            "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False},
-                           "exec": {"enabled": False}}}
+                           "exec": {"enabled": False}, "clientauth": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = dict(base[k], **v)
@@ -69,7 +69,7 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
-        self.assertIn("checks:  agent, aadjoin, mpcandidates, cmgprobe, clientlogs", out)
+        self.assertIn("checks:  agent, aadjoin, mpcandidates, clientauth, cmgprobe, clientlogs", out)
         for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
             self.assertIn(lib, out)
         self.assertEqual(run("--version")[1], out)
@@ -318,7 +318,7 @@ class BundleSchema(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         bundle = json.loads(out)
         self.assertEqual(schema_errors(bundle), [])
-        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "cmgprobe", "clientlogs",
+        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "clientauth", "cmgprobe", "clientlogs",
                                                                   "netenv", "exec"])
         self.assertEqual(bundle["device"]["site_code"], "PS1")
         self.assertEqual(bundle["overall"], "fail")
@@ -373,9 +373,22 @@ class AadJoin(CheckCase):
         self.assertEqual(r["facts"]["device_id"], "1b1e5e3c-7d2a-4c52-9a07-3c0b7d4f1e2a")
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "02-hybrid-joined-ps51-utf16le.txt")))
         self.assertEqual((rc, r["facts"]["join_type"], r["facts"]["input_encoding"]), (0, "hybrid_joined", "UTF-16LE"))
+        # not Entra joined: not needed by the client (PKI or site token), the hybrid failure said all the same
+        rc, r = self.run_check("--input", native_path(os.path.join(DATA, "03-hybrid-join-failed-discover.txt")))
+        self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "AAD_NOT_NEEDED"))
+        self.assertIn("0x801c001d", r["summary"])
+        # a fleet that relies on Entra: the same capture fails
+        with open(self.cfg) as f:
+            c = json.load(f)
+        c["checks"] = {"clientauth": {"mode": "entra"}}
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "03-hybrid-join-failed-discover.txt")))
         self.assertEqual((rc, r["code"]), (2, "AAD_HYBRID_JOIN_FAILED"))
         self.assertIn("0x801c001d", r["summary"])
+        c["checks"] = {}
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "19-garbage-binary.bin")))
         self.assertEqual((rc, r["status"], r["code"]), (2, "error", "AAD_UNPARSEABLE"))
         self.assertIn("\\x89PNG", json.dumps(r["summary"]))

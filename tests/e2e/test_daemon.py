@@ -264,41 +264,98 @@ class Validate(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def write(self, aad, mp, cmg, profiles=None):
+    def write(self, aad, mp, cmg, profiles=None, auth="01-pki-domain-joined-ps51", extra=None):
         c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
              "log": {"file": os.path.join(self.tmp, "l.log")},
              "checks": {"aadjoin": {"input": os.path.join(DATA, "aadjoin", aad)},
                         "mpcandidates": {"input": os.path.join(DATA, "mpcandidates", mp)},
+                        "clientauth": {"input": os.path.join(DATA, "clientauth", auth),
+                                       "evaluate_at": "2026-11-25T00:00:00Z"},
                         "clientlogs": {"input": os.path.join(DATA, "clientlogs", "clean")},
                         "cmgprobe": cmg}}
+        c.update(extra or {})
         if profiles:
             c["profiles"] = profiles
         with open(self.cfg, "w") as f:
             json.dump(c, f)
 
     def test_ready_device(self):
-        self.write("01-entra-joined-win11.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe())
+        # a domain-joined PKI laptop: Entra plays no part, and the line does not mention it
+        self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe())
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(out.count("\n"), 1)
-        self.assertTrue(out.startswith("READY (pre-upgrade): all 8 requirement(s) met; CMG cmg.lab.test."), out)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 6 blocking requirement(s) met; CMG cmg.lab.test."), out)
+        self.assertNotIn("Entra", out)
+
+    def test_expired_only_client_certificate_is_named(self):
+        self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
+                   auth="04-expired-client-cert")
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 1, out + err)
+        self.assertTrue(out.startswith("NOT READY (pre-upgrade): 1 of 6 blocking requirement(s) not met: the client "
+                                       "cannot authenticate to the CMG: its only client-authentication certificate "
+                                       "CN=LAPTOP-042.corp.contoso.com (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B) "
+                                       "expired on 2026-10-01 (fail CLIENTAUTH_NONE)."), out)
+        self.assertNotIn("Entra", out)
 
     def test_not_ready_device_names_every_blocking_reason(self):
-        self.write("05-workgroup-not-joined.txt", "08-intranet-only-no-cmg.json", probe(case="expired"))
+        self.write("05-workgroup-not-joined.txt", "08-intranet-only-no-cmg.json", probe(case="expired"),
+                   auth="06-empty-store-no-client")
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 1, out + err)
         self.assertEqual(out.count("\n"), 1, "one line only")
         self.assertLessEqual(len(out.rstrip("\n")), 2048)
         self.assertTrue(out.startswith("NOT READY (pre-upgrade): "), out)
-        for reason in ("the device is not Entra joined or hybrid joined", "no CMG in its management point list",
-                       "the CMG cannot be used from here (fail CMG_CERT_EXPIRED)"):
+        for reason in ("the client cannot authenticate to the CMG: no PKI client certificate, no Entra join, no site token",
+                       "no CMG in its management point list", "the CMG cannot be used from here (fail CMG_CERT_EXPIRED)"):
             self.assertIn(reason, out)
+        # the count says how many it lists
+        listed = out.split(" not met: ", 1)[1].split(" Warnings: ")[0].rstrip(".\n").split("; ")
+        self.assertEqual(int(re.search(r": (\d+) of \d+ blocking", out).group(1)), len(listed), out)
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade", "--json")
         self.assertEqual(rc, 1)
         b = json.loads(out)
         self.assertEqual(b["trigger"], "validate")
         self.assertEqual(schema_errors(b), [])
         self.assertIn("NOT READY", err)
+
+    def test_what_does_not_block_is_a_warning_inside_the_line(self):
+        # the agent's own backlog and a CMG certificate renewal weeks away (the intranet case: test_validate.c)
+        spool = os.path.join(self.tmp, "spool")
+        os.makedirs(spool)
+        self.write("04-domain-joined-hybrid-pending.txt", "08-intranet-only-no-cmg.json", probe(),
+                   profiles={"pre-upgrade": {"extends": "pre-upgrade", "drop": ["cmg-known"],
+                                             "require": [{"id": "cmg-cert-renewal", "severity": "warn", "check": "cmgprobe",
+                                                          "fact": "tls.days_to_expiry", "min": 100000,
+                                                          "why": "the CMG certificate is due for renewal"}]}},
+                   extra={"outputs": [{"type": "file", "dir": os.path.join(self.tmp, "share-not-mounted")}]})
+        for i in range(12):
+            bid = "00000000-0000-4000-8000-%012d" % i
+            with open(os.path.join(spool, "%013d-%s.json.gz" % (1764000000000 + i, bid)), "wb") as f:
+                f.write(gzip.compress(json.dumps({"schema": "cmgdiag.bundle/1", "bundle_id": bid, "checks": []}).encode()))
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 0, out + err)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 5 blocking requirement(s) met"), out)
+        for w in ("Warnings: ", "the CMG certificate is due for renewal", "wait in its spool"):
+            self.assertIn(w, out)
+
+    def test_validate_list_and_a_configuration_error_on_stdout(self):
+        self.write("01-entra-joined-win11.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
+                   profiles={"probe-only": {"description": "just the probe", "require": [{"check": "cmgprobe", "status": ["pass"]}]},
+                             "strict": {"extends": "pre-upgrade", "require": [{"check": "aadjoin", "status": ["pass"]}]}})
+        rc, out, _ = run("-c", self.cfg, "validate", "--list")
+        self.assertEqual(rc, 0)
+        self.assertIn("pre-upgrade (built in): 6 blocking, 3 warning requirement(s)", out)
+        self.assertIn("probe-only (configuration): 1 blocking, 0 warning requirement(s)", out)
+        self.assertIn("strict (configuration, extends pre-upgrade): 7 blocking, 3 warning requirement(s)", out)
+        with open(self.cfg, "w") as f:
+            f.write('{"interval_s": "often"}')
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 3)
+        self.assertEqual(out.count("\n"), 1)
+        self.assertTrue(out.startswith("COULD NOT RUN (pre-upgrade): configuration error: "), out)
+        self.assertIn("interval_s", out)
 
     def test_profiles_from_the_config_and_the_2048_limit(self):
         reqs = [{"check": "cmgprobe", "fact": "tls.days_to_expiry", "min": 400 + i,
@@ -308,14 +365,20 @@ class Validate(unittest.TestCase):
                    profiles={"long-cert": {"description": "t", "require": reqs},
                              "probe-only": {"require": [{"check": "cmgprobe", "status": ["pass"]}]}})
         rc, out, _ = run("-c", self.cfg, "validate", "--profile", "probe-only")
-        self.assertEqual((rc, out.strip()), (0, "READY (probe-only): all 1 requirement(s) met; CMG cmg.lab.test."))
+        self.assertEqual((rc, out.strip()), (0, "READY (probe-only): all 1 blocking requirement(s) met; CMG cmg.lab.test."))
         rc, out, _ = run("-c", self.cfg, "validate", "--profile", "long-cert")
         self.assertEqual(rc, 1)
-        self.assertEqual(len(out.rstrip("\n")), 2048)
-        self.assertTrue(out.rstrip("\n").endswith(" ..."))
+        line = out.rstrip("\n")
+        self.assertLessEqual(len(line), 2048)
+        self.assertGreater(len(line), 1800)
+        more = re.search(r" and (\d+) more\.$", line)
+        self.assertTrue(more, line[-80:])
+        listed = line.split(" not met: ", 1)[1].split("; ")
+        self.assertEqual(len(listed) + int(more.group(1)), 40)  # listed, and the ones "and N more" counts
+        self.assertTrue(line.startswith("NOT READY (long-cert): 40 of 40 blocking requirement(s) not met: "))
         rc, out, _ = run("-c", self.cfg, "validate", "--profile", "nope")
         self.assertEqual(rc, 3)
-        self.assertIn("no such profile; known: pre-upgrade, long-cert, probe-only", out)
+        self.assertIn("no such profile 'nope'; known: pre-upgrade, long-cert, probe-only", out)
 
 
 class Ticket(unittest.TestCase):

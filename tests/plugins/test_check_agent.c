@@ -148,7 +148,8 @@ TEST(run_checks_honours_only_and_enabled) {
   char err[256];
   const char *off = "{\"checks\": {\"agent\": {\"enabled\": false}, \"aadjoin\": {\"enabled\": false}, "
                     "\"mpcandidates\": {\"enabled\": false}, \"clientlogs\": {\"enabled\": false}, "
-                    "\"cmgprobe\": {\"enabled\": false}, \"netenv\": {\"enabled\": false}, \"exec\": {\"enabled\": false}}}";
+                    "\"cmgprobe\": {\"enabled\": false}, \"netenv\": {\"enabled\": false}, \"exec\": {\"enabled\": false}, "
+                    "\"clientauth\": {\"enabled\": false}}}";
   memset(&cfg, 0, sizeof(cfg));
   CHECK(cg_config_load_text(&cfg, off, strlen(off), "t", NULL, err, sizeof(err)) == CG_OK);
   struct cg_env env = {.config = &cfg};

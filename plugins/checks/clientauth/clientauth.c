@@ -363,6 +363,15 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
   cJSON_AddBoolToObject(h, "usable", works);
   cg_discovery_publish(env, CG_DISCOVERY_AUTH_MODE, h);
   const char *how = autodetect ? "" : " (configured)";
+  /* The one piece at fault, for a gate's line (profiles quote it as {reason}) */
+  char reason[640] = "";
+  if (!works) {
+    if (!strcmp(use, "entra")) cg_snprintf(reason, sizeof(reason), "%s", v->entra_why);
+    else if (!strcmp(use, "token")) cg_snprintf(reason, sizeof(reason), "%s", v->token_why);
+    else if (!strcmp(use, "pki") || v->n_org) cg_snprintf(reason, sizeof(reason), "%s", v->pki_why);
+    else cg_snprintf(reason, sizeof(reason), "no PKI client certificate, no Entra join, no site token (%s)", v->token_why);
+  }
+  cJSON_AddStringToObject(res->facts, "reason", reason);
   if (!strcmp(use, "pki") && works) {
     const struct cg_cert_info *ci = v->best->ci;
     char na[32];

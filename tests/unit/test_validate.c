@@ -1,0 +1,133 @@
+/* The gate over synthetic bundles: profiles as data (built in, replaced, extended by id, dropped),
+ * blocking and warning requirements, the count that matches what the line lists, "and N more",
+ * "could not be checked", and a fact quoted into the sentence. */
+#include <stdlib.h>
+
+#include "validate.h"
+#include "test.h"
+
+static cJSON *bundle(const char *checks_json, int pending) {
+  char *t = cg_asprintf("{\"schema\": \"cmgdiag.bundle/1\", \"spool\": {\"pending\": %d}, \"checks\": %s}", pending,
+                        checks_json);
+  cJSON *b = cJSON_Parse(t);
+  cg_free(t);
+  return b;
+}
+
+static const char healthy[] =
+    "[{\"check\": \"clientauth\", \"status\": \"pass\", \"code\": \"CLIENTAUTH_PKI_OK\", \"facts\": {\"reason\": \"\"}},"
+    " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true, \"currently_internet\": false}},"
+    " {\"check\": \"cmgprobe\", \"status\": \"pass\", \"facts\": {\"host\": \"cmg.contoso.com\", \"mplist_total\": 2,"
+    "  \"tls\": {\"days_to_expiry\": 20}, \"clock_skew_s\": 3}}]";
+
+TEST(builtin_pre_upgrade_ready_with_warnings) {
+  char err[256], line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready = false;
+  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err)), *b = bundle(healthy, 12);
+  CHECK(p != NULL);
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK(ready);
+  CHECK_CONTAINS(line, "READY (pre-upgrade): all 6 blocking requirement(s) met; CMG cmg.contoso.com. Warnings: ");
+  CHECK_CONTAINS(line, "expires within 30 days");
+  CHECK_CONTAINS(line, "on the intranet or VPN now");
+  CHECK_CONTAINS(line, "wait in its spool");
+  cJSON_Delete(p);
+  cJSON_Delete(b);
+  cJSON_Delete(cfg);
+}
+
+TEST(not_ready_quotes_the_fact_and_counts_what_it_lists) {
+  char err[256], line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready = true;
+  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err));
+  /* cmgprobe failed: its missing facts are not listed again as "could not be checked" */
+  cJSON *b = bundle("[{\"check\": \"clientauth\", \"status\": \"fail\", \"code\": \"CLIENTAUTH_NONE\", \"facts\": "
+                    "{\"reason\": \"its only client-authentication certificate CN=pc1 expired on 2026-10-01\"}},"
+                    " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true}},"
+                    " {\"check\": \"cmgprobe\", \"status\": \"fail\", \"code\": \"CMG_DNS_FAILURE\", \"facts\": {}}]",
+                    0);
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK(!ready);
+  CHECK_STR(line, "NOT READY (pre-upgrade): 2 of 6 blocking requirement(s) not met: the client cannot authenticate to "
+                  "the CMG: its only client-authentication certificate CN=pc1 expired on 2026-10-01 (fail "
+                  "CLIENTAUTH_NONE); the CMG cannot be used from here (fail CMG_DNS_FAILURE).");
+  cJSON_Delete(b);
+  /* a check that did not run at all */
+  b = bundle("[{\"check\": \"clientauth\", \"status\": \"pass\", \"facts\": {}}]", 0);
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK_CONTAINS(line, "could not be checked: the mpcandidates check did not run (it is disabled)");
+  CHECK_CONTAINS(line, ": 5 of 6 blocking");
+  cJSON_Delete(b);
+  cJSON_Delete(p);
+  cJSON_Delete(cfg);
+}
+
+TEST(profiles_replace_extend_and_drop) {
+  char err[256] = "", line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready;
+  cJSON *cfg = cJSON_Parse(
+      "{\"profiles\": {\"pre-upgrade\": {\"extends\": \"pre-upgrade\", \"drop\": [\"clock\", \"backlog\"],"
+      " \"require\": [{\"id\": \"cmg-cert\", \"check\": \"cmgprobe\", \"fact\": \"tls.days_to_expiry\", \"min\": 30,"
+      " \"why\": \"the CMG certificate must last a month\"}, {\"id\": \"extra\", \"severity\": \"warn\", \"bundle\":"
+      " \"spool.pending\", \"max\": 0, \"why\": \"spool not empty\"}]},"
+      " \"mine\": {\"description\": \"probe only\", \"require\": [{\"check\": \"cmgprobe\", \"status\": [\"pass\"]}]},"
+      " \"loop\": {\"extends\": \"loop2\"}, \"loop2\": {\"extends\": \"loop\"}}}");
+  cJSON *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err)), *b = bundle(healthy, 1);
+  CHECK(p && cJSON_GetArraySize(cJSON_GetObjectItem(p, "require")) == 8); /* 9 - 2 dropped + 1 new */
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK(!ready); /* the replaced cmg-cert asks for 30 days, the certificate has 20 */
+  CHECK_CONTAINS(line, "1 of 5 blocking requirement(s) not met: the CMG certificate must last a month");
+  CHECK_CONTAINS(line, "spool not empty");
+  cJSON_Delete(p);
+  CHECK(cg_profile_resolve(cfg, "loop", err, sizeof(err)) == NULL);
+  CHECK_CONTAINS(err, "chain");
+  CHECK(cg_profile_resolve(cfg, "nope", err, sizeof(err)) == NULL);
+  CHECK_CONTAINS(err, "known: pre-upgrade, mine, loop, loop2");
+  cJSON *cat = cg_profile_catalogue(cfg);
+  char *t = cJSON_PrintUnformatted(cat);
+  CHECK_CONTAINS(t, "{\"name\":\"pre-upgrade\",\"origin\":\"configuration, extends pre-upgrade (built in)\"");
+  CHECK_CONTAINS(t, "{\"name\":\"mine\",\"origin\":\"configuration\",\"description\":\"probe only\",\"blocking\":1,\"warning\":0}");
+  cJSON_free(t);
+  cJSON_Delete(cat);
+  cJSON_Delete(b);
+  cJSON_Delete(cfg);
+}
+
+TEST(the_line_fits_and_says_how_many_more) {
+  char err[256], line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready;
+  struct cg_buf req;
+  cg_buf_init(&req, 1 << 20);
+  cg_buf_puts(&req, "{\"profiles\": {\"many\": {\"require\": [");
+  for (int i = 0; i < 60; i++)
+    cg_buf_printf(&req, "%s{\"check\": \"cmgprobe\", \"fact\": \"tls.days_to_expiry\", \"min\": %d, \"why\": \"requirement "
+                        "%d, a long sentence about the certificate that goes on and on\"}",
+                  i ? "," : "", 100 + i, i);
+  cg_buf_puts(&req, "]}}}");
+  cJSON *cfg = cJSON_Parse(req.data), *p = cg_profile_resolve(cfg, "many", err, sizeof(err)), *b = bundle(healthy, 0);
+  cg_validate_eval(p, "many", b, &ready, line, sizeof(line));
+  CHECK(strlen(line) <= CG_VALIDATE_LINE_MAX && strlen(line) > 1800);
+  CHECK_CONTAINS(line, "NOT READY (many): 60 of 60 blocking requirement(s) not met: requirement 0,");
+  const char *more = strstr(line, " and ");
+  int listed = 1;
+  for (const char *q = line; (q = strstr(q, "; ")) != NULL; q++) listed++;
+  CHECK(more != NULL);
+  const char *tail = strstr(line, " more.");
+  CHECK(tail && tail[6] == '\0');
+  const char *num = tail;
+  while (num > line && num[-1] >= '0' && num[-1] <= '9') num--;
+  CHECK(listed + atoi(num) == 60); /* what is listed plus what "and N more" counts */
+  cJSON_Delete(p);
+  cJSON_Delete(b);
+  cJSON_Delete(cfg);
+  cg_buf_free(&req);
+}
+
+int main(void) {
+  cg_json_init_hooks();
+  RUN(builtin_pre_upgrade_ready_with_warnings);
+  RUN(not_ready_quotes_the_fact_and_counts_what_it_lists);
+  RUN(profiles_replace_extend_and_drop);
+  RUN(the_line_fits_and_says_how_many_more);
+  return test_finish("validate");
+}
