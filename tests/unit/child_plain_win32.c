@@ -2,10 +2,12 @@
  * descriptor tools of tests/windows/security.sh. */
 #include <windows.h>
 #include <aclapi.h>
+#include <wincrypt.h>
 #include <sddl.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "platform/fs.h"
 #include "platform/utf_win32.h"
 #include "cg.h"
 
@@ -46,7 +48,9 @@ static void enable(const wchar_t *name) {
 /*   sd-set PATH SDDL     owner and DACL of PATH from an SDDL string ("O:<sid>D:(A;OICI;FA;;;WD)")
  *   sd-get PATH          prints "O:<owner>D:<dacl>" as SDDL
  *   attrs PATH           prints GetFileAttributesW in hex
- *   mklink LINK TARGET   a directory symbolic link (a reparse point) */
+ *   mklink LINK TARGET   a directory symbolic link (a reparse point)
+ *   cert-my PFX PASSWORD import a PFX (certificate and private key) into LocalMachine\\My
+ *   cert-root DER        add a certificate to LocalMachine\\Root */
 int platform_helper(int argc, char **argv) {
   if (argc < 3) return 2;
   wchar_t *w = cg_utf8_to_wide(argv[2]);
@@ -89,6 +93,34 @@ int platform_helper(int argc, char **argv) {
   } else if (!strcmp(argv[1], "attrs")) {
     printf("0x%lx\n", (unsigned long)GetFileAttributesW(w));
     rc = 0;
+  } else if (!strcmp(argv[1], "cert-my") && argc > 3) {
+    char *data = NULL;
+    size_t len = 0;
+    wchar_t *pw = cg_utf8_to_wide(argv[3]);
+    if (cg_file_read(argv[2], 1 << 20, &data, &len) == CG_OK && pw) {
+      CRYPT_DATA_BLOB blob = {.cbData = (DWORD)len, .pbData = (BYTE *)data};
+      HCERTSTORE pfx = PFXImportCertStore(&blob, pw, CRYPT_MACHINE_KEYSET | CRYPT_EXPORTABLE);
+      HCERTSTORE my = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"MY");
+      int added = 0;
+      for (PCCERT_CONTEXT c = NULL; pfx && my && (c = CertEnumCertificatesInStore(pfx, c)) != NULL;)
+        added += CertAddCertificateContextToStore(my, c, CERT_STORE_ADD_REPLACE_EXISTING, NULL) ? 1 : 0;
+      if (!pfx) fprintf(stderr, "PFXImportCertStore: error 0x%08lx\n", (unsigned long)GetLastError());
+      rc = added ? 0 : 1;
+      if (my) CertCloseStore(my, 0);
+      if (pfx) CertCloseStore(pfx, 0);
+    }
+    cg_free(pw);
+    cg_free(data);
+  } else if (!strcmp(argv[1], "cert-root")) {
+    char *data = NULL;
+    size_t len = 0;
+    if (cg_file_read(argv[2], 1 << 20, &data, &len) == CG_OK) {
+      HCERTSTORE root = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"ROOT");
+      rc = root && CertAddEncodedCertificateToStore(root, X509_ASN_ENCODING, (BYTE *)data, (DWORD)len,
+                                                    CERT_STORE_ADD_REPLACE_EXISTING, NULL) ? 0 : 1;
+      if (root) CertCloseStore(root, 0);
+    }
+    cg_free(data);
   } else if (!strcmp(argv[1], "mklink") && argc > 3) {
     wchar_t *t = cg_utf8_to_wide(argv[3]);
     rc = t && CreateSymbolicLinkW(w, t, SYMBOLIC_LINK_FLAG_DIRECTORY) ? 0 : 1;

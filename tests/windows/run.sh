@@ -56,6 +56,9 @@ bash "$src/tests/windows/packaging.sh" "$work/build/cmgdiag.exe" "$work/packagin
 # custom action with msiexec): after packaging.sh, which built the MSI; alone, it installs it.
 bash "$src/tests/windows/security.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" \
   "$work/packaging" "$work/security" || rc=1
+# clientauth against wine's machine certificate stores (CryptoAPI): alone, it writes LocalMachine\My.
+bash "$src/tests/windows/clientauth.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" \
+  "$work/clientauth" || rc=1
 # WinHTTP's proxy, SCHANNEL and HKEY_USERS as netenv reads them, and exec's ACL check: alone too.
 bash "$src/tests/windows/netenv.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" "$work/netenv" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
