@@ -474,8 +474,13 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     s.certs_known = true;
   }
   criteria(c, &s);
-  entra_state(&s, env);
   reg_value(&s, K_MOBILE, "ProductVersion", s.client_version, sizeof(s.client_version));
+  if (!s.input && !s.client_version[0] && (!c->mode || !cg_strcasecmp(c->mode, "auto"))) {
+    rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NO_CLIENT", "Install the ConfigMgr client (ccmsetup.exe).",
+                       "The ConfigMgr client is not installed on this device, so nothing authenticates to the CMG.");
+    goto out;
+  }
+  entra_state(&s, env);
 
   int64_t now = cg_time_utc_ms();
   if (c->evaluate_at && !clientauth_parse_date(c->evaluate_at, &now)) {
@@ -538,6 +543,9 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
 
   cJSON *tk = cJSON_AddObjectToObject(cands, "token");
   bool capable = token_capable(s.client_version, v.token_why, sizeof(v.token_why));
+  if (!capable && s.input && !s.client_version[0])
+    cg_snprintf(v.token_why, sizeof(v.token_why),
+                "the capture has no client version (add: reg export \"HKLM\\%s\" client.reg)", K_MOBILE);
   /* A device that holds a client-authentication certificate of the organisation is a PKI client:
    * the site issues tokens to clients that use self-signed certificates (docs/checks/clientauth.md),
    * so a broken certificate is reported, not assumed away by a token. */
