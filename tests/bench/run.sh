@@ -16,3 +16,4 @@ fi
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
 "$py" tests/bench/table.py build-bench "${win[@]}" --drain-bundles "${BENCH_DRAIN_BUNDLES:-1000}" "$@"
+echo; echo "content check byte budget:"; "$py" tests/bench/content_budget.py build-bench/cmgdiag

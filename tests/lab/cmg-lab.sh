@@ -18,6 +18,9 @@
 #      15 minutes behind (through cmg-backend.py), anything else 200 with a small JSON document
 #   14 DNS (dnsmasq, when installed): cmg.lab.test CNAME cmglab.westus.cloudapp.azure.com (a custom
 #      service name and its deployment name), cmg-bad.lab.test CNAME cmg-lab.westus.cloudapp.azure.com
+# Content (every TLS port): /content/object (64 MB, 2 MB/s: nginx limit_rate), /content/fast (the same,
+# unlimited; also on the Entra double's port, whose certificate names 127.0.0.1, for a forward proxy
+# that must resolve the host itself), /content/forbidden (403), /content/missing (404).
 # Paths on every TLS port, by management point id (/CCM_Proxy_ServerAuth/<id>/SMS_MP/.sms_aut?mplist):
 #   72057594037927939 healthy MP list and MP certificate    1001 empty <MPList/>
 #   1002 an HTML page      1500 HTTP 500   1503 HTTP 503     1100 an 8 MB answer
@@ -40,6 +43,7 @@ case "$cmd" in
     bash "$here/pki-cmg.sh" "$dir/pki" "$base"
     mkdir -p "$dir/www" "$dir/tmp" "$dir/logs"
     head -c 8388608 /dev/zero | tr '\0' 'x' > "$dir/www/big.xml"
+    head -c 67108864 /dev/zero > "$dir/www/content.bin" # the content test object (served at 2 MB/s)
     mplist='<MPList><MP Name="MP01.CORP.CONTOSO.COM" FQDN="mp01.corp.contoso.com" SiteCode="PS1"><Version>9128</Version><Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="0"/></Capabilities></MP><MP Name="MP02.CORP.CONTOSO.COM" FQDN="mp02.corp.contoso.com" SiteCode="PS1"><Version>9128</Version><Capabilities SchemaVersion="1.0"/></MP></MPList>'
     bomb='<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><MPList><MP Name="&lol2;" FQDN="x"/></MPList>'
     server() { # PORT CERT [extra directives]
@@ -58,6 +62,10 @@ case "$cmd" in
       return 404;
     }
     location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1001/ { return 200 '<MPList></MPList>'; }
+    location = /content/object { default_type application/octet-stream; limit_rate_after 0; limit_rate 2m; try_files /content.bin =404; }
+    location = /content/fast { default_type application/octet-stream; try_files /content.bin =404; }
+    location = /content/forbidden { return 403; }
+    location = /content/missing { return 404; }
     location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1002/ { default_type text/html; return 200 '<html><head><title>Sign in</title></head><body>Please sign in</body></html>'; }
     location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1500/ { return 500; }
     location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1503/ { return 503; }
@@ -98,6 +106,7 @@ CONF
       proxy_pass http://127.0.0.1:$((base + 11));
       proxy_pass_header Date;
     }
+    location = /content/fast { root $dir/www; default_type application/octet-stream; try_files /content.bin =404; }
     location / { return 200 '{"tenant_region_scope":"EU","lab":"cmgdiag Entra double"}'; }
   }
 }
