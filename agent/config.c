@@ -413,8 +413,8 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
     return CG_ERR_CONFIG;
   }
   static const char *const pkeys[] = {"description", "require", "extends", "drop"};
-  static const char *const rkeys[] = {"id", "severity", "check", "bundle", "status", "fact", "equals", "in", "min", "max",
-                                      "abs_max", "why"};
+  static const char *const rkeys[] = {"id", "severity", "unknown", "check", "bundle", "status", "fact", "equals", "in",
+                                      "min", "max", "abs_max", "why"};
   for (cJSON *p = profs->child; p; p = p->next) {
     const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p, "extends"), *req = cJSON_GetObjectItemCaseSensitive(p, "require");
     if (!cJSON_IsObject(p) || (!cJSON_IsArray(req) && !(ext && !req))) {
@@ -460,8 +460,8 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
         bool ok = false;
         for (size_t n = 0; n < CG_ARRAY_LEN(rkeys); n++) ok |= !strcmp(k->string, rkeys[n]);
         if (!ok) {
-          cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.require[%d].%s' (known: id, severity, check, "
-                      "bundle, status, fact, equals, in, min, max, abs_max, why)", v->origin, p->string, i, k->string);
+          cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.require[%d].%s' (known: id, severity, unknown, "
+                      "check, bundle, status, fact, equals, in, min, max, abs_max, why)", v->origin, p->string, i, k->string);
           return CG_ERR_CONFIG;
         }
       }

@@ -16,6 +16,8 @@
 #define CG_DISCOVERY_AAD_STATE "aad_state"
 /* clientauth: {"mode": "pki"|"entra"|"token"|"unknown", "usable": bool}. */
 #define CG_DISCOVERY_AUTH_MODE "auth_mode"
+/* device: whether the internet connection is metered (bool); content judges by it. */
+#define CG_DISCOVERY_METERED "metered"
 
 /* Takes ownership of `value` (also on failure). No-op when the run has no discovery store. */
 int cg_discovery_publish(const struct cg_env *env, const char *key, cJSON *value);

@@ -205,13 +205,26 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
   char what[160], detail[200] = "";
   if (check) cg_snprintf(what, sizeof(what), "%s%s%s", check, fact ? " " : "", fact ? fact : "");
   else cg_snprintf(what, sizeof(what), "%s", bpath ? bpath : "?");
+  const char *unk0 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "unknown"));
   if (check && !res) {
     cg_snprintf(why, len, "%s could not be checked: the %s check did not run (it is disabled)", text ? text : what,
                 check);
-    return REQ_UNMET;
+    return unk0 && !strcmp(unk0, "warn") ? REQ_UNKNOWN : REQ_UNMET;
   }
   bool ok = true;
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "status");
+  /* "unknown": "warn" — a check that could not judge here (skip: not configured, not applicable) is
+   * said, as a warning, rather than blocking or passing silently */
+  const char *unk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "unknown"));
+  if (unk && !strcmp(unk, "warn") && status && !strcmp(status, "skip")) {
+    const char *sum = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "summary"));
+    char s2[400];
+    cg_snprintf(s2, sizeof(s2), "%s", sum ? sum : "");
+    size_t l = strlen(s2);
+    if (l && s2[l - 1] == '.') s2[l - 1] = '\0';
+    cg_snprintf(why, len, "%s: not checked (%s)", text ? text : what, s2[0] ? s2 : "skip");
+    return REQ_UNKNOWN;
+  }
   if (st) {
     bool in = false;
     const cJSON *s;
@@ -303,6 +316,12 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
     if (b && st == REQ_UNMET && check && cJSON_GetObjectItemCaseSensitive(r, "status") && !strstr(failed, key)) {
       size_t fl = strlen(failed);
       cg_snprintf(failed + fl, sizeof(failed) - fl, "%s,", check);
+    }
+    const char *unk = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "unknown"));
+    bool unknown_warns = unk && !strcmp(unk, "warn");
+    if (st == REQ_UNKNOWN && unknown_warns && !(check && strstr(failed, key))) {
+      reasons_add(&warn, why);
+      continue;
     }
     if (st == REQ_UNKNOWN && (!b || (check && strstr(failed, key)))) continue; /* nothing to say, or said */
     reasons_add(b ? &block : &warn, why);

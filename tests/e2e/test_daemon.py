@@ -264,13 +264,14 @@ class Validate(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def write(self, aad, mp, cmg, profiles=None, auth="01-pki-domain-joined-ps51", extra=None):
+    def write(self, aad, mp, cmg, profiles=None, auth="01-pki-domain-joined-ps51", extra=None, device="01-ready-laptop"):
         c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
              "log": {"file": os.path.join(self.tmp, "l.log")},
              "checks": {"aadjoin": {"input": os.path.join(DATA, "aadjoin", aad)},
                         "mpcandidates": {"input": os.path.join(DATA, "mpcandidates", mp)},
                         "clientauth": {"input": os.path.join(DATA, "clientauth", auth),
                                        "evaluate_at": "2026-11-25T00:00:00Z"},
+                        "device": {"input": os.path.join(DATA, "device", device), "evaluate_at": "2026-11-25T00:00:00Z"},
                         "clientlogs": {"input": os.path.join(DATA, "clientlogs", "clean")},
                         "cmgprobe": cmg}}
         c.update(extra or {})
@@ -285,7 +286,7 @@ class Validate(unittest.TestCase):
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(out.count("\n"), 1)
-        self.assertTrue(out.startswith("READY (pre-upgrade): all 6 blocking requirement(s) met; CMG cmg.lab.test."), out)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 12 blocking requirement(s) met; CMG cmg.lab.test."), out)
         self.assertNotIn("Entra", out)
 
     def test_expired_only_client_certificate_is_named(self):
@@ -293,11 +294,28 @@ class Validate(unittest.TestCase):
                    auth="04-expired-client-cert")
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 1, out + err)
-        self.assertTrue(out.startswith("NOT READY (pre-upgrade): 1 of 6 blocking requirement(s) not met: the client "
+        self.assertTrue(out.startswith("NOT READY (pre-upgrade): 1 of 12 blocking requirement(s) not met: the client "
                                        "cannot authenticate to the CMG: its only client-authentication certificate "
                                        "CN=LAPTOP-042.corp.contoso.com (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B) "
                                        "expired on 2026-10-01 (fail CLIENTAUTH_NONE)."), out)
         self.assertNotIn("Entra", out)
+
+    def test_a_pending_restart_low_disk_and_battery_are_named(self):
+        self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
+                   device="02-reboot-pending")
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("1 of 12 blocking requirement(s) not met: a restart is pending (component servicing (CBS "
+                      "RebootPending), pending file renames (PendingFileRenameOperations))", out)
+        self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
+                   device="03-low-disk-on-battery")
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("2 of 12 blocking requirement(s) not met: the system volume has less than 20 GB free (device "
+                      "system_free_mb 9000); the device runs on a low battery (plug it in) (device power_ok false)", out)
+        # no content URL: said, not blocking
+        self.assertIn("the upgrade content cannot come through the CMG in time: not checked (The content path was not "
+                      "checked", out)
 
     def test_not_ready_device_names_every_blocking_reason(self):
         self.write("05-workgroup-not-joined.txt", "08-intranet-only-no-cmg.json", probe(case="expired"),
@@ -336,7 +354,7 @@ class Validate(unittest.TestCase):
                 f.write(gzip.compress(json.dumps({"schema": "cmgdiag.bundle/1", "bundle_id": bid, "checks": []}).encode()))
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 0, out + err)
-        self.assertTrue(out.startswith("READY (pre-upgrade): all 5 blocking requirement(s) met"), out)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 11 blocking requirement(s) met"), out)
         for w in ("Warnings: ", "the CMG certificate is due for renewal", "wait in its spool"):
             self.assertIn(w, out)
 
@@ -346,9 +364,9 @@ class Validate(unittest.TestCase):
                              "strict": {"extends": "pre-upgrade", "require": [{"check": "aadjoin", "status": ["pass"]}]}})
         rc, out, _ = run("-c", self.cfg, "validate", "--list")
         self.assertEqual(rc, 0)
-        self.assertIn("pre-upgrade (built in): 6 blocking, 3 warning requirement(s)", out)
+        self.assertIn("pre-upgrade (built in): 12 blocking, 3 warning requirement(s)", out)
         self.assertIn("probe-only (configuration): 1 blocking, 0 warning requirement(s)", out)
-        self.assertIn("strict (configuration, extends pre-upgrade): 7 blocking, 3 warning requirement(s)", out)
+        self.assertIn("strict (configuration, extends pre-upgrade): 13 blocking, 3 warning requirement(s)", out)
         with open(self.cfg, "w") as f:
             f.write('{"interval_s": "often"}')
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")

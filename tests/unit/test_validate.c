@@ -27,7 +27,10 @@ TEST(builtin_pre_upgrade_ready_with_warnings) {
   CHECK(p != NULL);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(ready);
-  CHECK_CONTAINS(line, "READY (pre-upgrade): all 6 blocking requirement(s) met; CMG cmg.contoso.com. Warnings: ");
+  CHECK_CONTAINS(line, "READY (pre-upgrade): all 12 blocking requirement(s) met; CMG cmg.contoso.com. Warnings: ");
+  /* device and content did not run here: said as warnings, never blocking, never silent */
+  CHECK_CONTAINS(line, "the upgrade content cannot come through the CMG in time could not be checked: the content "
+                       "check did not run");
   CHECK_CONTAINS(line, "expires within 30 days");
   CHECK_CONTAINS(line, "on the intranet or VPN now");
   CHECK_CONTAINS(line, "wait in its spool");
@@ -48,15 +51,16 @@ TEST(not_ready_quotes_the_fact_and_counts_what_it_lists) {
                     0);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(!ready);
-  CHECK_STR(line, "NOT READY (pre-upgrade): 2 of 6 blocking requirement(s) not met: the client cannot authenticate to "
-                  "the CMG: its only client-authentication certificate CN=pc1 expired on 2026-10-01 (fail "
-                  "CLIENTAUTH_NONE); the CMG cannot be used from here (fail CMG_DNS_FAILURE).");
+  CHECK(strncmp(line, "NOT READY (pre-upgrade): 2 of 12 blocking requirement(s) not met: the client cannot "
+                       "authenticate to the CMG: its only client-authentication certificate CN=pc1 expired on 2026-10-01 "
+                       "(fail CLIENTAUTH_NONE); the CMG cannot be used from here (fail CMG_DNS_FAILURE). Warnings: ",
+                 230) == 0);
   cJSON_Delete(b);
   /* a check that did not run at all */
   b = bundle("[{\"check\": \"clientauth\", \"status\": \"pass\", \"facts\": {}}]", 0);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK_CONTAINS(line, "could not be checked: the mpcandidates check did not run (it is disabled)");
-  CHECK_CONTAINS(line, ": 5 of 6 blocking");
+  CHECK_CONTAINS(line, ": 5 of 12 blocking");
   cJSON_Delete(b);
   cJSON_Delete(p);
   cJSON_Delete(cfg);
@@ -73,10 +77,10 @@ TEST(profiles_replace_extend_and_drop) {
       " \"mine\": {\"description\": \"probe only\", \"require\": [{\"check\": \"cmgprobe\", \"status\": [\"pass\"]}]},"
       " \"loop\": {\"extends\": \"loop2\"}, \"loop2\": {\"extends\": \"loop\"}}}");
   cJSON *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err)), *b = bundle(healthy, 1);
-  CHECK(p && cJSON_GetArraySize(cJSON_GetObjectItem(p, "require")) == 8); /* 9 - 2 dropped + 1 new */
+  CHECK(p && cJSON_GetArraySize(cJSON_GetObjectItem(p, "require")) == 14); /* 15 - 2 dropped + 1 new */
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(!ready); /* the replaced cmg-cert asks for 30 days, the certificate has 20 */
-  CHECK_CONTAINS(line, "1 of 5 blocking requirement(s) not met: the CMG certificate must last a month");
+  CHECK_CONTAINS(line, "1 of 11 blocking requirement(s) not met: the CMG certificate must last a month");
   CHECK_CONTAINS(line, "spool not empty");
   cJSON_Delete(p);
   CHECK(cg_profile_resolve(cfg, "loop", err, sizeof(err)) == NULL);
@@ -86,6 +90,7 @@ TEST(profiles_replace_extend_and_drop) {
   cJSON *cat = cg_profile_catalogue(cfg);
   char *t = cJSON_PrintUnformatted(cat);
   CHECK_CONTAINS(t, "{\"name\":\"pre-upgrade\",\"origin\":\"configuration, extends pre-upgrade (built in)\"");
+  CHECK_CONTAINS(t, "\"blocking\":11,\"warning\":3}");
   CHECK_CONTAINS(t, "{\"name\":\"mine\",\"origin\":\"configuration\",\"description\":\"probe only\",\"blocking\":1,\"warning\":0}");
   cJSON_free(t);
   cJSON_Delete(cat);
@@ -123,11 +128,37 @@ TEST(the_line_fits_and_says_how_many_more) {
   cg_buf_free(&req);
 }
 
+TEST(device_and_content_from_a_capture) {
+  char err[256], line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready = true;
+  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err));
+  char *checks = cg_asprintf(
+      "[%.*s, {\"check\": \"device\", \"status\": \"fail\", \"code\": \"DEVICE_LOW_DISK\", \"facts\": "
+      "{\"system_free_mb\": 9000, \"reboot_pending\": true, \"reboot_reason\": \"component servicing (CBS "
+      "RebootPending)\", \"power_ok\": false, \"ccmexec_running\": true, \"provisioning_mode\": false}},"
+      " {\"check\": \"content\", \"status\": \"skip\", \"code\": \"CONTENT_NOT_CONFIGURED\", \"summary\": "
+      "\"The content path was not checked: no test object is configured (checks.content.urls).\", \"facts\": {}}]",
+      (int)strlen(healthy) - 2, healthy + 1);
+  cJSON *b = bundle(checks, 0);
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK(!ready);
+  CHECK_CONTAINS(line, "3 of 12 blocking requirement(s) not met: the system volume has less than 20 GB free (device "
+                       "system_free_mb 9000); a restart is pending (component servicing (CBS RebootPending)) (device "
+                       "reboot_pending true); the device runs on a low battery (plug it in) (device power_ok false).");
+  CHECK_CONTAINS(line, "the upgrade content cannot come through the CMG in time: not checked (The content path was not "
+                       "checked: no test object is configured (checks.content.urls))");
+  cg_free(checks);
+  cJSON_Delete(b);
+  cJSON_Delete(p);
+  cJSON_Delete(cfg);
+}
+
 int main(void) {
   cg_json_init_hooks();
   RUN(builtin_pre_upgrade_ready_with_warnings);
   RUN(not_ready_quotes_the_fact_and_counts_what_it_lists);
   RUN(profiles_replace_extend_and_drop);
   RUN(the_line_fits_and_says_how_many_more);
+  RUN(device_and_content_from_a_capture);
   return test_finish("validate");
 }

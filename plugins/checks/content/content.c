@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "discovery.h"
 #include "http.h"
 #include "platform/daemon.h"
 #include "platform/sys.h"
@@ -128,7 +129,6 @@ static cJSON *measure_json(const struct measure *m, const char *proxy_shown) {
 
 static int content_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct content_ctx *c = vctx;
-  (void)env;
   if (c->urls.count == 0)
     return cg_result_set(res, CG_SKIP, "CONTENT_NOT_CONFIGURED",
                          "Distribute a small test file (a few MB) to the content-enabled CMG or cloud distribution "
@@ -175,6 +175,18 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
                          "netenv and cmgprobe checks).",
                          "The content path %s could not be downloaded: %s.", m->path, m->error);
   double window = (double)c->window_minutes;
+  /* A metered link (the device check's hand-over): the client may hold back downloads on it. */
+  bool metered = cJSON_IsTrue(cg_discovery_get(env, CG_DISCOVERY_METERED));
+  cJSON_AddBoolToObject(res->facts, "metered", metered);
+  if (metered && c->metered && cg_strcasecmp(c->metered, "ignore") != 0) {
+    bool fail = !cg_strcasecmp(c->metered, "fail");
+    return cg_result_set(res, fail ? CG_FAIL : CG_WARN, "CONTENT_METERED",
+                         "Move the device to an unmetered network for the upgrade, or allow downloads on metered "
+                         "connections in the client settings.",
+                         "The connection is metered: content would download at %.1f Mbit/s (%lld MB in about %.0f "
+                         "minutes), but the client may hold back downloads on a metered network.",
+                         m->mbit_s, (long long)c->upgrade_size_mb, m->estimate_min);
+  }
   const char *how = m->budget_reached ? "the first" : "all";
   if (m->estimate_min > window)
     return cg_result_set(res, CG_FAIL, "CONTENT_TOO_SLOW",

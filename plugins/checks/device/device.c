@@ -1,0 +1,450 @@
+/* The `device` check: the state that decides whether an in-place upgrade can start on this device
+ * now (docs/checks/device.md): free space on the system volume, the ConfigMgr client cache against
+ * the upgrade's size, power, a metered network, a pending reboot from every usual source, the SMS
+ * Agent Host running, the client not in provisioning mode, its version, and how long ago it last
+ * asked for policy. Live: Windows APIs, the registry and WMI (Linux: the disk and power from sysfs,
+ * the rest not applicable); `input`: a folder of captures (device.json and reg export files). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "platform/device.h"
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "platform/wmi.h"
+#include "plugin.h"
+#include "regfile.h"
+#include "text.h"
+
+#define INPUT_MAX (4 * 1024 * 1024)
+#define K_CBS "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending"
+#define K_WU "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired"
+#define K_SESSION "SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+#define K_CCM_REBOOT "SOFTWARE\\Microsoft\\SMS\\Mobile Client\\Reboot Management\\RebootData"
+#define K_CCMEXEC "SOFTWARE\\Microsoft\\CCM\\CcmExec"
+#define K_MOBILE "SOFTWARE\\Microsoft\\SMS\\Mobile Client"
+/* The Machine Policy Retrieval & Evaluation Cycle's schedule (community-documented id). */
+#define POLICY_SCHEDULE "{00000000-0000-0000-0000-000000000021}"
+
+struct device_ctx {
+  char *input, *evaluate_at;
+  int64_t min_free_gb, min_battery_percent, upgrade_size_mb, policy_max_age_h;
+};
+
+static const struct cg_config_map device_map[] = {
+    {CG_CFG_STRING, "input", "null", "A folder of captures (device.json, reg export files) instead of this device",
+     offsetof(struct device_ctx, input), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "min_free_gb", "20",
+     "Free space the system volume needs (GB); Microsoft asks 20 GB for a 64-bit in-place upgrade",
+     offsetof(struct device_ctx, min_free_gb), 0, 10000, NULL, NULL},
+    {CG_CFG_INT, "min_battery_percent", "50", "On battery, the charge below which an upgrade must not start",
+     offsetof(struct device_ctx, min_battery_percent), 0, 100, NULL, NULL},
+    {CG_CFG_INT, "upgrade_size_mb", "4096", "Size of the upgrade content, for the client cache (MB)",
+     offsetof(struct device_ctx, upgrade_size_mb), 1, 1048576, NULL, NULL},
+    {CG_CFG_INT, "policy_max_age_h", "168", "Warn when the client last asked for policy longer ago (hours)",
+     offsetof(struct device_ctx, policy_max_age_h), 1, 87600, NULL, NULL},
+    {CG_CFG_STRING, "evaluate_at", "null", "Judge ages at this UTC time (RFC 3339) instead of now: for an old capture",
+     offsetof(struct device_ctx, evaluate_at), 0, 0, NULL, NULL},
+    CG_CFG_END,
+};
+
+struct state {
+  bool input;
+  cJSON *dev; /* device.json (input) */
+  cJSON *reg; /* reg exports (input) */
+  int64_t free_mb, cache_mb, policy_age_h;
+  int on_ac, battery, metered, ccmexec, provisioning; /* 1 / 0 / -1 unknown */
+  bool free_known, cache_known, policy_known, client;
+  char client_version[64];
+  cJSON *reboot_sources, *not_applicable;
+  int reboot; /* 1 / 0 / -1 */
+  int64_t min_battery;
+};
+
+/* ---- the capture ------------------------------------------------------------------------------ */
+
+static int read_inputs(struct state *s, const char *input, char *err, size_t errlen) {
+  char **names = NULL;
+  size_t n = 0;
+  int rc = cg_dir_list(input, &names, &n);
+  if (rc != CG_OK) {
+    cg_snprintf(err, errlen, "%s is not a folder of captures", input);
+    return rc;
+  }
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    char *p = cg_path_join(input, names[i]), *raw = NULL, *text = NULL;
+    size_t len = 0, tl = 0;
+    enum cg_text_encoding enc;
+    int cp;
+    rc = p ? cg_file_read(p, INPUT_MAX, &raw, &len) : CG_ERR_NOMEM;
+    if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, &text, &tl, &enc, &cp);
+    const char *t = text ? text : "";
+    while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t') t++;
+    if (rc == CG_OK && (*t == '{' || *t == '[' || cg_str_endswith_ci(names[i], ".json"))) {
+      cJSON *j = cJSON_Parse(t);
+      if (!cJSON_IsObject(j)) {
+        cg_snprintf(err, errlen, "%s is not the JSON object of the device capture", names[i]);
+        rc = CG_ERR_PARSE;
+        cJSON_Delete(j);
+      } else {
+        cJSON_Delete(s->dev);
+        s->dev = j;
+      }
+    } else if (rc == CG_OK && (cg_str_startswith_ci(t, "Windows Registry Editor") || cg_str_startswith_ci(t, "REGEDIT4"))) {
+      cJSON *keys = NULL;
+      if (cg_regfile_parse(text, &keys) == CG_OK) {
+        if (!s->reg) s->reg = cJSON_CreateObject();
+        for (cJSON *k = keys->child; k;) {
+          cJSON *next = k->next;
+          cJSON_DetachItemViaPointer(keys, k);
+          cJSON_AddItemToObject(s->reg, k->string, k);
+          k = next;
+        }
+      }
+      cJSON_Delete(keys);
+    } else if (rc != CG_OK) {
+      cg_snprintf(err, errlen, "%s: %s", names[i], cg_strerror(rc));
+    }
+    cg_free(p);
+    cg_free(raw);
+    cg_free(text);
+  }
+  cg_dir_list_free(names, n);
+  if (rc == CG_OK && !s->dev && !s->reg) {
+    cg_snprintf(err, errlen, "%s holds neither device.json nor a reg export", input);
+    rc = CG_ERR_NOTFOUND;
+  }
+  return rc;
+}
+
+static bool reg_key_exists(const struct state *s, const char *key) {
+  if (!s->input) {
+    char **names = NULL;
+    size_t n = 0;
+    char full[300];
+    cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+    bool ok = cg_registry_subkeys(full, &names, &n) == CG_OK;
+    cg_dir_list_free(names, n);
+    return ok;
+  }
+  char full[300];
+  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+  for (const cJSON *k = s->reg ? s->reg->child : NULL; k; k = k->next)
+    if (!cg_strcasecmp(k->string, full)) return true;
+  return false;
+}
+
+/* A value as text (a string, a number, or the export's text of other types); "" when absent. */
+static bool reg_text(const struct state *s, const char *key, const char *value, char *out, size_t outlen) {
+  cJSON *v = NULL;
+  const cJSON *got = NULL;
+  char full[300];
+  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+  out[0] = '\0';
+  if (s->input) got = s->reg ? cg_regfile_get(s->reg, full, value) : NULL;
+  else if (cg_registry_read(full, value, &v) == CG_OK) got = v;
+  if (cJSON_IsString(got)) cg_strlcpy(out, got->valuestring, outlen);
+  else if (cJSON_IsNumber(got)) cg_snprintf(out, outlen, "%lld", (long long)got->valuedouble);
+  cJSON_Delete(v);
+  return got != NULL;
+}
+
+static int tri_of(const cJSON *v) { return cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? 1 : 0) : -1; }
+
+/* "20261130103000.000000+000" (WMI CIM_DATETIME), an ISO date, or PowerShell's "\/Date(ms)\/" -> ms. */
+static bool any_time(const char *t, int64_t *ms) {
+  if (!t) return false;
+  size_t n = strlen(t);
+  if (n >= 14 && t[8] >= '0' && t[8] <= '9' && strspn(t, "0123456789") >= 14) {
+    char iso[32];
+    cg_snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", t, t + 4, t + 6, t + 8, t + 10, t + 12);
+    t = iso;
+    int y, mo, d, h, mi, se;
+    if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) != 6) return false;
+    *ms = ((cg_days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + se) * 1000LL;
+    return true;
+  }
+  if (cg_str_startswith_ci(t, "/Date(") || cg_str_startswith_ci(t, "\\/Date(")) {
+    const char *p = strchr(t, '(') + 1;
+    int64_t v = 0;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    *ms = v;
+    return true;
+  }
+  int y, mo, d, h = 0, mi = 0, se = 0;
+  if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) >= 3 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+    *ms = ((cg_days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + se) * 1000LL;
+    return true;
+  }
+  return false;
+}
+
+/* ---- gathering -------------------------------------------------------------------------------- */
+
+static void gather_capture(struct state *s, int64_t now) {
+  const cJSON *d = s->dev;
+  const cJSON *v;
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(d, "SystemFreeMB"))) {
+    s->free_mb = (int64_t)v->valuedouble;
+    s->free_known = true;
+  }
+  if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(d, "CacheSizeMB"))) {
+    s->cache_mb = (int64_t)v->valuedouble;
+    s->cache_known = true;
+  }
+  s->on_ac = tri_of(cJSON_GetObjectItemCaseSensitive(d, "OnAC"));
+  v = cJSON_GetObjectItemCaseSensitive(d, "BatteryPercent");
+  s->battery = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 100 ? (int)v->valuedouble : -1;
+  s->metered = tri_of(cJSON_GetObjectItemCaseSensitive(d, "Metered"));
+  s->ccmexec = tri_of(cJSON_GetObjectItemCaseSensitive(d, "CcmExecRunning"));
+  int64_t t;
+  if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "LastPolicyRequest")), &t)) {
+    s->policy_age_h = (now - t) / 3600000;
+    s->policy_known = true;
+  }
+}
+
+static void gather_live(struct state *s, int64_t now) {
+  char *vol = cg_system_volume();
+  uint64_t fb = 0, tb = 0;
+  if (vol && cg_disk_space(vol, &fb, &tb) == CG_OK) {
+    s->free_mb = (int64_t)(fb / (1024 * 1024));
+    s->free_known = true;
+  }
+  cg_free(vol);
+  cg_power_status(&s->on_ac, &s->battery);
+  s->metered = cg_network_metered();
+  bool running = false;
+  int rc = cg_service_running("CcmExec", &running);
+  s->ccmexec = rc == CG_OK ? (running ? 1 : 0) : -1;
+  if (rc == CG_ERR_UNSUPPORTED) {
+    static const char *const na[] = {"ccmcache_mb", "metered", "reboot_pending", "ccmexec_running", "provisioning_mode",
+                                     "client_version", "last_policy_age_h"};
+    for (size_t i = 0; i < CG_ARRAY_LEN(na); i++) cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(na[i]));
+    return;
+  }
+  cJSON *rows = NULL;
+  struct cg_wmi_error we;
+  if (cg_wmi_query("root\\ccm\\SoftMgmtAgent", "SELECT Size FROM CacheConfig", 15000, &rows, &we) == CG_OK) {
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "Size");
+    if (cJSON_IsNumber(sz)) {
+      s->cache_mb = (int64_t)sz->valuedouble;
+      s->cache_known = true;
+    }
+  }
+  cJSON_Delete(rows);
+  rows = NULL;
+  if (cg_wmi_query("root\\ccm\\Scheduler",
+                   "SELECT LastTriggerTime FROM CCM_Scheduler_History WHERE ScheduleID='" POLICY_SCHEDULE
+                   "' AND UserSID='Machine'",
+                   15000, &rows, &we) == CG_OK) {
+    int64_t t;
+    if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "LastTriggerTime")), &t)) {
+      s->policy_age_h = (now - t) / 3600000;
+      s->policy_known = true;
+    }
+  }
+  cJSON_Delete(rows);
+}
+
+static void reboot_sources(struct state *s) {
+  char buf[64];
+  struct {
+    const char *name;
+    bool pending;
+  } src[] = {
+      {"component servicing (CBS RebootPending)", reg_key_exists(s, K_CBS)},
+      {"Windows Update (RebootRequired)", reg_key_exists(s, K_WU)},
+      {"pending file renames (PendingFileRenameOperations)",
+       reg_text(s, K_SESSION, "PendingFileRenameOperations", buf, sizeof(buf)) && buf[0] && strcmp(buf, "hex(7):00,00") &&
+           strcmp(buf, "hex(7):00,00,00,00")},
+      {"the ConfigMgr client (Reboot Management\\RebootData)", reg_key_exists(s, K_CCM_REBOOT)},
+  };
+  bool known = !s->input || s->reg; /* a capture without registry exports says nothing */
+  s->reboot = known ? 0 : -1;
+  for (size_t i = 0; known && i < CG_ARRAY_LEN(src); i++)
+    if (src[i].pending) {
+      s->reboot = 1;
+      cJSON_AddItemToArray(s->reboot_sources, cJSON_CreateString(src[i].name));
+    }
+}
+
+static void client_state(struct state *s) {
+  char pm[32];
+  s->client = reg_text(s, K_MOBILE, "ProductVersion", s->client_version, sizeof(s->client_version));
+  s->provisioning = -1;
+  if (reg_text(s, K_CCMEXEC, "ProvisioningMode", pm, sizeof(pm)))
+    s->provisioning = !cg_strcasecmp(pm, "true") || !strcmp(pm, "1") ? 1 : 0;
+  else if (s->client)
+    s->provisioning = 0; /* the client writes it when it enters the mode */
+}
+
+/* ---- verdict ---------------------------------------------------------------------------------- */
+
+static void add_tri(cJSON *f, const char *k, int v) {
+  if (v < 0) cJSON_AddNullToObject(f, k);
+  else cJSON_AddBoolToObject(f, k, v == 1);
+}
+
+static void facts(const struct state *s, cJSON *f) {
+  if (s->free_known) cJSON_AddNumberToObject(f, "system_free_mb", (double)s->free_mb);
+  else cJSON_AddNullToObject(f, "system_free_mb");
+  if (s->cache_known) cJSON_AddNumberToObject(f, "ccmcache_mb", (double)s->cache_mb);
+  else cJSON_AddNullToObject(f, "ccmcache_mb");
+  add_tri(f, "on_ac", s->on_ac);
+  /* for a gate: on mains, or on battery above the level (null when neither is known) */
+  add_tri(f, "power_ok", s->on_ac == 1 ? 1 : s->battery >= 0 ? (s->battery >= s->min_battery ? 1 : 0) : -1);
+  if (s->battery >= 0) cJSON_AddNumberToObject(f, "battery_percent", s->battery);
+  else cJSON_AddNullToObject(f, "battery_percent");
+  add_tri(f, "metered", s->metered);
+  add_tri(f, "reboot_pending", s->reboot);
+  cJSON_AddItemToObject(f, "reboot_sources", cJSON_Duplicate(s->reboot_sources, true));
+  char why[300] = "";
+  const cJSON *x;
+  cJSON_ArrayForEach(x, s->reboot_sources) {
+    size_t l = strlen(why);
+    cg_snprintf(why + l, sizeof(why) - l, "%s%s", l ? ", " : "", x->valuestring);
+  }
+  cJSON_AddStringToObject(f, "reboot_reason", why);
+  add_tri(f, "ccmexec_running", s->ccmexec);
+  add_tri(f, "provisioning_mode", s->provisioning);
+  if (s->client_version[0]) cJSON_AddStringToObject(f, "client_version", s->client_version);
+  else cJSON_AddNullToObject(f, "client_version");
+  if (s->policy_known) cJSON_AddNumberToObject(f, "last_policy_age_h", (double)s->policy_age_h);
+  else cJSON_AddNullToObject(f, "last_policy_age_h");
+  cJSON_AddItemToObject(f, "not_applicable", cJSON_Duplicate(s->not_applicable, true));
+}
+
+struct finding {
+  enum cg_verdict v;
+  const char *code, *rem;
+  char text[400];
+};
+
+static int verdict(const struct device_ctx *c, const struct state *s, struct cg_result *res) {
+  struct finding f[8];
+  size_t n = 0;
+#define ADD(V, CODE, REM, ...)                                                                                         \
+  do {                                                                                                                 \
+    f[n].v = V;                                                                                                        \
+    f[n].code = CODE;                                                                                                  \
+    f[n].rem = REM;                                                                                                    \
+    cg_snprintf(f[n].text, sizeof(f[n].text), __VA_ARGS__);                                                            \
+    n++;                                                                                                               \
+  } while (0)
+  if (s->free_known && s->free_mb < c->min_free_gb * 1024)
+    ADD(CG_FAIL, "DEVICE_LOW_DISK", "Free space on the system drive (Disk Cleanup, the client cache, old profiles).",
+        "only %lld MB are free on the system volume; an in-place upgrade needs %lld GB", (long long)s->free_mb,
+        (long long)c->min_free_gb);
+  if (s->reboot == 1) {
+    char list[300] = "";
+    const cJSON *x;
+    cJSON_ArrayForEach(x, s->reboot_sources) {
+      size_t l = strlen(list);
+      cg_snprintf(list + l, sizeof(list) - l, "%s%s", l ? ", " : "", x->valuestring);
+    }
+    ADD(CG_FAIL, "DEVICE_REBOOT_PENDING", "Restart the device, then run the gate again.", "a restart is pending (%s)",
+        list);
+  }
+  if (s->on_ac == 0 && s->battery >= 0 && s->battery < c->min_battery_percent)
+    ADD(CG_FAIL, "DEVICE_ON_BATTERY", "Plug the device into power.", "it runs on battery at %d%% (below %lld%%)",
+        s->battery, (long long)c->min_battery_percent);
+  if (s->client && s->ccmexec == 0)
+    ADD(CG_FAIL, "DEVICE_CCMEXEC_STOPPED", "Start the SMS Agent Host service (CcmExec) and find out why it stopped.",
+        "the SMS Agent Host service (CcmExec) is not running");
+  if (s->provisioning == 1)
+    ADD(CG_FAIL, "DEVICE_PROVISIONING_MODE",
+        "Take the client out of provisioning mode (SetClientProvisioningMode false, as after a task sequence).",
+        "the ConfigMgr client is in provisioning mode, so it runs no deployments");
+  if (s->cache_known && s->cache_mb < c->upgrade_size_mb)
+    ADD(CG_WARN, "DEVICE_CACHE_SMALL", "Raise the client cache size in the client settings (Client Cache Settings).",
+        "the client cache (%lld MB) is smaller than the upgrade content (%lld MB)", (long long)s->cache_mb,
+        (long long)c->upgrade_size_mb);
+  if (s->metered == 1)
+    ADD(CG_WARN, "DEVICE_METERED", "Use an unmetered network, or check the client setting for metered connections.",
+        "the internet connection is metered; the client may hold back downloads");
+  if (s->policy_known && s->policy_age_h > c->policy_max_age_h)
+    ADD(CG_WARN, "DEVICE_POLICY_OLD", "Check that the client reaches its management point (through the CMG).",
+        "the client last asked for policy %lld hours ago", (long long)s->policy_age_h);
+#undef ADD
+  size_t worst = 0;
+  for (size_t i = 1; i < n; i++)
+    if (f[i].v > f[worst].v) worst = i;
+  if (n == 0) {
+    char ok[400] = "";
+    size_t l;
+    if (s->free_known) cg_snprintf(ok, sizeof(ok), "%lld MB free on the system volume", (long long)s->free_mb);
+    l = strlen(ok);
+    if (s->on_ac == 1) cg_snprintf(ok + l, sizeof(ok) - l, "%son mains power", l ? ", " : "");
+    else if (s->battery >= 0) cg_snprintf(ok + l, sizeof(ok) - l, "%son battery at %d%%", l ? ", " : "", s->battery);
+    l = strlen(ok);
+    if (s->reboot == 0) cg_snprintf(ok + l, sizeof(ok) - l, "%sno restart pending", l ? ", " : "");
+    l = strlen(ok);
+    if (s->ccmexec == 1) cg_snprintf(ok + l, sizeof(ok) - l, "%sthe ConfigMgr client runs", l ? ", " : "");
+    return cg_result_set(res, CG_PASS, "DEVICE_READY", NULL, "The device can start an upgrade: %s%s.", ok,
+                         cJSON_GetArraySize(s->not_applicable) ? " (no ConfigMgr client or Windows state here)" : "");
+  }
+  char all[1024] = "";
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(all);
+    cg_snprintf(all + l, sizeof(all) - l, "%s%s", l ? "; " : "", f[i].text);
+  }
+  cJSON *codes = cJSON_AddArrayToObject(res->facts, "findings");
+  for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(codes, cJSON_CreateString(f[i].code));
+  return cg_result_set(res, f[worst].v, f[worst].code, f[worst].rem, "The device is not ready for an upgrade: %s.", all);
+}
+
+static int device_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct device_ctx *c = vctx;
+  struct state s;
+  memset(&s, 0, sizeof(s));
+  s.input = c->input != NULL;
+  s.min_battery = c->min_battery_percent;
+  s.reboot_sources = cJSON_CreateArray();
+  s.not_applicable = cJSON_CreateArray();
+  char err[512] = "";
+  int rc = CG_OK;
+  int64_t now = cg_time_utc_ms();
+  cJSON_AddStringToObject(res->facts, "source", s.input ? "input" : "live");
+  if (c->evaluate_at && !any_time(c->evaluate_at, &now)) {
+    rc = cg_result_set(res, CG_ERROR, "DEVICE_BAD_SETTING", "Write evaluate_at as 2026-01-31T12:00:00Z, or null.",
+                       "checks.device.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
+    goto out;
+  }
+  if (s.input) {
+    if ((rc = read_inputs(&s, c->input, err, sizeof(err))) != CG_OK) {
+      rc = cg_result_set(res, CG_ERROR, rc == CG_ERR_PARSE ? "DEVICE_UNPARSEABLE" : "DEVICE_INPUT_UNREADABLE",
+                         "Capture again with the commands of the device check's documentation.",
+                         "The captures cannot be read: %s.", err);
+      goto out;
+    }
+    gather_capture(&s, now);
+  } else {
+    gather_live(&s, now);
+  }
+  if (!cJSON_GetArraySize(s.not_applicable)) {
+    reboot_sources(&s);
+    client_state(&s);
+  } else {
+    s.reboot = s.provisioning = -1;
+  }
+  facts(&s, res->facts);
+  if (s.metered >= 0) cg_discovery_publish(env, CG_DISCOVERY_METERED, cJSON_CreateBool(s.metered == 1));
+  rc = verdict(c, &s, res);
+out:
+  cJSON_Delete(s.dev);
+  cJSON_Delete(s.reg);
+  cJSON_Delete(s.reboot_sources);
+  cJSON_Delete(s.not_applicable);
+  return rc;
+}
+
+const struct cg_check_plugin cg_check_device = {
+    .name = "device",
+    .description = "whether an upgrade can start now: disk, client cache, power, metered network, pending restart, client",
+    .platforms = CG_PLATFORM_ANY,
+    .config_map = device_map,
+    .ctx_size = sizeof(struct device_ctx),
+    .run = device_run,
+};
