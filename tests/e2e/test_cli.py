@@ -360,6 +360,34 @@ class CheckCase(unittest.TestCase):
         return rc, json.loads(out)
 
 
+class Device(CheckCase):
+    CHECK = "device"
+
+    def power(self, online, capacity):
+        d = os.path.join(self.tmp, "power_supply")
+        for name, typ, f, v in (("AC", "Mains", "online", online), ("BAT0", "Battery", "capacity", capacity)):
+            os.makedirs(os.path.join(d, name), exist_ok=True)
+            with open(os.path.join(d, name, "type"), "w") as fh:
+                fh.write(typ + "\n")
+            with open(os.path.join(d, name, f), "w") as fh:
+                fh.write("%d\n" % v)
+        return {"CMGDIAG_POWER_SUPPLY_DIR": d}
+
+    def test_linux_live_reads_disk_and_power_and_says_what_does_not_apply(self):
+        if WINE:
+            self.skipTest("the Linux power supply folder (tests/windows/device.sh covers Windows)")
+        rc, r = self.run_check("--set", "min_free_gb=0", env=self.power(0, 15))
+        self.assertEqual((r["status"], r["code"]), ("fail", "DEVICE_ON_BATTERY"), r)
+        self.assertEqual((r["facts"]["on_ac"], r["facts"]["battery_percent"]), (False, 15))
+        self.assertGreater(r["facts"]["system_free_mb"], 0)
+        self.assertIn("reboot_pending", r["facts"]["not_applicable"])
+        self.assertIsNone(r["facts"]["reboot_pending"])
+        rc, r = self.run_check("--set", "min_free_gb=0", env=self.power(1, 15))
+        self.assertEqual((rc, r["code"]), (0, "DEVICE_READY"), r)
+        self.assertIn("on mains power", r["summary"])
+        self.assertNotIn("no restart pending", r["summary"])  # not applicable here, never claimed
+
+
 class AadJoin(CheckCase):
     CHECK = "aadjoin"
 

@@ -88,6 +88,29 @@ class Content(test_cli.CheckCase):
         with open(os.path.join(PROXY[2], "tinyproxy.log")) as f:
             self.assertIn("CONNECT 127.0.0.1:%d" % PORTS["entra"], f.read())
 
+    def test_a_metered_link_warns_or_fails_as_set(self):
+        # the device check hands over that the link is metered (a capture), content judges by it
+        port = PORTS["good"]
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "device")
+        with open(self.cfg) as f:
+            c = json.load(f)
+        c["checks"] = {"device": {"input": test_cli.native_path(os.path.join(data, "05-metered-small-cache-old-policy"))},
+                       "content": {"urls": ["https://cmg.lab.test:%d/content/fast" % port], "max_bytes": 1048576,
+                                   "resolve": ["cmg.lab.test:%d:127.0.0.1" % port],
+                                   "ca_file": test_cli.native_path(PORTS["root"])}}
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        rc, out, err = run("-c", self.cfg, "selftest", "--only", "device,content", "--no-upload", "--json")
+        b = json.loads(out)
+        r = [x for x in b["checks"] if x["check"] == "content"][0]
+        self.assertEqual((r["status"], r["code"]), ("warn", "CONTENT_METERED"), r)
+        c["checks"]["content"]["metered"] = "fail"
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        rc, out, err = run("-c", self.cfg, "selftest", "--only", "device,content", "--no-upload", "--json")
+        r = [x for x in json.loads(out)["checks"] if x["check"] == "content"][0]
+        self.assertEqual((r["status"], r["code"]), ("fail", "CONTENT_METERED"), r)
+
     def test_nothing_configured_is_said_not_passed(self):
         rc, r = self.run_check()
         self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "CONTENT_NOT_CONFIGURED"))

@@ -2,7 +2,8 @@
 # The main job against the local lab: installs what is missing, builds, starts the lab's healthy
 # CMG double (nginx with a real PKI, tests/lab/cmg-lab.sh) and its Azure Blob collection point
 # (Azurite over HTTPS, tests/lab/azurite.sh), writes a lab configuration under build/lab/, runs
-# `cmgdiag selftest` with it — which probes the CMG and ships the bundle to Azurite — then reads
+# `cmgdiag selftest` with it — which probes the CMG, downloads the CMG double's content object (2 MB/s)
+# and ships the bundle to Azurite — then reads
 # the blob back with the Azure SDK and prints it with `cmgdiag show`. The lab is stopped at the end.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,6 +37,12 @@ cat > "$lab/cmgdiag.json" <<JSON
       "url": "https://cmg.lab.test:$cmgport/CCM_Proxy_MutualAuth/72057594037927939",
       "resolve": [ "cmg.lab.test:$cmgport:127.0.0.1" ],
       "ca_file": "$lab/cmg/pki/root.pem"
+    },
+    "content": {
+      "urls": [ "https://cmg.lab.test:$cmgport/content/object" ],
+      "resolve": [ "cmg.lab.test:$cmgport:127.0.0.1" ],
+      "ca_file": "$lab/cmg/pki/root.pem",
+      "max_bytes": 4194304
     },
     "netenv": {
       "endpoints": [ "https://login.microsoftonline.com:$entraport/", "https://device.login.microsoftonline.com:$entraport/",

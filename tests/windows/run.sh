@@ -43,8 +43,10 @@ suite service bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$w
 suite shipping "$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe" --wine
 # netenv from captures and against the Entra double, with wine's (empty) proxy settings.
 suite netenv "$py" "$src/tests/e2e/test_netenv.py" "$work/build/cmgdiag.exe" --wine
+# The content path from cmgdiag.exe: the CMG double's rate-limited object, 403/404, tinyproxy.
+suite content "$py" "$src/tests/e2e/test_content.py" "$work/build/cmgdiag.exe" --wine
 wait
-for name in cli tls cmgprobe service shipping netenv; do
+for name in cli tls cmgprobe service shipping netenv content; do
   echo "---- windows: $name"
   cat "$work/logs/$name.log"
   [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: windows suite $name"; rc=1; }
@@ -59,6 +61,8 @@ bash "$src/tests/windows/security.sh" "$work/build/cmgdiag.exe" "$work/build/tes
 # clientauth against wine's machine certificate stores (CryptoAPI): alone, it writes LocalMachine\My.
 bash "$src/tests/windows/clientauth.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" \
   "$work/clientauth" || rc=1
+# device against wine's registry (restart sources, provisioning mode) and Win32 power/disk: alone.
+bash "$src/tests/windows/device.sh" "$work/build/cmgdiag.exe" "$work/device" || rc=1
 # WinHTTP's proxy, SCHANNEL and HKEY_USERS as netenv reads them, and exec's ACL check: alone too.
 bash "$src/tests/windows/netenv.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" "$work/netenv" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
