@@ -56,7 +56,8 @@ class Cli(unittest.TestCase):
         base = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "log": {"file": self.log},
                 "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                            "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False},
-                           "exec": {"enabled": False}, "clientauth": {"enabled": False}}}
+                           "exec": {"enabled": False}, "clientauth": {"enabled": False},
+                           "device": {"enabled": False}, "content": {"enabled": False}}}
         for k, v in (extra or {}).items():
             if isinstance(v, dict) and isinstance(base.get(k), dict):
                 base[k] = dict(base[k], **v)
@@ -69,7 +70,7 @@ class Cli(unittest.TestCase):
         rc, out, _ = run("version")
         self.assertEqual(rc, 0)
         self.assertRegex(out, r"cmgdiag \d+\.\d+\.\d+")
-        self.assertIn("checks:  agent, aadjoin, mpcandidates, clientauth, cmgprobe, clientlogs", out)
+        self.assertIn("checks:  agent, aadjoin, mpcandidates, clientauth, device, cmgprobe, content, clientlogs", out)
         for lib in ("curl 7.", "OpenSSL 3.", "zlib 1.", "cJSON 1."):
             self.assertIn(lib, out)
         self.assertEqual(run("--version")[1], out)
@@ -318,7 +319,7 @@ class BundleSchema(unittest.TestCase):
         self.assertEqual(rc, 2, err)
         bundle = json.loads(out)
         self.assertEqual(schema_errors(bundle), [])
-        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "clientauth", "cmgprobe", "clientlogs",
+        self.assertEqual([c["check"] for c in bundle["checks"]], ["agent", "aadjoin", "mpcandidates", "clientauth", "device", "cmgprobe", "content", "clientlogs",
                                                                   "netenv", "exec"])
         self.assertEqual(bundle["device"]["site_code"], "PS1")
         self.assertEqual(bundle["overall"], "fail")
@@ -339,8 +340,9 @@ def native_path(p):
     """A path as the binary under test sees it (wine: a Windows path on the Z: drive)."""
     if not WINE:
         return p
-    return subprocess.run(["winepath", "-w", p], capture_output=True, text=True,
-                          env=dict(os.environ, WINEDEBUG="-all")).stdout.strip()
+    # wine's Z: drive is / (what winepath -w gives for any absolute path); computed here rather than
+    # by running winepath, which has been seen to print a ShellExecuteEx error instead under load
+    return "Z:" + os.path.abspath(p).replace("/", "\\")
 
 
 class CheckCase(unittest.TestCase):

@@ -149,7 +149,8 @@ TEST(run_checks_honours_only_and_enabled) {
   const char *off = "{\"checks\": {\"agent\": {\"enabled\": false}, \"aadjoin\": {\"enabled\": false}, "
                     "\"mpcandidates\": {\"enabled\": false}, \"clientlogs\": {\"enabled\": false}, "
                     "\"cmgprobe\": {\"enabled\": false}, \"netenv\": {\"enabled\": false}, \"exec\": {\"enabled\": false}, "
-                    "\"clientauth\": {\"enabled\": false}}}";
+                    "\"clientauth\": {\"enabled\": false}, \"device\": {\"enabled\": false}, "
+                    "\"content\": {\"enabled\": false}}}";
   memset(&cfg, 0, sizeof(cfg));
   CHECK(cg_config_load_text(&cfg, off, strlen(off), "t", NULL, err, sizeof(err)) == CG_OK);
   struct cg_env env = {.config = &cfg};

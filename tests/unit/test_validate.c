@@ -121,7 +121,11 @@ TEST(the_line_fits_and_says_how_many_more) {
   CHECK(tail && tail[6] == '\0');
   const char *num = tail;
   while (num > line && num[-1] >= '0' && num[-1] <= '9') num--;
-  CHECK(listed + atoi(num) == 60); /* what is listed plus what "and N more" counts */
+  int64_t more_n = 0;
+  char digits[16];
+  cg_snprintf(digits, sizeof(digits), "%.*s", (int)(tail - num), num);
+  CHECK(cg_parse_i64(digits, &more_n));
+  CHECK(listed + more_n == 60); /* what is listed plus what "and N more" counts */
   cJSON_Delete(p);
   cJSON_Delete(b);
   cJSON_Delete(cfg);

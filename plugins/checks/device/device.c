@@ -224,6 +224,9 @@ static void gather_live(struct state *s, int64_t now) {
     for (size_t i = 0; i < CG_ARRAY_LEN(na); i++) cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(na[i]));
     return;
   }
+  /* The client's WMI namespaces exist only with the client: no query (and no WMI start-up) without it */
+  char version[64];
+  if (!reg_text(s, K_MOBILE, "ProductVersion", version, sizeof(version))) return;
   cJSON *rows = NULL;
   struct cg_wmi_error we;
   if (cg_wmi_query("root\\ccm\\SoftMgmtAgent", "SELECT Size FROM CacheConfig", 15000, &rows, &we) == CG_OK) {
