@@ -39,8 +39,6 @@ static HANDLE open_w(const char *path, DWORD access, DWORD disposition, DWORD fl
   return h;
 }
 
-static DWORD attrs_of(const char *path);
-
 static int write_all(HANDLE h, const void *data, size_t len) {
   const char *p = data;
   while (len) {
@@ -128,12 +126,9 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
 }
 
 int cg_file_append(const char *path, const void *data, size_t len) {
-  /* A reparse point is refused before the open (the folder is the agent's own, cg_dir_ensure_private,
-   * so nobody else can swap one in between); FILE_FLAG_OPEN_REPARSE_POINT on an append handle made
-   * wine's services hang in CloseHandle. */
-  DWORD a = attrs_of(path);
-  if (a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT)) return CG_ERR_ACCESS;
-  HANDLE h = open_w(path, FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL);
+  /* the link itself is opened, never followed: a reparse point is then refused below */
+  HANDLE h = open_w(path, FILE_APPEND_DATA | FILE_READ_ATTRIBUTES, OPEN_ALWAYS,
+                    FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT);
   if (h == INVALID_HANDLE_VALUE) return win_status(GetLastError());
   BY_HANDLE_FILE_INFORMATION fi;
   if (GetFileType(h) != FILE_TYPE_DISK || !GetFileInformationByHandle(h, &fi) ||
