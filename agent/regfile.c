@@ -160,3 +160,25 @@ long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen) {
   }
   return n;
 }
+
+bool cg_regfile_is_export(const char *text) {
+  while (*text == ' ' || *text == '\r' || *text == '\n' || *text == '\t') text++;
+  return cg_str_startswith_ci(text, "Windows Registry Editor") || cg_str_startswith_ci(text, "REGEDIT4");
+}
+
+int cg_regfile_merge(cJSON **into, const char *text) {
+  cJSON *keys = NULL;
+  if (cg_regfile_parse(text, &keys) != CG_OK) return CG_OK;
+  if (!*into && !(*into = cJSON_CreateObject())) {
+    cJSON_Delete(keys);
+    return CG_ERR_NOMEM;
+  }
+  for (cJSON *k = keys->child; k;) {
+    cJSON *next = k->next;
+    cJSON_DetachItemViaPointer(keys, k);
+    cJSON_AddItemToObject(*into, k->string, k);
+    k = next;
+  }
+  cJSON_Delete(keys);
+  return CG_OK;
+}

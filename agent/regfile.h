@@ -16,6 +16,12 @@
  * CG_ERR_PARSE when no key with a value is in the text. Caller deletes *keys. */
 int cg_regfile_parse(const char *text, cJSON **keys);
 
+/* Whether text (after leading white space) starts like a `reg export` file. */
+bool cg_regfile_is_export(const char *text);
+/* Parses text and adds its keys to *into (created when NULL): the captures of several exports read
+ * as one registry. A text that is no export adds nothing. CG_OK, or CG_ERR_NOMEM. */
+int cg_regfile_merge(cJSON **into, const char *text);
+
 /* The value `value` of `key` (e.g. "HKLM\\SOFTWARE\\X" or "HKEY_USERS\\S-1-5-18\\..."), both
  * matched case-insensitively; "@" is the default value. Borrowed; NULL when absent. */
 const cJSON *cg_regfile_get(const cJSON *keys, const char *key, const char *value);

@@ -122,18 +122,8 @@ static int read_capture(struct src *s, const char *path, char *err, size_t errle
       s->certs_known = true;
       s->store_source = path;
     }
-  } else if (cg_str_startswith_ci(t, "Windows Registry Editor") || cg_str_startswith_ci(t, "REGEDIT4")) {
-    cJSON *keys = NULL;
-    if (cg_regfile_parse(text, &keys) == CG_OK) {
-      if (!s->reg) s->reg = cJSON_CreateObject();
-      for (cJSON *k = keys->child; k;) { /* merge the keys of several exports */
-        cJSON *next = k->next;
-        cJSON_DetachItemViaPointer(keys, k);
-        cJSON_AddItemToObject(s->reg, k->string, k);
-        k = next;
-      }
-    }
-    cJSON_Delete(keys);
+  } else if (cg_regfile_is_export(t)) {
+    rc = cg_regfile_merge(&s->reg, text);
   } else if (strstr(t, "AzureAdJoined") && !s->dsreg_file) {
     s->dsreg_file = cg_strdup(path);
   }

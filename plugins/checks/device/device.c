@@ -91,18 +91,8 @@ static int read_inputs(struct state *s, const char *input, char *err, size_t err
         cJSON_Delete(s->dev);
         s->dev = j;
       }
-    } else if (rc == CG_OK && (cg_str_startswith_ci(t, "Windows Registry Editor") || cg_str_startswith_ci(t, "REGEDIT4"))) {
-      cJSON *keys = NULL;
-      if (cg_regfile_parse(text, &keys) == CG_OK) {
-        if (!s->reg) s->reg = cJSON_CreateObject();
-        for (cJSON *k = keys->child; k;) {
-          cJSON *next = k->next;
-          cJSON_DetachItemViaPointer(keys, k);
-          cJSON_AddItemToObject(s->reg, k->string, k);
-          k = next;
-        }
-      }
-      cJSON_Delete(keys);
+    } else if (rc == CG_OK && cg_regfile_is_export(t)) {
+      rc = cg_regfile_merge(&s->reg, text);
     } else if (rc != CG_OK) {
       cg_snprintf(err, errlen, "%s: %s", names[i], cg_strerror(rc));
     }
