@@ -65,7 +65,7 @@ static const struct cg_config_map ca_map[] = {
 
 struct src {
   bool input;
-  const char *store_source; /* "LocalMachine\\My" or the capture file */
+  char store_source[512];   /* "LocalMachine\\My" or the capture file (a copy: the path is freed) */
   struct cg_cert_info *certs;
   size_t ncerts;
   bool certs_known;
@@ -120,7 +120,7 @@ static int read_capture(struct src *s, const char *path, char *err, size_t errle
       rc = CG_ERR_PARSE;
     } else if ((rc = clientauth_certs_parse(text, &s->certs, &s->ncerts, err, errlen)) == CG_OK) {
       s->certs_known = true;
-      s->store_source = path;
+      cg_strlcpy(s->store_source, path, sizeof(s->store_source));
     }
   } else if (cg_regfile_is_export(t)) {
     rc = cg_regfile_merge(&s->reg, text);
