@@ -1,6 +1,8 @@
 /* `reg export` parser; see regfile.h. */
 #include "regfile.h"
 
+#include "platform/wmi.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,4 +183,19 @@ int cg_regfile_merge(cJSON **into, const char *text) {
   }
   cJSON_Delete(keys);
   return CG_OK;
+}
+
+bool cg_regfile_hklm_text(bool offline, const cJSON *capture, const char *key, const char *value, char *out,
+                          size_t outlen) {
+  cJSON *live = NULL;
+  const cJSON *got = NULL;
+  char full[300];
+  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+  out[0] = '\0';
+  if (offline) got = capture ? cg_regfile_get(capture, full, value) : NULL;
+  else if (cg_registry_read(full, value, &live) == CG_OK) got = live;
+  if (cJSON_IsString(got)) cg_strlcpy(out, got->valuestring, outlen);
+  else if (cJSON_IsNumber(got)) cg_snprintf(out, outlen, "%lld", (long long)got->valuedouble);
+  cJSON_Delete(live);
+  return got != NULL;
 }

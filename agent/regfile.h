@@ -26,6 +26,13 @@ int cg_regfile_merge(cJSON **into, const char *text);
  * matched case-insensitively; "@" is the default value. Borrowed; NULL when absent. */
 const cJSON *cg_regfile_get(const cJSON *keys, const char *key, const char *value);
 
+/* The HKLM value `value` of `key` (written without the hive) as text: from `capture` (the keys of
+ * cg_regfile_parse/merge; NULL when nothing was captured) when `offline`, else from the live
+ * registry (platform/wmi.h). Strings as they are (other types arrive as the export's text), numbers
+ * in decimal. Returns whether the value exists; out is "" when it does not. */
+bool cg_regfile_hklm_text(bool offline, const cJSON *capture, const char *key, const char *value, char *out,
+                          size_t outlen);
+
 /* The bytes of a "hex:..." value into buf; returns how many (at most buflen), -1 when not hex. */
 long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen);
 

@@ -78,21 +78,9 @@ struct src {
 
 /* ---- sources ---------------------------------------------------------------------------------- */
 
+/* A non-empty HKLM value as text (regfile.h). */
 static bool reg_value(const struct src *s, const char *key, const char *value, char *out, size_t outlen) {
-  cJSON *v = NULL;
-  const cJSON *got = NULL;
-  out[0] = '\0';
-  if (s->input) {
-    char full[256];
-    cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
-    got = s->reg ? cg_regfile_get(s->reg, full, value) : NULL;
-  } else if (cg_registry_read_hklm(key, value, &v) == CG_OK) {
-    got = v;
-  }
-  if (cJSON_IsString(got)) cg_strlcpy(out, got->valuestring, outlen);
-  else if (cJSON_IsNumber(got)) cg_snprintf(out, outlen, "%lld", (long long)got->valuedouble);
-  cJSON_Delete(v);
-  return out[0] != '\0';
+  return cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen) && out[0];
 }
 
 static int read_text(const char *path, char **text, char *err, size_t errlen) {

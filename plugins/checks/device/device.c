@@ -125,19 +125,9 @@ static bool reg_key_exists(const struct state *s, const char *key) {
   return false;
 }
 
-/* A value as text (a string, a number, or the export's text of other types); "" when absent. */
+/* A value as text; whether it exists (regfile.h). */
 static bool reg_text(const struct state *s, const char *key, const char *value, char *out, size_t outlen) {
-  cJSON *v = NULL;
-  const cJSON *got = NULL;
-  char full[300];
-  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
-  out[0] = '\0';
-  if (s->input) got = s->reg ? cg_regfile_get(s->reg, full, value) : NULL;
-  else if (cg_registry_read(full, value, &v) == CG_OK) got = v;
-  if (cJSON_IsString(got)) cg_strlcpy(out, got->valuestring, outlen);
-  else if (cJSON_IsNumber(got)) cg_snprintf(out, outlen, "%lld", (long long)got->valuedouble);
-  cJSON_Delete(v);
-  return got != NULL;
+  return cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen);
 }
 
 static int tri_of(const cJSON *v) { return cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? 1 : 0) : -1; }
@@ -195,7 +185,7 @@ static void gather_capture(struct state *s, int64_t now) {
   }
 }
 
-static void gather_live(struct state *s, int64_t now) {
+static void gather_live(struct state *s) {
   char *vol = cg_system_volume();
   uint64_t fb = 0, tb = 0;
   if (vol && cg_disk_space(vol, &fb, &tb) == CG_OK) {
@@ -214,9 +204,10 @@ static void gather_live(struct state *s, int64_t now) {
     for (size_t i = 0; i < CG_ARRAY_LEN(na); i++) cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(na[i]));
     return;
   }
-  /* The client's WMI namespaces exist only with the client: no query (and no WMI start-up) without it */
-  char version[64];
-  if (!reg_text(s, K_MOBILE, "ProductVersion", version, sizeof(version))) return;
+}
+
+/* The client's own settings and history, from its WMI namespaces (live only). */
+static void client_wmi(struct state *s, int64_t now) {
   cJSON *rows = NULL;
   struct cg_wmi_error we;
   if (cg_wmi_query("root\\ccm\\SoftMgmtAgent", "SELECT Size FROM CacheConfig", 15000, &rows, &we) == CG_OK) {
@@ -414,11 +405,13 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
     }
     gather_capture(&s, now);
   } else {
-    gather_live(&s, now);
+    gather_live(&s);
   }
   if (!cJSON_GetArraySize(s.not_applicable)) {
     reboot_sources(&s);
     client_state(&s);
+    /* The client's WMI namespaces exist only with the client: no query (and no WMI start-up) without it */
+    if (!s.input && s.client) client_wmi(&s, now);
   } else {
     s.reboot = s.provisioning = -1;
   }
