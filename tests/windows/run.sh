@@ -8,9 +8,24 @@ work=$(readlink -f "${1:-$src/build/windows}")
 for tool in x86_64-w64-mingw32-gcc wine python3; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed (tests/install-deps.sh all installs it)"; exit 77; }
 done
+# Wine shows a folder Everyone may change where Unix has one (it knows no sticky bit), and the agent
+# rightly distrusts a configuration or a program below such a folder. So the tier's folders (build,
+# wine prefix, temporary folders) must not be below /tmp: a checkout that is (a clone made with
+# mktemp -d) works in a folder of its own under $HOME/.cache instead.
+below_world_writable() {
+  local d=$1
+  while [ "$d" != / ]; do
+    d=$(dirname "$d")
+    [ -n "$(find "$d" -maxdepth 0 -perm -0002 2>/dev/null)" ] && return 0
+  done
+  return 1
+}
+if below_world_writable "$work"; then
+  work="${HOME:-/root}/.cache/cmgdiag-windows-tests/$(printf %s "$work" | sha256sum | cut -c1-16)"
+  below_world_writable "$work" && echo "windows: warning: $work is below a folder anyone may change"
+fi
+echo "windows: working in $work"
 mkdir -p "$work"
-# Temporary folders of the suites: not /tmp, which wine shows as a folder Everyone may change (it
-# knows no sticky bit), and the agent rightly distrusts a configuration below such a folder.
 export TMPDIR="$work/tmp"
 mkdir -p "$TMPDIR" && chmod 0755 "$TMPDIR"
 export WINEDEBUG=-all WINEPREFIX="$work/wineprefix" WINEDLLOVERRIDES="mscoree,mshtml="
