@@ -126,7 +126,10 @@ static int cycle(struct daemon *d, const char *why) {
   if (!spool_ok) cg_log_error(&d->log, "daemon", "%s", err);
   else cg_spool_count(&sp, &pending, &bytes);
   cJSON *disc = cJSON_CreateObject();
-  struct cg_env env = {.config = d->cfg, .log = &d->log, .interactive = false, .discovery = disc};
+  struct cg_env env = {.config = d->cfg, .log = &d->log, .interactive = false, .discovery = disc,
+                       .trigger = !strcmp(why, "network change") ? "network_change"
+                                  : !strcmp(why, "--once")       ? "once"
+                                                                 : "schedule"};
   struct cg_result *rs = NULL;
   size_t n = 0;
   int ec = 3;

@@ -170,6 +170,10 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
     curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, rq->ssl_ctx_data);
   }
   if (rq->fresh_connection) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+  if (rq->connect_only) {
+    curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L);
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L); /* nothing can be sent on it afterwards */
+  }
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, rq->headers);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "cmgdiag/" CMGDIAG_VERSION);

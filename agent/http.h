@@ -38,6 +38,7 @@ struct cg_http_req {
   CURLcode (*ssl_ctx_fn)(CURL *, void *ssl_ctx, void *data); /* CURLOPT_SSL_CTX_FUNCTION */
   void *ssl_ctx_data;
   bool fresh_connection;        /* do not reuse a cached connection (a full TLS handshake) */
+  bool connect_only;            /* TCP and TLS only, no HTTP request (CG_OK with status 0) */
 };
 
 struct cg_http_resp {

@@ -182,7 +182,7 @@ static int cmd_check(const struct cli *cli) {
   int ec = load_config(cli, &ov, &cfg, &log);
   if (ec == 0) {
     cJSON *disc = cJSON_CreateObject();
-    struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc};
+    struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc, .trigger = "check"};
     struct cg_result res;
     cg_run_check(p, &env, &res);
     if (cli->json) {
@@ -306,7 +306,8 @@ static int cmd_selftest(const struct cli *cli) {
     else cg_spool_count(&sp, &pending, &bytes);
   }
   disc = cJSON_CreateObject();
-  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc};
+  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc,
+                       .trigger = cli->profile ? "validate" : "selftest"};
   int rc = cg_run_checks(&env, cli->only, &rs, &n, err, sizeof(err));
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: %s\n", rc == CG_ERR_USAGE ? err : cg_strerror(rc));

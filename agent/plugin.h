@@ -54,6 +54,9 @@ struct cg_env {
   struct cg_log *log;
   bool interactive;  /* a person ran `check` or `selftest` */
   cJSON *discovery;  /* per-run hand-over between checks (discovery.h); may be NULL */
+  /* Why this run: "schedule", "network_change", "once", "selftest", "validate", "check"; NULL is
+   * "check". Checks that put load on the site do less on "schedule" (cmgprobe). */
+  const char *trigger;
 };
 
 struct cg_check_plugin {

@@ -43,7 +43,7 @@ def main():
         import random
         base = random.randrange(20000, 60000)
         try:
-            for p in range(base, base + 14):
+            for p in range(base, base + 22):
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", p))
             break

@@ -28,7 +28,7 @@ MP = "72057594037927939"
 DEADLINE_MS = 6000
 
 
-def free_base(n=18):
+def free_base(n=22):
     for _ in range(200):
         base = random.randrange(20000, 60000)
         ok = True
@@ -133,8 +133,19 @@ class Probe(unittest.TestCase):
         self.assertEqual(leaf["key"], "RSA 2048")
         self.assertEqual(len(leaf["sha256"]), 64)
         self.assertTrue(leaf["crl_urls"][0].endswith("/crl/intermediate.crl"))
-        self.assertEqual(leaf["ocsp_urls"], ["http://ocsp.lab.test/ocsp"])
+        self.assertEqual(leaf["ocsp_urls"], ["http://127.0.0.1:%d/" % PORTS["ocsp"]])
         self.assertEqual([x["status"] for x in f["revocation"]], ["good", "good"])
+        # CRL and OCSP are reported apart: the leaf has both, the intermediate a CRL only
+        self.assertEqual([(x["crl"]["status"], x["ocsp"]["status"]) for x in f["revocation"]],
+                         [("good", "good"), ("good", "no_cdp")])
+        self.assertTrue(f["crl_check"]["effective"])
+        self.assertTrue(f["crl_check"]["inferred"])
+        self.assertIn("plan-for-certificates", f["crl_check"]["reference"])
+        # the bytes through the CMG: two requests on one TLS connection
+        self.assertGreater(f["traffic"]["bytes_sent"], 300)
+        self.assertGreater(f["traffic"]["bytes_received"], f["http"]["bytes"])
+        self.assertTrue(f["traffic"]["reached_management_point"])
+        self.assertTrue(f["reference"].startswith("https://learn.microsoft.com/"))
         self.assertTrue(f["tls"]["name_match"])
         self.assertEqual(f["tls"]["verify_result"], "ok")
         self.assertGreater(f["tls"]["days_to_expiry"], 300)
@@ -145,6 +156,31 @@ class Probe(unittest.TestCase):
         self.assertGreater(f["http"]["bytes"], 300)
         self.assertTrue(f["http"]["date"].endswith("GMT"))
         self.assertLess(abs(f["clock_skew_s"]), 5)
+
+    def test_windows_own_verdict(self):
+        # CryptoAPI's verdict beside OpenSSL's: on Windows (here: wine's crypt32, which is shown but
+        # does not decide); elsewhere a fact that says it is not available.
+        cases = {"good": "CMG_OK", "wrongname": "CMG_CERT_NAME_MISMATCH", "expired": "CMG_CERT_EXPIRED",
+                 "leafonly": "CMG_CERT_CHAIN_AIA", "crlunreach": "CMG_CRL_UNREACHABLE"}
+        got = {}
+        for case, code in cases.items():
+            r = self.probe(case=case)
+            self.assertEqual(r["code"], code)
+            got[case] = r["facts"]["windows_trust"]
+        if not test_cli.WINE:
+            for w in got.values():
+                self.assertEqual(w, {"available": False, "detail": "CryptoAPI exists on Windows only"})
+            return
+        for w in got.values():
+            self.assertEqual((w["available"], w["engine"], w["decides"]), (True, "wine crypt32", False))
+        self.assertEqual((got["good"]["trusted"], got["good"]["chain_length"]), (True, 3))
+        self.assertEqual(got["wrongname"]["error_name"], "CERT_E_CN_NO_MATCH")
+        self.assertEqual(got["expired"]["error_name"], "CERT_E_EXPIRED")
+        self.assertIn("not_time_valid", got["expired"]["trust_flags"])
+        # wine's crypt32 fetches the missing intermediate from AIA too, and reports the CRL offline
+        self.assertEqual((got["leafonly"]["trusted"], got["leafonly"]["chain_length"]), (True, 3))
+        self.assertFalse(got["crlunreach"]["trusted"])
+        self.assertIn("revocation_offline", got["crlunreach"]["trust_flags"])
 
     def test_azure_deployment_names(self):
         r = self.expect("CMG_OK", "pass", host="cmglab.westus.cloudapp.azure.com")
@@ -193,15 +229,36 @@ class Probe(unittest.TestCase):
         self.assertEqual(r["facts"]["client_would_log"], "12045 ERROR_WINHTTP_SECURE_INVALID_CA (0x80072F0D)")
         self.assertEqual(r["facts"]["tls"]["certificates_sent"], 2)
 
-    def test_leaf_without_intermediate(self):
-        r = self.expect("CMG_CERT_CHAIN_INCOMPLETE", case="leafonly")
+    def test_leaf_without_intermediate_completed_from_aia(self):
+        # Windows fetches the intermediate from the AIA URL: a warning that names it, not a failure
+        r = self.expect("CMG_CERT_CHAIN_AIA", "warn", case="leafonly")
+        url = "http://127.0.0.1:%d/aia/intermediate.cer" % PORTS["crl"]
+        self.assertIn(url, r["summary"])
+        self.assertEqual(r["facts"]["aia"], {"url": url, "fetched": 1})
         self.assertEqual(r["facts"]["tls"]["certificates_sent"], 1)
-        self.assertTrue(r["facts"]["tls"]["chain"][0]["ca_issuers"])
+        self.assertEqual(len(r["facts"]["tls"]["chain"]), 3)  # built with the fetched intermediate
+        self.assertEqual(r["facts"]["mplist"][0]["fqdn"], "mp01.corp.contoso.com")  # and the MP list came
+
+    def test_leaf_without_intermediate_and_no_aia(self):
+        r = self.expect("CMG_CERT_CHAIN_INCOMPLETE", case="noaia")
+        self.assertIn("no AIA address", r["summary"])
+        self.assertEqual(r["facts"]["tls"]["certificates_sent"], 1)
+
+    def test_leaf_without_intermediate_and_aia_unreachable(self):
+        r = self.expect("CMG_CERT_CHAIN_INCOMPLETE", case="aiadown")
+        self.assertIn("http://127.0.0.1:9/intermediate.cer", r["summary"])
+        self.assertEqual(r["facts"]["aia"]["fetched"], 0)
 
     def test_revoked(self):
         r = self.expect("CMG_CERT_REVOKED", case="revoked")
         self.assertEqual(r["facts"]["revocation"][0]["status"], "revoked")
         self.assertIn("revoked on", r["summary"])
+
+    def test_revoked_by_ocsp_and_crl(self):
+        r = self.expect("CMG_CERT_REVOKED", case="revoked")
+        x = r["facts"]["revocation"][0]
+        self.assertEqual((x["crl"]["status"], x["ocsp"]["status"]), ("revoked", "revoked"))
+        self.assertIn("(OCSP)", x["ocsp"]["detail"])
 
     def test_crl_unreachable_is_its_own_failure(self):
         r = self.expect("CMG_CRL_UNREACHABLE", case="crlunreach")
@@ -209,7 +266,14 @@ class Probe(unittest.TestCase):
         self.assertIn("/NoCRLCheck", r["remediation"])
         self.assertEqual(r["facts"]["client_would_log"], "12057 ERROR_WINHTTP_SECURE_CERT_REV_FAILED (0x80072F19)")
         self.assertEqual([x["status"] for x in r["facts"]["revocation"]], ["unreachable", "good"])
-        self.expect("CMG_CRL_UNREACHABLE", "warn", case="crlunreach", extra={"crl_unreachable_fails": False})
+
+    def test_crl_unreachable_is_no_failure_for_a_client_that_does_not_check(self):
+        for extra in ({"crl_check": "off"}, {"crl_unreachable_fails": False}):
+            r = self.expect("CMG_OK", "pass", case="crlunreach", extra=extra)
+            self.assertEqual(r["facts"]["revocation"][0]["status"], "unreachable")
+            self.assertFalse(r["facts"]["crl_check"]["effective"])
+        r = self.expect("CMG_CRL_UNREACHABLE", case="crlunreach", extra={"crl_check": "on"})
+        self.assertEqual(r["facts"]["crl_check"]["source"], "the cmgprobe.crl_check setting")
 
     def test_expiring_within_30_days_warns(self):
         r = self.expect("CMG_CERT_EXPIRING", "warn", case="expiring")
@@ -226,6 +290,58 @@ class Probe(unittest.TestCase):
     def test_connection_timeout(self):
         r = self.expect("CMG_CONNECT_TIMEOUT", case="blackhole", extra={"connect_timeout_ms": 1500})
         self.assertLess(r["duration_ms"], 4000)
+
+    def test_tcp_accepted_then_silent_is_a_tls_handshake_timeout(self):
+        r = self.expect("CMG_TLS_HANDSHAKE_TIMEOUT", case="silent", extra={"connect_timeout_ms": 1500})
+        self.assertIn("accepted the TCP connection", r["summary"])
+        elapsed = float(r["summary"].split("gave up after ")[1].split(" ms")[0])
+        self.assertGreaterEqual(elapsed, 1400)  # the time that really went by, not a setting
+        self.assertLess(r["duration_ms"], 4000)
+
+    def test_a_url_without_mp_id_is_probed_with_a_request_that_needs_none(self):
+        r = self.expect("CMG_OK", "pass", url="https://cmg.lab.test:%d" % PORTS["good"])
+        self.assertEqual(r["facts"]["requests"][0]["path"], "/CCM_Proxy_ServerAuth/ServiceMetadata")
+        self.assertEqual(r["facts"]["requests"][0]["status"], 200)
+        self.assertIn("no MP id", r["summary"])
+
+    def test_mp_requests_once_a_day_in_scheduled_cycles(self):
+        # `run --once` is a scheduled kind of cycle: the first asks the MP, the next one within
+        # mp_probe_interval_s only does the TLS handshake
+        port = PORTS["good"]
+        c = {"url": "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, MP),
+             "resolve": ["cmg.lab.test:%d:127.0.0.1" % port], "timeout_ms": DEADLINE_MS,
+             "ca_file": native_path(PORTS["root"])}
+        out = os.path.join(self.tmp, "bundles")
+        os.makedirs(out)
+        cfg = os.path.join(self.tmp, "sched.json")
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "spool"))},
+                       "state_dir": native_path(os.path.join(self.tmp, "state")),
+                       "log": {"file": native_path(os.path.join(self.tmp, "cmgdiag.log"))},
+                       "outputs": [{"type": "file", "dir": native_path(out)}],
+                       "checks": {k: {"enabled": False} for k in ("aadjoin", "clientlogs", "mpcandidates", "netenv",
+                                                                    "clientauth", "content", "device", "exec", "agent")}
+                       | {"cmgprobe": c}}, f)
+        seen = []
+        for _ in range(2):
+            rc, o, e = run("-c", native_path(cfg), "run", "--once")
+            self.assertIn(rc, (0, 1, 2), e)
+        import gzip
+        for root, _, files in os.walk(out):
+            for n in sorted(files):
+                with gzip.open(os.path.join(root, n)) as f:
+                    b = json.load(f)
+                seen += [(b["created_at"], c2) for c2 in b["checks"] if c2["check"] == "cmgprobe"]
+        seen.sort(key=lambda x: x[0])
+        self.assertEqual([x[1]["code"] for x in seen], ["CMG_OK", "CMG_TLS_OK"], [x[1]["summary"] for x in seen])
+        first, second = seen[0][1]["facts"], seen[1][1]["facts"]
+        self.assertTrue(first["traffic"]["reached_management_point"])
+        self.assertFalse(second["traffic"]["reached_management_point"])
+        self.assertIn("min ago", second["mp_requests_skipped"])
+        self.assertLess(second["traffic"]["bytes_sent"], first["traffic"]["bytes_sent"])
+        # ... but a selftest always asks
+        rc, o, e = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
+        self.assertEqual(json.loads(o)["code"], "CMG_OK")
 
     def test_dns_failure(self):
         self.expect("CMG_DNS_FAILURE", url="https://cmg.invalid/CCM_Proxy_MutualAuth/" + MP)
@@ -320,6 +436,84 @@ class Probe(unittest.TestCase):
         rc, out, _ = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
         r = json.loads(out)
         self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "CMG_NO_TARGET"))
+
+    def selftest_entra(self, tenant, extra=None):
+        """selftest with an Entra client (clientauth and aadjoin from a capture, its TenantId set)."""
+        src = os.path.join(DATA, "clientauth", "03-hybrid-entra-ps7")
+        cap = os.path.join(tempfile.mkdtemp(dir=self.tmp), "entra")
+        shutil.copytree(src, cap)
+        p = os.path.join(cap, "dsreg.txt")
+        with open(p, "rb") as f:
+            raw = f.read()
+        text = raw.decode("utf-16") if raw[:2] == b"\xff\xfe" else raw.decode("utf-8-sig")
+        import re
+        text = re.sub(r"(TenantId\s*:\s*)\S+", lambda m: m.group(1) + tenant, text)
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text)
+        port = PORTS["good"]
+        c = {"url": "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, MP),
+             "resolve": ["cmg.lab.test:%d:127.0.0.1" % port], "timeout_ms": DEADLINE_MS,
+             "ca_file": native_path(PORTS["root"])}
+        c.update(extra or {})
+        cfg = os.path.join(self.tmp, "entra.json")
+        off = {k: {"enabled": False} for k in ("clientlogs", "mpcandidates", "netenv", "content", "device", "exec")}
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "spool"))},
+                       "state_dir": native_path(os.path.join(self.tmp, "state")),
+                       "log": {"file": native_path(os.path.join(self.tmp, "cmgdiag.log"))},
+                       "checks": off | {"clientauth": {"input": native_path(cap)},
+                                        "aadjoin": {"input": native_path(p)}, "cmgprobe": c}}, f)
+        rc, out, err = run("-c", native_path(cfg), "selftest", "--json", "--no-upload")
+        b = json.loads(out)
+        auth = [x for x in b["checks"] if x["check"] == "clientauth"][0]
+        self.assertEqual(auth["facts"].get("mode"), "entra", auth["summary"])
+        return [x for x in b["checks"] if x["check"] == "cmgprobe"][0]
+
+    def test_entra_client_whose_tenant_the_cmg_knows(self):
+        r = self.selftest_entra(PORTS["tenant"])
+        self.assertEqual((r["code"], r["facts"]["tenant"]), ("CMG_OK", {"tenant_id": PORTS["tenant"], "onboarded": True}))
+        self.assertEqual(r["facts"]["proxy_kind"], "ServerAuth")  # an Entra client uses the ServerAuth path
+        self.assertIn("/CCM_Proxy_ServerAuth/", r["facts"]["url"])
+        self.assertIn("/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=" + PORTS["tenant"],
+                      [q["path"] for q in r["facts"]["requests"]])
+
+    def test_entra_client_whose_tenant_is_not_onboarded(self):
+        other = "99999999-8888-7777-6666-555555555555"
+        r = self.selftest_entra(other)
+        self.assertEqual((r["status"], r["code"]), ("fail", "CMG_TENANT_NOT_ONBOARDED"), r["summary"])
+        self.assertIn(other, r["summary"])
+        self.assertFalse(r["facts"]["tenant"]["onboarded"])
+        self.assertIn("azure-ccmsetup", r["facts"]["reference"])
+        r = self.selftest_entra(other, {"check_tenant": False})
+        self.assertEqual(r["code"], "CMG_OK")
+
+    def test_every_candidate_is_probed_and_one_that_works_is_enough(self):
+        good, refused = PORTS["good"], PORTS["refused"]
+        caps = os.path.join(self.tmp, "mp.json")
+        with open(caps, "w") as f:  # two CMGs in the client's MP list: the first refuses, the second works
+            json.dump([{"MP": "cmg-bad.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (refused, MP), "Type": "Internet",
+                        "Index": 1, "Version": 9128, "Capabilities": ""},
+                       {"MP": "cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (good, MP), "Type": "Internet",
+                        "Index": 2, "Version": 9128, "Capabilities": ""}], f)
+        cfg = os.path.join(self.tmp, "cand.json")
+        off = {k: {"enabled": False} for k in ("clientlogs", "aadjoin", "clientauth", "netenv", "content", "device", "exec")}
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "spool"))},
+                       "state_dir": native_path(os.path.join(self.tmp, "state")),
+                       "log": {"file": native_path(os.path.join(self.tmp, "cmgdiag.log"))},
+                       "checks": off | {"mpcandidates": {"input": native_path(caps)},
+                                        "cmgprobe": {"resolve": ["cmg-bad.lab.test:%d:127.0.0.1" % refused,
+                                                                 "cmg.lab.test:%d:127.0.0.1" % good],
+                                                     "timeout_ms": 8000, "ca_file": native_path(PORTS["root"])}}}, f)
+        rc, out, err = run("-c", native_path(cfg), "selftest", "--json", "--no-upload")
+        b = json.loads(out)
+        mpc = [x for x in b["checks"] if x["check"] == "mpcandidates"][0]
+        r = [x for x in b["checks"] if x["check"] == "cmgprobe"][0]
+        self.assertEqual(len(r["facts"].get("candidates", [])), 2, (mpc["summary"], r["summary"]))
+        self.assertEqual([c["code"] for c in r["facts"]["candidates"]], ["CMG_CONNECT_REFUSED", "CMG_OK"])
+        self.assertEqual((r["status"], r["code"]), ("warn", "CMG_SOME_CANDIDATES_FAIL"))
+        self.assertIn("cmg.lab.test", r["summary"])
+        self.assertIn("cmg-bad.lab.test", r["summary"])
 
     def test_target_from_the_clients_mp_list(self):
         # No url: the CMG the mpcandidates check found (a capture here) is probed, as ServerAuth.

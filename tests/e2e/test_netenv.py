@@ -125,7 +125,8 @@ class Live(unittest.TestCase):
     def netenv(self, port=None, paths=None, ca=True, extra=None, env=None, checks=None, selftest=False):
         port = port or PORTS["entra"]
         c = {"endpoints": ["https://%s:%d/%s" % (n, port, p) for n, p in zip(NAMES, paths or ["", "", ""])],
-             "resolve": ["%s:%d:127.0.0.1" % (n, port) for n in NAMES], "timeout_ms": 2000}
+             "resolve": ["%s:%d:127.0.0.1" % (n, port) for n in NAMES], "timeout_ms": 2000,
+             "root_update_urls": ["http://127.0.0.1:%d/aia/root.cer" % PORTS["crl"]]}
         if ca:
             c["ca_file"] = native_path(PORTS["root"])
         c.update(extra or {})
@@ -155,6 +156,15 @@ class Live(unittest.TestCase):
         self.assertEqual(len(r["facts"]["clock"]["sources"]), 3)
         self.assertLessEqual(abs(r["facts"]["clock"]["skew_s"]), 5)
         self.assertIn("directly", r["summary"])
+
+    def test_windows_root_update_reachable_or_a_warning(self):
+        rc, r, _ = self.netenv()
+        self.assertEqual(r["facts"]["root_update"][0]["reachable"], True)
+        self.assertEqual(r["facts"]["root_update"][0]["status"], 200)
+        rc, r, _ = self.netenv(extra={"root_update_urls": ["http://127.0.0.1:%d/authrootstl.cab" % PORTS["refused"]]})
+        self.assertEqual((r["status"], r["code"]), ("warn", "NETENV_ROOT_UPDATE_UNREACHABLE"), r["summary"])
+        self.assertIn("authrootstl.cab", r["summary"])
+        self.assertIn("ctldl.windowsupdate.com", r["remediation"])
 
     def test_through_a_real_proxy(self):
         if not PROXY or test_cli.WINE:

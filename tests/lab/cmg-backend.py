@@ -132,6 +132,8 @@ def main():
         tls.socket = ctx.wrap_socket(tls.socket, server_side=True)
         threading.Thread(target=tls.serve_forever, daemon=True).start()
         threading.Thread(target=tls_reset, args=(reset,), daemon=True).start()
+    if len(sys.argv) > 7:
+        threading.Thread(target=silent, args=(int(sys.argv[7]),), daemon=True).start()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
     srv.serve_forever()
@@ -152,6 +154,20 @@ def tls_reset(port):
             pass
         c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.close()
+
+
+def silent(port):
+    """Accepts TCP and never says a word: the TLS handshake waits for a ServerHello that never comes."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    held = []
+    while True:
+        c, _ = s.accept()
+        held.append(c)  # kept open, unread
+        if len(held) > 64:
+            held.pop(0).close()
 
 
 if __name__ == "__main__":

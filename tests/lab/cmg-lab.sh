@@ -4,7 +4,7 @@
 # say by itself. The service name is cmg.lab.test: point it at 127.0.0.1 with the probe's
 # `resolve` setting ("cmg.lab.test:PORT:127.0.0.1"), so names stay realistic.
 #
-#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+17); writes DIR/lab.json
+#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+21); writes DIR/lab.json
 #   cmg-lab.sh stop DIR
 #
 # Ports (BASE_PORT + n):
@@ -16,11 +16,18 @@
 #   17 the Entra double: login.microsoftonline.com, device.login.microsoftonline.com and
 #      enterpriseregistration.windows.net (certificate "entra"); /skewed/ answers with a Date
 #      15 minutes behind (through cmg-backend.py), anything else 200 with a small JSON document
+#   18 OCSP responder (openssl ocsp over the intermediate CA's database; named by every leaf but
+#      crlunreach and noaia)   19 noaia: a leaf without AIA, sent without its intermediate
+#   21 aiadown: a leaf alone whose AIA URL is refused
+#   20 silent: accepts TCP and never answers the TLS handshake (cmg-backend.py)
 #   14 DNS (dnsmasq, when installed): cmg.lab.test CNAME cmglab.westus.cloudapp.azure.com (a custom
 #      service name and its deployment name), cmg-bad.lab.test CNAME cmg-lab.westus.cloudapp.azure.com
 # Content (every TLS port): /content/object (64 MB, 2 MB/s: nginx limit_rate), /content/fast (the same,
 # unlimited; also on the Entra double's port, whose certificate names 127.0.0.1, for a forward proxy
 # that must resolve the host itself), /content/forbidden (403), /content/missing (404).
+# Without an MP id: /CCM_Proxy_ServerAuth/ServiceMetadata (200, a small XML document) and
+# /CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=<id>: the Entra details for the onboarded tenant
+# 11111111-2222-3333-4444-555555555555, an empty 200 for any other (as a CMG that does not know it).
 # Paths on every TLS port, by management point id (/CCM_Proxy_ServerAuth/<id>/SMS_MP/.sms_aut?mplist):
 #   72057594037927939 healthy MP list and MP certificate    1001 empty <MPList/>
 #   1002 an HTML page      1500 HTTP 500   1503 HTTP 503     1100 an 8 MB answer
@@ -62,6 +69,13 @@ case "$cmd" in
       return 404;
     }
     location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/1001/ { return 200 '<MPList></MPList>'; }
+    location ~* ^/CCM_Proxy_(ServerAuth|MutualAuth)/ServiceMetadata\$ { return 200 '<ServiceMetadata><Lab>cmgdiag</Lab></ServiceMetadata>'; }
+    location ~* ^/CCM_Proxy_ServerAuth/AADAuthInfo\$ {
+      if (\$arg_TenantID = "11111111-2222-3333-4444-555555555555") {
+        return 200 '<AADAuthInfo><TenantId>11111111-2222-3333-4444-555555555555</TenantId><ClientAppId>aaaaaaaa-0000-0000-0000-000000000001</ClientAppId><ResourceUri>https://ConfigMgrService</ResourceUri></AADAuthInfo>';
+      }
+      return 200 '';
+    }
     location = /content/object { default_type application/octet-stream; limit_rate_after 0; limit_rate 2m; try_files /content.bin =404; }
     location = /content/fast { default_type application/octet-stream; try_files /content.bin =404; }
     location = /content/forbidden { return 403; }
@@ -93,6 +107,8 @@ CONF
         server $((base + n)) $c ""
         n=$((n + 1))
       done
+      server $((base + 19)) noaia ""
+      server $((base + 21)) aiadown ""
       server $((base + 10)) good "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;"
       cat <<CONF
   server {
@@ -113,8 +129,12 @@ CONF
 CONF
     } > "$dir/nginx.conf"
     "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) $((base + 15)) $((base + 16)) \
-      "$dir/pki/good.pem" "$dir/pki/good.key" > "$dir/logs/backend.log" 2>&1 &
+      "$dir/pki/good.pem" "$dir/pki/good.key" $((base + 20)) > "$dir/logs/backend.log" 2>&1 &
     echo $! > "$dir/backend.pid"
+    openssl ocsp -index "$dir/pki/intermediate/index.txt" -port "$((base + 18))" \
+      -rsigner "$dir/pki/intermediate.pem" -rkey "$dir/pki/intermediate.key" -CA "$dir/pki/intermediate.pem" \
+      -nmin 10 -ignore_err -multi 2 > "$dir/logs/ocsp.log" 2>&1 &
+    echo $! > "$dir/ocsp.pid"
     "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
     dns=null
     dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
@@ -126,24 +146,31 @@ CONF
         2>"$dir/logs/dnsmasq.log" && dns="\"127.0.0.1:$((base + 14))\""
     fi
     for _ in $(seq 100); do
-      if (exec 3<>"/dev/tcp/127.0.0.1/$((base + 1))") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$((base + 11))") 2>/dev/null; then
+      # the OCSP responder is asked a real question: a bare connection would hold one of its workers
+      if (exec 3<>"/dev/tcp/127.0.0.1/$((base + 1))") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$((base + 11))") 2>/dev/null &&
+         timeout 3 openssl ocsp -issuer "$dir/pki/intermediate.pem" -cert "$dir/pki/good.crt" -no_nonce -noverify \
+           -url "http://127.0.0.1:$((base + 18))/" >/dev/null 2>&1; then
         cat > "$dir/lab.json" <<JSON
 {"base": $base, "crl": $base, "good": $((base + 1)), "expired": $((base + 2)), "notyet": $((base + 3)),
  "wrongname": $((base + 4)), "selfsigned": $((base + 5)), "leafonly": $((base + 6)), "revoked": $((base + 7)),
  "crlunreach": $((base + 8)), "expiring": $((base + 9)), "tls10": $((base + 10)), "blackhole": $((base + 12)),
- "refused": $((base + 13)), "dns": $dns, "hostile": $((base + 15)), "tlsreset": $((base + 16)), "entra": $((base + 17)), "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
+ "refused": $((base + 13)), "dns": $dns, "hostile": $((base + 15)), "tlsreset": $((base + 16)), "entra": $((base + 17)),
+ "ocsp": $((base + 18)), "noaia": $((base + 19)), "silent": $((base + 20)), "aiadown": $((base + 21)), "tenant": "11111111-2222-3333-4444-555555555555",
+ "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
 JSON
         exit 0
       fi
       sleep 0.1
     done
     echo "cmg-lab.sh: the CMG double did not start on ports $base.." >&2
-    cat "$dir/logs/error.log" "$dir/logs/backend.log" >&2
+    cat "$dir/logs/error.log" "$dir/logs/backend.log" "$dir/logs/ocsp.log" >&2
+    bash "$0" stop "$dir" # what did start must not hold its ports
     exit 1 ;;
   stop)
     [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
     [ -f "$dir/backend.pid" ] && kill "$(cat "$dir/backend.pid")" 2>/dev/null || true
     [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null || true
-    rm -f "$dir/backend.pid" "$dir/dnsmasq.pid" ;;
+    [ -f "$dir/ocsp.pid" ] && kill "$(cat "$dir/ocsp.pid")" 2>/dev/null || true
+    rm -f "$dir/backend.pid" "$dir/dnsmasq.pid" "$dir/ocsp.pid" ;;
   *) echo "usage: cmg-lab.sh start|stop DIR [BASE_PORT]" >&2; exit 2 ;;
 esac

@@ -14,12 +14,19 @@
 #                 the address for requests through a forward proxy, which resolves names itself)
 #   crlunreach    CDP http://127.0.0.1:9/intermediate.crl (nothing listens: refused)
 #   selfsigned    a self-signed certificate for cmg.lab.test (not from the lab root)
-#   leafonly      the good leaf without its intermediate (the server forgets the chain)
+#   leafonly      the good leaf without its intermediate (the server forgets the chain); its AIA
+#                 caIssuers URL (http://127.0.0.1:CRL_PORT/aia/intermediate.cer) is reachable
+#   noaia         a leaf without any AIA extension, served without its intermediate
+#   aiadown       a leaf whose AIA caIssuers URL is http://127.0.0.1:9/ (refused), served alone
+# Every leaf but crlunreach and noaia names the lab's OCSP responder: http://127.0.0.1:CRL_PORT+18/
+# (openssl ocsp, started by cmg-lab.sh); crlunreach has no OCSP URL, so its unreachable CRL is all
+# a client has.
 # The root (trust it with ca_file) is DIR/root.pem; the CRLs DIR/crl/{root,intermediate}.crl.
 set -euo pipefail
 dir=${1:?usage: pki-cmg.sh DIR CRL_PORT}
 crlport=${2:?usage: pki-cmg.sh DIR CRL_PORT}
-if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$crlport" ] && [ -f "$dir/entra.pem" ]; then exit 0; fi
+stamp="$crlport v3"
+if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$stamp" ]; then exit 0; fi
 rm -rf "$dir"
 mkdir -p "$dir/crl"
 cd "$dir"
@@ -67,7 +74,33 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = \$ENV::SAN
 crlDistributionPoints = URI:\$ENV::CDP
-authorityInfoAccess = OCSP;URI:http://ocsp.lab.test/ocsp, caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer
+authorityInfoAccess = OCSP;URI:http://127.0.0.1:$((crlport + 18))/, caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer
+[ v3_leaf_nocsp ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = \$ENV::SAN
+crlDistributionPoints = URI:\$ENV::CDP
+authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer
+[ v3_leaf_aiadown ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = \$ENV::SAN
+crlDistributionPoints = URI:\$ENV::CDP
+authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/intermediate.cer
+[ v3_leaf_noaia ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = \$ENV::SAN
+crlDistributionPoints = URI:\$ENV::CDP
 CNF
 }
 
@@ -86,10 +119,10 @@ SAN=DNS:unused CDP=$cdp/root.crl q openssl ca -batch -config root/ca.cnf -extens
 ca_conf intermediate
 
 q openssl genrsa -out leaf.key 2048
-leaf() { # NAME SAN CDP START END
+leaf() { # NAME SAN CDP START END [EXTENSIONS]
   local cn=${2#DNS:}
   q openssl req -new -key leaf.key -out "$1.csr" -subj "/O=cmgdiag lab/CN=${cn%%,*}"
-  SAN=$2 CDP=$3 q openssl ca -batch -config intermediate/ca.cnf -extensions v3_leaf -in "$1.csr" \
+  SAN=$2 CDP=$3 q openssl ca -batch -config intermediate/ca.cnf -extensions "${6:-v3_leaf}" -in "$1.csr" \
     -out "$1.crt" -notext -startdate "$4" -enddate "$5"
   cat "$1.crt" intermediate.pem > "$1.pem"
   cp leaf.key "$1.key"
@@ -103,7 +136,11 @@ leaf expiring "$names" "$cdp/intermediate.crl" "$(ts '-355 days')" "$(ts '+10 da
 leaf revoked "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
 leaf entra "DNS:login.microsoftonline.com,DNS:device.login.microsoftonline.com,DNS:enterpriseregistration.windows.net,IP:127.0.0.1" \
   "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
-leaf crlunreach "$names" "http://127.0.0.1:9/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+leaf crlunreach "$names" "http://127.0.0.1:9/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')" v3_leaf_nocsp
+leaf noaia "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')" v3_leaf_noaia
+cp noaia.crt noaia.pem
+leaf aiadown "$names" "$cdp/intermediate.crl" "$(ts '-1 day')" "$(ts '+365 days')" v3_leaf_aiadown
+cp aiadown.crt aiadown.pem
 cp good.crt leafonly.pem
 cp leaf.key leafonly.key
 q openssl ca -batch -config intermediate/ca.cnf -revoke revoked.crt -crl_reason keyCompromise
@@ -119,4 +156,4 @@ q openssl crl -in intermediate.crl.pem -outform DER -out crl/intermediate.crl
 mkdir -p aia
 q openssl x509 -in root.pem -outform DER -out aia/root.cer
 q openssl x509 -in intermediate.pem -outform DER -out aia/intermediate.cer
-echo "$crlport" > done
+echo "$stamp" > done

@@ -49,6 +49,7 @@ cat > "$lab/cmgdiag.json" <<JSON
                      "https://enterpriseregistration.windows.net:$entraport/" ],
       "resolve": [ "login.microsoftonline.com:$entraport:127.0.0.1", "device.login.microsoftonline.com:$entraport:127.0.0.1",
                    "enterpriseregistration.windows.net:$entraport:127.0.0.1" ],
+      "root_update_urls": [ "http://127.0.0.1:$cmgbase/aia/root.cer" ],
       "ca_file": "$lab/cmg/pki/root.pem"
     }
   },

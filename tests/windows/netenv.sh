@@ -47,7 +47,7 @@ wine reg import "$(winepath -w "$work/settings.reg")" >/dev/null 2>&1
 w() { winepath -w "$1"; }
 cat > "$work/cmgdiag.json" <<JSON
 {"log": {"file": "$(w "$work/cmgdiag.log" | sed 's/\\/\\\\/g')"},
- "checks": {"netenv": {"endpoints": ["https://127.0.0.1:$entra/"], "ca_file": "$(w "$lab/pki/root.pem" | sed 's/\\/\\\\/g')",
+ "checks": {"netenv": {"endpoints": ["https://127.0.0.1:$entra/"], "root_update_urls": ["http://127.0.0.1:$base/aia/root.cer"], "ca_file": "$(w "$lab/pki/root.pem" | sed 's/\\/\\\\/g')",
                        "timeout_ms": 5000}}}
 JSON
 out=$(wine "$exe" -c "$(w "$work/cmgdiag.json")" check netenv --json) || true
@@ -65,6 +65,8 @@ want(f["tls_policy"]["schannel_tls12_client"]["Enabled"] == 0 and r["code"] == "
 want(any(u.get("pac") == "http://pac.lab.test/proxy.pac" for u in f["proxies"]["users"]), "the signed-in user's PAC URL under HKEY_USERS\\S-1-5-21-...")
 e = f["reachability"][0]
 want(e["reachable"] and e["proxy_used"]["source"] == "winhttp_default", "the Entra double reached through the WinHTTP proxy: %s" % e.get("error", "ok"))
+u = f["root_update"][0]
+want(u["reachable"] and u["proxy_used"]["source"] == "winhttp_default", "the root update URL (ctldl's stand-in) reached as SYSTEM would: %s" % u.get("error", "ok"))
 log = open(os.environ["LOG"]).read()
 want("CONNECT 127.0.0.1:%s" % os.environ["ENTRA"] in log, "tinyproxy saw the CONNECT")
 sys.exit(1 if bad else 0)

@@ -8,11 +8,26 @@
 
 #include <openssl/asn1.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
+#include <openssl/pkcs7.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 static int ex_index = -1;
+
+/* What the server sent, leaf first, once per handshake. */
+static void capture_sent(struct cg_tls_capture *c, X509_STORE_CTX *xs) {
+  if (c->sent) return;
+  STACK_OF(X509) *u = X509_STORE_CTX_get0_untrusted(xs);
+  X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+  c->sent = sk_X509_new_null();
+  if (c->sent && leaf && X509_up_ref(leaf)) sk_X509_push(c->sent, leaf);
+  for (int i = 0; c->sent && u && i < sk_X509_num(u); i++) {
+    X509 *x = sk_X509_value(u, i);
+    if (x != leaf && X509_cmp(x, leaf) != 0 && X509_up_ref(x)) sk_X509_push(c->sent, x);
+  }
+}
 
 static int verify_cb(int ok, X509_STORE_CTX *xs) {
   SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
@@ -23,16 +38,7 @@ static int verify_cb(int ok, X509_STORE_CTX *xs) {
     c->errors[c->nerrors].error = X509_STORE_CTX_get_error(xs);
     c->nerrors++;
   }
-  if (!c->sent) {
-    STACK_OF(X509) *u = X509_STORE_CTX_get0_untrusted(xs);
-    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
-    c->sent = sk_X509_new_null();
-    if (c->sent && leaf && X509_up_ref(leaf)) sk_X509_push(c->sent, leaf);
-    for (int i = 0; c->sent && u && i < sk_X509_num(u); i++) {
-      X509 *x = sk_X509_value(u, i);
-      if (x != leaf && X509_cmp(x, leaf) != 0 && X509_up_ref(x)) sk_X509_push(c->sent, x);
-    }
-  }
+  capture_sent(c, xs);
   STACK_OF(X509) *chain = X509_STORE_CTX_get1_chain(xs);
   if (chain) {
     if (c->built) sk_X509_pop_free(c->built, X509_free);
@@ -54,21 +60,53 @@ static void info_cb(const SSL *ssl, int where, int ret) {
   }
 }
 
+/* Counts the bytes of every TLS record (5-byte header + payload) in both directions. */
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg) {
+  (void)version;
+  (void)ssl;
+  struct cg_tls_capture *c = arg;
+  if (!c || content_type != SSL3_RT_HEADER || len < 5) return;
+  const unsigned char *h = buf;
+  uint64_t n = 5u + (((unsigned)h[3] << 8) | h[4]);
+  if (write_p) c->bytes_out += n;
+  else c->bytes_in += n;
+}
+
+/* Verification with the AIA-fetched intermediates added to what the server sent, as untrusted
+ * certificates: they help build the chain, the trust anchor still has to be in the store. */
+static int verify_with_extra(X509_STORE_CTX *xs, void *arg) {
+  struct cg_tls_capture *c = arg;
+  capture_sent(c, xs); /* before the fetched certificates join them */
+  STACK_OF(X509) *orig = X509_STORE_CTX_get0_untrusted(xs);
+  STACK_OF(X509) *u = orig ? sk_X509_dup(orig) : sk_X509_new_null();
+  for (int i = 0; u && c->extra && i < sk_X509_num(c->extra); i++) sk_X509_push(u, sk_X509_value(c->extra, i));
+  if (u) X509_STORE_CTX_set0_untrusted(xs, u);
+  int ok = X509_verify_cert(xs);
+  X509_STORE_CTX_set0_untrusted(xs, orig);
+  sk_X509_free(u);
+  return ok;
+}
+
 CURLcode cg_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data) {
   (void)curl;
   SSL_CTX *ctx = ssl_ctx;
+  struct cg_tls_capture *c = data;
   if (ex_index < 0) ex_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
   if (ex_index < 0 || !SSL_CTX_set_ex_data(ctx, ex_index, data)) return CURLE_OUT_OF_MEMORY;
   /* curl set SSL_VERIFY_PEER already (verification is never off); keep the mode, add the capture */
   SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), verify_cb);
   SSL_CTX_set_info_callback(ctx, info_cb);
+  SSL_CTX_set_msg_callback(ctx, msg_cb);
+  SSL_CTX_set_msg_callback_arg(ctx, c);
+  if (c->extra && sk_X509_num(c->extra) > 0) SSL_CTX_set_cert_verify_callback(ctx, verify_with_extra, c);
   return CURLE_OK;
 }
 
 void cg_tls_capture_free(struct cg_tls_capture *c) {
   if (c->sent) sk_X509_pop_free(c->sent, X509_free);
   if (c->built) sk_X509_pop_free(c->built, X509_free);
-  c->sent = c->built = NULL;
+  if (c->extra) sk_X509_pop_free(c->extra, X509_free);
+  c->sent = c->built = c->extra = NULL;
 }
 
 static int64_t asn1_time_s(const ASN1_TIME *t) {
@@ -199,13 +237,13 @@ const char *cg_rev_name(enum cg_rev r) {
   return n[r];
 }
 
-struct crl_sink {
+struct fetch_sink {
   struct cg_buf b;
   bool over;
 };
 
-static size_t crl_body(char *d, size_t s, size_t n, void *ud) {
-  struct crl_sink *k = ud;
+static size_t fetch_body(char *d, size_t s, size_t n, void *ud) {
+  struct fetch_sink *k = ud;
   if (k->b.len + s * n > k->b.cap) {
     k->over = true;
     return 0;
@@ -214,49 +252,70 @@ static size_t crl_body(char *d, size_t s, size_t n, void *ud) {
   return s * n;
 }
 
-/* Fetches one CRL; NULL with a reason. */
-static X509_CRL *fetch_crl(const char *url, long timeout_ms, size_t max_bytes, const char *proxy, char *why,
-                           size_t whylen) {
+/* One plain-HTTP GET (or POST of `post`) as CryptoAPI makes it for CRLs, AIA and OCSP: http only,
+ * no redirect, capped. The body goes to *out (caller frees); CG_OK or a reason in `why`. */
+static int http_fetch(const char *url, long timeout_ms, size_t max_bytes, const char *proxy, const char *post_type,
+                      const void *post, size_t post_len, struct cg_buf *out, char *why, size_t whylen) {
   CURL *h = curl_easy_init();
-  struct crl_sink k = {0};
+  struct fetch_sink k = {0};
   char err[CURL_ERROR_SIZE] = "";
-  X509_CRL *crl = NULL;
+  struct curl_slist *hdr = NULL;
+  int rc = CG_ERR_IO;
   if (!h) {
     cg_snprintf(why, whylen, "out of memory");
-    return NULL;
+    return CG_ERR_NOMEM;
   }
   cg_buf_init(&k.b, max_bytes);
   curl_easy_setopt(h, CURLOPT_URL, url);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http"); /* CRLs are signed; CDPs are plain HTTP */
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http"); /* signed objects; CDP, AIA and OCSP are plain HTTP */
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, crl_body);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fetch_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
   curl_easy_setopt(h, CURLOPT_USERAGENT, "Microsoft-CryptoAPI/10.0");
+  if (post) {
+    char ct[96];
+    cg_snprintf(ct, sizeof(ct), "Content-Type: %s", post_type);
+    hdr = curl_slist_append(NULL, ct);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, post);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len);
+  }
   if (proxy) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
   cg_http_stop_on_request(h);
   CURLcode cc = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (cc != CURLE_OK) {
+  if (cc != CURLE_OK)
     cg_snprintf(why, whylen, "%s: %s", url, k.over ? "larger than the size cap" : err[0] ? err : curl_easy_strerror(cc));
-  } else if (status != 200) {
+  else if (status != 200)
     cg_snprintf(why, whylen, "%s answered HTTP %ld", url, status);
-  } else {
-    const unsigned char *p = (const unsigned char *)k.b.data;
-    crl = k.b.len ? d2i_X509_CRL(NULL, &p, (long)k.b.len) : NULL;
-    if (!crl && k.b.len) {
-      BIO *bio = BIO_new_mem_buf(k.b.data, (int)k.b.len);
-      crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
-      BIO_free(bio);
-    }
-    if (!crl) cg_snprintf(why, whylen, "%s did not answer with a CRL (%zu bytes)", url, k.b.len);
-  }
-  cg_buf_free(&k.b);
+  else
+    rc = CG_OK;
+  if (rc == CG_OK) *out = k.b;
+  else cg_buf_free(&k.b);
+  curl_slist_free_all(hdr);
   curl_easy_cleanup(h);
+  return rc;
+}
+
+/* Fetches one CRL; NULL with a reason. */
+static X509_CRL *fetch_crl(const char *url, long timeout_ms, size_t max_bytes, const char *proxy, char *why,
+                           size_t whylen) {
+  struct cg_buf b = {0};
+  if (http_fetch(url, timeout_ms, max_bytes, proxy, NULL, NULL, 0, &b, why, whylen) != CG_OK) return NULL;
+  const unsigned char *p = (const unsigned char *)b.data;
+  X509_CRL *crl = b.len ? d2i_X509_CRL(NULL, &p, (long)b.len) : NULL;
+  if (!crl && b.len) {
+    BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
+    crl = bio ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+  }
+  if (!crl) cg_snprintf(why, whylen, "%s did not answer with a CRL (%zu bytes)", url, b.len);
+  cg_buf_free(&b);
   return crl;
 }
 
@@ -300,4 +359,144 @@ enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_
   }
   cJSON_Delete(urls);
   return r;
+}
+
+/* ---- AIA: the issuer a server forgot to send ---------------------------------------------------- */
+
+static void push_ca(STACK_OF(X509) *out, X509 *c, int *added) {
+  /* only CA certificates, never a self-signed one: fetching a root does not make it trusted */
+  if (c && X509_check_issued(c, c) == X509_V_OK) {
+    *added = *added ? *added : -1; /* a root came: the missing piece is trust, not the chain */
+    return;
+  }
+  if (*added < 0) *added = 0;
+  if (c && X509_check_ca(c) > 0 && X509_up_ref(c)) {
+    sk_X509_push(out, c);
+    (*added)++;
+  }
+}
+
+int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) *out, char *url, size_t urllen,
+                         char *why, size_t whylen) {
+  cJSON *ocsp = cJSON_CreateArray(), *iss = cJSON_CreateArray();
+  aia_urls(x, ocsp, iss);
+  int added = 0;
+  url[0] = '\0';
+  cg_snprintf(why, whylen, "the certificate has no http caIssuers (AIA) URL");
+  const cJSON *u;
+  cJSON_ArrayForEach(u, iss) {
+    const char *s = cJSON_GetStringValue(u);
+    if (!s || !cg_str_startswith_ci(s, "http://")) continue; /* ldap:// is for domain members */
+    cg_strlcpy(url, s, urllen);
+    struct cg_buf b = {0};
+    if (http_fetch(s, timeout_ms, 65536, proxy, NULL, NULL, 0, &b, why, whylen) != CG_OK) continue;
+    const unsigned char *p = (const unsigned char *)b.data;
+    X509 *c = b.len ? d2i_X509(NULL, &p, (long)b.len) : NULL;
+    if (c) {
+      push_ca(out, c, &added);
+      X509_free(c);
+    } else if (b.len) {
+      p = (const unsigned char *)b.data;
+      PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)b.len);
+      if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign && p7->d.sign->cert)
+        for (int i = 0; i < sk_X509_num(p7->d.sign->cert); i++) push_ca(out, sk_X509_value(p7->d.sign->cert, i), &added);
+      PKCS7_free(p7);
+      if (!p7) {
+        BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
+        X509 *pc;
+        while (bio && (pc = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+          push_ca(out, pc, &added);
+          X509_free(pc);
+        }
+        BIO_free(bio);
+      }
+    }
+    cg_buf_free(&b);
+    if (added) break;
+    cg_snprintf(why, whylen, "%s did not answer with a CA certificate", s);
+  }
+  cJSON_Delete(ocsp);
+  cJSON_Delete(iss);
+  return added;
+}
+
+/* ---- OCSP ------------------------------------------------------------------------------------------ */
+
+enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char *proxy, char *detail,
+                              size_t detail_len) {
+  cJSON *ocsp = cJSON_CreateArray(), *iss = cJSON_CreateArray();
+  aia_urls(x, ocsp, iss);
+  enum cg_rev r = CG_REV_NO_CDP;
+  detail[0] = '\0';
+  const cJSON *u;
+  cJSON_ArrayForEach(u, ocsp) {
+    const char *url = cJSON_GetStringValue(u);
+    if (!url || !cg_str_startswith_ci(url, "http://") || !issuer) continue;
+    r = CG_REV_UNREACHABLE;
+    OCSP_CERTID *id = OCSP_cert_to_id(NULL, x, issuer);
+    OCSP_REQUEST *req = OCSP_REQUEST_new();
+    unsigned char *der = NULL;
+    int dl = -1;
+    if (id && req && OCSP_request_add0_id(req, OCSP_CERTID_dup(id))) dl = i2d_OCSP_REQUEST(req, &der);
+    struct cg_buf b = {0};
+    char why[400] = "";
+    if (dl <= 0) {
+      cg_snprintf(detail, detail_len, "%s: the OCSP request could not be built", url);
+    } else if (http_fetch(url, timeout_ms, 65536, proxy, "application/ocsp-request", der, (size_t)dl, &b, why,
+                          sizeof(why)) != CG_OK) {
+      cg_snprintf(detail, detail_len, "%s", why);
+    } else {
+      const unsigned char *p = (const unsigned char *)b.data;
+      OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)b.len);
+      OCSP_BASICRESP *bs = resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_SUCCESSFUL
+                               ? OCSP_response_get1_basic(resp) : NULL;
+      X509_STORE *st = X509_STORE_new();
+      int status = -1, reason = 0;
+      ASN1_GENERALIZEDTIME *rev = NULL, *thisu = NULL, *nextu = NULL;
+      if (st) {
+        X509_STORE_add_cert(st, issuer);
+        X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN); /* the issuer is the anchor of this answer */
+      }
+      if (!resp)
+        cg_snprintf(detail, detail_len, "%s did not answer with an OCSP response", url);
+      else if (!bs)
+        cg_snprintf(detail, detail_len, "%s refused the request (OCSP status %d)", url, OCSP_response_status(resp));
+      else if (!st || OCSP_basic_verify(bs, NULL, st, 0) != 1)
+        cg_snprintf(detail, detail_len, "%s: the OCSP answer is not signed by the issuer or its responder", url);
+      else if (!OCSP_resp_find_status(bs, id, &status, &reason, &rev, &thisu, &nextu))
+        cg_snprintf(detail, detail_len, "%s: the OCSP answer does not cover this certificate", url);
+      else if (!OCSP_check_validity(thisu, nextu, 300, -1))
+        cg_snprintf(detail, detail_len, "%s: the OCSP answer is out of date", url);
+      else if (status == V_OCSP_CERTSTATUS_REVOKED) {
+        r = CG_REV_REVOKED;
+        char ts[32] = "";
+        fmt_time(asn1_time_s(rev), ts, sizeof(ts));
+        cg_snprintf(detail, detail_len, "revoked on %s according to %s (OCSP)", ts, url);
+      } else if (status == V_OCSP_CERTSTATUS_GOOD) {
+        r = CG_REV_GOOD;
+        cg_snprintf(detail, detail_len, "not revoked according to %s (OCSP)", url);
+      } else {
+        cg_snprintf(detail, detail_len, "%s does not know this certificate (OCSP status unknown)", url);
+      }
+      X509_STORE_free(st);
+      OCSP_BASICRESP_free(bs);
+      OCSP_RESPONSE_free(resp);
+    }
+    cg_buf_free(&b);
+    OPENSSL_free(der);
+    OCSP_REQUEST_free(req);
+    OCSP_CERTID_free(id);
+    if (r == CG_REV_GOOD || r == CG_REV_REVOKED) break;
+  }
+  cJSON_Delete(ocsp);
+  cJSON_Delete(iss);
+  return r;
+}
+
+enum cg_rev cg_rev_combine(enum cg_rev crl, enum cg_rev ocsp) {
+  if (crl == CG_REV_REVOKED || ocsp == CG_REV_REVOKED) return CG_REV_REVOKED;
+  if (crl == CG_REV_GOOD || ocsp == CG_REV_GOOD) return CG_REV_GOOD;
+  if (crl == CG_REV_UNREACHABLE || ocsp == CG_REV_UNREACHABLE) return CG_REV_UNREACHABLE;
+  if (crl == CG_REV_NOT_CHECKED || ocsp == CG_REV_NOT_CHECKED) return CG_REV_NOT_CHECKED;
+  return CG_REV_NO_CDP;
 }

@@ -22,6 +22,8 @@ struct cg_tls_capture {
   char cipher[64];
   char alert[96];           /* last TLS alert received, "protocol version" */
   bool handshake_done;
+  STACK_OF(X509) *extra;    /* CA certificates fetched from AIA, offered as untrusted (owned) */
+  uint64_t bytes_out, bytes_in; /* TLS records on the wire, both directions */
 };
 
 /* CURLOPT_SSL_CTX_FUNCTION: installs the capture on the handshake (data = struct cg_tls_capture *). */
@@ -42,5 +44,24 @@ const char *cg_rev_name(enum cg_rev r);
  * nextUpdate, and the serial. `detail` gets a sentence (which URL, why). */
 enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy,
                              char *detail, size_t detail_len);
+
+/* The caIssuers certificates of `x` from its AIA extension, fetched over plain HTTP (the way
+ * CryptoAPI completes a chain the server sent incomplete): DER, PEM or a PKCS#7 bundle (.p7c),
+ * at most 64 KB, within timeout_ms. CA certificates that are not self-signed are pushed onto `out`
+ * (a fetched root is never trusted for being fetched). `url` gets the URL tried (empty: the
+ * certificate has no http caIssuers URL). Returns how many were added; 0 with `why` set; -1 when
+ * what came is a self-signed root (then the chain is complete and the root is simply not trusted). */
+int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) *out, char *url, size_t urllen,
+                         char *why, size_t whylen);
+
+/* Revocation of `x` by its OCSP responder (the AIA OCSP URL, http): a POSTed request, the
+ * response's signature checked against `issuer` (directly or through a delegated responder it
+ * issued), its thisUpdate/nextUpdate. CG_REV_NO_CDP when the certificate has no OCSP URL. */
+enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char *proxy, char *detail,
+                              size_t detail_len);
+
+/* Windows' rule for one certificate, from its CRL and OCSP results: revoked when either says so,
+ * good when either proves it, unreachable when neither answered, no_cdp when neither exists. */
+enum cg_rev cg_rev_combine(enum cg_rev crl, enum cg_rev ocsp);
 
 #endif

@@ -26,7 +26,7 @@
 
 struct ne_ctx {
   char *input, *proxy, *ca_file;
-  struct cg_strlist endpoints, resolve;
+  struct cg_strlist endpoints, resolve, root_update_urls;
   int64_t timeout_ms, clock_warn_s, clock_fail_s;
 };
 
@@ -40,6 +40,11 @@ static const struct cg_config_map ne_map[] = {
      "\"https://enterpriseregistration.windows.net/\"]",
      "Entra endpoints a device token needs; each must answer over verified TLS through SYSTEM's proxy",
      offsetof(struct ne_ctx, endpoints), 0, 0, NULL, NULL},
+    {CG_CFG_STRLIST, "root_update_urls",
+     "[\"http://ctldl.windowsupdate.com/msdownload/update/v3/static/trustedr/en/authrootstl.cab\"]",
+     "Where Windows downloads trusted roots and their lists on demand (plain HTTP, signed content); SYSTEM must "
+     "reach it or a CMG certificate whose root is not yet on the device is refused; [] to skip",
+     offsetof(struct ne_ctx, root_update_urls), 0, 0, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "5000", "Deadline of one endpoint request (and of a PAC evaluation)",
      offsetof(struct ne_ctx, timeout_ms), 500, 60000, NULL, NULL},
     {CG_CFG_STRING, "proxy", "null",
@@ -455,6 +460,65 @@ static int reach(struct ne_state *st, cJSON *dates, int *failed) {
   return CG_OK;
 }
 
+/* Windows' automatic root update: CryptoAPI fetches the root list (CTL) and missing roots from
+ * ctldl.windowsupdate.com over plain HTTP when it meets a root it does not have. A HEAD request
+ * through SYSTEM's proxy; signed content, so http is what Windows itself uses. */
+static void root_update(struct ne_state *st) {
+  const struct ne_ctx *c = st->c;
+  if (!c->root_update_urls.count) return;
+  cJSON *arr = cJSON_AddArrayToObject(st->facts, "root_update");
+  struct cg_proxy_config wh, sys;
+  to_config(&st->winhttp, &wh);
+  to_config(&st->system, &sys);
+  char first_fail[600] = "";
+  for (size_t i = 0; i < c->root_update_urls.count; i++) {
+    const char *url = c->root_update_urls.items[i];
+    if (!cg_str_startswith_ci(url, "http://")) continue;
+    struct cg_proxy_choice pc;
+    cg_proxy_resolve_with(c->proxy, url, c->timeout_ms, st->winhttp.present ? &wh : NULL,
+                          st->system.present ? &sys : NULL, st->windows, &pc);
+    CURL *h = curl_easy_init();
+    if (!h) return;
+    char err[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "Microsoft-CryptoAPI/10.0");
+    if (!pc.curl_default) curl_easy_setopt(h, CURLOPT_PROXY, pc.proxy); /* "" is direct */
+    cg_http_stop_on_request(h);
+    CURLcode cc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(h);
+    bool ok = cc == CURLE_OK && status >= 200 && status < 400;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "url", url);
+    cg_proxy_facts(e, &pc);
+    cJSON_DeleteItemFromObjectCaseSensitive(e, "proxy");
+    cJSON_AddBoolToObject(e, "reachable", ok);
+    if (status) cJSON_AddNumberToObject(e, "status", (double)status);
+    if (!ok) {
+      char why[400];
+      if (cc != CURLE_OK) cg_snprintf(why, sizeof(why), "%s", err[0] ? err : curl_easy_strerror(cc));
+      else cg_snprintf(why, sizeof(why), "HTTP %ld", status);
+      cJSON_AddStringToObject(e, "error", why);
+      if (!first_fail[0]) cg_snprintf(first_fail, sizeof(first_fail), "%s: %s", url, why);
+    }
+    cJSON_AddItemToArray(arr, e);
+  }
+  if (first_fail[0])
+    finding(st, CG_WARN, "NETENV_ROOT_UPDATE_UNREACHABLE",
+            "Allow SYSTEM to reach http://ctldl.windowsupdate.com (port 80, through the proxy SYSTEM uses): Windows "
+            "downloads trusted roots from there when it meets one it does not have, such as a new root of the CMG "
+            "certificate's public CA.",
+            "SYSTEM cannot reach Windows' trusted root update (%s): a CMG certificate whose root is not yet on this "
+            "device would be refused.", first_fail);
+}
+
 static void judge_clock(struct ne_state *st, cJSON *dates) {
   const cJSON *cmg = cg_discovery_get(st->env, CG_DISCOVERY_CMG_DATE);
   if (cJSON_IsString(cmg)) add_date(dates, "cmg", cmg->valuestring);
@@ -547,6 +611,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   judge_tls(&st);
   if (st.live && c->endpoints.count) {
     if ((rc = reach(&st, dates, &failed)) != CG_OK) goto out;
+    root_update(&st);
   } else {
     cJSON_AddNullToObject(res->facts, "reachability");
   }

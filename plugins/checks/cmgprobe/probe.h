@@ -1,0 +1,78 @@
+/* What the files of the cmgprobe check share: its settings, one probe's state, and the functions
+ * each file provides (cmgprobe.c: the check and its requests; classify.c: what a failed transfer or
+ * an HTTP answer means, with the source of each code; trust.c: the chain as Windows would judge it:
+ * AIA completion, CRL and OCSP, the client's CRL setting, CryptoAPI's own verdict). */
+#ifndef CG_CMGPROBE_PROBE_H
+#define CG_CMGPROBE_PROBE_H
+
+#include <curl/curl.h>
+#include <cjson/cJSON.h>
+
+#include "http.h"
+#include "plugin.h"
+#include "tlsinfo.h"
+
+struct probe_ctx {
+  char *url, *proxy_kind, *ca_file, *proxy, *dns_server, *crl_check;
+  struct cg_strlist paths, extra_paths, resolve;
+  int64_t timeout_ms, connect_timeout_ms, max_body_bytes, crl_timeout_ms, expiry_warn_days, max_clock_skew_s;
+  int64_t max_candidates, mp_probe_interval_s;
+  bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict;
+};
+
+/* A failure or warning found by the probe, in the order of priority. */
+struct finding {
+  enum cg_verdict v;
+  const char *code;
+  const char *winhttp; /* what the ConfigMgr client would log, for matching its logs */
+  char summary[700];
+  char remediation[700];
+};
+
+struct probe {
+  const struct probe_ctx *c;
+  const struct cg_env *env;
+  cJSON *facts;
+  int64_t deadline;
+  char host[256], base[1024], origin[300]; /* origin: https://HOST[:PORT] */
+  long port;
+  bool has_mp_id;
+  bool handshake_only;  /* a scheduled cycle that leaves the management point alone */
+  bool crl_enforced;    /* this client refuses a chain whose CRL it cannot fetch */
+  struct finding fail;  /* the first failure (v == CG_PASS while none) */
+  struct finding warn;  /* the first warning */
+  const char *proxy;    /* for curl: NULL leaves libcurl's environment handling */
+};
+
+struct req_out {
+  struct cg_http_resp r;
+  int rc;
+  cJSON *j;
+};
+
+long probe_remaining(const struct probe *p);
+void probe_found(struct probe *p, enum cg_verdict v, const char *code, const char *winhttp, const char *remediation,
+                 const char *fmt, ...) CG_PRINTF(6, 7);
+
+/* classify.c */
+const char *probe_status_meaning(long status, const char *text, const char **remedy);
+void probe_classify_transport(struct probe *p, const struct req_out *o, const struct cg_tls_capture *cap);
+void probe_classify_http(struct probe *p, const struct req_out *o, const struct req_out *cert);
+void probe_clock_skew(struct probe *p, const struct req_out *o);
+/* The Microsoft article (or the repository's docs/domain.md section) each code's cause and fix come
+ * from; NULL for a code without one (a test keeps that from happening). */
+const char *probe_code_source(const char *code);
+
+
+/* trust.c */
+/* Whether this client checks the CRL of the CMG's chain (crl_check auto|on|off), as a fact. */
+void probe_crl_setting(struct probe *p);
+/* The server sent a chain OpenSSL cannot complete: fetch the missing issuer from AIA into cap->extra.
+ * True when something was fetched (retry the handshake with it); otherwise a failure naming the URL. */
+bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap);
+void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verified, cJSON *tls);
+/* CryptoAPI's verdict on the sent chain (Windows), as facts.windows_trust; returns 1 when it
+ * trusts the chain, 0 when it refuses, -1 when it is not available or does not decide (wine). */
+int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, bool openssl_ok);
+
+#endif
