@@ -181,6 +181,21 @@ class Probe(unittest.TestCase):
         self.assertEqual((got["leafonly"]["trusted"], got["leafonly"]["chain_length"]), (True, 3))
         self.assertFalse(got["crlunreach"]["trusted"])
         self.assertIn("revocation_offline", got["crlunreach"]["trust_flags"])
+        # Where the two disagree, CryptoAPI decides (on Windows; here forced for wine, whose crypt32
+        # accepts the partial chain of a leaf-only server without AIA, where OpenSSL refuses):
+        r = self.probe(case="noaia", extra={"windows_verdict_decides_under_wine": True})
+        self.assertEqual(r["facts"]["verdicts_disagree"]["decides"], "windows")
+        self.assertTrue(r["facts"]["windows_trust"]["request_on_its_verdict"])
+        self.assertEqual(r["code"], "CMG_OK")  # the request went ahead on Windows' verdict
+        self.assertEqual(r["facts"]["mplist"][0]["fqdn"], "mp01.corp.contoso.com")
+        # ... OpenSSL's handshake accepts what Windows refuses for revocation: the probe's own CRL and
+        # OCSP check names it, with its URL; a client that does not check gets no revocation verdict
+        r = self.probe(case="crlunreach", extra={"windows_verdict_decides_under_wine": True, "crl_check": "on"})
+        self.assertEqual(r["code"], "CMG_CRL_UNREACHABLE")
+        self.assertEqual(r["facts"]["verdicts_disagree"]["windows"], "refused")
+        r = self.probe(case="crlunreach", extra={"windows_verdict_decides_under_wine": True, "crl_check": "off"})
+        self.assertEqual(r["code"], "CMG_OK")
+        self.assertFalse(r["facts"]["windows_trust"]["revocation_checked"])
 
     def test_azure_deployment_names(self):
         r = self.expect("CMG_OK", "pass", host="cmglab.westus.cloudapp.azure.com")

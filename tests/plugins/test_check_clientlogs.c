@@ -21,6 +21,13 @@ static void entry(struct cg_buf *b, const char *msg, int type) {
                 msg, type);
 }
 
+static void entry_at(struct cg_buf *b, const char *msg, int type, const char *time) {
+  cg_buf_printf(b,
+                "<![LOG[%s]LOG]!><time=\"%s.000+000\" date=\"11-26-2026\" component=\"CcmMessaging\" "
+                "context=\"\" type=\"%d\" thread=\"1\" file=\"x.cpp:1\">\r\n",
+                msg, time, type);
+}
+
 static void append(const char *name, const char *text) {
   char *p = cg_path_join(logs, name);
   cg_file_append(p, text, strlen(text));
@@ -67,10 +74,11 @@ TEST(cycles) {
   CHECK(num(&r, "entries_new") == 2);
   cg_result_free(&r);
 
-  /* second cycle, nothing new */
+  /* second cycle, nothing new: the failure is still the last state (logs are a state, not a history) */
   CHECK(run(&r, NULL) == CG_OK);
-  CHECK_STR(r.code, "LOG_OK");
+  CHECK_STR(r.code, "LOG_CMG_FORBIDDEN");
   CHECK(num(&r, "entries_new") == 0);
+  CHECK_STR(cJSON_GetObjectItem(finding(&r, "LOG_CMG_FORBIDDEN"), "state")->valuestring, "active");
   cg_result_free(&r);
 
   /* one new entry plus one being written: only the complete one is read */
@@ -80,7 +88,7 @@ TEST(cycles) {
   append("CcmMessaging.log", "<![LOG[[CCMHTTP] ERROR: URL=https://cmg/x, Code=12175, Text=ERROR_WINHTTP_SEC");
   CHECK(run(&r, NULL) == CG_OK);
   CHECK(num(&r, "entries_new") == 1);
-  CHECK_STR(r.code, "LOG_OK");
+  CHECK_STR(r.code, "LOG_CMG_FORBIDDEN");
   const cJSON *log0 = cJSON_GetArrayItem(cJSON_GetObjectItem(r.facts, "logs"), 0);
   CHECK(cJSON_GetObjectItem(log0, "pending_bytes")->valuedouble > 0);
   cg_result_free(&r);
@@ -90,7 +98,7 @@ TEST(cycles) {
                              "context=\"\" type=\"3\" thread=\"1\" file=\"x.cpp:1\">\r\n");
   CHECK(run(&r, NULL) == CG_OK);
   CHECK(num(&r, "entries_new") == 1);
-  CHECK_STR(r.code, "LOG_TLS_SECURE_FAILURE");
+  CHECK(finding(&r, "LOG_TLS_SECURE_FAILURE") != NULL);
   cg_result_free(&r);
 
   /* rotation between cycles: new entries land in the old file, which becomes .lo_; a new .log starts */
@@ -116,7 +124,7 @@ TEST(cycles) {
   CHECK(cg_file_write_atomic(cur, b.data, b.len, err, sizeof(err)) == CG_OK);
   CHECK(run(&r, NULL) == CG_OK);
   CHECK(num(&r, "entries_new") == 1);
-  CHECK_STR(r.code, "LOG_NO_TOKEN_AUTH");
+  CHECK(finding(&r, "LOG_NO_TOKEN_AUTH") != NULL);
   cg_result_free(&r);
 
   /* the positions are in the state folder (they survive a restart of the agent) */
@@ -139,6 +147,9 @@ TEST(cycles) {
 TEST(big_log_is_capped) {
   struct cg_buf b;
   struct cg_result r;
+  char *sp = cg_path_join(state, "clientlogs-state.json");
+  cg_file_remove(sp); /* what the previous test left open */
+  cg_free(sp);
   cg_buf_init(&b, 8 << 20);
   while (b.len < 5 * 1024 * 1024) entry(&b, "Current AD site of machine is Default-First-Site-Name, nothing to see", 1);
   entry(&b, "[CCMHTTP] ERROR INFO: StatusCode=403 StatusText=CMGConnector_Forbidden", 3);
@@ -155,6 +166,60 @@ TEST(big_log_is_capped) {
   CHECK(l && cJSON_GetObjectItem(l, "skipped_bytes")->valuedouble > 4 * 1024 * 1024 - 1048576);
   cg_result_free(&r);
   cg_free(p);
+  cg_buf_free(&b);
+}
+
+/* A failure stays the state from one cycle to the next until a success of the same log and server
+ * resolves it; a failure towards an intranet server never makes the verdict. */
+TEST(state_not_history) {
+  struct cg_buf b;
+  struct cg_result r;
+  char *sp = cg_path_join(state, "clientlogs-state.json");
+  char *cur = cg_path_join(logs, "CcmMessaging.log");
+  char *ls = cg_path_join(logs, "LocationServices.log"), *lo = cg_path_join(logs, "CcmMessaging.lo_");
+  cg_file_remove(sp); /* a folder of its own: nothing from the tests before */
+  cg_file_remove(cur);
+  cg_file_remove(ls);
+  cg_file_remove(lo);
+  cg_free(ls);
+  cg_free(lo);
+  cg_buf_init(&b, 1 << 16);
+  entry_at(&b, "[CCMHTTP] ERROR: URL=https://cmg.contoso.com/CCM_Proxy_MutualAuth/1/ccm_system/request, Port=443, "
+               "Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE", 3, "09:00:00");
+  append("CcmMessaging.log", b.data);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK_STR(r.code, "LOG_TLS_SECURE_FAILURE");
+  CHECK_STR(cJSON_GetObjectItem(finding(&r, "LOG_TLS_SECURE_FAILURE"), "target")->valuestring, "cmg.contoso.com");
+  cg_result_free(&r);
+  /* next cycle: an intranet MP fails (not the CMG's), the CMG failure is still open */
+  b.len = 0;
+  entry_at(&b, "[CCMHTTP] ERROR: URL=http://mp01.corp.contoso.com/SMS_MP/.sms_aut?MPLIST, Port=80, Code=12029, "
+               "Text=ERROR_WINHTTP_CANNOT_CONNECT", 3, "09:10:00");
+  append("CcmMessaging.log", b.data);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK(num(&r, "entries_new") == 1);
+  CHECK_STR(r.code, "LOG_TLS_SECURE_FAILURE");
+  CHECK_STR(cJSON_GetObjectItem(finding(&r, "LOG_CANNOT_CONNECT"), "state")->valuestring, "not_cmg");
+  cg_result_free(&r);
+  /* the cycle after: a message delivered to the same CMG resolves it, with both times */
+  b.len = 0;
+  entry_at(&b, "OutgoingMessage(Queue='mp_mp_locationmanager', ID={1}): Delivered successfully to host "
+               "'cmg.contoso.com/CCM_Proxy_MutualAuth/1'.", 1, "09:20:00");
+  append("CcmMessaging.log", b.data);
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK_STR(r.code, "LOG_OK");
+  const cJSON *f = finding(&r, "LOG_TLS_SECURE_FAILURE");
+  CHECK(f && !strcmp(cJSON_GetObjectItem(f, "state")->valuestring, "resolved"));
+  CHECK(f && strstr(cJSON_GetObjectItem(f, "last_seen")->valuestring, "09:00:00"));
+  CHECK(f && strstr(cJSON_GetObjectItem(f, "resolved_at")->valuestring, "09:20:00"));
+  cg_result_free(&r);
+  /* and it is no longer kept: the next cycle has nothing open */
+  CHECK(run(&r, NULL) == CG_OK);
+  CHECK_STR(r.code, "LOG_OK");
+  CHECK(finding(&r, "LOG_TLS_SECURE_FAILURE") == NULL);
+  cg_result_free(&r);
+  cg_free(sp);
+  cg_free(cur);
   cg_buf_free(&b);
 }
 
@@ -188,6 +253,7 @@ int main(int argc, char **argv) {
   cJSON_Delete(c);
   RUN(cycles);
   RUN(big_log_is_capped);
+  RUN(state_not_history);
   cJSON_free(cfg_json);
   cg_free(logs);
   cg_free(state);

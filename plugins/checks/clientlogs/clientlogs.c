@@ -1,12 +1,17 @@
 /* The `clientlogs` check: reads the ConfigMgr client logs incrementally (only what was written
  * since the previous cycle, following rotation to .lo_) and matches every new entry against a
- * catalogue of known CMG failure signatures. */
+ * catalogue of known CMG failure signatures. The logs are read as a state, not a history: a
+ * failure is tied to the server it is about, a later success of the same log and server resolves
+ * it, a failure towards an intranet server is never blamed on the CMG, and what is still open is
+ * kept from one cycle to the next (logstate.h, docs/checks/clientlogs.md). */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmtrace.h"
 #include "config.h"
+#include "discovery.h"
+#include "logstate.h"
 #include "log.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
@@ -18,6 +23,7 @@
 #define ID_LEN 512
 #define SAMPLE_MAX 300
 #define STATE_FILE "clientlogs-state.json"
+#define KEPT "kept" /* beside the per-file read positions (keyed by absolute path) */
 
 struct cl_ctx {
   char *input, *signatures_file;
@@ -49,6 +55,7 @@ enum enc { ENC_UTF8 = 0, ENC_UTF8_BOM, ENC_UTF16 };
 
 struct finding {
   const struct signature *sig;
+  char host[LS_HOST]; /* the server the lines are about; "" when they name none */
   char log[128];
   char component[64];
   char sample[SAMPLE_MAX + 1];
@@ -58,11 +65,24 @@ struct finding {
   cJSON *status_codes; /* "403": n */
 };
 
+struct success {
+  char log[128], host[LS_HOST];
+  int64_t ms;
+};
+
 struct scan {
   const struct sigset *sigs;
   const char *log;
   struct finding *f;
   size_t nf, af;
+  struct success *ok;
+  size_t nok, aok;
+  cJSON *cmg_hosts;      /* hosts named with a CCM_Proxy_ path, and the client's CMGs */
+  int64_t last_cmg_ms;   /* last entry about a CMG host (0: none) */
+  char ctx_host[LS_HOST]; /* the server of the last line of this log that named one */
+  const char *ctx_log;
+  int64_t ctx_ms;
+  const char *target;    /* the server of the entry being matched */
   size_t entries, old_entries;
   int64_t min_ms; /* entries before this are ignored (0: none) */
   int rc;
@@ -95,13 +115,37 @@ struct match_ctx {
   const struct cmt_entry *e;
 };
 
+static void add_success(struct scan *s, const char *log, const char *host, int64_t ms) {
+  for (size_t i = 0; i < s->nok; i++)
+    if (!strcmp(s->ok[i].log, log) && !strcmp(s->ok[i].host, host)) {
+      if (ms > s->ok[i].ms) s->ok[i].ms = ms;
+      return;
+    }
+  if (s->nok == s->aok) {
+    size_t na = s->aok ? s->aok * 2 : 8;
+    struct success *n = cg_realloc(s->ok, na * sizeof(*n));
+    if (!n) return;
+    s->ok = n;
+    s->aok = na;
+  }
+  struct success *x = &s->ok[s->nok++];
+  cg_strlcpy(x->log, log, sizeof(x->log));
+  cg_strlcpy(x->host, host, sizeof(x->host));
+  x->ms = ms;
+}
+
 static void on_match(const struct signature *sig, void *user) {
   struct match_ctx *m = user;
   struct scan *s = m->s;
   const struct cmt_entry *e = m->e;
+  const char *host = s->target ? s->target : "";
+  if (sig->severity == SIG_OK) {
+    add_success(s, s->log, host, e->utc_ms);
+    return;
+  }
   struct finding *f = NULL;
   for (size_t i = 0; i < s->nf && !f; i++)
-    if (s->f[i].sig == sig) f = &s->f[i];
+    if (s->f[i].sig == sig && !strcmp(s->f[i].host, host) && !strcmp(s->f[i].log, s->log)) f = &s->f[i];
   if (!f) {
     if (s->nf == s->af) {
       size_t na = s->af ? s->af * 2 : 16;
@@ -117,6 +161,7 @@ static void on_match(const struct signature *sig, void *user) {
     memset(f, 0, sizeof(*f));
     f->sig = sig;
     f->status_codes = cJSON_CreateObject();
+    cg_strlcpy(f->host, host, sizeof(f->host));
     cg_strlcpy(f->log, s->log, sizeof(f->log));
     cg_snprintf(f->component, sizeof(f->component), "%.*s", (int)(e->component_len < 63 ? e->component_len : 63),
                 e->component ? e->component : "");
@@ -142,6 +187,21 @@ static int on_entry(const struct cmt_entry *e, void *user) {
     s->old_entries++;
     return 0;
   }
+  /* the server this line is about: its own, or the one the line just before it named (CCMHTTP
+   * writes "ERROR: URL=..." and then "ERROR INFO: StatusCode=..."; a failure follows its request) */
+  char host[LS_HOST];
+  bool cmg = false;
+  s->target = NULL;
+  if (ls_target(e->msg, e->msg_len, host, &cmg)) {
+    cg_strlcpy(s->ctx_host, host, sizeof(s->ctx_host));
+    s->ctx_log = s->log;
+    s->ctx_ms = e->utc_ms;
+    if (cmg && !ls_is_cmg_host(host, s->cmg_hosts)) cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(host));
+    s->target = s->ctx_host;
+  } else if (s->ctx_host[0] && s->ctx_log == s->log && e->utc_ms - s->ctx_ms <= 5000 && e->utc_ms >= s->ctx_ms) {
+    s->target = s->ctx_host;
+  }
+  if (s->target && ls_is_cmg_host(s->target, s->cmg_hosts) && e->utc_ms > s->last_cmg_ms) s->last_cmg_ms = e->utc_ms;
   struct match_ctx m = {s, e};
   sig_match(s->sigs, s->log, e->component, e->component_len, e->msg, e->msg_len, on_match, &m);
   return s->rc != CG_OK;
@@ -335,68 +395,206 @@ static void time_text(int64_t ms, bool exact, char *buf, size_t len) {
   if (!exact && strlen(buf) > 0) buf[strlen(buf) - 1] = '\0'; /* local time: no Z */
 }
 
+/* Where a finding stands: still failing, resolved by a later success of the same log and server,
+ * or about an intranet server (not the CMG's business). */
+enum fstate { F_ACTIVE, F_RESOLVED, F_NOT_CMG };
+
+static enum fstate state_of(const struct scan *s, const struct finding *f, int64_t *resolved_ms) {
+  *resolved_ms = 0;
+  for (size_t i = 0; i < s->nok; i++)
+    if (!strcmp(s->ok[i].log, f->log) && !strcmp(s->ok[i].host, f->host) && s->ok[i].ms > f->last_ms) {
+      *resolved_ms = s->ok[i].ms;
+      return F_RESOLVED;
+    }
+  if (f->host[0] && !ls_is_cmg_host(f->host, s->cmg_hosts)) return F_NOT_CMG;
+  return F_ACTIVE;
+}
+
 static int finish(struct scan *s, struct sigset *set, struct cg_result *res, size_t nlogs) {
   cJSON *list = cJSON_AddArrayToObject(res->facts, "findings");
-  size_t worst = SIZE_MAX;
+  size_t worst = SIZE_MAX, resolved = 0, not_cmg = 0;
+  int worst_item = -1;
   for (size_t i = 0; i < s->nf; i++) {
     struct finding *f = &s->f[i];
-    char first[40], last[40];
+    char first[40], last[40], fixed[40] = "";
+    int64_t fixed_ms;
+    enum fstate st = state_of(s, f, &fixed_ms);
     time_text(f->first_ms, f->exact, first, sizeof(first));
     time_text(f->last_ms, f->exact, last, sizeof(last));
+    if (fixed_ms) time_text(fixed_ms, f->exact, fixed, sizeof(fixed));
     char *sample = cg_redact_text(f->sample);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", f->sig->code);
     cJSON_AddStringToObject(o, "severity", f->sig->severity == SIG_FAIL ? "fail" : f->sig->severity == SIG_WARN ? "warn" : "info");
+    cJSON_AddStringToObject(o, "state", f->sig->severity <= SIG_INFO ? "info"
+                                        : st == F_ACTIVE          ? "active"
+                                        : st == F_RESOLVED        ? "resolved"
+                                                                  : "not_cmg");
     cJSON_AddNumberToObject(o, "count", (double)f->count);
     cJSON_AddStringToObject(o, "first_seen", first);
     cJSON_AddStringToObject(o, "last_seen", last);
+    if (fixed[0]) cJSON_AddStringToObject(o, "resolved_at", fixed);
     cJSON_AddStringToObject(o, "log", f->log);
     cJSON_AddStringToObject(o, "component", f->component);
+    cJSON_AddStringToObject(o, "target", f->host);
+    cJSON_AddStringToObject(o, "target_kind", !f->host[0] ? "unknown" : ls_is_cmg_host(f->host, s->cmg_hosts) ? "cmg" : "intranet");
     cJSON_AddStringToObject(o, "sample", sample ? sample : "");
     if (f->status_codes && f->status_codes->child) cJSON_AddItemToObject(o, "http_status", f->status_codes);
     else cJSON_Delete(f->status_codes);
     f->status_codes = NULL;
     cJSON_AddStringToObject(o, "summary", f->sig->summary);
     cJSON_AddStringToObject(o, "remediation", f->sig->remediation);
+    if (f->sig->source) cJSON_AddStringToObject(o, "source", f->sig->source);
     cJSON_AddItemToArray(list, o);
     cg_free(sample);
+    if (f->sig->severity <= SIG_INFO) continue;
+    if (st == F_RESOLVED) {
+      resolved++;
+      continue;
+    }
+    if (st == F_NOT_CMG) {
+      not_cmg++;
+      continue;
+    }
     /* the verdict: most severe, then specific before generic, then most frequent */
-    if (f->sig->severity > SIG_INFO) {
-      const struct finding *w = worst == SIZE_MAX ? NULL : &s->f[worst];
-      if (!w || f->sig->severity > w->sig->severity ||
-          (f->sig->severity == w->sig->severity &&
-           (w->sig->generic > f->sig->generic || (w->sig->generic == f->sig->generic && f->count > w->count))))
-        worst = i;
+    const struct finding *w = worst == SIZE_MAX ? NULL : &s->f[worst];
+    if (!w || f->sig->severity > w->sig->severity ||
+        (f->sig->severity == w->sig->severity &&
+         (w->sig->generic > f->sig->generic || (w->sig->generic == f->sig->generic && f->count > w->count)))) {
+      worst = i;
+      worst_item = cJSON_GetArraySize(list) - 1;
     }
   }
   cJSON_AddNumberToObject(res->facts, "entries_new", (double)s->entries);
   cJSON_AddNumberToObject(res->facts, "entries_too_old", (double)s->old_entries);
   cJSON_AddNumberToObject(res->facts, "catalogue_size", (double)set->count);
+  cJSON_AddItemToObject(res->facts, "cmg_hosts", cJSON_Duplicate(s->cmg_hosts, true));
+  char cmg_last[40] = "";
+  if (s->last_cmg_ms) time_text(s->last_cmg_ms, true, cmg_last, sizeof(cmg_last));
+  if (s->last_cmg_ms) cJSON_AddStringToObject(res->facts, "last_cmg_traffic", cmg_last);
+  else cJSON_AddNullToObject(res->facts, "last_cmg_traffic");
+  char tail[200] = "";
+  if (resolved && not_cmg)
+    cg_snprintf(tail, sizeof(tail), " (%zu earlier failure(s) since resolved; %zu about intranet servers, not the CMG)",
+                resolved, not_cmg);
+  else if (resolved)
+    cg_snprintf(tail, sizeof(tail), " (%zu earlier failure(s) since resolved)", resolved);
+  else if (not_cmg)
+    cg_snprintf(tail, sizeof(tail), " (%zu failure(s) about intranet servers, not the CMG)", not_cmg);
+  if (worst == SIZE_MAX && !s->last_cmg_ms)
+    return cg_result_set(res, CG_SKIP, "LOG_NO_CMG_TRAFFIC",
+                         "Nothing to fix from the logs; run 'cmgdiag check cmgprobe' to test the CMG directly, or look "
+                         "again once the device has been on the internet.",
+                         "Read %zu new entries from %zu client log%s: the client logged no traffic to a CMG in them, so "
+                         "they cannot tell whether the CMG works%s.", s->entries, nlogs, nlogs == 1 ? "" : "s", tail);
   if (worst == SIZE_MAX)
     return cg_result_set(res, CG_PASS, "LOG_OK", NULL,
-                         "Read %zu new entries from %zu client log%s; none matches a known CMG failure.", s->entries,
-                         nlogs, nlogs == 1 ? "" : "s");
+                         "Read %zu new entries from %zu client log%s; CMG traffic was last logged at %s and no known "
+                         "CMG failure is open%s.", s->entries, nlogs, nlogs == 1 ? "" : "s", cmg_last, tail);
   const struct finding *f = &s->f[worst];
   size_t problems = 0;
-  for (size_t i = 0; i < s->nf; i++) problems += s->f[i].sig->severity > SIG_INFO;
+  for (size_t i = 0; i < s->nf; i++) {
+    int64_t x;
+    problems += s->f[i].sig->severity > SIG_INFO && state_of(s, &s->f[i], &x) == F_ACTIVE;
+  }
   char last[40], codes[64] = "";
   time_text(f->last_ms, f->exact, last, sizeof(last));
-  const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, (int)worst), "http_status");
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, worst_item), "http_status");
   if (st && st->child) {
     cg_snprintf(codes, sizeof(codes), " (HTTP %s)", st->child->string);
     if (strstr(f->sig->summary, codes + 2)) codes[0] = '\0'; /* the summary already says it */
   }
   char more[64] = "";
   if (problems > 1) cg_snprintf(more, sizeof(more), " %zu other finding%s in facts.findings.", problems - 1, problems > 2 ? "s" : "");
+  if (f->sig->source) cJSON_AddStringToObject(res->facts, "reference", f->sig->source);
   return cg_result_set(res, f->sig->severity == SIG_FAIL ? CG_FAIL : CG_WARN, f->sig->code, f->sig->remediation,
-                       "%s%s Seen %zu time%s in %s%s%s.%s", f->sig->summary, codes, f->count, f->count == 1 ? "" : "s",
-                       f->log, *last ? ", last at " : "", last, more);
+                       "%s%s Seen %zu time%s in %s%s%s%s%s.%s", f->sig->summary, codes, f->count, f->count == 1 ? "" : "s",
+                       f->log, f->host[0] ? " for " : "", f->host, *last ? ", last at " : "", last, more);
+}
+
+/* ---- what is kept between cycles ------------------------------------------------------------------ */
+
+/* Failures still open, the last success per log and server, and the last CMG traffic: loaded
+ * before the new entries are read (entries older than max_age_hours are dropped), saved after. */
+static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "hosts"))
+      if (cJSON_IsString(x) && !ls_is_cmg_host(x->valuestring, s->cmg_hosts))
+          cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(x->valuestring));
+  const cJSON *lc = cJSON_GetObjectItemCaseSensitive(kept, "last_cmg_ms");
+  if (cJSON_IsNumber(lc) && (int64_t)lc->valuedouble >= min_ms) s->last_cmg_ms = (int64_t)lc->valuedouble;
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "ok")) {
+    const char *log = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log"));
+    const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host"));
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(x, "ms");
+    if (log && host && cJSON_IsNumber(ms) && (int64_t)ms->valuedouble >= min_ms) add_success(s, log, host, (int64_t)ms->valuedouble);
+  }
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "open")) {
+    const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "code"));
+    const cJSON *last = cJSON_GetObjectItemCaseSensitive(x, "last_ms");
+    const struct signature *sig = NULL;
+    for (size_t i = 0; code && i < s->sigs->count && !sig; i++)
+      if (!strcmp(s->sigs->sigs[i].code, code)) sig = &s->sigs->sigs[i];
+    if (!sig || sig->severity <= SIG_INFO || !cJSON_IsNumber(last) || (int64_t)last->valuedouble < min_ms) continue;
+    if (s->nf == s->af) {
+      size_t na = s->af ? s->af * 2 : 16;
+      struct finding *nf = cg_realloc(s->f, na * sizeof(*nf));
+      if (!nf) return;
+      s->f = nf;
+      s->af = na;
+    }
+    struct finding *f = &s->f[s->nf++];
+    memset(f, 0, sizeof(*f));
+    f->sig = sig;
+    f->status_codes = cJSON_CreateObject();
+    const char *v;
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host")))) cg_strlcpy(f->host, v, sizeof(f->host));
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log")))) cg_strlcpy(f->log, v, sizeof(f->log));
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "component")))) cg_strlcpy(f->component, v, sizeof(f->component));
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "sample")))) cg_strlcpy(f->sample, v, sizeof(f->sample));
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(x, "count"), *first = cJSON_GetObjectItemCaseSensitive(x, "first_ms");
+    f->count = cJSON_IsNumber(n) && n->valuedouble >= 1 ? (size_t)n->valuedouble : 1;
+    f->first_ms = cJSON_IsNumber(first) ? (int64_t)first->valuedouble : 0;
+    f->last_ms = (int64_t)last->valuedouble;
+    f->exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(x, "exact"));
+  }
+}
+
+static cJSON *save_kept(const struct scan *s) {
+  cJSON *k = cJSON_CreateObject();
+  cJSON_AddItemToObject(k, "hosts", cJSON_Duplicate(s->cmg_hosts, true));
+  cJSON_AddNumberToObject(k, "last_cmg_ms", (double)s->last_cmg_ms);
+  cJSON *ok = cJSON_AddArrayToObject(k, "ok"), *open = cJSON_AddArrayToObject(k, "open");
+  for (size_t i = 0; i < s->nok; i++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "log", s->ok[i].log);
+    cJSON_AddStringToObject(o, "host", s->ok[i].host);
+    cJSON_AddNumberToObject(o, "ms", (double)s->ok[i].ms);
+    cJSON_AddItemToArray(ok, o);
+  }
+  for (size_t i = 0; i < s->nf; i++) {
+    const struct finding *f = &s->f[i];
+    int64_t x;
+    if (f->sig->severity <= SIG_INFO || state_of(s, f, &x) == F_RESOLVED) continue;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", f->sig->code);
+    cJSON_AddStringToObject(o, "log", f->log);
+    cJSON_AddStringToObject(o, "host", f->host);
+    cJSON_AddStringToObject(o, "component", f->component);
+    cJSON_AddStringToObject(o, "sample", f->sample);
+    cJSON_AddNumberToObject(o, "count", (double)f->count);
+    cJSON_AddNumberToObject(o, "first_ms", (double)f->first_ms);
+    cJSON_AddNumberToObject(o, "last_ms", (double)f->last_ms);
+    cJSON_AddBoolToObject(o, "exact", f->exact);
+    cJSON_AddItemToArray(open, o);
+  }
+  return k;
 }
 
 static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct cl_ctx *ctx = vctx;
   struct sigset set = {0};
-  struct scan s = {.sigs = &set};
+  struct scan s = {.sigs = &set, .cmg_hosts = cJSON_CreateArray()};
   char err[512] = "";
   cJSON *state = NULL, *logs_out = cJSON_AddArrayToObject(res->facts, "logs");
   char *state_path = NULL;
@@ -410,6 +608,14 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     goto out;
   }
   if (ctx->max_age_hours > 0 && !ctx->input) s.min_ms = cg_time_utc_ms() - ctx->max_age_hours * 3600 * 1000;
+  /* the CMGs the client's MP list names (mpcandidates) are CMG hosts even before a log line says so */
+  const cJSON *u;
+  cJSON_ArrayForEach(u, cg_discovery_get(env, CG_DISCOVERY_CMG_URLS)) {
+    char h[LS_HOST];
+    bool c;
+    if (cJSON_IsString(u) && ls_target(u->valuestring, strlen(u->valuestring), h, &c) && !ls_is_cmg_host(h, s.cmg_hosts))
+      cJSON_AddItemToArray(s.cmg_hosts, cJSON_CreateString(h));
+  }
   if (ctx->input) {
     char **names = NULL;
     size_t n = 0;
@@ -429,6 +635,7 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       size_t ln = strlen(logname);
       if (cg_str_endswith_ci(logname, ".lo_")) logname[ln - 1] = 'g';
       s.log = logname;
+      s.ctx_host[0] = '\0';
       rc = read_log(&s, ctx, p, names[i], st, logs_out, true);
       cJSON_Delete(st);
       cg_free(p);
@@ -470,6 +677,8 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     cJSON_Delete(state);
     state = cJSON_CreateObject();
   }
+  load_kept(&s, cJSON_GetObjectItemCaseSensitive(state, KEPT), s.min_ms);
+  cJSON_DeleteItemFromObjectCaseSensitive(state, KEPT);
   size_t found = 0;
   for (size_t d = 0; d < ndirs && rc == CG_OK; d++)
     for (size_t i = 0; i < ctx->logs.count && rc == CG_OK; i++) {
@@ -478,6 +687,7 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
         cJSON *st = cJSON_GetObjectItemCaseSensitive(state, p);
         if (!st) st = cJSON_AddObjectToObject(state, p);
         s.log = ctx->logs.items[i];
+        s.ctx_host[0] = '\0';
         rc = read_log(&s, ctx, p, ctx->logs.items[i], st, logs_out, false);
         found++;
       }
@@ -490,6 +700,7 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                        "None of the client logs exist in %s%s.", dirs[0], ndirs > 1 ? " and the other log folders" : "");
     goto out;
   }
+  cJSON_AddItemToObject(state, KEPT, save_kept(&s));
   char *text = cJSON_PrintUnformatted(state);
   if (text && cg_mkdirs(env->config->state_dir) == CG_OK &&
       cg_file_write_atomic(state_path, text, strlen(text), err, sizeof(err)) != CG_OK)
@@ -500,6 +711,8 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
 out:
   for (size_t i = 0; i < s.nf; i++) cJSON_Delete(s.f[i].status_codes);
   cg_free(s.f);
+  cg_free(s.ok);
+  cJSON_Delete(s.cmg_hosts);
   if (own_dirs) cg_dir_list_free(dirs, ndirs);
   cJSON_Delete(state);
   cg_free(state_path);

@@ -1,4 +1,4 @@
-/* Parser for ConfigMgr client logs (DOMAIN.md 4.1, 4.2): the CMTrace "<![LOG[...]LOG]!><attrs>"
+/* Parser for ConfigMgr client logs (docs/checks/clientlogs.md): the CMTrace "<![LOG[...]LOG]!><attrs>"
  * format with multi-line messages (and the Intune Management Extension variant: 7-digit
  * fractions, no bias, unpadded dates), and the "SMS trace" "message  $$<comp><date><thread=..>"
  * line format. Works on UTF-8 text in memory and reports complete entries only, so a log that is

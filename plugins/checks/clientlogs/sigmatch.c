@@ -27,6 +27,7 @@ static void free_sig(struct signature *s) {
   cg_free(s->summary);
   cg_free(s->remediation);
   cg_free(s->component);
+  cg_free(s->source);
   for (size_t i = 0; i < s->nlogs; i++) cg_free(s->logs[i]);
   cg_free(s->logs);
   memset(s, 0, sizeof(*s));
@@ -77,8 +78,9 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
     if (!strcmp(sev, "fail")) s.severity = SIG_FAIL;
     else if (!strcmp(sev, "warn")) s.severity = SIG_WARN;
     else if (!strcmp(sev, "info")) s.severity = SIG_INFO;
+    else if (!strcmp(sev, "ok")) s.severity = SIG_OK;
     else {
-      cg_snprintf(err, errlen, "%s: signature %s: severity must be fail, warn or info", origin, code);
+      cg_snprintf(err, errlen, "%s: signature %s: severity must be fail, warn, info or ok", origin, code);
       rc = CG_ERR_CONFIG;
       break;
     }
@@ -86,6 +88,7 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
     s.summary = cg_strdup(summary);
     s.remediation = cg_strdup(str(o, "remediation") ? str(o, "remediation") : "");
     s.component = str(o, "component") ? cg_strdup(str(o, "component")) : NULL;
+    s.source = str(o, "source") ? cg_strdup(str(o, "source")) : NULL;
     s.generic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "generic"));
     const cJSON *logs = cJSON_GetObjectItemCaseSensitive(o, "logs");
     int nl = cJSON_GetArraySize(logs);

@@ -2,7 +2,8 @@
  *   {"signatures": [{"code": "LOG_CMG_FORBIDDEN", "severity": "fail|warn|info",
  *     "logs": ["CcmMessaging.log"], "component": "CcmMessaging",
  *     "all": ["substring", ...], "any": ["substring", ...],
- *     "summary": "...", "remediation": "..."}]}
+ *     "summary": "...", "remediation": "...", "source": "https://learn.microsoft.com/..."}]}
+ * Severity "ok" marks a success line (resolves earlier failures of the same log and server).
  * Substrings match case-insensitively in the message; every "all" item and at least one "any"
  * item (when given) must be present; "logs" and "component" narrow where it applies. All the
  * patterns of a catalogue run in one Aho-Corasick pass per message. */
@@ -15,10 +16,12 @@
 
 #define SIG_MAX_PATTERNS 256
 
-enum sig_severity { SIG_INFO = 0, SIG_WARN = 1, SIG_FAIL = 2 };
+/* SIG_OK: a success line; it resolves earlier failures of the same log and server. */
+enum sig_severity { SIG_OK = -1, SIG_INFO = 0, SIG_WARN = 1, SIG_FAIL = 2 };
 
 struct signature {
   char *code, *summary, *remediation, *component;
+  char *source; /* where the cause and fix come from (a URL, or a docs/ page); NULL from a file without one */
   char **logs;
   size_t nlogs;
   enum sig_severity severity;

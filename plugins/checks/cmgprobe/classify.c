@@ -25,7 +25,6 @@
 #define MS_ENTRA "https://learn.microsoft.com/mem/configmgr/core/clients/manage/azure-ccmsetup"
 #define MS_CHAIN "https://learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain"
 #define MS_PROXY "https://learn.microsoft.com/mem/configmgr/core/plan-design/network/proxy-server-support"
-#define MS_MONITOR "https://learn.microsoft.com/mem/configmgr/core/clients/manage/cmg/monitor-clients-cloud-management-gateway"
 
 /* Code -> source. Where Microsoft says nothing, the repository's own notes say what is inferred. */
 static const struct { const char *code, *source; } sources[] = {
@@ -67,7 +66,6 @@ static const struct { const char *code, *source; } sources[] = {
     {"CMG_NAME_RULES", MS_CERT},
     {"CMG_TENANT_NOT_ONBOARDED", MS_ENTRA},
     {"CMG_SOME_CANDIDATES_FAIL", MS_CLIENTS},
-    {"CMG_TRAFFIC", MS_MONITOR},
 };
 
 const char *probe_code_source(const char *code) {

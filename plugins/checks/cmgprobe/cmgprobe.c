@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include "config.h"
@@ -75,6 +76,9 @@ static const struct cg_config_map probe_map[] = {
     {CG_CFG_BOOL, "windows_verdict", "true",
      "On Windows, judge the chain with CryptoAPI too (CertGetCertificateChain, SSL policy); it decides when the two "
      "disagree", offsetof(struct probe_ctx, windows_verdict), 0, 0, NULL, NULL},
+    {CG_CFG_BOOL, "windows_verdict_decides_under_wine", "false",
+     "Let wine's crypt32 decide as Windows' would (tests of the Windows build only: wine is not Windows)",
+     offsetof(struct probe_ctx, wine_decides), 0, 0, NULL, NULL},
     {CG_CFG_BOOL, "check_tenant", "true",
      "For an Entra client, ask the CMG for the tenant's Entra details as ccmsetup does (AADAuthInfo)",
      offsetof(struct probe_ctx, check_tenant), 0, 0, NULL, NULL},
@@ -461,6 +465,25 @@ static bool missing_issuer(const struct cg_tls_capture *cap) {
   return false;
 }
 
+/* Starts the first request again on a fresh handshake, keeping the fetched certificates, the byte
+ * counts and what Windows approved. */
+static void redo_first(struct probe *p, CURL *h, const char *path, struct cg_tls_capture *cap,
+                       struct curl_slist *resolve, struct req_out *o) {
+  struct cg_tls_capture keep = *cap;
+  cap->extra = NULL;
+  cg_tls_capture_free(cap);
+  memset(cap, 0, sizeof(*cap));
+  cap->extra = keep.extra;
+  cap->bytes_in = keep.bytes_in;
+  cap->bytes_out = keep.bytes_out;
+  cap->has_approved = keep.has_approved;
+  memcpy(cap->approved_leaf, keep.approved_leaf, sizeof(cap->approved_leaf));
+  cJSON_DeleteItemFromArray(cJSON_GetObjectItemCaseSensitive(p->facts, "requests"), 0);
+  cg_free(o->r.body);
+  memset(o, 0, sizeof(*o));
+  do_request(p, h, path, true, cap, resolve, o);
+}
+
 /* The first request: TLS with the capture; a chain the server sent incomplete is completed from AIA
  * and the handshake done again, as CryptoAPI would. */
 static void first_request(struct probe *p, CURL *h, const char *path, struct cg_tls_capture *cap,
@@ -468,19 +491,7 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct cg_
   do_request(p, h, path, true, cap, resolve, o);
   if (o->rc == CG_OK || !missing_issuer(cap)) return;
   if (!probe_complete_from_aia(p, cap)) return;
-  /* again, with the fetched intermediates offered as untrusted certificates */
-  STACK_OF(X509) *extra = cap->extra;
-  uint64_t in = cap->bytes_in, out = cap->bytes_out;
-  cap->extra = NULL;
-  cg_tls_capture_free(cap);
-  memset(cap, 0, sizeof(*cap));
-  cap->extra = extra;
-  cap->bytes_in = in;
-  cap->bytes_out = out;
-  cJSON_DeleteItemFromArray(cJSON_GetObjectItemCaseSensitive(p->facts, "requests"), 0);
-  cg_free(o->r.body);
-  memset(o, 0, sizeof(*o));
-  do_request(p, h, path, true, cap, resolve, o);
+  redo_first(p, h, path, cap, resolve, o); /* with the fetched intermediates as untrusted certificates */
   const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->facts, "aia"), "url"));
   if (cap->handshake_done && cap->nerrors == 0)
     probe_found(p, CG_WARN, "CMG_CERT_CHAIN_AIA", NULL,
@@ -544,14 +555,21 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
     tls_ok = outs[0].r.tls_ms >= 0 && cap.handshake_done && cap.nerrors == 0 &&
              outs[0].r.curl_rc != CURLE_PEER_FAILED_VERIFICATION;
     int win = cap.sent ? probe_windows_verdict(p, &cap, tls_ok) : -1;
+    if (outs[0].rc != CG_OK && win == 1 && cap.sent && outs[0].r.curl_rc == CURLE_PEER_FAILED_VERIFICATION) {
+      /* Windows decides: the client would accept this chain, so the request goes ahead on it */
+      unsigned int n = 0;
+      if (X509_digest(sk_X509_value(cap.sent, 0), EVP_sha256(), cap.approved_leaf, &n) && n == 32) {
+        cap.has_approved = true;
+        redo_first(p, h, path, &cap, resolve, &outs[0]);
+        tls_ok = outs[0].r.tls_ms >= 0 && cap.handshake_done;
+        if (outs[0].rc == CG_OK) memset(&p->fail, 0, sizeof(p->fail)); /* OpenSSL's objection is overruled */
+        cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(p->facts, "windows_trust"), "request_on_its_verdict", true);
+        cJSON_DeleteItemFromObjectCaseSensitive(tls, "verify_errors");
+        cJSON_AddArrayToObject(tls, "verify_errors");
+      }
+    }
     /* A failed transfer is named first: it is what the client meets before any revocation check. */
-    if (outs[0].rc != CG_OK && win != 1) probe_classify_transport(p, &outs[0], &cap);
-    if (outs[0].rc != CG_OK && win == 1)
-      probe_found(p, CG_FAIL, "CMG_CERT_UNTRUSTED", "12175 ERROR_WINHTTP_SECURE_FAILURE (0x80072F8F)",
-                  "Windows trusts the chain but OpenSSL does not (a root Windows downloads on demand): put the root "
-                  "in the machine's Trusted Root store so that every tool agrees.",
-                  "Windows trusts the CMG's certificate, but the probe could not complete the request: %s.",
-                  outs[0].r.error);
+    if (outs[0].rc != CG_OK) probe_classify_transport(p, &outs[0], &cap);
     if (cap.sent || cap.built) probe_chain_facts(p, &cap, tls_ok, tls);
     if (outs[0].rc != CG_OK) break; /* the other paths would fail the same way */
   }

@@ -17,7 +17,7 @@ struct probe_ctx {
   struct cg_strlist paths, extra_paths, resolve;
   int64_t timeout_ms, connect_timeout_ms, max_body_bytes, crl_timeout_ms, expiry_warn_days, max_clock_skew_s;
   int64_t max_candidates, mp_probe_interval_s;
-  bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict;
+  bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict, wine_decides;
 };
 
 /* A failure or warning found by the probe, in the order of priority. */

@@ -77,6 +77,15 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 static int verify_with_extra(X509_STORE_CTX *xs, void *arg) {
   struct cg_tls_capture *c = arg;
   capture_sent(c, xs); /* before the fetched certificates join them */
+  if (c->has_approved) {
+    unsigned char md[32];
+    unsigned int n = 0;
+    X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+    if (leaf && X509_digest(leaf, EVP_sha256(), md, &n) && n == 32 && !memcmp(md, c->approved_leaf, 32)) {
+      X509_STORE_CTX_set_error(xs, X509_V_OK);
+      return 1; /* the chain Windows judged, as the client would use it */
+    }
+  }
   STACK_OF(X509) *orig = X509_STORE_CTX_get0_untrusted(xs);
   STACK_OF(X509) *u = orig ? sk_X509_dup(orig) : sk_X509_new_null();
   for (int i = 0; u && c->extra && i < sk_X509_num(c->extra); i++) sk_X509_push(u, sk_X509_value(c->extra, i));
@@ -98,7 +107,8 @@ CURLcode cg_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data) {
   SSL_CTX_set_info_callback(ctx, info_cb);
   SSL_CTX_set_msg_callback(ctx, msg_cb);
   SSL_CTX_set_msg_callback_arg(ctx, c);
-  if (c->extra && sk_X509_num(c->extra) > 0) SSL_CTX_set_cert_verify_callback(ctx, verify_with_extra, c);
+  if ((c->extra && sk_X509_num(c->extra) > 0) || c->has_approved)
+    SSL_CTX_set_cert_verify_callback(ctx, verify_with_extra, c);
   return CURLE_OK;
 }
 

@@ -24,6 +24,10 @@ struct cg_tls_capture {
   bool handshake_done;
   STACK_OF(X509) *extra;    /* CA certificates fetched from AIA, offered as untrusted (owned) */
   uint64_t bytes_out, bytes_in; /* TLS records on the wire, both directions */
+  /* Windows (CryptoAPI) accepted the chain whose leaf has this SHA-256: the handshake accepts that
+   * leaf (the host name is still checked by curl). Set only from a CryptoAPI verdict. */
+  unsigned char approved_leaf[32];
+  bool has_approved;
 };
 
 /* CURLOPT_SSL_CTX_FUNCTION: installs the capture on the handshake (data = struct cg_tls_capture *). */

@@ -185,7 +185,7 @@ int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, boo
   cJSON_AddNumberToObject(o, "chain_length", v.chain_length);
   cJSON_AddBoolToObject(o, "revocation_checked", v.revocation_checked);
   /* wine's crypt32 is not Windows': its verdict is shown, OpenSSL's stays the one that decides */
-  bool decides = !v.wine;
+  bool decides = !v.wine || p->c->wine_decides;
   cJSON_AddBoolToObject(o, "decides", decides);
   if (v.trusted != openssl_ok) {
     cJSON *d = cJSON_AddObjectToObject(p->facts, "verdicts_disagree");
@@ -194,7 +194,10 @@ int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, boo
     cJSON_AddStringToObject(d, "decides", decides ? "windows" : "openssl (crypt32 is wine's)");
   }
   if (!decides) return -1;
-  if (!v.trusted && openssl_ok)
+  bool revocation = v.error == 0x80092013UL || v.error == 0x80092012UL || v.error == 0x800B010EUL ||
+                    v.error == 0x80092010UL || v.error == 0x800B010CUL;
+  /* a revocation refusal is named by the probe's own CRL/OCSP check, with its URLs (probe_chain_facts) */
+  if (!v.trusted && openssl_ok && !(revocation && p->c->check_revocation))
     probe_found(p, CG_FAIL, "CMG_CERT_REFUSED_BY_WINDOWS", winhttp_of(v.error),
                 "Read facts.windows_trust: the client judges the CMG with Windows' own certificate checks; fix what "
                 "they name (a root missing from the machine's Trusted Root store, a revocation list Windows cannot "
