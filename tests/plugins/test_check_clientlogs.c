@@ -9,6 +9,7 @@
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "runner.h"
+#include "logstate.h"
 #include "../unit/test.h"
 
 static const char *dir;
@@ -169,6 +170,28 @@ TEST(big_log_is_capped) {
   cg_buf_free(&b);
 }
 
+/* The server a line is about, from the three ways client logs name one; garbage names none. */
+TEST(targets) {
+  char h[LS_HOST];
+  bool cmg;
+  const char *a = "[CCMHTTP] ERROR: URL=https://CMG.Contoso.com:443/CCM_Proxy_ServerAuth/1/x, Port=443";
+  CHECK(ls_target(a, strlen(a), h, &cmg) && !strcmp(h, "cmg.contoso.com") && cmg);
+  const char *b = "SMS CCM 5.0: Host=cmg.cloudapp.net, Path=/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=1, Port=443";
+  CHECK(ls_target(b, strlen(b), h, &cmg) && !strcmp(h, "cmg.cloudapp.net") && cmg);
+  const char *c = "Internet MPs have changed: CMG.CONTOSO.COM/CCM_Proxy_MutualAuth/72057594037927939";
+  CHECK(ls_target(c, strlen(c), h, &cmg) && !strcmp(h, "cmg.contoso.com") && cmg);
+  const char *d = "failed: http://dp01.corp.contoso.com/SMS_DP_SMSPKG$/PS100012/setup.exe, error 0x80190194";
+  CHECK(ls_target(d, strlen(d), h, &cmg) && !strcmp(h, "dp01.corp.contoso.com") && !cmg);
+  const char *none[] = {"://", "Host=", "Host=,", "/CCM_Proxy_", "https://nodot/x", "\xff\xfe://\x00h\x00", ""};
+  for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) CHECK(!ls_target(none[i], strlen(none[i]), h, &cmg));
+  struct cg_buf big;
+  cg_buf_init(&big, 1 << 20);
+  cg_buf_puts(&big, "https://");
+  while (big.len < 100000) cg_buf_puts(&big, "a.");
+  CHECK(ls_target(big.data, big.len, h, &cmg) && strlen(h) == LS_HOST - 1); /* capped, not overrun */
+  cg_buf_free(&big);
+}
+
 /* A failure stays the state from one cycle to the next until a success of the same log and server
  * resolves it; a failure towards an intranet server never makes the verdict. */
 TEST(state_not_history) {
@@ -254,6 +277,7 @@ int main(int argc, char **argv) {
   RUN(cycles);
   RUN(big_log_is_capped);
   RUN(state_not_history);
+  RUN(targets);
   cJSON_free(cfg_json);
   cg_free(logs);
   cg_free(state);

@@ -198,7 +198,8 @@ static int on_entry(const struct cmt_entry *e, void *user) {
     s->ctx_ms = e->utc_ms;
     if (cmg && !ls_is_cmg_host(host, s->cmg_hosts)) cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(host));
     s->target = s->ctx_host;
-  } else if (s->ctx_host[0] && s->ctx_log == s->log && e->utc_ms - s->ctx_ms <= 5000 && e->utc_ms >= s->ctx_ms) {
+  } else if (s->ctx_host[0] && s->ctx_log == s->log && e->utc_ms - s->ctx_ms <= 5000 && s->ctx_ms - e->utc_ms <= 5000) {
+    /* (either way: lines written by two threads can be a few milliseconds out of order) */
     s->target = s->ctx_host;
   }
   if (s->target && ls_is_cmg_host(s->target, s->cmg_hosts) && e->utc_ms > s->last_cmg_ms) s->last_cmg_ms = e->utc_ms;
