@@ -25,7 +25,7 @@
 set -euo pipefail
 dir=${1:?usage: pki-cmg.sh DIR CRL_PORT}
 crlport=${2:?usage: pki-cmg.sh DIR CRL_PORT}
-stamp="$crlport v3"
+stamp="$crlport v4"
 if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$stamp" ]; then exit 0; fi
 rm -rf "$dir"
 mkdir -p "$dir/crl"
@@ -34,6 +34,21 @@ cdp="http://127.0.0.1:$crlport/crl"
 ts() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 # Read by the leaf section of the CA configs; set for every openssl ca call.
 export SAN=DNS:unused CDP=http://unused/
+
+leaf_ext() { # SECTION AIA: a server leaf's extensions; no authorityInfoAccess when AIA is empty
+  cat <<EXT
+[ $1 ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = \$ENV::SAN
+crlDistributionPoints = URI:\$ENV::CDP
+EXT
+  [ -n "$2" ] && echo "authorityInfoAccess = $2"
+  return 0
+}
 
 ca_conf() { # NAME
   mkdir -p "$1/newcerts"
@@ -66,41 +81,10 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 crlDistributionPoints = URI:$cdp/root.crl
 authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$crlport/aia/root.cer
-[ v3_leaf ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = \$ENV::SAN
-crlDistributionPoints = URI:\$ENV::CDP
-authorityInfoAccess = OCSP;URI:http://127.0.0.1:$((crlport + 18))/, caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer
-[ v3_leaf_nocsp ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = \$ENV::SAN
-crlDistributionPoints = URI:\$ENV::CDP
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer
-[ v3_leaf_aiadown ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = \$ENV::SAN
-crlDistributionPoints = URI:\$ENV::CDP
-authorityInfoAccess = caIssuers;URI:http://127.0.0.1:9/intermediate.cer
-[ v3_leaf_noaia ]
-basicConstraints = critical, CA:false
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = \$ENV::SAN
-crlDistributionPoints = URI:\$ENV::CDP
+$(leaf_ext v3_leaf "OCSP;URI:http://127.0.0.1:$((crlport + 18))/, caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer")
+$(leaf_ext v3_leaf_nocsp "caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer")
+$(leaf_ext v3_leaf_aiadown "caIssuers;URI:http://127.0.0.1:9/intermediate.cer")
+$(leaf_ext v3_leaf_noaia "")
 CNF
 }
 

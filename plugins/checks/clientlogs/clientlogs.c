@@ -115,19 +115,34 @@ struct match_ctx {
   const struct cmt_entry *e;
 };
 
+/* Room for one more element of a growing array: doubles its capacity when full; false on OOM. */
+static bool grow(void **items, size_t *alloc, size_t count, size_t first, size_t size) {
+  if (count < *alloc) return true;
+  size_t na = *alloc ? *alloc * 2 : first;
+  void *n = cg_realloc(*items, na * size);
+  if (!n) return false;
+  *items = n;
+  *alloc = na;
+  return true;
+}
+
+/* A new, empty finding for `sig` at the end of the list; NULL on OOM. */
+static struct finding *new_finding(struct scan *s, const struct signature *sig) {
+  if (!grow((void **)&s->f, &s->af, s->nf, 16, sizeof(*s->f))) return NULL;
+  struct finding *f = &s->f[s->nf++];
+  memset(f, 0, sizeof(*f));
+  f->sig = sig;
+  f->status_codes = cJSON_CreateObject();
+  return f;
+}
+
 static void add_success(struct scan *s, const char *log, const char *host, int64_t ms) {
   for (size_t i = 0; i < s->nok; i++)
     if (!strcmp(s->ok[i].log, log) && !strcmp(s->ok[i].host, host)) {
       if (ms > s->ok[i].ms) s->ok[i].ms = ms;
       return;
     }
-  if (s->nok == s->aok) {
-    size_t na = s->aok ? s->aok * 2 : 8;
-    struct success *n = cg_realloc(s->ok, na * sizeof(*n));
-    if (!n) return;
-    s->ok = n;
-    s->aok = na;
-  }
+  if (!grow((void **)&s->ok, &s->aok, s->nok, 8, sizeof(*s->ok))) return;
   struct success *x = &s->ok[s->nok++];
   cg_strlcpy(x->log, log, sizeof(x->log));
   cg_strlcpy(x->host, host, sizeof(x->host));
@@ -147,20 +162,10 @@ static void on_match(const struct signature *sig, void *user) {
   for (size_t i = 0; i < s->nf && !f; i++)
     if (s->f[i].sig == sig && !strcmp(s->f[i].host, host) && !strcmp(s->f[i].log, s->log)) f = &s->f[i];
   if (!f) {
-    if (s->nf == s->af) {
-      size_t na = s->af ? s->af * 2 : 16;
-      struct finding *nf = cg_realloc(s->f, na * sizeof(*nf));
-      if (!nf) {
-        s->rc = CG_ERR_NOMEM;
-        return;
-      }
-      s->f = nf;
-      s->af = na;
+    if (!(f = new_finding(s, sig))) {
+      s->rc = CG_ERR_NOMEM;
+      return;
     }
-    f = &s->f[s->nf++];
-    memset(f, 0, sizeof(*f));
-    f->sig = sig;
-    f->status_codes = cJSON_CreateObject();
     cg_strlcpy(f->host, host, sizeof(f->host));
     cg_strlcpy(f->log, s->log, sizeof(f->log));
     cg_snprintf(f->component, sizeof(f->component), "%.*s", (int)(e->component_len < 63 ? e->component_len : 63),
@@ -537,17 +542,8 @@ static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
     for (size_t i = 0; code && i < s->sigs->count && !sig; i++)
       if (!strcmp(s->sigs->sigs[i].code, code)) sig = &s->sigs->sigs[i];
     if (!sig || sig->severity <= SIG_INFO || !cJSON_IsNumber(last) || (int64_t)last->valuedouble < min_ms) continue;
-    if (s->nf == s->af) {
-      size_t na = s->af ? s->af * 2 : 16;
-      struct finding *nf = cg_realloc(s->f, na * sizeof(*nf));
-      if (!nf) return;
-      s->f = nf;
-      s->af = na;
-    }
-    struct finding *f = &s->f[s->nf++];
-    memset(f, 0, sizeof(*f));
-    f->sig = sig;
-    f->status_codes = cJSON_CreateObject();
+    struct finding *f = new_finding(s, sig);
+    if (!f) return;
     const char *v;
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host")))) cg_strlcpy(f->host, v, sizeof(f->host));
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log")))) cg_strlcpy(f->log, v, sizeof(f->log));
