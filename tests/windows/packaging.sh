@@ -16,7 +16,8 @@ done
 bash "$src/packaging/windows/build-msi.sh" "$exe" "$work" >/dev/null 2>"$work/wixl.log" && [ -f "$work/cmgdiag.msi" ] &&
   ok "wixl built cmgdiag.msi ($(stat -c %s "$work/cmgdiag.msi") bytes)" || { no "wixl: $(tail -3 "$work/wixl.log")"; exit 1; }
 msi="$work/cmgdiag.msi"
-t() { msiinfo export "$msi" "$1" 2>/dev/null | tr -d '\r' | tail -n +4; }
+# in the work folder: exporting a table with streams (Binary) writes them to ./Binary/
+t() { (cd "$work" && msiinfo export "$msi" "$1" 2>/dev/null | tr -d '\r' | tail -n +4); }
 version=$(sed -n 's/^project(cmgdiag VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
 [ "$(t Property | awk -F'\t' '$1=="ProductVersion"{print $2}')" = "$version" ] && ok "ProductVersion $version" || no "ProductVersion: $(t Property | grep ProductVersion)"
 [ "$(t Property | awk -F'\t' '$1=="MsiHiddenProperties"{print $2}')" = "SAS_URL;Setup" ] &&
