@@ -1,4 +1,4 @@
-/* The status bundle of CONTRACT.md ("Bundle"): built from check results, rendered as JSON, and
+/* The status bundle (agent/schema/bundle.schema.json): built from check results, rendered as JSON, and
  * read back for `cmgdiag show`. */
 #ifndef CG_BUNDLE_H
 #define CG_BUNDLE_H

@@ -10,7 +10,7 @@
 #include "config.h"
 #include "discovery.h"
 #include "log.h"
-#include "platform/daemon.h"
+#include "platform/runtime.h"
 #include "platform/fs.h"
 #include "platform/service.h"
 #include "platform/sys.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "platform/daemon.h"
+#include "platform/runtime.h"
 #include "platform/fs.h"
 #include "platform/tls.h"
 #include "redact.h"

@@ -1,7 +1,7 @@
 /* CMTrace-format log with size-based rotation to .lo_. */
 #include "log.h"
 
-#include "platform/daemon.h"
+#include "platform/runtime.h"
 
 #include <stdio.h>
 #include <string.h>

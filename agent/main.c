@@ -1,4 +1,4 @@
-/* cmgdiag command line (CONTRACT.md "Binary and commands"). */
+/* cmgdiag command line (README "Commands", `cmgdiag --help`). */
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>

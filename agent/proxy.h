@@ -1,6 +1,6 @@
 /* Which proxy a request to a URL goes through, as SYSTEM's WinHTTP-based ConfigMgr client would
  * pick it (shared by the CMG probe and `netenv`), and the proxy-string helpers behind it.
- * The client's own selection order is not documented (DOMAIN.md 6.1, 7.8): the order used here is
+ * The client's own selection order is not documented (docs/domain.md, "Proxy"): the order used here is
  * an assumption, shown in every result, and `proxy` in the config overrides it. */
 #ifndef CG_PROXY_H
 #define CG_PROXY_H

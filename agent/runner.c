@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "platform/daemon.h"
+#include "platform/runtime.h"
 #include "platform/sys.h"
 
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {

@@ -230,11 +230,7 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
     goto out;
   }
   cJSON_free(out);
-#ifdef _WIN32
-  const char *acl = "folder restricted to SYSTEM and Administrators";
-#else
-  const char *acl = "folder restricted to its owner, mode 0700";
-#endif
+  const char *acl = cg_platform_private_folder_words();
   printf("%s %s (%s)%s%s\n", existed ? "Updated" : "Wrote", path, acl,
          sas_url && *sas_url ? "; collection point: azblob " : "",
          sas_url && *sas_url ? "(SAS URL, redacted)" : "");

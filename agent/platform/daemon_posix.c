@@ -1,6 +1,6 @@
 /* Daemon support on POSIX: pthreads, flock(2), signals through a self-pipe, and the network
  * watched by comparing the interface addresses (getifaddrs) while waiting. */
-#include "daemon.h"
+#include "runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* Daemon support on Windows: SRW locks and condition variables, an exclusively opened lock file,
  * console control events, and NotifyAddrChange for network changes. */
-#include "daemon.h"
+#include "runtime.h"
 
 #include <winsock2.h>
 #include <windows.h>

@@ -69,6 +69,97 @@ void cg_proc_result_free(struct cg_proc_result *res) {
   res->out_len = res->err_len = 0;
 }
 
+/* The child after fork: standard handles, its own process group, then exec. Only async-signal-safe
+ * calls. Never returns: on failure the errno goes to the parent through execp. */
+static void child_exec(const char *const *argv, char *const *envp, const struct cg_proc_opts *opts, intptr_t prog,
+                       bool script, const int outp[2], const int errp[2], const int execp[2]) {
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  setpgid(0, 0);
+  if (devnull >= 0) dup2(devnull, 0);
+  dup2(outp[1], 1);
+  dup2(errp[1], 2);
+  cloexec_from_3(script ? (int)prog : -1);
+  signal(SIGPIPE, SIG_DFL);
+  int e = 0;
+  if (opts && opts->cwd && chdir(opts->cwd) != 0) e = errno;
+  if (!e) {
+    if (prog >= 0) fexecve((int)prog, (char *const *)argv, envp);
+    else execvpe(argv[0], (char *const *)argv, envp);
+    e = errno;
+  }
+  ssize_t w = write(execp[1], &e, sizeof(e));
+  (void)w;
+  _exit(127);
+}
+
+/* Reads the child's stdout and stderr until both close or the deadline passes (res->timed_out).
+ * A pipe it closes is set to -1. */
+static void pump(int outp[2], int errp[2], int64_t start, int64_t timeout, struct cg_buf *ob, struct cg_buf *eb,
+                 struct cg_proc_result *res) {
+  struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
+  int open_fds = 2;
+  char chunk[16384];
+  while (open_fds > 0) {
+    int wait_ms = -1;
+    if (timeout > 0) {
+      int64_t left = start + timeout - cg_time_mono_ms();
+      if (left <= 0) {
+        res->timed_out = true;
+        break;
+      }
+      wait_ms = left > 1000 ? 1000 : (int)left;
+    }
+    int n = poll(fds, 2, wait_ms);
+    if (n < 0 && errno != EINTR) break;
+    for (int i = 0; n > 0 && i < 2; i++) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t r = read(fds[i].fd, chunk, sizeof(chunk));
+      if (r > 0) {
+        if (i == 0) capture(ob, &res->out_truncated, chunk, (size_t)r);
+        else capture(eb, &res->err_truncated, chunk, (size_t)r);
+      } else if (r == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        if (i == 0) outp[0] = -1; else errp[0] = -1;
+        fds[i].fd = -1;
+        open_fds--;
+      }
+    }
+  }
+}
+
+/* Waits for the child, kills its whole group at the deadline (a child that closed its stdout but
+ * lingers too), and records how it ended. */
+static void reap(pid_t pid, int64_t start, int64_t timeout, struct cg_proc_result *res) {
+  if (res->timed_out) {
+    kill(-pid, SIGKILL); /* the whole group: grandchildren too */
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, timeout > 0 && !res->timed_out ? WNOHANG : 0);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    if (w == 0) {
+      /* Pipes closed but the child lingers (it closed its stdout): keep honouring the deadline. */
+      if (cg_time_mono_ms() - start >= timeout) {
+        res->timed_out = true;
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+      } else {
+        usleep(10000);
+      }
+    }
+  }
+  if (!res->timed_out) {
+    if (WIFEXITED(status)) {
+      res->exited = true;
+      res->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      res->exit_code = 128 + WTERMSIG(status);
+    }
+  }
+}
+
 int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
                 struct cg_proc_result *res, char *err, size_t errlen) {
   int rc = CG_ERR_IO;
@@ -107,26 +198,7 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
     cg_snprintf(err, errlen, "cannot start %s: %s", argv[0], strerror(errno));
     goto out;
   }
-  if (pid == 0) {
-    /* Child: only async-signal-safe calls from here on. */
-    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    setpgid(0, 0);
-    if (devnull >= 0) dup2(devnull, 0);
-    dup2(outp[1], 1);
-    dup2(errp[1], 2);
-    cloexec_from_3(script ? (int)prog : -1);
-    signal(SIGPIPE, SIG_DFL);
-    int e = 0;
-    if (opts && opts->cwd && chdir(opts->cwd) != 0) e = errno;
-    if (!e) {
-      if (prog >= 0) fexecve((int)prog, (char *const *)argv, envp);
-      else execvpe(argv[0], (char *const *)argv, envp);
-      e = errno;
-    }
-    ssize_t w = write(execp[1], &e, sizeof(e));
-    (void)w;
-    _exit(127);
-  }
+  if (pid == 0) child_exec(argv, envp, opts, prog, script, outp, errp, execp);
   setpgid(pid, pid); /* also from the parent, so the group exists before we might kill it */
   cg_file_close_handle(prog);
   prog = -1;
@@ -147,64 +219,9 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
     goto out;
   }
 
-  struct pollfd fds[2] = {{.fd = outp[0], .events = POLLIN}, {.fd = errp[0], .events = POLLIN}};
-  int open_fds = 2;
-  char chunk[16384];
-  while (open_fds > 0) {
-    int wait_ms = -1;
-    if (timeout > 0) {
-      int64_t left = start + timeout - cg_time_mono_ms();
-      if (left <= 0) {
-        res->timed_out = true;
-        break;
-      }
-      wait_ms = left > 1000 ? 1000 : (int)left;
-    }
-    int n = poll(fds, 2, wait_ms);
-    if (n < 0 && errno != EINTR) break;
-    for (int i = 0; n > 0 && i < 2; i++) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t r = read(fds[i].fd, chunk, sizeof(chunk));
-      if (r > 0) {
-        if (i == 0) capture(&ob, &res->out_truncated, chunk, (size_t)r);
-        else capture(&eb, &res->err_truncated, chunk, (size_t)r);
-      } else if (r == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        if (i == 0) outp[0] = -1; else errp[0] = -1;
-        fds[i].fd = -1;
-        open_fds--;
-      }
-    }
-  }
-  if (res->timed_out) {
-    kill(-pid, SIGKILL); /* the whole group: grandchildren too */
-    kill(pid, SIGKILL);
-  }
-  int status = 0;
-  for (;;) {
-    pid_t w = waitpid(pid, &status, timeout > 0 && !res->timed_out ? WNOHANG : 0);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) break;
-    if (w == 0) {
-      /* Pipes closed but the child lingers (it closed its stdout): keep honouring the deadline. */
-      if (cg_time_mono_ms() - start >= timeout) {
-        res->timed_out = true;
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-      } else {
-        usleep(10000);
-      }
-    }
-  }
+  pump(outp, errp, start, timeout, &ob, &eb, res);
+  reap(pid, start, timeout, res);
   pid = -1;
-  if (!res->timed_out) {
-    if (WIFEXITED(status)) {
-      res->exited = true;
-      res->exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-      res->exit_code = 128 + WTERMSIG(status);
-    }
-  }
   rc = CG_OK;
 
 out:

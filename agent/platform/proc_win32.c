@@ -107,6 +107,99 @@ void cg_proc_result_free(struct cg_proc_result *res) {
   res->out_len = res->err_len = 0;
 }
 
+/* A job object that kills what it holds when its last handle closes: nothing of a child outlives
+ * the agent. NULL when it cannot be made. */
+static HANDLE kill_on_close_job(void) {
+  HANDLE job = CreateJobObjectW(NULL, NULL);
+  if (job) {
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+    memset(&li, 0, sizeof(li));
+    li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof(li));
+  }
+  return job;
+}
+
+/* Startup information whose three standard handles are the only ones the child inherits
+ * (PROC_THREAD_ATTRIBUTE_HANDLE_LIST). `inherit` is the caller's: the list points into it until it
+ * is deleted. Returns the attribute list to free (NULL if unsupported). */
+static LPPROC_THREAD_ATTRIBUTE_LIST std_handles_only(STARTUPINFOEXW *sip, HANDLE inherit[3], HANDLE nul, HANDLE out_w,
+                                                     HANDLE err_w, DWORD *flagsp) {
+  LPPROC_THREAD_ATTRIBUTE_LIST attrs = NULL;
+  memset(sip, 0, sizeof(*sip));
+  sip->StartupInfo.cb = sizeof(sip->StartupInfo);
+  sip->StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  sip->StartupInfo.hStdInput = nul;
+  sip->StartupInfo.hStdOutput = out_w;
+  sip->StartupInfo.hStdError = err_w;
+  /* The child inherits its three standard handles and nothing else the agent holds. */
+  inherit[0] = out_w;
+  inherit[1] = err_w;
+  inherit[2] = nul;
+  SIZE_T ninherit = nul != INVALID_HANDLE_VALUE ? 3 : 2;
+  SIZE_T asz = 0;
+  InitializeProcThreadAttributeList(NULL, 1, 0, &asz);
+  attrs = asz ? cg_malloc(asz) : NULL;
+  if (attrs && InitializeProcThreadAttributeList(attrs, 1, 0, &asz) &&
+      UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, ninherit * sizeof(HANDLE), NULL,
+                                NULL)) {
+    sip->StartupInfo.cb = sizeof(*sip);
+    sip->lpAttributeList = attrs;
+    *flagsp |= EXTENDED_STARTUPINFO_PRESENT;
+  }
+  return attrs;
+}
+
+/* Waits for the child and both readers within the deadline (a grandchild may hold the pipes);
+ * at the deadline the job, and so the whole tree, is terminated. */
+static void wait_child(HANDLE proc, HANDLE job, struct reader rd[2], int64_t start, int64_t timeout,
+                       struct cg_proc_result *res) {
+  DWORD wait_ms = timeout > 0 ? (DWORD)timeout : INFINITE;
+  if (WaitForSingleObject(proc, wait_ms) == WAIT_TIMEOUT) {
+    res->timed_out = true;
+    if (job) TerminateJobObject(job, 1);
+    TerminateProcess(proc, 1);
+    WaitForSingleObject(proc, 5000);
+  }
+  /* A grandchild may still hold the pipes: honour the deadline for the readers too. */
+  for (int i = 0; i < 2; i++) {
+    if (!rd[i].thread) continue;
+    int64_t left = timeout > 0 ? start + timeout - cg_time_mono_ms() : -1;
+    DWORD w = left < 0 && timeout <= 0 ? INFINITE : (DWORD)(left > 0 ? left : 0);
+    if (WaitForSingleObject(rd[i].thread, w) == WAIT_TIMEOUT) {
+      res->timed_out = true;
+      if (job) TerminateJobObject(job, 1);
+      WaitForSingleObject(rd[i].thread, 5000);
+    }
+  }
+}
+
+static void close_readers(struct reader rd[2]) {
+  for (int i = 0; i < 2; i++) {
+    if (rd[i].thread) {
+      /* If a reader is still blocked (it should not be), closing its pipe releases it. */
+      if (WaitForSingleObject(rd[i].thread, 0) == WAIT_TIMEOUT) CancelSynchronousIo(rd[i].thread);
+      WaitForSingleObject(rd[i].thread, 2000);
+      CloseHandle(rd[i].thread);
+    }
+    if (rd[i].pipe) CloseHandle(rd[i].pipe);
+  }
+}
+
+/* The argument vector as one command line, each argument quoted as CommandLineToArgvW reads it. */
+static int command_line(const char *const *argv, struct cg_buf *cmd, wchar_t **wcmd, char *err, size_t errlen) {
+  for (size_t i = 0; argv[i]; i++)
+    if ((i && cg_buf_puts(cmd, " ") != CG_OK) || quote_arg(cmd, argv[i]) != CG_OK) {
+      cg_snprintf(err, errlen, "the command line for %s is too long", argv[0]);
+      return CG_ERR_TOOBIG;
+    }
+  if (!(*wcmd = cg_utf8_to_wide(cmd->data))) {
+    cg_snprintf(err, errlen, "the command line for %s is not valid UTF-8", argv[0]);
+    return CG_ERR_USAGE;
+  }
+  return CG_OK;
+}
+
 int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct cg_proc_result *res, char *err,
                 size_t errlen) {
   int rc = CG_ERR_IO;
@@ -145,18 +238,8 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
     cg_snprintf(err, errlen, "cannot build the environment for %s", argv[0]);
     goto out;
   }
-  for (size_t i = 0; argv[i]; i++) {
-    if ((i && cg_buf_puts(&cmd, " ") != CG_OK) || quote_arg(&cmd, argv[i]) != CG_OK) {
-      cg_snprintf(err, errlen, "the command line for %s is too long", argv[0]);
-      rc = CG_ERR_TOOBIG;
-      goto out;
-    }
-  }
-  if (!(wcmd = cg_utf8_to_wide(cmd.data))) {
-    cg_snprintf(err, errlen, "the command line for %s is not valid UTF-8", argv[0]);
-    rc = CG_ERR_USAGE;
-    goto out;
-  }
+  if ((rc = command_line(argv, &cmd, &wcmd, err, errlen)) != CG_OK) goto out;
+  rc = CG_ERR_IO;
   SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa), .bInheritHandle = TRUE};
   if (!CreatePipe(&rd[0].pipe, &out_w, &sa, 0) || !CreatePipe(&rd[1].pipe, &err_w, &sa, 0) ||
       !SetHandleInformation(rd[0].pipe, HANDLE_FLAG_INHERIT, 0) ||
@@ -166,34 +249,11 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
     goto out;
   }
   nul = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, NULL);
-  job = CreateJobObjectW(NULL, NULL);
-  if (job) {
-    JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
-    memset(&li, 0, sizeof(li));
-    li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-    SetInformationJobObject(job, JobObjectExtendedLimitInformation, &li, sizeof(li));
-  }
+  job = kill_on_close_job();
   STARTUPINFOEXW si;
-  memset(&si, 0, sizeof(si));
-  si.StartupInfo.cb = sizeof(si.StartupInfo);
-  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-  si.StartupInfo.hStdInput = nul;
-  si.StartupInfo.hStdOutput = out_w;
-  si.StartupInfo.hStdError = err_w;
-  /* The child inherits its three standard handles and nothing else the agent holds. */
-  HANDLE inherit[3] = {out_w, err_w, nul};
-  SIZE_T ninherit = nul != INVALID_HANDLE_VALUE ? 3 : 2;
-  SIZE_T asz = 0;
   DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW | CREATE_UNICODE_ENVIRONMENT;
-  InitializeProcThreadAttributeList(NULL, 1, 0, &asz);
-  attrs = asz ? cg_malloc(asz) : NULL;
-  if (attrs && InitializeProcThreadAttributeList(attrs, 1, 0, &asz) &&
-      UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, ninherit * sizeof(HANDLE), NULL,
-                                NULL)) {
-    si.StartupInfo.cb = sizeof(si);
-    si.lpAttributeList = attrs;
-    flags |= EXTENDED_STARTUPINFO_PRESENT;
-  }
+  HANDLE inherit[3];
+  attrs = std_handles_only(&si, inherit, nul, out_w, err_w, &flags);
   wchar_t *wcwd = opts && opts->cwd ? cg_utf8_to_wide(opts->cwd) : NULL;
   BOOL started = CreateProcessW(wapp, wcmd, NULL, NULL, TRUE, flags, wenv, wcwd, &si.StartupInfo, &pi);
   cg_free(wcwd);
@@ -218,24 +278,7 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
   err_w = NULL;
   for (int i = 0; i < 2; i++) rd[i].thread = CreateThread(NULL, 0, reader_main, &rd[i], 0, NULL);
 
-  DWORD wait_ms = timeout > 0 ? (DWORD)timeout : INFINITE;
-  if (WaitForSingleObject(pi.hProcess, wait_ms) == WAIT_TIMEOUT) {
-    res->timed_out = true;
-    if (job) TerminateJobObject(job, 1);
-    TerminateProcess(pi.hProcess, 1);
-    WaitForSingleObject(pi.hProcess, 5000);
-  }
-  /* A grandchild may still hold the pipes: honour the deadline for the readers too. */
-  for (int i = 0; i < 2; i++) {
-    if (!rd[i].thread) continue;
-    int64_t left = timeout > 0 ? start + timeout - cg_time_mono_ms() : -1;
-    DWORD w = left < 0 && timeout <= 0 ? INFINITE : (DWORD)(left > 0 ? left : 0);
-    if (WaitForSingleObject(rd[i].thread, w) == WAIT_TIMEOUT) {
-      res->timed_out = true;
-      if (job) TerminateJobObject(job, 1);
-      WaitForSingleObject(rd[i].thread, 5000);
-    }
-  }
+  wait_child(pi.hProcess, job, rd, start, timeout, res);
   if (!res->timed_out) {
     DWORD code = 0;
     GetExitCodeProcess(pi.hProcess, &code);
@@ -252,15 +295,7 @@ out:
     DeleteProcThreadAttributeList(attrs);
     cg_free(attrs);
   }
-  for (int i = 0; i < 2; i++) {
-    if (rd[i].thread) {
-      /* If a reader is still blocked (it should not be), closing its pipe releases it. */
-      if (WaitForSingleObject(rd[i].thread, 0) == WAIT_TIMEOUT) CancelSynchronousIo(rd[i].thread);
-      WaitForSingleObject(rd[i].thread, 2000);
-      CloseHandle(rd[i].thread);
-    }
-    if (rd[i].pipe) CloseHandle(rd[i].pipe);
-  }
+  close_readers(rd);
   if (out_w) CloseHandle(out_w);
   if (err_w) CloseHandle(err_w);
   if (nul != INVALID_HANDLE_VALUE) CloseHandle(nul);

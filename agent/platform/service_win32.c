@@ -3,7 +3,7 @@
 
 #include <windows.h>
 
-#include "daemon.h"
+#include "runtime.h"
 #include "utf_win32.h"
 
 #define W_NAME L"cmgdiag"

@@ -14,6 +14,10 @@ int64_t cg_time_mono_ms(void);         /* monotonic, for durations and deadlines
 void cg_time_local(struct cg_localtime *out);
 /* RFC 3339 UTC with milliseconds, e.g. 2026-11-25T10:00:00.123Z (buffer >= 32). */
 void cg_time_rfc3339(int64_t utc_ms, char *buf, size_t len);
+/* True when a failed connect's OS error (CURLINFO_OS_ERRNO) means "refused": nothing listens. */
+bool cg_platform_connect_refused(long os_errno);
+/* How this platform makes a folder private, in words for `setup`'s report. */
+const char *cg_platform_private_folder_words(void);
 
 void cg_sleep_ms(int64_t ms);
 

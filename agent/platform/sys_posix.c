@@ -1,3 +1,4 @@
+#include <errno.h>
 /* POSIX clocks, identity and console. */
 #define _GNU_SOURCE
 #include "sys.h"
@@ -111,3 +112,7 @@ char *cg_system_tool_path(const char *exe) {
 int cg_platform_oem_codepage(void) { return 850; }
 
 bool cg_running_as_system(void) { return false; }
+
+bool cg_platform_connect_refused(long os_errno) { return os_errno == ECONNREFUSED; }
+
+const char *cg_platform_private_folder_words(void) { return "folder restricted to its owner, mode 0700"; }

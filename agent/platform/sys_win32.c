@@ -1,3 +1,4 @@
+#include <winsock2.h>
 /* Win32 clocks, identity and console. */
 #include <windows.h>
 #include <shellapi.h>
@@ -136,3 +137,7 @@ bool cg_running_as_system(void) {
   FreeSid(system);
   return member != FALSE;
 }
+
+bool cg_platform_connect_refused(long os_errno) { return os_errno == WSAECONNREFUSED; }
+
+const char *cg_platform_private_folder_words(void) { return "folder restricted to SYSTEM and Administrators"; }

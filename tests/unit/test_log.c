@@ -1,13 +1,13 @@
-/* The agent log: CMTrace lines that CMTrace's own grammar (DOMAIN.md 4.1) accepts, bias sign,
+/* The agent log: CMTrace lines that CMTrace's own grammar (docs/checks/clientlogs.md) accepts, bias sign,
  * messages that contain the terminator, rotation to .lo_, level filter and secret redaction. */
 #include <stdlib.h>
 
 #include "log.h"
-#include "platform/daemon.h"
+#include "platform/runtime.h"
 #include "platform/fs.h"
 #include "test.h"
 
-/* A strict check of one line against the DOMAIN.md 4.1 grammar. */
+/* A strict check of one line against the CMTrace grammar (docs/checks/clientlogs.md). */
 static bool is_cmtrace_line(const char *line, char *msg, size_t msglen) {
   if (strncmp(line, "<![LOG[", 7) != 0) return false;
   const char *end = strstr(line, "]LOG]!><time=\"");

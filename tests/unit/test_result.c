@@ -1,4 +1,4 @@
-/* Result model and rendering: the CONTRACT.md object, overall verdicts, exit codes, the report. */
+/* Result model and rendering: the check result object (README "Check result"), overall verdicts, exit codes, the report. */
 #include <stdlib.h>
 
 #include "result.h"

@@ -1,4 +1,4 @@
-/* From parsed dsregcmd sections to the join model and the facts of CONTRACT.md. */
+/* From parsed dsregcmd sections to the join model and the facts of README "aadjoin". */
 #include <stdio.h>
 #include <string.h>
 
@@ -134,7 +134,7 @@ void aad_model(const struct dsreg_doc *doc, struct aad_state *st) {
   const char *upd = dsreg_get(doc, "SSO State", "AzureAdPrtUpdateTime");
   if (!aad_parse_time(upd, &st->prt_update_ms, st->prt_update, sizeof(st->prt_update))) st->prt_update[0] = '\0';
 
-  /* DOMAIN.md 1.4 */
+  /* the join-state table of docs/domain.md, "dsregcmd" */
   enum tri a = st->azure_ad_joined, e = st->enterprise_joined, d = st->domain_joined;
   if (a == TRI_NULL) st->join_type = "unknown";
   else if (a == TRI_YES) st->join_type = d == TRI_YES ? "hybrid_joined" : "entra_joined";

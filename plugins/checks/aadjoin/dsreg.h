@@ -1,4 +1,4 @@
-/* Parser for `dsregcmd /status` text (DOMAIN.md 1.2): banner-framed sections of "key : value"
+/* Parser for `dsregcmd /status` text (docs/domain.md, "dsregcmd"): banner-framed sections of "key : value"
  * lines, tolerant of what real captures look like (indentation, blank lines, wrapped values,
  * progress and footer text, prompts, unknown sections, truncation). Input is clean UTF-8
  * (decode with cg_text_decode_capture first). */

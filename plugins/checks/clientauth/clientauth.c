@@ -414,6 +414,46 @@ static void criteria(struct ca_ctx *c, struct src *s) {
   }
 }
 
+/* The Entra and the site-token candidates, as facts and in the verdict's terms. */
+static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct verdict *vp) {
+  cJSON *en = cJSON_AddObjectToObject(cands, "entra");
+  const cJSON *eu = cJSON_GetObjectItemCaseSensitive(sp->aad, "entra_usable");
+  const char *jt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sp->aad, "join_type"));
+  const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sp->aad, "reason"));
+  vp->entra_usable = cJSON_IsTrue(eu) || cJSON_IsNull(eu);
+  vp->entra_known = cJSON_IsTrue(eu);
+  if (!sp->aad)
+    cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "the Entra join state is not known (%s)",
+                sp->input ? "no dsregcmd capture in the input" : "aadjoin did not run");
+  else if (!vp->entra_usable) {
+    cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "%s", why && *why ? why : "the device is not Entra joined");
+    size_t l = strlen(vp->entra_why); /* it is quoted inside a sentence */
+    if (l && vp->entra_why[l - 1] == '.') vp->entra_why[l - 1] = '\0';
+    if (vp->entra_why[0] >= 'A' && vp->entra_why[0] <= 'Z' && vp->entra_why[1] >= 'a') vp->entra_why[0] = (char)(vp->entra_why[0] + 32);
+  }
+  cJSON_AddItemToObject(en, "usable", eu ? cJSON_Duplicate(eu, true) : cJSON_CreateNull());
+  cJSON_AddStringToObject(en, "join_type", jt ? jt : "unknown");
+  if (vp->entra_why[0]) cJSON_AddStringToObject(en, "why", vp->entra_why);
+
+  cJSON *tk = cJSON_AddObjectToObject(cands, "token");
+  bool capable = token_capable(sp->client_version, vp->token_why, sizeof(vp->token_why));
+  if (!capable && sp->input && !sp->client_version[0])
+    cg_snprintf(vp->token_why, sizeof(vp->token_why),
+                "the capture has no client version (add: reg export \"HKLM\\%s\" client.reg)", K_MOBILE);
+  /* A device that holds a client-authentication certificate of the organisation is a PKI client:
+   * the site issues tokens to clients that use self-signed certificates (docs/checks/clientauth.md),
+   * so a broken certificate is reported, not assumed away by a token. */
+  vp->token_possible = capable && vp->n_org == 0;
+  if (capable && vp->n_org)
+    cg_snprintf(vp->token_why, sizeof(vp->token_why),
+                "the client holds a PKI client certificate, so it is a PKI client and has no site token");
+  cJSON_AddBoolToObject(tk, "usable", vp->token_possible);
+  if (sp->client_version[0]) cJSON_AddStringToObject(tk, "client_version", sp->client_version);
+  else cJSON_AddNullToObject(tk, "client_version");
+  if (!vp->token_possible) cJSON_AddStringToObject(tk, "why", vp->token_why);
+  cJSON_AddStringToObject(tk, "age", "unknown: the client does not record when its token was renewed");
+}
+
 static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ca_ctx *c = vctx;
   struct src s = {.input = c->input != NULL, .store_source = "LocalMachine\\My"};
@@ -500,42 +540,7 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON_AddStringToObject(sel, "subject", s.subject_rule);
   cJSON_AddStringToObject(sel, "source", s.criteria_source);
 
-  cJSON *en = cJSON_AddObjectToObject(cands, "entra");
-  const cJSON *eu = cJSON_GetObjectItemCaseSensitive(s.aad, "entra_usable");
-  const char *jt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s.aad, "join_type"));
-  const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s.aad, "reason"));
-  v.entra_usable = cJSON_IsTrue(eu) || cJSON_IsNull(eu);
-  v.entra_known = cJSON_IsTrue(eu);
-  if (!s.aad)
-    cg_snprintf(v.entra_why, sizeof(v.entra_why), "the Entra join state is not known (%s)",
-                s.input ? "no dsregcmd capture in the input" : "aadjoin did not run");
-  else if (!v.entra_usable) {
-    cg_snprintf(v.entra_why, sizeof(v.entra_why), "%s", why && *why ? why : "the device is not Entra joined");
-    size_t l = strlen(v.entra_why); /* it is quoted inside a sentence */
-    if (l && v.entra_why[l - 1] == '.') v.entra_why[l - 1] = '\0';
-    if (v.entra_why[0] >= 'A' && v.entra_why[0] <= 'Z' && v.entra_why[1] >= 'a') v.entra_why[0] = (char)(v.entra_why[0] + 32);
-  }
-  cJSON_AddItemToObject(en, "usable", eu ? cJSON_Duplicate(eu, true) : cJSON_CreateNull());
-  cJSON_AddStringToObject(en, "join_type", jt ? jt : "unknown");
-  if (v.entra_why[0]) cJSON_AddStringToObject(en, "why", v.entra_why);
-
-  cJSON *tk = cJSON_AddObjectToObject(cands, "token");
-  bool capable = token_capable(s.client_version, v.token_why, sizeof(v.token_why));
-  if (!capable && s.input && !s.client_version[0])
-    cg_snprintf(v.token_why, sizeof(v.token_why),
-                "the capture has no client version (add: reg export \"HKLM\\%s\" client.reg)", K_MOBILE);
-  /* A device that holds a client-authentication certificate of the organisation is a PKI client:
-   * the site issues tokens to clients that use self-signed certificates (docs/checks/clientauth.md),
-   * so a broken certificate is reported, not assumed away by a token. */
-  v.token_possible = capable && v.n_org == 0;
-  if (capable && v.n_org)
-    cg_snprintf(v.token_why, sizeof(v.token_why),
-                "the client holds a PKI client certificate, so it is a PKI client and has no site token");
-  cJSON_AddBoolToObject(tk, "usable", v.token_possible);
-  if (s.client_version[0]) cJSON_AddStringToObject(tk, "client_version", s.client_version);
-  else cJSON_AddNullToObject(tk, "client_version");
-  if (!v.token_possible) cJSON_AddStringToObject(tk, "why", v.token_why);
-  cJSON_AddStringToObject(tk, "age", "unknown: the client does not record when its token was renewed");
+  entra_and_token_facts(&s, cands, &v);
   rc = finish(c, env, &v, res);
 out:
   cg_free(evals);

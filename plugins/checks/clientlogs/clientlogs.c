@@ -588,6 +588,44 @@ static cJSON *save_kept(const struct scan *s) {
   return k;
 }
 
+/* --input: every *.log and *.lo_ of a copied log folder, read from scratch (no state). */
+static int read_input(const struct cl_ctx *ctx, struct scan *sp, struct sigset *set, struct cg_result *res,
+                      cJSON *logs_out) {
+  int rc = CG_OK;
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(ctx->input, &names, &n) != CG_OK)
+    return cg_result_set(res, CG_ERROR, "LOG_INPUT_UNREADABLE", "Give --input a folder of client logs (CCM\\Logs).",
+                         "%s is not a readable folder.", ctx->input);
+  size_t read = 0;
+  for (size_t i = 0; i < n && rc == CG_OK; i++) {
+    if (!is_log_name(names[i])) continue;
+    char *p = cg_path_join(ctx->input, names[i]);
+    cJSON *st = cJSON_CreateObject();
+    char logname[256];
+    /* X.lo_ is X.log's history: signatures keyed on the log name apply to both */
+    cg_strlcpy(logname, names[i], sizeof(logname));
+    size_t ln = strlen(logname);
+    if (cg_str_endswith_ci(logname, ".lo_")) logname[ln - 1] = 'g';
+    sp->log = logname;
+    sp->ctx_host[0] = '\0';
+    rc = read_log(sp, ctx, p, names[i], st, logs_out, true);
+    cJSON_Delete(st);
+    cg_free(p);
+    read++;
+  }
+  cg_dir_list_free(names, n);
+  cJSON_AddStringToObject(res->facts, "source", "input");
+  if (rc == CG_OK && sp->entries == 0)
+    rc = cg_result_set(res, CG_ERROR, "LOG_NO_ENTRIES",
+                       "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs) with its .log files.",
+                       "No client log entries were found in %s (%zu log file%s read).", ctx->input, read,
+                       read == 1 ? "" : "s");
+  else if (rc == CG_OK)
+    rc = finish(sp, set, res, read);
+  return rc;
+}
+
 static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct cl_ctx *ctx = vctx;
   struct sigset set = {0};
@@ -614,39 +652,7 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       cJSON_AddItemToArray(s.cmg_hosts, cJSON_CreateString(h));
   }
   if (ctx->input) {
-    char **names = NULL;
-    size_t n = 0;
-    if (cg_dir_list(ctx->input, &names, &n) != CG_OK) {
-      rc = cg_result_set(res, CG_ERROR, "LOG_INPUT_UNREADABLE", "Give --input a folder of client logs (CCM\\Logs).",
-                         "%s is not a readable folder.", ctx->input);
-      goto out;
-    }
-    size_t read = 0;
-    for (size_t i = 0; i < n && rc == CG_OK; i++) {
-      if (!is_log_name(names[i])) continue;
-      char *p = cg_path_join(ctx->input, names[i]);
-      cJSON *st = cJSON_CreateObject();
-      char logname[256];
-      /* X.lo_ is X.log's history: signatures keyed on the log name apply to both */
-      cg_strlcpy(logname, names[i], sizeof(logname));
-      size_t ln = strlen(logname);
-      if (cg_str_endswith_ci(logname, ".lo_")) logname[ln - 1] = 'g';
-      s.log = logname;
-      s.ctx_host[0] = '\0';
-      rc = read_log(&s, ctx, p, names[i], st, logs_out, true);
-      cJSON_Delete(st);
-      cg_free(p);
-      read++;
-    }
-    cg_dir_list_free(names, n);
-    cJSON_AddStringToObject(res->facts, "source", "input");
-    if (rc == CG_OK && s.entries == 0)
-      rc = cg_result_set(res, CG_ERROR, "LOG_NO_ENTRIES",
-                         "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs) with its .log files.",
-                         "No client log entries were found in %s (%zu log file%s read).", ctx->input, read,
-                         read == 1 ? "" : "s");
-    else if (rc == CG_OK)
-      rc = finish(&s, &set, res, read);
+    rc = read_input(ctx, &s, &set, res, logs_out);
     goto out;
   }
   if (ctx->log_dirs.count) {

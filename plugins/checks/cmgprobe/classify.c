@@ -10,9 +10,6 @@
 #include "platform/sys.h"
 #include "probe.h"
 
-#ifdef _WIN32
-#include <winsock2.h>
-#endif
 
 #define MS_ERR "https://learn.microsoft.com/troubleshoot/mem/configmgr/client-management/cmg-communication-error"
 #define MS_CERT "https://learn.microsoft.com/mem/configmgr/core/clients/manage/cmg/server-auth-cert"
@@ -144,11 +141,7 @@ void probe_classify_transport(struct probe *p, const struct req_out *o, const st
           "gave up after %.0f ms.", hostport, (unsigned long long)cap->bytes_out, (unsigned long long)cap->bytes_in,
           o->r.total_ms > 0 ? o->r.total_ms : (double)p->c->connect_timeout_ms);
   } else if (cc == CURLE_COULDNT_CONNECT) {
-#ifdef _WIN32
-    bool refused = o->r.os_errno == WSAECONNREFUSED;
-#else
-    bool refused = o->r.os_errno == ECONNREFUSED;
-#endif
+    bool refused = cg_platform_connect_refused(o->r.os_errno);
     probe_found(p, CG_FAIL, refused ? "CMG_CONNECT_REFUSED" : "CMG_CONNECT_FAILED",
           "12029 ERROR_WINHTTP_CANNOT_CONNECT (0x80072EFD)",
           "Check that the CMG is running (console: Cloud Management Gateway status) and that the address the name "

@@ -20,19 +20,12 @@
 #include "dnschain.h"
 #include "log.h"
 #include "platform/fs.h"
+#include "platform/resolve.h"
 #include "platform/sys.h"
 #include "platform/tls.h"
 #include "probe.h"
 #include "proxy.h"
 
-#ifdef _WIN32
-#include <winsock2.h>
-#include <ws2tcpip.h>
-#else
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#endif
 
 #define STATE_FILE "cmgprobe-state.json"
 
@@ -263,43 +256,23 @@ static const char *dns_facts(struct probe *p) {
     cJSON_AddStringToObject(d, "source", "resolve setting");
     return deployment;
   }
-  struct addrinfo hints, *res = NULL;
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_CANONNAME;
+  char addrs[CG_RESOLVE_MAX][64];
+  char canon[256], err[200];
+  int n = 0;
   int64_t t0 = cg_time_mono_ms();
-  int rc = getaddrinfo(p->host, NULL, &hints, &res);
+  int rc = cg_resolve(p->host, addrs, CG_RESOLVE_MAX, &n, canon, sizeof(canon), err, sizeof(err));
   cJSON_AddStringToObject(d, "source", "system resolver");
   cJSON_AddNumberToObject(d, "time_ms", (double)(cg_time_mono_ms() - t0));
-  if (rc != 0) {
-#ifdef _WIN32
-    cJSON_AddStringToObject(d, "error", gai_strerrorA(rc)); /* WSAStartup: done by curl_global_init */
-#else
-    cJSON_AddStringToObject(d, "error", gai_strerror(rc));
-#endif
+  if (rc != CG_OK) {
+    cJSON_AddStringToObject(d, "error", err);
     return deployment;
   }
   cJSON *a = cJSON_AddArrayToObject(d, "addresses");
-  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    char buf[64] = "";
-    const void *src = ai->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                                               : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
-    if (inet_ntop(ai->ai_family, src, buf, sizeof(buf))) {
-      bool dup = false;
-      const cJSON *x;
-      cJSON_ArrayForEach(x, a) dup |= !strcmp(x->valuestring, buf);
-      if (!dup) cJSON_AddItemToArray(a, cJSON_CreateString(buf));
-    }
-  }
+  for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(addrs[i]));
   /* A custom service name is a CNAME to the Azure deployment name: show where it leads. */
-  if (res && res->ai_canonname && cg_strcasecmp(res->ai_canonname, p->host) != 0)
-    cJSON_AddStringToObject(d, "canonical_name", res->ai_canonname);
-  freeaddrinfo(res);
+  if (canon[0] && cg_strcasecmp(canon, p->host) != 0) cJSON_AddStringToObject(d, "canonical_name", canon);
   return deployment;
 }
-
-/* ---- one request --------------------------------------------------------------------------------- */
 
 /* ---- one request --------------------------------------------------------------------------------- */
 
@@ -502,6 +475,43 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct cg_
                 "which this network reaches.", url ? url : "the AIA address");
 }
 
+/* The CMG's verdict from what was found, the traffic facts, and what the next cycle needs to know. */
+static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, const struct cg_tls_capture *cap,
+                       const struct req_out *outs, const char *hs_why) {
+  int rc = CG_OK;
+  const struct finding *f = p->fail.code ? &p->fail : p->warn.code ? &p->warn : NULL;
+  if (f) {
+    if (f->winhttp) cJSON_AddStringToObject(p->facts, "client_would_log", f->winhttp);
+    rc = cg_result_set(res, f->v, f->code, f->remediation, "%s", f->summary);
+  } else if (p->handshake_only || !p->has_mp_id) {
+    rc = cg_result_set(res, CG_PASS, p->handshake_only ? "CMG_TLS_OK" : "CMG_OK", NULL,
+                       "The CMG %s completes a TLS handshake (%s) with a trusted certificate%s%s.", p->host,
+                       cap->version[0] ? cap->version : "TLS", p->handshake_only ? "; " : "; no MP id, so no MP list: ",
+                       p->handshake_only ? hs_why : "only its reachability was checked");
+  } else {
+    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->facts, "mplist"));
+    const cJSON *mp0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p->facts, "mplist"), 0);
+    rc = cg_result_set(res, CG_PASS, "CMG_OK", NULL,
+                       "The CMG %s answers over %s with a trusted certificate and %d management point(s)%s%s "
+                       "(%.0f ms).",
+                       p->host, cap->version[0] ? cap->version : "TLS", n, mp0 ? ", first " : "",
+                       mp0 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(mp0, "fqdn")) : "",
+                       outs[0].r.total_ms);
+  }
+  const char *src = probe_code_source(res->code);
+  if (src) cJSON_AddStringToObject(p->facts, "reference", src);
+  if (rc == CG_OK && !p->handshake_only && res->status != CG_ERROR) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "last_mp_probe_ms", (double)cg_time_utc_ms());
+    cJSON_AddStringToObject(e, "last_status", cg_verdict_name(res->status));
+    cJSON_DeleteItemFromObjectCaseSensitive(state, p->base);
+    cJSON_AddItemToObject(state, p->base, e);
+  } else if (rc == CG_OK && res->status == CG_FAIL) {
+    cJSON_DeleteItemFromObjectCaseSensitive(state, p->base); /* next cycle asks the MP again */
+  }
+  return rc;
+}
+
 /* Probes one CMG; facts go to p->facts; the verdict to res. */
 static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_result *res) {
   const struct probe_ctx *c = p->c;
@@ -601,38 +611,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   cJSON_AddNumberToObject(traffic, "bytes_sent", (double)cap.bytes_out);
   cJSON_AddNumberToObject(traffic, "bytes_received", (double)cap.bytes_in);
   cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
-  const struct finding *f = p->fail.code ? &p->fail : p->warn.code ? &p->warn : NULL;
-  if (rc != CG_OK) {
-    /* out of memory: the runner reports an error verdict */
-  } else if (f) {
-    if (f->winhttp) cJSON_AddStringToObject(p->facts, "client_would_log", f->winhttp);
-    rc = cg_result_set(res, f->v, f->code, f->remediation, "%s", f->summary);
-  } else if (p->handshake_only || !p->has_mp_id) {
-    rc = cg_result_set(res, CG_PASS, p->handshake_only ? "CMG_TLS_OK" : "CMG_OK", NULL,
-                       "The CMG %s completes a TLS handshake (%s) with a trusted certificate%s%s.", p->host,
-                       cap.version[0] ? cap.version : "TLS", p->handshake_only ? "; " : "; no MP id, so no MP list: ",
-                       p->handshake_only ? hs_why : "only its reachability was checked");
-  } else {
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->facts, "mplist"));
-    const cJSON *mp0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p->facts, "mplist"), 0);
-    rc = cg_result_set(res, CG_PASS, "CMG_OK", NULL,
-                       "The CMG %s answers over %s with a trusted certificate and %d management point(s)%s%s "
-                       "(%.0f ms).",
-                       p->host, cap.version[0] ? cap.version : "TLS", n, mp0 ? ", first " : "",
-                       mp0 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(mp0, "fqdn")) : "",
-                       outs[0].r.total_ms);
-  }
-  const char *src = probe_code_source(res->code);
-  if (src) cJSON_AddStringToObject(p->facts, "reference", src);
-  if (rc == CG_OK && !p->handshake_only && res->status != CG_ERROR) {
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddNumberToObject(e, "last_mp_probe_ms", (double)cg_time_utc_ms());
-    cJSON_AddStringToObject(e, "last_status", cg_verdict_name(res->status));
-    cJSON_DeleteItemFromObjectCaseSensitive(state, p->base);
-    cJSON_AddItemToObject(state, p->base, e);
-  } else if (rc == CG_OK && res->status == CG_FAIL) {
-    cJSON_DeleteItemFromObjectCaseSensitive(state, p->base); /* next cycle asks the MP again */
-  }
+  if (rc == CG_OK) rc = set_verdict(p, res, state, &cap, outs, hs_why);
   for (size_t i = 0; outs && i < npaths; i++) cg_free(outs[i].r.body);
   cg_free(outs);
   cg_tls_capture_free(&cap);

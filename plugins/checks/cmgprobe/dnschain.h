@@ -1,5 +1,5 @@
 /* The CNAME chain of a name: a CMG with a custom service name (cmg.contoso.com) must be a public
- * CNAME to its Azure deployment name (DOMAIN.md §3.1); the chain shows where the name leads. */
+ * CNAME to its Azure deployment name (docs/checks/cmgprobe.md); the chain shows where the name leads. */
 #ifndef CG_DNSCHAIN_H
 #define CG_DNSCHAIN_H
 

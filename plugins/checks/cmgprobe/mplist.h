@@ -1,4 +1,4 @@
-/* The management point list a CMG (or an MP) answers to SMS_MP/.sms_aut?mplist (DOMAIN.md §3.3):
+/* The management point list a CMG (or an MP) answers to SMS_MP/.sms_aut?mplist (docs/domain.md, "CMG answers"):
  *   <MPList><MP Name="MP01" FQDN="mp01.corp" SiteCode="PS1"><Version>9128</Version>
  *     <Capabilities SchemaVersion="1.0"><Property Name="SSLState" Value="0"/></Capabilities></MP></MPList>
  * A small XML reader for exactly this: it never expands entities (a DOCTYPE is refused, so no

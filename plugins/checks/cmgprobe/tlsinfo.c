@@ -2,6 +2,7 @@
 #include "tlsinfo.h"
 
 #include "http.h"
+#include "platform/sys.h"
 
 #include <string.h>
 #include <time.h>
@@ -127,14 +128,9 @@ static int64_t asn1_time_s(const ASN1_TIME *t) {
 }
 
 static void fmt_time(int64_t s, char *buf, size_t len) {
-  time_t t = (time_t)s;
-  struct tm tm;
-#ifdef _WIN32
-  gmtime_s(&tm, &t);
-#else
-  gmtime_r(&t, &tm);
-#endif
-  strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  cg_time_rfc3339(s * 1000, buf, len); /* 2026-01-02T03:04:05.000Z, without the milliseconds */
+  char *dot = strchr(buf, '.');
+  if (dot && strlen(dot) == 5) memmove(dot, dot + 4, 2);
 }
 
 static void add_time(cJSON *o, const char *key, int64_t s) {

@@ -12,7 +12,7 @@
 
 #include "discovery.h"
 #include "http.h"
-#include "platform/daemon.h"
+#include "platform/runtime.h"
 #include "platform/sys.h"
 #include "plugin.h"
 #include "proxy.h"

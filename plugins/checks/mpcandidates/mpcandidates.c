@@ -189,6 +189,79 @@ static const char R_NOT_INSTALLED[] =
     "Install the ConfigMgr client (ccmsetup.exe with /mp:https://CMG-FQDN/CCM_Proxy_MutualAuth/ID or CCMHOSTNAME=) "
     "and check ccmsetup.log.";
 
+/* One candidate row as facts; `ms` gets its parsed MP string. */
+static cJSON *candidate_facts(const cJSON *r, struct mp_string *msp) {
+  const char *mp = row_str(r, "MP"), *type = row_str(r, "Type");
+  mp_parse_string(mp ? mp : "", msp);
+  cJSON *c = cJSON_CreateObject();
+  cJSON_AddStringToObject(c, "mp", mp ? mp : "");
+  if (type) cJSON_AddStringToObject(c, "type", type);
+  else cJSON_AddNullToObject(c, "type");
+  const cJSON *idx = row_item(r, "Index"), *ver = row_item(r, "Version");
+  if (cJSON_IsNumber(idx)) cJSON_AddNumberToObject(c, "index", idx->valuedouble);
+  else cJSON_AddNullToObject(c, "index");
+  if (cJSON_IsNumber(ver)) cJSON_AddNumberToObject(c, "version", ver->valuedouble);
+  else if (cJSON_IsString(ver)) cJSON_AddStringToObject(c, "version", ver->valuestring);
+  else cJSON_AddNullToObject(c, "version");
+  cJSON_AddBoolToObject(c, "is_cmg", msp->is_cmg);
+  cJSON_AddStringToObject(c, "cmg_host", msp->is_cmg ? msp->host : "");
+  cJSON_AddStringToObject(c, "proxy_kind", msp->proxy_kind);
+  cJSON_AddStringToObject(c, "mp_id", msp->mp_id);
+  if (msp->truncated) cJSON_AddBoolToObject(c, "truncated", true);
+  int64_t ssl, auth;
+  mp_parse_capabilities(row_str(r, "Capabilities"), &ssl, &auth);
+  if (ssl >= 0) cJSON_AddNumberToObject(c, "ssl_state", (double)ssl);
+  if (auth >= 0) cJSON_AddNumberToObject(c, "auth_method", (double)auth);
+  cJSON_AddStringToObject(c, "source", row_str(r, "_source") ? row_str(r, "_source") : "");
+  return c;
+}
+
+/* The registry's bootstrap and current internet MP name CMGs too. */
+static void registry_urls(const struct state *sp, cJSON *urls) {
+  const cJSON *imp = cJSON_GetObjectItem(cJSON_GetObjectItem(sp->values, "internet_mp_hostname"), "value");
+  if (cJSON_IsString(imp)) {
+    struct mp_string ms;
+    mp_parse_string(imp->valuestring, &ms);
+    char url[400];
+    if (ms.is_cmg && *ms.mp_id && cg_snprintf(url, sizeof(url), "https://%s/CCM_Proxy_%s/%s", ms.host, ms.proxy_kind, ms.mp_id))
+      add_url(urls, url);
+  }
+  const cJSON *fq = cJSON_GetObjectItem(cJSON_GetObjectItem(sp->values, "cmg_fqdns"), "value");
+  if (cJSON_IsString(fq) && *fq->valuestring) {
+    char *list = cg_strdup(fq->valuestring);
+    for (char *p = list; p && *p;) {
+      size_t n = strcspn(p, ";, ");
+      char save = p[n];
+      p[n] = '\0';
+      if (*p) {
+        char url[400];
+        cg_snprintf(url, sizeof(url), "%s%s", cg_str_contains_ci(p, "://") ? "" : "https://", p);
+        add_url(urls, url);
+      }
+      p += n + (save ? 1 : 0);
+    }
+    cg_free(list);
+  }
+}
+
+/* The registry and WMI values as facts, each with where it came from under `sources`. */
+static void value_facts(cJSON *f, const struct state *sp) {
+  static const char *const names[] = {"site_code", "client_version", "always_on_internet", "currently_internet",
+                                      "cmg_fqdns", "internet_mp_hostname"};
+  cJSON *sources = cJSON_AddObjectToObject(f, "sources");
+  for (size_t i = 0; i < CG_ARRAY_LEN(names); i++) {
+    const cJSON *v = cJSON_GetObjectItem(sp->values, names[i]);
+    const cJSON *val = cJSON_GetObjectItem(v, "value");
+    if (!val) {
+      cJSON_AddNullToObject(f, names[i]);
+      continue;
+    }
+    if (!strcmp(names[i], "always_on_internet") && cJSON_IsNumber(val)) cJSON_AddBoolToObject(f, names[i], val->valuedouble != 0);
+    else cJSON_AddItemToObject(f, names[i], cJSON_Duplicate(val, false));
+    cJSON_AddStringToObject(sources, names[i], cJSON_GetObjectItem(v, "source")->valuestring);
+  }
+}
+
 static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct mp_ctx *ctx = vctx;
   struct state st = {.rows = cJSON_CreateArray(), .values = cJSON_CreateObject()};
@@ -253,29 +326,9 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   int internet = 0;
   const char *cmg_host = NULL;
   for (const cJSON *r = st.rows->child; r; r = r->next) {
-    const char *mp = row_str(r, "MP"), *type = row_str(r, "Type");
+    const char *type = row_str(r, "Type");
     struct mp_string ms;
-    mp_parse_string(mp ? mp : "", &ms);
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "mp", mp ? mp : "");
-    if (type) cJSON_AddStringToObject(c, "type", type);
-    else cJSON_AddNullToObject(c, "type");
-    const cJSON *idx = row_item(r, "Index"), *ver = row_item(r, "Version");
-    if (cJSON_IsNumber(idx)) cJSON_AddNumberToObject(c, "index", idx->valuedouble);
-    else cJSON_AddNullToObject(c, "index");
-    if (cJSON_IsNumber(ver)) cJSON_AddNumberToObject(c, "version", ver->valuedouble);
-    else if (cJSON_IsString(ver)) cJSON_AddStringToObject(c, "version", ver->valuestring);
-    else cJSON_AddNullToObject(c, "version");
-    cJSON_AddBoolToObject(c, "is_cmg", ms.is_cmg);
-    cJSON_AddStringToObject(c, "cmg_host", ms.is_cmg ? ms.host : "");
-    cJSON_AddStringToObject(c, "proxy_kind", ms.proxy_kind);
-    cJSON_AddStringToObject(c, "mp_id", ms.mp_id);
-    if (ms.truncated) cJSON_AddBoolToObject(c, "truncated", true);
-    int64_t ssl, auth;
-    mp_parse_capabilities(row_str(r, "Capabilities"), &ssl, &auth);
-    if (ssl >= 0) cJSON_AddNumberToObject(c, "ssl_state", (double)ssl);
-    if (auth >= 0) cJSON_AddNumberToObject(c, "auth_method", (double)auth);
-    cJSON_AddStringToObject(c, "source", row_str(r, "_source") ? row_str(r, "_source") : "");
+    cJSON *c = candidate_facts(r, &ms);
     cJSON_AddItemToArray(cands, c);
     if (type && cg_strcasecmp(type, "Internet") == 0) internet++;
     if (ms.is_cmg && !ms.truncated && *ms.mp_id) {
@@ -287,31 +340,7 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       cmg_host = cJSON_GetObjectItem(c, "cmg_host")->valuestring;
     }
   }
-  /* The registry's bootstrap and current internet MP name CMGs too. */
-  const cJSON *imp = cJSON_GetObjectItem(cJSON_GetObjectItem(st.values, "internet_mp_hostname"), "value");
-  if (cJSON_IsString(imp)) {
-    struct mp_string ms;
-    mp_parse_string(imp->valuestring, &ms);
-    char url[400];
-    if (ms.is_cmg && *ms.mp_id && cg_snprintf(url, sizeof(url), "https://%s/CCM_Proxy_%s/%s", ms.host, ms.proxy_kind, ms.mp_id))
-      add_url(urls, url);
-  }
-  const cJSON *fq = cJSON_GetObjectItem(cJSON_GetObjectItem(st.values, "cmg_fqdns"), "value");
-  if (cJSON_IsString(fq) && *fq->valuestring) {
-    char *list = cg_strdup(fq->valuestring);
-    for (char *p = list; p && *p;) {
-      size_t n = strcspn(p, ";, ");
-      char save = p[n];
-      p[n] = '\0';
-      if (*p) {
-        char url[400];
-        cg_snprintf(url, sizeof(url), "%s%s", cg_str_contains_ci(p, "://") ? "" : "https://", p);
-        add_url(urls, url);
-      }
-      p += n + (save ? 1 : 0);
-    }
-    cg_free(list);
-  }
+  registry_urls(&st, urls);
   size_t ncmg = 0, ntrunc = 0;
   for (const cJSON *c = cands->child; c; c = c->next) {
     ncmg += cJSON_IsTrue(cJSON_GetObjectItem(c, "is_cmg"));
@@ -320,20 +349,7 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON_AddBoolToObject(f, "cmg_present", ncmg > 0);
   cJSON_AddItemToObject(f, "cmg_urls", cJSON_Duplicate(urls, true));
   cJSON_AddNumberToObject(f, "internet_mp_count", internet);
-  static const char *const names[] = {"site_code", "client_version", "always_on_internet", "currently_internet",
-                                      "cmg_fqdns", "internet_mp_hostname"};
-  cJSON *sources = cJSON_AddObjectToObject(f, "sources");
-  for (size_t i = 0; i < CG_ARRAY_LEN(names); i++) {
-    const cJSON *v = cJSON_GetObjectItem(st.values, names[i]);
-    const cJSON *val = cJSON_GetObjectItem(v, "value");
-    if (!val) {
-      cJSON_AddNullToObject(f, names[i]);
-      continue;
-    }
-    if (!strcmp(names[i], "always_on_internet") && cJSON_IsNumber(val)) cJSON_AddBoolToObject(f, names[i], val->valuedouble != 0);
-    else cJSON_AddItemToObject(f, names[i], cJSON_Duplicate(val, false));
-    cJSON_AddStringToObject(sources, names[i], cJSON_GetObjectItem(v, "source")->valuestring);
-  }
+  value_facts(f, &st);
   cJSON_AddBoolToObject(f, "client_installed", true);
   if (cJSON_GetArraySize(urls) > 0) cg_discovery_publish(env, CG_DISCOVERY_CMG_URLS, cJSON_Duplicate(urls, true));
   cJSON_Delete(urls);

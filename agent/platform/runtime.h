@@ -1,7 +1,7 @@
 /* What the periodic agent needs from the platform: threads for per-check deadlines, one instance
  * at a time, and the events that wake it (stop, reload, network change). */
-#ifndef CG_PLATFORM_DAEMON_H
-#define CG_PLATFORM_DAEMON_H
+#ifndef CG_PLATFORM_RUNTIME_H
+#define CG_PLATFORM_RUNTIME_H
 
 #include "../cg.h"
 
