@@ -16,8 +16,8 @@ int cg_uuid_v4(char *buf, size_t len) {
   if (len < 37 || RAND_bytes(u, sizeof(u)) != 1) return CG_ERR_INTERNAL;
   u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
   u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
-  cg_snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
-              u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+  cg_snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3],
+              u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
   return CG_OK;
 }
 
@@ -32,12 +32,14 @@ static const char *fact_string(const struct cg_result *rs, size_t n, const char 
 }
 
 static void add_string_or_null(cJSON *o, const char *key, const char *value) {
-  if (value) cJSON_AddStringToObject(o, key, value);
-  else cJSON_AddNullToObject(o, key);
+  if (value)
+    cJSON_AddStringToObject(o, key, value);
+  else
+    cJSON_AddNullToObject(o, key);
 }
 
-cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket,
-                       const struct cg_result *rs, size_t n, int64_t spool_pending, int64_t dropped_total) {
+cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket, const struct cg_result *rs,
+                       size_t n, int64_t spool_pending, int64_t dropped_total) {
   char id[40], created[40];
   char *hostname = cg_hostname(), *os = cg_os_description();
   cJSON *b = cJSON_CreateObject();
@@ -90,8 +92,10 @@ static size_t json_values(const char *text, size_t len) {
   for (size_t i = 0; i < len; i++) {
     char c = text[i];
     if (in_str) {
-      if (c == '\\') i++;
-      else if (c == '"') in_str = false;
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_str = false;
     } else if (c == '"') {
       in_str = true;
     } else if (c == ',' || c == '[' || c == '{') {
@@ -145,7 +149,8 @@ int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen) {
   int rc = cg_file_read(path, CG_BUNDLE_MAX_BYTES, &raw, &raw_len);
   *bundle = NULL;
   if (rc != CG_OK) {
-    cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 16 MiB, not a bundle" : cg_strerror(rc));
+    cg_snprintf(err, errlen, "%s: %s", path,
+                rc == CG_ERR_TOOBIG ? "larger than 16 MiB, not a bundle" : cg_strerror(rc));
     return rc;
   }
   rc = cg_bundle_parse(raw, raw_len, path, bundle, err, errlen);
@@ -176,7 +181,8 @@ int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n) {
     if (cg_result_init(&out[k], str_of(c, "check")) != CG_OK ||
         cg_result_set(&out[k], verdict_from(str_of(c, "status")), str_of(c, "code"), str_of(c, "remediation"), "%s",
                       str_of(c, "summary")) != CG_OK) {
-      for (size_t i = 0; i <= k; i++) cg_result_free(&out[i]);
+      for (size_t i = 0; i <= k; i++)
+        cg_result_free(&out[i]);
       cg_free(out);
       return CG_ERR_NOMEM;
     }

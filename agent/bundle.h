@@ -21,8 +21,8 @@ int cg_uuid_v4(char *buf, size_t len);
 /* A new bundle object (caller deletes). trigger: schedule | selftest | validate | startup.
  * ticket may be NULL. spool_pending: bundles waiting in the spool (not this one); dropped_total:
  * bundles the full spool has dropped so far. NULL on out of memory. */
-cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket,
-                       const struct cg_result *rs, size_t n, int64_t spool_pending, int64_t dropped_total);
+cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char *ticket, const struct cg_result *rs,
+                       size_t n, int64_t spool_pending, int64_t dropped_total);
 
 /* Reads a bundle from a .json.gz or .json file (detected by content). Caller deletes.
  * On error, err holds a sentence naming the file. */

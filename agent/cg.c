@@ -25,8 +25,7 @@ static const char *const status_text[] = {
 };
 
 const char *cg_strerror(int status) {
-  if (status < 0 || (size_t)status >= CG_ARRAY_LEN(status_text) || !status_text[status])
-    return "unknown error";
+  if (status < 0 || (size_t)status >= CG_ARRAY_LEN(status_text) || !status_text[status]) return "unknown error";
   return status_text[status];
 }
 
@@ -93,7 +92,8 @@ int cg_buf_append(struct cg_buf *b, const void *p, size_t n) {
   if (n > b->cap || b->len > b->cap - n) return CG_ERR_TOOBIG;
   if (b->len + n + 1 > b->alloc) {
     size_t want = b->alloc ? b->alloc : 256;
-    while (want < b->len + n + 1) want = want > SIZE_MAX / 2 ? b->len + n + 1 : want * 2;
+    while (want < b->len + n + 1)
+      want = want > SIZE_MAX / 2 ? b->len + n + 1 : want * 2;
     char *d = cg_realloc(b->data, want);
     if (!d) return CG_ERR_NOMEM;
     b->data = d;
@@ -169,7 +169,8 @@ bool cg_str_contains_ci(const char *s, const char *needle) {
   size_t m = strlen(needle);
   for (; *s; s++) {
     size_t i = 0;
-    while (i < m && s[i] && lower((unsigned char)s[i]) == lower((unsigned char)needle[i])) i++;
+    while (i < m && s[i] && lower((unsigned char)s[i]) == lower((unsigned char)needle[i]))
+      i++;
     if (i == m) return true;
   }
   return m == 0;
@@ -189,7 +190,8 @@ int cg_edit_distance(const char *a, const char *b, int limit) {
   size_t n = strlen(a), m = strlen(b);
   if (n > 64 || m > 64) return limit;
   int prev[65], cur[65];
-  for (size_t j = 0; j <= m; j++) prev[j] = (int)j;
+  for (size_t j = 0; j <= m; j++)
+    prev[j] = (int)j;
   for (size_t i = 1; i <= n; i++) {
     cur[0] = (int)i;
     int best = cur[0];
@@ -230,9 +232,11 @@ bool cg_str_startswith_ci(const char *s, const char *prefix) {
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 char *cg_str_trim(char *s) {
-  while (is_ws(*s)) s++;
+  while (is_ws(*s))
+    s++;
   size_t n = strlen(s);
-  while (n && is_ws(s[n - 1])) s[--n] = '\0';
+  while (n && is_ws(s[n - 1]))
+    s[--n] = '\0';
   return s;
 }
 
@@ -241,8 +245,10 @@ void cg_escape_bytes(const char *data, size_t len, size_t max_in, char *out, siz
   if (!outlen) return;
   for (size_t i = 0; data && i < len && i < max_in && w + 5 < outlen; i++) {
     unsigned char c = (unsigned char)data[i];
-    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"') out[w++] = (char)c;
-    else w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
+    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '"')
+      out[w++] = (char)c;
+    else
+      w += (size_t)snprintf(out + w, outlen - w, "\\x%02X", c);
   }
   out[w] = '\0';
 }

@@ -19,8 +19,8 @@ static const struct cg_config_map spool_map[] = {
      offsetof(struct cg_config, spool.dir), 0, 0, NULL, NULL},
     {CG_CFG_INT, "max_bytes", "20971520", "Most bytes the spool may hold; the oldest bundles are dropped past it",
      offsetof(struct cg_config, spool.max_bytes), 65536, INT64_C(10737418240), NULL, NULL},
-    {CG_CFG_INT, "max_files", "1000", "Most bundles the spool may hold", offsetof(struct cg_config, spool.max_files),
-     1, 1000000, NULL, NULL},
+    {CG_CFG_INT, "max_files", "1000", "Most bundles the spool may hold", offsetof(struct cg_config, spool.max_files), 1,
+     1000000, NULL, NULL},
     CG_CFG_END,
 };
 
@@ -41,8 +41,10 @@ static const struct cg_config_map delivery_map[] = {
      offsetof(struct cg_config, delivery.retry_base_ms), 1, 3600000, NULL, NULL},
     {CG_CFG_INT, "retry_cap_ms", "300000", "Longest wait between two attempts, also for Retry-After",
      offsetof(struct cg_config, delivery.retry_cap_ms), 1, 86400000, NULL, NULL},
-    {CG_CFG_INT, "max_attempts", "4", "Attempts per bundle and output in one cycle before the output waits "
-     "for the next cycle", offsetof(struct cg_config, delivery.max_attempts), 1, 100, NULL, NULL},
+    {CG_CFG_INT, "max_attempts", "4",
+     "Attempts per bundle and output in one cycle before the output waits "
+     "for the next cycle",
+     offsetof(struct cg_config, delivery.max_attempts), 1, 100, NULL, NULL},
     {CG_CFG_INT, "drain_budget_s", "300", "Longest time one cycle (run, flush) spends shipping",
      offsetof(struct cg_config, delivery.drain_budget_s), 1, 86400, NULL, NULL},
     {CG_CFG_INT, "interactive_budget_s", "30", "Longest time selftest spends shipping",
@@ -53,8 +55,8 @@ static const struct cg_config_map delivery_map[] = {
 };
 
 static const struct cg_config_map core_map[] = {
-    {CG_CFG_INT, "interval_s", "3600", "Seconds between two cycles of `run`", offsetof(struct cg_config, interval_s),
-     1, 604800, NULL, NULL},
+    {CG_CFG_INT, "interval_s", "3600", "Seconds between two cycles of `run`", offsetof(struct cg_config, interval_s), 1,
+     604800, NULL, NULL},
     {CG_CFG_INT, "jitter_s", "600", "Random extra delay per cycle, so a fleet does not report at once",
      offsetof(struct cg_config, jitter_s), 0, 86400, NULL, NULL},
     {CG_CFG_INT, "start_delay_s", "120", "Longest random wait before the first cycle of `run` after a start",
@@ -161,8 +163,8 @@ static int validate_obj(struct vctx *v, cJSON *obj, const char *where, const str
   for (cJSON *c = obj->child; c; c = c->next) {
     for (cJSON *d = obj->child; d != c; d = d->next)
       if (strcmp(d->string, c->string) == 0) {
-        cg_snprintf(v->err, v->errlen, "%s: key '%s%s%s' appears twice; keep one", v->origin, where,
-                    *where ? "." : "", c->string);
+        cg_snprintf(v->err, v->errlen, "%s: key '%s%s%s' appears twice; keep one", v->origin, where, *where ? "." : "",
+                    c->string);
         return CG_ERR_CONFIG;
       }
     const struct cg_config_map *m = map_find(map, c->string);
@@ -193,16 +195,19 @@ static int check_value(struct vctx *v, const char *where, const struct cg_config
   bool ok;
   switch (m->type) {
   case CG_CFG_BOOL: ok = cJSON_IsBool(val); break;
-  case CG_CFG_INT: ok = cJSON_IsNumber(val) && val->valuedouble == floor(val->valuedouble) &&
-                        fabs(val->valuedouble) < 9.0e15; break;
+  case CG_CFG_INT:
+    ok = cJSON_IsNumber(val) && val->valuedouble == floor(val->valuedouble) && fabs(val->valuedouble) < 9.0e15;
+    break;
   case CG_CFG_STRING: ok = cJSON_IsString(val) || cJSON_IsNull(val); break;
   case CG_CFG_STRLIST:
     ok = cJSON_IsArray(val);
-    for (const cJSON *e = ok ? val->child : NULL; e; e = e->next) ok = ok && cJSON_IsString(e);
+    for (const cJSON *e = ok ? val->child : NULL; e; e = e->next)
+      ok = ok && cJSON_IsString(e);
     break;
   case CG_CFG_OBJLIST:
     ok = cJSON_IsArray(val);
-    for (const cJSON *e = ok ? val->child : NULL; e; e = e->next) ok = ok && cJSON_IsObject(e);
+    for (const cJSON *e = ok ? val->child : NULL; e; e = e->next)
+      ok = ok && cJSON_IsObject(e);
     break;
   default: ok = cJSON_IsObject(val); break;
   }
@@ -218,8 +223,8 @@ static int check_value(struct vctx *v, const char *where, const struct cg_config
     return CG_ERR_CONFIG;
   }
   if (m->type == CG_CFG_STRING && m->choices && cJSON_IsString(val) && !choice_ok(m->choices, val->valuestring)) {
-    cg_snprintf(v->err, v->errlen, "%s: key '%s%s%s' must be one of %s, not \"%.40s%s\"", v->origin, where, dot,
-                m->key, m->choices, val->valuestring, strlen(val->valuestring) > 40 ? "..." : "");
+    cg_snprintf(v->err, v->errlen, "%s: key '%s%s%s' must be one of %s, not \"%.40s%s\"", v->origin, where, dot, m->key,
+                m->choices, val->valuestring, strlen(val->valuestring) > 40 ? "..." : "");
     return CG_ERR_CONFIG;
   }
   if (m->type == CG_CFG_SECTION) {
@@ -413,13 +418,16 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
     return CG_ERR_CONFIG;
   }
   static const char *const pkeys[] = {"description", "require", "extends", "drop"};
-  static const char *const rkeys[] = {"id", "severity", "unknown", "check", "bundle", "status", "fact", "equals", "in",
-                                      "min", "max", "abs_max", "why"};
+  static const char *const rkeys[] = {"id",     "severity", "unknown", "check", "bundle",  "status", "fact",
+                                      "equals", "in",       "min",     "max",   "abs_max", "why"};
   for (cJSON *p = profs->child; p; p = p->next) {
-    const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p, "extends"), *req = cJSON_GetObjectItemCaseSensitive(p, "require");
+    const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p, "extends"),
+                *req = cJSON_GetObjectItemCaseSensitive(p, "require");
     if (!cJSON_IsObject(p) || (!cJSON_IsArray(req) && !(ext && !req))) {
-      cg_snprintf(v->err, v->errlen, "%s: profile 'profiles.%s' must be an object with a \"require\" list (or "
-                  "\"extends\" another profile)", v->origin, p->string);
+      cg_snprintf(v->err, v->errlen,
+                  "%s: profile 'profiles.%s' must be an object with a \"require\" list (or "
+                  "\"extends\" another profile)",
+                  v->origin, p->string);
       return CG_ERR_CONFIG;
     }
     if (ext && (!cJSON_IsString(ext) || (!cg_profile_is_builtin(ext->valuestring) &&
@@ -430,7 +438,8 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
     }
     for (cJSON *k = p->child; k; k = k->next) {
       bool ok = false;
-      for (size_t i = 0; i < CG_ARRAY_LEN(pkeys); i++) ok |= !strcmp(k->string, pkeys[i]);
+      for (size_t i = 0; i < CG_ARRAY_LEN(pkeys); i++)
+        ok |= !strcmp(k->string, pkeys[i]);
       if (!ok) {
         cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.%s' (known: description, require, extends, drop)",
                     v->origin, p->string, k->string);
@@ -441,14 +450,17 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
     for (cJSON *r = req ? req->child : NULL; r; r = r->next, i++) {
       const cJSON *sev = cJSON_GetObjectItemCaseSensitive(r, "severity");
       if (sev && !(cJSON_IsString(sev) && (!strcmp(sev->valuestring, "block") || !strcmp(sev->valuestring, "warn")))) {
-        cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d].severity' must be \"block\" or \"warn\"", v->origin,
-                    p->string, i);
+        cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d].severity' must be \"block\" or \"warn\"",
+                    v->origin, p->string, i);
         return CG_ERR_CONFIG;
       }
-      const cJSON *chk = cJSON_GetObjectItemCaseSensitive(r, "check"), *bun = cJSON_GetObjectItemCaseSensitive(r, "bundle");
+      const cJSON *chk = cJSON_GetObjectItemCaseSensitive(r, "check"),
+                  *bun = cJSON_GetObjectItemCaseSensitive(r, "bundle");
       if (!cJSON_IsObject(r) || (!cJSON_IsString(chk) && !cJSON_IsString(bun))) {
-        cg_snprintf(v->err, v->errlen, "%s: 'profiles.%s.require[%d]' must be an object with \"check\" (a check "
-                    "name) or \"bundle\" (a path in the bundle, e.g. spool.pending)", v->origin, p->string, i);
+        cg_snprintf(v->err, v->errlen,
+                    "%s: 'profiles.%s.require[%d]' must be an object with \"check\" (a check "
+                    "name) or \"bundle\" (a path in the bundle, e.g. spool.pending)",
+                    v->origin, p->string, i);
         return CG_ERR_CONFIG;
       }
       if (cJSON_IsString(chk) && !cg_registry_find_check(chk->valuestring)) {
@@ -458,10 +470,13 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
       }
       for (cJSON *k = r->child; k; k = k->next) {
         bool ok = false;
-        for (size_t n = 0; n < CG_ARRAY_LEN(rkeys); n++) ok |= !strcmp(k->string, rkeys[n]);
+        for (size_t n = 0; n < CG_ARRAY_LEN(rkeys); n++)
+          ok |= !strcmp(k->string, rkeys[n]);
         if (!ok) {
-          cg_snprintf(v->err, v->errlen, "%s: unknown key 'profiles.%s.require[%d].%s' (known: id, severity, unknown, "
-                      "check, bundle, status, fact, equals, in, min, max, abs_max, why)", v->origin, p->string, i, k->string);
+          cg_snprintf(v->err, v->errlen,
+                      "%s: unknown key 'profiles.%s.require[%d].%s' (known: id, severity, unknown, "
+                      "check, bundle, status, fact, equals, in, min, max, abs_max, why)",
+                      v->origin, p->string, i, k->string);
           return CG_ERR_CONFIG;
         }
       }
@@ -470,8 +485,8 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
   return CG_OK;
 }
 
-int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key,
-                        size_t keylen, cJSON **value, char *err, size_t errlen) {
+int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key, size_t keylen,
+                        cJSON **value, char *err, size_t errlen) {
   const char *eq = strchr(kv, '=');
   *value = NULL;
   if (!eq || eq == kv) {
@@ -759,7 +774,8 @@ void cg_config_map_release(const struct cg_config_map *map, void *ctx) {
       *(char **)base = NULL;
     } else if (m->type == CG_CFG_STRLIST) {
       struct cg_strlist *l = (struct cg_strlist *)base;
-      for (size_t i = 0; i < l->count; i++) cg_free(l->items[i]);
+      for (size_t i = 0; i < l->count; i++)
+        cg_free(l->items[i]);
       cg_free(l->items);
       l->items = NULL;
       l->count = 0;
@@ -767,7 +783,8 @@ void cg_config_map_release(const struct cg_config_map *map, void *ctx) {
       cg_config_map_release(m->sub, ctx);
     } else if (m->type == CG_CFG_OBJLIST) {
       struct cg_objlist *l = (struct cg_objlist *)base;
-      for (size_t i = 0; i < l->count; i++) cg_config_map_release(m->sub, (char *)l->items + i * (size_t)m->max);
+      for (size_t i = 0; i < l->count; i++)
+        cg_config_map_release(m->sub, (char *)l->items + i * (size_t)m->max);
       cg_free(l->items);
       l->items = NULL;
       l->count = 0;

@@ -10,8 +10,8 @@
 #include "plugin.h"
 
 struct cg_config {
-  char *path;       /* the file read (or that would have been read); owned */
-  bool file_found;  /* false: no file at the default path, built-in defaults in use */
+  char *path;      /* the file read (or that would have been read); owned */
+  bool file_found; /* false: no file at the default path, built-in defaults in use */
   /* The file (or a folder above it) can be changed by someone other than administrators: its
    * admin-defined commands are not run (docs/security.md). */
   bool insecure;
@@ -27,19 +27,18 @@ struct cg_config {
     int64_t max_bytes;
   } log;
   struct {
-    int64_t gzip_level, retry_base_ms, retry_cap_ms, max_attempts, drain_budget_s, interactive_budget_s,
-        max_bundles;
+    int64_t gzip_level, retry_base_ms, retry_cap_ms, max_attempts, drain_budget_s, interactive_budget_s, max_bundles;
   } delivery;
-  char *state_dir; /* where checks keep state between cycles (e.g. log read positions) */
+  char *state_dir;  /* where checks keep state between cycles (e.g. log read positions) */
   char policy[160]; /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */
-  cJSON *root; /* the effective configuration, defaults filled in; owned */
+  cJSON *root;      /* the effective configuration, defaults filled in; owned */
 };
 
 /* Group Policy: values here override the configuration file (Windows). */
 #define CG_POLICY_KEY "SOFTWARE\\Policies\\cmgdiag"
 
 struct cg_config_override {
-  const char *check; /* the check that `--set` applies to */
+  const char *check;       /* the check that `--set` applies to */
   const char *const *sets; /* "KEY=VALUE" strings */
   size_t count;
 };
@@ -48,8 +47,8 @@ struct cg_config_override {
  * exist is an error. Errors (CG_ERR_CONFIG, CG_ERR_NOTFOUND, CG_ERR_IO) leave a sentence in err that
  * names the file and the key, with a "did you mean" where one is close. Free with cg_config_free,
  * also after an error. */
-int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_config_override *ov,
-                   char *err, size_t errlen);
+int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_config_override *ov, char *err,
+                   size_t errlen);
 /* Same from a JSON text (tests, fuzzing); `origin` names it in errors. */
 int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, const char *origin,
                         const struct cg_config_override *ov, char *err, size_t errlen);
@@ -65,8 +64,8 @@ char *cg_config_render_redacted(const struct cg_config *cfg);
 /* Parses one "KEY=VALUE" of `--set` against a map (plus "enabled"): *value is the typed JSON value
  * (caller deletes), key receives KEY. For a list key the value is a one-element list. `owner`
  * names the check in errors. */
-int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key,
-                        size_t keylen, cJSON **value, char *err, size_t errlen);
+int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key, size_t keylen,
+                        cJSON **value, char *err, size_t errlen);
 
 /* Fills a plugin context from a validated settings object using its map (strings and lists are
  * allocated; release them with cg_config_map_release). */

@@ -44,7 +44,9 @@ static uint64_t next_rand(uint64_t *s) {
   return *s;
 }
 
-static int64_t rand_below(struct daemon *d, int64_t n) { return n > 0 ? (int64_t)(next_rand(&d->rng) % (uint64_t)n) : 0; }
+static int64_t rand_below(struct daemon *d, int64_t n) {
+  return n > 0 ? (int64_t)(next_rand(&d->rng) % (uint64_t)n) : 0;
+}
 
 static int load(struct daemon *d, struct cg_config *cfg, char *err, size_t errlen) {
   memset(cfg, 0, sizeof(*cfg));
@@ -69,7 +71,8 @@ static void open_log(struct daemon *d) {
 static int run_checks(struct daemon *d, const struct cg_env *env, struct cg_result **out, size_t *count) {
   const struct cg_check_plugin *const *all = cg_registry_checks();
   size_t n = 0;
-  while (all[n]) n++;
+  while (all[n])
+    n++;
   struct cg_result *rs = cg_calloc(n ? n : 1, sizeof(*rs));
   if (!rs) return CG_ERR_NOMEM;
   size_t k = 0;
@@ -83,7 +86,8 @@ static int run_checks(struct daemon *d, const struct cg_env *env, struct cg_resu
       cg_result_init(&rs[k], all[i]->name);
       cg_result_set(&rs[k], CG_ERROR, code, "See the agent log for the first occurrence of this error.",
                     "The %s check failed %d cycle(s) in a row (%s); it rests for %d more cycle(s) before the next "
-                    "try.", all[i]->name, b->errors, b->last_code, b->skip);
+                    "try.",
+                    all[i]->name, b->errors, b->last_code, b->skip);
       cJSON_AddBoolToObject(rs[k].facts, "backed_off", true);
       k++;
       continue;
@@ -101,7 +105,8 @@ static int run_checks(struct daemon *d, const struct cg_env *env, struct cg_resu
         else
           cg_log_debug(&d->log, "daemon", "check %s: still %s (%d cycles)", all[i]->name, rs[k].code, b->errors);
       } else if (rs[k].status != CG_ERROR) {
-        if (b->errors) cg_log_info(&d->log, "daemon", "check %s recovered after %d failed cycle(s)", all[i]->name, b->errors);
+        if (b->errors)
+          cg_log_info(&d->log, "daemon", "check %s recovered after %d failed cycle(s)", all[i]->name, b->errors);
         b->errors = b->skip = 0;
         b->last_code[0] = '\0';
       }
@@ -121,12 +126,17 @@ static int cycle(struct daemon *d, const char *why) {
   struct cg_spool sp = {0};
   char err[768] = "";
   int64_t pending = 0, bytes = 0;
-  bool spool_ok = cg_spool_open(&sp, d->cfg->spool.dir, d->cfg->spool.max_bytes, d->cfg->spool.max_files, &d->log,
-                                err, sizeof(err)) == CG_OK;
-  if (!spool_ok) cg_log_error(&d->log, "daemon", "%s", err);
-  else cg_spool_count(&sp, &pending, &bytes);
+  bool spool_ok = cg_spool_open(&sp, d->cfg->spool.dir, d->cfg->spool.max_bytes, d->cfg->spool.max_files, &d->log, err,
+                                sizeof(err)) == CG_OK;
+  if (!spool_ok)
+    cg_log_error(&d->log, "daemon", "%s", err);
+  else
+    cg_spool_count(&sp, &pending, &bytes);
   cJSON *disc = cJSON_CreateObject();
-  struct cg_env env = {.config = d->cfg, .log = &d->log, .interactive = false, .discovery = disc,
+  struct cg_env env = {.config = d->cfg,
+                       .log = &d->log,
+                       .interactive = false,
+                       .discovery = disc,
                        .trigger = !strcmp(why, "network change") ? "network_change"
                                   : !strcmp(why, "--once")       ? "once"
                                                                  : "schedule"};
@@ -161,7 +171,11 @@ static int cycle(struct daemon *d, const char *why) {
   }
 out:
   cg_log_info(&d->log, "daemon", "cycle %lld ended in %lld ms: %s", (long long)d->cycles,
-              (long long)(cg_time_mono_ms() - t0), ec == 3 ? "could not run" : ec == 2 ? "fail" : ec == 1 ? "warn" : "pass");
+              (long long)(cg_time_mono_ms() - t0),
+              ec == 3   ? "could not run"
+              : ec == 2 ? "fail"
+              : ec == 1 ? "warn"
+                        : "pass");
   cg_results_free(rs, n);
   cJSON_Delete(disc);
   if (spool_ok) cg_spool_close(&sp);
@@ -174,7 +188,8 @@ static void reload(struct daemon *d) {
   struct cg_config *n = cg_calloc(1, sizeof(*n));
   char err[1024] = "";
   if (!n || load(d, n, err, sizeof(err)) != CG_OK) {
-    cg_log_error(&d->log, "daemon", "reload refused, the running configuration stays: %s", err[0] ? err : "out of memory");
+    cg_log_error(&d->log, "daemon", "reload refused, the running configuration stays: %s",
+                 err[0] ? err : "out of memory");
     if (n) cg_config_free(n);
     cg_free(n);
     return;
@@ -222,7 +237,10 @@ int cg_daemon_run(const struct cg_daemon_opts *o) {
   }
   cg_events_init();
   cg_log_info(&d.log, "daemon", "agent %s started (process %lu, %s): interval %llds, jitter %llds, config %s",
-              CMGDIAG_VERSION, cg_process_id(), o->service ? "Windows service" : o->once ? "one cycle" : "console",
+              CMGDIAG_VERSION, cg_process_id(),
+              o->service ? "Windows service"
+              : o->once  ? "one cycle"
+                         : "console",
               (long long)d.cfg->interval_s, (long long)d.cfg->jitter_s, d.cfg->path);
   if (o->once) {
     int ec = cycle(&d, "--once");

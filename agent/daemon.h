@@ -8,7 +8,7 @@ struct cg_daemon_opts {
   const char *config_path; /* NULL: the platform default */
   bool once;               /* one cycle, then exit */
   bool verbose;
-  bool service;            /* started by the Service Control Manager */
+  bool service; /* started by the Service Control Manager */
 };
 
 /* Runs until stopped (SIGTERM/SIGINT, service stop). Exit code: 0 stopped cleanly, 3 could not run

@@ -40,7 +40,8 @@ static bool ipv4_loopback(const char *h) {
   int parts = 0, first = -1;
   for (const char *p = h; parts < 5;) {
     int v = 0, digits = 0;
-    while (*p >= '0' && *p <= '9' && digits < 4) v = v * 10 + (*p++ - '0'), digits++;
+    while (*p >= '0' && *p <= '9' && digits < 4)
+      v = v * 10 + (*p++ - '0'), digits++;
     if (!digits || v > 255) return false;
     if (parts++ == 0) first = v;
     if (*p == '\0') break;
@@ -87,8 +88,10 @@ bool cg_http_header_value(const char *line, size_t len, const char *name, char *
   if (len <= nl || line[nl] != ':' || !cg_str_startswith_ci(line, name)) return false;
   const char *v = line + nl + 1;
   size_t vl = len - nl - 1;
-  while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
-  while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ')) vl--;
+  while (vl && (*v == ' ' || *v == '\t'))
+    v++, vl--;
+  while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+    vl--;
   if (vl >= dstlen) vl = dstlen - 1;
   memcpy(dst, v, vl);
   dst[vl] = '\0';
@@ -104,7 +107,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
     r->reason[0] = r->retry_after[0] = r->ms_error_code[0] = r->date[0] = r->content_type[0] = '\0';
     if (sp2) {
       size_t rl = len - (size_t)(sp2 + 1 - data);
-      while (rl && (sp2[rl] == '\r' || sp2[rl] == '\n')) rl--;
+      while (rl && (sp2[rl] == '\r' || sp2[rl] == '\n'))
+        rl--;
       char tmp[sizeof(r->reason)];
       cg_escape_bytes(sp2 + 1, rl, sizeof(tmp) - 1, tmp, sizeof(tmp));
       cg_strlcpy(r->reason, cg_str_trim(tmp), sizeof(r->reason));
@@ -204,7 +208,8 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
       *outs[i] = curl_easy_getinfo(h, infos[i], &us) == CURLE_OK && us > 0 ? (double)us / 1000.0 : -1;
     }
     char *ip = NULL;
-    if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) cg_strlcpy(resp->primary_ip, ip, sizeof(resp->primary_ip));
+    if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+      cg_strlcpy(resp->primary_ip, ip, sizeof(resp->primary_ip));
     curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &resp->os_errno);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -20,40 +20,40 @@ int cg_http_global_init(void);
  * Redirects are never followed; only https is allowed, plus http to a loopback address when
  * `allow_loopback_http` (local emulators). */
 struct cg_http_req {
-  const char *method;           /* "PUT", "POST", "GET" */
-  const char *url;              /* may hold a secret (SAS): never copied into errors */
+  const char *method; /* "PUT", "POST", "GET" */
+  const char *url;    /* may hold a secret (SAS): never copied into errors */
   const struct curl_slist *headers;
   const void *body;
   size_t body_len;
-  long timeout_ms;              /* whole request */
-  const char *proxy;            /* NULL: libcurl's default (https_proxy environment) */
-  const char *ca_file;          /* extra trusted roots, PEM; NULL: platform store only */
+  long timeout_ms;                      /* whole request */
+  const char *proxy;                    /* NULL: libcurl's default (https_proxy environment) */
+  const char *ca_file;                  /* extra trusted roots, PEM; NULL: platform store only */
   const char *client_cert, *client_key; /* PEM, for mTLS; NULL: none */
   bool allow_loopback_http;
-  size_t max_response;          /* cap on the response body kept; the rest is discarded */
+  size_t max_response; /* cap on the response body kept; the rest is discarded */
   /* For the CMG probe (all optional): */
-  bool abort_over_cap;          /* a body past max_response ends the transfer (resp.too_large) */
-  long connect_timeout_ms;      /* 0: min(timeout, 10 s) */
+  bool abort_over_cap;              /* a body past max_response ends the transfer (resp.too_large) */
+  long connect_timeout_ms;          /* 0: min(timeout, 10 s) */
   const struct curl_slist *resolve; /* CURLOPT_RESOLVE entries "host:port:address" */
   CURLcode (*ssl_ctx_fn)(CURL *, void *ssl_ctx, void *data); /* CURLOPT_SSL_CTX_FUNCTION */
   void *ssl_ctx_data;
-  bool fresh_connection;        /* do not reuse a cached connection (a full TLS handshake) */
-  bool connect_only;            /* TCP and TLS only, no HTTP request (CG_OK with status 0) */
+  bool fresh_connection; /* do not reuse a cached connection (a full TLS handshake) */
+  bool connect_only;     /* TCP and TLS only, no HTTP request (CG_OK with status 0) */
 };
 
 struct cg_http_resp {
-  long status;                  /* 0: no HTTP answer (see curl_rc) */
-  char reason[160];             /* status text of HTTP/1.x ("The specified blob already exists.") */
-  char retry_after[64];         /* Retry-After header, as sent */
-  char ms_error_code[96];       /* x-ms-error-code header (Azure Storage) */
-  int curl_rc;                  /* CURLcode */
-  char error[512];              /* a sentence when curl_rc != 0, secrets redacted */
-  char *body;                   /* response body up to max_response, NUL-terminated; caller frees */
+  long status;            /* 0: no HTTP answer (see curl_rc) */
+  char reason[160];       /* status text of HTTP/1.x ("The specified blob already exists.") */
+  char retry_after[64];   /* Retry-After header, as sent */
+  char ms_error_code[96]; /* x-ms-error-code header (Azure Storage) */
+  int curl_rc;            /* CURLcode */
+  char error[512];        /* a sentence when curl_rc != 0, secrets redacted */
+  char *body;             /* response body up to max_response, NUL-terminated; caller frees */
   size_t body_len;
-  char date[64];                /* Date header */
+  char date[64]; /* Date header */
   char content_type[128];
-  bool too_large;               /* abort_over_cap and the body was larger */
-  long os_errno;                /* CURLINFO_OS_ERRNO of a failed connect */
+  bool too_large; /* abort_over_cap and the body was larger */
+  long os_errno;  /* CURLINFO_OS_ERRNO of a failed connect */
   char primary_ip[64];
   /* Phases in ms from the start (CURLINFO_*_TIME_T), -1 when not reached. */
   double dns_ms, connect_ms, tls_ms, ttfb_ms, total_ms;

@@ -87,9 +87,8 @@ char *cg_log_format_entry(const char *message, int type, const char *component, 
     rc = cg_buf_printf(&b,
                        "]LOG]!><time=\"%02d:%02d:%02d.%03d%c%03d\" date=\"%02d-%02d-%04d\" "
                        "component=\"%s\" context=\"\" type=\"%d\" thread=\"%lu\" file=\"%s\">\r\n",
-                       lt->hour, lt->minute, lt->second, lt->millisecond, bias < 0 ? '-' : '+',
-                       bias < 0 ? -bias : bias, lt->month, lt->day, lt->year, component, type, thread,
-                       base_name(src));
+                       lt->hour, lt->minute, lt->second, lt->millisecond, bias < 0 ? '-' : '+', bias < 0 ? -bias : bias,
+                       lt->month, lt->day, lt->year, component, type, thread, base_name(src));
   if (rc != CG_OK) {
     cg_buf_free(&b);
     return NULL;
@@ -105,7 +104,8 @@ static void rotate_if_needed(struct cg_log *log, size_t adding) {
   size_t n = strlen(log->file);
   char *old = cg_strdup(log->file);
   if (!old) return;
-  if (n >= 4 && cg_str_endswith_ci(old, ".log")) old[n - 1] = '_';
+  if (n >= 4 && cg_str_endswith_ci(old, ".log"))
+    old[n - 1] = '_';
   else {
     cg_free(old);
     old = cg_asprintf("%s.lo_", log->file);
@@ -115,8 +115,8 @@ static void rotate_if_needed(struct cg_log *log, size_t adding) {
   cg_free(old);
 }
 
-void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *component, const char *src,
-                  const char *fmt, ...) {
+void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *component, const char *src, const char *fmt,
+                  ...) {
   if (!log || level > log->level) return;
   /* with a lock, the file is looked at under it: a reload may be swapping it */
   if (!log->echo_stderr && !log->lock && (!log->file || log->file_failed)) return;

@@ -10,12 +10,12 @@
 enum cg_log_level { CG_LOG_ERROR = 0, CG_LOG_WARNING, CG_LOG_INFO, CG_LOG_DEBUG };
 
 struct cg_log {
-  char *file;              /* owned; NULL: no file */
-  int64_t max_bytes;       /* rotation threshold; <= 0: never rotate */
+  char *file;        /* owned; NULL: no file */
+  int64_t max_bytes; /* rotation threshold; <= 0: never rotate */
   enum cg_log_level level;
-  bool echo_stderr;        /* -v: also print a plain line on stderr */
-  bool file_failed;        /* reported once, then silent */
-  struct cg_mutex *lock;   /* set by cg_log_threaded: writes from several threads */
+  bool echo_stderr;      /* -v: also print a plain line on stderr */
+  bool file_failed;      /* reported once, then silent */
+  struct cg_mutex *lock; /* set by cg_log_threaded: writes from several threads */
 };
 
 /* Makes writes safe from several threads (the daemon's per-check threads). */
@@ -31,8 +31,8 @@ void cg_log_open(struct cg_log *log, const char *file, int64_t max_bytes, enum c
 void cg_log_close(struct cg_log *log);
 
 /* Writes one entry. `src` is "file.c:line" (use the CG_LOG_* macros). log may be NULL. */
-void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *component, const char *src,
-                  const char *fmt, ...) CG_PRINTF(5, 6);
+void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *component, const char *src, const char *fmt,
+                  ...) CG_PRINTF(5, 6);
 
 /* Formats one CMTrace line into a new string (exposed for tests); caller frees. */
 char *cg_log_format_entry(const char *message, int type, const char *component, const char *src,

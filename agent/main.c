@@ -120,7 +120,8 @@ static int cmd_version(void) {
   printf("\noutputs: ");
   const struct cg_output_plugin *const *o = cg_registry_outputs();
   if (!*o) printf("(none yet)");
-  for (; *o; o++) printf("%s%s", o == cg_registry_outputs() ? "" : ", ", (*o)->name);
+  for (; *o; o++)
+    printf("%s%s", o == cg_registry_outputs() ? "" : ", ", (*o)->name);
   printf("\ncurl %s, %s, zlib %s, cJSON %s\n", cv->version, OpenSSL_version(OPENSSL_VERSION), zlibVersion(),
          cJSON_Version());
   printf("TLS trust: %s, plus a configured CA file\n", cg_platform_trust_name());
@@ -160,7 +161,8 @@ static int cmd_check(const struct cli *cli) {
   char *input_set = NULL;
   if (cli->input) {
     bool has_input = false;
-    for (const struct cg_config_map *m = p->config_map; m && m->key; m++) has_input |= strcmp(m->key, "input") == 0;
+    for (const struct cg_config_map *m = p->config_map; m && m->key; m++)
+      has_input |= strcmp(m->key, "input") == 0;
     if (!has_input) {
       fprintf(stderr, "cmgdiag: check '%s' has no data source that --input could replace\n", p->name);
       return EXIT_CANNOT_RUN;
@@ -175,7 +177,8 @@ static int cmd_check(const struct cli *cli) {
     if (!input_set) return EXIT_CANNOT_RUN;
     sets[n++] = input_set;
   }
-  for (size_t i = 0; i < cli->nsets; i++) sets[n++] = cli->sets[i];
+  for (size_t i = 0; i < cli->nsets; i++)
+    sets[n++] = cli->sets[i];
   struct cg_config_override ov = {.check = p->name, .sets = sets, .count = n};
   struct cg_config cfg;
   struct cg_log log = {0};
@@ -214,8 +217,8 @@ static void print_drain(FILE *f, const struct cg_shipper *sh, const struct cg_sp
     if (cg_shipper_last_error(sh, i)[0])
       fprintf(f, "  %s: %s\n", cg_shipper_label(sh, i), cg_shipper_last_error(sh, i));
   if (st->set_aside)
-    fprintf(f, "%lld bundle(s) were refused for good and set aside in %s (see the log).\n",
-            (long long)st->set_aside, sp->quarantine);
+    fprintf(f, "%lld bundle(s) were refused for good and set aside in %s (see the log).\n", (long long)st->set_aside,
+            sp->quarantine);
   if (st->remaining)
     fprintf(f, "%lld bundle(s) wait in the spool (%s) and are shipped on the next cycle or `cmgdiag flush`.\n",
             (long long)st->remaining, sp->dir);
@@ -259,8 +262,10 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
                           sizeof(object));
     if (out) {
       fprintf(out, "Bundle %s shipped as %s to:\n", id, object);
-      for (size_t i = 0; i < cg_shipper_outputs(sh); i++) fprintf(out, "  %s\n", cg_shipper_label(sh, i));
-      if (st.shipped > 1) fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)st.shipped - 1);
+      for (size_t i = 0; i < cg_shipper_outputs(sh); i++)
+        fprintf(out, "  %s\n", cg_shipper_label(sh, i));
+      if (st.shipped > 1)
+        fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)st.shipped - 1);
       if (cli->ticket) /* what the user reads to the helpdesk */
         fprintf(out, "Reference for the helpdesk: %.8s (ticket %s), sent to %s.\n", id, cli->ticket,
                 cg_shipper_label(sh, 0));
@@ -269,8 +274,10 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
   } else {
     if (out) fprintf(out, "Bundle %s was not shipped yet:\n", id);
     if (out && cli->ticket)
-      fprintf(out, "Reference for the helpdesk: %.8s (ticket %s), not sent yet: it waits in %s and is sent when "
-                   "the device is online (cmgdiag flush sends it now).\n", id, cli->ticket, sp->dir);
+      fprintf(out,
+              "Reference for the helpdesk: %.8s (ticket %s), not sent yet: it waits in %s and is sent when "
+              "the device is online (cmgdiag flush sends it now).\n",
+              id, cli->ticket, sp->dir);
     ec = 1;
   }
   if (out) print_drain(out, sh, sp, &st);
@@ -300,13 +307,18 @@ static int cmd_selftest(const struct cli *cli) {
   }
   bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
   if (ship) {
-    spool_ok = cg_spool_open(&sp, cfg.spool.dir, cfg.spool.max_bytes, cfg.spool.max_files, &log, err,
-                             sizeof(err)) == CG_OK;
-    if (!spool_ok) fprintf(stderr, "cmgdiag: %s\n", err);
-    else cg_spool_count(&sp, &pending, &bytes);
+    spool_ok =
+        cg_spool_open(&sp, cfg.spool.dir, cfg.spool.max_bytes, cfg.spool.max_files, &log, err, sizeof(err)) == CG_OK;
+    if (!spool_ok)
+      fprintf(stderr, "cmgdiag: %s\n", err);
+    else
+      cg_spool_count(&sp, &pending, &bytes);
   }
   disc = cJSON_CreateObject();
-  struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc,
+  struct cg_env env = {.config = &cfg,
+                       .log = &log,
+                       .interactive = true,
+                       .discovery = disc,
                        .trigger = cli->profile ? "validate" : "selftest"};
   int rc = cg_run_checks(&env, cli->only, &rs, &n, err, sizeof(err));
   if (rc != CG_OK) {
@@ -357,12 +369,13 @@ static int cmd_selftest(const struct cli *cli) {
   }
   ec = cg_verdict_exit_code(cg_results_overall(rs, n));
   int sec = 0;
-  if (ship && spool_ok) sec = ship_bundle(cli, &env, &sp, bundle);
-  else if (ship) sec = 1;
+  if (ship && spool_ok)
+    sec = ship_bundle(cli, &env, &sp, bundle);
+  else if (ship)
+    sec = 1;
   else if (!cli->no_upload)
     fprintf(cli->json ? stderr : stdout,
-            "Bundle %s was not shipped: no collection point is configured (\"outputs\" is empty).\n",
-            id->valuestring);
+            "Bundle %s was not shipped: no collection point is configured (\"outputs\" is empty).\n", id->valuestring);
   /* A bundle that did not leave is a warning at least; the checks' verdict stays when worse. */
   if (sec && ec < 1) ec = sec == 3 ? EXIT_CANNOT_RUN : 1;
 out:
@@ -425,8 +438,10 @@ static void print_sas_warnings(const cJSON *node, const char *where) {
   int i = 0;
   for (const cJSON *c = node ? node->child : NULL; c; c = c->next, i++) {
     char here[256];
-    if (c->string) cg_snprintf(here, sizeof(here), "%s%s%s", where, *where ? "." : "", c->string);
-    else cg_snprintf(here, sizeof(here), "%s[%d]", where, i);
+    if (c->string)
+      cg_snprintf(here, sizeof(here), "%s%s%s", where, *where ? "." : "", c->string);
+    else
+      cg_snprintf(here, sizeof(here), "%s[%d]", where, i);
     if (cJSON_IsString(c) && c->string && cg_str_endswith_ci(c->string, "sas_url")) {
       char warn[1024];
       if (cg_sas_check(c->valuestring, cg_time_utc_ms(), warn, sizeof(warn)) != CG_OK)
@@ -470,8 +485,10 @@ static int cmd_config_check(const struct cli *cli) {
   int ec = load_config(cli, NULL, &cfg, &log);
   if (ec == 0) {
     char *text = cg_config_render_redacted(&cfg);
-    if (cfg.file_found) printf("Configuration OK: %s\n", cfg.path);
-    else printf("No configuration file at %s; these built-in defaults are in effect:\n", cfg.path);
+    if (cfg.file_found)
+      printf("Configuration OK: %s\n", cfg.path);
+    else
+      printf("No configuration file at %s; these built-in defaults are in effect:\n", cfg.path);
     if (cfg.policy[0]) printf("Group Policy (HKLM\\%s) overrides: %s\n", CG_POLICY_KEY, cfg.policy);
     print_sas_warnings(cfg.root, "");
     printf("%s\n", text ? text : "");
@@ -554,27 +571,42 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
   for (; i < argc; i++) {
     const char *a = argv[i];
     bool has_value = i + 1 < argc;
-    if (!strcmp(a, "--json")) cli->json = true;
-    else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest")) cli->no_upload = true;
-    else if (!strcmp(a, "--once") && !strcmp(cmd, "run")) cli->once = true;
-    else if (!strcmp(a, "--sas-url") && !strcmp(cmd, "setup") && has_value) cli->sas_url = argv[++i];
-    else if (!strcmp(a, "--sas-url-file") && !strcmp(cmd, "setup") && has_value) cli->sas_url_file = argv[++i];
-    else if (!strcmp(a, "--cmg-url") && !strcmp(cmd, "setup") && has_value) cli->cmg_url = argv[++i];
-    else if (!strcmp(a, "--purge") && !strcmp(cmd, "setup")) cli->purge = true;
-    else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value) cli->profile = argv[++i];
-    else if (!strcmp(a, "--list") && !strcmp(cmd, "validate")) cli->list = true;
-    else if (a[0] != '-' && !strcmp(cmd, "service") && !cli->service_verb) cli->service_verb = a;
-    else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value) cli->ticket = argv[++i];
-    else if (!strcmp(a, "--only") && !strcmp(cmd, "selftest") && has_value) cli->only = argv[++i];
-    else if (!strcmp(a, "--input") && !strcmp(cmd, "check") && has_value) cli->input = argv[++i];
+    if (!strcmp(a, "--json"))
+      cli->json = true;
+    else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest"))
+      cli->no_upload = true;
+    else if (!strcmp(a, "--once") && !strcmp(cmd, "run"))
+      cli->once = true;
+    else if (!strcmp(a, "--sas-url") && !strcmp(cmd, "setup") && has_value)
+      cli->sas_url = argv[++i];
+    else if (!strcmp(a, "--sas-url-file") && !strcmp(cmd, "setup") && has_value)
+      cli->sas_url_file = argv[++i];
+    else if (!strcmp(a, "--cmg-url") && !strcmp(cmd, "setup") && has_value)
+      cli->cmg_url = argv[++i];
+    else if (!strcmp(a, "--purge") && !strcmp(cmd, "setup"))
+      cli->purge = true;
+    else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value)
+      cli->profile = argv[++i];
+    else if (!strcmp(a, "--list") && !strcmp(cmd, "validate"))
+      cli->list = true;
+    else if (a[0] != '-' && !strcmp(cmd, "service") && !cli->service_verb)
+      cli->service_verb = a;
+    else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value)
+      cli->ticket = argv[++i];
+    else if (!strcmp(a, "--only") && !strcmp(cmd, "selftest") && has_value)
+      cli->only = argv[++i];
+    else if (!strcmp(a, "--input") && !strcmp(cmd, "check") && has_value)
+      cli->input = argv[++i];
     else if (!strcmp(a, "--set") && !strcmp(cmd, "check") && has_value) {
       if (cli->nsets >= CG_ARRAY_LEN(cli->sets)) return usage_error("too many --set options%s", "");
       cli->sets[cli->nsets++] = argv[++i];
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       print_usage(stdout);
       return 0;
-    } else if (a[0] != '-' && !strcmp(cmd, "check") && !cli->check_name) cli->check_name = a;
-    else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file) cli->show_file = a;
+    } else if (a[0] != '-' && !strcmp(cmd, "check") && !cli->check_name)
+      cli->check_name = a;
+    else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file)
+      cli->show_file = a;
     else if (!strncmp(a, "--", 2) && !has_value &&
              (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set") ||
               !strcmp(a, "--profile") || !strcmp(a, "--sas-url") || !strcmp(a, "--sas-url-file") ||
@@ -594,14 +626,19 @@ int main(int argc, char **argv) {
   cg_platform_args(&argc, &argv);
   cg_json_init_hooks();
   for (; i < argc && argv[i][0] == '-'; i++) {
-    if (!strcmp(argv[i], "-c") && i + 1 < argc) cli.config_path = argv[++i];
-    else if (!strcmp(argv[i], "-v")) cli.verbose = true;
+    if (!strcmp(argv[i], "-c") && i + 1 < argc)
+      cli.config_path = argv[++i];
+    else if (!strcmp(argv[i], "-v"))
+      cli.verbose = true;
     else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       print_usage(stdout);
       return 0;
-    } else if (!strcmp(argv[i], "--version")) return cmd_version();
-    else if (!strcmp(argv[i], "-c")) return usage_error("option -c needs a file%s", "");
-    else return usage_error("unknown option '%s'", argv[i]);
+    } else if (!strcmp(argv[i], "--version"))
+      return cmd_version();
+    else if (!strcmp(argv[i], "-c"))
+      return usage_error("option -c needs a file%s", "");
+    else
+      return usage_error("unknown option '%s'", argv[i]);
   }
   if (i >= argc) {
     print_usage(stderr);
@@ -617,16 +654,18 @@ int main(int argc, char **argv) {
     i++;
     cmd = "config check";
   }
-  static const char *const known[] = {"version", "check", "selftest", "config check", "show", "flush",
-                                      "run", "validate", "service", "setup"};
+  static const char *const known[] = {"version", "check", "selftest", "config check", "show",
+                                      "flush",   "run",   "validate", "service",      "setup"};
   bool ok = false;
-  for (size_t k = 0; k < CG_ARRAY_LEN(known); k++) ok |= !strcmp(cmd, known[k]);
+  for (size_t k = 0; k < CG_ARRAY_LEN(known); k++)
+    ok |= !strcmp(cmd, known[k]);
   if (!ok) return usage_error("unknown command '%s'", cmd);
   int ec = parse_options(&cli, cmd, argc, argv, i);
   if (ec >= 0) return ec;
   if (!strcmp(cmd, "version")) return cmd_version();
   if (!strcmp(cmd, "check")) {
-    if (!cli.check_name) return usage_error("usage: cmgdiag check NAME [--input PATH] [--set KEY=VALUE]... [--json]%s", "");
+    if (!cli.check_name)
+      return usage_error("usage: cmgdiag check NAME [--input PATH] [--set KEY=VALUE]... [--json]%s", "");
     return cmd_check(&cli);
   }
   if (!strcmp(cmd, "show")) {

@@ -10,13 +10,13 @@
 #include "result.h"
 
 enum cg_cfg_type {
-  CG_CFG_BOOL,     /* bool */
-  CG_CFG_INT,      /* int64_t, within [min, max] */
-  CG_CFG_STRING,   /* char *, NULL when the JSON value is null; owned by the core */
-  CG_CFG_STRLIST,  /* struct cg_strlist; owned by the core */
-  CG_CFG_SECTION,  /* nested object described by `sub`, filled at the same offset base */
-  CG_CFG_OBJLIST,  /* list of objects, each described by `sub` (offsets into one element; `max`
-                      holds the element's size): struct cg_objlist, owned by the core */
+  CG_CFG_BOOL,    /* bool */
+  CG_CFG_INT,     /* int64_t, within [min, max] */
+  CG_CFG_STRING,  /* char *, NULL when the JSON value is null; owned by the core */
+  CG_CFG_STRLIST, /* struct cg_strlist; owned by the core */
+  CG_CFG_SECTION, /* nested object described by `sub`, filled at the same offset base */
+  CG_CFG_OBJLIST, /* list of objects, each described by `sub` (offsets into one element; `max`
+                     holds the element's size): struct cg_objlist, owned by the core */
 };
 
 struct cg_objlist {
@@ -32,14 +32,15 @@ struct cg_strlist {
 struct cg_config_map {
   enum cg_cfg_type type;
   const char *key;
-  const char *def;  /* default as JSON text ("true", "15000", "null", "\"x\"", "[]") */
+  const char *def; /* default as JSON text ("true", "15000", "null", "\"x\"", "[]") */
   const char *description;
-  size_t offset;    /* into the context struct */
-  int64_t min, max; /* CG_CFG_INT only; both 0 means any value */
+  size_t offset;                   /* into the context struct */
+  int64_t min, max;                /* CG_CFG_INT only; both 0 means any value */
   const struct cg_config_map *sub; /* CG_CFG_SECTION only */
-  const char *choices; /* CG_CFG_STRING only: allowed values, "a|b|c" (case-insensitive) */
+  const char *choices;             /* CG_CFG_STRING only: allowed values, "a|b|c" (case-insensitive) */
 };
-#define CG_CFG_END {.key = NULL}
+#define CG_CFG_END                                                                                                     \
+  { .key = NULL }
 
 #define CG_PLATFORM_POSIX 1u
 #define CG_PLATFORM_WINDOWS 2u
@@ -52,19 +53,19 @@ struct cg_log;
 struct cg_env {
   const struct cg_config *config;
   struct cg_log *log;
-  bool interactive;  /* a person ran `check` or `selftest` */
-  cJSON *discovery;  /* per-run hand-over between checks (discovery.h); may be NULL */
+  bool interactive; /* a person ran `check` or `selftest` */
+  cJSON *discovery; /* per-run hand-over between checks (discovery.h); may be NULL */
   /* Why this run: "schedule", "network_change", "once", "selftest", "validate", "check"; NULL is
    * "check". Checks that put load on the site do less on "schedule" (cmgprobe). */
   const char *trigger;
 };
 
 struct cg_check_plugin {
-  const char *name;        /* lower-case, [a-z0-9_] */
-  const char *description; /* one line for `version` and --help */
-  unsigned platforms;      /* CG_PLATFORM_*: where the live source exists */
+  const char *name;                       /* lower-case, [a-z0-9_] */
+  const char *description;                /* one line for `version` and --help */
+  unsigned platforms;                     /* CG_PLATFORM_*: where the live source exists */
   const struct cg_config_map *config_map; /* keys besides "enabled"; may be NULL */
-  size_t ctx_size;         /* the context struct the map fills */
+  size_t ctx_size;                        /* the context struct the map fills */
   /* Optional: prepare ctx after it was filled. CG_OK or a status; err holds a sentence. */
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
   /* Run once, fill res (verdict, code, summary, remediation, facts). Must not fail for

@@ -5,27 +5,26 @@
 #include <string.h>
 
 bool cg_is_secret_key(const char *key) {
-  return cg_str_endswith_ci(key, "sas_url") || cg_str_contains_ci(key, "token") ||
-         cg_str_contains_ci(key, "secret") || cg_str_contains_ci(key, "password") ||
-         cg_str_contains_ci(key, "api_key") || cg_str_contains_ci(key, "apikey") ||
-         cg_str_contains_ci(key, "api-key");
+  return cg_str_endswith_ci(key, "sas_url") || cg_str_contains_ci(key, "token") || cg_str_contains_ci(key, "secret") ||
+         cg_str_contains_ci(key, "password") || cg_str_contains_ci(key, "api_key") ||
+         cg_str_contains_ci(key, "apikey") || cg_str_contains_ci(key, "api-key");
 }
 
 /* Characters that end a query value or token in free text. */
 static bool ends_value(char c) {
-  return c == '\0' || c == '&' || c == '#' || c == ' ' || c == '"' || c == '\'' || c == '\n' ||
-         c == '\r' || c == '\t' || c == '<' || c == '>' || c == ',' || c == ';';
+  return c == '\0' || c == '&' || c == '#' || c == ' ' || c == '"' || c == '\'' || c == '\n' || c == '\r' ||
+         c == '\t' || c == '<' || c == '>' || c == ',' || c == ';';
 }
 
 static bool name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-         c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
 }
 
 /* Parameter names whose value is a secret wherever they stand (free text, command lines, URLs). */
 static bool secret_anywhere(const char *name, size_t n) {
-  static const char *const exact[] = {"password", "passwd", "pwd", "secret", "token", "api-key", "api_key",
-                                      "apikey", "client_secret", "access_token", "refresh_token", "id_token"};
+  static const char *const exact[] = {"password",      "passwd",       "pwd",           "secret",
+                                      "token",         "api-key",      "api_key",       "apikey",
+                                      "client_secret", "access_token", "refresh_token", "id_token"};
   static const char *const suffix[] = {"password", "secret", "token", "-key", "_key", "apikey"};
   for (size_t i = 0; i < CG_ARRAY_LEN(exact); i++)
     if (strlen(exact[i]) == n && cg_str_startswith_ci(name, exact[i])) return true;
@@ -52,9 +51,11 @@ static size_t secret_param(const char *text, const char *p) {
   bool query = prev == '?' || prev == '&' || prev == ';';
   if (!query && name_char(prev)) return 0; /* inside a word */
   const char *s = p;
-  while (*s == '-') s++;
+  while (*s == '-')
+    s++;
   const char *e = s;
-  while (name_char(*e)) e++;
+  while (name_char(*e))
+    e++;
   if (*e != '=' || e == s || ends_value(e[1])) return 0;
   size_t n = (size_t)(e - s);
   if (secret_anywhere(s, n) || (query && s == p && secret_in_query(s, n))) return (size_t)(e + 1 - p);
@@ -64,7 +65,8 @@ static size_t secret_param(const char *text, const char *p) {
 /* At p (just after "scheme://"), the length of a "user[:password]@" part, else 0. */
 static size_t userinfo_len(const char *p) {
   size_t n = 0;
-  while (p[n] && !ends_value(p[n]) && p[n] != '/' && p[n] != '?' && p[n] != '@' && p[n] != '\\') n++;
+  while (p[n] && !ends_value(p[n]) && p[n] != '/' && p[n] != '?' && p[n] != '@' && p[n] != '\\')
+    n++;
   return p[n] == '@' && n ? n : 0;
 }
 
@@ -103,7 +105,8 @@ char *cg_redact_text_with(const char *text, const char *const *secrets) {
       rc = cg_buf_append(&b, p, keep);
       if (rc == CG_OK) rc = cg_buf_puts(&b, CG_REDACTED);
       p += keep;
-      while (!ends_value(*p)) p++;
+      while (!ends_value(*p))
+        p++;
       continue;
     }
     rc = cg_buf_append(&b, p, 1);
@@ -159,7 +162,8 @@ size_t cg_strip_controls(char *s) {
       r++;
       if (c == 0x1b && s[r] == '[') { /* drop a whole CSI sequence, not just its ESC */
         r++;
-        while (s[r] && (unsigned char)s[r] >= 0x20 && (unsigned char)s[r] < 0x40) r++;
+        while (s[r] && (unsigned char)s[r] >= 0x20 && (unsigned char)s[r] < 0x40)
+          r++;
         if (s[r] >= 0x40 && s[r] < 0x7f) r++;
       }
       continue;
@@ -183,7 +187,9 @@ char *cg_display_text(const char *text) {
 
 void cg_display_json(cJSON *item) {
   for (cJSON *c = item ? item->child : NULL; c; c = c->next) {
-    if (cJSON_IsString(c)) cg_strip_controls(c->valuestring);
-    else if (cJSON_IsObject(c) || cJSON_IsArray(c)) cg_display_json(c);
+    if (cJSON_IsString(c))
+      cg_strip_controls(c->valuestring);
+    else if (cJSON_IsObject(c) || cJSON_IsArray(c))
+      cg_display_json(c);
   }
 }

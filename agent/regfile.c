@@ -164,7 +164,8 @@ long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen) {
 }
 
 bool cg_regfile_is_export(const char *text) {
-  while (*text == ' ' || *text == '\r' || *text == '\n' || *text == '\t') text++;
+  while (*text == ' ' || *text == '\r' || *text == '\n' || *text == '\t')
+    text++;
   return cg_str_startswith_ci(text, "Windows Registry Editor") || cg_str_startswith_ci(text, "REGEDIT4");
 }
 
@@ -192,10 +193,14 @@ bool cg_regfile_hklm_text(bool offline, const cJSON *capture, const char *key, c
   char full[300];
   cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
   out[0] = '\0';
-  if (offline) got = capture ? cg_regfile_get(capture, full, value) : NULL;
-  else if (cg_registry_read(full, value, &live) == CG_OK) got = live;
-  if (cJSON_IsString(got)) cg_strlcpy(out, got->valuestring, outlen);
-  else if (cJSON_IsNumber(got)) cg_snprintf(out, outlen, "%lld", (long long)got->valuedouble);
+  if (offline)
+    got = capture ? cg_regfile_get(capture, full, value) : NULL;
+  else if (cg_registry_read(full, value, &live) == CG_OK)
+    got = live;
+  if (cJSON_IsString(got))
+    cg_strlcpy(out, got->valuestring, outlen);
+  else if (cJSON_IsNumber(got))
+    cg_snprintf(out, outlen, "%lld", (long long)got->valuedouble);
   cJSON_Delete(live);
   return got != NULL;
 }

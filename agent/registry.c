@@ -44,7 +44,8 @@ const char *cg_registry_suggest_check(const char *name) {
 
 cJSON *cg_registry_plugins_json(void) {
   cJSON *list = cJSON_CreateArray();
-  for (size_t i = 0; list && checks[i]; i++) cJSON_AddItemToArray(list, cJSON_CreateString(checks[i]->name));
+  for (size_t i = 0; list && checks[i]; i++)
+    cJSON_AddItemToArray(list, cJSON_CreateString(checks[i]->name));
   for (size_t i = 0; list && outputs[i]; i++) {
     char name[80];
     cg_snprintf(name, sizeof(name), "output:%s", outputs[i]->name);

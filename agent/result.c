@@ -81,9 +81,7 @@ enum cg_verdict cg_results_overall(const struct cg_result *rs, size_t n) {
   return overall;
 }
 
-int cg_verdict_exit_code(enum cg_verdict overall) {
-  return overall == CG_PASS ? 0 : overall == CG_WARN ? 1 : 2;
-}
+int cg_verdict_exit_code(enum cg_verdict overall) { return overall == CG_PASS ? 0 : overall == CG_WARN ? 1 : 2; }
 
 /* Writes `text` wrapped at `width` columns, every line after the first indented by `indent`. */
 /* Text from a server or a bundle: printed without its control characters and escape sequences. */
@@ -95,7 +93,8 @@ static void print_wrapped(FILE *f, const char *raw, int indent, int width) {
   const char *p = text;
   while (*p) {
     const char *w = p;
-    while (*w && *w != ' ' && *w != '\n') w++;
+    while (*w && *w != ' ' && *w != '\n')
+      w++;
     int wl = (int)(w - p);
     if (col > indent && col + 1 + wl > width) {
       fprintf(f, "\n%*s", indent, "");
@@ -107,7 +106,8 @@ static void print_wrapped(FILE *f, const char *raw, int indent, int width) {
     fwrite(p, 1, (size_t)wl, f);
     col += wl;
     p = w;
-    while (*p == ' ') p++;
+    while (*p == ' ')
+      p++;
     if (*p == '\n') {
       fprintf(f, "\n%*s", indent, "");
       col = indent;
@@ -143,7 +143,6 @@ void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct
     }
   }
   enum cg_verdict overall = cg_results_overall(rs, n);
-  fprintf(f, "\nOverall: %s%s%s (%zu pass, %zu warn, %zu fail, %zu skip, %zu error)\n",
-          o->color ? colors[overall] : "", labels[overall], reset, counts[CG_PASS], counts[CG_WARN],
-          counts[CG_FAIL], counts[CG_SKIP], counts[CG_ERROR]);
+  fprintf(f, "\nOverall: %s%s%s (%zu pass, %zu warn, %zu fail, %zu skip, %zu error)\n", o->color ? colors[overall] : "",
+          labels[overall], reset, counts[CG_PASS], counts[CG_WARN], counts[CG_FAIL], counts[CG_SKIP], counts[CG_ERROR]);
 }

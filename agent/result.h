@@ -21,8 +21,8 @@ struct cg_result {
   int64_t duration_ms;
 };
 
-const char *cg_verdict_name(enum cg_verdict v);   /* "pass" ... */
-const char *cg_verdict_label(enum cg_verdict v);  /* "PASS" ... */
+const char *cg_verdict_name(enum cg_verdict v);  /* "pass" ... */
+const char *cg_verdict_label(enum cg_verdict v); /* "PASS" ... */
 
 /* Prepares an empty result for `check`; CG_ERR_NOMEM if the facts object cannot be made. */
 int cg_result_init(struct cg_result *r, const char *check);
@@ -41,7 +41,7 @@ int cg_verdict_exit_code(enum cg_verdict overall);
 
 struct cg_report_opts {
   bool color;
-  const char *title;   /* first line, e.g. "cmgdiag 0.1.0 selftest on HOST" */
+  const char *title; /* first line, e.g. "cmgdiag 0.1.0 selftest on HOST" */
 };
 /* The human report: one line per check, remediation under failures, a summary line. */
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o);

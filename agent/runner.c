@@ -41,9 +41,10 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
     bool config = rc == CG_ERR_CONFIG;
     cg_snprintf(code, sizeof(code), "%s_%s", upper, config ? "CONFIG" : "INTERNAL_ERROR");
     cg_result_set(res, CG_ERROR, code,
-                  config ? "Fix the setting in the configuration file or policy ('cmgdiag config check' shows the "
-                           "effective values), then run the check again."
-                         : "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag maintainers.",
+                  config
+                      ? "Fix the setting in the configuration file or policy ('cmgdiag config check' shows the "
+                        "effective values), then run the check again."
+                      : "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag maintainers.",
                   "The %s check could not run: %s.", p->name, err);
     cg_log_error(env->log, "runner", "check %s could not run: %s", p->name, err);
   } else {
@@ -161,8 +162,8 @@ void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env 
   cg_mutex_unlock(abandoned_lock);
   cg_log_error(env->log, "runner", "check %s did not finish within its deadline of %lld s; left behind", p->name,
                (long long)(deadline_ms / 1000));
-  deadline_result(p, res, deadline_ms, cg_stop_requested() ? "was interrupted by the agent stopping"
-                                                           : "did not finish within its deadline");
+  deadline_result(p, res, deadline_ms,
+                  cg_stop_requested() ? "was interrupted by the agent stopping" : "did not finish within its deadline");
 }
 
 static bool listed(const char *only, const char *name) {
@@ -175,11 +176,12 @@ static bool listed(const char *only, const char *name) {
   return false;
 }
 
-int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count,
-                  char *err, size_t errlen) {
+int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count, char *err,
+                  size_t errlen) {
   const struct cg_check_plugin *const *all = cg_registry_checks();
   size_t n = 0;
-  while (all[n]) n++;
+  while (all[n])
+    n++;
   if (only) {
     for (const char *p = only; *p;) {
       size_t len = strcspn(p, ",");
@@ -207,6 +209,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result *
 }
 
 void cg_results_free(struct cg_result *rs, size_t n) {
-  for (size_t i = 0; rs && i < n; i++) cg_result_free(&rs[i]);
+  for (size_t i = 0; rs && i < n; i++)
+    cg_result_free(&rs[i]);
   cg_free(rs);
 }

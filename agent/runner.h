@@ -22,8 +22,8 @@ int cg_runner_abandoned(void);
 /* Runs every enabled check (or only those named in `only`, comma-separated) in registry order.
  * *results is an array the caller frees with cg_results_free. CG_ERR_USAGE (and a sentence in err)
  * when `only` names an unknown check. */
-int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count,
-                  char *err, size_t errlen);
+int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count, char *err,
+                  size_t errlen);
 void cg_results_free(struct cg_result *rs, size_t n);
 
 #endif

@@ -29,22 +29,29 @@ static bool parse_expiry(const char *s, int64_t *ms) {
   int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   int n = 0;
   const char *p = s;
-  for (n = 0; n < 4 && *p >= '0' && *p <= '9'; n++) y = y * 10 + (*p++ - '0');
+  for (n = 0; n < 4 && *p >= '0' && *p <= '9'; n++)
+    y = y * 10 + (*p++ - '0');
   if (n != 4 || *p++ != '-') return false;
-  for (n = 0; n < 2 && *p >= '0' && *p <= '9'; n++) mo = mo * 10 + (*p++ - '0');
+  for (n = 0; n < 2 && *p >= '0' && *p <= '9'; n++)
+    mo = mo * 10 + (*p++ - '0');
   if (n != 2 || *p++ != '-') return false;
-  for (n = 0; n < 2 && *p >= '0' && *p <= '9'; n++) d = d * 10 + (*p++ - '0');
+  for (n = 0; n < 2 && *p >= '0' && *p <= '9'; n++)
+    d = d * 10 + (*p++ - '0');
   if (n != 2 || mo < 1 || mo > 12 || d < 1 || d > 31) return false;
   if (*p == 'T') {
     int64_t *f[] = {&h, &mi, &sec};
     p++;
     for (int k = 0; k < 3; k++) {
-      for (n = 0; n < 2 && *p >= '0' && *p <= '9'; n++) *f[k] = *f[k] * 10 + (*p++ - '0');
+      for (n = 0; n < 2 && *p >= '0' && *p <= '9'; n++)
+        *f[k] = *f[k] * 10 + (*p++ - '0');
       if (n != 2) return false;
       if (k < 2) {
-        if (*p == ':') p++;
-        else if (!strncmp(p, "%3A", 3) || !strncmp(p, "%3a", 3)) p += 3;
-        else return false;
+        if (*p == ':')
+          p++;
+        else if (!strncmp(p, "%3A", 3) || !strncmp(p, "%3a", 3))
+          p += 3;
+        else
+          return false;
       }
     }
   }
@@ -66,8 +73,9 @@ int cg_sas_check(const char *url, int64_t now_ms, char *warn, size_t warnlen) {
         if (*p != 'c' && *p != 'w' && *p != 'a') extra[k++] = *p;
       extra[k] = '\0';
       if (k)
-        cg_buf_printf(&b, "the SAS grants '%s' beyond create/write (sp=%s: r read, l list, d delete, ...): every "
-                          "device holds it, so anyone who copies it can %s the container; issue a SAS with sp=cw",
+        cg_buf_printf(&b,
+                      "the SAS grants '%s' beyond create/write (sp=%s: r read, l list, d delete, ...): every "
+                      "device holds it, so anyone who copies it can %s the container; issue a SAS with sp=cw",
                       extra, sp, strpbrk(extra, "rl") ? "read other devices' bundles from" : "change");
     } else {
       cg_buf_puts(&b, "the SAS does not say its permissions (no sp=; a stored access policy decides them): make "

@@ -124,7 +124,8 @@ static char *read_sas(const char *file, char *err, size_t errlen) {
     size_t n;
     cg_buf_init(&b, 65536);
     rc = CG_OK;
-    while (rc == CG_OK && (n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) rc = cg_buf_append(&b, chunk, n);
+    while (rc == CG_OK && (n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+      rc = cg_buf_append(&b, chunk, n);
     text = rc == CG_OK ? cg_buf_take(&b, &len) : NULL;
     cg_buf_free(&b);
   } else {
@@ -153,8 +154,10 @@ static bool set_aside_untrusted(const char *path, const char *why) {
     if (*p == ':' || *p == '.') *p = '-';
   char *to = cg_asprintf("%s.untrusted-%s", path, stamp);
   bool ok = to && cg_file_rename(path, to) == CG_OK;
-  if (ok) fprintf(stderr, "cmgdiag: %s was not written by an administrator (%s); it was set aside as %s\n", path, why, to);
-  else fprintf(stderr, "cmgdiag: %s was not written by an administrator (%s) and cannot be set aside\n", path, why);
+  if (ok)
+    fprintf(stderr, "cmgdiag: %s was not written by an administrator (%s); it was set aside as %s\n", path, why, to);
+  else
+    fprintf(stderr, "cmgdiag: %s was not written by an administrator (%s) and cannot be set aside\n", path, why);
   cg_free(to);
   return ok;
 }
@@ -183,8 +186,10 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
    * written the file. */
   bool present = path && cg_file_exists(path);
   bool trusted = present && cg_path_is_plain_file(path) && cg_path_admin_only(path, why, sizeof(why)) == CG_OK;
-  if (!present) why[0] = '\0';
-  else if (!trusted && !why[0]) cg_strlcpy(why, "it is not a plain file", sizeof(why));
+  if (!present)
+    why[0] = '\0';
+  else if (!trusted && !why[0])
+    cg_strlcpy(why, "it is not a plain file", sizeof(why));
   if (!dir || cg_mkdirs(dir) != CG_OK) {
     fprintf(stderr, "cmgdiag: cannot create %s\n", dir ? dir : "the configuration folder");
     goto out;
@@ -232,8 +237,7 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
   cJSON_free(out);
   const char *acl = cg_platform_private_folder_words();
   printf("%s %s (%s)%s%s\n", existed ? "Updated" : "Wrote", path, acl,
-         sas_url && *sas_url ? "; collection point: azblob " : "",
-         sas_url && *sas_url ? "(SAS URL, redacted)" : "");
+         sas_url && *sas_url ? "; collection point: azblob " : "", sas_url && *sas_url ? "(SAS URL, redacted)" : "");
   if (cg_service_configure(msg, sizeof(msg)) == CG_OK) printf("%s\n", msg);
   ec = 0;
 out:

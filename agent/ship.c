@@ -15,9 +15,9 @@ struct output_inst {
   const struct cg_output_plugin *p;
   void *ctx;
   bool started;
-  char key[17];     /* identifies the output in the spool's delivery marks */
+  char key[17]; /* identifies the output in the spool's delivery marks */
   char label[256];
-  bool down;        /* given up for the rest of this drain */
+  bool down; /* given up for the rest of this drain */
   char last_error[768];
 };
 
@@ -32,7 +32,8 @@ struct cg_shipper {
 
 int64_t cg_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint64_t *rng) {
   int64_t ceil = base_ms;
-  for (int i = 0; i < attempt && ceil < cap_ms; i++) ceil *= 2;
+  for (int i = 0; i < attempt && ceil < cap_ms; i++)
+    ceil *= 2;
   if (ceil > cap_ms) ceil = cap_ms;
   /* xorshift64: the jitter only has to spread a fleet, not be unpredictable */
   uint64_t x = *rng ? *rng : 0x9E3779B97F4A7C15ull;
@@ -63,8 +64,7 @@ static bool valid_uuid(const char *s) {
   return true;
 }
 
-int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf,
-                          size_t len) {
+int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf, size_t len) {
   if (!valid_date(created_at) || !valid_uuid(bundle_id)) return CG_ERR_PARSE;
   char host[128];
   size_t k = 0;
@@ -97,24 +97,25 @@ void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *wha
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CIPHER:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-      res->outcome = CG_EMIT_DOWN;
-      break;
-    default:
-      res->outcome = CG_EMIT_RETRY;
+    case CURLE_UNSUPPORTED_PROTOCOL: res->outcome = CG_EMIT_DOWN; break;
+    default: res->outcome = CG_EMIT_RETRY;
     }
     cg_snprintf(res->error, sizeof(res->error), "%s could not be reached: %s", what, r->error);
     return;
   }
   long s = r->status;
   char *reason = cg_redact_text(r->reason);
-  if (s >= 200 && s < 300) res->outcome = CG_EMIT_DELIVERED;
-  else if (s == 408 || s == 429 || s >= 500) res->outcome = CG_EMIT_RETRY;
+  if (s >= 200 && s < 300)
+    res->outcome = CG_EMIT_DELIVERED;
+  else if (s == 408 || s == 429 || s >= 500)
+    res->outcome = CG_EMIT_RETRY;
   /* Refusals of this very bundle. A plain 400 is not among them: endpoints answer it for their own
    * configuration too (nginx without the client certificate), and giving up bundles on that would
    * lose them; they wait in the bounded spool instead. */
-  else if (s == 413 || s == 414 || s == 415 || s == 422) res->outcome = CG_EMIT_REJECTED;
-  else res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 400, 401, 403, 404, 405, ... */
+  else if (s == 413 || s == 414 || s == 415 || s == 422)
+    res->outcome = CG_EMIT_REJECTED;
+  else
+    res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 400, 401, 403, 404, 405, ... */
   if (res->outcome == CG_EMIT_RETRY) {
     int64_t ra = cg_http_retry_after_ms(r->retry_after, cg_time_utc_ms());
     res->retry_after_ms = ra;
@@ -133,15 +134,16 @@ static void output_identity(struct output_inst *o, const cJSON *obj) {
   const char *target = cJSON_IsString(t) ? t->valuestring : "";
   size_t tl = strcspn(target, "?#");
   uint64_t h = 0xcbf29ce484222325ull;
-  for (const char *c = o->p->name; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+  for (const char *c = o->p->name; *c; c++)
+    h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
   h = (h ^ ':') * 0x100000001b3ull;
-  for (size_t i = 0; i < tl; i++) h = (h ^ (unsigned char)target[i]) * 0x100000001b3ull;
+  for (size_t i = 0; i < tl; i++)
+    h = (h ^ (unsigned char)target[i]) * 0x100000001b3ull;
   cg_snprintf(o->key, sizeof(o->key), "%016llx", (unsigned long long)h);
   cg_snprintf(o->label, sizeof(o->label), "%s %.*s", o->p->name, (int)(tl < 200 ? tl : 200), target);
 }
 
-int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg_spool *sp, char *err,
-                    size_t errlen) {
+int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg_spool *sp, char *err, size_t errlen) {
   const cJSON *list = cJSON_GetObjectItemCaseSensitive(env->config->root, "outputs");
   struct cg_shipper *sh = cg_calloc(1, sizeof(*sh));
   int rc = CG_OK;
@@ -184,8 +186,10 @@ int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg
     }
   }
 out:
-  if (rc != CG_OK) cg_shipper_close(sh);
-  else *out = sh;
+  if (rc != CG_OK)
+    cg_shipper_close(sh);
+  else
+    *out = sh;
   return rc;
 }
 
@@ -218,8 +222,7 @@ static enum cg_emit_outcome deliver(struct cg_shipper *sh, struct output_inst *o
     o->p->emit(o->ctx, sh->env, req, &res);
     if (res.outcome != CG_EMIT_RETRY) break;
     if (attempt + 1 >= cfg->delivery.max_attempts) {
-      cg_log_warn(log, "ship", "%s: %s; %d attempts failed, trying again next cycle", o->label, res.error,
-                  attempt + 1);
+      cg_log_warn(log, "ship", "%s: %s; %d attempts failed, trying again next cycle", o->label, res.error, attempt + 1);
       break;
     }
     int64_t wait = cg_backoff_ms(cfg->delivery.retry_base_ms, cfg->delivery.retry_cap_ms, attempt, &sh->rng);
@@ -310,8 +313,7 @@ static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, 
   /* Refused by an output for good: nothing a retry can change, so it leaves the queue, but into the
    * quarantine folder where a person can still pick it up (the other outputs have it already). */
   if (all && refused) {
-    if (cg_spool_set_aside(sh->sp, name, sh->keys, sh->n, "refused by a collection point") == CG_OK)
-      st->set_aside++;
+    if (cg_spool_set_aside(sh->sp, name, sh->keys, sh->n, "refused by a collection point") == CG_OK) st->set_aside++;
   } else if (all && cg_spool_done(sh->sp, name, sh->keys, sh->n) == CG_OK) {
     st->shipped++;
     done = true;
@@ -345,7 +347,8 @@ int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms
   size_t i = 0;
   for (; i < n && sh->n && (int64_t)i < max_bundles && cg_time_mono_ms() < deadline; i++) {
     bool any_up = false;
-    for (size_t k = 0; k < sh->n; k++) any_up |= !sh->outs[k].down;
+    for (size_t k = 0; k < sh->n; k++)
+      any_up |= !sh->outs[k].down;
     if (!any_up) break;
     if (ship_one(sh, names[i], deadline, st) && first && !strcmp(names[i], first)) st->first_shipped = true;
   }

@@ -16,7 +16,7 @@ struct cg_drain_stats {
   int64_t delivered; /* deliveries (bundle x output) that succeeded now */
   int64_t already;   /* deliveries an earlier, interrupted attempt had already made */
   int64_t rejected;  /* deliveries an output refused for good (logged; given up for that output) */
-  int64_t set_aside;  /* bundles moved to the quarantine folder because an output refused them */
+  int64_t set_aside; /* bundles moved to the quarantine folder because an output refused them */
   int64_t retries;
   int64_t remaining; /* bundles still waiting when the drain ended */
   int64_t outputs_down;
@@ -41,8 +41,7 @@ int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms
 
 /* The object name (README "Outputs") of a bundle: yyyy/mm/dd/hostname/bundle_id.json.gz. The host
  * name is made path-safe (anything but letters, digits, '.', '-', '_' becomes '_'). */
-int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf,
-                          size_t len);
+int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf, size_t len);
 
 /* Shared by the HTTP outputs: turns a cg_http_request outcome into an emit result. `what` names
  * the collection point in the sentence ("the ingestion endpoint collector.example"). */

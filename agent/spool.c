@@ -86,8 +86,10 @@ static bool orphan_mark(char **names, size_t n, const char *name) {
     size_t mid = (lo + hi) / 2;
     int c = strncmp(names[mid], name, blen);
     if (c == 0 && names[mid][blen] == '\0') return false;
-    if (c < 0) lo = mid + 1;
-    else hi = mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return true;
 }
@@ -195,8 +197,10 @@ int cg_spool_list(struct cg_spool *sp, char ***names, size_t *count) {
     } else if (!keep && cg_str_endswith_ci(all[i], SUFFIX)) {
       quarantine(sp, all[i]); /* a bundle-looking file with a name we never write */
     }
-    if (keep) all[k++] = all[i];
-    else cg_free(all[i]);
+    if (keep)
+      all[k++] = all[i];
+    else
+      cg_free(all[i]);
   }
   *names = all; /* already sorted: oldest first */
   *count = k;
@@ -293,8 +297,7 @@ int cg_spool_done(struct cg_spool *sp, const char *name, const char *const *keys
   return rc;
 }
 
-int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys,
-                       const char *why) {
+int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys, const char *why) {
   char *from = cg_path_join(sp->dir, name), *to = cg_path_join(sp->quarantine, name);
   int rc = from && to ? cg_file_rename(from, to) : CG_ERR_NOMEM;
   if (rc == CG_OK) {

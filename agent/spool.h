@@ -46,8 +46,7 @@ int cg_spool_done(struct cg_spool *sp, const char *name, const char *const *keys
 
 /* A bundle an output refused for good (413, 422...): kept for a person in the quarantine folder,
  * out of the queue, marks removed. */
-int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys,
-                       const char *why);
+int cg_spool_set_aside(struct cg_spool *sp, const char *name, const char *const *keys, size_t nkeys, const char *why);
 
 /* Bundles waiting and their bytes. */
 int cg_spool_count(struct cg_spool *sp, int64_t *files, int64_t *bytes);

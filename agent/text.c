@@ -19,14 +19,24 @@ const char *cg_text_encoding_name(enum cg_text_encoding enc) {
 static int put_utf8(struct cg_buf *b, uint32_t cp) {
   unsigned char s[4];
   size_t n;
-  if (cp < 0x80) { s[0] = (unsigned char)cp; n = 1; }
-  else if (cp < 0x800) { s[0] = (unsigned char)(0xC0 | (cp >> 6)); s[1] = (unsigned char)(0x80 | (cp & 0x3F)); n = 2; }
-  else if (cp < 0x10000) {
-    s[0] = (unsigned char)(0xE0 | (cp >> 12)); s[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    s[2] = (unsigned char)(0x80 | (cp & 0x3F)); n = 3;
+  if (cp < 0x80) {
+    s[0] = (unsigned char)cp;
+    n = 1;
+  } else if (cp < 0x800) {
+    s[0] = (unsigned char)(0xC0 | (cp >> 6));
+    s[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    n = 2;
+  } else if (cp < 0x10000) {
+    s[0] = (unsigned char)(0xE0 | (cp >> 12));
+    s[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    s[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    n = 3;
   } else {
-    s[0] = (unsigned char)(0xF0 | (cp >> 18)); s[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    s[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F)); s[3] = (unsigned char)(0x80 | (cp & 0x3F)); n = 4;
+    s[0] = (unsigned char)(0xF0 | (cp >> 18));
+    s[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    s[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    s[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    n = 4;
   }
   return cg_buf_append(b, s, n);
 }
@@ -35,9 +45,16 @@ int cg_text_decode(const char *data, size_t len, char **out, size_t *out_len, en
   const unsigned char *u = (const unsigned char *)data;
   enum cg_text_encoding e = CG_ENC_UTF8;
   size_t start = 0;
-  if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) { e = CG_ENC_UTF8_BOM; start = 3; }
-  else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE) { e = CG_ENC_UTF16LE; start = 2; }
-  else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF) { e = CG_ENC_UTF16BE; start = 2; }
+  if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+    e = CG_ENC_UTF8_BOM;
+    start = 3;
+  } else if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
+    e = CG_ENC_UTF16LE;
+    start = 2;
+  } else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF) {
+    e = CG_ENC_UTF16BE;
+    start = 2;
+  }
   if (enc) *enc = e;
   if (e == CG_ENC_UTF8 || e == CG_ENC_UTF8_BOM) {
     *out = cg_strndup(data + start, len - start);
@@ -50,7 +67,8 @@ int cg_text_decode(const char *data, size_t len, char **out, size_t *out_len, en
   for (size_t i = start; i + 1 < len && rc == CG_OK; i += 2) {
     uint32_t c = e == CG_ENC_UTF16LE ? (uint32_t)(u[i] | (u[i + 1] << 8)) : (uint32_t)((u[i] << 8) | u[i + 1]);
     if (c >= 0xD800 && c <= 0xDBFF && i + 3 < len) {
-      uint32_t d = e == CG_ENC_UTF16LE ? (uint32_t)(u[i + 2] | (u[i + 3] << 8)) : (uint32_t)((u[i + 2] << 8) | u[i + 3]);
+      uint32_t d =
+          e == CG_ENC_UTF16LE ? (uint32_t)(u[i + 2] | (u[i + 3] << 8)) : (uint32_t)((u[i + 2] << 8) | u[i + 3]);
       if (d >= 0xDC00 && d <= 0xDFFF) {
         c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
         i += 2;
@@ -77,11 +95,21 @@ bool cg_utf8_valid(const char *data, size_t len) {
     unsigned char c = u[i];
     size_t n;
     uint32_t cp;
-    if (c < 0x80) { i++; continue; }
-    if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-    else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07;
+    } else
+      return false;
     for (size_t k = 1; k <= n; k++) {
       if (i + k >= len || (u[i + k] & 0xC0) != 0x80) return false;
       cp = (cp << 6) | (u[i + k] & 0x3F);
@@ -106,7 +134,8 @@ static bool looks_utf16le(const unsigned char *u, size_t len) {
 /* Replaces NUL characters by U+FFFD, in place growing into a new string. */
 static int replace_nuls(char **s, size_t *len) {
   size_t nuls = 0;
-  for (size_t i = 0; i < *len; i++) nuls += (*s)[i] == '\0';
+  for (size_t i = 0; i < *len; i++)
+    nuls += (*s)[i] == '\0';
   if (!nuls) return CG_OK;
   char *d = cg_malloc(*len + nuls * 2 + 1);
   if (!d) return CG_ERR_NOMEM;
@@ -160,7 +189,8 @@ int cg_text_decode_capture(const char *data, size_t len, int codepage, char **ou
     struct cg_buf b;
     cg_buf_init(&b, len * 3 + 16);
     rc = CG_OK;
-    for (size_t i = 0; i < len && rc == CG_OK; i++) rc = put_utf8(&b, u[i] < 0x80 ? u[i] : t[u[i] - 0x80]);
+    for (size_t i = 0; i < len && rc == CG_OK; i++)
+      rc = put_utf8(&b, u[i] < 0x80 ? u[i] : t[u[i] - 0x80]);
     if (rc == CG_OK) *out = cg_buf_take(&b, &n);
     cg_buf_free(&b);
     if (rc == CG_OK && !*out) rc = CG_ERR_NOMEM;

@@ -110,10 +110,13 @@ static void catalogue_add(cJSON *list, const cJSON *root, const char *name) {
   const char *base = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cfg, "extends"));
   cJSON *o = cJSON_CreateObject();
   char origin[160];
-  if (!cfg) cg_snprintf(origin, sizeof(origin), "built in");
-  else if (base) cg_snprintf(origin, sizeof(origin), "configuration, extends %s%s", base,
-                             !strcmp(base, name) ? " (built in)" : "");
-  else cg_snprintf(origin, sizeof(origin), "configuration%s", cg_profile_is_builtin(name) ? ", replaces the built-in one" : "");
+  if (!cfg)
+    cg_snprintf(origin, sizeof(origin), "built in");
+  else if (base)
+    cg_snprintf(origin, sizeof(origin), "configuration, extends %s%s", base, !strcmp(base, name) ? " (built in)" : "");
+  else
+    cg_snprintf(origin, sizeof(origin), "configuration%s",
+                cg_profile_is_builtin(name) ? ", replaces the built-in one" : "");
   cJSON_AddStringToObject(o, "name", name);
   cJSON_AddStringToObject(o, "origin", origin);
   const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "description"));
@@ -129,7 +132,8 @@ static void catalogue_add(cJSON *list, const cJSON *root, const char *name) {
 
 cJSON *cg_profile_catalogue(const cJSON *config_root) {
   cJSON *list = cJSON_CreateArray();
-  for (const struct cg_builtin_profile *b = cg_builtin_profiles; list && b->name; b++) catalogue_add(list, config_root, b->name);
+  for (const struct cg_builtin_profile *b = cg_builtin_profiles; list && b->name; b++)
+    catalogue_add(list, config_root, b->name);
   const cJSON *p;
   cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(config_root, "profiles")) {
     if (!cg_profile_is_builtin(p->string)) catalogue_add(list, config_root, p->string);
@@ -181,8 +185,10 @@ static const char *expand(const char *why, const cJSON *facts, char *out, size_t
     char path[72], val[400];
     cg_snprintf(path, sizeof(path), "%.*s", (int)(close - p - 1), p + 1);
     const cJSON *v = path_get(facts, path);
-    if (cJSON_IsString(v)) cg_strlcpy(val, v->valuestring, sizeof(val));
-    else value_text(v, val, sizeof(val));
+    if (cJSON_IsString(v))
+      cg_strlcpy(val, v->valuestring, sizeof(val));
+    else
+      value_text(v, val, sizeof(val));
     cg_snprintf(out + w, outlen - w, "%s", val);
     w = strlen(out);
     p = close + 1;
@@ -203,8 +209,10 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
   const char *code = res ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "code")) : NULL;
   const char *status = res ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "status")) : NULL;
   char what[160], detail[200] = "";
-  if (check) cg_snprintf(what, sizeof(what), "%s%s%s", check, fact ? " " : "", fact ? fact : "");
-  else cg_snprintf(what, sizeof(what), "%s", bpath ? bpath : "?");
+  if (check)
+    cg_snprintf(what, sizeof(what), "%s%s%s", check, fact ? " " : "", fact ? fact : "");
+  else
+    cg_snprintf(what, sizeof(what), "%s", bpath ? bpath : "?");
   const char *unk0 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "unknown"));
   if (check && !res) {
     cg_snprintf(why, len, "%s could not be checked: the %s check did not run (it is disabled)", text ? text : what,
@@ -243,7 +251,10 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
     const cJSON *am = cJSON_GetObjectItemCaseSensitive(r, "abs_max");
     if (!v || cJSON_IsNull(v)) {
       cg_snprintf(why, len, "%s could not be checked: %s%s gave no %s (it ended %s%s%s)", text ? text : what,
-                  check ? check : "the bundle", check ? "" : "", fact ? fact : bpath ? bpath : "value",
+                  check ? check : "the bundle", check ? "" : "",
+                  fact    ? fact
+                  : bpath ? bpath
+                          : "value",
                   status ? status : "without a verdict", code ? " " : "", code ? code : "");
       return REQ_UNKNOWN;
     } else {
@@ -254,10 +265,14 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
         cJSON_ArrayForEach(x, in) found |= cJSON_Compare(v, x, true);
         if (!found) ok = false;
       }
-      if ((mn || mx || am) && !cJSON_IsNumber(v)) ok = false;
-      else if (mn && v->valuedouble < mn->valuedouble) ok = false;
-      else if (mx && v->valuedouble > mx->valuedouble) ok = false;
-      else if (am && fabs(v->valuedouble) > am->valuedouble) ok = false;
+      if ((mn || mx || am) && !cJSON_IsNumber(v))
+        ok = false;
+      else if (mn && v->valuedouble < mn->valuedouble)
+        ok = false;
+      else if (mx && v->valuedouble > mx->valuedouble)
+        ok = false;
+      else if (am && fabs(v->valuedouble) > am->valuedouble)
+        ok = false;
       if (!ok) cg_snprintf(detail, sizeof(detail), "%s %s", what, vt);
     }
   }
@@ -276,7 +291,8 @@ static void reasons_add(struct reasons *r, const char *text) {
 }
 
 static void reasons_free(struct reasons *r) {
-  for (size_t i = 0; i < r->n; i++) cg_free(r->items[i]);
+  for (size_t i = 0; i < r->n; i++)
+    cg_free(r->items[i]);
   r->n = 0;
 }
 
@@ -355,7 +371,8 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
   cg_snprintf(line, len, "%s%s%s", head, list, wl);
   if (strlen(line) > cap) { /* a very long head: cut at a character boundary */
     size_t cut = cap - 4;
-    while (cut && ((unsigned char)line[cut] & 0xC0) == 0x80) cut--;
+    while (cut && ((unsigned char)line[cut] & 0xC0) == 0x80)
+      cut--;
     memcpy(line + cut, " ...", 5);
   }
   for (char *c = line; *c; c++)

@@ -10,15 +10,15 @@
 #define CG_CERT_MAX 512
 
 struct cg_cert_info {
-  char subject[512], issuer[512];     /* "CN=..., OU=..., O=..." (most specific first, as .NET shows) */
-  char thumbprint[48];                /* SHA-1, upper-case hex */
+  char subject[512], issuer[512]; /* "CN=..., OU=..., O=..." (most specific first, as .NET shows) */
+  char thumbprint[48];            /* SHA-1, upper-case hex */
   int64_t not_before_ms, not_after_ms;
-  int has_private_key;                /* 1, 0, -1 unknown */
-  char ekus[CG_CERT_MAX_EKUS][40];    /* enhanced key usage OIDs */
+  int has_private_key;             /* 1, 0, -1 unknown */
+  char ekus[CG_CERT_MAX_EKUS][40]; /* enhanced key usage OIDs */
   size_t n_ekus;
-  int chain;                          /* -1 not built (a capture), 0 trusted, 1 not trusted */
-  char chain_error[200];              /* why not, when chain == 1 */
-  char root[512];                     /* subject of the chain's root, "" when not built */
+  int chain;             /* -1 not built (a capture), 0 trusted, 1 not trusted */
+  char chain_error[200]; /* why not, when chain == 1 */
+  char root[512];        /* subject of the chain's root, "" when not built */
 };
 
 /* Every certificate of LocalMachine\My (at most CG_CERT_MAX), chains built without revocation

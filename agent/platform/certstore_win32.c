@@ -54,10 +54,10 @@ static void chain_of(PCCERT_CONTEXT c, struct cg_cert_info *ci) {
   ci->chain = st ? 1 : 0;
   if (st)
     cg_snprintf(ci->chain_error, sizeof(ci->chain_error), "%s (CERT_TRUST status 0x%08lx)",
-                (st & CERT_TRUST_IS_UNTRUSTED_ROOT)      ? "its root is not trusted on this device"
-                : (st & CERT_TRUST_IS_PARTIAL_CHAIN)     ? "its chain is incomplete (an intermediate CA is missing)"
-                : (st & CERT_TRUST_IS_NOT_TIME_VALID)    ? "a certificate of its chain is outside its validity"
-                : (st & CERT_TRUST_IS_REVOKED)           ? "it is revoked"
+                (st & CERT_TRUST_IS_UNTRUSTED_ROOT)        ? "its root is not trusted on this device"
+                : (st & CERT_TRUST_IS_PARTIAL_CHAIN)       ? "its chain is incomplete (an intermediate CA is missing)"
+                : (st & CERT_TRUST_IS_NOT_TIME_VALID)      ? "a certificate of its chain is outside its validity"
+                : (st & CERT_TRUST_IS_REVOKED)             ? "it is revoked"
                 : (st & CERT_TRUST_IS_NOT_VALID_FOR_USAGE) ? "its chain does not allow client authentication"
                                                            : "Windows does not trust its chain",
                 (unsigned long)st);
@@ -71,9 +71,9 @@ static void chain_of(PCCERT_CONTEXT c, struct cg_cert_info *ci) {
 int cg_certstore_machine_my(struct cg_cert_info **certs, size_t *count, char *err, size_t errlen) {
   *certs = NULL;
   *count = 0;
-  HCERTSTORE s = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                               CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_READONLY_FLAG | CERT_STORE_OPEN_EXISTING_FLAG,
-                               L"MY");
+  HCERTSTORE s =
+      CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                    CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_READONLY_FLAG | CERT_STORE_OPEN_EXISTING_FLAG, L"MY");
   if (!s) {
     DWORD e = GetLastError();
     cg_snprintf(err, errlen, "cannot open LocalMachine\\My (error %lu)", (unsigned long)e);
@@ -92,7 +92,8 @@ int cg_certstore_machine_my(struct cg_cert_info **certs, size_t *count, char *er
     BYTE hash[20];
     DWORD hl = sizeof(hash);
     if (CertGetCertificateContextProperty(c, CERT_SHA1_HASH_PROP_ID, hash, &hl))
-      for (DWORD i = 0; i < hl && i < 20; i++) cg_snprintf(ci->thumbprint + 2 * i, 3, "%02X", hash[i]);
+      for (DWORD i = 0; i < hl && i < 20; i++)
+        cg_snprintf(ci->thumbprint + 2 * i, 3, "%02X", hash[i]);
     ci->not_before_ms = filetime_ms(&c->pCertInfo->NotBefore);
     ci->not_after_ms = filetime_ms(&c->pCertInfo->NotAfter);
     DWORD kl = 0;

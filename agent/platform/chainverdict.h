@@ -9,15 +9,15 @@
 #include <stddef.h>
 
 struct cg_chain_verdict {
-  bool available;          /* false: no CryptoAPI here (detail says why) */
-  bool trusted;            /* the SSL policy accepted the chain for the host */
-  bool wine;               /* crypt32 is wine's, not Windows' */
-  bool revocation_checked; /* revocation was part of the verdict */
-  unsigned long error;     /* CERT_CHAIN_POLICY_STATUS.dwError (an HRESULT), 0 when trusted */
-  char error_name[48];     /* "CERT_E_UNTRUSTEDROOT" */
+  bool available;             /* false: no CryptoAPI here (detail says why) */
+  bool trusted;               /* the SSL policy accepted the chain for the host */
+  bool wine;                  /* crypt32 is wine's, not Windows' */
+  bool revocation_checked;    /* revocation was part of the verdict */
+  unsigned long error;        /* CERT_CHAIN_POLICY_STATUS.dwError (an HRESULT), 0 when trusted */
+  char error_name[48];        /* "CERT_E_UNTRUSTEDROOT" */
   unsigned long trust_errors; /* CERT_TRUST_STATUS.dwErrorStatus of the chain */
-  char trust_flags[400];   /* those bits by name, comma-separated */
-  int chain_length;        /* certificates in the chain Windows built (AIA completes it) */
+  char trust_flags[400];      /* those bits by name, comma-separated */
+  int chain_length;           /* certificates in the chain Windows built (AIA completes it) */
   char detail[300];
 };
 

@@ -14,15 +14,26 @@
 #include "utf_win32.h"
 
 static const char *hr_name(unsigned long e) {
-  static const struct { unsigned long e; const char *n; } t[] = {
-      {0x800B0109UL, "CERT_E_UNTRUSTEDROOT"},   {0x800B010AUL, "CERT_E_CHAINING"},
-      {0x800B0101UL, "CERT_E_EXPIRED"},         {0x800B010FUL, "CERT_E_CN_NO_MATCH"},
-      {0x800B0110UL, "CERT_E_WRONG_USAGE"},     {0x800B010CUL, "CERT_E_REVOKED"},
-      {0x80092010UL, "CRYPT_E_REVOKED"},        {0x80092013UL, "CRYPT_E_REVOCATION_OFFLINE"},
-      {0x80092012UL, "CRYPT_E_NO_REVOCATION_CHECK"}, {0x800B0102UL, "CERT_E_VALIDITYPERIODNESTING"},
-      {0x80096004UL, "TRUST_E_CERT_SIGNATURE"}, {0x800B0111UL, "CERT_E_UNTRUSTEDCA"},
-      {0x800B0112UL, "CERT_E_UNTRUSTEDCA"},     {0x800B0113UL, "CERT_E_INVALID_POLICY"},
-      {0x800B0114UL, "CERT_E_INVALID_NAME"},    {0x800B010DUL, "CERT_E_UNTRUSTEDTESTROOT"},
+  static const struct {
+    unsigned long e;
+    const char *n;
+  } t[] = {
+      {0x800B0109UL, "CERT_E_UNTRUSTEDROOT"},
+      {0x800B010AUL, "CERT_E_CHAINING"},
+      {0x800B0101UL, "CERT_E_EXPIRED"},
+      {0x800B010FUL, "CERT_E_CN_NO_MATCH"},
+      {0x800B0110UL, "CERT_E_WRONG_USAGE"},
+      {0x800B010CUL, "CERT_E_REVOKED"},
+      {0x80092010UL, "CRYPT_E_REVOKED"},
+      {0x80092013UL, "CRYPT_E_REVOCATION_OFFLINE"},
+      {0x80092012UL, "CRYPT_E_NO_REVOCATION_CHECK"},
+      {0x800B0102UL, "CERT_E_VALIDITYPERIODNESTING"},
+      {0x80096004UL, "TRUST_E_CERT_SIGNATURE"},
+      {0x800B0111UL, "CERT_E_UNTRUSTEDCA"},
+      {0x800B0112UL, "CERT_E_UNTRUSTEDCA"},
+      {0x800B0113UL, "CERT_E_INVALID_POLICY"},
+      {0x800B0114UL, "CERT_E_INVALID_NAME"},
+      {0x800B010DUL, "CERT_E_UNTRUSTEDTESTROOT"},
   };
   for (size_t i = 0; i < CG_ARRAY_LEN(t); i++)
     if (t[i].e == e) return t[i].n;
@@ -30,7 +41,10 @@ static const char *hr_name(unsigned long e) {
 }
 
 static void flag_names(unsigned long s, char *buf, size_t len) {
-  static const struct { unsigned long b; const char *n; } t[] = {
+  static const struct {
+    unsigned long b;
+    const char *n;
+  } t[] = {
       {CERT_TRUST_IS_NOT_TIME_VALID, "not_time_valid"},
       {CERT_TRUST_IS_REVOKED, "revoked"},
       {CERT_TRUST_IS_NOT_SIGNATURE_VALID, "bad_signature"},
@@ -100,12 +114,13 @@ void cg_chain_verdict(const unsigned char *const *der, const size_t *der_len, in
     goto out;
   }
   for (int i = 1; i < n; i++)
-    CertAddEncodedCertificateToStore(sent, X509_ASN_ENCODING, der[i], (DWORD)der_len[i], CERT_STORE_ADD_USE_EXISTING, NULL);
+    CertAddEncodedCertificateToStore(sent, X509_ASN_ENCODING, der[i], (DWORD)der_len[i], CERT_STORE_ADD_USE_EXISTING,
+                                     NULL);
   if (extra_roots_pem && (roots = pem_store(extra_roots_pem)) != NULL) {
     /* the machine's roots and the configured ones: an engine whose root store is both */
     coll = CertOpenStore(CERT_STORE_PROV_COLLECTION, 0, 0, 0, NULL);
-    sysroot = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                            CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_READONLY_FLAG, L"Root");
+    sysroot = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE | CERT_STORE_READONLY_FLAG,
+                            L"Root");
     if (coll) {
       CertAddStoreToCollection(coll, roots, 0, 0);
       if (sysroot) CertAddStoreToCollection(coll, sysroot, 0, 0);
@@ -127,7 +142,8 @@ void cg_chain_verdict(const unsigned char *const *der, const size_t *der_len, in
   cp.dwUrlRetrievalTimeout = (DWORD)timeout_ms;
   DWORD flags = check_revocation ? CERT_CHAIN_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT : 0;
   if (!CertGetCertificateChain(engine ? engine : HCCE_LOCAL_MACHINE, leaf, NULL, sent, &cp, flags, NULL, &chain)) {
-    cg_snprintf(v->detail, sizeof(v->detail), "CertGetCertificateChain failed (error %lu)", (unsigned long)GetLastError());
+    cg_snprintf(v->detail, sizeof(v->detail), "CertGetCertificateChain failed (error %lu)",
+                (unsigned long)GetLastError());
     v->available = false;
     goto out;
   }

@@ -142,8 +142,10 @@ static uint64_t net_fingerprint(void) {
     const unsigned char *p = (const unsigned char *)i->ifa_addr;
     size_t len = i->ifa_addr->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     uint64_t one = 0xcbf29ce484222325ull; /* order-independent: sum of per-address hashes */
-    for (size_t k = 0; k < len; k++) one = (one ^ p[k]) * 0x100000001b3ull;
-    for (const char *n = i->ifa_name; n && *n; n++) one = (one ^ (unsigned char)*n) * 0x100000001b3ull;
+    for (size_t k = 0; k < len; k++)
+      one = (one ^ p[k]) * 0x100000001b3ull;
+    for (const char *n = i->ifa_name; n && *n; n++)
+      one = (one ^ (unsigned char)*n) * 0x100000001b3ull;
     h += one;
   }
   freeifaddrs(ifa);
@@ -172,9 +174,7 @@ int cg_events_init(void) {
   return CG_OK;
 }
 
-void cg_events_raise(enum cg_wake w) {
-  on_signal(w == CG_WAKE_RELOAD ? SIGHUP : SIGTERM);
-}
+void cg_events_raise(enum cg_wake w) { on_signal(w == CG_WAKE_RELOAD ? SIGHUP : SIGTERM); }
 
 bool cg_stop_requested(void) { return stop_flag != 0; }
 
@@ -191,7 +191,8 @@ enum cg_wake cg_events_wait(int64_t ms) {
       char buf[16];
       ssize_t n = read(pipefd[0], buf, sizeof(buf));
       bool reload = false;
-      for (ssize_t i = 0; i < n; i++) reload |= buf[i] == 'R';
+      for (ssize_t i = 0; i < n; i++)
+        reload |= buf[i] == 'R';
       if (stop_flag) return CG_WAKE_STOP;
       if (reload) return CG_WAKE_RELOAD;
     }

@@ -62,8 +62,8 @@ int cg_instance_lock(const char *path, char *err, size_t errlen) {
   wchar_t *w = cg_utf8_to_wide(path);
   if (!w) return CG_ERR_NOMEM;
   /* no sharing: a second open fails until this process ends (the handle dies with it) */
-  HANDLE h = CreateFileW(w, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_ALWAYS,
-                         FILE_ATTRIBUTE_NORMAL, NULL);
+  HANDLE h =
+      CreateFileW(w, GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ, NULL, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
   DWORD e = GetLastError();
   cg_free(w);
   if (h == INVALID_HANDLE_VALUE) {

@@ -14,7 +14,8 @@ int cg_power_status(int *on_ac, int *battery_percent) {
   if (!GetSystemPowerStatus(&s)) return CG_OK;
   *on_ac = s.ACLineStatus == 1 ? 1 : s.ACLineStatus == 0 ? 0 : -1;
   /* BatteryFlag 128: no system battery; 255: unknown */
-  if (s.BatteryFlag != 128 && s.BatteryFlag != 255 && s.BatteryLifePercent <= 100) *battery_percent = s.BatteryLifePercent;
+  if (s.BatteryFlag != 128 && s.BatteryFlag != 255 && s.BatteryLifePercent <= 100)
+    *battery_percent = s.BatteryLifePercent;
   return CG_OK;
 }
 
@@ -44,9 +45,12 @@ int cg_service_running(const char *name, bool *running) {
   int r = CG_OK;
   SERVICE_STATUS st;
   *running = false;
-  if (!svc) r = GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST ? CG_ERR_NOTFOUND : CG_ERR_IO;
-  else if (QueryServiceStatus(svc, &st)) *running = st.dwCurrentState == SERVICE_RUNNING;
-  else r = CG_ERR_IO;
+  if (!svc)
+    r = GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST ? CG_ERR_NOTFOUND : CG_ERR_IO;
+  else if (QueryServiceStatus(svc, &st))
+    *running = st.dwCurrentState == SERVICE_RUNNING;
+  else
+    r = CG_ERR_IO;
   if (svc) CloseServiceHandle(svc);
   if (scm) CloseServiceHandle(scm);
   cg_free(w);

@@ -8,7 +8,8 @@
 int cg_fs_name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 void cg_dir_list_free(char **names, size_t count) {
-  for (size_t i = 0; i < count; i++) cg_free(names[i]);
+  for (size_t i = 0; i < count; i++)
+    cg_free(names[i]);
   cg_free(names);
 }
 

@@ -205,7 +205,6 @@ char *cg_default_config_path(void) { return cg_strdup("/etc/cmgdiag/cmgdiag.json
 char *cg_default_spool_dir(void) { return cg_strdup("/var/lib/cmgdiag/spool"); }
 char *cg_default_log_file(void) { return cg_strdup("/var/log/cmgdiag/cmgdiag.log"); }
 
-
 int cg_dir_list(const char *dir, char ***names, size_t *count) {
   DIR *d = opendir(dir);
   size_t alloc = 0;
@@ -285,8 +284,10 @@ static int secure_one(const char *path, int depth, char *err, size_t errlen) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     char *p = cg_path_join(path, e->d_name);
     struct stat cs;
-    if (!p) rc = CG_ERR_NOMEM;
-    else if (lstat(p, &cs) == 0 && (S_ISDIR(cs.st_mode) || (S_ISLNK(cs.st_mode) && stat(p, &cs) == 0 && S_ISDIR(cs.st_mode))))
+    if (!p)
+      rc = CG_ERR_NOMEM;
+    else if (lstat(p, &cs) == 0 &&
+             (S_ISDIR(cs.st_mode) || (S_ISLNK(cs.st_mode) && stat(p, &cs) == 0 && S_ISDIR(cs.st_mode))))
       rc = secure_one(p, depth + 1, err, errlen); /* a link to a folder is refused there */
     cg_free(p);
   }
@@ -336,7 +337,8 @@ static int admin_only_given(const char *path, char *why, size_t whylen) {
   size_t n = strlen(abs);
   /* the last component ends at n; the folder holding it is the last prefix before it */
   size_t last_start = n;
-  while (last_start > 1 && abs[last_start - 1] != '/') last_start--;
+  while (last_start > 1 && abs[last_start - 1] != '/')
+    last_start--;
   for (size_t i = 1; rc == CG_OK && i <= n; i++) {
     if (i < n && abs[i] != '/') continue;
     if (i < n && abs[i - 1] == '/') continue; /* "//" */
@@ -374,8 +376,10 @@ int cg_path_admin_only(const char *path, char *why, size_t whylen) {
   for (int level = 0; rc == CG_OK; level++) {
     char *slash = strrchr(real, '/');
     if (!slash) break;
-    if (slash == real) slash[1] = '\0';
-    else *slash = '\0';
+    if (slash == real)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
     rc = admin_only_one(real, false, level == 0, why, whylen);
     if (slash == real) break;
   }
@@ -415,8 +419,10 @@ int cg_file_open_admin_only(const char *path, intptr_t *out, char **final_path, 
   if (final_path && !(*final_path = cg_strdup(real))) rc = CG_ERR_NOMEM;
 out:
   free(real);
-  if (rc == CG_OK) *out = fd;
-  else close(fd);
+  if (rc == CG_OK)
+    *out = fd;
+  else
+    close(fd);
   return rc;
 }
 

@@ -31,8 +31,8 @@ static HANDLE open_w(const char *path, DWORD access, DWORD disposition, DWORD fl
     SetLastError(ERROR_INVALID_NAME);
     return INVALID_HANDLE_VALUE;
   }
-  HANDLE h = CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-                         disposition, flags, NULL);
+  HANDLE h =
+      CreateFileW(w, access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, disposition, flags, NULL);
   DWORD e = GetLastError();
   cg_free(w);
   SetLastError(e);
@@ -160,7 +160,8 @@ bool cg_file_exists(const char *path) {
 int cg_file_rename(const char *from, const char *to) {
   wchar_t *wf = cg_utf8_to_wide(from), *wt = cg_utf8_to_wide(to);
   int rc = (wf && wt && MoveFileExW(wf, wt, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
-               ? CG_OK : win_status(GetLastError());
+               ? CG_OK
+               : win_status(GetLastError());
   cg_free(wf);
   cg_free(wt);
   return rc;
@@ -179,7 +180,8 @@ int cg_mkdirs(const char *path) {
   int rc = CG_OK;
   /* Skip a drive ("C:\") or UNC prefix ("\\server\share\"), which cannot be created. */
   char *s = p;
-  if (s[0] && s[1] == ':') s += 2;
+  if (s[0] && s[1] == ':')
+    s += 2;
   else if ((s[0] == '\\' || s[0] == '/') && (s[1] == '\\' || s[1] == '/')) {
     int seps = 0;
     for (s += 2; *s && seps < 2; s++)
@@ -258,7 +260,6 @@ static char *program_data(const char *suffix) {
 char *cg_default_config_path(void) { return program_data("\\cmgdiag.json"); }
 char *cg_default_spool_dir(void) { return program_data("\\spool"); }
 char *cg_default_log_file(void) { return program_data("\\logs\\cmgdiag.log"); }
-
 
 int cg_dir_list(const char *dir, char ***names, size_t *count) {
   char *pattern = cg_path_join(dir, "*");
@@ -351,27 +352,28 @@ static void enable_privilege(const wchar_t *name) {
   CloseHandle(tok);
 }
 
-static int secure_one(const wchar_t *w, const char *shown, int depth, PSID admins, PACL dacl, char *err, size_t errlen) {
+static int secure_one(const wchar_t *w, const char *shown, int depth, PSID admins, PACL dacl, char *err,
+                      size_t errlen) {
   DWORD a = GetFileAttributesW(w);
   if (a == INVALID_FILE_ATTRIBUTES || !(a & FILE_ATTRIBUTE_DIRECTORY) || (a & FILE_ATTRIBUTE_REPARSE_POINT)) {
     cg_snprintf(err, errlen, "%s is %s; remove it and run setup again", shown,
-                a == INVALID_FILE_ATTRIBUTES           ? "not readable"
+                a == INVALID_FILE_ATTRIBUTES         ? "not readable"
                 : (a & FILE_ATTRIBUTE_REPARSE_POINT) ? "a junction or link, not a plain folder"
-                                                       : "not a folder");
+                                                     : "not a folder");
     return CG_ERR_ACCESS;
   }
-  DWORD e = SetNamedSecurityInfoW((LPWSTR)w, SE_FILE_OBJECT,
-                                  OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
-                                      (depth == 0 ? PROTECTED_DACL_SECURITY_INFORMATION
-                                                  : UNPROTECTED_DACL_SECURITY_INFORMATION),
-                                  admins, NULL, depth == 0 ? dacl : NULL, NULL);
+  DWORD e = SetNamedSecurityInfoW(
+      (LPWSTR)w, SE_FILE_OBJECT,
+      OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+          (depth == 0 ? PROTECTED_DACL_SECURITY_INFORMATION : UNPROTECTED_DACL_SECURITY_INFORMATION),
+      admins, NULL, depth == 0 ? dacl : NULL, NULL);
   if (e != ERROR_SUCCESS && depth > 0) /* below the top: owner, and the DACL inherited from above */
     e = SetNamedSecurityInfoW((LPWSTR)w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION, admins, NULL, NULL, NULL);
   if (e != ERROR_SUCCESS) {
     char t[256];
     cg_win32_error_text(e, t, sizeof(t));
-    cg_snprintf(err, errlen, "cannot give %s to Administrators and restrict it to SYSTEM and Administrators: %s",
-                shown, t);
+    cg_snprintf(err, errlen, "cannot give %s to Administrators and restrict it to SYSTEM and Administrators: %s", shown,
+                t);
     return CG_ERR_ACCESS;
   }
   if (depth >= 4) return CG_OK;
@@ -385,7 +387,8 @@ static int secure_one(const wchar_t *w, const char *shown, int depth, PSID admin
   cg_free(pat);
   int rc = CG_OK;
   for (BOOL more = f != INVALID_HANDLE_VALUE; more && rc == CG_OK; more = FindNextFileW(f, &fd)) {
-    if (!(fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !wcscmp(fd.cFileName, L".") || !wcscmp(fd.cFileName, L".."))
+    if (!(fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !wcscmp(fd.cFileName, L".") ||
+        !wcscmp(fd.cFileName, L".."))
       continue;
     size_t cl = wcslen(fd.cFileName);
     wchar_t *cw = cg_calloc(wl + cl + 2, sizeof(wchar_t));
@@ -440,7 +443,8 @@ static bool trusted_sid(PSID sid, const wchar_t *self) {
   wchar_t *s = NULL;
   bool r = false;
   if (!ConvertSidToStringSidW(sid, &s)) return false;
-  for (size_t i = 0; i < CG_ARRAY_LEN(ok) && !r; i++) r = _wcsicmp(s, ok[i]) == 0;
+  for (size_t i = 0; i < CG_ARRAY_LEN(ok) && !r; i++)
+    r = _wcsicmp(s, ok[i]) == 0;
   if (!r && self) r = _wcsicmp(s, self) == 0;
   LocalFree(s);
   return r;
@@ -467,7 +471,8 @@ static void sid_name(PSID sid, char *out, size_t outlen) {
 }
 
 /* level 0: the file; 1: its folder; 2: a folder above. */
-static int admin_only_one(const wchar_t *w, const char *shown, int level, const wchar_t *self, char *why, size_t whylen) {
+static int admin_only_one(const wchar_t *w, const char *shown, int level, const wchar_t *self, char *why,
+                          size_t whylen) {
   PSID owner = NULL;
   PACL dacl = NULL;
   PSECURITY_DESCRIPTOR sd = NULL;
@@ -546,8 +551,10 @@ int cg_path_admin_only(const char *path, char *why, size_t whylen) {
     wchar_t *sl = wcsrchr(full, L'\\');
     /* stop at the volume root ("C:\") */
     if (!sl || sl - full < 2 || (sl - full == 2 && full[1] == L':' && !sl[1])) break;
-    if (sl - full == 2 && full[1] == L':') sl[1] = L'\0';
-    else *sl = L'\0';
+    if (sl - full == 2 && full[1] == L':')
+      sl[1] = L'\0';
+    else
+      *sl = L'\0';
   }
 out:
   cg_free(w);
@@ -556,7 +563,8 @@ out:
 }
 
 static bool absolute_w(const char *p) {
-  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) || ((p[0] == '\\' || p[0] == '/') && (p[1] == '\\' || p[1] == '/'));
+  return (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) ||
+         ((p[0] == '\\' || p[0] == '/') && (p[1] == '\\' || p[1] == '/'));
 }
 
 /* "\\?\C:\x" -> "C:\x", "\\?\UNC\srv\share\x" -> "\\srv\share\x" (caller frees). */
@@ -564,9 +572,12 @@ static char *dos_path(const wchar_t *w) {
   char *u = cg_wide_to_utf8(w);
   if (!u) return NULL;
   char *out = NULL;
-  if (strncmp(u, "\\\\?\\UNC\\", 8) == 0) out = cg_asprintf("\\\\%s", u + 8);
-  else if (strncmp(u, "\\\\?\\", 4) == 0) out = cg_strdup(u + 4);
-  else out = cg_strdup(u);
+  if (strncmp(u, "\\\\?\\UNC\\", 8) == 0)
+    out = cg_asprintf("\\\\%s", u + 8);
+  else if (strncmp(u, "\\\\?\\", 4) == 0)
+    out = cg_strdup(u + 4);
+  else
+    out = cg_strdup(u);
   cg_free(u);
   return out;
 }
@@ -614,8 +625,10 @@ int cg_file_open_admin_only(const char *path, intptr_t *out, char **final_path, 
     fin = NULL;
   }
   cg_free(fin);
-  if (rc == CG_OK) *out = (intptr_t)h;
-  else CloseHandle(h);
+  if (rc == CG_OK)
+    *out = (intptr_t)h;
+  else
+    CloseHandle(h);
   return rc;
 }
 

@@ -8,9 +8,9 @@
 #include "../cg.h"
 
 struct cg_proc_opts {
-  int64_t timeout_ms;   /* <= 0: no timeout */
-  size_t max_output;    /* per stream; bytes past it are read and discarded (0 = 1 MiB) */
-  const char *cwd;      /* working folder of the child; NULL: the agent's */
+  int64_t timeout_ms; /* <= 0: no timeout */
+  size_t max_output;  /* per stream; bytes past it are read and discarded (0 = 1 MiB) */
+  const char *cwd;    /* working folder of the child; NULL: the agent's */
   /* NULL-terminated "NAME=value" list: the child's whole environment (NULL: the agent's). */
   const char *const *envp;
   /* argv[0] must be an absolute path that only administrators can change, verified component by
@@ -22,12 +22,14 @@ struct cg_proc_opts {
 };
 
 struct cg_proc_result {
-  int exit_code;        /* valid when exited is true */
-  bool exited;          /* the child ended by itself (not killed by us) */
-  bool timed_out;       /* we killed it at the deadline */
+  int exit_code;  /* valid when exited is true */
+  bool exited;    /* the child ended by itself (not killed by us) */
+  bool timed_out; /* we killed it at the deadline */
   bool out_truncated, err_truncated;
-  char *out; size_t out_len;   /* NUL-terminated; owned, free with cg_proc_result_free */
-  char *err; size_t err_len;
+  char *out;
+  size_t out_len; /* NUL-terminated; owned, free with cg_proc_result_free */
+  char *err;
+  size_t err_len;
   int64_t duration_ms;
 };
 
@@ -35,8 +37,8 @@ struct cg_proc_result {
  * UTF-8. Returns CG_OK when the program ran (whatever its exit code; see res->timed_out),
  * CG_ERR_NOTFOUND when it does not exist, CG_ERR_ACCESS when it may not be run, another code for
  * other failures; on error `err` holds a sentence naming the program. */
-int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
-                struct cg_proc_result *res, char *err, size_t errlen);
+int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct cg_proc_result *res, char *err,
+                size_t errlen);
 void cg_proc_result_free(struct cg_proc_result *res);
 
 /* The small environment an admin-defined command gets (cg_proc_opts.envp): the platform's system

@@ -27,13 +27,15 @@ static void cloexec_from_3(int keep) {
 #ifdef CLOSE_RANGE_CLOEXEC
   if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
 #endif
-    for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    for (int fd = 3; fd < 4096; fd++)
+      fcntl(fd, F_SETFD, FD_CLOEXEC);
   if (keep >= 0) fcntl(keep, F_SETFD, 0);
 }
 
 char **cg_proc_minimal_env(void) {
-  static const char *const pass[] = {"HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "http_proxy", "https_proxy",
-                                     "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "all_proxy", "ALL_PROXY"};
+  static const char *const pass[] = {"HOME",       "LANG",        "LC_ALL",   "LC_CTYPE",   "TZ",
+                                     "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+                                     "NO_PROXY",   "all_proxy",   "ALL_PROXY"};
   char **env = cg_calloc(CG_ARRAY_LEN(pass) + 2, sizeof(char *));
   size_t n = 0;
   if (!env) return NULL;
@@ -49,7 +51,8 @@ fail:
 }
 
 void cg_proc_env_free(char **envp) {
-  for (size_t i = 0; envp && envp[i]; i++) cg_free(envp[i]);
+  for (size_t i = 0; envp && envp[i]; i++)
+    cg_free(envp[i]);
   cg_free(envp);
 }
 
@@ -83,8 +86,10 @@ static void child_exec(const char *const *argv, char *const *envp, const struct 
   int e = 0;
   if (opts && opts->cwd && chdir(opts->cwd) != 0) e = errno;
   if (!e) {
-    if (prog >= 0) fexecve((int)prog, (char *const *)argv, envp);
-    else execvpe(argv[0], (char *const *)argv, envp);
+    if (prog >= 0)
+      fexecve((int)prog, (char *const *)argv, envp);
+    else
+      execvpe(argv[0], (char *const *)argv, envp);
     e = errno;
   }
   ssize_t w = write(execp[1], &e, sizeof(e));
@@ -115,11 +120,16 @@ static void pump(int outp[2], int errp[2], int64_t start, int64_t timeout, struc
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t r = read(fds[i].fd, chunk, sizeof(chunk));
       if (r > 0) {
-        if (i == 0) capture(ob, &res->out_truncated, chunk, (size_t)r);
-        else capture(eb, &res->err_truncated, chunk, (size_t)r);
+        if (i == 0)
+          capture(ob, &res->out_truncated, chunk, (size_t)r);
+        else
+          capture(eb, &res->err_truncated, chunk, (size_t)r);
       } else if (r == 0 || errno != EINTR) {
         close(fds[i].fd);
-        if (i == 0) outp[0] = -1; else errp[0] = -1;
+        if (i == 0)
+          outp[0] = -1;
+        else
+          errp[0] = -1;
         fds[i].fd = -1;
         open_fds--;
       }
@@ -160,8 +170,8 @@ static void reap(pid_t pid, int64_t start, int64_t timeout, struct cg_proc_resul
   }
 }
 
-int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
-                struct cg_proc_result *res, char *err, size_t errlen) {
+int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct cg_proc_result *res, char *err,
+                size_t errlen) {
   int rc = CG_ERR_IO;
   int outp[2] = {-1, -1}, errp[2] = {-1, -1}, execp[2] = {-1, -1};
   intptr_t prog = -1;
@@ -202,19 +212,24 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts,
   setpgid(pid, pid); /* also from the parent, so the group exists before we might kill it */
   cg_file_close_handle(prog);
   prog = -1;
-  close(outp[1]); outp[1] = -1;
-  close(errp[1]); errp[1] = -1;
-  close(execp[1]); execp[1] = -1;
+  close(outp[1]);
+  outp[1] = -1;
+  close(errp[1]);
+  errp[1] = -1;
+  close(execp[1]);
+  execp[1] = -1;
 
   int child_errno = 0;
   ssize_t got;
-  do got = read(execp[0], &child_errno, sizeof(child_errno));
+  do
+    got = read(execp[0], &child_errno, sizeof(child_errno));
   while (got < 0 && errno == EINTR);
   if (got == (ssize_t)sizeof(child_errno)) {
     waitpid(pid, NULL, 0);
     pid = -1;
     rc = (child_errno == ENOENT || child_errno == ENOTDIR) ? CG_ERR_NOTFOUND
-         : (child_errno == EACCES || child_errno == EPERM) ? CG_ERR_ACCESS : CG_ERR_IO;
+         : (child_errno == EACCES || child_errno == EPERM) ? CG_ERR_ACCESS
+                                                           : CG_ERR_IO;
     cg_snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(child_errno));
     goto out;
   }

@@ -44,24 +44,50 @@ static int quote_arg(struct cg_buf *b, const char *a) {
       slashes++;
     }
     if (!*p) {
-      for (size_t i = 0; rc == CG_OK && i < slashes * 2; i++) rc = cg_buf_puts(b, "\\");
+      for (size_t i = 0; rc == CG_OK && i < slashes * 2; i++)
+        rc = cg_buf_puts(b, "\\");
       break;
     }
     size_t emit = *p == '"' ? slashes * 2 + 1 : slashes;
-    for (size_t i = 0; rc == CG_OK && i < emit; i++) rc = cg_buf_puts(b, "\\");
+    for (size_t i = 0; rc == CG_OK && i < emit; i++)
+      rc = cg_buf_puts(b, "\\");
     if (rc == CG_OK) rc = cg_buf_append(b, p, 1);
   }
   return rc == CG_OK ? cg_buf_puts(b, "\"") : rc;
 }
 
 char **cg_proc_minimal_env(void) {
-  static const char *const pass[] = {"SystemRoot", "windir", "SystemDrive", "ComSpec", "PATHEXT", "Path", "TEMP", "TMP",
-                                     "ProgramData", "ProgramFiles", "ProgramFiles(x86)", "ProgramW6432",
-                                     "CommonProgramFiles", "CommonProgramFiles(x86)", "CommonProgramW6432",
-                                     "ALLUSERSPROFILE", "PUBLIC", "COMPUTERNAME", "USERNAME", "USERDOMAIN",
-                                     "USERPROFILE", "APPDATA", "LOCALAPPDATA", "OS", "PROCESSOR_ARCHITECTURE",
-                                     "PROCESSOR_IDENTIFIER", "NUMBER_OF_PROCESSORS", "PSModulePath", "HTTP_PROXY",
-                                     "HTTPS_PROXY", "NO_PROXY"};
+  static const char *const pass[] = {"SystemRoot",
+                                     "windir",
+                                     "SystemDrive",
+                                     "ComSpec",
+                                     "PATHEXT",
+                                     "Path",
+                                     "TEMP",
+                                     "TMP",
+                                     "ProgramData",
+                                     "ProgramFiles",
+                                     "ProgramFiles(x86)",
+                                     "ProgramW6432",
+                                     "CommonProgramFiles",
+                                     "CommonProgramFiles(x86)",
+                                     "CommonProgramW6432",
+                                     "ALLUSERSPROFILE",
+                                     "PUBLIC",
+                                     "COMPUTERNAME",
+                                     "USERNAME",
+                                     "USERDOMAIN",
+                                     "USERPROFILE",
+                                     "APPDATA",
+                                     "LOCALAPPDATA",
+                                     "OS",
+                                     "PROCESSOR_ARCHITECTURE",
+                                     "PROCESSOR_IDENTIFIER",
+                                     "NUMBER_OF_PROCESSORS",
+                                     "PSModulePath",
+                                     "HTTP_PROXY",
+                                     "HTTPS_PROXY",
+                                     "NO_PROXY"};
   char **env = cg_calloc(CG_ARRAY_LEN(pass) + 1, sizeof(char *));
   size_t n = 0;
   for (size_t i = 0; env && i < CG_ARRAY_LEN(pass); i++) {
@@ -77,7 +103,8 @@ char **cg_proc_minimal_env(void) {
 }
 
 void cg_proc_env_free(char **envp) {
-  for (size_t i = 0; envp && envp[i]; i++) cg_free(envp[i]);
+  for (size_t i = 0; envp && envp[i]; i++)
+    cg_free(envp[i]);
   cg_free(envp);
 }
 
@@ -85,7 +112,8 @@ void cg_proc_env_free(char **envp) {
 static wchar_t *env_block(const char *const *envp) {
   struct cg_buf b;
   cg_buf_init(&b, 1 << 20);
-  for (size_t i = 0; envp[i]; i++) cg_buf_append(&b, envp[i], strlen(envp[i]) + 1);
+  for (size_t i = 0; envp[i]; i++)
+    cg_buf_append(&b, envp[i], strlen(envp[i]) + 1);
   cg_buf_append(&b, "", 1);
   size_t len = 0;
   char *u = cg_buf_take(&b, &len);
@@ -276,7 +304,8 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
   out_w = NULL;
   CloseHandle(err_w);
   err_w = NULL;
-  for (int i = 0; i < 2; i++) rd[i].thread = CreateThread(NULL, 0, reader_main, &rd[i], 0, NULL);
+  for (int i = 0; i < 2; i++)
+    rd[i].thread = CreateThread(NULL, 0, reader_main, &rd[i], 0, NULL);
 
   wait_child(pi.hProcess, job, rd, start, timeout, res);
   if (!res->timed_out) {

@@ -34,7 +34,8 @@ int cg_resolve(const char *host, char addrs[][64], int max, int *n, char *canon,
                                                : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
     if (!inet_ntop(ai->ai_family, src, buf, sizeof(buf))) continue;
     bool dup = false;
-    for (int i = 0; i < *n; i++) dup |= !strcmp(addrs[i], buf);
+    for (int i = 0; i < *n; i++)
+      dup |= !strcmp(addrs[i], buf);
     if (!dup) cg_strlcpy(addrs[(*n)++], buf, 64);
   }
   if (res && res->ai_canonname) cg_strlcpy(canon, res->ai_canonname, canonlen);

@@ -2,8 +2,9 @@
 #include "service.h"
 
 static int windows_only(char *msg, size_t len) {
-  cg_snprintf(msg, len, "the Windows service exists on Windows only; here run 'cmgdiag run' from systemd "
-                        "(or another supervisor)");
+  cg_snprintf(msg, len,
+              "the Windows service exists on Windows only; here run 'cmgdiag run' from systemd "
+              "(or another supervisor)");
   return CG_ERR_UNSUPPORTED;
 }
 

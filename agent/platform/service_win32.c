@@ -71,7 +71,8 @@ static void configure(SC_HANDLE svc) {
 }
 
 int cg_service_install(const char *exe, const char *config, char *msg, size_t len) {
-  char *cmd = config ? cg_asprintf("\"%s\" -c \"%s\" service run", exe, config) : cg_asprintf("\"%s\" service run", exe);
+  char *cmd =
+      config ? cg_asprintf("\"%s\" -c \"%s\" service run", exe, config) : cg_asprintf("\"%s\" service run", exe);
   wchar_t *wcmd = cmd ? cg_utf8_to_wide(cmd) : NULL;
   cg_free(cmd);
   if (!wcmd) return CG_ERR_NOMEM;
@@ -84,9 +85,9 @@ int cg_service_install(const char *exe, const char *config, char *msg, size_t le
   svc = CreateServiceW(scm, W_NAME, L"cmgdiag (CMG readiness agent)", SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
                        SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, wcmd, NULL, NULL, NULL, NULL /* LocalSystem */, NULL);
   if (!svc) {
-    rc = GetLastError() == ERROR_SERVICE_EXISTS ? (cg_snprintf(msg, len, "the service cmgdiag is already installed"),
-                                                   CG_ERR_BUSY)
-                                                : fail(msg, len, "cannot create the service");
+    rc = GetLastError() == ERROR_SERVICE_EXISTS
+             ? (cg_snprintf(msg, len, "the service cmgdiag is already installed"), CG_ERR_BUSY)
+             : fail(msg, len, "cannot create the service");
     goto out;
   }
   configure(svc);
@@ -144,8 +145,10 @@ int cg_service_uninstall(char *msg, size_t len) {
   SC_HANDLE scm, svc;
   int rc = with_service(DELETE, &scm, &svc, msg, len);
   if (rc != CG_OK) return rc;
-  if (!DeleteService(svc)) rc = fail(msg, len, "cannot delete the service cmgdiag");
-  else cg_snprintf(msg, len, "removed the service cmgdiag (the spool, the log and the configuration stay)");
+  if (!DeleteService(svc))
+    rc = fail(msg, len, "cannot delete the service cmgdiag");
+  else
+    cg_snprintf(msg, len, "removed the service cmgdiag (the spool, the log and the configuration stay)");
   RegDeleteKeyW(HKEY_LOCAL_MACHINE, L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\cmgdiag");
   CloseServiceHandle(svc);
   CloseServiceHandle(scm);
@@ -178,9 +181,8 @@ static int svc_rc;
 static void report(DWORD state, DWORD exit_code, DWORD wait_hint) {
   status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
   status.dwCurrentState = state;
-  status.dwControlsAccepted = state == SERVICE_RUNNING
-                                  ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE
-                                  : 0;
+  status.dwControlsAccepted =
+      state == SERVICE_RUNNING ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN | SERVICE_ACCEPT_PARAMCHANGE : 0;
   status.dwWin32ExitCode = exit_code ? ERROR_SERVICE_SPECIFIC_ERROR : NO_ERROR;
   status.dwServiceSpecificExitCode = exit_code;
   status.dwWaitHint = wait_hint;
@@ -198,13 +200,9 @@ static DWORD WINAPI on_control(DWORD ctl, DWORD type, LPVOID data, LPVOID ctx) {
     report(SERVICE_STOP_PENDING, 0, 5000);
     cg_events_raise(CG_WAKE_STOP);
     return NO_ERROR;
-  case SERVICE_CONTROL_PARAMCHANGE:
-    cg_events_raise(CG_WAKE_RELOAD);
-    return NO_ERROR;
-  case SERVICE_CONTROL_INTERROGATE:
-    return NO_ERROR;
-  default:
-    return ERROR_CALL_NOT_IMPLEMENTED;
+  case SERVICE_CONTROL_PARAMCHANGE: cg_events_raise(CG_WAKE_RELOAD); return NO_ERROR;
+  case SERVICE_CONTROL_INTERROGATE: return NO_ERROR;
+  default: return ERROR_CALL_NOT_IMPLEMENTED;
   }
 }
 
@@ -218,7 +216,8 @@ static void WINAPI service_main(DWORD argc, LPWSTR *argv) {
   report(SERVICE_RUNNING, 0, 0);
   cg_eventlog(0, "cmgdiag service started");
   svc_rc = svc_body(svc_arg);
-  cg_eventlog(svc_rc ? 2 : 0, svc_rc ? "cmgdiag service stopped after an error; see cmgdiag.log" : "cmgdiag service stopped");
+  cg_eventlog(svc_rc ? 2 : 0,
+              svc_rc ? "cmgdiag service stopped after an error; see cmgdiag.log" : "cmgdiag service stopped");
   report(SERVICE_STOPPED, (DWORD)svc_rc, 0);
 }
 

@@ -9,8 +9,8 @@ struct cg_localtime {
   int bias_min; /* Windows convention: UTC = local + bias (minutes); +240 in US Eastern summer */
 };
 
-int64_t cg_time_utc_ms(void);          /* wall clock, ms since the Unix epoch */
-int64_t cg_time_mono_ms(void);         /* monotonic, for durations and deadlines */
+int64_t cg_time_utc_ms(void);  /* wall clock, ms since the Unix epoch */
+int64_t cg_time_mono_ms(void); /* monotonic, for durations and deadlines */
 void cg_time_local(struct cg_localtime *out);
 /* RFC 3339 UTC with milliseconds, e.g. 2026-11-25T10:00:00.123Z (buffer >= 32). */
 void cg_time_rfc3339(int64_t utc_ms, char *buf, size_t len);

@@ -42,8 +42,8 @@ void cg_time_rfc3339(int64_t utc_ms, char *buf, size_t len) {
   time_t t = (time_t)(utc_ms / 1000);
   struct tm tm;
   gmtime_r(&t, &tm);
-  cg_snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(utc_ms % 1000));
+  cg_snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+              tm.tm_min, tm.tm_sec, (int)(utc_ms % 1000));
 }
 
 unsigned long cg_thread_id(void) {

@@ -26,8 +26,10 @@ void cg_time_local(struct cg_localtime *out) {
   GetLocalTime(&st);
   DWORD which = GetTimeZoneInformation(&tz);
   long bias = tz.Bias;
-  if (which == TIME_ZONE_ID_DAYLIGHT) bias += tz.DaylightBias;
-  else if (which == TIME_ZONE_ID_STANDARD) bias += tz.StandardBias;
+  if (which == TIME_ZONE_ID_DAYLIGHT)
+    bias += tz.DaylightBias;
+  else if (which == TIME_ZONE_ID_STANDARD)
+    bias += tz.StandardBias;
   out->year = st.wYear;
   out->month = st.wMonth;
   out->day = st.wDay;
@@ -44,8 +46,8 @@ void cg_time_rfc3339(int64_t utc_ms, char *buf, size_t len) {
   FILETIME ft = {.dwLowDateTime = u.LowPart, .dwHighDateTime = u.HighPart};
   SYSTEMTIME st;
   FileTimeToSystemTime(&ft, &st);
-  cg_snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", st.wYear, st.wMonth, st.wDay, st.wHour,
-              st.wMinute, st.wSecond, st.wMilliseconds);
+  cg_snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", st.wYear, st.wMonth, st.wDay, st.wHour, st.wMinute,
+              st.wSecond, st.wMilliseconds);
 }
 
 unsigned long cg_thread_id(void) { return GetCurrentThreadId(); }

@@ -30,12 +30,14 @@ char *cg_wide_to_utf8(const wchar_t *w) {
 
 void cg_win32_error_text(unsigned long code, char *buf, size_t len) {
   wchar_t wbuf[512];
-  DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code, 0,
-                           wbuf, (DWORD)CG_ARRAY_LEN(wbuf), NULL);
+  DWORD n = FormatMessageW(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, code, 0, wbuf,
+                           (DWORD)CG_ARRAY_LEN(wbuf), NULL);
   while (n > 0 && (wbuf[n - 1] == L'\n' || wbuf[n - 1] == L'\r' || wbuf[n - 1] == L' ' || wbuf[n - 1] == L'.'))
     wbuf[--n] = 0;
   char *s = n ? cg_wide_to_utf8(wbuf) : NULL;
-  if (s) cg_snprintf(buf, len, "%s (error %lu)", s, code);
-  else cg_snprintf(buf, len, "Windows error %lu", code);
+  if (s)
+    cg_snprintf(buf, len, "%s (error %lu)", s, code);
+  else
+    cg_snprintf(buf, len, "Windows error %lu", code);
   cg_free(s);
 }

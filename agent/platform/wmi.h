@@ -9,7 +9,7 @@
 
 struct cg_wmi_error {
   unsigned long hresult; /* the COM/WMI HRESULT, 0 when none */
-  char message[256];  /* one sentence naming the namespace or class */
+  char message[256];     /* one sentence naming the namespace or class */
 };
 
 /* Well-known WMI HRESULTs (wbemcli.h) for the cases seen in the field. */

@@ -18,9 +18,7 @@ int cg_registry_read_hklm(const char *key, const char *value, cJSON **out) {
   return CG_ERR_UNSUPPORTED;
 }
 
-int cg_registry_read(const char *key, const char *value, cJSON **out) {
-  return cg_registry_read_hklm(key, value, out);
-}
+int cg_registry_read(const char *key, const char *value, cJSON **out) { return cg_registry_read_hklm(key, value, out); }
 
 int cg_registry_subkeys(const char *key, char ***names, size_t *count) {
   (void)key;

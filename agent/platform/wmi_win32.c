@@ -16,14 +16,11 @@ static int hr_status(HRESULT hr) {
   switch ((unsigned long)hr) {
   case 0x8004100EUL: /* WBEM_E_INVALID_NAMESPACE */
   case 0x80041010UL: /* WBEM_E_INVALID_CLASS */
-  case 0x80041002UL: /* WBEM_E_NOT_FOUND */
-    return CG_ERR_NOTFOUND;
+  case 0x80041002UL: /* WBEM_E_NOT_FOUND */ return CG_ERR_NOTFOUND;
   case 0x80041003UL: /* WBEM_E_ACCESS_DENIED */
-  case 0x80070005UL: /* E_ACCESSDENIED */
-    return CG_ERR_ACCESS;
+  case 0x80070005UL: /* E_ACCESSDENIED */ return CG_ERR_ACCESS;
   case 0x80043001UL: /* WBEM_E_RETRY_LATER */
-  case 0x00040004UL: /* WBEM_S_TIMEDOUT */
-    return CG_ERR_TIMEOUT;
+  case 0x00040004UL: /* WBEM_S_TIMEDOUT */ return CG_ERR_TIMEOUT;
   default: return CG_ERR_IO;
   }
 }
@@ -163,9 +160,12 @@ static HKEY split_hive(const char *key, const char **rest) {
   static const struct {
     const char *name;
     HKEY h;
-  } hv[] = {{"HKEY_LOCAL_MACHINE", HKEY_LOCAL_MACHINE}, {"HKLM", HKEY_LOCAL_MACHINE},
-            {"HKEY_USERS", HKEY_USERS},                 {"HKU", HKEY_USERS},
-            {"HKEY_CURRENT_USER", HKEY_CURRENT_USER},   {"HKCU", HKEY_CURRENT_USER}};
+  } hv[] = {{"HKEY_LOCAL_MACHINE", HKEY_LOCAL_MACHINE},
+            {"HKLM", HKEY_LOCAL_MACHINE},
+            {"HKEY_USERS", HKEY_USERS},
+            {"HKU", HKEY_USERS},
+            {"HKEY_CURRENT_USER", HKEY_CURRENT_USER},
+            {"HKCU", HKEY_CURRENT_USER}};
   for (size_t i = 0; i < CG_ARRAY_LEN(hv); i++) {
     size_t n = strlen(hv[i].name);
     if (cg_str_startswith_ci(key, hv[i].name) && (key[n] == '\\' || key[n] == '\0')) {
@@ -178,8 +178,8 @@ static HKEY split_hive(const char *key, const char **rest) {
 
 static int reg_status(LONG r) {
   return r == ERROR_FILE_NOT_FOUND || r == ERROR_PATH_NOT_FOUND ? CG_ERR_NOTFOUND
-         : r == ERROR_ACCESS_DENIED                              ? CG_ERR_ACCESS
-                                                                 : CG_ERR_IO;
+         : r == ERROR_ACCESS_DENIED                             ? CG_ERR_ACCESS
+                                                                : CG_ERR_IO;
 }
 
 static int reg_open(const char *key, REGSAM sam, HKEY *h) {
@@ -228,9 +228,12 @@ int cg_registry_read(const char *key, const char *value, cJSON **out) {
     /* As `reg export` writes it: hex:, hex(7): for multi-string, hex(b): for qword. */
     struct cg_buf b;
     cg_buf_init(&b, 4 * 65536 + 32);
-    if (type == REG_BINARY) cg_buf_puts(&b, "hex:");
-    else cg_buf_printf(&b, "hex(%lx):", (unsigned long)type);
-    for (DWORD i = 0; i < size; i++) cg_buf_printf(&b, "%s%02x", i ? "," : "", buf[i]);
+    if (type == REG_BINARY)
+      cg_buf_puts(&b, "hex:");
+    else
+      cg_buf_printf(&b, "hex(%lx):", (unsigned long)type);
+    for (DWORD i = 0; i < size; i++)
+      cg_buf_printf(&b, "%s%02x", i ? "," : "", buf[i]);
     char *t = cg_buf_take(&b, NULL);
     *out = t ? cJSON_CreateString(t) : NULL;
     cg_free(t);

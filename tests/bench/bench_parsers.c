@@ -89,7 +89,8 @@ static double throughput(void (*fn)(const char *, size_t), const char *data, siz
   double runs[7];
   for (int r = 0; r < 7; r++) {
     int64_t t0 = cg_time_mono_ms();
-    for (int i = 0; i < iterations; i++) fn(data, len);
+    for (int i = 0; i < iterations; i++)
+      fn(data, len);
     int64_t dt = cg_time_mono_ms() - t0;
     runs[r] = (double)len * iterations / (double)(dt ? dt : 1) / 1000.0;
   }
@@ -114,22 +115,25 @@ static void bench_mp(int iterations) {
   cg_buf_init(&b, 1 << 20);
   cg_buf_puts(&b, "[\r\n");
   for (int i = 0; i < 20; i++)
-    cg_buf_printf(&b,
-                  "    {\r\n        \"Capabilities\":  \"<Capabilities SchemaVersion=\\\"1.0\\\"><Property Name=\\\"SSLState\\\" "
-                  "Value=\\\"0\\\"/></Capabilities>\",\r\n        \"Index\":  %d,\r\n        \"Locality\":  0,\r\n"
-                  "        \"MP\":  \"https://CMG.CONTOSO.COM/CCM_Proxy_MutualAuth/7205759403792%04d\",\r\n"
-                  "        \"State\":  0,\r\n        \"Type\":  \"Internet\",\r\n        \"Version\":  9128,\r\n"
-                  "        \"PSComputerName\":  null\r\n    }%s\r\n",
-                  i + 1, i, i < 19 ? "," : "");
+    cg_buf_printf(
+        &b,
+        "    {\r\n        \"Capabilities\":  \"<Capabilities SchemaVersion=\\\"1.0\\\"><Property Name=\\\"SSLState\\\" "
+        "Value=\\\"0\\\"/></Capabilities>\",\r\n        \"Index\":  %d,\r\n        \"Locality\":  0,\r\n"
+        "        \"MP\":  \"https://CMG.CONTOSO.COM/CCM_Proxy_MutualAuth/7205759403792%04d\",\r\n"
+        "        \"State\":  0,\r\n        \"Type\":  \"Internet\",\r\n        \"Version\":  9128,\r\n"
+        "        \"PSComputerName\":  null\r\n    }%s\r\n",
+        i + 1, i, i < 19 ? "," : "");
   cg_buf_puts(&b, "]\r\n");
   double mbs = throughput(parse_candidates, b.data, b.len, iterations);
   printf("MP candidates     %6zu bytes  median %8.1f MB/s  (ConvertTo-Json, 20 candidates)\n", b.len, mbs);
   b.len = 0;
   cg_buf_puts(&b, "<MPList>");
   for (int i = 0; i < 20; i++)
-    cg_buf_printf(&b, "<MP Name=\"MP%02d.CORP.CONTOSO.COM\" FQDN=\"mp%02d.corp.contoso.com\" SiteCode=\"PS1\">"
-                      "<Version>9128</Version><Capabilities SchemaVersion=\"1.0\"><Property Name=\"SSLState\" "
-                      "Value=\"0\"/></Capabilities></MP>", i, i);
+    cg_buf_printf(&b,
+                  "<MP Name=\"MP%02d.CORP.CONTOSO.COM\" FQDN=\"mp%02d.corp.contoso.com\" SiteCode=\"PS1\">"
+                  "<Version>9128</Version><Capabilities SchemaVersion=\"1.0\"><Property Name=\"SSLState\" "
+                  "Value=\"0\"/></Capabilities></MP>",
+                  i, i);
   cg_buf_puts(&b, "</MPList>");
   mbs = throughput(parse_mplist, b.data, b.len, iterations * 4);
   printf("MP list XML       %6zu bytes  median %8.1f MB/s  (20 MPs)\n", b.len, mbs);
@@ -163,7 +167,8 @@ int main(int argc, char **argv) {
                   "         WorkplaceTenantId : 72f988bf-86f1-41af-91ab-2d7cd011db47\r\n\r\n",
                   n);
   double runs[7];
-  for (int r = 0; r < 7; r++) runs[r] = run_batch(b.data, b.len, iterations);
+  for (int r = 0; r < 7; r++)
+    runs[r] = run_batch(b.data, b.len, iterations);
   qsort(runs, 7, sizeof(double), cmp);
   double us = runs[3];
   printf("dsregcmd /status  %6zu bytes  median %8.1f us/parse  %7.1f MB/s  (7 runs x %d, goal < 100 us)\n", b.len, us,

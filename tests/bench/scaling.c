@@ -25,12 +25,16 @@ struct pattern {
 };
 
 static const struct pattern patterns[] = {
-    {"dsregcmd wrapped lines", "+----------------------------------------------------------------------+\n"
-     "| Device State                                                         |\n+----------------------------------------------------------------------+\n"
-     "            DeviceCertificateValidity : ", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "", false, false},
+    {"dsregcmd wrapped lines",
+     "+----------------------------------------------------------------------+\n"
+     "| Device State                                                         "
+     "|\n+----------------------------------------------------------------------+\n"
+     "            DeviceCertificateValidity : ",
+     "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", "", false, false},
     {"dsregcmd fields", "", "        AzureAdJoined : YES\n", "", false, false},
     {"CMTrace openers", "", "<![LOG[", "]LOG]!><time=\"08:48:00.831+240\" date=\"11-24-2026\">", false, false},
-    {"CMTrace entries", "", "<![LOG[x]LOG]!><time=\"08:48:00.831+240\" date=\"11-24-2026\" component=\"c\" type=\"1\">\r\n", "", false, false},
+    {"CMTrace entries", "",
+     "<![LOG[x]LOG]!><time=\"08:48:00.831+240\" date=\"11-24-2026\" component=\"c\" type=\"1\">\r\n", "", false, false},
     {"SMS trace marks", "", "$$<", "\n", false, false},
     {"one endless line", "", "a", "", false, false},
     {"CRs", "", "x\r", "\n", false, false},
@@ -43,7 +47,8 @@ static const struct pattern patterns[] = {
     {"XML elements", "<MPList>", "<MP Name=\"a\" FQDN=\"b\"><Version>1</Version></MP>", "</MPList>", false, false},
     {"registry wrapped hex", "Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\x]\r\n\"v\"=hex:",
      "00,01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,10,11,12,13,14,15,16,17,\\\r\n  ", "00\r\n", false, false},
-    {"registry keys", "Windows Registry Editor Version 5.00\r\n\r\n", "[HKEY_LOCAL_MACHINE\\x]\r\n\"v\"=\"1\"\r\n", "", false, false},
+    {"registry keys", "Windows Registry Editor Version 5.00\r\n\r\n", "[HKEY_LOCAL_MACHINE\\x]\r\n\"v\"=\"1\"\r\n", "",
+     false, false},
     {"netsh lines", "", "    Proxy Server(s) :  http://p:8080\r\n", "", false, false},
     {"JSON config keys", "{\"checks\":{", "\"a\":1,", "\"b\":2}}", false, false},
     {"UTF-16 text", "", "Device State : x\r\n", "", true, false},
@@ -74,14 +79,16 @@ static char *build(const struct pattern *p, size_t size, size_t *len) {
   cg_buf_init(&b, size + 4096);
   cg_buf_puts(&b, p->head);
   size_t ul = strlen(p->unit), tl = strlen(p->tail);
-  while (b.len + ul + tl <= size) cg_buf_append(&b, p->unit, ul);
+  while (b.len + ul + tl <= size)
+    cg_buf_append(&b, p->unit, ul);
   cg_buf_puts(&b, p->tail);
   char *text = cg_buf_take(&b, len);
   if (p->utf16) {
     char *w = malloc(*len * 2 + 2);
     w[0] = (char)0xFF;
     w[1] = (char)0xFE;
-    for (size_t i = 0; i < *len; i++) w[2 + 2 * i] = text[i], w[3 + 2 * i] = 0;
+    for (size_t i = 0; i < *len; i++)
+      w[2 + 2 * i] = text[i], w[3 + 2 * i] = 0;
     cg_free(text);
     *len = *len * 2 + 2;
     text = cg_strndup(w, *len);
@@ -101,7 +108,8 @@ int main(int argc, char **argv) {
   int bad = 0;
   if (argc == 4 && !strcmp(argv[1], "--once")) { /* one call, for an instruction count under valgrind */
     int64_t idx = 0, mib = 0;
-    if (!cg_parse_i64(argv[2], &idx) || idx < 0 || idx >= (int64_t)CG_ARRAY_LEN(patterns) || !cg_parse_i64(argv[3], &mib))
+    if (!cg_parse_i64(argv[2], &idx) || idx < 0 || idx >= (int64_t)CG_ARRAY_LEN(patterns) ||
+        !cg_parse_i64(argv[3], &mib))
       return 2;
     size_t len = 0;
     char *d = build(&patterns[idx], (size_t)mib << 20, &len);
@@ -131,8 +139,10 @@ int main(int argc, char **argv) {
       ratio = t4 / (t1 > 2.0 ? t1 : 2.0);
       bool ok = ratio <= 5.0;
       bad += !ok;
-      if (ok) printf("%-10s %-26s %10.2f %10.2f %6.2f\n", SCALE_NAME, p->name, t1, t4, ratio);
-      else printf("%-10s %-26s %10.2f %10.2f %6.2f  SLOW: pattern %zu\n", SCALE_NAME, p->name, t1, t4, ratio, i);
+      if (ok)
+        printf("%-10s %-26s %10.2f %10.2f %6.2f\n", SCALE_NAME, p->name, t1, t4, ratio);
+      else
+        printf("%-10s %-26s %10.2f %10.2f %6.2f  SLOW: pattern %zu\n", SCALE_NAME, p->name, t1, t4, ratio, i);
     }
     cg_free(d1);
     cg_free(d4);

@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cg_report_print(f, rs, n, &o);
         fclose(f);
       }
-      for (size_t i = 0; i < n; i++) cg_result_free(&rs[i]);
+      for (size_t i = 0; i < n; i++)
+        cg_result_free(&rs[i]);
       cg_free(rs);
     }
     cJSON_Delete(b);

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n = 0;
   enum cg_text_encoding enc;
   int used;
-  if (cg_text_decode_capture((const char *)data, size, size ? data[0] % 2 ? 850 : 437 : 1252, &text, &n, &enc,
-                             &used) != CG_OK)
+  if (cg_text_decode_capture((const char *)data, size, size ? data[0] % 2 ? 850 : 437 : 1252, &text, &n, &enc, &used) !=
+      CG_OK)
     return 0;
   struct dsreg_doc doc;
   if (dsreg_parse(text, &doc) == CG_OK) {

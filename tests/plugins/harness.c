@@ -14,7 +14,8 @@ int cgt_run_check(const char *check, const char *input, const cJSON *sets, struc
   size_t n = 0;
   char *input_set = input ? cg_asprintf("input=%s", input) : NULL;
   if (input_set) argv_sets[n++] = input_set;
-  for (const cJSON *s = sets ? sets->child : NULL; s && n < 16; s = s->next) argv_sets[n++] = s->valuestring;
+  for (const cJSON *s = sets ? sets->child : NULL; s && n < 16; s = s->next)
+    argv_sets[n++] = s->valuestring;
   struct cg_config_override ov = {.check = check, .sets = argv_sets, .count = n};
   struct cg_config cfg;
   char err[1024] = "";

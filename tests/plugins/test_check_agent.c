@@ -122,8 +122,8 @@ static int silent_run(void *ctx, const struct cg_env *env, struct cg_result *res
 }
 
 TEST(broken_checks_become_errors) {
-  struct cg_check_plugin broken = {.name = "broken", .description = "d", .platforms = CG_PLATFORM_ANY,
-                                   .run = broken_run};
+  struct cg_check_plugin broken = {
+      .name = "broken", .description = "d", .platforms = CG_PLATFORM_ANY, .run = broken_run};
   struct cg_config cfg;
   char err[256];
   memset(&cfg, 0, sizeof(cfg));
@@ -146,11 +146,12 @@ TEST(broken_checks_become_errors) {
 TEST(run_checks_honours_only_and_enabled) {
   struct cg_config cfg;
   char err[256];
-  const char *off = "{\"checks\": {\"agent\": {\"enabled\": false}, \"aadjoin\": {\"enabled\": false}, "
-                    "\"mpcandidates\": {\"enabled\": false}, \"clientlogs\": {\"enabled\": false}, "
-                    "\"cmgprobe\": {\"enabled\": false}, \"netenv\": {\"enabled\": false}, \"exec\": {\"enabled\": false}, "
-                    "\"clientauth\": {\"enabled\": false}, \"device\": {\"enabled\": false}, "
-                    "\"content\": {\"enabled\": false}}}";
+  const char *off =
+      "{\"checks\": {\"agent\": {\"enabled\": false}, \"aadjoin\": {\"enabled\": false}, "
+      "\"mpcandidates\": {\"enabled\": false}, \"clientlogs\": {\"enabled\": false}, "
+      "\"cmgprobe\": {\"enabled\": false}, \"netenv\": {\"enabled\": false}, \"exec\": {\"enabled\": false}, "
+      "\"clientauth\": {\"enabled\": false}, \"device\": {\"enabled\": false}, "
+      "\"content\": {\"enabled\": false}}}";
   memset(&cfg, 0, sizeof(cfg));
   CHECK(cg_config_load_text(&cfg, off, strlen(off), "t", NULL, err, sizeof(err)) == CG_OK);
   struct cg_env env = {.config = &cfg};

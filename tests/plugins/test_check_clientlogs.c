@@ -95,8 +95,9 @@ TEST(cycles) {
   cg_result_free(&r);
 
   /* the writer finishes the entry: the next cycle reads it whole */
-  append("CcmMessaging.log", "URE_FAILURE]LOG]!><time=\"10:00:01.000+000\" date=\"11-25-2026\" component=\"CcmMessaging\" "
-                             "context=\"\" type=\"3\" thread=\"1\" file=\"x.cpp:1\">\r\n");
+  append("CcmMessaging.log",
+         "URE_FAILURE]LOG]!><time=\"10:00:01.000+000\" date=\"11-25-2026\" component=\"CcmMessaging\" "
+         "context=\"\" type=\"3\" thread=\"1\" file=\"x.cpp:1\">\r\n");
   CHECK(run(&r, NULL) == CG_OK);
   CHECK(num(&r, "entries_new") == 1);
   CHECK(finding(&r, "LOG_TLS_SECURE_FAILURE") != NULL);
@@ -152,7 +153,8 @@ TEST(big_log_is_capped) {
   cg_file_remove(sp); /* what the previous test left open */
   cg_free(sp);
   cg_buf_init(&b, 8 << 20);
-  while (b.len < 5 * 1024 * 1024) entry(&b, "Current AD site of machine is Default-First-Site-Name, nothing to see", 1);
+  while (b.len < 5 * 1024 * 1024)
+    entry(&b, "Current AD site of machine is Default-First-Site-Name, nothing to see", 1);
   entry(&b, "[CCMHTTP] ERROR INFO: StatusCode=403 StatusText=CMGConnector_Forbidden", 3);
   char *p = cg_path_join(logs, "LocationServices.log");
   char err[256];
@@ -183,11 +185,13 @@ TEST(targets) {
   const char *d = "failed: http://dp01.corp.contoso.com/SMS_DP_SMSPKG$/PS100012/setup.exe, error 0x80190194";
   CHECK(ls_target(d, strlen(d), h, &cmg) && !strcmp(h, "dp01.corp.contoso.com") && !cmg);
   const char *none[] = {"://", "Host=", "Host=,", "/CCM_Proxy_", "https://nodot/x", "\xff\xfe://\x00h\x00", ""};
-  for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) CHECK(!ls_target(none[i], strlen(none[i]), h, &cmg));
+  for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+    CHECK(!ls_target(none[i], strlen(none[i]), h, &cmg));
   struct cg_buf big;
   cg_buf_init(&big, 1 << 20);
   cg_buf_puts(&big, "https://");
-  while (big.len < 100000) cg_buf_puts(&big, "a.");
+  while (big.len < 100000)
+    cg_buf_puts(&big, "a.");
   CHECK(ls_target(big.data, big.len, h, &cmg) && strlen(h) == LS_HOST - 1); /* capped, not overrun */
   cg_buf_free(&big);
 }
@@ -207,8 +211,10 @@ TEST(state_not_history) {
   cg_free(ls);
   cg_free(lo);
   cg_buf_init(&b, 1 << 16);
-  entry_at(&b, "[CCMHTTP] ERROR: URL=https://cmg.contoso.com/CCM_Proxy_MutualAuth/1/ccm_system/request, Port=443, "
-               "Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE", 3, "09:00:00");
+  entry_at(&b,
+           "[CCMHTTP] ERROR: URL=https://cmg.contoso.com/CCM_Proxy_MutualAuth/1/ccm_system/request, Port=443, "
+           "Code=12175, Text=ERROR_WINHTTP_SECURE_FAILURE",
+           3, "09:00:00");
   append("CcmMessaging.log", b.data);
   CHECK(run(&r, NULL) == CG_OK);
   CHECK_STR(r.code, "LOG_TLS_SECURE_FAILURE");
@@ -216,8 +222,10 @@ TEST(state_not_history) {
   cg_result_free(&r);
   /* next cycle: an intranet MP fails (not the CMG's), the CMG failure is still open */
   b.len = 0;
-  entry_at(&b, "[CCMHTTP] ERROR: URL=http://mp01.corp.contoso.com/SMS_MP/.sms_aut?MPLIST, Port=80, Code=12029, "
-               "Text=ERROR_WINHTTP_CANNOT_CONNECT", 3, "09:10:00");
+  entry_at(&b,
+           "[CCMHTTP] ERROR: URL=http://mp01.corp.contoso.com/SMS_MP/.sms_aut?MPLIST, Port=80, Code=12029, "
+           "Text=ERROR_WINHTTP_CANNOT_CONNECT",
+           3, "09:10:00");
   append("CcmMessaging.log", b.data);
   CHECK(run(&r, NULL) == CG_OK);
   CHECK(num(&r, "entries_new") == 1);
@@ -226,8 +234,10 @@ TEST(state_not_history) {
   cg_result_free(&r);
   /* the cycle after: a message delivered to the same CMG resolves it, with both times */
   b.len = 0;
-  entry_at(&b, "OutgoingMessage(Queue='mp_mp_locationmanager', ID={1}): Delivered successfully to host "
-               "'cmg.contoso.com/CCM_Proxy_MutualAuth/1'.", 1, "09:20:00");
+  entry_at(&b,
+           "OutgoingMessage(Queue='mp_mp_locationmanager', ID={1}): Delivered successfully to host "
+           "'cmg.contoso.com/CCM_Proxy_MutualAuth/1'.",
+           1, "09:20:00");
   append("CcmMessaging.log", b.data);
   CHECK(run(&r, NULL) == CG_OK);
   CHECK_STR(r.code, "LOG_OK");

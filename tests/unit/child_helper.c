@@ -28,7 +28,8 @@ int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const char *mode = argv[1];
   if (!strcmp(mode, "args")) {
-    for (int i = 2; i < argc; i++) printf("<%s>\n", argv[i]);
+    for (int i = 2; i < argc; i++)
+      printf("<%s>\n", argv[i]);
     return 0;
   }
   if (!strcmp(mode, "echo") && argc > 2) {
@@ -42,7 +43,8 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(mode, "flood") && argc > 2) {
     long n = strtol(argv[2], NULL, 10);
-    for (long i = 0; i < n; i++) putchar('x');
+    for (long i = 0; i < n; i++)
+      putchar('x');
     return 0;
   }
   if (!strcmp(mode, "sleep") && argc > 2) {

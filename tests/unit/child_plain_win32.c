@@ -67,8 +67,9 @@ int platform_helper(int argc, char **argv) {
       BOOL present = FALSE, def = FALSE;
       GetSecurityDescriptorOwner(sd, &owner, &def);
       GetSecurityDescriptorDacl(sd, &present, &dacl, &def);
-      DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
-                                                          UNPROTECTED_DACL_SECURITY_INFORMATION,
+      DWORD e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT,
+                                      OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION |
+                                          UNPROTECTED_DACL_SECURITY_INFORMATION,
                                       owner, NULL, dacl, NULL);
       rc = e == ERROR_SUCCESS ? 0 : 1;
       if (rc) fprintf(stderr, "SetNamedSecurityInfo: error %lu\n", (unsigned long)e);
@@ -80,9 +81,8 @@ int platform_helper(int argc, char **argv) {
     wchar_t *text = NULL;
     if (GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, NULL, NULL,
                               NULL, NULL, &sd) == ERROR_SUCCESS &&
-        ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1,
-                                                             OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
-                                                             &text, NULL)) {
+        ConvertSecurityDescriptorToStringSecurityDescriptorW(
+            sd, SDDL_REVISION_1, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &text, NULL)) {
       char *u = cg_wide_to_utf8(text);
       printf("%s\n", u ? u : "");
       cg_free(u);
@@ -117,7 +117,9 @@ int platform_helper(int argc, char **argv) {
     if (cg_file_read(argv[2], 1 << 20, &data, &len) == CG_OK) {
       HCERTSTORE root = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0, CERT_SYSTEM_STORE_LOCAL_MACHINE, L"ROOT");
       rc = root && CertAddEncodedCertificateToStore(root, X509_ASN_ENCODING, (BYTE *)data, (DWORD)len,
-                                                    CERT_STORE_ADD_REPLACE_EXISTING, NULL) ? 0 : 1;
+                                                    CERT_STORE_ADD_REPLACE_EXISTING, NULL)
+               ? 0
+               : 1;
       if (root) CertCloseStore(root, 0);
     }
     cg_free(data);

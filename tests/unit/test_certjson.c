@@ -73,7 +73,8 @@ TEST(not_that_json) {
   struct cg_buf b;
   cg_buf_init(&b, 8 << 20);
   cg_buf_puts(&b, "[");
-  for (int i = 0; i < CG_CERT_MAX + 1; i++) cg_buf_printf(&b, "%s%s", i ? "," : "", one);
+  for (int i = 0; i < CG_CERT_MAX + 1; i++)
+    cg_buf_printf(&b, "%s%s", i ? "," : "", one);
   cg_buf_puts(&b, "]");
   CHECK(clientauth_certs_parse(b.data, &c, &n, err, sizeof(err)) == CG_ERR_TOOBIG);
   cg_buf_free(&b);

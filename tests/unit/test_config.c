@@ -39,8 +39,10 @@ TEST(defaults_are_filled) {
 TEST(values_are_read) {
   struct cg_config c;
   char err[1024] = "";
-  CHECK(load(&c, "{\"interval_s\": 120, \"log\": {\"level\": \"DEBUG\", \"file\": \"/x/y.log\"},"
-                 " \"spool\": {\"dir\": \"/s\"}, \"checks\": {\"agent\": {\"enabled\": false}}}", err, NULL) == CG_OK);
+  CHECK(load(&c,
+             "{\"interval_s\": 120, \"log\": {\"level\": \"DEBUG\", \"file\": \"/x/y.log\"},"
+             " \"spool\": {\"dir\": \"/s\"}, \"checks\": {\"agent\": {\"enabled\": false}}}",
+             err, NULL) == CG_OK);
   CHECK(c.interval_s == 120);
   CHECK_STR(c.log.file, "/x/y.log");
   CHECK_STR(c.spool.dir, "/s");
@@ -68,8 +70,10 @@ TEST(wrong_types_are_named) {
   expect_error("{\"outputs\": [{\"type\": \"s3\"}]}", "unknown output \"s3\"", NULL);
   expect_error("{\"outputs\": [42]}", "'outputs[0]' must be an object", NULL);
   expect_error("{\"interval_s\": 0}", "between 1 and 604800", NULL);
-  expect_error("{\"profiles\": {\"gate\": {\"require\": [{\"check\": \"cmgprob\"}]}}}", "unknown check 'cmgprob'", NULL);
-  expect_error("{\"profiles\": {\"gate\": {\"require\": [{\"check\": \"cmgprobe\", \"minimum\": 3}]}}}", "profiles.gate.require[0].minimum", NULL);
+  expect_error("{\"profiles\": {\"gate\": {\"require\": [{\"check\": \"cmgprob\"}]}}}", "unknown check 'cmgprob'",
+               NULL);
+  expect_error("{\"profiles\": {\"gate\": {\"require\": [{\"check\": \"cmgprobe\", \"minimum\": 3}]}}}",
+               "profiles.gate.require[0].minimum", NULL);
   expect_error("{\"profiles\": {\"gate\": {}}}", "\"require\" list", NULL);
   expect_error("{\"log\": {\"level\": \"chatty\"}}", "one of error|warning|info|debug", NULL);
   expect_error("{\"interval_s\": 60, \"interval_s\": 70}", "appears twice", NULL);

@@ -18,7 +18,7 @@ static const char *get(struct dsreg_doc *d, const char *text, const char *sectio
 TEST(sections_and_separators) {
   struct dsreg_doc d = {0};
   const char *t = HDR("Device State") "\n             AzureAdJoined : YES\n  Auto-Configuration URL :\n"
-                  "   Empty With Space : \n  JoinSrvUrl : https://x.example:443/adfs : more\n";
+                                      "   Empty With Space : \n  JoinSrvUrl : https://x.example:443/adfs : more\n";
   CHECK_STR(get(&d, t, "device state", "azureadjoined"), "YES");
   CHECK_STR(dsreg_get(&d, NULL, "Auto-Configuration URL"), "");
   CHECK_STR(dsreg_get(&d, NULL, "Empty With Space"), "");
@@ -30,11 +30,11 @@ TEST(sections_and_separators) {
 
 TEST(wrapped_values_join_only_after_long_lines) {
   struct dsreg_doc d = {0};
-  const char *t = HDR("URL Specific Proxy Config")
-      "    Auto Detect PAC Status : Failed to auto detect the Proxy Auto-Configuration (PAC) script u\n"
-      "sing WPAD. code: 0x80072f94\n"
-      "    Executing Account Name : X\n"
-      "garbage fragment after a short line\n";
+  const char *t = HDR("URL Specific Proxy Config") "    Auto Detect PAC Status : Failed to auto detect the Proxy "
+                                                   "Auto-Configuration (PAC) script u\n"
+                                                   "sing WPAD. code: 0x80072f94\n"
+                                                   "    Executing Account Name : X\n"
+                                                   "garbage fragment after a short line\n";
   CHECK_STR(get(&d, t, NULL, "Auto Detect PAC Status"),
             "Failed to auto detect the Proxy Auto-Configuration (PAC) script using WPAD. code: 0x80072f94");
   CHECK_STR(dsreg_get(&d, NULL, "Executing Account Name"), "X");
@@ -45,10 +45,10 @@ TEST(wrapped_values_join_only_after_long_lines) {
 TEST(progress_prompts_and_footer_are_free_lines) {
   struct dsreg_doc d = {0};
   const char *t = "PS C:\\Users\\megan> dsregcmd /status\r\n"
-                  "Waiting for Diagnostics Task to complete. This could take a few minutes...\r      \r\n"
-                  HDR("SSO State") "   AzureAdPrt : NO\r\r\n"
-                  "For more information, please visit https://www.microsoft.com/aadjerrors\r\n"
-                  "C:\\Windows\\system32>\r\n";
+                  "Waiting for Diagnostics Task to complete. This could take a few minutes...\r      \r\n" HDR(
+                      "SSO State") "   AzureAdPrt : NO\r\r\n"
+                                   "For more information, please visit https://www.microsoft.com/aadjerrors\r\n"
+                                   "C:\\Windows\\system32>\r\n";
   CHECK_STR(get(&d, t, "SSO State", "AzureAdPrt"), "NO");
   CHECK(d.free_lines == 3);
   CHECK(d.continuations == 0);
@@ -66,8 +66,19 @@ TEST(doc_anomaly_and_frameless_paste) {
 
 TEST(garbage_never_crashes) {
   struct dsreg_doc d = {0};
-  const char *junk[] = {"", "\n\n\n", " : ", ":::", "+--+", "+----------+\n|\n|", "| |", " : value only",
-                        "key :", "\r\r\r", "PS C:\\>", "A:\\>", "+----------------------+\n| x |\n+---+"};
+  const char *junk[] = {"",
+                        "\n\n\n",
+                        " : ",
+                        ":::",
+                        "+--+",
+                        "+----------+\n|\n|",
+                        "| |",
+                        " : value only",
+                        "key :",
+                        "\r\r\r",
+                        "PS C:\\>",
+                        "A:\\>",
+                        "+----------------------+\n| x |\n+---+"};
   for (size_t i = 0; i < CG_ARRAY_LEN(junk); i++) {
     dsreg_free(&d);
     CHECK(dsreg_parse(junk[i], &d) == CG_OK);
@@ -76,7 +87,8 @@ TEST(garbage_never_crashes) {
   /* more sections than any real output: refused, not unbounded */
   struct cg_buf b;
   cg_buf_init(&b, 1 << 20);
-  for (int i = 0; i < 5000; i++) cg_buf_puts(&b, "| S |\n");
+  for (int i = 0; i < 5000; i++)
+    cg_buf_puts(&b, "| S |\n");
   CHECK(dsreg_parse(b.data, &d) == CG_ERR_TOOBIG);
   dsreg_free(&d);
   cg_buf_free(&b);
@@ -96,15 +108,17 @@ TEST(times_and_model) {
   CHECK(!aad_parse_time("2026-13-01 00:00:00", &ms, rfc, sizeof(rfc)));
   struct dsreg_doc d = {0};
   struct aad_state st;
-  get(&d, HDR("Device State") "AzureAdJoined : YES\nDomainJoined : NO\n" HDR("Device Details")
-          "DeviceId : {1B1E5E3C-7D2A-4C52-9A07-3C0B7D4F1E2A}\n"
-          "DeviceCertificateValidity : [ 2024-03-01 09:12:44.000 UTC - 2034-03-01 09:42:44.000 UTC ]\n",
+  get(&d,
+      HDR("Device State") "AzureAdJoined : YES\nDomainJoined : NO\n" HDR(
+          "Device Details") "DeviceId : {1B1E5E3C-7D2A-4C52-9A07-3C0B7D4F1E2A}\n"
+                            "DeviceCertificateValidity : [ 2024-03-01 09:12:44.000 UTC - 2034-03-01 09:42:44.000 UTC "
+                            "]\n",
       NULL, "x");
   aad_model(&d, &st);
   CHECK_STR(st.join_type, "entra_joined");
   CHECK_STR(st.device_id, "1b1e5e3c-7d2a-4c52-9a07-3c0b7d4f1e2a");
   CHECK_STR(st.cert_not_after, "2034-03-01T09:42:44.000Z"); /* single "-" separator of a hand-typed sample */
-  CHECK(st.prt == TRI_NULL);                                 /* no SSO State */
+  CHECK(st.prt == TRI_NULL);                                /* no SSO State */
   get(&d, HDR("Device Details") "DeviceId : [REDACTED]\n", NULL, "x");
   aad_model(&d, &st);
   CHECK_STR(st.device_id, "");

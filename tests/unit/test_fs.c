@@ -71,7 +71,9 @@ TEST(text_decoding) {
   size_t n = 0;
   enum cg_text_encoding e;
   /* UTF-16LE with BOM, a non-BMP character (U+1F600) and an accented letter */
-  const char le[] = "\xFF\xFE" "A\0\xE9\0\x3D\xD8\x00\xDE" "\n\0";
+  const char le[] = "\xFF\xFE"
+                    "A\0\xE9\0\x3D\xD8\x00\xDE"
+                    "\n\0";
   CHECK(cg_text_decode(le, sizeof(le) - 1, &out, &n, &e) == CG_OK);
   CHECK(e == CG_ENC_UTF16LE);
   CHECK_STR(out, "A\xC3\xA9\xF0\x9F\x98\x80\n");
@@ -117,7 +119,8 @@ TEST(redaction) {
   CHECK(cg_is_secret_key("Password"));
   CHECK(!cg_is_secret_key("url"));
   CHECK(!cg_is_secret_key("sas"));
-  char *r = cg_redact_text("GET https://x/c?sv=2022-11-02&sig=abc%2Bdef&se=2026 -> 403; Authorization: Bearer eyJ0.x.y end");
+  char *r =
+      cg_redact_text("GET https://x/c?sv=2022-11-02&sig=abc%2Bdef&se=2026 -> 403; Authorization: Bearer eyJ0.x.y end");
   CHECK_STR(r, "GET https://x/c?sv=2022-11-02&sig=<redacted>&se=2026 -> 403; Authorization: Bearer <redacted> end");
   cg_free(r);
   r = cg_redact_text("design=1 signature sig= ?sig=A");
@@ -134,7 +137,9 @@ TEST(redaction) {
   r = cg_redact_text_with("pw hunter22 and ab stays", lits);
   CHECK_STR(r, "pw <redacted> and ab stays");
   cg_free(r);
-  char esc[] = "a\x1b[2Jb\x1b]0;t\x07" "c\xc2\x9b" "31md\te\r\n";
+  char esc[] = "a\x1b[2Jb\x1b]0;t\x07"
+               "c\xc2\x9b"
+               "31md\te\r\n";
   CHECK(cg_strip_controls(esc) == 5);
   CHECK_STR(esc, "ab]0;tc31md\te\n");
   cJSON *j = cJSON_Parse("{\"a\":{\"sas_url\":\"https://x?sig=1\",\"list\":[\"https://y?sv=1&sig=2\"],"
@@ -153,8 +158,10 @@ TEST(alloc_failure_is_reported) {
   cg_alloc_fail_after(1);
   CHECK(cg_buf_puts(&b, "x") == CG_ERR_NOMEM);
   CHECK(cg_buf_puts(&b, "x") == CG_OK);
-  CHECK(cg_buf_append(&b, "0123456789012345678901234567890123456789012345678901234567890123456789"
-                          "0123456789012345678901234567890123456789", 110) == CG_ERR_TOOBIG);
+  CHECK(cg_buf_append(&b,
+                      "0123456789012345678901234567890123456789012345678901234567890123456789"
+                      "0123456789012345678901234567890123456789",
+                      110) == CG_ERR_TOOBIG);
   CHECK(b.len == 1);
   cg_buf_free(&b);
   CHECK(cg_edit_distance("agnet", "agent", 5) == 2);

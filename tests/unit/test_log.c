@@ -16,8 +16,9 @@ static bool is_cmtrace_line(const char *line, char *msg, size_t msglen) {
   int hh, mm, ss, fff, bias, mo, dd, yyyy, type;
   char sign, comp[64], file[64];
   unsigned long thread;
-  int n = sscanf(end, "]LOG]!><time=\"%2d:%2d:%2d.%3d%c%3d\" date=\"%2d-%2d-%4d\" component=\"%63[^\"]\" "
-                      "context=\"\" type=\"%1d\" thread=\"%lu\" file=\"%63[^\"]\">",
+  int n = sscanf(end,
+                 "]LOG]!><time=\"%2d:%2d:%2d.%3d%c%3d\" date=\"%2d-%2d-%4d\" component=\"%63[^\"]\" "
+                 "context=\"\" type=\"%1d\" thread=\"%lu\" file=\"%63[^\"]\">",
                  &hh, &mm, &ss, &fff, &sign, &bias, &mo, &dd, &yyyy, comp, &type, &thread, file);
   return n == 13 && (sign == '+' || sign == '-') && type >= 0 && type <= 3 && strchr(file, ':');
 }
@@ -56,7 +57,8 @@ static void rotation_and_levels(const char *dir) {
   char *old = tmp_log(dir, "rotate.lo_");
   struct cg_log log;
   cg_log_open(&log, path, 2000, CG_LOG_INFO);
-  for (int i = 0; i < 60; i++) cg_log_info(&log, "test", "entry number %d with some padding text", i);
+  for (int i = 0; i < 60; i++)
+    cg_log_info(&log, "test", "entry number %d with some padding text", i);
   cg_log_debug(&log, "test", "DEBUG-NOT-WRITTEN");
   CHECK(cg_file_exists(old));
   CHECK(cg_file_size(path) <= 2000);
@@ -67,7 +69,7 @@ static void rotation_and_levels(const char *dir) {
   CHECK_CONTAINS(data, "entry number 59 ");
   CHECK(!strstr(data, "DEBUG-NOT-WRITTEN"));
   /* every line is a complete CMTrace entry */
-  for (char *l = data; *l; ) {
+  for (char *l = data; *l;) {
     char *eol = strstr(l, "\r\n");
     CHECK(eol != NULL);
     if (!eol) break;
@@ -86,7 +88,8 @@ static void secrets_never_logged(const char *dir) {
   char *path = tmp_log(dir, "secret.log");
   struct cg_log log;
   cg_log_open(&log, path, 0, CG_LOG_DEBUG);
-  cg_log_error(&log, "ship", "PUT https://a.blob.core.windows.net/c/x?sv=1&sig=TOPSECRET%%3D failed; auth Bearer eyJTOKEN");
+  cg_log_error(&log, "ship",
+               "PUT https://a.blob.core.windows.net/c/x?sv=1&sig=TOPSECRET%%3D failed; auth Bearer eyJTOKEN");
   char *data = NULL;
   size_t len = 0;
   CHECK(cg_file_read(path, 1 << 20, &data, &len) == CG_OK);
@@ -123,7 +126,8 @@ struct writer {
 
 static void write_lines(void *arg) {
   struct writer *w = arg;
-  for (int i = 0; i < w->lines; i++) cg_log_info(w->log, "w", "line %d", i);
+  for (int i = 0; i < w->lines; i++)
+    cg_log_info(w->log, "w", "line %d", i);
   w->done = 1;
 }
 
@@ -132,7 +136,8 @@ static int count_lines(const char *path) {
   size_t len = 0;
   int n = 0;
   if (cg_file_read(path, 64 << 20, &data, &len) != CG_OK) return 0;
-  for (const char *p = data; (p = strstr(p, "<![LOG[line ")) != NULL; p++) n++;
+  for (const char *p = data; (p = strstr(p, "<![LOG[line ")) != NULL; p++)
+    n++;
   cg_free(data);
   return n;
 }
@@ -149,7 +154,8 @@ static void reopen_while_writing(const char *dir) {
   cg_log_threaded(&log);
   struct writer w = {.log = &log, .lines = 3000};
   CHECK(cg_thread_start(write_lines, &w) == CG_OK);
-  for (int i = 0; !w.done; i++) cg_log_reopen(&log, i % 2 ? a : b, 0, CG_LOG_INFO);
+  for (int i = 0; !w.done; i++)
+    cg_log_reopen(&log, i % 2 ? a : b, 0, CG_LOG_INFO);
   CHECK(count_lines(a) + count_lines(b) == w.lines);
   cg_log_close(&log);
   cg_mutex_free(log.lock);

@@ -43,11 +43,22 @@ TEST(entities_are_never_expanded) {
 }
 
 TEST(garbage_and_truncation) {
-  static const char *const bad[] = {
-      "", "   ", "not xml", "<html><body>Sign in</body></html>", "<MPList>", "<MPList><MP Name=\"x",
-      "<MPList><MP Name=x/></MPList>", "<MPList></MP>", "<MPList></MPList><MPList/>", "<MPList/>trailing",
-      "<MPList><!-- unterminated", "<MPList><![CDATA[x", "<", "<>", "<MPList><MP Name=\"<\"/></MPList>",
-      "<MPList><MP Name\"x\"/></MPList>"};
+  static const char *const bad[] = {"",
+                                    "   ",
+                                    "not xml",
+                                    "<html><body>Sign in</body></html>",
+                                    "<MPList>",
+                                    "<MPList><MP Name=\"x",
+                                    "<MPList><MP Name=x/></MPList>",
+                                    "<MPList></MP>",
+                                    "<MPList></MPList><MPList/>",
+                                    "<MPList/>trailing",
+                                    "<MPList><!-- unterminated",
+                                    "<MPList><![CDATA[x",
+                                    "<",
+                                    "<>",
+                                    "<MPList><MP Name=\"<\"/></MPList>",
+                                    "<MPList><MP Name\"x\"/></MPList>"};
   for (size_t i = 0; i < CG_ARRAY_LEN(bad); i++) {
     CHECK(parse(bad[i]) == CG_ERR_PARSE);
     CHECK(m.error[0] != '\0');
@@ -61,21 +72,24 @@ TEST(garbage_and_truncation) {
   CHECK_CONTAINS(m.error, "UTF-16");
   /* every prefix of a real answer is refused cleanly or parsed */
   const char *real = "<MPList><MP Name=\"A\" FQDN=\"a\"><Version>1</Version></MP></MPList>";
-  for (size_t l = 0; l < strlen(real); l++) CHECK(cg_mplist_parse(real, l, &m) == CG_ERR_PARSE);
+  for (size_t l = 0; l < strlen(real); l++)
+    CHECK(cg_mplist_parse(real, l, &m) == CG_ERR_PARSE);
 }
 
 TEST(caps) {
   /* depth */
   char deep[2000] = "<MPList>";
   size_t dl = strlen(deep);
-  for (int i = 0; i < 40; i++, dl += 3) memcpy(deep + dl, "<a>", 4);
+  for (int i = 0; i < 40; i++, dl += 3)
+    memcpy(deep + dl, "<a>", 4);
   CHECK(parse(deep) == CG_ERR_PARSE);
   CHECK_CONTAINS(m.error, "nested too deeply");
   /* count: more MPs than stored are counted */
   struct cg_buf b;
   cg_buf_init(&b, 1u << 20);
   cg_buf_puts(&b, "<MPList>");
-  for (int i = 0; i < 200; i++) cg_buf_printf(&b, "<MP Name=\"MP%d\" FQDN=\"mp%d.x\"/>", i, i);
+  for (int i = 0; i < 200; i++)
+    cg_buf_printf(&b, "<MP Name=\"MP%d\" FQDN=\"mp%d.x\"/>", i, i);
   cg_buf_puts(&b, "</MPList>");
   CHECK(cg_mplist_parse(b.data, b.len, &m) == CG_OK);
   CHECK(m.count == CG_MPLIST_MAX && m.total == 200);

@@ -5,7 +5,7 @@
 #include "platform/sys.h"
 #include "test.h"
 
-static char *helper;   /* child_helper next to this test binary */
+static char *helper; /* child_helper next to this test binary */
 static char *tmpdir;
 
 static int run(const char *const *argv, int64_t timeout, size_t cap, struct cg_proc_result *r, char *err) {
@@ -22,8 +22,9 @@ static void strip_cr(char *s) {
 }
 
 TEST(arguments_survive_quoting) {
-  const char *argv[] = {helper, "args", "plain", "with space", "with \"quotes\"", "trailing\\", "back\\\\slash\"q",
-                        "", "tab\there", "ünïcödé", NULL};
+  const char *argv[] = {
+      helper, "args",      "plain",   "with space", "with \"quotes\"", "trailing\\", "back\\\\slash\"q",
+      "",     "tab\there", "ünïcödé", NULL};
   struct cg_proc_result r;
   char err[512] = "";
   CHECK(run(argv, 10000, 0, &r, err) == CG_OK);

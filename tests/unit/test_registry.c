@@ -42,7 +42,8 @@ TEST(checks_are_listed_and_valid) {
   for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++, n++) {
     const char *name = (*p)->name;
     CHECK(name && *name);
-    for (const char *c = name; *c; c++) CHECK((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
+    for (const char *c = name; *c; c++)
+      CHECK((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_');
     CHECK((*p)->description && (*p)->run);
     CHECK((*p)->platforms != 0);
     CHECK(cg_registry_find_check(name) == *p);

@@ -1,4 +1,5 @@
-/* Result model and rendering: the check result object (README "Check result"), overall verdicts, exit codes, the report. */
+/* Result model and rendering: the check result object (README "Check result"), overall verdicts, exit codes, the
+ * report. */
 #include <stdlib.h>
 
 #include "result.h"
@@ -28,7 +29,8 @@ TEST(json_has_exactly_the_contract_keys) {
   cJSON *j = cg_result_to_json(&r);
   const char *keys[] = {"check", "status", "code", "summary", "remediation", "facts", "duration_ms"};
   size_t i = 0;
-  for (cJSON *c = j->child; c; c = c->next, i++) CHECK(i < 7 && strcmp(c->string, keys[i]) == 0);
+  for (cJSON *c = j->child; c; c = c->next, i++)
+    CHECK(i < 7 && strcmp(c->string, keys[i]) == 0);
   CHECK(i == 7);
   CHECK_STR(cJSON_GetObjectItem(j, "status")->valuestring, "fail");
   CHECK_STR(cJSON_GetObjectItem(j, "summary")->valuestring, "Device is not joined (7).");
@@ -45,7 +47,8 @@ TEST(json_has_exactly_the_contract_keys) {
 
 TEST(overall_and_exit_codes) {
   struct cg_result rs[3];
-  for (int i = 0; i < 3; i++) cg_result_init(&rs[i], "x");
+  for (int i = 0; i < 3; i++)
+    cg_result_init(&rs[i], "x");
   rs[0].status = CG_PASS;
   rs[1].status = CG_SKIP;
   rs[2].status = CG_PASS;
@@ -59,7 +62,8 @@ TEST(overall_and_exit_codes) {
   rs[2].status = CG_FAIL;
   CHECK(cg_verdict_exit_code(cg_results_overall(rs, 3)) == 2);
   CHECK(cg_results_overall(rs, 0) == CG_PASS);
-  for (int i = 0; i < 3; i++) cg_result_free(&rs[i]);
+  for (int i = 0; i < 3; i++)
+    cg_result_free(&rs[i]);
 }
 
 TEST(report_lines_and_colour) {
@@ -67,7 +71,8 @@ TEST(report_lines_and_colour) {
   cg_result_init(&rs[0], "agent");
   cg_result_set(&rs[0], CG_PASS, "AGENT_OK", NULL, "All good.");
   cg_result_init(&rs[1], "cmgprobe");
-  cg_result_set(&rs[1], CG_FAIL, "CMG_TLS_UNTRUSTED", "Publish the CRL on the internet.", "The CMG certificate is not trusted.");
+  cg_result_set(&rs[1], CG_FAIL, "CMG_TLS_UNTRUSTED", "Publish the CRL on the internet.",
+                "The CMG certificate is not trusted.");
   char *plain = render(rs, 2, false);
   CHECK_CONTAINS(plain, "title line\n");
   CHECK_CONTAINS(plain, "PASS  agent         All good.");
@@ -83,7 +88,8 @@ TEST(report_lines_and_colour) {
   /* Long summaries wrap under the summary column. */
   char long_text[400];
   memset(long_text, 0, sizeof(long_text));
-  for (int i = 0; i < 40; i++) memcpy(long_text + i * 9, "wordword ", 9);
+  for (int i = 0; i < 40; i++)
+    memcpy(long_text + i * 9, "wordword ", 9);
   cg_result_set(&rs[0], CG_PASS, "AGENT_OK", NULL, "%s", long_text);
   char *wrapped = render(rs, 1, false);
   CHECK_CONTAINS(wrapped, "\n                    wordword");

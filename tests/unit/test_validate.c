@@ -15,15 +15,18 @@ static cJSON *bundle(const char *checks_json, int pending) {
 }
 
 static const char healthy[] =
-    "[{\"check\": \"clientauth\", \"status\": \"pass\", \"code\": \"CLIENTAUTH_PKI_OK\", \"facts\": {\"reason\": \"\"}},"
-    " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true, \"currently_internet\": false}},"
+    "[{\"check\": \"clientauth\", \"status\": \"pass\", \"code\": \"CLIENTAUTH_PKI_OK\", \"facts\": {\"reason\": "
+    "\"\"}},"
+    " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true, \"currently_internet\": "
+    "false}},"
     " {\"check\": \"cmgprobe\", \"status\": \"pass\", \"facts\": {\"host\": \"cmg.contoso.com\", \"mplist_total\": 2,"
     "  \"tls\": {\"days_to_expiry\": 20}, \"clock_skew_s\": 3}}]";
 
 TEST(builtin_pre_upgrade_ready_with_warnings) {
   char err[256], line[CG_VALIDATE_LINE_MAX + 1];
   bool ready = false;
-  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err)), *b = bundle(healthy, 12);
+  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err)),
+        *b = bundle(healthy, 12);
   CHECK(p != NULL);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(ready);
@@ -51,10 +54,11 @@ TEST(not_ready_quotes_the_fact_and_counts_what_it_lists) {
                     0);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(!ready);
-  CHECK(strncmp(line, "NOT READY (pre-upgrade): 2 of 12 blocking requirement(s) not met: the client cannot "
-                       "authenticate to the CMG: its only client-authentication certificate CN=pc1 expired on 2026-10-01 "
-                       "(fail CLIENTAUTH_NONE); the CMG cannot be used from here (fail CMG_DNS_FAILURE). Warnings: ",
-                 230) == 0);
+  CHECK(strncmp(line,
+                "NOT READY (pre-upgrade): 2 of 12 blocking requirement(s) not met: the client cannot "
+                "authenticate to the CMG: its only client-authentication certificate CN=pc1 expired on 2026-10-01 "
+                "(fail CLIENTAUTH_NONE); the CMG cannot be used from here (fail CMG_DNS_FAILURE). Warnings: ",
+                230) == 0);
   cJSON_Delete(b);
   /* a check that did not run at all */
   b = bundle("[{\"check\": \"clientauth\", \"status\": \"pass\", \"facts\": {}}]", 0);
@@ -91,7 +95,9 @@ TEST(profiles_replace_extend_and_drop) {
   char *t = cJSON_PrintUnformatted(cat);
   CHECK_CONTAINS(t, "{\"name\":\"pre-upgrade\",\"origin\":\"configuration, extends pre-upgrade (built in)\"");
   CHECK_CONTAINS(t, "\"blocking\":11,\"warning\":3}");
-  CHECK_CONTAINS(t, "{\"name\":\"mine\",\"origin\":\"configuration\",\"description\":\"probe only\",\"blocking\":1,\"warning\":0}");
+  CHECK_CONTAINS(
+      t,
+      "{\"name\":\"mine\",\"origin\":\"configuration\",\"description\":\"probe only\",\"blocking\":1,\"warning\":0}");
   cJSON_free(t);
   cJSON_Delete(cat);
   cJSON_Delete(b);
@@ -105,8 +111,9 @@ TEST(the_line_fits_and_says_how_many_more) {
   cg_buf_init(&req, 1 << 20);
   cg_buf_puts(&req, "{\"profiles\": {\"many\": {\"require\": [");
   for (int i = 0; i < 60; i++)
-    cg_buf_printf(&req, "%s{\"check\": \"cmgprobe\", \"fact\": \"tls.days_to_expiry\", \"min\": %d, \"why\": \"requirement "
-                        "%d, a long sentence about the certificate that goes on and on\"}",
+    cg_buf_printf(&req,
+                  "%s{\"check\": \"cmgprobe\", \"fact\": \"tls.days_to_expiry\", \"min\": %d, \"why\": \"requirement "
+                  "%d, a long sentence about the certificate that goes on and on\"}",
                   i ? "," : "", 100 + i, i);
   cg_buf_puts(&req, "]}}}");
   cJSON *cfg = cJSON_Parse(req.data), *p = cg_profile_resolve(cfg, "many", err, sizeof(err)), *b = bundle(healthy, 0);
@@ -115,12 +122,14 @@ TEST(the_line_fits_and_says_how_many_more) {
   CHECK_CONTAINS(line, "NOT READY (many): 60 of 60 blocking requirement(s) not met: requirement 0,");
   const char *more = strstr(line, " and ");
   int listed = 1;
-  for (const char *q = line; (q = strstr(q, "; ")) != NULL; q++) listed++;
+  for (const char *q = line; (q = strstr(q, "; ")) != NULL; q++)
+    listed++;
   CHECK(more != NULL);
   const char *tail = strstr(line, " more.");
   CHECK(tail && tail[6] == '\0');
   const char *num = tail;
-  while (num > line && num[-1] >= '0' && num[-1] <= '9') num--;
+  while (num > line && num[-1] >= '0' && num[-1] <= '9')
+    num--;
   int64_t more_n = 0;
   char digits[16];
   cg_snprintf(digits, sizeof(digits), "%.*s", (int)(tail - num), num);

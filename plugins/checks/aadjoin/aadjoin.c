@@ -160,8 +160,7 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
                   st->error_phase ? " in the " : "", st->error_phase ? st->error_phase : "",
                   st->error_phase ? " phase" : "", st->client_error ? " with client error " : "",
                   st->client_error ? st->client_error : "", st->first_failed_test ? "; " : "",
-                  st->first_failed_test ? st->first_failed_test : "",
-                  st->first_failed_test ? " failed" : "");
+                  st->first_failed_test ? st->first_failed_test : "", st->first_failed_test ? " failed" : "");
     } else {
       f = add(fs, SEV_FAIL, "AAD_HYBRID_JOIN_PENDING", R_HYBRID_PENDING);
       cg_snprintf(f->summary, sizeof(f->summary),
@@ -183,9 +182,10 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
     if (ctx->expected_tenant_id && *ctx->expected_tenant_id &&
         cg_strcasecmp(ctx->expected_tenant_id, st->tenant_id) != 0) {
       f = add(fs, SEV_FAIL, "AAD_TENANT_MISMATCH", R_TENANT);
-      cg_snprintf(f->summary, sizeof(f->summary), "The device is joined to tenant %s (%s), not to the expected tenant %s.",
-                  *st->tenant_id ? st->tenant_id : "unknown", st->tenant_name && *st->tenant_name ? st->tenant_name : "no name",
-                  ctx->expected_tenant_id);
+      cg_snprintf(f->summary, sizeof(f->summary),
+                  "The device is joined to tenant %s (%s), not to the expected tenant %s.",
+                  *st->tenant_id ? st->tenant_id : "unknown",
+                  st->tenant_name && *st->tenant_name ? st->tenant_name : "no name", ctx->expected_tenant_id);
     }
     if (st->cert_not_after_ms && st->cert_not_after_ms <= now) {
       f = add(fs, SEV_FAIL, "AAD_DEVICE_CERT_EXPIRED", R_CERT_EXPIRED);
@@ -213,14 +213,14 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
       f = add(fs, SEV_WARN, "AAD_USER_PRT_MISSING", R_PRT);
       cg_snprintf(f->summary, sizeof(f->summary), "The signed-in user has no Entra primary refresh token%s%s%s%s.",
                   st->prt_attempt_status ? "; last attempt status " : "",
-                  st->prt_attempt_status ? st->prt_attempt_status : "",
-                  st->prt_server_error_desc ? ": " : "", st->prt_server_error_desc ? st->prt_server_error_desc : "");
+                  st->prt_attempt_status ? st->prt_attempt_status : "", st->prt_server_error_desc ? ": " : "",
+                  st->prt_server_error_desc ? st->prt_server_error_desc : "");
     }
   }
 }
 
-static int read_source(struct aad_ctx *ctx, const struct cg_env *env, struct cg_result *res, char **data,
-                       size_t *len, bool *done) {
+static int read_source(struct aad_ctx *ctx, const struct cg_env *env, struct cg_result *res, char **data, size_t *len,
+                       bool *done) {
   char err[512] = "";
   *done = false;
   if (ctx->input) {
@@ -281,19 +281,44 @@ static int read_source(struct aad_ctx *ctx, const struct cg_env *env, struct cg_
 }
 
 /* For clientauth: whether an Entra device token is possible, and if not, why (the worst finding). */
-static void publish_state(const struct cg_env *env, const struct aad_state *st, const struct findings *fs, size_t worst) {
+static void publish_state(const struct cg_env *env, const struct aad_state *st, const struct findings *fs,
+                          size_t worst) {
   cJSON *o = cJSON_CreateObject();
   bool failed = fs->n && fs->f[worst].sev == SEV_FAIL;
   bool incomplete = false;
-  for (size_t i = 0; i < fs->n; i++) incomplete |= !strcmp(fs->f[i].code, "AAD_CAPTURE_INCOMPLETE");
+  for (size_t i = 0; i < fs->n; i++)
+    incomplete |= !strcmp(fs->f[i].code, "AAD_CAPTURE_INCOMPLETE");
   cJSON_AddStringToObject(o, "join_type", st->join_type);
-  if (!entra_joined(st) || failed) cJSON_AddFalseToObject(o, "entra_usable");
-  else if (incomplete) cJSON_AddNullToObject(o, "entra_usable");
-  else cJSON_AddTrueToObject(o, "entra_usable");
+  if (!entra_joined(st) || failed)
+    cJSON_AddFalseToObject(o, "entra_usable");
+  else if (incomplete)
+    cJSON_AddNullToObject(o, "entra_usable");
+  else
+    cJSON_AddTrueToObject(o, "entra_usable");
   cJSON_AddStringToObject(o, "tenant_id", st->tenant_id);
   cJSON_AddStringToObject(o, "code", fs->n ? fs->f[worst].code : "AAD_OK");
   cJSON_AddStringToObject(o, "reason", fs->n ? fs->f[worst].summary : "");
   cg_discovery_publish(env, CG_DISCOVERY_AAD_STATE, o);
+}
+
+/* Input that has no Device State: empty, not dsregcmd at all, or cut short. */
+static int not_dsregcmd(const struct dsreg_doc *docp, const char *raw, size_t raw_len, struct cg_result *res) {
+  int rc;
+  char head[256];
+  cg_escape_bytes(raw, raw_len, 48, head, sizeof(head));
+  static const char again[] = "Capture the output again on the device with: dsregcmd /status > dsreg.txt";
+  if (raw_len == 0)
+    rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", again, "The dsregcmd output is empty.");
+  else if (docp->kv_lines < 3)
+    rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", again,
+                       "This is not dsregcmd /status output (%zu bytes starting with \"%s\").", raw_len, head);
+  else
+    rc = cg_result_set(res, CG_ERROR, "AAD_INCOMPLETE_OUTPUT",
+                       "Capture the whole output again: dsregcmd /status > dsreg.txt (the Device State section "
+                       "comes first).",
+                       "The dsregcmd output has no Device State (AzureAdJoined), so the join state is unknown; it "
+                       "looks truncated.");
+  return rc;
 }
 
 static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
@@ -313,14 +338,17 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
     if (rc == CG_ERR_TOOBIG) {
       char head[256];
       cg_escape_bytes(raw, raw_len, 48, head, sizeof(head));
-      rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", "Capture the output again with: dsregcmd /status > dsreg.txt",
-                         "The input has more sections or fields than any dsregcmd output; it starts with \"%s\".", head);
+      rc =
+          cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", "Capture the output again with: dsregcmd /status > dsreg.txt",
+                        "The input has more sections or fields than any dsregcmd output; it starts with \"%s\".", head);
     }
     goto out;
   }
   char encname[48];
-  if (enc == CG_ENC_CODEPAGE) cg_snprintf(encname, sizeof(encname), "code page %d", used_cp);
-  else cg_strlcpy(encname, cg_text_encoding_name(enc), sizeof(encname));
+  if (enc == CG_ENC_CODEPAGE)
+    cg_snprintf(encname, sizeof(encname), "code page %d", used_cp);
+  else
+    cg_strlcpy(encname, cg_text_encoding_name(enc), sizeof(encname));
   cJSON_AddStringToObject(res->facts, "input_encoding", encname);
   cJSON *parse = cJSON_AddObjectToObject(res->facts, "parse");
   cJSON_AddNumberToObject(parse, "sections", (double)doc.count);
@@ -337,20 +365,7 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
   }
   cJSON_AddBoolToObject(res->facts, "system_context", st.system_context);
   if (doc.kv_lines == 0 || st.azure_ad_joined == TRI_NULL) {
-    char head[256];
-    cg_escape_bytes(raw, raw_len, 48, head, sizeof(head));
-    static const char again[] = "Capture the output again on the device with: dsregcmd /status > dsreg.txt";
-    if (raw_len == 0)
-      rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", again, "The dsregcmd output is empty.");
-    else if (doc.kv_lines < 3)
-      rc = cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", again,
-                         "This is not dsregcmd /status output (%zu bytes starting with \"%s\").", raw_len, head);
-    else
-      rc = cg_result_set(res, CG_ERROR, "AAD_INCOMPLETE_OUTPUT",
-                         "Capture the whole output again: dsregcmd /status > dsreg.txt (the Device State section "
-                         "comes first).",
-                         "The dsregcmd output has no Device State (AzureAdJoined), so the join state is unknown; it "
-                         "looks truncated.");
+    rc = not_dsregcmd(&doc, raw, raw_len, res);
     if (rc == CG_OK) rc = aad_facts(&doc, &st, res->facts);
     goto out;
   }
@@ -385,22 +400,24 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
     rc = cg_result_set(res, CG_SKIP, "AAD_NOT_NEEDED", R_NOT_NEEDED,
                        "This device is %s, not Entra joined, so its ConfigMgr client does not use Entra to reach the "
                        "CMG: it uses a PKI client certificate or a site token (the clientauth check tells which).%s%s",
-                       !strcmp(st.join_type, "domain_joined")      ? "only domain joined"
-                       : !strcmp(st.join_type, "entra_registered") ? "only Entra registered (a work account)"
+                       !strcmp(st.join_type, "domain_joined")       ? "only domain joined"
+                       : !strcmp(st.join_type, "entra_registered")  ? "only Entra registered (a work account)"
                        : !strcmp(st.join_type, "enterprise_joined") ? "joined to on-premises device registration"
                                                                     : "joined to no directory",
                        fs.n ? " Should you rely on Entra: " : "", fs.n ? fs.f[worst].summary : "");
   } else if (fs.n == 0) {
     if (auth_ok)
-      rc = cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                         "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG: "
-                         "device authentication succeeded.",
-                         hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
+      rc =
+          cg_result_set(res, CG_PASS, "AAD_OK", NULL,
+                        "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG: "
+                        "device authentication succeeded.",
+                        hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
     else
-      rc = cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                         "The device is Entra %s to tenant %s%s%s%s with a valid device certificate; this dsregcmd "
-                         "reports no device authentication test, so a token request itself is not proven.",
-                         hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
+      rc =
+          cg_result_set(res, CG_PASS, "AAD_OK", NULL,
+                        "The device is Entra %s to tenant %s%s%s%s with a valid device certificate; this dsregcmd "
+                        "reports no device authentication test, so a token request itself is not proven.",
+                        hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
   } else {
     const struct finding *f = &fs.f[worst];
     enum cg_verdict v = f->sev == SEV_FAIL ? CG_FAIL : CG_WARN;

@@ -13,13 +13,13 @@ struct aad_state {
   enum tri aad_recovery;
   const char *join_type; /* static string */
   const char *device_auth_status, *tenant_name, *executing_account, *user_context, *key_sign_test;
-  char device_id[40], tenant_id[40];  /* lower-case GUIDs, "" when absent or not a GUID */
-  int64_t cert_not_after_ms;          /* 0 when unknown */
-  char cert_not_after[40];            /* RFC 3339, "" when unknown */
+  char device_id[40], tenant_id[40]; /* lower-case GUIDs, "" when absent or not a GUID */
+  int64_t cert_not_after_ms;         /* 0 when unknown */
+  char cert_not_after[40];           /* RFC 3339, "" when unknown */
   int64_t prt_update_ms;
   char prt_update[40];
-  bool system_context;                /* output produced as SYSTEM: the user PRT is not visible */
-  bool sso_section;                   /* SSO State present */
+  bool system_context; /* output produced as SYSTEM: the user PRT is not visible */
+  bool sso_section;    /* SSO State present */
   size_t work_accounts;
   /* hybrid-join diagnostics */
   const char *error_phase, *client_error, *server_error, *server_message, *first_failed_test;

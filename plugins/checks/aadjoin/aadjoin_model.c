@@ -39,7 +39,8 @@ static void guid(const char *v, char *out) {
 bool aad_parse_time(const char *s, int64_t *ms, char *rfc, size_t rfclen) {
   int y, mo, d, h, mi, sec, frac = 0, fdigits = 0;
   if (!s) return false;
-  while (*s == ' ' || *s == '[') s++;
+  while (*s == ' ' || *s == '[')
+    s++;
   char sep;
   int n = 0;
   if (sscanf(s, "%4d-%2d-%2d%c%2d:%2d:%2d%n", &y, &mo, &d, &sep, &h, &mi, &sec, &n) != 7 || (sep != ' ' && sep != 'T'))
@@ -72,7 +73,8 @@ static void cert_validity(const char *v, struct aad_state *st) {
     if (end) end += 4;
   }
   if (!end) return;
-  while (*end == '-' || *end == ' ') end++;
+  while (*end == '-' || *end == ' ')
+    end++;
   if (!aad_parse_time(end, &st->cert_not_after_ms, st->cert_not_after, sizeof(st->cert_not_after)))
     st->cert_not_after_ms = 0;
 }
@@ -126,32 +128,43 @@ void aad_model(const struct dsreg_doc *doc, struct aad_state *st) {
   /* The machine account ("CONTOSO\\LAPTOP-042$") is the same context seen through the network. */
   const char *acct = st->executing_account;
   size_t al = acct ? strcspn(acct, ",") : 0;
-  while (al && acct[al - 1] == ' ') al--;
+  while (al && acct[al - 1] == ' ')
+    al--;
   st->system_context = (st->user_context && cg_strcasecmp(st->user_context, "SYSTEM") == 0) ||
-                       (acct && (cg_str_contains_ci(acct, "NT AUTHORITY\\SYSTEM") || cg_strcasecmp(acct, "SYSTEM") == 0 ||
-                                 (al && acct[al - 1] == '$')));
+                       (acct && (cg_str_contains_ci(acct, "NT AUTHORITY\\SYSTEM") ||
+                                 cg_strcasecmp(acct, "SYSTEM") == 0 || (al && acct[al - 1] == '$')));
   st->prt = st->system_context || !st->sso_section ? TRI_NULL : yes_no(dsreg_get(doc, "SSO State", "AzureAdPrt"));
   const char *upd = dsreg_get(doc, "SSO State", "AzureAdPrtUpdateTime");
   if (!aad_parse_time(upd, &st->prt_update_ms, st->prt_update, sizeof(st->prt_update))) st->prt_update[0] = '\0';
 
   /* the join-state table of docs/domain.md, "dsregcmd" */
   enum tri a = st->azure_ad_joined, e = st->enterprise_joined, d = st->domain_joined;
-  if (a == TRI_NULL) st->join_type = "unknown";
-  else if (a == TRI_YES) st->join_type = d == TRI_YES ? "hybrid_joined" : "entra_joined";
-  else if (e == TRI_YES) st->join_type = "enterprise_joined";
-  else if (d == TRI_YES) st->join_type = "domain_joined";
-  else if (st->workplace_joined == TRI_YES || st->work_accounts) st->join_type = "entra_registered";
-  else st->join_type = "not_joined";
+  if (a == TRI_NULL)
+    st->join_type = "unknown";
+  else if (a == TRI_YES)
+    st->join_type = d == TRI_YES ? "hybrid_joined" : "entra_joined";
+  else if (e == TRI_YES)
+    st->join_type = "enterprise_joined";
+  else if (d == TRI_YES)
+    st->join_type = "domain_joined";
+  else if (st->workplace_joined == TRI_YES || st->work_accounts)
+    st->join_type = "entra_registered";
+  else
+    st->join_type = "not_joined";
 }
 
 static void add_tri(cJSON *o, const char *k, enum tri v) {
-  if (v == TRI_NULL) cJSON_AddNullToObject(o, k);
-  else cJSON_AddBoolToObject(o, k, v == TRI_YES);
+  if (v == TRI_NULL)
+    cJSON_AddNullToObject(o, k);
+  else
+    cJSON_AddBoolToObject(o, k, v == TRI_YES);
 }
 
 static void add_str(cJSON *o, const char *k, const char *v) {
-  if (v && *v) cJSON_AddStringToObject(o, k, v);
-  else cJSON_AddNullToObject(o, k);
+  if (v && *v)
+    cJSON_AddStringToObject(o, k, v);
+  else
+    cJSON_AddNullToObject(o, k);
 }
 
 int aad_facts(const struct dsreg_doc *doc, const struct aad_state *st, cJSON *f) {

@@ -13,7 +13,8 @@
 static bool is_banner(const char *s) {
   size_t dashes = 0;
   if (*s != '+') return false;
-  for (s++; *s == '-'; s++) dashes++;
+  for (s++; *s == '-'; s++)
+    dashes++;
   return dashes >= 10 && *s == '+' && s[1] == '\0';
 }
 
@@ -80,8 +81,7 @@ static int add_field(struct dsreg_section *s, const char *key, const char *value
 static bool is_identifier(const char *s, size_t n) {
   if (!n || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z'))) return false;
   for (size_t i = 1; i < n; i++)
-    if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
-      return false;
+    if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9'))) return false;
   return true;
 }
 
@@ -162,7 +162,8 @@ int dsreg_parse(const char *text, struct dsreg_doc *doc) {
     /* The console writes progress dots and then overwrites them with spaces through CR: what
      * follows the last CR (trailing CRs aside) is what the screen showed. One pass from the end. */
     size_t raw_len = nl ? (size_t)(nl - line) : strlen(line);
-    while (raw_len && line[raw_len - 1] == '\r') line[--raw_len] = '\0';
+    while (raw_len && line[raw_len - 1] == '\r')
+      line[--raw_len] = '\0';
     for (size_t i = raw_len; i > 0; i--)
       if (line[i - 1] == '\r') {
         line += i;

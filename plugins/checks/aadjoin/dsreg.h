@@ -21,9 +21,9 @@ struct dsreg_section {
 struct dsreg_doc {
   struct dsreg_section *sections;
   size_t count, alloc;
-  size_t kv_lines;       /* lines read as key : value */
-  size_t free_lines;     /* progress, footer, prompt and unrecognised lines */
-  size_t continuations;  /* wrapped lines joined to the value before them */
+  size_t kv_lines;      /* lines read as key : value */
+  size_t free_lines;    /* progress, footer, prompt and unrecognised lines */
+  size_t continuations; /* wrapped lines joined to the value before them */
 };
 
 /* Parses `text` (NUL-terminated UTF-8). Never fails on content: garbage gives a document with

@@ -8,14 +8,16 @@
 static int64_t digits(const char **p, int max, int *n) {
   int64_t v = 0;
   *n = 0;
-  while (**p >= '0' && **p <= '9' && *n < max) v = v * 10 + (*(*p)++ - '0'), (*n)++;
+  while (**p >= '0' && **p <= '9' && *n < max)
+    v = v * 10 + (*(*p)++ - '0'), (*n)++;
   return v;
 }
 
 bool clientauth_parse_date(const char *s, int64_t *ms) {
   int n;
   if (!s) return false;
-  while (*s == ' ') s++;
+  while (*s == ' ')
+    s++;
   if (*s == '\\') s++;
   if (cg_str_startswith_ci(s, "/Date(")) {
     const char *p = s + 6;
@@ -55,9 +57,12 @@ bool clientauth_parse_date(const char *s, int64_t *ms) {
       p++;
       int fd = 0;
       frac = digits(&p, 9, &fd);
-      while (fd > 3) frac /= 10, fd--;
-      while (fd < 3) frac *= 10, fd++;
-      while (*p >= '0' && *p <= '9') p++;
+      while (fd > 3)
+        frac /= 10, fd--;
+      while (fd < 3)
+        frac *= 10, fd++;
+      while (*p >= '0' && *p <= '9')
+        p++;
     }
     if (*p == '+' || *p == '-') {
       int sign = *p++ == '-' ? -1 : 1;
@@ -125,7 +130,8 @@ int clientauth_certs_parse(const char *text, struct cg_cert_info **certs, size_t
   *certs = NULL;
   *count = 0;
   const char *p = text;
-  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+    p++;
   if (!*p) return CG_OK; /* ConvertTo-Json of an empty store writes nothing */
   cJSON *j = cJSON_Parse(p);
   if (!j || !(cJSON_IsObject(j) || cJSON_IsArray(j) || cJSON_IsNull(j))) {

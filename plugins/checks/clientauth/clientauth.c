@@ -65,13 +65,13 @@ static const struct cg_config_map ca_map[] = {
 
 struct src {
   bool input;
-  char store_source[512];   /* "LocalMachine\\My" or the capture file (a copy: the path is freed) */
+  char store_source[512]; /* "LocalMachine\\My" or the capture file (a copy: the path is freed) */
   struct cg_cert_info *certs;
   size_t ncerts;
   bool certs_known;
-  cJSON *reg;           /* reg export keys (input mode) */
-  char *dsreg_file;     /* input mode: a dsregcmd capture */
-  cJSON *aad;           /* aadjoin's hand-over, owned copy */
+  cJSON *reg;       /* reg export keys (input mode) */
+  char *dsreg_file; /* input mode: a dsregcmd capture */
+  cJSON *aad;       /* aadjoin's hand-over, owned copy */
   char issuers[1024], subject_rule[256], criteria_source[96];
   char client_version[64];
 };
@@ -90,7 +90,8 @@ static int read_text(const char *path, char **text, char *err, size_t errlen) {
   int cp = 0;
   int rc = cg_file_read(path, INPUT_MAX, &raw, &len);
   if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, text, &tl, &enc, &cp);
-  if (rc != CG_OK) cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 4 MiB" : cg_strerror(rc));
+  if (rc != CG_OK)
+    cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 4 MiB" : cg_strerror(rc));
   cg_free(raw);
   return rc;
 }
@@ -101,7 +102,8 @@ static int read_capture(struct src *s, const char *path, char *err, size_t errle
   int rc = read_text(path, &text, err, errlen);
   if (rc != CG_OK) return rc;
   const char *t = text;
-  while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t') t++;
+  while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t')
+    t++;
   if (*t == '[' || *t == '{' || cg_str_endswith_ci(path, ".json")) {
     if (s->certs_known) {
       cg_snprintf(err, errlen, "%s: a second certificate store capture", path);
@@ -196,8 +198,10 @@ static bool entra_or_intune_cert(const struct cg_cert_info *ci) {
  * and '=' only, case-insensitively. */
 static bool same_dn(const char *a, const char *b) {
   for (;;) {
-    while (*a && !((*a >= '0' && *a <= '9') || (*a >= 'A' && *a <= 'Z') || (*a >= 'a' && *a <= 'z') || *a == '=')) a++;
-    while (*b && !((*b >= '0' && *b <= '9') || (*b >= 'A' && *b <= 'Z') || (*b >= 'a' && *b <= 'z') || *b == '=')) b++;
+    while (*a && !((*a >= '0' && *a <= '9') || (*a >= 'A' && *a <= 'Z') || (*a >= 'a' && *a <= 'z') || *a == '='))
+      a++;
+    while (*b && !((*b >= '0' && *b <= '9') || (*b >= 'A' && *b <= 'Z') || (*b >= 'a' && *b <= 'z') || *b == '='))
+      b++;
     if (!*a || !*b) return !*a && !*b;
     char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a, y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
     if (x != y) return false;
@@ -236,8 +240,8 @@ static void judge_cert(const struct src *s, const struct cg_cert_info *ci, int64
     cg_snprintf(e->why, sizeof(e->why), "has no private key on this device");
   else if (ci->chain == 1)
     cg_snprintf(e->why, sizeof(e->why), "%s", ci->chain_error);
-  else if (s->issuers[0] && !issuer_listed(s->issuers, ci->issuer) && !(ci->root[0] && issuer_listed(s->issuers, ci->root)) &&
-           ci->chain != -1)
+  else if (s->issuers[0] && !issuer_listed(s->issuers, ci->issuer) &&
+           !(ci->root[0] && issuer_listed(s->issuers, ci->root)) && ci->chain != -1)
     cg_snprintf(e->why, sizeof(e->why), "does not chain to an issuer the client accepts (%s)", s->issuers);
   else if (s->subject_rule[0] && !cg_str_contains_ci(ci->subject, s->subject_rule))
     cg_snprintf(e->why, sizeof(e->why), "has a subject without \"%s\" (the client's selection criterion)",
@@ -255,15 +259,19 @@ static cJSON *cert_json(const struct pki *e, const struct src *s) {
   cg_time_rfc3339(e->ci->not_after_ms, t, sizeof(t));
   cJSON_AddStringToObject(o, "not_after", t);
   cJSON_AddNumberToObject(o, "days_to_expiry", (double)e->days_left);
-  if (e->ci->has_private_key < 0) cJSON_AddNullToObject(o, "has_private_key");
-  else cJSON_AddBoolToObject(o, "has_private_key", e->ci->has_private_key == 1);
-  cJSON_AddStringToObject(o, "chain", e->ci->chain == 0   ? "trusted"
-                                      : e->ci->chain == 1 ? e->ci->chain_error
-                                                          : "not checked: a capture cannot build a chain");
+  if (e->ci->has_private_key < 0)
+    cJSON_AddNullToObject(o, "has_private_key");
+  else
+    cJSON_AddBoolToObject(o, "has_private_key", e->ci->has_private_key == 1);
+  cJSON_AddStringToObject(o, "chain",
+                          e->ci->chain == 0   ? "trusted"
+                          : e->ci->chain == 1 ? e->ci->chain_error
+                                              : "not checked: a capture cannot build a chain");
   if (e->ci->root[0]) cJSON_AddStringToObject(o, "root", e->ci->root);
   if (e->ci->chain == -1 && s->issuers[0] && !issuer_listed(s->issuers, e->ci->issuer))
-    cJSON_AddStringToObject(o, "issuer_check", "its issuer is not in the client's list; whether its chain leads to "
-                                               "a listed root is not known from a capture");
+    cJSON_AddStringToObject(o, "issuer_check",
+                            "its issuer is not in the client's list; whether its chain leads to "
+                            "a listed root is not known from a capture");
   cJSON_AddBoolToObject(o, "usable", e->usable);
   if (!e->usable) cJSON_AddStringToObject(o, "why", e->why);
   return o;
@@ -282,8 +290,8 @@ static void pki_reason(const struct verdict *v, char *out, size_t outlen) {
   if (v->n_org == 0)
     cg_snprintf(out, outlen, "no client-authentication certificate of your PKI is in LocalMachine\\My");
   else if (v->n_org == 1)
-    cg_snprintf(out, outlen, "its only client-authentication certificate %s (thumbprint %s) %s", v->first_org->ci->subject,
-                v->first_org->ci->thumbprint, v->first_org->why);
+    cg_snprintf(out, outlen, "its only client-authentication certificate %s (thumbprint %s) %s",
+                v->first_org->ci->subject, v->first_org->ci->thumbprint, v->first_org->why);
   else
     cg_snprintf(out, outlen, "none of its %zu client-authentication certificates is usable; %s (thumbprint %s) %s",
                 v->n_org, v->first_org->ci->subject, v->first_org->ci->thumbprint, v->first_org->why);
@@ -294,8 +302,10 @@ static bool token_capable(const char *version, char *why, size_t whylen) {
   int part = 0;
   long build = 0;
   for (const char *p = version; *p && part <= 2; p++) {
-    if (*p == '.') part++;
-    else if (part == 2 && *p >= '0' && *p <= '9') build = build * 10 + (*p - '0');
+    if (*p == '.')
+      part++;
+    else if (part == 2 && *p >= '0' && *p <= '9')
+      build = build * 10 + (*p - '0');
   }
   if (!*version) {
     cg_snprintf(why, whylen, "the ConfigMgr client is not installed (no version in HKLM\\%s)", K_MOBILE);
@@ -333,7 +343,10 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
     if (*m >= 'A' && *m <= 'Z') *m = (char)(*m + 32);
   bool autodetect = !strcmp(mode, "auto");
   const char *use = autodetect ? (pki_ok ? "pki" : entra_ok ? "entra" : token_ok ? "token" : "unknown") : mode;
-  bool works = !strcmp(use, "pki") ? pki_ok : !strcmp(use, "entra") ? entra_ok : !strcmp(use, "token") ? token_ok : false;
+  bool works = !strcmp(use, "pki")     ? pki_ok
+               : !strcmp(use, "entra") ? entra_ok
+               : !strcmp(use, "token") ? token_ok
+                                       : false;
   cJSON_AddStringToObject(res->facts, "mode", use);
   cJSON_AddStringToObject(res->facts, "mode_source", autodetect ? "detected" : "configured");
   cJSON *h = cJSON_CreateObject();
@@ -344,10 +357,14 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
   /* The one piece at fault, for a gate's line (profiles quote it as {reason}) */
   char reason[640] = "";
   if (!works) {
-    if (!strcmp(use, "entra")) cg_snprintf(reason, sizeof(reason), "%s", v->entra_why);
-    else if (!strcmp(use, "token")) cg_snprintf(reason, sizeof(reason), "%s", v->token_why);
-    else if (!strcmp(use, "pki") || v->n_org) cg_snprintf(reason, sizeof(reason), "%s", v->pki_why);
-    else cg_snprintf(reason, sizeof(reason), "no PKI client certificate, no Entra join, no site token (%s)", v->token_why);
+    if (!strcmp(use, "entra"))
+      cg_snprintf(reason, sizeof(reason), "%s", v->entra_why);
+    else if (!strcmp(use, "token"))
+      cg_snprintf(reason, sizeof(reason), "%s", v->token_why);
+    else if (!strcmp(use, "pki") || v->n_org)
+      cg_snprintf(reason, sizeof(reason), "%s", v->pki_why);
+    else
+      cg_snprintf(reason, sizeof(reason), "no PKI client certificate, no Entra join, no site token (%s)", v->token_why);
   }
   cJSON_AddStringToObject(res->facts, "reason", reason);
   if (!strcmp(use, "pki") && works) {
@@ -355,19 +372,19 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
     char na[32];
     cg_time_rfc3339(ci->not_after_ms, na, sizeof(na));
     bool soon = v->best->days_left < c->cert_warn_days;
-    return cg_result_set(res, soon ? CG_WARN : CG_PASS, soon ? "CLIENTAUTH_PKI_EXPIRING" : "CLIENTAUTH_PKI_OK",
-                         soon ? R_PKI : NULL,
-                         "The client authenticates to the CMG with its PKI certificate%s %s (thumbprint %s), valid until "
-                         "%.10s (%lld days)%s.",
-                         how, ci->subject, ci->thumbprint, na, (long long)v->best->days_left,
-                         ci->chain == -1 ? "; its chain was not checked (a capture)" : "");
+    return cg_result_set(
+        res, soon ? CG_WARN : CG_PASS, soon ? "CLIENTAUTH_PKI_EXPIRING" : "CLIENTAUTH_PKI_OK", soon ? R_PKI : NULL,
+        "The client authenticates to the CMG with its PKI certificate%s %s (thumbprint %s), valid until "
+        "%.10s (%lld days)%s.",
+        how, ci->subject, ci->thumbprint, na, (long long)v->best->days_left,
+        ci->chain == -1 ? "; its chain was not checked (a capture)" : "");
   }
   if (!strcmp(use, "entra") && works)
-    return cg_result_set(res, v->entra_known ? CG_PASS : CG_WARN,
-                         v->entra_known ? "CLIENTAUTH_ENTRA_OK" : "CLIENTAUTH_ENTRA_UNPROVEN",
-                         v->entra_known ? NULL : R_ENTRA, "The client authenticates to the CMG with an Entra device token%s%s%s.",
-                         how, autodetect ? " (no usable PKI client certificate)" : "",
-                         v->entra_known ? "" : ", but the dsregcmd output does not show everything that needs");
+    return cg_result_set(
+        res, v->entra_known ? CG_PASS : CG_WARN, v->entra_known ? "CLIENTAUTH_ENTRA_OK" : "CLIENTAUTH_ENTRA_UNPROVEN",
+        v->entra_known ? NULL : R_ENTRA, "The client authenticates to the CMG with an Entra device token%s%s%s.", how,
+        autodetect ? " (no usable PKI client certificate)" : "",
+        v->entra_known ? "" : ", but the dsregcmd output does not show everything that needs");
   if (!strcmp(use, "token") && works)
     return cg_result_set(res, CG_PASS, "CLIENTAUTH_TOKEN_OK", NULL,
                          "The client authenticates to the CMG with a token its site issued%s (no usable PKI client "
@@ -399,7 +416,8 @@ static void criteria(struct ca_ctx *c, struct src *s) {
     if (v && (cg_str_startswith_ci(sel, "SubjectStr:") || cg_str_startswith_ci(sel, "SubjectAttr:")))
       cg_strlcpy(s->subject_rule, v + 1, sizeof(s->subject_rule));
   }
-  cg_strlcpy(s->criteria_source, from_client ? "the client's registry (HKLM\\" K_SECURITY ")" : "none", sizeof(s->criteria_source));
+  cg_strlcpy(s->criteria_source, from_client ? "the client's registry (HKLM\\" K_SECURITY ")" : "none",
+             sizeof(s->criteria_source));
   if (c->cert_issuers.count) {
     s->issuers[0] = '\0';
     for (size_t i = 0; i < c->cert_issuers.count; i++) {
@@ -429,7 +447,8 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
     cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "%s", why && *why ? why : "the device is not Entra joined");
     size_t l = strlen(vp->entra_why); /* it is quoted inside a sentence */
     if (l && vp->entra_why[l - 1] == '.') vp->entra_why[l - 1] = '\0';
-    if (vp->entra_why[0] >= 'A' && vp->entra_why[0] <= 'Z' && vp->entra_why[1] >= 'a') vp->entra_why[0] = (char)(vp->entra_why[0] + 32);
+    if (vp->entra_why[0] >= 'A' && vp->entra_why[0] <= 'Z' && vp->entra_why[1] >= 'a')
+      vp->entra_why[0] = (char)(vp->entra_why[0] + 32);
   }
   cJSON_AddItemToObject(en, "usable", eu ? cJSON_Duplicate(eu, true) : cJSON_CreateNull());
   cJSON_AddStringToObject(en, "join_type", jt ? jt : "unknown");
@@ -448,8 +467,10 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
     cg_snprintf(vp->token_why, sizeof(vp->token_why),
                 "the client holds a PKI client certificate, so it is a PKI client and has no site token");
   cJSON_AddBoolToObject(tk, "usable", vp->token_possible);
-  if (sp->client_version[0]) cJSON_AddStringToObject(tk, "client_version", sp->client_version);
-  else cJSON_AddNullToObject(tk, "client_version");
+  if (sp->client_version[0])
+    cJSON_AddStringToObject(tk, "client_version", sp->client_version);
+  else
+    cJSON_AddNullToObject(tk, "client_version");
   if (!vp->token_possible) cJSON_AddStringToObject(tk, "why", vp->token_why);
   cJSON_AddStringToObject(tk, "age", "unknown: the client does not record when its token was renewed");
 }
@@ -464,11 +485,12 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   if (s.input) {
     rc = read_inputs(&s, c->input, err, sizeof(err));
     if (rc != CG_OK) {
-      rc = cg_result_set(res, CG_ERROR, rc == CG_ERR_PARSE ? "CLIENTAUTH_UNPARSEABLE" : "CLIENTAUTH_INPUT_UNREADABLE",
-                         "Capture the store again: Get-ChildItem Cert:\\LocalMachine\\My | Select-Object Subject,Issuer,"
-                         "Thumbprint,NotBefore,NotAfter,HasPrivateKey,@{n='EnhancedKeyUsageList';e={$_.EnhancedKeyUsageList."
-                         "ObjectId}} | ConvertTo-Json > certs.json",
-                         "The capture cannot be read: %s.", err);
+      rc = cg_result_set(
+          res, CG_ERROR, rc == CG_ERR_PARSE ? "CLIENTAUTH_UNPARSEABLE" : "CLIENTAUTH_INPUT_UNREADABLE",
+          "Capture the store again: Get-ChildItem Cert:\\LocalMachine\\My | Select-Object Subject,Issuer,"
+          "Thumbprint,NotBefore,NotAfter,HasPrivateKey,@{n='EnhancedKeyUsageList';e={$_.EnhancedKeyUsageList."
+          "ObjectId}} | ConvertTo-Json > certs.json",
+          "The capture cannot be read: %s.", err);
       goto out;
     }
     if (!s.certs_known) {
@@ -480,7 +502,8 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   } else {
     rc = cg_certstore_machine_my(&s.certs, &s.ncerts, err, sizeof(err));
     if (rc == CG_ERR_UNSUPPORTED) {
-      rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NOT_WINDOWS", "Run it on the Windows device, or give --input captures.",
+      rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NOT_WINDOWS",
+                         "Run it on the Windows device, or give --input captures.",
                          "There is no ConfigMgr client or Windows certificate store on this platform.");
       goto out;
     }
@@ -553,7 +576,8 @@ out:
 
 const struct cg_check_plugin cg_check_clientauth = {
     .name = "clientauth",
-    .description = "how the client authenticates to the CMG (PKI certificate, Entra token, site token) and whether it works",
+    .description =
+        "how the client authenticates to the CMG (PKI certificate, Entra token, site token) and whether it works",
     .platforms = CG_PLATFORM_ANY,
     .config_map = ca_map,
     .ctx_size = sizeof(struct ca_ctx),

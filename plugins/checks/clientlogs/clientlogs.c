@@ -77,12 +77,12 @@ struct scan {
   size_t nf, af;
   struct success *ok;
   size_t nok, aok;
-  cJSON *cmg_hosts;      /* hosts named with a CCM_Proxy_ path, and the client's CMGs */
-  int64_t last_cmg_ms;   /* last entry about a CMG host (0: none) */
+  cJSON *cmg_hosts;       /* hosts named with a CCM_Proxy_ path, and the client's CMGs */
+  int64_t last_cmg_ms;    /* last entry about a CMG host (0: none) */
   char ctx_host[LS_HOST]; /* the server of the last line of this log that named one */
   const char *ctx_log;
   int64_t ctx_ms;
-  const char *target;    /* the server of the entry being matched */
+  const char *target; /* the server of the entry being matched */
   size_t entries, old_entries;
   int64_t min_ms; /* entries before this are ignored (0: none) */
   int rc;
@@ -90,7 +90,8 @@ struct scan {
 
 static uint64_t fnv1a(const char *p, size_t n) {
   uint64_t h = 1469598103934665603ULL;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+  for (size_t i = 0; i < n; i++)
+    h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
   return h;
 }
 
@@ -99,15 +100,19 @@ static void http_status(const char *msg, size_t len, cJSON *codes) {
   if (!p) return;
   const char *end = msg + len;
   p += 10;
-  while (p < end && (*p == '=' || *p == ' ' || *p == ':')) p++;
+  while (p < end && (*p == '=' || *p == ' ' || *p == ':'))
+    p++;
   char num[8];
   size_t n = 0;
-  while (p < end && *p >= '0' && *p <= '9' && n < 3) num[n++] = *p++;
+  while (p < end && *p >= '0' && *p <= '9' && n < 3)
+    num[n++] = *p++;
   if (n != 3) return;
   num[n] = '\0';
   cJSON *c = cJSON_GetObjectItemCaseSensitive(codes, num);
-  if (c) cJSON_SetNumberValue(c, c->valuedouble + 1);
-  else cJSON_AddNumberToObject(codes, num, 1);
+  if (c)
+    cJSON_SetNumberValue(c, c->valuedouble + 1);
+  else
+    cJSON_AddNumberToObject(codes, num, 1);
 }
 
 struct match_ctx {
@@ -383,8 +388,10 @@ static int load_signatures(const struct cl_ctx *ctx, struct sigset *set, char *e
     char *data = NULL;
     size_t len = 0;
     rc = cg_file_read(ctx->signatures_file, 4 * 1024 * 1024, &data, &len);
-    if (rc != CG_OK) cg_snprintf(err, errlen, "%s: %s", ctx->signatures_file, cg_strerror(rc));
-    else rc = sig_load(set, data, ctx->signatures_file, err, errlen);
+    if (rc != CG_OK)
+      cg_snprintf(err, errlen, "%s: %s", ctx->signatures_file, cg_strerror(rc));
+    else
+      rc = sig_load(set, data, ctx->signatures_file, err, errlen);
     cg_free(data);
   }
   return rc == CG_OK ? sig_compile(set) : rc;
@@ -431,11 +438,15 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
     char *sample = cg_redact_text(f->sample);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", f->sig->code);
-    cJSON_AddStringToObject(o, "severity", f->sig->severity == SIG_FAIL ? "fail" : f->sig->severity == SIG_WARN ? "warn" : "info");
-    cJSON_AddStringToObject(o, "state", f->sig->severity <= SIG_INFO ? "info"
-                                        : st == F_ACTIVE          ? "active"
-                                        : st == F_RESOLVED        ? "resolved"
-                                                                  : "not_cmg");
+    cJSON_AddStringToObject(o, "severity",
+                            f->sig->severity == SIG_FAIL   ? "fail"
+                            : f->sig->severity == SIG_WARN ? "warn"
+                                                           : "info");
+    cJSON_AddStringToObject(o, "state",
+                            f->sig->severity <= SIG_INFO ? "info"
+                            : st == F_ACTIVE             ? "active"
+                            : st == F_RESOLVED           ? "resolved"
+                                                         : "not_cmg");
     cJSON_AddNumberToObject(o, "count", (double)f->count);
     cJSON_AddStringToObject(o, "first_seen", first);
     cJSON_AddStringToObject(o, "last_seen", last);
@@ -443,10 +454,15 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
     cJSON_AddStringToObject(o, "log", f->log);
     cJSON_AddStringToObject(o, "component", f->component);
     cJSON_AddStringToObject(o, "target", f->host);
-    cJSON_AddStringToObject(o, "target_kind", !f->host[0] ? "unknown" : ls_is_cmg_host(f->host, s->cmg_hosts) ? "cmg" : "intranet");
+    cJSON_AddStringToObject(o, "target_kind",
+                            !f->host[0]                             ? "unknown"
+                            : ls_is_cmg_host(f->host, s->cmg_hosts) ? "cmg"
+                                                                    : "intranet");
     cJSON_AddStringToObject(o, "sample", sample ? sample : "");
-    if (f->status_codes && f->status_codes->child) cJSON_AddItemToObject(o, "http_status", f->status_codes);
-    else cJSON_Delete(f->status_codes);
+    if (f->status_codes && f->status_codes->child)
+      cJSON_AddItemToObject(o, "http_status", f->status_codes);
+    else
+      cJSON_Delete(f->status_codes);
     f->status_codes = NULL;
     cJSON_AddStringToObject(o, "summary", f->sig->summary);
     cJSON_AddStringToObject(o, "remediation", f->sig->remediation);
@@ -477,8 +493,10 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
   cJSON_AddItemToObject(res->facts, "cmg_hosts", cJSON_Duplicate(s->cmg_hosts, true));
   char cmg_last[40] = "";
   if (s->last_cmg_ms) time_text(s->last_cmg_ms, true, cmg_last, sizeof(cmg_last));
-  if (s->last_cmg_ms) cJSON_AddStringToObject(res->facts, "last_cmg_traffic", cmg_last);
-  else cJSON_AddNullToObject(res->facts, "last_cmg_traffic");
+  if (s->last_cmg_ms)
+    cJSON_AddStringToObject(res->facts, "last_cmg_traffic", cmg_last);
+  else
+    cJSON_AddNullToObject(res->facts, "last_cmg_traffic");
   char tail[200] = "";
   if (resolved && not_cmg)
     cg_snprintf(tail, sizeof(tail), " (%zu earlier failure(s) since resolved; %zu about intranet servers, not the CMG)",
@@ -488,15 +506,18 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
   else if (not_cmg)
     cg_snprintf(tail, sizeof(tail), " (%zu failure(s) about intranet servers, not the CMG)", not_cmg);
   if (worst == SIZE_MAX && !s->last_cmg_ms)
-    return cg_result_set(res, CG_SKIP, "LOG_NO_CMG_TRAFFIC",
-                         "Nothing to fix from the logs; run 'cmgdiag check cmgprobe' to test the CMG directly, or look "
-                         "again once the device has been on the internet.",
-                         "Read %zu new entries from %zu client log%s: the client logged no traffic to a CMG in them, so "
-                         "they cannot tell whether the CMG works%s.", s->entries, nlogs, nlogs == 1 ? "" : "s", tail);
+    return cg_result_set(
+        res, CG_SKIP, "LOG_NO_CMG_TRAFFIC",
+        "Nothing to fix from the logs; run 'cmgdiag check cmgprobe' to test the CMG directly, or look "
+        "again once the device has been on the internet.",
+        "Read %zu new entries from %zu client log%s: the client logged no traffic to a CMG in them, so "
+        "they cannot tell whether the CMG works%s.",
+        s->entries, nlogs, nlogs == 1 ? "" : "s", tail);
   if (worst == SIZE_MAX)
     return cg_result_set(res, CG_PASS, "LOG_OK", NULL,
                          "Read %zu new entries from %zu client log%s; CMG traffic was last logged at %s and no known "
-                         "CMG failure is open%s.", s->entries, nlogs, nlogs == 1 ? "" : "s", cmg_last, tail);
+                         "CMG failure is open%s.",
+                         s->entries, nlogs, nlogs == 1 ? "" : "s", cmg_last, tail);
   const struct finding *f = &s->f[worst];
   size_t problems = 0;
   for (size_t i = 0; i < s->nf; i++) {
@@ -511,11 +532,13 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
     if (strstr(f->sig->summary, codes + 2)) codes[0] = '\0'; /* the summary already says it */
   }
   char more[64] = "";
-  if (problems > 1) cg_snprintf(more, sizeof(more), " %zu other finding%s in facts.findings.", problems - 1, problems > 2 ? "s" : "");
+  if (problems > 1)
+    cg_snprintf(more, sizeof(more), " %zu other finding%s in facts.findings.", problems - 1, problems > 2 ? "s" : "");
   if (f->sig->source) cJSON_AddStringToObject(res->facts, "reference", f->sig->source);
   return cg_result_set(res, f->sig->severity == SIG_FAIL ? CG_FAIL : CG_WARN, f->sig->code, f->sig->remediation,
-                       "%s%s Seen %zu time%s in %s%s%s%s%s.%s", f->sig->summary, codes, f->count, f->count == 1 ? "" : "s",
-                       f->log, f->host[0] ? " for " : "", f->host, *last ? ", last at " : "", last, more);
+                       "%s%s Seen %zu time%s in %s%s%s%s%s.%s", f->sig->summary, codes, f->count,
+                       f->count == 1 ? "" : "s", f->log, f->host[0] ? " for " : "", f->host, *last ? ", last at " : "",
+                       last, more);
 }
 
 /* ---- what is kept between cycles ------------------------------------------------------------------ */
@@ -524,16 +547,17 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
  * before the new entries are read (entries older than max_age_hours are dropped), saved after. */
 static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
   const cJSON *x;
-  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "hosts"))
-      if (cJSON_IsString(x) && !ls_is_cmg_host(x->valuestring, s->cmg_hosts))
-          cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(x->valuestring));
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(
+                            kept, "hosts")) if (cJSON_IsString(x) && !ls_is_cmg_host(x->valuestring, s->cmg_hosts))
+      cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(x->valuestring));
   const cJSON *lc = cJSON_GetObjectItemCaseSensitive(kept, "last_cmg_ms");
   if (cJSON_IsNumber(lc) && (int64_t)lc->valuedouble >= min_ms) s->last_cmg_ms = (int64_t)lc->valuedouble;
   cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "ok")) {
     const char *log = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log"));
     const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host"));
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(x, "ms");
-    if (log && host && cJSON_IsNumber(ms) && (int64_t)ms->valuedouble >= min_ms) add_success(s, log, host, (int64_t)ms->valuedouble);
+    if (log && host && cJSON_IsNumber(ms) && (int64_t)ms->valuedouble >= min_ms)
+      add_success(s, log, host, (int64_t)ms->valuedouble);
   }
   cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "open")) {
     const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "code"));
@@ -545,11 +569,15 @@ static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
     struct finding *f = new_finding(s, sig);
     if (!f) return;
     const char *v;
-    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host")))) cg_strlcpy(f->host, v, sizeof(f->host));
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host"))))
+      cg_strlcpy(f->host, v, sizeof(f->host));
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log")))) cg_strlcpy(f->log, v, sizeof(f->log));
-    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "component")))) cg_strlcpy(f->component, v, sizeof(f->component));
-    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "sample")))) cg_strlcpy(f->sample, v, sizeof(f->sample));
-    const cJSON *n = cJSON_GetObjectItemCaseSensitive(x, "count"), *first = cJSON_GetObjectItemCaseSensitive(x, "first_ms");
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "component"))))
+      cg_strlcpy(f->component, v, sizeof(f->component));
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "sample"))))
+      cg_strlcpy(f->sample, v, sizeof(f->sample));
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(x, "count"),
+                *first = cJSON_GetObjectItemCaseSensitive(x, "first_ms");
     f->count = cJSON_IsNumber(n) && n->valuedouble >= 1 ? (size_t)n->valuedouble : 1;
     f->first_ms = cJSON_IsNumber(first) ? (int64_t)first->valuedouble : 0;
     f->last_ms = (int64_t)last->valuedouble;
@@ -648,7 +676,8 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON_ArrayForEach(u, cg_discovery_get(env, CG_DISCOVERY_CMG_URLS)) {
     char h[LS_HOST];
     bool c;
-    if (cJSON_IsString(u) && ls_target(u->valuestring, strlen(u->valuestring), h, &c) && !ls_is_cmg_host(h, s.cmg_hosts))
+    if (cJSON_IsString(u) && ls_target(u->valuestring, strlen(u->valuestring), h, &c) &&
+        !ls_is_cmg_host(h, s.cmg_hosts))
       cJSON_AddItemToArray(s.cmg_hosts, cJSON_CreateString(h));
   }
   if (ctx->input) {
@@ -664,7 +693,8 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   }
   cJSON_AddStringToObject(res->facts, "source", "live");
   if (ndirs == 0) {
-    rc = cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS", "Run 'cmgdiag check clientlogs --input DIR' with a copy of "
+    rc = cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS",
+                       "Run 'cmgdiag check clientlogs --input DIR' with a copy of "
                        "the client's CCM\\Logs folder.",
                        "There are no ConfigMgr client logs on %s; give a copied log folder with --input.",
                        cg_platform_name());
@@ -698,9 +728,10 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     }
   if (rc != CG_OK) goto out;
   if (found == 0) {
-    rc = cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS",
-                       "Install the ConfigMgr client, or set checks.clientlogs.log_dirs to where its logs are.",
-                       "None of the client logs exist in %s%s.", dirs[0], ndirs > 1 ? " and the other log folders" : "");
+    rc =
+        cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS",
+                      "Install the ConfigMgr client, or set checks.clientlogs.log_dirs to where its logs are.",
+                      "None of the client logs exist in %s%s.", dirs[0], ndirs > 1 ? " and the other log folders" : "");
     goto out;
   }
   cJSON_AddItemToObject(state, KEPT, save_kept(&s));
@@ -712,7 +743,8 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON_AddStringToObject(res->facts, "state_file", state_path);
   rc = finish(&s, &set, res, found);
 out:
-  for (size_t i = 0; i < s.nf; i++) cJSON_Delete(s.f[i].status_codes);
+  for (size_t i = 0; i < s.nf; i++)
+    cJSON_Delete(s.f[i].status_codes);
   cg_free(s.f);
   cg_free(s.ok);
   cJSON_Delete(s.cmg_hosts);

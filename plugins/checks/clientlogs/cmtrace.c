@@ -10,7 +10,8 @@ static const char CLOSE[] = "]LOG]!><";
 static int digits(const char *p, const char *end, int max, long *out) {
   int n = 0;
   long v = 0;
-  while (p + n < end && n < max && p[n] >= '0' && p[n] <= '9') v = v * 10 + (p[n++] - '0');
+  while (p + n < end && n < max && p[n] >= '0' && p[n] <= '9')
+    v = v * 10 + (p[n++] - '0');
   *out = v;
   return n;
 }
@@ -56,8 +57,7 @@ static void parse_time(const char *t, const char *tend, const char *d, const cha
   if (!(n = digits(p, dend, 2, &dd)) || (p += n) >= dend || *p++ != '-') return;
   if (digits(p, dend, 4, &y) != 4) return;
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || h > 23 || mi > 59 || s > 60) return;
-  e->utc_ms = ((cg_days_from_civil(y, (int)mo, (int)dd) * 86400 + h * 3600 + mi * 60 + s) * 1000 + frac) +
-              bias * 60000;
+  e->utc_ms = ((cg_days_from_civil(y, (int)mo, (int)dd) * 86400 + h * 3600 + mi * 60 + s) * 1000 + frac) + bias * 60000;
   e->utc_exact = has_bias;
 }
 
@@ -148,11 +148,13 @@ static size_t scan_smstrace(const char *text, size_t len, bool final, cmt_cb cb,
     const char *le = lend;
     if (le > p && le[-1] == '\r') le--;
     const char *mark = NULL;
-    for (const char *q = p; (q = (const char *)cg_memmem(q, (size_t)(le - q), "$$<", 3)) != NULL; q += 3) mark = q;
+    for (const char *q = p; (q = (const char *)cg_memmem(q, (size_t)(le - q), "$$<", 3)) != NULL; q += 3)
+      mark = q;
     if (mark) {
       struct cmt_entry e = {.msg = p, .type = 1};
       const char *m = mark;
-      while (m > p && (m[-1] == ' ' || m[-1] == '\t')) m--;
+      while (m > p && (m[-1] == ' ' || m[-1] == '\t'))
+        m--;
       e.msg_len = (size_t)(m - p);
       const char *c = mark + 3, *ce = memchr(c, '>', (size_t)(le - c));
       if (ce) {

@@ -9,13 +9,13 @@
 #include "cg.h"
 
 struct cmt_entry {
-  const char *msg;      /* not NUL-terminated */
+  const char *msg; /* not NUL-terminated */
   size_t msg_len;
   const char *component;
   size_t component_len;
-  int type;             /* 0..3; 1 when the format has none */
-  int64_t utc_ms;       /* 0 when the time could not be read */
-  bool utc_exact;       /* false: no bias in the log, the time is local */
+  int type;       /* 0..3; 1 when the format has none */
+  int64_t utc_ms; /* 0 when the time could not be read */
+  bool utc_exact; /* false: no bias in the log, the time is local */
   unsigned long thread;
 };
 

@@ -9,22 +9,24 @@ static const char *find_ci(const char *h, size_t hl, const char *n) {
   size_t nl = strlen(n);
   for (size_t i = 0; nl && i + nl <= hl; i++) {
     size_t k = 0;
-    while (k < nl && lower(h[i + k]) == lower(n[k])) k++;
+    while (k < nl && lower(h[i + k]) == lower(n[k]))
+      k++;
     if (k == nl) return h + i;
   }
   return NULL;
 }
 
 static bool host_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-         c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
 }
 
 static bool copy_host(const char *b, const char *end, char host[LS_HOST]) {
   size_t n = 0;
-  while (b + n < end && host_char(b[n]) && n < LS_HOST - 1) n++;
+  while (b + n < end && host_char(b[n]) && n < LS_HOST - 1)
+    n++;
   if (n < 1 || !memchr(b, '.', n)) return false; /* a name with a dot, not a word */
-  for (size_t i = 0; i < n; i++) host[i] = lower(b[i]);
+  for (size_t i = 0; i < n; i++)
+    host[i] = lower(b[i]);
   host[n] = '\0';
   return true;
 }
@@ -35,7 +37,8 @@ bool ls_target(const char *msg, size_t len, char host[LS_HOST], bool *cmg) {
   const char *u = find_ci(msg, len, "://");
   if (u && u - msg >= 4 && copy_host(u + 3, end, host)) {
     const char *stop = u + 3;
-    while (stop < end && *stop != ' ' && *stop != ',' && *stop != ']' && *stop != '\'' && *stop != '"') stop++;
+    while (stop < end && *stop != ' ' && *stop != ',' && *stop != ']' && *stop != '\'' && *stop != '"')
+      stop++;
     *cmg = find_ci(u, (size_t)(stop - u), "/CCM_Proxy_") != NULL;
     return true;
   }
@@ -48,7 +51,8 @@ bool ls_target(const char *msg, size_t len, char host[LS_HOST], bool *cmg) {
   const char *px = find_ci(msg, len, "/CCM_Proxy_");
   if (px) {
     const char *b = px;
-    while (b > msg && host_char(b[-1])) b--;
+    while (b > msg && host_char(b[-1]))
+      b--;
     if (b < px && copy_host(b, px, host)) {
       *cmg = true;
       return true;

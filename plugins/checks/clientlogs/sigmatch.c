@@ -8,7 +8,8 @@
 static unsigned char lower[256];
 
 static void init_lower(void) {
-  for (int i = 0; i < 256; i++) lower[i] = (unsigned char)((i >= 'A' && i <= 'Z') ? i + 32 : i);
+  for (int i = 0; i < 256; i++)
+    lower[i] = (unsigned char)((i >= 'A' && i <= 'Z') ? i + 32 : i);
 }
 
 static int pattern_id(struct sigset *set, const char *text) {
@@ -28,7 +29,8 @@ static void free_sig(struct signature *s) {
   cg_free(s->remediation);
   cg_free(s->component);
   cg_free(s->source);
-  for (size_t i = 0; i < s->nlogs; i++) cg_free(s->logs[i]);
+  for (size_t i = 0; i < s->nlogs; i++)
+    cg_free(s->logs[i]);
   cg_free(s->logs);
   memset(s, 0, sizeof(*s));
 }
@@ -75,10 +77,14 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
       break;
     }
     struct signature s = {0};
-    if (!strcmp(sev, "fail")) s.severity = SIG_FAIL;
-    else if (!strcmp(sev, "warn")) s.severity = SIG_WARN;
-    else if (!strcmp(sev, "info")) s.severity = SIG_INFO;
-    else if (!strcmp(sev, "ok")) s.severity = SIG_OK;
+    if (!strcmp(sev, "fail"))
+      s.severity = SIG_FAIL;
+    else if (!strcmp(sev, "warn"))
+      s.severity = SIG_WARN;
+    else if (!strcmp(sev, "info"))
+      s.severity = SIG_INFO;
+    else if (!strcmp(sev, "ok"))
+      s.severity = SIG_OK;
     else {
       cg_snprintf(err, errlen, "%s: signature %s: severity must be fail, warn, info or ok", origin, code);
       rc = CG_ERR_CONFIG;
@@ -106,7 +112,8 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
       break;
     }
     size_t k = 0;
-    while (k < set->count && strcmp(set->sigs[k].code, s.code) != 0) k++;
+    while (k < set->count && strcmp(set->sigs[k].code, s.code) != 0)
+      k++;
     if (k < set->count) {
       free_sig(&set->sigs[k]);
       set->sigs[k] = s;
@@ -128,7 +135,8 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
 int sig_compile(struct sigset *set) {
   init_lower();
   size_t max_states = 1;
-  for (size_t i = 0; i < set->patterns; i++) max_states += strlen(set->pattern_text[i]);
+  for (size_t i = 0; i < set->patterns; i++)
+    max_states += strlen(set->pattern_text[i]);
   cg_free(set->next);
   cg_free(set->out);
   set->next = cg_malloc(max_states * 256 * sizeof(int32_t));
@@ -139,7 +147,8 @@ int sig_compile(struct sigset *set) {
     cg_free(queue);
     return CG_ERR_NOMEM;
   }
-  for (size_t i = 0; i < max_states * 256; i++) set->next[i] = -1;
+  for (size_t i = 0; i < max_states * 256; i++)
+    set->next[i] = -1;
   size_t states = 1;
   for (size_t p = 0; p < set->patterns; p++) {
     int32_t s = 0;
@@ -154,7 +163,8 @@ int sig_compile(struct sigset *set) {
   size_t head = 0, tail = 0;
   for (int c = 0; c < 256; c++) {
     int32_t t = set->next[c];
-    if (t < 0) set->next[c] = 0;
+    if (t < 0)
+      set->next[c] = 0;
     else {
       fail[t] = 0;
       queue[tail++] = t;
@@ -162,7 +172,8 @@ int sig_compile(struct sigset *set) {
   }
   while (head < tail) {
     int32_t s = queue[head++];
-    for (size_t w = 0; w < WORDS; w++) set->out[(size_t)s * WORDS + w] |= set->out[(size_t)fail[s] * WORDS + w];
+    for (size_t w = 0; w < WORDS; w++)
+      set->out[(size_t)s * WORDS + w] |= set->out[(size_t)fail[s] * WORDS + w];
     for (int c = 0; c < 256; c++) {
       int32_t *slot = &set->next[(size_t)s * 256 + c];
       if (*slot < 0) {
@@ -177,16 +188,19 @@ int sig_compile(struct sigset *set) {
   cg_free(set->has_out);
   set->has_out = cg_calloc(states, 1);
   for (size_t st = 0; set->has_out && st < states; st++)
-    for (size_t w = 0; w < WORDS; w++) set->has_out[st] |= set->out[st * WORDS + w] != 0;
+    for (size_t w = 0; w < WORDS; w++)
+      set->has_out[st] |= set->out[st * WORDS + w] != 0;
   cg_free(fail);
   cg_free(queue);
   return CG_OK;
 }
 
 void sig_free(struct sigset *set) {
-  for (size_t i = 0; i < set->count; i++) free_sig(&set->sigs[i]);
+  for (size_t i = 0; i < set->count; i++)
+    free_sig(&set->sigs[i]);
   cg_free(set->sigs);
-  for (size_t i = 0; i < set->patterns; i++) cg_free(set->pattern_text[i]);
+  for (size_t i = 0; i < set->patterns; i++)
+    cg_free(set->pattern_text[i]);
   cg_free(set->pattern_text);
   cg_free(set->next);
   cg_free(set->out);
@@ -197,7 +211,8 @@ void sig_free(struct sigset *set) {
 static bool applies(const struct signature *s, const char *log, const char *comp, size_t clen) {
   if (s->nlogs) {
     bool hit = false;
-    for (size_t i = 0; i < s->nlogs && !hit; i++) hit = cg_strcasecmp(s->logs[i], log) == 0;
+    for (size_t i = 0; i < s->nlogs && !hit; i++)
+      hit = cg_strcasecmp(s->logs[i], log) == 0;
     if (!hit) return false;
   }
   if (s->component) {
@@ -209,8 +224,8 @@ static bool applies(const struct signature *s, const char *log, const char *comp
   return true;
 }
 
-void sig_match(const struct sigset *set, const char *log, const char *component, size_t component_len,
-               const char *msg, size_t msg_len, sig_cb cb, void *user) {
+void sig_match(const struct sigset *set, const char *log, const char *component, size_t component_len, const char *msg,
+               size_t msg_len, sig_cb cb, void *user) {
   uint64_t seen[WORDS] = {0};
   uint64_t any_seen = 0;
   int32_t s = 0;
@@ -222,7 +237,8 @@ void sig_match(const struct sigset *set, const char *log, const char *component,
     s = next[(size_t)s * 256 + lower[(unsigned char)msg[i]]];
     if (has[s]) {
       const uint64_t *o = out + (size_t)s * WORDS;
-      for (size_t w = 0; w < WORDS; w++) seen[w] |= o[w];
+      for (size_t w = 0; w < WORDS; w++)
+        seen[w] |= o[w];
       any_seen = 1;
     }
   }

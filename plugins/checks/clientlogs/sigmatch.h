@@ -34,9 +34,9 @@ struct sigset {
   struct signature *sigs;
   size_t count;
   /* Aho-Corasick automaton over the lower-cased patterns */
-  int32_t *next;        /* [states][256] */
-  uint64_t *out;        /* [states][SIG_MAX_PATTERNS/64] patterns ending here (fail chain folded in) */
-  uint8_t *has_out;     /* [states] any pattern ends here: the hot loop's only extra load */
+  int32_t *next;    /* [states][256] */
+  uint64_t *out;    /* [states][SIG_MAX_PATTERNS/64] patterns ending here (fail chain folded in) */
+  uint8_t *has_out; /* [states] any pattern ends here: the hot loop's only extra load */
   size_t states, patterns;
   char **pattern_text;
 };
@@ -50,8 +50,8 @@ void sig_free(struct sigset *set);
 
 /* Which signatures match a message of `log`/`component`: calls cb for each. */
 typedef void (*sig_cb)(const struct signature *s, void *user);
-void sig_match(const struct sigset *set, const char *log, const char *component, size_t component_len,
-               const char *msg, size_t msg_len, sig_cb cb, void *user);
+void sig_match(const struct sigset *set, const char *log, const char *component, size_t component_len, const char *msg,
+               size_t msg_len, sig_cb cb, void *user);
 
 /* The catalogue built into the agent (signatures.json, embedded at build time). */
 extern const char cg_clientlogs_builtin_signatures[];

@@ -26,13 +26,13 @@
 #include "probe.h"
 #include "proxy.h"
 
-
 #define STATE_FILE "cmgprobe-state.json"
 
 static const struct cg_config_map probe_map[] = {
     {CG_CFG_STRING, "url", "null",
      "CMG URL: https://CMG/CCM_Proxy_MutualAuth/<MP id> (as in the client's MP list) or https://HOST; "
-     "null: the CMG the mpcandidates check found", offsetof(struct probe_ctx, url), 0, 0, NULL, NULL},
+     "null: the CMG the mpcandidates check found",
+     offsetof(struct probe_ctx, url), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "proxy_kind", "\"auto\"",
      "Path used for a CMG URL: auto (the client's authentication: MutualAuth for a PKI certificate, ServerAuth for "
      "Entra and site tokens; ServerAuth when unknown), ServerAuth, MutualAuth or as_given",
@@ -48,8 +48,10 @@ static const struct cg_config_map probe_map[] = {
      offsetof(struct probe_ctx, resolve), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "dns_server", "null",
      "Ask this DNS server (IPv4-ADDRESS:PORT) for the CNAME chain of a custom service name (lab; POSIX only); "
-     "null: the system resolver", offsetof(struct probe_ctx, dns_server), 0, 0, NULL, NULL},
-    {CG_CFG_STRING, "proxy", "null", "Proxy URL, or \"direct\"; null: as SYSTEM would choose (Windows: the WinHTTP default proxy, then this "
+     "null: the system resolver",
+     offsetof(struct probe_ctx, dns_server), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "proxy", "null",
+     "Proxy URL, or \"direct\"; null: as SYSTEM would choose (Windows: the WinHTTP default proxy, then this "
      "account's PAC / WPAD / Internet Options proxy; elsewhere: https_proxy)",
      offsetof(struct probe_ctx, proxy), 0, 0, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "15000", "Deadline of the whole check (every request and CRL fetch)",
@@ -68,7 +70,8 @@ static const struct cg_config_map probe_map[] = {
      offsetof(struct probe_ctx, crl_unreachable_fails), 0, 0, NULL, NULL},
     {CG_CFG_BOOL, "windows_verdict", "true",
      "On Windows, judge the chain with CryptoAPI too (CertGetCertificateChain, SSL policy); it decides when the two "
-     "disagree", offsetof(struct probe_ctx, windows_verdict), 0, 0, NULL, NULL},
+     "disagree",
+     offsetof(struct probe_ctx, windows_verdict), 0, 0, NULL, NULL},
     {CG_CFG_BOOL, "windows_verdict_decides_under_wine", "false",
      "Let wine's crypt32 decide as Windows' would (tests of the Windows build only: wine is not Windows)",
      offsetof(struct probe_ctx, wine_decides), 0, 0, NULL, NULL},
@@ -80,17 +83,16 @@ static const struct cg_config_map probe_map[] = {
     {CG_CFG_INT, "mp_probe_interval_s", "86400",
      "Scheduled cycles send the requests that reach the management point (MP list, MP certificate, tenant) at most "
      "this often; other scheduled cycles do the TLS handshake only. Always in selftest, validate, check, after a "
-     "failure and after a network change. 0: every cycle", offsetof(struct probe_ctx, mp_probe_interval_s), 0,
-     2592000, NULL, NULL},
-    {CG_CFG_INT, "crl_timeout_ms", "10000", "Longest wait for one CRL", offsetof(struct probe_ctx, crl_timeout_ms),
-     500, 120000, NULL, NULL},
+     "failure and after a network change. 0: every cycle",
+     offsetof(struct probe_ctx, mp_probe_interval_s), 0, 2592000, NULL, NULL},
+    {CG_CFG_INT, "crl_timeout_ms", "10000", "Longest wait for one CRL", offsetof(struct probe_ctx, crl_timeout_ms), 500,
+     120000, NULL, NULL},
     {CG_CFG_INT, "expiry_warn_days", "30", "Warn when a certificate of the chain expires sooner",
      offsetof(struct probe_ctx, expiry_warn_days), 0, 3650, NULL, NULL},
     {CG_CFG_INT, "max_clock_skew_s", "300", "Warn when this device's clock differs more from the CMG's Date",
      offsetof(struct probe_ctx, max_clock_skew_s), 1, 86400, NULL, NULL},
     CG_CFG_END,
 };
-
 
 long probe_remaining(const struct probe *p) {
   int64_t r = p->deadline - cg_time_mono_ms();
@@ -117,11 +119,10 @@ void probe_found(struct probe *p, enum cg_verdict v, const char *code, const cha
  * and site tokens (docs/domain.md, authentication modes). */
 static const char *proxy_kind(const struct probe *p) {
   if (cg_strcasecmp(p->c->proxy_kind, "auto") != 0) return p->c->proxy_kind;
-  const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-      cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "mode"));
+  const char *mode =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "mode"));
   return mode && !strcmp(mode, "pki") ? "MutualAuth" : "ServerAuth";
 }
-
 
 static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen) {
   if (!cg_str_startswith_ci(url, "https://")) {
@@ -149,8 +150,10 @@ static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen
   }
   if (*path == '?' || *path == '#') path = "";
   char hostport[300];
-  if (p->port == 443) cg_snprintf(hostport, sizeof(hostport), "%s", p->host);
-  else cg_snprintf(hostport, sizeof(hostport), "%s:%ld", p->host, p->port);
+  if (p->port == 443)
+    cg_snprintf(hostport, sizeof(hostport), "%s", p->host);
+  else
+    cg_snprintf(hostport, sizeof(hostport), "%s:%ld", p->host, p->port);
   /* /CCM_Proxy_MutualAuth/<id> or /CCM_Proxy_ServerAuth/<id>, any case (docs/domain.md, CMG URLs) */
   const char *kinds[] = {"/CCM_Proxy_MutualAuth/", "/CCM_Proxy_ServerAuth/"};
   for (size_t i = 0; i < 2; i++) {
@@ -163,9 +166,10 @@ static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen
                   kinds[i] + 1);
       return false;
     }
-    const char *kind = !cg_strcasecmp(p->c->proxy_kind, "as_given") ? (i ? "CCM_Proxy_ServerAuth" : "CCM_Proxy_MutualAuth")
+    const char *kind = !cg_strcasecmp(p->c->proxy_kind, "as_given")
+                           ? (i ? "CCM_Proxy_ServerAuth" : "CCM_Proxy_MutualAuth")
                        : !cg_strcasecmp(proxy_kind(p), "MutualAuth") ? "CCM_Proxy_MutualAuth"
-                                                                       : "CCM_Proxy_ServerAuth";
+                                                                     : "CCM_Proxy_ServerAuth";
     cg_snprintf(p->base, sizeof(p->base), "https://%s/%s/%.*s", hostport, kind, (int)dl, id);
     char idbuf[24];
     cg_snprintf(idbuf, sizeof(idbuf), "%.*s", (int)dl, id);
@@ -176,7 +180,8 @@ static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen
   }
   cg_snprintf(p->origin, sizeof(p->origin), "https://%s", hostport);
   size_t pl = strlen(path);
-  while (pl && path[pl - 1] == '/') pl--;
+  while (pl && path[pl - 1] == '/')
+    pl--;
   cg_snprintf(p->base, sizeof(p->base), "https://%s%.*s", hostport, (int)pl, path);
   return true;
 }
@@ -184,7 +189,9 @@ static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen
 /* ---- CMG name rules (docs/domain.md, CMG names) ------------------------------------------------------------ */
 
 static void name_rules(struct probe *p, const char *name) {
-  static const struct { const char *suffix, *kind; } azure[] = {
+  static const struct {
+    const char *suffix, *kind;
+  } azure[] = {
       {".cloudapp.azure.com", "azure_vmss"}, {".usgovcloudapp.net", "azure_gov"}, {".cloudapp.net", "azure_classic"}};
   const char *kind = "custom_domain";
   size_t prefix_len = 0;
@@ -207,8 +214,10 @@ static void name_rules(struct probe *p, const char *name) {
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) bad_char = true;
   }
   if (bad_char) {
-    cg_snprintf(why, sizeof(why), "the deployment name prefix '%.*s' has characters other than lowercase letters "
-                "and digits", (int)prefix_len, name);
+    cg_snprintf(why, sizeof(why),
+                "the deployment name prefix '%.*s' has characters other than lowercase letters "
+                "and digits",
+                (int)prefix_len, name);
     cJSON_AddItemToArray(v, cJSON_CreateString(why));
   }
   if (prefix_len < 3 || prefix_len > 24) {
@@ -268,7 +277,8 @@ static const char *dns_facts(struct probe *p) {
     return deployment;
   }
   cJSON *a = cJSON_AddArrayToObject(d, "addresses");
-  for (int i = 0; i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(addrs[i]));
+  for (int i = 0; i < n; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(addrs[i]));
   /* A custom service name is a CNAME to the Azure deployment name: show where it leads. */
   if (canon[0] && cg_strcasecmp(canon, p->host) != 0) cJSON_AddStringToObject(d, "canonical_name", canon);
   return deployment;
@@ -280,14 +290,23 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
                        struct curl_slist *resolve, struct req_out *o) {
   char url[1400];
   /* a path starting with / is under the CMG's origin, not under the MP id */
-  if (*path == '/') cg_snprintf(url, sizeof(url), "%s%s", p->origin, path);
-  else cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
-  struct cg_http_req rq = {.method = "GET", .url = url, .timeout_ms = probe_remaining(p),
-                           .ca_file = p->c->ca_file, .proxy = p->proxy,
-                           .max_response = (size_t)p->c->max_body_bytes, .abort_over_cap = true,
-                           .connect_timeout_ms = (long)p->c->connect_timeout_ms, .resolve = resolve,
-                           .ssl_ctx_fn = first ? cg_tls_capture_ctx : NULL, .ssl_ctx_data = cap,
-                           .fresh_connection = first, .connect_only = first && p->handshake_only};
+  if (*path == '/')
+    cg_snprintf(url, sizeof(url), "%s%s", p->origin, path);
+  else
+    cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
+  struct cg_http_req rq = {.method = "GET",
+                           .url = url,
+                           .timeout_ms = probe_remaining(p),
+                           .ca_file = p->c->ca_file,
+                           .proxy = p->proxy,
+                           .max_response = (size_t)p->c->max_body_bytes,
+                           .abort_over_cap = true,
+                           .connect_timeout_ms = (long)p->c->connect_timeout_ms,
+                           .resolve = resolve,
+                           .ssl_ctx_fn = first ? cg_tls_capture_ctx : NULL,
+                           .ssl_ctx_data = cap,
+                           .fresh_connection = first,
+                           .connect_only = first && p->handshake_only};
   o->rc = cg_http_request(h, &rq, &o->r);
   o->j = cJSON_CreateObject();
   cJSON_AddStringToObject(o->j, "path", path);
@@ -366,8 +385,8 @@ static bool handshake_only(const struct probe *p, const cJSON *state, char *why,
 static void tenant_check(struct probe *p, CURL *h, struct cg_tls_capture *cap, struct curl_slist *resolve) {
   const cJSON *auth = cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE);
   const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "mode"));
-  const char *tenant = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-      cg_discovery_get(p->env, CG_DISCOVERY_AAD_STATE), "tenant_id"));
+  const char *tenant = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AAD_STATE), "tenant_id"));
   if (!p->c->check_tenant || !mode || strcmp(mode, "entra") != 0 || !tenant || !*tenant) return;
   if (strspn(tenant, "0123456789abcdefABCDEF-") != strlen(tenant) || strlen(tenant) > 40) return;
   char path[200];
@@ -377,7 +396,8 @@ static void tenant_check(struct probe *p, CURL *h, struct cg_tls_capture *cap, s
   cJSON *t = cJSON_AddObjectToObject(p->facts, "tenant");
   cJSON_AddStringToObject(t, "tenant_id", tenant);
   size_t n = o.r.body_len;
-  while (n && (o.r.body[n - 1] == ' ' || o.r.body[n - 1] == '\n' || o.r.body[n - 1] == '\r')) n--;
+  while (n && (o.r.body[n - 1] == ' ' || o.r.body[n - 1] == '\n' || o.r.body[n - 1] == '\r'))
+    n--;
   if (o.rc == CG_OK && o.r.status == 200 && n > 0) {
     cJSON_AddBoolToObject(t, "onboarded", true);
   } else if (o.rc == CG_OK && (o.r.status == 200 || o.r.status == 404)) {
@@ -401,7 +421,8 @@ static void tls_facts(struct probe *p, const struct cg_tls_capture *cap, const s
   if (cap->cipher[0]) cJSON_AddStringToObject(tls, "cipher", cap->cipher);
   if (cap->alert[0]) cJSON_AddStringToObject(tls, "alert_received", cap->alert);
   if (o->r.primary_ip[0]) cJSON_AddStringToObject(p->facts, "address", o->r.primary_ip);
-  if (o->r.connect_ms >= 0) cJSON_AddNumberToObject(p->facts, "connect_ms", (double)(int64_t)(o->r.connect_ms * 10) / 10.0);
+  if (o->r.connect_ms >= 0)
+    cJSON_AddNumberToObject(p->facts, "connect_ms", (double)(int64_t)(o->r.connect_ms * 10) / 10.0);
   if (o->r.tls_ms >= 0 && o->r.connect_ms >= 0)
     cJSON_AddNumberToObject(tls, "handshake_ms", (double)(int64_t)((o->r.tls_ms - o->r.connect_ms) * 10) / 10.0);
   cJSON *dns = cJSON_GetObjectItemCaseSensitive(p->facts, "dns");
@@ -423,7 +444,8 @@ static void tls_facts(struct probe *p, const struct cg_tls_capture *cap, const s
   cJSON *ve = cJSON_AddArrayToObject(tls, "verify_errors");
   for (int k = 0; k < cap->nerrors; k++) {
     char e[200];
-    cg_snprintf(e, sizeof(e), "depth %d: %s", cap->errors[k].depth, X509_verify_cert_error_string(cap->errors[k].error));
+    cg_snprintf(e, sizeof(e), "depth %d: %s", cap->errors[k].depth,
+                X509_verify_cert_error_string(cap->errors[k].error));
     cJSON_AddItemToArray(ve, cJSON_CreateString(e));
   }
 }
@@ -465,14 +487,16 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct cg_
   if (o->rc == CG_OK || !missing_issuer(cap)) return;
   if (!probe_complete_from_aia(p, cap)) return;
   redo_first(p, h, path, cap, resolve, o); /* with the fetched intermediates as untrusted certificates */
-  const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->facts, "aia"), "url"));
+  const char *url =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->facts, "aia"), "url"));
   if (cap->handshake_done && cap->nerrors == 0)
     probe_found(p, CG_WARN, "CMG_CERT_CHAIN_AIA", NULL,
                 "Export the CMG certificate with its whole chain (a PFX with the intermediate CA) and update the CMG: "
                 "Windows fetches the missing intermediate itself, but some proxies, TLS inspection devices and "
                 "other clients do not.",
                 "The CMG sends its certificate without the intermediate CA; Windows completes the chain from %s, "
-                "which this network reaches.", url ? url : "the AIA address");
+                "which this network reaches.",
+                url ? url : "the AIA address");
 }
 
 /* The CMG's verdict from what was found, the traffic facts, and what the next cycle needs to know. */
@@ -517,13 +541,15 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   const struct probe_ctx *c = p->c;
   char why[300];
   if (!parse_url(p, url, why, sizeof(why)))
-    return cg_result_set(res, CG_FAIL, "CMG_BAD_URL", "Fix checks.cmgprobe.url.", "The CMG URL is not usable: %s.", why);
+    return cg_result_set(res, CG_FAIL, "CMG_BAD_URL", "Fix checks.cmgprobe.url.", "The CMG URL is not usable: %s.",
+                         why);
   cJSON_AddStringToObject(p->facts, "url", p->base);
   cJSON_AddStringToObject(p->facts, "host", p->host);
   cJSON_AddNumberToObject(p->facts, "port", (double)p->port);
   cJSON_AddStringToObject(p->facts, "proxy_kind", proxy_kind(p));
   char trust[300];
-  cg_snprintf(trust, sizeof(trust), "%s%s%s", cg_platform_trust_name(), c->ca_file ? " + " : "", c->ca_file ? c->ca_file : "");
+  cg_snprintf(trust, sizeof(trust), "%s%s%s", cg_platform_trust_name(), c->ca_file ? " + " : "",
+              c->ca_file ? c->ca_file : "");
   cJSON_AddStringToObject(p->facts, "trust", trust);
   probe_crl_setting(p);
   char hs_why[200] = "";
@@ -533,11 +559,13 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   cg_proxy_resolve(c->proxy, p->base, c->timeout_ms / 3, &pc);
   p->proxy = pc.curl_default ? NULL : pc.proxy;
   cg_proxy_facts(p->facts, &pc);
-  cg_discovery_publish(p->env, CG_DISCOVERY_CMG_PROXY, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->facts, "proxy_used"), true));
+  cg_discovery_publish(p->env, CG_DISCOVERY_CMG_PROXY,
+                       cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->facts, "proxy_used"), true));
   name_rules(p, dns_facts(p));
   cJSON_AddArrayToObject(p->facts, "requests");
   struct curl_slist *resolve = NULL;
-  for (size_t i = 0; i < c->resolve.count; i++) resolve = curl_slist_append(resolve, c->resolve.items[i]);
+  for (size_t i = 0; i < c->resolve.count; i++)
+    resolve = curl_slist_append(resolve, c->resolve.items[i]);
   CURL *h = curl_easy_init();
   if (!h) {
     curl_slist_free_all(resolve);
@@ -552,9 +580,11 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   int rc = outs ? CG_OK : CG_ERR_NOMEM;
   bool tls_ok = false;
   for (size_t i = 0; rc == CG_OK && i < npaths; i++) {
-    const char *path = !p->has_mp_id ? no_id[0]
-                       : i < c->paths.count ? c->paths.items[i] : c->extra_paths.items[i - c->paths.count];
-    while (*path == '/' && p->has_mp_id) path++;
+    const char *path = !p->has_mp_id        ? no_id[0]
+                       : i < c->paths.count ? c->paths.items[i]
+                                            : c->extra_paths.items[i - c->paths.count];
+    while (*path == '/' && p->has_mp_id)
+      path++;
     if (i > 0) {
       do_request(p, h, path, false, &cap, resolve, &outs[i]);
       continue;
@@ -573,7 +603,8 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
         redo_first(p, h, path, &cap, resolve, &outs[0]);
         tls_ok = outs[0].r.tls_ms >= 0 && cap.handshake_done;
         if (outs[0].rc == CG_OK) memset(&p->fail, 0, sizeof(p->fail)); /* OpenSSL's objection is overruled */
-        cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(p->facts, "windows_trust"), "request_on_its_verdict", true);
+        cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(p->facts, "windows_trust"), "request_on_its_verdict",
+                              true);
         cJSON_DeleteItemFromObjectCaseSensitive(tls, "verify_errors");
         cJSON_AddArrayToObject(tls, "verify_errors");
       }
@@ -612,7 +643,8 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   cJSON_AddNumberToObject(traffic, "bytes_received", (double)cap.bytes_in);
   cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
   if (rc == CG_OK) rc = set_verdict(p, res, state, &cap, outs, hs_why);
-  for (size_t i = 0; outs && i < npaths; i++) cg_free(outs[i].r.body);
+  for (size_t i = 0; outs && i < npaths; i++)
+    cg_free(outs[i].r.body);
   cg_free(outs);
   cg_tls_capture_free(&cap);
   curl_easy_cleanup(h);
@@ -675,7 +707,8 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       const struct cg_result *bad = &sub[first_fail];
       rc = cg_result_set(res, CG_WARN, "CMG_SOME_CANDIDATES_FAIL", bad->remediation,
                          "The client can use the CMG %s, but %s fails: %s",
-                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first_ok == 0 ? res->facts : sub[first_ok].facts, "host")),
+                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                             first_ok == 0 ? res->facts : sub[first_ok].facts, "host")),
                          targets[first_fail], bad->summary);
     } else {
       rc = cg_result_set(res, r->status, r->code, r->remediation && r->remediation[0] ? r->remediation : NULL, "%s",
@@ -687,7 +720,8 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       cJSON *list = cJSON_AddArrayToObject(res->facts, "candidates");
       for (size_t i = 0; i < nt; i++) {
         cJSON *o = i == 0 ? cJSON_CreateObject() : sub[i].facts;
-        if (i == 0) cJSON_AddStringToObject(o, "url", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "url")));
+        if (i == 0)
+          cJSON_AddStringToObject(o, "url", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "url")));
         cJSON_AddStringToObject(o, "status", cg_verdict_name(sub[i].status));
         cJSON_AddStringToObject(o, "code", sub[i].code);
         cJSON_AddStringToObject(o, "summary", sub[i].summary);
@@ -722,7 +756,8 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
 
 const struct cg_check_plugin cg_check_cmgprobe = {
     .name = "cmgprobe",
-    .description = "the CMG over HTTPS from this network: DNS, TCP, TLS chain as Windows judges it, CRL and OCSP, MP list, tenant",
+    .description =
+        "the CMG over HTTPS from this network: DNS, TCP, TLS chain as Windows judges it, CRL and OCSP, MP list, tenant",
     .platforms = CG_PLATFORM_ANY,
     .config_map = probe_map,
     .ctx_size = sizeof(struct probe_ctx),

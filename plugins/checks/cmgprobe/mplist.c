@@ -16,7 +16,8 @@ struct rd {
   char stack[MAX_DEPTH][32];
   struct cg_mp *cur; /* the <MP> being read */
   bool in_version;
-  char *text; size_t text_len; /* where character data goes (Version) */
+  char *text;
+  size_t text_len; /* where character data goes (Version) */
 };
 
 static int fail(struct rd *r, const char *msg) {
@@ -34,8 +35,10 @@ static bool is_name(char c) {
  * references below 128; any other reference is kept as written (never expanded). */
 static void copy_text(char *dst, size_t dstlen, const char *s, size_t n) {
   size_t o = 0;
-  static const struct { const char *e; char c; } ents[] = {
-      {"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
+  static const struct {
+    const char *e;
+    char c;
+  } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
   for (size_t i = 0; i < n && o + 1 < dstlen;) {
     char c = s[i];
     size_t used = 1;
@@ -56,8 +59,10 @@ static void copy_text(char *dst, size_t dstlen, const char *s, size_t n) {
         size_t digits = 0;
         for (; j < n && digits < 6; j++, digits++) {
           char d = s[j];
-          int dv = d >= '0' && d <= '9' ? d - '0' : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10
-                 : hex && d >= 'A' && d <= 'F' ? d - 'A' + 10 : -1;
+          int dv = d >= '0' && d <= '9'          ? d - '0'
+                   : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10
+                   : hex && d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                                 : -1;
           if (dv < 0) break;
           v = v * (hex ? 16u : 10u) + (unsigned)dv;
         }
@@ -79,22 +84,27 @@ static bool name_is(const char *s, size_t n, const char *want) {
 
 static void on_attr(struct rd *r, const char *el, size_t eln, const char *an, size_t ann, const char *v, size_t vn) {
   if (r->cur && name_is(el, eln, "MP")) {
-    if (name_is(an, ann, "Name")) copy_text(r->cur->name, sizeof(r->cur->name), v, vn);
-    else if (name_is(an, ann, "FQDN")) copy_text(r->cur->fqdn, sizeof(r->cur->fqdn), v, vn);
-    else if (name_is(an, ann, "SiteCode")) copy_text(r->cur->site_code, sizeof(r->cur->site_code), v, vn);
+    if (name_is(an, ann, "Name"))
+      copy_text(r->cur->name, sizeof(r->cur->name), v, vn);
+    else if (name_is(an, ann, "FQDN"))
+      copy_text(r->cur->fqdn, sizeof(r->cur->fqdn), v, vn);
+    else if (name_is(an, ann, "SiteCode"))
+      copy_text(r->cur->site_code, sizeof(r->cur->site_code), v, vn);
   }
 }
 
 static int start_tag(struct rd *r) {
   const char *p = r->p + 1, *end = r->end;
   const char *nm = p;
-  while (p < end && is_name(*p)) p++;
+  while (p < end && is_name(*p))
+    p++;
   size_t nl = (size_t)(p - nm);
   if (!nl) return fail(r, "a tag without a name");
   if (r->root_closed) return fail(r, "content after the end of <MPList>");
   if (!r->root_seen) {
     if (!name_is(nm, nl, "MPList")) {
-      cg_snprintf(r->m->error, sizeof(r->m->error), "the document is <%.*s>, not <MPList>", (int)(nl > 40 ? 40 : nl), nm);
+      cg_snprintf(r->m->error, sizeof(r->m->error), "the document is <%.*s>, not <MPList>", (int)(nl > 40 ? 40 : nl),
+                  nm);
       return CG_ERR_PARSE;
     }
     r->root_seen = true;
@@ -109,17 +119,21 @@ static int start_tag(struct rd *r) {
   char pname[32] = "", pval[16] = "";
   /* attributes */
   for (;;) {
-    while (p < end && is_space(*p)) p++;
+    while (p < end && is_space(*p))
+      p++;
     if (p >= end) return fail(r, "the document ends inside a tag");
     if (*p == '>' || (*p == '/' && p + 1 < end && p[1] == '>')) break;
     const char *an = p;
-    while (p < end && is_name(*p)) p++;
+    while (p < end && is_name(*p))
+      p++;
     size_t anl = (size_t)(p - an);
     if (!anl) return fail(r, "a malformed attribute");
-    while (p < end && is_space(*p)) p++;
+    while (p < end && is_space(*p))
+      p++;
     if (p >= end || *p != '=') return fail(r, "an attribute without a value");
     p++;
-    while (p < end && is_space(*p)) p++;
+    while (p < end && is_space(*p))
+      p++;
     if (p >= end || (*p != '"' && *p != '\'')) return fail(r, "an attribute value without quotes");
     char q = *p++;
     const char *v = p;
@@ -150,9 +164,11 @@ static int start_tag(struct rd *r) {
 
 static int end_tag(struct rd *r) {
   const char *p = r->p + 2, *nm = p;
-  while (p < r->end && is_name(*p)) p++;
+  while (p < r->end && is_name(*p))
+    p++;
   size_t nl = (size_t)(p - nm);
-  while (p < r->end && is_space(*p)) p++;
+  while (p < r->end && is_space(*p))
+    p++;
   if (p >= r->end || *p != '>') return fail(r, "a malformed end tag");
   if (r->depth == 0) return fail(r, "an end tag without a start tag");
   const char *open = r->stack[r->depth - 1];
@@ -183,8 +199,8 @@ int cg_mplist_parse(const char *body, size_t len, struct cg_mplist *mpl) {
     /* character data */
     for (const char *c = r.p; c < stop; c++)
       if (!is_space(*c) && r.depth == 0) {
-        cg_snprintf(mpl->error, sizeof(mpl->error), "%s", r.root_seen ? "text after the end of <MPList>"
-                                                                      : "the answer is not XML");
+        cg_snprintf(mpl->error, sizeof(mpl->error), "%s",
+                    r.root_seen ? "text after the end of <MPList>" : "the answer is not XML");
         return CG_ERR_PARSE;
       }
     if (r.in_version && r.cur) {

@@ -19,9 +19,9 @@ struct cg_mp {
 
 struct cg_mplist {
   struct cg_mp mp[CG_MPLIST_MAX];
-  size_t count;     /* stored */
-  size_t total;     /* seen (more than CG_MPLIST_MAX are counted, not stored) */
-  char error[160];  /* set when the body is not an MP list */
+  size_t count;    /* stored */
+  size_t total;    /* seen (more than CG_MPLIST_MAX are counted, not stored) */
+  char error[160]; /* set when the body is not an MP list */
 };
 
 /* CG_OK with the list (count may be 0: an empty <MPList/>), or CG_ERR_PARSE with mpl->error. */

@@ -37,11 +37,11 @@ struct probe {
   char host[256], base[1024], origin[300]; /* origin: https://HOST[:PORT] */
   long port;
   bool has_mp_id;
-  bool handshake_only;  /* a scheduled cycle that leaves the management point alone */
-  bool crl_enforced;    /* this client refuses a chain whose CRL it cannot fetch */
-  struct finding fail;  /* the first failure (v == CG_PASS while none) */
-  struct finding warn;  /* the first warning */
-  const char *proxy;    /* for curl: NULL leaves libcurl's environment handling */
+  bool handshake_only; /* a scheduled cycle that leaves the management point alone */
+  bool crl_enforced;   /* this client refuses a chain whose CRL it cannot fetch */
+  struct finding fail; /* the first failure (v == CG_PASS while none) */
+  struct finding warn; /* the first warning */
+  const char *proxy;   /* for curl: NULL leaves libcurl's environment handling */
 };
 
 struct req_out {
@@ -62,7 +62,6 @@ void probe_clock_skew(struct probe *p, const struct req_out *o);
 /* The Microsoft article (or the repository's docs/domain.md section) each code's cause and fix come
  * from; NULL for a code without one (a test keeps that from happening). */
 const char *probe_code_source(const char *code);
-
 
 /* trust.c */
 /* Whether this client checks the CRL of the CMG's chain (crl_check auto|on|off), as a fact. */

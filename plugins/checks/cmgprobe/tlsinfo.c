@@ -69,8 +69,10 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
   if (!c || content_type != SSL3_RT_HEADER || len < 5) return;
   const unsigned char *h = buf;
   uint64_t n = 5u + (((unsigned)h[3] << 8) | h[4]);
-  if (write_p) c->bytes_out += n;
-  else c->bytes_in += n;
+  if (write_p)
+    c->bytes_out += n;
+  else
+    c->bytes_in += n;
 }
 
 /* Verification with the AIA-fetched intermediates added to what the server sent, as untrusted
@@ -89,7 +91,8 @@ static int verify_with_extra(X509_STORE_CTX *xs, void *arg) {
   }
   STACK_OF(X509) *orig = X509_STORE_CTX_get0_untrusted(xs);
   STACK_OF(X509) *u = orig ? sk_X509_dup(orig) : sk_X509_new_null();
-  for (int i = 0; u && c->extra && i < sk_X509_num(c->extra); i++) sk_X509_push(u, sk_X509_value(c->extra, i));
+  for (int i = 0; u && c->extra && i < sk_X509_num(c->extra); i++)
+    sk_X509_push(u, sk_X509_value(c->extra, i));
   if (u) X509_STORE_CTX_set0_untrusted(xs, u);
   int ok = X509_verify_cert(xs);
   X509_STORE_CTX_set0_untrusted(xs, orig);
@@ -157,7 +160,8 @@ static void add_uris(cJSON *arr, GENERAL_NAMES *names) {
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names); i++) {
     GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
     if (g->type == GEN_URI)
-      cJSON_AddItemToArray(arr, cJSON_CreateString((const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier)));
+      cJSON_AddItemToArray(arr,
+                           cJSON_CreateString((const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier)));
   }
 }
 
@@ -179,8 +183,10 @@ static void aia_urls(X509 *x, cJSON *ocsp, cJSON *issuers) {
     if (ad->location->type != GEN_URI) continue;
     const char *u = (const char *)ASN1_STRING_get0_data(ad->location->d.uniformResourceIdentifier);
     int nid = OBJ_obj2nid(ad->method);
-    if (nid == NID_ad_OCSP) cJSON_AddItemToArray(ocsp, cJSON_CreateString(u));
-    else if (nid == NID_ad_ca_issuers) cJSON_AddItemToArray(issuers, cJSON_CreateString(u));
+    if (nid == NID_ad_OCSP)
+      cJSON_AddItemToArray(ocsp, cJSON_CreateString(u));
+    else if (nid == NID_ad_ca_issuers)
+      cJSON_AddItemToArray(issuers, cJSON_CreateString(u));
   }
   AUTHORITY_INFO_ACCESS_free(aia);
 }
@@ -203,7 +209,8 @@ cJSON *cg_tls_cert_json(X509 *x, int64_t now_s) {
   GENERAL_NAMES *gn = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
   for (int i = 0; gn && i < sk_GENERAL_NAME_num(gn); i++) {
     GENERAL_NAME *g = sk_GENERAL_NAME_value(gn, i);
-    if (g->type == GEN_DNS) cJSON_AddItemToArray(sans, cJSON_CreateString((const char *)ASN1_STRING_get0_data(g->d.dNSName)));
+    if (g->type == GEN_DNS)
+      cJSON_AddItemToArray(sans, cJSON_CreateString((const char *)ASN1_STRING_get0_data(g->d.dNSName)));
   }
   GENERAL_NAMES_free(gn);
   cJSON *ekus = cJSON_AddArrayToObject(o, "ekus");
@@ -211,20 +218,24 @@ cJSON *cg_tls_cert_json(X509 *x, int64_t now_s) {
   for (int i = 0; eku && i < sk_ASN1_OBJECT_num(eku); i++) {
     char buf[80];
     OBJ_obj2txt(buf, sizeof(buf), sk_ASN1_OBJECT_value(eku, i), 1);
-    const char *label = !strcmp(buf, "1.3.6.1.5.5.7.3.1") ? "serverAuth (1.3.6.1.5.5.7.3.1)"
-                        : !strcmp(buf, "1.3.6.1.5.5.7.3.2") ? "clientAuth (1.3.6.1.5.5.7.3.2)" : buf;
+    const char *label = !strcmp(buf, "1.3.6.1.5.5.7.3.1")   ? "serverAuth (1.3.6.1.5.5.7.3.1)"
+                        : !strcmp(buf, "1.3.6.1.5.5.7.3.2") ? "clientAuth (1.3.6.1.5.5.7.3.2)"
+                                                            : buf;
     cJSON_AddItemToArray(ekus, cJSON_CreateString(label));
   }
   EXTENDED_KEY_USAGE_free(eku);
   EVP_PKEY *pk = X509_get0_pubkey(x);
   char key[48] = "unknown";
-  if (pk) cg_snprintf(key, sizeof(key), "%s %d", EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "?", EVP_PKEY_get_bits(pk));
+  if (pk)
+    cg_snprintf(key, sizeof(key), "%s %d", EVP_PKEY_get0_type_name(pk) ? EVP_PKEY_get0_type_name(pk) : "?",
+                EVP_PKEY_get_bits(pk));
   cJSON_AddStringToObject(o, "key", key);
   unsigned char md[32];
   unsigned int mdl = 0;
   char fp[65] = "";
   if (X509_digest(x, EVP_sha256(), md, &mdl))
-    for (unsigned i = 0; i < mdl && i < 32; i++) cg_snprintf(fp + 2 * i, 3, "%02X", md[i]);
+    for (unsigned i = 0; i < mdl && i < 32; i++)
+      cg_snprintf(fp + 2 * i, 3, "%02X", md[i]);
   cJSON_AddStringToObject(o, "sha256", fp);
   cJSON_AddItemToObject(o, "crl_urls", crl_urls(x));
   cJSON *ocsp = cJSON_AddArrayToObject(o, "ocsp_urls"), *iss = cJSON_AddArrayToObject(o, "ca_issuers");
@@ -296,13 +307,18 @@ static int http_fetch(const char *url, long timeout_ms, size_t max_bytes, const 
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   if (cc != CURLE_OK)
-    cg_snprintf(why, whylen, "%s: %s", url, k.over ? "larger than the size cap" : err[0] ? err : curl_easy_strerror(cc));
+    cg_snprintf(why, whylen, "%s: %s", url,
+                k.over   ? "larger than the size cap"
+                : err[0] ? err
+                         : curl_easy_strerror(cc));
   else if (status != 200)
     cg_snprintf(why, whylen, "%s answered HTTP %ld", url, status);
   else
     rc = CG_OK;
-  if (rc == CG_OK) *out = k.b;
-  else cg_buf_free(&k.b);
+  if (rc == CG_OK)
+    *out = k.b;
+  else
+    cg_buf_free(&k.b);
   curl_slist_free_all(hdr);
   curl_easy_cleanup(h);
   return rc;
@@ -325,8 +341,8 @@ static X509_CRL *fetch_crl(const char *url, long timeout_ms, size_t max_bytes, c
   return crl;
 }
 
-enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy,
-                             char *detail, size_t detail_len) {
+enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy, char *detail,
+                             size_t detail_len) {
   cJSON *urls = crl_urls(x);
   enum cg_rev r = CG_REV_NO_CDP;
   detail[0] = '\0';
@@ -369,7 +385,7 @@ enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_
 
 /* ---- AIA: the issuer a server forgot to send ---------------------------------------------------- */
 
-static void push_ca(STACK_OF(X509) *out, X509 *c, int *added) {
+static void push_ca(STACK_OF(X509) * out, X509 *c, int *added) {
   /* only CA certificates, never a self-signed one: fetching a root does not make it trusted */
   if (c && X509_check_issued(c, c) == X509_V_OK) {
     *added = *added ? *added : -1; /* a root came: the missing piece is trust, not the chain */
@@ -382,7 +398,7 @@ static void push_ca(STACK_OF(X509) *out, X509 *c, int *added) {
   }
 }
 
-int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) *out, char *url, size_t urllen,
+int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
                          char *why, size_t whylen) {
   cJSON *ocsp = cJSON_CreateArray(), *iss = cJSON_CreateArray();
   aia_urls(x, ocsp, iss);
@@ -405,7 +421,8 @@ int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X
       p = (const unsigned char *)b.data;
       PKCS7 *p7 = d2i_PKCS7(NULL, &p, (long)b.len);
       if (p7 && PKCS7_type_is_signed(p7) && p7->d.sign && p7->d.sign->cert)
-        for (int i = 0; i < sk_X509_num(p7->d.sign->cert); i++) push_ca(out, sk_X509_value(p7->d.sign->cert, i), &added);
+        for (int i = 0; i < sk_X509_num(p7->d.sign->cert); i++)
+          push_ca(out, sk_X509_value(p7->d.sign->cert, i), &added);
       PKCS7_free(p7);
       if (!p7) {
         BIO *bio = BIO_new_mem_buf(b.data, (int)b.len);
@@ -454,8 +471,8 @@ enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char
     } else {
       const unsigned char *p = (const unsigned char *)b.data;
       OCSP_RESPONSE *resp = d2i_OCSP_RESPONSE(NULL, &p, (long)b.len);
-      OCSP_BASICRESP *bs = resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_SUCCESSFUL
-                               ? OCSP_response_get1_basic(resp) : NULL;
+      OCSP_BASICRESP *bs =
+          resp && OCSP_response_status(resp) == OCSP_RESPONSE_STATUS_SUCCESSFUL ? OCSP_response_get1_basic(resp) : NULL;
       X509_STORE *st = X509_STORE_new();
       int status = -1, reason = 0;
       ASN1_GENERALIZEDTIME *rev = NULL, *thisu = NULL, *nextu = NULL;

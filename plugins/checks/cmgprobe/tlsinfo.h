@@ -14,15 +14,17 @@
 #define CG_TLS_MAX_ERRORS 8
 
 struct cg_tls_capture {
-  STACK_OF(X509) *sent;     /* what the server sent, leaf first (owned) */
-  STACK_OF(X509) *built;    /* the chain OpenSSL built, leaf first, up to the root when trusted (owned) */
-  struct { int depth, error; } errors[CG_TLS_MAX_ERRORS];
+  STACK_OF(X509) * sent;  /* what the server sent, leaf first (owned) */
+  STACK_OF(X509) * built; /* the chain OpenSSL built, leaf first, up to the root when trusted (owned) */
+  struct {
+    int depth, error;
+  } errors[CG_TLS_MAX_ERRORS];
   int nerrors;
-  char version[16];         /* "TLSv1.3" */
+  char version[16]; /* "TLSv1.3" */
   char cipher[64];
-  char alert[96];           /* last TLS alert received, "protocol version" */
+  char alert[96]; /* last TLS alert received, "protocol version" */
   bool handshake_done;
-  STACK_OF(X509) *extra;    /* CA certificates fetched from AIA, offered as untrusted (owned) */
+  STACK_OF(X509) * extra;       /* CA certificates fetched from AIA, offered as untrusted (owned) */
   uint64_t bytes_out, bytes_in; /* TLS records on the wire, both directions */
   /* Windows (CryptoAPI) accepted the chain whose leaf has this SHA-256: the handshake accepts that
    * leaf (the host name is still checked by curl). Set only from a CryptoAPI verdict. */
@@ -46,8 +48,8 @@ const char *cg_rev_name(enum cg_rev r);
 /* Revocation of `x` issued by `issuer`: fetches its HTTP CRL distribution points (timeout_ms each,
  * at most max_bytes, through `proxy`), checks the CRL signature against the issuer, its
  * nextUpdate, and the serial. `detail` gets a sentence (which URL, why). */
-enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy,
-                             char *detail, size_t detail_len);
+enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy, char *detail,
+                             size_t detail_len);
 
 /* The caIssuers certificates of `x` from its AIA extension, fetched over plain HTTP (the way
  * CryptoAPI completes a chain the server sent incomplete): DER, PEM or a PKCS#7 bundle (.p7c),
@@ -55,7 +57,7 @@ enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_
  * (a fetched root is never trusted for being fetched). `url` gets the URL tried (empty: the
  * certificate has no http caIssuers URL). Returns how many were added; 0 with `why` set; -1 when
  * what came is a self-signed root (then the chain is complete and the root is simply not trusted). */
-int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) *out, char *url, size_t urllen,
+int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
                          char *why, size_t whylen);
 
 /* Revocation of `x` by its OCSP responder (the AIA OCSP URL, http): a POSTed request, the

@@ -21,7 +21,8 @@ static char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) :
 static const char *memmem_ci(const char *h, size_t hl, const char *n, size_t nl) {
   for (size_t i = 0; nl && i + nl <= hl; i++) {
     size_t k = 0;
-    while (k < nl && lower_ascii(h[i + k]) == lower_ascii(n[k])) k++;
+    while (k < nl && lower_ascii(h[i + k]) == lower_ascii(n[k]))
+      k++;
     if (k == nl) return h + i;
   }
   return NULL;
@@ -73,17 +74,19 @@ void probe_crl_setting(struct probe *p) {
     cJSON_AddStringToObject(o, "source", "ccmsetup was run with /NoCRLCheck");
     cJSON_AddStringToObject(o, "evidence", where);
     cJSON_AddBoolToObject(o, "inferred", true);
-    cJSON_AddStringToObject(o, "note", "Microsoft pairs /NoCRLCheck with clearing the site option 'Clients check the "
-                                       "certificate revocation list (CRL) for site systems'; the site option is what "
-                                       "the installed client follows, and it is not stored in a documented place on "
-                                       "the client. Set cmgprobe.crl_check to on if your site still checks.");
+    cJSON_AddStringToObject(o, "note",
+                            "Microsoft pairs /NoCRLCheck with clearing the site option 'Clients check the "
+                            "certificate revocation list (CRL) for site systems'; the site option is what "
+                            "the installed client follows, and it is not stored in a documented place on "
+                            "the client. Set cmgprobe.crl_check to on if your site still checks.");
   } else {
     p->crl_enforced = true;
     cJSON_AddStringToObject(o, "source", "the documented default: clients check the CRL for site systems");
     cJSON_AddStringToObject(o, "reference", MS_CRL_DEFAULT);
     cJSON_AddBoolToObject(o, "inferred", true);
-    cJSON_AddStringToObject(o, "note", "Where the client keeps the site option is not documented; set "
-                                       "cmgprobe.crl_check to off if your site has it cleared.");
+    cJSON_AddStringToObject(o, "note",
+                            "Where the client keeps the site option is not documented; set "
+                            "cmgprobe.crl_check to off if your site has it cleared.");
   }
   cJSON_AddBoolToObject(o, "effective", p->crl_enforced);
 }
@@ -107,7 +110,7 @@ bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap) {
     int n = t >= 300 ? cg_tls_fetch_issuers(x, t, p->proxy, cap->extra, u, sizeof(u), w, sizeof(w)) : 0;
     if (t < 300) cg_snprintf(w, sizeof(w), "the check's deadline was spent");
     if (n < 0 && hop > 0) break; /* the chain reaches its root: complete */
-    if (n < 0) { /* the issuer is a root: trust, not the chain, is missing (classified as untrusted) */
+    if (n < 0) {                 /* the issuer is a root: trust, not the chain, is missing (classified as untrusted) */
       cJSON_AddStringToObject(o, "url", u);
       cJSON_AddBoolToObject(o, "root_fetched", true);
       return false;
@@ -121,7 +124,8 @@ bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap) {
     X509 *last = sk_X509_value(cap->extra, sk_X509_num(cap->extra) - 1);
     X509_NAME *in = X509_get_issuer_name(last);
     bool more = false;
-    for (int k = 0; k < sk_X509_num(cap->sent); k++) more |= !X509_NAME_cmp(in, X509_get_subject_name(sk_X509_value(cap->sent, k)));
+    for (int k = 0; k < sk_X509_num(cap->sent); k++)
+      more |= !X509_NAME_cmp(in, X509_get_subject_name(sk_X509_value(cap->sent, k)));
     if (more) break;
   }
   cJSON_AddStringToObject(o, "url", url);
@@ -146,11 +150,15 @@ bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap) {
 
 static const char *winhttp_of(unsigned long e) {
   switch (e) {
-  case 0x800B0109UL: case 0x800B010AUL: return "12045 ERROR_WINHTTP_SECURE_INVALID_CA (0x80072F0D)";
+  case 0x800B0109UL:
+  case 0x800B010AUL: return "12045 ERROR_WINHTTP_SECURE_INVALID_CA (0x80072F0D)";
   case 0x800B0101UL: return "12037 ERROR_WINHTTP_SECURE_CERT_DATE_INVALID (0x80072F05)";
   case 0x800B010FUL: return "12038 ERROR_WINHTTP_SECURE_CERT_CN_INVALID (0x80072F06)";
-  case 0x80092010UL: case 0x800B010CUL: return "12170 ERROR_WINHTTP_SECURE_CERT_REVOKED (0x80072F8A)";
-  case 0x80092013UL: case 0x80092012UL: case 0x800B010EUL: return "12057 ERROR_WINHTTP_SECURE_CERT_REV_FAILED (0x80072F19)";
+  case 0x80092010UL:
+  case 0x800B010CUL: return "12170 ERROR_WINHTTP_SECURE_CERT_REVOKED (0x80072F8A)";
+  case 0x80092013UL:
+  case 0x80092012UL:
+  case 0x800B010EUL: return "12057 ERROR_WINHTTP_SECURE_CERT_REV_FAILED (0x80072F19)";
   default: return "12175 ERROR_WINHTTP_SECURE_FAILURE (0x80072F8F)";
   }
 }
@@ -170,7 +178,8 @@ int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, boo
   struct cg_chain_verdict v;
   cg_chain_verdict((const unsigned char *const *)der, len, n, p->host, p->c->ca_file,
                    p->crl_enforced && p->c->check_revocation, t, &v);
-  for (int i = 0; i < n; i++) OPENSSL_free(der[i]);
+  for (int i = 0; i < n; i++)
+    OPENSSL_free(der[i]);
   cJSON *o = cJSON_AddObjectToObject(p->facts, "windows_trust");
   cJSON_AddBoolToObject(o, "available", v.available);
   cJSON_AddStringToObject(o, "detail", v.detail);
@@ -203,7 +212,8 @@ int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, boo
                 "they name (a root missing from the machine's Trusted Root store, a revocation list Windows cannot "
                 "fetch, a name or usage Windows does not accept).",
                 "Windows refuses the CMG's certificate chain (%s%s0x%08lX), though OpenSSL accepts it; the client "
-                "uses Windows' verdict.", v.error_name, v.error_name[0] ? ", " : "", v.error);
+                "uses Windows' verdict.",
+                v.error_name, v.error_name[0] ? ", " : "", v.error);
   return v.trusted ? 1 : 0;
 }
 
@@ -216,7 +226,8 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
   cJSON *arr = cJSON_AddArrayToObject(tls, "chain");
   int64_t now = cg_time_utc_ms() / 1000;
   int n = ch ? sk_X509_num(ch) : 0;
-  for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, cg_tls_cert_json(sk_X509_value(ch, i), now));
+  for (int i = 0; i < n; i++)
+    cJSON_AddItemToArray(arr, cg_tls_cert_json(sk_X509_value(ch, i), now));
   if (!n) return;
   X509 *leaf = sk_X509_value(ch, 0);
   bool match = cg_tls_name_matches(leaf, p->host);
@@ -227,7 +238,8 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
   cJSON_AddNumberToObject(tls, "days_to_expiry", (double)days);
   cJSON_AddStringToObject(tls, "verify_result",
                           cap->nerrors ? X509_verify_cert_error_string(cap->errors[0].error)
-                                       : match ? "ok" : "the certificate is not for this host name");
+                          : match      ? "ok"
+                                       : "the certificate is not for this host name");
   if (!verified) return;
   /* Expiry horizon of every certificate but the root. */
   for (int i = 0; i < n; i++) {
@@ -236,10 +248,10 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
     int64_t dl = (cg_tls_not_after(x) - now) / 86400;
     if (dl < p->c->expiry_warn_days) {
       probe_found(p, CG_WARN, "CMG_CERT_EXPIRING", NULL,
-            "Renew the certificate now and update the CMG (a renewed CMG certificate is uploaded in the CMG "
-            "properties); clients cannot connect the day it expires.",
-            "%s expires in %lld day(s).", i == 0 ? "The CMG's certificate" : "A CA certificate of the CMG's chain",
-            (long long)dl);
+                  "Renew the certificate now and update the CMG (a renewed CMG certificate is uploaded in the CMG "
+                  "properties); clients cannot connect the day it expires.",
+                  "%s expires in %lld day(s).",
+                  i == 0 ? "The CMG's certificate" : "A CA certificate of the CMG's chain", (long long)dl);
       break;
     }
   }
@@ -247,7 +259,8 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
   cJSON *rev = cJSON_AddArrayToObject(p->facts, "revocation");
   for (int i = 0; i + 1 < n; i++) {
     X509 *x = sk_X509_value(ch, i), *issuer = sk_X509_value(ch, i + 1);
-    char cdetail[512] = "not checked: the check's deadline was spent", odetail[512] = "not checked: the check's deadline was spent";
+    char cdetail[512] = "not checked: the check's deadline was spent",
+         odetail[512] = "not checked: the check's deadline was spent";
     long t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     /* A fetch cut short by the deadline says nothing about the CRL: not checked, no finding. */
@@ -255,9 +268,11 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
                                : CG_REV_NOT_CHECKED;
     t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
-    enum cg_rev ocsp = t >= 500 ? cg_tls_check_ocsp(x, issuer, t, p->proxy, odetail, sizeof(odetail)) : CG_REV_NOT_CHECKED;
+    enum cg_rev ocsp =
+        t >= 500 ? cg_tls_check_ocsp(x, issuer, t, p->proxy, odetail, sizeof(odetail)) : CG_REV_NOT_CHECKED;
     if (ocsp == CG_REV_NO_CDP) cg_strlcpy(odetail, "the certificate names no OCSP responder", sizeof(odetail));
-    if (crl == CG_REV_NO_CDP) cg_strlcpy(cdetail, "the certificate names no http CRL distribution point", sizeof(cdetail));
+    if (crl == CG_REV_NO_CDP)
+      cg_strlcpy(cdetail, "the certificate names no http CRL distribution point", sizeof(cdetail));
     enum cg_rev r = cg_rev_combine(crl, ocsp);
     const char *detail = r == CG_REV_REVOKED ? (crl == CG_REV_REVOKED ? cdetail : odetail)
                          : r == CG_REV_GOOD  ? (ocsp == CG_REV_GOOD ? odetail : cdetail)
@@ -279,15 +294,17 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
     cJSON_AddStringToObject(oo, "detail", odetail);
     cJSON_AddItemToArray(rev, o);
     cJSON_AddStringToObject(cJSON_GetArrayItem(arr, i), "revocation", cg_rev_name(r));
-    cJSON_AddStringToObject(o, "subject", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "subject")));
+    cJSON_AddStringToObject(
+        o, "subject", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "subject")));
     const char *what = i == 0 ? "the CMG's certificate" : "a CA certificate of the CMG's chain";
     if (r == CG_REV_REVOKED)
       probe_found(p, p->crl_enforced ? CG_FAIL : CG_WARN, "CMG_CERT_REVOKED",
                   "12170 ERROR_WINHTTP_SECURE_CERT_REVOKED (0x80072F8A)",
                   "Issue a new CMG server authentication certificate and update the CMG; every client that checks "
                   "revocation refuses the revoked one.",
-                  "%s%s is revoked: %s%s", i == 0 ? "T" : "A", i == 0 ? "he CMG's certificate" : " CA certificate of the CMG's chain",
-                  both, p->crl_enforced ? "." : " (this client does not check revocation, so it still connects).");
+                  "%s%s is revoked: %s%s", i == 0 ? "T" : "A",
+                  i == 0 ? "he CMG's certificate" : " CA certificate of the CMG's chain", both,
+                  p->crl_enforced ? "." : " (this client does not check revocation, so it still connects).");
     else if (r == CG_REV_UNREACHABLE && p->crl_enforced)
       probe_found(p, CG_FAIL, "CMG_CRL_UNREACHABLE", "12057 ERROR_WINHTTP_SECURE_CERT_REV_FAILED (0x80072F19)",
                   "Publish the CRL of the issuing CA on the internet (an HTTP distribution point or an OCSP responder "
@@ -295,6 +312,7 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
                   "(CRL) for site systems' and install clients with ccmsetup /NoCRLCheck (then set cmgprobe.crl_check "
                   "to off).",
                   "The revocation status of %s cannot be fetched from this network (%s): this client checks the CRL, "
-                  "so it refuses the CMG.", what, both);
+                  "so it refuses the CMG.",
+                  what, both);
   }
 }

@@ -36,9 +36,8 @@ static const struct cg_config_map content_map[] = {
     {CG_CFG_INT, "window_minutes", "120",
      "Time the download must fit in: fail when the estimate is longer, warn above half of it",
      offsetof(struct content_ctx, window_minutes), 1, 100000, NULL, NULL},
-    {CG_CFG_STRING, "metered", "\"warn\"",
-     "A metered connection (the device check tells): warn, fail or ignore", offsetof(struct content_ctx, metered), 0, 0,
-     NULL, "warn|fail|ignore"},
+    {CG_CFG_STRING, "metered", "\"warn\"", "A metered connection (the device check tells): warn, fail or ignore",
+     offsetof(struct content_ctx, metered), 0, 0, NULL, "warn|fail|ignore"},
     {CG_CFG_STRLIST, "resolve", "[]", "curl --resolve entries HOST:PORT:ADDRESS, as in cmgprobe",
      offsetof(struct content_ctx, resolve), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "ca_file", "null", "Extra trusted roots (PEM), on top of the platform store",
@@ -66,9 +65,15 @@ static void url_path(const char *url, char *out, size_t outlen) {
 
 static void download(const struct content_ctx *c, CURL *h, const char *url, const char *proxy,
                      const struct curl_slist *resolve, struct measure *m) {
-  struct cg_http_req rq = {.method = "GET", .url = url, .timeout_ms = (long)c->timeout_ms, .ca_file = c->ca_file,
-                           .proxy = proxy, .max_response = (size_t)c->max_bytes, .abort_over_cap = true,
-                           .resolve = resolve, .fresh_connection = true};
+  struct cg_http_req rq = {.method = "GET",
+                           .url = url,
+                           .timeout_ms = (long)c->timeout_ms,
+                           .ca_file = c->ca_file,
+                           .proxy = proxy,
+                           .max_response = (size_t)c->max_bytes,
+                           .abort_over_cap = true,
+                           .resolve = resolve,
+                           .fresh_connection = true};
   struct cg_http_resp r;
   memset(m, 0, sizeof(*m));
   url_path(url, m->path, sizeof(m->path));
@@ -99,7 +104,8 @@ static const char *status_meaning(long status) {
    * not on this content location; a 403 is a request the CMG's storage refuses. */
   switch (status) {
   case 404: return "not found: the content is not distributed to this content-enabled CMG or cloud distribution point";
-  case 403: return "refused: the CMG or its storage does not allow this request (content access, or an expired download URL)";
+  case 403:
+    return "refused: the CMG or its storage does not allow this request (content access, or an expired download URL)";
   case 401: return "the content location asks for authentication the client did not give";
   default: return status >= 500 ? "the content location fails (server error)" : "an unexpected answer";
   }
@@ -108,8 +114,10 @@ static const char *status_meaning(long status) {
 static cJSON *measure_json(const struct measure *m, const char *proxy_shown) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "path", m->path);
-  if (m->status) cJSON_AddNumberToObject(o, "status", (double)m->status);
-  else cJSON_AddNullToObject(o, "status");
+  if (m->status)
+    cJSON_AddNumberToObject(o, "status", (double)m->status);
+  else
+    cJSON_AddNullToObject(o, "status");
   cJSON_AddNumberToObject(o, "bytes", (double)m->bytes);
   cJSON_AddBoolToObject(o, "budget_reached", m->budget_reached);
   cJSON_AddNumberToObject(o, "seconds", (double)((int64_t)(m->seconds * 1000)) / 1000);
@@ -122,7 +130,8 @@ static cJSON *measure_json(const struct measure *m, const char *proxy_shown) {
     cJSON_AddNullToObject(o, "estimate_minutes");
   }
   cJSON_AddStringToObject(o, "proxy", proxy_shown[0] ? proxy_shown : "direct");
-  if (m->status && (m->status < 200 || m->status >= 300)) cJSON_AddStringToObject(o, "meaning", status_meaning(m->status));
+  if (m->status && (m->status < 200 || m->status >= 300))
+    cJSON_AddStringToObject(o, "meaning", status_meaning(m->status));
   if (m->error[0]) cJSON_AddStringToObject(o, "error", m->error);
   return o;
 }
@@ -135,7 +144,8 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
                          "point and set checks.content.urls to its HTTPS URL.",
                          "The content path was not checked: no test object is configured (checks.content.urls).");
   struct curl_slist *resolve = NULL;
-  for (size_t i = 0; i < c->resolve.count; i++) resolve = curl_slist_append(resolve, c->resolve.items[i]);
+  for (size_t i = 0; i < c->resolve.count; i++)
+    resolve = curl_slist_append(resolve, c->resolve.items[i]);
   CURL *h = curl_easy_init();
   cJSON *list = cJSON_AddArrayToObject(res->facts, "urls");
   struct measure worst;
@@ -189,19 +199,20 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
   }
   const char *how = m->budget_reached ? "the first" : "all";
   if (m->estimate_min > window)
-    return cg_result_set(res, CG_FAIL, "CONTENT_TOO_SLOW",
-                         "Give the device a faster link for the upgrade (the office, a wired network), pre-cache the "
-                         "content, or widen the window if the upgrade can wait that long.",
-                         "Downloading %lld MB of upgrade content would take about %.0f minutes at the %.1f Mbit/s measured "
-                         "on %s (%s %zu bytes), longer than the %lld-minute window.",
-                         (long long)c->upgrade_size_mb, m->estimate_min, m->mbit_s, m->path, how, m->bytes,
-                         (long long)c->window_minutes);
+    return cg_result_set(
+        res, CG_FAIL, "CONTENT_TOO_SLOW",
+        "Give the device a faster link for the upgrade (the office, a wired network), pre-cache the "
+        "content, or widen the window if the upgrade can wait that long.",
+        "Downloading %lld MB of upgrade content would take about %.0f minutes at the %.1f Mbit/s measured "
+        "on %s (%s %zu bytes), longer than the %lld-minute window.",
+        (long long)c->upgrade_size_mb, m->estimate_min, m->mbit_s, m->path, how, m->bytes,
+        (long long)c->window_minutes);
   if (m->estimate_min > window / 2)
-    return cg_result_set(res, CG_WARN, "CONTENT_SLOW",
-                         "The download fits, with little margin: a slower moment of the link would not.",
-                         "Downloading %lld MB of upgrade content would take about %.0f minutes at %.1f Mbit/s (%s), more "
-                         "than half of the %lld-minute window.",
-                         (long long)c->upgrade_size_mb, m->estimate_min, m->mbit_s, m->path, (long long)c->window_minutes);
+    return cg_result_set(
+        res, CG_WARN, "CONTENT_SLOW", "The download fits, with little margin: a slower moment of the link would not.",
+        "Downloading %lld MB of upgrade content would take about %.0f minutes at %.1f Mbit/s (%s), more "
+        "than half of the %lld-minute window.",
+        (long long)c->upgrade_size_mb, m->estimate_min, m->mbit_s, m->path, (long long)c->window_minutes);
   return cg_result_set(res, CG_PASS, "CONTENT_OK", NULL,
                        "Content downloads through the CMG's content path at %.1f Mbit/s (%s, first byte after %.2f s): "
                        "%lld MB would take about %.0f minutes, within the %lld-minute window.",

@@ -80,7 +80,8 @@ static int read_inputs(struct state *s, const char *input, char *err, size_t err
     rc = p ? cg_file_read(p, INPUT_MAX, &raw, &len) : CG_ERR_NOMEM;
     if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, &text, &tl, &enc, &cp);
     const char *t = text ? text : "";
-    while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t') t++;
+    while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t')
+      t++;
     if (rc == CG_OK && (*t == '{' || *t == '[' || cg_str_endswith_ci(names[i], ".json"))) {
       cJSON *j = cJSON_Parse(t);
       if (!cJSON_IsObject(j)) {
@@ -148,12 +149,14 @@ static bool any_time(const char *t, int64_t *ms) {
   if (cg_str_startswith_ci(t, "/Date(") || cg_str_startswith_ci(t, "\\/Date(")) {
     const char *p = strchr(t, '(') + 1;
     int64_t v = 0;
-    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
+    while (*p >= '0' && *p <= '9')
+      v = v * 10 + (*p++ - '0');
     *ms = v;
     return true;
   }
   int y, mo, d, h = 0, mi = 0, se = 0;
-  if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) >= 3 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31) {
+  if (sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se) >= 3 && mo >= 1 && mo <= 12 && d >= 1 &&
+      d <= 31) {
     *ms = ((cg_days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 + se) * 1000LL;
     return true;
   }
@@ -199,9 +202,10 @@ static void gather_live(struct state *s) {
   int rc = cg_service_running("CcmExec", &running);
   s->ccmexec = rc == CG_OK ? (running ? 1 : 0) : -1;
   if (rc == CG_ERR_UNSUPPORTED) {
-    static const char *const na[] = {"ccmcache_mb", "metered", "reboot_pending", "ccmexec_running", "provisioning_mode",
-                                     "client_version", "last_policy_age_h"};
-    for (size_t i = 0; i < CG_ARRAY_LEN(na); i++) cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(na[i]));
+    static const char *const na[] = {"ccmcache_mb",       "metered",        "reboot_pending",   "ccmexec_running",
+                                     "provisioning_mode", "client_version", "last_policy_age_h"};
+    for (size_t i = 0; i < CG_ARRAY_LEN(na); i++)
+      cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(na[i]));
     return;
   }
 }
@@ -224,7 +228,8 @@ static void client_wmi(struct state *s, int64_t now) {
                    "' AND UserSID='Machine'",
                    15000, &rows, &we) == CG_OK) {
     int64_t t;
-    if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "LastTriggerTime")), &t)) {
+    if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "LastTriggerTime")),
+                 &t)) {
       s->policy_age_h = (now - t) / 3600000;
       s->policy_known = true;
     }
@@ -241,8 +246,8 @@ static void reboot_sources(struct state *s) {
       {"component servicing (CBS RebootPending)", reg_key_exists(s, K_CBS)},
       {"Windows Update (RebootRequired)", reg_key_exists(s, K_WU)},
       {"pending file renames (PendingFileRenameOperations)",
-       reg_text(s, K_SESSION, "PendingFileRenameOperations", buf, sizeof(buf)) && buf[0] && strcmp(buf, "hex(7):00,00") &&
-           strcmp(buf, "hex(7):00,00,00,00")},
+       reg_text(s, K_SESSION, "PendingFileRenameOperations", buf, sizeof(buf)) && buf[0] &&
+           strcmp(buf, "hex(7):00,00") && strcmp(buf, "hex(7):00,00,00,00")},
       {"the ConfigMgr client (Reboot Management\\RebootData)", reg_key_exists(s, K_CCM_REBOOT)},
   };
   bool known = !s->input || s->reg; /* a capture without registry exports says nothing */
@@ -267,20 +272,28 @@ static void client_state(struct state *s) {
 /* ---- verdict ---------------------------------------------------------------------------------- */
 
 static void add_tri(cJSON *f, const char *k, int v) {
-  if (v < 0) cJSON_AddNullToObject(f, k);
-  else cJSON_AddBoolToObject(f, k, v == 1);
+  if (v < 0)
+    cJSON_AddNullToObject(f, k);
+  else
+    cJSON_AddBoolToObject(f, k, v == 1);
 }
 
 static void facts(const struct state *s, cJSON *f) {
-  if (s->free_known) cJSON_AddNumberToObject(f, "system_free_mb", (double)s->free_mb);
-  else cJSON_AddNullToObject(f, "system_free_mb");
-  if (s->cache_known) cJSON_AddNumberToObject(f, "ccmcache_mb", (double)s->cache_mb);
-  else cJSON_AddNullToObject(f, "ccmcache_mb");
+  if (s->free_known)
+    cJSON_AddNumberToObject(f, "system_free_mb", (double)s->free_mb);
+  else
+    cJSON_AddNullToObject(f, "system_free_mb");
+  if (s->cache_known)
+    cJSON_AddNumberToObject(f, "ccmcache_mb", (double)s->cache_mb);
+  else
+    cJSON_AddNullToObject(f, "ccmcache_mb");
   add_tri(f, "on_ac", s->on_ac);
   /* for a gate: on mains, or on battery above the level (null when neither is known) */
   add_tri(f, "power_ok", s->on_ac == 1 ? 1 : s->battery >= 0 ? (s->battery >= s->min_battery ? 1 : 0) : -1);
-  if (s->battery >= 0) cJSON_AddNumberToObject(f, "battery_percent", s->battery);
-  else cJSON_AddNullToObject(f, "battery_percent");
+  if (s->battery >= 0)
+    cJSON_AddNumberToObject(f, "battery_percent", s->battery);
+  else
+    cJSON_AddNullToObject(f, "battery_percent");
   add_tri(f, "metered", s->metered);
   add_tri(f, "reboot_pending", s->reboot);
   cJSON_AddItemToObject(f, "reboot_sources", cJSON_Duplicate(s->reboot_sources, true));
@@ -293,10 +306,14 @@ static void facts(const struct state *s, cJSON *f) {
   cJSON_AddStringToObject(f, "reboot_reason", why);
   add_tri(f, "ccmexec_running", s->ccmexec);
   add_tri(f, "provisioning_mode", s->provisioning);
-  if (s->client_version[0]) cJSON_AddStringToObject(f, "client_version", s->client_version);
-  else cJSON_AddNullToObject(f, "client_version");
-  if (s->policy_known) cJSON_AddNumberToObject(f, "last_policy_age_h", (double)s->policy_age_h);
-  else cJSON_AddNullToObject(f, "last_policy_age_h");
+  if (s->client_version[0])
+    cJSON_AddStringToObject(f, "client_version", s->client_version);
+  else
+    cJSON_AddNullToObject(f, "client_version");
+  if (s->policy_known)
+    cJSON_AddNumberToObject(f, "last_policy_age_h", (double)s->policy_age_h);
+  else
+    cJSON_AddNullToObject(f, "last_policy_age_h");
   cJSON_AddItemToObject(f, "not_applicable", cJSON_Duplicate(s->not_applicable, true));
 }
 
@@ -360,8 +377,10 @@ static int verdict(const struct device_ctx *c, const struct state *s, struct cg_
     size_t l;
     if (s->free_known) cg_snprintf(ok, sizeof(ok), "%lld MB free on the system volume", (long long)s->free_mb);
     l = strlen(ok);
-    if (s->on_ac == 1) cg_snprintf(ok + l, sizeof(ok) - l, "%son mains power", l ? ", " : "");
-    else if (s->battery >= 0) cg_snprintf(ok + l, sizeof(ok) - l, "%son battery at %d%%", l ? ", " : "", s->battery);
+    if (s->on_ac == 1)
+      cg_snprintf(ok + l, sizeof(ok) - l, "%son mains power", l ? ", " : "");
+    else if (s->battery >= 0)
+      cg_snprintf(ok + l, sizeof(ok) - l, "%son battery at %d%%", l ? ", " : "", s->battery);
     l = strlen(ok);
     if (s->reboot == 0) cg_snprintf(ok + l, sizeof(ok) - l, "%sno restart pending", l ? ", " : "");
     l = strlen(ok);
@@ -375,8 +394,10 @@ static int verdict(const struct device_ctx *c, const struct state *s, struct cg_
     cg_snprintf(all + l, sizeof(all) - l, "%s%s", l ? "; " : "", f[i].text);
   }
   cJSON *codes = cJSON_AddArrayToObject(res->facts, "findings");
-  for (size_t i = 0; i < n; i++) cJSON_AddItemToArray(codes, cJSON_CreateString(f[i].code));
-  return cg_result_set(res, f[worst].v, f[worst].code, f[worst].rem, "The device is not ready for an upgrade: %s.", all);
+  for (size_t i = 0; i < n; i++)
+    cJSON_AddItemToArray(codes, cJSON_CreateString(f[i].code));
+  return cg_result_set(res, f[worst].v, f[worst].code, f[worst].rem, "The device is not ready for an upgrade: %s.",
+                       all);
 }
 
 static int device_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
@@ -428,7 +449,8 @@ out:
 
 const struct cg_check_plugin cg_check_device = {
     .name = "device",
-    .description = "whether an upgrade can start now: disk, client cache, power, metered network, pending restart, client",
+    .description =
+        "whether an upgrade can start now: disk, client cache, power, metered network, pending restart, client",
     .platforms = CG_PLATFORM_ANY,
     .config_map = device_map,
     .ctx_size = sizeof(struct device_ctx),

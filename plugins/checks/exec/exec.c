@@ -96,7 +96,8 @@ static bool map_exit(const char *spec, int code, enum cg_verdict *out, char *bad
  * looks secret, and the user information of proxy URLs. NULL-terminated, owned by the caller. */
 static char **env_secrets(char *const *envp) {
   size_t n = 0;
-  while (envp && envp[n]) n++;
+  while (envp && envp[n])
+    n++;
   char **out = cg_calloc(n + 1, sizeof(char *));
   size_t k = 0;
   for (size_t i = 0; out && i < n; i++) {
@@ -104,7 +105,8 @@ static char **env_secrets(char *const *envp) {
     if (!eq || !eq[1]) continue;
     char *name = cg_strndup(envp[i], (size_t)(eq - envp[i]));
     const char *v = eq + 1, *sch = strstr(v, "://"), *at = sch ? strchr(sch + 3, '@') : NULL;
-    if (name && cg_is_secret_key(name)) out[k++] = cg_strdup(v);
+    if (name && cg_is_secret_key(name))
+      out[k++] = cg_strdup(v);
     else if (at && !memchr(sch + 3, '/', (size_t)(at - sch - 3)))
       out[k++] = cg_strndup(sch + 3, (size_t)(at - sch - 3)); /* user:password of a proxy URL */
     cg_free(name);

@@ -30,7 +30,8 @@ struct mp_ctx {
 static const struct cg_config_map mp_map[] = {
     {CG_CFG_STRING, "input", "null",
      "A captured candidate list (ConvertTo-Json, Format-List or Format-Table output), a .reg export, or a folder of "
-     "them", offsetof(struct mp_ctx, input), 0, 0, NULL, NULL},
+     "them",
+     offsetof(struct mp_ctx, input), 0, 0, NULL, NULL},
     {CG_CFG_BOOL, "client_expected", "false", "Fail instead of skip when the ConfigMgr client is not installed",
      offsetof(struct mp_ctx, client_expected), 0, 0, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "30000", "How long a WMI query may take", offsetof(struct mp_ctx, timeout_ms), 1000,
@@ -40,8 +41,8 @@ static const struct cg_config_map mp_map[] = {
 
 /* Client state read next to the candidates; each value remembers where it came from. */
 struct state {
-  cJSON *rows;    /* candidate rows */
-  cJSON *values;  /* name -> {"value": ..., "source": "..."} */
+  cJSON *rows;   /* candidate rows */
+  cJSON *values; /* name -> {"value": ..., "source": "..."} */
   bool client_missing;
   int wmi_status;
   char wmi_error[256];
@@ -108,7 +109,8 @@ static void read_capture(struct state *st, const char *path, struct cg_log *log)
         cg_snprintf(src, sizeof(src), "input:%s (%s)", path, mp_format_name(fmt));
         cJSON_AddStringToObject(r, "_source", src);
       }
-      while (parsed->child) cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(parsed, parsed->child));
+      while (parsed->child)
+        cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(parsed, parsed->child));
     }
     cJSON_Delete(parsed);
     cg_log_debug(log, "mpcandidates", "%s: %s, %s", path, mp_format_name(fmt), rc == CG_OK ? "read" : "no candidates");
@@ -136,7 +138,8 @@ static void read_live(struct state *st, const struct mp_ctx *ctx) {
   if (st->wmi_status == CG_OK) {
     for (cJSON *r = rows->child; r; r = r->next)
       cJSON_AddStringToObject(r, "_source", "wmi:" NS_LOCATION ":SMS_ActiveMPCandidate");
-    while (rows->child) cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(rows, rows->child));
+    while (rows->child)
+      cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(rows, rows->child));
   } else {
     cg_strlcpy(st->wmi_error, werr.message, sizeof(st->wmi_error));
     st->client_missing = werr.hresult == CG_WBEM_E_INVALID_NAMESPACE;
@@ -154,7 +157,8 @@ static void read_live(struct state *st, const struct mp_ctx *ctx) {
   cJSON *ci = NULL;
   if (cg_wmi_query("root\\ccm", "SELECT InInternet FROM ClientInfo", ctx->timeout_ms, &ci, &werr) == CG_OK) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ci, 0), "InInternet");
-    if (cJSON_IsBool(v)) put_value(st, "currently_internet", cJSON_Duplicate(v, false), "wmi:root\\ccm:ClientInfo.InInternet");
+    if (cJSON_IsBool(v))
+      put_value(st, "currently_internet", cJSON_Duplicate(v, false), "wmi:root\\ccm:ClientInfo.InInternet");
   }
   cJSON_Delete(ci);
 }
@@ -195,14 +199,21 @@ static cJSON *candidate_facts(const cJSON *r, struct mp_string *msp) {
   mp_parse_string(mp ? mp : "", msp);
   cJSON *c = cJSON_CreateObject();
   cJSON_AddStringToObject(c, "mp", mp ? mp : "");
-  if (type) cJSON_AddStringToObject(c, "type", type);
-  else cJSON_AddNullToObject(c, "type");
+  if (type)
+    cJSON_AddStringToObject(c, "type", type);
+  else
+    cJSON_AddNullToObject(c, "type");
   const cJSON *idx = row_item(r, "Index"), *ver = row_item(r, "Version");
-  if (cJSON_IsNumber(idx)) cJSON_AddNumberToObject(c, "index", idx->valuedouble);
-  else cJSON_AddNullToObject(c, "index");
-  if (cJSON_IsNumber(ver)) cJSON_AddNumberToObject(c, "version", ver->valuedouble);
-  else if (cJSON_IsString(ver)) cJSON_AddStringToObject(c, "version", ver->valuestring);
-  else cJSON_AddNullToObject(c, "version");
+  if (cJSON_IsNumber(idx))
+    cJSON_AddNumberToObject(c, "index", idx->valuedouble);
+  else
+    cJSON_AddNullToObject(c, "index");
+  if (cJSON_IsNumber(ver))
+    cJSON_AddNumberToObject(c, "version", ver->valuedouble);
+  else if (cJSON_IsString(ver))
+    cJSON_AddStringToObject(c, "version", ver->valuestring);
+  else
+    cJSON_AddNullToObject(c, "version");
   cJSON_AddBoolToObject(c, "is_cmg", msp->is_cmg);
   cJSON_AddStringToObject(c, "cmg_host", msp->is_cmg ? msp->host : "");
   cJSON_AddStringToObject(c, "proxy_kind", msp->proxy_kind);
@@ -223,7 +234,8 @@ static void registry_urls(const struct state *sp, cJSON *urls) {
     struct mp_string ms;
     mp_parse_string(imp->valuestring, &ms);
     char url[400];
-    if (ms.is_cmg && *ms.mp_id && cg_snprintf(url, sizeof(url), "https://%s/CCM_Proxy_%s/%s", ms.host, ms.proxy_kind, ms.mp_id))
+    if (ms.is_cmg && *ms.mp_id &&
+        cg_snprintf(url, sizeof(url), "https://%s/CCM_Proxy_%s/%s", ms.host, ms.proxy_kind, ms.mp_id))
       add_url(urls, url);
   }
   const cJSON *fq = cJSON_GetObjectItem(cJSON_GetObjectItem(sp->values, "cmg_fqdns"), "value");
@@ -246,8 +258,8 @@ static void registry_urls(const struct state *sp, cJSON *urls) {
 
 /* The registry and WMI values as facts, each with where it came from under `sources`. */
 static void value_facts(cJSON *f, const struct state *sp) {
-  static const char *const names[] = {"site_code", "client_version", "always_on_internet", "currently_internet",
-                                      "cmg_fqdns", "internet_mp_hostname"};
+  static const char *const names[] = {"site_code",          "client_version", "always_on_internet",
+                                      "currently_internet", "cmg_fqdns",      "internet_mp_hostname"};
   cJSON *sources = cJSON_AddObjectToObject(f, "sources");
   for (size_t i = 0; i < CG_ARRAY_LEN(names); i++) {
     const cJSON *v = cJSON_GetObjectItem(sp->values, names[i]);
@@ -256,8 +268,10 @@ static void value_facts(cJSON *f, const struct state *sp) {
       cJSON_AddNullToObject(f, names[i]);
       continue;
     }
-    if (!strcmp(names[i], "always_on_internet") && cJSON_IsNumber(val)) cJSON_AddBoolToObject(f, names[i], val->valuedouble != 0);
-    else cJSON_AddItemToObject(f, names[i], cJSON_Duplicate(val, false));
+    if (!strcmp(names[i], "always_on_internet") && cJSON_IsNumber(val))
+      cJSON_AddBoolToObject(f, names[i], val->valuedouble != 0);
+    else
+      cJSON_AddItemToObject(f, names[i], cJSON_Duplicate(val, false));
     cJSON_AddStringToObject(sources, names[i], cJSON_GetObjectItem(v, "source")->valuestring);
   }
 }

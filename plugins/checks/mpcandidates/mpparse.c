@@ -20,15 +20,18 @@ static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\
 static bool is_rule_line(const char *s, size_t n) {
   size_t dashes = 0;
   for (size_t i = 0; i < n; i++) {
-    if (s[i] == '-') dashes++;
-    else if (s[i] != ' ' && s[i] != '\r' && s[i] != '\t') return false;
+    if (s[i] == '-')
+      dashes++;
+    else if (s[i] != ' ' && s[i] != '\r' && s[i] != '\t')
+      return false;
   }
   return dashes >= 2;
 }
 
 enum mp_format mp_detect(const char *text) {
   const char *p = text;
-  while (is_ws(*p)) p++;
+  while (is_ws(*p))
+    p++;
   if (*p == '{' || *p == '[') return MP_FMT_JSON;
   if (cg_str_startswith_ci(p, "Windows Registry Editor") || cg_str_startswith_ci(p, "REGEDIT4")) return MP_FMT_REG;
   for (const char *l = text; l && *l;) {
@@ -173,7 +176,8 @@ static int parse_list(const char *text, cJSON **out) {
       }
     } else if (indented && last && cJSON_IsString(last)) {
       char *joined = cg_asprintf("%s%s", last->valuestring, s);
-      if (!joined) rc = CG_ERR_NOMEM;
+      if (!joined)
+        rc = CG_ERR_NOMEM;
       else {
         cJSON_SetValuestring(last, joined);
         cg_free(joined);
@@ -204,7 +208,8 @@ static int parse_table(const char *text, cJSON **out) {
     char *nl = strchr(l, '\n');
     if (nl) *nl = '\0';
     size_t n = strlen(l);
-    while (n && (l[n - 1] == '\r')) l[--n] = '\0';
+    while (n && (l[n - 1] == '\r'))
+      l[--n] = '\0';
     lines[nlines++] = l;
     l = nl ? nl + 1 : NULL;
   }
@@ -218,10 +223,12 @@ static int parse_table(const char *text, cJSON **out) {
     const char *rule = lines[i], *head = lines[i - 1];
     ncols = 0;
     for (size_t p = 0; rule[p] && ncols < CG_ARRAY_LEN(cols);) {
-      while (rule[p] == ' ') p++;
+      while (rule[p] == ' ')
+        p++;
       if (rule[p] != '-') break;
       size_t s = p;
-      while (rule[p] == '-') p++;
+      while (rule[p] == '-')
+        p++;
       cols[ncols].start = s;
       cols[ncols].end = p;
       ncols++;
@@ -272,9 +279,12 @@ int mp_parse_reg(const char *text, cJSON **keys) { return cg_regfile_parse(text,
 
 void mp_parse_string(const char *mp, struct mp_string *out) {
   memset(out, 0, sizeof(*out));
-  while (is_ws(*mp)) mp++;
-  if (cg_str_startswith_ci(mp, "https://")) mp += 8;
-  else if (cg_str_startswith_ci(mp, "http://")) mp += 7;
+  while (is_ws(*mp))
+    mp++;
+  if (cg_str_startswith_ci(mp, "https://"))
+    mp += 8;
+  else if (cg_str_startswith_ci(mp, "http://"))
+    mp += 7;
   size_t hl = strcspn(mp, "/");
   cg_snprintf(out->host, sizeof(out->host), "%.*s", (int)hl, mp);
   for (char *h = out->host; *h; h++)
@@ -282,8 +292,10 @@ void mp_parse_string(const char *mp, struct mp_string *out) {
   out->truncated = strstr(mp, "...") != NULL || strstr(mp, "\xE2\x80\xA6") != NULL;
   const char *path = mp + hl;
   if (*path == '/') path++;
-  if (cg_str_startswith_ci(path, "CCM_Proxy_MutualAuth")) cg_strlcpy(out->proxy_kind, "MutualAuth", sizeof(out->proxy_kind));
-  else if (cg_str_startswith_ci(path, "CCM_Proxy_ServerAuth")) cg_strlcpy(out->proxy_kind, "ServerAuth", sizeof(out->proxy_kind));
+  if (cg_str_startswith_ci(path, "CCM_Proxy_MutualAuth"))
+    cg_strlcpy(out->proxy_kind, "MutualAuth", sizeof(out->proxy_kind));
+  else if (cg_str_startswith_ci(path, "CCM_Proxy_ServerAuth"))
+    cg_strlcpy(out->proxy_kind, "ServerAuth", sizeof(out->proxy_kind));
   else {
     /* Format-Table cut the cell inside the proxy path ("CCM_Proxy_Mutual..."): still a CMG, but
      * the id is gone. The visible part must be a prefix of the path, up to the ellipsis. */
@@ -305,7 +317,8 @@ void mp_parse_string(const char *mp, struct mp_string *out) {
   const char *id = path + 20;
   if (*id == '/') id++;
   size_t d = 0;
-  while (id[d] >= '0' && id[d] <= '9' && d < sizeof(out->mp_id) - 1) d++;
+  while (id[d] >= '0' && id[d] <= '9' && d < sizeof(out->mp_id) - 1)
+    d++;
   cg_snprintf(out->mp_id, sizeof(out->mp_id), "%.*s", (int)d, id);
 }
 

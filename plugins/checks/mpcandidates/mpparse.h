@@ -30,7 +30,7 @@ struct mp_string {
   char proxy_kind[16]; /* "MutualAuth", "ServerAuth" or "" */
   char mp_id[32];      /* digits, "" when absent */
   bool is_cmg;
-  bool truncated;      /* Format-Table cut it ("..." or U+2026) */
+  bool truncated; /* Format-Table cut it ("..." or U+2026) */
 };
 void mp_parse_string(const char *mp, struct mp_string *out);
 

@@ -503,8 +503,10 @@ static void root_update(struct ne_state *st) {
     if (status) cJSON_AddNumberToObject(e, "status", (double)status);
     if (!ok) {
       char why[400];
-      if (cc != CURLE_OK) cg_snprintf(why, sizeof(why), "%s", err[0] ? err : curl_easy_strerror(cc));
-      else cg_snprintf(why, sizeof(why), "HTTP %ld", status);
+      if (cc != CURLE_OK)
+        cg_snprintf(why, sizeof(why), "%s", err[0] ? err : curl_easy_strerror(cc));
+      else
+        cg_snprintf(why, sizeof(why), "HTTP %ld", status);
       cJSON_AddStringToObject(e, "error", why);
       if (!first_fail[0]) cg_snprintf(first_fail, sizeof(first_fail), "%s: %s", url, why);
     }
@@ -516,7 +518,8 @@ static void root_update(struct ne_state *st) {
             "downloads trusted roots from there when it meets one it does not have, such as a new root of the CMG "
             "certificate's public CA.",
             "SYSTEM cannot reach Windows' trusted root update (%s): a CMG certificate whose root is not yet on this "
-            "device would be refused.", first_fail);
+            "device would be refused.",
+            first_fail);
 }
 
 static void judge_clock(struct ne_state *st, cJSON *dates) {

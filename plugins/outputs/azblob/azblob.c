@@ -13,11 +13,11 @@ struct azblob_ctx {
   char *sas_url, *ca_file, *proxy, *api_version;
   int64_t timeout_ms;
   /* prepared by init */
-  char *base;       /* container URL without the query */
-  char *query;      /* the SAS query (secret) */
-  char expiry[32];  /* se= as sent, for messages */
-  char perms[16];   /* sp= */
-  char what[300];   /* "Azure Blob container https://host/container" */
+  char *base;      /* container URL without the query */
+  char *query;     /* the SAS query (secret) */
+  char expiry[32]; /* se= as sent, for messages */
+  char perms[16];  /* sp= */
+  char what[300];  /* "Azure Blob container https://host/container" */
   CURL *curl;
 };
 
@@ -59,8 +59,9 @@ static int azblob_init(void *vctx, const struct cg_env *env, char *err, size_t e
   }
   const char *q = strchr(c->sas_url, '?');
   if (!q || !strstr(q, "sig=")) {
-    cg_snprintf(err, errlen, "sas_url holds no SAS token (no sig= parameter): create a container SAS with "
-                             "create and write permission and paste the whole URL");
+    cg_snprintf(err, errlen,
+                "sas_url holds no SAS token (no sig= parameter): create a container SAS with "
+                "create and write permission and paste the whole URL");
     return CG_ERR_CONFIG;
   }
   c->base = cg_strndup(c->sas_url, (size_t)(q - c->sas_url));
@@ -68,7 +69,8 @@ static int azblob_init(void *vctx, const struct cg_env *env, char *err, size_t e
   c->curl = curl_easy_init();
   if (!c->base || !c->query || !c->curl) return CG_ERR_NOMEM;
   size_t bl = strlen(c->base);
-  while (bl && c->base[bl - 1] == '/') c->base[--bl] = '\0';
+  while (bl && c->base[bl - 1] == '/')
+    c->base[--bl] = '\0';
   query_param(c->query, "se", c->expiry, sizeof(c->expiry));
   query_param(c->query, "sp", c->perms, sizeof(c->perms));
   /* %3A in a date as sent; show it readably */
@@ -82,8 +84,10 @@ static int azblob_init(void *vctx, const struct cg_env *env, char *err, size_t e
     return CG_ERR_CONFIG;
   }
   if (c->perms[0] && !strpbrk(c->perms, "cw")) {
-    cg_snprintf(err, errlen, "the SAS only grants '%s': it needs create (c) or write (w) permission to upload "
-                             "bundles", c->perms);
+    cg_snprintf(err, errlen,
+                "the SAS only grants '%s': it needs create (c) or write (w) permission to upload "
+                "bundles",
+                c->perms);
     return CG_ERR_CONFIG;
   }
   return CG_OK;
@@ -104,19 +108,31 @@ static void azblob_emit(void *vctx, const struct cg_env *env, const struct cg_em
   char *ver = cg_asprintf("x-ms-version: %s", c->api_version);
   char *reqid = cg_asprintf("x-ms-client-request-id: %s", req->bundle_id);
   struct curl_slist *h = NULL;
-  const char *fixed[] = {"x-ms-blob-type: BlockBlob", "If-None-Match: *", "Content-Type: application/json",
-                         "Content-Encoding: gzip", "x-ms-blob-content-type: application/json",
-                         "x-ms-blob-content-encoding: gzip", "Expect:"};
-  for (size_t i = 0; i < CG_ARRAY_LEN(fixed); i++) h = curl_slist_append(h, fixed[i]);
+  const char *fixed[] = {"x-ms-blob-type: BlockBlob",
+                         "If-None-Match: *",
+                         "Content-Type: application/json",
+                         "Content-Encoding: gzip",
+                         "x-ms-blob-content-type: application/json",
+                         "x-ms-blob-content-encoding: gzip",
+                         "Expect:"};
+  for (size_t i = 0; i < CG_ARRAY_LEN(fixed); i++)
+    h = curl_slist_append(h, fixed[i]);
   if (ver) h = curl_slist_append(h, ver);
   if (reqid) h = curl_slist_append(h, reqid);
   struct cg_http_resp r;
   memset(&r, 0, sizeof(r));
   int rc = CG_ERR_NOMEM;
   if (url && ver && reqid && h) {
-    struct cg_http_req rq = {.method = "PUT", .url = url, .headers = h, .body = req->gz, .body_len = req->gz_len,
-                             .timeout_ms = (long)c->timeout_ms, .proxy = c->proxy, .ca_file = c->ca_file,
-                             .allow_loopback_http = true, .max_response = 16384};
+    struct cg_http_req rq = {.method = "PUT",
+                             .url = url,
+                             .headers = h,
+                             .body = req->gz,
+                             .body_len = req->gz_len,
+                             .timeout_ms = (long)c->timeout_ms,
+                             .proxy = c->proxy,
+                             .ca_file = c->ca_file,
+                             .allow_loopback_http = true,
+                             .max_response = 16384};
     rc = cg_http_request(c->curl, &rq, &r);
   } else {
     cg_strlcpy(r.error, "out of memory", sizeof(r.error));
@@ -139,7 +155,8 @@ static void azblob_emit(void *vctx, const struct cg_env *env, const struct cg_em
     else if (se >= 0 && se <= now)
       cg_snprintf(res->error, sizeof(res->error),
                   "%s refused the upload (HTTP 403 %s): the SAS expired on %s by this device's clock; issue a new "
-                  "SAS and update sas_url", c->what, code[0] ? code : "AuthenticationFailed", c->expiry);
+                  "SAS and update sas_url",
+                  c->what, code[0] ? code : "AuthenticationFailed", c->expiry);
     else
       cg_snprintf(res->error, sizeof(res->error),
                   "%s refused the SAS (HTTP 403 %s): it was revoked or its account key rotated, its start time is "

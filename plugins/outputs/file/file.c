@@ -43,8 +43,7 @@ static void remove_stale_temps(const char *folder, const char *name) {
   cg_dir_list_free(names, n);
 }
 
-static void file_emit(void *vctx, const struct cg_env *env, const struct cg_emit_req *req,
-                      struct cg_emit_result *res) {
+static void file_emit(void *vctx, const struct cg_env *env, const struct cg_emit_req *req, struct cg_emit_result *res) {
   struct file_ctx *c = vctx;
   (void)env;
   char *folder = cg_strdup(c->dir), *path = NULL;
@@ -79,8 +78,10 @@ static void file_emit(void *vctx, const struct cg_env *env, const struct cg_emit
   }
   int rc = cg_mkdirs(folder);
   if (rc == CG_OK) remove_stale_temps(folder, p);
-  if (rc == CG_OK) rc = cg_file_write_atomic(path, req->gz, req->gz_len, res->error, sizeof(res->error));
-  else cg_snprintf(res->error, sizeof(res->error), "cannot create %s: %s", folder, cg_strerror(rc));
+  if (rc == CG_OK)
+    rc = cg_file_write_atomic(path, req->gz, req->gz_len, res->error, sizeof(res->error));
+  else
+    cg_snprintf(res->error, sizeof(res->error), "cannot create %s: %s", folder, cg_strerror(rc));
   res->outcome = rc == CG_OK ? CG_EMIT_DELIVERED : CG_EMIT_DOWN;
   if (rc == CG_OK) res->error[0] = '\0';
 out:

@@ -53,8 +53,8 @@ static const struct cg_config_map http_map[] = {
      offsetof(struct http_ctx, ca_file), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "proxy", "null", "Proxy URL (null: none, or the https_proxy environment variable)",
      offsetof(struct http_ctx, proxy), 0, 0, NULL, NULL},
-    {CG_CFG_INT, "timeout_ms", "30000", "Longest time one upload may take", offsetof(struct http_ctx, timeout_ms),
-     1000, 600000, NULL, NULL},
+    {CG_CFG_INT, "timeout_ms", "30000", "Longest time one upload may take", offsetof(struct http_ctx, timeout_ms), 1000,
+     600000, NULL, NULL},
     CG_CFG_END,
 };
 
@@ -113,10 +113,13 @@ static int http_init(void *vctx, const struct cg_env *env, char *err, size_t err
   for (const char *p = c->url; (p = strchr(p, '{')); p++) {
     static const char *const vars[] = {"{bundle_id}", "{hostname}", "{yyyy}", "{mm}", "{dd}", "{name}"};
     bool known = false;
-    for (size_t i = 0; i < CG_ARRAY_LEN(vars); i++) known |= cg_str_startswith_ci(p, vars[i]);
+    for (size_t i = 0; i < CG_ARRAY_LEN(vars); i++)
+      known |= cg_str_startswith_ci(p, vars[i]);
     if (!known) {
-      cg_snprintf(err, errlen, "url: unknown placeholder %.24s (known: {bundle_id} {hostname} {yyyy} {mm} {dd} "
-                               "{name})", p);
+      cg_snprintf(err, errlen,
+                  "url: unknown placeholder %.24s (known: {bundle_id} {hostname} {yyyy} {mm} {dd} "
+                  "{name})",
+                  p);
       return CG_ERR_CONFIG;
     }
   }
@@ -137,12 +140,18 @@ static char *expand_url(const char *tpl, const struct cg_emit_req *req) {
   for (const char *p = tpl; *p && rc == CG_OK;) {
     const char *val = NULL;
     size_t skip = 0, vlen = 0;
-    if (cg_str_startswith_ci(p, "{bundle_id}")) val = req->bundle_id, skip = 11;
-    else if (cg_str_startswith_ci(p, "{hostname}")) val = req->hostname, skip = 10;
-    else if (cg_str_startswith_ci(p, "{name}")) val = req->name, skip = 6;
-    else if (cg_str_startswith_ci(p, "{yyyy}")) val = req->created_at, vlen = 4, skip = 6;
-    else if (cg_str_startswith_ci(p, "{mm}")) val = req->created_at + 5, vlen = 2, skip = 4;
-    else if (cg_str_startswith_ci(p, "{dd}")) val = req->created_at + 8, vlen = 2, skip = 4;
+    if (cg_str_startswith_ci(p, "{bundle_id}"))
+      val = req->bundle_id, skip = 11;
+    else if (cg_str_startswith_ci(p, "{hostname}"))
+      val = req->hostname, skip = 10;
+    else if (cg_str_startswith_ci(p, "{name}"))
+      val = req->name, skip = 6;
+    else if (cg_str_startswith_ci(p, "{yyyy}"))
+      val = req->created_at, vlen = 4, skip = 6;
+    else if (cg_str_startswith_ci(p, "{mm}"))
+      val = req->created_at + 5, vlen = 2, skip = 4;
+    else if (cg_str_startswith_ci(p, "{dd}"))
+      val = req->created_at + 8, vlen = 2, skip = 4;
     if (val) {
       rc = cg_buf_append(&b, val, vlen ? vlen : strlen(val));
       p += skip;
@@ -170,12 +179,12 @@ static char *sign(const struct http_ctx *c, const char *ts, const void *body, si
   cg_free(msg);
   if (!ok) return NULL;
   char hex[2 * EVP_MAX_MD_SIZE + 1];
-  for (unsigned i = 0; i < mdlen; i++) cg_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+  for (unsigned i = 0; i < mdlen; i++)
+    cg_snprintf(hex + 2 * i, 3, "%02x", md[i]);
   return cg_asprintf("%s: sha256=%s", c->signature_header, hex);
 }
 
-static void http_emit(void *vctx, const struct cg_env *env, const struct cg_emit_req *req,
-                      struct cg_emit_result *res) {
+static void http_emit(void *vctx, const struct cg_env *env, const struct cg_emit_req *req, struct cg_emit_result *res) {
   struct http_ctx *c = vctx;
   (void)env;
   char ts[32];
@@ -197,10 +206,18 @@ static void http_emit(void *vctx, const struct cg_env *env, const struct cg_emit
   memset(&r, 0, sizeof(r));
   int rc = CG_ERR_NOMEM;
   if (url && idem && h && (!c->token || auth) && (!c->hmac_key || (tsh && sig))) {
-    struct cg_http_req rq = {.method = c->method, .url = url, .headers = h, .body = req->gz, .body_len = req->gz_len,
-                             .timeout_ms = (long)c->timeout_ms, .proxy = c->proxy, .ca_file = c->ca_file,
-                             .client_cert = c->client_cert, .client_key = c->client_key,
-                             .allow_loopback_http = true, .max_response = 16384};
+    struct cg_http_req rq = {.method = c->method,
+                             .url = url,
+                             .headers = h,
+                             .body = req->gz,
+                             .body_len = req->gz_len,
+                             .timeout_ms = (long)c->timeout_ms,
+                             .proxy = c->proxy,
+                             .ca_file = c->ca_file,
+                             .client_cert = c->client_cert,
+                             .client_key = c->client_key,
+                             .allow_loopback_http = true,
+                             .max_response = 16384};
     rc = cg_http_request(c->curl, &rq, &r);
   } else {
     cg_strlcpy(r.error, "out of memory", sizeof(r.error));
@@ -209,7 +226,9 @@ static void http_emit(void *vctx, const struct cg_env *env, const struct cg_emit
   if (rc == CG_OK && (r.status == 401 || r.status == 403)) {
     size_t l = strlen(res->error);
     cg_snprintf(res->error + l, sizeof(res->error) - l, ": check the %s",
-                c->token ? "token" : c->client_cert ? "client certificate" : "endpoint's authentication settings");
+                c->token         ? "token"
+                : c->client_cert ? "client certificate"
+                                 : "endpoint's authentication settings");
   }
   if (auth) memset(auth, 0, strlen(auth));
   curl_slist_free_all(h);
