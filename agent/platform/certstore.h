@@ -4,7 +4,7 @@
 #ifndef CG_PLATFORM_CERTSTORE_H
 #define CG_PLATFORM_CERTSTORE_H
 
-#include "../cg.h"
+#include "cg.h"
 
 #define CG_CERT_MAX_EKUS 16
 #define CG_CERT_MAX 512

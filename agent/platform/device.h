@@ -3,7 +3,7 @@
 #ifndef CG_PLATFORM_DEVICE_H
 #define CG_PLATFORM_DEVICE_H
 
-#include "../cg.h"
+#include "cg.h"
 
 /* *on_ac: 1 on mains power, 0 on battery, -1 unknown; *battery_percent: 0-100, -1 when there is no
  * battery or it is unknown. Windows: GetSystemPowerStatus; Linux: /sys/class/power_supply. */

@@ -2,7 +2,7 @@
 #ifndef CG_PLATFORM_FS_H
 #define CG_PLATFORM_FS_H
 
-#include "../cg.h"
+#include "cg.h"
 
 /* Replace `path` with `data` so that a reader (or a crash) sees either the old or the whole new
  * content: temp file in the same folder, write, flush to disk, rename over; POSIX also fsyncs the

@@ -5,7 +5,7 @@
 #ifndef CG_PLATFORM_NETCFG_H
 #define CG_PLATFORM_NETCFG_H
 
-#include "../cg.h"
+#include "cg.h"
 
 struct cg_proxy_config {
   bool auto_detect;      /* WPAD */

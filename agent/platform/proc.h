@@ -5,7 +5,7 @@
 #ifndef CG_PLATFORM_PROC_H
 #define CG_PLATFORM_PROC_H
 
-#include "../cg.h"
+#include "cg.h"
 
 struct cg_proc_opts {
   int64_t timeout_ms; /* <= 0: no timeout */

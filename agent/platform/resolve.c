@@ -11,7 +11,7 @@
 #endif
 #include <string.h>
 
-#include "../cg.h"
+#include "cg.h"
 #include "resolve.h"
 
 int cg_resolve(const char *host, char addrs[][64], int max, int *n, char *canon, size_t canonlen, char *err,

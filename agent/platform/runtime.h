@@ -3,7 +3,7 @@
 #ifndef CG_PLATFORM_RUNTIME_H
 #define CG_PLATFORM_RUNTIME_H
 
-#include "../cg.h"
+#include "cg.h"
 
 /* ---- threads ---------------------------------------------------------------------------------- */
 struct cg_mutex;

@@ -3,7 +3,7 @@
 #ifndef CG_PLATFORM_SERVICE_H
 #define CG_PLATFORM_SERVICE_H
 
-#include "../cg.h"
+#include "cg.h"
 
 #define CG_SERVICE_NAME "cmgdiag"
 

@@ -2,7 +2,7 @@
 #ifndef CG_PLATFORM_SYS_H
 #define CG_PLATFORM_SYS_H
 
-#include "../cg.h"
+#include "cg.h"
 
 struct cg_localtime {
   int year, month, day, hour, minute, second, millisecond;

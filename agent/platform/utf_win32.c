@@ -1,7 +1,7 @@
 /* UTF-8 <-> UTF-16 conversion and Win32 error text. */
 #include <windows.h>
 
-#include "../cg.h"
+#include "cg.h"
 #include "utf_win32.h"
 
 wchar_t *cg_utf8_to_wide(const char *s) {

@@ -5,7 +5,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "../cg.h"
+#include "cg.h"
 
 struct cg_wmi_error {
   unsigned long hresult; /* the COM/WMI HRESULT, 0 when none */

@@ -56,7 +56,7 @@ x=$(find "$work/extract" -name cmgdiag.exe | head -1)
 # The Group Policy template: well-formed, and names exactly the values the agent reads.
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-"$py" - "$src/packaging/windows/policy" "$src/agent/config.c" <<'PY' && ok "ADMX/ADML: every policy value is read by the agent, every string is defined" || no "ADMX/ADML"
+"$py" - "$src/packaging/windows/policy" "$src/agent/core/config.c" <<'PY' && ok "ADMX/ADML: every policy value is read by the agent, every string is defined" || no "ADMX/ADML"
 import re, sys, xml.etree.ElementTree as ET
 d, cfg = sys.argv[1], open(sys.argv[2]).read()
 ns = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
