@@ -54,7 +54,7 @@ static int on_entry(const struct cmt_entry *e, void *user) {
  * catalogue. One entry in 50 is a failure, the rest the ordinary chatter of CcmMessaging.log. */
 static void bench_clientlogs(void) {
   char err[256];
-  if (sig_load(&sigs, cg_clientlogs_builtin_signatures, "built-in", err, sizeof(err)) != CG_OK ||
+  if (sig_load(&sigs, clientlogs_builtin_signatures, "built-in", err, sizeof(err)) != CG_OK ||
       sig_compile(&sigs) != CG_OK)
     return;
   struct cg_buf b;
@@ -105,8 +105,8 @@ static void parse_candidates(const char *data, size_t len) {
   cJSON_Delete(rows);
 }
 
-static struct cg_mplist mpl;
-static void parse_mplist(const char *data, size_t len) { cg_mplist_parse(data, len, &mpl); }
+static struct mplist mpl;
+static void parse_mplist(const char *data, size_t len) { mplist_parse(data, len, &mpl); }
 
 /* The candidate list as Get-CimInstance | ConvertTo-Json writes it (20 candidates, ~10 KB), and a
  * CMG's MP list answer (20 MPs, ~4 KB). */

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static bool ready;
   if (!ready) {
     char err[256];
-    if (sig_load(&set, cg_clientlogs_builtin_signatures, "built-in", err, sizeof(err)) != CG_OK ||
+    if (sig_load(&set, clientlogs_builtin_signatures, "built-in", err, sizeof(err)) != CG_OK ||
         sig_compile(&set) != CG_OK)
       __builtin_trap();
     ready = true;

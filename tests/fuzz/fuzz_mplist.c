@@ -8,8 +8,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static struct cg_mplist m;
-  if (cg_mplist_parse((const char *)data, size, &m) == CG_OK) {
+  static struct mplist m;
+  if (mplist_parse((const char *)data, size, &m) == CG_OK) {
     if (m.count > CG_MPLIST_MAX || m.count > m.total) __builtin_trap();
     for (size_t i = 0; i < m.count; i++)
       if (strlen(m.mp[i].name) >= sizeof(m.mp[i].name) || strlen(m.mp[i].fqdn) >= sizeof(m.mp[i].fqdn))

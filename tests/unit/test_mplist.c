@@ -5,9 +5,9 @@
 #include "mplist.h"
 #include "test.h"
 
-static struct cg_mplist m;
+static struct mplist m;
 
-static int parse(const char *s) { return cg_mplist_parse(s, strlen(s), &m); }
+static int parse(const char *s) { return mplist_parse(s, strlen(s), &m); }
 
 TEST(observed_answers) {
   CHECK(parse("<MPList><MP Name=\"CMC.CORP.LOCAL\" FQDN=\"CMC.corp.local\"><Version>9128</Version>"
@@ -68,12 +68,12 @@ TEST(garbage_and_truncation) {
   CHECK(parse("<MPList><MP Name=\"x\" FQDN=\"y\">") == CG_ERR_PARSE);
   CHECK_CONTAINS(m.error, "truncated");
   const char u16[] = "\xFF\xFE<\0M\0P\0";
-  CHECK(cg_mplist_parse(u16, sizeof(u16) - 1, &m) == CG_ERR_PARSE);
+  CHECK(mplist_parse(u16, sizeof(u16) - 1, &m) == CG_ERR_PARSE);
   CHECK_CONTAINS(m.error, "UTF-16");
   /* every prefix of a real answer is refused cleanly or parsed */
   const char *real = "<MPList><MP Name=\"A\" FQDN=\"a\"><Version>1</Version></MP></MPList>";
   for (size_t l = 0; l < strlen(real); l++)
-    CHECK(cg_mplist_parse(real, l, &m) == CG_ERR_PARSE);
+    CHECK(mplist_parse(real, l, &m) == CG_ERR_PARSE);
 }
 
 TEST(caps) {
@@ -91,20 +91,20 @@ TEST(caps) {
   for (int i = 0; i < 200; i++)
     cg_buf_printf(&b, "<MP Name=\"MP%d\" FQDN=\"mp%d.x\"/>", i, i);
   cg_buf_puts(&b, "</MPList>");
-  CHECK(cg_mplist_parse(b.data, b.len, &m) == CG_OK);
+  CHECK(mplist_parse(b.data, b.len, &m) == CG_OK);
   CHECK(m.count == CG_MPLIST_MAX && m.total == 200);
   cg_buf_free(&b);
   /* huge: a 5 MB answer is refused without reading it */
   size_t n = 5u << 20;
   char *big = malloc(n);
   memset(big, ' ', n);
-  CHECK(cg_mplist_parse(big, n, &m) == CG_ERR_PARSE);
+  CHECK(mplist_parse(big, n, &m) == CG_ERR_PARSE);
   CHECK_CONTAINS(m.error, "more than an MP list");
   /* long attribute values are cut, not overflowed */
   memcpy(big, "<MPList><MP Name=\"", 18);
   memset(big + 18, 'x', 100000);
   memcpy(big + 18 + 100000, "\" FQDN=\"f\"/></MPList>", 21);
-  CHECK(cg_mplist_parse(big, 18 + 100000 + 21, &m) == CG_OK);
+  CHECK(mplist_parse(big, 18 + 100000 + 21, &m) == CG_OK);
   CHECK(strlen(m.mp[0].name) == sizeof(m.mp[0].name) - 1);
   free(big);
 }

@@ -383,7 +383,7 @@ static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, 
 }
 
 static int load_signatures(const struct cl_ctx *ctx, struct sigset *set, char *err, size_t errlen) {
-  int rc = sig_load(set, cg_clientlogs_builtin_signatures, "built-in signatures", err, errlen);
+  int rc = sig_load(set, clientlogs_builtin_signatures, "built-in signatures", err, errlen);
   if (rc == CG_OK && ctx->signatures_file) {
     char *data = NULL;
     size_t len = 0;

@@ -54,6 +54,6 @@ void sig_match(const struct sigset *set, const char *log, const char *component,
                size_t msg_len, sig_cb cb, void *user);
 
 /* The catalogue built into the agent (signatures.json, embedded at build time). */
-extern const char cg_clientlogs_builtin_signatures[];
+extern const char clientlogs_builtin_signatures[];
 
 #endif

@@ -104,7 +104,7 @@ const char *probe_status_meaning(long status, const char *text, const char **rem
   return NULL;
 }
 
-static bool has_error(const struct cg_tls_capture *c, int err, int *depth) {
+static bool has_error(const struct probe_tls_capture *c, int err, int *depth) {
   for (int i = 0; i < c->nerrors; i++)
     if (c->errors[i].error == err) {
       if (depth) *depth = c->errors[i].depth;
@@ -118,7 +118,7 @@ static const char *depth_name(int depth) {
 }
 
 /* A handshake that failed on the CMG's certificate: which of the client's certificate errors. */
-static void classify_certificate(struct probe *p, const struct cg_tls_capture *cap, int cc, const char *err) {
+static void classify_certificate(struct probe *p, const struct probe_tls_capture *cap, int cc, const char *err) {
   int d = 0;
   if (has_error(cap, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, &d) && cap->sent && sk_X509_num(cap->sent) == 1 &&
       X509_check_issued(sk_X509_value(cap->sent, 0), sk_X509_value(cap->sent, 0)) != X509_V_OK) {
@@ -161,7 +161,7 @@ static void classify_certificate(struct probe *p, const struct cg_tls_capture *c
   }
 }
 
-void probe_classify_transport(struct probe *p, const struct req_out *o, const struct cg_tls_capture *cap) {
+void probe_classify_transport(struct probe *p, const struct req_out *o, const struct probe_tls_capture *cap) {
   int cc = o->r.curl_rc;
   const char *err = o->r.error;
   char hostport[300];
@@ -255,9 +255,9 @@ void probe_classify_http(struct probe *p, const struct req_out *o, const struct 
   long s = o->r.status;
   const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->j, "path"));
   if (s == 200) {
-    struct cg_mplist *m = cg_calloc(1, sizeof(*m));
+    struct mplist *m = cg_calloc(1, sizeof(*m));
     if (!m) return;
-    if (cg_mplist_parse(o->r.body, o->r.body_len, m) != CG_OK) {
+    if (mplist_parse(o->r.body, o->r.body_len, m) != CG_OK) {
       probe_found(p, CG_FAIL, "CMG_MPLIST_INVALID", "0x87D0027E",
                   "Something other than the CMG answers (a proxy, captive portal or sign-in page) or the management "
                   "point is broken; open the URL from the facts in a browser on this network.",

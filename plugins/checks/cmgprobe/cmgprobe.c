@@ -248,12 +248,12 @@ static bool is_azure_name(const char *h) {
 /* Returns the Azure deployment name a custom service name leads to, or the host itself. */
 static const char *dns_facts(struct probe *p) {
   cJSON *d = cJSON_AddObjectToObject(p->facts, "dns");
-  static char chain[CG_DNS_MAX_CHAIN][256];
+  static char chain[PROBE_DNS_MAX_CHAIN][256];
   const char *deployment = p->host;
   bool literal = strspn(p->host, "0123456789.") == strlen(p->host) || strchr(p->host, ':');
   if (!literal && !is_azure_name(p->host)) {
     char err[200] = "";
-    int n = cg_dns_cname_chain(p->host, p->c->dns_server, chain, CG_DNS_MAX_CHAIN, err, sizeof(err));
+    int n = probe_dns_cname_chain(p->host, p->c->dns_server, chain, PROBE_DNS_MAX_CHAIN, err, sizeof(err));
     cJSON *a = cJSON_AddArrayToObject(d, "cname_chain");
     for (int i = 0; i < n; i++) {
       cJSON_AddItemToArray(a, cJSON_CreateString(chain[i]));
@@ -286,7 +286,7 @@ static const char *dns_facts(struct probe *p) {
 
 /* ---- one request --------------------------------------------------------------------------------- */
 
-static void do_request(struct probe *p, CURL *h, const char *path, bool first, struct cg_tls_capture *cap,
+static void do_request(struct probe *p, CURL *h, const char *path, bool first, struct probe_tls_capture *cap,
                        struct curl_slist *resolve, struct req_out *o) {
   char url[1400];
   /* a path starting with / is under the CMG's origin, not under the MP id */
@@ -303,7 +303,7 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
                            .abort_over_cap = true,
                            .connect_timeout_ms = (long)p->c->connect_timeout_ms,
                            .resolve = resolve,
-                           .ssl_ctx_fn = first ? cg_tls_capture_ctx : NULL,
+                           .ssl_ctx_fn = first ? probe_tls_capture_ctx : NULL,
                            .ssl_ctx_data = cap,
                            .fresh_connection = first,
                            .connect_only = first && p->handshake_only};
@@ -382,7 +382,7 @@ static bool handshake_only(const struct probe *p, const cJSON *state, char *why,
 /* ccmsetup asks the CMG anonymously for the tenant's Entra app details before a token is requested
  * (/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=<id>, docs/checks/cmgprobe.md); a CMG whose site did
  * not onboard the tenant gives nothing back. */
-static void tenant_check(struct probe *p, CURL *h, struct cg_tls_capture *cap, struct curl_slist *resolve) {
+static void tenant_check(struct probe *p, CURL *h, struct probe_tls_capture *cap, struct curl_slist *resolve) {
   const cJSON *auth = cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE);
   const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "mode"));
   const char *tenant = cJSON_GetStringValue(
@@ -416,7 +416,7 @@ static void tenant_check(struct probe *p, CURL *h, struct cg_tls_capture *cap, s
 
 /* ---- one CMG ------------------------------------------------------------------------------------------ */
 
-static void tls_facts(struct probe *p, const struct cg_tls_capture *cap, const struct req_out *o, cJSON *tls) {
+static void tls_facts(struct probe *p, const struct probe_tls_capture *cap, const struct req_out *o, cJSON *tls) {
   if (cap->version[0]) cJSON_AddStringToObject(tls, "version", cap->version);
   if (cap->cipher[0]) cJSON_AddStringToObject(tls, "cipher", cap->cipher);
   if (cap->alert[0]) cJSON_AddStringToObject(tls, "alert_received", cap->alert);
@@ -450,7 +450,7 @@ static void tls_facts(struct probe *p, const struct cg_tls_capture *cap, const s
   }
 }
 
-static bool missing_issuer(const struct cg_tls_capture *cap) {
+static bool missing_issuer(const struct probe_tls_capture *cap) {
   for (int i = 0; i < cap->nerrors; i++)
     if (cap->errors[i].error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
         cap->errors[i].error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
@@ -462,11 +462,11 @@ static bool missing_issuer(const struct cg_tls_capture *cap) {
 
 /* Starts the first request again on a fresh handshake, keeping the fetched certificates, the byte
  * counts and what Windows approved. */
-static void redo_first(struct probe *p, CURL *h, const char *path, struct cg_tls_capture *cap,
+static void redo_first(struct probe *p, CURL *h, const char *path, struct probe_tls_capture *cap,
                        struct curl_slist *resolve, struct req_out *o) {
-  struct cg_tls_capture keep = *cap;
+  struct probe_tls_capture keep = *cap;
   cap->extra = NULL;
-  cg_tls_capture_free(cap);
+  probe_tls_capture_free(cap);
   memset(cap, 0, sizeof(*cap));
   cap->extra = keep.extra;
   cap->bytes_in = keep.bytes_in;
@@ -481,7 +481,7 @@ static void redo_first(struct probe *p, CURL *h, const char *path, struct cg_tls
 
 /* The first request: TLS with the capture; a chain the server sent incomplete is completed from AIA
  * and the handshake done again, as CryptoAPI would. */
-static void first_request(struct probe *p, CURL *h, const char *path, struct cg_tls_capture *cap,
+static void first_request(struct probe *p, CURL *h, const char *path, struct probe_tls_capture *cap,
                           struct curl_slist *resolve, struct req_out *o) {
   do_request(p, h, path, true, cap, resolve, o);
   if (o->rc == CG_OK || !missing_issuer(cap)) return;
@@ -500,7 +500,7 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct cg_
 }
 
 /* The CMG's verdict from what was found, the traffic facts, and what the next cycle needs to know. */
-static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, const struct cg_tls_capture *cap,
+static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, const struct probe_tls_capture *cap,
                        const struct req_out *outs, const char *hs_why) {
   int rc = CG_OK;
   const struct finding *f = p->fail.code ? &p->fail : p->warn.code ? &p->warn : NULL;
@@ -571,7 +571,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
     curl_slist_free_all(resolve);
     return CG_ERR_NOMEM;
   }
-  struct cg_tls_capture cap;
+  struct probe_tls_capture cap;
   memset(&cap, 0, sizeof(cap));
   /* without an MP id only a request that needs none; one handshake in a light cycle */
   static const char *const no_id[] = {"/CCM_Proxy_ServerAuth/ServiceMetadata"};
@@ -646,7 +646,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   for (size_t i = 0; outs && i < npaths; i++)
     cg_free(outs[i].r.body);
   cg_free(outs);
-  cg_tls_capture_free(&cap);
+  probe_tls_capture_free(&cap);
   curl_easy_cleanup(h);
   curl_slist_free_all(resolve);
   return rc;

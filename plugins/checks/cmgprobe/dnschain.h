@@ -5,11 +5,11 @@
 
 #include <stddef.h>
 
-#define CG_DNS_MAX_CHAIN 8
+#define PROBE_DNS_MAX_CHAIN 8
 
 /* Follows CNAME records from `host`, filling chain[0..n) with the targets in order. `server` is
  * "ADDRESS:PORT" to ask one server (the lab), or NULL for the system's resolver. Returns the number
  * of CNAMEs (0: the name has none), or -1 with `err` when the lookup itself failed. */
-int cg_dns_cname_chain(const char *host, const char *server, char chain[][256], int max, char *err, size_t errlen);
+int probe_dns_cname_chain(const char *host, const char *server, char chain[][256], int max, char *err, size_t errlen);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include "cg.h"
 
-int cg_dns_cname_chain(const char *host, const char *server, char chain[][256], int max, char *err, size_t errlen) {
+int probe_dns_cname_chain(const char *host, const char *server, char chain[][256], int max, char *err, size_t errlen) {
   struct __res_state st;
   memset(&st, 0, sizeof(st));
   if (res_ninit(&st) != 0) {

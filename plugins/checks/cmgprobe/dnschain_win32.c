@@ -6,7 +6,7 @@
 
 #include "cg.h"
 
-int cg_dns_cname_chain(const char *host, const char *server, char chain[][256], int max, char *err, size_t errlen) {
+int probe_dns_cname_chain(const char *host, const char *server, char chain[][256], int max, char *err, size_t errlen) {
   (void)err;
   (void)errlen;
   (void)server; /* DnsQuery asks only port 53 servers: the lab's server setting is for POSIX tests */

@@ -10,11 +10,11 @@
 
 struct rd {
   const char *begin, *p, *end;
-  struct cg_mplist *m;
+  struct mplist *m;
   int depth;
   bool root_seen, root_closed;
   char stack[MAX_DEPTH][32];
-  struct cg_mp *cur; /* the <MP> being read */
+  struct mplist_mp *cur; /* the <MP> being read */
   bool in_version;
   char *text;
   size_t text_len; /* where character data goes (Version) */
@@ -181,7 +181,7 @@ static int end_tag(struct rd *r) {
   return CG_OK;
 }
 
-int cg_mplist_parse(const char *body, size_t len, struct cg_mplist *mpl) {
+int mplist_parse(const char *body, size_t len, struct mplist *mpl) {
   memset(mpl, 0, sizeof(*mpl));
   struct rd r = {.begin = body, .p = body, .end = body + len, .m = mpl};
   if (len > MAX_BODY) {

@@ -13,18 +13,18 @@
 
 #define CG_MPLIST_MAX 64
 
-struct cg_mp {
+struct mplist_mp {
   char name[256], fqdn[256], site_code[16], version[32], ssl_state[16];
 };
 
-struct cg_mplist {
-  struct cg_mp mp[CG_MPLIST_MAX];
+struct mplist {
+  struct mplist_mp mp[CG_MPLIST_MAX];
   size_t count;    /* stored */
   size_t total;    /* seen (more than CG_MPLIST_MAX are counted, not stored) */
   char error[160]; /* set when the body is not an MP list */
 };
 
 /* CG_OK with the list (count may be 0: an empty <MPList/>), or CG_ERR_PARSE with mpl->error. */
-int cg_mplist_parse(const char *body, size_t len, struct cg_mplist *mpl);
+int mplist_parse(const char *body, size_t len, struct mplist *mpl);
 
 #endif

@@ -56,7 +56,7 @@ void probe_found(struct probe *p, enum cg_verdict v, const char *code, const cha
 
 /* classify.c */
 const char *probe_status_meaning(long status, const char *text, const char **remedy);
-void probe_classify_transport(struct probe *p, const struct req_out *o, const struct cg_tls_capture *cap);
+void probe_classify_transport(struct probe *p, const struct req_out *o, const struct probe_tls_capture *cap);
 void probe_classify_http(struct probe *p, const struct req_out *o, const struct req_out *cert);
 void probe_clock_skew(struct probe *p, const struct req_out *o);
 /* The Microsoft article (or the repository's docs/domain.md section) each code's cause and fix come
@@ -68,10 +68,10 @@ const char *probe_code_source(const char *code);
 void probe_crl_setting(struct probe *p);
 /* The server sent a chain OpenSSL cannot complete: fetch the missing issuer from AIA into cap->extra.
  * True when something was fetched (retry the handshake with it); otherwise a failure naming the URL. */
-bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap);
-void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verified, cJSON *tls);
+bool probe_complete_from_aia(struct probe *p, struct probe_tls_capture *cap);
+void probe_chain_facts(struct probe *p, struct probe_tls_capture *cap, bool verified, cJSON *tls);
 /* CryptoAPI's verdict on the sent chain (Windows), as facts.windows_trust; returns 1 when it
  * trusts the chain, 0 when it refuses, -1 when it is not available or does not decide (wine). */
-int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, bool openssl_ok);
+int probe_windows_verdict(struct probe *p, const struct probe_tls_capture *cap, bool openssl_ok);
 
 #endif

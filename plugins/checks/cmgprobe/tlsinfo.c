@@ -18,7 +18,7 @@
 static int ex_index = -1;
 
 /* What the server sent, leaf first, once per handshake. */
-static void capture_sent(struct cg_tls_capture *c, X509_STORE_CTX *xs) {
+static void capture_sent(struct probe_tls_capture *c, X509_STORE_CTX *xs) {
   if (c->sent) return;
   STACK_OF(X509) *u = X509_STORE_CTX_get0_untrusted(xs);
   X509 *leaf = X509_STORE_CTX_get0_cert(xs);
@@ -32,9 +32,9 @@ static void capture_sent(struct cg_tls_capture *c, X509_STORE_CTX *xs) {
 
 static int verify_cb(int ok, X509_STORE_CTX *xs) {
   SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
-  struct cg_tls_capture *c = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_index) : NULL;
+  struct probe_tls_capture *c = ssl ? SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_index) : NULL;
   if (!c) return ok;
-  if (!ok && c->nerrors < CG_TLS_MAX_ERRORS) {
+  if (!ok && c->nerrors < PROBE_TLS_MAX_ERRORS) {
     c->errors[c->nerrors].depth = X509_STORE_CTX_get_error_depth(xs);
     c->errors[c->nerrors].error = X509_STORE_CTX_get_error(xs);
     c->nerrors++;
@@ -49,7 +49,7 @@ static int verify_cb(int ok, X509_STORE_CTX *xs) {
 }
 
 static void info_cb(const SSL *ssl, int where, int ret) {
-  struct cg_tls_capture *c = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_index);
+  struct probe_tls_capture *c = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_index);
   if (!c) return;
   if (where & SSL_CB_ALERT && where & SSL_CB_READ)
     cg_strlcpy(c->alert, SSL_alert_desc_string_long(ret), sizeof(c->alert));
@@ -65,7 +65,7 @@ static void info_cb(const SSL *ssl, int where, int ret) {
 static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len, SSL *ssl, void *arg) {
   (void)version;
   (void)ssl;
-  struct cg_tls_capture *c = arg;
+  struct probe_tls_capture *c = arg;
   if (!c || content_type != SSL3_RT_HEADER || len < 5) return;
   const unsigned char *h = buf;
   uint64_t n = 5u + (((unsigned)h[3] << 8) | h[4]);
@@ -78,7 +78,7 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 /* Verification with the AIA-fetched intermediates added to what the server sent, as untrusted
  * certificates: they help build the chain, the trust anchor still has to be in the store. */
 static int verify_with_extra(X509_STORE_CTX *xs, void *arg) {
-  struct cg_tls_capture *c = arg;
+  struct probe_tls_capture *c = arg;
   capture_sent(c, xs); /* before the fetched certificates join them */
   if (c->has_approved) {
     unsigned char md[32];
@@ -100,10 +100,10 @@ static int verify_with_extra(X509_STORE_CTX *xs, void *arg) {
   return ok;
 }
 
-CURLcode cg_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data) {
+CURLcode probe_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data) {
   (void)curl;
   SSL_CTX *ctx = ssl_ctx;
-  struct cg_tls_capture *c = data;
+  struct probe_tls_capture *c = data;
   if (ex_index < 0) ex_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
   if (ex_index < 0 || !SSL_CTX_set_ex_data(ctx, ex_index, data)) return CURLE_OUT_OF_MEMORY;
   /* curl set SSL_VERIFY_PEER already (verification is never off); keep the mode, add the capture */
@@ -116,7 +116,7 @@ CURLcode cg_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data) {
   return CURLE_OK;
 }
 
-void cg_tls_capture_free(struct cg_tls_capture *c) {
+void probe_tls_capture_free(struct probe_tls_capture *c) {
   if (c->sent) sk_X509_pop_free(c->sent, X509_free);
   if (c->built) sk_X509_pop_free(c->built, X509_free);
   if (c->extra) sk_X509_pop_free(c->extra, X509_free);
@@ -142,7 +142,7 @@ static void add_time(cJSON *o, const char *key, int64_t s) {
   cJSON_AddStringToObject(o, key, buf);
 }
 
-int64_t cg_tls_not_after(X509 *x) { return asn1_time_s(X509_get0_notAfter(x)); }
+int64_t probe_tls_not_after(X509 *x) { return asn1_time_s(X509_get0_notAfter(x)); }
 
 static void add_name(cJSON *o, const char *key, const X509_NAME *n) {
   char buf[512] = "";
@@ -191,7 +191,7 @@ static void aia_urls(X509 *x, cJSON *ocsp, cJSON *issuers) {
   AUTHORITY_INFO_ACCESS_free(aia);
 }
 
-cJSON *cg_tls_cert_json(X509 *x, int64_t now_s) {
+cJSON *probe_tls_cert_json(X509 *x, int64_t now_s) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
   add_name(o, "subject", X509_get_subject_name(x));
@@ -244,12 +244,12 @@ cJSON *cg_tls_cert_json(X509 *x, int64_t now_s) {
   return o;
 }
 
-bool cg_tls_name_matches(X509 *x, const char *host) {
+bool probe_tls_name_matches(X509 *x, const char *host) {
   if (X509_check_host(x, host, 0, 0, NULL) == 1) return true;
   return X509_check_ip_asc(x, host, 0) == 1;
 }
 
-const char *cg_rev_name(enum cg_rev r) {
+const char *probe_rev_name(enum probe_rev r) {
   static const char *const n[] = {"not_checked", "good", "revoked", "unreachable", "no_cdp"};
   return n[r];
 }
@@ -341,10 +341,10 @@ static X509_CRL *fetch_crl(const char *url, long timeout_ms, size_t max_bytes, c
   return crl;
 }
 
-enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy, char *detail,
-                             size_t detail_len) {
+enum probe_rev probe_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy,
+                                   char *detail, size_t detail_len) {
   cJSON *urls = crl_urls(x);
-  enum cg_rev r = CG_REV_NO_CDP;
+  enum probe_rev r = PROBE_REV_NO_CDP;
   detail[0] = '\0';
   const cJSON *u;
   cJSON_ArrayForEach(u, urls) {
@@ -353,31 +353,31 @@ enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_
     char why[400] = "";
     X509_CRL *crl = fetch_crl(url, timeout_ms, max_bytes, proxy, why, sizeof(why));
     if (!crl) {
-      r = CG_REV_UNREACHABLE;
+      r = PROBE_REV_UNREACHABLE;
       cg_strlcpy(detail, why, detail_len);
       continue; /* the next distribution point may answer */
     }
     EVP_PKEY *ik = issuer ? X509_get0_pubkey(issuer) : NULL;
     if (!ik || X509_CRL_verify(crl, ik) != 1) {
-      r = CG_REV_UNREACHABLE;
+      r = PROBE_REV_UNREACHABLE;
       cg_snprintf(detail, detail_len, "%s: the CRL is not signed by the certificate's issuer", url);
     } else if (X509_CRL_get0_nextUpdate(crl) && X509_cmp_current_time(X509_CRL_get0_nextUpdate(crl)) < 0) {
-      r = CG_REV_UNREACHABLE; /* Windows treats an expired CRL like no CRL: revocation offline */
+      r = PROBE_REV_UNREACHABLE; /* Windows treats an expired CRL like no CRL: revocation offline */
       cg_snprintf(detail, detail_len, "%s: the CRL is out of date (its next update is in the past)", url);
     } else {
       X509_REVOKED *rv = NULL;
       if (X509_CRL_get0_by_cert(crl, &rv, x) == 1) {
-        r = CG_REV_REVOKED;
+        r = PROBE_REV_REVOKED;
         char ts[32];
         fmt_time(asn1_time_s(X509_REVOKED_get0_revocationDate(rv)), ts, sizeof(ts));
         cg_snprintf(detail, detail_len, "revoked on %s according to %s", ts, url);
       } else {
-        r = CG_REV_GOOD;
+        r = PROBE_REV_GOOD;
         cg_snprintf(detail, detail_len, "not revoked according to %s", url);
       }
     }
     X509_CRL_free(crl);
-    if (r == CG_REV_GOOD || r == CG_REV_REVOKED) break;
+    if (r == PROBE_REV_GOOD || r == PROBE_REV_REVOKED) break;
   }
   cJSON_Delete(urls);
   return r;
@@ -398,8 +398,8 @@ static void push_ca(STACK_OF(X509) * out, X509 *c, int *added) {
   }
 }
 
-int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
-                         char *why, size_t whylen) {
+int probe_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
+                            char *why, size_t whylen) {
   cJSON *ocsp = cJSON_CreateArray(), *iss = cJSON_CreateArray();
   aia_urls(x, ocsp, iss);
   int added = 0;
@@ -445,17 +445,17 @@ int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X
 
 /* ---- OCSP ------------------------------------------------------------------------------------------ */
 
-enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char *proxy, char *detail,
-                              size_t detail_len) {
+enum probe_rev probe_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char *proxy, char *detail,
+                                    size_t detail_len) {
   cJSON *ocsp = cJSON_CreateArray(), *iss = cJSON_CreateArray();
   aia_urls(x, ocsp, iss);
-  enum cg_rev r = CG_REV_NO_CDP;
+  enum probe_rev r = PROBE_REV_NO_CDP;
   detail[0] = '\0';
   const cJSON *u;
   cJSON_ArrayForEach(u, ocsp) {
     const char *url = cJSON_GetStringValue(u);
     if (!url || !cg_str_startswith_ci(url, "http://") || !issuer) continue;
-    r = CG_REV_UNREACHABLE;
+    r = PROBE_REV_UNREACHABLE;
     OCSP_CERTID *id = OCSP_cert_to_id(NULL, x, issuer);
     OCSP_REQUEST *req = OCSP_REQUEST_new();
     unsigned char *der = NULL;
@@ -491,12 +491,12 @@ enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char
       else if (!OCSP_check_validity(thisu, nextu, 300, -1))
         cg_snprintf(detail, detail_len, "%s: the OCSP answer is out of date", url);
       else if (status == V_OCSP_CERTSTATUS_REVOKED) {
-        r = CG_REV_REVOKED;
+        r = PROBE_REV_REVOKED;
         char ts[32] = "";
         fmt_time(asn1_time_s(rev), ts, sizeof(ts));
         cg_snprintf(detail, detail_len, "revoked on %s according to %s (OCSP)", ts, url);
       } else if (status == V_OCSP_CERTSTATUS_GOOD) {
-        r = CG_REV_GOOD;
+        r = PROBE_REV_GOOD;
         cg_snprintf(detail, detail_len, "not revoked according to %s (OCSP)", url);
       } else {
         cg_snprintf(detail, detail_len, "%s does not know this certificate (OCSP status unknown)", url);
@@ -509,17 +509,17 @@ enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char
     OPENSSL_free(der);
     OCSP_REQUEST_free(req);
     OCSP_CERTID_free(id);
-    if (r == CG_REV_GOOD || r == CG_REV_REVOKED) break;
+    if (r == PROBE_REV_GOOD || r == PROBE_REV_REVOKED) break;
   }
   cJSON_Delete(ocsp);
   cJSON_Delete(iss);
   return r;
 }
 
-enum cg_rev cg_rev_combine(enum cg_rev crl, enum cg_rev ocsp) {
-  if (crl == CG_REV_REVOKED || ocsp == CG_REV_REVOKED) return CG_REV_REVOKED;
-  if (crl == CG_REV_GOOD || ocsp == CG_REV_GOOD) return CG_REV_GOOD;
-  if (crl == CG_REV_UNREACHABLE || ocsp == CG_REV_UNREACHABLE) return CG_REV_UNREACHABLE;
-  if (crl == CG_REV_NOT_CHECKED || ocsp == CG_REV_NOT_CHECKED) return CG_REV_NOT_CHECKED;
-  return CG_REV_NO_CDP;
+enum probe_rev probe_rev_combine(enum probe_rev crl, enum probe_rev ocsp) {
+  if (crl == PROBE_REV_REVOKED || ocsp == PROBE_REV_REVOKED) return PROBE_REV_REVOKED;
+  if (crl == PROBE_REV_GOOD || ocsp == PROBE_REV_GOOD) return PROBE_REV_GOOD;
+  if (crl == PROBE_REV_UNREACHABLE || ocsp == PROBE_REV_UNREACHABLE) return PROBE_REV_UNREACHABLE;
+  if (crl == PROBE_REV_NOT_CHECKED || ocsp == PROBE_REV_NOT_CHECKED) return PROBE_REV_NOT_CHECKED;
+  return PROBE_REV_NO_CDP;
 }

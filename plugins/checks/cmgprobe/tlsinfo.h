@@ -11,14 +11,14 @@
 
 #include "cg.h"
 
-#define CG_TLS_MAX_ERRORS 8
+#define PROBE_TLS_MAX_ERRORS 8
 
-struct cg_tls_capture {
+struct probe_tls_capture {
   STACK_OF(X509) * sent;  /* what the server sent, leaf first (owned) */
   STACK_OF(X509) * built; /* the chain OpenSSL built, leaf first, up to the root when trusted (owned) */
   struct {
     int depth, error;
-  } errors[CG_TLS_MAX_ERRORS];
+  } errors[PROBE_TLS_MAX_ERRORS];
   int nerrors;
   char version[16]; /* "TLSv1.3" */
   char cipher[64];
@@ -32,24 +32,30 @@ struct cg_tls_capture {
   bool has_approved;
 };
 
-/* CURLOPT_SSL_CTX_FUNCTION: installs the capture on the handshake (data = struct cg_tls_capture *). */
-CURLcode cg_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data);
-void cg_tls_capture_free(struct cg_tls_capture *c);
+/* CURLOPT_SSL_CTX_FUNCTION: installs the capture on the handshake (data = struct probe_tls_capture *). */
+CURLcode probe_tls_capture_ctx(CURL *curl, void *ssl_ctx, void *data);
+void probe_tls_capture_free(struct probe_tls_capture *c);
 
 /* The certificate as facts: subject, issuer, serial, not_before/not_after (RFC 3339), days_left,
  * sans, ekus, key ("RSA 2048"), sha256, crl_urls, ocsp_urls, ca_issuers, self_signed. */
-cJSON *cg_tls_cert_json(X509 *x, int64_t now_s);
-int64_t cg_tls_not_after(X509 *x); /* Unix seconds */
-bool cg_tls_name_matches(X509 *x, const char *host);
+cJSON *probe_tls_cert_json(X509 *x, int64_t now_s);
+int64_t probe_tls_not_after(X509 *x); /* Unix seconds */
+bool probe_tls_name_matches(X509 *x, const char *host);
 
-enum cg_rev { CG_REV_NOT_CHECKED = 0, CG_REV_GOOD, CG_REV_REVOKED, CG_REV_UNREACHABLE, CG_REV_NO_CDP };
-const char *cg_rev_name(enum cg_rev r);
+enum probe_rev {
+  PROBE_REV_NOT_CHECKED = 0,
+  PROBE_REV_GOOD,
+  PROBE_REV_REVOKED,
+  PROBE_REV_UNREACHABLE,
+  PROBE_REV_NO_CDP
+};
+const char *probe_rev_name(enum probe_rev r);
 
 /* Revocation of `x` issued by `issuer`: fetches its HTTP CRL distribution points (timeout_ms each,
  * at most max_bytes, through `proxy`), checks the CRL signature against the issuer, its
  * nextUpdate, and the serial. `detail` gets a sentence (which URL, why). */
-enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy, char *detail,
-                             size_t detail_len);
+enum probe_rev probe_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_bytes, const char *proxy,
+                                   char *detail, size_t detail_len);
 
 /* The caIssuers certificates of `x` from its AIA extension, fetched over plain HTTP (the way
  * CryptoAPI completes a chain the server sent incomplete): DER, PEM or a PKCS#7 bundle (.p7c),
@@ -57,17 +63,17 @@ enum cg_rev cg_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_t max_
  * (a fetched root is never trusted for being fetched). `url` gets the URL tried (empty: the
  * certificate has no http caIssuers URL). Returns how many were added; 0 with `why` set; -1 when
  * what came is a self-signed root (then the chain is complete and the root is simply not trusted). */
-int cg_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
-                         char *why, size_t whylen);
+int probe_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
+                            char *why, size_t whylen);
 
 /* Revocation of `x` by its OCSP responder (the AIA OCSP URL, http): a POSTed request, the
  * response's signature checked against `issuer` (directly or through a delegated responder it
- * issued), its thisUpdate/nextUpdate. CG_REV_NO_CDP when the certificate has no OCSP URL. */
-enum cg_rev cg_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char *proxy, char *detail,
-                              size_t detail_len);
+ * issued), its thisUpdate/nextUpdate. PROBE_REV_NO_CDP when the certificate has no OCSP URL. */
+enum probe_rev probe_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, const char *proxy, char *detail,
+                                    size_t detail_len);
 
 /* Windows' rule for one certificate, from its CRL and OCSP results: revoked when either says so,
  * good when either proves it, unreachable when neither answered, no_cdp when neither exists. */
-enum cg_rev cg_rev_combine(enum cg_rev crl, enum cg_rev ocsp);
+enum probe_rev probe_rev_combine(enum probe_rev crl, enum probe_rev ocsp);
 
 #endif

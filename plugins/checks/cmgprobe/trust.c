@@ -93,7 +93,7 @@ void probe_crl_setting(struct probe *p) {
 
 /* ---- AIA ------------------------------------------------------------------------------------------ */
 
-bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap) {
+bool probe_complete_from_aia(struct probe *p, struct probe_tls_capture *cap) {
   if (!cap->sent || !sk_X509_num(cap->sent)) return false;
   X509 *top = sk_X509_value(cap->sent, sk_X509_num(cap->sent) - 1);
   if (X509_check_issued(top, top) == X509_V_OK) return false; /* a root: nothing to fetch */
@@ -107,7 +107,7 @@ bool probe_complete_from_aia(struct probe *p, struct cg_tls_capture *cap) {
     long t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     char u[600] = "", w[600] = "";
-    int n = t >= 300 ? cg_tls_fetch_issuers(x, t, p->proxy, cap->extra, u, sizeof(u), w, sizeof(w)) : 0;
+    int n = t >= 300 ? probe_tls_fetch_issuers(x, t, p->proxy, cap->extra, u, sizeof(u), w, sizeof(w)) : 0;
     if (t < 300) cg_snprintf(w, sizeof(w), "the check's deadline was spent");
     if (n < 0 && hop > 0) break; /* the chain reaches its root: complete */
     if (n < 0) {                 /* the issuer is a root: trust, not the chain, is missing (classified as untrusted) */
@@ -163,7 +163,7 @@ static const char *winhttp_of(unsigned long e) {
   }
 }
 
-int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, bool openssl_ok) {
+int probe_windows_verdict(struct probe *p, const struct probe_tls_capture *cap, bool openssl_ok) {
   if (!p->c->windows_verdict || !cap->sent || !sk_X509_num(cap->sent)) return -1;
   int n = sk_X509_num(cap->sent);
   if (n > 8) n = 8;
@@ -219,7 +219,7 @@ int probe_windows_verdict(struct probe *p, const struct cg_tls_capture *cap, boo
 
 /* ---- the chain after a successful handshake ------------------------------------------------------ */
 
-void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verified, cJSON *tls) {
+void probe_chain_facts(struct probe *p, struct probe_tls_capture *cap, bool verified, cJSON *tls) {
   STACK_OF(X509) *ch = cap->built && sk_X509_num(cap->built) ? cap->built : cap->sent;
   cJSON_AddStringToObject(tls, "chain_source", ch == cap->built ? "built" : "as_sent");
   cJSON_AddNumberToObject(tls, "certificates_sent", cap->sent ? sk_X509_num(cap->sent) : 0);
@@ -227,14 +227,14 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
   int64_t now = cg_time_utc_ms() / 1000;
   int n = ch ? sk_X509_num(ch) : 0;
   for (int i = 0; i < n; i++)
-    cJSON_AddItemToArray(arr, cg_tls_cert_json(sk_X509_value(ch, i), now));
+    cJSON_AddItemToArray(arr, probe_tls_cert_json(sk_X509_value(ch, i), now));
   if (!n) return;
   X509 *leaf = sk_X509_value(ch, 0);
-  bool match = cg_tls_name_matches(leaf, p->host);
+  bool match = probe_tls_name_matches(leaf, p->host);
   cJSON_AddBoolToObject(tls, "name_match", match);
   cJSON *la = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "not_after");
   if (la) cJSON_AddStringToObject(p->facts, "cert_not_after", la->valuestring); /* flat, for fleet queries */
-  int64_t days = (cg_tls_not_after(leaf) - now) / 86400;
+  int64_t days = (probe_tls_not_after(leaf) - now) / 86400;
   cJSON_AddNumberToObject(tls, "days_to_expiry", (double)days);
   cJSON_AddStringToObject(tls, "verify_result",
                           cap->nerrors ? X509_verify_cert_error_string(cap->errors[0].error)
@@ -245,7 +245,7 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
   for (int i = 0; i < n; i++) {
     X509 *x = sk_X509_value(ch, i);
     if (i == n - 1 && n > 1 && X509_check_issued(x, x) == X509_V_OK) break;
-    int64_t dl = (cg_tls_not_after(x) - now) / 86400;
+    int64_t dl = (probe_tls_not_after(x) - now) / 86400;
     if (dl < p->c->expiry_warn_days) {
       probe_found(p, CG_WARN, "CMG_CERT_EXPIRING", NULL,
                   "Renew the certificate now and update the CMG (a renewed CMG certificate is uploaded in the CMG "
@@ -264,40 +264,42 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
     long t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     /* A fetch cut short by the deadline says nothing about the CRL: not checked, no finding. */
-    enum cg_rev crl = t >= 500 ? cg_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->proxy, cdetail, sizeof(cdetail))
-                               : CG_REV_NOT_CHECKED;
+    enum probe_rev crl =
+        t >= 500 ? probe_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->proxy, cdetail, sizeof(cdetail))
+                 : PROBE_REV_NOT_CHECKED;
     t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
-    enum cg_rev ocsp =
-        t >= 500 ? cg_tls_check_ocsp(x, issuer, t, p->proxy, odetail, sizeof(odetail)) : CG_REV_NOT_CHECKED;
-    if (ocsp == CG_REV_NO_CDP) cg_strlcpy(odetail, "the certificate names no OCSP responder", sizeof(odetail));
-    if (crl == CG_REV_NO_CDP)
+    enum probe_rev ocsp =
+        t >= 500 ? probe_tls_check_ocsp(x, issuer, t, p->proxy, odetail, sizeof(odetail)) : PROBE_REV_NOT_CHECKED;
+    if (ocsp == PROBE_REV_NO_CDP) cg_strlcpy(odetail, "the certificate names no OCSP responder", sizeof(odetail));
+    if (crl == PROBE_REV_NO_CDP)
       cg_strlcpy(cdetail, "the certificate names no http CRL distribution point", sizeof(cdetail));
-    enum cg_rev r = cg_rev_combine(crl, ocsp);
-    const char *detail = r == CG_REV_REVOKED ? (crl == CG_REV_REVOKED ? cdetail : odetail)
-                         : r == CG_REV_GOOD  ? (ocsp == CG_REV_GOOD ? odetail : cdetail)
-                                             : cdetail;
+    enum probe_rev r = probe_rev_combine(crl, ocsp);
+    const char *detail = r == PROBE_REV_REVOKED ? (crl == PROBE_REV_REVOKED ? cdetail : odetail)
+                         : r == PROBE_REV_GOOD  ? (ocsp == PROBE_REV_GOOD ? odetail : cdetail)
+                                                : cdetail;
     char both[1100];
-    if (r == CG_REV_UNREACHABLE && ocsp == CG_REV_UNREACHABLE && crl == CG_REV_UNREACHABLE)
+    if (r == PROBE_REV_UNREACHABLE && ocsp == PROBE_REV_UNREACHABLE && crl == PROBE_REV_UNREACHABLE)
       cg_snprintf(both, sizeof(both), "%s; OCSP: %s", cdetail, odetail);
     else
-      cg_snprintf(both, sizeof(both), "%s", r == CG_REV_UNREACHABLE && crl != CG_REV_UNREACHABLE ? odetail : detail);
+      cg_snprintf(both, sizeof(both), "%s",
+                  r == PROBE_REV_UNREACHABLE && crl != PROBE_REV_UNREACHABLE ? odetail : detail);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "depth", i);
-    cJSON_AddStringToObject(o, "status", cg_rev_name(r));
+    cJSON_AddStringToObject(o, "status", probe_rev_name(r));
     cJSON_AddStringToObject(o, "detail", both);
     cJSON *oc = cJSON_AddObjectToObject(o, "crl");
-    cJSON_AddStringToObject(oc, "status", cg_rev_name(crl));
+    cJSON_AddStringToObject(oc, "status", probe_rev_name(crl));
     cJSON_AddStringToObject(oc, "detail", cdetail);
     cJSON *oo = cJSON_AddObjectToObject(o, "ocsp");
-    cJSON_AddStringToObject(oo, "status", cg_rev_name(ocsp));
+    cJSON_AddStringToObject(oo, "status", probe_rev_name(ocsp));
     cJSON_AddStringToObject(oo, "detail", odetail);
     cJSON_AddItemToArray(rev, o);
-    cJSON_AddStringToObject(cJSON_GetArrayItem(arr, i), "revocation", cg_rev_name(r));
+    cJSON_AddStringToObject(cJSON_GetArrayItem(arr, i), "revocation", probe_rev_name(r));
     cJSON_AddStringToObject(
         o, "subject", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, i), "subject")));
     const char *what = i == 0 ? "the CMG's certificate" : "a CA certificate of the CMG's chain";
-    if (r == CG_REV_REVOKED)
+    if (r == PROBE_REV_REVOKED)
       probe_found(p, p->crl_enforced ? CG_FAIL : CG_WARN, "CMG_CERT_REVOKED",
                   "12170 ERROR_WINHTTP_SECURE_CERT_REVOKED (0x80072F8A)",
                   "Issue a new CMG server authentication certificate and update the CMG; every client that checks "
@@ -305,7 +307,7 @@ void probe_chain_facts(struct probe *p, struct cg_tls_capture *cap, bool verifie
                   "%s%s is revoked: %s%s", i == 0 ? "T" : "A",
                   i == 0 ? "he CMG's certificate" : " CA certificate of the CMG's chain", both,
                   p->crl_enforced ? "." : " (this client does not check revocation, so it still connects).");
-    else if (r == CG_REV_UNREACHABLE && p->crl_enforced)
+    else if (r == PROBE_REV_UNREACHABLE && p->crl_enforced)
       probe_found(p, CG_FAIL, "CMG_CRL_UNREACHABLE", "12057 ERROR_WINHTTP_SECURE_CERT_REV_FAILED (0x80072F19)",
                   "Publish the CRL of the issuing CA on the internet (an HTTP distribution point or an OCSP responder "
                   "reachable from outside), or clear the site option 'Clients check the certificate revocation list "
