@@ -151,7 +151,10 @@ static int cycle(struct daemon *d, const char *why) {
   size_t len = 0;
   if (bundle && spool_ok && cg_bundle_gzip(bundle, (int)d->cfg->delivery.gzip_level, &gz, &len) == CG_OK) {
     const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id"));
-    if (cg_spool_put(&sp, id, cg_time_utc_ms(), gz, len, err, sizeof(err)) == CG_OK)
+    const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at"));
+    const char *host = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bundle, "device"), "hostname"));
+    if (cg_spool_put(&sp, id, cg_time_utc_ms(), created, host, gz, len, err, sizeof(err)) == CG_OK)
       cg_log_info(&d->log, "spool", "spooled bundle %s (%zu bytes gzip)", id, len);
     else
       cg_log_error(&d->log, "spool", "bundle %s could not be spooled: %s", id, err);

@@ -239,7 +239,10 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
     goto out;
   }
   int64_t now = cg_time_utc_ms();
-  if (cg_spool_put(sp, id, now, gz, len, err, sizeof(err)) != CG_OK) {
+  const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at"));
+  const char *host = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bundle, "device"), "hostname"));
+  if (cg_spool_put(sp, id, now, created, host, gz, len, err, sizeof(err)) != CG_OK) {
     cg_log_error(env->log, "spool", "bundle %s could not be spooled: %s", id, err);
     fprintf(stderr, "cmgdiag: bundle %s could not be spooled: %s\n", id, err);
     goto out;
@@ -256,10 +259,7 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
   cg_shipper_drain(sh, name, cfg->delivery.interactive_budget_s * 1000, cfg->delivery.max_bundles, &st);
   if (st.first_shipped) {
     char object[256] = "";
-    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(bundle, "device");
-    cg_bundle_object_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at")),
-                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dev, "hostname")), id, object,
-                          sizeof(object));
+    cg_bundle_object_name(created, host, id, object, sizeof(object));
     if (out) {
       fprintf(out, "Bundle %s shipped as %s to:\n", id, object);
       for (size_t i = 0; i < cg_shipper_outputs(sh); i++)

@@ -1,5 +1,7 @@
 /* Shared libcurl TLS setup. */
 #include "http.h"
+#include "platform/sys.h"
+#include "plugin.h"
 
 #include <string.h>
 #include <time.h>
@@ -237,4 +239,51 @@ int64_t cg_http_retry_after_ms(const char *value, int64_t now_ms) {
   if (t == (time_t)-1) return -1;
   int64_t d = (int64_t)t * 1000 - now_ms;
   return d < 0 ? 0 : d;
+}
+
+void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *what, struct cg_emit_result *res) {
+  res->http_status = r->status;
+  res->retry_after_ms = -1;
+  if (rc == CG_ERR_CONFIG) {
+    res->outcome = CG_EMIT_DOWN;
+    cg_snprintf(res->error, sizeof(res->error), "%s: %s", what, r->error);
+    return;
+  }
+  if (rc != CG_OK) {
+    /* TLS trust and certificate problems do not heal by retrying within seconds (a wrong CA file,
+     * or a hotel captive portal answering in the collector's place); the network ones may. */
+    switch (r->curl_rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+    case CURLE_UNSUPPORTED_PROTOCOL: res->outcome = CG_EMIT_DOWN; break;
+    default: res->outcome = CG_EMIT_RETRY;
+    }
+    cg_snprintf(res->error, sizeof(res->error), "%s could not be reached: %s", what, r->error);
+    return;
+  }
+  long s = r->status;
+  char *reason = cg_redact_text(r->reason);
+  if (s >= 200 && s < 300)
+    res->outcome = CG_EMIT_DELIVERED;
+  else if (s == 408 || s == 429 || s >= 500)
+    res->outcome = CG_EMIT_RETRY;
+  /* Refusals of this very bundle. A plain 400 is not among them: endpoints answer it for their own
+   * configuration too (nginx without the client certificate), and giving up bundles on that would
+   * lose them; they wait in the bounded spool instead. */
+  else if (s == 413 || s == 414 || s == 415 || s == 422)
+    res->outcome = CG_EMIT_REJECTED;
+  else
+    res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 400, 401, 403, 404, 405, ... */
+  if (res->outcome == CG_EMIT_RETRY) {
+    int64_t ra = cg_http_retry_after_ms(r->retry_after, cg_time_utc_ms());
+    res->retry_after_ms = ra;
+  }
+  if (res->outcome != CG_EMIT_DELIVERED)
+    cg_snprintf(res->error, sizeof(res->error), "%s answered HTTP %ld%s%s%s", what, s, reason && *reason ? " (" : "",
+                reason ? reason : "", reason && *reason ? ")" : "");
+  else
+    res->error[0] = '\0';
+  cg_free(reason);
 }

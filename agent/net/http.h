@@ -73,6 +73,12 @@ bool cg_http_header_value(const char *line, size_t len, const char *name, char *
  * unreadable. Never negative for a date in the past (0). */
 int64_t cg_http_retry_after_ms(const char *value, int64_t now_ms);
 
+/* For the HTTP outputs: what a cg_http_request outcome means for delivery (delivered, retry,
+ * output down, rejected), in an emit result. `what` names the collection point in the sentence
+ * ("the ingestion endpoint collector.example"). */
+struct cg_emit_result;
+void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *what, struct cg_emit_result *res);
+
 /* True when the URL's host is a loopback address or "localhost". */
 bool cg_url_is_loopback(const char *url);
 

@@ -81,53 +81,6 @@ int cg_bundle_object_name(const char *created_at, const char *hostname, const ch
              : CG_ERR_TOOBIG;
 }
 
-void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *what, struct cg_emit_result *res) {
-  res->http_status = r->status;
-  res->retry_after_ms = -1;
-  if (rc == CG_ERR_CONFIG) {
-    res->outcome = CG_EMIT_DOWN;
-    cg_snprintf(res->error, sizeof(res->error), "%s: %s", what, r->error);
-    return;
-  }
-  if (rc != CG_OK) {
-    /* TLS trust and certificate problems do not heal by retrying within seconds (a wrong CA file,
-     * or a hotel captive portal answering in the collector's place); the network ones may. */
-    switch (r->curl_rc) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_CIPHER:
-    case CURLE_UNSUPPORTED_PROTOCOL: res->outcome = CG_EMIT_DOWN; break;
-    default: res->outcome = CG_EMIT_RETRY;
-    }
-    cg_snprintf(res->error, sizeof(res->error), "%s could not be reached: %s", what, r->error);
-    return;
-  }
-  long s = r->status;
-  char *reason = cg_redact_text(r->reason);
-  if (s >= 200 && s < 300)
-    res->outcome = CG_EMIT_DELIVERED;
-  else if (s == 408 || s == 429 || s >= 500)
-    res->outcome = CG_EMIT_RETRY;
-  /* Refusals of this very bundle. A plain 400 is not among them: endpoints answer it for their own
-   * configuration too (nginx without the client certificate), and giving up bundles on that would
-   * lose them; they wait in the bounded spool instead. */
-  else if (s == 413 || s == 414 || s == 415 || s == 422)
-    res->outcome = CG_EMIT_REJECTED;
-  else
-    res->outcome = CG_EMIT_DOWN; /* 3xx (redirects are not followed), 400, 401, 403, 404, 405, ... */
-  if (res->outcome == CG_EMIT_RETRY) {
-    int64_t ra = cg_http_retry_after_ms(r->retry_after, cg_time_utc_ms());
-    res->retry_after_ms = ra;
-  }
-  if (res->outcome != CG_EMIT_DELIVERED)
-    cg_snprintf(res->error, sizeof(res->error), "%s answered HTTP %ld%s%s%s", what, s, reason && *reason ? " (" : "",
-                reason ? reason : "", reason && *reason ? ")" : "");
-  else
-    res->error[0] = '\0';
-  cg_free(reason);
-}
-
 /* The output's identity for delivery marks: type + target without its query string (FNV-1a). */
 static void output_identity(struct output_inst *o, const cJSON *obj) {
   const cJSON *t = o->p->target_key ? cJSON_GetObjectItemCaseSensitive(obj, o->p->target_key) : NULL;
@@ -271,29 +224,21 @@ static enum cg_emit_outcome deliver(struct cg_shipper *sh, struct output_inst *o
   return res.outcome;
 }
 
-/* Ships one spooled bundle to every output that does not have it yet. True when it left the spool. */
+/* Ships one spooled bundle to every output that does not have it yet: its bytes and the entry
+ * recorded when it was spooled, no gunzip, no parse. True when it left the spool. */
 static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, struct cg_drain_stats *st) {
-  char *gz = NULL, err[256], object[256];
+  char *gz = NULL;
   size_t len = 0;
-  cJSON *b = NULL;
   bool done = false;
-  if (cg_spool_read(sh->sp, name, &gz, &len) != CG_OK || cg_bundle_parse(gz, len, name, &b, err, sizeof(err)) != CG_OK)
-    goto out; /* vanished or damaged since the listing: the next listing quarantines it */
-  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device");
-  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "bundle_id"));
-  const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "created_at"));
-  const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dev, "hostname"));
-  if (cg_bundle_object_name(created, host, id, object, sizeof(object)) != CG_OK) {
-    /* no object name can be built from it safely: no retry will change that */
-    if (cg_spool_set_aside(sh->sp, name, sh->keys, sh->n, "its created_at or bundle_id cannot name an object") == CG_OK)
-      st->set_aside++;
-    goto out;
-  }
-  char safe_host[128];
-  cg_strlcpy(safe_host, strchr(strchr(strchr(object, '/') + 1, '/') + 1, '/') + 1, sizeof(safe_host));
-  *strchr(safe_host, '/') = '\0';
-  struct cg_emit_req req = {
-      .name = object, .bundle_id = id, .hostname = safe_host, .created_at = created, .gz = gz, .gz_len = len};
+  struct cg_spool_entry e;
+  if (cg_spool_entry(sh->sp, name, &e) != CG_OK || cg_spool_read(sh->sp, name, &gz, &len) != CG_OK)
+    goto out; /* vanished or damaged since the spool was opened: the next open checks it */
+  struct cg_emit_req req = {.name = e.object,
+                            .bundle_id = e.bundle_id,
+                            .hostname = e.host,
+                            .created_at = e.created_at,
+                            .gz = gz,
+                            .gz_len = len};
   bool all = true, refused = false;
   for (size_t i = 0; i < sh->n; i++) {
     struct output_inst *o = &sh->outs[i];
@@ -319,7 +264,6 @@ static bool ship_one(struct cg_shipper *sh, const char *name, int64_t deadline, 
     done = true;
   }
 out:
-  cJSON_Delete(b);
   cg_free(gz);
   return done;
 }

@@ -43,10 +43,6 @@ int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms
  * name is made path-safe (anything but letters, digits, '.', '-', '_' becomes '_'). */
 int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf, size_t len);
 
-/* Shared by the HTTP outputs: turns a cg_http_request outcome into an emit result. `what` names
- * the collection point in the sentence ("the ingestion endpoint collector.example"). */
-void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *what, struct cg_emit_result *res);
-
 /* Full-jitter backoff: a random wait in [0, min(cap, base * 2^attempt)]. */
 int64_t cg_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint64_t *rng);
 

@@ -351,7 +351,9 @@ class Validate(unittest.TestCase):
         for i in range(12):
             bid = "00000000-0000-4000-8000-%012d" % i
             with open(os.path.join(spool, "%013d-%s.json.gz" % (1764000000000 + i, bid)), "wb") as f:
-                f.write(gzip.compress(json.dumps({"schema": "cmgdiag.bundle/1", "bundle_id": bid, "checks": []}).encode()))
+                f.write(gzip.compress(json.dumps({"schema": "cmgdiag.bundle/1", "bundle_id": bid,
+                                                  "created_at": "2026-11-25T10:00:00.000Z",
+                                                  "device": {"hostname": "PC01"}, "checks": []}).encode()))
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 0, out + err)
         self.assertTrue(out.startswith("READY (pre-upgrade): all 11 blocking requirement(s) met"), out)

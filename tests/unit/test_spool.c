@@ -34,6 +34,8 @@ static int make_bundle(char *id, size_t idlen, char **gz, size_t *len) {
   cg_uuid_v4(id, idlen);
   cJSON_AddStringToObject(b, "schema", CG_BUNDLE_SCHEMA);
   cJSON_AddStringToObject(b, "bundle_id", id);
+  cJSON_AddStringToObject(b, "created_at", "2026-11-25T10:00:00.000Z");
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "device"), "hostname", "HOST");
   cJSON_AddArrayToObject(b, "checks");
   cJSON_AddStringToObject(b, "padding", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
   int rc = cg_bundle_gzip(b, 6, gz, len);
@@ -50,7 +52,8 @@ TEST(order_and_remove) {
     char *gz;
     size_t len;
     make_bundle(ids[i], sizeof(ids[i]), &gz, &len);
-    CHECK(cg_spool_put(&sp, ids[i], 1764000000000LL + 1000 * (3 - i), gz, len, err, sizeof(err)) == CG_OK);
+    CHECK(cg_spool_put(&sp, ids[i], 1764000000000LL + 1000 * (3 - i), "2026-11-25T10:00:00Z", "HOST", gz, len, err,
+                       sizeof(err)) == CG_OK);
     cg_free(gz);
   }
   char **names;
@@ -79,7 +82,8 @@ TEST(bounded_and_drops_counted) {
     char *gz;
     size_t len;
     make_bundle(id, sizeof(id), &gz, &len);
-    CHECK(cg_spool_put(&sp, id, 1764000000000LL + i, gz, len, err, sizeof(err)) == CG_OK);
+    CHECK(cg_spool_put(&sp, id, 1764000000000LL + i, "2026-11-25T10:00:00Z", "HOST", gz, len, err, sizeof(err)) ==
+          CG_OK);
     cg_strlcpy(newest, id, sizeof(newest));
     cg_free(gz);
   }
@@ -98,7 +102,7 @@ TEST(bounded_and_drops_counted) {
   char *gz;
   size_t len;
   make_bundle(id, sizeof(id), &gz, &len);
-  CHECK(cg_spool_put(&sp, id, 1764000001000LL, gz, len, err, sizeof(err)) == CG_OK);
+  CHECK(cg_spool_put(&sp, id, 1764000001000LL, "2026-11-25T10:00:00Z", "HOST", gz, len, err, sizeof(err)) == CG_OK);
   cg_free(gz);
   CHECK(cg_spool_list(&sp, &names, &n) == CG_OK && n == 1);
   CHECK(n == 1 && strstr(names[0], id));
@@ -116,7 +120,7 @@ TEST(corrupt_files_are_quarantined) {
   char *gz;
   size_t len;
   make_bundle(id, sizeof(id), &gz, &len);
-  CHECK(cg_spool_put(&sp, id, 1764000000005LL, gz, len, err, sizeof(err)) == CG_OK);
+  CHECK(cg_spool_put(&sp, id, 1764000000005LL, "2026-11-25T10:00:00Z", "HOST", gz, len, err, sizeof(err)) == CG_OK);
   /* truncated gzip, garbage, a valid bundle under another id's name, and a crash leftover */
   char name[128], *p;
   cg_uuid_v4(other, sizeof(other));
@@ -137,20 +141,33 @@ TEST(corrupt_files_are_quarantined) {
   p = cg_path_join(d, "1764000000004-x.json.gz.tmp.1.0");
   cg_file_write_atomic(p, "partial", 7, err, sizeof(err));
   cg_free(gz);
+  cg_spool_close(&sp);
+  /* the next open checks every bundle once: the bad ones go to quarantine, the leftover goes */
+  CHECK(cg_file_exists(p));
+  CHECK(cg_spool_open(&sp, d, 1 << 20, 100, NULL, err, sizeof(err)) == CG_OK);
+  CHECK(!cg_file_exists(p));
   char **names;
   size_t n;
   CHECK(cg_spool_list(&sp, &names, &n) == CG_OK && n == 1);
   CHECK(n == 1 && strstr(names[0], id));
+  /* what shipping needs was recorded when it was spooled */
+  struct cg_spool_entry e;
+  char want[128];
+  cg_snprintf(want, sizeof(want), "2026/11/25/HOST/%s.json.gz", id);
+  CHECK(n == 1 && cg_spool_entry(&sp, names[0], &e) == CG_OK && !strcmp(e.object, want) && !strcmp(e.host, "HOST"));
+  /* an entry lost (a crash before it was written, an older agent's spool) is made again from the bundle */
+  char *meta = n == 1 ? cg_asprintf("%s/%s.meta", d, names[0]) : NULL;
+  CHECK(meta && cg_file_remove(meta) == CG_OK);
+  cg_spool_close(&sp);
+  CHECK(cg_spool_open(&sp, d, 1 << 20, 100, NULL, err, sizeof(err)) == CG_OK);
+  CHECK(meta && cg_file_exists(meta));
+  CHECK(cg_spool_entry(&sp, names[0], &e) == CG_OK && !strcmp(e.object, want));
+  cg_free(meta);
   cg_dir_list_free(names, n);
   char **q;
   size_t nq;
   CHECK(cg_dir_list(sp.quarantine, &q, &nq) == CG_OK && nq == 3);
   cg_dir_list_free(q, nq);
-  cg_spool_close(&sp);
-  /* reopening cleans what an interrupted write left */
-  CHECK(cg_file_exists(p));
-  CHECK(cg_spool_open(&sp, d, 1 << 20, 100, NULL, err, sizeof(err)) == CG_OK);
-  CHECK(!cg_file_exists(p));
   cg_spool_close(&sp);
   cg_free(p);
   cg_free(d);

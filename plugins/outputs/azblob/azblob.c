@@ -7,7 +7,6 @@
 #include "http.h"
 #include "platform/sys.h"
 #include "plugin.h"
-#include "ship.h"
 
 struct azblob_ctx {
   char *sas_url, *ca_file, *proxy, *api_version;

@@ -11,7 +11,6 @@
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "plugin.h"
-#include "ship.h"
 
 struct http_ctx {
   char *url, *method, *ca_file, *proxy, *client_cert, *client_key;
