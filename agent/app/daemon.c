@@ -15,25 +15,19 @@
 #include "platform/service.h"
 #include "platform/sys.h"
 #include "plugin.h"
+#include "cycle.h"
 #include "runner.h"
 #include "ship.h"
 #include "spool.h"
 
 #define MAX_CHECKS 32
 
-/* Per-check memory across cycles: consecutive errors and the cycles still to skip. */
-struct backoff {
-  int errors;
-  int skip;
-  char last_code[64];
-};
-
 struct daemon {
   const struct cg_daemon_opts *o;
   struct cg_config *cfg;
   struct cg_log log;
   uint64_t rng;
-  struct backoff bo[MAX_CHECKS];
+  struct cg_backoff bo[MAX_CHECKS]; /* one per registry check */
   int64_t cycles;
 };
 
@@ -68,70 +62,18 @@ static void open_log(struct daemon *d) {
 
 /* Runs the enabled checks, each under check_timeout_s; a check that keeps ending in `error` is
  * skipped for 1, 2, 4 ... 16 cycles and its repeated error is logged once, not every cycle. */
-static int run_checks(struct daemon *d, const struct cg_env *env, struct cg_result **out, size_t *count) {
-  const struct cg_check_plugin *const *all = cg_registry_checks();
+static size_t registry_size(void) {
   size_t n = 0;
-  while (all[n])
+  while (cg_registry_checks()[n])
     n++;
-  struct cg_result *rs = cg_calloc(n ? n : 1, sizeof(*rs));
-  if (!rs) return CG_ERR_NOMEM;
-  size_t k = 0;
-  for (size_t i = 0; i < n && !cg_stop_requested(); i++) {
-    if (!cg_config_check_enabled(env->config, all[i]->name)) continue;
-    struct backoff *b = i < MAX_CHECKS ? &d->bo[i] : NULL;
-    if (b && b->skip > 0) {
-      b->skip--;
-      char code[80];
-      cg_snprintf(code, sizeof(code), "%s", b->last_code);
-      cg_result_init(&rs[k], all[i]->name);
-      cg_result_set(&rs[k], CG_ERROR, code, "See the agent log for the first occurrence of this error.",
-                    "The %s check failed %d cycle(s) in a row (%s); it rests for %d more cycle(s) before the next "
-                    "try.",
-                    all[i]->name, b->errors, b->last_code, b->skip);
-      cJSON_AddBoolToObject(rs[k].facts, "backed_off", true);
-      k++;
-      continue;
-    }
-    cg_run_check_deadline(all[i], env, &rs[k], env->config->check_timeout_s * 1000);
-    if (b) {
-      if (rs[k].status == CG_ERROR && !cg_stop_requested()) {
-        bool same = !strcmp(b->last_code, rs[k].code);
-        b->errors++;
-        int rest = 1 << (b->errors - 1 < 4 ? b->errors - 1 : 4);
-        b->skip = b->errors >= 2 ? rest : 0;
-        cg_strlcpy(b->last_code, rs[k].code, sizeof(b->last_code));
-        if (!same)
-          cg_log_warn(&d->log, "daemon", "check %s: %s (%s)", all[i]->name, rs[k].code, rs[k].summary);
-        else
-          cg_log_debug(&d->log, "daemon", "check %s: still %s (%d cycles)", all[i]->name, rs[k].code, b->errors);
-      } else if (rs[k].status != CG_ERROR) {
-        if (b->errors)
-          cg_log_info(&d->log, "daemon", "check %s recovered after %d failed cycle(s)", all[i]->name, b->errors);
-        b->errors = b->skip = 0;
-        b->last_code[0] = '\0';
-      }
-    }
-    k++;
-  }
-  *out = rs;
-  *count = k;
-  return CG_OK;
+  return n;
 }
 
-/* One cycle: checks, bundle, spool, drain. Returns the verdict's exit code (0/1/2) or 3. */
+/* One cycle: checks, bundle, spool, drain (cycle.h). Returns the verdict's exit code (0/1/2) or 3. */
 static int cycle(struct daemon *d, const char *why) {
   int64_t t0 = cg_time_mono_ms();
   d->cycles++;
   cg_log_info(&d->log, "daemon", "cycle %lld starts (%s)", (long long)d->cycles, why);
-  struct cg_spool sp = {0};
-  char err[768] = "";
-  int64_t pending = 0, bytes = 0;
-  bool spool_ok = cg_spool_open(&sp, d->cfg->spool.dir, d->cfg->spool.max_bytes, d->cfg->spool.max_files, &d->log, err,
-                                sizeof(err)) == CG_OK;
-  if (!spool_ok)
-    cg_log_error(&d->log, "daemon", "%s", err);
-  else
-    cg_spool_count(&sp, &pending, &bytes);
   cJSON *disc = cJSON_CreateObject();
   struct cg_env env = {.config = d->cfg,
                        .log = &d->log,
@@ -140,48 +82,24 @@ static int cycle(struct daemon *d, const char *why) {
                        .trigger = !strcmp(why, "network change") ? "network_change"
                                   : !strcmp(why, "--once")       ? "once"
                                                                  : "schedule"};
-  struct cg_result *rs = NULL;
-  size_t n = 0;
+  struct cg_cycle_opts o = {.trigger = "schedule",
+                            .deadline_ms = d->cfg->check_timeout_s * 1000,
+                            .backoff = registry_size() <= MAX_CHECKS ? d->bo : NULL,
+                            .spool = true,
+                            .drain_budget_ms = d->cfg->delivery.drain_budget_s * 1000};
+  struct cg_cycle c;
+  char err[512] = "";
   int ec = 3;
-  if (run_checks(d, &env, &rs, &n) != CG_OK) goto out;
-  ec = cg_verdict_exit_code(cg_results_overall(rs, n));
-  if (cg_stop_requested()) goto out; /* an interrupted cycle makes no bundle */
-  cJSON *bundle = cg_bundle_build(&env, "schedule", NULL, rs, n, pending, spool_ok ? sp.dropped_total : 0);
-  char *gz = NULL;
-  size_t len = 0;
-  if (bundle && spool_ok && cg_bundle_gzip(bundle, (int)d->cfg->delivery.gzip_level, &gz, &len) == CG_OK) {
-    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id"));
-    const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at"));
-    const char *host = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bundle, "device"), "hostname"));
-    if (cg_spool_put(&sp, id, cg_time_utc_ms(), created, host, gz, len, err, sizeof(err)) == CG_OK)
-      cg_log_info(&d->log, "spool", "spooled bundle %s (%zu bytes gzip)", id, len);
-    else
-      cg_log_error(&d->log, "spool", "bundle %s could not be spooled: %s", id, err);
-  }
-  cg_free(gz);
-  cJSON_Delete(bundle);
-  if (spool_ok && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d->cfg->root, "outputs")) > 0 &&
-      !cg_stop_requested()) {
-    struct cg_shipper *sh = NULL;
-    if (cg_shipper_open(&sh, &env, &sp, err, sizeof(err)) == CG_OK) {
-      struct cg_drain_stats st;
-      cg_shipper_drain(sh, NULL, d->cfg->delivery.drain_budget_s * 1000, d->cfg->delivery.max_bundles, &st);
-    } else {
-      cg_log_error(&d->log, "ship", "cannot ship: %s", err);
-    }
-    cg_shipper_close(sh);
-  }
-out:
+  if (cg_cycle_run(&env, &o, &c, err, sizeof(err)) == CG_OK && c.bundle)
+    ec = cg_verdict_exit_code(cg_results_overall(c.rs, c.n));
   cg_log_info(&d->log, "daemon", "cycle %lld ended in %lld ms: %s", (long long)d->cycles,
               (long long)(cg_time_mono_ms() - t0),
               ec == 3   ? "could not run"
               : ec == 2 ? "fail"
               : ec == 1 ? "warn"
                         : "pass");
-  cg_results_free(rs, n);
+  cg_cycle_free(&c);
   cJSON_Delete(disc);
-  if (spool_ok) cg_spool_close(&sp);
   return ec;
 }
 

@@ -19,6 +19,7 @@
 #include "runner.h"
 #include "sas.h"
 #include "setup.h"
+#include "cycle.h"
 #include "ship.h"
 #include "spool.h"
 
@@ -224,51 +225,35 @@ static void print_drain(FILE *f, const struct cg_shipper *sh, const struct cg_sp
             (long long)st->remaining, sp->dir);
 }
 
-/* Spools the bundle and ships what waits, this bundle first. Returns 0 when it left the spool,
- * 1 when it waits there, 3 when it could not even be spooled. */
-static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct cg_spool *sp, const cJSON *bundle) {
-  const struct cg_config *cfg = env->config;
+/* What became of the cycle's bundle, for a person. Returns 0 when it left the spool, 1 when it waits
+ * there, 3 when it could not even be spooled. */
+static int report_shipping(const struct cli *cli, const struct cg_cycle *c) {
   FILE *out = cli->quiet ? NULL : cli->json ? stderr : stdout;
-  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id"));
-  char *gz = NULL, name[96], err[768] = "";
-  size_t len = 0;
-  struct cg_shipper *sh = NULL;
-  int ec = 3;
-  if (cg_bundle_gzip(bundle, (int)cfg->delivery.gzip_level, &gz, &len) != CG_OK) {
-    fprintf(stderr, "cmgdiag: cannot compress the bundle\n");
-    goto out;
+  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->bundle, "bundle_id"));
+  if (!c->spooled) {
+    fprintf(stderr, "cmgdiag: bundle %s could not be spooled: %s\n", id, c->error);
+    return 3;
   }
-  int64_t now = cg_time_utc_ms();
-  const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(bundle, "created_at"));
-  const char *host = cJSON_GetStringValue(
-      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(bundle, "device"), "hostname"));
-  if (cg_spool_put(sp, id, now, created, host, gz, len, err, sizeof(err)) != CG_OK) {
-    cg_log_error(env->log, "spool", "bundle %s could not be spooled: %s", id, err);
-    fprintf(stderr, "cmgdiag: bundle %s could not be spooled: %s\n", id, err);
-    goto out;
+  if (!c->drained) {
+    if (out) fprintf(out, "Bundle %s waits in the spool (%s): %s\n", id, c->sp.dir, c->error);
+    return 1;
   }
-  cg_snprintf(name, sizeof(name), "%013lld-%s.json.gz", (long long)now, id);
-  cg_log_info(env->log, "spool", "spooled bundle %s (%zu bytes gzip)", id, len);
-  if (cg_shipper_open(&sh, env, sp, err, sizeof(err)) != CG_OK) {
-    cg_log_error(env->log, "ship", "cannot ship: %s", err);
-    if (out) fprintf(out, "Bundle %s waits in the spool (%s): %s\n", id, sp->dir, err);
-    ec = 1;
-    goto out;
-  }
-  struct cg_drain_stats st;
-  cg_shipper_drain(sh, name, cfg->delivery.interactive_budget_s * 1000, cfg->delivery.max_bundles, &st);
-  if (st.first_shipped) {
-    char object[256] = "";
-    cg_bundle_object_name(created, host, id, object, sizeof(object));
+  int ec = 1;
+  if (c->drain.first_shipped) {
+    char object[256] = ""; /* as the spool named it (its entry left with the bundle) */
+    cg_bundle_object_name(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->bundle, "created_at")),
+                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+                              cJSON_GetObjectItemCaseSensitive(c->bundle, "device"), "hostname")),
+                          id, object, sizeof(object));
     if (out) {
       fprintf(out, "Bundle %s shipped as %s to:\n", id, object);
-      for (size_t i = 0; i < cg_shipper_outputs(sh); i++)
-        fprintf(out, "  %s\n", cg_shipper_label(sh, i));
-      if (st.shipped > 1)
-        fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)st.shipped - 1);
+      for (size_t i = 0; i < cg_shipper_outputs(c->sh); i++)
+        fprintf(out, "  %s\n", cg_shipper_label(c->sh, i));
+      if (c->drain.shipped > 1)
+        fprintf(out, "Also shipped %lld older bundle(s) from the spool.\n", (long long)c->drain.shipped - 1);
       if (cli->ticket) /* what the user reads to the helpdesk */
         fprintf(out, "Reference for the helpdesk: %.8s (ticket %s), sent to %s.\n", id, cli->ticket,
-                cg_shipper_label(sh, 0));
+                cg_shipper_label(c->sh, 0));
     }
     ec = 0;
   } else {
@@ -277,27 +262,21 @@ static int ship_bundle(const struct cli *cli, const struct cg_env *env, struct c
       fprintf(out,
               "Reference for the helpdesk: %.8s (ticket %s), not sent yet: it waits in %s and is sent when "
               "the device is online (cmgdiag flush sends it now).\n",
-              id, cli->ticket, sp->dir);
-    ec = 1;
+              id, cli->ticket, c->sp.dir);
   }
-  if (out) print_drain(out, sh, sp, &st);
-out:
-  cg_shipper_close(sh);
-  cg_free(gz);
+  if (out) print_drain(out, c->sh, &c->sp, &c->drain);
   return ec;
 }
 
-/* selftest, and validate when `profile` is set (then one summary line, exit 0 ready / 1 not). */
+/* selftest, and validate when `profile` is set (then one summary line, exit 0 ready / 1 not): the
+ * same cycle as the agent's (cycle.h), shown to a person. */
 static int cmd_selftest(const struct cli *cli) {
-  cJSON *disc = NULL, *bundle = NULL, *profile = NULL;
+  cJSON *disc = NULL, *profile = NULL;
   struct cg_config cfg;
   struct cg_log log = {0};
-  struct cg_result *rs = NULL;
-  struct cg_spool sp = {0};
-  bool spool_ok = false;
-  size_t n = 0;
+  struct cg_cycle c;
+  memset(&c, 0, sizeof(c));
   char err[512];
-  int64_t pending = 0, bytes = 0;
   int ec = load_config(cli, NULL, &cfg, &log);
   if (ec) goto out;
   if (cli->profile && !(profile = cg_profile_resolve(cfg.root, cli->profile, err, sizeof(err)))) {
@@ -306,71 +285,59 @@ static int cmd_selftest(const struct cli *cli) {
     goto out;
   }
   bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
-  if (ship) {
-    spool_ok =
-        cg_spool_open(&sp, cfg.spool.dir, cfg.spool.max_bytes, cfg.spool.max_files, &log, err, sizeof(err)) == CG_OK;
-    if (!spool_ok)
-      fprintf(stderr, "cmgdiag: %s\n", err);
-    else
-      cg_spool_count(&sp, &pending, &bytes);
-  }
   disc = cJSON_CreateObject();
   struct cg_env env = {.config = &cfg,
                        .log = &log,
                        .interactive = true,
                        .discovery = disc,
                        .trigger = cli->profile ? "validate" : "selftest"};
-  int rc = cg_run_checks(&env, cli->only, &rs, &n, err, sizeof(err));
-  if (rc != CG_OK) {
-    fprintf(stderr, "cmgdiag: %s\n", rc == CG_ERR_USAGE ? err : cg_strerror(rc));
+  struct cg_cycle_opts o = {.trigger = profile ? "validate" : "selftest",
+                            .only = cli->only,
+                            .ticket = cli->ticket,
+                            .deadline_ms = cfg.check_timeout_s * 1000,
+                            .spool = ship,
+                            .drain_budget_ms = ship ? cfg.delivery.interactive_budget_s * 1000 : 0,
+                            .this_bundle_first = true};
+  int rc = cg_cycle_run(&env, &o, &c, err, sizeof(err));
+  if (rc != CG_OK || !c.bundle) {
+    fprintf(stderr, "cmgdiag: %s\n", rc == CG_ERR_USAGE ? err : rc != CG_OK ? cg_strerror(rc) : c.error);
     ec = EXIT_CANNOT_RUN;
     goto out;
   }
-  bundle = cg_bundle_build(&env, profile ? "validate" : "selftest", cli->ticket, rs, n, pending,
-                           spool_ok ? sp.dropped_total : 0);
-  if (!bundle) {
-    fprintf(stderr, "cmgdiag: out of memory building the bundle\n");
-    ec = EXIT_CANNOT_RUN;
-    goto out;
-  }
-  const cJSON *id = cJSON_GetObjectItemCaseSensitive(bundle, "bundle_id");
+  if (ship && !c.spool_ok) fprintf(stderr, "cmgdiag: %s\n", c.error);
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(c.bundle, "bundle_id");
   cg_log_info(&log, "selftest", "selftest bundle %s: %s", id->valuestring,
-              cJSON_GetObjectItemCaseSensitive(bundle, "overall")->valuestring);
+              cJSON_GetObjectItemCaseSensitive(c.bundle, "overall")->valuestring);
   if (profile) {
     bool ready = false;
     char line[CG_VALIDATE_LINE_MAX + 1];
-    cg_validate_eval(profile, cli->profile, bundle, &ready, line, sizeof(line));
+    cg_validate_eval(profile, cli->profile, c.bundle, &ready, line, sizeof(line));
     cg_strip_controls(line);
     cg_log_info(&log, "validate", "%s", line);
     if (cli->json) {
-      print_json(bundle);
+      print_json(c.bundle);
       fprintf(stderr, "%s\n", line);
     } else {
       printf("%s\n", line);
     }
-    ec = ready ? 0 : 1;
-    if (ship && spool_ok) { /* reported like any bundle; shipping never changes the gate's answer */
-      struct cli quiet = *cli;
-      quiet.quiet = true;
-      ship_bundle(&quiet, &env, &sp, bundle);
-    }
+    ec = ready ? 0 : 1; /* shipped like any bundle (quietly); shipping never changes the gate's answer */
     goto out;
   }
   if (cli->json) {
-    print_json(bundle);
+    print_json(c.bundle);
   } else {
     char *host = cg_hostname();
     char title[256];
     cg_snprintf(title, sizeof(title), "cmgdiag %s selftest on %s%s%s", CMGDIAG_VERSION, host ? host : "?",
                 cli->ticket ? " for ticket " : "", cli->ticket ? cli->ticket : "");
     cg_free(host);
-    struct cg_report_opts o = {.color = use_color(), .title = title};
-    cg_report_print(stdout, rs, n, &o);
+    struct cg_report_opts ro = {.color = use_color(), .title = title};
+    cg_report_print(stdout, c.rs, c.n, &ro);
   }
-  ec = cg_verdict_exit_code(cg_results_overall(rs, n));
+  ec = cg_verdict_exit_code(cg_results_overall(c.rs, c.n));
   int sec = 0;
-  if (ship && spool_ok)
-    sec = ship_bundle(cli, &env, &sp, bundle);
+  if (ship && c.spool_ok)
+    sec = report_shipping(cli, &c);
   else if (ship)
     sec = 1;
   else if (!cli->no_upload)
@@ -379,11 +346,9 @@ static int cmd_selftest(const struct cli *cli) {
   /* A bundle that did not leave is a warning at least; the checks' verdict stays when worse. */
   if (sec && ec < 1) ec = sec == 3 ? EXIT_CANNOT_RUN : 1;
 out:
+  cg_cycle_free(&c);
   cJSON_Delete(profile);
-  cJSON_Delete(bundle);
   cJSON_Delete(disc);
-  cg_results_free(rs, n);
-  if (spool_ok) cg_spool_close(&sp);
   cg_config_free(&cfg);
   cg_log_close(&log);
   return ec;

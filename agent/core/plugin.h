@@ -65,7 +65,12 @@ struct cg_check_plugin {
   const char *description;                /* one line for `version` and --help */
   unsigned platforms;                     /* CG_PLATFORM_*: where the live source exists */
   const struct cg_config_map *config_map; /* keys besides "enabled"; may be NULL */
-  size_t ctx_size;                        /* the context struct the map fills */
+  /* Hand-over keys (discovery.h) this check reads and publishes, NULL-terminated (or NULL). The
+   * runner runs a provider before the checks that need its key, adds it when --only left it out,
+   * and says in the facts (`handover_missing`) when a need cannot be met. */
+  const char *const *needs;
+  const char *const *provides;
+  size_t ctx_size; /* the context struct the map fills */
   /* Optional: prepare ctx after it was filled. CG_OK or a status; err holds a sentence. */
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
   /* Run once, fill res (verdict, code, summary, remediation, facts). Must not fail for

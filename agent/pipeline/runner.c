@@ -176,8 +176,116 @@ static bool listed(const char *only, const char *name) {
   return false;
 }
 
-int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count, char *err,
-                  size_t errlen) {
+static bool has_key(const char *const *keys, const char *key) {
+  for (size_t i = 0; keys && keys[i]; i++)
+    if (!strcmp(keys[i], key)) return true;
+  return false;
+}
+
+/* Which checks run and in what order: the selected ones, plus (with --only) the enabled providers of
+ * what they need, each provider before the checks that need its key; registry order otherwise.
+ * CG_ERR_CONFIG when the hand-overs form a cycle (tests/unit keeps the built-in ones acyclic). */
+int cg_runner_plan(const struct cg_check_plugin *const *all, size_t n, const bool *selected, const bool *enabled,
+                   size_t *order, size_t *norder, char *err, size_t errlen) {
+  bool *run = cg_calloc(n ? n : 1, sizeof(bool)), *done = cg_calloc(n ? n : 1, sizeof(bool));
+  int rc = run && done ? CG_OK : CG_ERR_NOMEM;
+  for (size_t i = 0; rc == CG_OK && i < n; i++)
+    run[i] = selected[i];
+  for (bool grew = true; rc == CG_OK && grew;) { /* add providers until nothing changes */
+    grew = false;
+    for (size_t i = 0; i < n; i++)
+      for (size_t k = 0; run[i] && all[i]->needs && all[i]->needs[k]; k++)
+        for (size_t j = 0; j < n; j++)
+          if (!run[j] && enabled[j] && has_key(all[j]->provides, all[i]->needs[k])) run[j] = grew = true;
+  }
+  *norder = 0;
+  size_t want = 0;
+  for (size_t i = 0; rc == CG_OK && i < n; i++)
+    want += run[i];
+  while (rc == CG_OK && *norder < want) { /* Kahn: the first check, in registry order, whose providers ran */
+    size_t pick = SIZE_MAX;
+    for (size_t i = 0; i < n && pick == SIZE_MAX; i++) {
+      if (!run[i] || done[i]) continue;
+      bool ready = true;
+      for (size_t k = 0; ready && all[i]->needs && all[i]->needs[k]; k++)
+        for (size_t j = 0; ready && j < n; j++)
+          ready = !(j != i && run[j] && !done[j] && has_key(all[j]->provides, all[i]->needs[k]));
+      if (ready) pick = i;
+    }
+    if (pick == SIZE_MAX) {
+      cg_snprintf(err, errlen, "the checks' hand-overs form a cycle (needs and provides of the remaining checks)");
+      rc = CG_ERR_CONFIG;
+      break;
+    }
+    done[pick] = true;
+    order[(*norder)++] = pick;
+  }
+  cg_free(run);
+  cg_free(done);
+  return rc;
+}
+
+/* A need no check of this run provides: said in the facts, with the reason. */
+static void note_missing(const struct cg_check_plugin *const *all, size_t n, const bool *ran, const bool *enabled,
+                         size_t i, struct cg_result *res) {
+  cJSON *miss = NULL;
+  for (size_t k = 0; all[i]->needs && all[i]->needs[k]; k++) {
+    const char *key = all[i]->needs[k], *provider = NULL;
+    bool met = false;
+    for (size_t j = 0; j < n; j++)
+      if (has_key(all[j]->provides, key)) {
+        provider = all[j]->name;
+        met |= ran[j];
+        if (ran[j]) break;
+      }
+    if (met || !provider) continue;
+    if (!miss) miss = cJSON_AddArrayToObject(res->facts, "handover_missing");
+    char why[200];
+    size_t j = 0;
+    while (j < n && strcmp(all[j]->name, provider))
+      j++;
+    cg_snprintf(why, sizeof(why), "%s: %s is %s", key, provider, j < n && !enabled[j] ? "disabled" : "not in this run");
+    cJSON_AddItemToArray(miss, cJSON_CreateString(why));
+  }
+}
+
+/* A check that errs twice in a row rests; one that recovers is said so. False: it rests this cycle
+ * (res is its `error` result then). */
+static bool backoff_before(const struct cg_check_plugin *p, struct cg_backoff *b, struct cg_result *res) {
+  if (!b || b->skip <= 0) return true;
+  b->skip--;
+  char code[80];
+  cg_snprintf(code, sizeof(code), "%s", b->last_code);
+  cg_result_init(res, p->name);
+  cg_result_set(res, CG_ERROR, code, "See the agent log for the first occurrence of this error.",
+                "The %s check failed %d cycle(s) in a row (%s); it rests for %d more cycle(s) before the next try.",
+                p->name, b->errors, b->last_code, b->skip);
+  cJSON_AddBoolToObject(res->facts, "backed_off", true);
+  return false;
+}
+
+static void backoff_after(const struct cg_check_plugin *p, struct cg_backoff *b, const struct cg_result *res,
+                          struct cg_log *log) {
+  if (!b) return;
+  if (res->status == CG_ERROR && !cg_stop_requested()) {
+    bool same = !strcmp(b->last_code, res->code);
+    b->errors++;
+    int rest = 1 << (b->errors - 1 < 4 ? b->errors - 1 : 4);
+    b->skip = b->errors >= 2 ? rest : 0;
+    cg_strlcpy(b->last_code, res->code, sizeof(b->last_code));
+    if (!same)
+      cg_log_warn(log, "runner", "check %s: %s (%s)", p->name, res->code, res->summary);
+    else
+      cg_log_debug(log, "runner", "check %s: still %s (%d cycles)", p->name, res->code, b->errors);
+  } else if (res->status != CG_ERROR) {
+    if (b->errors) cg_log_info(log, "runner", "check %s recovered after %d failed cycle(s)", p->name, b->errors);
+    b->errors = b->skip = 0;
+    b->last_code[0] = '\0';
+  }
+}
+
+int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_ms, struct cg_backoff *backoff,
+                  struct cg_result **results, size_t *count, char *err, size_t errlen) {
   const struct cg_check_plugin *const *all = cg_registry_checks();
   size_t n = 0;
   while (all[n])
@@ -197,11 +305,38 @@ int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result *
     }
   }
   struct cg_result *rs = cg_calloc(n ? n : 1, sizeof(*rs));
-  if (!rs) return CG_ERR_NOMEM;
+  bool *selected = cg_calloc(n ? n : 1, sizeof(bool)), *enabled = cg_calloc(n ? n : 1, sizeof(bool)),
+       *ran = cg_calloc(n ? n : 1, sizeof(bool));
+  size_t *order = cg_calloc(n ? n : 1, sizeof(size_t)), norder = 0;
+  int rc = rs && selected && enabled && ran && order ? CG_OK : CG_ERR_NOMEM;
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    enabled[i] = cg_config_check_enabled(env->config, all[i]->name);
+    selected[i] = only ? listed(only, all[i]->name) : enabled[i];
+  }
+  if (rc == CG_OK) rc = cg_runner_plan(all, n, selected, enabled, order, &norder, err, errlen);
   size_t k = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (only ? !listed(only, all[i]->name) : !cg_config_check_enabled(env->config, all[i]->name)) continue;
-    cg_run_check(all[i], env, &rs[k++]);
+  for (size_t o = 0; rc == CG_OK && o < norder && !cg_stop_requested(); o++) {
+    size_t i = order[o];
+    struct cg_backoff *b = backoff ? &backoff[i] : NULL;
+    if (backoff_before(all[i], b, &rs[k])) {
+      if (deadline_ms > 0)
+        cg_run_check_deadline(all[i], env, &rs[k], deadline_ms);
+      else
+        cg_run_check(all[i], env, &rs[k]);
+      backoff_after(all[i], b, &rs[k], env->log);
+    }
+    note_missing(all, n, ran, enabled, i, &rs[k]);
+    if (!selected[i]) cJSON_AddStringToObject(rs[k].facts, "ran_for", "the hand-over to a check of --only");
+    ran[i] = true;
+    k++;
+  }
+  cg_free(selected);
+  cg_free(enabled);
+  cg_free(ran);
+  cg_free(order);
+  if (rc != CG_OK) {
+    cg_results_free(rs, k);
+    return rc;
   }
   *results = rs;
   *count = k;

@@ -19,11 +19,25 @@ void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env 
 /* Checks left behind by cg_run_check_deadline that have not ended yet. */
 int cg_runner_abandoned(void);
 
-/* Runs every enabled check (or only those named in `only`, comma-separated) in registry order.
- * *results is an array the caller frees with cg_results_free. CG_ERR_USAGE (and a sentence in err)
- * when `only` names an unknown check. */
-int cg_run_checks(const struct cg_env *env, const char *only, struct cg_result **results, size_t *count, char *err,
-                  size_t errlen);
+/* What the periodic agent remembers of a check across cycles: consecutive errors and the cycles it
+ * still rests (an `error` twice in a row rests 2, 4, 8, 16 cycles). One per registry entry. */
+struct cg_backoff {
+  int errors;
+  int skip;
+  char last_code[64];
+};
+
+/* Runs every enabled check (or only those named in `only`, comma-separated, plus the providers of
+ * what they need), providers first, each under `deadline_ms` when it is > 0, resting the ones
+ * `backoff` (NULL: none; else one entry per registry check) says should rest; stops early when the
+ * agent is asked to stop. *results is an array the caller frees with cg_results_free.
+ * CG_ERR_USAGE (and a sentence in err) when `only` names an unknown check. */
+int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_ms, struct cg_backoff *backoff,
+                  struct cg_result **results, size_t *count, char *err, size_t errlen);
 void cg_results_free(struct cg_result *rs, size_t n);
+
+/* The run plan (see runner.c): order[0..*norder) are indexes into `all`. */
+int cg_runner_plan(const struct cg_check_plugin *const *all, size_t n, const bool *selected, const bool *enabled,
+                   size_t *order, size_t *norder, char *err, size_t errlen);
 
 #endif

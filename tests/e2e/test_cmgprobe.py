@@ -546,6 +546,25 @@ class Probe(unittest.TestCase):
         self.assertEqual(r["facts"]["target_source"], "mpcandidates")
         self.assertEqual(r["facts"]["url"], "https://cmg.contoso.com/CCM_Proxy_ServerAuth/" + MP)
         self.assertEqual(r["code"], "CMG_CONNECT_REFUSED")
+        # --only cmgprobe still gets the URL: the runner adds the check that provides it, first
+        rc, out, err = run("-c", native_path(cfg), "selftest", "--only", "cmgprobe", "--json", "--no-upload")
+        b = json.loads(out)
+        names = [c["check"] for c in b["checks"]]
+        self.assertLess(names.index("mpcandidates"), names.index("cmgprobe"), names)
+        mp = [c for c in b["checks"] if c["check"] == "mpcandidates"][0]
+        self.assertEqual(mp["facts"]["ran_for"], "the hand-over to a check of --only")
+        r = [c for c in b["checks"] if c["check"] == "cmgprobe"][0]
+        self.assertEqual(r["facts"]["target_source"], "mpcandidates")
+        # a provider that is disabled is not run, and the check says what it lacks
+        with open(cfg) as f:
+            c2 = json.load(f)
+        c2["checks"]["mpcandidates"]["enabled"] = False
+        with open(cfg, "w") as f:
+            json.dump(c2, f)
+        rc, out, err = run("-c", native_path(cfg), "selftest", "--only", "cmgprobe", "--json", "--no-upload")
+        r = [c for c in json.loads(out)["checks"] if c["check"] == "cmgprobe"][0]
+        self.assertEqual(r["code"], "CMG_NO_TARGET")
+        self.assertIn("cmg_urls: mpcandidates is disabled", r["facts"]["handover_missing"])
 
 
 if __name__ == "__main__":

@@ -157,10 +157,10 @@ TEST(run_checks_honours_only_and_enabled) {
   struct cg_env env = {.config = &cfg};
   struct cg_result *rs = NULL;
   size_t n = 9;
-  CHECK(cg_run_checks(&env, NULL, &rs, &n, err, sizeof(err)) == CG_OK);
+  CHECK(cg_run_checks(&env, NULL, 0, NULL, &rs, &n, err, sizeof(err)) == CG_OK);
   CHECK(n == 0);
   cg_results_free(rs, n);
-  CHECK(cg_run_checks(&env, "agnet", &rs, &n, err, sizeof(err)) == CG_ERR_USAGE);
+  CHECK(cg_run_checks(&env, "agnet", 0, NULL, &rs, &n, err, sizeof(err)) == CG_ERR_USAGE);
   CHECK_CONTAINS(err, "did you mean 'agent'");
   cg_config_free(&cfg);
 }

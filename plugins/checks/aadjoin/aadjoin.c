@@ -434,7 +434,10 @@ out:
   return rc;
 }
 
+static const char *const aadjoin_provides[] = {CG_DISCOVERY_AAD_STATE, NULL};
+
 const struct cg_check_plugin cg_check_aadjoin = {
+    .provides = aadjoin_provides,
     .name = "aadjoin",
     .description = "Entra ID join state from dsregcmd /status: can the device get a device token for the CMG",
     .platforms = CG_PLATFORM_WINDOWS,

@@ -574,7 +574,12 @@ out:
   return rc;
 }
 
+static const char *const clientauth_needs[] = {CG_DISCOVERY_AAD_STATE, NULL};
+static const char *const clientauth_provides[] = {CG_DISCOVERY_AUTH_MODE, NULL};
+
 const struct cg_check_plugin cg_check_clientauth = {
+    .needs = clientauth_needs,
+    .provides = clientauth_provides,
     .name = "clientauth",
     .description =
         "how the client authenticates to the CMG (PKI certificate, Entra token, site token) and whether it works",

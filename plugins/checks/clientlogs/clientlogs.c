@@ -755,7 +755,10 @@ out:
   return rc;
 }
 
+static const char *const clientlogs_needs[] = {CG_DISCOVERY_CMG_URLS, NULL};
+
 const struct cg_check_plugin cg_check_clientlogs = {
+    .needs = clientlogs_needs,
     .name = "clientlogs",
     .description = "ConfigMgr client logs read incrementally and matched against known CMG failure signatures",
     .platforms = CG_PLATFORM_WINDOWS,

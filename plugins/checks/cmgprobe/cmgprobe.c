@@ -754,7 +754,13 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
   return CG_OK;
 }
 
+static const char *const cmgprobe_needs[] = {CG_DISCOVERY_CMG_URLS, CG_DISCOVERY_AUTH_MODE, CG_DISCOVERY_AAD_STATE,
+                                             NULL};
+static const char *const cmgprobe_provides[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCOVERY_CMG_DATE, NULL};
+
 const struct cg_check_plugin cg_check_cmgprobe = {
+    .needs = cmgprobe_needs,
+    .provides = cmgprobe_provides,
     .name = "cmgprobe",
     .description =
         "the CMG over HTTPS from this network: DNS, TCP, TLS chain as Windows judges it, CRL and OCSP, MP list, tenant",

@@ -220,7 +220,10 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
                        (long long)c->window_minutes);
 }
 
+static const char *const content_needs[] = {CG_DISCOVERY_METERED, NULL};
+
 const struct cg_check_plugin cg_check_content = {
+    .needs = content_needs,
     .name = "content",
     .description = "can content be downloaded through the CMG's content path, and fast enough for an upgrade",
     .platforms = CG_PLATFORM_ANY,

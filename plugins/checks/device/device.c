@@ -447,7 +447,10 @@ out:
   return rc;
 }
 
+static const char *const device_provides[] = {CG_DISCOVERY_METERED, NULL};
+
 const struct cg_check_plugin cg_check_device = {
+    .provides = device_provides,
     .name = "device",
     .description =
         "whether an upgrade can start now: disk, client cache, power, metered network, pending restart, client",

@@ -392,7 +392,10 @@ out:
   return rc;
 }
 
+static const char *const mpcandidates_provides[] = {CG_DISCOVERY_CMG_URLS, NULL};
+
 const struct cg_check_plugin cg_check_mpcandidates = {
+    .provides = mpcandidates_provides,
     .name = "mpcandidates",
     .description = "the client's management point candidates (SMS_ActiveMPCandidate): was it given a CMG",
     .platforms = CG_PLATFORM_WINDOWS,

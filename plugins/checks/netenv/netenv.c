@@ -685,7 +685,10 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
   return CG_OK;
 }
 
+static const char *const netenv_needs[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCOVERY_CMG_DATE, NULL};
+
 const struct cg_check_plugin cg_check_netenv = {
+    .needs = netenv_needs,
     .name = "netenv",
     .description = "the network as SYSTEM sees it: proxies, Entra endpoints, TLS 1.2 policy, clock",
     .platforms = CG_PLATFORM_ANY,

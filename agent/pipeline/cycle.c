@@ -1,0 +1,77 @@
+/* One cycle (see cycle.h). */
+#include "cycle.h"
+
+#include <string.h>
+
+#include "bundle.h"
+#include "log.h"
+#include "platform/runtime.h"
+#include "platform/sys.h"
+
+static bool has_outputs(const struct cg_config *cfg) {
+  return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs")) > 0;
+}
+
+/* The bundle into the spool; its file name into c->spool_name. */
+static void spool_bundle(const struct cg_env *env, struct cg_cycle *c) {
+  const struct cg_config *cfg = env->config;
+  char *gz = NULL;
+  size_t len = 0;
+  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->bundle, "bundle_id"));
+  const char *created = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->bundle, "created_at"));
+  const char *host = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->bundle, "device"), "hostname"));
+  if (cg_bundle_gzip(c->bundle, (int)cfg->delivery.gzip_level, &gz, &len) != CG_OK) {
+    cg_snprintf(c->error, sizeof(c->error), "the bundle could not be compressed");
+    return;
+  }
+  int64_t now = cg_time_utc_ms();
+  if (cg_spool_put(&c->sp, id, now, created, host, gz, len, c->error, sizeof(c->error)) == CG_OK) {
+    c->spooled = true;
+    cg_snprintf(c->spool_name, sizeof(c->spool_name), "%013lld-%s.json.gz", (long long)now, id);
+    cg_log_info(env->log, "spool", "spooled bundle %s (%zu bytes gzip)", id, len);
+  } else {
+    cg_log_error(env->log, "spool", "bundle %s could not be spooled: %s", id, c->error);
+  }
+  cg_free(gz);
+}
+
+int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct cg_cycle *c, char *err,
+                 size_t errlen) {
+  const struct cg_config *cfg = env->config;
+  int64_t pending = 0, bytes = 0;
+  memset(c, 0, sizeof(*c));
+  if (o->spool) {
+    c->spool_ok = cg_spool_open(&c->sp, cfg->spool.dir, cfg->spool.max_bytes, cfg->spool.max_files, env->log, c->error,
+                                sizeof(c->error)) == CG_OK;
+    if (c->spool_ok)
+      cg_spool_count(&c->sp, &pending, &bytes);
+    else
+      cg_log_error(env->log, "spool", "%s", c->error);
+  }
+  int rc = cg_run_checks(env, o->only, o->deadline_ms, o->backoff, &c->rs, &c->n, err, errlen);
+  if (rc != CG_OK || cg_stop_requested()) return rc; /* an interrupted cycle makes no bundle */
+  c->bundle = cg_bundle_build(env, o->trigger, o->ticket, c->rs, c->n, pending, c->spool_ok ? c->sp.dropped_total : 0);
+  if (!c->bundle) {
+    cg_snprintf(c->error, sizeof(c->error), "out of memory building the bundle");
+    return CG_OK;
+  }
+  if (c->spool_ok) spool_bundle(env, c);
+  if (!c->spooled || o->drain_budget_ms <= 0 || !has_outputs(cfg) || cg_stop_requested()) return CG_OK;
+  if (cg_shipper_open(&c->sh, env, &c->sp, c->error, sizeof(c->error)) != CG_OK) {
+    cg_log_error(env->log, "ship", "cannot ship: %s", c->error);
+    return CG_OK;
+  }
+  cg_shipper_drain(c->sh, o->this_bundle_first ? c->spool_name : NULL, o->drain_budget_ms, cfg->delivery.max_bundles,
+                   &c->drain);
+  c->drained = true;
+  return CG_OK;
+}
+
+void cg_cycle_free(struct cg_cycle *c) {
+  cg_shipper_close(c->sh);
+  cg_results_free(c->rs, c->n);
+  cJSON_Delete(c->bundle);
+  if (c->spool_ok) cg_spool_close(&c->sp);
+  memset(c, 0, sizeof(*c));
+}
