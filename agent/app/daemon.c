@@ -2,6 +2,7 @@
  * debounced cycle when the network changes, each check under a deadline, failing checks backed
  * off, the spool drained every cycle, reload without restart, stop within seconds. */
 #include "daemon.h"
+#include "supervisor.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "config.h"
 #include "discovery.h"
 #include "log.h"
+#include "platform/child.h"
 #include "platform/runtime.h"
 #include "platform/fs.h"
 #include "platform/service.h"
@@ -25,22 +27,11 @@
 struct daemon {
   const struct cg_daemon_opts *o;
   struct cg_config *cfg;
-  struct cg_log log;
-  uint64_t rng;
+  struct cg_log log;                /* its own (once, worker) */
+  struct cg_log *logp;              /* the one it writes to: &log, or the supervisor's */
   struct cg_backoff bo[MAX_CHECKS]; /* one per registry check */
   int64_t cycles;
 };
-
-static uint64_t next_rand(uint64_t *s) {
-  *s ^= *s << 13;
-  *s ^= *s >> 7;
-  *s ^= *s << 17;
-  return *s;
-}
-
-static int64_t rand_below(struct daemon *d, int64_t n) {
-  return n > 0 ? (int64_t)(next_rand(&d->rng) % (uint64_t)n) : 0;
-}
 
 static int load(struct daemon *d, struct cg_config *cfg, char *err, size_t errlen) {
   memset(cfg, 0, sizeof(*cfg));
@@ -73,10 +64,11 @@ static size_t registry_size(void) {
 static int cycle(struct daemon *d, const char *why) {
   int64_t t0 = cg_time_mono_ms();
   d->cycles++;
-  cg_log_info(&d->log, "daemon", "cycle %lld starts (%s)", (long long)d->cycles, why);
+  bool quiet = d->o->worker; /* the supervisor logs the cycle's start and end */
+  if (!quiet) cg_log_info(d->logp, "daemon", "cycle %lld starts (%s)", (long long)d->cycles, why);
   cJSON *disc = cJSON_CreateObject();
   struct cg_env env = {.config = d->cfg,
-                       .log = &d->log,
+                       .log = d->logp,
                        .interactive = false,
                        .discovery = disc,
                        .trigger = !strcmp(why, "network change") ? "network_change"
@@ -92,47 +84,121 @@ static int cycle(struct daemon *d, const char *why) {
   int ec = 3;
   if (cg_cycle_run(&env, &o, &c, err, sizeof(err)) == CG_OK && c.bundle)
     ec = cg_verdict_exit_code(cg_results_overall(c.rs, c.n));
-  cg_log_info(&d->log, "daemon", "cycle %lld ended in %lld ms: %s", (long long)d->cycles,
-              (long long)(cg_time_mono_ms() - t0),
-              ec == 3   ? "could not run"
-              : ec == 2 ? "fail"
-              : ec == 1 ? "warn"
-                        : "pass");
+  if (!quiet)
+    cg_log_info(d->logp, "daemon", "cycle %lld ended in %lld ms: %s", (long long)d->cycles,
+                (long long)(cg_time_mono_ms() - t0),
+                ec == 3   ? "could not run"
+                : ec == 2 ? "fail"
+                : ec == 1 ? "warn"
+                          : "pass");
   cg_cycle_free(&c);
   cJSON_Delete(disc);
   return ec;
 }
 
-/* Reload: a new configuration replaces the old one only when it is valid. The old one is kept
- * alive while a check left behind by its deadline may still read it. */
-static void reload(struct daemon *d) {
-  struct cg_config *n = cg_calloc(1, sizeof(*n));
-  char err[1024] = "";
-  if (!n || load(d, n, err, sizeof(err)) != CG_OK) {
-    cg_log_error(&d->log, "daemon", "reload refused, the running configuration stays: %s",
-                 err[0] ? err : "out of memory");
-    if (n) cg_config_free(n);
-    cg_free(n);
-    return;
+#define BACKOFF_FILE "backoff-state.json"
+#define CRASH_FILE "worker-crash.json" /* read by the agent check (AGENT_WORKER_CRASHED) */
+
+/* A worker keeps the checks' back-off across cycles in the state folder (the supervisor holds none). */
+static void load_backoff(struct daemon *d) {
+  char *path = cg_path_join(d->cfg->state_dir, BACKOFF_FILE), *text = NULL;
+  size_t len = 0;
+  if (path && cg_file_read(path, 64 * 1024, &text, &len) == CG_OK) {
+    cJSON *j = cJSON_ParseWithLength(text, len);
+    const struct cg_check_plugin *const *all = cg_registry_checks();
+    for (size_t i = 0; all[i] && i < MAX_CHECKS; i++) {
+      const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, all[i]->name);
+      const cJSON *er = cJSON_GetObjectItemCaseSensitive(e, "errors"),
+                  *sk = cJSON_GetObjectItemCaseSensitive(e, "skip");
+      const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "last_code"));
+      if (!cJSON_IsNumber(er) || !cJSON_IsNumber(sk) || !code) continue;
+      d->bo[i].errors = (int)er->valuedouble;
+      d->bo[i].skip = (int)sk->valuedouble;
+      cg_strlcpy(d->bo[i].last_code, code, sizeof(d->bo[i].last_code));
+    }
+    cJSON_Delete(j);
   }
-  struct cg_config *old = d->cfg;
-  d->cfg = n;
-  if (cg_runner_abandoned() == 0) {
-    cg_config_free(old);
-    cg_free(old);
-  } /* else: a hung check may still read it; it is small, and it is kept */
-  open_log(d);
-  cg_log_info(&d->log, "daemon", "configuration reloaded from %s: interval %llds, jitter %llds", d->cfg->path,
-              (long long)d->cfg->interval_s, (long long)d->cfg->jitter_s);
+  cg_free(text);
+  cg_free(path);
 }
 
-static const char *wake_name(enum cg_wake w) {
-  static const char *const n[] = {"timer", "stop", "reload", "network change"};
-  return n[w];
+static void save_backoff(struct daemon *d) {
+  cJSON *j = cJSON_CreateObject();
+  const struct cg_check_plugin *const *all = cg_registry_checks();
+  for (size_t i = 0; all[i] && i < MAX_CHECKS; i++) {
+    if (!d->bo[i].errors) continue;
+    cJSON *e = cJSON_AddObjectToObject(j, all[i]->name);
+    cJSON_AddNumberToObject(e, "errors", d->bo[i].errors);
+    cJSON_AddNumberToObject(e, "skip", d->bo[i].skip);
+    cJSON_AddStringToObject(e, "last_code", d->bo[i].last_code);
+  }
+  char *text = cJSON_PrintUnformatted(j), *path = cg_path_join(d->cfg->state_dir, BACKOFF_FILE), err[256];
+  if (text && path && cg_file_write_atomic(path, text, strlen(text), err, sizeof(err)) != CG_OK)
+    cg_log_warn(d->logp, "daemon", "cannot save the checks' back-off: %s", err);
+  cJSON_free(text);
+  cg_free(path);
+  cJSON_Delete(j);
+}
+
+/* The supervisor's settings from the full, validated configuration. */
+static int full_load(const char *path, const char *worker_exe, struct cg_sup_settings *s, char *err, size_t errlen) {
+  (void)worker_exe;
+  struct cg_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  int rc = cg_config_load(&cfg, path, NULL, err, errlen);
+  if (rc == CG_OK) {
+    s->config_path = cg_strdup(cfg.path);
+    s->state_dir = cg_strdup(cfg.state_dir);
+    s->log_file = cg_strdup(cfg.log.file);
+    s->log_level = cg_strdup(cfg.log.level ? cfg.log.level : "info");
+    s->log_max_bytes = cfg.log.max_bytes;
+    s->interval_s = cfg.interval_s;
+    s->jitter_s = cfg.jitter_s;
+    s->start_delay_s = cfg.start_delay_s;
+    s->network_debounce_s = cfg.network_debounce_s;
+    s->network_min_gap_s = cfg.network_min_gap_s;
+    s->cycle_timeout_s = cfg.cycle_timeout_s;
+    if (!s->config_path || !s->state_dir || !s->log_file || !s->log_level) rc = CG_ERR_NOMEM;
+  }
+  cg_config_free(&cfg);
+  return rc;
+}
+
+/* Linux: when cmgdiag-agent is installed next to this program, the configuration is checked here and
+ * the supervisor runs as that small program (no TLS library resident between cycles). Returns
+ * only when it is not there or cannot be started; then this process is the supervisor. */
+static void hand_over(const struct cg_daemon_opts *o, const char *self) {
+  char *dir = self ? cg_path_dirname(self) : NULL, *agent = dir ? cg_path_join(dir, "cmgdiag-agent") : NULL;
+  char err[1024] = "";
+  struct cg_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  if (agent && cg_file_exists(agent) && !o->service &&
+      cg_config_load(&cfg, o->config_path, NULL, err, sizeof(err)) == CG_OK) {
+    const char *argv[] = {agent, "-c", cfg.path, o->verbose ? "-v" : "run", o->verbose ? "run" : NULL, NULL};
+    fflush(NULL);
+    cg_child_exec_admin_only(argv, err, sizeof(err)); /* returns only on failure */
+    fprintf(stderr, "cmgdiag: %s; the supervisor runs in this process\n", err);
+  }
+  cg_config_free(&cfg);
+  cg_free(dir);
+  cg_free(agent);
 }
 
 int cg_daemon_run(const struct cg_daemon_opts *o) {
+  if (!o->once && !o->worker) { /* the supervisor: it starts this program as the worker of each cycle */
+    char *self = cg_self_exe();
+    hand_over(o, self);
+    struct cg_sup_opts so = {.config_path = o->config_path,
+                             .worker_exe = self,
+                             .verbose = o->verbose,
+                             .service = o->service,
+                             .load = full_load};
+    int ec = self ? cg_supervisor_run(&so) : 3;
+    cg_free(self);
+    return ec;
+  }
   struct daemon d = {.o = o};
+  d.logp = &d.log;
   char err[1024] = "";
   d.cfg = cg_calloc(1, sizeof(*d.cfg));
   if (!d.cfg) return 3;
@@ -144,8 +210,14 @@ int cg_daemon_run(const struct cg_daemon_opts *o) {
     return 3;
   }
   open_log(&d);
-  d.rng = (uint64_t)cg_time_utc_ms() ^ ((uint64_t)cg_process_id() << 32) ^ 0x9E3779B97F4A7C15ull;
-  /* one agent at a time per state folder */
+  if (o->worker) { /* one cycle for the supervisor, which holds the lock */
+    cg_events_init();
+    load_backoff(&d);
+    int ec = cycle(&d, o->trigger && !strcmp(o->trigger, "network_change") ? "network change" : "timer");
+    save_backoff(&d);
+    return ec;
+  }
+  /* run --once: one agent at a time per state folder */
   int rc = cg_dir_ensure_private(d.cfg->state_dir, err, sizeof(err));
   char *lock = cg_path_join(d.cfg->state_dir, "cmgdiag.lock");
   if (rc == CG_OK) rc = lock ? cg_instance_lock(lock, err, sizeof(err)) : CG_ERR_NOMEM;
@@ -157,61 +229,9 @@ int cg_daemon_run(const struct cg_daemon_opts *o) {
     return 3;
   }
   cg_events_init();
-  cg_log_info(&d.log, "daemon", "agent %s started (process %lu, %s): interval %llds, jitter %llds, config %s",
-              CMGDIAG_VERSION, cg_process_id(),
-              o->service ? "Windows service"
-              : o->once  ? "one cycle"
-                         : "console",
-              (long long)d.cfg->interval_s, (long long)d.cfg->jitter_s, d.cfg->path);
-  if (o->once) {
-    int ec = cycle(&d, "--once");
-    cg_log_info(&d.log, "daemon", "agent stopped after one cycle");
-    return ec;
-  }
-  int64_t next = cg_time_mono_ms() + rand_below(&d, d.cfg->start_delay_s * 1000 + 1);
-  int64_t net_due = -1, last_net_cycle = -1000000000;
-  cg_log_info(&d.log, "daemon", "first cycle in %lld s (random start delay up to %llds)",
-              (long long)((next - cg_time_mono_ms()) / 1000), (long long)d.cfg->start_delay_s);
-  for (;;) {
-    int64_t now = cg_time_mono_ms(), due = next;
-    if (net_due >= 0 && net_due < due) due = net_due;
-    enum cg_wake w = due > now ? cg_events_wait(due - now) : CG_WAKE_TIMEOUT;
-    if (w == CG_WAKE_STOP) break;
-    if (w == CG_WAKE_RELOAD) {
-      reload(&d);
-      /* the new interval counts from now */
-      next = cg_time_mono_ms() + d.cfg->interval_s * 1000 + rand_below(&d, d.cfg->jitter_s * 1000 + 1);
-      continue;
-    }
-    if (w == CG_WAKE_NETWORK) {
-      if (d.cfg->network_debounce_s > 0) {
-        net_due = cg_time_mono_ms() + d.cfg->network_debounce_s * 1000; /* more changes push it back */
-        cg_log_info(&d.log, "daemon", "network change; an extra cycle in %llds unless it changes again",
-                    (long long)d.cfg->network_debounce_s);
-      }
-      continue;
-    }
-    now = cg_time_mono_ms();
-    const char *why = "timer";
-    if (net_due >= 0 && now >= net_due) {
-      net_due = -1;
-      if (now - last_net_cycle < d.cfg->network_min_gap_s * 1000) {
-        cg_log_info(&d.log, "daemon", "network change: the last extra cycle was %lld s ago, skipped",
-                    (long long)((now - last_net_cycle) / 1000));
-        continue;
-      }
-      last_net_cycle = now;
-      why = wake_name(CG_WAKE_NETWORK);
-    } else if (now < next) {
-      continue;
-    }
-    cycle(&d, why);
-    if (cg_stop_requested()) break;
-    if (strcmp(why, "timer") == 0)
-      next = cg_time_mono_ms() + d.cfg->interval_s * 1000 + rand_below(&d, d.cfg->jitter_s * 1000 + 1);
-    cg_log_debug(&d.log, "daemon", "next cycle in %lld ms", (long long)(next - cg_time_mono_ms()));
-  }
-  cg_log_info(&d.log, "daemon", "agent stopped (%lld cycle(s))", (long long)d.cycles);
-  /* no cleanup of what a check left behind by its deadline may still use: the process ends */
-  return 0;
+  cg_log_info(&d.log, "daemon", "agent %s started (process %lu, one cycle), config %s", CMGDIAG_VERSION,
+              cg_process_id(), d.cfg->path);
+  int ec = cycle(&d, "--once");
+  cg_log_info(&d.log, "daemon", "agent stopped after one cycle");
+  return ec;
 }

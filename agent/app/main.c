@@ -73,7 +73,8 @@ static const char usage_text[] =
 struct cli {
   const char *config_path;
   bool verbose;
-  bool json, no_upload, once, quiet;
+  bool json, no_upload, once, quiet, worker;
+  const char *trigger;
   const char *profile, *service_verb, *sas_url, *sas_url_file, *cmg_url;
   bool purge, list;
   const char *ticket, *only, *input, *check_name, *show_file;
@@ -542,6 +543,10 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
       cli->no_upload = true;
     else if (!strcmp(a, "--once") && !strcmp(cmd, "run"))
       cli->once = true;
+    else if (!strcmp(a, "--worker") && !strcmp(cmd, "run")) /* started by the supervisor (run) */
+      cli->worker = true;
+    else if (!strcmp(a, "--trigger") && !strcmp(cmd, "run") && has_value)
+      cli->trigger = argv[++i];
     else if (!strcmp(a, "--sas-url") && !strcmp(cmd, "setup") && has_value)
       cli->sas_url = argv[++i];
     else if (!strcmp(a, "--sas-url-file") && !strcmp(cmd, "setup") && has_value)
@@ -645,7 +650,11 @@ int main(int argc, char **argv) {
     return cmd_selftest(&cli);
   }
   if (!strcmp(cmd, "run")) {
-    struct cg_daemon_opts o = {.config_path = cli.config_path, .once = cli.once, .verbose = cli.verbose};
+    struct cg_daemon_opts o = {.config_path = cli.config_path,
+                               .once = cli.once,
+                               .verbose = cli.verbose,
+                               .worker = cli.worker,
+                               .trigger = cli.trigger};
     return cg_daemon_run(&o);
   }
   if (!strcmp(cmd, "service")) return cmd_service(&cli);

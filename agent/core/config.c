@@ -63,6 +63,10 @@ static const struct cg_config_map core_map[] = {
      offsetof(struct cg_config, start_delay_s), 0, 86400, NULL, NULL},
     {CG_CFG_INT, "check_timeout_s", "120", "Deadline of one check in `run`: a check that hangs is left behind",
      offsetof(struct cg_config, check_timeout_s), 1, 3600, NULL, NULL},
+    {CG_CFG_INT, "cycle_timeout_s", "900",
+     "Deadline of one cycle's worker process in `run`: a worker that hangs or crashes is killed and the next bundle "
+     "says so (AGENT_WORKER_CRASHED)",
+     offsetof(struct cg_config, cycle_timeout_s), 10, 86400, NULL, NULL},
     {CG_CFG_INT, "network_debounce_s", "30",
      "After a network change, wait this long for it to settle, then run an extra cycle (0: no extra cycle)",
      offsetof(struct cg_config, network_debounce_s), 0, 3600, NULL, NULL},

@@ -16,7 +16,7 @@ struct cg_config {
    * admin-defined commands are not run (docs/security.md). */
   bool insecure;
   char insecure_why[512];
-  int64_t interval_s, jitter_s, start_delay_s, check_timeout_s, network_debounce_s, network_min_gap_s;
+  int64_t interval_s, jitter_s, start_delay_s, check_timeout_s, cycle_timeout_s, network_debounce_s, network_min_gap_s;
   struct {
     char *dir;
     int64_t max_bytes, max_files;

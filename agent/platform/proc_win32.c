@@ -215,7 +215,7 @@ static void close_readers(struct reader rd[2]) {
 }
 
 /* The argument vector as one command line, each argument quoted as CommandLineToArgvW reads it. */
-static int command_line(const char *const *argv, struct cg_buf *cmd, wchar_t **wcmd, char *err, size_t errlen) {
+int cg_win32_command_line(const char *const *argv, struct cg_buf *cmd, wchar_t **wcmd, char *err, size_t errlen) {
   for (size_t i = 0; argv[i]; i++)
     if ((i && cg_buf_puts(cmd, " ") != CG_OK) || quote_arg(cmd, argv[i]) != CG_OK) {
       cg_snprintf(err, errlen, "the command line for %s is too long", argv[0]);
@@ -266,7 +266,7 @@ int cg_proc_run(const char *const *argv, const struct cg_proc_opts *opts, struct
     cg_snprintf(err, errlen, "cannot build the environment for %s", argv[0]);
     goto out;
   }
-  if ((rc = command_line(argv, &cmd, &wcmd, err, errlen)) != CG_OK) goto out;
+  if ((rc = cg_win32_command_line(argv, &cmd, &wcmd, err, errlen)) != CG_OK) goto out;
   rc = CG_ERR_IO;
   SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa), .bInheritHandle = TRUE};
   if (!CreatePipe(&rd[0].pipe, &out_w, &sa, 0) || !CreatePipe(&rd[1].pipe, &err_w, &sa, 0) ||

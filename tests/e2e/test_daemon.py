@@ -163,6 +163,72 @@ class Daemon(unittest.TestCase):
         print("stop latency during a slow probe: %.0f ms" % (took * 1000), file=sys.stderr)
         self.assertIn("agent stopped", self.logtext())
 
+    def worker_pid(self, cycle):
+        """The process id of a cycle's worker, from the supervisor's debug line."""
+        self.wait_log(r"cycle %d runs in worker process \d+" % cycle)
+        return int(re.findall(r"cycle %d runs in worker process (\d+)" % cycle, self.logtext())[-1])
+
+    def agent_results(self):
+        return [c for b in sorted(self.bundles(), key=lambda b: b["created_at"]) for c in b["checks"]
+                if c["check"] == "agent"]
+
+    def test_a_worker_killed_mid_cycle_is_reported_by_the_next_bundle(self):
+        # the supervisor survives the crash of a cycle (here kill -9 during a slow probe), and the next
+        # cycle's bundle says what happened
+        self.write(interval_s=1, jitter_s=0, checks={"cmgprobe": probe(mp="1200", timeout_ms=60000)})
+        p = self.start()
+        pid = self.worker_pid(1)
+        self.wait_log(r"check cmgprobe starting")
+        os.kill(pid, signal.SIGKILL)
+        self.wait_log(r"cycle 1: the worker crashed \(signal 9")
+        self.write(interval_s=1, jitter_s=0)  # the next cycle is quick
+        p.send_signal(signal.SIGHUP)
+        self.wait_log(r"cycle 2 ended", timeout=30)
+        self.assertIsNone(p.poll(), "the supervisor must outlive its worker")
+        crashed = [r for r in self.agent_results() if r["code"] == "AGENT_WORKER_CRASHED"]
+        self.assertEqual(len(crashed), 1, [r["code"] for r in self.agent_results()])
+        self.assertEqual(crashed[0]["status"], "warn")
+        self.assertIn("signal 9", crashed[0]["summary"])
+        self.assertEqual(crashed[0]["facts"]["last_worker"]["signal"], 9)
+        # ... once: the cycle after that is healthy again
+        self.wait_log(r"cycle 3 ended", timeout=30)
+        self.assertEqual(self.agent_results()[-1]["code"], "AGENT_OK")
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+
+    def test_the_supervisor_carries_no_tls_and_each_cycle_is_a_worker(self):
+        if test_cli.WINE:
+            self.skipTest("Linux: cmgdiag-agent")
+        self.write(interval_s=1, jitter_s=0)
+        p = self.start()
+        w1, w2 = self.worker_pid(1), self.worker_pid(2)
+        self.assertNotEqual(w1, w2)  # a process per cycle
+        exe = os.readlink("/proc/%d/exe" % p.pid)
+        self.assertTrue(exe.endswith("cmgdiag-agent"), exe)  # `cmgdiag run` handed over to it
+        with open("/proc/%d/maps" % p.pid) as f:
+            maps = f.read()
+        for lib in ("libcurl", "libssl", "libcrypto"):
+            self.assertNotIn(lib, maps)
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+
+    def test_a_worker_that_hangs_is_killed_at_the_cycle_deadline(self):
+        self.write(interval_s=1, jitter_s=0, cycle_timeout_s=10,
+                   checks={"cmgprobe": probe(mp="1200", timeout_ms=60000)}, check_timeout_s=60)
+        p = self.start()
+        t0 = time.time()
+        self.wait_log(r"cycle 1: the worker did not finish within 10s and was killed", timeout=30)
+        self.assertLess(time.time() - t0, 20)
+        self.write(interval_s=1, jitter_s=0)
+        p.send_signal(signal.SIGHUP)
+        self.wait_log(r"cycle 2 ended", timeout=30)
+        crashed = [r for r in self.agent_results() if r["code"] == "AGENT_WORKER_CRASHED"]
+        self.assertEqual(len(crashed), 1)
+        self.assertIn("hung and was killed", crashed[0]["summary"])
+        self.assertEqual(crashed[0]["facts"]["last_worker"]["how"], "hung")
+        rc, _ = self.stop(p)
+        self.assertEqual(rc, 0)
+
     def test_reload_picks_up_a_changed_interval(self):
         self.write(interval_s=300, jitter_s=0)
         p = self.start()

@@ -16,7 +16,7 @@ rm -f "$build"/cmgdiag_*.deb
 deb=$(ls "$build"/cmgdiag_*_*.deb 2>/dev/null | head -1)
 [ -n "$deb" ] && ok "cpack built $(basename "$deb") ($(stat -c %s "$deb") bytes)" || { no "cpack: $(tail -n 15 "$build/cpack.log")"; exit 1; }
 c=$(dpkg -c "$deb")
-for f in ./usr/bin/cmgdiag ./usr/lib/systemd/system/cmgdiag.service ./etc/cmgdiag/cmgdiag.json; do
+for f in ./usr/bin/cmgdiag ./usr/bin/cmgdiag-agent ./usr/lib/systemd/system/cmgdiag.service ./etc/cmgdiag/cmgdiag.json; do
   [[ $c == *" $f"* ]] && ok "contains $f" || no "missing $f"
 done
 [[ $(echo "$c" | grep ' ./etc/cmgdiag/cmgdiag.json') == -rw-------* ]] && ok "the configuration is root-only (0600)" || no "config mode"

@@ -64,7 +64,24 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   uint64_t free_mb = free_b / (1024 * 1024);
 
   cJSON_AddBoolToObject(f, "config_admin_only", !cfg->insecure);
-  if (cfg->insecure)
+  /* the supervisor's note of a worker that crashed or hung (`run`): this bundle carries it */
+  char *crash_path = cg_path_join(cfg->state_dir, "worker-crash.json"), *crash_text = NULL;
+  size_t crash_len = 0;
+  cJSON *crash = NULL;
+  if (crash_path && cg_file_read(crash_path, 4096, &crash_text, &crash_len) == CG_OK)
+    crash = cJSON_ParseWithLength(crash_text, crash_len);
+  const char *how = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(crash, "how"));
+  const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(crash, "status"));
+  const char *when = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(crash, "time"));
+  if (how && status) cJSON_AddItemToObject(f, "last_worker", cJSON_Duplicate(crash, true));
+  if (how && status && !cfg->insecure)
+    rc = cg_result_set(res, CG_WARN, "AGENT_WORKER_CRASHED",
+                       "Send the agent log (it names the cycle) to the cmgdiag maintainers; the agent itself kept "
+                       "running and this cycle is complete.",
+                       "The previous cycle's worker process %s (%s) at %s, so its bundle was not made.",
+                       !strcmp(how, "hung") ? "hung and was killed at cycle_timeout_s" : "crashed", status,
+                       when ? when : "an unknown time");
+  else if (cfg->insecure)
     rc = cg_result_set(res, CG_FAIL, "AGENT_CONFIG_INSECURE",
                        "Run 'cmgdiag setup' as an administrator (it restricts the folder and sets aside a file "
                        "it did not write), or restrict the file and every folder above it to SYSTEM/root and "
@@ -100,6 +117,9 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   cg_free(hostname);
   cg_free(os);
   cg_free(log_dir);
+  cg_free(crash_path);
+  cg_free(crash_text);
+  cJSON_Delete(crash);
   return rc;
 }
 

@@ -1,0 +1,40 @@
+/* A worker process of the agent's own: started from the agent's own executable, watched, and
+ * stopped or killed as a whole (its process group / job object). The supervisor (`cmgdiag run`)
+ * starts one per cycle, so that a crash or a hang of a cycle never takes the service down. */
+#ifndef CG_PLATFORM_CHILD_H
+#define CG_PLATFORM_CHILD_H
+
+#include "cg.h"
+
+struct cg_child;
+
+struct cg_child_status {
+  bool exited; /* it ended by itself with exit_code */
+  int exit_code;
+  int signal;              /* POSIX: the signal that ended it (0: none) */
+  unsigned long exception; /* Windows: the exception code that ended it (0xC0000005 ...), 0: none */
+  int64_t max_rss_kb;      /* its peak resident memory, when the platform tells (-1: unknown) */
+  char text[96];           /* "exit code 2", "signal 9 (Killed)", "exception 0xC0000005" */
+};
+
+/* The absolute path of this executable (to start a worker of the same build). NULL on failure. */
+char *cg_self_exe(void);
+
+/* Starts argv[0] (an absolute path) with argv; its standard input and output are the null device,
+ * its standard error the agent's. CG_OK or a sentence in err. */
+int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen);
+unsigned long cg_child_pid(const struct cg_child *c);
+/* True when it has ended (st filled); false while it runs. Never blocks. */
+bool cg_child_ended(struct cg_child *c, struct cg_child_status *st);
+/* Asks it to stop (POSIX: SIGTERM to its group; Windows: nothing gentler exists, so it is killed). */
+void cg_child_stop(struct cg_child *c);
+/* Kills it and everything it started. */
+void cg_child_kill(struct cg_child *c);
+/* Replaces this process with argv[0] (an absolute path only administrators can change, checked as
+ * cg_file_open_admin_only does, and exactly that file is started). Returns only on failure, with a
+ * sentence in err; CG_ERR_UNSUPPORTED where the platform has no such thing (Windows). */
+int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen);
+/* Releases the handle (kill it first if it may still run). */
+void cg_child_free(struct cg_child *c);
+
+#endif

@@ -1,0 +1,113 @@
+/* Worker processes on Windows (see child.h): CreateProcessW inside a job object that kills the
+ * whole tree when terminated or closed; an exception code (>= 0xC0000000) is a crash. */
+#include <windows.h>
+#include <psapi.h>
+
+#include <string.h>
+
+#include "child.h"
+#include "utf_win32.h"
+
+struct cg_child {
+  PROCESS_INFORMATION pi;
+  HANDLE job;
+  bool ended;
+  struct cg_child_status st;
+};
+
+char *cg_self_exe(void) {
+  wchar_t buf[32768];
+  DWORD n = GetModuleFileNameW(NULL, buf, 32768);
+  if (n == 0 || n >= 32768) return NULL;
+  return cg_wide_to_utf8(buf);
+}
+
+int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
+  struct cg_child *c = cg_calloc(1, sizeof(*c));
+  wchar_t *cmd = NULL, *app = cg_utf8_to_wide(argv[0]);
+  struct cg_buf b;
+  cg_buf_init(&b, 32768 * 3);
+  int rc = c && app ? cg_win32_command_line(argv, &b, &cmd, err, errlen) : CG_ERR_NOMEM;
+  cg_buf_free(&b);
+  if (rc == CG_OK) {
+    c->job = NULL; /* experiment */ if (0) c->job = CreateJobObjectW(NULL, NULL);
+    if (c->job) {
+      JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
+      memset(&li, 0, sizeof(li));
+      li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+      SetInformationJobObject(c->job, JobObjectExtendedLimitInformation, &li, sizeof(li));
+    }
+    STARTUPINFOW si;
+    memset(&si, 0, sizeof(si));
+    si.cb = sizeof(si);
+    if (!CreateProcessW(app, cmd, NULL, NULL, FALSE, CREATE_SUSPENDED | CREATE_NO_WINDOW, NULL, NULL, &si, &c->pi)) {
+      char e[200];
+      cg_win32_error_text(GetLastError(), e, sizeof(e));
+      cg_snprintf(err, errlen, "cannot start a worker: %s", e);
+      rc = CG_ERR_IO;
+    } else {
+      if (c->job) AssignProcessToJobObject(c->job, c->pi.hProcess);
+      ResumeThread(c->pi.hThread);
+    }
+  }
+  cg_free(cmd);
+  cg_free(app);
+  if (rc != CG_OK) {
+    if (c && c->job) CloseHandle(c->job);
+    cg_free(c);
+    return rc;
+  }
+  *out = c;
+  return CG_OK;
+}
+
+unsigned long cg_child_pid(const struct cg_child *c) { return (unsigned long)c->pi.dwProcessId; }
+
+bool cg_child_ended(struct cg_child *c, struct cg_child_status *st) {
+  if (!c->ended) {
+    if (WaitForSingleObject(c->pi.hProcess, 0) != WAIT_OBJECT_0) return false;
+    c->ended = true;
+    DWORD code = 0;
+    GetExitCodeProcess(c->pi.hProcess, &code);
+    PROCESS_MEMORY_COUNTERS pmc;
+    c->st.max_rss_kb =
+        GetProcessMemoryInfo(c->pi.hProcess, &pmc, sizeof(pmc)) ? (int64_t)(pmc.PeakWorkingSetSize / 1024) : -1;
+    if (code >= 0xC0000000UL) {
+      c->st.exception = code;
+      cg_snprintf(c->st.text, sizeof(c->st.text), "exception 0x%08lX", (unsigned long)code);
+    } else {
+      c->st.exited = true;
+      c->st.exit_code = (int)code;
+      cg_snprintf(c->st.text, sizeof(c->st.text), "exit code %d", c->st.exit_code);
+    }
+    if (c->job) TerminateJobObject(c->job, 1); /* what it started goes with it */
+  }
+  *st = c->st;
+  return true;
+}
+
+void cg_child_stop(struct cg_child *c) { cg_child_kill(c); }
+
+void cg_child_kill(struct cg_child *c) {
+  if (c->ended) return;
+  if (c->job) TerminateJobObject(c->job, 1);
+  TerminateProcess(c->pi.hProcess, 1);
+}
+
+void cg_child_free(struct cg_child *c) {
+  if (!c) return;
+  if (!c->ended) {
+    cg_child_kill(c);
+    WaitForSingleObject(c->pi.hProcess, 5000);
+  }
+  if (c->pi.hThread) CloseHandle(c->pi.hThread);
+  if (c->pi.hProcess) CloseHandle(c->pi.hProcess);
+  if (c->job) CloseHandle(c->job);
+  cg_free(c);
+}
+
+int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen) {
+  (void)argv;
+  cg_snprintf(err, errlen, "not on Windows: the service is the supervisor");
+  return CG_ERR_UNSUPPORTED;
+}
