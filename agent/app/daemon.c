@@ -217,17 +217,7 @@ int cg_daemon_run(const struct cg_daemon_opts *o) {
     save_backoff(&d);
     return ec;
   }
-  /* run --once: one agent at a time per state folder */
-  int rc = cg_dir_ensure_private(d.cfg->state_dir, err, sizeof(err));
-  char *lock = cg_path_join(d.cfg->state_dir, "cmgdiag.lock");
-  if (rc == CG_OK) rc = lock ? cg_instance_lock(lock, err, sizeof(err)) : CG_ERR_NOMEM;
-  cg_free(lock);
-  if (rc != CG_OK) {
-    fprintf(stderr, "cmgdiag: %s\n", err);
-    cg_log_error(&d.log, "daemon", "not started: %s", err);
-    cg_eventlog(2, err);
-    return 3;
-  }
+  if (cg_agent_lock(d.cfg->state_dir, &d.log) != CG_OK) return 3; /* run --once */
   cg_events_init();
   cg_log_info(&d.log, "daemon", "agent %s started (process %lu, one cycle), config %s", CMGDIAG_VERSION,
               cg_process_id(), d.cfg->path);

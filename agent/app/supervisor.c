@@ -220,6 +220,20 @@ static void loop(struct sup *d) {
   }
 }
 
+int cg_agent_lock(const char *state_dir, struct cg_log *log) {
+  char err[1024] = "";
+  int rc = cg_dir_ensure_private(state_dir, err, sizeof(err));
+  char *lock = cg_path_join(state_dir, "cmgdiag.lock");
+  if (rc == CG_OK) rc = lock ? cg_instance_lock(lock, err, sizeof(err)) : CG_ERR_NOMEM;
+  cg_free(lock);
+  if (rc != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", err);
+    cg_log_error(log, "daemon", "not started: %s", err);
+    cg_eventlog(2, err);
+  }
+  return rc;
+}
+
 int cg_supervisor_run(const struct cg_sup_opts *o) {
   struct sup d = {.o = o};
   char err[1024] = "";
@@ -231,15 +245,7 @@ int cg_supervisor_run(const struct cg_sup_opts *o) {
   }
   open_log(&d, false);
   d.rng = (uint64_t)cg_time_utc_ms() ^ ((uint64_t)cg_process_id() << 32) ^ 0x9E3779B97F4A7C15ull;
-  /* one agent at a time per state folder */
-  int rc = cg_dir_ensure_private(d.s.state_dir, err, sizeof(err));
-  char *lock = cg_path_join(d.s.state_dir, "cmgdiag.lock");
-  if (rc == CG_OK) rc = lock ? cg_instance_lock(lock, err, sizeof(err)) : CG_ERR_NOMEM;
-  cg_free(lock);
-  if (rc != CG_OK) {
-    fprintf(stderr, "cmgdiag: %s\n", err);
-    cg_log_error(&d.log, "daemon", "not started: %s", err);
-    cg_eventlog(2, err);
+  if (cg_agent_lock(d.s.state_dir, &d.log) != CG_OK) {
     cg_sup_settings_free(&d.s);
     return 3;
   }

@@ -30,5 +30,9 @@ struct cg_sup_opts {
 /* Runs until stopped. Exit code: 0 stopped cleanly, 3 could not run (configuration, another agent). */
 int cg_supervisor_run(const struct cg_sup_opts *o);
 void cg_sup_settings_free(struct cg_sup_settings *s);
+/* One agent at a time per state folder: the lock `cmgdiag.lock` there, held for the life of the
+ * process. CG_OK, or the reason said on stderr, in the log and the Event Log. */
+struct cg_log;
+int cg_agent_lock(const char *state_dir, struct cg_log *log);
 
 #endif

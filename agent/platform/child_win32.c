@@ -30,7 +30,8 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
   int rc = c && app ? cg_win32_command_line(argv, &b, &cmd, err, errlen) : CG_ERR_NOMEM;
   cg_buf_free(&b);
   if (rc == CG_OK) {
-    c->job = NULL; /* experiment */ if (0) c->job = CreateJobObjectW(NULL, NULL);
+    c->job = NULL; /* experiment */
+    if (0) c->job = CreateJobObjectW(NULL, NULL);
     if (c->job) {
       JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
       memset(&li, 0, sizeof(li));
