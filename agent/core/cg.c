@@ -223,6 +223,16 @@ const void *cg_memmem(const void *hay, size_t hay_len, const void *needle, size_
   return NULL;
 }
 
+const char *cg_memmem_ci(const char *hay, size_t hay_len, const char *needle, size_t needle_len) {
+  for (size_t i = 0; needle_len && i + needle_len <= hay_len; i++) {
+    size_t k = 0;
+    while (k < needle_len && lower((unsigned char)hay[i + k]) == lower((unsigned char)needle[k]))
+      k++;
+    if (k == needle_len) return hay + i;
+  }
+  return NULL;
+}
+
 bool cg_str_startswith_ci(const char *s, const char *prefix) {
   for (; *prefix; s++, prefix++)
     if (lower((unsigned char)*s) != lower((unsigned char)*prefix)) return false;

@@ -96,6 +96,9 @@ void cg_escape_bytes(const char *data, size_t len, size_t max_in, char *out, siz
 int64_t cg_days_from_civil(int64_t y, int m, int d);
 /* First occurrence of needle in hay (like GNU memmem, which MinGW lacks); NULL when absent. */
 const void *cg_memmem(const void *hay, size_t hay_len, const void *needle, size_t needle_len);
+/* The same, ASCII case-insensitive; NULL when absent or the needle is empty. Short needles only
+ * (it compares at every position). */
+const char *cg_memmem_ci(const char *hay, size_t hay_len, const char *needle, size_t needle_len);
 /* Strict decimal parse of a whole string into int64; false on garbage or overflow. */
 bool cg_parse_i64(const char *s, int64_t *out);
 /* Edit distance for "did you mean" suggestions (bounded: returns >= limit when farther). */

@@ -234,13 +234,16 @@ static bool check_bundle(struct cg_spool *sp, const char *name) {
   size_t len = 0;
   cJSON *b = NULL;
   struct cg_spool_entry e;
-  if (cg_spool_entry(sp, name, &e) == CG_OK && cg_spool_read(sp, name, &gz, &len) == CG_OK && (int64_t)len == e.bytes &&
-      cg_is_gzip(gz, len) && strncmp(name + 14, e.bundle_id, 36) == 0) {
-    cg_free(gz);
-    return true; /* written by cg_spool_put, unchanged since */
-  }
-  cg_free(gz);
-  gz = NULL;
+  char *path = cg_path_join(sp->dir, name), *head = NULL;
+  size_t hl = 0;
+  /* written by cg_spool_put and unchanged since: its entry, size and gzip header agree (no read of
+   * the whole bundle every time the spool is opened) */
+  bool known = path && cg_spool_entry(sp, name, &e) == CG_OK && cg_file_size(path) == e.bytes &&
+               strncmp(name + 14, e.bundle_id, 36) == 0 && cg_file_read_range(path, 0, 2, &head, &hl) == CG_OK &&
+               cg_is_gzip(head, hl);
+  cg_free(head);
+  cg_free(path);
+  if (known) return true;
   bool ok = cg_spool_read(sp, name, &gz, &len) == CG_OK && cg_is_gzip(gz, len) &&
             cg_bundle_parse(gz, len, name, &b, err, sizeof(err)) == CG_OK;
   const char *id = ok ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, "bundle_id")) : NULL;

@@ -3,18 +3,7 @@
 
 #include "logstate.h"
 
-static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
-
-static const char *find_ci(const char *h, size_t hl, const char *n) {
-  size_t nl = strlen(n);
-  for (size_t i = 0; nl && i + nl <= hl; i++) {
-    size_t k = 0;
-    while (k < nl && lower(h[i + k]) == lower(n[k]))
-      k++;
-    if (k == nl) return h + i;
-  }
-  return NULL;
-}
+static const char *find_ci(const char *h, size_t hl, const char *n) { return cg_memmem_ci(h, hl, n, strlen(n)); }
 
 static bool host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
@@ -26,7 +15,7 @@ static bool copy_host(const char *b, const char *end, char host[LS_HOST]) {
     n++;
   if (n < 1 || !memchr(b, '.', n)) return false; /* a name with a dot, not a word */
   for (size_t i = 0; i < n; i++)
-    host[i] = lower(b[i]);
+    host[i] = (char)(b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i]);
   host[n] = '\0';
   return true;
 }

@@ -16,18 +16,6 @@
 
 /* ---- does this client check the CRL? ----------------------------------------------------------- */
 
-static char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c; }
-
-static const char *memmem_ci(const char *h, size_t hl, const char *n, size_t nl) {
-  for (size_t i = 0; nl && i + nl <= hl; i++) {
-    size_t k = 0;
-    while (k < nl && lower_ascii(h[i + k]) == lower_ascii(n[k]))
-      k++;
-    if (k == nl) return h + i;
-  }
-  return NULL;
-}
-
 /* ccmsetup's command line in ccmsetup.log holds /NoCRLCheck when the client was installed without
  * CRL checking. Only the tail matters and a missing log is normal. */
 static bool ccmsetup_nocrlcheck(char *where, size_t wlen) {
@@ -44,8 +32,8 @@ static bool ccmsetup_nocrlcheck(char *where, size_t wlen) {
     if (size > 0 && cg_file_read_range(path, start, (size_t)(size - start), &data, &len) == CG_OK) {
       /* ccmsetup writes its log in UTF-8 or UTF-16; look for both spellings */
       static const char u16[] = "/\0N\0o\0C\0R\0L\0C\0h\0e\0c\0k\0";
-      const char *a = memmem_ci(data, len, "/NoCRLCheck", 11);
-      const char *b = memmem_ci(data, len, u16, sizeof(u16) - 1);
+      const char *a = cg_memmem_ci(data, len, "/NoCRLCheck", 11);
+      const char *b = cg_memmem_ci(data, len, u16, sizeof(u16) - 1);
       if (a || b) {
         hit = true;
         cg_strlcpy(where, path, wlen);
