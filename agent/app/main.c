@@ -164,10 +164,7 @@ static int cmd_check(const struct cli *cli) {
   size_t n = 0;
   char *input_set = NULL;
   if (cli->input) {
-    bool has_input = false;
-    for (const struct cg_config_map *m = p->config_map; m && m->key; m++)
-      has_input |= strcmp(m->key, "input") == 0;
-    if (!has_input) {
+    if (!p->source) { /* only a check that declares a source reads captures (plugin.h) */
       fprintf(stderr, "cmgdiag: check '%s' has no data source that --input could replace\n", p->name);
       return EXIT_CANNOT_RUN;
     }

@@ -8,25 +8,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "policy.h"
 #include "platform/fs.h"
 #include "platform/service.h"
 #include "platform/sys.h"
 #include "redact.h"
 #include "spool.h"
-
-static void set_str(cJSON *obj, const char *key, const char *val) {
-  cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-  cJSON_AddStringToObject(obj, key, val);
-}
-
-static cJSON *child(cJSON *o, const char *key) {
-  cJSON *c = cJSON_GetObjectItemCaseSensitive(o, key);
-  if (!cJSON_IsObject(c)) {
-    cJSON_DeleteItemFromObjectCaseSensitive(o, key);
-    c = cJSON_AddObjectToObject(o, key);
-  }
-  return c;
-}
 
 /* Removes from `dir` only the plain files `mine` recognises, then the folder if it is then empty. */
 static void remove_own(const char *dir, bool (*mine)(const char *dir, const char *name)) {
@@ -209,15 +196,9 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
   } else {
     root = cJSON_Parse("{\"interval_s\": 3600, \"jitter_s\": 600, \"outputs\": []}");
   }
-  if (sas_url && *sas_url) {
-    cJSON *outs = cJSON_CreateArray(), *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "type", "azblob");
-    cJSON_AddStringToObject(o, "sas_url", sas_url);
-    cJSON_AddItemToArray(outs, o);
-    cJSON_DeleteItemFromObjectCaseSensitive(root, "outputs");
-    cJSON_AddItemToObject(root, "outputs", outs);
-  }
-  if (cmg_url && *cmg_url) set_str(child(child(root, "checks"), "cmgprobe"), "url", cmg_url);
+  /* the same meaning as the policy values of these names (the plugins declare where they go) */
+  if (sas_url && *sas_url) cg_policy_set(root, "SasUrl", sas_url);
+  if (cmg_url && *cmg_url) cg_policy_set(root, "CmgUrl", cmg_url);
   char *out = cJSON_Print(root);
   /* what will be written must load: check it before replacing anything */
   struct cg_config check;
@@ -237,7 +218,8 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
   cJSON_free(out);
   const char *acl = cg_platform_private_folder_words();
   printf("%s %s (%s)%s%s\n", existed ? "Updated" : "Wrote", path, acl,
-         sas_url && *sas_url ? "; collection point: azblob " : "", sas_url && *sas_url ? "(SAS URL, redacted)" : "");
+         sas_url && *sas_url ? "; collection point: Azure Blob " : "",
+         sas_url && *sas_url ? "(SAS URL, redacted)" : "");
   if (cg_service_configure(msg, sizeof(msg)) == CG_OK) printf("%s\n", msg);
   ec = 0;
 out:

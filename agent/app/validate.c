@@ -346,8 +346,7 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
   size_t cap = len - 1 < CG_VALIDATE_LINE_MAX ? len - 1 : CG_VALIDATE_LINE_MAX;
   char head[256], list[CG_VALIDATE_LINE_MAX + 1], wl[CG_VALIDATE_LINE_MAX + 1];
   if (*ready) {
-    const cJSON *probe = find_check(bundle, "cmgprobe");
-    const char *host = probe ? cJSON_GetStringValue(path_get(probe, "facts.host")) : NULL;
+    const char *host = cJSON_GetStringValue(path_get(bundle, "device.cmg_host"));
     cg_snprintf(head, sizeof(head), "READY (%s): all %d blocking requirement(s) met%s%s.", name, total_block,
                 host ? "; CMG " : "", host ? host : "");
     list[0] = '\0';

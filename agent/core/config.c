@@ -1,7 +1,6 @@
 /* Configuration: parse, validate against declarative maps, fill defaults, fill structs. */
 #include "config.h"
-
-#include "platform/wmi.h"
+#include "policy.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -84,6 +83,19 @@ static const struct cg_config_map check_common[] = {
     {CG_CFG_BOOL, "enabled", "true", "Run this check in selftest and run", 0, 0, 0, NULL, NULL},
     CG_CFG_END,
 };
+
+/* A check with a source (plugin.h, captures): the core owns its `input` key. */
+static const struct cg_config_map check_source_common[] = {
+    {CG_CFG_BOOL, "enabled", "true", "Run this check in selftest and run", 0, 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "input", "null",
+     "A capture (file or folder) taken on a device, read instead of this device (the check's page says which)", 0, 0, 0,
+     NULL, NULL},
+    CG_CFG_END,
+};
+
+const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p) {
+  return p && p->source ? check_source_common : check_common;
+}
 
 struct vctx {
   const char *origin;
@@ -286,7 +298,7 @@ static int validate_checks(struct vctx *v, cJSON *root) {
     if (!c && !(c = cJSON_AddObjectToObject(checks, (*p)->name))) return CG_ERR_NOMEM;
     char where[80];
     cg_snprintf(where, sizeof(where), "checks.%s", (*p)->name);
-    int rc = validate_obj(v, c, where, (*p)->config_map, check_common);
+    int rc = validate_obj(v, c, where, (*p)->config_map, cg_config_check_common(*p));
     if (rc != CG_OK) return rc;
   }
   return CG_OK;
@@ -327,86 +339,6 @@ static int validate_outputs(struct vctx *v, cJSON *root) {
     }
     int rc = validate_obj(v, o, where, p->config_map, output_common);
     if (rc != CG_OK) return rc;
-  }
-  return CG_OK;
-}
-
-/* Objects merge key by key; anything else replaces. */
-static void merge_into(cJSON *dst, const cJSON *src) {
-  for (const cJSON *c = src->child; c; c = c->next) {
-    cJSON *d = cJSON_GetObjectItemCaseSensitive(dst, c->string);
-    if (d && cJSON_IsObject(d) && cJSON_IsObject(c)) {
-      merge_into(d, c);
-    } else {
-      cJSON_DeleteItemFromObjectCaseSensitive(dst, c->string);
-      cJSON_AddItemToObject(dst, c->string, cJSON_Duplicate(c, true));
-    }
-  }
-}
-
-static cJSON *obj_at(cJSON *root, const char *a, const char *b) {
-  cJSON *o = cJSON_GetObjectItemCaseSensitive(root, a);
-  if (!cJSON_IsObject(o)) {
-    cJSON_DeleteItemFromObjectCaseSensitive(root, a);
-    o = cJSON_AddObjectToObject(root, a);
-  }
-  if (!b || !o) return o;
-  cJSON *p = cJSON_GetObjectItemCaseSensitive(o, b);
-  if (!cJSON_IsObject(p)) {
-    cJSON_DeleteItemFromObjectCaseSensitive(o, b);
-    p = cJSON_AddObjectToObject(o, b);
-  }
-  return p;
-}
-
-static void set_item(cJSON *obj, const char *key, cJSON *v) {
-  if (!obj || !v) {
-    cJSON_Delete(v);
-    return;
-  }
-  cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-  cJSON_AddItemToObject(obj, key, v);
-}
-
-/* Group Policy (HKLM\SOFTWARE\Policies\cmgdiag) overrides the file: ConfigJson is merged over it
- * first, then the single values win. Errors name the policy value. No-op off Windows. */
-static int apply_policy(struct vctx *v, struct cg_config *cfg) {
-  static const char *const names[] = {"ConfigJson", "IntervalSeconds", "JitterSeconds", "LogLevel", "CmgUrl", "SasUrl"};
-  for (size_t i = 0; i < CG_ARRAY_LEN(names); i++) {
-    cJSON *val = NULL;
-    if (cg_registry_read_hklm(CG_POLICY_KEY, names[i], &val) != CG_OK) continue;
-    bool is_num = cJSON_IsNumber(val), is_str = cJSON_IsString(val);
-    int rc = CG_OK;
-    if (i == 0 && is_str) {
-      cJSON *j = cJSON_Parse(val->valuestring);
-      if (!cJSON_IsObject(j)) {
-        cg_snprintf(v->err, v->errlen, "policy HKLM\\%s\\ConfigJson: not a JSON object ({ ... })", CG_POLICY_KEY);
-        rc = CG_ERR_CONFIG;
-      } else {
-        merge_into(cfg->root, j);
-      }
-      cJSON_Delete(j);
-    } else if ((i == 1 || i == 2) && is_num) {
-      set_item(cfg->root, i == 1 ? "interval_s" : "jitter_s", cJSON_CreateNumber(val->valuedouble));
-    } else if (i == 3 && is_str) {
-      set_item(obj_at(cfg->root, "log", NULL), "level", cJSON_CreateString(val->valuestring));
-    } else if (i == 4 && is_str) {
-      set_item(obj_at(cfg->root, "checks", "cmgprobe"), "url", cJSON_CreateString(val->valuestring));
-    } else if (i == 5 && is_str) {
-      cJSON *outs = cJSON_CreateArray(), *o = cJSON_CreateObject();
-      cJSON_AddStringToObject(o, "type", "azblob");
-      cJSON_AddStringToObject(o, "sas_url", val->valuestring);
-      cJSON_AddItemToArray(outs, o);
-      set_item(cfg->root, "outputs", outs);
-    } else {
-      cg_snprintf(v->err, v->errlen, "policy HKLM\\%s\\%s has the wrong type (want %s)", CG_POLICY_KEY, names[i],
-                  i == 1 || i == 2 ? "REG_DWORD" : "REG_SZ");
-      rc = CG_ERR_CONFIG;
-    }
-    cJSON_Delete(val);
-    if (rc != CG_OK) return rc;
-    size_t l = strlen(cfg->policy);
-    cg_snprintf(cfg->policy + l, sizeof(cfg->policy) - l, "%s%s", l ? ", " : "", names[i]);
   }
   return CG_OK;
 }
@@ -504,10 +436,11 @@ int cg_config_parse_set(const struct cg_config_map *map, const char *owner, cons
   memcpy(key, kv, (size_t)(eq - kv));
   key[eq - kv] = '\0';
   const char *val = eq + 1;
+  const struct cg_config_map *common = cg_config_check_common(cg_registry_find_check(owner));
   const struct cg_config_map *m = map_find(map, key);
-  if (!m) m = map_find(check_common, key);
+  if (!m) m = map_find(common, key);
   if (!m) {
-    const char *hint = suggest(key, map, check_common);
+    const char *hint = suggest(key, map, common);
     cg_snprintf(err, errlen, "--set: '%s' is not a setting of check '%s'%s%s%s", key, owner,
                 hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     return CG_ERR_CONFIG;
@@ -620,7 +553,7 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
     rc = CG_ERR_CONFIG;
     goto out;
   }
-  if ((rc = apply_policy(&v, cfg)) != CG_OK) goto out;
+  if ((rc = cg_policy_apply(cfg->root, cfg->policy, sizeof(cfg->policy), v.err, v.errlen)) != CG_OK) goto out;
   for (size_t i = 0; ov && i < ov->count; i++)
     if ((rc = apply_set(&v, cfg->root, ov->check, ov->sets[i])) != CG_OK) goto out;
   static const struct cg_config_map lists[] = {

@@ -64,6 +64,8 @@ char *cg_config_render_redacted(const struct cg_config *cfg);
 /* Parses one "KEY=VALUE" of `--set` against a map (plus "enabled"): *value is the typed JSON value
  * (caller deletes), key receives KEY. For a list key the value is a one-element list. `owner`
  * names the check in errors. */
+/* The keys every check has (enabled, and input for a check with a source). */
+const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p);
 int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key, size_t keylen,
                         cJSON **value, char *err, size_t errlen);
 

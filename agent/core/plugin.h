@@ -58,6 +58,59 @@ struct cg_env {
   /* Why this run: "schedule", "network_change", "once", "selftest", "validate", "check"; NULL is
    * "check". Checks that put load on the site do less on "schedule" (cmgprobe). */
   const char *trigger;
+  /* The capture the core is reading for this check instead of the device (`--input`, the check's
+   * `input` key), or NULL when the check reads the device itself (its live reader). */
+  const char *input;
+};
+
+/* ---- captures (the core-owned source) ----------------------------------------------------------
+ * A check that can judge a capture taken on another device declares a source. The core then owns
+ * the check's `input` key and `--input`: it tells a file from a folder, reads the files (regular
+ * files only, sorted by name, at most `max_files`, each at most `max_bytes`), hands each one to
+ * `parse`, lists what it read in facts.input, sets facts.source to "input", and makes the error
+ * results every check shares (docs/checks/README.md, "Captures"):
+ *   <PREFIX>_INPUT_UNREADABLE  the path does not exist, cannot be read, or is of the wrong kind
+ *   <PREFIX>_INPUT_TOO_LARGE   a single file given is larger than `max_bytes`
+ *   <PREFIX>_UNPARSEABLE       no file is a capture this check reads (the first file's reason)
+ * When at least one file was parsed, `run` is called with env->input set; it judges what `parse`
+ * kept in ctx (working state in C structures) and writes its facts once. */
+#define CG_SOURCE_FILE 1u
+#define CG_SOURCE_FOLDER 2u
+
+struct cg_capture_file {
+  const char *path; /* as the core opened it */
+  const char *name; /* the file name alone */
+  const char *data; /* its bytes, NUL-terminated after len; NULL when max_bytes is 0 */
+  size_t len;
+};
+
+struct cg_source {
+  unsigned accepts;            /* CG_SOURCE_FILE and/or CG_SOURCE_FOLDER */
+  const char *const *suffixes; /* in a folder, the file name endings read (case-insensitive); NULL: all */
+  size_t max_bytes;            /* per file; 0: the core does not read, `parse` gets the path (a log) */
+  size_t max_files;            /* in a folder; 0 means 64 */
+  const char *code_prefix;     /* "AAD" gives AAD_INPUT_UNREADABLE, ... */
+  const char *what;            /* what the capture is, for summaries: "a dsregcmd /status output" */
+  const char *how;             /* remediation: how to take the capture on the device */
+  /* One file. CG_OK: used; CG_ERR_PARSE: not a capture this check reads (err says what was seen);
+   * any other status: this file cannot be used (listed with err, or the status); only CG_ERR_NOMEM
+   * stops the check. */
+  int (*parse)(void *ctx, const struct cg_env *env, const struct cg_capture_file *f, char *err, size_t errlen);
+};
+
+/* A value of the bundle's `device` object that a check's facts carry (bundle.c lifts it). */
+struct cg_device_fact {
+  const char *device_key; /* "tenant_id" */
+  const char *fact;       /* a top-level key of the check's facts */
+};
+
+/* A setting an admin gives outside the configuration file: a Group Policy value (REG_SZ) under
+ * HKLM\\SOFTWARE\\Policies\\cmgdiag, which `cmgdiag setup` also writes (--cmg-url is CmgUrl,
+ * --sas-url-file is SasUrl). For a check it sets checks.NAME.KEY; for an output it makes the
+ * outputs list this one output with KEY set. */
+struct cg_policy_value {
+  const char *policy; /* the registry value: "CmgUrl" */
+  const char *key;    /* the config key it sets: "url" */
 };
 
 struct cg_check_plugin {
@@ -70,13 +123,18 @@ struct cg_check_plugin {
    * and says in the facts (`handover_missing`) when a need cannot be met. */
   const char *const *needs;
   const char *const *provides;
-  size_t ctx_size; /* the context struct the map fills */
+  size_t ctx_size;                             /* the context struct the map fills */
+  const struct cg_source *source;              /* optional: captures this check can read (above) */
+  const struct cg_device_fact *device_facts;   /* optional, {NULL}-terminated */
+  const struct cg_policy_value *policy_values; /* optional, {NULL}-terminated */
   /* Optional: prepare ctx after it was filled. CG_OK or a status; err holds a sentence. */
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
   /* Run once, fill res (verdict, code, summary, remediation, facts). Must not fail for
    * "data source missing": that is a skip verdict. A non-CG_OK return becomes an `error` verdict. */
   int (*run)(void *ctx, const struct cg_env *env, struct cg_result *res);
-  void (*fini)(void *ctx); /* optional: free what init/run allocated (not the filled keys) */
+  /* Optional: free what init, parse and run allocated (not the filled keys). Called once init was
+   * called, also when init failed, so it frees what is there. */
+  void (*fini)(void *ctx);
 };
 
 /* One bundle handed to an output. All borrowed for the duration of emit. */
@@ -116,6 +174,7 @@ struct cg_output_plugin {
   /* The config key naming where bundles go ("sas_url", "url", "dir"): with its query string cut
    * off it identifies the output in the spool's delivery marks, so rotating a SAS keeps them. */
   const char *target_key;
+  const struct cg_policy_value *policy_values; /* optional, {NULL}-terminated */
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
   /* Deliver one gzip-compressed bundle; always fills res. Keep connections in ctx for reuse. */
   void (*emit)(void *ctx, const struct cg_env *env, const struct cg_emit_req *req, struct cg_emit_result *res);

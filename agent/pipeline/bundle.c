@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "plugin.h"
 #include "gz.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
@@ -57,9 +58,16 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
     cJSON_AddItemToObject(agent, "plugins", cg_registry_plugins_json());
     cJSON *dev = cJSON_AddObjectToObject(b, "device");
     cJSON_AddStringToObject(dev, "hostname", hostname);
-    add_string_or_null(dev, "aad_device_id", fact_string(rs, n, "aadjoin", "device_id"));
-    add_string_or_null(dev, "tenant_id", fact_string(rs, n, "aadjoin", "tenant_id"));
-    add_string_or_null(dev, "site_code", fact_string(rs, n, "mpcandidates", "site_code"));
+    /* what the checks declare as the device's identity (device_facts); null when theirs did not run */
+    for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
+      for (const struct cg_device_fact *d = (*p)->device_facts; d && d->device_key; d++)
+        if (!cJSON_GetObjectItemCaseSensitive(dev, d->device_key)) {
+          add_string_or_null(dev, d->device_key, fact_string(rs, n, (*p)->name, d->fact));
+        } else if (fact_string(rs, n, (*p)->name, d->fact)) { /* two checks know it: the first that ran */
+          if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(dev, d->device_key)))
+            cJSON_ReplaceItemInObjectCaseSensitive(dev, d->device_key,
+                                                   cJSON_CreateString(fact_string(rs, n, (*p)->name, d->fact)));
+        }
     cJSON_AddStringToObject(dev, "os", os);
     cJSON_AddStringToObject(b, "overall", cg_verdict_name(cg_results_overall(rs, n)));
     cJSON *checks = cJSON_AddArrayToObject(b, "checks");

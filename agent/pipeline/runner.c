@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "source.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
 
@@ -15,15 +16,21 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   bool inited = false;
   if (!ctx) rc = CG_ERR_NOMEM;
   if (rc == CG_OK) rc = cg_config_map_fill(p->config_map, cg_config_check(env->config, p->name), ctx);
-  if (rc == CG_OK && p->init) {
-    rc = p->init(ctx, env, err, sizeof(err));
-    inited = rc == CG_OK;
-  } else if (rc == CG_OK) {
-    inited = true;
-  }
+  /* a check with a source reads the capture its `input` names (source.h) instead of the device */
+  struct cg_env e = *env;
+  e.input = p->source
+                ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, p->name), "input"))
+                : NULL;
   if (rc == CG_OK) {
-    cg_log_debug(env->log, "runner", "check %s starting", p->name);
-    rc = p->run(ctx, env, res);
+    inited = true; /* fini runs after init also when init failed (plugin.h) */
+    if (p->init) rc = p->init(ctx, &e, err, sizeof(err));
+  }
+  bool decided = false;
+  if (rc == CG_OK && e.input) rc = cg_source_read(p, ctx, &e, res, &decided);
+  if (rc == CG_OK && !decided) {
+    cg_log_debug(env->log, "runner", "check %s starting%s%s", p->name, e.input ? " on the capture " : "",
+                 e.input ? e.input : "");
+    rc = p->run(ctx, &e, res);
     if (rc != CG_OK && !err[0]) cg_snprintf(err, sizeof(err), "%s", cg_strerror(rc));
   }
   if (rc == CG_OK && !res->code) {

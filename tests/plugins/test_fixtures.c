@@ -42,6 +42,13 @@ TEST(fixtures_match_expectations) {
     CHECK(r.status == CG_PASS ? !*r.remediation : strlen(r.remediation) > 20);
     for (const cJSON *want = cJSON_GetObjectItem(c, "facts")->child; want; want = want->next) {
       const cJSON *got = cJSON_GetObjectItem(r.facts, want->string);
+      cJSON *codes = NULL;
+      if (!strcmp(want->string, "findings") && cJSON_IsArray(got)) { /* expected: the codes, in order */
+        codes = cJSON_CreateArray();
+        for (const cJSON *f = got->child; f; f = f->next)
+          cJSON_AddItemToArray(codes, cJSON_CreateString(cJSON_GetStringValue(cJSON_GetObjectItem(f, "code"))));
+        got = codes;
+      }
       t_checks++;
       if (!got || !cJSON_Compare(got, want, true)) {
         char *g = got ? cJSON_PrintUnformatted(got) : NULL, *w = cJSON_PrintUnformatted(want);
@@ -50,6 +57,7 @@ TEST(fixtures_match_expectations) {
         cJSON_free(g);
         cJSON_free(w);
       }
+      cJSON_Delete(codes);
     }
     /* every contract fact is present on every parsed output */
     const cJSON *contract = cJSON_GetObjectItem(m, "contract_facts");

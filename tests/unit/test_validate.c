@@ -7,8 +7,9 @@
 #include "test.h"
 
 static cJSON *bundle(const char *checks_json, int pending) {
-  char *t = cg_asprintf("{\"schema\": \"cmgdiag.bundle/1\", \"spool\": {\"pending\": %d}, \"checks\": %s}", pending,
-                        checks_json);
+  char *t = cg_asprintf("{\"schema\": \"cmgdiag.bundle/1\", \"device\": {\"cmg_host\": \"cmg.contoso.com\"}, "
+                        "\"spool\": {\"pending\": %d}, \"checks\": %s}",
+                        pending, checks_json);
   cJSON *b = cJSON_Parse(t);
   cg_free(t);
   return b;

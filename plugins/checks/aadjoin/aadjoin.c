@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aadjoin.h"
+#include "findings.h"
 #include "config.h"
 #include "discovery.h"
 #include "log.h"
@@ -21,14 +22,22 @@
 #define INPUT_MAX (4 * 1024 * 1024)
 #define DAY_MS (86400LL * 1000)
 
+/* The dsregcmd output being judged, from the capture (parse_capture) or from dsregcmd (aad_run). */
+struct aad_text {
+  char *raw, *text;
+  size_t raw_len, text_len;
+  enum cg_text_encoding enc;
+  int cp;
+  struct dsreg_doc doc;
+};
+
 struct aad_ctx {
-  char *input, *expected_tenant_id, *dsregcmd_path, *evaluate_at;
+  char *expected_tenant_id, *dsregcmd_path, *evaluate_at;
   int64_t timeout_ms, max_output_bytes, oem_codepage, cert_warn_days;
+  struct aad_text out; /* working state, freed by aad_fini */
 };
 
 static const struct cg_config_map aad_map[] = {
-    {CG_CFG_STRING, "input", "null", "A captured `dsregcmd /status` output to read instead of running dsregcmd",
-     offsetof(struct aad_ctx, input), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "expected_tenant_id", "null", "Fail when the device is joined to another Entra tenant (GUID)",
      offsetof(struct aad_ctx, expected_tenant_id), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "dsregcmd_path", "null",
@@ -48,30 +57,6 @@ static const struct cg_config_map aad_map[] = {
      offsetof(struct aad_ctx, evaluate_at), 0, 0, NULL, NULL},
     CG_CFG_END,
 };
-
-enum sev { SEV_PASS, SEV_WARN, SEV_FAIL };
-
-struct finding {
-  enum sev sev;
-  const char *code;
-  char summary[768];
-  const char *remediation;
-};
-
-struct findings {
-  struct finding f[12];
-  size_t n;
-};
-
-static struct finding *add(struct findings *fs, enum sev sev, const char *code, const char *remediation) {
-  if (fs->n >= CG_ARRAY_LEN(fs->f)) return &fs->f[fs->n - 1];
-  struct finding *f = &fs->f[fs->n++];
-  f->sev = sev;
-  f->code = code;
-  f->remediation = remediation;
-  f->summary[0] = '\0';
-  return f;
-}
 
 static const char R_NOT_JOINED[] =
     "Join the device to Entra ID (Settings > Accounts > Access work or school > Connect > Join this device to "
@@ -127,113 +112,92 @@ static bool entra_joined(const struct aad_state *st) {
   return !strcmp(st->join_type, "entra_joined") || !strcmp(st->join_type, "hybrid_joined");
 }
 
-static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int64_t now, struct findings *fs) {
-  struct finding *f;
+static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int64_t now, struct cg_findings *fs) {
   const char *jt = st->join_type;
   bool joined = entra_joined(st);
   if (st->device_auth_status && cg_str_contains_ci(st->device_auth_status, "disabled or deleted")) {
-    f = add(fs, SEV_FAIL, "AAD_DEVICE_DISABLED_OR_DELETED", R_DISABLED);
-    cg_snprintf(f->summary, sizeof(f->summary),
-                "The device %s is disabled or deleted in Entra ID, so it cannot get a device token for the CMG.",
-                *st->device_id ? st->device_id : "object");
+    cg_findings_add(fs, CG_FAIL, "AAD_DEVICE_DISABLED_OR_DELETED", R_DISABLED,
+                    "The device %s is disabled or deleted in Entra ID, so it cannot get a device token for the CMG.",
+                    *st->device_id ? st->device_id : "object");
   }
   if (!strcmp(jt, "not_joined")) {
-    f = add(fs, SEV_FAIL, "AAD_NOT_JOINED", R_NOT_JOINED);
-    cg_snprintf(f->summary, sizeof(f->summary),
-                "This device is not joined to Entra ID or to a domain, so it cannot authenticate to the CMG with an "
-                "Entra device token.");
+    cg_findings_add(
+        fs, CG_FAIL, "AAD_NOT_JOINED", R_NOT_JOINED,
+        "This device is not joined to Entra ID or to a domain, so it cannot authenticate to the CMG with an "
+        "Entra device token.");
   } else if (!strcmp(jt, "entra_registered")) {
-    f = add(fs, SEV_FAIL, "AAD_REGISTERED_ONLY", R_REGISTERED);
-    cg_snprintf(f->summary, sizeof(f->summary),
-                "This device is only Entra registered (a work account was added), not joined, so it has no device "
-                "token for the CMG.");
+    cg_findings_add(fs, CG_FAIL, "AAD_REGISTERED_ONLY", R_REGISTERED,
+                    "This device is only Entra registered (a work account was added), not joined, so it has no device "
+                    "token for the CMG.");
   } else if (!strcmp(jt, "enterprise_joined")) {
-    f = add(fs, SEV_FAIL, "AAD_ENTERPRISE_JOINED_ONLY", R_ENTERPRISE);
-    cg_snprintf(f->summary, sizeof(f->summary),
-                "This device is joined to on-premises device registration (AD FS), not to Entra ID, so it has no "
-                "Entra device token.");
+    cg_findings_add(fs, CG_FAIL, "AAD_ENTERPRISE_JOINED_ONLY", R_ENTERPRISE,
+                    "This device is joined to on-premises device registration (AD FS), not to Entra ID, so it has no "
+                    "Entra device token.");
   } else if (!strcmp(jt, "domain_joined")) {
     if (st->error_phase || st->client_error || st->first_failed_test) {
-      f = add(fs, SEV_FAIL, "AAD_HYBRID_JOIN_FAILED", R_HYBRID_FAILED);
-      cg_snprintf(f->summary, sizeof(f->summary),
-                  "The device is domain joined but hybrid join to Entra ID failed%s%s%s%s%s%s%s%s.",
-                  st->error_phase ? " in the " : "", st->error_phase ? st->error_phase : "",
-                  st->error_phase ? " phase" : "", st->client_error ? " with client error " : "",
-                  st->client_error ? st->client_error : "", st->first_failed_test ? "; " : "",
-                  st->first_failed_test ? st->first_failed_test : "", st->first_failed_test ? " failed" : "");
+      cg_findings_add(fs, CG_FAIL, "AAD_HYBRID_JOIN_FAILED", R_HYBRID_FAILED,
+                      "The device is domain joined but hybrid join to Entra ID failed%s%s%s%s%s%s%s%s.",
+                      st->error_phase ? " in the " : "", st->error_phase ? st->error_phase : "",
+                      st->error_phase ? " phase" : "", st->client_error ? " with client error " : "",
+                      st->client_error ? st->client_error : "", st->first_failed_test ? "; " : "",
+                      st->first_failed_test ? st->first_failed_test : "", st->first_failed_test ? " failed" : "");
     } else {
-      f = add(fs, SEV_FAIL, "AAD_HYBRID_JOIN_PENDING", R_HYBRID_PENDING);
-      cg_snprintf(f->summary, sizeof(f->summary),
-                  "The device is domain joined but not yet hybrid joined to Entra ID, so it has no device token for "
-                  "the CMG.");
+      cg_findings_add(
+          fs, CG_FAIL, "AAD_HYBRID_JOIN_PENDING", R_HYBRID_PENDING,
+          "The device is domain joined but not yet hybrid joined to Entra ID, so it has no device token for "
+          "the CMG.");
     }
   }
   if (joined && (!*st->tenant_id || !*st->device_id)) {
-    f = add(fs, SEV_WARN, "AAD_CAPTURE_INCOMPLETE", R_CAPTURE);
-    cg_snprintf(f->summary, sizeof(f->summary),
-                "The device is Entra %s, but the output has no %s, so whether it can get a device token cannot be "
-                "told.",
-                !strcmp(jt, "hybrid_joined") ? "hybrid joined" : "joined",
-                !*st->device_id && !*st->tenant_id ? "Device Details or Tenant Details"
-                : !*st->device_id                  ? "Device Details"
-                                                   : "Tenant Details");
+    cg_findings_add(fs, CG_WARN, "AAD_CAPTURE_INCOMPLETE", R_CAPTURE,
+                    "The device is Entra %s, but the output has no %s, so whether it can get a device token cannot be "
+                    "told.",
+                    !strcmp(jt, "hybrid_joined") ? "hybrid joined" : "joined",
+                    !*st->device_id && !*st->tenant_id ? "Device Details or Tenant Details"
+                    : !*st->device_id                  ? "Device Details"
+                                                       : "Tenant Details");
   }
   if (joined) {
     if (ctx->expected_tenant_id && *ctx->expected_tenant_id &&
         cg_strcasecmp(ctx->expected_tenant_id, st->tenant_id) != 0) {
-      f = add(fs, SEV_FAIL, "AAD_TENANT_MISMATCH", R_TENANT);
-      cg_snprintf(f->summary, sizeof(f->summary),
-                  "The device is joined to tenant %s (%s), not to the expected tenant %s.",
-                  *st->tenant_id ? st->tenant_id : "unknown",
-                  st->tenant_name && *st->tenant_name ? st->tenant_name : "no name", ctx->expected_tenant_id);
+      cg_findings_add(fs, CG_FAIL, "AAD_TENANT_MISMATCH", R_TENANT,
+                      "The device is joined to tenant %s (%s), not to the expected tenant %s.",
+                      *st->tenant_id ? st->tenant_id : "unknown",
+                      st->tenant_name && *st->tenant_name ? st->tenant_name : "no name", ctx->expected_tenant_id);
     }
     if (st->cert_not_after_ms && st->cert_not_after_ms <= now) {
-      f = add(fs, SEV_FAIL, "AAD_DEVICE_CERT_EXPIRED", R_CERT_EXPIRED);
-      cg_snprintf(f->summary, sizeof(f->summary), "The Entra device certificate expired on %.10s.", st->cert_not_after);
+      cg_findings_add(fs, CG_FAIL, "AAD_DEVICE_CERT_EXPIRED", R_CERT_EXPIRED,
+                      "The Entra device certificate expired on %.10s.", st->cert_not_after);
     } else if (st->cert_not_after_ms && st->cert_not_after_ms - now < ctx->cert_warn_days * DAY_MS) {
-      f = add(fs, SEV_WARN, "AAD_DEVICE_CERT_EXPIRING", R_CERT_EXPIRING);
-      cg_snprintf(f->summary, sizeof(f->summary), "The Entra device certificate expires in %lld days (%.10s).",
-                  (long long)((st->cert_not_after_ms - now) / DAY_MS), st->cert_not_after);
+      cg_findings_add(fs, CG_WARN, "AAD_DEVICE_CERT_EXPIRING", R_CERT_EXPIRING,
+                      "The Entra device certificate expires in %lld days (%.10s).",
+                      (long long)((st->cert_not_after_ms - now) / DAY_MS), st->cert_not_after);
     }
     bool sign_failed = st->key_sign_test && cg_strcasecmp(st->key_sign_test, "PASSED") != 0;
     if (st->aad_recovery == TRI_YES || sign_failed) {
-      f = add(fs, SEV_FAIL, "AAD_DEVICE_KEYS_UNUSABLE", R_KEYS);
-      cg_snprintf(f->summary, sizeof(f->summary), "The device's Entra keys are unusable (%s%s%s).",
-                  st->aad_recovery == TRI_YES ? "AadRecoveryEnabled is YES" : "",
-                  st->aad_recovery == TRI_YES && sign_failed ? ", " : "",
-                  sign_failed ? "KeySignTest did not pass" : "");
+      cg_findings_add(fs, CG_FAIL, "AAD_DEVICE_KEYS_UNUSABLE", R_KEYS, "The device's Entra keys are unusable (%s%s%s).",
+                      st->aad_recovery == TRI_YES ? "AadRecoveryEnabled is YES" : "",
+                      st->aad_recovery == TRI_YES && sign_failed ? ", " : "",
+                      sign_failed ? "KeySignTest did not pass" : "");
     }
     if (st->device_auth_status && cg_str_contains_ci(st->device_auth_status, "FAILED") &&
         !cg_str_contains_ci(st->device_auth_status, "disabled or deleted")) {
-      f = add(fs, SEV_WARN, "AAD_DEVICE_AUTH_UNTESTED", R_AUTH_UNTESTED);
-      cg_snprintf(f->summary, sizeof(f->summary), "dsregcmd could not verify the device with Entra ID (%s).",
-                  st->device_auth_status);
+      cg_findings_add(fs, CG_WARN, "AAD_DEVICE_AUTH_UNTESTED", R_AUTH_UNTESTED,
+                      "dsregcmd could not verify the device with Entra ID (%s).", st->device_auth_status);
     }
     if (st->prt == TRI_NO && !local_account(st)) {
-      f = add(fs, SEV_WARN, "AAD_USER_PRT_MISSING", R_PRT);
-      cg_snprintf(f->summary, sizeof(f->summary), "The signed-in user has no Entra primary refresh token%s%s%s%s.",
-                  st->prt_attempt_status ? "; last attempt status " : "",
-                  st->prt_attempt_status ? st->prt_attempt_status : "", st->prt_server_error_desc ? ": " : "",
-                  st->prt_server_error_desc ? st->prt_server_error_desc : "");
+      cg_findings_add(
+          fs, CG_WARN, "AAD_USER_PRT_MISSING", R_PRT, "The signed-in user has no Entra primary refresh token%s%s%s%s.",
+          st->prt_attempt_status ? "; last attempt status " : "", st->prt_attempt_status ? st->prt_attempt_status : "",
+          st->prt_server_error_desc ? ": " : "", st->prt_server_error_desc ? st->prt_server_error_desc : "");
     }
   }
 }
 
-static int read_source(struct aad_ctx *ctx, const struct cg_env *env, struct cg_result *res, char **data, size_t *len,
-                       bool *done) {
+static int read_dsregcmd(struct aad_ctx *ctx, const struct cg_env *env, struct cg_result *res, char **data, size_t *len,
+                         bool *done) {
   char err[512] = "";
   *done = false;
-  if (ctx->input) {
-    int rc = cg_file_read(ctx->input, INPUT_MAX, data, len);
-    cJSON_AddStringToObject(res->facts, "source", "input");
-    if (rc == CG_OK) return CG_OK;
-    *done = true;
-    return cg_result_set(res, CG_ERROR, rc == CG_ERR_TOOBIG ? "AAD_INPUT_TOO_LARGE" : "AAD_INPUT_UNREADABLE",
-                         "Give --input a file saved from 'dsregcmd /status' (any encoding).",
-                         rc == CG_ERR_TOOBIG ? "The input %s is larger than 4 MiB, which no dsregcmd output is."
-                                             : "The input %s cannot be read: %s.",
-                         ctx->input, cg_strerror(rc));
-  }
   char *prog = ctx->dsregcmd_path ? cg_strdup(ctx->dsregcmd_path) : cg_system_tool_path("dsregcmd.exe");
   cJSON_AddStringToObject(res->facts, "source", "dsregcmd");
   if (!prog) {
@@ -281,13 +245,11 @@ static int read_source(struct aad_ctx *ctx, const struct cg_env *env, struct cg_
 }
 
 /* For clientauth: whether an Entra device token is possible, and if not, why (the worst finding). */
-static void publish_state(const struct cg_env *env, const struct aad_state *st, const struct findings *fs,
-                          size_t worst) {
+static void publish_state(const struct cg_env *env, const struct aad_state *st, const struct cg_findings *fs) {
   cJSON *o = cJSON_CreateObject();
-  bool failed = fs->n && fs->f[worst].sev == SEV_FAIL;
-  bool incomplete = false;
-  for (size_t i = 0; i < fs->n; i++)
-    incomplete |= !strcmp(fs->f[i].code, "AAD_CAPTURE_INCOMPLETE");
+  const struct cg_finding *w = cg_findings_worst(fs);
+  bool failed = w && w->status == CG_FAIL;
+  bool incomplete = cg_findings_has(fs, "AAD_CAPTURE_INCOMPLETE");
   cJSON_AddStringToObject(o, "join_type", st->join_type);
   if (!entra_joined(st) || failed)
     cJSON_AddFalseToObject(o, "entra_usable");
@@ -296,8 +258,8 @@ static void publish_state(const struct cg_env *env, const struct aad_state *st, 
   else
     cJSON_AddTrueToObject(o, "entra_usable");
   cJSON_AddStringToObject(o, "tenant_id", st->tenant_id);
-  cJSON_AddStringToObject(o, "code", fs->n ? fs->f[worst].code : "AAD_OK");
-  cJSON_AddStringToObject(o, "reason", fs->n ? fs->f[worst].summary : "");
+  cJSON_AddStringToObject(o, "code", w ? w->code : "AAD_OK");
+  cJSON_AddStringToObject(o, "reason", w ? w->summary : "");
   cg_discovery_publish(env, CG_DISCOVERY_AAD_STATE, o);
 }
 
@@ -321,127 +283,165 @@ static int not_dsregcmd(const struct dsreg_doc *docp, const char *raw, size_t ra
   return rc;
 }
 
-static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
-  struct aad_ctx *ctx = vctx;
-  char *raw = NULL, *text = NULL;
-  size_t raw_len = 0, text_len = 0;
-  bool done = false;
-  struct dsreg_doc doc = {0};
-  int rc = read_source(ctx, env, res, &raw, &raw_len, &done);
-  if (rc != CG_OK || done) goto out;
-
-  enum cg_text_encoding enc;
-  int used_cp = 0;
-  int cp = ctx->oem_codepage ? (int)ctx->oem_codepage : cg_platform_oem_codepage();
-  if ((rc = cg_text_decode_capture(raw, raw_len, cp, &text, &text_len, &enc, &used_cp)) != CG_OK) goto out;
-  if ((rc = dsreg_parse(text, &doc)) != CG_OK) {
-    if (rc == CG_ERR_TOOBIG) {
-      char head[256];
-      cg_escape_bytes(raw, raw_len, 48, head, sizeof(head));
-      rc =
-          cg_result_set(res, CG_ERROR, "AAD_UNPARSEABLE", "Capture the output again with: dsregcmd /status > dsreg.txt",
-                        "The input has more sections or fields than any dsregcmd output; it starts with \"%s\".", head);
-    }
-    goto out;
-  }
-  char encname[48];
-  if (enc == CG_ENC_CODEPAGE)
-    cg_snprintf(encname, sizeof(encname), "code page %d", used_cp);
-  else
-    cg_strlcpy(encname, cg_text_encoding_name(enc), sizeof(encname));
-  cJSON_AddStringToObject(res->facts, "input_encoding", encname);
-  cJSON *parse = cJSON_AddObjectToObject(res->facts, "parse");
-  cJSON_AddNumberToObject(parse, "sections", (double)doc.count);
-  cJSON_AddNumberToObject(parse, "fields", (double)doc.kv_lines);
-  cJSON_AddNumberToObject(parse, "free_lines", (double)doc.free_lines);
-  cJSON_AddNumberToObject(parse, "continuations", (double)doc.continuations);
-
-  struct aad_state st;
-  aad_model(&doc, &st);
-  /* The agent's own service runs dsregcmd as SYSTEM: the user's PRT is not visible then. */
-  if (!ctx->input && cg_running_as_system()) {
-    st.system_context = true;
-    st.prt = TRI_NULL;
-  }
-  cJSON_AddBoolToObject(res->facts, "system_context", st.system_context);
-  if (doc.kv_lines == 0 || st.azure_ad_joined == TRI_NULL) {
-    rc = not_dsregcmd(&doc, raw, raw_len, res);
-    if (rc == CG_OK) rc = aad_facts(&doc, &st, res->facts);
-    goto out;
-  }
-  if ((rc = aad_facts(&doc, &st, res->facts)) != CG_OK) goto out;
-
-  int64_t now = cg_time_utc_ms();
-  if (ctx->evaluate_at && !aad_parse_time(ctx->evaluate_at, &now, NULL, 0)) {
-    rc = cg_result_set(res, CG_ERROR, "AAD_BAD_SETTING", "Write evaluate_at as 2026-01-31T12:00:00Z, or null.",
-                       "checks.aadjoin.evaluate_at \"%.40s\" is not a time.", ctx->evaluate_at);
-    goto out;
-  }
-  if (st.cert_not_after_ms)
-    cJSON_AddNumberToObject(res->facts, "device_cert_days_left", (double)((st.cert_not_after_ms - now) / DAY_MS));
-  struct findings fs = {.n = 0};
-  evaluate(ctx, &st, now, &fs);
-  cJSON *codes = cJSON_AddArrayToObject(res->facts, "findings");
-  size_t worst = 0;
-  for (size_t i = 0; i < fs.n; i++) {
-    cJSON_AddItemToArray(codes, cJSON_CreateString(fs.f[i].code));
-    if (fs.f[i].sev > fs.f[worst].sev) worst = i;
-  }
+static int verdict(const struct cg_env *env, const struct aad_state *st, const struct cg_findings *fs,
+                   struct cg_result *res) {
   const cJSON *ca = env->config ? cg_config_check(env->config, "clientauth") : NULL;
   const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ca, "mode"));
   bool relies_on_entra = mode && !cg_strcasecmp(mode, "entra");
   cJSON_AddBoolToObject(res->facts, "entra_required", relies_on_entra);
-  publish_state(env, &st, &fs, worst);
-  bool auth_ok = st.device_auth_status && cg_str_startswith_ci(st.device_auth_status, "SUCCESS");
-  bool hybrid = !strcmp(st.join_type, "hybrid_joined");
-  const char *tn = st.tenant_name && *st.tenant_name ? st.tenant_name : NULL;
-  if (!entra_joined(&st) && !relies_on_entra) {
+  publish_state(env, st, fs);
+  const struct cg_finding *w = cg_findings_worst(fs);
+  bool auth_ok = st->device_auth_status && cg_str_startswith_ci(st->device_auth_status, "SUCCESS");
+  bool hybrid = !strcmp(st->join_type, "hybrid_joined");
+  const char *tn = st->tenant_name && *st->tenant_name ? st->tenant_name : NULL;
+  bool decided = false;
+  if (!entra_joined(st) && !relies_on_entra) {
     /* Not an Entra identity: the client cannot use Entra, so nothing here decides the CMG. */
-    rc = cg_result_set(res, CG_SKIP, "AAD_NOT_NEEDED", R_NOT_NEEDED,
-                       "This device is %s, not Entra joined, so its ConfigMgr client does not use Entra to reach the "
-                       "CMG: it uses a PKI client certificate or a site token (the clientauth check tells which).%s%s",
-                       !strcmp(st.join_type, "domain_joined")       ? "only domain joined"
-                       : !strcmp(st.join_type, "entra_registered")  ? "only Entra registered (a work account)"
-                       : !strcmp(st.join_type, "enterprise_joined") ? "joined to on-premises device registration"
-                                                                    : "joined to no directory",
-                       fs.n ? " Should you rely on Entra: " : "", fs.n ? fs.f[worst].summary : "");
-  } else if (fs.n == 0) {
-    if (auth_ok)
-      rc =
-          cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                        "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG: "
-                        "device authentication succeeded.",
-                        hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
-    else
-      rc =
-          cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                        "The device is Entra %s to tenant %s%s%s%s with a valid device certificate; this dsregcmd "
-                        "reports no device authentication test, so a token request itself is not proven.",
-                        hybrid ? "hybrid joined" : "joined", st.tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
-  } else {
-    const struct finding *f = &fs.f[worst];
-    enum cg_verdict v = f->sev == SEV_FAIL ? CG_FAIL : CG_WARN;
-    if (fs.n > 1)
-      rc = cg_result_set(res, v, f->code, f->remediation, "%s (%zu more finding%s in facts.findings.)", f->summary,
-                         fs.n - 1, fs.n > 2 ? "s" : "");
-    else
-      rc = cg_result_set(res, v, f->code, f->remediation, "%s", f->summary);
+    int rc = cg_findings_to_facts(fs, res->facts);
+    return rc != CG_OK ? rc
+                       : cg_result_set(
+                             res, CG_SKIP, "AAD_NOT_NEEDED", R_NOT_NEEDED,
+                             "This device is %s, not Entra joined, so its ConfigMgr client does not use Entra to reach "
+                             "the CMG: it uses a PKI client certificate or a site token (the clientauth check tells "
+                             "which).%s%s",
+                             !strcmp(st->join_type, "domain_joined")       ? "only domain joined"
+                             : !strcmp(st->join_type, "entra_registered")  ? "only Entra registered (a work account)"
+                             : !strcmp(st->join_type, "enterprise_joined") ? "joined to on-premises device registration"
+                                                                           : "joined to no directory",
+                             w ? " Should you rely on Entra: " : "", w ? w->summary : "");
   }
-out:
-  dsreg_free(&doc);
-  cg_free(raw);
-  cg_free(text);
+  int rc = cg_findings_result(fs, res, CG_FINDINGS_WORST_FIRST, NULL, &decided);
+  if (rc != CG_OK || decided) return rc;
+  if (auth_ok)
+    return cg_result_set(res, CG_PASS, "AAD_OK", NULL,
+                         "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG: "
+                         "device authentication succeeded.",
+                         hybrid ? "hybrid joined" : "joined", st->tenant_id, tn ? " (" : "", tn ? tn : "",
+                         tn ? ")" : "");
+  return cg_result_set(res, CG_PASS, "AAD_OK", NULL,
+                       "The device is Entra %s to tenant %s%s%s%s with a valid device certificate; this dsregcmd "
+                       "reports no device authentication test, so a token request itself is not proven.",
+                       hybrid ? "hybrid joined" : "joined", st->tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
+}
+
+static int decode_parse(const struct aad_ctx *ctx, struct aad_text *o) {
+  int cp = ctx->oem_codepage ? (int)ctx->oem_codepage : cg_platform_oem_codepage();
+  int rc = cg_text_decode_capture(o->raw, o->raw_len, cp, &o->text, &o->text_len, &o->enc, &o->cp);
+  return rc == CG_OK ? dsreg_parse(o->text, &o->doc) : rc;
+}
+
+/* The capture (the core's source): one dsregcmd /status output in any encoding. */
+static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
+                         size_t errlen) {
+  (void)env;
+  struct aad_ctx *ctx = vctx;
+  struct aad_text *o = &ctx->out;
+  if (!(o->raw = cg_malloc(f->len + 1))) return CG_ERR_NOMEM;
+  memcpy(o->raw, f->data, f->len + 1);
+  o->raw_len = f->len;
+  int rc = decode_parse(ctx, o);
+  char head[256];
+  cg_escape_bytes(o->raw, o->raw_len, 48, head, sizeof(head));
+  if (rc == CG_ERR_TOOBIG) {
+    cg_snprintf(err, errlen, "more sections or fields than any dsregcmd output; it starts with \"%s\"", head);
+    return CG_ERR_PARSE;
+  }
+  if (rc != CG_OK) return rc;
+  if (o->raw_len == 0 || o->doc.kv_lines < 3) {
+    cg_snprintf(err, errlen, o->raw_len ? "not dsregcmd /status output (%zu bytes starting with \"%s\")" : "empty",
+                o->raw_len, head);
+    return CG_ERR_PARSE;
+  }
+  return CG_OK;
+}
+
+static void aad_fini(void *vctx) {
+  struct aad_ctx *ctx = vctx;
+  dsreg_free(&ctx->out.doc);
+  cg_free(ctx->out.raw);
+  cg_free(ctx->out.text);
+}
+
+static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct aad_ctx *ctx = vctx;
+  struct aad_text *o = &ctx->out;
+  int rc = CG_OK;
+  if (!env->input) {
+    bool done = false;
+    rc = read_dsregcmd(ctx, env, res, &o->raw, &o->raw_len, &done);
+    if (rc != CG_OK || done) return rc;
+    if ((rc = decode_parse(ctx, o)) != CG_OK) {
+      if (rc != CG_ERR_TOOBIG) return rc;
+      char head[256];
+      cg_escape_bytes(o->raw, o->raw_len, 48, head, sizeof(head));
+      return cg_result_set(
+          res, CG_ERROR, "AAD_UNPARSEABLE", "Capture the output again with: dsregcmd /status > dsreg.txt",
+          "The output has more sections or fields than any dsregcmd output; it starts with \"%s\".", head);
+    }
+  }
+  const struct dsreg_doc *doc = &o->doc;
+  char encname[48];
+  if (o->enc == CG_ENC_CODEPAGE)
+    cg_snprintf(encname, sizeof(encname), "code page %d", o->cp);
+  else
+    cg_strlcpy(encname, cg_text_encoding_name(o->enc), sizeof(encname));
+  cJSON_AddStringToObject(res->facts, "input_encoding", encname);
+  cJSON *parse = cJSON_AddObjectToObject(res->facts, "parse");
+  cJSON_AddNumberToObject(parse, "sections", (double)doc->count);
+  cJSON_AddNumberToObject(parse, "fields", (double)doc->kv_lines);
+  cJSON_AddNumberToObject(parse, "free_lines", (double)doc->free_lines);
+  cJSON_AddNumberToObject(parse, "continuations", (double)doc->continuations);
+
+  struct aad_state st;
+  aad_model(doc, &st);
+  /* The agent's own service runs dsregcmd as SYSTEM: the user's PRT is not visible then. */
+  if (!env->input && cg_running_as_system()) {
+    st.system_context = true;
+    st.prt = TRI_NULL;
+  }
+  cJSON_AddBoolToObject(res->facts, "system_context", st.system_context);
+  if (doc->kv_lines == 0 || st.azure_ad_joined == TRI_NULL) {
+    rc = not_dsregcmd(doc, o->raw, o->raw_len, res);
+    return rc == CG_OK ? aad_facts(doc, &st, res->facts) : rc;
+  }
+  if ((rc = aad_facts(doc, &st, res->facts)) != CG_OK) return rc;
+  int64_t now = cg_time_utc_ms();
+  if (ctx->evaluate_at && !aad_parse_time(ctx->evaluate_at, &now, NULL, 0))
+    return cg_result_set(res, CG_ERROR, "AAD_BAD_SETTING", "Write evaluate_at as 2026-01-31T12:00:00Z, or null.",
+                         "checks.aadjoin.evaluate_at \"%.40s\" is not a time.", ctx->evaluate_at);
+  if (st.cert_not_after_ms)
+    cJSON_AddNumberToObject(res->facts, "device_cert_days_left", (double)((st.cert_not_after_ms - now) / DAY_MS));
+  struct cg_findings fs;
+  cg_findings_init(&fs);
+  evaluate(ctx, &st, now, &fs);
+  rc = verdict(env, &st, &fs, res);
+  cg_findings_free(&fs);
   return rc;
 }
 
+static const struct cg_source aad_source = {
+    .accepts = CG_SOURCE_FILE,
+    .max_bytes = INPUT_MAX,
+    .code_prefix = "AAD",
+    .what = "a dsregcmd /status output",
+    .how = "On the device: dsregcmd /status > dsreg.txt (any encoding), then give --input that file.",
+    .parse = parse_capture,
+};
+
 static const char *const aadjoin_provides[] = {CG_DISCOVERY_AAD_STATE, NULL};
 
+static const struct cg_device_fact aadjoin_device[] = {
+    {"aad_device_id", "device_id"}, {"tenant_id", "tenant_id"}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_aadjoin = {
+    .device_facts = aadjoin_device,
     .provides = aadjoin_provides,
     .name = "aadjoin",
     .description = "Entra ID join state from dsregcmd /status: can the device get a device token for the CMG",
     .platforms = CG_PLATFORM_WINDOWS,
     .config_map = aad_map,
     .ctx_size = sizeof(struct aad_ctx),
+    .source = &aad_source,
     .run = aad_run,
+    .fini = aad_fini,
 };

@@ -32,17 +32,27 @@
 #define K_SECURITY "SOFTWARE\\Microsoft\\CCM\\Security"
 #define K_MOBILE "SOFTWARE\\Microsoft\\SMS\\Mobile Client"
 
+struct src {
+  bool input;
+  char store_source[512]; /* "LocalMachine\\My" or the capture file (a copy: the path is freed) */
+  struct cg_cert_info *certs;
+  size_t ncerts;
+  bool certs_known;
+  cJSON *reg;       /* reg export keys (input mode) */
+  char *dsreg_file; /* input mode: a dsregcmd capture */
+  cJSON *aad;       /* aadjoin's hand-over, owned copy */
+  char issuers[1024], subject_rule[256], criteria_source[96];
+  char client_version[64];
+};
+
 struct ca_ctx {
-  char *input, *mode, *cert_subject, *evaluate_at;
+  char *mode, *cert_subject, *evaluate_at;
   struct cg_strlist cert_issuers;
   int64_t cert_warn_days;
+  struct src s; /* working state: the capture (parse_capture) or this device (ca_run); freed by ca_fini */
 };
 
 static const struct cg_config_map ca_map[] = {
-    {CG_CFG_STRING, "input", "null",
-     "A folder (or file) of captures to read instead of this device: the certificate store as ConvertTo-Json, "
-     "reg export files, a dsregcmd /status capture",
-     offsetof(struct ca_ctx, input), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "mode", "\"auto\"",
      "auto: the client's own order (PKI certificate, then Entra, then a site token); pki, entra or token: judge "
      "that mode only",
@@ -63,19 +73,6 @@ static const struct cg_config_map ca_map[] = {
     CG_CFG_END,
 };
 
-struct src {
-  bool input;
-  char store_source[512]; /* "LocalMachine\\My" or the capture file (a copy: the path is freed) */
-  struct cg_cert_info *certs;
-  size_t ncerts;
-  bool certs_known;
-  cJSON *reg;       /* reg export keys (input mode) */
-  char *dsreg_file; /* input mode: a dsregcmd capture */
-  cJSON *aad;       /* aadjoin's hand-over, owned copy */
-  char issuers[1024], subject_rule[256], criteria_source[96];
-  char client_version[64];
-};
-
 /* ---- sources ---------------------------------------------------------------------------------- */
 
 /* A non-empty HKLM value as text (regfile.h). */
@@ -83,60 +80,39 @@ static bool reg_value(const struct src *s, const char *key, const char *value, c
   return cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen) && out[0];
 }
 
-static int read_text(const char *path, char **text, char *err, size_t errlen) {
-  char *raw = NULL;
-  size_t len = 0, tl = 0;
+/* One capture file (the core's source): the store (JSON), registry exports, or dsregcmd output,
+ * told apart by content. */
+static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
+                         size_t errlen) {
+  (void)env;
+  struct src *s = &((struct ca_ctx *)vctx)->s;
+  char *text = NULL;
+  size_t tl = 0;
   enum cg_text_encoding enc;
   int cp = 0;
-  int rc = cg_file_read(path, INPUT_MAX, &raw, &len);
-  if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, text, &tl, &enc, &cp);
-  if (rc != CG_OK)
-    cg_snprintf(err, errlen, "%s: %s", path, rc == CG_ERR_TOOBIG ? "larger than 4 MiB" : cg_strerror(rc));
-  cg_free(raw);
-  return rc;
-}
-
-/* One capture file: the store (JSON), registry exports, or dsregcmd output, told apart by content. */
-static int read_capture(struct src *s, const char *path, char *err, size_t errlen) {
-  char *text = NULL;
-  int rc = read_text(path, &text, err, errlen);
+  s->input = true;
+  int rc = cg_text_decode_capture(f->data, f->len, 1252, &text, &tl, &enc, &cp);
   if (rc != CG_OK) return rc;
   const char *t = text;
   while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t')
     t++;
-  if (*t == '[' || *t == '{' || cg_str_endswith_ci(path, ".json")) {
+  if (*t == '[' || *t == '{' || cg_str_endswith_ci(f->name, ".json")) {
     if (s->certs_known) {
-      cg_snprintf(err, errlen, "%s: a second certificate store capture", path);
+      cg_snprintf(err, errlen, "a second certificate store capture");
       rc = CG_ERR_PARSE;
     } else if ((rc = clientauth_certs_parse(text, &s->certs, &s->ncerts, err, errlen)) == CG_OK) {
       s->certs_known = true;
-      cg_strlcpy(s->store_source, path, sizeof(s->store_source));
+      cg_strlcpy(s->store_source, f->path, sizeof(s->store_source));
     }
   } else if (cg_regfile_is_export(t)) {
     rc = cg_regfile_merge(&s->reg, text);
   } else if (strstr(t, "AzureAdJoined") && !s->dsreg_file) {
-    s->dsreg_file = cg_strdup(path);
+    if (!(s->dsreg_file = cg_strdup(f->path))) rc = CG_ERR_NOMEM;
+  } else {
+    cg_snprintf(err, errlen, "neither the certificate store (JSON), a registry export nor dsregcmd output");
+    rc = CG_ERR_PARSE;
   }
   cg_free(text);
-  return rc;
-}
-
-static int read_inputs(struct src *s, const char *input, char *err, size_t errlen) {
-  enum cg_path_kind k = cg_path_kind(input);
-  if (k == CG_PATH_FILE) return read_capture(s, input, err, errlen);
-  if (k != CG_PATH_DIR) {
-    cg_snprintf(err, errlen, "%s is not a file or folder", input);
-    return CG_ERR_NOTFOUND;
-  }
-  char **names = NULL;
-  size_t n = 0;
-  int rc = cg_dir_list(input, &names, &n);
-  for (size_t i = 0; rc == CG_OK && i < n; i++) {
-    char *p = cg_path_join(input, names[i]);
-    rc = p ? read_capture(s, p, err, errlen) : CG_ERR_NOMEM;
-    cg_free(p);
-  }
-  cg_dir_list_free(names, n);
   return rc;
 }
 
@@ -477,30 +453,22 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
 
 static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ca_ctx *c = vctx;
-  struct src s = {.input = c->input != NULL, .store_source = "LocalMachine\\My"};
+  struct src *s = &c->s;
+  s->input = env->input != NULL;
+  if (!s->input) cg_strlcpy(s->store_source, "LocalMachine\\My", sizeof(s->store_source));
   char err[512] = "";
   int rc = CG_OK;
   struct pki *evals = NULL;
-  cJSON_AddStringToObject(res->facts, "source", s.input ? "input" : "live");
-  if (s.input) {
-    rc = read_inputs(&s, c->input, err, sizeof(err));
-    if (rc != CG_OK) {
-      rc = cg_result_set(
-          res, CG_ERROR, rc == CG_ERR_PARSE ? "CLIENTAUTH_UNPARSEABLE" : "CLIENTAUTH_INPUT_UNREADABLE",
-          "Capture the store again: Get-ChildItem Cert:\\LocalMachine\\My | Select-Object Subject,Issuer,"
-          "Thumbprint,NotBefore,NotAfter,HasPrivateKey,@{n='EnhancedKeyUsageList';e={$_.EnhancedKeyUsageList."
-          "ObjectId}} | ConvertTo-Json > certs.json",
-          "The capture cannot be read: %s.", err);
-      goto out;
-    }
-    if (!s.certs_known) {
+  if (!s->input) cJSON_AddStringToObject(res->facts, "source", "live");
+  if (s->input) {
+    if (!s->certs_known) {
       rc = cg_result_set(res, CG_ERROR, "CLIENTAUTH_NO_STORE_CAPTURE",
                          "Add certs.json (see the clientauth documentation for the PowerShell line) to the folder.",
-                         "The input %s has no capture of LocalMachine\\My.", c->input);
+                         "The input %s has no capture of LocalMachine\\My.", env->input);
       goto out;
     }
   } else {
-    rc = cg_certstore_machine_my(&s.certs, &s.ncerts, err, sizeof(err));
+    rc = cg_certstore_machine_my(&s->certs, &s->ncerts, err, sizeof(err));
     if (rc == CG_ERR_UNSUPPORTED) {
       rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NOT_WINDOWS",
                          "Run it on the Windows device, or give --input captures.",
@@ -512,16 +480,16 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                          "The certificate store cannot be read: %s.", err);
       goto out;
     }
-    s.certs_known = true;
+    s->certs_known = true;
   }
-  criteria(c, &s);
-  reg_value(&s, K_MOBILE, "ProductVersion", s.client_version, sizeof(s.client_version));
-  if (!s.input && !s.client_version[0] && (!c->mode || !cg_strcasecmp(c->mode, "auto"))) {
+  criteria(c, s);
+  reg_value(s, K_MOBILE, "ProductVersion", s->client_version, sizeof(s->client_version));
+  if (!s->input && !s->client_version[0] && (!c->mode || !cg_strcasecmp(c->mode, "auto"))) {
     rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NO_CLIENT", "Install the ConfigMgr client (ccmsetup.exe).",
                        "The ConfigMgr client is not installed on this device, so nothing authenticates to the CMG.");
     goto out;
   }
-  entra_state(&s, env);
+  entra_state(s, env);
 
   int64_t now = cg_time_utc_ms();
   if (c->evaluate_at && !clientauth_parse_date(c->evaluate_at, &now)) {
@@ -531,18 +499,18 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   }
   struct verdict v;
   memset(&v, 0, sizeof(v));
-  evals = cg_calloc(s.ncerts ? s.ncerts : 1, sizeof(*evals));
+  evals = cg_calloc(s->ncerts ? s->ncerts : 1, sizeof(*evals));
   if (!evals) {
     rc = CG_ERR_NOMEM;
     goto out;
   }
   cJSON *cands = cJSON_AddObjectToObject(res->facts, "candidates");
   cJSON *pk = cJSON_AddObjectToObject(cands, "pki"), *list = cJSON_AddArrayToObject(pk, "certificates");
-  for (size_t i = 0; i < s.ncerts; i++) {
-    if (!has_eku(&s.certs[i], OID_CLIENT_AUTH)) continue;
+  for (size_t i = 0; i < s->ncerts; i++) {
+    if (!has_eku(&s->certs[i], OID_CLIENT_AUTH)) continue;
     struct pki *e = &evals[v.n_client_auth++];
-    judge_cert(&s, &s.certs[i], now, e);
-    cJSON_AddItemToArray(list, cert_json(e, &s));
+    judge_cert(s, &s->certs[i], now, e);
+    cJSON_AddItemToArray(list, cert_json(e, s));
     if (e->org && !v.first_org) v.first_org = e;
     v.n_org += e->org;
     if (e->usable && (!v.best || e->ci->not_after_ms > v.best->ci->not_after_ms)) v.best = e;
@@ -556,23 +524,38 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   pki_reason(&v, v.pki_why, sizeof(v.pki_why));
   cJSON_AddBoolToObject(pk, "usable", v.best != NULL);
   if (!v.best) cJSON_AddStringToObject(pk, "why", v.pki_why);
-  cJSON_AddNumberToObject(pk, "other_certificates", (double)(s.ncerts - v.n_client_auth));
-  cJSON_AddStringToObject(pk, "store", s.store_source);
+  cJSON_AddNumberToObject(pk, "other_certificates", (double)(s->ncerts - v.n_client_auth));
+  cJSON_AddStringToObject(pk, "store", s->store_source);
   cJSON *sel = cJSON_AddObjectToObject(pk, "selection");
-  cJSON_AddStringToObject(sel, "issuers", s.issuers);
-  cJSON_AddStringToObject(sel, "subject", s.subject_rule);
-  cJSON_AddStringToObject(sel, "source", s.criteria_source);
+  cJSON_AddStringToObject(sel, "issuers", s->issuers);
+  cJSON_AddStringToObject(sel, "subject", s->subject_rule);
+  cJSON_AddStringToObject(sel, "source", s->criteria_source);
 
-  entra_and_token_facts(&s, cands, &v);
+  entra_and_token_facts(s, cands, &v);
   rc = finish(c, env, &v, res);
 out:
   cg_free(evals);
-  cg_free(s.certs);
-  cJSON_Delete(s.reg);
-  cJSON_Delete(s.aad);
-  cg_free(s.dsreg_file);
   return rc;
 }
+
+static void ca_fini(void *vctx) {
+  struct src *s = &((struct ca_ctx *)vctx)->s;
+  cg_free(s->certs);
+  cJSON_Delete(s->reg);
+  cJSON_Delete(s->aad);
+  cg_free(s->dsreg_file);
+}
+
+static const struct cg_source ca_source = {
+    .accepts = CG_SOURCE_FILE | CG_SOURCE_FOLDER,
+    .max_bytes = INPUT_MAX,
+    .code_prefix = "CLIENTAUTH",
+    .what = "the certificate store as ConvertTo-Json, reg export files or a dsregcmd /status output",
+    .how = "Capture the store again: Get-ChildItem Cert:\\\\LocalMachine\\\\My | Select-Object Subject,Issuer,"
+           "Thumbprint,NotBefore,NotAfter,HasPrivateKey,@{n='EnhancedKeyUsageList';e={$_.EnhancedKeyUsageList."
+           "ObjectId}} | ConvertTo-Json > certs.json (docs/checks/clientauth.md lists the rest).",
+    .parse = parse_capture,
+};
 
 static const char *const clientauth_needs[] = {CG_DISCOVERY_AAD_STATE, NULL};
 static const char *const clientauth_provides[] = {CG_DISCOVERY_AUTH_MODE, NULL};
@@ -586,5 +569,7 @@ const struct cg_check_plugin cg_check_clientauth = {
     .platforms = CG_PLATFORM_ANY,
     .config_map = ca_map,
     .ctx_size = sizeof(struct ca_ctx),
+    .source = &ca_source,
     .run = ca_run,
+    .fini = ca_fini,
 };

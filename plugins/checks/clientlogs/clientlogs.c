@@ -25,15 +25,16 @@
 #define STATE_FILE "clientlogs-state.json"
 #define KEPT "kept" /* beside the per-file read positions (keyed by absolute path) */
 
+struct cl_work;
+
 struct cl_ctx {
-  char *input, *signatures_file;
+  char *signatures_file;
   struct cg_strlist logs, log_dirs;
   int64_t max_bytes_per_file, max_age_hours;
+  struct cl_work *w; /* working state: made by cl_init, filled from the capture or the device, freed by cl_fini */
 };
 
 static const struct cg_config_map cl_map[] = {
-    {CG_CFG_STRING, "input", "null", "A folder of logs to read from scratch (every *.log and *.lo_ in it)",
-     offsetof(struct cl_ctx, input), 0, 0, NULL, NULL},
     {CG_CFG_STRLIST, "logs",
      "[\"LocationServices.log\", \"CcmMessaging.log\", \"ClientIDManagerStartup.log\", \"CcmAad.log\", "
      "\"ADALOperationProvider.log\", \"ccmsetup.log\", \"DataTransferService.log\", \"CAS.log\", "
@@ -382,23 +383,6 @@ static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, 
   return rc;
 }
 
-static int load_signatures(const struct cl_ctx *ctx, struct sigset *set, char *err, size_t errlen) {
-  int rc = sig_load(set, clientlogs_builtin_signatures, "built-in signatures", err, errlen);
-  if (rc == CG_OK && ctx->signatures_file) {
-    char *data = NULL;
-    size_t len = 0;
-    rc = cg_file_read(ctx->signatures_file, 4 * 1024 * 1024, &data, &len);
-    if (rc != CG_OK)
-      cg_snprintf(err, errlen, "%s: %s", ctx->signatures_file, cg_strerror(rc));
-    else
-      rc = sig_load(set, data, ctx->signatures_file, err, errlen);
-    cg_free(data);
-  }
-  return rc == CG_OK ? sig_compile(set) : rc;
-}
-
-static bool is_log_name(const char *n) { return cg_str_endswith_ci(n, ".log") || cg_str_endswith_ci(n, ".lo_"); }
-
 static void time_text(int64_t ms, bool exact, char *buf, size_t len) {
   if (!ms) {
     cg_strlcpy(buf, "", len);
@@ -616,74 +600,82 @@ static cJSON *save_kept(const struct scan *s) {
   return k;
 }
 
-/* --input: every *.log and *.lo_ of a copied log folder, read from scratch (no state). */
-static int read_input(const struct cl_ctx *ctx, struct scan *sp, struct sigset *set, struct cg_result *res,
-                      cJSON *logs_out) {
-  int rc = CG_OK;
-  char **names = NULL;
-  size_t n = 0;
-  if (cg_dir_list(ctx->input, &names, &n) != CG_OK)
-    return cg_result_set(res, CG_ERROR, "LOG_INPUT_UNREADABLE", "Give --input a folder of client logs (CCM\\Logs).",
-                         "%s is not a readable folder.", ctx->input);
-  size_t read = 0;
-  for (size_t i = 0; i < n && rc == CG_OK; i++) {
-    if (!is_log_name(names[i])) continue;
-    char *p = cg_path_join(ctx->input, names[i]);
-    cJSON *st = cJSON_CreateObject();
-    char logname[256];
-    /* X.lo_ is X.log's history: signatures keyed on the log name apply to both */
-    cg_strlcpy(logname, names[i], sizeof(logname));
-    size_t ln = strlen(logname);
-    if (cg_str_endswith_ci(logname, ".lo_")) logname[ln - 1] = 'g';
-    sp->log = logname;
-    sp->ctx_host[0] = '\0';
-    rc = read_log(sp, ctx, p, names[i], st, logs_out, true);
-    cJSON_Delete(st);
-    cg_free(p);
-    read++;
-  }
-  cg_dir_list_free(names, n);
-  cJSON_AddStringToObject(res->facts, "source", "input");
-  if (rc == CG_OK && sp->entries == 0)
-    rc = cg_result_set(res, CG_ERROR, "LOG_NO_ENTRIES",
-                       "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs) with its .log files.",
-                       "No client log entries were found in %s (%zu log file%s read).", ctx->input, read,
-                       read == 1 ? "" : "s");
-  else if (rc == CG_OK)
-    rc = finish(sp, set, res, read);
-  return rc;
-}
+struct cl_work {
+  struct sigset set;
+  struct scan s;
+  cJSON *logs; /* facts.logs, filled as the logs are read */
+  int sig_rc;  /* the signature catalogue: CG_OK, or why it cannot be used (sig_err) */
+  char sig_err[512];
+  size_t read; /* capture files read */
+};
 
-static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+static int cl_init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
+  (void)err;
+  (void)errlen;
   struct cl_ctx *ctx = vctx;
-  struct sigset set = {0};
-  struct scan s = {.sigs = &set, .cmg_hosts = cJSON_CreateArray()};
-  char err[512] = "";
-  cJSON *state = NULL, *logs_out = cJSON_AddArrayToObject(res->facts, "logs");
-  char *state_path = NULL;
-  char **dirs = NULL;
-  size_t ndirs = 0;
-  bool own_dirs = false;
-  int rc = load_signatures(ctx, &set, err, sizeof(err));
-  if (rc != CG_OK) {
-    rc = cg_result_set(res, CG_ERROR, "LOG_BAD_SIGNATURES", "Fix the signature catalogue named in the summary.",
-                       "The signature catalogue cannot be used: %s.", err[0] ? err : cg_strerror(rc));
-    goto out;
-  }
-  if (ctx->max_age_hours > 0 && !ctx->input) s.min_ms = cg_time_utc_ms() - ctx->max_age_hours * 3600 * 1000;
+  struct cl_work *w = ctx->w = cg_calloc(1, sizeof(*ctx->w));
+  if (!w || !(w->s.cmg_hosts = cJSON_CreateArray()) || !(w->logs = cJSON_CreateArray())) return CG_ERR_NOMEM;
+  w->s.sigs = &w->set;
+  w->sig_rc = sig_load_catalogue(&w->set, ctx->signatures_file, w->sig_err, sizeof(w->sig_err));
+  if (ctx->max_age_hours > 0 && !env->input) w->s.min_ms = cg_time_utc_ms() - ctx->max_age_hours * 3600 * 1000;
   /* the CMGs the client's MP list names (mpcandidates) are CMG hosts even before a log line says so */
   const cJSON *u;
   cJSON_ArrayForEach(u, cg_discovery_get(env, CG_DISCOVERY_CMG_URLS)) {
     char h[LS_HOST];
     bool c;
     if (cJSON_IsString(u) && ls_target(u->valuestring, strlen(u->valuestring), h, &c) &&
-        !ls_is_cmg_host(h, s.cmg_hosts))
-      cJSON_AddItemToArray(s.cmg_hosts, cJSON_CreateString(h));
+        !ls_is_cmg_host(h, w->s.cmg_hosts))
+      cJSON_AddItemToArray(w->s.cmg_hosts, cJSON_CreateString(h));
   }
-  if (ctx->input) {
-    rc = read_input(ctx, &s, &set, res, logs_out);
-    goto out;
-  }
+  return CG_OK;
+}
+
+static void cl_fini(void *vctx) {
+  struct cl_work *w = ((struct cl_ctx *)vctx)->w;
+  if (!w) return;
+  for (size_t i = 0; i < w->s.nf; i++)
+    cJSON_Delete(w->s.f[i].status_codes);
+  cg_free(w->s.f);
+  cg_free(w->s.ok);
+  cJSON_Delete(w->s.cmg_hosts);
+  cJSON_Delete(w->logs);
+  sig_free(&w->set);
+  cg_free(w);
+}
+
+/* One log of a copied log folder (the core's source: every *.log and *.lo_), read from scratch. */
+static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
+                         size_t errlen) {
+  (void)env;
+  (void)err;
+  (void)errlen;
+  struct cl_ctx *ctx = vctx;
+  struct cl_work *w = ctx->w;
+  if (w->sig_rc != CG_OK) return CG_OK; /* the run says why nothing was matched */
+  char logname[256];
+  /* X.lo_ is X.log's history: signatures keyed on the log name apply to both */
+  cg_strlcpy(logname, f->name, sizeof(logname));
+  size_t ln = strlen(logname);
+  if (cg_str_endswith_ci(logname, ".lo_")) logname[ln - 1] = 'g';
+  w->s.log = logname;
+  w->s.ctx_host[0] = '\0';
+  cJSON *st = cJSON_CreateObject();
+  int rc = st ? read_log(&w->s, ctx, f->path, f->name, st, w->logs, true) : CG_ERR_NOMEM;
+  cJSON_Delete(st);
+  w->s.log = NULL;
+  w->read++;
+  return rc;
+}
+
+/* The live logs: from where the previous cycle stopped, positions kept in the state folder. */
+static int read_live(struct cl_ctx *ctx, const struct cg_env *env, struct cg_result *res) {
+  struct cl_work *w = ctx->w;
+  char **dirs = NULL, err[512] = "";
+  size_t ndirs = 0;
+  bool own_dirs = false;
+  cJSON *state = NULL;
+  char *state_path = NULL;
+  int rc = CG_OK;
   if (ctx->log_dirs.count) {
     dirs = ctx->log_dirs.items;
     ndirs = ctx->log_dirs.count;
@@ -710,7 +702,7 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     cJSON_Delete(state);
     state = cJSON_CreateObject();
   }
-  load_kept(&s, cJSON_GetObjectItemCaseSensitive(state, KEPT), s.min_ms);
+  load_kept(&w->s, cJSON_GetObjectItemCaseSensitive(state, KEPT), w->s.min_ms);
   cJSON_DeleteItemFromObjectCaseSensitive(state, KEPT);
   size_t found = 0;
   for (size_t d = 0; d < ndirs && rc == CG_OK; d++)
@@ -719,9 +711,9 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       if (p && cg_file_exists(p)) {
         cJSON *st = cJSON_GetObjectItemCaseSensitive(state, p);
         if (!st) st = cJSON_AddObjectToObject(state, p);
-        s.log = ctx->logs.items[i];
-        s.ctx_host[0] = '\0';
-        rc = read_log(&s, ctx, p, ctx->logs.items[i], st, logs_out, false);
+        w->s.log = ctx->logs.items[i];
+        w->s.ctx_host[0] = '\0';
+        rc = read_log(&w->s, ctx, p, ctx->logs.items[i], st, w->logs, false);
         found++;
       }
       cg_free(p);
@@ -734,26 +726,55 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                       "None of the client logs exist in %s%s.", dirs[0], ndirs > 1 ? " and the other log folders" : "");
     goto out;
   }
-  cJSON_AddItemToObject(state, KEPT, save_kept(&s));
+  cJSON_AddItemToObject(state, KEPT, save_kept(&w->s));
   char *text = cJSON_PrintUnformatted(state);
   if (text && cg_mkdirs(env->config->state_dir) == CG_OK &&
       cg_file_write_atomic(state_path, text, strlen(text), err, sizeof(err)) != CG_OK)
     cg_log_warn(env->log, "clientlogs", "cannot save the read positions: %s", err);
   cJSON_free(text);
   cJSON_AddStringToObject(res->facts, "state_file", state_path);
-  rc = finish(&s, &set, res, found);
+  rc = finish(&w->s, &w->set, res, found);
 out:
-  for (size_t i = 0; i < s.nf; i++)
-    cJSON_Delete(s.f[i].status_codes);
-  cg_free(s.f);
-  cg_free(s.ok);
-  cJSON_Delete(s.cmg_hosts);
   if (own_dirs) cg_dir_list_free(dirs, ndirs);
   cJSON_Delete(state);
   cg_free(state_path);
-  sig_free(&set);
   return rc;
 }
+
+static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct cl_ctx *ctx = vctx;
+  struct cl_work *w = ctx->w;
+  if (w->sig_rc != CG_OK)
+    return cg_result_set(res, CG_ERROR, "LOG_BAD_SIGNATURES", "Fix the signature catalogue named in the summary.",
+                         "The signature catalogue cannot be used: %s.",
+                         w->sig_err[0] ? w->sig_err : cg_strerror(w->sig_rc));
+  int rc;
+  if (!env->input)
+    rc = read_live(ctx, env, res);
+  else if (w->s.entries == 0)
+    rc = cg_result_set(res, CG_ERROR, "LOG_NO_ENTRIES",
+                       "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs) with its .log files.",
+                       "No client log entries were found in %s (%zu log file%s read).", env->input, w->read,
+                       w->read == 1 ? "" : "s");
+  else
+    rc = finish(&w->s, &w->set, res, w->read);
+  cJSON_AddItemToObject(res->facts, "logs", w->logs);
+  w->logs = NULL;
+  return rc;
+}
+
+static const char *const log_suffixes[] = {".log", ".lo_", NULL};
+
+static const struct cg_source cl_source = {
+    .accepts = CG_SOURCE_FOLDER,
+    .suffixes = log_suffixes,
+    .max_bytes = 0, /* the logs are read in pieces by read_log, not whole */
+    .max_files = 256,
+    .code_prefix = "LOG",
+    .what = "ConfigMgr client logs (*.log, *.lo_)",
+    .how = "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs).",
+    .parse = parse_capture,
+};
 
 static const char *const clientlogs_needs[] = {CG_DISCOVERY_CMG_URLS, NULL};
 
@@ -764,5 +785,8 @@ const struct cg_check_plugin cg_check_clientlogs = {
     .platforms = CG_PLATFORM_WINDOWS,
     .config_map = cl_map,
     .ctx_size = sizeof(struct cl_ctx),
+    .source = &cl_source,
+    .init = cl_init,
     .run = cl_run,
+    .fini = cl_fini,
 };

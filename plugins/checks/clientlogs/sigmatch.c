@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "platform/fs.h"
+
 #define WORDS (SIG_MAX_PATTERNS / 64)
 
 static unsigned char lower[256];
@@ -252,4 +254,19 @@ void sig_match(const struct sigset *set, const char *log, const char *component,
     }
     if (ok && any && applies(sg, log, component, component_len)) cb(sg, user);
   }
+}
+
+int sig_load_catalogue(struct sigset *set, const char *file, char *err, size_t errlen) {
+  int rc = sig_load(set, clientlogs_builtin_signatures, "built-in signatures", err, errlen);
+  if (rc == CG_OK && file) {
+    char *data = NULL;
+    size_t len = 0;
+    rc = cg_file_read(file, 4 * 1024 * 1024, &data, &len);
+    if (rc != CG_OK)
+      cg_snprintf(err, errlen, "%s: %s", file, cg_strerror(rc));
+    else
+      rc = sig_load(set, data, file, err, errlen);
+    cg_free(data);
+  }
+  return rc == CG_OK ? sig_compile(set) : rc;
 }

@@ -46,6 +46,8 @@ struct sigset {
  * sig_compile after the last load. */
 int sig_load(struct sigset *set, const char *json, const char *origin, char *err, size_t errlen);
 int sig_compile(struct sigset *set);
+/* The built-in catalogue, then `file` (NULL: none) over it, compiled: what the check matches. */
+int sig_load_catalogue(struct sigset *set, const char *file, char *err, size_t errlen);
 void sig_free(struct sigset *set);
 
 /* Which signatures match a message of `log`/`component`: calls cb for each. */

@@ -273,6 +273,8 @@ void probe_classify_http(struct probe *p, const struct req_out *o, const struct 
         if (m->mp[i].ssl_state[0]) cJSON_AddStringToObject(x, "ssl_state", m->mp[i].ssl_state);
         cJSON_AddItemToArray(mps, x);
       }
+      p->mplist_n = m->count;
+      if (m->count) cg_strlcpy(p->mp0_fqdn, m->mp[0].fqdn, sizeof(p->mp0_fqdn));
       cJSON_AddNumberToObject(p->facts, "mplist_total", (double)m->total);
       if (m->total == 0)
         probe_found(p, CG_FAIL, "CMG_MPLIST_EMPTY", NULL,

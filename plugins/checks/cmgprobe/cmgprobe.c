@@ -101,18 +101,13 @@ long probe_remaining(const struct probe *p) {
 
 void probe_found(struct probe *p, enum cg_verdict v, const char *code, const char *winhttp, const char *remediation,
                  const char *fmt, ...) {
-  struct finding *f = v == CG_WARN ? &p->warn : &p->fail;
-  cJSON *list = cJSON_GetObjectItemCaseSensitive(p->facts, "findings");
-  if (list) cJSON_AddItemToArray(list, cJSON_CreateString(code));
-  if (f->code) return; /* the first one found is the one reported */
-  f->v = v;
-  f->code = code;
-  f->winhttp = winhttp;
+  char text[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(f->summary, sizeof(f->summary), fmt, ap);
+  vsnprintf(text, sizeof(text), fmt, ap);
   va_end(ap);
-  cg_strlcpy(f->remediation, remediation ? remediation : "", sizeof(f->remediation));
+  struct cg_finding *f = cg_findings_add(&p->fs, v, code, remediation, "%s", text);
+  if (f) f->detail = winhttp; /* what the ConfigMgr client would log, for matching its logs */
 }
 
 /* The path the client's own requests take: MutualAuth for a PKI certificate, ServerAuth for Entra
@@ -202,9 +197,13 @@ static void name_rules(struct probe *p, const char *name) {
       break;
     }
   /* the service name's own kind; a custom name is judged by the deployment name it leads to */
-  if (!cJSON_GetObjectItemCaseSensitive(p->facts, "service_name_kind"))
+  if (!p->name_kind_set)
     cJSON_AddStringToObject(p->facts, "service_name_kind", name == p->host ? kind : "custom_domain");
-  if (name != p->host) cJSON_AddStringToObject(p->facts, "deployment_name", name);
+  p->name_kind_set = true;
+  if (name != p->host) {
+    cJSON_AddStringToObject(p->facts, "deployment_name", name);
+    cg_strlcpy(p->deployment, name, sizeof(p->deployment));
+  }
   cJSON *v = cJSON_AddArrayToObject(p->facts, "name_rule_violations");
   if (!prefix_len) return;
   char why[200] = "";
@@ -219,10 +218,12 @@ static void name_rules(struct probe *p, const char *name) {
                 "and digits",
                 (int)prefix_len, name);
     cJSON_AddItemToArray(v, cJSON_CreateString(why));
+    if (!p->name_violation[0]) cg_strlcpy(p->name_violation, why, sizeof(p->name_violation));
   }
   if (prefix_len < 3 || prefix_len > 24) {
     cg_snprintf(why, sizeof(why), "the deployment name prefix is %zu characters long (3 to 24 allowed)", prefix_len);
     cJSON_AddItemToArray(v, cJSON_CreateString(why));
+    if (!p->name_violation[0]) cg_strlcpy(p->name_violation, why, sizeof(p->name_violation));
   }
   if (!strcmp(kind, "azure_classic"))
     cJSON_AddItemToArray(v, cJSON_CreateString("a classic cloud service (cloudapp.net) deployment: it cannot be "
@@ -487,8 +488,7 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct pro
   if (o->rc == CG_OK || !missing_issuer(cap)) return;
   if (!probe_complete_from_aia(p, cap)) return;
   redo_first(p, h, path, cap, resolve, o); /* with the fetched intermediates as untrusted certificates */
-  const char *url =
-      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->facts, "aia"), "url"));
+  const char *url = p->aia_url;
   if (cap->handshake_done && cap->nerrors == 0)
     probe_found(p, CG_WARN, "CMG_CERT_CHAIN_AIA", NULL,
                 "Export the CMG certificate with its whole chain (a PFX with the intermediate CA) and update the CMG: "
@@ -502,24 +502,23 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct pro
 /* The CMG's verdict from what was found, the traffic facts, and what the next cycle needs to know. */
 static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, const struct probe_tls_capture *cap,
                        const struct req_out *outs, const char *hs_why) {
-  int rc = CG_OK;
-  const struct finding *f = p->fail.code ? &p->fail : p->warn.code ? &p->warn : NULL;
-  if (f) {
-    if (f->winhttp) cJSON_AddStringToObject(p->facts, "client_would_log", f->winhttp);
-    rc = cg_result_set(res, f->v, f->code, f->remediation, "%s", f->summary);
+  const struct cg_finding *f = cg_findings_worst(&p->fs);
+  if (f && f->detail) cJSON_AddStringToObject(p->facts, "client_would_log", f->detail);
+  bool decided = false;
+  int rc = cg_findings_result(&p->fs, res, CG_FINDINGS_WORST_ONLY, NULL, &decided);
+  if (rc != CG_OK || decided) {
+    /* the first failure (else the first warning) decided */
   } else if (p->handshake_only || !p->has_mp_id) {
     rc = cg_result_set(res, CG_PASS, p->handshake_only ? "CMG_TLS_OK" : "CMG_OK", NULL,
                        "The CMG %s completes a TLS handshake (%s) with a trusted certificate%s%s.", p->host,
                        cap->version[0] ? cap->version : "TLS", p->handshake_only ? "; " : "; no MP id, so no MP list: ",
                        p->handshake_only ? hs_why : "only its reachability was checked");
   } else {
-    int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->facts, "mplist"));
-    const cJSON *mp0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p->facts, "mplist"), 0);
+    int n = (int)p->mplist_n;
     rc = cg_result_set(res, CG_PASS, "CMG_OK", NULL,
                        "The CMG %s answers over %s with a trusted certificate and %d management point(s)%s%s "
                        "(%.0f ms).",
-                       p->host, cap->version[0] ? cap->version : "TLS", n, mp0 ? ", first " : "",
-                       mp0 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(mp0, "fqdn")) : "",
+                       p->host, cap->version[0] ? cap->version : "TLS", n, n ? ", first " : "", n ? p->mp0_fqdn : "",
                        outs[0].r.total_ms);
   }
   const char *src = probe_code_source(res->code);
@@ -602,7 +601,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
         cap.has_approved = true;
         redo_first(p, h, path, &cap, resolve, &outs[0]);
         tls_ok = outs[0].r.tls_ms >= 0 && cap.handshake_done;
-        if (outs[0].rc == CG_OK) memset(&p->fail, 0, sizeof(p->fail)); /* OpenSSL's objection is overruled */
+        if (outs[0].rc == CG_OK) cg_findings_drop(&p->fs, CG_FAIL); /* OpenSSL's objection is overruled */
         cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(p->facts, "windows_trust"), "request_on_its_verdict",
                               true);
         cJSON_DeleteItemFromObjectCaseSensitive(tls, "verify_errors");
@@ -628,16 +627,12 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
     }
     tenant_check(p, h, &cap, resolve);
   }
-  const cJSON *viol = cJSON_GetObjectItemCaseSensitive(p->facts, "name_rule_violations");
-  if (cJSON_GetArraySize(viol) > 0)
+  if (p->name_violation[0])
     probe_found(p, CG_WARN, "CMG_NAME_RULES", NULL,
                 "CMG deployment names take 3 to 24 lowercase letters and digits (no '-'); check that this is the name "
                 "of your CMG, or redeploy it under a valid name.",
-                "The CMG name %s breaks the naming rules: %s.",
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->facts, "deployment_name"))
-                    ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p->facts, "deployment_name"))
-                    : p->host,
-                cJSON_GetArrayItem(viol, 0)->valuestring);
+                "The CMG name %s breaks the naming rules: %s.", p->deployment[0] ? p->deployment : p->host,
+                p->name_violation);
   cJSON *traffic = cJSON_AddObjectToObject(p->facts, "traffic");
   cJSON_AddNumberToObject(traffic, "bytes_sent", (double)cap.bytes_out);
   cJSON_AddNumberToObject(traffic, "bytes_received", (double)cap.bytes_in);
@@ -690,8 +685,9 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     sub[i].facts = i == 0 ? res->facts : cJSON_CreateObject();
     struct probe p = {.c = c, .env = env, .facts = sub[i].facts};
     p.deadline = start + c->timeout_ms * (int64_t)(i + 1) / (int64_t)nt;
-    cJSON_AddArrayToObject(p.facts, "findings");
+    cg_findings_init(&p.fs);
     rc = probe_one(&p, targets[i], state, &sub[i]);
+    cg_findings_free(&p.fs);
     if (sub[i].status == CG_FAIL || sub[i].status == CG_ERROR) {
       if (first_fail == SIZE_MAX) first_fail = i;
     } else if (first_ok == SIZE_MAX) {
@@ -758,7 +754,13 @@ static const char *const cmgprobe_needs[] = {CG_DISCOVERY_CMG_URLS, CG_DISCOVERY
                                              NULL};
 static const char *const cmgprobe_provides[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCOVERY_CMG_DATE, NULL};
 
+/* the CMG the device was probed against; Group Policy CmgUrl and `setup --cmg-url` set the URL */
+static const struct cg_device_fact probe_device[] = {{"cmg_host", "host"}, {NULL, NULL}};
+static const struct cg_policy_value probe_policy[] = {{"CmgUrl", "url"}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_cmgprobe = {
+    .device_facts = probe_device,
+    .policy_values = probe_policy,
     .needs = cmgprobe_needs,
     .provides = cmgprobe_provides,
     .name = "cmgprobe",

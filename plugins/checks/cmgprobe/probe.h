@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "findings.h"
 #include "plugin.h"
 #include "tlsinfo.h"
 
@@ -20,15 +21,6 @@ struct probe_ctx {
   bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict, wine_decides;
 };
 
-/* A failure or warning found by the probe, in the order of priority. */
-struct finding {
-  enum cg_verdict v;
-  const char *code;
-  const char *winhttp; /* what the ConfigMgr client would log, for matching its logs */
-  char summary[700];
-  char remediation[700];
-};
-
 struct probe {
   const struct probe_ctx *c;
   const struct cg_env *env;
@@ -37,11 +29,17 @@ struct probe {
   char host[256], base[1024], origin[300]; /* origin: https://HOST[:PORT] */
   long port;
   bool has_mp_id;
-  bool handshake_only; /* a scheduled cycle that leaves the management point alone */
-  bool crl_enforced;   /* this client refuses a chain whose CRL it cannot fetch */
-  struct finding fail; /* the first failure (v == CG_PASS while none) */
-  struct finding warn; /* the first warning */
-  const char *proxy;   /* for curl: NULL leaves libcurl's environment handling */
+  bool handshake_only;   /* a scheduled cycle that leaves the management point alone */
+  bool crl_enforced;     /* this client refuses a chain whose CRL it cannot fetch */
+  struct cg_findings fs; /* in the order found; the first failure, else the first warning, decides */
+  /* what later steps and the verdict's words need, kept here rather than read back from the facts */
+  bool name_kind_set;
+  char deployment[256];     /* the Azure name a custom CMG name leads to; "" when the same */
+  char name_violation[200]; /* the first naming rule broken; "" when none */
+  char aia_url[600];        /* where the missing intermediate was fetched from */
+  size_t mplist_n;          /* management points in the MP list */
+  char mp0_fqdn[256];       /* the first of them */
+  const char *proxy;        /* for curl: NULL leaves libcurl's environment handling */
 };
 
 struct req_out {

@@ -117,6 +117,7 @@ bool probe_complete_from_aia(struct probe *p, struct probe_tls_capture *cap) {
     if (more) break;
   }
   cJSON_AddStringToObject(o, "url", url);
+  cg_strlcpy(p->aia_url, url, sizeof(p->aia_url));
   cJSON_AddNumberToObject(o, "fetched", got);
   if (got) return true;
   cJSON_AddStringToObject(o, "error", why);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "discovery.h"
+#include "findings.h"
 #include "platform/device.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
@@ -28,13 +29,12 @@
 #define POLICY_SCHEDULE "{00000000-0000-0000-0000-000000000021}"
 
 struct device_ctx {
-  char *input, *evaluate_at;
+  char *evaluate_at;
   int64_t min_free_gb, min_battery_percent, upgrade_size_mb, policy_max_age_h;
+  cJSON *cap_dev, *cap_reg; /* what the capture held (parse_capture); run takes them over */
 };
 
 static const struct cg_config_map device_map[] = {
-    {CG_CFG_STRING, "input", "null", "A folder of captures (device.json, reg export files) instead of this device",
-     offsetof(struct device_ctx, input), 0, 0, NULL, NULL},
     {CG_CFG_INT, "min_free_gb", "20",
      "Free space the system volume needs (GB); Microsoft asks 20 GB for a 64-bit in-place upgrade",
      offsetof(struct device_ctx, min_free_gb), 0, 10000, NULL, NULL},
@@ -64,49 +64,45 @@ struct state {
 
 /* ---- the capture ------------------------------------------------------------------------------ */
 
-static int read_inputs(struct state *s, const char *input, char *err, size_t errlen) {
-  char **names = NULL;
-  size_t n = 0;
-  int rc = cg_dir_list(input, &names, &n);
+/* One file of the capture folder (the core's source): device.json or a registry export. */
+static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
+                         size_t errlen) {
+  (void)env;
+  struct device_ctx *c = vctx;
+  char *text = NULL;
+  size_t tl = 0;
+  enum cg_text_encoding enc;
+  int cp;
+  int rc = cg_text_decode_capture(f->data, f->len, 1252, &text, &tl, &enc, &cp);
+  const char *t = text ? text : "";
+  while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t')
+    t++;
   if (rc != CG_OK) {
-    cg_snprintf(err, errlen, "%s is not a folder of captures", input);
-    return rc;
-  }
-  for (size_t i = 0; rc == CG_OK && i < n; i++) {
-    char *p = cg_path_join(input, names[i]), *raw = NULL, *text = NULL;
-    size_t len = 0, tl = 0;
-    enum cg_text_encoding enc;
-    int cp;
-    rc = p ? cg_file_read(p, INPUT_MAX, &raw, &len) : CG_ERR_NOMEM;
-    if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, &text, &tl, &enc, &cp);
-    const char *t = text ? text : "";
-    while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t')
-      t++;
-    if (rc == CG_OK && (*t == '{' || *t == '[' || cg_str_endswith_ci(names[i], ".json"))) {
-      cJSON *j = cJSON_Parse(t);
-      if (!cJSON_IsObject(j)) {
-        cg_snprintf(err, errlen, "%s is not the JSON object of the device capture", names[i]);
-        rc = CG_ERR_PARSE;
-        cJSON_Delete(j);
-      } else {
-        cJSON_Delete(s->dev);
-        s->dev = j;
-      }
-    } else if (rc == CG_OK && cg_regfile_is_export(t)) {
-      rc = cg_regfile_merge(&s->reg, text);
-    } else if (rc != CG_OK) {
-      cg_snprintf(err, errlen, "%s: %s", names[i], cg_strerror(rc));
+    /* cannot be decoded: said by the core */
+  } else if (*t == '{' || *t == '[' || cg_str_endswith_ci(f->name, ".json")) {
+    cJSON *j = cJSON_Parse(t);
+    if (!cJSON_IsObject(j)) {
+      cg_snprintf(err, errlen, "not the JSON object of the device capture");
+      rc = CG_ERR_PARSE;
+      cJSON_Delete(j);
+    } else {
+      cJSON_Delete(c->cap_dev);
+      c->cap_dev = j;
     }
-    cg_free(p);
-    cg_free(raw);
-    cg_free(text);
+  } else if (cg_regfile_is_export(t)) {
+    rc = cg_regfile_merge(&c->cap_reg, text);
+  } else {
+    cg_snprintf(err, errlen, "neither device.json nor a registry export");
+    rc = CG_ERR_PARSE;
   }
-  cg_dir_list_free(names, n);
-  if (rc == CG_OK && !s->dev && !s->reg) {
-    cg_snprintf(err, errlen, "%s holds neither device.json nor a reg export", input);
-    rc = CG_ERR_NOTFOUND;
-  }
+  cg_free(text);
   return rc;
+}
+
+static void device_fini(void *vctx) {
+  struct device_ctx *c = vctx;
+  cJSON_Delete(c->cap_dev);
+  cJSON_Delete(c->cap_reg);
 }
 
 static bool reg_key_exists(const struct state *s, const char *key) {
@@ -317,23 +313,10 @@ static void facts(const struct state *s, cJSON *f) {
   cJSON_AddItemToObject(f, "not_applicable", cJSON_Duplicate(s->not_applicable, true));
 }
 
-struct finding {
-  enum cg_verdict v;
-  const char *code, *rem;
-  char text[400];
-};
-
 static int verdict(const struct device_ctx *c, const struct state *s, struct cg_result *res) {
-  struct finding f[8];
-  size_t n = 0;
-#define ADD(V, CODE, REM, ...)                                                                                         \
-  do {                                                                                                                 \
-    f[n].v = V;                                                                                                        \
-    f[n].code = CODE;                                                                                                  \
-    f[n].rem = REM;                                                                                                    \
-    cg_snprintf(f[n].text, sizeof(f[n].text), __VA_ARGS__);                                                            \
-    n++;                                                                                                               \
-  } while (0)
+  struct cg_findings fs;
+  cg_findings_init(&fs);
+#define ADD(V, CODE, REM, ...) cg_findings_add(&fs, V, CODE, REM, __VA_ARGS__)
   if (s->free_known && s->free_mb < c->min_free_gb * 1024)
     ADD(CG_FAIL, "DEVICE_LOW_DISK", "Free space on the system drive (Disk Cleanup, the client cache, old profiles).",
         "only %lld MB are free on the system volume; an in-place upgrade needs %lld GB", (long long)s->free_mb,
@@ -369,61 +352,46 @@ static int verdict(const struct device_ctx *c, const struct state *s, struct cg_
     ADD(CG_WARN, "DEVICE_POLICY_OLD", "Check that the client reaches its management point (through the CMG).",
         "the client last asked for policy %lld hours ago", (long long)s->policy_age_h);
 #undef ADD
-  size_t worst = 0;
-  for (size_t i = 1; i < n; i++)
-    if (f[i].v > f[worst].v) worst = i;
-  if (n == 0) {
-    char ok[400] = "";
-    size_t l;
-    if (s->free_known) cg_snprintf(ok, sizeof(ok), "%lld MB free on the system volume", (long long)s->free_mb);
-    l = strlen(ok);
-    if (s->on_ac == 1)
-      cg_snprintf(ok + l, sizeof(ok) - l, "%son mains power", l ? ", " : "");
-    else if (s->battery >= 0)
-      cg_snprintf(ok + l, sizeof(ok) - l, "%son battery at %d%%", l ? ", " : "", s->battery);
-    l = strlen(ok);
-    if (s->reboot == 0) cg_snprintf(ok + l, sizeof(ok) - l, "%sno restart pending", l ? ", " : "");
-    l = strlen(ok);
-    if (s->ccmexec == 1) cg_snprintf(ok + l, sizeof(ok) - l, "%sthe ConfigMgr client runs", l ? ", " : "");
-    return cg_result_set(res, CG_PASS, "DEVICE_READY", NULL, "The device can start an upgrade: %s%s.", ok,
-                         cJSON_GetArraySize(s->not_applicable) ? " (no ConfigMgr client or Windows state here)" : "");
-  }
-  char all[1024] = "";
-  for (size_t i = 0; i < n; i++) {
-    size_t l = strlen(all);
-    cg_snprintf(all + l, sizeof(all) - l, "%s%s", l ? "; " : "", f[i].text);
-  }
-  cJSON *codes = cJSON_AddArrayToObject(res->facts, "findings");
-  for (size_t i = 0; i < n; i++)
-    cJSON_AddItemToArray(codes, cJSON_CreateString(f[i].code));
-  return cg_result_set(res, f[worst].v, f[worst].code, f[worst].rem, "The device is not ready for an upgrade: %s.",
-                       all);
+  bool decided = false;
+  int rc = cg_findings_result(&fs, res, CG_FINDINGS_LIST, "The device is not ready for an upgrade: ", &decided);
+  cg_findings_free(&fs);
+  if (rc != CG_OK || decided) return rc;
+  char ok[400] = "";
+  size_t l;
+  if (s->free_known) cg_snprintf(ok, sizeof(ok), "%lld MB free on the system volume", (long long)s->free_mb);
+  l = strlen(ok);
+  if (s->on_ac == 1)
+    cg_snprintf(ok + l, sizeof(ok) - l, "%son mains power", l ? ", " : "");
+  else if (s->battery >= 0)
+    cg_snprintf(ok + l, sizeof(ok) - l, "%son battery at %d%%", l ? ", " : "", s->battery);
+  l = strlen(ok);
+  if (s->reboot == 0) cg_snprintf(ok + l, sizeof(ok) - l, "%sno restart pending", l ? ", " : "");
+  l = strlen(ok);
+  if (s->ccmexec == 1) cg_snprintf(ok + l, sizeof(ok) - l, "%sthe ConfigMgr client runs", l ? ", " : "");
+  return cg_result_set(res, CG_PASS, "DEVICE_READY", NULL, "The device can start an upgrade: %s%s.", ok,
+                       cJSON_GetArraySize(s->not_applicable) ? " (no ConfigMgr client or Windows state here)" : "");
 }
 
 static int device_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct device_ctx *c = vctx;
   struct state s;
   memset(&s, 0, sizeof(s));
-  s.input = c->input != NULL;
+  s.input = env->input != NULL;
   s.min_battery = c->min_battery_percent;
   s.reboot_sources = cJSON_CreateArray();
   s.not_applicable = cJSON_CreateArray();
-  char err[512] = "";
   int rc = CG_OK;
   int64_t now = cg_time_utc_ms();
-  cJSON_AddStringToObject(res->facts, "source", s.input ? "input" : "live");
+  if (!s.input) cJSON_AddStringToObject(res->facts, "source", "live");
   if (c->evaluate_at && !any_time(c->evaluate_at, &now)) {
     rc = cg_result_set(res, CG_ERROR, "DEVICE_BAD_SETTING", "Write evaluate_at as 2026-01-31T12:00:00Z, or null.",
                        "checks.device.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
     goto out;
   }
   if (s.input) {
-    if ((rc = read_inputs(&s, c->input, err, sizeof(err))) != CG_OK) {
-      rc = cg_result_set(res, CG_ERROR, rc == CG_ERR_PARSE ? "DEVICE_UNPARSEABLE" : "DEVICE_INPUT_UNREADABLE",
-                         "Capture again with the commands of the device check's documentation.",
-                         "The captures cannot be read: %s.", err);
-      goto out;
-    }
+    s.dev = c->cap_dev;
+    s.reg = c->cap_reg;
+    c->cap_dev = c->cap_reg = NULL;
     gather_capture(&s, now);
   } else {
     gather_live(&s);
@@ -447,6 +415,15 @@ out:
   return rc;
 }
 
+static const struct cg_source device_source = {
+    .accepts = CG_SOURCE_FOLDER,
+    .max_bytes = INPUT_MAX,
+    .code_prefix = "DEVICE",
+    .what = "device captures (device.json, reg export files)",
+    .how = "Capture again with the commands of the device check's page (docs/checks/device.md).",
+    .parse = parse_capture,
+};
+
 static const char *const device_provides[] = {CG_DISCOVERY_METERED, NULL};
 
 const struct cg_check_plugin cg_check_device = {
@@ -457,5 +434,7 @@ const struct cg_check_plugin cg_check_device = {
     .platforms = CG_PLATFORM_ANY,
     .config_map = device_map,
     .ctx_size = sizeof(struct device_ctx),
+    .source = &device_source,
     .run = device_run,
+    .fini = device_fini,
 };

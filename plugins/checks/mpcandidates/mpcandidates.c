@@ -21,24 +21,6 @@
 #define K_CCM "SOFTWARE\\Microsoft\\CCM"
 #define K_INTERNET "SOFTWARE\\Microsoft\\SMS\\Client\\Internet Facing"
 
-struct mp_ctx {
-  char *input;
-  bool client_expected;
-  int64_t timeout_ms;
-};
-
-static const struct cg_config_map mp_map[] = {
-    {CG_CFG_STRING, "input", "null",
-     "A captured candidate list (ConvertTo-Json, Format-List or Format-Table output), a .reg export, or a folder of "
-     "them",
-     offsetof(struct mp_ctx, input), 0, 0, NULL, NULL},
-    {CG_CFG_BOOL, "client_expected", "false", "Fail instead of skip when the ConfigMgr client is not installed",
-     offsetof(struct mp_ctx, client_expected), 0, 0, NULL, NULL},
-    {CG_CFG_INT, "timeout_ms", "30000", "How long a WMI query may take", offsetof(struct mp_ctx, timeout_ms), 1000,
-     600000, NULL, NULL},
-    CG_CFG_END,
-};
-
 /* Client state read next to the candidates; each value remembers where it came from. */
 struct state {
   cJSON *rows;   /* candidate rows */
@@ -46,8 +28,20 @@ struct state {
   bool client_missing;
   int wmi_status;
   char wmi_error[256];
-  int inputs_read, inputs_unreadable;
-  char first_bad[512];
+};
+
+struct mp_ctx {
+  bool client_expected;
+  int64_t timeout_ms;
+  struct state st; /* working state: made by init, filled from the capture or WMI, freed by fini */
+};
+
+static const struct cg_config_map mp_map[] = {
+    {CG_CFG_BOOL, "client_expected", "false", "Fail instead of skip when the ConfigMgr client is not installed",
+     offsetof(struct mp_ctx, client_expected), 0, 0, NULL, NULL},
+    {CG_CFG_INT, "timeout_ms", "30000", "How long a WMI query may take", offsetof(struct mp_ctx, timeout_ms), 1000,
+     600000, NULL, NULL},
+    CG_CFG_END,
 };
 
 static void put_value(struct state *st, const char *name, cJSON *value, const char *source) {
@@ -89,46 +83,41 @@ static void from_reg_export(struct state *st, const cJSON *keys, const char *ori
   }
 }
 
-/* One captured file: candidate rows or a registry export. */
-static void read_capture(struct state *st, const char *path, struct cg_log *log) {
-  char *raw = NULL, *text = NULL;
-  size_t len = 0, tlen = 0;
+/* One captured file (the core's source): candidate rows or a registry export. */
+static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
+                         size_t errlen) {
+  struct state *st = &((struct mp_ctx *)vctx)->st;
+  char *text = NULL;
+  size_t tlen = 0;
   enum cg_text_encoding enc;
   int cp;
-  int rc = cg_file_read(path, INPUT_MAX, &raw, &len);
-  if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 1252, &text, &tlen, &enc, &cp);
+  int rc = cg_text_decode_capture(f->data, f->len, 1252, &text, &tlen, &enc, &cp);
   if (rc == CG_OK) {
     enum mp_format fmt = mp_detect(text);
     cJSON *parsed = NULL;
     rc = fmt == MP_FMT_REG ? mp_parse_reg(text, &parsed) : mp_parse_rows(text, fmt, &parsed);
     if (rc == CG_OK && fmt == MP_FMT_REG) {
-      from_reg_export(st, parsed, path);
+      from_reg_export(st, parsed, f->path);
     } else if (rc == CG_OK) {
       for (cJSON *r = parsed->child; r; r = r->next) {
         char src[512];
-        cg_snprintf(src, sizeof(src), "input:%s (%s)", path, mp_format_name(fmt));
+        cg_snprintf(src, sizeof(src), "input:%s (%s)", f->path, mp_format_name(fmt));
         cJSON_AddStringToObject(r, "_source", src);
       }
       while (parsed->child)
         cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(parsed, parsed->child));
     }
     cJSON_Delete(parsed);
-    cg_log_debug(log, "mpcandidates", "%s: %s, %s", path, mp_format_name(fmt), rc == CG_OK ? "read" : "no candidates");
+    cg_log_debug(env->log, "mpcandidates", "%s: %s, %s", f->path, mp_format_name(fmt),
+                 rc == CG_OK ? "read" : "no candidates");
   }
-  if (rc == CG_OK) {
-    st->inputs_read++;
-  } else {
-    st->inputs_unreadable++;
-    if (!st->first_bad[0]) {
-      cg_escape_bytes(raw, len, 40, st->first_bad, 120);
-      char tmp[512];
-      cg_snprintf(tmp, sizeof(tmp), "%s (%s; starts with \"%s\")", path,
-                  rc == CG_ERR_PARSE ? "no management point candidates in it" : cg_strerror(rc), st->first_bad);
-      cg_strlcpy(st->first_bad, tmp, sizeof(st->first_bad));
-    }
+  if (rc == CG_ERR_PARSE) {
+    char head[120];
+    cg_escape_bytes(f->data, f->len, 40, head, sizeof(head));
+    cg_snprintf(err, errlen, "no management point candidates in it; it starts with \"%s\"", head);
   }
-  cg_free(raw);
   cg_free(text);
+  return rc;
 }
 
 static void read_live(struct state *st, const struct mp_ctx *ctx) {
@@ -278,59 +267,30 @@ static void value_facts(cJSON *f, const struct state *sp) {
 
 static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct mp_ctx *ctx = vctx;
-  struct state st = {.rows = cJSON_CreateArray(), .values = cJSON_CreateObject()};
+  struct state *st = &ctx->st;
   cJSON *f = res->facts;
   int rc = CG_OK;
-  if (!st.rows || !st.values) {
-    rc = CG_ERR_NOMEM;
-    goto out;
-  }
-  if (ctx->input) {
-    /* A file, or a folder of captures (candidates and .reg exports). */
-    char **names = NULL;
-    size_t n = 0;
-    int lr = cg_dir_list(ctx->input, &names, &n);
-    if (lr == CG_OK) {
-      for (size_t i = 0; i < n && i < 64; i++) {
-        char *p = cg_path_join(ctx->input, names[i]);
-        if (p) read_capture(&st, p, env->log);
-        cg_free(p);
-      }
-      cg_dir_list_free(names, n);
-    } else {
-      read_capture(&st, ctx->input, env->log);
-    }
-    cJSON_AddStringToObject(f, "source", "input");
-    if (st.inputs_read == 0) {
-      rc = cg_result_set(res, CG_ERROR, "MP_UNPARSEABLE",
-                         "Capture with: Get-CimInstance -Namespace root\\ccm\\LocationServices -ClassName "
-                         "SMS_ActiveMPCandidate | ConvertTo-Json > mp.json (Format-List and Format-Table text and "
-                         "'reg export' files work too).",
-                         "No management point candidates could be read from %s.",
-                         st.first_bad[0] ? st.first_bad : ctx->input);
-      goto out;
-    }
-  } else {
-    read_live(&st, ctx);
+  if (!env->input) {
+    read_live(st, ctx);
     cJSON_AddStringToObject(f, "source", "wmi");
-    if (st.wmi_status == CG_ERR_UNSUPPORTED) {
+    if (st->wmi_status == CG_ERR_UNSUPPORTED) {
       rc = cg_result_set(res, CG_SKIP, "MP_NO_WMI",
                          "Run 'cmgdiag check mpcandidates --input FILE' with a captured candidate list.",
                          "There is no WMI on %s; give a captured candidate list with --input.", cg_platform_name());
       goto out;
     }
-    if (st.client_missing) {
+    if (st->client_missing) {
       cJSON_AddBoolToObject(f, "client_installed", false);
       rc = cg_result_set(res, ctx->client_expected ? CG_FAIL : CG_SKIP, "MP_CLIENT_NOT_INSTALLED", R_NOT_INSTALLED,
-                         "The ConfigMgr client is not installed on this device (%s).", st.wmi_error);
+                         "The ConfigMgr client is not installed on this device (%s).", st->wmi_error);
       goto out;
     }
-    if (st.wmi_status != CG_OK) {
+    if (st->wmi_status != CG_OK) {
       rc = cg_result_set(res, CG_ERROR, "MP_WMI_ERROR",
-                         st.wmi_status == CG_ERR_ACCESS
+                         st->wmi_status == CG_ERR_ACCESS
                              ? "Run cmgdiag as SYSTEM or as an administrator."
                              : "Check WMI health (winmgmt /verifyrepository) and that the SMS Agent Host service runs.",
-                         "The management point candidates could not be read: %s.", st.wmi_error);
+                         "The management point candidates could not be read: %s.", st->wmi_error);
       goto out;
     }
   }
@@ -339,7 +299,7 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON *urls = cJSON_CreateArray();
   int internet = 0;
   const char *cmg_host = NULL;
-  for (const cJSON *r = st.rows->child; r; r = r->next) {
+  for (const cJSON *r = st->rows->child; r; r = r->next) {
     const char *type = row_str(r, "Type");
     struct mp_string ms;
     cJSON *c = candidate_facts(r, &ms);
@@ -354,7 +314,7 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       cmg_host = cJSON_GetObjectItem(c, "cmg_host")->valuestring;
     }
   }
-  registry_urls(&st, urls);
+  registry_urls(st, urls);
   size_t ncmg = 0, ntrunc = 0;
   for (const cJSON *c = cands->child; c; c = c->next) {
     ncmg += cJSON_IsTrue(cJSON_GetObjectItem(c, "is_cmg"));
@@ -363,7 +323,7 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON_AddBoolToObject(f, "cmg_present", ncmg > 0);
   cJSON_AddItemToObject(f, "cmg_urls", cJSON_Duplicate(urls, true));
   cJSON_AddNumberToObject(f, "internet_mp_count", internet);
-  value_facts(f, &st);
+  value_facts(f, st);
   cJSON_AddBoolToObject(f, "client_installed", true);
   if (cJSON_GetArraySize(urls) > 0) cg_discovery_publish(env, CG_DISCOVERY_CMG_URLS, cJSON_Duplicate(urls, true));
   cJSON_Delete(urls);
@@ -387,19 +347,50 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     rc = cg_result_set(res, CG_FAIL, "MP_NO_CANDIDATES", R_NO_CANDIDATES,
                        "The client has no management point candidates at all.");
 out:
-  cJSON_Delete(st.rows);
-  cJSON_Delete(st.values);
   return rc;
 }
 
+static int mp_init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
+  (void)env;
+  (void)err;
+  (void)errlen;
+  struct mp_ctx *ctx = vctx;
+  ctx->st.rows = cJSON_CreateArray();
+  ctx->st.values = cJSON_CreateObject();
+  return ctx->st.rows && ctx->st.values ? CG_OK : CG_ERR_NOMEM;
+}
+
+static void mp_fini(void *vctx) {
+  struct mp_ctx *ctx = vctx;
+  cJSON_Delete(ctx->st.rows);
+  cJSON_Delete(ctx->st.values);
+}
+
+static const struct cg_source mp_source = {
+    .accepts = CG_SOURCE_FILE | CG_SOURCE_FOLDER,
+    .max_bytes = INPUT_MAX,
+    .code_prefix = "MP",
+    .what = "a captured candidate list (ConvertTo-Json, Format-List or Format-Table output) or a .reg export",
+    .how =
+        "Capture with: Get-CimInstance -Namespace root\\\\ccm\\\\LocationServices -ClassName SMS_ActiveMPCandidate | "
+        "ConvertTo-Json > mp.json (Format-List and Format-Table text and 'reg export' files work too).",
+    .parse = parse_capture,
+};
+
 static const char *const mpcandidates_provides[] = {CG_DISCOVERY_CMG_URLS, NULL};
 
+static const struct cg_device_fact mp_device[] = {{"site_code", "site_code"}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_mpcandidates = {
+    .device_facts = mp_device,
     .provides = mpcandidates_provides,
     .name = "mpcandidates",
     .description = "the client's management point candidates (SMS_ActiveMPCandidate): was it given a CMG",
     .platforms = CG_PLATFORM_WINDOWS,
     .config_map = mp_map,
     .ctx_size = sizeof(struct mp_ctx),
+    .source = &mp_source,
+    .init = mp_init,
     .run = mp_run,
+    .fini = mp_fini,
 };

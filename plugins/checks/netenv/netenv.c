@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "discovery.h"
+#include "findings.h"
 #include "http.h"
 #include "log.h"
 #include "netparse.h"
@@ -24,17 +25,16 @@
 #define INPUT_MAX (4 * 1024 * 1024)
 #define MAX_USERS 8
 
+struct ne_state;
+
 struct ne_ctx {
-  char *input, *proxy, *ca_file;
+  char *proxy, *ca_file;
   struct cg_strlist endpoints, resolve, root_update_urls;
   int64_t timeout_ms, clock_warn_s, clock_fail_s;
+  struct ne_state *st; /* working state: made by init, filled by the capture or the device, freed by fini */
 };
 
 static const struct cg_config_map ne_map[] = {
-    {CG_CFG_STRING, "input", "null",
-     "A folder (or one file) of 'reg export' files and captured 'netsh winhttp show proxy' output, instead of "
-     "this machine's settings; the endpoints are then not contacted",
-     offsetof(struct ne_ctx, input), 0, 0, NULL, NULL},
     {CG_CFG_STRLIST, "endpoints",
      "[\"https://login.microsoftonline.com/\",\"https://device.login.microsoftonline.com/\","
      "\"https://enterpriseregistration.windows.net/\"]",
@@ -64,16 +64,16 @@ static const struct cg_config_map ne_map[] = {
 struct ne_state {
   const struct ne_ctx *c;
   const struct cg_env *env;
-  cJSON *facts, *findings, *keys; /* keys: registry values, regfile.h shape */
+  cJSON *facts, *keys; /* keys: registry values, regfile.h shape */
   bool live, windows;
   struct ne_proxy winhttp, system, users[MAX_USERS];
   char user_names[MAX_USERS][96];
   int nusers;
-  int inputs_read;
-  char first_bad[512];
-  enum cg_verdict worst;
-  char code[64], summary[1024];
-  struct cg_buf remedy;
+  struct cg_findings fs;
+  /* what the verdict's words need, kept here rather than read back from the facts */
+  const char *system_path, *needy, *tls12, *via;
+  bool skew_known;
+  char via_buf[512];
 };
 
 static void finding(struct ne_state *st, enum cg_verdict v, const char *code, const char *remedy, const char *fmt, ...)
@@ -85,21 +85,7 @@ static void finding(struct ne_state *st, enum cg_verdict v, const char *code, co
   va_start(ap, fmt);
   vsnprintf(text, sizeof(text), fmt, ap);
   va_end(ap);
-  cJSON *f = cJSON_CreateObject();
-  cJSON_AddStringToObject(f, "status", cg_verdict_name(v));
-  cJSON_AddStringToObject(f, "code", code);
-  cJSON_AddStringToObject(f, "summary", text);
-  cJSON_AddItemToArray(st->findings, f);
-  if (v > st->worst) {
-    st->worst = v;
-    cg_strlcpy(st->code, code, sizeof(st->code));
-    cg_strlcpy(st->summary, text, sizeof(st->summary));
-  } else if (v == st->worst && strlen(st->summary) + strlen(text) + 8 < sizeof(st->summary)) {
-    size_t n = strlen(st->summary);
-    cg_snprintf(st->summary + n, sizeof(st->summary) - n, " Also: %s", text);
-  }
-  if (remedy && !strstr(st->remedy.data ? st->remedy.data : "", remedy))
-    cg_buf_printf(&st->remedy, "%s%s", st->remedy.len ? " " : "", remedy);
+  cg_findings_add(&st->fs, v, code, remedy, "%s", text);
 }
 
 /* ---- reading ------------------------------------------------------------------------------------ */
@@ -123,38 +109,36 @@ static void merge_keys(struct ne_state *st, cJSON *parsed) {
   }
 }
 
-static void read_capture(struct ne_state *st, const char *path) {
-  char *raw = NULL, *text = NULL;
-  size_t len = 0, tlen = 0;
+/* One capture file (the core's source): a registry export or `netsh winhttp show proxy` output. */
+static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
+                         size_t errlen) {
+  (void)env;
+  struct ne_state *st = ((struct ne_ctx *)vctx)->st;
+  char *text = NULL;
+  size_t tlen = 0;
   enum cg_text_encoding enc;
   int cp;
   cJSON *parsed = NULL;
-  int rc = cg_file_read(path, INPUT_MAX, &raw, &len);
-  if (rc == CG_OK) rc = cg_text_decode_capture(raw, len, 850, &text, &tlen, &enc, &cp);
+  int rc = cg_text_decode_capture(f->data, f->len, 850, &text, &tlen, &enc, &cp);
   if (rc == CG_OK) {
     struct ne_proxy n;
     if (ne_parse_netsh(text, &n) == CG_OK) {
       if (!st->winhttp.present) {
         st->winhttp = n;
-        cg_snprintf(st->winhttp.source, sizeof(st->winhttp.source), "input:%s (netsh winhttp show proxy)", path);
+        cg_snprintf(st->winhttp.source, sizeof(st->winhttp.source), "input:%s (netsh winhttp show proxy)", f->path);
       }
     } else if ((rc = cg_regfile_parse(text, &parsed)) == CG_OK) {
       merge_keys(st, parsed);
     } else {
+      char esc[120];
+      cg_escape_bytes(f->data, f->len, 40, esc, sizeof(esc));
+      cg_snprintf(err, errlen, "neither a registry export nor netsh output (starts with \"%s\")", esc);
       rc = CG_ERR_PARSE;
     }
   }
   cJSON_Delete(parsed);
-  if (rc == CG_OK) {
-    st->inputs_read++;
-  } else if (!st->first_bad[0]) {
-    char esc[120];
-    cg_escape_bytes(raw, len, 40, esc, sizeof(esc));
-    cg_snprintf(st->first_bad, sizeof(st->first_bad), "%s (%s; starts with \"%s\")", path,
-                rc == CG_ERR_PARSE ? "neither a registry export nor netsh output" : cg_strerror(rc), esc);
-  }
-  cg_free(raw);
   cg_free(text);
+  return rc;
 }
 
 static void live_value(struct ne_state *st, const char *key, const char *value) {
@@ -302,9 +286,13 @@ static void judge_proxies(struct ne_state *st) {
                     : st->winhttp.present || st->system.present                      ? "direct"
                                                                                      : "unknown";
   cJSON_AddStringToObject(st->facts, "system_path", sys);
+  st->system_path = sys;
   const cJSON *used = cg_discovery_get(st->env, CG_DISCOVERY_CMG_PROXY);
   if (used) cJSON_AddItemToObject(st->facts, "cmgprobe_proxy", cJSON_Duplicate(used, true));
-  if (strcmp(sys, "direct") == 0 && needy) cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
+  if (strcmp(sys, "direct") == 0 && needy) {
+    cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
+    st->needy = needy_name;
+  }
   st->windows = st->windows || st->winhttp.present || st->system.present || st->nusers > 0;
 }
 
@@ -338,10 +326,8 @@ static void judge_tls(struct ne_state *st) {
   }
   bool off = t.enabled == 0 || t.disabled_by_default > 0;
   bool wh_off = t.dsp >= 0 && !(t.dsp & NE_WINHTTP_TLS12);
-  cJSON_AddStringToObject(o, "tls12",
-                          off || wh_off                ? "disabled"
-                          : t.enabled < 0 && t.dsp < 0 ? "os_default"
-                                                       : "enabled");
+  st->tls12 = off || wh_off ? "disabled" : t.enabled < 0 && t.dsp < 0 ? "os_default" : "enabled";
+  cJSON_AddStringToObject(o, "tls12", st->tls12);
   if (off)
     finding(st, CG_FAIL, "NETENV_TLS12_DISABLED",
             "Enable TLS 1.2 for clients: under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\"
@@ -420,6 +406,10 @@ static int reach(struct ne_state *st, cJSON *dates, int *failed) {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "url", url);
     cg_proxy_facts(e, &pc);
+    if (i == 0 && pc.shown[0]) {
+      cg_strlcpy(st->via_buf, pc.shown, sizeof(st->via_buf));
+      st->via = st->via_buf;
+    }
     cJSON_DeleteItemFromObjectCaseSensitive(e, "proxy");
     cJSON_AddBoolToObject(e, "reachable", rc == CG_OK);
     if (r.status) cJSON_AddNumberToObject(e, "status", (double)r.status);
@@ -544,6 +534,7 @@ static void judge_clock(struct ne_state *st, cJSON *dates) {
     return;
   }
   cJSON_AddNumberToObject(clock, "skew_s", (double)worst);
+  st->skew_known = true;
   int64_t a = worst < 0 ? -worst : worst;
   if (a > st->c->clock_warn_s)
     finding(st, a > st->c->clock_fail_s ? CG_FAIL : CG_WARN,
@@ -574,100 +565,79 @@ static const char *path_words(const struct ne_state *st, const char *sys, char *
 
 static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ne_ctx *c = vctx;
-  struct ne_state st = {.c = c, .env = env, .facts = res->facts, .keys = cJSON_CreateObject(), .worst = CG_PASS};
+  struct ne_state *st = c->st;
+  st->env = env;
+  st->facts = res->facts;
   cJSON *dates = cJSON_CreateArray();
   int rc = CG_ERR_NOMEM, failed = 0;
-  cg_buf_init(&st.remedy, 8192);
-  st.findings = cJSON_AddArrayToObject(res->facts, "findings");
-  if (!st.keys || !dates || !st.findings) goto out;
-  st.live = c->input == NULL;
-  if (c->input) {
-    char **names = NULL;
-    size_t n = 0;
-    if (cg_dir_list(c->input, &names, &n) == CG_OK) {
-      for (size_t i = 0; i < n && i < 64; i++) {
-        char *p = cg_path_join(c->input, names[i]);
-        if (p) read_capture(&st, p);
-        cg_free(p);
-      }
-      cg_dir_list_free(names, n);
-    } else {
-      read_capture(&st, c->input);
-    }
-    cJSON_AddStringToObject(res->facts, "source", "input");
-    if (st.inputs_read == 0) {
-      rc = cg_result_set(
-          res, CG_ERROR, "NETENV_UNPARSEABLE",
-          "Capture as an administrator: 'netsh winhttp show proxy > netsh.txt', 'reg export "
-          "\"HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\" system.reg', the "
-          "same for the user's HKCU, and the SCHANNEL and WinHttp keys (see the README).",
-          "Nothing could be read from %s.", st.first_bad[0] ? st.first_bad : c->input);
-      goto out;
-    }
-  } else {
-    read_live(&st);
+  bool decided = false;
+  if (!dates) goto out;
+  st->live = env->input == NULL;
+  if (st->live) {
+    read_live(st);
     cJSON_AddStringToObject(res->facts, "source", "live");
     cJSON_AddStringToObject(res->facts, "context", cg_running_as_system() ? "SYSTEM" : "this account");
   }
-  sort_accounts(&st);
-  judge_proxies(&st);
-  judge_tls(&st);
-  if (st.live && c->endpoints.count) {
-    if ((rc = reach(&st, dates, &failed)) != CG_OK) goto out;
-    root_update(&st);
+  sort_accounts(st);
+  judge_proxies(st);
+  judge_tls(st);
+  if (st->live && c->endpoints.count) {
+    if ((rc = reach(st, dates, &failed)) != CG_OK) goto out;
+    root_update(st);
   } else {
     cJSON_AddNullToObject(res->facts, "reachability");
   }
-  const char *needy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "user_needs_proxy"));
-  if (needy && (!st.live || failed)) {
+  const char *needy = st->needy;
+  if (needy && (!st->live || failed)) {
     int ui = 0;
-    while (ui < st.nusers && strcmp(st.user_names[ui], needy))
+    while (ui < st->nusers && strcmp(st->user_names[ui], needy))
       ui++;
-    const struct ne_proxy *u = &st.users[ui < st.nusers ? ui : 0];
-    finding(&st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", R_SYSTEM_PROXY,
+    const struct ne_proxy *u = &st->users[ui < st->nusers ? ui : 0];
+    finding(st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", R_SYSTEM_PROXY,
             "SYSTEM connects directly (no WinHTTP proxy and no proxy in SYSTEM's Internet Options), but the signed-in "
             "user %s goes through %s %s; the ConfigMgr client runs as SYSTEM and may not get out of this network.",
             needy, u->pac[0] ? "the proxy script" : "the proxy", u->pac[0] ? u->pac : u->proxy);
   }
-  judge_clock(&st, dates);
-  const char *sys = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "system_path"));
-  if (st.worst != CG_PASS) {
-    rc = cg_result_set(res, st.worst, st.code, st.remedy.data ? st.remedy.data : "", "%s", st.summary);
-  } else if (!st.live) {
+  judge_clock(st, dates);
+  const char *sys = st->system_path;
+  if ((rc = cg_findings_result(&st->fs, res, CG_FINDINGS_WORST_FIRST, NULL, &decided)) != CG_OK || decided) {
+    /* the findings decided */
+  } else if (!st->live) {
     char words[700];
-    const char *t12 = cJSON_GetStringValue(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->facts, "tls_policy"), "tls12"));
+    const char *t12 = st->tls12;
     rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
                        "In the capture SYSTEM goes out %s and TLS 1.2 is %s; the Entra endpoints were not contacted "
                        "(input mode).",
-                       path_words(&st, sys, words, sizeof(words)),
+                       path_words(st, sys, words, sizeof(words)),
                        !t12                        ? "not in the capture"
                        : strcmp(t12, "os_default") ? "enabled"
                                                    : "left at the Windows default (on)");
-  } else if (c->endpoints.count == 0 && !st.windows) {
+  } else if (c->endpoints.count == 0 && !st->windows) {
     rc = cg_result_set(res, CG_SKIP, "NETENV_NOTHING", "Set checks.netenv.endpoints to the endpoints to test.",
                        "Nothing to check: no endpoints are configured and this is not Windows.");
   } else if (c->endpoints.count == 0) {
     char words[700];
     rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
                        "SYSTEM goes out %s and TLS 1.2 is on; no endpoints are configured to test.",
-                       path_words(&st, sys, words, sizeof(words)));
+                       path_words(st, sys, words, sizeof(words)));
   } else {
-    const cJSON *skew =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res->facts, "clock"), "skew_s");
-    const cJSON *pu = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->facts, "reachability"), 0), "proxy_used");
-    const char *via = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pu, "proxy"));
+    const char *via = st->via;
     rc = cg_result_set(res, CG_PASS, "NETENV_OK", NULL,
                        "SYSTEM reaches the %zu Entra endpoint(s) %s%s%s, and the clock is %s.", c->endpoints.count,
-                       via ? "through " : "directly", via ? via : "", st.windows ? "; TLS 1.2 is on" : "",
-                       cJSON_IsNumber(skew) ? "right" : "not compared (no Date header)");
+                       via ? "through " : "directly", via ? via : "", st->windows ? "; TLS 1.2 is on" : "",
+                       st->skew_known ? "right" : "not compared (no Date header)");
   }
 out:
   cJSON_Delete(dates);
-  cJSON_Delete(st.keys);
-  cg_buf_free(&st.remedy);
   return rc;
+}
+
+static void fini(void *vctx) {
+  struct ne_ctx *c = vctx;
+  if (!c->st) return;
+  cJSON_Delete(c->st->keys);
+  cg_findings_free(&c->st->fs);
+  cg_free(c->st);
 }
 
 static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
@@ -682,8 +652,27 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
     cg_snprintf(err, errlen, "checks.netenv.clock_fail_s must not be below clock_warn_s");
     return CG_ERR_CONFIG;
   }
+  if (!(c->st = cg_calloc(1, sizeof(*c->st))) || !(c->st->keys = cJSON_CreateObject())) {
+    cg_free(c->st);
+    c->st = NULL;
+    return CG_ERR_NOMEM;
+  }
+  c->st->c = c;
+  cg_findings_init(&c->st->fs);
   return CG_OK;
 }
+
+static const struct cg_source ne_source = {
+    .accepts = CG_SOURCE_FILE | CG_SOURCE_FOLDER,
+    .max_bytes = INPUT_MAX,
+    .code_prefix = "NETENV",
+    .what = "'reg export' files and 'netsh winhttp show proxy' output",
+    .how = "Capture as an administrator: 'netsh winhttp show proxy > netsh.txt', 'reg export "
+           "\"HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\" system.reg', the "
+           "same for the user's HKCU, and the SCHANNEL and WinHttp keys (docs/checks/netenv.md). The endpoints "
+           "are not contacted for a capture.",
+    .parse = parse_capture,
+};
 
 static const char *const netenv_needs[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCOVERY_CMG_DATE, NULL};
 
@@ -694,6 +683,8 @@ const struct cg_check_plugin cg_check_netenv = {
     .platforms = CG_PLATFORM_ANY,
     .config_map = ne_map,
     .ctx_size = sizeof(struct ne_ctx),
+    .source = &ne_source,
     .init = init,
     .run = run,
+    .fini = fini,
 };

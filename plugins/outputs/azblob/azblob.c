@@ -180,6 +180,9 @@ static void azblob_fini(void *vctx) {
   cg_free(c->query);
 }
 
+/* Group Policy SasUrl and `setup --sas-url-file`: this one output with this SAS URL */
+static const struct cg_policy_value azblob_policy[] = {{"SasUrl", "sas_url"}, {NULL, NULL}};
+
 const struct cg_output_plugin cg_output_azblob = {
     .name = "azblob",
     .description = "Azure Blob Storage container through a SAS URL (Block Blob PUT, idempotent)",
@@ -187,6 +190,7 @@ const struct cg_output_plugin cg_output_azblob = {
     .config_map = azblob_map,
     .ctx_size = sizeof(struct azblob_ctx),
     .target_key = "sas_url",
+    .policy_values = azblob_policy,
     .init = azblob_init,
     .emit = azblob_emit,
     .fini = azblob_fini,
