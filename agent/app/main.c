@@ -10,6 +10,7 @@
 #include "platform/service.h"
 #include "validate.h"
 #include "config.h"
+#include "diagnosis.h"
 #include "log.h"
 #include "platform/fs.h"
 #include "platform/tls.h"
@@ -331,7 +332,12 @@ static int cmd_selftest(const struct cli *cli) {
     cg_snprintf(title, sizeof(title), "cmgdiag %s selftest on %s%s%s", CMGDIAG_VERSION, host ? host : "?",
                 cli->ticket ? " for ticket " : "", cli->ticket ? cli->ticket : "");
     cg_free(host);
-    struct cg_report_opts ro = {.color = use_color(), .title = title};
+    const cJSON *diag = cJSON_GetObjectItemCaseSensitive(c.bundle, "diagnosis");
+    struct cg_report_opts ro = {.color = use_color(),
+                                .title = title,
+                                .why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "why")),
+                                .first_step =
+                                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "first_step"))};
     cg_report_print(stdout, c.rs, c.n, &ro);
   }
   ec = cg_verdict_exit_code(cg_results_overall(c.rs, c.n));
@@ -494,8 +500,19 @@ static int cmd_show(const struct cli *cli) {
     if (cg_bundle_results(b, &rs, &n) != CG_OK) {
       ec = EXIT_CANNOT_RUN;
     } else {
-      struct cg_report_opts o = {.color = use_color(), .title = title};
+      /* a bundle of an agent before 0.2 has no diagnosis: made from its results */
+      cJSON *made = NULL, *rules = NULL;
+      const cJSON *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
+      if (!cJSON_IsObject(diag) && (rules = cg_diagnosis_rules(NULL)))
+        diag = made = cg_diagnose(cJSON_GetObjectItemCaseSensitive(b, "checks"), rules);
+      struct cg_report_opts o = {.color = use_color(),
+                                 .title = title,
+                                 .why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "why")),
+                                 .first_step =
+                                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "first_step"))};
       cg_report_print(stdout, rs, n, &o);
+      cJSON_Delete(made);
+      cJSON_Delete(rules);
       cg_results_free(rs, n);
     }
   }

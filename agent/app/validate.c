@@ -312,6 +312,25 @@ static void join_fitting(const struct reasons *r, char *out, size_t room) {
   }
 }
 
+#define WHY_MAX 400
+
+/* " Why: ..." when a rule names the root cause (diagnosis.h); a failure no rule explains is already
+ * in the line in its check's words, so it is not said twice. */
+static void why_of(const cJSON *bundle, bool ready, char *out, size_t len) {
+  const cJSON *top = cJSON_GetArrayItem(path_get(bundle, "diagnosis.root_causes"), 0);
+  const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(top, "say"));
+  const char *basis = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(top, "basis"));
+  out[0] = '\0';
+  if (ready || !w || !*w || !basis || !strcmp(basis, "check")) return;
+  cg_snprintf(out, len, " Why: %s", w);
+  if (strlen(out) > WHY_MAX) { /* cut at a character boundary */
+    size_t cut = WHY_MAX - 4;
+    while (cut && ((unsigned char)out[cut] & 0xC0) == 0x80)
+      cut--;
+    memcpy(out + cut, " ...", 5);
+  }
+}
+
 void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
                       size_t len) {
   const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(profile, "require");
@@ -344,7 +363,8 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
   }
   *ready = block.n == 0;
   size_t cap = len - 1 < CG_VALIDATE_LINE_MAX ? len - 1 : CG_VALIDATE_LINE_MAX;
-  char head[256], list[CG_VALIDATE_LINE_MAX + 1], wl[CG_VALIDATE_LINE_MAX + 1];
+  char head[256], list[CG_VALIDATE_LINE_MAX + 1], wl[CG_VALIDATE_LINE_MAX + 1], why[WHY_MAX + 8];
+  why_of(bundle, *ready, why, sizeof(why));
   if (*ready) {
     const char *host = cJSON_GetStringValue(path_get(bundle, "device.cmg_host"));
     cg_snprintf(head, sizeof(head), "READY (%s): all %d blocking requirement(s) met%s%s.", name, total_block,
@@ -354,20 +374,20 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
     cg_snprintf(head, sizeof(head), "NOT READY (%s): %zu of %d blocking requirement(s) not met: ", name, block.n,
                 total_block);
     /* the blocking reasons first, warnings in what is left */
-    size_t room = cap > strlen(head) + 2 ? cap - strlen(head) - 1 : 1;
+    size_t room = cap > strlen(head) + strlen(why) + 2 ? cap - strlen(head) - strlen(why) - 1 : 1;
     if (warn.n && room > 200) room -= 120;
     join_fitting(&block, list, room < sizeof(list) ? room : sizeof(list));
     size_t l = strlen(list);
     cg_snprintf(list + l, sizeof(list) - l, ".");
   }
-  size_t used = strlen(head) + strlen(list);
+  size_t used = strlen(head) + strlen(list) + strlen(why);
   wl[0] = '\0';
   if (warn.n && used + 40 < cap) {
     char tmp[CG_VALIDATE_LINE_MAX + 1];
     join_fitting(&warn, tmp, cap - used - 12 < sizeof(tmp) ? cap - used - 12 : sizeof(tmp));
     cg_snprintf(wl, sizeof(wl), " Warnings: %s.", tmp);
   }
-  cg_snprintf(line, len, "%s%s%s", head, list, wl);
+  cg_snprintf(line, len, "%s%s%s%s", head, list, why, wl);
   if (strlen(line) > cap) { /* a very long head: cut at a character boundary */
     size_t cut = cap - 4;
     while (cut && ((unsigned char)line[cut] & 0xC0) == 0x80)

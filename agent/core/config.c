@@ -1,5 +1,6 @@
 /* Configuration: parse, validate against declarative maps, fill defaults, fill structs. */
 #include "config.h"
+#include "diagnosis.h"
 #include "policy.h"
 
 #include <math.h>
@@ -560,6 +561,7 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
       {CG_CFG_SECTION, "checks", NULL, NULL, 0, 0, 0, NULL, NULL},
       {CG_CFG_SECTION, "outputs", NULL, NULL, 0, 0, 0, NULL, NULL},
       {CG_CFG_SECTION, "profiles", NULL, NULL, 0, 0, 0, NULL, NULL},
+      {CG_CFG_SECTION, "diagnosis_rules", NULL, NULL, 0, 0, 0, NULL, NULL},
       CG_CFG_END,
   };
   /* "checks" and "outputs" depend on the registry: check their names here, their bodies below. */
@@ -571,6 +573,13 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   if ((rc = validate_checks(&v, cfg->root)) != CG_OK || (rc = validate_outputs(&v, cfg->root)) != CG_OK ||
       (rc = validate_profiles(&v, cfg->root)) != CG_OK)
     goto out;
+  cJSON *rules = cJSON_GetObjectItemCaseSensitive(cfg->root, "diagnosis_rules");
+  if (rules) {
+    char where[300];
+    cg_snprintf(where, sizeof(where), "%s: diagnosis_rules", origin);
+    if ((rc = cg_diagnosis_rules_check(rules, where, err, errlen)) != CG_OK) goto out;
+  }
+  rules = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "diagnosis_rules");
   cJSON *checks = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "checks");
   cJSON *outputs = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "outputs");
   cJSON *profiles = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "profiles");
@@ -578,6 +587,7 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   cJSON_AddItemToObject(cfg->root, "checks", checks);
   cJSON_AddItemToObject(cfg->root, "outputs", outputs);
   cJSON_AddItemToObject(cfg->root, "profiles", profiles);
+  if (rules) cJSON_AddItemToObject(cfg->root, "diagnosis_rules", rules);
   if (rc != CG_OK || (rc = cg_config_map_fill(core_map, cfg->root, cfg)) != CG_OK) goto out;
   /* Platform defaults, written back so `config check` shows what is really used. */
   if (!cfg->spool.dir) cfg->spool.dir = cg_default_spool_dir();

@@ -121,6 +121,22 @@ static void print_wrapped(FILE *f, const char *raw, int indent, int width) {
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o) {
   const char *reset = o->color ? "\033[0m" : "";
   size_t counts[5] = {0};
+  if (o->why && *o->why) {
+    char *why = cg_strdup(o->why), *step = cg_strdup(o->first_step ? o->first_step : "");
+    if (why && step) {
+      cg_strip_controls(why); /* a bundle's words must not drive the terminal */
+      cg_strip_controls(step);
+      fprintf(f, "Why: ");
+      print_wrapped(f, why, 5, 100);
+      if (*step) {
+        fprintf(f, "First step: ");
+        print_wrapped(f, step, 12, 100);
+      }
+      fprintf(f, "\n");
+    }
+    cg_free(why);
+    cg_free(step);
+  }
   if (o->title) fprintf(f, "%s\n\n", o->title);
   for (size_t i = 0; i < n; i++) {
     const struct cg_result *r = &rs[i];

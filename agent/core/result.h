@@ -41,9 +41,12 @@ int cg_verdict_exit_code(enum cg_verdict overall);
 
 struct cg_report_opts {
   bool color;
-  const char *title; /* first line, e.g. "cmgdiag 0.1.0 selftest on HOST" */
+  const char *title;      /* e.g. "cmgdiag 0.1.0 selftest on HOST" */
+  const char *why;        /* the root cause to read aloud (diagnosis.h), first of all; NULL: none */
+  const char *first_step; /* what to do first about it */
 };
-/* The human report: one line per check, remediation under failures, a summary line. */
+/* The human report: "Why:" and the first step when there is a root cause, the title, one line per
+ * check, remediation under failures, a summary line. */
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o);
 
 #endif

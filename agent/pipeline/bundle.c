@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "diagnosis.h"
 #include "plugin.h"
 #include "gz.h"
 #include "platform/fs.h"
@@ -76,6 +77,13 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
       ok = ok && r;
       if (r) cJSON_AddItemToArray(checks, r);
     }
+    /* why, in one sentence: the root causes the check results show (diagnosis.h) */
+    cJSON *rules = cg_diagnosis_rules(
+        env && env->config ? cJSON_GetObjectItemCaseSensitive(env->config->root, "diagnosis_rules") : NULL);
+    cJSON *diag = rules ? cg_diagnose(checks, rules) : NULL;
+    cJSON_Delete(rules);
+    ok = ok && diag;
+    if (diag) cJSON_AddItemToObject(b, "diagnosis", diag);
     cJSON *spool = cJSON_AddObjectToObject(b, "spool");
     cJSON_AddNumberToObject(spool, "pending", (double)spool_pending);
     cJSON_AddNumberToObject(spool, "dropped_total", (double)dropped_total);

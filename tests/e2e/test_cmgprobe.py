@@ -480,6 +480,7 @@ class Probe(unittest.TestCase):
                                         "aadjoin": {"input": native_path(p)}, "cmgprobe": c}}, f)
         rc, out, err = run("-c", native_path(cfg), "selftest", "--json", "--no-upload")
         b = json.loads(out)
+        self.last_bundle, self.last_cfg = b, cfg
         auth = [x for x in b["checks"] if x["check"] == "clientauth"][0]
         self.assertEqual(auth["facts"].get("mode"), "entra", auth["summary"])
         return [x for x in b["checks"] if x["check"] == "cmgprobe"][0]
@@ -499,8 +500,18 @@ class Probe(unittest.TestCase):
         self.assertIn(other, r["summary"])
         self.assertFalse(r["facts"]["tenant"]["onboarded"])
         self.assertIn("azure-ccmsetup", r["facts"]["reference"])
+        # one root cause, read aloud first by the self-test
+        d = self.last_bundle["diagnosis"]
+        self.assertEqual([c["code"] for c in d["root_causes"]], ["TENANT_NOT_ONBOARDED"], d)
+        self.assertIn("cmgprobe:CMG_TENANT_NOT_ONBOARDED", d["root_causes"][0]["evidence"])
+        self.assertIn("not set up in Configuration Manager", d["why"])
+        rc, out, err = run("-c", native_path(self.last_cfg), "selftest", "--no-upload")
+        self.assertTrue(out.startswith("Why: The device's Entra tenant is not set up"), out[:300])
+        self.assertIn("First step: In the console", out)
         r = self.selftest_entra(other, {"check_tenant": False})
         self.assertEqual(r["code"], "CMG_OK")
+        self.assertEqual(self.last_bundle["diagnosis"]["root_causes"], [])
+        self.assertIsNone(self.last_bundle["diagnosis"]["why"])
 
     def test_every_candidate_is_probed_and_one_that_works_is_enough(self):
         good, refused = PORTS["good"], PORTS["refused"]

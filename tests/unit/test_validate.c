@@ -161,6 +161,18 @@ TEST(device_and_content_from_a_capture) {
                        "reboot_pending true); the device runs on a low battery (plug it in) (device power_ok false).");
   CHECK_CONTAINS(line, "the upgrade content cannot come through the CMG in time: not checked (The content path was not "
                        "checked: no test object is configured (checks.content.urls))");
+  CHECK(!strstr(line, "Why:")); /* no diagnosis in this bundle: nothing to add */
+  /* a root cause a rule names is said after what blocks; one that is only a check's own failure is
+   * already in the line */
+  cJSON *diag = cJSON_Parse("{\"root_causes\": [{\"code\": \"SYSTEM_NO_PROXY\", \"basis\": \"documented\", "
+                            "\"say\": \"SYSTEM has no way through the proxy.\"}]}");
+  cJSON_AddItemToObject(b, "diagnosis", diag);
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK_CONTAINS(line, "(device power_ok false). Why: SYSTEM has no way through the proxy. Warnings: ");
+  cJSON_ReplaceItemInObject(cJSON_GetArrayItem(cJSON_GetObjectItem(diag, "root_causes"), 0), "basis",
+                            cJSON_CreateString("check"));
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK(!strstr(line, "Why:"));
   cg_free(checks);
   cJSON_Delete(b);
   cJSON_Delete(p);
