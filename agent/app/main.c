@@ -10,6 +10,8 @@
 #include "platform/service.h"
 #include "validate.h"
 #include "config.h"
+#include "http.h"
+#include "report.h"
 #include "diagnosis.h"
 #include "log.h"
 #include "platform/fs.h"
@@ -43,6 +45,13 @@ static const char usage_text[] =
     "  config check   Validate the configuration and print it, secrets redacted.\n"
     "  show FILE [--json]\n"
     "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
+    "  report INPUT... [--html FILE] [--csv FILE] [--since DAYS] [--container-sas-file FILE|-]\n"
+    "                 The fleet from its bundles: folders (searched recursively) or files of bundles,\n"
+    "                 and/or an Azure Blob container (a SAS URL with list and read permission, read\n"
+    "                 from FILE or standard input). The latest bundle of each device decides; --html\n"
+    "                 writes one self-contained page, --csv one row per device; --since keeps the\n"
+    "                 last DAYS days. Unreadable bundles are counted and listed, never fatal.\n"
+    "                 Also: --jobs N (threads, default 4), --ca-file FILE, --proxy URL.\n"
     "  version        Version, compiled-in plugins and library versions.\n"
     "  flush          Ship what waits in the spool now, to every configured output.\n"
     "  validate --profile NAME [--json] | validate --list\n"
@@ -83,6 +92,8 @@ struct cli {
   const char *ticket, *only, *input, *check_name, *show_file;
   const char *sets[64];
   size_t nsets;
+  struct cg_report_args report;
+  const char *report_inputs[256];
 };
 
 static void print_usage(FILE *f) {
@@ -548,9 +559,58 @@ static int cmd_service(const struct cli *cli) {
   return rc == CG_OK ? 0 : EXIT_CANNOT_RUN;
 }
 
+/* One option or input of `report`; false when it is none of them. */
+static bool report_option(struct cli *cli, int argc, char **argv, int *i, int *rc) {
+  struct cg_report_args *r = &cli->report;
+  const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+  const char **slot = !strcmp(a, "--html")                 ? &r->html
+                      : !strcmp(a, "--csv")                ? &r->csv
+                      : !strcmp(a, "--container-sas-file") ? &r->container_sas_file
+                      : !strcmp(a, "--ca-file")            ? &r->ca_file
+                      : !strcmp(a, "--proxy")              ? &r->proxy
+                                                           : NULL;
+  if (slot || !strcmp(a, "--since") || !strcmp(a, "--jobs")) {
+    if (!v) {
+      *rc = usage_error("option %s needs a value", a);
+      return true;
+    }
+    (*i)++;
+    if (slot) {
+      *slot = v;
+      return true;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    bool since = !strcmp(a, "--since");
+    if (*end || n < 1 || n > (since ? 3650 : 16)) {
+      *rc = usage_error(since ? "--since takes a number of days (1 to 3650), not '%s'"
+                              : "--jobs takes a number of threads (1 to 16), not '%s'",
+                        v);
+      return true;
+    }
+    *(since ? &r->since_days : &r->jobs) = (int)n;
+    return true;
+  }
+  if (a[0] == '-') return false;
+  if (cg_str_startswith_ci(a, "https://") || cg_str_startswith_ci(a, "http://")) {
+    fprintf(stderr, "cmgdiag: warning: a container SAS URL on the command line is in the process list and the shell "
+                    "history; use --container-sas-file FILE or --container-sas-file - (standard input)\n");
+    r->container_url = a;
+    return true;
+  }
+  if (r->ninputs >= CG_ARRAY_LEN(cli->report_inputs)) {
+    *rc = usage_error("too many inputs (at most 256; give their folder instead)%s", "");
+    return true;
+  }
+  cli->report_inputs[r->ninputs++] = a;
+  r->inputs = cli->report_inputs;
+  return true;
+}
+
 /* Parses command options; returns -1 to go on, or an exit code. */
 static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv, int i) {
-  for (; i < argc; i++) {
+  int rc = -1;
+  for (; i < argc && rc < 0; i++) {
     const char *a = argv[i];
     bool has_value = i + 1 < argc;
     if (!strcmp(a, "--json"))
@@ -593,6 +653,8 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
       cli->check_name = a;
     else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file)
       cli->show_file = a;
+    else if (!strcmp(cmd, "report") && report_option(cli, argc, argv, &i, &rc))
+      ; /* taken (rc set when it was wrong) */
     else if (!strncmp(a, "--", 2) && !has_value &&
              (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set") ||
               !strcmp(a, "--profile") || !strcmp(a, "--sas-url") || !strcmp(a, "--sas-url-file") ||
@@ -603,7 +665,7 @@ static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv
       return EXIT_CANNOT_RUN;
     }
   }
-  return -1;
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -640,8 +702,8 @@ int main(int argc, char **argv) {
     i++;
     cmd = "config check";
   }
-  static const char *const known[] = {"version", "check", "selftest", "config check", "show",
-                                      "flush",   "run",   "validate", "service",      "setup"};
+  static const char *const known[] = {"version", "check",    "selftest", "config check", "show",  "flush",
+                                      "run",     "validate", "service",  "setup",        "report"};
   bool ok = false;
   for (size_t k = 0; k < CG_ARRAY_LEN(known); k++)
     ok |= !strcmp(cmd, known[k]);
@@ -660,6 +722,15 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
   if (!strcmp(cmd, "flush")) return cmd_flush(&cli);
+  if (!strcmp(cmd, "report")) {
+    if (!cli.report.ninputs && !cli.report.container_sas_file && !cli.report.container_url)
+      return usage_error("usage: cmgdiag report INPUT... [--html FILE] [--csv FILE] [--since DAYS] "
+                         "[--container-sas-file FILE|-]%s",
+                         "");
+    if (!cli.report.jobs) cli.report.jobs = 4;
+    cg_http_global_init(); /* before any thread */
+    return cg_report_run(&cli.report);
+  }
   if (!strcmp(cmd, "validate")) {
     if (cli.list) return cmd_validate_list(&cli);
     if (!cli.profile) return usage_error("usage: cmgdiag validate --profile NAME [--json] | validate --list%s", "");

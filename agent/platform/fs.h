@@ -71,6 +71,9 @@ int cg_disk_space(const char *path, uint64_t *free_bytes, uint64_t *total_bytes)
  * exist or is not a folder. Free with cg_dir_list_free. */
 int cg_dir_list(const char *dir, char ***names, size_t *count);
 void cg_dir_list_free(char **names, size_t count);
+/* Names of the folders in a folder, sorted; links and junctions to folders are left out (a walk
+ * never loops or leaves the tree). Free with cg_dir_list_free. */
+int cg_dir_list_dirs(const char *dir, char ***names, size_t *count);
 
 /* Folder part of a path (caller frees), and the platform's separator. */
 char *cg_path_dirname(const char *path);

@@ -2,7 +2,8 @@
 """Every cause and fix cmgdiag states comes from a source, recorded next to it in the data:
 - every built-in clientlogs signature has a "source" (a Microsoft Learn URL, or a docs/ page of
   this repository where Microsoft is silent), and a docs/ page it names exists;
-- every code the cmgprobe sources can report is in classify.c's source table, with a source.
+- every code the cmgprobe sources can report is in classify.c's source table, with a source;
+- every diagnosis rule (agent/diagnosis/rules.json) has a source and names codes its checks report.
 A signature or a code added without a source fails here.
 
     test_sources.py REPO_ROOT"""
@@ -59,6 +60,32 @@ class Sources(unittest.TestCase):
             src = table[code]
             src = macros.get(src, src.strip('"'))
             self.assertTrue(valid_source(src), "%s: %s" % (code, src))
+
+    def test_every_diagnosis_rule_has_a_source_and_names_real_codes(self):
+        with open(os.path.join(ROOT, "agent/diagnosis/rules.json"), encoding="utf-8") as f:
+            rules = json.load(f)["rules"]
+        self.assertGreaterEqual(len(rules), 10)
+        emitted = {}  # check -> codes its sources can produce
+        base = os.path.join(ROOT, "plugins/checks")
+        for check in os.listdir(base):
+            codes = set()
+            for dirpath, _, names in os.walk(os.path.join(base, check)):
+                for n in names:
+                    if n.endswith((".c", ".json")):
+                        with open(os.path.join(dirpath, n), encoding="utf-8") as f:
+                            codes |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', f.read()))
+            emitted[check] = codes
+        ids = set()
+        for r in rules:
+            self.assertNotIn(r["id"], ids, "two rules with id %s" % r["id"])
+            ids.add(r["id"])
+            self.assertTrue(valid_source(r["source"]), "%s: %s" % (r["id"], r["source"]))
+            self.assertIn(r.get("basis"), ("documented", "inferred"), r["id"])
+            for p in r["cause"] + r["explains"]:
+                check, code = p.split(":", 1)
+                self.assertIn(check, emitted, "%s names the unknown check %s" % (r["id"], check))
+                if not code.endswith("*"):
+                    self.assertIn(code, emitted[check], "%s: %s never reports %s" % (r["id"], check, code))
 
 
 if __name__ == "__main__":

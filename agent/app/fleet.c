@@ -1,0 +1,341 @@
+/* The fleet aggregate (fleet.h). */
+#include "fleet.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "diagnosis.h"
+#include "platform/runtime.h"
+
+#include "fleet_internal.h"
+
+#define DAY_MS (86400LL * 1000)
+
+/* ---- time --------------------------------------------------------------------------------------- */
+
+static int64_t days_from_civil(int64_t y, int m, int d) { /* Howard Hinnant's algorithm */
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static bool digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+bool fleet_parse_time(const char *s, int64_t *ms) {
+  int y, mo, d, h, mi, se;
+  if (!s || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+      !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s + 11, 2, &h) ||
+      s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &se))
+    return false;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return false;
+  const char *p = s + 19;
+  int frac = 0, scale = 1000;
+  if (*p == '.')
+    for (p++; isdigit((unsigned char)*p); p++)
+      if (scale > 1) frac += (*p - '0') * (scale /= 10);
+  int64_t off = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int oh, om;
+    if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om)) return false;
+    off = (oh * 60 + om) * 60000LL * (*p == '+' ? 1 : -1);
+    p += 6;
+  } else {
+    return false;
+  }
+  if (*p) return false;
+  *ms = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000LL + frac - off;
+  return true;
+}
+
+/* ---- one bundle --------------------------------------------------------------------------------- */
+
+struct rec {
+  struct fleet_device d;
+  struct fleet_cause c[FLEET_CAUSES]; /* what each root cause says */
+};
+
+static const char *jstr(const cJSON *o, const char *k) {
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static void copy(char *dst, size_t n, const char *src) {
+  cg_strlcpy(dst, src ? src : "", n);
+  for (char *c = dst; *c; c++) /* one line, no control characters: it goes into CSV and HTML */
+    if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = ' ';
+}
+
+static const cJSON *find_check(const cJSON *b, const char *name) {
+  const cJSON *r;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(b, "checks")) {
+    const char *c = jstr(r, "check");
+    if (c && !strcmp(c, name)) return r;
+  }
+  return NULL;
+}
+
+/* The CMG as the device saw it: its host, how long the first request took, the certificate's days. */
+static void cmg_facts(const cJSON *b, struct fleet_device *d) {
+  const cJSON *probe = find_check(b, "cmgprobe"), *facts = cJSON_GetObjectItemCaseSensitive(probe, "facts");
+  const char *host = jstr(cJSON_GetObjectItemCaseSensitive(b, "device"), "cmg_host");
+  copy(d->cmg, sizeof(d->cmg), host ? host : jstr(facts, "host"));
+  const cJSON *req0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(facts, "requests"), 0);
+  const cJSON *total = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req0, "timings"), "total_ms");
+  d->cmg_ms = cJSON_IsNumber(total) ? total->valuedouble : -1;
+  const cJSON *days =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(facts, "tls"), "days_to_expiry");
+  d->cert_days = cJSON_IsNumber(days) ? (int)days->valuedouble : INT32_MIN;
+}
+
+/* A short sentence for a device without a root cause. */
+static void plain_summary(const cJSON *b, struct fleet_device *d) {
+  if (!strcmp(d->overall, "pass")) {
+    copy(d->summary, sizeof(d->summary), "Every check passes.");
+    return;
+  }
+  const cJSON *r;
+  cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(b, "checks")) {
+    const char *st = jstr(r, "status");
+    if (st && (!strcmp(st, "fail") || !strcmp(st, "warn") || !strcmp(st, "error"))) {
+      char buf[400];
+      cg_snprintf(buf, sizeof(buf), "%s: %s", jstr(r, "check") ? jstr(r, "check") : "?",
+                  jstr(r, "summary") ? jstr(r, "summary") : "");
+      copy(d->summary, sizeof(d->summary), buf);
+      return;
+    }
+  }
+}
+
+static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char *why, size_t whylen) {
+  memset(r, 0, sizeof(*r));
+  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device"),
+              *agent = cJSON_GetObjectItemCaseSensitive(b, "agent");
+  const char *host = jstr(dev, "hostname"), *created = jstr(b, "created_at"), *overall = jstr(b, "overall");
+  if (!jstr(b, "schema") || strncmp(jstr(b, "schema"), "cmgdiag.bundle/", 15)) {
+    cg_snprintf(why, whylen, "not a cmgdiag bundle (no \"schema\": \"cmgdiag.bundle/...\")");
+    return false;
+  }
+  if (!host || !*host || !created || !fleet_parse_time(created, &r->d.last_ms) || !overall ||
+      (strcmp(overall, "pass") && strcmp(overall, "warn") && strcmp(overall, "fail"))) {
+    cg_snprintf(why, whylen, "a bundle without a device hostname, a created_at time or an overall verdict");
+    return false;
+  }
+  copy(r->d.host, sizeof(r->d.host), host);
+  copy(r->d.last_seen, sizeof(r->d.last_seen), created);
+  copy(r->d.overall, sizeof(r->d.overall), overall);
+  copy(r->d.version, sizeof(r->d.version), jstr(agent, "version"));
+  const cJSON *spool = cJSON_GetObjectItemCaseSensitive(b, "spool");
+  r->d.spool_pending = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(spool, "pending"));
+  r->d.dropped_total = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(spool, "dropped_total"));
+  if (r->d.spool_pending < 0) r->d.spool_pending = 0; /* NaN from a missing value casts to garbage: guard */
+  if (r->d.dropped_total < 0) r->d.dropped_total = 0;
+  cmg_facts(b, &r->d);
+  const cJSON *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
+  cJSON *made = NULL;
+  if (!cJSON_IsObject(diag) && f->rules) { /* an agent before 0.2: computed from its results */
+    diag = made = cg_diagnose(cJSON_GetObjectItemCaseSensitive(b, "checks"), f->rules);
+    r->d.diag_made = true;
+  }
+  int i = 0;
+  const cJSON *rc;
+  cJSON_ArrayForEach(rc, cJSON_GetObjectItemCaseSensitive(diag, "root_causes")) {
+    if (i == FLEET_CAUSES) break;
+    if (!jstr(rc, "code")) continue;
+    copy(r->d.cause[i], sizeof(r->d.cause[i]), jstr(rc, "code"));
+    copy(r->c[i].code, sizeof(r->c[i].code), jstr(rc, "code"));
+    copy(r->c[i].say, sizeof(r->c[i].say), jstr(rc, "say"));
+    copy(r->c[i].first_step, sizeof(r->c[i].first_step), jstr(rc, "first_step"));
+    copy(r->c[i].source, sizeof(r->c[i].source), jstr(rc, "source"));
+    i++;
+  }
+  if (i)
+    copy(r->d.summary, sizeof(r->d.summary), r->c[0].say);
+  else
+    plain_summary(b, &r->d);
+  cJSON_Delete(made);
+  return true;
+}
+
+/* ---- merging ------------------------------------------------------------------------------------ */
+
+static uint64_t hash_host(const char *h) {
+  uint64_t x = 1469598103934665603ULL;
+  for (; *h; h++)
+    x = (x ^ (unsigned char)tolower((unsigned char)*h)) * 1099511628211ULL;
+  return x;
+}
+
+static bool grow_index(struct fleet *f) {
+  size_t n = f->nindex ? f->nindex * 2 : 1024;
+  uint32_t *ix = cg_calloc(n, sizeof(*ix));
+  if (!ix) return false;
+  for (size_t i = 0; i < f->ndev; i++) {
+    size_t s = hash_host(f->dev[i].host) & (n - 1);
+    while (ix[s])
+      s = (s + 1) & (n - 1);
+    ix[s] = (uint32_t)(i + 1);
+  }
+  cg_free(f->index);
+  f->index = ix;
+  f->nindex = n;
+  return true;
+}
+
+/* The device's slot, made when new; NULL on out of memory. */
+static struct fleet_device *device_slot(struct fleet *f, const char *host, size_t *at) {
+  if ((f->ndev + 1) * 2 > f->nindex && !grow_index(f)) return NULL;
+  size_t s = hash_host(host) & (f->nindex - 1);
+  for (; f->index[s]; s = (s + 1) & (f->nindex - 1))
+    if (!cg_strcasecmp(f->dev[f->index[s] - 1].host, host)) {
+      *at = f->index[s] - 1;
+      return &f->dev[*at];
+    }
+  if (f->ndev == f->adev) {
+    size_t na = f->adev ? f->adev * 2 : 1024;
+    struct fleet_device *nd = cg_realloc(f->dev, na * sizeof(*nd));
+    if (!nd) return NULL;
+    f->dev = nd;
+    f->adev = na;
+  }
+  memset(&f->dev[f->ndev], 0, sizeof(f->dev[0]));
+  f->dev[f->ndev].last_ms = INT64_MIN;
+  f->index[s] = (uint32_t)(f->ndev + 1);
+  *at = f->ndev++;
+  return &f->dev[*at];
+}
+
+static void note_day(struct fleet *f, size_t dev, int64_t ms, const char *overall) {
+  if (f->ndays_used * 2 >= f->ndays_cap) {
+    size_t n = f->ndays_cap ? f->ndays_cap * 2 : 4096;
+    struct dayent *nd = cg_calloc(n, sizeof(*nd));
+    if (!nd) return;
+    for (size_t i = 0; i < f->ndays_cap; i++)
+      if (f->days[i].key) {
+        size_t s = (size_t)((f->days[i].key * 11400714819323198485ULL) >> 20) & (n - 1);
+        while (nd[s].key)
+          s = (s + 1) & (n - 1);
+        nd[s] = f->days[i];
+      }
+    cg_free(f->days);
+    f->days = nd;
+    f->ndays_cap = n;
+  }
+  int64_t day = ms >= 0 ? ms / DAY_MS : (ms - DAY_MS + 1) / DAY_MS;
+  uint64_t key = ((uint64_t)(dev + 1) << 24) | ((uint64_t)day & 0xFFFFFF);
+  size_t s = (size_t)((key * 11400714819323198485ULL) >> 20) & (f->ndays_cap - 1);
+  while (f->days[s].key && f->days[s].key != key)
+    s = (s + 1) & (f->ndays_cap - 1);
+  if (!f->days[s].key) {
+    f->days[s].key = key;
+    f->days[s].ms = INT64_MIN;
+    f->ndays_used++;
+  }
+  if (ms >= f->days[s].ms) {
+    f->days[s].ms = ms;
+    f->days[s].overall = overall[0];
+  }
+}
+
+static void note_cause(struct fleet *f, const struct fleet_cause *c) {
+  for (size_t i = 0; i < f->ncauses; i++)
+    if (!strcmp(f->causes[i].code, c->code)) return;
+  if (f->ncauses == f->acauses) {
+    size_t na = f->acauses ? f->acauses * 2 : 32;
+    struct fleet_cause *n = cg_realloc(f->causes, na * sizeof(*n));
+    if (!n) return;
+    f->causes = n;
+    f->acauses = na;
+  }
+  f->causes[f->ncauses] = *c;
+  f->causes[f->ncauses].devices = 0;
+  memset(f->causes[f->ncauses].examples, 0, sizeof(f->causes[0].examples));
+  f->ncauses++;
+}
+
+static void merge(struct fleet *f, const struct rec *r) {
+  size_t at;
+  struct fleet_device *d = device_slot(f, r->d.host, &at);
+  if (!d) return;
+  if (r->d.last_ms >= d->last_ms) *d = r->d;
+  note_day(f, at, r->d.last_ms, r->d.overall);
+  for (int i = 0; i < FLEET_CAUSES && r->c[i].code[0]; i++)
+    note_cause(f, &r->c[i]);
+}
+
+void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len) {
+  cJSON *b = NULL;
+  char err[512], why[300];
+  if (cg_bundle_parse(raw, len, origin, &b, err, sizeof(err)) != CG_OK) {
+    fleet_bad(f, origin, err);
+    return;
+  }
+  struct rec *r = cg_malloc(sizeof(*r));
+  bool ok = r && summarise(f, b, r, why, sizeof(why));
+  cJSON_Delete(b);
+  if (!ok) {
+    fleet_bad(f, origin, r ? why : "out of memory");
+    cg_free(r);
+    return;
+  }
+  bool old = f->since_days > 0 && r->d.last_ms < f->now_ms - f->since_days * DAY_MS;
+  cg_mutex_lock(f->mu);
+  f->t.bundles++;
+  if (old)
+    f->t.older++;
+  else
+    merge(f, r);
+  cg_mutex_unlock(f->mu);
+  cg_free(r);
+}
+
+void fleet_bad(struct fleet *f, const char *origin, const char *why) {
+  cg_mutex_lock(f->mu);
+  f->t.bad++;
+  if (f->nbad_listed < MAX_BAD_LISTED) {
+    copy(f->bad[f->nbad_listed].origin, sizeof(f->bad[0].origin), origin);
+    copy(f->bad[f->nbad_listed].why, sizeof(f->bad[0].why), why);
+    f->nbad_listed++;
+  }
+  cg_mutex_unlock(f->mu);
+}
+
+struct fleet *fleet_new(int64_t now_ms, int since_days, const cJSON *rules) {
+  struct fleet *f = cg_calloc(1, sizeof(*f));
+  if (!f || !(f->mu = cg_mutex_new())) {
+    cg_free(f);
+    return NULL;
+  }
+  f->now_ms = now_ms;
+  f->since_days = since_days;
+  f->rules = rules;
+  return f;
+}
+
+void fleet_free(struct fleet *f) {
+  if (!f) return;
+  cg_mutex_free(f->mu);
+  cg_free(f->dev);
+  cg_free(f->index);
+  cg_free(f->days);
+  cg_free(f->causes);
+  cg_free(f->byday);
+  cg_free(f->lat);
+  cg_free(f->cmgs);
+  cg_free(f->versions);
+  cg_free(f);
+}

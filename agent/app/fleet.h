@@ -1,0 +1,87 @@
+/* The fleet as its bundles show it (`cmgdiag report`, docs/report.md): bundles are summarised one
+ * at a time (any thread) and only what the report shows is kept, so memory grows with the number
+ * of devices, not of bundles. The latest bundle of a device decides its state. */
+#ifndef CG_FLEET_H
+#define CG_FLEET_H
+
+#include <cjson/cJSON.h>
+
+#include "cg.h"
+
+#define FLEET_CAUSES 3 /* root causes kept per device */
+
+struct fleet_device {
+  char host[96];
+  int64_t last_ms;
+  char last_seen[32];
+  char overall[8];
+  char version[24];
+  char cmg[96];
+  char cause[FLEET_CAUSES][48]; /* root cause codes, most fundamental first; "" */
+  char summary[400];            /* the first root cause's sentence, or what the bundle says */
+  int64_t spool_pending, dropped_total;
+  double cmg_ms;  /* the CMG's answer time, ms; < 0 unknown */
+  int cert_days;  /* days until the CMG certificate expires; INT32_MIN unknown */
+  bool diag_made; /* the bundle had no diagnosis (an older agent): computed here */
+};
+
+struct fleet_cause {
+  char code[48];
+  char say[400], first_step[400], source[200];
+  size_t devices;
+  char examples[3][96];
+};
+
+struct fleet_day {
+  int32_t day; /* days since 1970-01-01 (UTC) */
+  size_t pass, warn, fail;
+};
+
+struct fleet_bad {
+  char origin[300];
+  char why[300];
+};
+
+struct fleet;
+
+/* now_ms: the report's "now"; since_days 0: every bundle, else only those created in the last days.
+ * rules: the diagnosis rules for bundles without a diagnosis (borrowed). */
+struct fleet *fleet_new(int64_t now_ms, int since_days, const cJSON *rules);
+void fleet_free(struct fleet *f);
+/* One bundle file's bytes (gzip or JSON); `origin` names it. Thread-safe. A bundle that cannot be
+ * read is counted and listed with the reason, never fatal. */
+void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len);
+/* An input that could not even be fetched or read. Thread-safe. */
+void fleet_bad(struct fleet *f, const char *origin, const char *why);
+
+/* After the last fleet_add: sorts and aggregates. Then the accessors below are valid. */
+void fleet_finish(struct fleet *f);
+const struct fleet_device *fleet_devices(const struct fleet *f, size_t *n); /* by host */
+const struct fleet_cause *fleet_causes(const struct fleet *f, size_t *n);   /* most devices first */
+const struct fleet_day *fleet_days(const struct fleet *f, size_t *n);       /* oldest first */
+const struct fleet_bad *fleet_bads(const struct fleet *f, size_t *n, size_t *total);
+struct fleet_totals {
+  size_t bundles, older, bad, devices, pass, warn, fail, diag_made;
+  int64_t now_ms;
+  int since_days;
+};
+void fleet_totals(const struct fleet *f, struct fleet_totals *t);
+/* The CMG answer times of the devices' latest bundles, sorted (ms). */
+const double *fleet_latencies(const struct fleet *f, size_t *n);
+/* Per CMG host: the soonest certificate expiry seen and the devices that saw it. */
+struct fleet_cmg {
+  char host[96];
+  int min_days; /* INT32_MIN: unknown */
+  size_t devices;
+};
+const struct fleet_cmg *fleet_cmgs(const struct fleet *f, size_t *n);
+struct fleet_count {
+  char key[48];
+  size_t n;
+};
+const struct fleet_count *fleet_versions(const struct fleet *f, size_t *n);
+
+/* "2026-11-30T08:00:00Z" (or with fraction / offset) to ms; false when it is not a time. */
+bool fleet_parse_time(const char *s, int64_t *ms);
+
+#endif

@@ -1,0 +1,270 @@
+/* `cmgdiag report` (report.h): walk the inputs, summarise every bundle on `jobs` threads, write. */
+#include "report.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diagnosis.h"
+#include "platform/fs.h"
+#include "platform/runtime.h"
+#include "platform/sys.h"
+
+#define MAX_BUNDLE_BYTES (16 * 1024 * 1024) /* a spooled bundle is a few KB; this is a hostile one */
+#define MAX_DEPTH 16
+
+struct paths {
+  char **p;
+  size_t n, a;
+};
+
+static int push(struct paths *ps, char *p) {
+  if (!p) return CG_ERR_NOMEM;
+  if (ps->n == ps->a) {
+    size_t na = ps->a ? ps->a * 2 : 1024;
+    char **np = cg_realloc(ps->p, na * sizeof(*np));
+    if (!np) {
+      cg_free(p);
+      return CG_ERR_NOMEM;
+    }
+    ps->p = np;
+    ps->a = na;
+  }
+  ps->p[ps->n++] = p;
+  return CG_OK;
+}
+
+static bool bundle_name(const char *n) { return cg_str_endswith_ci(n, ".json.gz") || cg_str_endswith_ci(n, ".json"); }
+
+/* Every bundle file below `dir` (links to folders are not followed: a walk cannot loop). */
+static int walk(const char *dir, int depth, struct paths *ps) {
+  char **names = NULL;
+  size_t n = 0;
+  int rc = cg_dir_list(dir, &names, &n);
+  for (size_t i = 0; rc == CG_OK && i < n; i++)
+    if (bundle_name(names[i])) rc = push(ps, cg_path_join(dir, names[i]));
+  cg_dir_list_free(names, n);
+  if (rc != CG_OK || depth >= MAX_DEPTH) return rc;
+  if ((rc = cg_dir_list_dirs(dir, &names, &n)) != CG_OK) return rc;
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    char *sub = cg_path_join(dir, names[i]);
+    rc = sub ? walk(sub, depth + 1, ps) : CG_ERR_NOMEM;
+    cg_free(sub);
+  }
+  cg_dir_list_free(names, n);
+  return rc;
+}
+
+struct work {
+  struct cg_mutex *mu;
+  const struct paths *ps;
+  struct fleet *f;
+  size_t next;
+  int running;
+};
+
+static void worker(void *arg) {
+  struct work *w = arg;
+  for (;;) {
+    cg_mutex_lock(w->mu);
+    size_t i = w->next < w->ps->n ? w->next++ : SIZE_MAX;
+    cg_mutex_unlock(w->mu);
+    if (i == SIZE_MAX) break;
+    char *data = NULL;
+    size_t len = 0;
+    int rc = cg_file_read(w->ps->p[i], MAX_BUNDLE_BYTES, &data, &len);
+    if (rc == CG_OK)
+      fleet_add(w->f, w->ps->p[i], data, len);
+    else
+      fleet_bad(w->f, w->ps->p[i], rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
+    cg_free(data);
+  }
+  cg_mutex_lock(w->mu);
+  w->running--;
+  cg_mutex_broadcast(w->mu);
+  cg_mutex_unlock(w->mu);
+}
+
+static void run_files(const struct paths *ps, struct fleet *f, int jobs) {
+  struct work w = {.mu = cg_mutex_new(), .ps = ps, .f = f};
+  if (!w.mu) return;
+  for (int i = 0; i < jobs; i++) {
+    cg_mutex_lock(w.mu);
+    w.running++;
+    cg_mutex_unlock(w.mu);
+    if (cg_thread_start(worker, &w) != CG_OK) {
+      cg_mutex_lock(w.mu);
+      w.running--;
+      cg_mutex_unlock(w.mu);
+      if (i == 0) worker(&w); /* no thread at all: this one does the work */
+      break;
+    }
+  }
+  cg_mutex_lock(w.mu);
+  while (w.running > 0)
+    cg_mutex_wait(w.mu, 1000);
+  cg_mutex_unlock(w.mu);
+  cg_mutex_free(w.mu);
+}
+
+static char *read_secret(const char *file, char *err, size_t errlen) {
+  char *data = NULL;
+  size_t len = 0;
+  int rc;
+  if (!strcmp(file, "-")) {
+    char buf[4096];
+    len = fread(buf, 1, sizeof(buf) - 1, stdin);
+    buf[len] = '\0';
+    data = cg_strdup(buf);
+    rc = data ? CG_OK : CG_ERR_NOMEM;
+  } else {
+    rc = cg_file_read(file, 64 * 1024, &data, &len);
+  }
+  if (rc != CG_OK) {
+    cg_snprintf(err, errlen, "cannot read the container SAS URL from %s: %s", file, cg_strerror(rc));
+    return NULL;
+  }
+  char *s = data, *e;
+  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+    s++;
+  for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'); e--)
+    ;
+  *e = '\0';
+  memmove(data, s, strlen(s) + 1);
+  return data;
+}
+
+static void print_summary(const struct fleet *f) {
+  struct fleet_totals t;
+  fleet_totals(f, &t);
+  size_t nc, nb, total;
+  const struct fleet_cause *c = fleet_causes(f, &nc);
+  fleet_bads(f, &nb, &total);
+  printf("%zu bundle(s) read, %zu device(s): %zu fail, %zu warn, %zu pass", t.bundles, t.devices, t.fail, t.warn,
+         t.pass);
+  if (t.older) printf("; %zu older than %d days left out", t.older, t.since_days);
+  printf(".\n");
+  if (total) printf("%zu input(s) could not be read (listed in the HTML report).\n", total);
+  if (nc) printf("\nRoot causes (devices, most first):\n");
+  for (size_t i = 0; i < nc && i < 15; i++)
+    printf("  %5zu  %-28s %s\n", c[i].devices, c[i].code, c[i].say);
+}
+
+static int gather(const struct cg_report_args *a, struct fleet *f, char *err, size_t errlen) {
+  struct paths ps = {0};
+  int rc = CG_OK;
+  for (size_t i = 0; rc == CG_OK && i < a->ninputs; i++) {
+    enum cg_path_kind k = cg_path_kind(a->inputs[i]);
+    if (k == CG_PATH_DIR)
+      rc = walk(a->inputs[i], 0, &ps);
+    else if (k == CG_PATH_FILE)
+      rc = push(&ps, cg_strdup(a->inputs[i]));
+    else
+      fleet_bad(f, a->inputs[i], "does not exist or is not a file or folder");
+  }
+  if (rc == CG_OK) run_files(&ps, f, a->jobs);
+  for (size_t i = 0; i < ps.n; i++)
+    cg_free(ps.p[i]);
+  cg_free(ps.p);
+  if (rc != CG_OK) {
+    cg_snprintf(err, errlen, "cannot walk the inputs: %s", cg_strerror(rc));
+    return rc;
+  }
+  const char *url = a->container_url;
+  char *secret = NULL;
+  if (a->container_sas_file && !(url = secret = read_secret(a->container_sas_file, err, errlen))) return CG_ERR_IO;
+  size_t blobs = 0;
+  if (url) rc = report_from_container(url, a->ca_file, a->proxy, a->jobs, f, &blobs, err, errlen);
+  if (secret) memset(secret, 0, strlen(secret));
+  cg_free(secret);
+  return rc;
+}
+
+int cg_report_run(const struct cg_report_args *a) {
+  char err[1024] = "";
+  cJSON *rules = cg_diagnosis_rules(NULL);
+  struct fleet *f = rules ? fleet_new(cg_time_utc_ms(), a->since_days, rules) : NULL;
+  if (!f) {
+    fprintf(stderr, "cmgdiag: out of memory\n");
+    cJSON_Delete(rules);
+    return 3;
+  }
+  int ec = 0;
+  if (gather(a, f, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", err);
+    ec = 3;
+  }
+  fleet_finish(f);
+  struct fleet_totals t;
+  fleet_totals(f, &t);
+  if (ec == 0 && t.bundles == 0) {
+    size_t nb, total;
+    const struct fleet_bad *b = fleet_bads(f, &nb, &total);
+    fprintf(stderr, "cmgdiag: no bundle could be read%s%s%s%s\n", nb ? " (" : "", nb ? b[0].origin : "", nb ? ": " : "",
+            nb ? b[0].why : "");
+    if (nb) fprintf(stderr, "cmgdiag: %zu input(s) could not be read\n", total);
+    ec = 3;
+  }
+  char title[200];
+  cg_snprintf(title, sizeof(title), "cmgdiag fleet report");
+  if (ec == 0 && a->html && report_write_html(f, a->html, title, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", err);
+    ec = 3;
+  }
+  if (ec == 0 && a->csv && report_write_csv(f, a->csv, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: %s\n", err);
+    ec = 3;
+  }
+  if (ec == 0) print_summary(f);
+  fleet_free(f);
+  cJSON_Delete(rules);
+  return ec;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------------ */
+
+/* RFC 4180 quoting; a cell that a spreadsheet would run as a formula gets a leading apostrophe. */
+static void cell(struct cg_buf *b, const char *s, bool last) {
+  bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
+  cg_buf_puts(b, "\"");
+  if (formula) cg_buf_puts(b, "'");
+  for (const char *c = s; *c; c++) {
+    if (*c == '"')
+      cg_buf_puts(b, "\"\"");
+    else
+      cg_buf_append(b, c, 1);
+  }
+  cg_buf_puts(b, last ? "\"\r\n" : "\",");
+}
+
+int report_write_csv(const struct fleet *f, const char *path, char *err, size_t errlen) {
+  struct cg_buf b;
+  cg_buf_init(&b, (size_t)1 << 31);
+  size_t n;
+  const struct fleet_device *d = fleet_devices(f, &n);
+  cg_buf_puts(&b, "\xEF\xBB\xBF"); /* Excel reads UTF-8 only with its BOM */
+  cg_buf_puts(&b, "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
+                  "cmg_response_ms,cmg_cert_days_left,spool_pending\r\n");
+  for (size_t i = 0; i < n; i++) {
+    char other[120] = "", ms[32] = "", days[32] = "", pend[32];
+    cg_snprintf(other, sizeof(other), "%s%s%s", d[i].cause[1], d[i].cause[2][0] ? " " : "", d[i].cause[2]);
+    if (d[i].cmg_ms >= 0) cg_snprintf(ms, sizeof(ms), "%.0f", d[i].cmg_ms);
+    if (d[i].cert_days != INT32_MIN) cg_snprintf(days, sizeof(days), "%d", d[i].cert_days);
+    cg_snprintf(pend, sizeof(pend), "%lld", (long long)d[i].spool_pending);
+    cell(&b, d[i].host, false);
+    cell(&b, d[i].last_seen, false);
+    cell(&b, d[i].overall, false);
+    cell(&b, d[i].cause[0], false);
+    cell(&b, d[i].summary, false);
+    cell(&b, other, false);
+    cell(&b, d[i].version, false);
+    cell(&b, d[i].cmg, false);
+    cell(&b, ms, false);
+    cell(&b, days, false);
+    cell(&b, pend, true);
+  }
+  int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
+  if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);
+  cg_buf_free(&b);
+  return rc;
+}

@@ -1,0 +1,262 @@
+/* The fleet report as one self-contained HTML page (report.h, docs/report.md): inline CSS and SVG,
+ * nothing fetched from anywhere, readable offline and printed; one small inline script filters the
+ * device table. Every text from a bundle is escaped: a bundle is data from a device, not markup. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "platform/fs.h"
+#include "platform/sys.h"
+#include "report.h"
+
+#define DAY_MS (86400LL * 1000)
+
+static void esc(struct cg_buf *b, const char *s) {
+  for (; s && *s; s++) {
+    switch (*s) {
+    case '&': cg_buf_puts(b, "&amp;"); break;
+    case '<': cg_buf_puts(b, "&lt;"); break;
+    case '>': cg_buf_puts(b, "&gt;"); break;
+    case '"': cg_buf_puts(b, "&quot;"); break;
+    case '\'': cg_buf_puts(b, "&#39;"); break;
+    default: cg_buf_append(b, s, 1);
+    }
+  }
+}
+
+static const char CSS[] =
+    "body{font:14px/1.45 'Segoe UI',system-ui,sans-serif;margin:24px;color:#1b1b1b;max-width:1200px}"
+    "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}"
+    ".muted{color:#555}.k{display:inline-block;margin-right:18px}.n{font-size:26px;font-weight:600}"
+    "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;"
+    "vertical-align:top}th{background:#f4f4f4}td.num{text-align:right}"
+    ".pass{color:#107c10}.warn{color:#8a5d00}.fail{color:#c50f1f}"
+    "input{font:inherit;padding:4px 8px;width:320px}code{font-size:12px}"
+    "@media print{input,.noprint{display:none}body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}}";
+
+static void totals_section(struct cg_buf *b, const struct fleet *f) {
+  struct fleet_totals t;
+  fleet_totals(f, &t);
+  char now[40];
+  cg_time_rfc3339(t.now_ms, now, sizeof(now));
+  size_t nb, total;
+  fleet_bads(f, &nb, &total);
+  cg_buf_printf(b, "<p class=\"muted\">Made %s from %zu bundle(s)", now, t.bundles);
+  if (t.since_days) cg_buf_printf(b, " of the last %d day(s) (%zu older left out)", t.since_days, t.older);
+  cg_buf_printf(b,
+                "; %zu input(s) could not be read; %zu device(s) had bundles of an agent before 0.2, their root "
+                "causes were worked out here.</p>\n",
+                total, t.diag_made);
+  cg_buf_printf(b,
+                "<h2>Devices by verdict</h2>\n<p><span class=\"k\"><span class=\"n\" id=\"n-devices\">%zu</span> "
+                "devices</span><span class=\"k fail\"><span class=\"n\" id=\"n-fail\">%zu</span> fail</span>"
+                "<span class=\"k warn\"><span class=\"n\" id=\"n-warn\">%zu</span> warn</span><span class=\"k "
+                "pass\"><span class=\"n\" id=\"n-pass\">%zu</span> pass</span></p>\n",
+                t.devices, t.fail, t.warn, t.pass);
+  double w = 900, x = 0;
+  cg_buf_printf(b, "<svg width=\"900\" height=\"24\" role=\"img\" aria-label=\"devices by verdict\">");
+  size_t parts[3] = {t.fail, t.warn, t.pass};
+  const char *col[3] = {"#c50f1f", "#f2c811", "#107c10"};
+  for (int i = 0; i < 3 && t.devices; i++) {
+    double pw = w * (double)parts[i] / (double)t.devices;
+    cg_buf_printf(b, "<rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"24\" fill=\"%s\"/>", x, pw, col[i]);
+    x += pw;
+  }
+  cg_buf_printf(b, "</svg>\n");
+}
+
+static void causes_section(struct cg_buf *b, const struct fleet *f) {
+  size_t n;
+  const struct fleet_cause *c = fleet_causes(f, &n);
+  cg_buf_puts(b, "<h2>Root causes</h2>\n");
+  if (!n) {
+    cg_buf_puts(b, "<p>No device's latest bundle has a root cause.</p>\n");
+    return;
+  }
+  cg_buf_puts(b, "<p class=\"muted\">From each device's latest bundle, the most devices first. A device can have "
+                 "more than one.</p>\n<table id=\"causes\"><tr><th>Root cause</th><th>Devices</th><th>Read aloud</th>"
+                 "<th>First step</th><th>Examples</th><th>Source</th></tr>\n");
+  for (size_t i = 0; i < n; i++) {
+    cg_buf_puts(b, "<tr class=\"cause\"><td><code>");
+    esc(b, c[i].code);
+    cg_buf_printf(b, "</code></td><td class=\"num devices\">%zu</td><td>", c[i].devices);
+    esc(b, c[i].say);
+    cg_buf_puts(b, "</td><td>");
+    esc(b, c[i].first_step);
+    cg_buf_puts(b, "</td><td>");
+    for (size_t k = 0; k < 3 && k < c[i].devices; k++) {
+      if (k) cg_buf_puts(b, ", ");
+      esc(b, c[i].examples[k]);
+    }
+    cg_buf_puts(b, "</td><td><code>"); /* the source as text: this page links nowhere */
+    esc(b, c[i].source);
+    cg_buf_puts(b, "</code></td></tr>\n");
+  }
+  cg_buf_puts(b, "</table>\n");
+}
+
+static void trend_section(struct cg_buf *b, const struct fleet *f) {
+  size_t n;
+  const struct fleet_day *d = fleet_days(f, &n);
+  cg_buf_puts(b, "<h2>Trend per day</h2>\n<p class=\"muted\">Devices by the verdict of their last bundle of each day "
+                 "(UTC).</p>\n");
+  if (!n) return;
+  size_t first = n > 60 ? n - 60 : 0, max = 1;
+  for (size_t i = first; i < n; i++)
+    if (d[i].pass + d[i].warn + d[i].fail > max) max = d[i].pass + d[i].warn + d[i].fail;
+  double bw = 900.0 / (double)(n - first), h = 160;
+  cg_buf_printf(b, "<svg width=\"900\" height=\"190\" role=\"img\" aria-label=\"trend per day\">");
+  for (size_t i = first; i < n; i++) {
+    double x = (double)(i - first) * bw, y = h;
+    size_t v[3] = {d[i].pass, d[i].warn, d[i].fail};
+    const char *col[3] = {"#107c10", "#f2c811", "#c50f1f"};
+    for (int k = 0; k < 3; k++) {
+      double ph = h * (double)v[k] / (double)max;
+      y -= ph;
+      if (v[k])
+        cg_buf_printf(
+            b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>%zu</title></rect>",
+            x + 1, y, bw > 3 ? bw - 2 : bw, ph, col[k], v[k]);
+    }
+    if (i == first || i == n - 1 || (n - first) <= 14) {
+      char day[40];
+      cg_time_rfc3339((int64_t)d[i].day * DAY_MS, day, sizeof(day));
+      day[10] = '\0';
+      cg_buf_printf(b, "<text x=\"%.1f\" y=\"182\" font-size=\"10\">%s</text>", x + 1, day + 5);
+    }
+  }
+  cg_buf_puts(b, "</svg>\n");
+}
+
+static double pct(const double *v, size_t n, double p) {
+  if (!n) return -1;
+  size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+  return v[i < n ? i : n - 1];
+}
+
+static void cmg_section(struct cg_buf *b, const struct fleet *f) {
+  size_t n, nc;
+  const double *lat = fleet_latencies(f, &n);
+  cg_buf_puts(b, "<h2>The CMG</h2>\n");
+  if (n)
+    cg_buf_printf(b,
+                  "<p id=\"latency\">Answer time of the CMG's first request (each device's latest probe, %zu "
+                  "devices): median %.0f ms, 90th percentile %.0f ms, 99th percentile %.0f ms, slowest %.0f ms.</p>\n",
+                  n, pct(lat, n, 0.5), pct(lat, n, 0.9), pct(lat, n, 0.99), lat[n - 1]);
+  else
+    cg_buf_puts(b, "<p>No device measured the CMG's answer time.</p>\n");
+  const struct fleet_cmg *c = fleet_cmgs(f, &nc);
+  if (!nc) return;
+  cg_buf_puts(b, "<table id=\"certs\"><tr><th>CMG</th><th>Devices</th><th>Certificate expires in</th></tr>\n");
+  for (size_t i = 0; i < nc; i++) {
+    cg_buf_puts(b, "<tr><td>");
+    esc(b, c[i].host);
+    cg_buf_printf(b, "</td><td class=\"num\">%zu</td>", c[i].devices);
+    if (c[i].min_days == INT32_MIN)
+      cg_buf_puts(b, "<td class=\"muted\">not seen</td></tr>\n");
+    else
+      cg_buf_printf(b, "<td class=\"%s\">%d day(s)%s</td></tr>\n",
+                    c[i].min_days < 0    ? "fail"
+                    : c[i].min_days < 30 ? "warn"
+                                         : "pass",
+                    c[i].min_days,
+                    c[i].min_days < 0    ? " (expired)"
+                    : c[i].min_days < 30 ? " (renew it now)"
+                                         : "");
+  }
+  cg_buf_puts(b, "</table>\n");
+}
+
+static void agents_section(struct cg_buf *b, const struct fleet *f) {
+  size_t nv, nd;
+  const struct fleet_count *v = fleet_versions(f, &nv);
+  const struct fleet_device *d = fleet_devices(f, &nd);
+  size_t bucket[4] = {0};
+  int64_t dropped = 0;
+  for (size_t i = 0; i < nd; i++) {
+    int64_t p = d[i].spool_pending;
+    bucket[p == 0 ? 0 : p <= 10 ? 1 : p <= 100 ? 2 : 3]++;
+    dropped += d[i].dropped_total;
+  }
+  cg_buf_puts(b, "<h2>Agents</h2>\n<table id=\"versions\"><tr><th>Agent version</th><th>Devices</th></tr>\n");
+  for (size_t i = 0; i < nv; i++) {
+    cg_buf_puts(b, "<tr><td>");
+    esc(b, v[i].key);
+    cg_buf_printf(b, "</td><td class=\"num\">%zu</td></tr>\n", v[i].n);
+  }
+  cg_buf_printf(b,
+                "</table>\n<p id=\"spool\">Spool backlog (bundles waiting on the device when it last reported): "
+                "none on %zu, 1 to 10 on %zu, 11 to 100 on %zu, more on %zu; %lld bundle(s) dropped by full spools "
+                "in all.</p>\n",
+                bucket[0], bucket[1], bucket[2], bucket[3], (long long)dropped);
+}
+
+static void devices_section(struct cg_buf *b, const struct fleet *f) {
+  size_t n;
+  const struct fleet_device *d = fleet_devices(f, &n);
+  cg_buf_puts(b,
+              "<h2>Devices</h2>\n<p class=\"noprint\"><input id=\"filter\" type=\"search\" placeholder=\"Filter: "
+              "device, verdict, root cause, words\" aria-label=\"filter the devices\"> <span id=\"shown\"></span></p>\n"
+              "<table id=\"devices\"><thead><tr><th>Device</th><th>Last seen</th><th>Verdict</th><th>Root cause</th>"
+              "<th>Summary</th></tr></thead><tbody>\n");
+  for (size_t i = 0; i < n; i++) {
+    cg_buf_printf(b, "<tr><td>");
+    esc(b, d[i].host);
+    cg_buf_puts(b, "</td><td>");
+    esc(b, d[i].last_seen);
+    cg_buf_printf(b, "</td><td class=\"%s\">%s</td><td><code>", d[i].overall, d[i].overall);
+    esc(b, d[i].cause[0]);
+    cg_buf_puts(b, "</code></td><td>");
+    esc(b, d[i].summary);
+    cg_buf_puts(b, "</td></tr>\n");
+  }
+  cg_buf_puts(b,
+              "</tbody></table>\n"
+              "<script>(function(){var i=document.getElementById('filter'),r=document.querySelectorAll("
+              "'#devices tbody tr'),s=document.getElementById('shown');function f(){var q=i.value.toLowerCase(),n=0;"
+              "for(var k=0;k<r.length;k++){var v=!q||r[k].textContent.toLowerCase().indexOf(q)>=0;r[k].style.display="
+              "v?'':'none';if(v)n++;}s.textContent=n+' of '+r.length+' shown';}i.addEventListener('input',f);f();})();"
+              "</script>\n");
+}
+
+static void bad_section(struct cg_buf *b, const struct fleet *f) {
+  size_t n, total;
+  const struct fleet_bad *x = fleet_bads(f, &n, &total);
+  cg_buf_printf(b, "<h2>Inputs that could not be read</h2>\n<p id=\"bad\">%zu input(s)%s</p>\n", total,
+                total ? ":" : ".");
+  if (!n) return;
+  cg_buf_puts(b, "<table id=\"bad-list\"><tr><th>Input</th><th>Why</th></tr>\n");
+  for (size_t i = 0; i < n; i++) {
+    cg_buf_puts(b, "<tr><td><code>");
+    esc(b, x[i].origin);
+    cg_buf_puts(b, "</code></td><td>");
+    esc(b, x[i].why);
+    cg_buf_puts(b, "</td></tr>\n");
+  }
+  cg_buf_puts(b, "</table>\n");
+  if (total > n) cg_buf_printf(b, "<p>and %zu more.</p>\n", total - n);
+}
+
+int report_write_html(const struct fleet *f, const char *path, const char *title, char *err, size_t errlen) {
+  struct cg_buf b;
+  cg_buf_init(&b, (size_t)1 << 31);
+  cg_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+                  "'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\"><title>");
+  esc(&b, title);
+  cg_buf_printf(&b, "</title><style>%s</style></head><body>\n<h1>", CSS);
+  esc(&b, title);
+  cg_buf_puts(&b, "</h1>\n");
+  totals_section(&b, f);
+  causes_section(&b, f);
+  trend_section(&b, f);
+  cmg_section(&b, f);
+  agents_section(&b, f);
+  devices_section(&b, f);
+  bad_section(&b, f);
+  cg_buf_puts(&b, "</body></html>\n");
+  int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
+  if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);
+  cg_buf_free(&b);
+  return rc;
+}

@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `cmgdiag report` on a generated fleet (tests/tools/make_fleet.py): the
+root cause and device count of each injected fault, in the CSV and the HTML; bad inputs counted
+and listed, never fatal; bundles of older agents diagnosed here; --since; bundle text that is
+hostile to HTML or to Excel; an Azure Blob container of the lab's Azurite (listed and downloaded
+through the Blob REST API with a list+read SAS, which never shows); and the page in a real
+headless Chromium: the DOM it dumps (counts, root causes, the filter script ran) and a screenshot
+that is not blank.
+
+    test_report.py BINARY"""
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+import urllib.parse
+import urllib.request
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+LAB = os.path.join(ROOT, "tests", "lab")
+BINARY = None
+LAB_DIR = AZ_PORT = None
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([BINARY, *args], capture_output=True, text=True, input=stdin, timeout=300)
+    return p.returncode, p.stdout, p.stderr
+
+
+def make_fleet(out, *extra):
+    subprocess.run([sys.executable, os.path.join(ROOT, "tests", "tools", "make_fleet.py"), out, *extra], check=True)
+    with open(out + ".expected.json") as f:
+        return json.load(f)
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def png_colours(path):
+    """Distinct colours of an RGB(A) 8-bit PNG (what Chromium writes), decoded here with zlib."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            bpp = {2: 3, 6: 4}[ctype]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, stride, prev, colours = zlib.decompress(idat), w * bpp, None, set()
+    for y in range(h):
+        ftype, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i] if prev else 0
+            c = prev[i - bpp] if prev and i >= bpp else 0
+            if ftype == 1:
+                line[i] = (line[i] + a) & 255
+            elif ftype == 2:
+                line[i] = (line[i] + b) & 255
+            elif ftype == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif ftype == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        prev = line
+        if y % 8 == 0:
+            for x in range(0, stride, bpp * 4):
+                colours.add(bytes(line[x:x + 3]))
+    return colours
+
+
+class Folder(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        cls.fleet = os.path.join(cls.tmp, "fleet")
+        cls.expected = make_fleet(cls.fleet, "--bad")
+        cls.html, cls.csv = os.path.join(cls.tmp, "r.html"), os.path.join(cls.tmp, "r.csv")
+        cls.rc, cls.out, cls.err = run("report", cls.fleet, "--html", cls.html, "--csv", cls.csv)
+        with open(cls.html, encoding="utf-8") as f:
+            cls.page = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_each_injected_fault_is_named_with_its_device_count(self):
+        self.assertEqual(self.rc, 0, self.err)
+        rows = read_csv(self.csv)
+        self.assertEqual(len(rows), self.expected["devices"])
+        self.assertEqual(list(rows[0].keys())[:5], ["device", "last_seen", "overall", "root_cause", "summary"])
+        got = {}
+        for r in rows:
+            if r["root_cause"]:
+                got[r["root_cause"]] = got.get(r["root_cause"], 0) + 1
+        self.assertEqual(got, self.expected["causes"])
+        self.assertEqual(sum(r["overall"] == "fail" for r in rows), self.expected["fail"])
+        # the latest bundle decides: every device's row is its day-30 bundle
+        self.assertTrue(all(r["last_seen"].startswith("2026-11-30") for r in rows))
+        for code, n in self.expected["causes"].items():
+            self.assertRegex(self.out, r"\b%d\s+%s\b" % (n, code))
+            row = re.search(r'<tr class="cause"><td><code>%s</code></td><td class="num devices">(\d+)</td>' % code,
+                            self.page)
+            self.assertTrue(row, code)
+            self.assertEqual(int(row.group(1)), n)
+
+    def test_older_agents_are_diagnosed_here(self):
+        rows = {r["device"]: r for r in read_csv(self.csv)}
+        # LAPTOP-00000 runs 0.1.0 (no diagnosis in its bundles) and has the first injected fault
+        self.assertEqual(rows["LAPTOP-00000"]["agent_version"], "0.1.0")
+        self.assertEqual(rows["LAPTOP-00000"]["root_cause"], "SYSTEM_NO_PROXY")
+        self.assertIn("SYSTEM", rows["LAPTOP-00000"]["summary"])
+        self.assertRegex(self.page, r"\d+ device\(s\) had bundles of an agent before 0.2")
+
+    def test_bad_inputs_are_counted_and_listed_never_fatal(self):
+        m = re.search(r'<p id="bad">(\d+) input', self.page)
+        self.assertEqual(int(m.group(1)), self.expected["bad"])
+        for name in ("corrupt.json.gz", "truncated.json.gz", "foreign.json"):
+            self.assertIn(name, self.page)
+        self.assertIn("3 input(s) could not be read", self.out)
+
+    def test_the_page_references_nothing_outside_itself(self):
+        self.assertNotRegex(self.page, r"(?i)<(link|img|iframe|object|embed|base|audio|video|source)\b")
+        self.assertNotRegex(self.page, r"(?i)\b(src|href|action|formaction|srcset|poster)\s*=")
+        self.assertNotRegex(self.page, r"(?i)url\s*\(|@import")
+        self.assertIn("default-src 'none'", self.page)
+        self.assertIn("@media print", self.page)
+
+    def test_cmg_latency_certificates_agents(self):
+        self.assertRegex(self.page, r'<p id="latency">.*median \d+ ms, 90th percentile \d+ ms, 99th percentile')
+        self.assertIn("cmg2.contoso.com", self.page)
+        self.assertIn("21 day(s) (renew it now)", self.page)
+        self.assertIn("200 day(s)", self.page)
+        self.assertRegex(self.page, r"<td>0\.1\.0</td><td class=\"num\">30</td>")
+        self.assertRegex(self.page, r'<p id="spool">Spool backlog')
+
+    @unittest.skipUnless(chromium(), "Debian's chromium package is not installed")
+    def test_in_headless_chromium(self):
+        base = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--user-data-dir=" + os.path.join(self.tmp, "chrome"),
+                "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,1800"]
+        url = "file://" + self.html
+        dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+        self.assertIn('id="n-devices">%d<' % self.expected["devices"], dom)
+        self.assertIn('id="n-fail">%d<' % self.expected["fail"], dom)
+        for code, n in self.expected["causes"].items():
+            self.assertRegex(dom, r'<code>%s</code></td><td class="num devices">%d</td>' % (code, n))
+        # the filter script ran in the browser: it wrote how many rows it shows
+        self.assertIn("%d of %d shown" % (self.expected["devices"], self.expected["devices"]), dom)
+        shot = os.path.join(self.tmp, "r.png")
+        subprocess.run(base + ["--screenshot=" + shot, url], capture_output=True, timeout=120)
+        self.assertTrue(os.path.exists(shot))
+        colours = png_colours(shot)
+        self.assertGreater(len(colours), 8, "the screenshot is blank")
+        self.assertIn(bytes([0xc5, 0x0f, 0x1f]), colours)  # the red of failing devices was drawn
+
+
+class Hostile(unittest.TestCase):
+    def test_bundle_text_cannot_become_markup_or_a_formula(self):
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            b = {"schema": "cmgdiag.bundle/1", "bundle_id": "x", "created_at": "2026-11-30T08:00:00Z",
+                 "trigger": "schedule", "agent": {"version": "<b>0.1</b>"},
+                 "device": {"hostname": "=HYPERLINK(\"http://evil\")<script>alert(1)</script>"},
+                 "overall": "fail", "checks": [{"check": "device", "status": "fail", "code": "DEVICE_LOW_DISK",
+                                                "summary": "\"><img src=x onerror=alert(1)>", "remediation": "r",
+                                                "facts": {}}],
+                 "spool": {"pending": 0, "dropped_total": 0}}
+            with gzip.open(os.path.join(tmp, "b.json.gz"), "wt") as f:
+                json.dump(b, f)
+            html, out = os.path.join(tmp, "r.html"), os.path.join(tmp, "r.csv")
+            rc, _, err = run("report", tmp, "--html", html, "--csv", out)
+            self.assertEqual(rc, 0, err)
+            with open(html, encoding="utf-8") as f:
+                page = f.read()
+            self.assertNotIn("<script>alert", page)
+            self.assertNotIn("<img", page)
+            self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
+            self.assertEqual(page.count("<script>"), 1)  # only the page's own filter
+            row = read_csv(out)[0]
+            self.assertTrue(row["device"].startswith("'="), row["device"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_nothing_readable_is_exit_3(self):
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            with open(os.path.join(tmp, "x.json"), "w") as f:
+                f.write("{not json")
+            rc, out, err = run("report", tmp, "--csv", os.path.join(tmp, "r.csv"))
+            self.assertEqual(rc, 3)
+            self.assertIn("no bundle could be read", err)
+            self.assertIn("x.json", err)
+            rc, _, err = run("report", os.path.join(tmp, "missing"))
+            self.assertEqual(rc, 3)
+            rc, _, err = run("report")
+            self.assertEqual(rc, 3)
+            self.assertIn("usage: cmgdiag report", err)
+            rc, _, err = run("report", tmp, "--since", "zero")
+            self.assertEqual(rc, 3)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_since_leaves_older_bundles_out(self):
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            fleet = os.path.join(tmp, "fleet")
+            make_fleet(fleet, "--devices", "10", "--days", "3")
+            # the bundles were made for November 2026: 3650 days keeps all, and the count says so
+            rc, out, err = run("report", fleet, "--since", "3650")
+            self.assertIn("30 bundle(s) read, 10 device(s)", out)
+            self.assertNotIn("left out", out)
+            rc, out, err = run("report", fleet, "--since", "1")
+            self.assertEqual(rc, 0, err)
+            m = re.search(r"(\d+) device\(s\).*; (\d+) older than 1 days left out", out)
+            self.assertTrue(m, out)
+            self.assertGreaterEqual(int(m.group(2)), 10)  # day 28 at least, on any day from 2026-11-30 on
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab(*args):
+    return subprocess.run(["bash", os.path.join(LAB, "azurite.sh"), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+class Container(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        global LAB_DIR, AZ_PORT
+        LAB_DIR = tempfile.mkdtemp(prefix="cmgdiag-lab-")
+        AZ_PORT = free_port()
+        lab("start", LAB_DIR, str(AZ_PORT))
+        cls.tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        cls.fleet = os.path.join(cls.tmp, "fleet")
+        cls.expected = make_fleet(cls.fleet, "--devices", "30", "--days", "2", "--bad")
+        cls.ca = os.path.join(LAB_DIR, "pki", "ca.pem")
+        write = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "racwl")
+        ctx = ssl.create_default_context(cafile=cls.ca)
+        base, q = write.split("?", 1)
+        for d, _, names in os.walk(cls.fleet):
+            for n in names:
+                rel = os.path.relpath(os.path.join(d, n), cls.fleet).replace(os.sep, "/")
+                with open(os.path.join(d, n), "rb") as f:
+                    req = urllib.request.Request("%s/%s?%s" % (base, urllib.parse.quote(rel), q), data=f.read(),
+                                                 method="PUT", headers={"x-ms-blob-type": "BlockBlob"})
+                urllib.request.urlopen(req, context=ctx).read()
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run(["bash", os.path.join(LAB, "azurite.sh"), "stop", LAB_DIR])
+        shutil.rmtree(LAB_DIR, ignore_errors=True)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_listed_and_downloaded_with_a_list_and_read_sas(self):
+        url = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "rl", "--no-create")
+        sig = re.search(r"[?&]sig=([^&]+)", url).group(1)
+        out_csv = os.path.join(self.tmp, "c.csv")
+        rc, out, err = run("report", "--container-sas-file", "-", "--ca-file", self.ca, "--csv", out_csv,
+                           "--jobs", "8", stdin=url + "\n")
+        self.assertEqual(rc, 0, err)
+        rows = read_csv(out_csv)
+        self.assertEqual(len(rows), self.expected["devices"])
+        got = {}
+        for r in rows:
+            if r["root_cause"]:
+                got[r["root_cause"]] = got.get(r["root_cause"], 0) + 1
+        self.assertEqual(got, self.expected["causes"])
+        self.assertIn("3 input(s) could not be read", out)
+        for text in (out, err):
+            self.assertNotIn(sig, text)
+            self.assertNotIn(urllib.parse.unquote(sig), text)
+
+    def test_a_sas_without_list_says_so_and_shows_no_secret(self):
+        url = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "r", "--no-create")
+        sig = re.search(r"[?&]sig=([^&]+)", url).group(1)
+        rc, out, err = run("report", "--container-sas-file", "-", "--ca-file", self.ca, stdin=url)
+        self.assertEqual(rc, 3)
+        self.assertIn("cannot list the container 127.0.0.1:%d/devstoreaccount1/fleet: 403" % AZ_PORT, err)
+        self.assertNotIn(sig, out + err)
+
+    def test_on_the_command_line_it_works_and_warns(self):
+        url = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "rl", "--no-create")
+        rc, out, err = run("report", url, "--ca-file", self.ca)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("process list", err)
+        self.assertIn("%d device(s)" % self.expected["devices"], out)
+
+
+if __name__ == "__main__":
+    BINARY = os.path.abspath(sys.argv[1])
+    unittest.main(argv=sys.argv[:1], verbosity=2)
