@@ -29,4 +29,12 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
 int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, struct fleet *f,
                           size_t *blobs, char *err, size_t errlen);
 
+/* One page of List Blobs (XML): the .json.gz / .json names are added to ns (caller frees each and
+ * ns->v), the next marker is put in marker ("" at the end). For the fuzz target too. */
+struct report_names {
+  char **v;
+  size_t n, a;
+};
+int report_list_page(const char *xml, struct report_names *ns, char *marker, size_t mlen);
+
 #endif

@@ -98,12 +98,7 @@ static void xml_text(const char *s, size_t n, char *out, size_t len) {
   out[o] = '\0';
 }
 
-struct names {
-  char **v;
-  size_t n, a;
-};
-
-static int list_page(const char *xml, struct names *ns, char *marker, size_t mlen) {
+int report_list_page(const char *xml, struct report_names *ns, char *marker, size_t mlen) {
   for (const char *p = xml; (p = strstr(p, "<Name>")) != NULL;) {
     p += 6;
     const char *e = strstr(p, "</Name>");
@@ -129,7 +124,7 @@ static int list_page(const char *xml, struct names *ns, char *marker, size_t mle
   return CG_OK;
 }
 
-static int list_all(CURL *h, const struct container *c, struct names *ns, char *err, size_t errlen) {
+static int list_all(CURL *h, const struct container *c, struct report_names *ns, char *err, size_t errlen) {
   char marker[1100] = "";
   do {
     char url[4096], em[1200];
@@ -153,7 +148,7 @@ static int list_all(CURL *h, const struct container *c, struct names *ns, char *
       cg_free(r.body);
       return CG_ERR_IO;
     }
-    rc = list_page(r.body ? r.body : "", ns, marker, sizeof(marker));
+    rc = report_list_page(r.body ? r.body : "", ns, marker, sizeof(marker));
     cg_free(r.body);
     if (rc != CG_OK) return rc;
   } while (marker[0]);
@@ -163,7 +158,7 @@ static int list_all(CURL *h, const struct container *c, struct names *ns, char *
 struct dl {
   struct cg_mutex *mu;
   const struct container *c;
-  const struct names *ns;
+  const struct report_names *ns;
   struct fleet *f;
   size_t next;
   int running;
@@ -215,7 +210,7 @@ int report_from_container(const char *sas_url, const char *ca_file, const char *
   }
   cg_http_global_init();
   CURL *h = curl_easy_init();
-  struct names ns = {0};
+  struct report_names ns = {0};
   int rc = h ? list_all(h, &c, &ns, err, errlen) : CG_ERR_NOMEM;
   if (h) curl_easy_cleanup(h);
   *blobs = ns.n;

@@ -18,3 +18,4 @@ py=python3
 "$py" tests/bench/table.py build-bench "${win[@]}" --drain-bundles "${BENCH_DRAIN_BUNDLES:-1000}" "$@"
 echo; echo "content check byte budget:"; "$py" tests/bench/content_budget.py build-bench/cmgdiag
 echo; echo "the supervisor and its worker:"; "$py" tests/bench/supervisor.py build-bench/cmgdiag
+echo; echo "the fleet report at 100,000 bundles:"; "$py" tests/bench/report.py build-bench/cmgdiag

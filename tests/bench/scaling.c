@@ -53,6 +53,13 @@ static const struct pattern patterns[] = {
     {"JSON config keys", "{\"checks\":{", "\"a\":1,", "\"b\":2}}", false, false},
     {"UTF-16 text", "", "Device State : x\r\n", "", true, false},
     {"gzip of empty checks", "{\"schema\":\"cmgdiag.bundle/1\",\"checks\":[", "{},", "{}]}", false, true},
+    {"bundle of failing findings",
+     "{\"schema\":\"cmgdiag.bundle/1\",\"created_at\":\"2026-11-30T08:00:00Z\",\"overall\":\"fail\","
+     "\"device\":{\"hostname\":\"h\"},\"checks\":[{\"check\":\"clientlogs\",\"status\":\"fail\",\"code\":"
+     "\"LOG_TLS_REVOCATION_FAILED\",\"facts\":{\"findings\":[",
+     "{\"code\":\"LOG_CMG_MPLIST_FAILED\",\"severity\":\"fail\",\"state\":\"active\"},", "{}]}}]}", false, true},
+    {"blob list names", "<EnumerationResults><Blobs>", "<Blob><Name>a&amp;b/c.json.gz</Name></Blob>",
+     "</Blobs><NextMarker>m</NextMarker></EnumerationResults>", false, false},
 };
 
 static double now_ms(void) { return (double)cg_time_mono_ms(); }

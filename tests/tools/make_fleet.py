@@ -3,7 +3,7 @@
 (yyyy/mm/dd/HOST/ID.json.gz), with known faults injected, and expected.json saying what
 `cmgdiag report` must find: the devices, and per root cause how many devices have it.
 
-    make_fleet.py OUT_DIR [--expected FILE] [--devices N] [--days D] [--seed S] [--bad]
+    make_fleet.py OUT_DIR [--expected FILE] [--devices N] [--days D] [--seed S] [--bad] [--pad BUNDLE]
 
 Each device sends one bundle a day. A faulty device shows its fault in its latest bundle only
 (earlier days were healthy, so the report must take the latest). Half the devices run an agent
@@ -102,9 +102,14 @@ def main():
     ap.add_argument("--days", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--bad", action="store_true")
+    ap.add_argument("--pad", help="a real bundle: checks without facts here get its checks' facts (realistic size)")
     ap.add_argument("--expected", help="where expected.json goes (default: beside OUT_DIR, OUT_DIR.expected.json)")
     a = ap.parse_args()
     random.seed(a.seed)
+    pad = {}
+    if a.pad:
+        with open(a.pad) as f:
+            pad = {c["check"]: c["facts"] for c in json.load(f)["checks"]}
     expected = {"devices": a.devices, "bundles": a.devices * a.days, "causes": {}, "fail": 0, "bad": 0}
     plan = []
     for code, share in SHARE:
@@ -124,6 +129,9 @@ def main():
             latest = k == a.days - 1
             if fault and latest:
                 checks = FAULTS[fault](checks, cmg, ms, days_left)
+            for c in checks:
+                if not c["facts"] and c["check"] in pad:
+                    c["facts"] = pad[c["check"]]
             b = bundle(host, day, checks, version, fault if latest else None)
             d = os.path.join(a.out, "2026", "11", "%02d" % day, host)
             os.makedirs(d, exist_ok=True)
