@@ -251,9 +251,18 @@ static void note_day(struct fleet *f, size_t dev, int64_t ms, const char *overal
   }
 }
 
-static void note_cause(struct fleet *f, const struct fleet_cause *c) {
+static void note_cause(struct fleet *f, const struct fleet_cause *c, int64_t ms) {
   for (size_t i = 0; i < f->ncauses; i++)
-    if (!strcmp(f->causes[i].code, c->code)) return;
+    if (!strcmp(f->causes[i].code, c->code)) {
+      struct fleet_cause *have = &f->causes[i];
+      if (ms > have->said_ms || (ms == have->said_ms && strcmp(c->say, have->say) < 0)) {
+        memcpy(have->say, c->say, sizeof(have->say));
+        memcpy(have->first_step, c->first_step, sizeof(have->first_step));
+        memcpy(have->source, c->source, sizeof(have->source));
+        have->said_ms = ms;
+      }
+      return;
+    }
   if (f->ncauses == f->acauses) {
     size_t na = f->acauses ? f->acauses * 2 : 32;
     struct fleet_cause *n = cg_realloc(f->causes, na * sizeof(*n));
@@ -262,6 +271,7 @@ static void note_cause(struct fleet *f, const struct fleet_cause *c) {
     f->acauses = na;
   }
   f->causes[f->ncauses] = *c;
+  f->causes[f->ncauses].said_ms = ms;
   f->causes[f->ncauses].devices = 0;
   memset(f->causes[f->ncauses].examples, 0, sizeof(f->causes[0].examples));
   f->ncauses++;
@@ -274,14 +284,15 @@ static void merge(struct fleet *f, const struct rec *r) {
   if (r->d.last_ms >= d->last_ms) *d = r->d;
   note_day(f, at, r->d.last_ms, r->d.overall);
   for (int i = 0; i < FLEET_CAUSES && r->c[i].code[0]; i++)
-    note_cause(f, &r->c[i]);
+    note_cause(f, &r->c[i], r->d.last_ms);
 }
 
 void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len) {
   cJSON *b = NULL;
   char err[512], why[300];
   if (cg_bundle_parse(raw, len, origin, &b, err, sizeof(err)) != CG_OK) {
-    fleet_bad(f, origin, err);
+    size_t ol = strlen(origin); /* the list names the input already */
+    fleet_bad(f, origin, !strncmp(err, origin, ol) && !strncmp(err + ol, ": ", 2) ? err + ol + 2 : err);
     return;
   }
   struct rec *r = cg_malloc(sizeof(*r));

@@ -30,6 +30,7 @@ struct fleet_cause {
   char say[400], first_step[400], source[200];
   size_t devices;
   char examples[3][96];
+  int64_t said_ms; /* the newest bundle that said it: its words are shown (deterministic) */
 };
 
 struct fleet_day {

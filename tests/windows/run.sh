@@ -60,8 +60,10 @@ suite shipping "$py" "$src/tests/e2e/test_shipping.py" "$work/build/cmgdiag.exe"
 suite netenv "$py" "$src/tests/e2e/test_netenv.py" "$work/build/cmgdiag.exe" --wine
 # The content path from cmgdiag.exe: the CMG double's rate-limited object, 403/404, tinyproxy.
 suite content "$py" "$src/tests/e2e/test_content.py" "$work/build/cmgdiag.exe" --wine
+# The fleet report from cmgdiag.exe: folders walked with the Win32 API, Azurite's container.
+suite report "$py" "$src/tests/e2e/test_report.py" "$work/build/cmgdiag.exe" --wine
 wait
-for name in cli tls cmgprobe service shipping netenv content; do
+for name in cli tls cmgprobe service shipping netenv content report; do
   echo "---- windows: $name"
   cat "$work/logs/$name.log"
   [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: windows suite $name"; rc=1; }
