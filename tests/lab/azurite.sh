@@ -27,7 +27,13 @@ case "$cmd" in
   install) install ;;
   start)
     dir=$1 port=$2
+    started=0 # short of success, the Azurite this started is stopped (it must not hold the port)
+    trap '[ "$started" = 1 ] || { [ -f "$dir/azurite.pid" ] && kill "$(cat "$dir/azurite.pid")" 2>/dev/null; rm -f "$dir/azurite.pid"; }' EXIT
     install
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "azurite.sh: port $port is already in use" >&2
+      exit 1
+    fi
     bash "$here/pki-collector.sh" "$dir/pki"
     mkdir -p "$dir/data"
     "$az/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/data" \
@@ -35,7 +41,8 @@ case "$cmd" in
       >"$dir/azurite.log" 2>&1 &
     echo $! > "$dir/azurite.pid"
     for _ in $(seq 100); do
-      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exit 0
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && kill -0 "$(cat "$dir/azurite.pid")" 2>/dev/null &&
+        { started=1; exit 0; }
       kill -0 "$(cat "$dir/azurite.pid")" 2>/dev/null || break
       sleep 0.1
     done

@@ -47,6 +47,10 @@ case "$cmd" in
     [ -x "$nginx" ] || { echo "cmg-lab.sh: nginx is not installed (tests/install-deps.sh all)" >&2; exit 1; }
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
+    # whatever way start ends short of success (a failed step under set -e, a signal, the wait
+    # running out), what it did start is stopped: it must not hold the lab's ports
+    started=0
+    trap '[ "$started" = 1 ] || bash "$0" stop "$dir" >/dev/null 2>&1' EXIT
     bash "$here/pki-cmg.sh" "$dir/pki" "$base"
     mkdir -p "$dir/www" "$dir/tmp" "$dir/logs"
     head -c 8388608 /dev/zero | tr '\0' 'x' > "$dir/www/big.xml"
@@ -158,19 +162,25 @@ CONF
  "ocsp": $((base + 18)), "noaia": $((base + 19)), "silent": $((base + 20)), "aiadown": $((base + 21)), "tenant": "11111111-2222-3333-4444-555555555555",
  "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
 JSON
+        started=1
         exit 0
       fi
       sleep 0.1
     done
     echo "cmg-lab.sh: the CMG double did not start on ports $base.." >&2
     cat "$dir/logs/error.log" "$dir/logs/backend.log" "$dir/logs/ocsp.log" >&2
-    bash "$0" stop "$dir" # what did start must not hold its ports
-    exit 1 ;;
+    exit 1 ;; # the EXIT trap stops what did start
   stop)
     [ -f "$dir/nginx.pid" ] && kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true
     [ -f "$dir/backend.pid" ] && kill "$(cat "$dir/backend.pid")" 2>/dev/null || true
     [ -f "$dir/dnsmasq.pid" ] && kill "$(cat "$dir/dnsmasq.pid")" 2>/dev/null || true
+    # openssl ocsp -multi forks workers that outlive a parent sent TERM alone, and the parent
+    # replaces a worker that dies: every process on this lab's index file goes, parent first
     [ -f "$dir/ocsp.pid" ] && kill "$(cat "$dir/ocsp.pid")" 2>/dev/null || true
+    for _ in 1 2 3; do
+      pkill -f -- "-index $dir/pki/intermediate/index.txt " 2>/dev/null || break
+      sleep 0.1
+    done
     rm -f "$dir/backend.pid" "$dir/dnsmasq.pid" "$dir/ocsp.pid" ;;
   *) echo "usage: cmg-lab.sh start|stop DIR [BASE_PORT]" >&2; exit 2 ;;
 esac

@@ -16,6 +16,8 @@ case "$cmd" in
   start)
     port=${3:?port}
     [ -x "$nginx" ] || { echo "nginx-collector.sh: nginx is not installed (tests/install-deps.sh all)" >&2; exit 1; }
+    started=0 # short of success, what start started is stopped (it must not hold the port)
+    trap '[ "$started" = 1 ] || bash "$0" stop "$dir" >/dev/null 2>&1' EXIT
     bash "$here/pki-collector.sh" "$dir/pki"
     mkdir -p "$dir/dav/upload" "$dir/dav/bearer" "$dir/tmp" "$dir/logs"
     { nginx_preamble "$dir"; cat <<CONF
@@ -40,7 +42,7 @@ CONF
     } > "$dir/nginx.conf"
     "$nginx" -p "$dir" -c "$dir/nginx.conf" -e "$dir/logs/error.log"
     for _ in $(seq 50); do
-      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && exit 0
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { started=1; exit 0; }
       sleep 0.1
     done
     echo "nginx-collector.sh: nginx did not start on port $port" >&2

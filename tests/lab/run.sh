@@ -19,11 +19,14 @@ entraport=$((cmgbase + 17))
 mkdir -p "$lab"
 bash tests/lab/azurite.sh stop "$lab/azurite" 2>/dev/null || true
 bash tests/lab/cmg-lab.sh stop "$lab/cmg" 2>/dev/null || true
+# Stopped on every way out (success, a failed step, Ctrl+C), whichever of the two had started: a
+# CMG double left running when Azurite cannot start would hold its ports for the next run.
+trap 'bash tests/lab/azurite.sh stop "$lab/azurite" 2>/dev/null; bash tests/lab/cmg-lab.sh stop "$lab/cmg" 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 echo "Starting the CMG double (nginx, service name cmg.lab.test) on https://127.0.0.1:$cmgport ..."
 bash tests/lab/cmg-lab.sh start "$lab/cmg" "$cmgbase"
 echo "Starting Azurite (Azure Blob emulator) on https://127.0.0.1:$port ..."
 bash tests/lab/azurite.sh start "$lab/azurite" "$port"
-trap 'bash tests/lab/azurite.sh stop "$lab/azurite"; bash tests/lab/cmg-lab.sh stop "$lab/cmg"' EXIT
 sas=$(bash tests/lab/azurite.sh sas "$lab/azurite" "$port" cmgdiag-bundles)
 # The config holds a SAS URL: readable by root only, as on a device (SYSTEM and Administrators).
 umask 077

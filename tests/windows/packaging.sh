@@ -56,14 +56,20 @@ x=$(find "$work/extract" -name cmgdiag.exe | head -1)
 # The Group Policy template: well-formed, and names exactly the values the agent reads.
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3
-"$py" - "$src/packaging/windows/policy" "$src/agent/core/config.c" <<'PY' && ok "ADMX/ADML: every policy value is read by the agent, every string is defined" || no "ADMX/ADML"
-import re, sys, xml.etree.ElementTree as ET
-d, cfg = sys.argv[1], open(sys.argv[2]).read()
+"$py" - "$src/packaging/windows/policy" "$src" <<'PY' && ok "ADMX/ADML: every policy value is read by the agent, every string is defined" || no "ADMX/ADML"
+import glob, re, sys, xml.etree.ElementTree as ET
+d, src = sys.argv[1], sys.argv[2]
 ns = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
 admx = ET.parse(d + "/cmgdiag.admx").getroot()
 adml = ET.parse(d + "/en-US/cmgdiag.adml").getroot()
 values = {e.get("valueName") for e in admx.iter() if e.get("valueName")}
-read = set(re.search(r'names\[\] = \{([^}]*)\}', cfg).group(1).replace('"', '').replace(' ', '').split(','))
+# the core's own values (policy.c) and those the plugins declare (struct cg_policy_value tables)
+core = open(src + "/agent/core/policy.c").read()
+read = set(re.search(r'core_names\[\] = \{([^}]*)\}', core).group(1).replace('"', '').replace(' ', '').split(','))
+for f in glob.glob(src + "/plugins/*/*/*.c"):
+    t = open(f).read()
+    for table in re.findall(r'struct cg_policy_value \w+\[\] = \{(.*?)\{NULL, NULL\}\};', t, re.S):
+        read |= set(re.findall(r'\{"([A-Za-z]+)", "[a-z_]+"\}', table))
 strings = {s.get("id") for s in adml.iter("{%s}string" % ns["p"])}
 pres = {s.get("id") for s in adml.iter("{%s}presentation" % ns["p"])}
 used = set(re.findall(r'\$\(string\.([^)]+)\)', open(d + "/cmgdiag.admx").read()))
