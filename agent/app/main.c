@@ -465,6 +465,11 @@ static int cmd_config_check(const struct cli *cli) {
   struct cg_config cfg;
   struct cg_log log = {0};
   int ec = load_config(cli, NULL, &cfg, &log);
+  char err[1024];
+  if (ec == 0 && cg_runner_try_settings(&cfg, err, sizeof(err)) != CG_OK) {
+    fprintf(stderr, "cmgdiag: configuration error in %s: %s\n", cfg.path, err);
+    ec = EXIT_CANNOT_RUN;
+  }
   if (ec == 0) {
     char *text = cg_config_render_redacted(&cfg);
     if (cfg.file_found)

@@ -13,6 +13,7 @@
 #include "platform/service.h"
 #include "platform/sys.h"
 #include "redact.h"
+#include "runner.h"
 #include "spool.h"
 
 /* Removes from `dir` only the plain files `mine` recognises, then the folder if it is then empty. */
@@ -204,6 +205,7 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
   struct cg_config check;
   memset(&check, 0, sizeof(check));
   int rc = out ? cg_config_load_text(&check, out, strlen(out), path, NULL, err, sizeof(err)) : CG_ERR_NOMEM;
+  if (rc == CG_OK) rc = cg_runner_try_settings(&check, err, sizeof(err)); /* what the checks would refuse */
   cg_config_free(&check);
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: configuration error: %s\n", err);

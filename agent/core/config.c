@@ -270,6 +270,57 @@ static char *compiled_checks(void) {
   return cg_buf_take(&b, NULL);
 }
 
+/* The meanings a plugin declares (plugin.h), on its section `sec` named `where`. */
+static int check_meanings(struct vctx *v, const cJSON *sec, const char *where, const struct cg_setting_meaning *ms) {
+  char why[600];
+  for (; ms && ms->key; ms++) {
+    const char *dot = strchr(ms->key, '.');
+    if (!dot) {
+      const cJSON *val = cJSON_GetObjectItemCaseSensitive(sec, ms->key);
+      if (val && !cJSON_IsNull(val) && !ms->check(val, why, sizeof(why))) {
+        cg_snprintf(v->err, v->errlen, "%s: key '%s.%s': %s", v->origin, where, ms->key, why);
+        return CG_ERR_CONFIG;
+      }
+      continue;
+    }
+    char list[64];
+    cg_snprintf(list, sizeof(list), "%.*s", (int)(dot - ms->key), ms->key);
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(sec, list)) {
+      const cJSON *val = cJSON_GetObjectItemCaseSensitive(e, dot + 1);
+      if (val && !cJSON_IsNull(val) && !ms->check(val, why, sizeof(why))) {
+        cg_snprintf(v->err, v->errlen, "%s: key '%s.%s[%d].%s': %s", v->origin, where, list, i, dot + 1, why);
+        return CG_ERR_CONFIG;
+      }
+      i++;
+    }
+  }
+  return CG_OK;
+}
+
+int cg_config_check_meanings(const struct cg_config *cfg, char *err, size_t errlen) {
+  struct vctx v = {.origin = cfg->path, .err = err, .errlen = errlen};
+  const cJSON *checks = cJSON_GetObjectItemCaseSensitive(cfg->root, "checks");
+  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++) {
+    char where[80];
+    cg_snprintf(where, sizeof(where), "checks.%s", (*p)->name);
+    int rc = check_meanings(&v, cJSON_GetObjectItemCaseSensitive(checks, (*p)->name), where, (*p)->meanings);
+    if (rc != CG_OK) return rc;
+  }
+  int i = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs")) {
+    const struct cg_output_plugin *p =
+        cg_registry_find_output(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")));
+    char where[48];
+    cg_snprintf(where, sizeof(where), "outputs[%d]", i++);
+    int rc = p ? check_meanings(&v, o, where, p->meanings) : CG_OK;
+    if (rc != CG_OK) return rc;
+  }
+  return CG_OK;
+}
+
 static int validate_checks(struct vctx *v, cJSON *root) {
   cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
   if (!checks) checks = cJSON_AddObjectToObject(root, "checks");

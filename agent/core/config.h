@@ -64,6 +64,10 @@ char *cg_config_render_redacted(const struct cg_config *cfg);
 /* Parses one "KEY=VALUE" of `--set` against a map (plus "enabled"): *value is the typed JSON value
  * (caller deletes), key receives KEY. For a list key the value is a one-element list. `owner`
  * names the check in errors. */
+/* What the settings must mean (plugin.h, cg_setting_meaning): `config check` and `setup` refuse a
+ * configuration that cannot work; the agent itself runs on, and the check concerned says it in
+ * its result. CG_ERR_CONFIG with "FILE: key 'checks.x.y': why". */
+int cg_config_check_meanings(const struct cg_config *cfg, char *err, size_t errlen);
 /* The keys every check has (enabled, and input for a check with a source). */
 const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p);
 int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key, size_t keylen,

@@ -39,6 +39,14 @@ struct cg_config_map {
   const struct cg_config_map *sub; /* CG_CFG_SECTION only */
   const char *choices;             /* CG_CFG_STRING only: allowed values, "a|b|c" (case-insensitive) */
 };
+
+/* What a setting must mean, beyond its JSON type (net/meaning.h has the common ones: an https URL,
+ * a SAS that can upload, a program's full path). The core calls it for a non-null value when the
+ * configuration loads; false refuses the configuration with `why`, which names the fix. */
+struct cg_setting_meaning {
+  const char *key; /* "url"; "commands.argv": the key of each element of a list of objects */
+  bool (*check)(const cJSON *value, char *why, size_t whylen);
+};
 #define CG_CFG_END                                                                                                     \
   { .key = NULL }
 
@@ -114,10 +122,11 @@ struct cg_policy_value {
 };
 
 struct cg_check_plugin {
-  const char *name;                       /* lower-case, [a-z0-9_] */
-  const char *description;                /* one line for `version` and --help */
-  unsigned platforms;                     /* CG_PLATFORM_*: where the live source exists */
-  const struct cg_config_map *config_map; /* keys besides "enabled"; may be NULL */
+  const char *name;                          /* lower-case, [a-z0-9_] */
+  const char *description;                   /* one line for `version` and --help */
+  unsigned platforms;                        /* CG_PLATFORM_*: where the live source exists */
+  const struct cg_config_map *config_map;    /* keys besides "enabled"; may be NULL */
+  const struct cg_setting_meaning *meanings; /* optional, {NULL}-terminated */
   /* Hand-over keys (discovery.h) this check reads and publishes, NULL-terminated (or NULL). The
    * runner runs a provider before the checks that need its key, adds it when --only left it out,
    * and says in the facts (`handover_missing`) when a need cannot be met. */
@@ -169,7 +178,8 @@ struct cg_output_plugin {
   const char *name;
   const char *description;
   unsigned platforms;
-  const struct cg_config_map *config_map; /* keys besides "type" */
+  const struct cg_config_map *config_map;    /* keys besides "type" */
+  const struct cg_setting_meaning *meanings; /* optional, {NULL}-terminated */
   size_t ctx_size;
   /* The config key naming where bundles go ("sas_url", "url", "dir"): with its query string cut
    * off it identifies the output in the spool's delivery marks, so rotating a SAS keeps them. */

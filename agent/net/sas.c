@@ -6,7 +6,7 @@
 #define MIN_DAYS_LEFT 30
 
 /* The value of query parameter `name` (not URL-decoded) into out; false when absent. */
-static bool query_param(const char *url, const char *name, char *out, size_t outlen) {
+bool cg_sas_param(const char *url, const char *name, char *out, size_t outlen) {
   const char *q = strchr(url, '?');
   size_t nl = strlen(name);
   for (const char *p = q; p && *p;) {
@@ -25,7 +25,7 @@ static bool query_param(const char *url, const char *name, char *out, size_t out
 }
 
 /* "2026-12-31T00:00:00Z" or "2026-12-31" (URL-encoded colons allowed) -> ms since the epoch. */
-static bool parse_expiry(const char *s, int64_t *ms) {
+bool cg_sas_expiry(const char *s, int64_t *ms) {
   int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   int n = 0;
   const char *p = s;
@@ -64,11 +64,11 @@ int cg_sas_check(const char *url, int64_t now_ms, char *warn, size_t warnlen) {
   size_t k = 0;
   struct cg_buf b;
   cg_buf_init(&b, 1024);
-  if (!query_param(url, "sig", se, sizeof(se))) {
+  if (!cg_sas_param(url, "sig", se, sizeof(se))) {
     cg_buf_puts(&b, "the URL has no SAS signature (sig=)");
   } else {
     se[0] = '\0';
-    if (query_param(url, "sp", sp, sizeof(sp))) {
+    if (cg_sas_param(url, "sp", sp, sizeof(sp))) {
       for (const char *p = sp; *p && k < sizeof(extra) - 1; p++)
         if (*p != 'c' && *p != 'w' && *p != 'a') extra[k++] = *p;
       extra[k] = '\0';
@@ -82,7 +82,7 @@ int cg_sas_check(const char *url, int64_t now_ms, char *warn, size_t warnlen) {
                       "sure it grants only create and write");
     }
     int64_t exp = 0;
-    if (query_param(url, "se", se, sizeof(se)) && parse_expiry(se, &exp)) {
+    if (cg_sas_param(url, "se", se, sizeof(se)) && cg_sas_expiry(se, &exp)) {
       int64_t days = (exp - now_ms) / 86400000;
       if (exp <= now_ms)
         cg_buf_printf(&b, "%sthe SAS expired on %.10s: uploads are refused", b.len ? "; " : "", se);

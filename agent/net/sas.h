@@ -10,4 +10,9 @@
  * CG_ERR_CONFIG and one sentence (several findings joined) in warn. Never prints the signature. */
 int cg_sas_check(const char *url, int64_t now_ms, char *warn, size_t warnlen);
 
+/* The value of the query parameter `name` of a URL (false when absent). */
+bool cg_sas_param(const char *url, const char *name, char *out, size_t outlen);
+/* A SAS expiry (se=, ISO 8601, URL-encoded or not) as ms since the epoch; false when unreadable. */
+bool cg_sas_expiry(const char *se, int64_t *ms);
+
 #endif

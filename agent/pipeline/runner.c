@@ -355,3 +355,50 @@ void cg_results_free(struct cg_result *rs, size_t n) {
     cg_result_free(&rs[i]);
   cg_free(rs);
 }
+
+/* One plugin's init on its section, then fini: what `config check` and `setup` ask of it. */
+static int try_init(const struct cg_config_map *map, const cJSON *sec, size_t ctx_size,
+                    int (*init)(void *, const struct cg_env *, char *, size_t), void (*fini)(void *),
+                    const struct cg_env *env, char *err, size_t errlen) {
+  void *ctx = cg_calloc(1, ctx_size ? ctx_size : 1);
+  if (!ctx) return CG_ERR_NOMEM;
+  int rc = cg_config_map_fill(map, sec, ctx);
+  if (rc == CG_OK && init) {
+    rc = init(ctx, env, err, errlen);
+    if (fini) fini(ctx);
+  }
+  cg_config_map_release(map, ctx);
+  cg_free(ctx);
+  return rc;
+}
+
+int cg_runner_try_settings(const struct cg_config *cfg, char *err, size_t errlen) {
+  struct cg_env env = {.config = cfg, .trigger = "config"};
+  char why[512];
+  int mrc = cg_config_check_meanings(cfg, err, errlen);
+  if (mrc != CG_OK) return mrc;
+  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++) {
+    if (!cg_config_check_enabled(cfg, (*p)->name) || !(*p)->init) continue;
+    why[0] = '\0';
+    int rc = try_init((*p)->config_map, cg_config_check(cfg, (*p)->name), (*p)->ctx_size, (*p)->init, (*p)->fini, &env,
+                      why, sizeof(why));
+    if (rc != CG_OK) {
+      cg_snprintf(err, errlen, "check %s: %s", (*p)->name, why[0] ? why : cg_strerror(rc));
+      return rc;
+    }
+  }
+  int i = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs")) {
+    const struct cg_output_plugin *p =
+        cg_registry_find_output(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type")));
+    why[0] = '\0';
+    int rc = p ? try_init(p->config_map, o, p->ctx_size, p->init, p->fini, &env, why, sizeof(why)) : CG_OK;
+    if (rc != CG_OK) {
+      cg_snprintf(err, errlen, "outputs[%d] (%s): %s", i, p->name, why[0] ? why : cg_strerror(rc));
+      return rc;
+    }
+    i++;
+  }
+  return CG_OK;
+}

@@ -40,4 +40,10 @@ void cg_results_free(struct cg_result *rs, size_t n);
 int cg_runner_plan(const struct cg_check_plugin *const *all, size_t n, const bool *selected, const bool *enabled,
                    size_t *order, size_t *norder, char *err, size_t errlen);
 
+/* What `config check` and `setup` ask before they call a configuration good: every enabled check's
+ * and every output's init, with the trigger "config" (a check may then also say what cannot work on
+ * this device now, such as a program that is not there). CG_ERR_CONFIG and a sentence naming the
+ * plugin and the key. */
+int cg_runner_try_settings(const struct cg_config *cfg, char *err, size_t errlen);
+
 #endif

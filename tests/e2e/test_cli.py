@@ -155,6 +155,44 @@ class Cli(unittest.TestCase):
         self.assertEqual(eff["checks"]["aadjoin"]["timeout_ms"], 60000)
         self.assertEqual(eff["outputs"], [])
 
+    def test_config_check_refuses_what_cannot_work_and_names_the_key(self):
+        sig = "c2lnbmF0dXJlLXNlY3JldA%3D%3D"
+        bad = [
+            ({"checks": {"cmgprobe": {"url": "http://cmg.contoso.com/CCM_Proxy_MutualAuth/1"}}},
+             "'checks.cmgprobe.url'", "not https://"),
+            ({"checks": {"cmgprobe": {"url": "cmg.contoso.com"}}}, "'checks.cmgprobe.url'", "is not a URL"),
+            ({"outputs": [{"type": "azblob", "sas_url": "https://a.blob.core.windows.net/c?sv=2022-11-02&sp=rl"
+                           "&se=2099-01-01&sig=" + sig}]}, "'outputs[0].sas_url'", "neither create nor write"),
+            ({"outputs": [{"type": "azblob", "sas_url": "https://a.blob.core.windows.net/c?sv=2022-11-02&sp=cw"
+                           "&se=2021-01-01&sig=" + sig}]}, "'outputs[0].sas_url'", "expired on 2021-01-01"),
+            ({"outputs": [{"type": "azblob", "sas_url": "https://a.blob.core.windows.net/c"}]},
+             "'outputs[0].sas_url'", "no SAS"),
+            ({"outputs": [{"type": "azblob", "sas_url": "notaurl"}]}, "'outputs[0].sas_url'", "is not a URL"),
+            ({"outputs": [{"type": "http", "url": "http://collector.contoso.com/in"}]}, "'outputs[0].url'",
+             "not https://"),
+            ({"checks": {"exec": {"enabled": True, "commands": [{"name": "x", "argv": ["check.exe"]}]}}},
+             "'checks.exec.commands[0].argv'", "not a full path"),
+            ({"checks": {"exec": {"enabled": True, "commands": [{"name": "x", "argv": ["/opt/none/check.sh"]}]}}},
+             "check exec", "does not exist on this device"),
+            ({"checks": {"content": {"urls": ["ftp://dp.contoso.com/x"]}}}, "'checks.content.urls'", "not https://"),
+        ]
+        for extra, key, why in bad:
+            self.write_cfg(extra)
+            rc, out, err = run("-c", self.cfg, "config", "check")
+            self.assertEqual(rc, 3, (extra, out))
+            self.assertIn(key, err)
+            self.assertIn(why, err)
+            self.assertNotIn(sig, err)
+            self.assertNotIn("Configuration OK", out)
+        # the agent itself runs on: the check concerned says it in its result
+        self.write_cfg({"checks": {"cmgprobe": {"enabled": True, "url": "http://cmg.contoso.com/x"}}})
+        rc, out, err = run("-c", self.cfg, "check", "cmgprobe", "--json")
+        self.assertEqual(json.loads(out)["code"], "CMG_BAD_URL", err)
+        # loopback http stays allowed for a local relay
+        self.write_cfg({"outputs": [{"type": "http", "url": "http://127.0.0.1:8080/in"}]})
+        rc, out, err = run("-c", self.cfg, "config", "check")
+        self.assertEqual(rc, 0, err)
+
     def test_check_set_and_input(self):
         rc, out, err = run("-c", self.cfg, "check", "agent", "--set", "min_free_mb=1048576", "--json")
         self.assertEqual(rc, 1, err)

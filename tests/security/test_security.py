@@ -354,6 +354,33 @@ class SetupFindings(Base):
         rc, out, err, _ = run("-c", self.cfg, "setup", "--sas-url", sas)
         self.assertIn("--sas-url-file", err)  # the old form warns
 
+    def test_setup_refuses_what_cannot_work_and_keeps_the_old_configuration(self):
+        good = "https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=cw&se=2099-01-01&sig=S1gnatur3"
+        f = os.path.join(self.tmp, "sas.txt")
+        with open(f, "w") as fh:
+            fh.write(good)
+        rc, out, err, _ = run("-c", self.cfg, "setup", "--sas-url-file", f)
+        self.assertEqual(rc, 0, err)
+        with open(self.cfg) as fh:
+            before = fh.read()
+        cases = [("https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=rl&se=2099-01-01&sig=S1gnatur3",
+                  "neither create nor write"), ("notaurl", "is not a URL")]
+        for sas, why in cases:
+            with open(f, "w") as fh:
+                fh.write(sas)
+            rc, out, err, _ = run("-c", self.cfg, "setup", "--sas-url-file", f)
+            self.assertEqual(rc, 3, (sas, out, err))
+            self.assertIn("outputs[0].sas_url", err)
+            self.assertIn(why, err)
+            self.assertNotIn("S1gnatur3", out + err)
+        for url, why in (("http://cmg.contoso.com", "not https://"), ("cmg.contoso.com", "is not a URL")):
+            rc, out, err, _ = run("-c", self.cfg, "setup", "--cmg-url", url)
+            self.assertEqual(rc, 3, (url, out, err))
+            self.assertIn("checks.cmgprobe.url", err)
+            self.assertIn(why, err)
+        with open(self.cfg) as fh:
+            self.assertEqual(fh.read(), before)  # nothing written that cannot work
+
     def test_config_check_warns_about_a_broad_or_expiring_sas(self):
         soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5 * 86400))
         self.write_cfg(outputs=[{"type": "azblob", "sas_url": "https://a.blob.core.windows.net/c?sp=racwdl&se=%s"

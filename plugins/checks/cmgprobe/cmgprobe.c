@@ -16,6 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "meaning.h"
 #include "discovery.h"
 #include "dnschain.h"
 #include "log.h"
@@ -758,7 +759,10 @@ static const char *const cmgprobe_provides[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCO
 static const struct cg_device_fact probe_device[] = {{"cmg_host", "host"}, {NULL, NULL}};
 static const struct cg_policy_value probe_policy[] = {{"CmgUrl", "url"}, {NULL, NULL}};
 
+static const struct cg_setting_meaning cmgprobe_meanings[] = {{"url", cg_meaning_https_url}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_cmgprobe = {
+    .meanings = cmgprobe_meanings,
     .device_facts = probe_device,
     .policy_values = probe_policy,
     .needs = cmgprobe_needs,

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
+#include "meaning.h"
 #include "plugin.h"
 #include "proxy.h"
 
@@ -222,7 +223,10 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
 
 static const char *const content_needs[] = {CG_DISCOVERY_METERED, NULL};
 
+static const struct cg_setting_meaning content_meanings[] = {{"urls", cg_meaning_https_urls}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_content = {
+    .meanings = content_meanings,
     .needs = content_needs,
     .name = "content",
     .description = "can content be downloaded through the CMG's content path, and fast enough for an upgrade",

@@ -10,6 +10,7 @@
 #include "platform/fs.h"
 #include "platform/proc.h"
 #include "config.h"
+#include "meaning.h"
 #include "plugin.h"
 #include "redact.h"
 
@@ -330,8 +331,9 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
 }
 
 static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
-  (void)env;
   struct ex_ctx *c = vctx;
+  /* config check and setup: a program that is not there now is an error (at run time, a result) */
+  bool strict = env && env->trigger && !strcmp(env->trigger, "config");
   if (c->commands.count > MAX_COMMANDS) {
     cg_snprintf(err, errlen, "checks.exec.commands: at most %d commands", MAX_COMMANDS);
     return CG_ERR_CONFIG;
@@ -356,6 +358,13 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
                   p);
       return CG_ERR_CONFIG;
     }
+    if (strict && cg_path_kind(p) != CG_PATH_FILE) {
+      cg_snprintf(err, errlen,
+                  "checks.exec.commands[%zu] ('%s'): the program %s does not exist on this device; deploy it "
+                  "first, or fix argv[0]",
+                  i, m->name, p);
+      return CG_ERR_CONFIG;
+    }
     if (!map_exit(m->exit_codes ? m->exit_codes : "", 0, &v, bad, sizeof(bad))) {
       cg_snprintf(err, errlen, "checks.exec.commands[%zu].exit_codes: %s", i, bad);
       return CG_ERR_CONFIG;
@@ -369,7 +378,10 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
   return CG_OK;
 }
 
+static const struct cg_setting_meaning exec_meanings[] = {{"commands.argv", cg_meaning_absolute_program}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_exec = {
+    .meanings = exec_meanings,
     .name = "exec",
     .description = "the organisation's own checks: admin-defined commands, run safely as SYSTEM",
     .platforms = CG_PLATFORM_ANY,

@@ -17,6 +17,7 @@
 #include "platform/netcfg.h"
 #include "platform/sys.h"
 #include "platform/wmi.h"
+#include "meaning.h"
 #include "plugin.h"
 #include "proxy.h"
 #include "regfile.h"
@@ -676,7 +677,10 @@ static const struct cg_source ne_source = {
 
 static const char *const netenv_needs[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCOVERY_CMG_DATE, NULL};
 
+static const struct cg_setting_meaning netenv_meanings[] = {{"endpoints", cg_meaning_https_urls}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_netenv = {
+    .meanings = netenv_meanings,
     .needs = netenv_needs,
     .name = "netenv",
     .description = "the network as SYSTEM sees it: proxies, Entra endpoints, TLS 1.2 policy, clock",

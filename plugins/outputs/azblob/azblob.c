@@ -6,6 +6,7 @@
 
 #include "http.h"
 #include "platform/sys.h"
+#include "meaning.h"
 #include "plugin.h"
 
 struct azblob_ctx {
@@ -183,7 +184,10 @@ static void azblob_fini(void *vctx) {
 /* Group Policy SasUrl and `setup --sas-url-file`: this one output with this SAS URL */
 static const struct cg_policy_value azblob_policy[] = {{"SasUrl", "sas_url"}, {NULL, NULL}};
 
+static const struct cg_setting_meaning azblob_meanings[] = {{"sas_url", cg_meaning_upload_sas}, {NULL, NULL}};
+
 const struct cg_output_plugin cg_output_azblob = {
+    .meanings = azblob_meanings,
     .name = "azblob",
     .description = "Azure Blob Storage container through a SAS URL (Block Blob PUT, idempotent)",
     .platforms = CG_PLATFORM_ANY,

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
+#include "meaning.h"
 #include "plugin.h"
 
 struct http_ctx {
@@ -248,7 +249,10 @@ static void http_fini(void *vctx) {
   cg_free(c->hmac_key);
 }
 
+static const struct cg_setting_meaning http_meanings[] = {{"url", cg_meaning_https_or_loopback}, {NULL, NULL}};
+
 const struct cg_output_plugin cg_output_http = {
+    .meanings = http_meanings,
     .name = "http",
     .description = "HTTPS POST or PUT to an ingestion endpoint (token, HMAC signature or client certificate)",
     .platforms = CG_PLATFORM_ANY,
