@@ -27,90 +27,7 @@
 #include "spool.h"
 
 #define EXIT_CANNOT_RUN 3
-
-static const char usage_text[] =
-    "cmgdiag " CMGDIAG_VERSION " - can this device be managed through the Cloud Management Gateway?\n"
-    "\n"
-    "Usage: cmgdiag [-c FILE] [-v] <command> [options]\n"
-    "\n"
-    "Commands:\n"
-    "  selftest [--json] [--no-upload] [--ticket ID] [--only NAME[,NAME]]\n"
-    "                 Run every enabled check now, print a report, spool the bundle and ship it to\n"
-    "                 the outputs (--no-upload: neither; --json: print the whole bundle). With\n"
-    "                 --ticket the bundle carries the ticket and the report ends with a reference.\n"
-    "                 --only: these checks, and the checks they need a hand-over from.\n"
-    "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
-    "                 Run one check. --input replaces the live data source with a captured file or\n"
-    "                 folder; --set overrides one setting of that check (repeatable).\n"
-    "  config check   Validate the configuration and print it, secrets redacted.\n"
-    "  show FILE [--json]\n"
-    "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
-    "  report INPUT... [--html FILE] [--csv FILE] [--since DAYS] [--container-sas-file FILE|-]\n"
-    "                 The fleet from its bundles: folders (searched recursively) or files of bundles,\n"
-    "                 and/or an Azure Blob container (a SAS URL with list and read permission, read\n"
-    "                 from FILE or standard input). The latest bundle of each device decides; --html\n"
-    "                 writes one self-contained page, --csv one row per device; --since keeps the\n"
-    "                 last DAYS days. Unreadable bundles are counted and listed, never fatal.\n"
-    "                 Also: --jobs N (threads, default 4), --ca-file FILE, --proxy URL.\n"
-    "  version        Version, compiled-in plugins and library versions.\n"
-    "  flush          Ship what waits in the spool now, to every configured output.\n"
-    "  validate --profile NAME [--json] | validate --list\n"
-    "                 Go/no-go gate: one line READY / NOT READY with the blocking reasons (<= 2048\n"
-    "                 characters); exit 0 ready, 1 not ready, 3 could not run. Built in: pre-upgrade.\n"
-    "  run [--once]   The periodic agent: a cycle every interval_s (+ jitter_s), the spool drained\n"
-    "                 each cycle, an extra cycle after a network change; SIGHUP reloads, SIGTERM\n"
-    "                 stops. Each cycle runs in a worker process, killed at cycle_timeout_s.\n"
-    "                 --once: one cycle now, in this process, exit with its verdict.\n"
-    "  service install|uninstall|start|stop\n"
-    "                 The Windows service (LocalSystem, delayed automatic start, restarts on failure).\n"
-    "  setup [--sas-url-file FILE|-] [--cmg-url URL] | setup --purge\n"
-    "                 Prepare a device (what the MSI runs): the configuration folder owned by and\n"
-    "                 restricted to SYSTEM and Administrators, the configuration file with these values\n"
-    "                 merged in (a file it did not write is set aside), the service's recovery\n"
-    "                 settings. The SAS URL is read from FILE or standard input (-), never from the\n"
-    "                 command line. --purge removes what the agent wrote: its configuration, spool,\n"
-    "                 logs and state files, and their folders when they are then empty.\n"
-    "\n"
-    "Options:\n"
-    "  -c FILE        Configuration file (default: %s)\n"
-    "  -v             Verbose: debug logging, log lines also on stderr\n"
-    "  -h, --help     This help\n"
-    "\n"
-    "Exit codes: 0 healthy / ready / done, 1 warnings only (selftest, check) or not ready (validate),\n"
-    "2 at least one failure (flush: bundles still wait), 3 could not run (usage, configuration or\n"
-    "internal error). Colour only on a terminal; NO_COLOR turns it off.\n"
-    "Group Policy (HKLM\\SOFTWARE\\Policies\\cmgdiag) overrides the configuration file on Windows.\n"
-    "The agent logs in CMTrace format (open it with CMTrace or OneTrace) at log.file.\n";
-
-struct cli {
-  const char *config_path;
-  bool verbose;
-  bool json, no_upload, once, quiet, worker;
-  const char *trigger;
-  const char *profile, *service_verb, *sas_url, *sas_url_file, *cmg_url;
-  bool purge, list;
-  const char *ticket, *only, *input, *check_name, *show_file;
-  const char *sets[64];
-  size_t nsets;
-  struct cg_report_args report;
-  const char *report_inputs[256];
-};
-
-static void print_usage(FILE *f) {
-  char *def = cg_default_config_path();
-  fprintf(f, usage_text, def ? def : "");
-  cg_free(def);
-  fprintf(f, "\nChecks in this build (cmgdiag check NAME):\n");
-  for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
-    fprintf(f, "  %-14s %s\n", (*p)->name, (*p)->description);
-}
-
-static int usage_error(const char *fmt, const char *arg) {
-  fputs("cmgdiag: ", stderr);
-  fprintf(stderr, fmt, arg);
-  fputs("\nRun 'cmgdiag --help' for usage.\n", stderr);
-  return EXIT_CANNOT_RUN;
-}
+#include "cli.h"
 
 static bool use_color(void) {
   char *nc = cg_getenv("NO_COLOR");
@@ -543,7 +460,7 @@ static int cmd_service(const struct cli *cli) {
   const char *v = cli->service_verb;
   char msg[512] = "";
   int rc;
-  if (!v) return usage_error("usage: cmgdiag service install|uninstall|start|stop%s", "");
+  if (!v) return cli_usage_error("usage: cmgdiag service install|uninstall|start|stop%s", "");
   if (!strcmp(v, "install")) {
     char *exe = cg_executable_path();
     rc = exe ? cg_service_install(exe, cli->config_path, msg, sizeof(msg)) : CG_ERR_NOMEM;
@@ -558,187 +475,43 @@ static int cmd_service(const struct cli *cli) {
     service_opts = (struct cg_daemon_opts){.config_path = cli->config_path, .service = true};
     rc = cg_service_dispatch(service_body, &service_opts, msg, sizeof(msg));
   } else {
-    return usage_error("unknown service command '%s' (install, uninstall, start, stop)", v);
+    return cli_usage_error("unknown service command '%s' (install, uninstall, start, stop)", v);
   }
   if (msg[0]) fprintf(rc == CG_OK ? stdout : stderr, "%s%s\n", rc == CG_OK ? "" : "cmgdiag: ", msg);
   return rc == CG_OK ? 0 : EXIT_CANNOT_RUN;
 }
 
-/* One option or input of `report`; false when it is none of them. */
-static bool report_option(struct cli *cli, int argc, char **argv, int *i, int *rc) {
-  struct cg_report_args *r = &cli->report;
-  const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-  const char **slot = !strcmp(a, "--html")                 ? &r->html
-                      : !strcmp(a, "--csv")                ? &r->csv
-                      : !strcmp(a, "--container-sas-file") ? &r->container_sas_file
-                      : !strcmp(a, "--ca-file")            ? &r->ca_file
-                      : !strcmp(a, "--proxy")              ? &r->proxy
-                                                           : NULL;
-  if (slot || !strcmp(a, "--since") || !strcmp(a, "--jobs")) {
-    if (!v) {
-      *rc = usage_error("option %s needs a value", a);
-      return true;
-    }
-    (*i)++;
-    if (slot) {
-      *slot = v;
-      return true;
-    }
-    char *end;
-    long n = strtol(v, &end, 10);
-    bool since = !strcmp(a, "--since");
-    if (*end || n < 1 || n > (since ? 3650 : 16)) {
-      *rc = usage_error(since ? "--since takes a number of days (1 to 3650), not '%s'"
-                              : "--jobs takes a number of threads (1 to 16), not '%s'",
-                        v);
-      return true;
-    }
-    *(since ? &r->since_days : &r->jobs) = (int)n;
-    return true;
-  }
-  if (a[0] == '-') return false;
-  if (cg_str_startswith_ci(a, "https://") || cg_str_startswith_ci(a, "http://")) {
-    fprintf(stderr, "cmgdiag: warning: a container SAS URL on the command line is in the process list and the shell "
-                    "history; use --container-sas-file FILE or --container-sas-file - (standard input)\n");
-    r->container_url = a;
-    return true;
-  }
-  if (r->ninputs >= CG_ARRAY_LEN(cli->report_inputs)) {
-    *rc = usage_error("too many inputs (at most 256; give their folder instead)%s", "");
-    return true;
-  }
-  cli->report_inputs[r->ninputs++] = a;
-  r->inputs = cli->report_inputs;
-  return true;
-}
-
-/* Parses command options; returns -1 to go on, or an exit code. */
-static int parse_options(struct cli *cli, const char *cmd, int argc, char **argv, int i) {
-  int rc = -1;
-  for (; i < argc && rc < 0; i++) {
-    const char *a = argv[i];
-    bool has_value = i + 1 < argc;
-    if (!strcmp(a, "--json"))
-      cli->json = true;
-    else if (!strcmp(a, "--no-upload") && !strcmp(cmd, "selftest"))
-      cli->no_upload = true;
-    else if (!strcmp(a, "--once") && !strcmp(cmd, "run"))
-      cli->once = true;
-    else if (!strcmp(a, "--worker") && !strcmp(cmd, "run")) /* started by the supervisor (run) */
-      cli->worker = true;
-    else if (!strcmp(a, "--trigger") && !strcmp(cmd, "run") && has_value)
-      cli->trigger = argv[++i];
-    else if (!strcmp(a, "--sas-url") && !strcmp(cmd, "setup") && has_value)
-      cli->sas_url = argv[++i];
-    else if (!strcmp(a, "--sas-url-file") && !strcmp(cmd, "setup") && has_value)
-      cli->sas_url_file = argv[++i];
-    else if (!strcmp(a, "--cmg-url") && !strcmp(cmd, "setup") && has_value)
-      cli->cmg_url = argv[++i];
-    else if (!strcmp(a, "--purge") && !strcmp(cmd, "setup"))
-      cli->purge = true;
-    else if (!strcmp(a, "--profile") && !strcmp(cmd, "validate") && has_value)
-      cli->profile = argv[++i];
-    else if (!strcmp(a, "--list") && !strcmp(cmd, "validate"))
-      cli->list = true;
-    else if (a[0] != '-' && !strcmp(cmd, "service") && !cli->service_verb)
-      cli->service_verb = a;
-    else if (!strcmp(a, "--ticket") && !strcmp(cmd, "selftest") && has_value)
-      cli->ticket = argv[++i];
-    else if (!strcmp(a, "--only") && !strcmp(cmd, "selftest") && has_value)
-      cli->only = argv[++i];
-    else if (!strcmp(a, "--input") && !strcmp(cmd, "check") && has_value)
-      cli->input = argv[++i];
-    else if (!strcmp(a, "--set") && !strcmp(cmd, "check") && has_value) {
-      if (cli->nsets >= CG_ARRAY_LEN(cli->sets)) return usage_error("too many --set options%s", "");
-      cli->sets[cli->nsets++] = argv[++i];
-    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      print_usage(stdout);
-      return 0;
-    } else if (a[0] != '-' && !strcmp(cmd, "check") && !cli->check_name)
-      cli->check_name = a;
-    else if (a[0] != '-' && !strcmp(cmd, "show") && !cli->show_file)
-      cli->show_file = a;
-    else if (!strcmp(cmd, "report") && report_option(cli, argc, argv, &i, &rc))
-      ; /* taken (rc set when it was wrong) */
-    else if (!strncmp(a, "--", 2) && !has_value &&
-             (!strcmp(a, "--ticket") || !strcmp(a, "--only") || !strcmp(a, "--input") || !strcmp(a, "--set") ||
-              !strcmp(a, "--profile") || !strcmp(a, "--sas-url") || !strcmp(a, "--sas-url-file") ||
-              !strcmp(a, "--cmg-url")))
-      return usage_error("option %s needs a value", a);
-    else {
-      fprintf(stderr, "cmgdiag: '%s' is not an option of '%s'\nRun 'cmgdiag --help' for usage.\n", a, cmd);
-      return EXIT_CANNOT_RUN;
-    }
-  }
-  return rc;
-}
-
 int main(int argc, char **argv) {
-  struct cli cli = {0};
-  int i = 1;
+  struct cli cli;
   cg_platform_args(&argc, &argv);
   cg_json_init_hooks();
-  for (; i < argc && argv[i][0] == '-'; i++) {
-    if (!strcmp(argv[i], "-c") && i + 1 < argc)
-      cli.config_path = argv[++i];
-    else if (!strcmp(argv[i], "-v"))
-      cli.verbose = true;
-    else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      print_usage(stdout);
-      return 0;
-    } else if (!strcmp(argv[i], "--version"))
-      return cmd_version();
-    else if (!strcmp(argv[i], "-c"))
-      return usage_error("option -c needs a file%s", "");
-    else
-      return usage_error("unknown option '%s'", argv[i]);
-  }
-  if (i >= argc) {
-    print_usage(stderr);
-    return EXIT_CANNOT_RUN;
-  }
-  const char *cmd = argv[i++];
-  if (!strcmp(cmd, "help")) {
-    print_usage(stdout);
-    return 0;
-  }
-  if (!strcmp(cmd, "config")) {
-    if (i >= argc || strcmp(argv[i], "check") != 0) return usage_error("usage: cmgdiag config check%s", "");
-    i++;
-    cmd = "config check";
-  }
-  static const char *const known[] = {"version", "check",    "selftest", "config check", "show",  "flush",
-                                      "run",     "validate", "service",  "setup",        "report"};
-  bool ok = false;
-  for (size_t k = 0; k < CG_ARRAY_LEN(known); k++)
-    ok |= !strcmp(cmd, known[k]);
-  if (!ok) return usage_error("unknown command '%s'", cmd);
-  int ec = parse_options(&cli, cmd, argc, argv, i);
+  int ec = cli_parse(&cli, argc, argv);
   if (ec >= 0) return ec;
+  const char *cmd = cli.command;
+  if (cli.version) return cmd_version();
   if (!strcmp(cmd, "version")) return cmd_version();
   if (!strcmp(cmd, "check")) {
     if (!cli.check_name)
-      return usage_error("usage: cmgdiag check NAME [--input PATH] [--set KEY=VALUE]... [--json]%s", "");
+      return cli_usage_error("usage: cmgdiag check NAME [--input PATH] [--set KEY=VALUE]... [--json]%s", "");
     return cmd_check(&cli);
   }
   if (!strcmp(cmd, "show")) {
-    if (!cli.show_file) return usage_error("usage: cmgdiag show FILE [--json]%s", "");
+    if (!cli.show_file) return cli_usage_error("usage: cmgdiag show FILE [--json]%s", "");
     return cmd_show(&cli);
   }
   if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
   if (!strcmp(cmd, "flush")) return cmd_flush(&cli);
   if (!strcmp(cmd, "report")) {
     if (!cli.report.ninputs && !cli.report.container_sas_file && !cli.report.container_url)
-      return usage_error("usage: cmgdiag report INPUT... [--html FILE] [--csv FILE] [--since DAYS] "
-                         "[--container-sas-file FILE|-]%s",
-                         "");
-    if (!cli.report.jobs) cli.report.jobs = 4;
+      return cli_usage_error("usage: cmgdiag report INPUT... [--html FILE] [--csv FILE] [--since DAYS] "
+                             "[--container-sas-file FILE|-]%s",
+                             "");
     cg_http_global_init(); /* before any thread */
     return cg_report_run(&cli.report);
   }
   if (!strcmp(cmd, "validate")) {
     if (cli.list) return cmd_validate_list(&cli);
-    if (!cli.profile) return usage_error("usage: cmgdiag validate --profile NAME [--json] | validate --list%s", "");
+    if (!cli.profile) return cli_usage_error("usage: cmgdiag validate --profile NAME [--json] | validate --list%s", "");
     return cmd_selftest(&cli);
   }
   if (!strcmp(cmd, "run")) {

@@ -89,6 +89,38 @@ class Cli(unittest.TestCase):
         self.assertIn("'--bogus' is not an option of 'selftest'", err)
         self.assertEqual(run("-c")[0], 3)
 
+    def test_options_as_admins_write_them(self):
+        # --opt=value and --opt value, global options before or after the command, in any order
+        big = "min_free_mb=1048576"  # 1 TB: the agent check then fails on disk space
+        for args in (["-c", self.cfg, "check", "agent", "--json", "--set", big],
+                     ["check", "agent", "--set=" + big, "--json", "-c", self.cfg],
+                     ["--json", "check", "--config=" + self.cfg, "agent", "--set=" + big]):
+            rc, out, err = run(*args)
+            self.assertEqual(json.loads(out)["code"], "AGENT_LOW_DISK", (args, err))
+        # help anywhere; /? on Windows only (elsewhere it may be a path)
+        rc, out, _ = run("selftest", "--help")
+        self.assertEqual((rc, "check NAME" in out), (0, True))
+        rc, out, err = run("/?")
+        if WINE:
+            self.assertEqual((rc, "check NAME" in out), (0, True))
+        else:
+            self.assertEqual(rc, 3)
+            self.assertIn("unknown command '/?'", err)
+        # every usage error exits 3 and says what is wrong
+        for args, text in ((["check", "agent", "--input"], "option --input needs a value"),
+                           (["check", "agent", "--json=yes"], "option --json takes no value"),
+                           (["report", "x", "--since=0"], "--since takes a number from 1 to 3650"),
+                           (["report", "x", "--jobs", "99"], "--jobs takes a number from 1 to 16"),
+                           (["config"], "usage: cmgdiag config check"),
+                           (["show", "a", "b"], "'b' is not an option of 'show'"),
+                           (["run", "--ticket", "X"], "'--ticket' is not an option of 'run'")):
+            rc, out, err = run(*args)
+            self.assertEqual(rc, 3, (args, out, err))
+            self.assertIn(text, err)
+        rc, out, err = run("-c", self.cfg, "check", "aadjoin", "--input", os.path.join(self.tmp, "missing.txt"))
+        self.assertEqual(rc, 3, (out, err))
+        self.assertIn("does not exist", err)
+
     def test_run_validate_service_usage(self):
         for cmd, text in ((["validate"], "usage: cmgdiag validate --profile NAME"),
                           (["validate", "--profile"], "option --profile needs a value"),
