@@ -199,6 +199,26 @@ static int report_shipping(const struct cli *cli, const struct cg_cycle *c) {
 
 /* selftest, and validate when `profile` is set (then one summary line, exit 0 ready / 1 not): the
  * same cycle as the agent's (cycle.h), shown to a person. */
+static void selftest_title(const struct cli *cli, char *title, size_t len) {
+  char *host = cg_hostname();
+  cg_snprintf(title, len, "cmgdiag %s selftest on %s%s%s", CMGDIAG_VERSION, host ? host : "?",
+              cli->ticket ? " for ticket " : "", cli->ticket ? cli->ticket : "");
+  cg_free(host);
+}
+
+/* selftest on a console: "running X..." while a check runs, its lines when it has its result */
+static void live_progress(void *user, const char *check, const struct cg_result *res) {
+  char name[48];
+  cg_strlcpy(name, check, sizeof(name));
+  cg_strip_controls(name);
+  if (!res)
+    printf("\r\033[K      running %s...", name);
+  else
+    printf("\r\033[K");
+  if (res) cg_report_print_result(stdout, res, *(const bool *)user);
+  fflush(stdout);
+}
+
 static int cmd_selftest(const struct cli *cli) {
   cJSON *disc = NULL, *profile = NULL;
   struct cg_config cfg;
@@ -215,11 +235,19 @@ static int cmd_selftest(const struct cli *cli) {
   }
   bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
   disc = cJSON_CreateObject();
+  /* on a console, each check's lines as soon as it finishes, and what runs now; never redirected */
+  bool live = !cli->json && !profile && cg_stdout_is_tty();
+  bool color = use_color();
+  char title[256];
+  selftest_title(cli, title, sizeof(title));
+  if (live) printf("%s\n\n", title);
   struct cg_env env = {.config = &cfg,
                        .log = &log,
                        .interactive = true,
                        .discovery = disc,
-                       .trigger = cli->profile ? "validate" : "selftest"};
+                       .trigger = cli->profile ? "validate" : "selftest",
+                       .progress = live ? live_progress : NULL,
+                       .progress_user = &color};
   struct cg_cycle_opts o = {.trigger = profile ? "validate" : "selftest",
                             .only = cli->only,
                             .ticket = cli->ticket,
@@ -255,14 +283,11 @@ static int cmd_selftest(const struct cli *cli) {
   if (cli->json) {
     print_json(c.bundle);
   } else {
-    char *host = cg_hostname();
-    char title[256];
-    cg_snprintf(title, sizeof(title), "cmgdiag %s selftest on %s%s%s", CMGDIAG_VERSION, host ? host : "?",
-                cli->ticket ? " for ticket " : "", cli->ticket ? cli->ticket : "");
-    cg_free(host);
     const cJSON *diag = cJSON_GetObjectItemCaseSensitive(c.bundle, "diagnosis");
-    struct cg_report_opts ro = {.color = use_color(),
-                                .title = title,
+    if (live) printf("\n");
+    struct cg_report_opts ro = {.color = color,
+                                .title = live ? NULL : title,
+                                .lines_printed = live,
                                 .why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "why")),
                                 .first_step =
                                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "first_step"))};

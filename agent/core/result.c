@@ -118,6 +118,26 @@ static void print_wrapped(FILE *f, const char *raw, int indent, int width) {
   cg_free(text);
 }
 
+void cg_report_print_result(FILE *f, const struct cg_result *r, bool color) {
+  const char *reset = color ? "\033[0m" : "";
+  unsigned v = (unsigned)r->status < 5 ? (unsigned)r->status : CG_ERROR;
+  char name[32];
+  cg_strlcpy(name, r->check, sizeof(name));
+  cg_strip_controls(name);
+  fprintf(f, "%s%-5s%s %-13s ", color ? colors[v] : "", labels[v], reset, name);
+  print_wrapped(f, r->summary ? r->summary : "", 20, 100);
+  if (r->code && *r->code) {
+    char code[96];
+    cg_strlcpy(code, r->code, sizeof(code));
+    cg_strip_controls(code);
+    fprintf(f, "%20s[%s]\n", "", code);
+  }
+  if (r->remediation && *r->remediation && v != CG_PASS) {
+    fprintf(f, "%20sWhat to do: ", "");
+    print_wrapped(f, r->remediation, 20, 100);
+  }
+}
+
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o) {
   const char *reset = o->color ? "\033[0m" : "";
   size_t counts[5] = {0};
@@ -139,24 +159,9 @@ void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct
   }
   if (o->title) fprintf(f, "%s\n\n", o->title);
   for (size_t i = 0; i < n; i++) {
-    const struct cg_result *r = &rs[i];
-    unsigned v = (unsigned)r->status < 5 ? (unsigned)r->status : CG_ERROR;
+    unsigned v = (unsigned)rs[i].status < 5 ? (unsigned)rs[i].status : CG_ERROR;
     counts[v]++;
-    char name[32];
-    cg_strlcpy(name, r->check, sizeof(name));
-    cg_strip_controls(name);
-    fprintf(f, "%s%-5s%s %-13s ", o->color ? colors[v] : "", labels[v], reset, name);
-    print_wrapped(f, r->summary ? r->summary : "", 20, 100);
-    if (r->code && *r->code) {
-      char code[96];
-      cg_strlcpy(code, r->code, sizeof(code));
-      cg_strip_controls(code);
-      fprintf(f, "%20s[%s]\n", "", code);
-    }
-    if (r->remediation && *r->remediation && v != CG_PASS) {
-      fprintf(f, "%20sWhat to do: ", "");
-      print_wrapped(f, r->remediation, 20, 100);
-    }
+    if (!o->lines_printed) cg_report_print_result(f, &rs[i], o->color);
   }
   enum cg_verdict overall = cg_results_overall(rs, n);
   fprintf(f, "\nOverall: %s%s%s (%zu pass, %zu warn, %zu fail, %zu skip, %zu error)\n", o->color ? colors[overall] : "",

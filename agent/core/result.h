@@ -44,7 +44,10 @@ struct cg_report_opts {
   const char *title;      /* e.g. "cmgdiag 0.1.0 selftest on HOST" */
   const char *why;        /* the root cause to read aloud (diagnosis.h), first of all; NULL: none */
   const char *first_step; /* what to do first about it */
+  bool lines_printed;     /* the check lines were shown as the checks finished: only the rest now */
 };
+/* One check's lines of the human report (verdict, summary, code, what to do). */
+void cg_report_print_result(FILE *f, const struct cg_result *r, bool color);
 /* The human report: "Why:" and the first step when there is a root cause, the title, one line per
  * check, remediation under failures, a summary line. */
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o);

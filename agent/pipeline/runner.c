@@ -325,6 +325,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   for (size_t o = 0; rc == CG_OK && o < norder && !cg_stop_requested(); o++) {
     size_t i = order[o];
     struct cg_backoff *b = backoff ? &backoff[i] : NULL;
+    if (env->progress) env->progress(env->progress_user, all[i]->name, NULL);
     if (backoff_before(all[i], b, &rs[k])) {
       if (deadline_ms > 0)
         cg_run_check_deadline(all[i], env, &rs[k], deadline_ms);
@@ -334,6 +335,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     }
     note_missing(all, n, ran, enabled, i, &rs[k]);
     if (!selected[i]) cJSON_AddStringToObject(rs[k].facts, "ran_for", "the hand-over to a check of --only");
+    if (env->progress) env->progress(env->progress_user, all[i]->name, &rs[k]);
     ran[i] = true;
     k++;
   }

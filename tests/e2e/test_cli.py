@@ -330,12 +330,12 @@ class Cli(unittest.TestCase):
         if WINE or os.name != "posix":
             self.skipTest("needs a POSIX pseudo-terminal")
         import pty
-        def tty_out(extra_env):
+        def tty_out(extra_env, args=("check", "agent")):
             env = dict(os.environ, **extra_env)
             env.pop("NO_COLOR", None) if "NO_COLOR" not in extra_env else None
             pid, fd = pty.fork()
             if pid == 0:
-                os.execve(BIN, [BIN, "-c", self.cfg, "check", "agent"], env)
+                os.execve(BIN, [BIN, "-c", self.cfg, *args], env)
             chunks = b""
             while True:
                 try:
@@ -351,6 +351,15 @@ class Cli(unittest.TestCase):
         self.assertNotIn("\033[", tty_out({"NO_COLOR": "1"}))
         _, out, _ = run("-c", self.cfg, "check", "agent")  # a pipe: no colour
         self.assertNotIn("\033[", out)
+        # selftest on a console: what runs now, then each check's lines as it finishes, before the end
+        live = tty_out({"NO_COLOR": "1"}, ("selftest", "--no-upload"))
+        self.assertIn("running agent...", live)
+        self.assertLess(live.index("running agent..."), live.index("PASS  agent"))
+        self.assertLess(live.index("PASS  agent"), live.index("Overall:"))
+        self.assertEqual(live.count("PASS  agent"), 1)  # not printed twice at the end
+        _, out, _ = run("-c", self.cfg, "selftest", "--no-upload")  # redirected: no progress
+        self.assertNotIn("running", out)
+        self.assertNotIn("\r", out)
 
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin")
