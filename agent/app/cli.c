@@ -26,6 +26,8 @@ static const char usage_text[] =
     "                 Run one check. --input replaces the live data source with a captured file or\n"
     "                 folder; --set overrides one setting of that check (repeatable).\n"
     "  config check   Validate the configuration and print it, secrets redacted.\n"
+    "  config reference\n"
+    "                 Every setting with its type, default and meaning, as Markdown.\n"
     "  show FILE [--json]\n"
     "                 Print a bundle (.json.gz or .json) readably; --json prints the raw JSON.\n"
     "  report INPUT... [--html FILE] [--csv FILE] [--since DAYS] [--container-sas-file FILE|-]\n"
@@ -153,8 +155,8 @@ static int positional(struct cli *cli, const char *a) {
       }
     return cli_usage_error("unknown command '%s'", a);
   }
-  if (!strcmp(cmd, "config") && !strcmp(a, "check")) {
-    cli->command = "config check";
+  if (!strcmp(cmd, "config") && (!strcmp(a, "check") || !strcmp(a, "reference"))) {
+    cli->command = !strcmp(a, "check") ? "config check" : "config reference";
     return -1;
   }
   const char **slot = !strcmp(cmd, "check")     ? &cli->check_name
@@ -179,7 +181,7 @@ static int positional(struct cli *cli, const char *a) {
     r->inputs = cli->report_inputs;
     return -1;
   }
-  if (!strcmp(cmd, "config")) return cli_usage_error("usage: cmgdiag config check%s", "");
+  if (!strcmp(cmd, "config")) return cli_usage_error("usage: cmgdiag config check | config reference%s", "");
   fprintf(stderr, "cmgdiag: '%s' is not an option of '%s'\nRun 'cmgdiag --help' for usage.\n", a, cmd);
   return EXIT_CANNOT_RUN;
 }
@@ -241,8 +243,8 @@ static void find_command(struct cli *cli, int argc, char **argv, int *at, int *s
         }
       if (*at < 0) return; /* the first word is not a command: said by positional() */
     } else {
-      if (!strcmp(cli->command, "config") && !strcmp(a, "check")) {
-        cli->command = "config check";
+      if (!strcmp(cli->command, "config") && (!strcmp(a, "check") || !strcmp(a, "reference"))) {
+        cli->command = !strcmp(a, "check") ? "config check" : "config reference";
         *sub = i;
       }
       return;
@@ -279,7 +281,7 @@ int cli_parse(struct cli *cli, int argc, char **argv) {
     cli_print_usage(stderr);
     return EXIT_CANNOT_RUN;
   }
-  if (!strcmp(cli->command, "config")) return cli_usage_error("usage: cmgdiag config check%s", "");
+  if (!strcmp(cli->command, "config")) return cli_usage_error("usage: cmgdiag config check | config reference%s", "");
   cli->report.jobs = 4;
   if ((rc = number(cli->since, "--since", 1, 3650, &cli->report.since_days)) >= 0) return rc;
   if ((rc = number(cli->jobs, "--jobs", 1, 16, &cli->report.jobs)) >= 0) return rc;

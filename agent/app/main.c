@@ -554,5 +554,11 @@ int main(int argc, char **argv) {
                                                 .sas_url_file = cli.sas_url_file,
                                                 .cmg_url = cli.cmg_url,
                                                 .purge = cli.purge});
+  if (!strcmp(cmd, "config reference")) {
+    char *page = cg_config_reference();
+    if (page) fputs(page, stdout);
+    cg_free(page);
+    return page ? 0 : EXIT_CANNOT_RUN;
+  }
   return cmd_config_check(&cli);
 }

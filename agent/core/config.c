@@ -94,6 +94,8 @@ static const struct cg_config_map check_source_common[] = {
     CG_CFG_END,
 };
 
+const struct cg_config_map *cg_config_core_map(void) { return core_map; }
+
 const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p) {
   return p && p->source ? check_source_common : check_common;
 }

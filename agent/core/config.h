@@ -68,6 +68,11 @@ char *cg_config_render_redacted(const struct cg_config *cfg);
  * configuration that cannot work; the agent itself runs on, and the check concerned says it in
  * its result. CG_ERR_CONFIG with "FILE: key 'checks.x.y': why". */
 int cg_config_check_meanings(const struct cg_config *cfg, char *err, size_t errlen);
+/* The agent's own keys (top level; sections via .sub), for the reference page (config_ref.c). */
+const struct cg_config_map *cg_config_core_map(void);
+/* The configuration reference, Markdown, made from the config maps of the core and of every
+ * compiled-in plugin (`cmgdiag config reference`; docs/configuration.md is its output). Caller frees. */
+char *cg_config_reference(void);
 /* The keys every check has (enabled, and input for a check with a source). */
 const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p);
 int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key, size_t keylen,
