@@ -7,6 +7,7 @@
 #include "log.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
+#include "platform/wmi.h"
 
 static bool has_outputs(const struct cg_config *cfg) {
   return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs")) > 0;
@@ -36,6 +37,35 @@ static void spool_bundle(const struct cg_env *env, struct cg_cycle *c) {
   cg_free(gz);
 }
 
+/* The last result where CMPivot, hardware inventory and a Configuration Baseline read it:
+ * HKLM\SOFTWARE\cmgdiag\LastResult (docs/operations.md). Only with administrator rights. */
+static void publish_last_result(const struct cg_env *env, const struct cg_cycle *c) {
+  const cJSON *b = c->bundle, *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
+  const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(diag, "root_causes"), 0);
+  cJSON *v = cJSON_CreateObject();
+  static const char *const keys[][2] = {
+      {"Overall", "overall"}, {"Time", "created_at"}, {"BundleId", "bundle_id"}, {"Trigger", "trigger"}};
+  for (size_t i = 0; v && i < CG_ARRAY_LEN(keys); i++)
+    cJSON_AddStringToObject(v, keys[i][0], cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, keys[i][1])));
+  cJSON_AddStringToObject(v, "Version", CMGDIAG_VERSION);
+  const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(top, "code"));
+  cJSON_AddStringToObject(v, "RootCause", code ? code : "");
+  const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "why"));
+  cJSON_AddStringToObject(v, "Why", why ? why : "");
+  for (size_t i = 0; v && i < c->n; i++) { /* one value per check: "fail CMG_CRL_UNREACHABLE" */
+    char line[160];
+    cg_snprintf(line, sizeof(line), "%s %s", cg_verdict_name(c->rs[i].status), c->rs[i].code ? c->rs[i].code : "");
+    char name[64];
+    cg_snprintf(name, sizeof(name), "Check_%s", c->rs[i].check);
+    cJSON_AddStringToObject(v, name, line);
+  }
+  int rc = v ? cg_registry_replace_hklm(CG_LAST_RESULT_KEY, v) : CG_ERR_NOMEM;
+  if (rc != CG_OK && rc != CG_ERR_UNSUPPORTED)
+    cg_log_debug(env->log, "cycle", "the last result was not written to HKLM\\%s: %s", CG_LAST_RESULT_KEY,
+                 cg_strerror(rc));
+  cJSON_Delete(v);
+}
+
 int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct cg_cycle *c, char *err,
                  size_t errlen) {
   const struct cg_config *cfg = env->config;
@@ -56,6 +86,7 @@ int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct
     cg_snprintf(c->error, sizeof(c->error), "out of memory building the bundle");
     return CG_OK;
   }
+  publish_last_result(env, c);
   if (c->spool_ok) spool_bundle(env, c);
   if (!c->spooled || o->drain_budget_ms <= 0 || !has_outputs(cfg) || cg_stop_requested()) return CG_OK;
   if (cg_shipper_open(&c->sh, env, &c->sp, c->error, sizeof(c->error)) != CG_OK) {

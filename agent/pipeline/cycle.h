@@ -9,6 +9,9 @@
 #include "ship.h"
 #include "spool.h"
 
+/* Where each cycle leaves its result for CMPivot, inventory and baselines (Windows). */
+#define CG_LAST_RESULT_KEY "SOFTWARE\\cmgdiag\\LastResult"
+
 struct cg_cycle_opts {
   const char *trigger;        /* the bundle's trigger: "schedule", "selftest", "validate", ... */
   const char *only;           /* --only (comma-separated), or NULL */

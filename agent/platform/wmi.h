@@ -35,6 +35,11 @@ int cg_registry_read_hklm(const char *key, const char *value, cJSON **out);
  * CG_ERR_NOTFOUND, CG_ERR_ACCESS, CG_ERR_UNSUPPORTED off Windows. Caller deletes *out. */
 int cg_registry_read(const char *key, const char *value, cJSON **out);
 
+/* Replaces HKLM\\key with these string values (a JSON object of name -> string; other types are
+ * skipped): the key is emptied first, so a value that is no longer reported does not linger.
+ * CG_ERR_ACCESS without administrator rights; CG_ERR_UNSUPPORTED off Windows. */
+int cg_registry_replace_hklm(const char *key, const cJSON *values);
+
 /* Names of the subkeys of a full key name (as above), at most 1,024. Free with cg_dir_list_free. */
 int cg_registry_subkeys(const char *key, char ***names, size_t *count);
 

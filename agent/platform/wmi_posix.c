@@ -26,3 +26,9 @@ int cg_registry_subkeys(const char *key, char ***names, size_t *count) {
   *count = 0;
   return CG_ERR_UNSUPPORTED;
 }
+
+int cg_registry_replace_hklm(const char *key, const cJSON *values) {
+  (void)key;
+  (void)values;
+  return CG_ERR_UNSUPPORTED;
+}

@@ -277,3 +277,28 @@ int cg_registry_subkeys(const char *key, char ***names, size_t *count) {
   }
   return rc;
 }
+
+int cg_registry_replace_hklm(const char *key, const cJSON *values) {
+  wchar_t *wk = cg_utf8_to_wide(key);
+  if (!wk) return CG_ERR_NOMEM;
+  RegDeleteTreeW(HKEY_LOCAL_MACHINE, wk); /* absent the first time */
+  HKEY h = NULL;
+  LONG e = RegCreateKeyExW(HKEY_LOCAL_MACHINE, wk, 0, NULL, REG_OPTION_NON_VOLATILE, KEY_SET_VALUE | KEY_WOW64_64KEY,
+                           NULL, &h, NULL);
+  cg_free(wk);
+  if (e != ERROR_SUCCESS) return e == ERROR_ACCESS_DENIED ? CG_ERR_ACCESS : CG_ERR_IO;
+  int rc = CG_OK;
+  for (const cJSON *v = values ? values->child : NULL; v && rc == CG_OK; v = v->next) {
+    if (!cJSON_IsString(v) || !v->string) continue;
+    wchar_t *name = cg_utf8_to_wide(v->string), *data = cg_utf8_to_wide(v->valuestring);
+    if (!name || !data)
+      rc = CG_ERR_NOMEM;
+    else if (RegSetValueExW(h, name, 0, REG_SZ, (const BYTE *)data, (DWORD)((wcslen(data) + 1) * sizeof(wchar_t))) !=
+             ERROR_SUCCESS)
+      rc = CG_ERR_IO;
+    cg_free(name);
+    cg_free(data);
+  }
+  RegCloseKey(h);
+  return rc;
+}

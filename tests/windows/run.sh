@@ -80,6 +80,8 @@ bash "$src/tests/windows/clientauth.sh" "$work/build/cmgdiag.exe" "$work/build/t
   "$work/clientauth" || rc=1
 # device against wine's registry (restart sources, provisioning mode) and Win32 power/disk: alone.
 bash "$src/tests/windows/device.sh" "$work/build/cmgdiag.exe" "$work/device" || rc=1
+# the last result in wine's registry (HKLM\SOFTWARE\cmgdiag\LastResult): alone, it writes HKLM.
+bash "$src/tests/windows/lastresult.sh" "$work/build/cmgdiag.exe" "$work/lastresult" || rc=1
 # WinHTTP's proxy, SCHANNEL and HKEY_USERS as netenv reads them, and exec's ACL check: alone too.
 bash "$src/tests/windows/netenv.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" "$work/netenv" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"
