@@ -1,4 +1,4 @@
-/* The command line of cmgdiag (docs: README "Commands"): one table of options says which command
+/* The command line of cmgdiag (docs/commands.md): one table of options says which command
  * takes which option; options are --opt value or --opt=value, the global ones (-c, -v, -h) go
  * anywhere, /? is help on Windows, and every usage error exits 3. */
 #ifndef CG_CLI_H

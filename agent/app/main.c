@@ -1,4 +1,4 @@
-/* cmgdiag command line (README "Commands", `cmgdiag --help`). */
+/* cmgdiag command line (docs/commands.md, `cmgdiag --help`). */
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* The JSON configuration (README "Configuration"): loaded, validated against the declarative
+/* The JSON configuration (docs/config-file.md): loaded, validated against the declarative
  * maps of the core and of every compiled-in plugin, completed with defaults, and kept as an
  * "effective" JSON tree that `config check` prints with secrets redacted. */
 #ifndef CG_CONFIG_H

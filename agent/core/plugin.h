@@ -152,7 +152,7 @@ struct cg_check_plugin {
 
 /* One bundle handed to an output. All borrowed for the duration of emit. */
 struct cg_emit_req {
-  const char *name;       /* object name (README "Outputs"): yyyy/mm/dd/hostname/bundle_id.json.gz */
+  const char *name;       /* object name (docs/shipping.md "Outputs"): yyyy/mm/dd/hostname/bundle_id.json.gz */
   const char *bundle_id;  /* also the idempotency key */
   const char *hostname;   /* path-safe */
   const char *created_at; /* RFC 3339 UTC */

@@ -1,4 +1,4 @@
-/* Check results (README "Check result") and how they are shown: JSON and the human report.
+/* Check results (docs/commands.md "Check result") and how they are shown: JSON and the human report.
  * Verdicts are not status codes: a check that ran fine can say `fail`. */
 #ifndef CG_RESULT_H
 #define CG_RESULT_H
@@ -31,12 +31,13 @@ int cg_result_set(struct cg_result *r, enum cg_verdict v, const char *code, cons
                   const char *summary_fmt, ...) CG_PRINTF(5, 6);
 void cg_result_free(struct cg_result *r);
 
-/* The check result object (README "Check result"); caller deletes with cJSON_Delete. NULL on out of memory. */
+/* The check result object (docs/commands.md "Check result"); caller deletes with cJSON_Delete. NULL on out of memory.
+ */
 cJSON *cg_result_to_json(const struct cg_result *r);
 
 /* Overall state of several results: error counts as fail, skip as pass. */
 enum cg_verdict cg_results_overall(const struct cg_result *rs, size_t n);
-/* Exit code (README "Exit codes") for an overall verdict: 0 pass, 1 warn, 2 fail. */
+/* Exit code (docs/commands.md "Exit codes") for an overall verdict: 0 pass, 1 warn, 2 fail. */
 int cg_verdict_exit_code(enum cg_verdict overall);
 
 struct cg_report_opts {

@@ -39,7 +39,7 @@ const char *cg_shipper_last_error(const struct cg_shipper *sh, size_t i);
 int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms, int64_t max_bundles,
                      struct cg_drain_stats *st);
 
-/* The object name (README "Outputs") of a bundle: yyyy/mm/dd/hostname/bundle_id.json.gz. The host
+/* The object name (docs/shipping.md "Outputs") of a bundle: yyyy/mm/dd/hostname/bundle_id.json.gz. The host
  * name is made path-safe (anything but letters, digits, '.', '-', '_' becomes '_'). */
 int cg_bundle_object_name(const char *created_at, const char *hostname, const char *bundle_id, char *buf, size_t len);
 

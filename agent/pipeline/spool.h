@@ -14,7 +14,7 @@
  * gunzip and no parse. */
 struct cg_spool_entry {
   char name[96];    /* the spool file name */
-  char object[256]; /* yyyy/mm/dd/HOST/id.json.gz (README "Outputs") */
+  char object[256]; /* yyyy/mm/dd/HOST/id.json.gz (docs/shipping.md "Outputs") */
   char host[128];   /* HOST as in the object name (path-safe) */
   char created_at[40];
   char bundle_id[40];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks: installs what is missing, builds a release tree (build-bench/) and the Windows
-# cmgdiag.exe (when MinGW-w64 is there), starts the lab and prints the README's table
+# cmgdiag.exe (when MinGW-w64 is there), starts the lab and prints the table of docs/performance.md
 # ("Performance and reliability"). Not part of the test suite: numbers vary with the machine.
 #   tests/bench/run.sh [--runs N]        (BENCH_DRAIN_BUNDLES=1000 by default)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmark table of the README ("Performance and reliability"), every figure measured in one
+"""The benchmark table of docs/performance.md, every figure measured in one
 run against the local lab: the CMG double (tests/lab/cmg-lab.sh) and Azurite (tests/lab/azurite.sh).
 Each timing is the median of RUNS runs.
 

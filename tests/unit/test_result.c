@@ -1,5 +1,5 @@
-/* Result model and rendering: the check result object (README "Check result"), overall verdicts, exit codes, the
- * report. */
+/* Result model and rendering: the check result object (docs/commands.md "Check result"), overall verdicts, exit codes,
+ * the report. */
 #include <stdlib.h>
 
 #include "result.h"

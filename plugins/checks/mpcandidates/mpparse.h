@@ -1,6 +1,6 @@
 /* Parsers for what admins capture of the ConfigMgr client's management point candidates
- * (README "mpcandidates"): Get-CimInstance/Get-WmiObject | ConvertTo-Json, Format-List, Format-Table, and
- * `reg export` files for the client-state keys. Input is clean UTF-8. */
+ * (docs/checks/README.md "mpcandidates"): Get-CimInstance/Get-WmiObject | ConvertTo-Json, Format-List, Format-Table,
+ * and `reg export` files for the client-state keys. Input is clean UTF-8. */
 #ifndef CG_MPPARSE_H
 #define CG_MPPARSE_H
 

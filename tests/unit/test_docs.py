@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""The manual holds together: the README stays an overview (at most 250 lines, the two commands
+first), and every relative link in the README and docs/ leads to a file of the repository and, with
+an #anchor, to a heading of that file (GitHub's anchor rules).
+
+    test_docs.py REPO_ROOT"""
+import os
+import re
+import sys
+import unittest
+
+ROOT = None
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def slug(heading):
+    s = heading.strip().lower()
+    s = re.sub(r"[^\w\- ]", "", s)
+    return s.replace(" ", "-")
+
+
+def anchors(path):
+    with open(path, encoding="utf-8") as f:
+        text = re.sub(r"```.*?```", "", f.read(), flags=re.S)
+    return {slug(m.group(1)) for m in re.finditer(r"^#+\s+(.*)$", text, re.M)}
+
+
+def pages():
+    yield os.path.join(ROOT, "README.md")
+    yield os.path.join(ROOT, "agent", "README.md")
+    for d, _, names in os.walk(os.path.join(ROOT, "docs")):
+        for n in names:
+            if n.endswith(".md"):
+                yield os.path.join(d, n)
+
+
+class Docs(unittest.TestCase):
+    def test_the_readme_is_an_overview(self):
+        with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        self.assertLessEqual(len(lines), 250)
+        head = "\n".join(lines[:10])
+        self.assertIn("bash tests/lab/run.sh", head)
+        self.assertIn("bash tests/run-all.sh", head)
+
+    def test_every_relative_link_leads_somewhere(self):
+        broken = []
+        checked = 0
+        for page in pages():
+            with open(page, encoding="utf-8") as f:
+                text = re.sub(r"```.*?```", "", f.read(), flags=re.S)
+            for url in LINK.findall(text):
+                if re.match(r"^(https?:|mailto:)", url):
+                    continue
+                checked += 1
+                path, _, frag = url.partition("#")
+                target = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+                if not os.path.exists(target):
+                    broken.append("%s: %s (no such file)" % (os.path.relpath(page, ROOT), url))
+                elif frag and target.endswith(".md") and frag not in anchors(target):
+                    broken.append("%s: %s (no such heading)" % (os.path.relpath(page, ROOT), url))
+        self.assertGreater(checked, 30)
+        self.assertEqual(broken, [])
+
+
+if __name__ == "__main__":
+    ROOT = os.path.abspath(sys.argv[1])
+    unittest.main(argv=sys.argv[:1], verbosity=2)
