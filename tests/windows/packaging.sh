@@ -75,9 +75,11 @@ pres = {s.get("id") for s in adml.iter("{%s}presentation" % ns["p"])}
 used = set(re.findall(r'\$\(string\.([^)]+)\)', open(d + "/cmgdiag.admx").read()))
 usedp = set(re.findall(r'\$\(presentation\.([^)]+)\)', open(d + "/cmgdiag.admx").read()))
 keys = {p.get("key") for p in admx.iter("{%s}policy" % ns["p"])}
-ok = values == read and used <= strings and usedp <= pres and keys == {r"SOFTWARE\Policies\cmgdiag"}
+# every policy says what the agent needs: Windows 10 / Server 2016 or later (Windows.admx's definition)
+supported = {s.get("ref") for s in admx.iter("{%s}supportedOn" % ns["p"])}
+ok = supported == {"windows:SUPPORTED_Windows_10_0"} and values == read and used <= strings and usedp <= pres and keys == {r"SOFTWARE\Policies\cmgdiag"}
 if not ok:
-    print("values", sorted(values), "read", sorted(read), "missing strings", used - strings, "missing presentations", usedp - pres, keys)
+    print("supportedOn", supported, "values", sorted(values), "read", sorted(read), "missing strings", used - strings, "missing presentations", usedp - pres, keys)
 sys.exit(0 if ok else 1)
 PY
 
