@@ -55,56 +55,80 @@ static int walk(const char *dir, int depth, struct paths *ps) {
   return rc;
 }
 
-struct work {
+struct pool {
   struct cg_mutex *mu;
-  const struct paths *ps;
-  struct fleet *f;
-  size_t next;
+  size_t next, n;
   int running;
+  void (*item)(void *arg, size_t i, void *thread_state);
+  void *arg;
+  void *(*init)(void);
+  void (*fini)(void *);
 };
 
-static void worker(void *arg) {
-  struct work *w = arg;
+static void pool_thread(void *p) {
+  struct pool *pl = p;
+  void *st = pl->init ? pl->init() : NULL;
   for (;;) {
-    cg_mutex_lock(w->mu);
-    size_t i = w->next < w->ps->n ? w->next++ : SIZE_MAX;
-    cg_mutex_unlock(w->mu);
+    cg_mutex_lock(pl->mu);
+    size_t i = pl->next < pl->n ? pl->next++ : SIZE_MAX;
+    cg_mutex_unlock(pl->mu);
     if (i == SIZE_MAX) break;
-    char *data = NULL;
-    size_t len = 0;
-    int rc = cg_file_read(w->ps->p[i], MAX_BUNDLE_BYTES, &data, &len);
-    if (rc == CG_OK)
-      fleet_add(w->f, w->ps->p[i], data, len);
-    else
-      fleet_bad(w->f, w->ps->p[i], rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
-    cg_free(data);
+    pl->item(pl->arg, i, st);
   }
-  cg_mutex_lock(w->mu);
-  w->running--;
-  cg_mutex_broadcast(w->mu);
-  cg_mutex_unlock(w->mu);
+  if (pl->fini) pl->fini(st);
+  cg_mutex_lock(pl->mu);
+  pl->running--;
+  cg_mutex_broadcast(pl->mu);
+  cg_mutex_unlock(pl->mu);
 }
 
-static void run_files(const struct paths *ps, struct fleet *f, int jobs) {
-  struct work w = {.mu = cg_mutex_new(), .ps = ps, .f = f};
-  if (!w.mu) return;
+void report_parallel(size_t n, int jobs, void (*item)(void *, size_t, void *), void *arg, void *(*init)(void),
+                     void (*fini)(void *)) {
+  struct pool pl = {.mu = cg_mutex_new(), .n = n, .item = item, .arg = arg, .init = init, .fini = fini};
+  if (!pl.mu) return;
   for (int i = 0; i < jobs; i++) {
-    cg_mutex_lock(w.mu);
-    w.running++;
-    cg_mutex_unlock(w.mu);
-    if (cg_thread_start(worker, &w) != CG_OK) {
-      cg_mutex_lock(w.mu);
-      w.running--;
-      cg_mutex_unlock(w.mu);
-      if (i == 0) worker(&w); /* no thread at all: this one does the work */
+    cg_mutex_lock(pl.mu);
+    pl.running++;
+    cg_mutex_unlock(pl.mu);
+    if (cg_thread_start(pool_thread, &pl) != CG_OK) {
+      cg_mutex_lock(pl.mu);
+      pl.running--;
+      cg_mutex_unlock(pl.mu);
+      if (i == 0) { /* no thread at all: this one does the work */
+        pl.running++;
+        pool_thread(&pl);
+      }
       break;
     }
   }
-  cg_mutex_lock(w.mu);
-  while (w.running > 0)
-    cg_mutex_wait(w.mu, 1000);
-  cg_mutex_unlock(w.mu);
-  cg_mutex_free(w.mu);
+  cg_mutex_lock(pl.mu);
+  while (pl.running > 0)
+    cg_mutex_wait(pl.mu, 1000);
+  cg_mutex_unlock(pl.mu);
+  cg_mutex_free(pl.mu);
+}
+
+struct files {
+  const struct paths *ps;
+  struct fleet *f;
+};
+
+static void one_file(void *arg, size_t i, void *unused) {
+  (void)unused;
+  struct files *w = arg;
+  char *data = NULL;
+  size_t len = 0;
+  int rc = cg_file_read(w->ps->p[i], MAX_BUNDLE_BYTES, &data, &len);
+  if (rc == CG_OK)
+    fleet_add(w->f, w->ps->p[i], data, len);
+  else
+    fleet_bad(w->f, w->ps->p[i], rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
+  cg_free(data);
+}
+
+static void run_files(const struct paths *ps, struct fleet *f, int jobs) {
+  struct files w = {.ps = ps, .f = f};
+  report_parallel(ps->n, jobs, one_file, &w, NULL, NULL);
 }
 
 static char *read_secret(const char *file, char *err, size_t errlen) {

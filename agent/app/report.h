@@ -29,6 +29,11 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
 int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, struct fleet *f,
                           size_t *blobs, char *err, size_t errlen);
 
+/* Hands the indexes 0..n-1 to `jobs` threads, each calling item(arg, i, its state) with the state
+ * init made for it (NULL: none; fini frees it); returns when all are done. */
+void report_parallel(size_t n, int jobs, void (*item)(void *arg, size_t i, void *thread_state), void *arg,
+                     void *(*init)(void), void (*fini)(void *));
+
 /* One page of List Blobs (XML): the .json.gz / .json names are added to ns (caller frees each and
  * ns->v), the next marker is put in marker ("" at the end). For the fuzz target too. */
 struct report_names {

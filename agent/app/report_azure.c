@@ -156,47 +156,38 @@ static int list_all(CURL *h, const struct container *c, struct report_names *ns,
 }
 
 struct dl {
-  struct cg_mutex *mu;
   const struct container *c;
   const struct report_names *ns;
   struct fleet *f;
-  size_t next;
-  int running;
 };
 
-static void downloader(void *arg) {
-  struct dl *w = arg;
-  CURL *h = curl_easy_init();
-  for (;;) {
-    cg_mutex_lock(w->mu);
-    size_t i = w->next < w->ns->n ? w->next++ : SIZE_MAX;
-    cg_mutex_unlock(w->mu);
-    if (i == SIZE_MAX) break;
-    char origin[1300], url[4096], en[1200];
-    cg_snprintf(origin, sizeof(origin), "%s/%s", w->c->shown, w->ns->v[i]);
-    escape_name(w->ns->v[i], en, sizeof(en));
-    cg_snprintf(url, sizeof(url), "%s/%s?%s", w->c->base, en, w->c->query);
-    struct cg_http_resp r = {0};
-    int rc = h ? get(h, w->c, url, MAX_BLOB_BYTES, &r) : CG_ERR_NOMEM;
-    if (rc == CG_OK && r.status == 200 && !r.too_large) {
-      fleet_add(w->f, origin, r.body ? r.body : "", r.body_len);
-    } else {
-      char why[600];
-      if (rc != CG_OK)
-        cg_snprintf(why, sizeof(why), "not downloaded: %s", h ? r.error : "out of memory");
-      else if (r.too_large)
-        cg_snprintf(why, sizeof(why), "larger than 16 MB, which no bundle is");
-      else
-        cg_snprintf(why, sizeof(why), "not downloaded: HTTP %ld", r.status);
-      fleet_bad(w->f, origin, why);
-    }
-    if (h) cg_free(r.body);
-  }
+static void *curl_new(void) { return curl_easy_init(); }
+static void curl_free_handle(void *h) {
   if (h) curl_easy_cleanup(h);
-  cg_mutex_lock(w->mu);
-  w->running--;
-  cg_mutex_broadcast(w->mu);
-  cg_mutex_unlock(w->mu);
+}
+
+static void download(void *arg, size_t i, void *handle) {
+  struct dl *w = arg;
+  CURL *h = handle;
+  char origin[1300], url[4096], en[1200];
+  cg_snprintf(origin, sizeof(origin), "%s/%s", w->c->shown, w->ns->v[i]);
+  escape_name(w->ns->v[i], en, sizeof(en));
+  cg_snprintf(url, sizeof(url), "%s/%s?%s", w->c->base, en, w->c->query);
+  struct cg_http_resp r = {0};
+  int rc = h ? get(h, w->c, url, MAX_BLOB_BYTES, &r) : CG_ERR_NOMEM;
+  if (rc == CG_OK && r.status == 200 && !r.too_large) {
+    fleet_add(w->f, origin, r.body ? r.body : "", r.body_len);
+  } else {
+    char why[600];
+    if (rc != CG_OK)
+      cg_snprintf(why, sizeof(why), "not downloaded: %s", h ? r.error : "out of memory");
+    else if (r.too_large)
+      cg_snprintf(why, sizeof(why), "larger than 16 MB, which no bundle is");
+    else
+      cg_snprintf(why, sizeof(why), "not downloaded: HTTP %ld", r.status);
+    fleet_bad(w->f, origin, why);
+  }
+  cg_free(r.body);
 }
 
 int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, struct fleet *f,
@@ -215,26 +206,8 @@ int report_from_container(const char *sas_url, const char *ca_file, const char *
   if (h) curl_easy_cleanup(h);
   *blobs = ns.n;
   if (rc == CG_OK) {
-    struct dl w = {.mu = cg_mutex_new(), .c = &c, .ns = &ns, .f = f};
-    for (int i = 0; w.mu && i < jobs; i++) {
-      cg_mutex_lock(w.mu);
-      w.running++;
-      cg_mutex_unlock(w.mu);
-      if (cg_thread_start(downloader, &w) != CG_OK) {
-        cg_mutex_lock(w.mu);
-        w.running--;
-        cg_mutex_unlock(w.mu);
-        if (i == 0) downloader(&w);
-        break;
-      }
-    }
-    if (w.mu) {
-      cg_mutex_lock(w.mu);
-      while (w.running > 0)
-        cg_mutex_wait(w.mu, 1000);
-      cg_mutex_unlock(w.mu);
-      cg_mutex_free(w.mu);
-    }
+    struct dl w = {.c = &c, .ns = &ns, .f = f};
+    report_parallel(ns.n, jobs, download, &w, curl_new, curl_free_handle);
   }
   for (size_t i = 0; i < ns.n; i++)
     cg_free(ns.v[i]);

@@ -205,7 +205,8 @@ char *cg_default_config_path(void) { return cg_strdup("/etc/cmgdiag/cmgdiag.json
 char *cg_default_spool_dir(void) { return cg_strdup("/var/lib/cmgdiag/spool"); }
 char *cg_default_log_file(void) { return cg_strdup("/var/log/cmgdiag/cmgdiag.log"); }
 
-int cg_dir_list(const char *dir, char ***names, size_t *count) {
+/* The names in `dir` of regular files (stat: links followed) or of folders (lstat: never a link). */
+static int list_entries(const char *dir, bool dirs, char ***names, size_t *count) {
   DIR *d = opendir(dir);
   size_t alloc = 0;
   int rc = CG_OK;
@@ -216,30 +217,17 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
     if (e->d_name[0] == '.') continue;
     char *p = cg_path_join(dir, e->d_name);
     struct stat st;
-    if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode)) rc = cg_fs_push_name(names, count, &alloc, e->d_name);
+    bool want = p && (dirs ? lstat(p, &st) == 0 && S_ISDIR(st.st_mode) : stat(p, &st) == 0 && S_ISREG(st.st_mode));
+    if (want) rc = cg_fs_push_name(names, count, &alloc, e->d_name);
     cg_free(p);
   }
   closedir(d);
   return cg_fs_finish_list(names, count, rc);
 }
 
-int cg_dir_list_dirs(const char *dir, char ***names, size_t *count) {
-  DIR *d = opendir(dir);
-  size_t alloc = 0;
-  int rc = CG_OK;
-  *names = NULL;
-  *count = 0;
-  if (!d) return errno == ENOTDIR || errno == ENOENT ? CG_ERR_NOTFOUND : errno_status(errno);
-  for (struct dirent *e; rc == CG_OK && (e = readdir(d)) != NULL;) {
-    if (e->d_name[0] == '.') continue;
-    char *p = cg_path_join(dir, e->d_name);
-    struct stat st;
-    if (p && lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) rc = cg_fs_push_name(names, count, &alloc, e->d_name);
-    cg_free(p);
-  }
-  closedir(d);
-  return cg_fs_finish_list(names, count, rc);
-}
+int cg_dir_list(const char *dir, char ***names, size_t *count) { return list_entries(dir, false, names, count); }
+
+int cg_dir_list_dirs(const char *dir, char ***names, size_t *count) { return list_entries(dir, true, names, count); }
 
 int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);

@@ -261,7 +261,8 @@ char *cg_default_config_path(void) { return program_data("\\cmgdiag.json"); }
 char *cg_default_spool_dir(void) { return program_data("\\spool"); }
 char *cg_default_log_file(void) { return program_data("\\logs\\cmgdiag.log"); }
 
-int cg_dir_list(const char *dir, char ***names, size_t *count) {
+/* The names in `dir` of files or of folders (never a junction or a link to one). */
+static int list_entries(const char *dir, bool dirs, char ***names, size_t *count) {
   char *pattern = cg_path_join(dir, "*");
   wchar_t *w = pattern ? cg_utf8_to_wide(pattern) : NULL;
   size_t alloc = 0;
@@ -280,40 +281,8 @@ int cg_dir_list(const char *dir, char ***names, size_t *count) {
   HANDLE h = w ? FindFirstFileW(w, &fd) : INVALID_HANDLE_VALUE;
   if (h != INVALID_HANDLE_VALUE) {
     do {
-      if (fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY || fd.cFileName[0] == L'.') continue;
-      char *name = cg_wide_to_utf8(fd.cFileName);
-      rc = name ? cg_fs_push_name(names, count, &alloc, name) : CG_ERR_NOMEM;
-      cg_free(name);
-    } while (rc == CG_OK && FindNextFileW(h, &fd));
-    FindClose(h);
-  }
-  cg_free(pattern);
-  cg_free(w);
-  return cg_fs_finish_list(names, count, rc);
-}
-
-int cg_dir_list_dirs(const char *dir, char ***names, size_t *count) {
-  char *pattern = cg_path_join(dir, "*");
-  wchar_t *w = pattern ? cg_utf8_to_wide(pattern) : NULL;
-  size_t alloc = 0;
-  int rc = CG_OK;
-  WIN32_FIND_DATAW fd;
-  *names = NULL;
-  *count = 0;
-  wchar_t *wdir = cg_utf8_to_wide(dir);
-  DWORD da = wdir ? GetFileAttributesW(wdir) : INVALID_FILE_ATTRIBUTES;
-  cg_free(wdir);
-  if (da == INVALID_FILE_ATTRIBUTES || !(da & FILE_ATTRIBUTE_DIRECTORY)) {
-    cg_free(pattern);
-    cg_free(w);
-    return CG_ERR_NOTFOUND;
-  }
-  HANDLE h = w ? FindFirstFileW(w, &fd) : INVALID_HANDLE_VALUE;
-  if (h != INVALID_HANDLE_VALUE) {
-    do {
-      /* folders only, and never a junction or a link to one */
-      if (!(fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || (fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) ||
-          fd.cFileName[0] == L'.')
+      bool is_dir = fd.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY;
+      if (fd.cFileName[0] == L'.' || is_dir != dirs || (dirs && (fd.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT)))
         continue;
       char *name = cg_wide_to_utf8(fd.cFileName);
       rc = name ? cg_fs_push_name(names, count, &alloc, name) : CG_ERR_NOMEM;
@@ -325,6 +294,10 @@ int cg_dir_list_dirs(const char *dir, char ***names, size_t *count) {
   cg_free(w);
   return cg_fs_finish_list(names, count, rc);
 }
+
+int cg_dir_list(const char *dir, char ***names, size_t *count) { return list_entries(dir, false, names, count); }
+
+int cg_dir_list_dirs(const char *dir, char ***names, size_t *count) { return list_entries(dir, true, names, count); }
 
 int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data, size_t *len) {
   HANDLE h = open_w(path, GENERIC_READ, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL);
