@@ -24,4 +24,12 @@ sed -e "s|@VERSION@|$version|g" -e "s|@EXE@|$(basename "$exe")|g" -e "s|@CADLL@|
 #   Setup:      1 (DLL in the Binary table) + 0x400 (deferred) + 0x800 (as SYSTEM) + 0x2000 = 11265
 msibuild "$out/cmgdiag.msi" -q "UPDATE \`CustomAction\` SET \`Type\` = 8243 WHERE \`Action\` = 'SetupData'" \
   -q "UPDATE \`CustomAction\` SET \`Type\` = 11265 WHERE \`Action\` = 'Setup'"
+# The install folder on the system PATH (so a helpdesk call can type `cmgdiag selftest`), removed
+# at uninstall: wixl 0.101 knows no <Environment>, so the table and its two standard actions are
+# added here. Name "=-*PATH": set at install, removed at uninstall, system-wide; "[~];" appends.
+msibuild "$out/cmgdiag.msi" \
+  -q 'CREATE TABLE `Environment` (`Environment` CHAR(72) NOT NULL, `Name` CHAR(255) NOT NULL LOCALIZABLE, `Value` CHAR(255) LOCALIZABLE, `Component_` CHAR(72) NOT NULL PRIMARY KEY `Environment`)' \
+  -q "INSERT INTO \`Environment\` (\`Environment\`, \`Name\`, \`Value\`, \`Component_\`) VALUES ('Path', '=-*PATH', '[~];[INSTALLDIR]', 'Agent')" \
+  -q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Sequence\`) VALUES ('RemoveEnvironmentStrings', 3300)" \
+  -q "INSERT INTO \`InstallExecuteSequence\` (\`Action\`, \`Sequence\`) VALUES ('WriteEnvironmentStrings', 5200)"
 echo "build-msi: $out/cmgdiag.msi ($(stat -c %s "$out/cmgdiag.msi") bytes, version $version)"

@@ -25,6 +25,11 @@ version=$(sed -n 's/^project(cmgdiag VERSION \([0-9.]*\).*/\1/p' "$src/CMakeList
 msiinfo suminfo "$msi" | grep -q "Template: x64;1033" && ok "x64 package" || no "template: $(msiinfo suminfo "$msi" | grep Template)"
 t File | grep -q $'^cmgdiag.exe\tAgent\tcmgdiag.exe\t' && ok "File table: cmgdiag.exe" || no "File: $(t File)"
 t Directory | grep -q $'^INSTALLDIR\tProgramFiles64Folder\tcmgdiag' && ok "installs under Program Files\\cmgdiag" || no "Directory: $(t Directory)"
+env=$(t Environment)
+seq=$(t InstallExecuteSequence)
+[ "$env" = "$(printf 'Path\t=-*PATH\t[~];[INSTALLDIR]\tAgent')" ] && echo "$seq" | grep -q "^WriteEnvironmentStrings" &&
+  echo "$seq" | grep -q "^RemoveEnvironmentStrings" &&
+  ok "Environment: the install folder joins the system PATH, and leaves it at uninstall" || no "Environment: $env"
 svc=$(t ServiceInstall)
 # Name DisplayName ServiceType StartType ErrorControl LoadOrderGroup Dependencies StartName Password Arguments Component_
 echo "$svc" | awk -F'\t' '$2=="cmgdiag" && $4==16 && $5==2 && $9=="LocalSystem" && $11=="service run" && $12=="Agent" {f=1} END {exit !f}' &&

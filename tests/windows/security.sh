@@ -91,9 +91,14 @@ if [ -f "$msidir/cmgdiag.msi" ]; then
     no "msiexec: no SAS in $pdata/cmgdiag ($(ls "$pdata/cmgdiag" 2>&1))"
   grep -a -q 'cmgdiag: setup completed' "$work/msi.log" && ok "msiexec: the custom action ran setup" || no "msiexec log: $(grep -a -i cmgdiag "$work/msi.log" | head -3)"
   ! grep -a -q -- '--sas-url ' "$work/msi.log" && ok "msiexec: no command line with the SAS in the log" || no "a --sas-url command line in the MSI log"
+  envkey='HKLM\System\CurrentControlSet\Control\Session Manager\Environment'
+  timeout 60 wine reg query "$envkey" /v PATH 2>/dev/null | tr -d '\r' | grep -qi 'cmgdiag' &&
+    ok "msiexec: the install folder is on the system PATH" || no "PATH: $(timeout 60 wine reg query "$envkey" /v PATH 2>&1 | tr -d '\r' | tail -2)"
   # wine's msi writes every property at the end of a verbose log; Windows Installer leaves out
   # those named in MsiHiddenProperties (SAS_URL;Setup), which packaging.sh checks in the tables.
   timeout 300 wine msiexec /x "$msidir/cmgdiag.msi" /qn >/dev/null 2>&1
+  ! timeout 60 wine reg query "$envkey" /v PATH 2>/dev/null | tr -d '\r' | grep -qi 'cmgdiag' &&
+    ok "msiexec /x: the install folder has left the PATH" || no "PATH after uninstall still names cmgdiag"
   rm -rf "$pdata/cmgdiag"
 else
   no "no cmgdiag.msi in $msidir (packaging.sh builds it first)"
