@@ -16,15 +16,6 @@
 
 /* ---- time --------------------------------------------------------------------------------------- */
 
-static int64_t days_from_civil(int64_t y, int m, int d) { /* Howard Hinnant's algorithm */
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 static bool digits(const char *s, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
@@ -59,7 +50,7 @@ bool fleet_parse_time(const char *s, int64_t *ms) {
     return false;
   }
   if (*p) return false;
-  *ms = (days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000LL + frac - off;
+  *ms = (cg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) * 1000LL + frac - off;
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include "platform/fs.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
+#include "setup.h"
 
 #define MAX_BUNDLE_BYTES (16 * 1024 * 1024) /* a spooled bundle is a few KB; this is a hostile one */
 #define MAX_DEPTH 16
@@ -131,33 +132,6 @@ static void run_files(const struct paths *ps, struct fleet *f, int jobs) {
   report_parallel(ps->n, jobs, one_file, &w, NULL, NULL);
 }
 
-static char *read_secret(const char *file, char *err, size_t errlen) {
-  char *data = NULL;
-  size_t len = 0;
-  int rc;
-  if (!strcmp(file, "-")) {
-    char buf[4096];
-    len = fread(buf, 1, sizeof(buf) - 1, stdin);
-    buf[len] = '\0';
-    data = cg_strdup(buf);
-    rc = data ? CG_OK : CG_ERR_NOMEM;
-  } else {
-    rc = cg_file_read(file, 64 * 1024, &data, &len);
-  }
-  if (rc != CG_OK) {
-    cg_snprintf(err, errlen, "cannot read the container SAS URL from %s: %s", file, cg_strerror(rc));
-    return NULL;
-  }
-  char *s = data, *e;
-  while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
-    s++;
-  for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'); e--)
-    ;
-  *e = '\0';
-  memmove(data, s, strlen(s) + 1);
-  return data;
-}
-
 static void print_summary(const struct fleet *f) {
   struct fleet_totals t;
   fleet_totals(f, &t);
@@ -196,7 +170,7 @@ static int gather(const struct cg_report_args *a, struct fleet *f, char *err, si
   }
   const char *url = a->container_url;
   char *secret = NULL;
-  if (a->container_sas_file && !(url = secret = read_secret(a->container_sas_file, err, errlen))) return CG_ERR_IO;
+  if (a->container_sas_file && !(url = secret = cg_read_sas_file(a->container_sas_file, err, errlen))) return CG_ERR_IO;
   size_t blobs = 0;
   if (url) rc = report_from_container(url, a->ca_file, a->proxy, a->jobs, f, &blobs, err, errlen);
   if (secret) memset(secret, 0, strlen(secret));

@@ -23,8 +23,7 @@ struct container {
 
 static bool split(const char *url, struct container *c) {
   const char *q = strchr(url, '?');
-  if (!cg_str_startswith_ci(url, "https://") && !cg_str_startswith_ci(url, "http://127.0.0.1") &&
-      !cg_str_startswith_ci(url, "http://localhost"))
+  if (!cg_str_startswith_ci(url, "https://") && !(cg_str_startswith_ci(url, "http://") && cg_url_is_loopback(url)))
     return false;
   size_t bl = q ? (size_t)(q - url) : strlen(url);
   if (!q || bl >= sizeof(c->base) || strlen(q + 1) >= sizeof(c->query)) return false;

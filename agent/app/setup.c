@@ -102,7 +102,7 @@ static int purge(const char *config_path) {
 
 /* The SAS URL from a file or standard input ("-"): never from the command line, where the process
  * list and the install logs of ConfigMgr and Intune would keep it. Caller frees. */
-static char *read_sas(const char *file, char *err, size_t errlen) {
+char *cg_read_sas_file(const char *file, char *err, size_t errlen) {
   struct cg_buf b;
   char *text = NULL;
   size_t len = 0;
@@ -161,7 +161,7 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
   cJSON *root = NULL;
   int ec = 3;
   if (o->sas_url_file) {
-    if (!(sas_url = read_sas(o->sas_url_file, err, sizeof(err)))) {
+    if (!(sas_url = cg_read_sas_file(o->sas_url_file, err, sizeof(err)))) {
       fprintf(stderr, "cmgdiag: %s\n", err);
       goto out;
     }

@@ -14,4 +14,10 @@ struct cg_setup_opts {
 
 int cg_cmd_setup(const struct cg_setup_opts *o);
 
+#include <stddef.h>
+/* A SAS URL from a file or standard input ("-"): a UTF-8 BOM and surrounding blanks dropped, the
+ * buffer it was read into wiped. NULL with a sentence in err (never the SAS). Caller frees (and
+ * wipes) it. Used by setup and by report's --container-sas-file. */
+char *cg_read_sas_file(const char *file, char *err, size_t errlen);
+
 #endif

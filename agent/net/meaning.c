@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "http.h"
 #include "platform/sys.h"
 #include "redact.h"
 #include "sas.h"
@@ -33,16 +34,12 @@ static bool url_parts(const char *u, char *scheme, size_t sl, char *host, size_t
   return true;
 }
 
-static bool loopback(const char *host) {
-  return !cg_strcasecmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "[::1]");
-}
-
 static bool check_url(const cJSON *v, bool allow_loopback_http, char *why, size_t len) {
   char scheme[16], host[256];
   const char *u = cJSON_GetStringValue(v);
   bool parsed = u && url_parts(u, scheme, sizeof(scheme), host, sizeof(host));
   bool ok = parsed && (!cg_strcasecmp(scheme, "https") ||
-                       (!cg_strcasecmp(scheme, "http") && allow_loopback_http && loopback(host)));
+                       (!cg_strcasecmp(scheme, "http") && allow_loopback_http && cg_url_is_loopback(u)));
   if (ok) return true;
   char *shown = cg_redact_text(u ? u : ""); /* a password or a SAS in the URL is never repeated */
   char cut[80];

@@ -61,14 +61,14 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
     cJSON_AddStringToObject(dev, "hostname", hostname);
     /* what the checks declare as the device's identity (device_facts); null when theirs did not run */
     for (const struct cg_check_plugin *const *p = cg_registry_checks(); *p; p++)
-      for (const struct cg_device_fact *d = (*p)->device_facts; d && d->device_key; d++)
-        if (!cJSON_GetObjectItemCaseSensitive(dev, d->device_key)) {
-          add_string_or_null(dev, d->device_key, fact_string(rs, n, (*p)->name, d->fact));
-        } else if (fact_string(rs, n, (*p)->name, d->fact)) { /* two checks know it: the first that ran */
-          if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(dev, d->device_key)))
-            cJSON_ReplaceItemInObjectCaseSensitive(dev, d->device_key,
-                                                   cJSON_CreateString(fact_string(rs, n, (*p)->name, d->fact)));
-        }
+      for (const struct cg_device_fact *d = (*p)->device_facts; d && d->device_key; d++) {
+        const char *v = fact_string(rs, n, (*p)->name, d->fact);
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(dev, d->device_key);
+        if (!have) /* two checks may know it: the first that ran and says it wins */
+          add_string_or_null(dev, d->device_key, v);
+        else if (v && cJSON_IsNull(have))
+          cJSON_ReplaceItemInObjectCaseSensitive(dev, d->device_key, cJSON_CreateString(v));
+      }
     cJSON_AddStringToObject(dev, "os", os);
     cJSON_AddStringToObject(b, "overall", cg_verdict_name(cg_results_overall(rs, n)));
     cJSON *checks = cJSON_AddArrayToObject(b, "checks");
