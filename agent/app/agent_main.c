@@ -65,6 +65,9 @@ static int lean_load(const char *path, const char *worker_exe, struct cg_sup_set
     s->network_debounce_s = num(j, "network_debounce_s", 30);
     s->network_min_gap_s = num(j, "network_min_gap_s", 300);
     s->cycle_timeout_s = num(j, "cycle_timeout_s", 900);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "service_selftest");
+    s->selftest_enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "enabled"));
+    s->selftest_min_gap_s = num(st, "min_gap_s", 60);
     if (!s->state_dir || !s->log_file || !s->log_level) rc = CG_ERR_NOMEM;
   }
   cJSON_Delete(j);

@@ -17,11 +17,13 @@ static const char usage_text[] =
     "Usage: cmgdiag [-c FILE] [-v] <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  selftest [--json] [--no-upload] [--ticket ID] [--only NAME[,NAME]]\n"
+    "  selftest [--json] [--no-upload] [--ticket ID] [--only NAME[,NAME]] [--service]\n"
     "                 Run every enabled check now, print a report, spool the bundle and ship it to\n"
     "                 the outputs (--no-upload: neither; --json: print the whole bundle). With\n"
     "                 --ticket the bundle carries the ticket and the report ends with a reference.\n"
     "                 --only: these checks, and the checks they need a hand-over from.\n"
+    "                 A user who may not read the configuration (not elevated) is served by the\n"
+    "                 running service, as SYSTEM sees the device; --service asks it in any case.\n"
     "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
     "                 Run one check. --input replaces the live data source with a captured file or\n"
     "                 folder; --set overrides one setting of that check (repeatable).\n"
@@ -102,6 +104,8 @@ static const struct opt opts[] = {
     {"--no-upload", NULL, " selftest ", OPT_FLAG, AT(no_upload)},
     {"--ticket", NULL, " selftest ", OPT_VALUE, AT(ticket)},
     {"--only", NULL, " selftest ", OPT_VALUE, AT(only)},
+    {"--service", NULL, " selftest ", OPT_FLAG, AT(service)},
+    {"--served", NULL, " selftest ", OPT_VALUE, AT(served)}, /* started by the service (served.h) */
     {"--input", NULL, " check ", OPT_VALUE, AT(input)},
     {"--set", NULL, " check ", OPT_SET, 0},
     {"--profile", NULL, " validate ", OPT_VALUE, AT(profile)},

@@ -13,7 +13,8 @@ struct cli {
   const char *command; /* "selftest", "config check", ... */
   const char *config_path;
   bool verbose, version;
-  bool json, no_upload, once, quiet, worker;
+  bool json, no_upload, once, quiet, worker, service;
+  const char *served; /* selftest run by the service for a user: "plain" or "color" (served.h) */
   const char *trigger;
   const char *profile, *service_verb, *sas_url, *sas_url_file, *cmg_url;
   bool purge, list;

@@ -21,6 +21,7 @@
 #include "redact.h"
 #include "runner.h"
 #include "sas.h"
+#include "served.h"
 #include "setup.h"
 #include "cycle.h"
 #include "ship.h"
@@ -61,10 +62,14 @@ static int cmd_version(void) {
   return 0;
 }
 
-static int load_config(const struct cli *cli, const struct cg_config_override *ov, struct cg_config *cfg,
-                       struct cg_log *log) {
+/* Loads the configuration and opens the log; the error said on stderr, except "access denied" when
+ * quiet_access (selftest then asks the service). *why: the cg_config_load code, when asked for. */
+static int load_config_why(const struct cli *cli, const struct cg_config_override *ov, struct cg_config *cfg,
+                           struct cg_log *log, bool quiet_access, int *why) {
   char err[1024] = "";
   int rc = cg_config_load(cfg, cli->config_path, ov, err, sizeof(err));
+  if (why) *why = rc;
+  if (rc == CG_ERR_ACCESS && quiet_access) return EXIT_CANNOT_RUN;
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: configuration error: %s\n", err[0] ? err : cg_strerror(rc));
     /* Intune Remediations and Run Script keep only stdout: the gate's one line says why too */
@@ -79,6 +84,11 @@ static int load_config(const struct cli *cli, const struct cg_config_override *o
   cg_log_open(log, cfg->log.file, cfg->log.max_bytes, level);
   log->echo_stderr = cli->verbose;
   return 0;
+}
+
+static int load_config(const struct cli *cli, const struct cg_config_override *ov, struct cg_config *cfg,
+                       struct cg_log *log) {
+  return load_config_why(cli, ov, cfg, log, false, NULL);
 }
 
 static int cmd_check(const struct cli *cli) {
@@ -206,6 +216,32 @@ static void selftest_title(const struct cli *cli, char *title, size_t len) {
   cg_free(host);
 }
 
+/* selftest run by the service for a user (served.h): a record when a check starts, its lines as soon as
+ * it has its result, all through the channel that is this worker's output */
+static void served_progress(void *user, const char *check, const struct cg_result *res) {
+  char name[48];
+  cg_strlcpy(name, check, sizeof(name));
+  cg_strip_controls(name);
+  if (!res)
+    printf("%crunning %s\n", CG_SERVED_RECORD, name);
+  else
+    cg_report_print_result(stdout, res, *(const bool *)user);
+  fflush(stdout);
+}
+
+/* A user who may not read the configuration (or --service): the running service runs it. */
+static int selftest_through_service(const struct cli *cli) {
+  struct cg_served_request rq = {.json = cli->json, .no_upload = cli->no_upload, .color = !cli->json && use_color()};
+  if ((cli->ticket && strlen(cli->ticket) >= sizeof(rq.ticket)) ||
+      (cli->only && strlen(cli->only) >= sizeof(rq.only))) {
+    fprintf(stderr, "cmgdiag: --ticket takes at most %d characters through the service\n", CG_SERVED_TICKET_MAX);
+    return EXIT_CANNOT_RUN;
+  }
+  cg_strlcpy(rq.ticket, cli->ticket ? cli->ticket : "", sizeof(rq.ticket));
+  cg_strlcpy(rq.only, cli->only ? cli->only : "", sizeof(rq.only));
+  return cg_served_selftest(&rq, !cli->json && cg_stdout_is_tty());
+}
+
 /* selftest on a console: "running X..." while a check runs, its lines when it has its result */
 static void live_progress(void *user, const char *check, const struct cg_result *res) {
   char name[48];
@@ -226,7 +262,13 @@ static int cmd_selftest(const struct cli *cli) {
   struct cg_cycle c;
   memset(&c, 0, sizeof(c));
   char err[512];
-  int ec = load_config(cli, NULL, &cfg, &log);
+  if (cli->service && !cli->profile) return selftest_through_service(cli);
+  int why = CG_OK;
+  int ec = load_config_why(cli, NULL, &cfg, &log, !cli->profile && !cli->served, &why);
+  if (ec && why == CG_ERR_ACCESS && !cli->profile && !cli->served) {
+    cg_config_free(&cfg);
+    return selftest_through_service(cli);
+  }
   if (ec) goto out;
   if (cli->profile && !(profile = cg_profile_resolve(cfg.root, cli->profile, err, sizeof(err)))) {
     printf("COULD NOT RUN (%s): %s.\n", cli->profile, err);
@@ -236,17 +278,21 @@ static int cmd_selftest(const struct cli *cli) {
   bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
   disc = cJSON_CreateObject();
   /* on a console, each check's lines as soon as it finishes, and what runs now; never redirected */
-  bool live = !cli->json && !profile && cg_stdout_is_tty();
-  bool color = use_color();
+  bool live = !cli->json && !profile && !cli->served && cg_stdout_is_tty();
+  bool served = !cli->json && !profile && cli->served; /* its lines as they come, through the channel */
+  bool color = cli->served ? !strcmp(cli->served, "color") : use_color();
   char title[256];
   selftest_title(cli, title, sizeof(title));
-  if (live) printf("%s\n\n", title);
+  if (live || served) printf("%s\n\n", title);
+  if (served) fflush(stdout);
   struct cg_env env = {.config = &cfg,
                        .log = &log,
                        .interactive = true,
                        .discovery = disc,
                        .trigger = cli->profile ? "validate" : "selftest",
-                       .progress = live ? live_progress : NULL,
+                       .progress = live     ? live_progress
+                                   : served ? served_progress
+                                            : NULL,
                        .progress_user = &color};
   struct cg_cycle_opts o = {.trigger = profile ? "validate" : "selftest",
                             .only = cli->only,
@@ -284,10 +330,10 @@ static int cmd_selftest(const struct cli *cli) {
     print_json(c.bundle);
   } else {
     const cJSON *diag = cJSON_GetObjectItemCaseSensitive(c.bundle, "diagnosis");
-    if (live) printf("\n");
+    if (live || served) printf("\n");
     struct cg_report_opts ro = {.color = color,
-                                .title = live ? NULL : title,
-                                .lines_printed = live,
+                                .title = live || served ? NULL : title,
+                                .lines_printed = live || served,
                                 .why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "why")),
                                 .first_step =
                                     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(diag, "first_step"))};

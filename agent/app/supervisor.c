@@ -13,6 +13,7 @@
 #include "platform/runtime.h"
 #include "platform/service.h"
 #include "platform/sys.h"
+#include "served.h"
 
 #define CRASH_FILE "worker-crash.json" /* read by the agent check (AGENT_WORKER_CRASHED) */
 
@@ -22,7 +23,16 @@ struct sup {
   struct cg_log log;
   uint64_t rng;
   int64_t cycles;
+  struct cg_served *served; /* self-tests for standard users (served.h) */
 };
+
+static struct cg_served_settings served_settings(const struct sup *d) {
+  struct cg_served_settings s = {.enabled = d->s.selftest_enabled,
+                                 .min_gap_s = d->s.selftest_min_gap_s,
+                                 .timeout_s = d->s.cycle_timeout_s,
+                                 .config_path = d->s.config_path};
+  return s;
+}
 
 void cg_sup_settings_free(struct cg_sup_settings *s) {
   cg_free(s->config_path);
@@ -168,6 +178,11 @@ static void reload(struct sup *d) {
   cg_sup_settings_free(&d->s);
   d->s = n;
   open_log(d, true);
+  struct cg_served_settings ss = served_settings(d);
+  if (d->served)
+    cg_served_update(d->served, &ss);
+  else
+    d->served = cg_served_start(d->o->worker_exe, &d->log, &ss);
   cg_log_info(&d->log, "daemon", "configuration reloaded from %s: interval %llds, jitter %llds", d->s.config_path,
               (long long)d->s.interval_s, (long long)d->s.jitter_s);
 }
@@ -255,7 +270,10 @@ int cg_supervisor_run(const struct cg_sup_opts *o) {
               "worker process",
               CMGDIAG_VERSION, cg_process_id(), o->service ? "Windows service" : "console", (long long)d.s.interval_s,
               (long long)d.s.jitter_s, d.s.config_path);
+  struct cg_served_settings ss = served_settings(&d);
+  d.served = cg_served_start(o->worker_exe, &d.log, &ss);
   loop(&d);
+  cg_served_stop(d.served);
   cg_log_info(&d.log, "daemon", "agent stopped (%lld cycle(s))", (long long)d.cycles);
   cg_sup_settings_free(&d.s);
   return 0;

@@ -14,92 +14,6 @@
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-static const struct cg_config_map spool_map[] = {
-    {CG_CFG_STRING, "dir", "null", "Folder for bundles waiting to be shipped (null: platform default)",
-     offsetof(struct cg_config, spool.dir), 0, 0, NULL, NULL},
-    {CG_CFG_INT, "max_bytes", "20971520", "Most bytes the spool may hold; the oldest bundles are dropped past it",
-     offsetof(struct cg_config, spool.max_bytes), 65536, INT64_C(10737418240), NULL, NULL},
-    {CG_CFG_INT, "max_files", "1000", "Most bundles the spool may hold", offsetof(struct cg_config, spool.max_files), 1,
-     1000000, NULL, NULL},
-    CG_CFG_END,
-};
-
-static const struct cg_config_map log_map[] = {
-    {CG_CFG_STRING, "file", "null", "The agent's CMTrace-format log (null: platform default)",
-     offsetof(struct cg_config, log.file), 0, 0, NULL, NULL},
-    {CG_CFG_STRING, "level", "\"info\"", "error, warning, info or debug", offsetof(struct cg_config, log.level), 0, 0,
-     NULL, "error|warning|info|debug"},
-    {CG_CFG_INT, "max_bytes", "250000", "Size at which the log rotates to .lo_ (like the ConfigMgr client)",
-     offsetof(struct cg_config, log.max_bytes), 10000, INT64_C(1073741824), NULL, NULL},
-    CG_CFG_END,
-};
-
-static const struct cg_config_map delivery_map[] = {
-    {CG_CFG_INT, "gzip_level", "6", "zlib compression level of bundles (1 fastest .. 9 smallest)",
-     offsetof(struct cg_config, delivery.gzip_level), 1, 9, NULL, NULL},
-    {CG_CFG_INT, "retry_base_ms", "2000", "First retry waits up to this long; doubles per attempt (full jitter)",
-     offsetof(struct cg_config, delivery.retry_base_ms), 1, 3600000, NULL, NULL},
-    {CG_CFG_INT, "retry_cap_ms", "300000", "Longest wait between two attempts, also for Retry-After",
-     offsetof(struct cg_config, delivery.retry_cap_ms), 1, 86400000, NULL, NULL},
-    {CG_CFG_INT, "max_attempts", "4",
-     "Attempts per bundle and output in one cycle before the output waits "
-     "for the next cycle",
-     offsetof(struct cg_config, delivery.max_attempts), 1, 100, NULL, NULL},
-    {CG_CFG_INT, "drain_budget_s", "300", "Longest time one cycle (run, flush) spends shipping",
-     offsetof(struct cg_config, delivery.drain_budget_s), 1, 86400, NULL, NULL},
-    {CG_CFG_INT, "interactive_budget_s", "30", "Longest time selftest spends shipping",
-     offsetof(struct cg_config, delivery.interactive_budget_s), 1, 3600, NULL, NULL},
-    {CG_CFG_INT, "max_bundles", "1000", "Most bundles shipped in one cycle",
-     offsetof(struct cg_config, delivery.max_bundles), 1, 1000000, NULL, NULL},
-    CG_CFG_END,
-};
-
-static const struct cg_config_map core_map[] = {
-    {CG_CFG_INT, "interval_s", "3600", "Seconds between two cycles of `run`", offsetof(struct cg_config, interval_s), 1,
-     604800, NULL, NULL},
-    {CG_CFG_INT, "jitter_s", "600", "Random extra delay per cycle, so a fleet does not report at once",
-     offsetof(struct cg_config, jitter_s), 0, 86400, NULL, NULL},
-    {CG_CFG_INT, "start_delay_s", "120", "Longest random wait before the first cycle of `run` after a start",
-     offsetof(struct cg_config, start_delay_s), 0, 86400, NULL, NULL},
-    {CG_CFG_INT, "check_timeout_s", "120", "Deadline of one check in `run`: a check that hangs is left behind",
-     offsetof(struct cg_config, check_timeout_s), 1, 3600, NULL, NULL},
-    {CG_CFG_INT, "cycle_timeout_s", "900",
-     "Deadline of one cycle's worker process in `run`: a worker that hangs or crashes is killed and the next bundle "
-     "says so (AGENT_WORKER_CRASHED)",
-     offsetof(struct cg_config, cycle_timeout_s), 10, 86400, NULL, NULL},
-    {CG_CFG_INT, "network_debounce_s", "30",
-     "After a network change, wait this long for it to settle, then run an extra cycle (0: no extra cycle)",
-     offsetof(struct cg_config, network_debounce_s), 0, 3600, NULL, NULL},
-    {CG_CFG_INT, "network_min_gap_s", "300", "Least time between two extra cycles for network changes",
-     offsetof(struct cg_config, network_min_gap_s), 0, 86400, NULL, NULL},
-    {CG_CFG_SECTION, "spool", NULL, "Where bundles wait while offline", 0, 0, 0, spool_map, NULL},
-    {CG_CFG_SECTION, "log", NULL, "The agent's own log", 0, 0, 0, log_map, NULL},
-    {CG_CFG_SECTION, "delivery", NULL, "How bundles are compressed and shipped", 0, 0, 0, delivery_map, NULL},
-    {CG_CFG_STRING, "state_dir", "null", "Where checks keep state between cycles (null: platform default)",
-     offsetof(struct cg_config, state_dir), 0, 0, NULL, NULL},
-    CG_CFG_END,
-};
-
-static const struct cg_config_map check_common[] = {
-    {CG_CFG_BOOL, "enabled", "true", "Run this check in selftest and run", 0, 0, 0, NULL, NULL},
-    CG_CFG_END,
-};
-
-/* A check with a source (plugin.h, captures): the core owns its `input` key. */
-static const struct cg_config_map check_source_common[] = {
-    {CG_CFG_BOOL, "enabled", "true", "Run this check in selftest and run", 0, 0, 0, NULL, NULL},
-    {CG_CFG_STRING, "input", "null",
-     "A capture (file or folder) taken on a device, read instead of this device (the check's page says which)", 0, 0, 0,
-     NULL, NULL},
-    CG_CFG_END,
-};
-
-const struct cg_config_map *cg_config_core_map(void) { return core_map; }
-
-const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p) {
-  return p && p->source ? check_source_common : check_common;
-}
-
 struct vctx {
   const char *origin;
   char *err;
@@ -619,8 +533,8 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   };
   /* "checks" and "outputs" depend on the registry: check their names here, their bodies below. */
   for (cJSON *c = cfg->root->child; c; c = c->next)
-    if (!map_find(core_map, c->string) && !map_find(lists, c->string)) {
-      rc = fail_unknown(&v, "", c->string, suggest(c->string, core_map, lists));
+    if (!map_find(cg_config_core_map(), c->string) && !map_find(lists, c->string)) {
+      rc = fail_unknown(&v, "", c->string, suggest(c->string, cg_config_core_map(), lists));
       goto out;
     }
   if ((rc = validate_checks(&v, cfg->root)) != CG_OK || (rc = validate_outputs(&v, cfg->root)) != CG_OK ||
@@ -636,12 +550,12 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   cJSON *checks = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "checks");
   cJSON *outputs = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "outputs");
   cJSON *profiles = cJSON_DetachItemFromObjectCaseSensitive(cfg->root, "profiles");
-  rc = validate_obj(&v, cfg->root, "", core_map, NULL);
+  rc = validate_obj(&v, cfg->root, "", cg_config_core_map(), NULL);
   cJSON_AddItemToObject(cfg->root, "checks", checks);
   cJSON_AddItemToObject(cfg->root, "outputs", outputs);
   cJSON_AddItemToObject(cfg->root, "profiles", profiles);
   if (rules) cJSON_AddItemToObject(cfg->root, "diagnosis_rules", rules);
-  if (rc != CG_OK || (rc = cg_config_map_fill(core_map, cfg->root, cfg)) != CG_OK) goto out;
+  if (rc != CG_OK || (rc = cg_config_map_fill(cg_config_core_map(), cfg->root, cfg)) != CG_OK) goto out;
   /* Platform defaults, written back so `config check` shows what is really used. */
   if (!cfg->spool.dir) cfg->spool.dir = cg_default_spool_dir();
   if (!cfg->log.file) cfg->log.file = cg_default_log_file();
@@ -693,7 +607,7 @@ int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_conf
 }
 
 void cg_config_free(struct cg_config *cfg) {
-  cg_config_map_release(core_map, cfg);
+  cg_config_map_release(cg_config_core_map(), cfg);
   cg_free(cfg->path);
   cJSON_Delete(cfg->root);
   memset(cfg, 0, sizeof(*cfg));

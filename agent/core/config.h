@@ -29,6 +29,10 @@ struct cg_config {
   struct {
     int64_t gzip_level, retry_base_ms, retry_cap_ms, max_attempts, drain_budget_s, interactive_budget_s, max_bundles;
   } delivery;
+  struct {
+    bool enabled;
+    int64_t min_gap_s;
+  } service_selftest;
   char *state_dir;  /* where checks keep state between cycles (e.g. log read positions) */
   char policy[160]; /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */
   cJSON *root;      /* the effective configuration, defaults filled in; owned */

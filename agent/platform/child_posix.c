@@ -27,7 +27,7 @@ char *cg_self_exe(void) {
   return cg_strdup(buf);
 }
 
-int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
+int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_child **out, char *err, size_t errlen) {
   struct cg_child *c = cg_calloc(1, sizeof(*c));
   if (!c) return CG_ERR_NOMEM;
   pid_t pid = fork();
@@ -43,7 +43,12 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
       dup2(nul, 0);
       dup2(nul, 1);
     }
-    signal(SIGPIPE, SIG_DFL);
+    if (output >= 0) {
+      dup2((int)output, 1);
+      dup2((int)output, 2);
+    }
+    /* a worker whose output is a client's channel finishes its cycle when the client goes away */
+    signal(SIGPIPE, output >= 0 ? SIG_IGN : SIG_DFL);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
@@ -51,6 +56,10 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
   c->pid = pid;
   *out = c;
   return CG_OK;
+}
+
+int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
+  return cg_child_start_output(argv, -1, out, err, errlen);
 }
 
 unsigned long cg_child_pid(const struct cg_child *c) { return (unsigned long)c->pid; }

@@ -22,7 +22,7 @@ char *cg_self_exe(void) {
   return cg_wide_to_utf8(buf);
 }
 
-int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
+int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_child **out, char *err, size_t errlen) {
   struct cg_child *c = cg_calloc(1, sizeof(*c));
   wchar_t *cmd = NULL, *app = cg_utf8_to_wide(argv[0]);
   struct cg_buf b;
@@ -38,12 +38,44 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
       li.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
       SetInformationJobObject(c->job, JobObjectExtendedLimitInformation, &li, sizeof(li));
     }
-    STARTUPINFOW si;
+    STARTUPINFOEXW si;
     memset(&si, 0, sizeof(si));
-    si.cb = sizeof(si);
-    if (!CreateProcessW(app, cmd, NULL, NULL, FALSE, CREATE_SUSPENDED | CREATE_NO_WINDOW, NULL, NULL, &si, &c->pi)) {
+    si.StartupInfo.cb = sizeof(si.StartupInfo); /* STARTUPINFOEXW only with its attribute list */
+    /* the output handle, inheritable for this start only, and the null device as input: exactly these
+     * two are inherited (the handle list), nothing else the supervisor holds */
+    HANDLE outh = NULL, nul = INVALID_HANDLE_VALUE, list[2];
+    char attrs[128];
+    SIZE_T attrs_len = sizeof(attrs);
+    DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW;
+    if (output != -1) {
+      SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, TRUE};
+      nul = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, NULL);
+      if (!DuplicateHandle(GetCurrentProcess(), (HANDLE)output, GetCurrentProcess(), &outh, 0, TRUE,
+                           DUPLICATE_SAME_ACCESS))
+        outh = NULL;
+      si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+      si.StartupInfo.hStdInput = nul;
+      si.StartupInfo.hStdOutput = si.StartupInfo.hStdError = outh;
+      list[0] = outh;
+      list[1] = nul;
+      si.lpAttributeList = (LPPROC_THREAD_ATTRIBUTE_LIST)attrs;
+      if (InitializeProcThreadAttributeList(si.lpAttributeList, 1, 0, &attrs_len) &&
+          UpdateProcThreadAttribute(si.lpAttributeList, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, list,
+                                    (nul != INVALID_HANDLE_VALUE ? 2 : 1) * sizeof(HANDLE), NULL, NULL))
+        flags |= EXTENDED_STARTUPINFO_PRESENT, si.StartupInfo.cb = sizeof(si);
+      else
+        outh = outh ? (CloseHandle(outh), NULL) : NULL; /* not without the list */
+    }
+    BOOL started = outh || output == -1
+                       ? CreateProcessW(app, cmd, NULL, NULL, outh != NULL, flags, NULL, NULL, &si.StartupInfo, &c->pi)
+                       : FALSE;
+    DWORD code = started ? 0 : GetLastError();
+    if (flags & EXTENDED_STARTUPINFO_PRESENT) DeleteProcThreadAttributeList(si.lpAttributeList);
+    if (outh) CloseHandle(outh);
+    if (nul != INVALID_HANDLE_VALUE) CloseHandle(nul);
+    if (!started) {
       char e[200];
-      cg_win32_error_text(GetLastError(), e, sizeof(e));
+      cg_win32_error_text(code, e, sizeof(e));
       cg_snprintf(err, errlen, "cannot start a worker: %s", e);
       rc = CG_ERR_IO;
     } else {
@@ -60,6 +92,10 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
   }
   *out = c;
   return CG_OK;
+}
+
+int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
+  return cg_child_start_output(argv, -1, out, err, errlen);
 }
 
 unsigned long cg_child_pid(const struct cg_child *c) { return (unsigned long)c->pi.dwProcessId; }

@@ -3,6 +3,8 @@
 # (RUNNING, cycles in the log), stop (STOPPED within 5 s, "agent stopped"), uninstall; plus
 # `run --once` and a second `run` refused while the service holds the instance lock.
 #   tests/windows/service.sh CMGDIAG_EXE WORKDIR      (WINEPREFIX set by the caller)
+# Also the self-test for a standard user through the service's named pipe (owner, access list, the
+# report streamed back).
 # Wine stores the service's type, start mode, account, command line and description; it does not
 # keep the delayed-start flag or the failure actions (ChangeServiceConfig2 accepts them).
 set -u
@@ -16,7 +18,7 @@ cat > "$cfg" <<JSON
 {"spool": {"dir": "$(esc "$(win "$work/spool")")"}, "log": {"file": "$(esc "$(win "$work/cmgdiag.log")")", "level": "debug"},
  "state_dir": "$(esc "$(win "$work/state")")", "interval_s": 1, "jitter_s": 0, "start_delay_s": 0,
  "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "netenv": {"enabled": false}, "clientlogs": {"enabled": false},
-            "cmgprobe": {"enabled": false}}}
+            "cmgprobe": {"enabled": false}, "clientauth": {"enabled": false}}}
 JSON
 fails=0
 ok() { echo "ok   $1"; }
@@ -42,6 +44,23 @@ st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
 for _ in $(seq 600); do [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && break; sleep 0.1; done
 [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && ok "three cycles under the SCM" || no "cycles: $(log | tail -5)"
 [[ $(log) == *"Windows service"* ]] && ok "log says it runs as the Windows service" || no "log: $(log | head -3)"
+# self-test for a standard user: the service serves it over its pipe (wine has no standard user;
+# --service asks the service as the automatic fallback of a user who may not read the configuration)
+acl=$(timeout 30 wine "$(dirname "$exe")/tests/pipe_acl.exe" 2>&1 | tr -d '\r')
+[[ $acl == O:BA* && $acl == *"D:P"* && $acl == *";;;SY)"* && $acl == *";;;BA)"* && $acl == *";;;IU)"* &&
+   $acl != *";;;WD)"* && $acl != *";;;AU)"* && $acl != *";;;NU)"* && $acl != *";;;AN)"* ]] &&
+  ok "pipe owned by Administrators, open to SYSTEM, Administrators and interactive users only: $acl" ||
+  no "pipe access list: $acl"
+for _ in 1 2 3; do
+  out=$(c selftest --service --ticket INC7 --only agent --no-upload); rc=$?
+  [[ $out == *"running a self-test for someone else"* ]] || break
+  sleep 1
+done
+[ $rc -le 1 ] && [[ $out == *"selftest on"*"for ticket INC7"* && $out == *"agent "*"[AGENT_"* && $out == *"Overall:"* ]] &&
+  ok "selftest through the service's pipe returns the report (exit $rc)" || no "selftest --service ($rc): $out"
+[[ $out != *$'\x1e'* ]] && ok "no record byte reaches the user" || no "records printed: $out"
+[[ $(log) == *"self-test for ticket INC7 asked by process"* ]] && ok "the service logs who asked" ||
+  no "log: $(log | grep served | tail -3)"
 out=$(c -c "$wcfg" run --once); rc=$?
 [ $rc -eq 3 ] && [[ $out == *"another cmgdiag agent is running"* ]] && ok "run refused while the service runs" || no "second instance ($rc): $out"
 

@@ -1,0 +1,418 @@
+/* Self-test for a standard user (see served.h). */
+#include "served.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "redact.h"
+#include "platform/child.h"
+#include "platform/ipc.h"
+#include "platform/runtime.h"
+#include "platform/sys.h"
+
+#define REQUEST_WAIT_MS 5000
+
+/* ---- the request ---- */
+
+static bool charset(const char *s, const char *extra) {
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr(extra, *s)))
+      return false;
+  return true;
+}
+
+int cg_served_parse(const char *line, size_t len, struct cg_served_request *rq, char *err, size_t errlen) {
+  memset(rq, 0, sizeof(*rq));
+  cJSON *j = len <= CG_SERVED_REQUEST_MAX ? cJSON_ParseWithLength(line, len) : NULL;
+  int rc = CG_ERR_PARSE;
+  if (!cJSON_IsObject(j)) {
+    cg_snprintf(err, errlen, "the request is not one JSON object of at most %d bytes", CG_SERVED_REQUEST_MAX);
+    goto out;
+  }
+  for (const cJSON *v = j->child; v; v = v->next) {
+    const char *k = v->string;
+    bool flag = !strcmp(k, "json") || !strcmp(k, "no_upload") || !strcmp(k, "color");
+    if (flag && !cJSON_IsBool(v)) {
+      cg_snprintf(err, errlen, "\"%s\" must be true or false", k);
+      goto out;
+    }
+    if (!strcmp(k, "json")) {
+      rq->json = cJSON_IsTrue(v);
+    } else if (!strcmp(k, "no_upload")) {
+      rq->no_upload = cJSON_IsTrue(v);
+    } else if (!strcmp(k, "color")) {
+      rq->color = cJSON_IsTrue(v);
+    } else if (!strcmp(k, "ticket")) {
+      const char *t = cJSON_GetStringValue(v);
+      if (!t || !*t || strlen(t) > CG_SERVED_TICKET_MAX || !charset(t, "._:#/-")) {
+        cg_snprintf(err, errlen, "a ticket is 1 to %d letters, digits and . _ : # / -", CG_SERVED_TICKET_MAX);
+        goto out;
+      }
+      cg_strlcpy(rq->ticket, t, sizeof(rq->ticket));
+    } else if (!strcmp(k, "only")) {
+      const char *o = cJSON_GetStringValue(v);
+      if (!o || !*o || strlen(o) >= sizeof(rq->only) || !charset(o, "_,") || o[0] == ',') {
+        cg_snprintf(err, errlen, "\"only\" is a list of check names separated by commas");
+        goto out;
+      }
+      cg_strlcpy(rq->only, o, sizeof(rq->only));
+    } else {
+      char key[40];
+      cg_strlcpy(key, k, sizeof(key));
+      cg_strip_controls(key);
+      cg_snprintf(err, errlen, "unknown key \"%s\" (known: ticket, json, no_upload, only, color)", key);
+      goto out;
+    }
+  }
+  rc = CG_OK;
+out:
+  cJSON_Delete(j);
+  return rc;
+}
+
+/* ---- the service side ---- */
+
+struct cg_served {
+  struct cg_mutex *m; /* guards everything below that the two threads share */
+  struct cg_served_settings s;
+  char *config_path, *exe, *endpoint;
+  struct cg_log *log;
+  struct cg_ipc_server *srv;
+  int64_t last_start; /* monotonic ms of the last self-test served, -1: none yet */
+  bool stop, done;
+};
+
+static void record(struct cg_ipc_conn *c, const char *what, const char *text) {
+  char line[600];
+  int n = snprintf(line, sizeof(line), "%c%s %s\n", CG_SERVED_RECORD, what, text);
+  if (n > 0) cg_ipc_write(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void refuse(struct cg_served *sv, struct cg_ipc_conn *c, const char *peer, const char *why) {
+  cg_log_warn(sv->log, "served", "self-test asked by %s refused: %s", peer, why);
+  record(c, "refused", why);
+  record(c, "exit", "3");
+}
+
+/* One line, up to CG_SERVED_REQUEST_MAX bytes, within REQUEST_WAIT_MS. */
+static int read_request(struct cg_ipc_conn *c, char *buf, size_t cap, size_t *len) {
+  int64_t end = cg_time_mono_ms() + REQUEST_WAIT_MS;
+  *len = 0;
+  for (;;) {
+    char *nl = memchr(buf, '\n', *len);
+    if (nl) {
+      *len = (size_t)(nl - buf);
+      return CG_OK;
+    }
+    if (*len >= cap) return CG_ERR_TOOBIG;
+    int64_t left = end - cg_time_mono_ms();
+    if (left <= 0) return CG_ERR_TIMEOUT;
+    long n = cg_ipc_read(c, buf + *len, cap - *len, left);
+    if (n == 0 || n == -2) return CG_ERR_IO;
+    if (n > 0) *len += (size_t)n;
+  }
+}
+
+/* The worker's argument vector: fixed words, and the request's values only as --opt=value. */
+static size_t worker_argv(const struct cg_served *sv, const struct cg_served_request *rq, const char **argv,
+                          char *ticket, size_t tl, char *only, size_t ol) {
+  size_t k = 0;
+  argv[k++] = sv->exe;
+  argv[k++] = "-c";
+  argv[k++] = sv->config_path;
+  argv[k++] = "selftest";
+  argv[k++] = rq->color ? "--served=color" : "--served=plain";
+  if (rq->ticket[0]) argv[k++] = (cg_snprintf(ticket, tl, "--ticket=%s", rq->ticket), ticket);
+  if (rq->only[0]) argv[k++] = (cg_snprintf(only, ol, "--only=%s", rq->only), only);
+  if (rq->json) argv[k++] = "--json";
+  if (rq->no_upload) argv[k++] = "--no-upload";
+  argv[k] = NULL;
+  return k;
+}
+
+static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *peer,
+                       const struct cg_served_request *rq, int64_t timeout_s) {
+  const char *argv[12];
+  char ticket[96], only[300], err[512] = "";
+  worker_argv(sv, rq, argv, ticket, sizeof(ticket), only, sizeof(only));
+  cg_log_info(sv->log, "served", "self-test%s%s asked by %s through %s", rq->ticket[0] ? " for ticket " : "",
+              rq->ticket, peer, sv->endpoint);
+  struct cg_child *w = NULL;
+  if (cg_child_start_output(argv, cg_ipc_native(c), &w, err, sizeof(err)) != CG_OK) {
+    refuse(sv, c, peer, err);
+    return;
+  }
+  struct cg_child_status st;
+  int64_t end = cg_time_mono_ms() + timeout_s * 1000;
+  bool killed = false;
+  while (!cg_child_ended(w, &st)) {
+    cg_mutex_lock(sv->m);
+    bool stop = sv->stop;
+    cg_mutex_unlock(sv->m);
+    if (stop || cg_time_mono_ms() >= end) {
+      cg_child_kill(w);
+      killed = true;
+      for (int i = 0; i < 300 && !cg_child_ended(w, &st); i++)
+        cg_sleep_ms(10);
+      break;
+    }
+    cg_sleep_ms(50);
+  }
+  char code[16];
+  int ec = killed || !st.exited ? 3 : st.exit_code;
+  if (killed) record(c, "refused", "the self-test did not finish in time and was stopped");
+  cg_snprintf(code, sizeof(code), "%d", ec);
+  record(c, "exit", code);
+  cg_log_info(sv->log, "served", "self-test for %s ended: %s", peer, killed ? "stopped at its deadline" : st.text);
+  cg_child_free(w);
+}
+
+static void serve(struct cg_served *sv, struct cg_ipc_conn *c) {
+  char peer[96], buf[CG_SERVED_REQUEST_MAX + 1], err[300];
+  size_t len = 0;
+  cg_ipc_peer(c, peer, sizeof(peer));
+  int rc = read_request(c, buf, sizeof(buf) - 1, &len);
+  struct cg_served_request rq;
+  if (rc != CG_OK) {
+    refuse(sv, c, peer,
+           rc == CG_ERR_TIMEOUT  ? "no request within 5 seconds"
+           : rc == CG_ERR_TOOBIG ? "the request is longer than 4 KiB"
+                                 : "the request ended before its end of line");
+    return;
+  }
+  if (cg_served_parse(buf, len, &rq, err, sizeof(err)) != CG_OK) {
+    refuse(sv, c, peer, err);
+    return;
+  }
+  cg_mutex_lock(sv->m);
+  int64_t now = cg_time_mono_ms(), gap = sv->s.min_gap_s * 1000, since = now - sv->last_start,
+          timeout_s = sv->s.timeout_s;
+  bool enabled = sv->s.enabled, early = sv->last_start >= 0 && since < gap;
+  if (enabled && !early) sv->last_start = now;
+  cg_mutex_unlock(sv->m);
+  if (!enabled) {
+    refuse(sv, c, peer, "an administrator turned off self-tests through the service (service_selftest.enabled)");
+  } else if (early) {
+    cg_snprintf(err, sizeof(err),
+                "the service ran a self-test %lld s ago and runs at most one every %lld s "
+                "(service_selftest.min_gap_s); try again in %lld s",
+                (long long)(since / 1000), (long long)(gap / 1000), (long long)((gap - since) / 1000 + 1));
+    refuse(sv, c, peer, err);
+  } else {
+    run_worker(sv, c, peer, &rq, timeout_s);
+  }
+}
+
+/* Hanging up at once could drop what the client has not read yet (a pipe's disconnect does): wait
+ * until it closes its end, for a few seconds at most. */
+static void linger(struct cg_ipc_conn *c) {
+  char sink[256];
+  int64_t end = cg_time_mono_ms() + 10000;
+  for (int64_t left; (left = end - cg_time_mono_ms()) > 0;) {
+    long n = cg_ipc_read(c, sink, sizeof(sink), left);
+    if (n == 0 || n == -2) break;
+  }
+}
+
+static void listener(void *arg) {
+  struct cg_served *sv = arg;
+  for (;;) {
+    cg_mutex_lock(sv->m);
+    bool stop = sv->stop;
+    cg_mutex_unlock(sv->m);
+    if (stop) break;
+    struct cg_ipc_conn *c = NULL;
+    char err[300] = "";
+    int rc = cg_ipc_accept(sv->srv, 500, &c, err, sizeof(err));
+    if (rc == CG_ERR_TIMEOUT) continue;
+    if (rc != CG_OK) {
+      cg_log_warn(sv->log, "served", "%s", err);
+      cg_sleep_ms(500);
+      continue;
+    }
+    cg_mutex_lock(sv->m);
+    stop = sv->stop;
+    cg_mutex_unlock(sv->m);
+    if (!stop) serve(sv, c);
+    linger(c);
+    cg_ipc_hangup(sv->srv, c);
+  }
+  cg_ipc_server_close(sv->srv);
+  cg_mutex_lock(sv->m);
+  sv->done = true;
+  cg_mutex_broadcast(sv->m);
+  cg_mutex_unlock(sv->m);
+}
+
+static void settings_copy(struct cg_served *sv, const struct cg_served_settings *s) {
+  sv->s = *s;
+  sv->s.config_path = NULL; /* the path never changes on reload: sv->config_path */
+}
+
+struct cg_served *cg_served_start(const char *worker_exe, struct cg_log *log, const struct cg_served_settings *s) {
+  if (!s->enabled) {
+    cg_log_info(log, "served", "self-tests through the service are turned off (service_selftest.enabled)");
+    return NULL;
+  }
+  struct cg_served *sv = cg_calloc(1, sizeof(*sv));
+  char err[512] = "";
+  if (!sv) return NULL;
+  sv->m = cg_mutex_new();
+  sv->config_path = cg_strdup(s->config_path);
+  sv->exe = cg_strdup(worker_exe);
+  sv->endpoint = cg_ipc_endpoint();
+  sv->log = log;
+  sv->last_start = -1;
+  settings_copy(sv, s);
+  int rc = sv->m && sv->config_path && sv->exe && sv->endpoint ? cg_ipc_listen(sv->endpoint, &sv->srv, err, sizeof(err))
+                                                               : CG_ERR_NOMEM;
+  if (rc == CG_OK) rc = cg_thread_start(listener, sv);
+  if (rc != CG_OK) {
+    cg_log_warn(log, "served", "self-tests for standard users are not served: %s", err[0] ? err : cg_strerror(rc));
+    cg_ipc_server_close(sv->srv);
+    cg_mutex_free(sv->m);
+    cg_free(sv->config_path);
+    cg_free(sv->exe);
+    cg_free(sv->endpoint);
+    cg_free(sv);
+    return NULL;
+  }
+  cg_log_info(log, "served", "serves self-tests for standard users on %s", sv->endpoint);
+  return sv;
+}
+
+void cg_served_update(struct cg_served *sv, const struct cg_served_settings *s) {
+  if (!sv) return;
+  cg_mutex_lock(sv->m);
+  settings_copy(sv, s);
+  cg_mutex_unlock(sv->m);
+}
+
+void cg_served_stop(struct cg_served *sv) {
+  if (!sv) return;
+  cg_mutex_lock(sv->m);
+  sv->stop = true;
+  cg_mutex_unlock(sv->m);
+  struct cg_ipc_conn *c = NULL;
+  char err[300];
+  if (cg_ipc_connect(sv->endpoint, &c, err, sizeof(err)) == CG_OK) /* wakes a listener that waits (Windows) */
+    cg_ipc_close(c);
+  cg_mutex_lock(sv->m);
+  for (int i = 0; i < 50 && !sv->done; i++)
+    cg_mutex_wait(sv->m, 100);
+  bool done = sv->done;
+  cg_mutex_unlock(sv->m);
+  if (!done) return; /* the thread is still in a call: left to the end of the process */
+  cg_mutex_free(sv->m);
+  cg_free(sv->config_path);
+  cg_free(sv->exe);
+  cg_free(sv->endpoint);
+  cg_free(sv);
+}
+
+/* ---- the user's side ---- */
+
+struct stream {
+  bool tty, running; /* a "running X..." line is on the screen */
+  int exit_code;
+  bool refused;
+};
+
+static void on_line(struct stream *st, const char *line, size_t len, bool complete) {
+  if (len && line[0] == CG_SERVED_RECORD) {
+    char text[600];
+    size_t n = len - 1 < sizeof(text) - 1 ? len - 1 : sizeof(text) - 1;
+    memcpy(text, line + 1, n);
+    text[n] = '\0';
+    cg_strip_controls(text);
+    if (!strncmp(text, "running ", 8) && st->tty) {
+      printf("\r\033[K      %s...", text);
+      st->running = true;
+    } else if (!strncmp(text, "exit ", 5)) {
+      st->exit_code = atoi(text + 5);
+    } else if (!strncmp(text, "refused ", 8)) {
+      if (st->running) printf("\r\033[K");
+      st->running = false;
+      fflush(stdout);
+      fprintf(stderr, "cmgdiag: the cmgdiag service did not run the self-test: %s\n", text + 8);
+      st->refused = true;
+    }
+  } else {
+    if (st->running) printf("\r\033[K");
+    st->running = false;
+    fwrite(line, 1, len, stdout);
+    if (complete) putchar('\n');
+  }
+  fflush(stdout);
+}
+
+static int connect_error(int rc, const char *endpoint, const char *err) {
+  if (rc == CG_ERR_NOTFOUND)
+    fprintf(stderr,
+            "cmgdiag: this account may not read cmgdiag's configuration, and no cmgdiag service answers on %s.\n"
+            "Run the self-test from an elevated prompt (Run as administrator; on Linux as root), or start the service "
+            "(Windows: sc start cmgdiag; Linux: systemctl start cmgdiag) and try again.\n",
+            endpoint);
+  else if (rc == CG_ERR_BUSY)
+    fprintf(stderr, "cmgdiag: the cmgdiag service is running a self-test for someone else; try again in a minute.\n");
+  else
+    fprintf(stderr, "cmgdiag: cannot ask the cmgdiag service for a self-test: %s\n", err);
+  return 3;
+}
+
+int cg_served_selftest(const struct cg_served_request *rq, bool tty) {
+  char *endpoint = cg_ipc_endpoint(), err[512] = "";
+  struct cg_ipc_conn *c = NULL;
+  int rc = endpoint ? cg_ipc_connect(endpoint, &c, err, sizeof(err)) : CG_ERR_NOMEM;
+  if (rc != CG_OK) {
+    rc = connect_error(rc, endpoint ? endpoint : "?", err);
+    cg_free(endpoint);
+    return rc;
+  }
+  cJSON *j = cJSON_CreateObject();
+  if (rq->ticket[0]) cJSON_AddStringToObject(j, "ticket", rq->ticket);
+  if (rq->only[0]) cJSON_AddStringToObject(j, "only", rq->only);
+  if (rq->json) cJSON_AddTrueToObject(j, "json");
+  if (rq->no_upload) cJSON_AddTrueToObject(j, "no_upload");
+  if (rq->color) cJSON_AddTrueToObject(j, "color");
+  char *text = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  struct stream st = {.tty = tty, .exit_code = -1};
+  if (!text || cg_ipc_write(c, text, strlen(text)) != CG_OK || cg_ipc_write(c, "\n", 1) != CG_OK) {
+    fprintf(stderr, "cmgdiag: the cmgdiag service closed the channel before the request was sent\n");
+    st.exit_code = 3;
+  }
+  cJSON_free(text);
+  /* lines as they come; a line longer than the buffer is passed on in pieces */
+  static char buf[65536];
+  size_t have = 0;
+  int64_t idle_end = cg_time_mono_ms() + 4 * 3600 * 1000; /* the service stops a self-test long before */
+  while (st.exit_code < 0 && cg_time_mono_ms() < idle_end) {
+    long n = cg_ipc_read(c, buf + have, sizeof(buf) - have, 1000);
+    if (n == -1) continue;
+    if (n <= 0) break;
+    have += (size_t)n;
+    size_t start = 0;
+    for (char *nl; (nl = memchr(buf + start, '\n', have - start));) {
+      on_line(&st, buf + start, (size_t)(nl - buf - start), true);
+      start = (size_t)(nl - buf) + 1;
+    }
+    if (start == 0 && have == sizeof(buf)) {
+      on_line(&st, buf, have, false);
+      start = have;
+    }
+    memmove(buf, buf + start, have - start);
+    have -= start;
+  }
+  if (have) on_line(&st, buf, have, false);
+  cg_ipc_close(c);
+  if (st.exit_code < 0)
+    fprintf(stderr, "cmgdiag: the cmgdiag service ended the self-test without a result; its log (%s) says why\n",
+            "cmgdiag.log");
+  cg_free(endpoint);
+  return st.exit_code < 0 ? 3 : st.exit_code;
+}

@@ -1,0 +1,48 @@
+/* The local channel between a standard user's `cmgdiag selftest` and the running service
+ * (docs/operations.md, "Self-test for a standard user"): a named pipe on Windows, a Unix socket on
+ * Linux. Never a network listener: the pipe rejects remote clients, the socket is a file.
+ *   Windows: \\.\pipe\cmgdiag-selftest, owner Administrators, open to SYSTEM, Administrators and
+ *            interactive users (INTERACTIVE), one client at a time.
+ *   Linux:   /run/cmgdiag/selftest.sock in a folder only root may change, open to local users.
+ * The client checks the other end before it believes a word: on Windows the pipe's owner must be
+ * SYSTEM or Administrators (a standard user cannot make such a pipe), on Linux the peer must be root
+ * or the user itself. */
+#ifndef CG_PLATFORM_IPC_H
+#define CG_PLATFORM_IPC_H
+
+#include "cg.h"
+
+struct cg_ipc_server;
+struct cg_ipc_conn;
+
+/* The endpoint: CMGDIAG_SELFTEST_ENDPOINT from the environment (tests, a second agent), else the
+ * platform's default above. Owned. */
+char *cg_ipc_endpoint(void);
+
+/* Creates the endpoint. CG_ERR_BUSY when another process already serves it (a squatter on Windows:
+ * the pipe existed before the service), another code with a sentence in err. */
+int cg_ipc_listen(const char *endpoint, struct cg_ipc_server **out, char *err, size_t errlen);
+/* Waits for the next client (POSIX: up to ms, then CG_ERR_TIMEOUT; Windows: until one comes). */
+int cg_ipc_accept(struct cg_ipc_server *s, int64_t ms, struct cg_ipc_conn **out, char *err, size_t errlen);
+/* Ends a client's connection (Windows: the pipe instance is reused for the next one). */
+void cg_ipc_hangup(struct cg_ipc_server *s, struct cg_ipc_conn *c);
+/* Closes the endpoint and removes the socket it created. */
+void cg_ipc_server_close(struct cg_ipc_server *s);
+
+/* Connects to the service and checks who it is. CG_ERR_NOTFOUND: nobody serves the endpoint;
+ * CG_ERR_BUSY: it serves someone else; CG_ERR_ACCESS: refused, or the other end is not the
+ * service's (err says which). */
+int cg_ipc_connect(const char *endpoint, struct cg_ipc_conn **out, char *err, size_t errlen);
+/* Reads what has arrived, up to len, waiting up to ms for the first byte: the count, 0 at the end of
+ * the stream, -1 when ms passed with nothing, -2 on an error. */
+long cg_ipc_read(struct cg_ipc_conn *c, void *buf, size_t len, int64_t ms);
+/* Writes all of buf. CG_OK, or CG_ERR_IO when the other end went away. */
+int cg_ipc_write(struct cg_ipc_conn *c, const void *buf, size_t len);
+/* Who is at the other end, for the log: "user 1000, process 4242" / "process 4242". */
+void cg_ipc_peer(const struct cg_ipc_conn *c, char *out, size_t len);
+/* The connection's native handle (fd, HANDLE), to be a worker's standard output (child.h). */
+intptr_t cg_ipc_native(const struct cg_ipc_conn *c);
+/* Client side: closes the connection. */
+void cg_ipc_close(struct cg_ipc_conn *c);
+
+#endif
