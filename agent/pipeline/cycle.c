@@ -8,6 +8,7 @@
 #include "platform/runtime.h"
 #include "platform/sys.h"
 #include "platform/wmi.h"
+#include "verdict_events.h"
 
 static bool has_outputs(const struct cg_config *cfg) {
   return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs")) > 0;
@@ -87,6 +88,7 @@ int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct
     return CG_OK;
   }
   publish_last_result(env, c);
+  if (strcmp(o->trigger, "validate") != 0) cg_verdict_events(env, c, o->only == NULL);
   if (c->spool_ok) spool_bundle(env, c);
   if (!c->spooled || o->drain_budget_ms <= 0 || !has_outputs(cfg) || cg_stop_requested()) return CG_OK;
   if (cg_shipper_open(&c->sh, env, &c->sp, c->error, sizeof(c->error)) != CG_OK) {

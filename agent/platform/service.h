@@ -20,7 +20,11 @@ int cg_service_stop(char *msg, size_t len);
  * event, param-change the RELOAD event. CG_ERR_UNSUPPORTED when not started by the SCM. */
 int cg_service_dispatch(int (*body)(void *), void *arg, char *msg, size_t len);
 /* Windows Event Log (source "cmgdiag", Application log): 0 information, 1 warning, 2 error.
- * No-op elsewhere. */
+ * Event ID 1, 2 or 3 with msg as its text. No-op elsewhere. */
 void cg_eventlog(int type, const char *msg);
+/* An event whose text is message `id` of cmgdiag.exe's message file (packaging/windows/
+ * cmgdiag-events.mc; docs/operations.md, "Events"), type 0 information, 1 warning, 2 error, with
+ * `strings` as its insertions %1..%n. No-op elsewhere. */
+void cg_event_report(unsigned id, int type, const char *const *strings, size_t n);
 
 #endif

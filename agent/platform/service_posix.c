@@ -26,3 +26,9 @@ void cg_eventlog(int type, const char *msg) {
   (void)type;
   (void)msg;
 }
+void cg_event_report(unsigned id, int type, const char *const *strings, size_t n) {
+  (void)id;
+  (void)type;
+  (void)strings;
+  (void)n;
+}

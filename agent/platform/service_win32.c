@@ -66,6 +66,11 @@ static void configure(SC_HANDLE svc) {
                       NULL, 0, KEY_SET_VALUE, NULL, &k, NULL) == ERROR_SUCCESS) {
     DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
     RegSetValueExW(k, L"TypesSupported", 0, REG_DWORD, (const BYTE *)&types, sizeof(types));
+    /* the messages are in cmgdiag.exe itself (its message table): Event Viewer shows their text */
+    wchar_t self[MAX_PATH];
+    DWORD n = GetModuleFileNameW(NULL, self, MAX_PATH);
+    if (n > 0 && n < MAX_PATH)
+      RegSetValueExW(k, L"EventMessageFile", 0, REG_EXPAND_SZ, (const BYTE *)self, (n + 1) * sizeof(wchar_t));
     RegCloseKey(k);
   }
 }
@@ -235,16 +240,26 @@ int cg_service_dispatch(int (*body)(void *), void *arg, char *msg, size_t len) {
   return svc_rc ? CG_ERR_INTERNAL : CG_OK;
 }
 
-void cg_eventlog(int type, const char *msg) {
+void cg_event_report(unsigned id, int type, const char *const *strings, size_t n) {
+  wchar_t *w[8] = {0};
+  size_t k = n < 8 ? n : 8;
+  for (size_t i = 0; i < k; i++)
+    w[i] = cg_utf8_to_wide(strings[i] ? strings[i] : "");
   HANDLE h = RegisterEventSourceW(NULL, W_NAME);
-  wchar_t *w = cg_utf8_to_wide(msg);
-  if (h && w) {
-    LPCWSTR strs[1] = {w};
+  if (h) {
     WORD t = type == 2 ? EVENTLOG_ERROR_TYPE : type == 1 ? EVENTLOG_WARNING_TYPE : EVENTLOG_INFORMATION_TYPE;
-    ReportEventW(h, t, 0, type == 2 ? 3 : type == 1 ? 2 : 1, NULL, 1, 0, strs, NULL);
+    /* the message file's ID carries its severity in the top two bits (windmc): 1, 2, 3 */
+    DWORD full = (DWORD)id | ((DWORD)(type == 2 ? 3 : type == 1 ? 2 : 1) << 30);
+    ReportEventW(h, t, 0, full, NULL, (WORD)k, 0, (LPCWSTR *)w, NULL);
+    DeregisterEventSource(h);
   }
-  if (h) DeregisterEventSource(h);
-  cg_free(w);
+  for (size_t i = 0; i < k; i++)
+    cg_free(w[i]);
+}
+
+void cg_eventlog(int type, const char *msg) {
+  const char *s[1] = {msg};
+  cg_event_report(type == 2 ? 3 : type == 1 ? 2 : 1, type, s, 1);
 }
 
 int cg_service_configure(char *msg, size_t len) {

@@ -249,6 +249,43 @@ class Cli(unittest.TestCase):
         self.assertIn("What to do:", out)
         self.assertIn("[AGENT_SPOOL_NOT_WRITABLE]", out)
 
+    def test_verdict_changes_give_events(self):
+        # each change of a check's verdict, and of the device's, is one event (Windows Event Log) and
+        # one line in the agent's log; the last verdicts are kept in the state folder
+        state = os.path.join(self.tmp, "state")
+        low = {"checks": {"agent": {"min_free_mb": 1048576}}}  # 1 TB: the agent check warns
+
+        def cycle(*extra):
+            rc, out, err = run("-c", self.cfg, "selftest", "--no-upload", *extra)
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return rc, [m.group("msg") for m in CMTRACE.finditer(f.read()) if m.group("msg").startswith("event ")]
+
+        self.write_cfg({"state_dir": state})
+        rc, events = cycle()
+        self.assertEqual((rc, events), (0, []), "a first result that passes says nothing")
+        with open(os.path.join(state, "verdicts.json")) as f:
+            self.assertEqual(json.load(f), {"checks": {"agent": "pass AGENT_OK"}, "overall": "pass"})
+        self.write_cfg(dict(low, state_dir=state))
+        rc, events = cycle()
+        self.assertEqual(rc, 1)
+        self.assertEqual(len(events), 2, events)
+        self.assertRegex(events[0], r"^event 201: check agent is now warn \(was pass AGENT_OK\): .+ \[AGENT_LOW_DISK\]$")
+        self.assertRegex(events[1], r"^event 101: the device is now warn \(was pass\); why: .+")
+        self.assertEqual(cycle()[1], events, "the same verdict again is no news")
+        self.write_cfg({"state_dir": state})
+        rc, events = cycle("--only", "agent")
+        self.assertEqual(len(events), 3, "--only judges its checks, not the device: %r" % events)
+        self.assertRegex(events[2], r"^event 200: check agent is now pass \(was warn AGENT_LOW_DISK\): .+ \[AGENT_OK\]$")
+        rc, events = cycle()
+        self.assertEqual(events[3:], ["event 100: the device is now pass (was warn); why: (none)"])
+        # a record that is not the agent's is started again, not trusted
+        with open(os.path.join(state, "verdicts.json"), "w") as f:
+            f.write("[1, 2")
+        self.write_cfg(dict(low, state_dir=state))
+        rc, events = cycle()
+        self.assertRegex(events[-2], r"^event 201: check agent is now warn \(was unknown \(first result\)\)")
+        self.assertRegex(events[-1], r"^event 101: the device is now warn \(was unknown \(first result\)\)")
+
     def test_selftest_report_and_bundle(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--no-upload")
         self.assertEqual(rc, 0, err)

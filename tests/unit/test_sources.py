@@ -3,7 +3,9 @@
 - every built-in clientlogs signature has a "source" (a Microsoft Learn URL, or a docs/ page of
   this repository where Microsoft is silent), and a docs/ page it names exists;
 - every code the cmgprobe sources can report is in classify.c's source table, with a source;
-- every diagnosis rule (agent/diagnosis/rules.json) has a source and names codes its checks report.
+- every diagnosis rule (agent/diagnosis/rules.json) has a source and names codes its checks report;
+- every fix of the Intune remediation script (packaging/intune/remediate.ps1) has a source and
+  fixes a code a check reports.
 A signature or a code added without a source fails here.
 
     test_sources.py REPO_ROOT"""
@@ -86,6 +88,26 @@ class Sources(unittest.TestCase):
                 self.assertIn(check, emitted, "%s names the unknown check %s" % (r["id"], check))
                 if not code.endswith("*"):
                     self.assertIn(code, emitted[check], "%s: %s never reports %s" % (r["id"], check, code))
+
+    def test_every_intune_remediation_has_a_source_and_a_real_code(self):
+        # packaging/intune/remediate.ps1 fixes only codes a check reports, each with its source
+        with open(os.path.join(ROOT, "packaging/intune/remediate.ps1"), encoding="utf-8") as f:
+            text = f.read()
+        fixes = re.findall(r"@\{ Code = '([A-Z0-9_]+)'; Does = '[^']+'\s+Source = '([^']+)'", text)
+        self.assertGreaterEqual(len(fixes), 3, "no fix table found")
+        emitted = set()
+        for dirpath, _, names in os.walk(os.path.join(ROOT, "plugins/checks")):
+            for n in names:
+                if n.endswith(".c"):
+                    with open(os.path.join(dirpath, n), encoding="utf-8") as f:
+                        emitted |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', f.read()))
+        for code, src in fixes:
+            self.assertIn(code, emitted, "remediate.ps1 fixes %s, which no check reports" % code)
+            self.assertTrue(valid_source(src), "%s: %s" % (code, src))
+        self.assertEqual(text.count("@{ Code = "), len(fixes), "a fix without its source")
+        with open(os.path.join(ROOT, "packaging/intune/detect.ps1"), encoding="utf-8") as f:
+            detect = f.read()
+        self.assertIn("validate --profile pre-upgrade", detect)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,8 @@ bash "$src/tests/windows/clientauth.sh" "$work/build/cmgdiag.exe" "$work/build/t
 bash "$src/tests/windows/device.sh" "$work/build/cmgdiag.exe" "$work/device" || rc=1
 # the last result in wine's registry (HKLM\SOFTWARE\cmgdiag\LastResult): alone, it writes HKLM.
 bash "$src/tests/windows/lastresult.sh" "$work/build/cmgdiag.exe" "$work/lastresult" || rc=1
+# events when a verdict changes: ReportEventW's ID and strings, the message table's text.
+bash "$src/tests/windows/events.sh" "$work/build/cmgdiag.exe" "$work/build/tests/event_message.exe" "$work/events" || rc=1
 # WinHTTP's proxy, SCHANNEL and HKEY_USERS as netenv reads them, and exec's ACL check: alone too.
 bash "$src/tests/windows/netenv.sh" "$work/build/cmgdiag.exe" "$work/build/tests/child_helper.exe" "$work/netenv" || rc=1
 echo "windows: tier took $(( $(date +%s) - start )) s"

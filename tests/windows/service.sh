@@ -34,6 +34,9 @@ reg=$(timeout 30 wine reg query 'HKLM\SYSTEM\CurrentControlSet\Services\cmgdiag'
 [[ $reg == *"Start    REG_DWORD    0x2"* ]] && ok "automatic start" || no "Start: $reg"
 [[ $reg == *"service run"* && $reg == *"$wcfg"* ]] && ok "command line names 'service run' and the config" || no "ImagePath: $reg"
 [[ $reg == *"Description    REG_SZ    Checks that this device"* ]] && ok "description" || no "Description: $reg"
+ev=$(timeout 30 wine reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\cmgdiag' 2>&1 | tr -d '\r')
+[[ $ev == *"EventMessageFile    REG_EXPAND_SZ    "*"cmgdiag.exe"* ]] && ok "Event Log source names cmgdiag.exe as its message file" ||
+  no "EventMessageFile: $ev"
 out=$(c -c "$wcfg" service install); rc=$?
 [ $rc -eq 3 ] && [[ $out == *"already installed"* ]] && ok "second install refused" || no "second install ($rc): $out"
 
