@@ -30,8 +30,7 @@ int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_ch
   int rc = c && app ? cg_win32_command_line(argv, &b, &cmd, err, errlen) : CG_ERR_NOMEM;
   cg_buf_free(&b);
   if (rc == CG_OK) {
-    c->job = NULL; /* experiment */
-    if (0) c->job = CreateJobObjectW(NULL, NULL);
+    c->job = CreateJobObjectW(NULL, NULL); /* without one (none can be made), the process alone is killed */
     if (c->job) {
       JOBOBJECT_EXTENDED_LIMIT_INFORMATION li;
       memset(&li, 0, sizeof(li));
