@@ -80,7 +80,7 @@ struct cg_env {
  * the check's `input` key and `--input`: it tells a file from a folder, reads the files (regular
  * files only, sorted by name, at most `max_files`, each at most `max_bytes`), hands each one to
  * `parse`, lists what it read in facts.input, sets facts.source to "input", and makes the error
- * results every check shares (docs/checks/README.md, "Captures"):
+ * results every check shares (docs/checks/captures.md):
  *   <PREFIX>_INPUT_UNREADABLE  the path does not exist, cannot be read, or is of the wrong kind
  *   <PREFIX>_INPUT_TOO_LARGE   a single file given is larger than `max_bytes`
  *   <PREFIX>_UNPARSEABLE       no file is a capture this check reads (the first file's reason)

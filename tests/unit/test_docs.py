@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The manual holds together: the README stays an overview (at most 250 lines, the two commands
 first), and every relative link in the README and docs/ leads to a file of the repository and, with
-an #anchor, to a heading of that file (GitHub's anchor rules).
+an #anchor, to a heading of that file (GitHub's anchor rules); every check has its page in
+docs/checks/ with every code it reports.
 
     test_docs.py REPO_ROOT"""
 import os
@@ -61,6 +62,36 @@ class Docs(unittest.TestCase):
                     broken.append("%s: %s (no such heading)" % (os.path.relpath(page, ROOT), url))
         self.assertGreater(checked, 30)
         self.assertEqual(broken, [])
+
+    def test_every_check_has_a_page_with_every_code_it_reports(self):
+        # docs/checks/NAME.md for each check in plugins/checks, naming every code of the check's prefix
+        # that its sources can report (a code added without its line in the manual fails here)
+        base = os.path.join(ROOT, "plugins", "checks")
+        missing = []
+        checks = sorted(os.listdir(base))
+        self.assertGreaterEqual(len(checks), 10)
+        for check in checks:
+            page = os.path.join(ROOT, "docs", "checks", check + ".md")
+            if not os.path.isfile(page):
+                missing.append("no page docs/checks/%s.md" % check)
+                continue
+            with open(page, encoding="utf-8") as f:
+                text = f.read()
+            codes = set()
+            for d, _, names in os.walk(os.path.join(base, check)):
+                for n in names:
+                    if n.endswith((".c", ".json")):
+                        with open(os.path.join(d, n), encoding="utf-8") as f:
+                            codes |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', f.read()))
+            heads = [c.split("_")[0] + "_" for c in codes]
+            prefix = max(set(heads), key=heads.count)  # the check's own prefix (AAD_, DEVICE_, MP_ ...)
+            for code in sorted(codes):
+                if code.startswith(prefix) and not re.search(r"\b%s\b" % code, text):
+                    missing.append("%s: %s" % (check, code))
+            with open(os.path.join(ROOT, "docs", "checks", "README.md"), encoding="utf-8") as f:
+                if "(%s.md)" % check not in f.read():
+                    missing.append("docs/checks/README.md does not list %s" % check)
+        self.assertEqual(missing, [])
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ struct aad_state {
 bool aad_parse_time(const char *s, int64_t *ms, char *rfc, size_t rfclen);
 /* Reads the model from the document. */
 void aad_model(const struct dsreg_doc *doc, struct aad_state *st);
-/* Adds the documented facts (docs/checks/README.md "aadjoin") and the raw sections to `facts`. */
+/* Adds the documented facts (docs/checks/aadjoin.md) and the raw sections to `facts`. */
 int aad_facts(const struct dsreg_doc *doc, const struct aad_state *st, cJSON *facts);
 
 #endif

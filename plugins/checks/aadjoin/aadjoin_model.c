@@ -1,4 +1,4 @@
-/* From parsed dsregcmd sections to the join model and the facts of docs/checks/README.md "aadjoin". */
+/* From parsed dsregcmd sections to the join model and the facts of docs/checks/aadjoin.md. */
 #include <stdio.h>
 #include <string.h>
 

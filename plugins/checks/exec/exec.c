@@ -44,7 +44,7 @@ struct ex_ctx {
 };
 
 static const struct cg_config_map ex_map[] = {
-    {CG_CFG_OBJLIST, "commands", "[]", "The commands to run, in order (docs/checks/README.md, exec)",
+    {CG_CFG_OBJLIST, "commands", "[]", "The commands to run, in order (docs/checks/exec.md)",
      offsetof(struct ex_ctx, commands), 0, (int64_t)sizeof(struct ex_cmd), cmd_map, NULL},
     CG_CFG_END,
 };
@@ -280,8 +280,7 @@ done:
 static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ex_ctx *c = vctx;
   if (c->commands.count == 0)
-    return cg_result_set(res, CG_SKIP, "EXEC_NONE",
-                         "Add commands under checks.exec.commands (docs/checks/README.md, exec).",
+    return cg_result_set(res, CG_SKIP, "EXEC_NONE", "Add commands under checks.exec.commands (docs/checks/exec.md).",
                          "No fleet-specific commands are configured.");
   cJSON *list = cJSON_AddArrayToObject(res->facts, "commands");
   struct tally t = {.worst = CG_PASS};

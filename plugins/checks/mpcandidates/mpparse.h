@@ -1,5 +1,5 @@
 /* Parsers for what admins capture of the ConfigMgr client's management point candidates
- * (docs/checks/README.md "mpcandidates"): Get-CimInstance/Get-WmiObject | ConvertTo-Json, Format-List, Format-Table,
+ * (docs/checks/mpcandidates.md): Get-CimInstance/Get-WmiObject | ConvertTo-Json, Format-List, Format-Table,
  * and `reg export` files for the client-state keys. Input is clean UTF-8. */
 #ifndef CG_MPPARSE_H
 #define CG_MPPARSE_H

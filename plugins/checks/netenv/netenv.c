@@ -49,8 +49,8 @@ static const struct cg_config_map ne_map[] = {
     {CG_CFG_INT, "timeout_ms", "5000", "Deadline of one endpoint request (and of a PAC evaluation)",
      offsetof(struct ne_ctx, timeout_ms), 500, 60000, NULL, NULL},
     {CG_CFG_STRING, "proxy", "null",
-     "Proxy URL or \"direct\" for the endpoint requests; null: the proxy SYSTEM would use (docs/checks/README.md, "
-     "netenv)",
+     "Proxy URL or \"direct\" for the endpoint requests; null: the proxy SYSTEM would use "
+     "(docs/checks/netenv.md)",
      offsetof(struct ne_ctx, proxy), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "ca_file", "null", "Extra trusted roots (PEM) on top of the platform store",
      offsetof(struct ne_ctx, ca_file), 0, 0, NULL, NULL},
@@ -671,7 +671,7 @@ static const struct cg_source ne_source = {
     .what = "'reg export' files and 'netsh winhttp show proxy' output",
     .how = "Capture as an administrator: 'netsh winhttp show proxy > netsh.txt', 'reg export "
            "\"HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings\" system.reg', the "
-           "same for the user's HKCU, and the SCHANNEL and WinHttp keys (docs/checks/README.md, netenv). The endpoints "
+           "same for the user's HKCU, and the SCHANNEL and WinHttp keys (docs/checks/netenv.md). The endpoints "
            "are not contacted for a capture.",
     .parse = parse_capture,
 };

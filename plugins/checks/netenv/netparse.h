@@ -1,6 +1,6 @@
 /* What `netenv` reads of Windows' network settings, from captures or live reads of the same
  * values: `netsh winhttp show proxy` text, the WinHttpSettings blob, WinINET ("Internet Options")
- * values of an account, and the TLS 1.2 policy (docs/checks/README.md "netenv", docs/domain.md "Proxy"). Pure functions
+ * values of an account, and the TLS 1.2 policy (docs/checks/netenv.md, docs/domain.md "Proxy"). Pure functions
  * over clean UTF-8 and regfile.h's key/value shape, so fixtures, live reads and the fuzzer meet the same code. */
 #ifndef CG_NETPARSE_H
 #define CG_NETPARSE_H
