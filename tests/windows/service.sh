@@ -9,14 +9,14 @@
 # keep the delayed-start flag or the failure actions (ChangeServiceConfig2 accepts them).
 set -u
 exe=$1 work=$2
-rm -rf "$work" && mkdir -p "$work"
+rm -rf "$work" && mkdir -p "$work/share"
 win() { winepath -w "$1" 2>/dev/null; }
 cfg="$work/cmgdiag.json"
 wcfg=$(win "$cfg")
 esc() { printf '%s' "$1" | sed 's/\\/\\\\/g'; }
 cat > "$cfg" <<JSON
 {"spool": {"dir": "$(esc "$(win "$work/spool")")"}, "log": {"file": "$(esc "$(win "$work/cmgdiag.log")")", "level": "debug"},
- "state_dir": "$(esc "$(win "$work/state")")", "interval_s": 1, "jitter_s": 0, "start_delay_s": 0,
+ "state_dir": "$(esc "$(win "$work/state")")", "outputs": [{"type": "file", "dir": "$(esc "$(win "$work/share")")"}], "interval_s": 1, "jitter_s": 0, "start_delay_s": 0,
  "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "netenv": {"enabled": false}, "clientlogs": {"enabled": false},
             "cmgprobe": {"enabled": false}, "clientauth": {"enabled": false}}}
 JSON
@@ -55,12 +55,17 @@ acl=$(timeout 30 wine "$(dirname "$exe")/tests/pipe_acl.exe" 2>&1 | tr -d '\r')
   ok "pipe owned by Administrators, open to SYSTEM, Administrators and interactive users only: $acl" ||
   no "pipe access list: $acl"
 for _ in 1 2 3; do
-  out=$(c selftest --service --ticket INC7 --only agent --no-upload); rc=$?
+  out=$(c selftest --service --ticket INC7 --only agent); rc=$?
   [[ $out == *"running a self-test for someone else"* ]] || break
   sleep 1
 done
 [ $rc -le 1 ] && [[ $out == *"selftest on"*"for ticket INC7"* && $out == *"agent "*"[AGENT_"* && $out == *"Overall:"* ]] &&
   ok "selftest through the service's pipe returns the report (exit $rc)" || no "selftest --service ($rc): $out"
+[[ $out == *"Reference for the helpdesk: "*"(ticket INC7), sent to file "* ]] &&
+  ok "the bundle ships as from any self-test: $(grep -o 'Reference for the helpdesk.*' <<<"$out")" ||
+  no "no helpdesk reference: $out"
+[ -n "$(find "$work/share" -name '*.json.gz' -exec zgrep -l '"ticket":"INC7"' {} + 2>/dev/null)" ] &&
+  ok "the bundle with ticket INC7 is in the share" || no "no bundle with ticket INC7 in $work/share"
 [[ $out != *$'\x1e'* ]] && ok "no record byte reaches the user" || no "records printed: $out"
 [[ $(log) == *"self-test for ticket INC7 asked by process"* ]] && ok "the service logs who asked" ||
   no "log: $(log | grep served | tail -3)"
