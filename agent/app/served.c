@@ -147,11 +147,12 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
     return;
   }
   struct cg_child_status st;
+  memset(&st, 0, sizeof(st));
   int64_t end = cg_time_mono_ms() + timeout_s * 1000;
-  bool killed = false;
+  bool killed = false, stop = false;
   while (!cg_child_ended(w, &st)) {
     cg_mutex_lock(sv->m);
-    bool stop = sv->stop;
+    stop = sv->stop;
     cg_mutex_unlock(sv->m);
     if (stop || cg_time_mono_ms() >= end) {
       cg_child_kill(w);
@@ -164,10 +165,17 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
   }
   char code[16];
   int ec = killed || !st.exited ? 3 : st.exit_code;
-  if (killed) record(c, "refused", "the self-test did not finish in time and was stopped");
+  if (killed)
+    record(c, "stopped",
+           stop ? "the service is stopping, so it stopped the self-test"
+                : "the self-test did not finish in time "
+                  "(cycle_timeout_s) and was stopped");
   cg_snprintf(code, sizeof(code), "%d", ec);
   record(c, "exit", code);
-  cg_log_info(sv->log, "served", "self-test for %s ended: %s", peer, killed ? "stopped at its deadline" : st.text);
+  cg_log_info(sv->log, "served", "self-test for %s ended: %s", peer,
+              !killed ? st.text
+              : stop  ? "stopped with the service"
+                      : "stopped at its deadline");
   cg_child_free(w);
 }
 
@@ -334,11 +342,12 @@ static void on_line(struct stream *st, const char *line, size_t len, bool comple
       st->running = true;
     } else if (!strncmp(text, "exit ", 5)) {
       st->exit_code = atoi(text + 5);
-    } else if (!strncmp(text, "refused ", 8)) {
+    } else if (!strncmp(text, "refused ", 8) || !strncmp(text, "stopped ", 8)) {
       if (st->running) printf("\r\033[K");
       st->running = false;
       fflush(stdout);
-      fprintf(stderr, "cmgdiag: the cmgdiag service did not run the self-test: %s\n", text + 8);
+      fprintf(stderr, "cmgdiag: the cmgdiag service %s the self-test: %s\n", text[0] == 'r' ? "did not run" : "stopped",
+              text + 8);
       st->refused = true;
     }
   } else {

@@ -7,9 +7,10 @@
  * (every key optional, nothing else accepted). The service runs `cmgdiag selftest` as itself
  * (SYSTEM, root) in a worker whose output is the channel, so the user reads the report as it comes;
  * the bundle ships as from any self-test. Lines that start with the byte 0x1E are records, not
- * text: "running NAME" (a check started), "refused SENTENCE" (the request was not served), and
- * last "exit N" (the self-test's exit code). No secret crosses the channel: the worker prints what
- * an administrator's selftest prints, which never holds one. */
+ * text: "running NAME" (a check started), "refused SENTENCE" (the request was not served),
+ * "stopped SENTENCE" (at its deadline, or because the service stops), and last "exit N" (the
+ * self-test's exit code). No secret crosses the channel: the worker prints what an administrator's
+ * selftest prints, which never holds one. */
 #ifndef CG_SERVED_H
 #define CG_SERVED_H
 
