@@ -232,9 +232,10 @@ static void served_progress(void *user, const char *check, const struct cg_resul
 /* A user who may not read the configuration (or --service): the running service runs it. */
 static int selftest_through_service(const struct cli *cli) {
   struct cg_served_request rq = {.json = cli->json, .no_upload = cli->no_upload, .color = !cli->json && use_color()};
-  if ((cli->ticket && strlen(cli->ticket) >= sizeof(rq.ticket)) ||
-      (cli->only && strlen(cli->only) >= sizeof(rq.only))) {
-    fprintf(stderr, "cmgdiag: --ticket takes at most %d characters through the service\n", CG_SERVED_TICKET_MAX);
+  bool long_ticket = cli->ticket && strlen(cli->ticket) >= sizeof(rq.ticket);
+  if (long_ticket || (cli->only && strlen(cli->only) >= sizeof(rq.only))) {
+    fprintf(stderr, "cmgdiag: through the service, %s takes at most %zu characters\n",
+            long_ticket ? "--ticket" : "--only", long_ticket ? sizeof(rq.ticket) - 1 : sizeof(rq.only) - 1);
     return EXIT_CANNOT_RUN;
   }
   cg_strlcpy(rq.ticket, cli->ticket ? cli->ticket : "", sizeof(rq.ticket));

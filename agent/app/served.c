@@ -2,7 +2,6 @@
 #include "served.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -341,7 +340,8 @@ static void on_line(struct stream *st, const char *line, size_t len, bool comple
       printf("\r\033[K      %s...", text);
       st->running = true;
     } else if (!strncmp(text, "exit ", 5)) {
-      st->exit_code = atoi(text + 5);
+      int64_t code = 3;
+      st->exit_code = cg_parse_i64(text + 5, &code) && code >= 0 && code <= 255 ? (int)code : 3;
     } else if (!strncmp(text, "refused ", 8) || !strncmp(text, "stopped ", 8)) {
       if (st->running) printf("\r\033[K");
       st->running = false;

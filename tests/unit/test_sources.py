@@ -18,6 +18,21 @@ import unittest
 ROOT = None
 
 
+def codes_by_check(root):
+    """Every code each check's sources (.c, .json) can report: {check: {code, ...}}."""
+    emitted = {}
+    base = os.path.join(root, "plugins", "checks")
+    for check in sorted(os.listdir(base)):
+        codes = set()
+        for dirpath, _, names in os.walk(os.path.join(base, check)):
+            for n in names:
+                if n.endswith((".c", ".json")):
+                    with open(os.path.join(dirpath, n), encoding="utf-8") as f:
+                        codes |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', f.read()))
+        emitted[check] = codes
+    return emitted
+
+
 def valid_source(s):
     if s.startswith("https://learn.microsoft.com/"):
         return True
@@ -67,16 +82,7 @@ class Sources(unittest.TestCase):
         with open(os.path.join(ROOT, "agent/diagnosis/rules.json"), encoding="utf-8") as f:
             rules = json.load(f)["rules"]
         self.assertGreaterEqual(len(rules), 10)
-        emitted = {}  # check -> codes its sources can produce
-        base = os.path.join(ROOT, "plugins/checks")
-        for check in os.listdir(base):
-            codes = set()
-            for dirpath, _, names in os.walk(os.path.join(base, check)):
-                for n in names:
-                    if n.endswith((".c", ".json")):
-                        with open(os.path.join(dirpath, n), encoding="utf-8") as f:
-                            codes |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', f.read()))
-            emitted[check] = codes
+        emitted = codes_by_check(ROOT)
         ids = set()
         for r in rules:
             self.assertNotIn(r["id"], ids, "two rules with id %s" % r["id"])
@@ -95,12 +101,7 @@ class Sources(unittest.TestCase):
             text = f.read()
         fixes = re.findall(r"@\{ Code = '([A-Z0-9_]+)'; Does = '[^']+'\s+Source = '([^']+)'", text)
         self.assertGreaterEqual(len(fixes), 3, "no fix table found")
-        emitted = set()
-        for dirpath, _, names in os.walk(os.path.join(ROOT, "plugins/checks")):
-            for n in names:
-                if n.endswith(".c"):
-                    with open(os.path.join(dirpath, n), encoding="utf-8") as f:
-                        emitted |= set(re.findall(r'"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"', f.read()))
+        emitted = set().union(*codes_by_check(ROOT).values())
         for code, src in fixes:
             self.assertIn(code, emitted, "remediate.ps1 fixes %s, which no check reports" % code)
             self.assertTrue(valid_source(src), "%s: %s" % (code, src))
