@@ -196,6 +196,57 @@ TEST(targets) {
   cg_buf_free(&big);
 }
 
+/* What a line's path is about, and CMG content on a custom domain. */
+TEST(target_kinds) {
+  char h[LS_HOST];
+  enum ls_kind k;
+  bool cmg;
+  const char *a =
+      "Request to https://cmg1.contoso.com/downloadrestservice.svc/getcontentxmlsecure?pid=1 failed with 400";
+  CHECK(ls_target_kind(a, strlen(a), h, &k) && k == LS_KIND_CONTENT && !strcmp(h, "cmg1.contoso.com"));
+  CHECK(ls_target(a, strlen(a), h, &cmg) && cmg); /* the CMG's content service: a CMG host */
+  const char *b = "Delivered successfully to host 'CMG.CONTOSO.COM/CCM_Proxy_MutualAuth/72057594037927939'.";
+  CHECK(ls_target_kind(b, strlen(b), h, &k) && k == LS_KIND_MUTUALAUTH && !strcmp(h, "cmg.contoso.com"));
+  const char *c = "OutgoingMessage(Queue='mp_[http]mp_locationmanager', ID={7}): Delivered successfully to host "
+                  "'PS1SYS.CONTOSO.COM'.";
+  CHECK(ls_target_kind(c, strlen(c), h, &k) && k == LS_KIND_NONE && !strcmp(h, "ps1sys.contoso.com"));
+  CHECK(ls_target(c, strlen(c), h, &cmg) && !cmg);
+  const char *d = "Host=cmg.contoso.com, Path=/CCM_Proxy_ServerAuth/72057594037927939/x, Port=443";
+  CHECK(ls_target_kind(d, strlen(d), h, &k) && k == LS_KIND_SERVERAUTH);
+  const char *e = "https://mp01.corp.contoso.com is the host";
+  CHECK(ls_target_kind(e, strlen(e), h, &k) && k == LS_KIND_NONE);
+  CHECK(!strcmp(ls_kind_name(LS_KIND_CONTENT), "content") && !strcmp(ls_kind_name(LS_KIND_NONE), ""));
+}
+
+/* A success resolves a failure of the same server and operation; after a connectivity failure any
+ * success with the server; one that names no server nothing. */
+TEST(what_a_success_resolves) {
+  struct ls_model m = {0};
+  ls_add_success(&m, "CcmMessaging.log", "cmg.contoso.com", "mutualauth", 2000);
+  ls_add_success(&m, "DataTransferService.log", "", "", 3000); /* names no server: not kept */
+  CHECK(m.nok == 1);
+  /* connectivity failure in another log: resolved */
+  CHECK(ls_resolved_at(&m, "LocationServices.log", "cmg.contoso.com", "location", true, 1000) == 2000);
+  /* an MP-list failure is not resolved by a message delivery (another operation) */
+  CHECK(ls_resolved_at(&m, "LocationServices.log", "cmg.contoso.com", "location", false, 1000) == 0);
+  /* content to the same host is another operation */
+  CHECK(ls_resolved_at(&m, "DataTransferService.log", "cmg.contoso.com", "content", false, 1000) == 0);
+  /* the same operation in another log: resolved */
+  CHECK(ls_resolved_at(&m, "ccmsetup.log", "cmg.contoso.com", "mutualauth", false, 1000) == 2000);
+  /* a success before the failure resolves nothing; a failure that names no server neither */
+  CHECK(ls_resolved_at(&m, "CcmMessaging.log", "cmg.contoso.com", "mutualauth", false, 2500) == 0);
+  CHECK(ls_resolved_at(&m, "CcmMessaging.log", "", "", true, 0) == 0);
+  /* the newest CMG traffic whatever the order the servers were seen in */
+  ls_saw(&m, "cmg.contoso.com", 5000);
+  ls_saw(&m, "mp01.corp.contoso.com", 9000);
+  ls_saw(&m, "cmg.contoso.com", 4000);
+  cJSON *hosts = cJSON_CreateArray();
+  cJSON_AddItemToArray(hosts, cJSON_CreateString("cmg.contoso.com"));
+  CHECK(ls_last_cmg(&m, hosts) == 5000);
+  cJSON_Delete(hosts);
+  ls_model_free(&m);
+}
+
 /* A failure stays the state from one cycle to the next until a success of the same log and server
  * resolves it; a failure towards an intranet server never makes the verdict. */
 TEST(state_not_history) {
@@ -288,6 +339,8 @@ int main(int argc, char **argv) {
   RUN(big_log_is_capped);
   RUN(state_not_history);
   RUN(targets);
+  RUN(target_kinds);
+  RUN(what_a_success_resolves);
   cJSON_free(cfg_json);
   cg_free(logs);
   cg_free(state);

@@ -57,6 +57,7 @@ enum enc { ENC_UTF8 = 0, ENC_UTF8_BOM, ENC_UTF16 };
 struct finding {
   const struct signature *sig;
   char host[LS_HOST]; /* the server the lines are about; "" when they name none */
+  char op[16];        /* the operation key: the signature's op, or the path kind of the line's URL */
   char log[128];
   char component[64];
   char sample[SAMPLE_MAX + 1];
@@ -66,24 +67,20 @@ struct finding {
   cJSON *status_codes; /* "403": n */
 };
 
-struct success {
-  char log[128], host[LS_HOST];
-  int64_t ms;
-};
-
 struct scan {
   const struct sigset *sigs;
   const char *log;
   struct finding *f;
   size_t nf, af;
-  struct success *ok;
-  size_t nok, aok;
-  cJSON *cmg_hosts;       /* hosts named with a CCM_Proxy_ path, and the client's CMGs */
-  int64_t last_cmg_ms;    /* last entry about a CMG host (0: none) */
+  struct ls_model m;      /* successes and servers seen: what resolves a failure, when the CMG was last used */
+  cJSON *cmg_hosts;       /* hosts named with a CMG-only path, and the client's CMGs (lower case) */
   char ctx_host[LS_HOST]; /* the server of the last line of this log that named one */
+  enum ls_kind ctx_kind;
   const char *ctx_log;
   int64_t ctx_ms;
   const char *target; /* the server of the entry being matched */
+  enum ls_kind kind;  /* what its path is about */
+  bool own_target;    /* the entry named the server itself (not the line before it) */
   size_t entries, old_entries;
   int64_t min_ms; /* entries before this are ignored (0: none) */
   int rc;
@@ -121,20 +118,9 @@ struct match_ctx {
   const struct cmt_entry *e;
 };
 
-/* Room for one more element of a growing array: doubles its capacity when full; false on OOM. */
-static bool grow(void **items, size_t *alloc, size_t count, size_t first, size_t size) {
-  if (count < *alloc) return true;
-  size_t na = *alloc ? *alloc * 2 : first;
-  void *n = cg_realloc(*items, na * size);
-  if (!n) return false;
-  *items = n;
-  *alloc = na;
-  return true;
-}
-
 /* A new, empty finding for `sig` at the end of the list; NULL on OOM. */
 static struct finding *new_finding(struct scan *s, const struct signature *sig) {
-  if (!grow((void **)&s->f, &s->af, s->nf, 16, sizeof(*s->f))) return NULL;
+  if (!ls_grow((void **)&s->f, &s->af, s->nf, 16, sizeof(*s->f))) return NULL;
   struct finding *f = &s->f[s->nf++];
   memset(f, 0, sizeof(*f));
   f->sig = sig;
@@ -142,37 +128,28 @@ static struct finding *new_finding(struct scan *s, const struct signature *sig) 
   return f;
 }
 
-static void add_success(struct scan *s, const char *log, const char *host, int64_t ms) {
-  for (size_t i = 0; i < s->nok; i++)
-    if (!strcmp(s->ok[i].log, log) && !strcmp(s->ok[i].host, host)) {
-      if (ms > s->ok[i].ms) s->ok[i].ms = ms;
-      return;
-    }
-  if (!grow((void **)&s->ok, &s->aok, s->nok, 8, sizeof(*s->ok))) return;
-  struct success *x = &s->ok[s->nok++];
-  cg_strlcpy(x->log, log, sizeof(x->log));
-  cg_strlcpy(x->host, host, sizeof(x->host));
-  x->ms = ms;
-}
-
 static void on_match(const struct signature *sig, void *user) {
   struct match_ctx *m = user;
   struct scan *s = m->s;
   const struct cmt_entry *e = m->e;
   const char *host = s->target ? s->target : "";
+  const char *op = sig->op ? sig->op : ls_kind_name(s->kind);
   if (sig->severity == SIG_OK) {
-    add_success(s, s->log, host, e->utc_ms);
+    /* a success counts only for the server its own line names */
+    if (s->own_target) ls_add_success(&s->m, s->log, host, op, e->utc_ms);
     return;
   }
   struct finding *f = NULL;
   for (size_t i = 0; i < s->nf && !f; i++)
-    if (s->f[i].sig == sig && !strcmp(s->f[i].host, host) && !strcmp(s->f[i].log, s->log)) f = &s->f[i];
+    if (s->f[i].sig == sig && !strcmp(s->f[i].host, host) && !strcmp(s->f[i].log, s->log) && !strcmp(s->f[i].op, op))
+      f = &s->f[i];
   if (!f) {
     if (!(f = new_finding(s, sig))) {
       s->rc = CG_ERR_NOMEM;
       return;
     }
     cg_strlcpy(f->host, host, sizeof(f->host));
+    cg_strlcpy(f->op, op, sizeof(f->op));
     cg_strlcpy(f->log, s->log, sizeof(f->log));
     cg_snprintf(f->component, sizeof(f->component), "%.*s", (int)(e->component_len < 63 ? e->component_len : 63),
                 e->component ? e->component : "");
@@ -203,17 +180,26 @@ static int on_entry(const struct cmt_entry *e, void *user) {
   char host[LS_HOST];
   bool cmg = false;
   s->target = NULL;
+  s->kind = LS_KIND_NONE;
+  s->own_target = false;
   if (ls_target(e->msg, e->msg_len, host, &cmg)) {
     cg_strlcpy(s->ctx_host, host, sizeof(s->ctx_host));
+    ls_target_kind(e->msg, e->msg_len, host, &s->ctx_kind);
     s->ctx_log = s->log;
     s->ctx_ms = e->utc_ms;
-    if (cmg && !ls_is_cmg_host(host, s->cmg_hosts)) cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(host));
+    if (cmg && !ls_is_cmg_host(host, s->cmg_hosts) && cJSON_GetArraySize(s->cmg_hosts) < LS_MAX_SERVERS)
+      cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(host));
     s->target = s->ctx_host;
+    s->kind = s->ctx_kind;
+    s->own_target = true;
   } else if (s->ctx_host[0] && s->ctx_log == s->log && e->utc_ms - s->ctx_ms <= 5000 && s->ctx_ms - e->utc_ms <= 5000) {
     /* (either way: lines written by two threads can be a few milliseconds out of order) */
     s->target = s->ctx_host;
+    s->kind = s->ctx_kind;
   }
-  if (s->target && ls_is_cmg_host(s->target, s->cmg_hosts) && e->utc_ms > s->last_cmg_ms) s->last_cmg_ms = e->utc_ms;
+  /* which servers are the CMG's is known only after every log (a later log may name a host with a
+   * CCM_Proxy_ path): the time of each server's newest line is kept, and decided at the end */
+  if (s->target) ls_saw(&s->m, s->target, e->utc_ms);
   struct match_ctx m = {s, e};
   sig_match(s->sigs, s->log, e->component, e->component_len, e->msg, e->msg_len, on_match, &m);
   return s->rc != CG_OK;
@@ -392,17 +378,14 @@ static void time_text(int64_t ms, bool exact, char *buf, size_t len) {
   if (!exact && strlen(buf) > 0) buf[strlen(buf) - 1] = '\0'; /* local time: no Z */
 }
 
-/* Where a finding stands: still failing, resolved by a later success of the same log and server,
- * or about an intranet server (not the CMG's business). */
+/* Where a finding stands: still failing, resolved by a later success (logstate.h: the same server
+ * and operation, or any success with the server after a connectivity failure), or about an
+ * intranet server (not the CMG's business). */
 enum fstate { F_ACTIVE, F_RESOLVED, F_NOT_CMG };
 
 static enum fstate state_of(const struct scan *s, const struct finding *f, int64_t *resolved_ms) {
-  *resolved_ms = 0;
-  for (size_t i = 0; i < s->nok; i++)
-    if (!strcmp(s->ok[i].log, f->log) && !strcmp(s->ok[i].host, f->host) && s->ok[i].ms > f->last_ms) {
-      *resolved_ms = s->ok[i].ms;
-      return F_RESOLVED;
-    }
+  *resolved_ms = ls_resolved_at(&s->m, f->log, f->host, f->op, f->sig->connectivity, f->last_ms);
+  if (*resolved_ms) return F_RESOLVED;
   if (f->host[0] && !ls_is_cmg_host(f->host, s->cmg_hosts)) return F_NOT_CMG;
   return F_ACTIVE;
 }
@@ -438,6 +421,7 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
     cJSON_AddStringToObject(o, "log", f->log);
     cJSON_AddStringToObject(o, "component", f->component);
     cJSON_AddStringToObject(o, "target", f->host);
+    cJSON_AddStringToObject(o, "operation", f->op);
     cJSON_AddStringToObject(o, "target_kind",
                             !f->host[0]                             ? "unknown"
                             : ls_is_cmg_host(f->host, s->cmg_hosts) ? "cmg"
@@ -451,6 +435,7 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
     cJSON_AddStringToObject(o, "summary", f->sig->summary);
     cJSON_AddStringToObject(o, "remediation", f->sig->remediation);
     if (f->sig->source) cJSON_AddStringToObject(o, "source", f->sig->source);
+    if (f->sig->basis) cJSON_AddStringToObject(o, "basis", f->sig->basis);
     cJSON_AddItemToArray(list, o);
     cg_free(sample);
     if (f->sig->severity <= SIG_INFO) continue;
@@ -476,8 +461,9 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
   cJSON_AddNumberToObject(res->facts, "catalogue_size", (double)set->count);
   cJSON_AddItemToObject(res->facts, "cmg_hosts", cJSON_Duplicate(s->cmg_hosts, true));
   char cmg_last[40] = "";
-  if (s->last_cmg_ms) time_text(s->last_cmg_ms, true, cmg_last, sizeof(cmg_last));
-  if (s->last_cmg_ms)
+  int64_t last_cmg_ms = ls_last_cmg(&s->m, s->cmg_hosts);
+  if (last_cmg_ms) time_text(last_cmg_ms, true, cmg_last, sizeof(cmg_last));
+  if (last_cmg_ms)
     cJSON_AddStringToObject(res->facts, "last_cmg_traffic", cmg_last);
   else
     cJSON_AddNullToObject(res->facts, "last_cmg_traffic");
@@ -489,7 +475,7 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
     cg_snprintf(tail, sizeof(tail), " (%zu earlier failure(s) since resolved)", resolved);
   else if (not_cmg)
     cg_snprintf(tail, sizeof(tail), " (%zu failure(s) about intranet servers, not the CMG)", not_cmg);
-  if (worst == SIZE_MAX && !s->last_cmg_ms)
+  if (worst == SIZE_MAX && !last_cmg_ms)
     return cg_result_set(
         res, CG_SKIP, "LOG_NO_CMG_TRAFFIC",
         "Nothing to fix from the logs; run 'cmgdiag check cmgprobe' to test the CMG directly, or look "
@@ -534,15 +520,7 @@ static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
   cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(
                             kept, "hosts")) if (cJSON_IsString(x) && !ls_is_cmg_host(x->valuestring, s->cmg_hosts))
       cJSON_AddItemToArray(s->cmg_hosts, cJSON_CreateString(x->valuestring));
-  const cJSON *lc = cJSON_GetObjectItemCaseSensitive(kept, "last_cmg_ms");
-  if (cJSON_IsNumber(lc) && (int64_t)lc->valuedouble >= min_ms) s->last_cmg_ms = (int64_t)lc->valuedouble;
-  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "ok")) {
-    const char *log = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log"));
-    const char *host = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host"));
-    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(x, "ms");
-    if (log && host && cJSON_IsNumber(ms) && (int64_t)ms->valuedouble >= min_ms)
-      add_success(s, log, host, (int64_t)ms->valuedouble);
-  }
+  ls_model_load(&s->m, kept, min_ms);
   cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(kept, "open")) {
     const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "code"));
     const cJSON *last = cJSON_GetObjectItemCaseSensitive(x, "last_ms");
@@ -556,6 +534,7 @@ static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "host"))))
       cg_strlcpy(f->host, v, sizeof(f->host));
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "log")))) cg_strlcpy(f->log, v, sizeof(f->log));
+    if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "op")))) cg_strlcpy(f->op, v, sizeof(f->op));
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "component"))))
       cg_strlcpy(f->component, v, sizeof(f->component));
     if ((v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "sample"))))
@@ -572,15 +551,8 @@ static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
 static cJSON *save_kept(const struct scan *s) {
   cJSON *k = cJSON_CreateObject();
   cJSON_AddItemToObject(k, "hosts", cJSON_Duplicate(s->cmg_hosts, true));
-  cJSON_AddNumberToObject(k, "last_cmg_ms", (double)s->last_cmg_ms);
-  cJSON *ok = cJSON_AddArrayToObject(k, "ok"), *open = cJSON_AddArrayToObject(k, "open");
-  for (size_t i = 0; i < s->nok; i++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "log", s->ok[i].log);
-    cJSON_AddStringToObject(o, "host", s->ok[i].host);
-    cJSON_AddNumberToObject(o, "ms", (double)s->ok[i].ms);
-    cJSON_AddItemToArray(ok, o);
-  }
+  ls_model_save(&s->m, s->cmg_hosts, k);
+  cJSON *open = cJSON_AddArrayToObject(k, "open");
   for (size_t i = 0; i < s->nf; i++) {
     const struct finding *f = &s->f[i];
     int64_t x;
@@ -589,6 +561,7 @@ static cJSON *save_kept(const struct scan *s) {
     cJSON_AddStringToObject(o, "code", f->sig->code);
     cJSON_AddStringToObject(o, "log", f->log);
     cJSON_AddStringToObject(o, "host", f->host);
+    cJSON_AddStringToObject(o, "op", f->op);
     cJSON_AddStringToObject(o, "component", f->component);
     cJSON_AddStringToObject(o, "sample", f->sample);
     cJSON_AddNumberToObject(o, "count", (double)f->count);
@@ -624,7 +597,7 @@ static int cl_init(void *vctx, const struct cg_env *env, char *err, size_t errle
     char h[LS_HOST];
     bool c;
     if (cJSON_IsString(u) && ls_target(u->valuestring, strlen(u->valuestring), h, &c) &&
-        !ls_is_cmg_host(h, w->s.cmg_hosts))
+        !ls_is_cmg_host(h, w->s.cmg_hosts) && cJSON_GetArraySize(w->s.cmg_hosts) < LS_MAX_SERVERS)
       cJSON_AddItemToArray(w->s.cmg_hosts, cJSON_CreateString(h));
   }
   return CG_OK;
@@ -636,7 +609,7 @@ static void cl_fini(void *vctx) {
   for (size_t i = 0; i < w->s.nf; i++)
     cJSON_Delete(w->s.f[i].status_codes);
   cg_free(w->s.f);
-  cg_free(w->s.ok);
+  ls_model_free(&w->s.m);
   cJSON_Delete(w->s.cmg_hosts);
   cJSON_Delete(w->logs);
   sig_free(&w->set);

@@ -31,6 +31,8 @@ static void free_sig(struct signature *s) {
   cg_free(s->remediation);
   cg_free(s->component);
   cg_free(s->source);
+  cg_free(s->op);
+  cg_free(s->basis);
   for (size_t i = 0; i < s->nlogs; i++)
     cg_free(s->logs[i]);
   cg_free(s->logs);
@@ -98,6 +100,15 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
     s.component = str(o, "component") ? cg_strdup(str(o, "component")) : NULL;
     s.source = str(o, "source") ? cg_strdup(str(o, "source")) : NULL;
     s.generic = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "generic"));
+    s.connectivity = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "connectivity"));
+    s.op = str(o, "op") ? cg_strdup(str(o, "op")) : NULL;
+    s.basis = str(o, "basis") ? cg_strdup(str(o, "basis")) : NULL;
+    if (s.basis && strcmp(s.basis, "documented") != 0 && strcmp(s.basis, "inferred") != 0) {
+      cg_snprintf(err, errlen, "%s: signature %s: basis must be documented or inferred", origin, code);
+      free_sig(&s);
+      rc = CG_ERR_CONFIG;
+      break;
+    }
     const cJSON *logs = cJSON_GetObjectItemCaseSensitive(o, "logs");
     int nl = cJSON_GetArraySize(logs);
     if (nl > 0 && (s.logs = cg_calloc((size_t)nl, sizeof(char *))) != NULL)
@@ -109,6 +120,8 @@ int sig_load(struct sigset *set, const char *json, const char *origin, char *err
       s.has_any = true;
       rc = patterns(set, any, s.any, origin, code, err, errlen);
     }
+    const cJSON *none = cJSON_GetObjectItemCaseSensitive(o, "none");
+    if (rc == CG_OK && cJSON_IsArray(none)) rc = patterns(set, none, s.none, origin, code, err, errlen);
     if (rc != CG_OK) {
       free_sig(&s);
       break;
@@ -251,6 +264,7 @@ void sig_match(const struct sigset *set, const char *log, const char *component,
     for (size_t w = 0; w < WORDS && ok; w++) {
       ok = (seen[w] & sg->all[w]) == sg->all[w];
       any = any || (seen[w] & sg->any[w]);
+      ok = ok && !(seen[w] & sg->none[w]);
     }
     if (ok && any && applies(sg, log, component, component_len)) cb(sg, user);
   }

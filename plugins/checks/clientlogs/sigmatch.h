@@ -3,10 +3,16 @@
  *     "logs": ["CcmMessaging.log"], "component": "CcmMessaging",
  *     "all": ["substring", ...], "any": ["substring", ...],
  *     "summary": "...", "remediation": "...", "source": "https://learn.microsoft.com/..."}]}
- * Severity "ok" marks a success line (resolves earlier failures of the same log and server).
- * Substrings match case-insensitively in the message; every "all" item and at least one "any"
- * item (when given) must be present; "logs" and "component" narrow where it applies. All the
- * patterns of a catalogue run in one Aho-Corasick pass per message. */
+ * Severity "ok" marks a success line: it resolves earlier failures of the same server and the same
+ * operation (docs/checks/clientlogs.md, "What a success resolves"). Substrings match
+ * case-insensitively in the message; every "all" item and at least one "any" item (when given)
+ * must be present and no "none" item may be (a success line written inside a failure, such as
+ * "Successfully queued event on HTTP/HTTPS failure", is not a success); "logs" and "component"
+ * narrow where it applies. "op" names the operation a line is about when its URL does not
+ * ("location": the MP list); "connectivity": true marks a failure to reach the server at all
+ * (name, connect, TLS, timeout), which any later success with that server resolves. "basis"
+ * (documented | inferred) and "quote" carry the evidence. All the patterns of a catalogue run in
+ * one Aho-Corasick pass per message. */
 #ifndef CG_SIGMATCH_H
 #define CG_SIGMATCH_H
 
@@ -25,9 +31,12 @@ struct signature {
   char **logs;
   size_t nlogs;
   enum sig_severity severity;
-  uint64_t all[SIG_MAX_PATTERNS / 64], any[SIG_MAX_PATTERNS / 64];
+  char *op;    /* the operation key ("location"); NULL: the path kind of the line's URL decides */
+  char *basis; /* "documented" or "inferred" */
+  uint64_t all[SIG_MAX_PATTERNS / 64], any[SIG_MAX_PATTERNS / 64], none[SIG_MAX_PATTERNS / 64];
   bool has_any;
-  bool generic; /* a catch-all: a specific finding of the same severity is reported first */
+  bool connectivity; /* the server could not be reached: any later success with it resolves this */
+  bool generic;      /* a catch-all: a specific finding of the same severity is reported first */
 };
 
 struct sigset {
