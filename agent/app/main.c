@@ -126,18 +126,33 @@ static int cmd_check(const struct cli *cli) {
   if (ec == 0) {
     cJSON *disc = cJSON_CreateObject();
     struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc, .trigger = "check"};
-    struct cg_result res;
-    cg_run_check(p, &env, &res);
-    if (cli->json) {
-      cJSON *j = cg_result_to_json(&res);
+    struct cg_result *rs = NULL, one;
+    size_t nrs = 0;
+    char err[256] = "";
+    if (cli->input) {
+      /* a capture is the device: nothing of this machine is handed to it */
+      cg_run_check(p, &env, &one);
+    } else {
+      /* planned like `selftest --only NAME`: the checks it needs a hand-over from run first */
+      if (cg_run_checks(&env, p->name, 0, NULL, &rs, &nrs, err, sizeof(err)) != CG_OK || nrs == 0) {
+        fprintf(stderr, "cmgdiag: %s\n", err[0] ? err : "the check could not be planned");
+        ec = EXIT_CANNOT_RUN;
+      }
+    }
+    struct cg_result *res = cli->input ? &one : nrs ? &rs[nrs - 1] : NULL;
+    for (size_t i = 0; res && i + 1 < nrs; i++)
+      if (!strcmp(rs[i].check, p->name)) res = &rs[i];
+    if (res && cli->json) {
+      cJSON *j = cg_result_to_json(res);
       ec = j ? print_json(j) : EXIT_CANNOT_RUN;
       cJSON_Delete(j);
-    } else {
+    } else if (res) {
       struct cg_report_opts o = {.color = use_color(), .title = NULL};
-      cg_report_print(stdout, &res, 1, &o);
+      cg_report_print(stdout, res, 1, &o);
     }
-    if (ec == 0) ec = res.status == CG_SKIP ? 0 : cg_verdict_exit_code(cg_results_overall(&res, 1));
-    cg_result_free(&res);
+    if (res && ec == 0) ec = res->status == CG_SKIP ? 0 : cg_verdict_exit_code(cg_results_overall(res, 1));
+    if (cli->input) cg_result_free(&one);
+    cg_results_free(rs, nrs);
     cJSON_Delete(disc);
   }
   cg_free(input_set);

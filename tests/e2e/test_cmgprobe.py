@@ -201,7 +201,10 @@ class Probe(unittest.TestCase):
         r = self.expect("CMG_OK", "pass", host="cmglab.westus.cloudapp.azure.com")
         self.assertEqual(r["facts"]["service_name_kind"], "azure_vmss")
         r = self.expect("CMG_NAME_RULES", "warn", host="cmg-lab.westus.cloudapp.azure.com")
-        self.assertIn("lowercase letters and digits", r["facts"]["name_rule_violations"][0])
+        self.assertIn("other than letters and digits", r["facts"]["name_rule_violations"][0])
+        # DNS names are case-insensitive: Microsoft's own examples write GraniteFalls.WestUS.CloudApp.Azure.Com
+        r = self.expect("CMG_OK", "pass", host="CMGLAB.WestUS.CloudApp.Azure.Com")
+        self.assertEqual(r["facts"]["name_rule_violations"], [])
 
     def test_cname_chain_of_a_custom_service_name(self):
         # A custom service name is a CNAME to the Azure deployment name; the lab's dnsmasq holds both.
@@ -313,11 +316,14 @@ class Probe(unittest.TestCase):
         self.assertGreaterEqual(elapsed, 1400)  # the time that really went by, not a setting
         self.assertLess(r["duration_ms"], 4000)
 
-    def test_a_url_without_mp_id_is_probed_with_a_request_that_needs_none(self):
-        r = self.expect("CMG_OK", "pass", url="https://cmg.lab.test:%d" % PORTS["good"])
+    def test_a_url_without_mp_id_is_reachable_not_proven(self):
+        # ServiceMetadata answers without a management point behind it: reachability only
+        r = self.expect("CMG_REACHABLE_UNPROVEN", "warn", url="https://cmg.lab.test:%d" % PORTS["good"])
         self.assertEqual(r["facts"]["requests"][0]["path"], "/CCM_Proxy_ServerAuth/ServiceMetadata")
         self.assertEqual(r["facts"]["requests"][0]["status"], 200)
-        self.assertIn("no MP id", r["summary"])
+        self.assertIs(r["facts"]["mp_list_answered"], False)
+        self.assertIn("not proven", r["summary"])
+        self.assertIs(self.expect("CMG_OK", "pass")["facts"]["mp_list_answered"], True)
 
     def test_mp_requests_once_a_day_in_scheduled_cycles(self):
         # `run --once` is a scheduled kind of cycle: the first asks the MP, the next one within
@@ -576,6 +582,61 @@ class Probe(unittest.TestCase):
         r = [c for c in json.loads(out)["checks"] if c["check"] == "cmgprobe"][0]
         self.assertEqual(r["code"], "CMG_NO_TARGET")
         self.assertIn("cmg_urls: mpcandidates is disabled", r["facts"]["handover_missing"])
+
+
+class OneCmgTwoNames(unittest.TestCase):
+    """The MP list names HOST/CCM_Proxy_MutualAuth/<id>, CMGFQDNs the bare https://HOST (another case):
+    one CMG, probed through its management point, and `check cmgprobe` finds it as selftest does."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-names-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def capture(self, mp_id):
+        port = PORTS["good"]
+        d = os.path.join(self.tmp, "capture")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "candidates.json"), "w") as f:
+            json.dump([{"MP": "cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, mp_id), "Type": "Internet",
+                        "Index": 1, "Version": 9128, "Capabilities": ""}], f)
+        reg = ('Windows Registry Editor Version 5.00\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\CCM]\r\n'
+               '"CMGFQDNs"="https://CMG.LAB.TEST:%d"\r\n' % port)
+        with open(os.path.join(d, "client-state.reg"), "wb") as f:
+            f.write(b"\xff\xfe" + reg.encode("utf-16-le"))
+        cfg = os.path.join(self.tmp, "c.json")
+        with open(cfg, "w") as f:
+            json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "s"))},
+                       "state_dir": native_path(os.path.join(self.tmp, "state")),
+                       "log": {"file": native_path(os.path.join(self.tmp, "l.log"))},
+                       "checks": {"aadjoin": {"enabled": False}, "clientauth": {"enabled": False},
+                                  "mpcandidates": {"input": native_path(d)},
+                                  "cmgprobe": {"resolve": ["cmg.lab.test:%d:127.0.0.1" % port], "timeout_ms": DEADLINE_MS,
+                                               "ca_file": native_path(PORTS["root"])}}}, f)
+        return cfg
+
+    def check(self, cfg):
+        rc, out, err = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
+        self.assertTrue(out.strip(), "exit %d, stderr: %s" % (rc, err))
+        return rc, json.loads(out)
+
+    def test_check_cmgprobe_takes_its_cmg_from_the_mp_list_once(self):
+        rc, r = self.check(self.capture(MP))
+        self.assertEqual(r["facts"]["target_source"], "mpcandidates")
+        self.assertEqual(len(r["facts"]["discovered_urls"]), 1, r["facts"]["discovered_urls"])
+        self.assertRegex(r["facts"]["url"], "/CCM_Proxy_(Mutual|Server)Auth/" + MP + "$")  # the MP list's, with its id
+        self.assertNotIn("candidates", r["facts"])  # one CMG, not two
+        self.assertEqual((rc, r["code"]), (0, "CMG_OK"))
+        self.assertIs(r["facts"]["mp_list_answered"], True)
+
+    def test_a_cmg_that_refuses_every_mp_request_is_a_failure(self):
+        # the lab answers 403 CMGConnector_Forbidden for this id; ServiceMetadata still answers 200
+        rc, r = self.check(self.capture("1403"))
+        self.assertEqual((rc, r["status"], r["code"]), (2, "fail", "CMG_HTTP_403"), r["summary"])
+        self.assertEqual(len(r["facts"]["discovered_urls"]), 1)
+        self.assertIs(r["facts"].get("mp_list_answered"), False)
+        self.assertNotIn("can use", r["summary"])
 
 
 if __name__ == "__main__":

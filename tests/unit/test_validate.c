@@ -21,6 +21,7 @@ static const char healthy[] =
     " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true, \"currently_internet\": "
     "false}},"
     " {\"check\": \"cmgprobe\", \"status\": \"pass\", \"facts\": {\"host\": \"cmg.contoso.com\", \"mplist_total\": 2,"
+    "  \"mp_list_answered\": true,"
     "  \"tls\": {\"days_to_expiry\": 20}, \"clock_skew_s\": 3}}]";
 
 TEST(builtin_pre_upgrade_ready_with_warnings) {
@@ -38,6 +39,27 @@ TEST(builtin_pre_upgrade_ready_with_warnings) {
   CHECK_CONTAINS(line, "expires within 30 days");
   CHECK_CONTAINS(line, "on the intranet or VPN now");
   CHECK_CONTAINS(line, "wait in its spool");
+  cJSON_Delete(p);
+  cJSON_Delete(b);
+  cJSON_Delete(cfg);
+}
+
+/* A CMG that answered only ServiceMetadata (a URL without an MP id) is reachable, not usable:
+ * the probe warns, and the gate's cmg-usable is not met. */
+TEST(a_cmg_reachable_but_not_proven_is_not_usable) {
+  char err[256], line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready = true;
+  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err));
+  cJSON *b =
+      bundle("[{\"check\": \"clientauth\", \"status\": \"pass\", \"facts\": {}},"
+             " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true}},"
+             " {\"check\": \"cmgprobe\", \"status\": \"warn\", \"code\": \"CMG_REACHABLE_UNPROVEN\", \"facts\": "
+             "{\"host\": \"cmg.contoso.com\", \"mp_list_answered\": false, \"tls\": {\"days_to_expiry\": 200}}}]",
+             0);
+  cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
+  CHECK(!ready);
+  CHECK_CONTAINS(line, "the CMG cannot be used from here (a management point request through it must return an MP "
+                       "list) (cmgprobe mp_list_answered false)");
   cJSON_Delete(p);
   cJSON_Delete(b);
   cJSON_Delete(cfg);
@@ -182,6 +204,7 @@ TEST(device_and_content_from_a_capture) {
 int main(void) {
   cg_json_init_hooks();
   RUN(builtin_pre_upgrade_ready_with_warnings);
+  RUN(a_cmg_reachable_but_not_proven_is_not_usable);
   RUN(not_ready_quotes_the_fact_and_counts_what_it_lists);
   RUN(profiles_replace_extend_and_drop);
   RUN(the_line_fits_and_says_how_many_more);

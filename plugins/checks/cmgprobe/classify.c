@@ -20,6 +20,7 @@
 #define MS_CLIENTS "https://learn.microsoft.com/mem/configmgr/core/clients/manage/cmg/configure-clients"
 #define MS_ENTRA "https://learn.microsoft.com/mem/configmgr/core/clients/manage/azure-ccmsetup"
 #define MS_CHAIN "https://learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain"
+#define MS_MODIFY "https://learn.microsoft.com/mem/configmgr/core/clients/manage/cmg/modify-cloud-management-gateway"
 #define MS_PROXY "https://learn.microsoft.com/mem/configmgr/core/plan-design/network/proxy-server-support"
 
 /* Code -> source. Where Microsoft says nothing, the repository's own notes say what is inferred. */
@@ -28,6 +29,7 @@ static const struct {
 } sources[] = {
     {"CMG_OK", MS_FLOW},
     {"CMG_TLS_OK", "docs/checks/cmgprobe.md#load-and-cost"},
+    {"CMG_REACHABLE_UNPROVEN", "docs/checks/cmgprobe.md#reachable-not-proven"},
     {"CMG_NO_TARGET", MS_CLIENTS},
     {"CMG_BAD_URL", "docs/domain.md#cmg-urls"},
     {"CMG_DNS_FAILURE", MS_CERT},
@@ -39,10 +41,10 @@ static const struct {
     {"CMG_CERT_CHAIN_INCOMPLETE", MS_CHAIN},
     {"CMG_CERT_CHAIN_AIA", MS_CHAIN},
     {"CMG_CERT_UNTRUSTED", MS_ERR},
-    {"CMG_CERT_EXPIRED", MS_CERT},
-    {"CMG_CERT_NOT_YET_VALID", MS_CERT},
+    {"CMG_CERT_EXPIRED", MS_WINHTTP},
+    {"CMG_CERT_NOT_YET_VALID", MS_WINHTTP},
     {"CMG_CERT_NAME_MISMATCH", MS_ERR},
-    {"CMG_CERT_EXPIRING", MS_CERT},
+    {"CMG_CERT_EXPIRING", MS_MODIFY},
     {"CMG_CERT_REVOKED", MS_CRL},
     {"CMG_CRL_UNREACHABLE", MS_ERR},
     {"CMG_CERT_REFUSED_BY_WINDOWS", MS_CHAIN},
@@ -274,13 +276,18 @@ void probe_classify_http(struct probe *p, const struct req_out *o, const struct 
         cJSON_AddItemToArray(mps, x);
       }
       p->mplist_n = m->count;
+      p->mplist_answered = true;
       if (m->count) cg_strlcpy(p->mp0_fqdn, m->mp[0].fqdn, sizeof(p->mp0_fqdn));
       cJSON_AddNumberToObject(p->facts, "mplist_total", (double)m->total);
       if (m->total == 0)
-        probe_found(p, CG_FAIL, "CMG_MPLIST_EMPTY", NULL,
-                    "In the console, open the properties of a management point and enable 'Allow Configuration Manager "
-                    "cloud management gateway traffic'; check SMS_Cloud_ProxyConnector.log on the connection point.",
-                    "The CMG answers, but its MP list is empty: no management point allows CMG traffic.");
+        probe_found(
+            p, CG_FAIL, "CMG_MPLIST_EMPTY", NULL,
+            "Read MP_Location.log on the management point that answered (it records location requests and "
+            "replies) and check that the MP id in the URL belongs to a management point of the client's site; "
+            "the site's other management points need 'Allow Configuration Manager cloud management gateway "
+            "traffic' to be listed.",
+            "The CMG answers and a management point behind it replied, but the MP list it returned is empty: it "
+            "listed no management point for the client to use.");
     }
     cg_free(m);
     return;
@@ -292,12 +299,9 @@ void probe_classify_http(struct probe *p, const struct req_out *o, const struct 
   if (s == 401 || s == 403) {
     probe_found(p, CG_FAIL, s == 401 ? "CMG_HTTP_401" : "CMG_HTTP_403", "0x87D0027E (CCM_E_BAD_HTTP_STATUS_CODE)",
                 rem ? rem
-                : s == 401
-                    ? "The CMG did not accept the client's authentication: check the Entra device token (aadjoin "
-                      "check) or, for PKI clients, that the client certificate's root and intermediate CAs are "
-                      "uploaded to the CMG."
-                    : "Check that the management point allows CMG traffic (its properties in the console) and "
-                      "read SMS_Cloud_ProxyConnector.log on the connection point.",
+                    : "This probe sends no client certificate and no token, so the refusal is not about this "
+                      "device's credentials: read SMS_Cloud_ProxyConnector.log on the CMG connection point and the "
+                      "CMG's status in the console, and the clientlogs check for what the client's own requests get.",
                 "The CMG answered %s to %s%s%s.", st, path, meaning ? ": " : "", meaning ? meaning : "");
   } else if (s >= 500) {
     bool cert_ok = cert && cert->r.status == 200;

@@ -211,12 +211,11 @@ static void name_rules(struct probe *p, const char *name) {
   bool bad_char = false;
   for (size_t i = 0; i < prefix_len; i++) {
     char ch = name[i];
+    if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32); /* DNS names are case-insensitive */
     if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) bad_char = true;
   }
   if (bad_char) {
-    cg_snprintf(why, sizeof(why),
-                "the deployment name prefix '%.*s' has characters other than lowercase letters "
-                "and digits",
+    cg_snprintf(why, sizeof(why), "the deployment name prefix '%.*s' has characters other than letters and digits",
                 (int)prefix_len, name);
     cJSON_AddItemToArray(v, cJSON_CreateString(why));
     if (!p->name_violation[0]) cg_strlcpy(p->name_violation, why, sizeof(p->name_violation));
@@ -379,6 +378,12 @@ static bool handshake_only(const struct probe *p, const cJSON *state, char *why,
   return true;
 }
 
+/* A light cycle reuses the last MP request's outcome (handshake_only: it passed or warned). */
+static bool last_probe_passed(const cJSON *state, const char *base) {
+  const cJSON *e = cJSON_GetObjectItemCaseSensitive(state, base);
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "mp_list_answered"));
+}
+
 /* ---- sign-in: does the CMG know this device's tenant? ------------------------------------------------ */
 
 /* ccmsetup asks the CMG anonymously for the tenant's Entra app details before a token is requested
@@ -509,11 +514,20 @@ static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, con
   int rc = cg_findings_result(&p->fs, res, CG_FINDINGS_WORST_ONLY, NULL, &decided);
   if (rc != CG_OK || decided) {
     /* the first failure (else the first warning) decided */
-  } else if (p->handshake_only || !p->has_mp_id) {
-    rc = cg_result_set(res, CG_PASS, p->handshake_only ? "CMG_TLS_OK" : "CMG_OK", NULL,
-                       "The CMG %s completes a TLS handshake (%s) with a trusted certificate%s%s.", p->host,
-                       cap->version[0] ? cap->version : "TLS", p->handshake_only ? "; " : "; no MP id, so no MP list: ",
-                       p->handshake_only ? hs_why : "only its reachability was checked");
+  } else if (p->handshake_only) {
+    rc = cg_result_set(res, CG_PASS, "CMG_TLS_OK", NULL,
+                       "The CMG %s completes a TLS handshake (%s) with a trusted certificate; %s.", p->host,
+                       cap->version[0] ? cap->version : "TLS", hs_why);
+  } else if (!p->has_mp_id) {
+    /* ServiceMetadata answers without a management point behind it: reachability, not use */
+    rc = cg_result_set(
+        res, CG_WARN, "CMG_REACHABLE_UNPROVEN",
+        "Probe the URL from the client's MP list (https://CMG/CCM_Proxy_MutualAuth/<id>, which 'cmgdiag check "
+        "mpcandidates' shows), or set checks.cmgprobe.url to it: only a management point request through the CMG "
+        "shows that the client can use it.",
+        "The CMG %s is reachable over %s with a trusted certificate, but no management point request was made through "
+        "it (the URL has no management point id), so whether the client can use it is not proven.",
+        p->host, cap->version[0] ? cap->version : "TLS");
   } else {
     int n = (int)p->mplist_n;
     rc = cg_result_set(res, CG_PASS, "CMG_OK", NULL,
@@ -528,6 +542,7 @@ static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, con
     cJSON *e = cJSON_CreateObject();
     cJSON_AddNumberToObject(e, "last_mp_probe_ms", (double)cg_time_utc_ms());
     cJSON_AddStringToObject(e, "last_status", cg_verdict_name(res->status));
+    cJSON_AddBoolToObject(e, "mp_list_answered", p->mplist_answered);
     cJSON_DeleteItemFromObjectCaseSensitive(state, p->base);
     cJSON_AddItemToObject(state, p->base, e);
   } else if (rc == CG_OK && res->status == CG_FAIL) {
@@ -630,14 +645,18 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   }
   if (p->name_violation[0])
     probe_found(p, CG_WARN, "CMG_NAME_RULES", NULL,
-                "CMG deployment names take 3 to 24 lowercase letters and digits (no '-'); check that this is the name "
-                "of your CMG, or redeploy it under a valid name.",
+                "For a content-enabled CMG the name is also its storage account's, which takes 3 to 24 lowercase "
+                "letters and digits (no '-'); check that this is the name of your CMG. A CMG without content is not "
+                "affected.",
                 "The CMG name %s breaks the naming rules: %s.", p->deployment[0] ? p->deployment : p->host,
                 p->name_violation);
   cJSON *traffic = cJSON_AddObjectToObject(p->facts, "traffic");
   cJSON_AddNumberToObject(traffic, "bytes_sent", (double)cap.bytes_out);
   cJSON_AddNumberToObject(traffic, "bytes_received", (double)cap.bytes_in);
   cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
+  /* what the gate's cmg-usable needs: a management point request that returned an MP list */
+  cJSON_AddBoolToObject(p->facts, "mp_list_answered",
+                        p->handshake_only ? last_probe_passed(state, p->base) : p->mplist_answered);
   if (rc == CG_OK) rc = set_verdict(p, res, state, &cap, outs, hs_why);
   for (size_t i = 0; outs && i < npaths; i++)
     cg_free(outs[i].r.body);

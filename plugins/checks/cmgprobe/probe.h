@@ -38,6 +38,7 @@ struct probe {
   char name_violation[200]; /* the first naming rule broken; "" when none */
   char aia_url[600];        /* where the missing intermediate was fetched from */
   size_t mplist_n;          /* management points in the MP list */
+  bool mplist_answered;     /* an MP request through the CMG returned an MP list (even an empty one) */
   char mp0_fqdn[256];       /* the first of them */
   const char *proxy;        /* for curl: NULL leaves libcurl's environment handling */
 };

@@ -143,6 +143,7 @@ static void add_time(cJSON *o, const char *key, int64_t s) {
 }
 
 int64_t probe_tls_not_after(X509 *x) { return asn1_time_s(X509_get0_notAfter(x)); }
+int64_t probe_tls_not_before(X509 *x) { return asn1_time_s(X509_get0_notBefore(x)); }
 
 static void add_name(cJSON *o, const char *key, const X509_NAME *n) {
   char buf[512] = "";

@@ -40,6 +40,7 @@ void probe_tls_capture_free(struct probe_tls_capture *c);
  * sans, ekus, key ("RSA 2048"), sha256, crl_urls, ocsp_urls, ca_issuers, self_signed. */
 cJSON *probe_tls_cert_json(X509 *x, int64_t now_s);
 int64_t probe_tls_not_after(X509 *x); /* Unix seconds */
+int64_t probe_tls_not_before(X509 *x);
 bool probe_tls_name_matches(X509 *x, const char *host);
 
 enum probe_rev {

@@ -215,9 +215,19 @@ void probe_chain_facts(struct probe *p, struct probe_tls_capture *cap, bool veri
   cJSON *arr = cJSON_AddArrayToObject(tls, "chain");
   int64_t now = cg_time_utc_ms() / 1000;
   int n = ch ? sk_X509_num(ch) : 0;
-  for (int i = 0; i < n; i++)
-    cJSON_AddItemToArray(arr, probe_tls_cert_json(sk_X509_value(ch, i), now));
+  /* How far this device's clock is outside the chain's validity: what a clock skew must reach to
+   * be the reason (the diagnosis's CLOCK_WRONG, docs/diagnosis.md) */
+  int64_t expired_for = 0, valid_in = 0;
+  for (int i = 0; i < n; i++) {
+    X509 *x = sk_X509_value(ch, i);
+    cJSON_AddItemToArray(arr, probe_tls_cert_json(x, now));
+    int64_t na = probe_tls_not_after(x), nb = probe_tls_not_before(x);
+    if (now - na > expired_for) expired_for = now - na;
+    if (nb - now > valid_in) valid_in = nb - now;
+  }
   if (!n) return;
+  cJSON_AddNumberToObject(tls, "expired_for_s", (double)expired_for);
+  cJSON_AddNumberToObject(tls, "valid_in_s", (double)valid_in);
   X509 *leaf = sk_X509_value(ch, 0);
   bool match = probe_tls_name_matches(leaf, p->host);
   cJSON_AddBoolToObject(tls, "name_match", match);

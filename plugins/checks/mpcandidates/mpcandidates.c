@@ -164,9 +164,27 @@ static const cJSON *row_item(const cJSON *row, const char *key) {
   return NULL;
 }
 
+/* The host of https://HOST[:PORT]/...: its start and length. */
+static size_t url_host(const char *url, const char **host) {
+  const char *h = strstr(url, "://");
+  *host = h ? h + 3 : url;
+  return strcspn(*host, ":/?#");
+}
+
+/* One CMG per host (DNS names are case-insensitive): the MP list's HOST/CCM_Proxy_MutualAuth/<id> and
+ * CMGFQDNs' bare https://HOST are the same CMG, and the URL with the MP id wins, since only a
+ * request through it can prove that the client can use the CMG (docs/checks/mpcandidates.md). */
 static void add_url(cJSON *urls, const char *url) {
-  for (const cJSON *u = urls->child; u; u = u->next)
-    if (cg_strcasecmp(u->valuestring, url) == 0) return;
+  const char *h;
+  size_t hl = url_host(url, &h);
+  bool has_id = cg_str_contains_ci(url, "/CCM_Proxy_");
+  for (cJSON *u = urls->child; u; u = u->next) {
+    const char *uh;
+    size_t ul = url_host(u->valuestring, &uh);
+    if (ul != hl || !cg_memmem_ci(uh, ul, h, hl)) continue;
+    if (has_id && !cg_str_contains_ci(u->valuestring, "/CCM_Proxy_")) cJSON_SetValuestring(u, url);
+    return;
+  }
   cJSON_AddItemToArray(urls, cJSON_CreateString(url));
 }
 
