@@ -11,8 +11,17 @@
 struct item {
   const char *check, *code, *status; /* borrowed from the bundle */
   const cJSON *result;               /* the check result it came from */
+  const cJSON *finding;              /* the finding, when it is one (NULL: the result's own code) */
   bool is_result;                    /* the result's own code (not one of its findings) */
   int covered_by;                    /* index of the fired rule that explains it, -1 */
+};
+
+/* What the conditions of the rules read from the bundle (docs/diagnosis.md, "Conditions"). */
+struct dctx {
+  bool has_skew, has_margin;
+  double skew_s;                    /* this device's clock minus the true time (the CMG's Date, or netenv's) */
+  double expired_for_s, valid_in_s; /* how far the device's clock is outside the CMG chain's validity */
+  const char *auth_mode, *cmg_host; /* clientauth's mode, the probed CMG */
 };
 
 static bool failing(const char *status) { return status && !strcmp(status, "fail"); }
@@ -49,17 +58,87 @@ static size_t collect(const cJSON *checks, struct item *items, cJSON *not_checke
     if (!check || !status || !code) continue;
     if (!strcmp(status, "error")) cJSON_AddItemToArray(not_checked, cJSON_CreateString(check));
     if (strcmp(status, "fail") && strcmp(status, "warn")) continue;
-    if (n < MAX_ITEMS) items[n++] = (struct item){check, code, status, r, true, -1};
+    struct item *own = n < MAX_ITEMS ? &items[n] : NULL;
+    if (own) items[n++] = (struct item){check, code, status, r, NULL, true, -1};
     const cJSON *f;
     cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "facts"), "findings")) {
       const char *fc = str(f, "code"), *fs = str(f, "status");
       if (!fs && str(f, "severity"))
         fs = str(f, "state") && !strcmp(str(f, "state"), "active") ? str(f, "severity") : NULL;
+      if (own && !own->finding && fc && !strcmp(fc, code)) own->finding = f; /* what the result's code is about */
       if (!fc || !fs || (strcmp(fs, "fail") && strcmp(fs, "warn")) || !strcmp(fc, code)) continue;
-      if (n < MAX_ITEMS) items[n++] = (struct item){check, fc, fs, r, false, -1};
+      if (n < MAX_ITEMS) items[n++] = (struct item){check, fc, fs, r, f, false, -1};
     }
   }
   return n;
+}
+
+static const cJSON *fact(const cJSON *r, const char *a, const char *b) {
+  const cJSON *f = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "facts"), a);
+  return b ? cJSON_GetObjectItemCaseSensitive(f, b) : f;
+}
+
+static void read_context(const cJSON *checks, struct dctx *c) {
+  memset(c, 0, sizeof(*c));
+  const cJSON *r, *v;
+  cJSON_ArrayForEach(r, checks) {
+    const char *check = str(r, "check");
+    if (!check) continue;
+    if (!strcmp(check, "cmgprobe")) {
+      c->cmg_host = cJSON_GetStringValue(fact(r, "host", NULL));
+      if (cJSON_IsNumber(v = fact(r, "clock_skew_s", NULL))) {
+        c->has_skew = true;
+        c->skew_s = v->valuedouble;
+      }
+      const cJSON *e = fact(r, "tls", "expired_for_s"), *b = fact(r, "tls", "valid_in_s");
+      if (cJSON_IsNumber(e) && cJSON_IsNumber(b)) {
+        c->has_margin = true;
+        c->expired_for_s = e->valuedouble;
+        c->valid_in_s = b->valuedouble;
+      }
+    } else if (!strcmp(check, "netenv") && !c->has_skew && cJSON_IsNumber(v = fact(r, "clock", "skew_s"))) {
+      c->has_skew = true;
+      c->skew_s = v->valuedouble;
+    } else if (!strcmp(check, "clientauth")) {
+      c->auth_mode = cJSON_GetStringValue(fact(r, "mode", NULL));
+    }
+  }
+}
+
+/* The server an item is about: a log finding's target, content's hosts, the probed CMG. */
+static bool item_on_host(const struct item *it, const char *host) {
+  if (!host || !*host) return false;
+  const char *t = it->finding ? str(it->finding, "target") : NULL;
+  if (t) return !cg_strcasecmp(t, host);
+  if (!strcmp(it->check, "cmgprobe")) return true;
+  const cJSON *u;
+  cJSON_ArrayForEach(u, fact(it->result, "urls", NULL)) if (str(u, "host") &&
+                                                            !cg_strcasecmp(str(u, "host"), host)) return true;
+  return false;
+}
+
+static const char *const conditions[] = {"clock_reaches_validity", "clock_off_5_min", "token_client", "same_cmg_host"};
+
+/* A named condition (rules.json "when" / "explains_when"); `it` NULL for a rule's own. */
+static bool condition(const char *name, const struct dctx *c, const struct item *it) {
+  if (!strcmp(name, "clock_reaches_validity")) /* a clock ahead makes a valid certificate look expired */
+    return c->has_skew && c->has_margin &&
+           ((c->expired_for_s > 0 && c->skew_s >= c->expired_for_s) ||
+            (c->valid_in_s > 0 && -c->skew_s >= c->valid_in_s));
+  if (!strcmp(name, "clock_off_5_min")) return c->has_skew && (c->skew_s >= 300 || c->skew_s <= -300);
+  if (!strcmp(name, "token_client")) return c->auth_mode && !strcmp(c->auth_mode, "token");
+  if (!strcmp(name, "same_cmg_host")) return it && item_on_host(it, c->cmg_host);
+  return false;
+}
+
+/* Whether the rule may explain this item: an explains_when pattern it matches names a condition
+ * that must hold. */
+static bool may_explain(const cJSON *rule, const struct item *it, const struct dctx *c) {
+  const cJSON *w;
+  cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(rule, "explains_when")) {
+    if (cJSON_IsString(w) && matches(w->string, it) && !condition(w->valuestring, c, it)) return false;
+  }
+  return true;
 }
 
 static cJSON *item_ref(const struct item *it) {
@@ -70,15 +149,17 @@ static cJSON *item_ref(const struct item *it) {
 
 /* A rule fires when a cause is seen that no more fundamental rule explains, and a failure is among
  * its cause or what it explains. */
-static cJSON *fire(const cJSON *rule, struct item *items, size_t n, int index) {
+static cJSON *fire(const cJSON *rule, struct item *items, size_t n, int index, const struct dctx *c) {
   const cJSON *cause = cJSON_GetObjectItemCaseSensitive(rule, "cause");
   const cJSON *expl = cJSON_GetObjectItemCaseSensitive(rule, "explains");
+  const char *when = str(rule, "when");
+  if (when && !condition(when, c, NULL)) return NULL;
   bool seen = false, fails = false;
   for (size_t i = 0; i < n; i++)
     if (items[i].covered_by < 0 && any_match(cause, &items[i])) {
       seen = true;
       fails |= failing(items[i].status);
-    } else if (items[i].covered_by < 0 && any_match(expl, &items[i])) {
+    } else if (items[i].covered_by < 0 && any_match(expl, &items[i]) && may_explain(rule, &items[i], c)) {
       fails |= failing(items[i].status);
     }
   if (!seen || !fails) return NULL;
@@ -95,11 +176,15 @@ static cJSON *fire(const cJSON *rule, struct item *items, size_t n, int index) {
     if (any_match(cause, &items[i])) {
       cJSON_AddItemToArray(ev, item_ref(&items[i]));
       items[i].covered_by = index;
-    } else if (any_match(expl, &items[i])) {
+    } else if (any_match(expl, &items[i]) && may_explain(rule, &items[i], c)) {
       cJSON_AddItemToArray(ex, item_ref(&items[i]));
       items[i].covered_by = index;
     }
   }
+  /* a cause that explains nothing here is no deeper than any other failure (rank_alone) */
+  const cJSON *alone = cJSON_GetObjectItemCaseSensitive(rule, "rank_alone");
+  if (cJSON_IsNumber(alone) && cJSON_GetArraySize(ex) == 0)
+    cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(rc, "rank"), alone->valuedouble);
   return rc;
 }
 
@@ -138,6 +223,8 @@ cJSON *cg_diagnose(const cJSON *checks, const cJSON *rules) {
     return NULL;
   }
   size_t n = collect(checks, items, not_checked);
+  struct dctx ctx;
+  read_context(checks, &ctx);
   /* the rules from the most fundamental on (stable for equal ranks) */
   const cJSON *order[MAX_RULES];
   size_t nr = 0;
@@ -155,7 +242,7 @@ cJSON *cg_diagnose(const cJSON *checks, const cJSON *rules) {
   cJSON *fired[MAX_RULES + MAX_ITEMS];
   size_t nf = 0;
   for (size_t i = 0; i < nr; i++) {
-    cJSON *rc = fire(order[i], items, n, (int)nf);
+    cJSON *rc = fire(order[i], items, n, (int)nf, &ctx);
     if (rc) fired[nf++] = rc;
   }
   for (size_t i = 0; i < n; i++) {
@@ -229,7 +316,8 @@ int cg_diagnosis_rules_check(const cJSON *rules, const char *where, char *err, s
       }
     }
     for (const cJSON *k = r->child; k; k = k->next) {
-      static const char *const known[] = {"id", "rank", "cause", "explains", "say", "first_step", "source", "basis"};
+      static const char *const known[] = {"id",     "rank",  "cause", "explains", "say",           "first_step",
+                                          "source", "basis", "quote", "when",     "explains_when", "rank_alone"};
       bool ok = false;
       for (size_t x = 0; x < CG_ARRAY_LEN(known); x++)
         ok |= !strcmp(k->string, known[x]);
@@ -237,6 +325,29 @@ int cg_diagnosis_rules_check(const cJSON *rules, const char *where, char *err, s
         cg_snprintf(err, errlen, "%s[%d] (%s): unknown key '%s'", where, i, str(r, "id"), k->string);
         return CG_ERR_CONFIG;
       }
+    }
+    const char *when = str(r, "when");
+    const cJSON *ew = cJSON_GetObjectItemCaseSensitive(r, "explains_when"), *w;
+    if (cJSON_GetObjectItemCaseSensitive(r, "when") && !when) when = "";
+    if (ew && !cJSON_IsObject(ew)) {
+      cg_snprintf(err, errlen, "%s[%d] (%s): \"explains_when\" maps \"check:CODE\" to a condition", where, i,
+                  str(r, "id"));
+      return CG_ERR_CONFIG;
+    }
+    for (w = ew ? ew->child : NULL;; w = w->next) {
+      const char *name = w ? cJSON_GetStringValue(w) : when;
+      if (!w && !when) break;
+      bool ok = false;
+      for (size_t x = 0; name && x < CG_ARRAY_LEN(conditions); x++)
+        ok |= !strcmp(name, conditions[x]);
+      if (!ok) {
+        cg_snprintf(err, errlen,
+                    "%s[%d] (%s): unknown condition '%s' (clock_reaches_validity, clock_off_5_min, token_client, "
+                    "same_cmg_host)",
+                    where, i, str(r, "id"), name ? name : "?");
+        return CG_ERR_CONFIG;
+      }
+      if (!w) break;
     }
     i++;
   }

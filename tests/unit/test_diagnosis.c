@@ -29,7 +29,7 @@ static bool has_string(const cJSON *list, const char *s) {
 TEST(fixtures_name_the_right_root_causes) {
   cJSON *exp = load("expected.json"), *rules = cg_diagnosis_rules(NULL);
   CHECK(exp && rules);
-  cJSON *named = cJSON_CreateArray();
+  cJSON *named = cJSON_CreateArray(), *negatives = cJSON_CreateArray();
   const cJSON *c;
   cJSON_ArrayForEach(c, cJSON_GetObjectItem(exp, "cases")) {
     const char *file = cJSON_GetObjectItem(c, "file")->valuestring;
@@ -53,6 +53,18 @@ TEST(fixtures_name_the_right_root_causes) {
       if (!has_string(cJSON_GetObjectItem(top, "explains"), x->valuestring))
         fprintf(stderr, "  %s: %s not explained\n", file, x->valuestring);
     }
+    /* what a rule must not explain: the negative half of each rule's fixtures */
+    const cJSON *neg;
+    cJSON_ArrayForEach(neg, cJSON_GetObjectItem(c, "must_not_explain")) {
+      cJSON_AddItemToArray(negatives, cJSON_CreateString(neg->string));
+      const cJSON *r2, *item;
+      cJSON_ArrayForEach(r2, roots) if (!strcmp(cJSON_GetObjectItem(r2, "code")->valuestring, neg->string))
+          cJSON_ArrayForEach(item, neg) {
+        CHECK(!has_string(cJSON_GetObjectItem(r2, "explains"), item->valuestring));
+        if (has_string(cJSON_GetObjectItem(r2, "explains"), item->valuestring))
+          fprintf(stderr, "  %s: %s explains %s\n", file, neg->string, item->valuestring);
+      }
+    }
     const cJSON *why = cJSON_GetObjectItem(d, "why");
     if (cJSON_GetArraySize(want) == 0) {
       CHECK(cJSON_IsNull(why) && cJSON_IsNull(cJSON_GetObjectItem(d, "first_step")));
@@ -74,7 +86,10 @@ TEST(fixtures_name_the_right_root_causes) {
     const char *id = cJSON_GetObjectItem(c, "id")->valuestring;
     CHECK(has_string(named, id));
     if (!has_string(named, id)) fprintf(stderr, "  rule %s has no fixture\n", id);
+    CHECK(has_string(negatives, id));
+    if (!has_string(negatives, id)) fprintf(stderr, "  rule %s has no negative fixture (must_not_explain)\n", id);
   }
+  cJSON_Delete(negatives);
   cJSON_Delete(named);
   cJSON_Delete(rules);
   cJSON_Delete(exp);

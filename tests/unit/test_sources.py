@@ -41,7 +41,71 @@ def valid_source(s):
     return False
 
 
+def check_evidence(tc, what, claim):
+    """basis is documented or inferred; a documented claim carries the source's sentence (quote) and
+    cites a Microsoft page; an inferred one may cite this repository's docs."""
+    tc.assertIn(claim.get("basis"), ("documented", "inferred"), "%s has no basis" % what)
+    if claim["basis"] == "documented":
+        q = claim.get("quote", "")
+        tc.assertTrue(isinstance(q, str) and len(q) >= 20 and q.strip() == q,
+                      "%s is documented but carries no quote of its source" % what)
+        tc.assertTrue(claim["source"].startswith("https://learn.microsoft.com/"),
+                      "%s is documented by %s, not a Microsoft page" % (what, claim["source"]))
+
+
+# Codes that are an HTTP answer: TLS worked for them, so no TLS, CRL or trust cause explains them.
+HTTP_ANSWERS = {"content:CONTENT_HTTP_ERROR", "cmgprobe:CMG_PARTIAL", "cmgprobe:CMG_HTTP_401",
+                "cmgprobe:CMG_HTTP_403", "cmgprobe:CMG_HTTP_5XX", "cmgprobe:CMG_HTTP_UNEXPECTED",
+                "cmgprobe:CMG_MPLIST_EMPTY", "cmgprobe:CMG_MPLIST_INVALID", "clientlogs:LOG_BAD_HTTP_STATUS",
+                "clientlogs:LOG_CMG_FORBIDDEN", "clientlogs:LOG_CMG_CLIENT_CERT_REQUIRED",
+                "clientlogs:LOG_CMG_UNAUTHORIZED", "clientlogs:LOG_CMG_INVALID_TOKEN", "clientlogs:LOG_BITS_HTTP_ERROR"}
+# The device's own credentials: the anonymous probe sends none, so its answers are never theirs.
+CREDENTIAL_RULES = {"NO_ENTRA_DEVICE_TOKEN", "NO_CLIENT_CERTIFICATE", "SITE_TOKEN_EXPIRED", "TENANT_NOT_ONBOARDED"}
+TLS_RULES = {"CMG_CRL_UNREACHABLE", "CMG_CERT_NOT_TRUSTED", "TLS12_OFF"}
+
+
 class Sources(unittest.TestCase):
+    def test_every_claim_carries_its_evidence(self):
+        with open(os.path.join(ROOT, "plugins/checks/clientlogs/signatures.json"), encoding="utf-8") as f:
+            for sig in json.load(f)["signatures"]:
+                check_evidence(self, "signature " + sig["code"], sig)
+        with open(os.path.join(ROOT, "agent/diagnosis/rules.json"), encoding="utf-8") as f:
+            for r in json.load(f)["rules"]:
+                check_evidence(self, "rule " + r["id"], r)
+        d = os.path.join(ROOT, "plugins/checks/cmgprobe")
+        with open(os.path.join(d, "evidence.json"), encoding="utf-8") as f:
+            ev = json.load(f)["codes"]
+        with open(os.path.join(d, "classify.c"), encoding="utf-8") as f:
+            classify = f.read()
+        table = dict(re.findall(r'\{"(CMG_[A-Z0-9_]+)", ([A-Z0-9_]+|"[^"]+")\}', classify))
+        macros = dict(re.findall(r'#define (MS_[A-Z0-9_]+) "([^"]+)"', classify))
+        self.assertEqual(sorted(ev), sorted(table), "evidence.json and classify.c's table list other codes")
+        for code, src in table.items():
+            self.assertEqual(ev[code]["source"], macros.get(src, src.strip('"')), "%s: two sources" % code)
+            check_evidence(self, "probe code " + code, ev[code])
+
+    def test_a_documented_claim_without_a_quote_fails_here(self):
+        with self.assertRaises(AssertionError):
+            check_evidence(self, "x", {"basis": "documented", "source": "https://learn.microsoft.com/x"})
+        with self.assertRaises(AssertionError):
+            check_evidence(self, "x", {"basis": "documented", "source": "docs/x.md", "quote": "a sentence long enough"})
+        check_evidence(self, "x", {"basis": "inferred", "source": "docs/x.md"})
+
+    def test_rules_explain_only_what_they_can_cause(self):
+        with open(os.path.join(ROOT, "agent/diagnosis/rules.json"), encoding="utf-8") as f:
+            rules = {r["id"]: r for r in json.load(f)["rules"]}
+        for rid in CREDENTIAL_RULES:
+            probe = [x for x in rules[rid]["explains"] if x.startswith("cmgprobe:CMG_HTTP_")]
+            self.assertEqual(probe, [], "%s explains the anonymous probe's answer" % rid)
+        for rid in TLS_RULES:
+            http = sorted(set(rules[rid]["explains"]) & HTTP_ANSWERS)
+            self.assertEqual(http, [], "%s (a TLS, CRL or trust cause) explains an HTTP answer" % rid)
+        clock = rules["CLOCK_WRONG"]
+        self.assertNotIn("clientlogs:LOG_CMG_INVALID_TOKEN", clock["explains"], "the server decides a token's lifetime")
+        for x in clock["explains"]:
+            self.assertIn(x, clock.get("explains_when", {}), "CLOCK_WRONG explains %s whatever the skew" % x)
+        self.assertEqual(rules["SITE_TOKEN_EXPIRED"].get("when"), "token_client")
+
     def test_every_clientlogs_signature_has_a_source(self):
         with open(os.path.join(ROOT, "plugins/checks/clientlogs/signatures.json"), encoding="utf-8") as f:
             sigs = json.load(f)["signatures"]
@@ -57,6 +121,12 @@ class Sources(unittest.TestCase):
         self.assertIn("443", sigs["LOG_CMG_FORBIDDEN"]["summary"])
         self.assertIn("30 days", sigs["LOG_CMG_INVALID_TOKEN"]["summary"])
         self.assertIn("content", sigs["LOG_CONTENT_DOWNLOAD_FAILED"]["summary"].lower())
+        # 0x87D00454 is CCM_E_NO_CLIENT_PKI_CERT, not "content is not on the CMG"
+        self.assertIn("0x87d00454", sigs["LOG_CLIENT_CERT_NEEDED"]["any"])
+        self.assertNotIn("0x87d00454", sigs["LOG_CONTENT_DOWNLOAD_FAILED"].get("any", []))
+        self.assertNotIn("not allowed on the management point", sigs["LOG_BAD_HTTP_STATUS"]["remediation"])
+        # a success written inside a failure is no success
+        self.assertIn("queued event", sigs["LOG_REQUEST_OK"]["none"])
         self.assertEqual(sigs["LOG_CONTENT_DOWNLOAD_FAILED"]["severity"], "fail")
         self.assertIn("0x801901", sigs["LOG_BITS_HTTP_ERROR"]["any"])
 

@@ -50,7 +50,7 @@ static const struct cg_config_map content_map[] = {
 
 struct measure {
   long status;
-  char reason[160], path[512], error[512];
+  char reason[160], path[512], error[512], host[256];
   double mbit_s, seconds, ttfb_s, estimate_min;
   size_t bytes;
   bool ok, budget_reached;
@@ -62,6 +62,24 @@ static void url_path(const char *url, char *out, size_t outlen) {
   p = p ? strchr(p + 3, '/') : NULL;
   size_t n = p ? strcspn(p, "?#") : 0;
   cg_snprintf(out, outlen, "%.*s", (int)n, p ? p : "/");
+}
+
+/* The host of a URL, lower case (DNS names are case-insensitive): the diagnosis ties content failures
+ * to the CMG host the probe could not reach. */
+static void url_host(const char *url, char *out, size_t outlen) {
+  const char *p = strstr(url, "://");
+  p = p ? p + 3 : url;
+  size_t auth = strcspn(p, "/?#");
+  for (size_t i = auth; i > 0; i--)
+    if (p[i - 1] == '@') { /* user information is never the host (and never shown) */
+      p += i;
+      auth -= i;
+      break;
+    }
+  size_t n = strcspn(p, ":/?#");
+  cg_snprintf(out, outlen, "%.*s", (int)(n < auth ? n : auth), p);
+  for (char *c = out; *c; c++)
+    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
 }
 
 static void download(const struct content_ctx *c, CURL *h, const char *url, const char *proxy,
@@ -78,6 +96,7 @@ static void download(const struct content_ctx *c, CURL *h, const char *url, cons
   struct cg_http_resp r;
   memset(m, 0, sizeof(*m));
   url_path(url, m->path, sizeof(m->path));
+  url_host(url, m->host, sizeof(m->host));
   int rc = cg_http_request(h, &rq, &r);
   m->status = r.status;
   cg_strlcpy(m->reason, r.reason, sizeof(m->reason));
@@ -114,6 +133,7 @@ static const char *status_meaning(long status) {
 
 static cJSON *measure_json(const struct measure *m, const char *proxy_shown) {
   cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "host", m->host);
   cJSON_AddStringToObject(o, "path", m->path);
   if (m->status)
     cJSON_AddNumberToObject(o, "status", (double)m->status);
