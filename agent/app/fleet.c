@@ -264,6 +264,7 @@ static void note_cause(struct fleet *f, const struct fleet_cause *c, int64_t ms)
   f->causes[f->ncauses] = *c;
   f->causes[f->ncauses].said_ms = ms;
   f->causes[f->ncauses].devices = 0;
+  f->causes[f->ncauses].secondary = 0;
   memset(f->causes[f->ncauses].examples, 0, sizeof(f->causes[0].examples));
   f->ncauses++;
 }

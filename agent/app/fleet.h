@@ -28,7 +28,8 @@ struct fleet_device {
 struct fleet_cause {
   char code[48];
   char say[400], first_step[400], source[200];
-  size_t devices;
+  size_t devices;   /* devices whose first (primary) root cause this is */
+  size_t secondary; /* devices that have it after another root cause */
   char examples[3][96];
   int64_t said_ms; /* the newest bundle that said it: its words are shown (deterministic) */
 };

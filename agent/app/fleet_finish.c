@@ -16,6 +16,7 @@ static int by_day(const void *a, const void *b) {
 static int by_devices(const void *a, const void *b) {
   const struct fleet_cause *x = a, *y = b;
   if (x->devices != y->devices) return x->devices > y->devices ? -1 : 1;
+  if (x->secondary != y->secondary) return x->secondary > y->secondary ? -1 : 1;
   return strcmp(x->code, y->code);
 }
 static int by_double(const void *a, const void *b) {
@@ -65,14 +66,19 @@ static void causes(struct fleet *f) {
     for (int c = 0; c < FLEET_CAUSES && f->dev[i].cause[c][0]; c++)
       for (size_t k = 0; k < f->ncauses; k++)
         if (!strcmp(f->causes[k].code, f->dev[i].cause[c])) {
+          /* a device counts once, under its primary cause; the others it has are counted apart */
           struct fleet_cause *fc = &f->causes[k];
+          if (c > 0) {
+            fc->secondary++;
+            break;
+          }
           if (fc->devices < 3) cg_strlcpy(fc->examples[fc->devices], f->dev[i].host, sizeof(fc->examples[0]));
           fc->devices++;
           break;
         }
   size_t k = 0; /* a cause no device's latest bundle has any more is history, not the fleet */
   for (size_t i = 0; i < f->ncauses; i++)
-    if (f->causes[i].devices) f->causes[k++] = f->causes[i];
+    if (f->causes[i].devices || f->causes[i].secondary) f->causes[k++] = f->causes[i];
   f->ncauses = k;
   qsort(f->causes, f->ncauses, sizeof(*f->causes), by_devices);
 }

@@ -143,9 +143,13 @@ static void print_summary(const struct fleet *f) {
   if (t.older) printf("; %zu older than %d days left out", t.older, t.since_days);
   printf(".\n");
   if (total) printf("%zu input(s) could not be read (listed in the HTML report).\n", total);
-  if (nc) printf("\nRoot causes (devices, most first):\n");
-  for (size_t i = 0; i < nc && i < 15; i++)
-    printf("  %5zu  %-28s %s\n", c[i].devices, c[i].code, c[i].say);
+  if (nc)
+    printf("\nRoot causes (devices whose first cause it is, most first; +N: devices that have it after another):\n");
+  for (size_t i = 0; i < nc && i < 15; i++) {
+    char also[32] = "";
+    if (c[i].secondary) cg_snprintf(also, sizeof(also), " +%zu", c[i].secondary);
+    printf("  %5zu%-6s %-28s %s\n", c[i].devices, also, c[i].code, c[i].say);
+  }
 }
 
 static int gather(const struct cg_report_args *a, struct fleet *f, char *err, size_t errlen) {

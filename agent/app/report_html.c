@@ -73,13 +73,15 @@ static void causes_section(struct cg_buf *b, const struct fleet *f) {
     cg_buf_puts(b, "<p>No device's latest bundle has a root cause.</p>\n");
     return;
   }
-  cg_buf_puts(b, "<p class=\"muted\">From each device's latest bundle, the most devices first. A device can have "
-                 "more than one.</p>\n<table id=\"causes\"><tr><th>Root cause</th><th>Devices</th><th>Read aloud</th>"
+  cg_buf_puts(b, "<p class=\"muted\">From each device's latest bundle. A device counts once, under its first root "
+                 "cause (Devices); a cause it has after another is counted apart (Also on).</p>\n<table id=\"causes\">"
+                 "<tr><th>Root cause</th><th>Devices</th><th>Also on</th><th>Read aloud</th>"
                  "<th>First step</th><th>Examples</th><th>Source</th></tr>\n");
   for (size_t i = 0; i < n; i++) {
     cg_buf_puts(b, "<tr class=\"cause\"><td><code>");
     esc(b, c[i].code);
-    cg_buf_printf(b, "</code></td><td class=\"num devices\">%zu</td><td>", c[i].devices);
+    cg_buf_printf(b, "</code></td><td class=\"num devices\">%zu</td><td class=\"num secondary\">%zu</td><td>",
+                  c[i].devices, c[i].secondary);
     esc(b, c[i].say);
     cg_buf_puts(b, "</td><td>");
     esc(b, c[i].first_step);

@@ -221,6 +221,33 @@ class Hostile(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_devices_count_under_their_primary_cause(self):
+        # device A: a dead connection to the CMG first, a clock problem second; device B: the clock only
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            def bundle(host, causes):
+                return {"schema": "cmgdiag.bundle/1", "bundle_id": host, "created_at": "2026-11-30T08:00:00Z",
+                        "trigger": "schedule", "agent": {"version": "0.1.0"}, "device": {"hostname": host},
+                        "overall": "fail", "checks": [], "spool": {"pending": 0, "dropped_total": 0},
+                        "diagnosis": {"root_causes": [{"code": c, "say": "%s says." % c, "first_step": "s",
+                                                       "source": "docs/diagnosis.md", "basis": "inferred",
+                                                       "evidence": ["x:y"], "explains": []} for c in causes]}}
+            for host, causes in (("A", ["CMG_CONNECTION_FAILED", "CLOCK_WRONG"]), ("B", ["CLOCK_WRONG"]),
+                                 ("C", ["CMG_CONNECTION_FAILED"])):
+                with gzip.open(os.path.join(tmp, host + ".json.gz"), "wt") as f:
+                    json.dump(bundle(host, causes), f)
+            html = os.path.join(tmp, "r.html")
+            rc, out, err = run("report", nat(tmp), "--html", nat(html))
+            self.assertEqual(rc, 0, err)
+            self.assertRegex(out, r"\n\s+2\s+CMG_CONNECTION_FAILED")
+            self.assertRegex(out, r"\n\s+1 \+1\s+CLOCK_WRONG")
+            with open(html, encoding="utf-8") as f:
+                page = f.read()
+            self.assertIn('<code>CLOCK_WRONG</code></td><td class="num devices">1</td><td class="num secondary">1</td>',
+                          page)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_nothing_readable_is_exit_3(self):
         tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
         try:
