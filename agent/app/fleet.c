@@ -129,6 +129,9 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
   copy(r->d.host, sizeof(r->d.host), host);
   copy(r->d.last_seen, sizeof(r->d.last_seen), created);
   copy(r->d.overall, sizeof(r->d.overall), overall);
+  const char *ready = jstr(b, "readiness");
+  if (ready && (!strcmp(ready, "pass") || !strcmp(ready, "warn") || !strcmp(ready, "fail")))
+    copy(r->d.readiness, sizeof(r->d.readiness), ready);
   copy(r->d.version, sizeof(r->d.version), jstr(agent, "version"));
   const cJSON *spool = cJSON_GetObjectItemCaseSensitive(b, "spool");
   r->d.spool_pending = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(spool, "pending"));

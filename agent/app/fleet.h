@@ -15,6 +15,7 @@ struct fleet_device {
   int64_t last_ms;
   char last_seen[32];
   char overall[8];
+  char readiness[8]; /* ready for an in-place upgrade: pass, warn, fail; "" when the bundle does not say */
   char version[24];
   char cmg[96];
   char cause[FLEET_CAUSES][48]; /* root cause codes, most fundamental first; "" */

@@ -246,7 +246,7 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
   const struct fleet_device *d = fleet_devices(f, &n);
   cg_buf_puts(&b, "\xEF\xBB\xBF"); /* Excel reads UTF-8 only with its BOM */
   cg_buf_puts(&b, "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
-                  "cmg_response_ms,cmg_cert_days_left,spool_pending\r\n");
+                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness\r\n");
   for (size_t i = 0; i < n; i++) {
     char other[120] = "", ms[32] = "", days[32] = "", pend[32];
     cg_snprintf(other, sizeof(other), "%s%s%s", d[i].cause[1], d[i].cause[2][0] ? " " : "", d[i].cause[2]);
@@ -263,7 +263,8 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
     cell(&b, d[i].cmg, false);
     cell(&b, ms, false);
     cell(&b, days, false);
-    cell(&b, pend, true);
+    cell(&b, pend, false);
+    cell(&b, d[i].readiness, true);
   }
   int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
   if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);

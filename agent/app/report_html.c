@@ -199,14 +199,25 @@ static void devices_section(struct cg_buf *b, const struct fleet *f) {
   cg_buf_puts(b,
               "<h2>Devices</h2>\n<p class=\"noprint\"><input id=\"filter\" type=\"search\" placeholder=\"Filter: "
               "device, verdict, root cause, words\" aria-label=\"filter the devices\"> <span id=\"shown\"></span></p>\n"
-              "<table id=\"devices\"><thead><tr><th>Device</th><th>Last seen</th><th>Verdict</th><th>Root cause</th>"
+              "<table id=\"devices\"><thead><tr><th>Device</th><th>Last seen</th><th>Verdict</th><th>Upgrade</th>"
+              "<th>Root cause</th>"
               "<th>Summary</th></tr></thead><tbody>\n");
   for (size_t i = 0; i < n; i++) {
     cg_buf_printf(b, "<tr><td>");
     esc(b, d[i].host);
     cg_buf_puts(b, "</td><td>");
     esc(b, d[i].last_seen);
-    cg_buf_printf(b, "</td><td class=\"%s\">%s</td><td><code>", d[i].overall, d[i].overall);
+    cg_buf_printf(b, "</td><td class=\"%s\">%s</td>", d[i].overall, d[i].overall);
+    /* readiness for an in-place upgrade, its own axis: "not ready" never makes the verdict red */
+    const char *r = d[i].readiness;
+    cg_buf_printf(b, "<td class=\"%s\">%s</td><td><code>",
+                  !strcmp(r, "fail") ? "warn"
+                  : r[0]             ? "pass"
+                                     : "",
+                  !strcmp(r, "fail")   ? "not ready"
+                  : !strcmp(r, "warn") ? "ready (warnings)"
+                  : r[0]               ? "ready"
+                                       : "");
     esc(b, d[i].cause[0]);
     cg_buf_puts(b, "</code></td><td>");
     esc(b, d[i].summary);

@@ -71,6 +71,12 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
       }
     cJSON_AddStringToObject(dev, "os", os);
     cJSON_AddStringToObject(b, "overall", cg_verdict_name(cg_results_overall(rs, n)));
+    /* the second axis: can it take an in-place upgrade now (a check's facts.readiness.verdict) */
+    const char *ready = NULL;
+    for (size_t i = 0; i < n && !ready; i++)
+      ready = cJSON_GetStringValue(
+          cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rs[i].facts, "readiness"), "verdict"));
+    add_string_or_null(b, "readiness", ready);
     cJSON *checks = cJSON_AddArrayToObject(b, "checks");
     for (size_t i = 0; checks && i < n; i++) {
       cJSON *r = cg_result_to_json(&rs[i]);

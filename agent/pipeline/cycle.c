@@ -44,10 +44,15 @@ static void publish_last_result(const struct cg_env *env, const struct cg_cycle 
   const cJSON *b = c->bundle, *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
   const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(diag, "root_causes"), 0);
   cJSON *v = cJSON_CreateObject();
-  static const char *const keys[][2] = {
-      {"Overall", "overall"}, {"Time", "created_at"}, {"BundleId", "bundle_id"}, {"Trigger", "trigger"}};
-  for (size_t i = 0; v && i < CG_ARRAY_LEN(keys); i++)
-    cJSON_AddStringToObject(v, keys[i][0], cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, keys[i][1])));
+  static const char *const keys[][2] = {{"Overall", "overall"},
+                                        {"Readiness", "readiness"},
+                                        {"Time", "created_at"},
+                                        {"BundleId", "bundle_id"},
+                                        {"Trigger", "trigger"}};
+  for (size_t i = 0; v && i < CG_ARRAY_LEN(keys); i++) {
+    const char *x = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(b, keys[i][1]));
+    cJSON_AddStringToObject(v, keys[i][0], x ? x : ""); /* Readiness: "" when the device check did not run */
+  }
   cJSON_AddStringToObject(v, "Version", CMGDIAG_VERSION);
   const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(top, "code"));
   cJSON_AddStringToObject(v, "RootCause", code ? code : "");

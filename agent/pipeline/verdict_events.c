@@ -76,6 +76,20 @@ static void overall_event(const struct cg_env *env, const struct cg_cycle *c, co
   cg_log_info(env->log, "events", "event %d: the device is now %s (was %s); why: %s", ev, now, was, why);
 }
 
+/* Readiness for an in-place upgrade changed: a warning at most (nothing is broken; the upgrade waits). */
+static void readiness_event(const struct cg_env *env, const struct cg_cycle *c, const char *now, const char *was) {
+  const cJSON *r = NULL;
+  for (size_t i = 0; i < c->n && !r; i++)
+    r = cJSON_GetObjectItemCaseSensitive(c->rs[i].facts, "readiness");
+  const char *what = str(r, "summary"), *step = str(r, "remediation"), *id = str(c->bundle, "bundle_id");
+  bool fail = !strcmp(now, "fail"), warn = !strcmp(now, "warn");
+  int ev = fail ? CG_EVENT_READINESS_FAIL : warn ? CG_EVENT_READINESS_WARN : CG_EVENT_READINESS_PASS;
+  const char *s[5] = {now, was, what && *what ? what : "ready", step ? step : "", id ? id : ""};
+  cg_event_report((unsigned)ev, fail || warn ? 1 : 0, s, 5);
+  cg_log_info(env->log, "events", "event %d: readiness for an in-place upgrade is now %s (was %s): %s", ev, now, was,
+              s[2]);
+}
+
 void cg_verdict_events(const struct cg_env *env, const struct cg_cycle *c, bool whole) {
   const char *dir = env->config->state_dir;
   char *path = dir ? cg_path_join(dir, STATE_FILE) : NULL;
@@ -101,6 +115,13 @@ void cg_verdict_events(const struct cg_env *env, const struct cg_cycle *c, bool 
       overall_event(env, c, overall, last ? last : "unknown (first result)");
     cJSON_DeleteItemFromObjectCaseSensitive(st, "overall");
     cJSON_AddStringToObject(st, "overall", overall);
+  }
+  const char *ready = str(c->bundle, "readiness"), *last_ready = str(st, "readiness");
+  if (whole && ready) {
+    if (last_ready ? strcmp(last_ready, ready) != 0 : strcmp(ready, "pass") != 0)
+      readiness_event(env, c, ready, last_ready ? last_ready : "unknown (first result)");
+    cJSON_DeleteItemFromObjectCaseSensitive(st, "readiness");
+    cJSON_AddStringToObject(st, "readiness", ready);
   }
   char *text = cJSON_PrintUnformatted(st), err[512] = "";
   if (text && (cg_dir_ensure_private(dir, err, sizeof(err)) != CG_OK ||

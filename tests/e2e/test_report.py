@@ -228,7 +228,8 @@ class Hostile(unittest.TestCase):
             def bundle(host, causes):
                 return {"schema": "cmgdiag.bundle/1", "bundle_id": host, "created_at": "2026-11-30T08:00:00Z",
                         "trigger": "schedule", "agent": {"version": "0.1.0"}, "device": {"hostname": host},
-                        "overall": "fail", "checks": [], "spool": {"pending": 0, "dropped_total": 0},
+                        "overall": "fail", "readiness": "fail" if host == "A" else "pass", "checks": [],
+                        "spool": {"pending": 0, "dropped_total": 0},
                         "diagnosis": {"root_causes": [{"code": c, "say": "%s says." % c, "first_step": "s",
                                                        "source": "docs/diagnosis.md", "basis": "inferred",
                                                        "evidence": ["x:y"], "explains": []} for c in causes]}}
@@ -236,8 +237,10 @@ class Hostile(unittest.TestCase):
                                  ("C", ["CMG_CONNECTION_FAILED"])):
                 with gzip.open(os.path.join(tmp, host + ".json.gz"), "wt") as f:
                     json.dump(bundle(host, causes), f)
-            html = os.path.join(tmp, "r.html")
-            rc, out, err = run("report", nat(tmp), "--html", nat(html))
+            html, csvf = os.path.join(tmp, "r.html"), os.path.join(tmp, "r.csv")
+            rc, out, err = run("report", nat(tmp), "--html", nat(html), "--csv", nat(csvf))
+            # readiness for an upgrade is its own column, never the verdict
+            self.assertEqual({r["device"]: r["readiness"] for r in read_csv(csvf)}, {"A": "fail", "B": "pass", "C": "pass"})
             self.assertEqual(rc, 0, err)
             self.assertRegex(out, r"\n\s+2\s+CMG_CONNECTION_FAILED")
             self.assertRegex(out, r"\n\s+1 \+1\s+CLOCK_WRONG")
@@ -245,6 +248,7 @@ class Hostile(unittest.TestCase):
                 page = f.read()
             self.assertIn('<code>CLOCK_WRONG</code></td><td class="num devices">1</td><td class="num secondary">1</td>',
                           page)
+            self.assertIn('<td class="fail">fail</td><td class="warn">not ready</td>', page)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

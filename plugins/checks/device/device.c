@@ -58,7 +58,8 @@ struct state {
   bool free_known, cache_known, policy_known, client;
   char client_version[64];
   cJSON *reboot_sources, *not_applicable;
-  int reboot; /* 1 / 0 / -1 */
+  int reboot;  /* 1 / 0 / -1 */
+  int renames; /* PendingFileRenameOperations alone: 1 / 0 / -1 */
   int64_t min_battery;
 };
 
@@ -248,9 +249,15 @@ static void reboot_sources(struct state *s) {
   };
   bool known = !s->input || s->reg; /* a capture without registry exports says nothing */
   s->reboot = known ? 0 : -1;
+  s->renames = known ? 0 : -1;
   for (size_t i = 0; known && i < CG_ARRAY_LEN(src); i++)
     if (src[i].pending) {
-      s->reboot = 1;
+      /* installers and antivirus leave file renames behind routinely, and Microsoft's upgrade
+       * guidance asks nothing of them: alone they are a warning, not a pending restart */
+      if (i == 2)
+        s->renames = 1;
+      else
+        s->reboot = 1;
       cJSON_AddItemToArray(s->reboot_sources, cJSON_CreateString(src[i].name));
     }
 }
@@ -292,6 +299,7 @@ static void facts(const struct state *s, cJSON *f) {
     cJSON_AddNullToObject(f, "battery_percent");
   add_tri(f, "metered", s->metered);
   add_tri(f, "reboot_pending", s->reboot);
+  add_tri(f, "file_renames_pending", s->renames);
   cJSON_AddItemToObject(f, "reboot_sources", cJSON_Duplicate(s->reboot_sources, true));
   char why[300] = "";
   const cJSON *x;
@@ -313,13 +321,15 @@ static void facts(const struct state *s, cJSON *f) {
   cJSON_AddItemToObject(f, "not_applicable", cJSON_Duplicate(s->not_applicable, true));
 }
 
-static int verdict(const struct device_ctx *c, const struct state *s, struct cg_result *res) {
-  struct cg_findings fs;
-  cg_findings_init(&fs);
-#define ADD(V, CODE, REM, ...) cg_findings_add(&fs, V, CODE, REM, __VA_ARGS__)
+/* Two axes (docs/checks/device.md): whether the client can be managed now (the SMS Agent Host runs,
+ * no provisioning mode, policy is fresh) is the check's verdict; whether the device can take an
+ * in-place upgrade now (disk, restart, power, cache, metered) is `readiness`, never the verdict: a
+ * pending restart does not stop the CMG from managing the laptop. */
+static void readiness_findings(const struct device_ctx *c, const struct state *s, struct cg_findings *fs) {
+#define ADD(V, CODE, REM, ...) cg_findings_add(fs, V, CODE, REM, __VA_ARGS__)
   if (s->free_known && s->free_mb < c->min_free_gb * 1024)
     ADD(CG_FAIL, "DEVICE_LOW_DISK", "Free space on the system drive (Disk Cleanup, the client cache, old profiles).",
-        "only %lld MB are free on the system volume; an in-place upgrade needs %lld GB", (long long)s->free_mb,
+        "only %.1f GB are free on the system volume; an in-place upgrade needs %lld GB", (double)s->free_mb / 1024,
         (long long)c->min_free_gb);
   if (s->reboot == 1) {
     char list[300] = "";
@@ -331,9 +341,54 @@ static int verdict(const struct device_ctx *c, const struct state *s, struct cg_
     ADD(CG_FAIL, "DEVICE_REBOOT_PENDING", "Restart the device, then run the gate again.", "a restart is pending (%s)",
         list);
   }
+  if (s->renames == 1 && s->reboot != 1)
+    ADD(CG_WARN, "DEVICE_FILE_RENAMES_PENDING",
+        "Restart the device when convenient; if the renames stay after a "
+        "restart, an installer or antivirus keeps writing them (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session "
+        "Manager, PendingFileRenameOperations).",
+        "files wait to be renamed at the next restart (PendingFileRenameOperations), which installers and antivirus "
+        "leave behind routinely; no restart is required for the upgrade");
   if (s->on_ac == 0 && s->battery >= 0 && s->battery < c->min_battery_percent)
     ADD(CG_FAIL, "DEVICE_ON_BATTERY", "Plug the device into power.", "it runs on battery at %d%% (below %lld%%)",
         s->battery, (long long)c->min_battery_percent);
+  if (s->cache_known && s->cache_mb < c->upgrade_size_mb)
+    ADD(CG_WARN, "DEVICE_CACHE_SMALL", "Raise the client cache size in the client settings (Client Cache Settings).",
+        "the client cache (%.1f GB) is smaller than the upgrade content (%.1f GB)", (double)s->cache_mb / 1024,
+        (double)c->upgrade_size_mb / 1024);
+  if (s->metered == 1)
+    ADD(CG_WARN, "DEVICE_METERED", "Use an unmetered network, or check the client setting for metered connections.",
+        "the internet connection is metered; the client may hold back downloads");
+#undef ADD
+}
+
+/* facts.readiness: {verdict, code, summary, findings[]}; the findings are not the check's own
+ * (facts.findings), so the diagnosis of the CMG axis never sees them. */
+static void readiness_facts(const struct cg_findings *fs, cJSON *facts, char *summary, size_t len) {
+  cJSON *r = cJSON_AddObjectToObject(facts, "readiness");
+  const struct cg_finding *w = cg_findings_worst(fs);
+  cJSON_AddStringToObject(r, "verdict", w ? cg_verdict_name(w->status) : "pass");
+  cJSON_AddStringToObject(r, "code", w ? w->code : "DEVICE_READY");
+  summary[0] = '\0';
+  for (size_t i = 0; i < fs->n; i++) {
+    size_t l = strlen(summary);
+    cg_snprintf(summary + l, len - l, "%s%s", l ? "; " : "", fs->f[i].summary);
+  }
+  cJSON_AddStringToObject(r, "summary", summary);
+  if (w) cJSON_AddStringToObject(r, "remediation", w->remediation);
+  cJSON *tmp = cJSON_CreateObject();
+  if (tmp && cg_findings_to_facts(fs, tmp) == CG_OK)
+    cJSON_AddItemToObject(r, "findings", cJSON_DetachItemFromObjectCaseSensitive(tmp, "findings"));
+  cJSON_Delete(tmp);
+}
+
+static int verdict(const struct device_ctx *c, const struct state *s, struct cg_result *res) {
+  struct cg_findings fs, ready;
+  cg_findings_init(&fs);
+  cg_findings_init(&ready);
+  readiness_findings(c, s, &ready);
+  char not_ready[700];
+  readiness_facts(&ready, res->facts, not_ready, sizeof(not_ready));
+#define ADD(V, CODE, REM, ...) cg_findings_add(&fs, V, CODE, REM, __VA_ARGS__)
   if (s->client && s->ccmexec == 0)
     ADD(CG_FAIL, "DEVICE_CCMEXEC_STOPPED", "Start the SMS Agent Host service (CcmExec) and find out why it stopped.",
         "the SMS Agent Host service (CcmExec) is not running");
@@ -341,24 +396,29 @@ static int verdict(const struct device_ctx *c, const struct state *s, struct cg_
     ADD(CG_FAIL, "DEVICE_PROVISIONING_MODE",
         "Take the client out of provisioning mode (SetClientProvisioningMode false, as after a task sequence).",
         "the ConfigMgr client is in provisioning mode, so it runs no deployments");
-  if (s->cache_known && s->cache_mb < c->upgrade_size_mb)
-    ADD(CG_WARN, "DEVICE_CACHE_SMALL", "Raise the client cache size in the client settings (Client Cache Settings).",
-        "the client cache (%lld MB) is smaller than the upgrade content (%lld MB)", (long long)s->cache_mb,
-        (long long)c->upgrade_size_mb);
-  if (s->metered == 1)
-    ADD(CG_WARN, "DEVICE_METERED", "Use an unmetered network, or check the client setting for metered connections.",
-        "the internet connection is metered; the client may hold back downloads");
   if (s->policy_known && s->policy_age_h > c->policy_max_age_h)
     ADD(CG_WARN, "DEVICE_POLICY_OLD", "Check that the client reaches its management point (through the CMG).",
         "the client last asked for policy %lld hours ago", (long long)s->policy_age_h);
 #undef ADD
   bool decided = false;
-  int rc = cg_findings_result(&fs, res, CG_FINDINGS_LIST, "The device is not ready for an upgrade: ", &decided);
+  int rc = cg_findings_result(&fs, res, CG_FINDINGS_LIST, "The ConfigMgr client cannot be managed now: ", &decided);
   cg_findings_free(&fs);
+  bool ready_ok = ready.n == 0;
+  const struct cg_finding *rw = cg_findings_worst(&ready);
+  bool ready_fails = rw && rw->status == CG_FAIL;
+  cg_findings_free(&ready);
   if (rc != CG_OK || decided) return rc;
+  if (!ready_ok && !ready_fails) /* warnings only: the upgrade may start */
+    return cg_result_set(res, CG_PASS, "DEVICE_READY", NULL, "The device can start an upgrade, with warnings: %s.",
+                         not_ready);
+  if (!ready_ok) /* manageable through the CMG; only the upgrade has to wait */
+    return cg_result_set(res, CG_PASS, "DEVICE_NOT_READY", NULL, /* the fix is in facts.readiness */
+                         "The ConfigMgr client can be managed, but the device is not ready for an in-place upgrade "
+                         "now: %s.",
+                         not_ready);
   char ok[400] = "";
   size_t l;
-  if (s->free_known) cg_snprintf(ok, sizeof(ok), "%lld MB free on the system volume", (long long)s->free_mb);
+  if (s->free_known) cg_snprintf(ok, sizeof(ok), "%.1f GB free on the system volume", (double)s->free_mb / 1024);
   l = strlen(ok);
   if (s->on_ac == 1)
     cg_snprintf(ok + l, sizeof(ok) - l, "%son mains power", l ? ", " : "");
@@ -402,7 +462,7 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
     /* The client's WMI namespaces exist only with the client: no query (and no WMI start-up) without it */
     if (!s.input && s.client) client_wmi(&s, now);
   } else {
-    s.reboot = s.provisioning = -1;
+    s.reboot = s.renames = s.provisioning = -1;
   }
   facts(&s, res->facts);
   if (s.metered >= 0) cg_discovery_publish(env, CG_DISCOVERY_METERED, cJSON_CreateBool(s.metered == 1));
