@@ -11,6 +11,7 @@
 
 struct cg_cert_info {
   char subject[512], issuer[512]; /* "CN=..., OU=..., O=..." (most specific first, as .NET shows) */
+  char sans[512];                 /* the subject alternative name's DNS names, ", "-joined; "" none */
   char thumbprint[48];            /* SHA-1, upper-case hex */
   int64_t not_before_ms, not_after_ms;
   int has_private_key;             /* 1, 0, -1 unknown */

@@ -22,6 +22,25 @@ static void name_of(const CERT_NAME_BLOB *blob, char *out, size_t outlen) {
   cg_free(u);
 }
 
+/* The DNS names of the subject alternative name (the client's SubjectStr: and Subject: criteria
+ * match them too). */
+static void sans_of(PCCERT_CONTEXT c, struct cg_cert_info *ci) {
+  PCERT_EXTENSION ext = CertFindExtension(szOID_SUBJECT_ALT_NAME2, c->pCertInfo->cExtension, c->pCertInfo->rgExtension);
+  CERT_ALT_NAME_INFO *info = NULL;
+  DWORD size = 0;
+  if (!ext || !CryptDecodeObjectEx(X509_ASN_ENCODING, X509_ALTERNATE_NAME, ext->Value.pbData, ext->Value.cbData,
+                                   CRYPT_DECODE_ALLOC_FLAG, NULL, &info, &size))
+    return;
+  for (DWORD i = 0; i < info->cAltEntry; i++) {
+    if (info->rgAltEntry[i].dwAltNameChoice != CERT_ALT_NAME_DNS_NAME) continue;
+    char *u = cg_wide_to_utf8(info->rgAltEntry[i].pwszDNSName);
+    size_t l = strlen(ci->sans);
+    if (u) cg_snprintf(ci->sans + l, sizeof(ci->sans) - l, "%s%s", l ? ", " : "", u);
+    cg_free(u);
+  }
+  LocalFree(info);
+}
+
 static void ekus_of(PCCERT_CONTEXT c, struct cg_cert_info *ci) {
   DWORD size = 0;
   if (!CertGetEnhancedKeyUsage(c, 0, NULL, &size) || size == 0) return;
@@ -99,6 +118,7 @@ int cg_certstore_machine_my(struct cg_cert_info **certs, size_t *count, char *er
     DWORD kl = 0;
     ci->has_private_key = CertGetCertificateContextProperty(c, CERT_KEY_PROV_INFO_PROP_ID, NULL, &kl) ? 1 : 0;
     ekus_of(c, ci);
+    sans_of(c, ci);
     chain_of(c, ci);
   }
   CertCloseStore(s, 0);

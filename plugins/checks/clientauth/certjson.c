@@ -114,6 +114,19 @@ static bool one(const cJSON *o, struct cg_cert_info *ci, char *err, size_t errle
     cg_snprintf(err, errlen, "certificate %.40s: NotBefore/NotAfter are not dates", ci->thumbprint);
     return false;
   }
+  /* the SAN's DNS names: DnsNameList (objects with Unicode, or strings) or a SAN text */
+  const cJSON *dn = get_ci(o, "DnsNameList"), *x;
+  if (cJSON_IsString(dn) || cJSON_IsObject(dn)) {
+    const char *v = cJSON_IsString(dn) ? dn->valuestring : cJSON_GetStringValue(get_ci(dn, "Unicode"));
+    cg_strlcpy(ci->sans, v ? v : "", sizeof(ci->sans));
+  }
+  const cJSON *names = cJSON_IsArray(dn) ? dn : NULL;
+  cJSON_ArrayForEach(x, names) {
+    const char *v = cJSON_IsString(x) ? x->valuestring : cJSON_GetStringValue(get_ci(x, "Unicode"));
+    size_t l = strlen(ci->sans);
+    if (v && *v) cg_snprintf(ci->sans + l, sizeof(ci->sans) - l, "%s%s", l ? ", " : "", v);
+  }
+  if (!ci->sans[0]) copy_str(o, "SAN", ci->sans, sizeof(ci->sans));
   const cJSON *k = get_ci(o, "HasPrivateKey");
   if (cJSON_IsBool(k)) ci->has_private_key = cJSON_IsTrue(k) ? 1 : 0;
   const cJSON *e = get_ci(o, "EnhancedKeyUsageList");

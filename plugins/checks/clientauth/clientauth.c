@@ -1,12 +1,13 @@
 /* The `clientauth` check: how this ConfigMgr client authenticates to the CMG, and whether that works
- * now. The client uses the first of these that works (docs/domain.md, "Authentication"):
- *   1. a PKI client-authentication certificate in LocalMachine\My (valid, with its private key, a
- *      chain to a trusted root, matching the client's certificate selection criteria);
- *   2. an Entra device token (the device is Entra or hybrid joined: aadjoin's hand-over);
- *   3. a token the site issued (ConfigMgr 2002 and later clients).
- * Setting `mode` names the mode instead of detecting it. Live on Windows: CryptoAPI and the registry;
- * `input` (a file or folder): the PowerShell capture of the store (certjson.h), `reg export` files,
- * a dsregcmd capture. */
+ * now, from evidence (docs/checks/clientauth.md). What the client records comes first: the
+ * certificate that identifies it (WMI CCM_ClientIdentificationInformation.ReservedString1, a
+ * thumbprint: in LocalMachine\My a PKI certificate, elsewhere its self-signed one) or the admin's
+ * `mode` setting. Without a record the mode is inferred: a PKI client-authentication certificate
+ * that the client's selection criteria select (selection.h) before Entra or a site token (ccmsetup
+ * "always prefers the certificate"; Entra before a token is inferred). An inferred problem warns and
+ * names its evidence; only a recorded mode that does not work, or no possible mode, fails.
+ * Live on Windows: CryptoAPI, WMI and the registry; `input`: the PowerShell captures (certjson.h,
+ * identity.json), `reg export` files, a dsregcmd capture. */
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "plugin.h"
 #include "regfile.h"
 #include "runner.h"
+#include "selection.h"
 #include "text.h"
 
 #define DAY_MS (86400LL * 1000)
@@ -31,6 +33,7 @@
 #define TOKEN_MIN_BUILD 8968
 #define K_SECURITY "SOFTWARE\\Microsoft\\CCM\\Security"
 #define K_MOBILE "SOFTWARE\\Microsoft\\SMS\\Mobile Client"
+#define K_COMPUTER "SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName"
 
 struct src {
   bool input;
@@ -41,12 +44,18 @@ struct src {
   cJSON *reg;       /* reg export keys (input mode) */
   char *dsreg_file; /* input mode: a dsregcmd capture */
   cJSON *aad;       /* aadjoin's hand-over, owned copy */
-  char issuers[1024], subject_rule[256], criteria_source[96];
+  char issuers[1024], criteria_source[96];
+  struct selection sel; /* CCMCERTSEL, or the default: the computer name in the subject */
+  char sel_error[240];  /* a criterion that is none of the documented forms */
+  char cert_store[64];  /* CCMCERTSTORE where recorded ("" : My) */
+  int first_cert;       /* CCMFIRSTCERT: 1 the longest-valid of several, 0 none, -1 not recorded */
+  char identity[64];    /* the thumbprint the client identifies with; "" not recorded */
+  char identity_source[96];
   char client_version[64];
 };
 
 struct ca_ctx {
-  char *mode, *cert_subject, *evaluate_at;
+  char *mode, *cert_subject, *cert_selection, *computer_name, *evaluate_at;
   struct cg_strlist cert_issuers;
   int64_t cert_warn_days;
   struct src s; /* working state: the capture (parse_capture) or this device (ca_run); freed by ca_fini */
@@ -61,10 +70,16 @@ static const struct cg_config_map ca_map[] = {
      "Issuer or root CA names a client certificate must chain to (empty: the client's own list, read from "
      "HKLM\\SOFTWARE\\Microsoft\\CCM\\Security \"Certificate Issuers\")",
      offsetof(struct ca_ctx, cert_issuers), 0, 0, NULL, NULL},
-    {CG_CFG_STRING, "cert_subject", "null",
-     "Text the client certificate's subject must contain (null: the client's own criterion, \"Certificate Selection "
-     "Criteria\" SubjectStr:/SubjectAttr:)",
+    {CG_CFG_STRING, "cert_selection", "null",
+     "The client's certificate selection criterion as CCMCERTSEL writes it: Subject:VALUE, SubjectStr:VALUE or "
+     "SubjectAttr:OU = Computers (null: the client's own, \"Certificate Selection Criteria\", else the computer name "
+     "in the subject)",
+     offsetof(struct ca_ctx, cert_selection), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "cert_subject", "null", "Older form of cert_selection: SubjectStr:VALUE",
      offsetof(struct ca_ctx, cert_subject), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "computer_name", "null",
+     "The computer name of the default criterion (null: this device's, or the capture's ComputerName export)",
+     offsetof(struct ca_ctx, computer_name), 0, 0, NULL, NULL},
     {CG_CFG_INT, "cert_warn_days", "30", "Warn when the client certificate expires within this many days",
      offsetof(struct ca_ctx, cert_warn_days), 0, 3650, NULL, NULL},
     {CG_CFG_STRING, "evaluate_at", "null",
@@ -96,7 +111,19 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   const char *t = text;
   while (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t')
     t++;
-  if (*t == '[' || *t == '{' || cg_str_endswith_ci(f->name, ".json")) {
+  if ((*t == '[' || *t == '{') && strstr(t, "ReservedString1")) {
+    /* identity.json: the certificate the client identifies with (CCM_ClientIdentificationInformation) */
+    cJSON *j = cJSON_Parse(t), *row = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j;
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "ReservedString1"));
+    if (v) {
+      cg_strlcpy(s->identity, v, sizeof(s->identity));
+      cg_snprintf(s->identity_source, sizeof(s->identity_source), "%.80s", f->name);
+    } else {
+      cg_snprintf(err, errlen, "an identity capture without ReservedString1");
+      rc = CG_ERR_PARSE;
+    }
+    cJSON_Delete(j);
+  } else if (*t == '[' || *t == '{' || cg_str_endswith_ci(f->name, ".json")) {
     if (s->certs_known) {
       cg_snprintf(err, errlen, "a second certificate store capture");
       rc = CG_ERR_PARSE;
@@ -149,7 +176,11 @@ static void entra_state(struct src *s, const struct cg_env *env) {
 
 struct pki {
   const struct cg_cert_info *ci;
-  bool usable, org; /* org: a client-authentication certificate of the organisation's PKI */
+  bool org;      /* a client-authentication certificate of the organisation's PKI */
+  bool selected; /* the client's selection criteria select it */
+  bool valid;    /* in date, with its private key, a chain the client accepts */
+  bool usable;   /* selected and valid */
+  bool identity; /* the certificate the client records as its own */
   char why[320];
   int64_t days_left;
 };
@@ -197,18 +228,31 @@ static bool issuer_listed(const char *list, const char *dn) {
   return false;
 }
 
+/* Selection first (the client's issuers list and criteria: a certificate they do not select is
+ * listed, never taken), then validity. */
 static void judge_cert(const struct src *s, const struct cg_cert_info *ci, int64_t now, struct pki *e) {
   memset(e, 0, sizeof(*e));
   e->ci = ci;
   e->days_left = (ci->not_after_ms - now) / DAY_MS;
   e->org = !entra_or_intune_cert(ci);
-  char nb[32], na[32];
+  e->identity = s->identity[0] && !cg_strcasecmp(s->identity, ci->thumbprint);
+  char nb[32], na[32], why[300];
+  bool unknown = false;
   cg_time_rfc3339(ci->not_before_ms, nb, sizeof(nb));
   cg_time_rfc3339(ci->not_after_ms, na, sizeof(na));
   if (!e->org)
     cg_snprintf(e->why, sizeof(e->why), "issued by %s for Entra or Intune, not a certificate the ConfigMgr client uses",
                 ci->issuer);
-  else if (ci->not_after_ms <= now)
+  else if (s->issuers[0] && !issuer_listed(s->issuers, ci->issuer) &&
+           !(ci->root[0] && issuer_listed(s->issuers, ci->root)) && ci->chain != -1)
+    cg_snprintf(e->why, sizeof(e->why), "does not chain to an issuer the client accepts (%s)", s->issuers);
+  else if (!s->sel_error[0] && !sel_matches(&s->sel, ci->subject, ci->sans, &unknown, why, sizeof(why)))
+    cg_snprintf(e->why, sizeof(e->why), "is not selected by the client: %s", why);
+  else
+    e->selected = true;
+  if (e->identity) e->selected = true; /* the client records it as its own, whatever the criteria say here */
+  if (!e->selected) return;
+  if (ci->not_after_ms <= now)
     cg_snprintf(e->why, sizeof(e->why), "expired on %.10s", na);
   else if (ci->not_before_ms > now)
     cg_snprintf(e->why, sizeof(e->why), "not valid before %.10s", nb);
@@ -216,20 +260,15 @@ static void judge_cert(const struct src *s, const struct cg_cert_info *ci, int64
     cg_snprintf(e->why, sizeof(e->why), "has no private key on this device");
   else if (ci->chain == 1)
     cg_snprintf(e->why, sizeof(e->why), "%s", ci->chain_error);
-  else if (s->issuers[0] && !issuer_listed(s->issuers, ci->issuer) &&
-           !(ci->root[0] && issuer_listed(s->issuers, ci->root)) && ci->chain != -1)
-    cg_snprintf(e->why, sizeof(e->why), "does not chain to an issuer the client accepts (%s)", s->issuers);
-  else if (s->subject_rule[0] && !cg_str_contains_ci(ci->subject, s->subject_rule))
-    cg_snprintf(e->why, sizeof(e->why), "has a subject without \"%s\" (the client's selection criterion)",
-                s->subject_rule);
   else
-    e->usable = true;
+    e->valid = e->usable = true;
 }
 
 static cJSON *cert_json(const struct pki *e, const struct src *s) {
   cJSON *o = cJSON_CreateObject();
   char t[32];
   cJSON_AddStringToObject(o, "subject", e->ci->subject);
+  if (e->ci->sans[0]) cJSON_AddStringToObject(o, "sans", e->ci->sans);
   cJSON_AddStringToObject(o, "issuer", e->ci->issuer);
   cJSON_AddStringToObject(o, "thumbprint", e->ci->thumbprint);
   cg_time_rfc3339(e->ci->not_after_ms, t, sizeof(t));
@@ -248,7 +287,9 @@ static cJSON *cert_json(const struct pki *e, const struct src *s) {
     cJSON_AddStringToObject(o, "issuer_check",
                             "its issuer is not in the client's list; whether its chain leads to "
                             "a listed root is not known from a capture");
+  cJSON_AddBoolToObject(o, "selected", e->selected);
   cJSON_AddBoolToObject(o, "usable", e->usable);
+  if (e->identity) cJSON_AddBoolToObject(o, "client_identity", true);
   if (!e->usable) cJSON_AddStringToObject(o, "why", e->why);
   return o;
 }
@@ -256,21 +297,33 @@ static cJSON *cert_json(const struct pki *e, const struct src *s) {
 /* ---- the run ---------------------------------------------------------------------------------- */
 
 struct verdict {
-  const struct pki *best, *first_org; /* the certificate the client would use; the org's first one */
-  size_t n_client_auth, n_org;
-  bool entra_usable, entra_known, token_possible;
+  const struct pki *best;      /* the certificate the client would use: selected and valid */
+  const struct pki *first_sel; /* the selected one that explains a PKI failure (the recorded one first) */
+  const struct pki *first_org; /* the organisation's first one, when none is selected */
+  size_t n_client_auth, n_org, n_selected;
+  bool entra_usable, entra_known, token_capable;
+  bool pki_recorded, self_signed_recorded; /* what the client's identity certificate says */
+  bool none_of_several;                    /* several selected and CCMFIRSTCERT=0: the client takes none */
   char entra_why[400], token_why[300], pki_why[420];
 };
 
-static void pki_reason(const struct verdict *v, char *out, size_t outlen) {
-  if (v->n_org == 0)
+static void pki_reason(const struct src *s, const struct verdict *v, char *out, size_t outlen) {
+  if (s->identity[0] && !v->pki_recorded && !v->self_signed_recorded)
+    cg_snprintf(out, outlen, "the certificate the client records as its own (%s) is not in LocalMachine\\My",
+                s->identity);
+  else if (v->n_org == 0)
     cg_snprintf(out, outlen, "no client-authentication certificate of your PKI is in LocalMachine\\My");
-  else if (v->n_org == 1)
-    cg_snprintf(out, outlen, "its only client-authentication certificate %s (thumbprint %s) %s",
-                v->first_org->ci->subject, v->first_org->ci->thumbprint, v->first_org->why);
+  else if (v->n_selected == 0)
+    cg_snprintf(out, outlen, "none of its %zu client-authentication certificate%s is selected by the client; %s %s",
+                v->n_org, v->n_org == 1 ? "" : "s", v->first_org->ci->subject, v->first_org->why);
+  else if (v->none_of_several)
+    cg_snprintf(out, outlen,
+                "%zu certificates meet its selection criteria and the client is set to select none of several "
+                "(CCMFIRSTCERT=0)",
+                v->n_selected);
   else
-    cg_snprintf(out, outlen, "none of its %zu client-authentication certificates is usable; %s (thumbprint %s) %s",
-                v->n_org, v->first_org->ci->subject, v->first_org->ci->thumbprint, v->first_org->why);
+    cg_snprintf(out, outlen, "the client-authentication certificate it selects, %s (thumbprint %s), %s",
+                v->first_sel->ci->subject, v->first_sel->ci->thumbprint, v->first_sel->why);
 }
 
 static bool token_capable(const char *version, char *why, size_t whylen) {
@@ -300,6 +353,10 @@ static const char R_PKI[] =
     "runs with gpupdate /force on the intranet or VPN): it must carry Client Authentication, have its private key, "
     "chain to a root this device trusts and that was uploaded to the CMG, and match the site's certificate selection "
     "criteria.";
+static const char R_PKI_INFERRED[] =
+    "Nothing to do if the client uses Entra or a site token. If your site uses PKI client certificates when "
+    "available (Site properties, Communication Security), renew the certificate named here, or take it out of the "
+    "client's selection criteria.";
 static const char R_ENTRA[] =
     "The client would use an Entra device token: fix the device's Entra identity as the aadjoin check says, or give "
     "it a PKI client certificate.";
@@ -311,28 +368,50 @@ static const char R_NONE[] =
     "site token (register the client on the intranet/VPN once, or ccmsetup /regtoken). facts.candidates says what "
     "each one lacks.";
 
+static void evidence(cJSON *list, const char *what, const char *where) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "what", what);
+  cJSON_AddStringToObject(o, "source", where);
+  cJSON_AddItemToArray(list, o);
+}
+
+/* Which mode, and whether that is recorded (the client's identity certificate, the admin's setting)
+ * or inferred. */
+static const char *decide_mode(const struct ca_ctx *c, const struct verdict *v, bool *recorded) {
+  *recorded = true;
+  if (c->mode && cg_strcasecmp(c->mode, "auto")) return c->mode;
+  if (v->pki_recorded) return "pki";
+  *recorded = false;
+  if (!v->self_signed_recorded && v->n_selected && !v->none_of_several) return "pki";
+  return v->entra_usable ? "entra" : v->token_capable ? "token" : "unknown";
+}
+
 static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdict *v, struct cg_result *res) {
-  bool pki_ok = v->best != NULL, entra_ok = v->entra_usable, token_ok = v->token_possible;
-  char mode[8] = "auto";
-  if (c->mode) cg_strlcpy(mode, c->mode, sizeof(mode));
-  for (char *m = mode; *m; m++)
+  bool recorded;
+  char use[8];
+  cg_strlcpy(use, decide_mode(c, v, &recorded), sizeof(use));
+  for (char *m = use; *m; m++)
     if (*m >= 'A' && *m <= 'Z') *m = (char)(*m + 32);
-  bool autodetect = !strcmp(mode, "auto");
-  const char *use = autodetect ? (pki_ok ? "pki" : entra_ok ? "entra" : token_ok ? "token" : "unknown") : mode;
-  bool works = !strcmp(use, "pki")     ? pki_ok
-               : !strcmp(use, "entra") ? entra_ok
-               : !strcmp(use, "token") ? token_ok
+  bool configured = c->mode && cg_strcasecmp(c->mode, "auto");
+  bool works = !strcmp(use, "pki")     ? v->best != NULL
+               : !strcmp(use, "entra") ? v->entra_usable
+               : !strcmp(use, "token") ? v->token_capable
                                        : false;
+  /* an inferred PKI client whose certificate does not work may well use Entra or a token instead */
+  bool fallback = !recorded && !strcmp(use, "pki") && !works && (v->entra_usable || v->token_capable);
   cJSON_AddStringToObject(res->facts, "mode", use);
-  cJSON_AddStringToObject(res->facts, "mode_source", autodetect ? "detected" : "configured");
+  cJSON_AddStringToObject(res->facts, "mode_source", configured ? "configured" : "detected");
+  cJSON_AddStringToObject(res->facts, "confidence", recorded ? "recorded" : "inferred");
   cJSON *h = cJSON_CreateObject();
   cJSON_AddStringToObject(h, "mode", use);
-  cJSON_AddBoolToObject(h, "usable", works);
+  cJSON_AddBoolToObject(h, "usable", works || fallback);
+  cJSON_AddStringToObject(h, "confidence", recorded ? "recorded" : "inferred");
+  if (!strcmp(use, "pki") && v->best) cJSON_AddStringToObject(h, "thumbprint", v->best->ci->thumbprint);
   cg_discovery_publish(env, CG_DISCOVERY_AUTH_MODE, h);
-  const char *how = autodetect ? "" : " (configured)";
+  const char *how = configured ? " (configured)" : recorded ? " (as the client records)" : "";
   /* The one piece at fault, for a gate's line (profiles quote it as {reason}) */
   char reason[640] = "";
-  if (!works) {
+  if (!works && !fallback) {
     if (!strcmp(use, "entra"))
       cg_snprintf(reason, sizeof(reason), "%s", v->entra_why);
     else if (!strcmp(use, "token"))
@@ -351,25 +430,33 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
     return cg_result_set(
         res, soon ? CG_WARN : CG_PASS, soon ? "CLIENTAUTH_PKI_EXPIRING" : "CLIENTAUTH_PKI_OK", soon ? R_PKI : NULL,
         "The client authenticates to the CMG with its PKI certificate%s %s (thumbprint %s), valid until "
-        "%.10s (%lld days)%s.",
+        "%.10s (%lld days)%s%s.",
         how, ci->subject, ci->thumbprint, na, (long long)v->best->days_left,
+        recorded ? "" : "; inferred: it is the certificate the client's selection criteria select",
         ci->chain == -1 ? "; its chain was not checked (a capture)" : "");
   }
+  if (fallback)
+    return cg_result_set(res, CG_WARN, "CLIENTAUTH_PKI_INFERRED_UNUSABLE", R_PKI_INFERRED,
+                         "Inferred, not recorded: if the client uses a PKI certificate, it cannot, because %s; "
+                         "%s remains possible, and whether the site uses PKI certificates when available cannot be "
+                         "read on the device.",
+                         v->pki_why, v->entra_usable ? "an Entra device token" : "a site token");
   if (!strcmp(use, "entra") && works)
     return cg_result_set(
         res, v->entra_known ? CG_PASS : CG_WARN, v->entra_known ? "CLIENTAUTH_ENTRA_OK" : "CLIENTAUTH_ENTRA_UNPROVEN",
         v->entra_known ? NULL : R_ENTRA, "The client authenticates to the CMG with an Entra device token%s%s%s.", how,
-        autodetect ? " (no usable PKI client certificate)" : "",
+        configured || recorded ? "" : " (inferred: no certificate the client selects, and the device is Entra joined)",
         v->entra_known ? "" : ", but the dsregcmd output does not show everything that needs");
   if (!strcmp(use, "token") && works)
     return cg_result_set(res, CG_PASS, "CLIENTAUTH_TOKEN_OK", NULL,
-                         "The client authenticates to the CMG with a token its site issued%s (no usable PKI client "
-                         "certificate, not Entra joined). A client that has not reached its site for more than 30 days "
+                         "The client can authenticate to the CMG with a token its site issues%s: a token client by its "
+                         "version (2002 or later) without a certificate it selects or an Entra join; the token itself "
+                         "cannot be read on the device. A client that has not reached its site for more than 30 days "
                          "has an expired token (CMGService_Invalid_Token): it must reconnect to the intranet or VPN.",
                          how);
   if (!strcmp(use, "pki"))
     return cg_result_set(res, CG_FAIL, "CLIENTAUTH_PKI_UNUSABLE", R_PKI,
-                         "The client cannot authenticate to the CMG with a PKI certificate: %s.", v->pki_why);
+                         "The client cannot authenticate to the CMG with its PKI certificate%s: %s.", how, v->pki_why);
   if (!strcmp(use, "entra"))
     return cg_result_set(res, CG_FAIL, "CLIENTAUTH_ENTRA_UNUSABLE", R_ENTRA,
                          "The client cannot authenticate to the CMG with an Entra device token: %s.", v->entra_why);
@@ -381,17 +468,17 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
                        v->entra_why, v->token_why);
 }
 
+/* The client's own selection criteria, where ccmsetup's CCMCERTISSUERS, CCMCERTSEL, CCMCERTSTORE and
+ * CCMFIRSTCERT end up (value names inferred, see docs/checks/clientauth.md); settings replace them. */
 static void criteria(struct ca_ctx *c, struct src *s) {
-  /* The client's own selection criteria, where ccmsetup's CCMCERTISSUERS and CCMCERTSEL end up
-   * (value names inferred, see docs/checks/clientauth.md); settings replace them. */
-  char sel[256] = "";
+  char sel[256] = "", v[64] = "", crit[300] = "";
   bool from_client = reg_value(s, K_SECURITY, "Certificate Issuers", s->issuers, sizeof(s->issuers));
   if (reg_value(s, K_SECURITY, "Certificate Selection Criteria", sel, sizeof(sel))) {
     from_client = true;
-    const char *v = strchr(sel, ':');
-    if (v && (cg_str_startswith_ci(sel, "SubjectStr:") || cg_str_startswith_ci(sel, "SubjectAttr:")))
-      cg_strlcpy(s->subject_rule, v + 1, sizeof(s->subject_rule));
+    cg_strlcpy(crit, sel, sizeof(crit));
   }
+  reg_value(s, K_SECURITY, "Certificate Store", s->cert_store, sizeof(s->cert_store));
+  s->first_cert = reg_value(s, K_SECURITY, "Select First Certificate", v, sizeof(v)) ? strcmp(v, "0") != 0 : -1;
   cg_strlcpy(s->criteria_source, from_client ? "the client's registry (HKLM\\" K_SECURITY ")" : "none",
              sizeof(s->criteria_source));
   if (c->cert_issuers.count) {
@@ -402,10 +489,43 @@ static void criteria(struct ca_ctx *c, struct src *s) {
     }
     cg_strlcpy(s->criteria_source, "setting", sizeof(s->criteria_source));
   }
-  if (c->cert_subject) {
-    cg_strlcpy(s->subject_rule, c->cert_subject, sizeof(s->subject_rule));
+  if (c->cert_selection || c->cert_subject) {
+    if (c->cert_selection)
+      cg_strlcpy(crit, c->cert_selection, sizeof(crit));
+    else
+      cg_snprintf(crit, sizeof(crit), "SubjectStr:%s", c->cert_subject);
     cg_strlcpy(s->criteria_source, "setting", sizeof(s->criteria_source));
   }
+  if (!sel_parse(crit, &s->sel, s->sel_error, sizeof(s->sel_error))) s->sel.kind = SEL_DEFAULT;
+  if (s->sel.kind != SEL_DEFAULT) return;
+  /* the default criterion: the computer name in the subject */
+  if (c->computer_name) {
+    cg_strlcpy(s->sel.computer, c->computer_name, sizeof(s->sel.computer));
+  } else if (s->input) {
+    reg_value(s, K_COMPUTER, "ComputerName", s->sel.computer, sizeof(s->sel.computer));
+  } else {
+    char *h = cg_hostname();
+    if (h) cg_snprintf(s->sel.computer, sizeof(s->sel.computer), "%.*s", (int)strcspn(h, "."), h);
+    cg_free(h);
+  }
+}
+
+/* The certificate the client identifies with (CCM_ClientIdentificationInformation.ReservedString1,
+ * observed: a thumbprint of LocalMachine\My for a PKI client, of its self-signed certificate else). */
+static void identity_live(struct src *s) {
+  cJSON *rows = NULL;
+  struct cg_wmi_error we;
+  if (cg_wmi_query("root\\ccm", "SELECT ReservedString1 FROM CCM_ClientIdentificationInformation", 15000, &rows, &we) ==
+      CG_OK) {
+    const char *v =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "ReservedString1"));
+    if (v && strspn(v, "0123456789abcdefABCDEF") == strlen(v) && strlen(v) >= 40) {
+      cg_strlcpy(s->identity, v, sizeof(s->identity));
+      cg_strlcpy(s->identity_source, "WMI root\\ccm CCM_ClientIdentificationInformation.ReservedString1",
+                 sizeof(s->identity_source));
+    }
+  }
+  cJSON_Delete(rows);
 }
 
 /* The Entra and the site-token candidates, as facts and in the verdict's terms. */
@@ -435,20 +555,82 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
   if (!capable && sp->input && !sp->client_version[0])
     cg_snprintf(vp->token_why, sizeof(vp->token_why),
                 "the capture has no client version (add: reg export \"HKLM\\%s\" client.reg)", K_MOBILE);
-  /* A device that holds a client-authentication certificate of the organisation is a PKI client:
-   * the site issues tokens to clients that use self-signed certificates (docs/checks/clientauth.md),
-   * so a broken certificate is reported, not assumed away by a token. */
-  vp->token_possible = capable && vp->n_org == 0;
-  if (capable && vp->n_org)
+  /* the site issues tokens to clients that use their self-signed certificate: a client that records
+   * a PKI certificate as its own has none */
+  vp->token_capable = capable && !vp->pki_recorded;
+  if (capable && vp->pki_recorded)
     cg_snprintf(vp->token_why, sizeof(vp->token_why),
-                "the client holds a PKI client certificate, so it is a PKI client and has no site token");
-  cJSON_AddBoolToObject(tk, "usable", vp->token_possible);
+                "the client records a PKI certificate as its own, so it is a PKI client and has no site token");
+  cJSON_AddBoolToObject(tk, "usable", vp->token_capable);
   if (sp->client_version[0])
     cJSON_AddStringToObject(tk, "client_version", sp->client_version);
   else
     cJSON_AddNullToObject(tk, "client_version");
-  if (!vp->token_possible) cJSON_AddStringToObject(tk, "why", vp->token_why);
+  if (!vp->token_capable) cJSON_AddStringToObject(tk, "why", vp->token_why);
   cJSON_AddStringToObject(tk, "age", "unknown: the client does not record when its token was renewed");
+}
+
+/* The PKI candidates: every client-authentication certificate judged, the one the client would use. */
+static void pki_candidates(const struct src *s, int64_t now, struct pki *evals, struct verdict *v, cJSON *list) {
+  for (size_t i = 0; i < s->ncerts; i++) {
+    if (!has_eku(&s->certs[i], OID_CLIENT_AUTH) &&
+        !(s->identity[0] && !cg_strcasecmp(s->identity, s->certs[i].thumbprint)))
+      continue;
+    struct pki *e = &evals[v->n_client_auth++];
+    judge_cert(s, &s->certs[i], now, e);
+    cJSON_AddItemToArray(list, cert_json(e, s));
+    if (e->org && !v->first_org) v->first_org = e;
+    v->n_org += e->org;
+    v->n_selected += e->selected;
+    if (e->identity) v->pki_recorded = true;
+    /* the recorded certificate, else the longest-valid selected one (CCMFIRSTCERT's default) */
+    if (e->selected && (!v->first_sel || e->identity ||
+                        (!v->first_sel->identity && e->ci->not_after_ms > v->first_sel->ci->not_after_ms)))
+      v->first_sel = e;
+  }
+  v->self_signed_recorded = s->identity[0] && !v->pki_recorded;
+  v->none_of_several = !v->pki_recorded && v->n_selected > 1 && s->first_cert == 0;
+  if (v->first_sel && v->first_sel->usable && !v->none_of_several) v->best = v->first_sel;
+  if (!v->first_sel && v->first_org) /* the organisation's most recent one explains best */
+    for (size_t i = 0; i < v->n_client_auth; i++)
+      if (evals[i].org && evals[i].ci->not_after_ms > v->first_org->ci->not_after_ms) v->first_org = &evals[i];
+}
+
+static void evidence_facts(const struct ca_ctx *c, const struct src *s, const struct verdict *v, cJSON *facts) {
+  cJSON *ev = cJSON_AddArrayToObject(facts, "evidence");
+  char t[400], crit[300];
+  if (c->mode && cg_strcasecmp(c->mode, "auto")) {
+    cg_snprintf(t, sizeof(t), "the administrator names the mode %s", c->mode);
+    evidence(ev, t, "setting checks.clientauth.mode");
+  }
+  if (s->identity[0]) {
+    cg_snprintf(t, sizeof(t), "the client identifies with the certificate %s: %s", s->identity,
+                v->pki_recorded ? "in LocalMachine\\My, a PKI certificate"
+                                : "not in LocalMachine\\My, its self-signed one");
+    evidence(ev, t, s->identity_source);
+  } else {
+    evidence(ev, "the client's own certificate is not recorded here (inferred from the store)",
+             s->input ? "add identity.json (docs/checks/clientauth.md)"
+                      : "WMI root\\ccm CCM_ClientIdentificationInformation");
+  }
+  sel_text(&s->sel, crit, sizeof(crit));
+  if (s->sel_error[0])
+    cg_snprintf(t, sizeof(t), "the selection criterion cannot be read (%s): judged by the default", s->sel_error);
+  else
+    cg_snprintf(t, sizeof(t), "selection: %s; %zu of %zu client-authentication certificate(s) selected", crit,
+                v->n_selected, v->n_client_auth);
+  evidence(ev, t, s->criteria_source);
+  if (s->cert_store[0] && cg_strcasecmp(s->cert_store, "MY")) {
+    cg_snprintf(t, sizeof(t), "the client selects from the store %s (CCMCERTSTORE), not LocalMachine\\My: not checked",
+                s->cert_store);
+    evidence(ev, t, s->criteria_source);
+  }
+  if (s->first_cert == 0)
+    evidence(ev, "of several certificates the client selects none (CCMFIRSTCERT=0)", s->criteria_source);
+  evidence(ev,
+           "whether the site uses a PKI client certificate when available (a site option) is not recorded on the "
+           "device",
+           "docs/checks/clientauth.md");
 }
 
 static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
@@ -489,6 +671,7 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                        "The ConfigMgr client is not installed on this device, so nothing authenticates to the CMG.");
     goto out;
   }
+  if (!s->input) identity_live(s);
   entra_state(s, env);
 
   int64_t now = cg_time_utc_ms();
@@ -506,32 +689,22 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   }
   cJSON *cands = cJSON_AddObjectToObject(res->facts, "candidates");
   cJSON *pk = cJSON_AddObjectToObject(cands, "pki"), *list = cJSON_AddArrayToObject(pk, "certificates");
-  for (size_t i = 0; i < s->ncerts; i++) {
-    if (!has_eku(&s->certs[i], OID_CLIENT_AUTH)) continue;
-    struct pki *e = &evals[v.n_client_auth++];
-    judge_cert(s, &s->certs[i], now, e);
-    cJSON_AddItemToArray(list, cert_json(e, s));
-    if (e->org && !v.first_org) v.first_org = e;
-    v.n_org += e->org;
-    if (e->usable && (!v.best || e->ci->not_after_ms > v.best->ci->not_after_ms)) v.best = e;
-  }
-  if (v.best) { /* the first usable org certificate explains nothing: name the one in use */
-    v.first_org = v.best;
-  } else {
-    for (size_t i = 0; i < v.n_client_auth && v.first_org; i++) /* prefer the org's most recent one */
-      if (evals[i].org && evals[i].ci->not_after_ms > v.first_org->ci->not_after_ms) v.first_org = &evals[i];
-  }
-  pki_reason(&v, v.pki_why, sizeof(v.pki_why));
+  pki_candidates(s, now, evals, &v, list);
+  pki_reason(s, &v, v.pki_why, sizeof(v.pki_why));
   cJSON_AddBoolToObject(pk, "usable", v.best != NULL);
   if (!v.best) cJSON_AddStringToObject(pk, "why", v.pki_why);
   cJSON_AddNumberToObject(pk, "other_certificates", (double)(s->ncerts - v.n_client_auth));
   cJSON_AddStringToObject(pk, "store", s->store_source);
   cJSON *sel = cJSON_AddObjectToObject(pk, "selection");
+  char crit[300];
+  sel_text(&s->sel, crit, sizeof(crit));
   cJSON_AddStringToObject(sel, "issuers", s->issuers);
-  cJSON_AddStringToObject(sel, "subject", s->subject_rule);
+  cJSON_AddStringToObject(sel, "criterion", crit);
+  if (s->sel_error[0]) cJSON_AddStringToObject(sel, "error", s->sel_error);
   cJSON_AddStringToObject(sel, "source", s->criteria_source);
 
   entra_and_token_facts(s, cands, &v);
+  evidence_facts(c, s, &v, res->facts);
   rc = finish(c, env, &v, res);
 out:
   cg_free(evals);
