@@ -86,6 +86,22 @@ static int load_config_why(const struct cli *cli, const struct cg_config_overrid
   return 0;
 }
 
+/* validate: the gate is judged on the built bundle and carried in it (bundle "gate"), so the bundle
+ * that ships says what the gate said. */
+struct gate_hook {
+  const cJSON *profile;
+  const char *name;
+  bool ready;
+  char line[CG_VALIDATE_LINE_MAX + 1];
+};
+
+static void add_gate(cJSON *bundle, void *user) {
+  struct gate_hook *g = user;
+  cJSON *gate = cg_validate_gate(g->profile, g->name, bundle, &g->ready, g->line, sizeof(g->line));
+  cg_strip_controls(g->line);
+  if (gate) cJSON_AddItemToObject(bundle, "gate", gate);
+}
+
 static int load_config(const struct cli *cli, const struct cg_config_override *ov, struct cg_config *cfg,
                        struct cg_log *log) {
   return load_config_why(cli, ov, cfg, log, false, NULL);
@@ -310,7 +326,10 @@ static int cmd_selftest(const struct cli *cli) {
                                    : served ? served_progress
                                             : NULL,
                        .progress_user = &color};
-  struct cg_cycle_opts o = {.trigger = profile ? "validate" : "selftest",
+  struct gate_hook gh = {.profile = profile, .name = cli->profile};
+  struct cg_cycle_opts o = {.bundle_hook = profile ? add_gate : NULL,
+                            .hook_user = &gh,
+                            .trigger = profile ? "validate" : "selftest",
                             .only = cli->only,
                             .ticket = cli->ticket,
                             .deadline_ms = cfg.check_timeout_s * 1000,
@@ -328,18 +347,12 @@ static int cmd_selftest(const struct cli *cli) {
   cg_log_info(&log, "selftest", "selftest bundle %s: %s", id->valuestring,
               cJSON_GetObjectItemCaseSensitive(c.bundle, "overall")->valuestring);
   if (profile) {
-    bool ready = false;
-    char line[CG_VALIDATE_LINE_MAX + 1];
-    cg_validate_eval(profile, cli->profile, c.bundle, &ready, line, sizeof(line));
-    cg_strip_controls(line);
-    cg_log_info(&log, "validate", "%s", line);
-    if (cli->json) {
-      print_json(c.bundle);
-      fprintf(stderr, "%s\n", line);
-    } else {
-      printf("%s\n", line);
-    }
-    ec = ready ? 0 : 1; /* shipped like any bundle (quietly); shipping never changes the gate's answer */
+    cg_log_info(&log, "validate", "%s", gh.line);
+    if (cli->json)
+      print_json(c.bundle); /* one JSON object, its gate section included; nothing on stderr */
+    else
+      printf("%s\n", gh.line);
+    ec = gh.ready ? 0 : 1; /* shipped like any bundle (quietly); shipping never changes the gate's answer */
     goto out;
   }
   if (cli->json) {

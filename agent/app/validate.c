@@ -214,9 +214,15 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
   else
     cg_snprintf(what, sizeof(what), "%s", bpath ? bpath : "?");
   const char *unk0 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "unknown"));
+  /* what a requirement that cannot be judged says: "could not tell whether a restart is pending: ..." */
+  const char *uw = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "unknown_why"));
+  char uwhy[300];
+  if (uw)
+    cg_strlcpy(uwhy, uw, sizeof(uwhy));
+  else
+    cg_snprintf(uwhy, sizeof(uwhy), "%s could not be checked", text ? text : what);
   if (check && !res) {
-    cg_snprintf(why, len, "%s could not be checked: the %s check did not run (it is disabled)", text ? text : what,
-                check);
+    cg_snprintf(why, len, "%s: the %s check did not run (it is disabled)", uwhy, check);
     return unk0 && !strcmp(unk0, "warn") ? REQ_UNKNOWN : REQ_UNMET;
   }
   bool ok = true;
@@ -230,7 +236,8 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
     cg_snprintf(s2, sizeof(s2), "%s", sum ? sum : "");
     size_t l = strlen(s2);
     if (l && s2[l - 1] == '.') s2[l - 1] = '\0';
-    cg_snprintf(why, len, "%s: not checked (%s)", text ? text : what, s2[0] ? s2 : "skip");
+    cg_snprintf(why, len, "%s: %s", uw ? uwhy : text ? text : what, s2[0] ? s2 : "the check was skipped");
+    if (!uw) cg_snprintf(why, len, "%s: not checked (%s)", text ? text : what, s2[0] ? s2 : "skip");
     return REQ_UNKNOWN;
   }
   if (st) {
@@ -250,12 +257,16 @@ static enum req_state requirement_met(const cJSON *r, const cJSON *bundle, char 
     const cJSON *mn = cJSON_GetObjectItemCaseSensitive(r, "min"), *mx = cJSON_GetObjectItemCaseSensitive(r, "max");
     const cJSON *am = cJSON_GetObjectItemCaseSensitive(r, "abs_max");
     if (!v || cJSON_IsNull(v)) {
-      cg_snprintf(why, len, "%s could not be checked: %s%s gave no %s (it ended %s%s%s)", text ? text : what,
-                  check ? check : "the bundle", check ? "" : "",
-                  fact    ? fact
-                  : bpath ? bpath
-                          : "value",
-                  status ? status : "without a verdict", code ? " " : "", code ? code : "");
+      if (uw)
+        cg_snprintf(why, len, "%s: the %s check did not report it (it ended %s%s%s)", uwhy, check ? check : "bundle",
+                    status ? status : "without a verdict", code ? " " : "", code ? code : "");
+      else
+        cg_snprintf(why, len, "%s could not be checked: %s gave no %s (it ended %s%s%s)", text ? text : what,
+                    check ? check : "the bundle",
+                    fact    ? fact
+                    : bpath ? bpath
+                            : "value",
+                    status ? status : "without a verdict", code ? " " : "", code ? code : "");
       return REQ_UNKNOWN;
     } else {
       if (eq && !cJSON_Compare(v, eq, true)) ok = false;
@@ -331,11 +342,23 @@ static void why_of(const cJSON *bundle, bool ready, char *out, size_t len) {
   }
 }
 
-void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
-                      size_t len) {
+static void gate_add(cJSON *list, const cJSON *r, const char *sentence) {
+  cJSON *o = cJSON_CreateObject();
+  const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(r, "id"));
+  cJSON_AddStringToObject(o, "id", id ? id : "");
+  cJSON_AddStringToObject(o, "sentence", sentence);
+  cJSON_AddItemToArray(list, o);
+}
+
+cJSON *cg_validate_gate(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
+                        size_t len) {
   const cJSON *reqs = cJSON_GetObjectItemCaseSensitive(profile, "require");
   struct reasons block = {.n = 0}, warn = {.n = 0};
   int total_block = 0;
+  cJSON *gate = cJSON_CreateObject();
+  cJSON_AddStringToObject(gate, "profile", name);
+  cJSON *gb = cJSON_AddArrayToObject(gate, "blocking"), *gw = cJSON_AddArrayToObject(gate, "warnings"),
+        *gn = cJSON_AddArrayToObject(gate, "not_checked");
   const cJSON *r;
   /* A fact that is unknown because its check already failed adds nothing to the line. */
   char failed[512] = ",";
@@ -356,12 +379,18 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
     bool unknown_warns = unk && !strcmp(unk, "warn");
     if (st == REQ_UNKNOWN && unknown_warns && !(check && strstr(failed, key))) {
       reasons_add(&warn, why);
+      gate_add(gn, r, why);
       continue;
     }
-    if (st == REQ_UNKNOWN && (!b || (check && strstr(failed, key)))) continue; /* nothing to say, or said */
+    if (st == REQ_UNKNOWN && (!b || (check && strstr(failed, key)))) { /* nothing to say, or said */
+      gate_add(gn, r, why);
+      continue;
+    }
     reasons_add(b ? &block : &warn, why);
+    gate_add(b ? gb : gw, r, why);
   }
   *ready = block.n == 0;
+  cJSON_AddStringToObject(gate, "verdict", *ready ? "ready" : "not ready");
   size_t cap = len - 1 < CG_VALIDATE_LINE_MAX ? len - 1 : CG_VALIDATE_LINE_MAX;
   char head[256], list[CG_VALIDATE_LINE_MAX + 1], wl[CG_VALIDATE_LINE_MAX + 1], why[WHY_MAX + 8];
   why_of(bundle, *ready, why, sizeof(why));
@@ -396,6 +425,13 @@ void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundl
   }
   for (char *c = line; *c; c++)
     if (*c == '\n' || *c == '\r') *c = ' ';
+  cJSON_AddStringToObject(gate, "line", line);
   reasons_free(&block);
   reasons_free(&warn);
+  return gate;
+}
+
+void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
+                      size_t len) {
+  cJSON_Delete(cg_validate_gate(profile, name, bundle, ready, line, len));
 }

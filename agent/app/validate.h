@@ -32,6 +32,11 @@ bool cg_profile_is_builtin(const char *name);
 /* Evaluates `profile` against `bundle`. *ready tells the verdict; `line` (CG_VALIDATE_LINE_MAX + 1
  * bytes) gets the one summary line: every unmet blocking requirement (or "and N more"), its count
  * matching what it lists, then the warnings; at most CG_VALIDATE_LINE_MAX characters. */
+/* The gate as data, for --json and the bundle: {profile, verdict ("ready" | "not ready"), blocking[],
+ * warnings[], not_checked[] (each {id, sentence}), line}; the line as cg_validate_eval writes it.
+ * Caller deletes. */
+cJSON *cg_validate_gate(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line,
+                        size_t len);
 void cg_validate_eval(const cJSON *profile, const char *name, const cJSON *bundle, bool *ready, char *line, size_t len);
 
 #endif

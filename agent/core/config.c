@@ -323,7 +323,7 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
   }
   static const char *const pkeys[] = {"description", "require", "extends", "drop"};
   static const char *const rkeys[] = {"id",     "severity", "unknown", "check", "bundle",  "status", "fact",
-                                      "equals", "in",       "min",     "max",   "abs_max", "why"};
+                                      "equals", "in",       "min",     "max",   "abs_max", "why",    "unknown_why"};
   for (cJSON *p = profs->child; p; p = p->next) {
     const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p, "extends"),
                 *req = cJSON_GetObjectItemCaseSensitive(p, "require");
@@ -379,7 +379,7 @@ static int validate_profiles(struct vctx *v, cJSON *root) {
         if (!ok) {
           cg_snprintf(v->err, v->errlen,
                       "%s: unknown key 'profiles.%s.require[%d].%s' (known: id, severity, unknown, "
-                      "check, bundle, status, fact, equals, in, min, max, abs_max, why)",
+                      "check, bundle, status, fact, equals, in, min, max, abs_max, why, unknown_why)",
                       v->origin, p->string, i, k->string);
           return CG_ERR_CONFIG;
         }

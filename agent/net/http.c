@@ -150,7 +150,10 @@ int cg_http_request(CURL *h, const struct cg_http_req *rq, struct cg_http_resp *
   char curl_err[CURL_ERROR_SIZE] = "";
   memset(resp, 0, sizeof(*resp));
   bool https = cg_str_startswith_ci(rq->url, "https://");
-  if (!https && !(rq->allow_loopback_http && cg_str_startswith_ci(rq->url, "http://") && cg_url_is_loopback(rq->url))) {
+  /* plain http: a loopback emulator, or a TCP connection only (nothing is sent; intranet MP reachability) */
+  bool plain_ok = cg_str_startswith_ci(rq->url, "http://") &&
+                  (rq->connect_only || (rq->allow_loopback_http && cg_url_is_loopback(rq->url)));
+  if (!https && !plain_ok) {
     cg_snprintf(resp->error, sizeof(resp->error),
                 "the URL must start with https:// (plain http is accepted only for a loopback emulator)");
     return CG_ERR_CONFIG;

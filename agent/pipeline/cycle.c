@@ -92,6 +92,7 @@ int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct
     cg_snprintf(c->error, sizeof(c->error), "out of memory building the bundle");
     return CG_OK;
   }
+  if (c->bundle && o->bundle_hook) o->bundle_hook(c->bundle, o->hook_user);
   publish_last_result(env, c);
   if (strcmp(o->trigger, "validate") != 0) cg_verdict_events(env, c, o->only == NULL);
   if (c->spool_ok) spool_bundle(env, c);

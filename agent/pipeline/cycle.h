@@ -21,6 +21,9 @@ struct cg_cycle_opts {
   bool spool;                 /* open the spool and put the bundle there */
   int64_t drain_budget_ms;    /* then ship for at most this long (0: no drain) */
   bool this_bundle_first;     /* a person waits for it (selftest); else the oldest go first */
+  /* Called with the built bundle before it is published and spooled (validate adds its gate); NULL: none. */
+  void (*bundle_hook)(cJSON *bundle, void *user);
+  void *hook_user;
 };
 
 struct cg_cycle {

@@ -40,7 +40,10 @@ int cg_power_status(int *on_ac, int *battery_percent) {
   return CG_OK;
 }
 
-int cg_network_metered(void) { return -1; }
+int cg_network_metered(int *roaming) {
+  if (roaming) *roaming = -1;
+  return -1;
+}
 
 int cg_service_running(const char *name, bool *running) {
   (void)name;

@@ -25,7 +25,7 @@ struct cg_connectivity_hint {
   BOOLEAN approaching_limit, over_limit, roaming;
 };
 
-int cg_network_metered(void) {
+int cg_network_metered(int *roaming) {
   HMODULE m = LoadLibraryExW(L"iphlpapi.dll", NULL, LOAD_LIBRARY_SEARCH_SYSTEM32);
   typedef DWORD(WINAPI * hint_fn)(struct cg_connectivity_hint *);
   hint_fn f = m ? (hint_fn)(void (*)(void))GetProcAddress(m, "GetNetworkConnectivityHint") : NULL;
@@ -33,7 +33,11 @@ int cg_network_metered(void) {
   struct cg_connectivity_hint h;
   memset(&h, 0, sizeof(h));
   /* cost: 0 unknown, 1 unrestricted, 2 fixed (data plan), 3 variable (per byte) */
-  if (f && f(&h) == NO_ERROR && h.cost != 0) r = (h.cost >= 2 || h.over_limit || h.roaming) ? 1 : 0;
+  if (roaming) *roaming = -1;
+  if (f && f(&h) == NO_ERROR && h.cost != 0) {
+    r = (h.cost >= 2 || h.over_limit || h.roaming) ? 1 : 0;
+    if (roaming) *roaming = h.roaming ? 1 : 0;
+  }
   if (m) FreeLibrary(m);
   return r;
 }

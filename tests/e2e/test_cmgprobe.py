@@ -639,6 +639,52 @@ class OneCmgTwoNames(unittest.TestCase):
         self.assertNotIn("can use", r["summary"])
 
 
+class FalseIntranet(unittest.TestCase):
+    """The client believes it is on the intranet (ClientInfo.InInternet false). Its intranet MP is the
+    lab's nginx (up) or a port where nothing listens (down)."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-intranet-")
+        with open(os.path.join(self.tmp, "candidates.json"), "w") as f:
+            json.dump([{"MP": "MP01.corp.lab.test", "Type": "Assigned", "Index": 1, "Version": 9128,
+                        "Capabilities": "<Capabilities SchemaVersion=\"1.0\"><Property Name=\"SSLState\" Value=\"63\"/></Capabilities>"},
+                       {"MP": "cmg.lab.test/CCM_Proxy_MutualAuth/" + MP, "Type": "Internet", "Index": 1,
+                        "Version": 9128, "Capabilities": ""}], f)
+        with open(os.path.join(self.tmp, "clientinfo.json"), "w") as f:
+            json.dump({"InInternet": False}, f)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def check(self, port):
+        cfg = os.path.join(self.tmp, "c.json")
+        with open(cfg, "w") as f:
+            json.dump({"log": {"file": native_path(os.path.join(self.tmp, "l.log"))},
+                       "state_dir": native_path(os.path.join(self.tmp, "state")),
+                       "checks": {"mpcandidates": {"input": native_path(self.tmp), "intranet_probe": "on",
+                                                   "mp_https_port": port, "intranet_timeout_ms": 2000,
+                                                   "intranet_resolve": ["MP01.corp.lab.test:%d:127.0.0.1" % port]}}}, f)
+        rc, out, err = run("-c", native_path(cfg), "check", "mpcandidates", "--json")
+        self.assertTrue(out.strip(), err)
+        return json.loads(out)
+
+    def test_intranet_mp_up_is_where_the_client_thinks_it_is(self):
+        r = self.check(PORTS["good"])
+        self.assertEqual((r["status"], r["code"]), ("pass", "MP_CMG_PRESENT"), r["summary"])
+        self.assertIs(r["facts"]["location"]["intranet_mp_reachable"], True)
+        self.assertIs(r["facts"]["false_intranet"], False)
+
+    def test_intranet_mp_down_is_a_false_intranet(self):
+        with socket.socket() as sk:  # a port nothing listens on
+            sk.bind(("127.0.0.1", 0))
+            down = sk.getsockname()[1]
+        r = self.check(down)
+        self.assertEqual((r["status"], r["code"]), ("fail", "LOCATION_FALSE_INTRANET"), r["summary"])
+        self.assertIn("mp01.corp.lab.test port %d" % down, r["summary"])
+        self.assertIs(r["facts"]["false_intranet"], True)
+        self.assertTrue(r["remediation"])
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: test_cmgprobe.py BINARY [--wine]")

@@ -352,36 +352,42 @@ class Validate(unittest.TestCase):
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 0, out + err)
         self.assertEqual(out.count("\n"), 1)
-        self.assertTrue(out.startswith("READY (pre-upgrade): all 12 blocking requirement(s) met; CMG cmg.lab.test."), out)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 15 blocking requirement(s) met; CMG cmg.lab.test."), out)
         self.assertNotIn("Entra", out)
 
     def test_expired_only_client_certificate_is_named(self):
+        # the client records the expired certificate as its own: a recorded PKI client, so the gate blocks
+        self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
+                   auth="11-recorded-pki-expired")
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
+        self.assertEqual(rc, 1, out + err)
+        self.assertTrue(out.startswith("NOT READY (pre-upgrade): 1 of 15 blocking requirement(s) not met: the client "
+                                       "cannot authenticate to the CMG: the client-authentication certificate it selects, "
+                                       "CN=LAPTOP-042.corp.contoso.com (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B), "
+                                       "expired on 2026-10-01 (fail CLIENTAUTH_PKI_UNUSABLE)."), out)
+        self.assertNotIn("Entra", out)
+        # the same certificate without the record: inferred, a warning of clientauth, and the gate does not block
         self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
                    auth="04-expired-client-cert")
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
-        self.assertEqual(rc, 1, out + err)
-        self.assertTrue(out.startswith("NOT READY (pre-upgrade): 1 of 12 blocking requirement(s) not met: the client "
-                                       "cannot authenticate to the CMG: its only client-authentication certificate "
-                                       "CN=LAPTOP-042.corp.contoso.com (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B) "
-                                       "expired on 2026-10-01 (fail CLIENTAUTH_NONE)."), out)
-        self.assertNotIn("Entra", out)
+        self.assertEqual(rc, 0, out + err)
 
     def test_a_pending_restart_low_disk_and_battery_are_named(self):
         self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
                    device="02-reboot-pending")
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 1, out + err)
-        self.assertIn("1 of 12 blocking requirement(s) not met: a restart is pending (component servicing (CBS "
+        self.assertIn("1 of 15 blocking requirement(s) not met: a restart is pending (component servicing (CBS "
                       "RebootPending), pending file renames (PendingFileRenameOperations))", out)
         self.write("04-domain-joined-hybrid-pending.txt", "02-single-cmg-serverauth-ps51-utf16le.json", probe(),
                    device="03-low-disk-on-battery")
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 1, out + err)
-        self.assertIn("2 of 12 blocking requirement(s) not met: the system volume has less than 20 GB free (device "
+        self.assertIn("2 of 15 blocking requirement(s) not met: the system volume has less than 20 GB free (device "
                       "system_free_mb 9000); the device runs on a low battery (plug it in) (device power_ok false)", out)
         # no content URL: said, not blocking
-        self.assertIn("the upgrade content cannot come through the CMG in time: not checked (The content path was not "
-                      "checked", out)
+        self.assertIn("could not tell whether the upgrade content comes through the CMG in time: The content path was "
+                      "not checked", out)
 
     def test_not_ready_device_names_every_blocking_reason(self):
         self.write("05-workgroup-not-joined.txt", "08-intranet-only-no-cmg.json", probe(case="expired"),
@@ -392,7 +398,7 @@ class Validate(unittest.TestCase):
         self.assertLessEqual(len(out.rstrip("\n")), 2048)
         self.assertTrue(out.startswith("NOT READY (pre-upgrade): "), out)
         for reason in ("the client cannot authenticate to the CMG: no PKI client certificate, no Entra join, no site token",
-                       "no CMG in its management point list", "the CMG cannot be used from here (fail CMG_CERT_EXPIRED)"):
+                       "no CMG in its management point list", "the CMG cannot be used from here (a management point request through it must return an MP list) (fail CMG_CERT_EXPIRED)"):
             self.assertIn(reason, out)
         # the count says how many it lists
         listed = out.split(" not met: ", 1)[1].split(" Warnings: ")[0].rstrip(".\n").split("; ")
@@ -402,7 +408,14 @@ class Validate(unittest.TestCase):
         b = json.loads(out)
         self.assertEqual(b["trigger"], "validate")
         self.assertEqual(schema_errors(b), [])
-        self.assertIn("NOT READY", err)
+        # one JSON object on stdout, the gate inside it; nothing on stderr
+        self.assertEqual(err.strip(), "")
+        self.assertEqual(b["gate"]["verdict"], "not ready")
+        self.assertEqual(b["gate"]["profile"], "pre-upgrade")
+        ids = [x["id"] for x in b["gate"]["blocking"]]
+        self.assertIn("auth", ids)
+        self.assertIn("cmg-known", ids)
+        self.assertTrue(all(x["sentence"] for x in b["gate"]["blocking"] + b["gate"]["warnings"]))
 
     def test_what_does_not_block_is_a_warning_inside_the_line(self):
         # the agent's own backlog and a CMG certificate renewal weeks away (the intranet case: test_validate.c)
@@ -422,7 +435,7 @@ class Validate(unittest.TestCase):
                                                   "device": {"hostname": "PC01"}, "checks": []}).encode()))
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")
         self.assertEqual(rc, 0, out + err)
-        self.assertTrue(out.startswith("READY (pre-upgrade): all 11 blocking requirement(s) met"), out)
+        self.assertTrue(out.startswith("READY (pre-upgrade): all 14 blocking requirement(s) met"), out)
         for w in ("Warnings: ", "the CMG certificate is due for renewal", "wait in its spool"):
             self.assertIn(w, out)
 
@@ -432,9 +445,9 @@ class Validate(unittest.TestCase):
                              "strict": {"extends": "pre-upgrade", "require": [{"check": "aadjoin", "status": ["pass"]}]}})
         rc, out, _ = run("-c", self.cfg, "validate", "--list")
         self.assertEqual(rc, 0)
-        self.assertIn("pre-upgrade (built in): 12 blocking, 3 warning requirement(s)", out)
+        self.assertIn("pre-upgrade (built in): 15 blocking, 5 warning requirement(s)", out)
         self.assertIn("probe-only (configuration): 1 blocking, 0 warning requirement(s)", out)
-        self.assertIn("strict (configuration, extends pre-upgrade): 13 blocking, 3 warning requirement(s)", out)
+        self.assertIn("strict (configuration, extends pre-upgrade): 16 blocking, 5 warning requirement(s)", out)
         with open(self.cfg, "w") as f:
             f.write('{"interval_s": "often"}')
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")

@@ -19,7 +19,7 @@ static const char healthy[] =
     "[{\"check\": \"clientauth\", \"status\": \"pass\", \"code\": \"CLIENTAUTH_PKI_OK\", \"facts\": {\"reason\": "
     "\"\"}},"
     " {\"check\": \"mpcandidates\", \"status\": \"pass\", \"facts\": {\"cmg_present\": true, \"currently_internet\": "
-    "false}},"
+    "false, \"false_intranet\": false}},"
     " {\"check\": \"cmgprobe\", \"status\": \"pass\", \"facts\": {\"host\": \"cmg.contoso.com\", \"mplist_total\": 2,"
     "  \"mp_list_answered\": true,"
     "  \"tls\": {\"days_to_expiry\": 20}, \"clock_skew_s\": 3}}]";
@@ -32,9 +32,9 @@ TEST(builtin_pre_upgrade_ready_with_warnings) {
   CHECK(p != NULL);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(ready);
-  CHECK_CONTAINS(line, "READY (pre-upgrade): all 12 blocking requirement(s) met; CMG cmg.contoso.com. Warnings: ");
+  CHECK_CONTAINS(line, "READY (pre-upgrade): all 15 blocking requirement(s) met; CMG cmg.contoso.com. Warnings: ");
   /* device and content did not run here: said as warnings, never blocking, never silent */
-  CHECK_CONTAINS(line, "the upgrade content cannot come through the CMG in time could not be checked: the content "
+  CHECK_CONTAINS(line, "could not tell whether the upgrade content comes through the CMG in time: the content "
                        "check did not run");
   CHECK_CONTAINS(line, "expires within 30 days");
   CHECK_CONTAINS(line, "on the intranet or VPN now");
@@ -78,16 +78,18 @@ TEST(not_ready_quotes_the_fact_and_counts_what_it_lists) {
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(!ready);
   CHECK(strncmp(line,
-                "NOT READY (pre-upgrade): 2 of 12 blocking requirement(s) not met: the client cannot "
+                "NOT READY (pre-upgrade): 2 of 15 blocking requirement(s) not met: the client cannot "
                 "authenticate to the CMG: its only client-authentication certificate CN=pc1 expired on 2026-10-01 "
-                "(fail CLIENTAUTH_NONE); the CMG cannot be used from here (fail CMG_DNS_FAILURE). Warnings: ",
-                230) == 0);
+                "(fail CLIENTAUTH_NONE); the CMG cannot be used from here (a management point request through it "
+                "must return an MP list) (fail CMG_DNS_FAILURE). Warnings: ",
+                300) == 0);
   cJSON_Delete(b);
   /* a check that did not run at all */
   b = bundle("[{\"check\": \"clientauth\", \"status\": \"pass\", \"facts\": {}}]", 0);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
-  CHECK_CONTAINS(line, "could not be checked: the mpcandidates check did not run (it is disabled)");
-  CHECK_CONTAINS(line, ": 5 of 12 blocking");
+  CHECK_CONTAINS(line, "could not tell whether the client has a CMG in its management point list: the mpcandidates "
+                       "check did not run (it is disabled)");
+  CHECK_CONTAINS(line, ": 5 of 15 blocking");
   cJSON_Delete(b);
   cJSON_Delete(p);
   cJSON_Delete(cfg);
@@ -104,10 +106,10 @@ TEST(profiles_replace_extend_and_drop) {
       " \"mine\": {\"description\": \"probe only\", \"require\": [{\"check\": \"cmgprobe\", \"status\": [\"pass\"]}]},"
       " \"loop\": {\"extends\": \"loop2\"}, \"loop2\": {\"extends\": \"loop\"}}}");
   cJSON *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err)), *b = bundle(healthy, 1);
-  CHECK(p && cJSON_GetArraySize(cJSON_GetObjectItem(p, "require")) == 14); /* 15 - 2 dropped + 1 new */
+  CHECK(p && cJSON_GetArraySize(cJSON_GetObjectItem(p, "require")) == 19); /* 20 - 2 dropped + 1 new */
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(!ready); /* the replaced cmg-cert asks for 30 days, the certificate has 20 */
-  CHECK_CONTAINS(line, "1 of 11 blocking requirement(s) not met: the CMG certificate must last a month");
+  CHECK_CONTAINS(line, "1 of 14 blocking requirement(s) not met: the CMG certificate must last a month");
   CHECK_CONTAINS(line, "spool not empty");
   cJSON_Delete(p);
   CHECK(cg_profile_resolve(cfg, "loop", err, sizeof(err)) == NULL);
@@ -117,7 +119,7 @@ TEST(profiles_replace_extend_and_drop) {
   cJSON *cat = cg_profile_catalogue(cfg);
   char *t = cJSON_PrintUnformatted(cat);
   CHECK_CONTAINS(t, "{\"name\":\"pre-upgrade\",\"origin\":\"configuration, extends pre-upgrade (built in)\"");
-  CHECK_CONTAINS(t, "\"blocking\":11,\"warning\":3}");
+  CHECK_CONTAINS(t, "\"blocking\":14,\"warning\":5}");
   CHECK_CONTAINS(
       t,
       "{\"name\":\"mine\",\"origin\":\"configuration\",\"description\":\"probe only\",\"blocking\":1,\"warning\":0}");
@@ -178,11 +180,11 @@ TEST(device_and_content_from_a_capture) {
   cJSON *b = bundle(checks, 0);
   cg_validate_eval(p, "pre-upgrade", b, &ready, line, sizeof(line));
   CHECK(!ready);
-  CHECK_CONTAINS(line, "3 of 12 blocking requirement(s) not met: the system volume has less than 20 GB free (device "
+  CHECK_CONTAINS(line, "3 of 15 blocking requirement(s) not met: the system volume has less than 20 GB free (device "
                        "system_free_mb 9000); a restart is pending (component servicing (CBS RebootPending)) (device "
                        "reboot_pending true); the device runs on a low battery (plug it in) (device power_ok false).");
-  CHECK_CONTAINS(line, "the upgrade content cannot come through the CMG in time: not checked (The content path was not "
-                       "checked: no test object is configured (checks.content.urls))");
+  CHECK_CONTAINS(line, "could not tell whether the upgrade content comes through the CMG in time: The content path was "
+                       "not checked: no test object is configured (checks.content.urls)");
   CHECK(!strstr(line, "Why:")); /* no diagnosis in this bundle: nothing to add */
   /* a root cause a rule names is said after what blocks; one that is only a check's own failure is
    * already in the line */
@@ -201,6 +203,53 @@ TEST(device_and_content_from_a_capture) {
   cJSON_Delete(cfg);
 }
 
+/* Readiness findings through the gate, and the gate as data (validate --json, the bundle's "gate"). */
+TEST(readiness_requirements_and_the_gate_as_data) {
+  char err[256], line[CG_VALIDATE_LINE_MAX + 1];
+  bool ready = false;
+  cJSON *cfg = cJSON_Parse("{}"), *p = cg_profile_resolve(cfg, "pre-upgrade", err, sizeof(err));
+  static const char dev[] = "{\"check\": \"device\", \"status\": \"pass\", \"code\": \"DEVICE_READY\", \"facts\": "
+                            "{\"system_free_mb\": 60000, \"reboot_pending\": false, \"file_renames_pending\": %s, "
+                            "\"power_ok\": true, \"ccmexec_running\": true, \"provisioning_mode\": false, "
+                            "\"cache_fits_upgrade\": %s, \"downloads_blocked\": %s, \"downloads_limited\": false}}";
+  struct {
+    const char *renames, *cache, *blocked;
+    bool ready;
+    const char *says;
+  } cases[] = {
+      {"true", "true", "false", true, "files wait to be renamed at the next restart"},
+      {"false", "false", "false", false, "the client cache is smaller than the upgrade content"},
+      {"false", "true", "true", false, "the client transfers nothing on this connection"},
+  };
+  for (size_t i = 0; i < CG_ARRAY_LEN(cases); i++) {
+    char *d = cg_asprintf(dev, cases[i].renames, cases[i].cache, cases[i].blocked);
+    char *checks = cg_asprintf("[%.*s, %s]", (int)strlen(healthy) - 2, healthy + 1, d);
+    cJSON *b = bundle(checks, 0);
+    cJSON *g = cg_validate_gate(p, "pre-upgrade", b, &ready, line, sizeof(line));
+    CHECK(ready == cases[i].ready);
+    CHECK_CONTAINS(line, cases[i].says);
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(g, "verdict")), cases[i].ready ? "ready" : "not ready");
+    CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(g, "profile")), "pre-upgrade");
+    /* each listed requirement has its id and the sentence the line says */
+    const cJSON *list = cJSON_GetObjectItem(g, cases[i].ready ? "warnings" : "blocking"), *it;
+    bool found = false;
+    cJSON_ArrayForEach(it, list) {
+      const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(it, "id"));
+      const char *sentence = cJSON_GetStringValue(cJSON_GetObjectItem(it, "sentence"));
+      CHECK(id && *id && sentence && strstr(line, sentence));
+      found |= sentence && strstr(sentence, cases[i].says) != NULL;
+    }
+    CHECK(found);
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(g, "not_checked")));
+    cJSON_Delete(g);
+    cJSON_Delete(b);
+    cg_free(checks);
+    cg_free(d);
+  }
+  cJSON_Delete(p);
+  cJSON_Delete(cfg);
+}
+
 int main(void) {
   cg_json_init_hooks();
   RUN(builtin_pre_upgrade_ready_with_warnings);
@@ -209,5 +258,6 @@ int main(void) {
   RUN(profiles_replace_extend_and_drop);
   RUN(the_line_fits_and_says_how_many_more);
   RUN(device_and_content_from_a_capture);
+  RUN(readiness_requirements_and_the_gate_as_data);
   return test_finish("validate");
 }

@@ -194,6 +194,18 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
   const struct measure *m = &worst;
   cJSON_AddNumberToObject(res->facts, "upgrade_size_mb", (double)c->upgrade_size_mb);
   cJSON_AddNumberToObject(res->facts, "window_minutes", (double)c->window_minutes);
+  /* what the gate quotes: the estimate and the rate it comes from */
+  char est[200];
+  if (m->ok)
+    cg_snprintf(est, sizeof(est), "%.0f minutes for %.1f GB at the measured %.1f Mbit/s; the window is %lld minutes",
+                m->estimate_min, (double)c->upgrade_size_mb / 1024, m->mbit_s, (long long)c->window_minutes);
+  else
+    cg_snprintf(est, sizeof(est), "no rate could be measured: the test download failed");
+  cJSON_AddStringToObject(res->facts, "estimate_text", est);
+  if (m->ok) {
+    cJSON_AddNumberToObject(res->facts, "estimate_minutes", (double)((int64_t)(m->estimate_min * 10)) / 10);
+    cJSON_AddNumberToObject(res->facts, "mbit_per_s", (double)((int64_t)(m->mbit_s * 100)) / 100);
+  }
   if (!m->ok && m->status)
     return cg_result_set(res, CG_FAIL, "CONTENT_HTTP_ERROR",
                          "Distribute the content to the content-enabled CMG or cloud distribution point (and check "

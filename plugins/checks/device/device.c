@@ -54,7 +54,8 @@ struct state {
   cJSON *dev; /* device.json (input) */
   cJSON *reg; /* reg exports (input) */
   int64_t free_mb, cache_mb, policy_age_h;
-  int on_ac, battery, metered, ccmexec, provisioning; /* 1 / 0 / -1 unknown */
+  int on_ac, battery, metered, roaming, ccmexec, provisioning; /* 1 / 0 / -1 unknown */
+  int metered_usage; /* the client setting for metered networks: 1 Allow, 2 Limit, 4 Block; -1 not known */
   bool free_known, cache_known, policy_known, client;
   char client_version[64];
   cJSON *reboot_sources, *not_applicable;
@@ -177,6 +178,11 @@ static void gather_capture(struct state *s, int64_t now) {
   v = cJSON_GetObjectItemCaseSensitive(d, "BatteryPercent");
   s->battery = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 100 ? (int)v->valuedouble : -1;
   s->metered = tri_of(cJSON_GetObjectItemCaseSensitive(d, "Metered"));
+  s->roaming = tri_of(cJSON_GetObjectItemCaseSensitive(d, "Roaming"));
+  v = cJSON_GetObjectItemCaseSensitive(d, "MeteredNetworkUsage");
+  s->metered_usage = cJSON_IsNumber(v) && (v->valuedouble == 1 || v->valuedouble == 2 || v->valuedouble == 4)
+                         ? (int)v->valuedouble
+                         : -1;
   s->ccmexec = tri_of(cJSON_GetObjectItemCaseSensitive(d, "CcmExecRunning"));
   int64_t t;
   if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "LastPolicyRequest")), &t)) {
@@ -194,7 +200,7 @@ static void gather_live(struct state *s) {
   }
   cg_free(vol);
   cg_power_status(&s->on_ac, &s->battery);
-  s->metered = cg_network_metered();
+  s->metered = cg_network_metered(&s->roaming);
   bool running = false;
   int rc = cg_service_running("CcmExec", &running);
   s->ccmexec = rc == CG_OK ? (running ? 1 : 0) : -1;
@@ -217,6 +223,16 @@ static void client_wmi(struct state *s, int64_t now) {
       s->cache_mb = (int64_t)sz->valuedouble;
       s->cache_known = true;
     }
+  }
+  cJSON_Delete(rows);
+  rows = NULL;
+  /* the client setting for metered connections, in the client's policy (ConfigMgr SDK,
+   * CCM_NetworkSettings.MeteredNetworkUsage: 1 Allow, 2 Limit, 4 Block; the namespace is observed) */
+  if (cg_wmi_query("root\\ccm\\Policy\\Machine\\ActualConfig", "SELECT MeteredNetworkUsage FROM CCM_NetworkSettings",
+                   15000, &rows, &we) == CG_OK) {
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "MeteredNetworkUsage");
+    if (cJSON_IsNumber(u) && (u->valuedouble == 1 || u->valuedouble == 2 || u->valuedouble == 4))
+      s->metered_usage = (int)u->valuedouble;
   }
   cJSON_Delete(rows);
   rows = NULL;
@@ -298,6 +314,22 @@ static void facts(const struct state *s, cJSON *f) {
   else
     cJSON_AddNullToObject(f, "battery_percent");
   add_tri(f, "metered", s->metered);
+  add_tri(f, "roaming", s->roaming);
+  if (s->metered_usage > 0)
+    cJSON_AddStringToObject(f, "metered_setting",
+                            s->metered_usage == 1   ? "allow"
+                            : s->metered_usage == 2 ? "limit"
+                                                    : "block");
+  else
+    cJSON_AddNullToObject(f, "metered_setting");
+  /* what the gate reads: downloads the client will not make here (roaming, or metered and Block) */
+  if (s->roaming == 1 || (s->metered == 1 && s->metered_usage == 4))
+    cJSON_AddBoolToObject(f, "downloads_blocked", true);
+  else if (s->roaming == 0 && (s->metered == 0 || (s->metered == 1 && s->metered_usage > 0)))
+    cJSON_AddBoolToObject(f, "downloads_blocked", false);
+  else
+    cJSON_AddNullToObject(f, "downloads_blocked");
+  add_tri(f, "downloads_limited", s->metered == 1 && s->metered_usage == 2 ? 1 : s->metered == -1 ? -1 : 0);
   add_tri(f, "reboot_pending", s->reboot);
   add_tri(f, "file_renames_pending", s->renames);
   cJSON_AddItemToObject(f, "reboot_sources", cJSON_Duplicate(s->reboot_sources, true));
@@ -351,13 +383,28 @@ static void readiness_findings(const struct device_ctx *c, const struct state *s
   if (s->on_ac == 0 && s->battery >= 0 && s->battery < c->min_battery_percent)
     ADD(CG_FAIL, "DEVICE_ON_BATTERY", "Plug the device into power.", "it runs on battery at %d%% (below %lld%%)",
         s->battery, (long long)c->min_battery_percent);
+  if (s->roaming == 1)
+    ADD(CG_FAIL, "DEVICE_ROAMING",
+        "Move to a network that is not roaming (Wi-Fi, a home network), then run the gate "
+        "again.",
+        "the connection is roaming, and on a roaming connection the client transfers nothing to or from its site");
+  if (s->metered == 1 && s->metered_usage == 4)
+    ADD(CG_FAIL, "DEVICE_METERED_BLOCKED",
+        "Use an unmetered network, or change the client setting Client communication on metered internet "
+        "connections (Allow or Limit) for these devices.",
+        "the connection is metered and the client setting for metered connections is Block, so the client does not "
+        "communicate over it");
   if (s->cache_known && s->cache_mb < c->upgrade_size_mb)
-    ADD(CG_WARN, "DEVICE_CACHE_SMALL", "Raise the client cache size in the client settings (Client Cache Settings).",
-        "the client cache (%.1f GB) is smaller than the upgrade content (%.1f GB)", (double)s->cache_mb / 1024,
-        (double)c->upgrade_size_mb / 1024);
-  if (s->metered == 1)
+    ADD(CG_FAIL, "DEVICE_CACHE_SMALL", "Raise the client cache size in the client settings (Client Cache Settings).",
+        "the client cache (%.1f GB) is smaller than the upgrade content (%.1f GB), so the download fails "
+        "(0x87D01202)",
+        (double)s->cache_mb / 1024, (double)c->upgrade_size_mb / 1024);
+  if (s->metered == 1 && s->metered_usage != 4)
     ADD(CG_WARN, "DEVICE_METERED", "Use an unmetered network, or check the client setting for metered connections.",
-        "the internet connection is metered; the client may hold back downloads");
+        s->metered_usage == 2 ? "the internet connection is metered and the client setting is Limit, so the client "
+                                "holds back large downloads"
+                              : "the internet connection is metered; the client may hold back downloads (its setting "
+                                "for metered connections is not known here; Microsoft's default is Block)");
 #undef ADD
 }
 
@@ -438,6 +485,7 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
   memset(&s, 0, sizeof(s));
   s.input = env->input != NULL;
   s.min_battery = c->min_battery_percent;
+  s.roaming = s.metered_usage = -1;
   s.reboot_sources = cJSON_CreateArray();
   s.not_applicable = cJSON_CreateArray();
   int rc = CG_OK;
@@ -465,6 +513,8 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
     s.reboot = s.renames = s.provisioning = -1;
   }
   facts(&s, res->facts);
+  cJSON_AddItemToObject(res->facts, "cache_fits_upgrade",
+                        s.cache_known ? cJSON_CreateBool(s.cache_mb >= c->upgrade_size_mb) : cJSON_CreateNull());
   if (s.metered >= 0) cg_discovery_publish(env, CG_DISCOVERY_METERED, cJSON_CreateBool(s.metered == 1));
   rc = verdict(c, &s, res);
 out:

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "discovery.h"
+#include "http.h"
 #include "log.h"
 #include "mpparse.h"
 #include "platform/fs.h"
@@ -33,6 +36,9 @@ struct state {
 struct mp_ctx {
   bool client_expected;
   int64_t timeout_ms;
+  char *intranet_probe;
+  int64_t intranet_timeout_ms, mp_http_port, mp_https_port;
+  struct cg_strlist intranet_resolve;
   struct state st; /* working state: made by init, filled from the capture or WMI, freed by fini */
 };
 
@@ -41,6 +47,19 @@ static const struct cg_config_map mp_map[] = {
      offsetof(struct mp_ctx, client_expected), 0, 0, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "30000", "How long a WMI query may take", offsetof(struct mp_ctx, timeout_ms), 1000,
      600000, NULL, NULL},
+    {CG_CFG_STRING, "intranet_probe", "\"auto\"",
+     "When the client says it is on the intranet, try to reach its intranet management points: auto (on the device, "
+     "not for a capture), on (also for a capture, from this machine's network), off",
+     offsetof(struct mp_ctx, intranet_probe), 0, 0, NULL, "auto|on|off"},
+    {CG_CFG_INT, "intranet_timeout_ms", "3000",
+     "How long each intranet management point may take to accept a connection",
+     offsetof(struct mp_ctx, intranet_timeout_ms), 200, 30000, NULL, NULL},
+    {CG_CFG_INT, "mp_http_port", "80", "The client request port of HTTP management points (site properties, Ports)",
+     offsetof(struct mp_ctx, mp_http_port), 1, 65535, NULL, NULL},
+    {CG_CFG_INT, "mp_https_port", "443", "The client request port of HTTPS management points",
+     offsetof(struct mp_ctx, mp_https_port), 1, 65535, NULL, NULL},
+    {CG_CFG_STRLIST, "intranet_resolve", "[]", "HOST:PORT:ADDRESS entries for the intranet probe (tests, split DNS)",
+     offsetof(struct mp_ctx, intranet_resolve), 0, 0, NULL, NULL},
     CG_CFG_END,
 };
 
@@ -92,6 +111,24 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   enum cg_text_encoding enc;
   int cp;
   int rc = cg_text_decode_capture(f->data, f->len, 1252, &text, &tlen, &enc, &cp);
+  const char *t = text;
+  while (rc == CG_OK && (*t == ' ' || *t == '\r' || *t == '\n' || *t == '\t'))
+    t++;
+  if (rc == CG_OK && (*t == '{' || *t == '[') && strstr(t, "InInternet") && !strstr(t, "\"MP\"")) {
+    /* clientinfo.json: ClientInfo.InInternet, where the client thinks it is */
+    cJSON *j = cJSON_Parse(t), *row = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "InInternet");
+    char src[512];
+    cg_snprintf(src, sizeof(src), "input:%s (ClientInfo.InInternet)", f->path);
+    if (cJSON_IsBool(v))
+      put_value(st, "currently_internet", cJSON_Duplicate(v, false), src);
+    else
+      rc = CG_ERR_PARSE;
+    cJSON_Delete(j);
+    cg_free(text);
+    if (rc == CG_ERR_PARSE) cg_snprintf(err, errlen, "InInternet is not true or false");
+    return rc;
+  }
   if (rc == CG_OK) {
     enum mp_format fmt = mp_detect(text);
     cJSON *parsed = NULL;
@@ -283,6 +320,68 @@ static void value_facts(cJSON *f, const struct state *sp) {
   }
 }
 
+/* ---- where the client thinks it is -------------------------------------------------------------- */
+
+/* "If the client can contact a domain controller or an on-premises management point, it sets its
+ * connection type to Currently intranet" (Microsoft Learn, Configure clients for CMG). Through a
+ * split-tunnel VPN or a network whose DNS answers for the domain, the client then uses intranet
+ * management points it cannot reach and never tries the CMG. So: when it says intranet, try the
+ * intranet MPs it would use (a TCP connection to their client port, a short deadline each). */
+struct intranet {
+  bool claimed, tried, reachable;
+  size_t n;
+  char first_why[300], tried_list[600];
+};
+
+static void try_intranet_mps(const struct mp_ctx *ctx, const struct cg_env *env, const cJSON *cands,
+                             struct intranet *in) {
+  memset(in, 0, sizeof(*in));
+  const cJSON *ci = cJSON_GetObjectItem(cJSON_GetObjectItem(ctx->st.values, "currently_internet"), "value");
+  const cJSON *aoi = cJSON_GetObjectItem(cJSON_GetObjectItem(ctx->st.values, "always_on_internet"), "value");
+  in->claimed = cJSON_IsFalse(ci) && !(cJSON_IsNumber(aoi) && aoi->valuedouble != 0) && !cJSON_IsTrue(aoi);
+  const char *mode = ctx->intranet_probe ? ctx->intranet_probe : "auto";
+  if (!in->claimed || !strcmp(mode, "off") || (env->input && strcmp(mode, "on") != 0)) return;
+  CURL *h = curl_easy_init();
+  struct curl_slist *resolve = NULL;
+  for (size_t i = 0; i < ctx->intranet_resolve.count; i++)
+    resolve = curl_slist_append(resolve, ctx->intranet_resolve.items[i]);
+  for (const cJSON *c = cands->child; h && c && in->n < 3 && !in->reachable; c = c->next) {
+    const char *mp = cJSON_GetStringValue(cJSON_GetObjectItem(c, "mp")),
+               *type = cJSON_GetStringValue(cJSON_GetObjectItem(c, "type"));
+    if (!mp || !*mp || cJSON_IsTrue(cJSON_GetObjectItem(c, "is_cmg")) || (type && !cg_strcasecmp(type, "Internet")))
+      continue;
+    struct mp_string ms;
+    mp_parse_string(mp, &ms);
+    if (!ms.host[0] || strchr(ms.host, '/')) continue;
+    const cJSON *ssl = cJSON_GetObjectItem(c, "ssl_state");
+    bool https = cJSON_IsNumber(ssl) && ssl->valuedouble != 0;
+    long port = (long)(https ? ctx->mp_https_port : ctx->mp_http_port);
+    char url[400];
+    /* a TCP connection only (nothing is sent): http:// names the port, not the protocol */
+    cg_snprintf(url, sizeof(url), "http://%s:%ld/", ms.host, port);
+    struct cg_http_req rq = {.method = "GET",
+                             .url = url,
+                             .timeout_ms = (long)ctx->intranet_timeout_ms,
+                             .connect_timeout_ms = (long)ctx->intranet_timeout_ms,
+                             .connect_only = true,
+                             .resolve = resolve,
+                             .fresh_connection = true};
+    struct cg_http_resp r;
+    int rc = cg_http_request(h, &rq, &r);
+    cg_free(r.body);
+    in->tried = true;
+    in->n++;
+    size_t l = strlen(in->tried_list);
+    cg_snprintf(in->tried_list + l, sizeof(in->tried_list) - l, "%s%s port %ld", l ? ", " : "", ms.host, port);
+    if (rc == CG_OK)
+      in->reachable = true;
+    else if (!in->first_why[0])
+      cg_snprintf(in->first_why, sizeof(in->first_why), "%s port %ld: %s", ms.host, port, r.error);
+  }
+  curl_slist_free_all(resolve);
+  if (h) curl_easy_cleanup(h);
+}
+
 static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct mp_ctx *ctx = vctx;
   struct state *st = &ctx->st;
@@ -346,10 +445,31 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   if (cJSON_GetArraySize(urls) > 0) cg_discovery_publish(env, CG_DISCOVERY_CMG_URLS, cJSON_Duplicate(urls, true));
   cJSON_Delete(urls);
 
-  if (ncmg > 0)
+  struct intranet in;
+  try_intranet_mps(ctx, env, cands, &in);
+  cJSON *loc = cJSON_AddObjectToObject(f, "location");
+  cJSON_AddBoolToObject(loc, "intranet_claimed", in.claimed);
+  cJSON_AddBoolToObject(loc, "intranet_mps_tried", in.tried);
+  if (in.tried) {
+    cJSON_AddStringToObject(loc, "tried", in.tried_list);
+    cJSON_AddBoolToObject(loc, "intranet_mp_reachable", in.reachable);
+  }
+  cJSON_AddBoolToObject(f, "false_intranet", in.tried && !in.reachable);
+  if (in.tried && !in.reachable)
+    rc = cg_result_set(
+        res, CG_FAIL, "LOCATION_FALSE_INTRANET",
+        "Find what makes the client think it is on the intranet: a split-tunnel VPN or a network whose DNS answers for "
+        "the domain lets it contact a domain controller or an on-premises management point. Let the management points "
+        "be reached through the VPN, or stop the domain's names resolving off the network; a client that should "
+        "always use the CMG can be set to always internet (CCMALWAYSINF=1).",
+        "The client believes it is on the intranet (Currently intranet), but none of the intranet management points "
+        "it would use can be reached from here (%s), so it never tries the CMG.",
+        in.first_why[0] ? in.first_why : in.tried_list);
+  else if (ncmg > 0)
     rc = cg_result_set(res, CG_PASS, "MP_CMG_PRESENT", NULL,
-                       "The client has the cloud management gateway %s among its %d management point candidate%s.",
-                       cmg_host, cJSON_GetArraySize(cands), cJSON_GetArraySize(cands) == 1 ? "" : "s");
+                       "The client has the cloud management gateway %s among its %d management point candidate%s%s.",
+                       cmg_host, cJSON_GetArraySize(cands), cJSON_GetArraySize(cands) == 1 ? "" : "s",
+                       in.reachable ? "; it is on the intranet, and an intranet management point answers" : "");
   else if (ntrunc > 0)
     rc = cg_result_set(res, CG_WARN, "MP_CAPTURE_TRUNCATED",
                        "Capture again with Format-List or ConvertTo-Json: Format-Table cut the MP column.",
@@ -370,9 +490,14 @@ out:
 
 static int mp_init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
   (void)env;
-  (void)err;
-  (void)errlen;
   struct mp_ctx *ctx = vctx;
+  for (size_t i = 0; i < ctx->intranet_resolve.count; i++) {
+    const char *e = ctx->intranet_resolve.items[i], *c1 = strchr(e, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c1 || !c2 || c1 == e || c2 == c1 + 1 || !c2[1]) {
+      cg_snprintf(err, errlen, "checks.mpcandidates.intranet_resolve entries are HOST:PORT:ADDRESS, not '%.80s'", e);
+      return CG_ERR_CONFIG;
+    }
+  }
   ctx->st.rows = cJSON_CreateArray();
   ctx->st.values = cJSON_CreateObject();
   return ctx->st.rows && ctx->st.values ? CG_OK : CG_ERR_NOMEM;

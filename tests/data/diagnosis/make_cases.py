@@ -88,6 +88,16 @@ CASES = [
      [probe("fail", "CMG_DNS_FAILURE"),
       result("clientlogs", "fail", "LOG_NAME_NOT_RESOLVED", findings=[log("LOG_NAME_NOT_RESOLVED", "mp01.corp.contoso.com")])],
      ["CMG_NAME_NOT_RESOLVED", "LOG_NAME_NOT_RESOLVED"], {"CMG_NAME_NOT_RESOLVED": ["clientlogs:LOG_NAME_NOT_RESOLVED"]}),
+    # the client thinks it is on the intranet and its intranet MP does not answer: it never tries the CMG
+    ("false-intranet.json",
+     [result("mpcandidates", "fail", "LOCATION_FALSE_INTRANET", false_intranet=True),
+      result("clientlogs", "fail", "LOG_MP_NOT_FOUND", findings=[log("LOG_MP_NOT_FOUND", "")]),
+      result("device", "warn", "DEVICE_POLICY_OLD")],
+     ["LOCATION_FALSE_INTRANET"], {}),
+    ("neg-false-intranet-not-the-cmg-certificate.json",
+     [result("mpcandidates", "fail", "LOCATION_FALSE_INTRANET", false_intranet=True), probe("fail", "CMG_CERT_UNTRUSTED")],
+     ["LOCATION_FALSE_INTRANET", "CMG_CERT_NOT_TRUSTED"],
+     {"LOCATION_FALSE_INTRANET": ["cmgprobe:CMG_CERT_UNTRUSTED"]}),
     # device-wide causes that must not take an HTTP answer of the server side
     ("neg-proxy-not-a-403.json",
      [result("netenv", "warn", "NETENV_SYSTEM_NO_PROXY"), probe("fail", "CMG_HTTP_403")],
