@@ -92,6 +92,10 @@ char *cg_str_trim(char *s);
 /* The first `max_in` bytes of untrusted input as printable ASCII, other bytes (and quote and
  * backslash) as \xNN, so a terminal, a log or a bundle shows them safely. Always NUL-terminates. */
 void cg_escape_bytes(const char *data, size_t len, size_t max_in, char *out, size_t outlen);
+/* A time as captures write it: RFC 3339 / ISO 8601 (a date alone, fractions, an offset or Z; no
+ * offset is UTC) or .NET's "/Date(ms)/" (PowerShell 5.1 ConvertTo-Json). Milliseconds since 1970
+ * UTC; false when it is neither. */
+bool cg_time_parse(const char *s, int64_t *ms);
 /* Days since 1970-01-01 of a proleptic Gregorian date (negative before). */
 int64_t cg_days_from_civil(int64_t y, int m, int d);
 /* First occurrence of needle in hay (like GNU memmem, which MinGW lacks); NULL when absent. */

@@ -69,6 +69,10 @@ struct cg_env {
   /* The capture the core is reading for this check instead of the device (`--input`, the check's
    * `input` key), or NULL when the check reads the device itself (its live reader). */
   const char *input;
+  /* When that capture was taken (RFC 3339, from captured-at.txt beside it; docs/checks/captures.md), or
+   * NULL: a check that judges ages or dates judges them as of this time, not now, and says so in
+   * facts.judged_as_of. */
+  const char *captured_at;
   /* Progress for a person watching (selftest on a console), or NULL: called by the runner before a
    * check starts (res NULL) and when it has its result. */
   void (*progress)(void *user, const char *check, const struct cg_result *res);

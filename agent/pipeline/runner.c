@@ -21,6 +21,9 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   e.input = p->source
                 ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, p->name), "input"))
                 : NULL;
+  char captured[40] = "";
+  if (e.input) cg_capture_time(e.input, captured, sizeof(captured));
+  e.captured_at = captured[0] ? captured : NULL;
   if (rc == CG_OK) {
     inited = true; /* fini runs after init also when init failed (plugin.h) */
     if (p->init) rc = p->init(ctx, &e, err, sizeof(err));
@@ -56,6 +59,15 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
     cg_log_error(env->log, "runner", "check %s could not run: %s", p->name, err);
   } else {
     cg_log_info(env->log, "runner", "check %s: %s %s", p->name, cg_verdict_name(res->status), res->code);
+    /* a capture judged as of another time says so, in the sentence a person reads */
+    const char *asof = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "judged_as_of"));
+    char *said = asof && res->summary
+                     ? cg_asprintf("%s Judged as of %s, when the capture was taken, not now.", res->summary, asof)
+                     : NULL;
+    if (said) {
+      cg_free(res->summary);
+      res->summary = said;
+    }
   }
   if (ctx && inited && p->fini) p->fini(ctx);
   if (ctx) cg_config_map_release(p->config_map, ctx);

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "platform/fs.h"
+#include "platform/sys.h"
+#include "text.h"
 
 #define DEFAULT_MAX_FILES 64
 
@@ -82,7 +84,8 @@ static int read_folder(struct reading *r, const char *dir, size_t *listed) {
   if (rc != CG_OK) return rc;
   *listed = 0;
   for (size_t i = 0; i < n && rc == CG_OK; i++) {
-    if (!wanted(s, names[i])) continue;
+    /* captured-at.txt says when the capture was taken (cg_capture_time): no check's capture */
+    if (!wanted(s, names[i]) || !cg_strcasecmp(names[i], "captured-at.txt")) continue;
     if (*listed == max) {
       r->not_read++; /* over max_files: counted, not read */
       continue;
@@ -101,6 +104,32 @@ static const char *base_name(const char *path) {
   for (const char *c = path; *c; c++)
     if (*c == '/' || *c == '\\') b = c + 1;
   return b;
+}
+
+void cg_capture_time(const char *input, char *out, size_t outlen) {
+  out[0] = '\0';
+  char *dir = NULL;
+  if (cg_path_kind(input) == CG_PATH_DIR) {
+    dir = cg_strdup(input);
+  } else {
+    const char *b = base_name(input);
+    dir = b > input ? cg_strndup(input, (size_t)(b - input)) : cg_strdup(".");
+  }
+  char *path = dir ? cg_path_join(dir, "captured-at.txt") : NULL, *raw = NULL, *text = NULL;
+  size_t len = 0, tl = 0;
+  enum cg_text_encoding enc;
+  int cp;
+  int64_t ms;
+  if (path && cg_path_kind(path) == CG_PATH_FILE && cg_file_read(path, 4096, &raw, &len) == CG_OK &&
+      cg_text_decode_capture(raw, len, 1252, &text, &tl, &enc, &cp) == CG_OK) {
+    char line[64];
+    cg_snprintf(line, sizeof(line), "%.*s", (int)strcspn(text, "\r\n"), text);
+    if (cg_time_parse(cg_str_trim(line), &ms)) cg_time_rfc3339(ms, out, outlen);
+  }
+  cg_free(raw);
+  cg_free(text);
+  cg_free(path);
+  cg_free(dir);
 }
 
 int cg_source_read(const struct cg_check_plugin *p, void *ctx, const struct cg_env *env, struct cg_result *res,

@@ -8,6 +8,11 @@
 /* For a check with a source and env->input set: reads the capture into ctx through the check's
  * parser. Returns CG_OK with *decided false when run should go on; with *decided true when res
  * already holds the verdict (an unreadable or unparseable capture). Other statuses are errors. */
+/* The time a capture was taken: the first line of captured-at.txt in the input folder (or beside an
+ * input file), written by the capture commands of the docs; "" when there is none or it is not a
+ * time. */
+void cg_capture_time(const char *input, char *out, size_t outlen);
+
 int cg_source_read(const struct cg_check_plugin *p, void *ctx, const struct cg_env *env, struct cg_result *res,
                    bool *decided);
 

@@ -409,6 +409,9 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
   if (ctx->evaluate_at && !aad_parse_time(ctx->evaluate_at, &now, NULL, 0))
     return cg_result_set(res, CG_ERROR, "AAD_BAD_SETTING", "Write evaluate_at as 2026-01-31T12:00:00Z, or null.",
                          "checks.aadjoin.evaluate_at \"%.40s\" is not a time.", ctx->evaluate_at);
+  const char *asof = ctx->evaluate_at ? ctx->evaluate_at : env->captured_at;
+  if (!ctx->evaluate_at && asof) cg_time_parse(asof, &now); /* a capture is judged as of when it was taken */
+  if (asof) cJSON_AddStringToObject(res->facts, "judged_as_of", asof);
   if (st.cert_not_after_ms)
     cJSON_AddNumberToObject(res->facts, "device_cert_days_left", (double)((st.cert_not_after_ms - now) / DAY_MS));
   struct cg_findings fs;

@@ -680,6 +680,9 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                        "checks.clientauth.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
     goto out;
   }
+  const char *asof = c->evaluate_at ? c->evaluate_at : env->captured_at;
+  if (!c->evaluate_at && asof) cg_time_parse(asof, &now); /* a capture is judged as of when it was taken */
+  if (asof) cJSON_AddStringToObject(res->facts, "judged_as_of", asof);
   struct verdict v;
   memset(&v, 0, sizeof(v));
   evals = cg_calloc(s->ncerts ? s->ncerts : 1, sizeof(*evals));

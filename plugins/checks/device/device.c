@@ -496,6 +496,9 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
                        "checks.device.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
     goto out;
   }
+  const char *asof = c->evaluate_at ? c->evaluate_at : env->captured_at;
+  if (!c->evaluate_at && asof) cg_time_parse(asof, &now); /* a capture is judged as of when it was taken */
+  if (asof) cJSON_AddStringToObject(res->facts, "judged_as_of", asof);
   if (s.input) {
     s.dev = c->cap_dev;
     s.reg = c->cap_reg;
