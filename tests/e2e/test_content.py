@@ -112,6 +112,50 @@ class Content(test_cli.CheckCase):
         r = [x for x in json.loads(out)["checks"] if x["check"] == "content"][0]
         self.assertEqual((r["status"], r["code"]), ("fail", "CONTENT_METERED"), r)
 
+    def test_the_egress_budget(self):
+        """Scheduled cycles download at most once per content_interval_s, a selftest measures now, a
+        validate right after reuses it; ranged requests send the budget and no more (nginx's own log)."""
+        port = PORTS["good"]
+        tag = os.path.basename(self.tmp)
+        off = {k: {"enabled": False} for k in ("agent", "aadjoin", "mpcandidates", "clientauth", "device", "cmgprobe",
+                                                "clientlogs", "netenv", "exec")}
+        with open(self.cfg) as f:
+            c = json.load(f)
+        c["checks"] = off | {"content": {"urls": ["https://cmg.lab.test:%d/content/fast?t=%s" % (port, tag)],
+                                         "max_bytes": 1048576, "resolve": ["cmg.lab.test:%d:127.0.0.1" % port],
+                                         "ca_file": test_cli.native_path(PORTS["root"])}}
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+
+        def downloads():
+            with open(os.path.join(LAB_DIR, "logs", "access.log")) as f:
+                return [line for line in f if "/content/fast?t=%s" % tag in line]
+
+        for _ in range(5):  # five scheduled cycles in a row
+            rc, out, err = run("-c", self.cfg, "run", "--once")
+        self.assertEqual(len(downloads()), 1, downloads())
+        got = downloads()[0].split('"')[2].split()  # ' 206 1048576 '
+        self.assertEqual(got[0], "206")
+        self.assertLessEqual(int(got[1]), 1048576)
+        rc, out, err = run("-c", self.cfg, "selftest", "--only", "content", "--no-upload", "--json")
+        r = [x for x in json.loads(out)["checks"] if x["check"] == "content"][0]
+        self.assertEqual(len(downloads()), 2)
+        self.assertNotIn("reused", r["facts"])
+        self.assertGreaterEqual(r["facts"]["egress"]["bytes_this_month"], 2 * 1048576)
+        rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade", "--json")
+        r = [x for x in json.loads(out)["checks"] if x["check"] == "content"][0]
+        self.assertEqual(len(downloads()), 2, "validate right after a measurement reuses it")
+        self.assertIs(r["facts"]["reused"], True)
+        self.assertIn("measured 0 hours ago", r["summary"])
+        # the month's budget holds whatever asks: a budget of 1 MB is spent already
+        c["checks"]["content"]["content_budget_mb_month"] = 1
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        rc, out, err = run("-c", self.cfg, "selftest", "--only", "content", "--no-upload", "--json")
+        r = [x for x in json.loads(out)["checks"] if x["check"] == "content"][0]
+        self.assertEqual(len(downloads()), 2)
+        self.assertIn("budget", r["summary"])
+
     def test_nothing_configured_is_said_not_passed(self):
         rc, r = self.run_check()
         self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "CONTENT_NOT_CONFIGURED"))

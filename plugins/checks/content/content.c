@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "budget.h"
 #include "discovery.h"
 #include "http.h"
 #include "platform/runtime.h"
@@ -22,6 +23,7 @@ struct content_ctx {
   struct cg_strlist urls, resolve;
   char *ca_file, *proxy, *metered;
   int64_t max_bytes, timeout_ms, upgrade_size_mb, window_minutes;
+  int64_t interval_s, budget_mb_month, max_age_s;
 };
 
 static const struct cg_config_map content_map[] = {
@@ -30,6 +32,14 @@ static const struct cg_config_map content_map[] = {
      offsetof(struct content_ctx, urls), 0, 0, NULL, NULL},
     {CG_CFG_INT, "max_bytes", "8388608", "Most bytes downloaded from each URL (the byte budget)",
      offsetof(struct content_ctx, max_bytes), 65536, 1073741824, NULL, NULL},
+    {CG_CFG_INT, "content_interval_s", "604800",
+     "Scheduled cycles download the test object at most this often (a failed one is tried again after a day)",
+     offsetof(struct content_ctx, interval_s), 3600, 31536000, NULL, NULL},
+    {CG_CFG_INT, "content_budget_mb_month", "64",
+     "Most MB this device downloads from the content path in a calendar month, whatever asks",
+     offsetof(struct content_ctx, budget_mb_month), 1, 102400, NULL, NULL},
+    {CG_CFG_INT, "content_max_age_s", "21600", "validate reuses a measurement younger than this",
+     offsetof(struct content_ctx, max_age_s), 0, 31536000, NULL, NULL},
     {CG_CFG_INT, "timeout_ms", "60000", "Longest time one download may take", offsetof(struct content_ctx, timeout_ms),
      1000, 600000, NULL, NULL},
     {CG_CFG_INT, "upgrade_size_mb", "4096", "Size of the upgrade content the estimate is for (MB)",
@@ -84,7 +94,12 @@ static void url_host(const char *url, char *out, size_t outlen) {
 
 static void download(const struct content_ctx *c, CURL *h, const char *url, const char *proxy,
                      const struct curl_slist *resolve, struct measure *m) {
-  struct cg_http_req rq = {.method = "GET",
+  /* a range request: the server sends the budget and no more (a cut transfer still has bytes in flight) */
+  char range[64];
+  cg_snprintf(range, sizeof(range), "Range: bytes=0-%lld", (long long)c->max_bytes - 1);
+  struct curl_slist *hdr = curl_slist_append(NULL, range);
+  struct cg_http_req rq = {.headers = hdr,
+                           .method = "GET",
                            .url = url,
                            .timeout_ms = (long)c->timeout_ms,
                            .ca_file = c->ca_file,
@@ -98,10 +113,13 @@ static void download(const struct content_ctx *c, CURL *h, const char *url, cons
   url_path(url, m->path, sizeof(m->path));
   url_host(url, m->host, sizeof(m->host));
   int rc = cg_http_request(h, &rq, &r);
+  curl_slist_free_all(hdr);
   m->status = r.status;
   cg_strlcpy(m->reason, r.reason, sizeof(m->reason));
   m->bytes = r.body_len;
-  m->budget_reached = r.too_large;
+  /* the budget reached: the range was served whole (206 with the budget's bytes), or a server that
+   * ignores ranges was cut at the budget */
+  m->budget_reached = r.too_large || (r.status == 206 && (int64_t)r.body_len >= c->max_bytes);
   /* After the first byte: what the link carries once TCP, TLS and the server's latency are paid. */
   double steady_ms = r.total_ms > 0 && r.ttfb_ms > 0 ? r.total_ms - r.ttfb_ms : -1;
   m->seconds = r.total_ms > 0 ? r.total_ms / 1000.0 : 0;
@@ -157,6 +175,8 @@ static cJSON *measure_json(const struct measure *m, const char *proxy_shown) {
   return o;
 }
 
+static int measure_and_judge(struct content_ctx *c, const struct cg_env *env, struct cg_result *res, int64_t *spent);
+
 static int content_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct content_ctx *c = vctx;
   if (c->urls.count == 0)
@@ -164,6 +184,34 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
                          "Distribute a small test file (a few MB) to the content-enabled CMG or cloud distribution "
                          "point and set checks.content.urls to its HTTPS URL.",
                          "The content path was not checked: no test object is configured (checks.content.urls).");
+  struct content_budget b = {
+      .interval_s = c->interval_s, .max_age_s = c->max_age_s, .budget_mb_month = c->budget_mb_month};
+  content_budget_load(&b, env);
+  /* a failed measurement is tried again after a day, not a week */
+  const char *last = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b.state, "result"), "status"));
+  if (last && strcmp(last, "pass") != 0 && b.interval_s > 86400) b.interval_s = 86400;
+  char why[200];
+  int64_t need = c->max_bytes * (int64_t)c->urls.count + 4096 * (int64_t)c->urls.count; /* bodies and headers */
+  int rc;
+  if (content_budget_may_measure(&b, env, need, why, sizeof(why))) {
+    int64_t spent = 0;
+    rc = measure_and_judge(c, env, res, &spent);
+    if (rc == CG_OK) content_budget_spent(&b, env, spent, res);
+  } else if (content_budget_reuse(&b, why, res)) {
+    rc = CG_OK;
+  } else {
+    rc = cg_result_set(res, CG_SKIP, "CONTENT_NOT_MEASURED",
+                       "Run 'cmgdiag selftest' to measure now, or raise checks.content.content_budget_mb_month.",
+                       "The content path was not measured now: %s, and there is no earlier measurement.", why);
+  }
+  content_budget_facts(&b, res->facts);
+  content_budget_free(&b);
+  return rc;
+}
+
+/* Downloads the test object from each URL and judges the slowest; *spent: the bytes received. */
+static int measure_and_judge(struct content_ctx *c, const struct cg_env *env, struct cg_result *res, int64_t *spent) {
   struct curl_slist *resolve = NULL;
   for (size_t i = 0; i < c->resolve.count; i++)
     resolve = curl_slist_append(resolve, c->resolve.items[i]);
@@ -181,6 +229,7 @@ static int content_run(void *vctx, const struct cg_env *env, struct cg_result *r
     cg_strlcpy(proxy_shown, pc.shown, sizeof(proxy_shown));
     struct measure m;
     download(c, h, c->urls.items[i], pc.curl_default ? NULL : pc.proxy, resolve, &m);
+    *spent += (int64_t)m.bytes + 1024; /* the body and the headers */
     cJSON_AddItemToArray(list, measure_json(&m, pc.shown));
     /* the slowest (or a failed) URL decides: the client may be sent to any of them */
     if (!have_worst || (!m.ok && worst.ok) || (m.ok && worst.ok && m.estimate_min > worst.estimate_min)) {
