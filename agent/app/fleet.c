@@ -57,6 +57,7 @@ bool fleet_parse_time(const char *s, int64_t *ms) {
 /* ---- one bundle --------------------------------------------------------------------------------- */
 
 struct rec {
+  bool partial;
   struct fleet_device d;
   struct fleet_cause c[FLEET_CAUSES]; /* what each root cause says */
 };
@@ -129,6 +130,7 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
   copy(r->d.host, sizeof(r->d.host), host);
   copy(r->d.last_seen, sizeof(r->d.last_seen), created);
   copy(r->d.overall, sizeof(r->d.overall), overall);
+  r->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "partial"));
   const char *ready = jstr(b, "readiness");
   if (ready && (!strcmp(ready, "pass") || !strcmp(ready, "warn") || !strcmp(ready, "fail")))
     copy(r->d.readiness, sizeof(r->d.readiness), ready);
@@ -276,7 +278,25 @@ static void merge(struct fleet *f, const struct rec *r) {
   size_t at;
   struct fleet_device *d = device_slot(f, r->d.host, &at);
   if (!d) return;
-  if (r->d.last_ms >= d->last_ms) *d = r->d;
+  if (r->partial) { /* a helpdesk run: listed under the device, never its state */
+    if (!d->host[0]) {
+      copy(d->host, sizeof(d->host), r->d.host);
+      d->cmg_ms = -1;
+      d->cert_days = INT32_MIN;
+    }
+    d->helpdesk_runs++;
+    if (strcmp(r->d.last_seen, d->helpdesk_last) > 0) copy(d->helpdesk_last, sizeof(d->helpdesk_last), r->d.last_seen);
+    return;
+  }
+  if (!d->full || r->d.last_ms >= d->last_ms) {
+    size_t runs = d->helpdesk_runs;
+    char last[32];
+    copy(last, sizeof(last), d->helpdesk_last);
+    *d = r->d;
+    d->full = true;
+    d->helpdesk_runs = runs;
+    copy(d->helpdesk_last, sizeof(d->helpdesk_last), last);
+  }
   note_day(f, at, r->d.last_ms, r->d.overall);
   for (int i = 0; i < FLEET_CAUSES && r->c[i].code[0]; i++)
     note_cause(f, &r->c[i], r->d.last_ms);

@@ -21,9 +21,12 @@ struct fleet_device {
   char cause[FLEET_CAUSES][48]; /* root cause codes, most fundamental first; "" */
   char summary[400];            /* the first root cause's sentence, or what the bundle says */
   int64_t spool_pending, dropped_total;
-  double cmg_ms;  /* the CMG's answer time, ms; < 0 unknown */
-  int cert_days;  /* days until the CMG certificate expires; INT32_MIN unknown */
-  bool diag_made; /* the bundle had no diagnosis (an older agent): computed here */
+  double cmg_ms;          /* the CMG's answer time, ms; < 0 unknown */
+  int cert_days;          /* days until the CMG certificate expires; INT32_MIN unknown */
+  bool diag_made;         /* the bundle had no diagnosis (an older agent): computed here */
+  bool full;              /* a bundle of every enabled check decided it; false: only partial (helpdesk) runs */
+  size_t helpdesk_runs;   /* partial bundles (selftest --only): listed, never the device's state */
+  char helpdesk_last[32]; /* the newest one's created_at */
 };
 
 struct fleet_cause {
@@ -64,7 +67,7 @@ const struct fleet_cause *fleet_causes(const struct fleet *f, size_t *n);   /* m
 const struct fleet_day *fleet_days(const struct fleet *f, size_t *n);       /* oldest first */
 const struct fleet_bad *fleet_bads(const struct fleet *f, size_t *n, size_t *total);
 struct fleet_totals {
-  size_t bundles, older, bad, devices, pass, warn, fail, diag_made;
+  size_t bundles, older, bad, devices, pass, warn, fail, diag_made, helpdesk_only;
   int64_t now_ms;
   int since_days;
 };

@@ -90,6 +90,7 @@ static void per_cmg_and_version(struct fleet *f) {
   if (!f->cmgs || !f->versions || !f->lat) return;
   for (size_t i = 0; i < f->ndev; i++) {
     const struct fleet_device *d = &f->dev[i];
+    if (!d->full) continue; /* helpdesk runs only: they say nothing of the device's state */
     if (d->cmg_ms >= 0) f->lat[f->nlat++] = d->cmg_ms;
     size_t k = 0;
     while (k < f->nversions && strcmp(f->versions[k].key, d->version[0] ? d->version : "unknown"))
@@ -121,10 +122,12 @@ void fleet_finish(struct fleet *f) {
   f->index = NULL;
   f->nindex = 0;
   f->t.devices = f->ndev;
-  f->t.pass = f->t.warn = f->t.fail = f->t.diag_made = 0;
+  f->t.pass = f->t.warn = f->t.fail = f->t.diag_made = f->t.helpdesk_only = 0;
   for (size_t i = 0; i < f->ndev; i++) {
     const char *o = f->dev[i].overall;
-    if (!strcmp(o, "pass"))
+    if (!f->dev[i].full)
+      f->t.helpdesk_only++;
+    else if (!strcmp(o, "pass"))
       f->t.pass++;
     else if (!strcmp(o, "warn"))
       f->t.warn++;

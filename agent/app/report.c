@@ -140,6 +140,7 @@ static void print_summary(const struct fleet *f) {
   fleet_bads(f, &nb, &total);
   printf("%zu bundle(s) read, %zu device(s): %zu fail, %zu warn, %zu pass", t.bundles, t.devices, t.fail, t.warn,
          t.pass);
+  if (t.helpdesk_only) printf("; %zu with helpdesk runs only (partial: not judged)", t.helpdesk_only);
   if (t.older) printf("; %zu older than %d days left out", t.older, t.since_days);
   printf(".\n");
   if (total) printf("%zu input(s) could not be read (listed in the HTML report).\n", total);
@@ -246,7 +247,7 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
   const struct fleet_device *d = fleet_devices(f, &n);
   cg_buf_puts(&b, "\xEF\xBB\xBF"); /* Excel reads UTF-8 only with its BOM */
   cg_buf_puts(&b, "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
-                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness\r\n");
+                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs\r\n");
   for (size_t i = 0; i < n; i++) {
     char other[120] = "", ms[32] = "", days[32] = "", pend[32];
     cg_snprintf(other, sizeof(other), "%s%s%s", d[i].cause[1], d[i].cause[2][0] ? " " : "", d[i].cause[2]);
@@ -264,7 +265,10 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
     cell(&b, ms, false);
     cell(&b, days, false);
     cell(&b, pend, false);
-    cell(&b, d[i].readiness, true);
+    cell(&b, d[i].readiness, false);
+    char runs[24];
+    cg_snprintf(runs, sizeof(runs), "%zu", d[i].helpdesk_runs);
+    cell(&b, runs, true);
   }
   int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
   if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);

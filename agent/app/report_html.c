@@ -207,7 +207,7 @@ static void devices_section(struct cg_buf *b, const struct fleet *f) {
     esc(b, d[i].host);
     cg_buf_puts(b, "</td><td>");
     esc(b, d[i].last_seen);
-    cg_buf_printf(b, "</td><td class=\"%s\">%s</td>", d[i].overall, d[i].overall);
+    cg_buf_printf(b, "</td><td class=\"%s\">%s</td>", d[i].overall, d[i].full ? d[i].overall : "not judged");
     /* readiness for an in-place upgrade, its own axis: "not ready" never makes the verdict red */
     const char *r = d[i].readiness;
     cg_buf_printf(b, "<td class=\"%s\">%s</td><td><code>",
@@ -220,7 +220,15 @@ static void devices_section(struct cg_buf *b, const struct fleet *f) {
                                        : "");
     esc(b, d[i].cause[0]);
     cg_buf_puts(b, "</code></td><td>");
-    esc(b, d[i].summary);
+    if (d[i].full)
+      esc(b, d[i].summary);
+    else
+      cg_buf_puts(b, "only helpdesk runs (selftest --only): they never decide a device's state");
+    if (d[i].helpdesk_runs) {
+      cg_buf_printf(b, " <span class=\"muted\">(%zu helpdesk run(s), the last at ", d[i].helpdesk_runs);
+      esc(b, d[i].helpdesk_last);
+      cg_buf_puts(b, ")</span>");
+    }
     cg_buf_puts(b, "</td></tr>\n");
   }
   cg_buf_puts(b,

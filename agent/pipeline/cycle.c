@@ -92,8 +92,16 @@ int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct
     cg_snprintf(c->error, sizeof(c->error), "out of memory building the bundle");
     return CG_OK;
   }
+  /* A run of some checks only (--only, served or not) is partial: it says so, lists what it ran,
+   * and never becomes the device's state (LastResult, the overall event, the report's verdict). */
+  if (c->bundle) {
+    cJSON_AddBoolToObject(c->bundle, "partial", o->only != NULL);
+    cJSON *req = cJSON_AddArrayToObject(c->bundle, "checks_requested");
+    for (size_t i = 0; req && o->only && i < c->n; i++)
+      cJSON_AddItemToArray(req, cJSON_CreateString(c->rs[i].check));
+  }
   if (c->bundle && o->bundle_hook) o->bundle_hook(c->bundle, o->hook_user);
-  publish_last_result(env, c);
+  if (!o->only) publish_last_result(env, c);
   if (strcmp(o->trigger, "validate") != 0) cg_verdict_events(env, c, o->only == NULL);
   if (c->spool_ok) spool_bundle(env, c);
   if (!c->spooled || o->drain_budget_ms <= 0 || !has_outputs(cfg) || cg_stop_requested()) return CG_OK;

@@ -286,6 +286,16 @@ class Cli(unittest.TestCase):
         self.assertRegex(events[-2], r"^event 201: check agent is now warn \(was unknown \(first result\)\)")
         self.assertRegex(events[-1], r"^event 101: the device is now warn \(was unknown \(first result\)\)")
 
+    def test_a_partial_run_says_so_and_is_not_the_device_state(self):
+        rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--only", "agent")
+        b = json.loads(out)
+        self.assertIs(b["partial"], True)
+        self.assertEqual(b["checks_requested"], ["agent"])
+        rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload")
+        b = json.loads(out)
+        self.assertIs(b["partial"], False)
+        self.assertEqual(b["checks_requested"], [])
+
     def test_selftest_report_and_bundle(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--no-upload")
         self.assertEqual(rc, 0, err)

@@ -252,6 +252,30 @@ class Hostile(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_a_helpdesk_run_never_decides_the_device(self):
+        # A failed the full cycle; a helpdesk `selftest --only agent` passed afterwards: A stays failing
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            def bundle(host, created, overall, partial):
+                return {"schema": "cmgdiag.bundle/1", "bundle_id": host + created, "created_at": created,
+                        "trigger": "selftest", "agent": {"version": "0.1.0"}, "device": {"hostname": host},
+                        "overall": overall, "partial": partial, "checks": [],
+                        "spool": {"pending": 0, "dropped_total": 0}}
+            for i, (host, created, overall, partial) in enumerate((
+                    ("A", "2026-11-30T08:00:00Z", "fail", False), ("A", "2026-11-30T09:00:00Z", "pass", True),
+                    ("B", "2026-11-30T09:00:00Z", "pass", True))):
+                with gzip.open(os.path.join(tmp, "%d.json.gz" % i), "wt") as f:
+                    json.dump(bundle(host, created, overall, partial), f)
+            csvf = os.path.join(tmp, "r.csv")
+            rc, out, err = run("report", nat(tmp), "--csv", nat(csvf))
+            self.assertEqual(rc, 0, err)
+            rows = {r["device"]: r for r in read_csv(csvf)}
+            self.assertEqual((rows["A"]["overall"], rows["A"]["helpdesk_runs"]), ("fail", "1"))
+            self.assertEqual((rows["B"]["overall"], rows["B"]["helpdesk_runs"]), ("", "1"))
+            self.assertIn("1 fail, 0 warn, 0 pass; 1 with helpdesk runs only", out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_nothing_readable_is_exit_3(self):
         tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
         try:
