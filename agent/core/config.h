@@ -17,6 +17,7 @@ struct cg_config {
   bool insecure;
   char insecure_why[512];
   int64_t interval_s, jitter_s, start_delay_s, check_timeout_s, cycle_timeout_s, network_debounce_s, network_min_gap_s;
+  int64_t heartbeat_s; /* a scheduled cycle whose state did not change ships at most this often */
   struct {
     char *dir;
     int64_t max_bytes, max_files;

@@ -58,6 +58,10 @@ static const struct cg_config_map served_map[] = {
 static const struct cg_config_map core_map[] = {
     {CG_CFG_INT, "interval_s", "3600", "Seconds between two cycles of `run`", offsetof(struct cg_config, interval_s), 1,
      604800, NULL, NULL},
+    {CG_CFG_INT, "heartbeat_s", "21600",
+     "A scheduled cycle ships its bundle when the device's state changed, else at most this often (0: every cycle); "
+     "self-tests and the gate always ship",
+     offsetof(struct cg_config, heartbeat_s), 0, 604800, NULL, NULL},
     {CG_CFG_INT, "jitter_s", "600", "Random extra delay per cycle, so a fleet does not report at once",
      offsetof(struct cg_config, jitter_s), 0, 86400, NULL, NULL},
     {CG_CFG_INT, "start_delay_s", "120", "Longest random wait before the first cycle of `run` after a start",

@@ -5,6 +5,7 @@
 
 #include "bundle.h"
 #include "log.h"
+#include "platform/fs.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
 #include "platform/wmi.h"
@@ -72,6 +73,70 @@ static void publish_last_result(const struct cg_env *env, const struct cg_cycle 
   cJSON_Delete(v);
 }
 
+/* What a fleet view shows of a device: when it is the same as in the last bundle shipped, a scheduled
+ * cycle need not ship again before heartbeat_s (docs/operations.md, "What ships, and when"). */
+static uint64_t mix(uint64_t h, const char *s) {
+  for (const char *q = s; q && *q; q++)
+    h = (h ^ (unsigned char)*q) * 1099511628211ULL;
+  return (h ^ '|') * 1099511628211ULL;
+}
+
+static const char *sv(const cJSON *o, const char *k) {
+  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+  return v ? v : "";
+}
+
+static uint64_t state_fingerprint(const cJSON *b) {
+  uint64_t h = 1469598103934665603ULL;
+  char part[512];
+  const cJSON *r;
+  h = mix(h, sv(b, "overall"));
+  h = mix(h, sv(b, "readiness"));
+  h = mix(h, sv(cJSON_GetObjectItemCaseSensitive(b, "agent"), "version"));
+  h = mix(h, sv(cJSON_GetObjectItemCaseSensitive(b, "device"), "cmg_host"));
+  cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(b, "checks")) {
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(r, "facts");
+    const cJSON *days = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(f, "tls"), "days_to_expiry");
+    cg_snprintf(part, sizeof(part), "%s:%s:%s:%lld", sv(r, "check"), sv(r, "status"), sv(r, "code"),
+                cJSON_IsNumber(days) ? (long long)days->valuedouble : -1LL);
+    h = mix(h, part);
+  }
+  cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b, "diagnosis"),
+                                                         "root_causes")) h = mix(h, sv(r, "code"));
+  return h;
+}
+
+/* Whether a scheduled cycle ships: its state changed since the last shipped bundle, or heartbeat_s
+ * went by. *fp gets the state's fingerprint (to record once it is spooled). */
+static bool worth_shipping(const struct cg_env *env, const struct cg_cycle_opts *o, const cJSON *b, char fp[24]) {
+  cg_snprintf(fp, 24, "%016llx", (unsigned long long)state_fingerprint(b));
+  const char *t = o->trigger ? o->trigger : "";
+  bool scheduled = !strcmp(t, "schedule") || !strcmp(t, "once") || !strcmp(t, "network_change");
+  if (!scheduled || env->config->heartbeat_s <= 0 || !env->config->state_dir) return true;
+  char *path = cg_path_join(env->config->state_dir, "shipped.json"), *data = NULL;
+  size_t len = 0;
+  cJSON *s = path && cg_file_read(path, 4096, &data, &len) == CG_OK ? cJSON_ParseWithLength(data, len) : NULL;
+  const char *last = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "fingerprint"));
+  const cJSON *at = cJSON_GetObjectItemCaseSensitive(s, "shipped_ms");
+  int64_t age = cJSON_IsNumber(at) ? cg_time_utc_ms() - (int64_t)at->valuedouble : -1;
+  bool ship = !last || strcmp(last, fp) != 0 || age < 0 || age >= env->config->heartbeat_s * 1000;
+  cJSON_Delete(s);
+  cg_free(data);
+  cg_free(path);
+  return ship;
+}
+
+static void note_shipped(const struct cg_env *env, const char *fp) {
+  if (!env->config->state_dir) return;
+  char *path = cg_path_join(env->config->state_dir, "shipped.json"), err[300] = "";
+  char *text = cg_asprintf("{\"fingerprint\": \"%s\", \"shipped_ms\": %lld}", fp, (long long)cg_time_utc_ms());
+  if (path && text && cg_mkdirs(env->config->state_dir) == CG_OK &&
+      cg_file_write_atomic(path, text, strlen(text), err, sizeof(err)) != CG_OK)
+    cg_log_warn(env->log, "cycle", "cannot record the shipped state: %s", err);
+  cg_free(text);
+  cg_free(path);
+}
+
 int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct cg_cycle *c, char *err,
                  size_t errlen) {
   const struct cg_config *cfg = env->config;
@@ -103,8 +168,20 @@ int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct
   if (c->bundle && o->bundle_hook) o->bundle_hook(c->bundle, o->hook_user);
   if (!o->only) publish_last_result(env, c);
   if (strcmp(o->trigger, "validate") != 0) cg_verdict_events(env, c, o->only == NULL);
-  if (c->spool_ok) spool_bundle(env, c);
-  if (!c->spooled || o->drain_budget_ms <= 0 || !has_outputs(cfg) || cg_stop_requested()) return CG_OK;
+  char fp[24];
+  if (c->spool_ok && !worth_shipping(env, o, c->bundle, fp)) {
+    c->unchanged = true;
+    cg_log_info(env->log, "cycle",
+                "the device's state has not changed since the last bundle shipped: not shipped "
+                "again before heartbeat_s (%lld s)",
+                (long long)cfg->heartbeat_s);
+  } else if (c->spool_ok) {
+    spool_bundle(env, c);
+    if (c->spooled) note_shipped(env, fp);
+  }
+  /* older bundles still leave when this one stays (a device back online) */
+  if ((!c->spooled && !c->unchanged) || o->drain_budget_ms <= 0 || !has_outputs(cfg) || cg_stop_requested())
+    return CG_OK;
   if (cg_shipper_open(&c->sh, env, &c->sp, c->error, sizeof(c->error)) != CG_OK) {
     cg_log_error(env->log, "ship", "cannot ship: %s", c->error);
     return CG_OK;

@@ -32,6 +32,7 @@ struct cg_cycle {
   cJSON *bundle;      /* NULL when the agent was asked to stop during the checks */
   struct cg_spool sp; /* open when spool_ok */
   bool spool_ok, spooled, drained;
+  bool unchanged; /* a scheduled cycle with the state of the last shipped bundle, within heartbeat_s: not spooled */
   char spool_name[96];   /* this bundle's spool file name when spooled */
   char error[768];       /* why the spool, the bundle or the shipper failed ("" when none) */
   struct cg_shipper *sh; /* open after a drain (its labels and last errors), or NULL */

@@ -67,7 +67,7 @@ class Daemon(unittest.TestCase):
     def write(self, **kw):
         c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
              "log": {"file": self.log, "level": "debug", "max_bytes": 50000000},
-             "interval_s": 1, "jitter_s": 1, "start_delay_s": 0, "check_timeout_s": 20,
+             "interval_s": 1, "jitter_s": 1, "start_delay_s": 0, "check_timeout_s": 20, "heartbeat_s": 0,
              "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                         "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}},
              "outputs": [{"type": "file", "dir": self.share}]}
@@ -138,6 +138,29 @@ class Daemon(unittest.TestCase):
         for b in got:
             self.assertEqual(b["trigger"], "schedule")
             self.assertEqual(schema_errors(b), [])
+
+    def test_an_unchanged_device_ships_on_its_heartbeat_and_a_change_at_once(self):
+        # scheduled cycles (run --once) of an unchanged device: one bundle, then the next only when
+        # heartbeat_s has gone by or the state changed
+        self.write(heartbeat_s=21600, checks={"device": {"enabled": False}, "clientauth": {"enabled": False},
+                                               "content": {"enabled": False}, "exec": {"enabled": False}})
+        for _ in range(10):
+            rc, out, err = run("-c", self.cfg, "run", "--once")
+            self.assertEqual(rc, 0, err)
+        self.assertEqual(len(self.bundles()), 1)
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            self.assertIn("has not changed since the last bundle shipped", f.read())
+        # the agent check now warns (a 1 TB free-space rule): a change ships at once
+        self.write(heartbeat_s=21600, checks={"device": {"enabled": False}, "clientauth": {"enabled": False},
+                                               "content": {"enabled": False}, "exec": {"enabled": False},
+                                               "agent": {"min_free_mb": 1048576}})
+        rc, out, err = run("-c", self.cfg, "run", "--once")
+        got = self.bundles()
+        self.assertEqual(len(got), 2)
+        self.assertIn("warn", [b["overall"] for b in got])
+        # a self-test always ships
+        rc, out, err = run("-c", self.cfg, "selftest")
+        self.assertEqual(len(self.bundles()), 3)
 
     def test_second_instance_is_refused_and_the_lock_survives_kill_9(self):
         self.write(interval_s=60)
