@@ -9,6 +9,7 @@
 #include "bundle.h"
 #include "diagnosis.h"
 #include "platform/runtime.h"
+#include "platform/sys.h"
 
 #include "fleet_internal.h"
 
@@ -88,10 +89,17 @@ static void cmg_facts(const cJSON *b, struct fleet_device *d) {
   copy(d->cmg, sizeof(d->cmg), host ? host : jstr(facts, "host"));
   const cJSON *req0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(facts, "requests"), 0);
   const cJSON *total = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(req0, "timings"), "total_ms");
-  d->cmg_ms = cJSON_IsNumber(total) ? total->valuedouble : -1;
+  /* answer times of answers only: a refusal (0 ms) or a connect timeout would bend the percentiles */
+  const cJSON *st = cJSON_GetObjectItemCaseSensitive(req0, "status");
+  bool answered = cJSON_IsNumber(st) && st->valuedouble >= 200 && st->valuedouble < 300;
+  d->cmg_ms = answered && cJSON_IsNumber(total) && total->valuedouble >= 0 && total->valuedouble < 1e9
+                  ? total->valuedouble
+                  : -1;
   const cJSON *days =
       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(facts, "tls"), "days_to_expiry");
-  d->cert_days = cJSON_IsNumber(days) ? (int)days->valuedouble : INT32_MIN;
+  /* a number from a bundle is checked before it is cast: NaN or 1e300 to int is undefined */
+  d->cert_days =
+      cJSON_IsNumber(days) && days->valuedouble > -1e6 && days->valuedouble < 1e6 ? (int)days->valuedouble : INT32_MIN;
 }
 
 /* A short sentence for a device without a root cause. */
@@ -111,6 +119,11 @@ static void plain_summary(const cJSON *b, struct fleet_device *d) {
       return;
     }
   }
+}
+
+/* A count from a bundle: checked before the cast (NaN, a negative or 1e300 to int64 is undefined). */
+static int64_t count_of(const cJSON *v) {
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15 ? (int64_t)v->valuedouble : 0;
 }
 
 static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char *why, size_t whylen) {
@@ -136,10 +149,8 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
     copy(r->d.readiness, sizeof(r->d.readiness), ready);
   copy(r->d.version, sizeof(r->d.version), jstr(agent, "version"));
   const cJSON *spool = cJSON_GetObjectItemCaseSensitive(b, "spool");
-  r->d.spool_pending = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(spool, "pending"));
-  r->d.dropped_total = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(spool, "dropped_total"));
-  if (r->d.spool_pending < 0) r->d.spool_pending = 0; /* NaN from a missing value casts to garbage: guard */
-  if (r->d.dropped_total < 0) r->d.dropped_total = 0;
+  r->d.spool_pending = count_of(cJSON_GetObjectItemCaseSensitive(spool, "pending"));
+  r->d.dropped_total = count_of(cJSON_GetObjectItemCaseSensitive(spool, "dropped_total"));
   cmg_facts(b, &r->d);
   const cJSON *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
   cJSON *made = NULL;
@@ -302,7 +313,7 @@ static void merge(struct fleet *f, const struct rec *r) {
     note_cause(f, &r->c[i], r->d.last_ms);
 }
 
-void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len) {
+void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len, int64_t stored_ms) {
   cJSON *b = NULL;
   char err[512], why[300];
   if (cg_bundle_parse(raw, len, origin, &b, err, sizeof(err)) != CG_OK) {
@@ -315,6 +326,19 @@ void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len)
   cJSON_Delete(b);
   if (!ok) {
     fleet_bad(f, origin, r ? why : "out of memory");
+    cg_free(r);
+    return;
+  }
+  /* a bundle's own date is the device's word: one from the future would decide its device for good */
+  const int64_t day = 86400000;
+  int64_t now = f->now_ms ? f->now_ms : cg_time_utc_ms();
+  if ((stored_ms > 0 && r->d.last_ms > stored_ms + day) || r->d.last_ms > now + day) {
+    char s[40];
+    cg_time_rfc3339(stored_ms > 0 ? stored_ms : now, s, sizeof(s));
+    cg_snprintf(why, sizeof(why),
+                "suspect: dated %s, more than a day after it was %s (%s); it does not decide its device",
+                r->d.last_seen, stored_ms > 0 ? "stored" : "read", s);
+    fleet_bad(f, origin, why);
     cg_free(r);
     return;
   }

@@ -10,6 +10,10 @@
 
 #define FLEET_CAUSES 3 /* root causes kept per device */
 
+/* A device whose last bundle is older than this is "not reporting": two of the agent's 6-hour
+ * heartbeats (heartbeat_s) went by without a word. */
+#define FLEET_STALE_H 12
+
 struct fleet_device {
   char host[96];
   int64_t last_ms;
@@ -56,7 +60,10 @@ struct fleet *fleet_new(int64_t now_ms, int since_days, const cJSON *rules);
 void fleet_free(struct fleet *f);
 /* One bundle file's bytes (gzip or JSON); `origin` names it. Thread-safe. A bundle that cannot be
  * read is counted and listed with the reason, never fatal. */
-void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len);
+/* One bundle; stored_ms: when its file or blob was last written (-1 unknown). A bundle dated more
+ * than a day after it was stored, or after now, cannot be trusted to decide its device: it is listed
+ * as suspect among the inputs that could not be read. */
+void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len, int64_t stored_ms);
 /* An input that could not even be fetched or read. Thread-safe. */
 void fleet_bad(struct fleet *f, const char *origin, const char *why);
 
@@ -68,6 +75,7 @@ const struct fleet_day *fleet_days(const struct fleet *f, size_t *n);       /* o
 const struct fleet_bad *fleet_bads(const struct fleet *f, size_t *n, size_t *total);
 struct fleet_totals {
   size_t bundles, older, bad, devices, pass, warn, fail, diag_made, helpdesk_only;
+  size_t not_reporting; /* no bundle for more than FLEET_STALE_H hours (two heartbeats) */
   int64_t now_ms;
   int since_days;
 };

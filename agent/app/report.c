@@ -121,7 +121,7 @@ static void one_file(void *arg, size_t i, void *unused) {
   size_t len = 0;
   int rc = cg_file_read(w->ps->p[i], MAX_BUNDLE_BYTES, &data, &len);
   if (rc == CG_OK)
-    fleet_add(w->f, w->ps->p[i], data, len);
+    fleet_add(w->f, w->ps->p[i], data, len, cg_file_mtime_ms(w->ps->p[i]));
   else
     fleet_bad(w->f, w->ps->p[i], rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
   cg_free(data);
@@ -140,6 +140,7 @@ static void print_summary(const struct fleet *f) {
   fleet_bads(f, &nb, &total);
   printf("%zu bundle(s) read, %zu device(s): %zu fail, %zu warn, %zu pass", t.bundles, t.devices, t.fail, t.warn,
          t.pass);
+  if (t.not_reporting) printf("; %zu not reporting (no bundle for more than %d hours)", t.not_reporting, FLEET_STALE_H);
   if (t.helpdesk_only) printf("; %zu with helpdesk runs only (partial: not judged)", t.helpdesk_only);
   if (t.older) printf("; %zu older than %d days left out", t.older, t.since_days);
   printf(".\n");
@@ -227,6 +228,16 @@ int cg_report_run(const struct cg_report_args *a) {
 /* ---- CSV ------------------------------------------------------------------------------------------ */
 
 /* RFC 4180 quoting; a cell that a spreadsheet would run as a formula gets a leading apostrophe. */
+/* A number is written as a number (no quotes, no formula guard: "-10" stays -10 in Excel and Power
+ * BI); "" when unknown. */
+static void num_cell(struct cg_buf *b, const char *s, bool last) {
+  bool ok = *s != '\0';
+  for (const char *c = s; *c && ok; c++)
+    ok = (*c >= '0' && *c <= '9') || (c == s && *c == '-') || *c == '.';
+  if (ok) cg_buf_puts(b, s);
+  cg_buf_puts(b, last ? "\r\n" : ",");
+}
+
 static void cell(struct cg_buf *b, const char *s, bool last) {
   bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
   cg_buf_puts(b, "\"");
@@ -245,9 +256,12 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
   cg_buf_init(&b, (size_t)1 << 31);
   size_t n;
   const struct fleet_device *d = fleet_devices(f, &n);
+  struct fleet_totals t;
+  fleet_totals(f, &t);
+  int64_t now_ms = t.now_ms;
   cg_buf_puts(&b, "\xEF\xBB\xBF"); /* Excel reads UTF-8 only with its BOM */
   cg_buf_puts(&b, "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
-                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs\r\n");
+                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs,age_hours\r\n");
   for (size_t i = 0; i < n; i++) {
     char other[120] = "", ms[32] = "", days[32] = "", pend[32];
     cg_snprintf(other, sizeof(other), "%s%s%s", d[i].cause[1], d[i].cause[2][0] ? " " : "", d[i].cause[2]);
@@ -262,13 +276,16 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
     cell(&b, other, false);
     cell(&b, d[i].version, false);
     cell(&b, d[i].cmg, false);
-    cell(&b, ms, false);
-    cell(&b, days, false);
-    cell(&b, pend, false);
+    num_cell(&b, ms, false);
+    num_cell(&b, days, false);
+    num_cell(&b, pend, false);
     cell(&b, d[i].readiness, false);
     char runs[24];
     cg_snprintf(runs, sizeof(runs), "%zu", d[i].helpdesk_runs);
-    cell(&b, runs, true);
+    num_cell(&b, runs, false);
+    char age[24] = "";
+    if (d[i].full) cg_snprintf(age, sizeof(age), "%lld", (long long)((now_ms - d[i].last_ms) / 3600000));
+    num_cell(&b, age, true);
   }
   int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
   if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);

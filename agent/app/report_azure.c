@@ -175,7 +175,8 @@ static void download(void *arg, size_t i, void *handle) {
   struct cg_http_resp r = {0};
   int rc = h ? get(h, w->c, url, MAX_BLOB_BYTES, &r) : CG_ERR_NOMEM;
   if (rc == CG_OK && r.status == 200 && !r.too_large) {
-    fleet_add(w->f, origin, r.body ? r.body : "", r.body_len);
+    time_t lm = r.last_modified[0] ? curl_getdate(r.last_modified, NULL) : (time_t)-1;
+    fleet_add(w->f, origin, r.body ? r.body : "", r.body_len, lm == (time_t)-1 ? -1 : (int64_t)lm * 1000);
   } else {
     char why[600];
     if (rc != CG_OK)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "report.h"
@@ -51,8 +53,9 @@ static void totals_section(struct cg_buf *b, const struct fleet *f) {
                 "<h2>Devices by verdict</h2>\n<p><span class=\"k\"><span class=\"n\" id=\"n-devices\">%zu</span> "
                 "devices</span><span class=\"k fail\"><span class=\"n\" id=\"n-fail\">%zu</span> fail</span>"
                 "<span class=\"k warn\"><span class=\"n\" id=\"n-warn\">%zu</span> warn</span><span class=\"k "
-                "pass\"><span class=\"n\" id=\"n-pass\">%zu</span> pass</span></p>\n",
-                t.devices, t.fail, t.warn, t.pass);
+                "pass\"><span class=\"n\" id=\"n-pass\">%zu</span> pass</span><span class=\"k\"><span class=\"n\" "
+                "id=\"n-stale\">%zu</span> not reporting (no bundle for more than %d hours)</span></p>\n",
+                t.devices, t.fail, t.warn, t.pass, t.not_reporting, FLEET_STALE_H);
   double w = 900, x = 0;
   cg_buf_printf(b, "<svg width=\"900\" height=\"24\" role=\"img\" aria-label=\"devices by verdict\">");
   size_t parts[3] = {t.fail, t.warn, t.pass};
@@ -193,6 +196,25 @@ static void agents_section(struct cg_buf *b, const struct fleet *f) {
                 bucket[0], bucket[1], bucket[2], bucket[3], (long long)dropped);
 }
 
+/* The page's one script, allowed by its hash in the Content-Security-Policy (no 'unsafe-inline': a
+ * script a bundle's text managed to smuggle in would not run). */
+static const char FILTER_JS[] =
+    "(function(){var i=document.getElementById('filter'),r=document.querySelectorAll("
+    "'#devices tbody tr'),s=document.getElementById('shown');function f(){var q=i.value.toLowerCase(),n=0;"
+    "for(var k=0;k<r.length;k++){var v=!q||r[k].textContent.toLowerCase().indexOf(q)>=0;r[k].style.display="
+    "v?'':'none';if(v)n++;}s.textContent=n+' of '+r.length+' shown';}i.addEventListener('input',f);f();})();";
+
+/* 'sha256-BASE64' of the script, as CSP wants it. */
+static void script_hash(char *out, size_t outlen) {
+  unsigned char md[32];
+  unsigned int n = 0;
+  unsigned char b64[64];
+  out[0] = '\0';
+  if (!EVP_Digest(FILTER_JS, strlen(FILTER_JS), md, &n, EVP_sha256(), NULL) || n != 32) return;
+  EVP_EncodeBlock(b64, md, 32);
+  cg_snprintf(out, outlen, "'sha256-%s'", (const char *)b64);
+}
+
 static void devices_section(struct cg_buf *b, const struct fleet *f) {
   size_t n;
   const struct fleet_device *d = fleet_devices(f, &n);
@@ -231,13 +253,7 @@ static void devices_section(struct cg_buf *b, const struct fleet *f) {
     }
     cg_buf_puts(b, "</td></tr>\n");
   }
-  cg_buf_puts(b,
-              "</tbody></table>\n"
-              "<script>(function(){var i=document.getElementById('filter'),r=document.querySelectorAll("
-              "'#devices tbody tr'),s=document.getElementById('shown');function f(){var q=i.value.toLowerCase(),n=0;"
-              "for(var k=0;k<r.length;k++){var v=!q||r[k].textContent.toLowerCase().indexOf(q)>=0;r[k].style.display="
-              "v?'':'none';if(v)n++;}s.textContent=n+' of '+r.length+' shown';}i.addEventListener('input',f);f();})();"
-              "</script>\n");
+  cg_buf_printf(b, "</tbody></table>\n<script>%s</script>\n", FILTER_JS);
 }
 
 static void bad_section(struct cg_buf *b, const struct fleet *f) {
@@ -261,9 +277,13 @@ static void bad_section(struct cg_buf *b, const struct fleet *f) {
 int report_write_html(const struct fleet *f, const char *path, const char *title, char *err, size_t errlen) {
   struct cg_buf b;
   cg_buf_init(&b, (size_t)1 << 31);
-  cg_buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
-                  "'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\"><title>");
+  char hash[80];
+  script_hash(hash, sizeof(hash));
+  cg_buf_printf(&b,
+                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
+                "'unsafe-inline'; script-src %s; img-src data:\"><title>",
+                hash[0] ? hash : "'none'");
   esc(&b, title);
   cg_buf_printf(&b, "</title><style>%s</style></head><body>\n<h1>", CSS);
   esc(&b, title);

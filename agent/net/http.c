@@ -107,6 +107,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
     const char *sp = memchr(data, ' ', len);
     const char *sp2 = sp ? memchr(sp + 1, ' ', len - (size_t)(sp + 1 - data)) : NULL;
     r->reason[0] = r->retry_after[0] = r->ms_error_code[0] = r->date[0] = r->content_type[0] = '\0';
+    r->last_modified[0] = '\0';
     if (sp2) {
       size_t rl = len - (size_t)(sp2 + 1 - data);
       while (rl && (sp2[rl] == '\r' || sp2[rl] == '\n'))
@@ -119,12 +120,14 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   }
   if (!cg_http_header_value(data, len, "Retry-After", r->retry_after, sizeof(r->retry_after)) &&
       !cg_http_header_value(data, len, "Date", r->date, sizeof(r->date)) &&
+      !cg_http_header_value(data, len, "Last-Modified", r->last_modified, sizeof(r->last_modified)) &&
       !cg_http_header_value(data, len, "Content-Type", r->content_type, sizeof(r->content_type)))
     cg_http_header_value(data, len, "x-ms-error-code", r->ms_error_code, sizeof(r->ms_error_code));
   /* header values reach the log, the console and bundles: no control characters from a server */
   cg_strip_controls(r->ms_error_code);
   cg_strip_controls(r->content_type);
   cg_strip_controls(r->date);
+  cg_strip_controls(r->last_modified);
   cg_strip_controls(r->retry_after);
   return len;
 }

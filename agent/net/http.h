@@ -50,7 +50,8 @@ struct cg_http_resp {
   char error[512];        /* a sentence when curl_rc != 0, secrets redacted */
   char *body;             /* response body up to max_response, NUL-terminated; caller frees */
   size_t body_len;
-  char date[64]; /* Date header */
+  char date[64];          /* Date header */
+  char last_modified[64]; /* Last-Modified header */
   char content_type[128];
   bool too_large; /* abort_over_cap and the body was larger */
   long os_errno;  /* CURLINFO_OS_ERRNO of a failed connect */

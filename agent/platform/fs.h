@@ -21,6 +21,8 @@ int cg_file_read_range(const char *path, int64_t offset, size_t max, char **data
 int cg_file_append(const char *path, const void *data, size_t len);
 /* Size in bytes, or -1 when the file does not exist. */
 int64_t cg_file_size(const char *path);
+/* When the file was last written, ms since 1970 UTC; -1 when unknown. */
+int64_t cg_file_mtime_ms(const char *path);
 bool cg_file_exists(const char *path);
 /* Rename, replacing the target. */
 int cg_file_rename(const char *from, const char *to);

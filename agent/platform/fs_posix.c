@@ -125,6 +125,12 @@ int cg_file_append(const char *path, const void *data, size_t len) {
   return rc;
 }
 
+int64_t cg_file_mtime_ms(const char *path) {
+  struct stat st;
+  if (stat(path, &st)) return -1;
+  return (int64_t)st.st_mtime * 1000;
+}
+
 int64_t cg_file_size(const char *path) {
   struct stat st;
   return stat(path, &st) ? -1 : (int64_t)st.st_size;

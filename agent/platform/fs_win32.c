@@ -150,6 +150,16 @@ int64_t cg_file_size(const char *path) {
   return (int64_t)(((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow);
 }
 
+int64_t cg_file_mtime_ms(const char *path) {
+  wchar_t *w = cg_utf8_to_wide(path);
+  WIN32_FILE_ATTRIBUTE_DATA fa;
+  BOOL ok = w && GetFileAttributesExW(w, GetFileExInfoStandard, &fa);
+  cg_free(w);
+  if (!ok) return -1;
+  uint64_t t = ((uint64_t)fa.ftLastWriteTime.dwHighDateTime << 32) | fa.ftLastWriteTime.dwLowDateTime;
+  return (int64_t)(t / 10000) - 11644473600000LL; /* 100 ns since 1601 */
+}
+
 bool cg_file_exists(const char *path) {
   wchar_t *w = cg_utf8_to_wide(path);
   DWORD a = w ? GetFileAttributesW(w) : INVALID_FILE_ATTRIBUTES;

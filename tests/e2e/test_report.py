@@ -272,7 +272,41 @@ class Hostile(unittest.TestCase):
             rows = {r["device"]: r for r in read_csv(csvf)}
             self.assertEqual((rows["A"]["overall"], rows["A"]["helpdesk_runs"]), ("fail", "1"))
             self.assertEqual((rows["B"]["overall"], rows["B"]["helpdesk_runs"]), ("", "1"))
-            self.assertIn("1 fail, 0 warn, 0 pass; 1 with helpdesk runs only", out)
+            self.assertIn("1 fail, 0 warn, 0 pass", out)
+            self.assertIn("1 with helpdesk runs only", out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_a_bundle_from_the_future_does_not_decide_its_device(self):
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            def bundle(created, overall):
+                return {"schema": "cmgdiag.bundle/1", "bundle_id": created, "created_at": created, "trigger": "schedule",
+                        "agent": {"version": "0.1.0"}, "device": {"hostname": "PC7"}, "overall": overall,
+                        "checks": [], "spool": {"pending": 0, "dropped_total": 0}}
+            b = bundle("2026-11-30T08:00:00Z", "fail")
+            b["checks"] = [{"check": "cmgprobe", "status": "fail", "code": "CMG_CERT_EXPIRED", "summary": "s",
+                            "remediation": "r", "facts": {"host": "cmg.contoso.com", "tls": {"days_to_expiry": -10}}}]
+            with gzip.open(os.path.join(tmp, "now.json.gz"), "wt") as f:
+                json.dump(b, f)
+            with gzip.open(os.path.join(tmp, "future.json.gz"), "wt") as f:
+                json.dump(bundle("2099-01-01T00:00:00Z", "pass"), f)
+            csvf, html = os.path.join(tmp, "r.csv"), os.path.join(tmp, "r.html")
+            rc, out, err = run("report", nat(tmp), "--csv", nat(csvf), "--html", nat(html))
+            self.assertEqual(rc, 0, err)
+            self.assertEqual([(r["device"], r["overall"]) for r in read_csv(csvf)], [("PC7", "fail")])
+            row = read_csv(csvf)[0]
+            # numbers are numbers: a negative one gets no formula guard, and an age is a count of hours
+            self.assertEqual(row["cmg_cert_days_left"], "-10")
+            self.assertGreaterEqual(int(row["age_hours"]), 24)
+            with open(csvf, encoding="utf-8-sig") as f:
+                self.assertNotIn("'-10", f.read())
+            # the bundle is days old: the device is not reporting
+            self.assertIn("1 not reporting", out)
+            with open(html, encoding="utf-8") as f:
+                page = f.read()
+            self.assertIn("suspect: dated 2099-01-01T00:00:00Z", page)
+            self.assertIn("future.json.gz", page)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -14,8 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!rules) rules = cg_diagnosis_rules(NULL);
   struct fleet *f = fleet_new(1796025600000LL, 30, rules);
   if (!f) return 0;
-  fleet_add(f, "fuzz", (const char *)data, size);
-  fleet_add(f, "fuzz again", (const char *)data, size); /* the same device twice: the latest decides */
+  fleet_add(f, "fuzz", (const char *)data, size, -1);
+  fleet_add(f, "fuzz again", (const char *)data, size, 1764000000000LL); /* the same device twice: the latest decides */
   fleet_finish(f);
   fleet_free(f);
   char t[64];
