@@ -144,6 +144,16 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
   copy(r->d.last_seen, sizeof(r->d.last_seen), created);
   copy(r->d.overall, sizeof(r->d.overall), overall);
   r->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "partial"));
+  r->d.sas_days = INT32_MIN;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(b, "outputs")) {
+    int64_t exp;
+    if (fleet_parse_time(jstr(o, "sas_expires_at"), &exp)) {
+      int64_t days = (exp - (f->now_ms ? f->now_ms : cg_time_utc_ms())) / 86400000;
+      if (days > -100000 && days < 100000 && (r->d.sas_days == INT32_MIN || days < r->d.sas_days))
+        r->d.sas_days = (int)days;
+    }
+  }
   const char *ready = jstr(b, "readiness");
   if (ready && (!strcmp(ready, "pass") || !strcmp(ready, "warn") || !strcmp(ready, "fail")))
     copy(r->d.readiness, sizeof(r->d.readiness), ready);
@@ -294,6 +304,7 @@ static void merge(struct fleet *f, const struct rec *r) {
       copy(d->host, sizeof(d->host), r->d.host);
       d->cmg_ms = -1;
       d->cert_days = INT32_MIN;
+      d->sas_days = INT32_MIN;
     }
     d->helpdesk_runs++;
     if (strcmp(r->d.last_seen, d->helpdesk_last) > 0) copy(d->helpdesk_last, sizeof(d->helpdesk_last), r->d.last_seen);

@@ -19,6 +19,7 @@ struct fleet_device {
   int64_t last_ms;
   char last_seen[32];
   char overall[8];
+  int sas_days;      /* days until the soonest SAS of its outputs expires; INT32_MIN unknown */
   char readiness[8]; /* ready for an in-place upgrade: pass, warn, fail; "" when the bundle does not say */
   char version[24];
   char cmg[96];
@@ -76,6 +77,7 @@ const struct fleet_bad *fleet_bads(const struct fleet *f, size_t *n, size_t *tot
 struct fleet_totals {
   size_t bundles, older, bad, devices, pass, warn, fail, diag_made, helpdesk_only;
   size_t not_reporting; /* no bundle for more than FLEET_STALE_H hours (two heartbeats) */
+  size_t sas_expiring;  /* devices whose collection point SAS expires within 30 days (or has) */
   int64_t now_ms;
   int since_days;
 };

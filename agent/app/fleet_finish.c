@@ -135,6 +135,7 @@ void fleet_finish(struct fleet *f) {
       f->t.fail++;
     f->t.diag_made += f->dev[i].diag_made;
     if (f->dev[i].full && f->now_ms - f->dev[i].last_ms > (int64_t)FLEET_STALE_H * 3600000) f->t.not_reporting++;
+    if (f->dev[i].full && f->dev[i].sas_days != INT32_MIN && f->dev[i].sas_days < 30) f->t.sas_expiring++;
   }
   f->t.now_ms = f->now_ms;
   f->t.since_days = f->since_days;

@@ -141,6 +141,7 @@ static void print_summary(const struct fleet *f) {
   printf("%zu bundle(s) read, %zu device(s): %zu fail, %zu warn, %zu pass", t.bundles, t.devices, t.fail, t.warn,
          t.pass);
   if (t.not_reporting) printf("; %zu not reporting (no bundle for more than %d hours)", t.not_reporting, FLEET_STALE_H);
+  if (t.sas_expiring) printf("; %zu whose collection point SAS expires within 30 days", t.sas_expiring);
   if (t.helpdesk_only) printf("; %zu with helpdesk runs only (partial: not judged)", t.helpdesk_only);
   if (t.older) printf("; %zu older than %d days left out", t.older, t.since_days);
   printf(".\n");
@@ -260,8 +261,9 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
   fleet_totals(f, &t);
   int64_t now_ms = t.now_ms;
   cg_buf_puts(&b, "\xEF\xBB\xBF"); /* Excel reads UTF-8 only with its BOM */
-  cg_buf_puts(&b, "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
-                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs,age_hours\r\n");
+  cg_buf_puts(&b,
+              "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
+              "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs,age_hours,sas_days_left\r\n");
   for (size_t i = 0; i < n; i++) {
     char other[120] = "", ms[32] = "", days[32] = "", pend[32];
     cg_snprintf(other, sizeof(other), "%s%s%s", d[i].cause[1], d[i].cause[2][0] ? " " : "", d[i].cause[2]);
@@ -285,7 +287,10 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
     num_cell(&b, runs, false);
     char age[24] = "";
     if (d[i].full) cg_snprintf(age, sizeof(age), "%lld", (long long)((now_ms - d[i].last_ms) / 3600000));
-    num_cell(&b, age, true);
+    num_cell(&b, age, false);
+    char sas[24] = "";
+    if (d[i].sas_days != INT32_MIN) cg_snprintf(sas, sizeof(sas), "%d", d[i].sas_days);
+    num_cell(&b, sas, true);
   }
   int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
   if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);

@@ -54,8 +54,10 @@ static void totals_section(struct cg_buf *b, const struct fleet *f) {
                 "devices</span><span class=\"k fail\"><span class=\"n\" id=\"n-fail\">%zu</span> fail</span>"
                 "<span class=\"k warn\"><span class=\"n\" id=\"n-warn\">%zu</span> warn</span><span class=\"k "
                 "pass\"><span class=\"n\" id=\"n-pass\">%zu</span> pass</span><span class=\"k\"><span class=\"n\" "
-                "id=\"n-stale\">%zu</span> not reporting (no bundle for more than %d hours)</span></p>\n",
-                t.devices, t.fail, t.warn, t.pass, t.not_reporting, FLEET_STALE_H);
+                "id=\"n-stale\">%zu</span> not reporting (no bundle for more than %d hours)</span><span class=\"k\">"
+                "<span class=\"n\" id=\"n-sas\">%zu</span> with a collection point SAS expiring within 30 "
+                "days</span></p>\n",
+                t.devices, t.fail, t.warn, t.pass, t.not_reporting, FLEET_STALE_H, t.sas_expiring);
   double w = 900, x = 0;
   cg_buf_printf(b, "<svg width=\"900\" height=\"24\" role=\"img\" aria-label=\"devices by verdict\">");
   size_t parts[3] = {t.fail, t.warn, t.pass};

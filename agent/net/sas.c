@@ -59,6 +59,19 @@ bool cg_sas_expiry(const char *s, int64_t *ms) {
   return true;
 }
 
+int64_t cg_sas_soonest_expiry(const cJSON *outputs) {
+  int64_t soonest = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, outputs) {
+    const char *url = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "sas_url"));
+    char se[64];
+    int64_t exp;
+    if (url && cg_sas_param(url, "se", se, sizeof(se)) && cg_sas_expiry(se, &exp) && (!soonest || exp < soonest))
+      soonest = exp;
+  }
+  return soonest;
+}
+
 int cg_sas_check(const char *url, int64_t now_ms, char *warn, size_t warnlen) {
   char sp[64] = "", se[64] = "", extra[64] = "";
   size_t k = 0;

@@ -11,6 +11,7 @@
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "redact.h"
+#include "sas.h"
 #include "text.h"
 
 int cg_uuid_v4(char *buf, size_t len) {
@@ -90,6 +91,26 @@ cJSON *cg_bundle_build(const struct cg_env *env, const char *trigger, const char
     cJSON_Delete(rules);
     ok = ok && diag;
     if (diag) cJSON_AddItemToObject(b, "diagnosis", diag);
+    /* where the bundles go, and until when the SAS lets them in (never the SAS itself) */
+    cJSON *outs = cJSON_AddArrayToObject(b, "outputs");
+    const cJSON *o;
+    const cJSON *configured =
+        env && env->config ? cJSON_GetObjectItemCaseSensitive(env->config->root, "outputs") : (const cJSON *)NULL;
+    cJSON_ArrayForEach(o, configured) {
+      cJSON *x = cJSON_CreateObject();
+      const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "type"));
+      cJSON_AddStringToObject(x, "type", type ? type : "");
+      cJSON *one = cJSON_CreateArray();
+      cJSON_AddItemReferenceToArray(one, (cJSON *)o);
+      int64_t exp = cg_sas_soonest_expiry(one);
+      cJSON_Delete(one);
+      if (exp) {
+        char at[40];
+        cg_time_rfc3339(exp, at, sizeof(at));
+        cJSON_AddStringToObject(x, "sas_expires_at", at);
+      }
+      cJSON_AddItemToArray(outs, x);
+    }
     cJSON *spool = cJSON_AddObjectToObject(b, "spool");
     cJSON_AddNumberToObject(spool, "pending", (double)spool_pending);
     cJSON_AddNumberToObject(spool, "dropped_total", (double)dropped_total);

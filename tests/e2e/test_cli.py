@@ -286,6 +286,25 @@ class Cli(unittest.TestCase):
         self.assertRegex(events[-2], r"^event 201: check agent is now warn \(was unknown \(first result\)\)")
         self.assertRegex(events[-1], r"^event 101: the device is now warn \(was unknown \(first result\)\)")
 
+    def test_the_collection_points_sas_lifetime(self):
+        import datetime
+        def sas(days):
+            se = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return "https://acct.blob.core.windows.net/bundles?sv=2021-08-06&sp=cw&se=%s&sig=SECRETSIG" % se
+        for days, status, code in ((10.5, "warn", "AGENT_SAS_EXPIRING"), (-2, "fail", "AGENT_SAS_EXPIRED"),
+                                   (200, "pass", "AGENT_OK")):
+            self.write_cfg({"outputs": [{"type": "azblob", "sas_url": sas(days)}]})
+            rc, out, err = run("-c", self.cfg, "check", "agent", "--json")
+            r = json.loads(out)
+            self.assertEqual((r["status"], r["code"]), (status, code), r["summary"])
+            self.assertNotIn("SECRETSIG", out + err)
+        self.write_cfg({"outputs": [{"type": "azblob", "sas_url": sas(10.5)}]})
+        rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload")
+        b = json.loads(out)
+        self.assertEqual(b["outputs"][0]["type"], "azblob")
+        self.assertRegex(b["outputs"][0]["sas_expires_at"], r"^\d{4}-\d\d-\d\dT")
+        self.assertNotIn("SECRETSIG", out)
+
     def test_a_partial_run_says_so_and_is_not_the_device_state(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--only", "agent")
         b = json.loads(out)

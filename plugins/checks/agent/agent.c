@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "sas.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "plugin.h"
@@ -64,6 +65,15 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   uint64_t free_mb = free_b / (1024 * 1024);
 
   cJSON_AddBoolToObject(f, "config_admin_only", !cfg->insecure);
+  /* the collection point's SAS: when it lapses every device goes dark at once */
+  int64_t sas_exp = cg_sas_soonest_expiry(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs"));
+  int64_t sas_days = sas_exp ? (sas_exp - cg_time_utc_ms()) / 86400000 - (sas_exp < cg_time_utc_ms()) : 0;
+  char sas_at[40] = "";
+  if (sas_exp) {
+    cg_time_rfc3339(sas_exp, sas_at, sizeof(sas_at));
+    cJSON_AddStringToObject(f, "sas_expires_at", sas_at);
+    cJSON_AddNumberToObject(f, "sas_days_left", (double)sas_days);
+  }
   /* the supervisor's note of a worker that crashed or hung (`run`): this bundle carries it */
   char *crash_path = cg_path_join(cfg->state_dir, "worker-crash.json"), *crash_text = NULL;
   size_t crash_len = 0;
@@ -96,6 +106,20 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
                        "writable local folder.",
                        "The agent cannot write its spool folder, so status bundles cannot be kept while offline (%s).",
                        spool_why);
+  else if (sas_exp && sas_days < 0)
+    rc = cg_result_set(res, CG_FAIL, "AGENT_SAS_EXPIRED",
+                       "Deploy a new SAS URL for the collection point (docs/shipping.md, \"Rotating the SAS\"): the "
+                       "bundles wait in the spool until then.",
+                       "The collection point's SAS expired on %.10s, so this device's bundles are refused and it "
+                       "goes dark in the fleet report.",
+                       sas_at);
+  else if (sas_exp && sas_days < 30)
+    rc = cg_result_set(res, CG_WARN, "AGENT_SAS_EXPIRING",
+                       "Deploy a new SAS URL before then (docs/shipping.md, \"Rotating the SAS\"): Group Policy, "
+                       "Intune or an MSI repair.",
+                       "The collection point's SAS expires on %.10s, in %lld day(s); after that this device's "
+                       "bundles are refused.",
+                       sas_at, (long long)sas_days);
   else if (disk_known && (int64_t)free_mb < ctx->min_free_mb)
     rc = cg_result_set(res, CG_WARN, "AGENT_LOW_DISK",
                        "Free space on that volume; the agent keeps working but drops old bundles first.",
