@@ -155,12 +155,42 @@ static void print_summary(const struct fleet *f) {
   }
 }
 
+/* A folder laid out as the file output writes (YYYY/MM/DD/host/...): --since N walks only the day
+ * folders of those days, as a container lists only their prefixes. */
+static bool has_day_folders(const char *dir) {
+  char **names = NULL;
+  size_t n = 0;
+  bool yes = false;
+  if (cg_dir_list_dirs(dir, &names, &n) == CG_OK)
+    for (size_t i = 0; i < n && !yes; i++)
+      yes = strlen(names[i]) == 4 && strspn(names[i], "0123456789") == 4;
+  cg_dir_list_free(names, n);
+  return yes;
+}
+
+static int walk_days(const char *dir, int since_days, struct paths *ps) {
+  int64_t now = cg_time_utc_ms();
+  int rc = CG_OK;
+  for (int d = 0; rc == CG_OK && d <= since_days; d++) {
+    char day[40], rel[16];
+    cg_time_rfc3339(now - (int64_t)d * 86400000, day, sizeof(day));
+    cg_snprintf(rel, sizeof(rel), "%.4s/%.2s/%.2s", day, day + 5, day + 8);
+    char *sub = cg_path_join(dir, rel);
+    if (!sub) return CG_ERR_NOMEM;
+    if (cg_path_kind(sub) == CG_PATH_DIR) rc = walk(sub, 0, ps);
+    cg_free(sub);
+  }
+  return rc;
+}
+
 static int gather(const struct cg_report_args *a, struct fleet *f, char *err, size_t errlen) {
   struct paths ps = {0};
   int rc = CG_OK;
   for (size_t i = 0; rc == CG_OK && i < a->ninputs; i++) {
     enum cg_path_kind k = cg_path_kind(a->inputs[i]);
-    if (k == CG_PATH_DIR)
+    if (k == CG_PATH_DIR && a->since_days > 0 && has_day_folders(a->inputs[i]))
+      rc = walk_days(a->inputs[i], a->since_days, &ps);
+    else if (k == CG_PATH_DIR)
       rc = walk(a->inputs[i], 0, &ps);
     else if (k == CG_PATH_FILE)
       rc = push(&ps, cg_strdup(a->inputs[i]));
@@ -179,7 +209,7 @@ static int gather(const struct cg_report_args *a, struct fleet *f, char *err, si
   char *secret = NULL;
   if (a->container_sas_file && !(url = secret = cg_read_sas_file(a->container_sas_file, err, errlen))) return CG_ERR_IO;
   size_t blobs = 0;
-  if (url) rc = report_from_container(url, a->ca_file, a->proxy, a->jobs, f, &blobs, err, errlen);
+  if (url) rc = report_from_container(url, a->ca_file, a->proxy, a->jobs, a->since_days, f, &blobs, err, errlen);
   if (secret) memset(secret, 0, strlen(secret));
   cg_free(secret);
   return rc;
@@ -205,8 +235,14 @@ int cg_report_run(const struct cg_report_args *a) {
   if (ec == 0 && t.bundles == 0) {
     size_t nb, total;
     const struct fleet_bad *b = fleet_bads(f, &nb, &total);
-    fprintf(stderr, "cmgdiag: no bundle could be read%s%s%s%s\n", nb ? " (" : "", nb ? b[0].origin : "", nb ? ": " : "",
-            nb ? b[0].why : "");
+    if (a->since_days > 0 && !nb)
+      fprintf(stderr,
+              "cmgdiag: no bundle of the last %d day(s) was found (day folders YYYY/MM/DD and container prefixes are "
+              "read for those days only)\n",
+              a->since_days);
+    else
+      fprintf(stderr, "cmgdiag: no bundle could be read%s%s%s%s\n", nb ? " (" : "", nb ? b[0].origin : "",
+              nb ? ": " : "", nb ? b[0].why : "");
     if (nb) fprintf(stderr, "cmgdiag: %zu input(s) could not be read\n", total);
     ec = 3;
   }

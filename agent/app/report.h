@@ -26,8 +26,8 @@ int report_write_html(const struct fleet *f, const char *path, const char *title
 int report_write_csv(const struct fleet *f, const char *path, char *err, size_t errlen);
 /* Lists the container and feeds every .json.gz / .json blob to the fleet; CG_OK or a sentence
  * (never the SAS) in err when the container cannot be listed at all. */
-int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, struct fleet *f,
-                          size_t *blobs, char *err, size_t errlen);
+int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, int since_days,
+                          struct fleet *f, size_t *blobs, char *err, size_t errlen);
 
 /* Hands the indexes 0..n-1 to `jobs` threads, each calling item(arg, i, its state) with the state
  * init made for it (NULL: none; fini frees it); returns when all are done. */

@@ -123,13 +123,26 @@ int report_list_page(const char *xml, struct report_names *ns, char *marker, siz
   return CG_OK;
 }
 
-static int list_all(CURL *h, const struct container *c, struct report_names *ns, char *err, size_t errlen) {
-  char marker[1100] = "";
+/* Bounds on a listing, whatever the service answers: a hostile or broken endpoint that repeats its
+ * marker, or never ends, cannot keep the report fetching. */
+#define MAX_PAGES 20000
+#define MAX_NAMES 5000000
+
+static int list_all(CURL *h, const struct container *c, const char *prefix, struct report_names *ns, char *err,
+                    size_t errlen) {
+  char marker[1100] = "", last[1100] = "";
+  int pages = 0;
   do {
     char url[4096], em[1200];
     escape_name(marker, em, sizeof(em));
-    cg_snprintf(url, sizeof(url), "%s?restype=container&comp=list&maxresults=%d%s%s&%s", c->base, PAGE,
-                marker[0] ? "&marker=" : "", marker[0] ? em : "", c->query);
+    cg_snprintf(url, sizeof(url), "%s?restype=container&comp=list&maxresults=%d%s%s%s%s&%s", c->base, PAGE,
+                prefix ? "&prefix=" : "", prefix ? prefix : "", marker[0] ? "&marker=" : "", marker[0] ? em : "",
+                c->query);
+    if (++pages > MAX_PAGES || ns->n > MAX_NAMES) {
+      cg_snprintf(err, errlen, "the container %s lists more than %d pages or %d names: narrow it with --since",
+                  c->shown, MAX_PAGES, MAX_NAMES);
+      return CG_ERR_TOOBIG;
+    }
     struct cg_http_resp r = {0};
     int rc = get(h, c, url, MAX_LIST_BYTES, &r);
     if (rc != CG_OK || r.status != 200) {
@@ -147,9 +160,14 @@ static int list_all(CURL *h, const struct container *c, struct report_names *ns,
       cg_free(r.body);
       return CG_ERR_IO;
     }
+    cg_strlcpy(last, marker, sizeof(last));
     rc = report_list_page(r.body ? r.body : "", ns, marker, sizeof(marker));
     cg_free(r.body);
     if (rc != CG_OK) return rc;
+    if (marker[0] && !strcmp(marker, last)) {
+      cg_snprintf(err, errlen, "the container %s answered the same continuation marker twice: stopped", c->shown);
+      return CG_ERR_PARSE;
+    }
   } while (marker[0]);
   return CG_OK;
 }
@@ -190,8 +208,8 @@ static void download(void *arg, size_t i, void *handle) {
   cg_free(r.body);
 }
 
-int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, struct fleet *f,
-                          size_t *blobs, char *err, size_t errlen) {
+int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, int since_days,
+                          struct fleet *f, size_t *blobs, char *err, size_t errlen) {
   struct container c = {.ca_file = ca_file, .proxy = proxy};
   if (!split(sas_url, &c)) {
     cg_snprintf(err, errlen,
@@ -202,7 +220,19 @@ int report_from_container(const char *sas_url, const char *ca_file, const char *
   cg_http_global_init();
   CURL *h = curl_easy_init();
   struct report_names ns = {0};
-  int rc = h ? list_all(h, &c, &ns, err, errlen) : CG_ERR_NOMEM;
+  int rc = h ? CG_OK : CG_ERR_NOMEM;
+  if (rc == CG_OK && since_days > 0) {
+    /* bundles are named YYYY/MM/DD/...: only the days asked for are listed (and read) */
+    int64_t now = cg_time_utc_ms();
+    for (int d = 0; rc == CG_OK && d <= since_days; d++) {
+      char day[40], prefix[16];
+      cg_time_rfc3339(now - (int64_t)d * 86400000, day, sizeof(day));
+      cg_snprintf(prefix, sizeof(prefix), "%.4s/%.2s/%.2s/", day, day + 5, day + 8);
+      rc = list_all(h, &c, prefix, &ns, err, errlen);
+    }
+  } else if (rc == CG_OK) {
+    rc = list_all(h, &c, NULL, &ns, err, errlen);
+  }
   if (h) curl_easy_cleanup(h);
   *blobs = ns.n;
   if (rc == CG_OK) {

@@ -9,6 +9,7 @@ that is not blank.
 
     test_report.py BINARY [--wine]"""
 import csv
+import glob
 import gzip
 import io
 import json
@@ -338,7 +339,17 @@ class Hostile(unittest.TestCase):
             rc, out, err = run("report", nat(fleet), "--since", "3650")
             self.assertIn("30 bundle(s) read, 10 device(s)", out)
             self.assertNotIn("left out", out)
+            # a fleet laid out in YYYY/MM/DD folders: --since reads only the folders of those days (the
+            # November fleet has none in the last day), as a container lists only those prefixes
             rc, out, err = run("report", nat(fleet), "--since", "1")
+            self.assertEqual(rc, 3, out + err)
+            self.assertIn("no bundle of the last 1 day(s)", err)
+            # bundles outside day folders are read and filtered by their date, as before
+            flat = os.path.join(tmp, "flat")
+            os.makedirs(flat)
+            for i, p in enumerate(glob.glob(os.path.join(fleet, "**", "*.json.gz"), recursive=True)):
+                shutil.copy(p, os.path.join(flat, "%d.json.gz" % i))
+            rc, out, err = run("report", nat(flat), "--since", "1")
             self.assertEqual(rc, 0, err)
             m = re.search(r"(\d+) device\(s\).*; (\d+) older than 1 days left out", out)
             self.assertTrue(m, out)
@@ -404,6 +415,29 @@ class Container(unittest.TestCase):
         for text in (out, err):
             self.assertNotIn(sig, text)
             self.assertNotIn(urllib.parse.unquote(sig), text)
+
+    def test_since_lists_only_the_prefixes_of_those_days(self):
+        # one bundle under today's prefix; the fleet's November ones are not listed, not read
+        import datetime
+        today = datetime.datetime.now(datetime.timezone.utc)
+        write = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "racwl")
+        base, q = write.split("?", 1)
+        b = {"schema": "cmgdiag.bundle/1", "bundle_id": "today", "created_at": today.strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "trigger": "schedule", "agent": {"version": "0.1.0"}, "device": {"hostname": "TODAY-PC"},
+             "overall": "pass", "checks": [], "spool": {"pending": 0, "dropped_total": 0}}
+        rel = today.strftime("%Y/%m/%d") + "/TODAY-PC/today.json.gz"
+        req = urllib.request.Request("%s/%s?%s" % (base, rel, q), data=gzip.compress(json.dumps(b).encode()),
+                                     method="PUT", headers={"x-ms-blob-type": "BlockBlob"})
+        urllib.request.urlopen(req, context=ssl.create_default_context(cafile=self.ca)).read()
+        url = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "rl", "--no-create")
+        out_csv = os.path.join(self.tmp, "since.csv")
+        rc, out, err = run("report", "--container-sas-file", "-", "--ca-file", nat(self.ca), "--csv", nat(out_csv),
+                           "--since", "1", stdin=url + "\n")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("1 bundle(s) read, 1 device(s)", out)
+        self.assertEqual([r["device"] for r in read_csv(out_csv)], ["TODAY-PC"])
+        # the November bundles were neither read nor left out after reading: not listed at all
+        self.assertNotIn("left out", out)
 
     def test_a_sas_without_list_says_so_and_shows_no_secret(self):
         url = lab("sas", LAB_DIR, str(AZ_PORT), "fleet", "--perm", "r", "--no-create")

@@ -36,7 +36,7 @@ case "$cmd" in
     fi
     bash "$here/pki-collector.sh" "$dir/pki"
     mkdir -p "$dir/data"
-    "$az/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/data" \
+    "$az/node_modules/.bin/azurite-blob" --disableTelemetry --blobHost 127.0.0.1 --blobPort "$port" --location "$dir/data" \
       --skipApiVersionCheck --loose --silent --cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
       >"$dir/azurite.log" 2>&1 &
     echo $! > "$dir/azurite.pid"
