@@ -33,13 +33,15 @@ h cert-root "$(win root.der)" >/dev/null && ok "root added to LocalMachine\\Root
 for c in laptop stranger; do
   out=$(h cert-my "$(win $c.pfx)" test) && ok "$c imported into LocalMachine\\My with its key" || no "cert-my $c: $out"
 done
-# a ConfigMgr client (2403) for the check to judge: without one it is not applicable
+# a ConfigMgr client (2403) for the check to judge: without one it is not applicable; its selection
+# criterion (CCMCERTSEL SubjectStr:) selects both certificates, so the chain decides
 K='HKLM\SOFTWARE\Microsoft\SMS\Mobile Client'
 timeout 60 wine reg add "$K" /v ProductVersion /t REG_SZ /d 5.00.9132.1011 /f >/dev/null 2>&1
 trap 'timeout 60 wine reg delete "$K" /f >/dev/null 2>&1' EXIT
 cat > cfg.json <<JSON
 {"spool": {"dir": "$(win "$work/spool" | sed 's/\\/\\\\/g')"}, "log": {"file": "$(win "$work/l.log" | sed 's/\\/\\\\/g')"},
- "state_dir": "$(win "$work/state" | sed 's/\\/\\\\/g')"}
+ "state_dir": "$(win "$work/state" | sed 's/\\/\\\\/g')",
+ "checks": {"clientauth": {"cert_selection": "SubjectStr:corp.contoso.com"}}}
 JSON
 out=$(timeout 120 wine "$exe" -c "$(win cfg.json)" check clientauth --json 2>/dev/null | tr -d '\r')
 echo "$out" | python3 -c '

@@ -40,6 +40,9 @@ out=$(chk)
   ok "CBS RebootPending in wine's registry: a restart is pending" || no "cbs: $out"
 [ "$(echo "$out" | field facts.provisioning_mode)" = "true" ] && ok "ProvisioningMode true read" || no "provisioning: $out"
 [ "$(echo "$out" | field facts.client_version)" = '"5.00.9132.1011"' ] && ok "client version read" || no "version: $out"
-[ "$(echo "$out" | field code)" = '"DEVICE_REBOOT_PENDING"' ] && ok "verdict DEVICE_REBOOT_PENDING" || no "code: $out"
+# provisioning mode is the CMG verdict; the pending restart is readiness for an upgrade
+[ "$(echo "$out" | field code)" = '"DEVICE_PROVISIONING_MODE"' ] && ok "verdict DEVICE_PROVISIONING_MODE" || no "code: $out"
+[ "$(echo "$out" | field facts.readiness.code)" = '"DEVICE_REBOOT_PENDING"' ] && ok "readiness DEVICE_REBOOT_PENDING" ||
+  no "readiness: $out"
 echo "windows device: $fails failed"
 [ $fails -eq 0 ]
