@@ -268,18 +268,42 @@ static void note_day(struct fleet *f, size_t dev, int64_t ms, const char *overal
   }
 }
 
+size_t fleet_cause_find(const struct fleet *f, const char *code) {
+  if (!f->ncindex) return SIZE_MAX;
+  for (size_t s = hash_host(code) & (f->ncindex - 1); f->cindex[s]; s = (s + 1) & (f->ncindex - 1))
+    if (!strcmp(f->causes[f->cindex[s] - 1].code, code)) return f->cindex[s] - 1;
+  return SIZE_MAX;
+}
+
+static bool grow_cause_index(struct fleet *f) {
+  size_t n = f->ncindex ? f->ncindex * 2 : 256;
+  uint32_t *ix = cg_calloc(n, sizeof(*ix));
+  if (!ix) return false;
+  for (size_t i = 0; i < f->ncauses; i++) {
+    size_t s = hash_host(f->causes[i].code) & (n - 1);
+    while (ix[s])
+      s = (s + 1) & (n - 1);
+    ix[s] = (uint32_t)(i + 1);
+  }
+  cg_free(f->cindex);
+  f->cindex = ix;
+  f->ncindex = n;
+  return true;
+}
+
 static void note_cause(struct fleet *f, const struct fleet_cause *c, int64_t ms) {
-  for (size_t i = 0; i < f->ncauses; i++)
-    if (!strcmp(f->causes[i].code, c->code)) {
-      struct fleet_cause *have = &f->causes[i];
-      if (ms > have->said_ms || (ms == have->said_ms && strcmp(c->say, have->say) < 0)) {
-        memcpy(have->say, c->say, sizeof(have->say));
-        memcpy(have->first_step, c->first_step, sizeof(have->first_step));
-        memcpy(have->source, c->source, sizeof(have->source));
-        have->said_ms = ms;
-      }
-      return;
+  size_t i = fleet_cause_find(f, c->code);
+  if (i != SIZE_MAX) {
+    struct fleet_cause *have = &f->causes[i];
+    if (ms > have->said_ms || (ms == have->said_ms && strcmp(c->say, have->say) < 0)) {
+      memcpy(have->say, c->say, sizeof(have->say));
+      memcpy(have->first_step, c->first_step, sizeof(have->first_step));
+      memcpy(have->source, c->source, sizeof(have->source));
+      have->said_ms = ms;
     }
+    return;
+  }
+  if ((f->ncauses + 1) * 2 > f->ncindex && !grow_cause_index(f)) return;
   if (f->ncauses == f->acauses) {
     size_t na = f->acauses ? f->acauses * 2 : 32;
     struct fleet_cause *n = cg_realloc(f->causes, na * sizeof(*n));
@@ -287,6 +311,10 @@ static void note_cause(struct fleet *f, const struct fleet_cause *c, int64_t ms)
     f->causes = n;
     f->acauses = na;
   }
+  size_t slot = hash_host(c->code) & (f->ncindex - 1);
+  while (f->cindex[slot])
+    slot = (slot + 1) & (f->ncindex - 1);
+  f->cindex[slot] = (uint32_t)(f->ncauses + 1);
   f->causes[f->ncauses] = *c;
   f->causes[f->ncauses].said_ms = ms;
   f->causes[f->ncauses].devices = 0;
@@ -394,6 +422,7 @@ void fleet_free(struct fleet *f) {
   cg_free(f->index);
   cg_free(f->days);
   cg_free(f->causes);
+  cg_free(f->cindex);
   cg_free(f->byday);
   cg_free(f->lat);
   cg_free(f->cmgs);

@@ -63,19 +63,21 @@ static void days(struct fleet *f) {
 
 static void causes(struct fleet *f) {
   for (size_t i = 0; i < f->ndev; i++)
-    for (int c = 0; c < FLEET_CAUSES && f->dev[i].cause[c][0]; c++)
-      for (size_t k = 0; k < f->ncauses; k++)
-        if (!strcmp(f->causes[k].code, f->dev[i].cause[c])) {
-          /* a device counts once, under its primary cause; the others it has are counted apart */
-          struct fleet_cause *fc = &f->causes[k];
-          if (c > 0) {
-            fc->secondary++;
-            break;
-          }
-          if (fc->devices < 3) cg_strlcpy(fc->examples[fc->devices], f->dev[i].host, sizeof(fc->examples[0]));
-          fc->devices++;
-          break;
-        }
+    for (int c = 0; c < FLEET_CAUSES && f->dev[i].cause[c][0]; c++) {
+      size_t k = fleet_cause_find(f, f->dev[i].cause[c]);
+      if (k == SIZE_MAX) continue;
+      /* a device counts once, under its primary cause; the others it has are counted apart */
+      struct fleet_cause *fc = &f->causes[k];
+      if (c > 0) {
+        fc->secondary++;
+        continue;
+      }
+      if (fc->devices < 3) cg_strlcpy(fc->examples[fc->devices], f->dev[i].host, sizeof(fc->examples[0]));
+      fc->devices++;
+    }
+  cg_free(f->cindex); /* the causes are compacted and sorted below: the index is gone with their order */
+  f->cindex = NULL;
+  f->ncindex = 0;
   size_t k = 0; /* a cause no device's latest bundle has any more is history, not the fleet */
   for (size_t i = 0; i < f->ncauses; i++)
     if (f->causes[i].devices || f->causes[i].secondary) f->causes[k++] = f->causes[i];

@@ -27,6 +27,8 @@ struct fleet {
   size_t ndays_used, ndays_cap;
   struct fleet_cause *causes;
   size_t ncauses, acauses;
+  uint32_t *cindex; /* open addressing over causes, by code; 0 empty, else index + 1 (gone after fleet_finish) */
+  size_t ncindex;
   struct fleet_bad bad[MAX_BAD_LISTED];
   size_t nbad_listed;
   struct fleet_totals t;
@@ -40,5 +42,9 @@ struct fleet {
   struct fleet_count *versions;
   size_t nversions;
 };
+
+/* The index of the cause with this code, or SIZE_MAX (constant time: a fleet of many distinct
+ * causes stays linear). */
+size_t fleet_cause_find(const struct fleet *f, const char *code);
 
 #endif

@@ -26,5 +26,7 @@ for t in config bundle text dsreg mpparse cmtrace mplist netparse certjson fleet
     fi
   done
 done
-[ $rc -eq 0 ] && echo "scaling: every parser linear (4 MiB within 5x of 1 MiB)"
+# the fleet report: linear in distinct root causes and in devices
+python3 "$(dirname "$0")/report_scaling.py" "${1}/cmgdiag" 2500 || rc=1
+[ $rc -eq 0 ] && echo "scaling: every parser linear (4 MiB within 5x of 1 MiB), the report linear in causes"
 exit $rc
