@@ -141,6 +141,8 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
     return false;
   }
   copy(r->d.host, sizeof(r->d.host), host);
+  const char *aad = jstr(dev, "aad_device_id");
+  copy(r->d.key, sizeof(r->d.key), aad && strlen(aad) >= 32 ? aad : host);
   copy(r->d.last_seen, sizeof(r->d.last_seen), created);
   copy(r->d.overall, sizeof(r->d.overall), overall);
   r->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "partial"));
@@ -202,7 +204,7 @@ static bool grow_index(struct fleet *f) {
   uint32_t *ix = cg_calloc(n, sizeof(*ix));
   if (!ix) return false;
   for (size_t i = 0; i < f->ndev; i++) {
-    size_t s = hash_host(f->dev[i].host) & (n - 1);
+    size_t s = hash_host(f->dev[i].key) & (n - 1);
     while (ix[s])
       s = (s + 1) & (n - 1);
     ix[s] = (uint32_t)(i + 1);
@@ -218,7 +220,7 @@ static struct fleet_device *device_slot(struct fleet *f, const char *host, size_
   if ((f->ndev + 1) * 2 > f->nindex && !grow_index(f)) return NULL;
   size_t s = hash_host(host) & (f->nindex - 1);
   for (; f->index[s]; s = (s + 1) & (f->nindex - 1))
-    if (!cg_strcasecmp(f->dev[f->index[s] - 1].host, host)) {
+    if (!cg_strcasecmp(f->dev[f->index[s] - 1].key, host)) {
       *at = f->index[s] - 1;
       return &f->dev[*at];
     }
@@ -325,11 +327,12 @@ static void note_cause(struct fleet *f, const struct fleet_cause *c, int64_t ms)
 
 static void merge(struct fleet *f, const struct rec *r) {
   size_t at;
-  struct fleet_device *d = device_slot(f, r->d.host, &at);
+  struct fleet_device *d = device_slot(f, r->d.key, &at);
   if (!d) return;
   if (r->partial) { /* a helpdesk run: listed under the device, never its state */
     if (!d->host[0]) {
       copy(d->host, sizeof(d->host), r->d.host);
+      copy(d->key, sizeof(d->key), r->d.key);
       d->cmg_ms = -1;
       d->cert_days = INT32_MIN;
       d->sas_days = INT32_MIN;

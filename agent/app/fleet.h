@@ -16,6 +16,8 @@
 
 struct fleet_device {
   char host[96];
+  char key[96]; /* what identifies the device: its Entra device ID when the bundle has one, else the
+                 * hostname (self-reported: two laptops named alike would be one device) */
   int64_t last_ms;
   char last_seen[32];
   char overall[8];

@@ -311,6 +311,28 @@ class Hostile(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_the_entra_device_id_is_the_identity(self):
+        # two laptops both called PC1 (hostnames are self-reported), and one renamed: the Entra device ID decides
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            def bundle(host, aad, created, overall):
+                return {"schema": "cmgdiag.bundle/1", "bundle_id": host + created, "created_at": created,
+                        "trigger": "schedule", "agent": {"version": "0.1.0"},
+                        "device": {"hostname": host, "aad_device_id": aad}, "overall": overall, "checks": [],
+                        "spool": {"pending": 0, "dropped_total": 0}}
+            a, b = "1b1e5e3c-7d2a-4c52-9a07-3c0b7d4f1e2a", "2c2e5e3c-7d2a-4c52-9a07-3c0b7d4f1e2b"
+            for i, x in enumerate((("PC1", a, "2026-11-30T08:00:00Z", "fail"), ("PC1", b, "2026-11-30T09:00:00Z", "pass"),
+                                   ("PC1-RENAMED", a, "2026-11-30T10:00:00Z", "warn"))):
+                with gzip.open(os.path.join(tmp, "%d.json.gz" % i), "wt") as f:
+                    json.dump(bundle(*x), f)
+            csvf = os.path.join(tmp, "r.csv")
+            rc, out, err = run("report", nat(tmp), "--csv", nat(csvf))
+            self.assertEqual(rc, 0, err)
+            self.assertEqual(sorted((r["device"], r["overall"]) for r in read_csv(csvf)),
+                             [("PC1", "pass"), ("PC1-RENAMED", "warn")])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_nothing_readable_is_exit_3(self):
         tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
         try:
