@@ -305,6 +305,17 @@ class Cli(unittest.TestCase):
         self.assertRegex(b["outputs"][0]["sas_expires_at"], r"^\d{4}-\d\d-\d\dT")
         self.assertNotIn("SECRETSIG", out)
 
+    def test_only_never_runs_a_check_the_administrator_turned_off(self):
+        marker = os.path.join(self.tmp, "ran")
+        self.write_cfg({"checks": {"exec": {"enabled": False,
+                                            "commands": [{"name": "touch", "argv": ["/usr/bin/touch", marker]}]}}})
+        for args in (("selftest", "--only", "exec", "--json", "--no-upload"), ("check", "exec", "--json")):
+            rc, out, err = run("-c", self.cfg, *args)
+            r = json.loads(out)
+            r = [c for c in r["checks"] if c["check"] == "exec"][0] if "checks" in r else r
+            self.assertEqual((r["status"], r["code"]), ("skip", "EXEC_DISABLED"), r)
+            self.assertFalse(os.path.exists(marker), "a disabled command ran")
+
     def test_a_partial_run_says_so_and_is_not_the_device_state(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--only", "agent")
         b = json.loads(out)
