@@ -36,7 +36,8 @@ async function main(argv) {
     if (create) await cc.createIfNotExists();
     const now = Date.now();
     const startsOn = new Date(now - (expired ? 48 : 0.25) * 3600e3);
-    const expiresOn = new Date(now + (expired ? -24 : 24) * 3600e3);
+    // a good SAS lasts as an admin issues one (a year): one that ends within 30 days is a warning
+    const expiresOn = new Date(now + (expired ? -24 : 400 * 24) * 3600e3);
     const sas = generateBlobSASQueryParameters(
       { containerName: container, permissions: ContainerSASPermissions.parse(perm), startsOn, expiresOn },
       cred).toString();
