@@ -468,9 +468,9 @@ class Validate(unittest.TestCase):
                              "strict": {"extends": "pre-upgrade", "require": [{"check": "aadjoin", "status": ["pass"]}]}})
         rc, out, _ = run("-c", self.cfg, "validate", "--list")
         self.assertEqual(rc, 0)
-        self.assertIn("pre-upgrade (built in): 15 blocking, 6 warning requirement(s)", out)
+        self.assertIn("pre-upgrade (built in): 15 blocking, 7 warning requirement(s)", out)
         self.assertIn("probe-only (configuration): 1 blocking, 0 warning requirement(s)", out)
-        self.assertIn("strict (configuration, extends pre-upgrade): 16 blocking, 6 warning requirement(s)", out)
+        self.assertIn("strict (configuration, extends pre-upgrade): 16 blocking, 7 warning requirement(s)", out)
         with open(self.cfg, "w") as f:
             f.write('{"interval_s": "often"}')
         rc, out, err = run("-c", self.cfg, "validate", "--profile", "pre-upgrade")

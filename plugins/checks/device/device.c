@@ -29,7 +29,7 @@
 #define POLICY_SCHEDULE "{00000000-0000-0000-0000-000000000021}"
 
 struct device_ctx {
-  char *evaluate_at;
+  char *evaluate_at, *ts_package_id;
   int64_t min_free_gb, min_battery_percent, upgrade_size_mb, policy_max_age_h;
   cJSON *cap_dev, *cap_reg; /* what the capture held (parse_capture); run takes them over */
 };
@@ -44,6 +44,9 @@ static const struct cg_config_map device_map[] = {
      offsetof(struct device_ctx, upgrade_size_mb), 1, 1048576, NULL, NULL},
     {CG_CFG_INT, "policy_max_age_h", "168", "Warn when the client last asked for policy longer ago (hours)",
      offsetof(struct device_ctx, policy_max_age_h), 1, 87600, NULL, NULL},
+    {CG_CFG_STRING, "ts_package_id", "null",
+     "The upgrade task sequence's package ID (PS100123): is its deployment in the client's policy",
+     offsetof(struct device_ctx, ts_package_id), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "evaluate_at", "null", "Judge ages at this UTC time (RFC 3339) instead of now: for an old capture",
      offsetof(struct device_ctx, evaluate_at), 0, 0, NULL, NULL},
     CG_CFG_END,
@@ -56,6 +59,8 @@ struct state {
   int64_t free_mb, cache_mb, policy_age_h;
   int on_ac, battery, metered, roaming, ccmexec, provisioning; /* 1 / 0 / -1 unknown */
   int metered_usage; /* the client setting for metered networks: 1 Allow, 2 Limit, 4 Block; -1 not known */
+  int ts_in_policy;  /* the named task sequence's deployment is in the client's policy: 1 / 0 / -1 not known */
+  const char *ts_id; /* checks.device.ts_package_id, borrowed */
   bool free_known, cache_known, policy_known, client;
   char client_version[64];
   cJSON *reboot_sources, *not_applicable;
@@ -179,6 +184,15 @@ static void gather_capture(struct state *s, int64_t now) {
   s->battery = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 100 ? (int)v->valuedouble : -1;
   s->metered = tri_of(cJSON_GetObjectItemCaseSensitive(d, "Metered"));
   s->roaming = tri_of(cJSON_GetObjectItemCaseSensitive(d, "Roaming"));
+  const cJSON *ts = cJSON_GetObjectItemCaseSensitive(d, "TaskSequences");
+  if (s->ts_id && cJSON_IsArray(ts)) {
+    s->ts_in_policy = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, ts) {
+      const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "PKG_PackageID"));
+      if (id && !cg_strcasecmp(id, s->ts_id)) s->ts_in_policy = 1;
+    }
+  }
   v = cJSON_GetObjectItemCaseSensitive(d, "MeteredNetworkUsage");
   s->metered_usage = cJSON_IsNumber(v) && (v->valuedouble == 1 || v->valuedouble == 2 || v->valuedouble == 4)
                          ? (int)v->valuedouble
@@ -226,6 +240,18 @@ static void client_wmi(struct state *s, int64_t now) {
   }
   cJSON_Delete(rows);
   rows = NULL;
+  /* the named task sequence in the client's machine policy (CCM_TaskSequence, ConfigMgr SDK; its
+   * ID is letters and digits only, so nothing of it can change the query) */
+  if (s->ts_id &&
+      strspn(s->ts_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == strlen(s->ts_id) &&
+      strlen(s->ts_id) <= 16) {
+    char wql[160];
+    cg_snprintf(wql, sizeof(wql), "SELECT PKG_PackageID FROM CCM_TaskSequence WHERE PKG_PackageID='%s'", s->ts_id);
+    if (cg_wmi_query("root\\ccm\\Policy\\Machine\\ActualConfig", wql, 15000, &rows, &we) == CG_OK)
+      s->ts_in_policy = cJSON_GetArraySize(rows) > 0;
+    cJSON_Delete(rows);
+    rows = NULL;
+  }
   /* the client setting for metered connections, in the client's policy (ConfigMgr SDK,
    * CCM_NetworkSettings.MeteredNetworkUsage: 1 Allow, 2 Limit, 4 Block; the namespace is observed) */
   if (cg_wmi_query("root\\ccm\\Policy\\Machine\\ActualConfig", "SELECT MeteredNetworkUsage FROM CCM_NetworkSettings",
@@ -315,6 +341,8 @@ static void facts(const struct state *s, cJSON *f) {
     cJSON_AddNullToObject(f, "battery_percent");
   add_tri(f, "metered", s->metered);
   add_tri(f, "roaming", s->roaming);
+  if (s->ts_id) cJSON_AddStringToObject(f, "ts_package_id", s->ts_id);
+  add_tri(f, "ts_in_policy", s->ts_id ? s->ts_in_policy : -1);
   if (s->metered_usage > 0)
     cJSON_AddStringToObject(f, "metered_setting",
                             s->metered_usage == 1   ? "allow"
@@ -394,6 +422,12 @@ static void readiness_findings(const struct device_ctx *c, const struct state *s
         "connections (Allow or Limit) for these devices.",
         "the connection is metered and the client setting for metered connections is Block, so the client does not "
         "communicate over it");
+  if (s->ts_id && s->ts_in_policy == 0)
+    ADD(CG_WARN, "DEVICE_TS_NOT_IN_POLICY",
+        "Check the task sequence's deployment to this device's collection, then refresh machine policy (it comes "
+        "through the CMG on the internet).",
+        "the client's policy has no deployment of the task sequence %s (not deployed here, or not received yet)",
+        s->ts_id);
   if (s->cache_known && s->cache_mb < c->upgrade_size_mb)
     ADD(CG_FAIL, "DEVICE_CACHE_SMALL", "Raise the client cache size in the client settings (Client Cache Settings).",
         "the client cache (%.1f GB) is smaller than the upgrade content (%.1f GB), so the download fails "
@@ -485,7 +519,8 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
   memset(&s, 0, sizeof(s));
   s.input = env->input != NULL;
   s.min_battery = c->min_battery_percent;
-  s.roaming = s.metered_usage = -1;
+  s.roaming = s.metered_usage = s.ts_in_policy = -1;
+  s.ts_id = c->ts_package_id;
   s.reboot_sources = cJSON_CreateArray();
   s.not_applicable = cJSON_CreateArray();
   int rc = CG_OK;
