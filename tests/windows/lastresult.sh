@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The last result under wine's registry: each cycle replaces HKLM\SOFTWARE\cmgdiag\LastResult
 # (overall, time, bundle id, root cause, one value per check), where CMPivot, hardware inventory and
-# a Configuration Baseline read it; a check that no longer ran leaves no value behind.
+# a Configuration Baseline read it; a check that no longer ran leaves no value behind; a partial run
+# (--only) changes nothing there.
 #   tests/windows/lastresult.sh CMGDIAG_EXE WORKDIR    (WINEPREFIX set by the caller)
 set -u
 exe=$(readlink -f "$1") work=$2
@@ -31,7 +32,14 @@ value Check_agent | grep -Eq '^(pass|warn|fail) AGENT_' && ok "one value per che
 [ -n "$(value Check_device)" ] && ok "Check_device = $(value Check_device)" || no "Check_device: $(query)"
 [ "$(value Trigger)" = selftest ] && ok "Trigger selftest" || no "Trigger: $(query)"
 first=$(value BundleId)
+# a partial run (--only) is not the device's state: it leaves the last result as it was
 timeout 180 wine "$exe" -c "$(winepath -w "$work/cfg.json")" selftest --no-upload --only agent >"$work/out2.txt" 2>&1
+[ "$(value BundleId)" = "$first" ] && [ -n "$(value Check_device)" ] && ok "a partial run (--only) leaves it as it was" ||
+  no "changed by --only: $(query)"
+[ -n "$(value Readiness)" ] && ok "Readiness written ($(value Readiness))" || no "Readiness: $(query)"
+# the next full cycle replaces it; a check turned off since leaves no value behind
+sed 's/"device": {"min_free_gb": 0}/"device": {"enabled": false}/' "$work/cfg.json" > "$work/cfg2.json"
+timeout 180 wine "$exe" -c "$(winepath -w "$work/cfg2.json")" selftest --no-upload >"$work/out3.txt" 2>&1
 [ "$(value BundleId)" != "$first" ] && ok "the next cycle replaces it" || no "not replaced: $(query)"
 [ -z "$(value Check_device)" ] && ok "a check that did not run leaves no value behind" || no "stale Check_device: $(query)"
 exit $((fails > 0))

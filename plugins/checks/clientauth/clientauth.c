@@ -583,13 +583,20 @@ static void pki_candidates(const struct src *s, int64_t now, struct pki *evals, 
     v->n_org += e->org;
     v->n_selected += e->selected;
     if (e->identity) v->pki_recorded = true;
-    /* the recorded certificate, else the longest-valid selected one (CCMFIRSTCERT's default) */
-    if (e->selected && (!v->first_sel || e->identity ||
-                        (!v->first_sel->identity && e->ci->not_after_ms > v->first_sel->ci->not_after_ms)))
-      v->first_sel = e;
+    /* the recorded certificate; else, as the client does, among the selected ones that are valid
+     * (in date, key, chain) the longest-valid (CCMFIRSTCERT's default); with none valid, the
+     * longest-valid selected one explains why */
+    const struct pki *f = v->first_sel;
+    bool better = !f || (e->identity && !f->identity) ||
+                  (!f->identity && ((e->usable && !f->usable) ||
+                                    (e->usable == f->usable && e->ci->not_after_ms > f->ci->not_after_ms)));
+    if (e->selected && better) v->first_sel = e;
   }
+  size_t valid = 0;
+  for (size_t i = 0; i < v->n_client_auth; i++)
+    valid += evals[i].usable;
   v->self_signed_recorded = s->identity[0] && !v->pki_recorded;
-  v->none_of_several = !v->pki_recorded && v->n_selected > 1 && s->first_cert == 0;
+  v->none_of_several = !v->pki_recorded && valid > 1 && s->first_cert == 0;
   if (v->first_sel && v->first_sel->usable && !v->none_of_several) v->best = v->first_sel;
   if (!v->first_sel && v->first_org) /* the organisation's most recent one explains best */
     for (size_t i = 0; i < v->n_client_auth; i++)
