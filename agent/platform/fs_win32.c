@@ -141,21 +141,22 @@ int cg_file_append(const char *path, const void *data, size_t len) {
   return rc;
 }
 
-int64_t cg_file_size(const char *path) {
+static bool file_attrs(const char *path, WIN32_FILE_ATTRIBUTE_DATA *fa) {
   wchar_t *w = cg_utf8_to_wide(path);
-  WIN32_FILE_ATTRIBUTE_DATA fa;
-  BOOL ok = w && GetFileAttributesExW(w, GetFileExInfoStandard, &fa);
+  BOOL ok = w && GetFileAttributesExW(w, GetFileExInfoStandard, fa);
   cg_free(w);
-  if (!ok) return -1;
+  return ok != 0;
+}
+
+int64_t cg_file_size(const char *path) {
+  WIN32_FILE_ATTRIBUTE_DATA fa;
+  if (!file_attrs(path, &fa)) return -1;
   return (int64_t)(((uint64_t)fa.nFileSizeHigh << 32) | fa.nFileSizeLow);
 }
 
 int64_t cg_file_mtime_ms(const char *path) {
-  wchar_t *w = cg_utf8_to_wide(path);
   WIN32_FILE_ATTRIBUTE_DATA fa;
-  BOOL ok = w && GetFileAttributesExW(w, GetFileExInfoStandard, &fa);
-  cg_free(w);
-  if (!ok) return -1;
+  if (!file_attrs(path, &fa)) return -1;
   uint64_t t = ((uint64_t)fa.ftLastWriteTime.dwHighDateTime << 32) | fa.ftLastWriteTime.dwLowDateTime;
   return (int64_t)(t / 10000) - 11644473600000LL; /* 100 ns since 1601 */
 }
