@@ -45,11 +45,12 @@ struct src {
   char *dsreg_file; /* input mode: a dsregcmd capture */
   cJSON *aad;       /* aadjoin's hand-over, owned copy */
   char issuers[1024], criteria_source[96];
-  struct selection sel; /* CCMCERTSEL, or the default: the computer name in the subject */
-  char sel_error[240];  /* a criterion that is none of the documented forms */
-  char cert_store[64];  /* CCMCERTSTORE where recorded ("" : My) */
-  int first_cert;       /* CCMFIRSTCERT: 1 the longest-valid of several, 0 none, -1 not recorded */
-  char identity[64];    /* the thumbprint the client identifies with; "" not recorded */
+  struct selection sel;      /* CCMCERTSEL, or the default: the computer name in the subject */
+  char sel_error[240];       /* a criterion that is none of the documented forms */
+  char cert_store[64];       /* CCMCERTSTORE where recorded ("" : My) */
+  int first_cert;            /* CCMFIRSTCERT: 1 the longest-valid of several, 0 none, -1 not recorded */
+  char identity[64];         /* the thumbprint the client identifies with; "" not recorded */
+  char aad_registration[96]; /* where the client logged "Registering client using AAD auth"; "" not seen */
   char identity_source[96];
   char client_version[64];
 };
@@ -95,6 +96,36 @@ static bool reg_value(const struct src *s, const char *key, const char *value, c
   return cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen) && out[0];
 }
 
+/* The client's own record of Entra registration: ClientIDManagerStartup.log's "Registering client
+ * using AAD auth." (Microsoft Learn, Install and assign clients using Microsoft Entra ID). */
+static void registration_evidence(struct src *s, const char *text, size_t len, const char *where) {
+  if (cg_memmem_ci(text, len, "Registering client using AAD auth", 33))
+    cg_snprintf(s->aad_registration, sizeof(s->aad_registration), "%.90s", where);
+}
+
+/* Live: the newest 1 MiB of ClientIDManagerStartup.log (and its rotated .lo_) in the client's log folders. */
+static void registration_live(struct src *s) {
+  char **dirs = NULL;
+  size_t n = 0;
+  if (cg_client_log_dirs(&dirs, &n) != CG_OK) return;
+  for (size_t d = 0; d < n && !s->aad_registration[0]; d++)
+    for (int k = 0; k < 2 && !s->aad_registration[0]; k++) {
+      char *p = cg_path_join(dirs[d], k ? "ClientIDManagerStartup.lo_" : "ClientIDManagerStartup.log");
+      int64_t size = p ? cg_file_size(p) : -1;
+      char *raw = NULL, *text = NULL;
+      size_t len = 0, tl = 0;
+      enum cg_text_encoding enc;
+      int cp;
+      if (size > 0 && cg_file_read_range(p, size > (1 << 20) ? size - (1 << 20) : 0, 1 << 20, &raw, &len) == CG_OK &&
+          cg_text_decode_capture(raw, len, 1252, &text, &tl, &enc, &cp) == CG_OK)
+        registration_evidence(s, text, tl, p);
+      cg_free(raw);
+      cg_free(text);
+      cg_free(p);
+    }
+  cg_dir_list_free(dirs, n);
+}
+
 /* One capture file (the core's source): the store (JSON), registry exports, or dsregcmd output,
  * told apart by content. */
 static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
@@ -123,6 +154,8 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
       rc = CG_ERR_PARSE;
     }
     cJSON_Delete(j);
+  } else if (cg_str_startswith_ci(f->name, "ClientIDManagerStartup.lo")) {
+    registration_evidence(s, text, strlen(text), f->name);
   } else if (*t == '[' || *t == '{' || cg_str_endswith_ci(f->name, ".json")) {
     if (s->certs_known) {
       cg_snprintf(err, errlen, "a second certificate store capture");
@@ -303,6 +336,7 @@ struct verdict {
   size_t n_client_auth, n_org, n_selected;
   bool entra_usable, entra_known, token_capable;
   bool pki_recorded, self_signed_recorded; /* what the client's identity certificate says */
+  bool entra_recorded;                     /* the client logged its Entra registration */
   bool none_of_several;                    /* several selected and CCMFIRSTCERT=0: the client takes none */
   char entra_why[400], token_why[300], pki_why[420];
 };
@@ -381,6 +415,7 @@ static const char *decide_mode(const struct ca_ctx *c, const struct verdict *v, 
   *recorded = true;
   if (c->mode && cg_strcasecmp(c->mode, "auto")) return c->mode;
   if (v->pki_recorded) return "pki";
+  if (v->entra_recorded && v->entra_usable) return "entra";
   *recorded = false;
   if (!v->self_signed_recorded && v->n_selected && !v->none_of_several) return "pki";
   return v->entra_usable ? "entra" : v->token_capable ? "token" : "unknown";
@@ -620,6 +655,8 @@ static void evidence_facts(const struct ca_ctx *c, const struct src *s, const st
              s->input ? "add identity.json (docs/checks/clientauth.md)"
                       : "WMI root\\ccm CCM_ClientIdentificationInformation");
   }
+  if (s->aad_registration[0])
+    evidence(ev, "the client registered with Entra ID (\"Registering client using AAD auth\")", s->aad_registration);
   sel_text(&s->sel, crit, sizeof(crit));
   if (s->sel_error[0])
     cg_snprintf(t, sizeof(t), "the selection criterion cannot be read (%s): judged by the default", s->sel_error);
@@ -678,7 +715,10 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                        "The ConfigMgr client is not installed on this device, so nothing authenticates to the CMG.");
     goto out;
   }
-  if (!s->input) identity_live(s);
+  if (!s->input) {
+    identity_live(s);
+    registration_live(s);
+  }
   entra_state(s, env);
 
   int64_t now = cg_time_utc_ms();
@@ -713,6 +753,7 @@ static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   if (s->sel_error[0]) cJSON_AddStringToObject(sel, "error", s->sel_error);
   cJSON_AddStringToObject(sel, "source", s->criteria_source);
 
+  v.entra_recorded = s->aad_registration[0] && !v.pki_recorded;
   entra_and_token_facts(s, cands, &v);
   evidence_facts(c, s, &v, res->facts);
   rc = finish(c, env, &v, res);
