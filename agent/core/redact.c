@@ -62,10 +62,13 @@ static size_t secret_param(const char *text, const char *p) {
   return 0;
 }
 
-/* At p (just after "scheme://"), the length of a "user[:password]@" part, else 0. */
+/* At p (just after "scheme://"), the length of a "user[:password]@" part, else 0. User information
+ * may hold ; & , ' and = (RFC 3986 sub-delims): it runs to the first '@' before the path, query or
+ * fragment, whatever it contains, and stops only at white space, quotes and angle brackets. */
 static size_t userinfo_len(const char *p) {
   size_t n = 0;
-  while (p[n] && !ends_value(p[n]) && p[n] != '/' && p[n] != '?' && p[n] != '@' && p[n] != '\\')
+  while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#' && p[n] != '@' && p[n] != '\\' && p[n] != ' ' &&
+         p[n] != '"' && p[n] != '<' && p[n] != '>' && p[n] != '\n' && p[n] != '\r' && p[n] != '\t' && n < 1024)
     n++;
   return p[n] == '@' && n ? n : 0;
 }

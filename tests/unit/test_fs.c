@@ -126,6 +126,10 @@ TEST(redaction) {
   r = cg_redact_text("design=1 signature sig= ?sig=A");
   CHECK_STR(r, "design=1 signature sig= ?sig=<redacted>");
   cg_free(r);
+  /* user information with sub-delims (RFC 3986): all of it goes, up to the '@' */
+  char *r2 = cg_redact_text("proxy http://svc-proxy:Spring;2026&x,y'z@proxy.contoso.com:8080 done");
+  CHECK(r2 && !strstr(r2, "Spring") && !strstr(r2, "2026") && strstr(r2, "@proxy.contoso.com:8080 done"));
+  cg_free(r2);
   r = cg_redact_text("proxy http://svc:P4ss@10.0.0.1:8080 and socks5://u@h:1080/ and https://host/p?a=1");
   CHECK_STR(r, "proxy http://<redacted>@10.0.0.1:8080 and socks5://<redacted>@h:1080/ and https://host/p?a=1");
   cg_free(r);
