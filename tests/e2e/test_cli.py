@@ -305,6 +305,17 @@ class Cli(unittest.TestCase):
         self.assertRegex(b["outputs"][0]["sas_expires_at"], r"^\d{4}-\d\d-\d\dT")
         self.assertNotIn("SECRETSIG", out)
 
+    def test_a_pending_restart_is_readiness_not_the_cmg_verdict(self):
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "device", "02-reboot-pending")
+        self.write_cfg({"state_dir": os.path.join(self.tmp, "state"),
+                        "checks": {"device": {"enabled": True, "input": native_path(data),
+                                              "evaluate_at": "2026-11-25T00:00:00Z"}}})
+        rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload")
+        b = json.loads(out)
+        self.assertEqual((b["overall"], b["readiness"]), ("pass", "fail"), [(c["check"], c["code"]) for c in b["checks"]])
+        self.assertEqual(b["diagnosis"]["root_causes"], [])  # nothing to fix about the CMG
+        self.assertEqual(rc, 0)
+
     def test_only_never_runs_a_check_the_administrator_turned_off(self):
         marker = os.path.join(self.tmp, "ran")
         self.write_cfg({"checks": {"exec": {"enabled": False,
