@@ -83,7 +83,7 @@ static const cJSON *find_check(const cJSON *b, const char *name) {
 }
 
 /* The CMG as the device saw it: its host, how long the first request took, the certificate's days. */
-static void cmg_facts(const cJSON *b, struct fleet_device *d) {
+static void cmg_facts(const cJSON *b, struct fleet_device *d, int64_t now_ms) {
   const cJSON *probe = find_check(b, "cmgprobe"), *facts = cJSON_GetObjectItemCaseSensitive(probe, "facts");
   const char *host = jstr(cJSON_GetObjectItemCaseSensitive(b, "device"), "cmg_host");
   copy(d->cmg, sizeof(d->cmg), host ? host : jstr(facts, "host"));
@@ -100,6 +100,14 @@ static void cmg_facts(const cJSON *b, struct fleet_device *d) {
   /* a number from a bundle is checked before it is cast: NaN or 1e300 to int is undefined */
   d->cert_days =
       cJSON_IsNumber(days) && days->valuedouble > -1e6 && days->valuedouble < 1e6 ? (int)days->valuedouble : INT32_MIN;
+  /* counted from the report's now, when the certificate's date is known: one certificate is then one
+   * value, whichever day each device bundled */
+  int64_t na;
+  if (fleet_parse_time(jstr(facts, "cert_not_after"), &na)) {
+    int64_t left = na - now_ms;
+    int64_t dd = left >= 0 ? left / 86400000 : -((-left + 86399999) / 86400000);
+    if (dd > -1000000 && dd < 1000000) d->cert_days = (int)dd;
+  }
 }
 
 /* A short sentence for a device without a root cause. */
@@ -163,7 +171,7 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
   const cJSON *spool = cJSON_GetObjectItemCaseSensitive(b, "spool");
   r->d.spool_pending = count_of(cJSON_GetObjectItemCaseSensitive(spool, "pending"));
   r->d.dropped_total = count_of(cJSON_GetObjectItemCaseSensitive(spool, "dropped_total"));
-  cmg_facts(b, &r->d);
+  cmg_facts(b, &r->d, f->now_ms ? f->now_ms : cg_time_utc_ms());
   const cJSON *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
   cJSON *made = NULL;
   if (!cJSON_IsObject(diag) && f->rules) { /* an agent before 0.2: computed from its results */

@@ -87,10 +87,18 @@ void fleet_totals(const struct fleet *f, struct fleet_totals *t);
 /* The CMG answer times of the devices' latest bundles, sorted (ms). */
 const double *fleet_latencies(const struct fleet *f, size_t *n);
 /* Per CMG host: the soonest certificate expiry seen and the devices that saw it. */
+#define FLEET_CMG_DIST 6
 struct fleet_cmg {
   char host[96];
   int min_days; /* INT32_MIN: unknown */
   size_t devices;
+  /* what the devices saw: the certificate's days left and how many saw each (the most seen first,
+   * once finished; further values are counted in `other`) */
+  struct {
+    int days;
+    size_t n;
+  } dist[FLEET_CMG_DIST];
+  size_t ndist, other;
 };
 const struct fleet_cmg *fleet_cmgs(const struct fleet *f, size_t *n);
 struct fleet_count {

@@ -110,7 +110,30 @@ static void per_cmg_and_version(struct fleet *f) {
     f->cmgs[k].devices++;
     if (d->cert_days != INT32_MIN && (f->cmgs[k].min_days == INT32_MIN || d->cert_days < f->cmgs[k].min_days))
       f->cmgs[k].min_days = d->cert_days;
+    if (d->cert_days != INT32_MIN) { /* the distribution: a device that saw an old certificate is not the fleet */
+      struct fleet_cmg *m = &f->cmgs[k];
+      size_t j = 0;
+      while (j < m->ndist && m->dist[j].days != d->cert_days)
+        j++;
+      if (j < m->ndist)
+        m->dist[j].n++;
+      else if (m->ndist < FLEET_CMG_DIST) {
+        m->dist[m->ndist].days = d->cert_days;
+        m->dist[m->ndist].n = 1;
+        m->ndist++;
+      } else
+        m->other++;
+    }
   }
+  for (size_t k = 0; k < f->ncmgs; k++) /* the most seen first */
+    for (size_t a = 1; a < f->cmgs[k].ndist; a++)
+      for (size_t j = a; j > 0 && f->cmgs[k].dist[j].n > f->cmgs[k].dist[j - 1].n; j--) {
+        int td = f->cmgs[k].dist[j].days;
+        size_t tn = f->cmgs[k].dist[j].n;
+        f->cmgs[k].dist[j] = f->cmgs[k].dist[j - 1];
+        f->cmgs[k].dist[j - 1].days = td;
+        f->cmgs[k].dist[j - 1].n = tn;
+      }
   qsort(f->lat, f->nlat, sizeof(*f->lat), by_double);
   qsort(f->versions, f->nversions, sizeof(*f->versions), by_count);
 }

@@ -18,6 +18,7 @@ import re
 import shutil
 import socket
 import ssl
+import time
 import struct
 import subprocess
 import sys
@@ -308,6 +309,35 @@ class Hostile(unittest.TestCase):
                 page = f.read()
             self.assertIn("suspect: dated 2099-01-01T00:00:00Z", page)
             self.assertIn("future.json.gz", page)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_one_certificate_is_one_value_in_the_cmg_table(self):
+        # devices that bundled on different days saw the same certificate: counted from the report's now by
+        # its date, it is one line, and the device that still saw the old (expired) one is a line of its own
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            now = time.time()
+            iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+            new_na, old_na = iso(now + 100.5 * 86400), iso(now - 3.5 * 86400)
+            for i, (age_days, na) in enumerate(((0.1, new_na), (1.2, new_na), (2.3, new_na), (5.0, old_na))):
+                created = iso(now - age_days * 86400)
+                b = {"schema": "cmgdiag.bundle/1", "bundle_id": "b%d" % i, "created_at": created,
+                     "trigger": "schedule", "agent": {"version": "0.1.0"}, "device": {"hostname": "PC%d" % i},
+                     "overall": "pass", "spool": {"pending": 0, "dropped_total": 0},
+                     "checks": [{"check": "cmgprobe", "status": "pass", "code": "CMG_OK", "summary": "s",
+                                 "facts": {"host": "cmg.contoso.com", "cert_not_after": na,
+                                           "tls": {"days_to_expiry": int((100.5 if na == new_na else -3.5) + age_days)}}}]}
+                with gzip.open(os.path.join(tmp, "%d.json.gz" % i), "wt") as f:
+                    json.dump(b, f)
+            html = os.path.join(tmp, "r.html")
+            rc, out, err = run("report", nat(tmp), "--html", nat(html))
+            self.assertEqual(rc, 0, err)
+            with open(html, encoding="utf-8") as f:
+                row = re.search(r"<table id=\"certs\">.*?</table>", f.read(), re.S).group(0)
+            self.assertIn("100 day(s)</span>: 3 devices", row)
+            self.assertIn("expired 4 day(s) ago</span>: 1 device", row)
+            self.assertEqual(row.count("day(s)</span>"), 1, row)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
