@@ -110,6 +110,28 @@ static void cmg_facts(const cJSON *b, struct fleet_device *d, int64_t now_ms) {
   }
 }
 
+/* The checks as the page opens them: verdict, check, code and, when it did not pass, its sentence. */
+static void checks_text(const cJSON *b, struct fleet_device *d) {
+  size_t len = 0;
+  const cJSON *r;
+  d->checks[0] = '\0';
+  cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(b, "checks")) {
+    char st[8], name[32], code[48], say[FLEET_SAY_MAX + 1], line[sizeof(say) + 96];
+    copy(st, sizeof(st), jstr(r, "status"));
+    copy(name, sizeof(name), jstr(r, "check"));
+    copy(code, sizeof(code), jstr(r, "code"));
+    bool passed = !strcmp(st, "pass");
+    copy(say, sizeof(say), passed ? "" : jstr(r, "summary"));
+    for (char *c = say; *c; c++) /* the fields are tab-separated */
+      if (*c == '\t') *c = ' ';
+    if (!cg_snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\n", st, name, code, say)) continue;
+    size_t n = strlen(line);
+    if (len + n >= sizeof(d->checks)) continue; /* a whole line or none */
+    memcpy(d->checks + len, line, n + 1);
+    len += n;
+  }
+}
+
 /* A short sentence for a device without a root cause. */
 static void plain_summary(const cJSON *b, struct fleet_device *d) {
   if (!strcmp(d->overall, "pass")) {
@@ -172,6 +194,14 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
   r->d.spool_pending = count_of(cJSON_GetObjectItemCaseSensitive(spool, "pending"));
   r->d.dropped_total = count_of(cJSON_GetObjectItemCaseSensitive(spool, "dropped_total"));
   cmg_facts(b, &r->d, f->now_ms ? f->now_ms : cg_time_utc_ms());
+  checks_text(b, &r->d);
+  const cJSON *gate = cJSON_GetObjectItemCaseSensitive(b, "gate");
+  const char *gv = jstr(gate, "verdict");
+  if (gv && (!strcmp(gv, "ready") || !strcmp(gv, "not ready"))) {
+    copy(r->d.gate, sizeof(r->d.gate), gv);
+    copy(r->d.gate_profile, sizeof(r->d.gate_profile), jstr(gate, "profile"));
+    copy(r->d.gate_at, sizeof(r->d.gate_at), created);
+  }
   const cJSON *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
   cJSON *made = NULL;
   if (!cJSON_IsObject(diag) && f->rules) { /* an agent before 0.2: computed from its results */
@@ -349,6 +379,12 @@ static void merge(struct fleet *f, const struct rec *r) {
     if (strcmp(r->d.last_seen, d->helpdesk_last) > 0) copy(d->helpdesk_last, sizeof(d->helpdesk_last), r->d.last_seen);
     return;
   }
+  /* the newest gate, whichever bundle decides the device (a scheduled bundle after it carries none) */
+  char gate[sizeof(d->gate)], gprof[sizeof(d->gate_profile)], gat[sizeof(d->gate_at)];
+  bool theirs = r->d.gate[0] && (!d->gate[0] || strcmp(r->d.gate_at, d->gate_at) >= 0);
+  copy(gate, sizeof(gate), theirs ? r->d.gate : d->gate);
+  copy(gprof, sizeof(gprof), theirs ? r->d.gate_profile : d->gate_profile);
+  copy(gat, sizeof(gat), theirs ? r->d.gate_at : d->gate_at);
   if (!d->full || r->d.last_ms >= d->last_ms) {
     size_t runs = d->helpdesk_runs;
     char last[32];
@@ -358,6 +394,9 @@ static void merge(struct fleet *f, const struct rec *r) {
     d->helpdesk_runs = runs;
     copy(d->helpdesk_last, sizeof(d->helpdesk_last), last);
   }
+  copy(d->gate, sizeof(d->gate), gate);
+  copy(d->gate_profile, sizeof(d->gate_profile), gprof);
+  copy(d->gate_at, sizeof(d->gate_at), gat);
   note_day(f, at, r->d.last_ms, r->d.overall);
   for (int i = 0; i < FLEET_CAUSES && r->c[i].code[0]; i++)
     note_cause(f, &r->c[i], r->d.last_ms);

@@ -34,7 +34,14 @@ struct fleet_device {
   bool full;              /* a bundle of every enabled check decided it; false: only partial (helpdesk) runs */
   size_t helpdesk_runs;   /* partial bundles (selftest --only): listed, never the device's state */
   char helpdesk_last[32]; /* the newest one's created_at */
+  /* the checks of the deciding bundle, one per line: "status\tcheck\tcode\tsentence" (the sentence of
+   * checks that did not pass only, cut at FLEET_SAY_MAX; lines that do not fit are dropped whole) */
+  char checks[1024];
+  /* the newest gate (validate --profile) a complete bundle of the device carried: "ready", "not ready"
+   * or ""; its profile and the bundle's created_at */
+  char gate[12], gate_profile[32], gate_at[32];
 };
+#define FLEET_SAY_MAX 200
 
 struct fleet_cause {
   char code[48];

@@ -297,9 +297,9 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
   fleet_totals(f, &t);
   int64_t now_ms = t.now_ms;
   cg_buf_puts(&b, "\xEF\xBB\xBF"); /* Excel reads UTF-8 only with its BOM */
-  cg_buf_puts(&b,
-              "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
-              "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs,age_hours,sas_days_left\r\n");
+  cg_buf_puts(&b, "device,last_seen,overall,root_cause,summary,other_root_causes,agent_version,cmg_host,"
+                  "cmg_response_ms,cmg_cert_days_left,spool_pending,readiness,helpdesk_runs,age_hours,sas_days_left,"
+                  "gate,gate_profile,gate_at\r\n");
   for (size_t i = 0; i < n; i++) {
     char other[120] = "", ms[32] = "", days[32] = "", pend[32];
     cg_snprintf(other, sizeof(other), "%s%s%s", d[i].cause[1], d[i].cause[2][0] ? " " : "", d[i].cause[2]);
@@ -326,7 +326,10 @@ int report_write_csv(const struct fleet *f, const char *path, char *err, size_t 
     num_cell(&b, age, false);
     char sas[24] = "";
     if (d[i].sas_days != INT32_MIN) cg_snprintf(sas, sizeof(sas), "%d", d[i].sas_days);
-    num_cell(&b, sas, true);
+    num_cell(&b, sas, false);
+    cell(&b, d[i].gate, false);
+    cell(&b, d[i].gate_profile, false);
+    cell(&b, d[i].gate_at, true);
   }
   int rc = b.data ? cg_file_write_atomic(path, b.data, b.len, err, errlen) : CG_ERR_NOMEM;
   if (rc == CG_ERR_NOMEM) cg_snprintf(err, errlen, "out of memory writing %s", path);

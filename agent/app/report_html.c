@@ -31,10 +31,14 @@ static const char CSS[] =
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}"
     ".muted{color:#555}.k{display:inline-block;margin-right:18px}.n{font-size:26px;font-weight:600}"
     "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee;"
-    "vertical-align:top}th{background:#f4f4f4}td.num{text-align:right}"
+    "vertical-align:top;overflow-wrap:anywhere}th{background:#f4f4f4}td.num{text-align:right}"
+    "#devices th{cursor:pointer;white-space:nowrap}#devices th[aria-sort=ascending]::after{content:' \\25B2'}"
+    "#devices th[aria-sort=descending]::after{content:' \\25BC'}ul.checks{margin:4px 0;padding-left:18px}"
+    "details summary{cursor:pointer;color:#555}"
     ".pass{color:#107c10}.warn{color:#8a5d00}.fail{color:#c50f1f}"
     "input{font:inherit;padding:4px 8px;width:320px}code{font-size:12px}"
-    "@media print{input,.noprint{display:none}body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}}";
+    "@media print{input,.noprint{display:none}details "
+    "ul.checks{display:block}body{margin:0}h2{break-after:avoid}tr{break-inside:avoid}}";
 
 static void totals_section(struct cg_buf *b, const struct fleet *f) {
   struct fleet_totals t;
@@ -208,10 +212,21 @@ static void agents_section(struct cg_buf *b, const struct fleet *f) {
 /* The page's one script, allowed by its hash in the Content-Security-Policy (no 'unsafe-inline': a
  * script a bundle's text managed to smuggle in would not run). */
 static const char FILTER_JS[] =
-    "(function(){var i=document.getElementById('filter'),r=document.querySelectorAll("
-    "'#devices tbody tr'),s=document.getElementById('shown');function f(){var q=i.value.toLowerCase(),n=0;"
-    "for(var k=0;k<r.length;k++){var v=!q||r[k].textContent.toLowerCase().indexOf(q)>=0;r[k].style.display="
-    "v?'':'none';if(v)n++;}s.textContent=n+' of '+r.length+' shown';}i.addEventListener('input',f);f();})();";
+    "(function(){var t=document.getElementById('devices'),tb=t.tBodies[0],r=tb.rows,h=t.tHead.rows[0].cells,"
+    "i=document.getElementById('filter'),s=document.getElementById('shown');"
+    "function f(){var q=i.value.toLowerCase(),n=0;for(var k=0;k<r.length;k++){var v=!q||r[k].textContent."
+    "toLowerCase().indexOf(q)>=0;r[k].style.display=v?'':'none';if(v)n++;}s.textContent=n+' of '+r.length+"
+    "' shown';}"
+    "function key(e){var v=e.getAttribute('data-s');if(v===null)return e.textContent.toLowerCase();"
+    "var x=parseFloat(v);return isNaN(x)?v:x;}"
+    "function sort(c){var a=h[c].getAttribute('aria-sort')==='ascending'?-1:1;for(var j=0;j<h.length;j++)"
+    "h[j].removeAttribute('aria-sort');h[c].setAttribute('aria-sort',a>0?'ascending':'descending');"
+    "var l=Array.prototype.slice.call(r);l.sort(function(x,y){var p=key(x.cells[c]),q=key(y.cells[c]);"
+    "return (p<q?-1:p>q?1:0)*a;});for(var j=0;j<l.length;j++)tb.appendChild(l[j]);}"
+    "for(var c=0;c<h.length;c++)(function(c){h[c].title='sort by this column';h[c].tabIndex=0;"
+    "h[c].addEventListener('click',function(){sort(c);});h[c].addEventListener('keydown',function(e){"
+    "if(e.key==='Enter'||e.key===' '){e.preventDefault();sort(c);}});})(c);"
+    "i.addEventListener('input',f);f();})();";
 
 /* 'sha256-BASE64' of the script, as CSP wants it. */
 static void script_hash(char *out, size_t outlen) {
@@ -224,24 +239,89 @@ static void script_hash(char *out, size_t outlen) {
   cg_snprintf(out, outlen, "'sha256-%s'", (const char *)b64);
 }
 
+static int verdict_rank(const char *v) {
+  return !strcmp(v, "fail") ? 0 : !strcmp(v, "warn") ? 1 : !strcmp(v, "pass") ? 2 : 3;
+}
+
+/* A device's checks from its deciding bundle, opened inline (no script needed). */
+static void checks_cell(struct cg_buf *b, const struct fleet_device *d) {
+  size_t total = 0, bad = 0;
+  for (const char *p = d->checks; *p; p++)
+    if (*p == '\n') total++;
+  for (const char *p = d->checks; *p;) {
+    if (strncmp(p, "pass\t", 5)) bad++;
+    const char *e = strchr(p, '\n');
+    p = e ? e + 1 : p + strlen(p);
+  }
+  cg_buf_printf(b, "<td data-s=\"%zu\">", bad);
+  if (!total) {
+    cg_buf_puts(b, "</td>");
+    return;
+  }
+  cg_buf_printf(b, "<details><summary>%zu check(s), %zu not passing</summary><ul class=\"checks\">", total, bad);
+  for (const char *p = d->checks; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    char line[sizeof(d->checks)];
+    memcpy(line, p, len);
+    line[len] = '\0';
+    char *f[4] = {line, "", "", ""};
+    for (int k = 1; k < 4; k++) {
+      char *tab = strchr(f[k - 1], '\t');
+      if (!tab) break;
+      *tab = '\0';
+      f[k] = tab + 1;
+    }
+    const char *cls = verdict_rank(f[0]) < 3 ? f[0] : "muted";
+    cg_buf_printf(b, "<li><span class=\"%s\">", cls);
+    esc(b, f[0]);
+    cg_buf_puts(b, "</span> ");
+    esc(b, f[1]);
+    cg_buf_puts(b, " <code>");
+    esc(b, f[2]);
+    cg_buf_puts(b, "</code>");
+    if (f[3][0]) {
+      cg_buf_puts(b, ": ");
+      esc(b, f[3]);
+    }
+    cg_buf_puts(b, "</li>");
+    p += len + (e ? 1 : 0);
+  }
+  cg_buf_puts(b, "</ul></details></td>");
+}
+
 static void devices_section(struct cg_buf *b, const struct fleet *f) {
   size_t n;
   const struct fleet_device *d = fleet_devices(f, &n);
+  struct fleet_totals t;
+  fleet_totals(f, &t);
   cg_buf_puts(b,
               "<h2>Devices</h2>\n<p class=\"noprint\"><input id=\"filter\" type=\"search\" placeholder=\"Filter: "
-              "device, verdict, root cause, words\" aria-label=\"filter the devices\"> <span id=\"shown\"></span></p>\n"
-              "<table id=\"devices\"><thead><tr><th>Device</th><th>Last seen</th><th>Verdict</th><th>Upgrade</th>"
-              "<th>Root cause</th>"
-              "<th>Summary</th></tr></thead><tbody>\n");
+              "device, verdict, root cause, words\" aria-label=\"filter the devices\"> <span id=\"shown\"></span> "
+              "<span class=\"muted\">(a column's heading sorts by it)</span></p>\n"
+              "<table id=\"devices\"><thead><tr><th>Device</th><th>Last seen</th><th>Age</th><th>Verdict</th>"
+              "<th>Upgrade</th><th>Gate</th><th>Root cause</th><th>Summary</th><th>Checks</th></tr></thead><tbody>\n");
   for (size_t i = 0; i < n; i++) {
     cg_buf_printf(b, "<tr><td>");
     esc(b, d[i].host);
     cg_buf_puts(b, "</td><td>");
-    esc(b, d[i].last_seen);
-    cg_buf_printf(b, "</td><td class=\"%s\">%s</td>", d[i].overall, d[i].full ? d[i].overall : "not judged");
+    esc(b, d[i].full ? d[i].last_seen : d[i].helpdesk_last);
+    cg_buf_puts(b, "</td>");
+    if (d[i].full) {
+      long long h = (long long)((t.now_ms - d[i].last_ms) / 3600000);
+      cg_buf_printf(b, "<td class=\"num%s\" data-s=\"%lld\">", h > FLEET_STALE_H ? " warn" : "", h);
+      if (h < 48)
+        cg_buf_printf(b, "%lld h", h);
+      else
+        cg_buf_printf(b, "%lld d", h / 24);
+      cg_buf_puts(b, "</td>");
+    } else
+      cg_buf_puts(b, "<td data-s=\"-1\"></td>");
+    cg_buf_printf(b, "<td class=\"%s\" data-s=\"%d\">%s</td>", d[i].overall, d[i].full ? verdict_rank(d[i].overall) : 3,
+                  d[i].full ? d[i].overall : "not judged");
     /* readiness for an in-place upgrade, its own axis: "not ready" never makes the verdict red */
     const char *r = d[i].readiness;
-    cg_buf_printf(b, "<td class=\"%s\">%s</td><td><code>",
+    cg_buf_printf(b, "<td class=\"%s\">%s</td>",
                   !strcmp(r, "fail") ? "warn"
                   : r[0]             ? "pass"
                                      : "",
@@ -249,6 +329,17 @@ static void devices_section(struct cg_buf *b, const struct fleet *f) {
                   : !strcmp(r, "warn") ? "ready (warnings)"
                   : r[0]               ? "ready"
                                        : "");
+    /* the newest gate the device ran (validate --profile), with when */
+    if (d[i].gate[0]) {
+      cg_buf_printf(b, "<td class=\"%s\" data-s=\"%d\">%s <span class=\"muted\">(",
+                    strcmp(d[i].gate, "ready") ? "warn" : "pass", strcmp(d[i].gate, "ready") ? 0 : 1, d[i].gate);
+      esc(b, d[i].gate_profile);
+      cg_buf_puts(b, ", ");
+      esc(b, d[i].gate_at);
+      cg_buf_puts(b, ")</span></td>");
+    } else
+      cg_buf_puts(b, "<td data-s=\"2\"></td>");
+    cg_buf_puts(b, "<td><code>");
     esc(b, d[i].cause[0]);
     cg_buf_puts(b, "</code></td><td>");
     if (d[i].full)
@@ -260,7 +351,9 @@ static void devices_section(struct cg_buf *b, const struct fleet *f) {
       esc(b, d[i].helpdesk_last);
       cg_buf_puts(b, ")</span>");
     }
-    cg_buf_puts(b, "</td></tr>\n");
+    cg_buf_puts(b, "</td>");
+    checks_cell(b, &d[i]);
+    cg_buf_puts(b, "</tr>\n");
   }
   cg_buf_printf(b, "</tbody></table>\n<script>%s</script>\n", FILTER_JS);
 }

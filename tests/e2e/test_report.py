@@ -8,9 +8,12 @@ headless Chromium: the DOM it dumps (counts, root causes, the filter script ran)
 that is not blank.
 
     test_report.py BINARY [--wine]"""
+import base64
 import csv
 import glob
 import gzip
+import html as html_lib
+import hashlib
 import io
 import json
 import os
@@ -196,6 +199,55 @@ class Folder(unittest.TestCase):
         self.assertIn(bytes([0xc5, 0x0f, 0x1f]), colours)  # the red of failing devices was drawn
 
 
+    @unittest.skipUnless(chromium(), "Debian's chromium package is not installed")
+    def test_sorting_the_checks_inline_and_no_overflow_at_1280_px(self):
+        if WINE:
+            self.skipTest("the page is the same from cmgdiag.exe; Chromium reads it in the native tier")
+        # a probe script added to the page, allowed by its own hash next to the page's: the page's CSP
+        # stays as it is, so this also proves the page's script runs under it
+        probe = ("(function(){var o={},t=document.getElementById('devices'),h=t.tHead.rows[0].cells,c=-1;"
+                 "for(var k=0;k<h.length;k++)if(h[k].textContent==='Verdict')c=k;"
+                 "function col(){var a=[];for(var k=0;k<t.tBodies[0].rows.length;k++)"
+                 "a.push(t.tBodies[0].rows[k].cells[c].textContent);return a;}"
+                 "h[c].click();o.asc=col();h[c].click();o.desc=col();o.aria=h[c].getAttribute('aria-sort');"
+                 "var d=document.querySelectorAll('#devices details');for(var k=0;k<d.length;k++)d[k].open=true;"
+                 "o.details=d.length;o.items=document.querySelectorAll('#devices ul.checks li').length;"
+                 "o.first=d.length?d[0].textContent:'';"
+                 "o.sw=document.documentElement.scrollWidth;o.cw=document.documentElement.clientWidth;o.iw=window.innerWidth;"
+                 "var p=document.createElement('pre');p.id='probe';p.textContent=JSON.stringify(o);"
+                 "document.body.appendChild(p);})();")
+        digest = base64.b64encode(hashlib.sha256(probe.encode()).digest()).decode()
+        page = re.sub(r"script-src ('sha256-[^']+')", r"script-src \1 'sha256-%s'" % digest, self.page, count=1)
+        self.assertIn(digest, page)
+        page = page.replace("</body>", "<script>%s</script></body>" % probe)
+        path = os.path.join(self.tmp, "probe.html")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+        base = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--user-data-dir=" + os.path.join(self.tmp, "chrome2"),
+                "--host-resolver-rules=MAP * ~NOTFOUND", "--window-size=1280,900"]
+        dom = subprocess.run(base + ["--dump-dom", "file://" + path], capture_output=True, text=True,
+                             timeout=120).stdout
+        m = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+        self.assertTrue(m, "the probe did not run")
+        o = json.loads(html_lib.unescape(m.group(1)))
+        n = self.expected["devices"]
+        rank = {"fail": 0, "warn": 1, "pass": 2}
+        self.assertEqual(len(o["asc"]), n)
+        self.assertEqual([rank[v] for v in o["asc"]], sorted(rank[v] for v in o["asc"]))
+        self.assertEqual([rank[v] for v in o["desc"]], sorted((rank[v] for v in o["desc"]), reverse=True))
+        self.assertNotEqual(o["asc"], o["desc"])
+        self.assertEqual(o["aria"], "descending")
+        # every device opens its checks in place, each with a verdict, a check and a code
+        self.assertEqual(o["details"], n)
+        self.assertGreaterEqual(o["items"], n)
+        self.assertRegex(o["first"], r"\d+ check\(s\), \d+ not passing")
+        # no horizontal scroll bar at 1280 px, with every device's checks open
+        self.assertLessEqual(o["iw"], 1280)
+        self.assertGreater(o["iw"], 1000)
+        self.assertLessEqual(o["sw"], o["cw"], "the page is %d px wide in a %d px window" % (o["sw"], o["cw"]))
+
+
 class Hostile(unittest.TestCase):
     def test_bundle_text_cannot_become_markup_or_a_formula(self):
         tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
@@ -250,7 +302,7 @@ class Hostile(unittest.TestCase):
                 page = f.read()
             self.assertIn('<code>CLOCK_WRONG</code></td><td class="num devices">1</td><td class="num secondary">1</td>',
                           page)
-            self.assertIn('<td class="fail">fail</td><td class="warn">not ready</td>', page)
+            self.assertRegex(page, r'<td class="fail"[^>]*>fail</td><td class="warn">not ready</td>')
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -338,6 +390,44 @@ class Hostile(unittest.TestCase):
             self.assertIn("100 day(s)</span>: 3 devices", row)
             self.assertIn("expired 4 day(s) ago</span>: 1 device", row)
             self.assertEqual(row.count("day(s)</span>"), 1, row)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_the_newest_gate_stays_with_its_device(self):
+        # a validate bundle said "not ready"; the scheduled bundle after it decides the verdict but carries
+        # no gate: the gate column keeps the newest gate, with its profile and time
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            def bundle(created, gate=None):
+                b = {"schema": "cmgdiag.bundle/1", "bundle_id": created, "created_at": created, "trigger": "schedule",
+                     "agent": {"version": "0.3.0"}, "device": {"hostname": "PC9"}, "overall": "pass",
+                     "readiness": "fail", "spool": {"pending": 0, "dropped_total": 0},
+                     "checks": [{"check": "device", "status": "warn", "code": "DEVICE_LOW_BATTERY",
+                                 "summary": "The battery is at 12 percent.", "facts": {}},
+                                {"check": "clock", "status": "pass", "code": "CLOCK_OK", "summary": "ok", "facts": {}}]}
+                if gate:
+                    b["trigger"] = "validate"
+                    b["gate"] = {"profile": "pre-upgrade", "verdict": gate, "blocking": [], "warnings": [],
+                                 "not_checked": []}
+                return b
+            for i, b in enumerate((bundle("2026-11-30T08:00:00Z", "ready"), bundle("2026-11-30T09:00:00Z", "not ready"),
+                                   bundle("2026-11-30T10:00:00Z"))):
+                with gzip.open(os.path.join(tmp, "%d.json.gz" % i), "wt") as f:
+                    json.dump(b, f)
+            csvf, html = os.path.join(tmp, "r.csv"), os.path.join(tmp, "r.html")
+            rc, out, err = run("report", nat(tmp), "--csv", nat(csvf), "--html", nat(html))
+            self.assertEqual(rc, 0, err)
+            row = read_csv(csvf)[0]
+            self.assertEqual((row["last_seen"], row["gate"], row["gate_profile"], row["gate_at"]),
+                             ("2026-11-30T10:00:00Z", "not ready", "pre-upgrade", "2026-11-30T09:00:00Z"))
+            with open(html, encoding="utf-8") as f:
+                page = f.read()
+            self.assertIn('not ready <span class="muted">(pre-upgrade, 2026-11-30T09:00:00Z)</span>', page)
+            # the checks open in place: the warning with its sentence, the pass without one
+            self.assertIn("2 check(s), 1 not passing", page)
+            self.assertIn('<span class="warn">warn</span> device <code>DEVICE_LOW_BATTERY</code>: The battery is at '
+                          '12 percent.</li>', page)
+            self.assertIn('<span class="pass">pass</span> clock <code>CLOCK_OK</code></li>', page)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
