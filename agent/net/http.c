@@ -65,6 +65,125 @@ bool cg_url_is_loopback(const char *url) {
   return loop;
 }
 
+static int hexval(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* A dotted quad's four numbers; false when it is not one. */
+static bool ipv4_parts(const char *h, int q[4]) {
+  int parts = 0;
+  for (const char *p = h;;) {
+    int v = 0, digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 4)
+      v = v * 10 + (*p++ - '0'), digits++;
+    if (!digits || v > 255 || parts == 4) return false;
+    q[parts++] = v;
+    if (*p == '\0') return parts == 4;
+    if (*p++ != '.') return false;
+  }
+}
+
+static bool ipv4_local_q(const int q[4]) {
+  return q[0] == 127 || (q[0] == 169 && q[1] == 254) || (q[0] | q[1] | q[2] | q[3]) == 0;
+}
+
+/* An IPv6 address in text (RFC 4291 section 2.2: groups, one "::", a dotted IPv4 tail) to its 16
+ * bytes; false when it is not one. */
+static bool ipv6_bytes(const char *s, unsigned char out[16]) {
+  unsigned int g[2][8];
+  int n[2] = {0, 0}, side = 0;
+  const char *p = s;
+  if (p[0] == ':') {
+    if (p[1] != ':') return false;
+    side = 1;
+    p += 2;
+  }
+  while (*p) {
+    const char *e = p;
+    while (*e && *e != ':' && *e != '.')
+      e++;
+    if (*e == '.') { /* the dotted tail: two groups, and the end */
+      int q[4];
+      if (!ipv4_parts(p, q) || n[0] + n[1] + 2 > 8) return false;
+      g[side][n[side]++] = (unsigned)(q[0] << 8 | q[1]);
+      g[side][n[side]++] = (unsigned)(q[2] << 8 | q[3]);
+      break;
+    }
+    unsigned int v = 0;
+    int d = 0;
+    while (hexval(*p) >= 0) {
+      if (++d > 4) return false;
+      v = v * 16 + (unsigned)hexval(*p++);
+    }
+    if (!d || n[0] + n[1] >= 8) return false;
+    g[side][n[side]++] = v;
+    if (*p == ':') {
+      p++;
+      if (*p == ':') {
+        if (side) return false; /* a second "::" */
+        side = 1;
+        p++;
+      } else if (!*p)
+        return false; /* a trailing single ':' */
+    } else if (*p)
+      return false;
+  }
+  int total = n[0] + n[1];
+  if (side ? total > 7 : total != 8) return false;
+  memset(out, 0, 16);
+  for (int i = 0; i < n[0]; i++)
+    out[2 * i] = (unsigned char)(g[0][i] >> 8), out[2 * i + 1] = (unsigned char)g[0][i];
+  for (int i = 0; i < n[1]; i++) {
+    int at = 8 - n[1] + i;
+    out[2 * at] = (unsigned char)(g[1][i] >> 8), out[2 * at + 1] = (unsigned char)g[1][i];
+  }
+  return true;
+}
+
+bool cg_addr_is_local(const char *ip) {
+  if (!ip || !*ip) return false;
+  char a[64];
+  size_t n = strlen(ip);
+  if (ip[0] == '[' && n >= 2 && ip[n - 1] == ']') { /* a URL's spelling */
+    ip++;
+    n -= 2;
+  }
+  if (n >= sizeof(a)) return false;
+  memcpy(a, ip, n);
+  a[n] = '\0';
+  char *zone = strchr(a, '%');
+  if (zone) *zone = '\0';
+  int q[4];
+  if (!strchr(a, ':')) return ipv4_parts(a, q) && ipv4_local_q(q);
+  unsigned char b[16];
+  if (!ipv6_bytes(a, b)) return false;
+  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return true; /* fe80::/10 */
+  bool zero10 = true;
+  for (int i = 0; i < 10; i++)
+    zero10 &= b[i] == 0;
+  if (!zero10) return false;
+  bool mapped = b[10] == 0xff && b[11] == 0xff, compat = b[10] == 0 && b[11] == 0;
+  if (compat && !b[12] && !b[13] && !b[14] && b[15] <= 1) return true; /* :: and ::1 */
+  if (!mapped && !compat) return false;
+  int v4[4] = {b[12], b[13], b[14], b[15]};
+  return ipv4_local_q(v4);
+}
+
+bool cg_url_host_is_local(const char *url) {
+  CURLU *u = curl_url();
+  char *host = NULL;
+  bool local = false;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host)
+    local = cg_strcasecmp(host, "localhost") == 0 || cg_str_endswith_ci(host, ".localhost") || cg_addr_is_local(host);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return local;
+}
+
 struct resp_sink {
   struct cg_http_resp *r;
   struct cg_buf body;

@@ -82,5 +82,11 @@ void cg_emit_classify_http(int rc, const struct cg_http_resp *r, const char *wha
 
 /* True when the URL's host is a loopback address or "localhost". */
 bool cg_url_is_loopback(const char *url);
+/* True for an address no certificate-chosen fetch may reach: loopback (127.0.0.0/8, ::1), link-local
+ * (169.254.0.0/16, fe80::/10, where cloud metadata services live), unspecified (0.0.0.0, ::), also as
+ * an IPv4-mapped IPv6 address; "[...]" and a "%zone" are accepted. */
+bool cg_addr_is_local(const char *ip);
+/* The same for a URL's host, and "localhost" (or a name under .localhost). */
+bool cg_url_host_is_local(const char *url);
 
 #endif

@@ -2,6 +2,7 @@
  * proxy lists and bypass lists as Windows writes them, and what garbage and truncation give. */
 #include <string.h>
 
+#include "http.h"
 #include "netparse.h"
 #include "proxy.h"
 #include "regfile.h"
@@ -113,8 +114,49 @@ TEST(configured_proxy_wins) {
   CHECK_STR(c.shown, "http://proxy:3128");
 }
 
+/* Where a certificate-chosen URL (AIA) may never lead: loopback, link-local, unspecified, in any
+ * spelling, and nothing else. */
+TEST(local_addresses) {
+  const char *local[] = {"127.0.0.1",
+                         "127.255.0.9",
+                         "169.254.169.254",
+                         "0.0.0.0",
+                         "::1",
+                         "[::1]",
+                         "0:0:0:0:0:0:0:1",
+                         "::",
+                         "fe80::1",
+                         "FE80::1%eth0",
+                         "febf::1",
+                         "::ffff:127.0.0.1",
+                         "::ffff:169.254.169.254",
+                         "[::FFFF:127.0.0.2]",
+                         "0:0:0:0:0:ffff:7f00:1" /* hex tail: not a dotted one */};
+  for (size_t i = 0; i < sizeof(local) / sizeof(*local) - 1; i++) {
+    if (!cg_addr_is_local(local[i])) fprintf(stderr, "  not local: %s\n", local[i]);
+    CHECK(cg_addr_is_local(local[i]));
+  }
+  const char *remote[] = {"10.0.0.1",    "169.253.1.1", "128.0.0.1",      "8.8.8.8",    "fec0::1", "fe7f::1",
+                          "2001:db8::1", "::2",         "::ffff:8.8.8.8", "1::1",       "",        "127.0.0",
+                          "127.0.0.1.5", "fe80",        "localhost",      "garbage:::", "12345::1"};
+  for (size_t i = 0; i < sizeof(remote) / sizeof(*remote); i++) {
+    if (cg_addr_is_local(remote[i])) fprintf(stderr, "  local: %s\n", remote[i]);
+    CHECK(!cg_addr_is_local(remote[i]));
+  }
+  CHECK(!cg_addr_is_local(NULL));
+  CHECK(cg_url_host_is_local("http://127.0.0.1:9/intermediate.cer"));
+  CHECK(cg_url_host_is_local("http://[::1]/x"));
+  CHECK(cg_url_host_is_local("http://169.254.169.254/latest/meta-data/"));
+  CHECK(cg_url_host_is_local("http://LOCALHOST/x"));
+  CHECK(cg_url_host_is_local("http://a.localhost/x"));
+  CHECK(!cg_url_host_is_local("http://127.0.0.1.nip.example/x"));
+  CHECK(!cg_url_host_is_local("http://pki.contoso.com/aia/ca.crt"));
+  CHECK(!cg_url_host_is_local("not a url"));
+}
+
 int main(void) {
   RUN(netsh_forms);
+  RUN(local_addresses);
   RUN(reg_continuations_and_blobs);
   RUN(wininet_flags);
   RUN(proxy_lists);

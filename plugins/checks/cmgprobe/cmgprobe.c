@@ -492,6 +492,7 @@ static void first_request(struct probe *p, CURL *h, const char *path, struct pro
                           struct curl_slist *resolve, struct req_out *o) {
   do_request(p, h, path, true, cap, resolve, o);
   if (o->rc == CG_OK || !missing_issuer(cap)) return;
+  p->cmg_local = !(p->proxy && *p->proxy) && cg_addr_is_local(o->r.primary_ip);
   if (!probe_complete_from_aia(p, cap)) return;
   redo_first(p, h, path, cap, resolve, o); /* with the fetched intermediates as untrusted certificates */
   const char *url = p->aia_url;

@@ -37,6 +37,8 @@ struct probe {
   char deployment[256];     /* the Azure name a custom CMG name leads to; "" when the same */
   char name_violation[200]; /* the first naming rule broken; "" when none */
   char aia_url[600];        /* where the missing intermediate was fetched from */
+  bool cmg_local;           /* the CMG itself was reached, without a proxy, on a loopback or link-local
+                             * address (a lab): only then may AIA URLs point there */
   size_t mplist_n;          /* management points in the MP list */
   bool mplist_answered;     /* an MP request through the CMG returned an MP list (even an empty one) */
   char mp0_fqdn[256];       /* the first of them */

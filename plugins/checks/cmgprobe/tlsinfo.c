@@ -258,7 +258,18 @@ const char *probe_rev_name(enum probe_rev r) {
 struct fetch_sink {
   struct cg_buf b;
   bool over;
+  char refused[64]; /* the local address a certificate-chosen URL led to (not connected) */
 };
+
+/* Before the request goes out, on the connection made: a certificate-chosen URL never reaches a
+ * loopback or link-local address, whatever name led there (libcurl's CURLOPT_PREREQFUNCTION). */
+static int fetch_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port, int local_port) {
+  struct fetch_sink *k = ud;
+  (void)local_ip, (void)primary_port, (void)local_port;
+  if (!cg_addr_is_local(primary_ip)) return CURL_PREREQFUNC_OK;
+  cg_strlcpy(k->refused, primary_ip, sizeof(k->refused));
+  return CURL_PREREQFUNC_ABORT;
+}
 
 static size_t fetch_body(char *d, size_t s, size_t n, void *ud) {
   struct fetch_sink *k = ud;
@@ -271,9 +282,16 @@ static size_t fetch_body(char *d, size_t s, size_t n, void *ud) {
 }
 
 /* One plain-HTTP GET (or POST of `post`) as CryptoAPI makes it for CRLs, AIA and OCSP: http only,
- * no redirect, capped. The body goes to *out (caller frees); CG_OK or a reason in `why`. */
-static int http_fetch(const char *url, long timeout_ms, size_t max_bytes, const char *proxy, const char *post_type,
-                      const void *post, size_t post_len, struct cg_buf *out, char *why, size_t whylen) {
+ * no redirect, capped. The body goes to *out (caller frees); CG_OK or a reason in `why`. local_ok
+ * false: a loopback or link-local destination is refused (by the URL's host when a proxy is used, as
+ * the proxy resolves the name; by the address connected to otherwise). */
+static int http_fetch(const char *url, long timeout_ms, size_t max_bytes, const char *proxy, bool local_ok,
+                      const char *post_type, const void *post, size_t post_len, struct cg_buf *out, char *why,
+                      size_t whylen) {
+  if (!local_ok && cg_url_host_is_local(url)) {
+    cg_snprintf(why, whylen, "%s: not fetched: the address is loopback or link-local", url);
+    return CG_ERR_IO;
+  }
   CURL *h = curl_easy_init();
   struct fetch_sink k = {0};
   char err[CURL_ERROR_SIZE] = "";
@@ -303,11 +321,17 @@ static int http_fetch(const char *url, long timeout_ms, size_t max_bytes, const 
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)post_len);
   }
   if (proxy) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
+  if (!local_ok && !proxy) {
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, fetch_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, &k);
+  }
   cg_http_stop_on_request(h);
   CURLcode cc = curl_easy_perform(h);
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  if (cc != CURLE_OK)
+  if (cc != CURLE_OK && k.refused[0])
+    cg_snprintf(why, whylen, "%s: not fetched: its name led to %s, a loopback or link-local address", url, k.refused);
+  else if (cc != CURLE_OK)
     cg_snprintf(why, whylen, "%s: %s", url,
                 k.over   ? "larger than the size cap"
                 : err[0] ? err
@@ -329,7 +353,7 @@ static int http_fetch(const char *url, long timeout_ms, size_t max_bytes, const 
 static X509_CRL *fetch_crl(const char *url, long timeout_ms, size_t max_bytes, const char *proxy, char *why,
                            size_t whylen) {
   struct cg_buf b = {0};
-  if (http_fetch(url, timeout_ms, max_bytes, proxy, NULL, NULL, 0, &b, why, whylen) != CG_OK) return NULL;
+  if (http_fetch(url, timeout_ms, max_bytes, proxy, true, NULL, NULL, 0, &b, why, whylen) != CG_OK) return NULL;
   const unsigned char *p = (const unsigned char *)b.data;
   X509_CRL *crl = b.len ? d2i_X509_CRL(NULL, &p, (long)b.len) : NULL;
   if (!crl && b.len) {
@@ -399,20 +423,28 @@ static void push_ca(STACK_OF(X509) * out, X509 *c, int *added) {
   }
 }
 
-int probe_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
-                            char *why, size_t whylen) {
+int probe_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, bool local_ok, int *left, STACK_OF(X509) * out,
+                            char *url, size_t urllen, char *why, size_t whylen) {
   cJSON *ocsp = cJSON_CreateArray(), *iss = cJSON_CreateArray();
   aia_urls(x, ocsp, iss);
-  int added = 0;
+  int added = 0, tried = 0;
   url[0] = '\0';
   cg_snprintf(why, whylen, "the certificate has no http caIssuers (AIA) URL");
   const cJSON *u;
   cJSON_ArrayForEach(u, iss) {
     const char *s = cJSON_GetStringValue(u);
-    if (!s || !cg_str_startswith_ci(s, "http://")) continue; /* ldap:// is for domain members */
+    if (!s || !cg_str_startswith_ci(s, "http://")) continue;   /* ldap:// is for domain members */
+    if (tried >= PROBE_AIA_PER_CERT || (left && *left <= 0)) { /* the certificate chose the URLs: bounded */
+      if (!added)
+        cg_snprintf(why, whylen, "%s not fetched: at most %d AIA URLs per certificate and %d per probe are fetched", s,
+                    PROBE_AIA_PER_CERT, PROBE_AIA_PER_PROBE);
+      break;
+    }
+    tried++;
+    if (left) (*left)--;
     cg_strlcpy(url, s, urllen);
     struct cg_buf b = {0};
-    if (http_fetch(s, timeout_ms, 65536, proxy, NULL, NULL, 0, &b, why, whylen) != CG_OK) continue;
+    if (http_fetch(s, timeout_ms, 65536, proxy, local_ok, NULL, NULL, 0, &b, why, whylen) != CG_OK) continue;
     const unsigned char *p = (const unsigned char *)b.data;
     X509 *c = b.len ? d2i_X509(NULL, &p, (long)b.len) : NULL;
     if (c) {
@@ -466,7 +498,7 @@ enum probe_rev probe_tls_check_ocsp(X509 *x, X509 *issuer, long timeout_ms, cons
     char why[400] = "";
     if (dl <= 0) {
       cg_snprintf(detail, detail_len, "%s: the OCSP request could not be built", url);
-    } else if (http_fetch(url, timeout_ms, 65536, proxy, "application/ocsp-request", der, (size_t)dl, &b, why,
+    } else if (http_fetch(url, timeout_ms, 65536, proxy, true, "application/ocsp-request", der, (size_t)dl, &b, why,
                           sizeof(why)) != CG_OK) {
       cg_snprintf(detail, detail_len, "%s", why);
     } else {

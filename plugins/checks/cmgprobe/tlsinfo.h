@@ -64,8 +64,14 @@ enum probe_rev probe_tls_check_crl(X509 *x, X509 *issuer, long timeout_ms, size_
  * (a fetched root is never trusted for being fetched). `url` gets the URL tried (empty: the
  * certificate has no http caIssuers URL). Returns how many were added; 0 with `why` set; -1 when
  * what came is a self-signed root (then the chain is complete and the root is simply not trusted). */
-int probe_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, STACK_OF(X509) * out, char *url, size_t urllen,
-                            char *why, size_t whylen);
+/* The certificate (an untrusted party) chooses these URLs, so they are bounded: at most
+ * PROBE_AIA_PER_CERT per certificate and, through *left (NULL: no count), PROBE_AIA_PER_PROBE per
+ * probe; GET only, no redirect; local_ok false: never to a loopback or link-local address (the
+ * docs/security.md rule: allowed only when the CMG itself is there, as in a lab). */
+#define PROBE_AIA_PER_CERT 2
+#define PROBE_AIA_PER_PROBE 4
+int probe_tls_fetch_issuers(X509 *x, long timeout_ms, const char *proxy, bool local_ok, int *left, STACK_OF(X509) * out,
+                            char *url, size_t urllen, char *why, size_t whylen);
 
 /* Revocation of `x` by its OCSP responder (the AIA OCSP URL, http): a POSTed request, the
  * response's signature checked against `issuer` (directly or through a delegated responder it

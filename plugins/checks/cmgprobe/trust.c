@@ -88,14 +88,16 @@ bool probe_complete_from_aia(struct probe *p, struct probe_tls_capture *cap) {
   if (!cap->extra) cap->extra = sk_X509_new_null();
   char url[600] = "", why[600] = "";
   cJSON *o = cJSON_AddObjectToObject(p->facts, "aia");
-  int got = 0;
+  int got = 0, left = PROBE_AIA_PER_PROBE;
   /* up to three hops: an intermediate whose own issuer is another intermediate */
   for (int hop = 0; hop < 3 && cap->extra; hop++) {
     X509 *x = hop == 0 ? top : sk_X509_value(cap->extra, sk_X509_num(cap->extra) - 1);
     long t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     char u[600] = "", w[600] = "";
-    int n = t >= 300 ? probe_tls_fetch_issuers(x, t, p->proxy, cap->extra, u, sizeof(u), w, sizeof(w)) : 0;
+    int n = t >= 300
+                ? probe_tls_fetch_issuers(x, t, p->proxy, p->cmg_local, &left, cap->extra, u, sizeof(u), w, sizeof(w))
+                : 0;
     if (t < 300) cg_snprintf(w, sizeof(w), "the check's deadline was spent");
     if (n < 0 && hop > 0) break; /* the chain reaches its root: complete */
     if (n < 0) {                 /* the issuer is a root: trust, not the chain, is missing (classified as untrusted) */
