@@ -1,6 +1,7 @@
 /* Delivery of spooled bundles to the configured outputs. */
 #include "ship.h"
 
+#include <curl/curl.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -81,6 +82,29 @@ int cg_bundle_object_name(const char *created_at, const char *hostname, const ch
              : CG_ERR_TOOBIG;
 }
 
+/* What an output is called where a person reads it (the console, the served self-test, the log):
+ * its type and, for a URL, scheme, host and port only — user information, a path token and a SAS
+ * never show; a folder target (a file share) as it is, without a query or fragment. */
+static void output_label(char *dst, size_t n, const char *type, const char *target, size_t tl) {
+  if (!strstr(target, "://")) {
+    cg_snprintf(dst, n, "%s %.*s", type, (int)(tl < 200 ? tl : 200), target);
+    return;
+  }
+  CURLU *u = curl_url();
+  char *sch = NULL, *host = NULL, *port = NULL;
+  if (u && curl_url_set(u, CURLUPART_URL, target, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) port = NULL;
+    cg_snprintf(dst, n, "%s %s://%.150s%s%s", type, sch, host, port ? ":" : "", port ? port : "");
+  } else
+    cg_snprintf(dst, n, "%s (a URL that cannot be read)", type);
+  curl_free(sch);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+}
+
 /* The output's identity for delivery marks: type + target without its query string (FNV-1a). */
 static void output_identity(struct output_inst *o, const cJSON *obj) {
   const cJSON *t = o->p->target_key ? cJSON_GetObjectItemCaseSensitive(obj, o->p->target_key) : NULL;
@@ -93,7 +117,7 @@ static void output_identity(struct output_inst *o, const cJSON *obj) {
   for (size_t i = 0; i < tl; i++)
     h = (h ^ (unsigned char)target[i]) * 0x100000001b3ull;
   cg_snprintf(o->key, sizeof(o->key), "%016llx", (unsigned long long)h);
-  cg_snprintf(o->label, sizeof(o->label), "%s %.*s", o->p->name, (int)(tl < 200 ? tl : 200), target);
+  output_label(o->label, sizeof(o->label), o->p->name, target, tl);
 }
 
 int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg_spool *sp, char *err, size_t errlen) {

@@ -29,7 +29,7 @@ struct cg_drain_stats {
 int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg_spool *sp, char *err, size_t errlen);
 void cg_shipper_close(struct cg_shipper *sh);
 size_t cg_shipper_outputs(const struct cg_shipper *sh);
-/* Output i: its label ("azblob https://host/container", never a secret) and the last error of
+/* Output i: its label ("azblob https://host:port": scheme, host and port only, never a secret) and the last error of
  * the latest drain ("" when none). Borrowed. */
 const char *cg_shipper_label(const struct cg_shipper *sh, size_t i);
 const char *cg_shipper_last_error(const struct cg_shipper *sh, size_t i);

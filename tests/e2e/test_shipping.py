@@ -199,7 +199,9 @@ class AzureBlob(ShipCase):
         obj = re.search(r"shipped as (\S+) to:", out).group(1)
         self.assertRegex(obj, OBJECT)
         self.assertTrue(obj.endswith("/%s.json.gz" % bid))
-        self.assertIn("azblob https://127.0.0.1:%d/devstoreaccount1/%s\n" % (AZ_PORT, self.container), out)
+        # the label is scheme, host and port: no path, no SAS
+        self.assertIn("azblob https://127.0.0.1:%d\n" % AZ_PORT, out)
+        self.assertNotIn("sig=", out)
         got = blobs(self.container, os.path.join(self.tmp, "dl"))
         self.assertEqual([b["name"] for b in got], [obj])
         self.assertEqual((got[0]["content_encoding"], got[0]["content_type"]), ("gzip", "application/json"))
@@ -312,6 +314,18 @@ class HttpsNginx(ShipCase):
             bundle = json.loads(gzip.decompress(f.read()))
         self.assertEqual(schema_errors(bundle), [])
         self.assertEqual(bundle["bundle_id"], self.bundle_id(out))
+
+    def test_the_label_shows_scheme_host_and_port_only(self):
+        # a path token and user information are secrets: what a person reads names the server only
+        o = self.http("/upload/t0k3nSECRET/{bundle_id}.json.gz")
+        o["url"] = o["url"].replace("https://", "https://ingest:Pa55;w0rd@")
+        self.write_cfg([o])
+        rc, out, err = self.cmg("selftest", "--ticket", "INC0043")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("  http https://127.0.0.1:%d\n" % NGINX_PORT, out)
+        self.assertIn("sent to http https://127.0.0.1:%d." % NGINX_PORT, out)
+        for secret in ("t0k3nSECRET", "Pa55", "ingest:"):
+            self.assertNotIn(secret, out + err)
 
     def test_without_client_certificate_the_bundle_stays(self):
         o = self.http("/upload/{bundle_id}.json.gz")
