@@ -337,12 +337,17 @@ static int cmd_selftest(const struct cli *cli) {
                             .drain_budget_ms = ship ? cfg.delivery.interactive_budget_s * 1000 : 0,
                             .this_bundle_first = true};
   int rc = cg_cycle_run(&env, &o, &c, err, sizeof(err));
+  /* served, the client reads standard output only (stderr is the service's): a person's run gets the
+   * sentence in its stream, a --json run stays pure JSON and the sentence goes to the log */
+  FILE *ef = cli->served && !cli->json ? stdout : stderr;
   if (rc != CG_OK || !c.bundle) {
-    fprintf(stderr, "cmgdiag: %s\n", rc == CG_ERR_USAGE ? err : rc != CG_OK ? cg_strerror(rc) : c.error);
+    const char *why = rc == CG_ERR_USAGE ? err : rc != CG_OK ? cg_strerror(rc) : c.error;
+    fprintf(ef, "cmgdiag: %s\n", why);
+    if (cli->served) cg_log_warn(&log, "selftest", "the served self-test could not run: %s", why);
     ec = EXIT_CANNOT_RUN;
     goto out;
   }
-  if (ship && !c.spool_ok) fprintf(stderr, "cmgdiag: %s\n", c.error);
+  if (ship && !c.spool_ok) fprintf(ef, "cmgdiag: %s\n", c.error);
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(c.bundle, "bundle_id");
   cg_log_info(&log, "selftest", "selftest bundle %s: %s", id->valuestring,
               cJSON_GetObjectItemCaseSensitive(c.bundle, "overall")->valuestring);

@@ -23,8 +23,9 @@ char *cg_self_exe(void);
 /* Starts argv[0] (an absolute path) with argv; its standard input and output are the null device,
  * its standard error the agent's. CG_OK or a sentence in err. */
 int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen);
-/* The same with its standard output and error going to `output` (a native handle: an fd, a HANDLE,
- * such as an ipc.h connection's), which it inherits and nothing else. */
+/* The same with its standard output going to `output` (a native handle: an fd, a HANDLE, such as an
+ * ipc.h connection's), which it inherits and nothing else; its standard error is the agent's own
+ * (POSIX: the journal under systemd) or the null device (Windows), never `output`. */
 int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_child **out, char *err, size_t errlen);
 unsigned long cg_child_pid(const struct cg_child *c);
 /* True when it has ended (st filled); false while it runs. Never blocks. */

@@ -43,10 +43,8 @@ int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_ch
       dup2(nul, 0);
       dup2(nul, 1);
     }
-    if (output >= 0) {
+    if (output >= 0) /* standard error stays the agent's (the journal): the client gets stdout only */
       dup2((int)output, 1);
-      dup2((int)output, 2);
-    }
     /* a worker whose output is a client's channel finishes its cycle when the client goes away */
     signal(SIGPIPE, output >= 0 ? SIG_IGN : SIG_DFL);
     execv(argv[0], (char *const *)argv);

@@ -48,13 +48,17 @@ int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_ch
     DWORD flags = CREATE_SUSPENDED | CREATE_NO_WINDOW;
     if (output != -1) {
       SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, TRUE};
-      nul = CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, NULL);
+      nul = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0,
+                        NULL);
       if (!DuplicateHandle(GetCurrentProcess(), (HANDLE)output, GetCurrentProcess(), &outh, 0, TRUE,
                            DUPLICATE_SAME_ACCESS))
         outh = NULL;
       si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
       si.StartupInfo.hStdInput = nul;
-      si.StartupInfo.hStdOutput = si.StartupInfo.hStdError = outh;
+      si.StartupInfo.hStdOutput = outh;
+      /* standard error never reaches the client: its stream is the worker's output only (a --json
+       * answer stays pure JSON, a diagnostic line cannot carry what only the log may hold) */
+      si.StartupInfo.hStdError = nul;
       list[0] = outh;
       list[1] = nul;
       si.lpAttributeList = (LPPROC_THREAD_ATTRIBUTE_LIST)attrs;

@@ -36,6 +36,13 @@ int main(int argc, char **argv) {
     puts(argv[2]);
     return 0;
   }
+  if (!strcmp(mode, "both") && argc > 3) { /* one line to each stream */
+    puts(argv[2]);
+    fflush(stdout);
+    fputs(argv[3], stderr);
+    fputs("\n", stderr);
+    return 0;
+  }
   if (!strcmp(mode, "exit") && argc > 2) return (int)strtol(argv[2], NULL, 10);
   if (!strcmp(mode, "stderr") && argc > 2) {
     fputs(argv[2], stderr);

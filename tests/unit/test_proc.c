@@ -1,5 +1,12 @@
 /* Process spawn: arguments survive quoting, exit codes and both streams are captured, the timeout
  * kills the child and its children, the output cap holds, a missing program is a clear error. */
+#ifdef _WIN32
+#include <windows.h>
+#else
+#include <unistd.h>
+#endif
+
+#include "platform/child.h"
 #include "platform/fs.h"
 #include "platform/proc.h"
 #include "platform/sys.h"
@@ -108,6 +115,50 @@ TEST(missing_program_is_clear) {
   cg_free(missing);
 }
 
+/* A worker serving a user's self-test: the user's stream gets its standard output, never its
+ * standard error (which may hold what only the log may, and would break a --json answer). */
+TEST(served_output_is_stdout_only) {
+  char buf[4096] = "";
+  size_t len = 0;
+  intptr_t out;
+#ifdef _WIN32
+  HANDLE rd = NULL, wr = NULL;
+  SECURITY_ATTRIBUTES sa = {sizeof(sa), NULL, FALSE};
+  CHECK(CreatePipe(&rd, &wr, &sa, 65536));
+  out = (intptr_t)wr;
+#else
+  int fds[2] = {-1, -1};
+  CHECK(pipe(fds) == 0);
+  out = fds[1];
+#endif
+  const char *argv[] = {helper, "both", "TO-STDOUT", "TO-STDERR", NULL};
+  struct cg_child *c = NULL;
+  char err[512] = "";
+  CHECK(cg_child_start_output(argv, out, &c, err, sizeof(err)) == CG_OK);
+  struct cg_child_status st;
+  memset(&st, 0, sizeof(st));
+  for (int i = 0; c && i < 1000 && !cg_child_ended(c, &st); i++)
+    cg_sleep_ms(10);
+#ifdef _WIN32
+  CloseHandle(wr);
+  DWORD got = 0;
+  while (len < sizeof(buf) - 1 && ReadFile(rd, buf + len, (DWORD)(sizeof(buf) - 1 - len), &got, NULL) && got)
+    len += got;
+  CloseHandle(rd);
+#else
+  close(fds[1]);
+  ssize_t got;
+  while (len < sizeof(buf) - 1 && (got = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+    len += (size_t)got;
+  close(fds[0]);
+#endif
+  buf[len] = '\0';
+  CHECK(st.exited && st.exit_code == 0);
+  CHECK_CONTAINS(buf, "TO-STDOUT");
+  CHECK(strstr(buf, "TO-STDERR") == NULL);
+  if (c) cg_child_free(c);
+}
+
 int main(int argc, char **argv) {
   cg_platform_args(&argc, &argv);
   char *self = cg_executable_path();
@@ -125,6 +176,7 @@ int main(int argc, char **argv) {
   RUN(timeout_kills_grandchild);
   RUN(output_cap_enforced);
   RUN(missing_program_is_clear);
+  RUN(served_output_is_stdout_only);
   cg_free(helper);
   cg_free(dir);
   cg_free(self);
