@@ -10,6 +10,7 @@
 #include "diagnosis.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
+#include "redact.h"
 
 #include "fleet_internal.h"
 
@@ -71,6 +72,7 @@ static void copy(char *dst, size_t n, const char *src) {
   cg_strlcpy(dst, src ? src : "", n);
   for (char *c = dst; *c; c++) /* one line, no control characters: it goes into CSV and HTML */
     if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = ' ';
+  cg_strip_controls(dst); /* and C1 (U+0080..U+009F: CSI, OSC), for the terminal that prints it */
 }
 
 static const cJSON *find_check(const cJSON *b, const char *name) {

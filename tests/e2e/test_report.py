@@ -393,6 +393,26 @@ class Hostile(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_c1_controls_never_reach_the_terminal(self):
+        # U+009B (CSI) and U+009D (OSC) are one character each in UTF-8 (C2 9B, C2 9D): a terminal acts on them
+        tmp = tempfile.mkdtemp(prefix="cmgdiag-report-")
+        try:
+            b = {"schema": "cmgdiag.bundle/1", "bundle_id": "c1", "created_at": "2026-11-30T08:00:00Z",
+                 "trigger": "schedule", "agent": {"version": "0.3.0"}, "device": {"hostname": "PC\u009b2J"},
+                 "overall": "fail", "checks": [], "spool": {"pending": 0, "dropped_total": 0},
+                 "diagnosis": {"root_causes": [{"code": "EVIL\u009b31m", "rank": 1,
+                                                "say": "Look \u009d0;owned\u0007 here.", "first_step": "x",
+                                                "source": "s", "basis": "documented", "evidence": [], "explains": []}]}}
+            with gzip.open(os.path.join(tmp, "b.json.gz"), "wt", encoding="utf-8") as f:
+                json.dump(b, f, ensure_ascii=False)
+            rc, out, err = run("report", nat(tmp))
+            self.assertEqual(rc, 0, err)
+            self.assertIn("EVIL", out)
+            for c1 in ("\u009b", "\u009d", "\x07", "\x1b"):
+                self.assertNotIn(c1, out + err)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_the_newest_gate_stays_with_its_device(self):
         # a validate bundle said "not ready"; the scheduled bundle after it decides the verdict but carries
         # no gate: the gate column keeps the newest gate, with its profile and time
