@@ -614,6 +614,23 @@ class AadJoin(CheckCase):
         self.assertLess(r["duration_ms"], 8000)
 
 
+    def test_dsregcmd_path_from_a_configuration_others_can_change_is_not_run(self):
+        fake = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
+        if not fake or WINE:
+            self.skipTest("needs the stand-in and POSIX modes (the Windows access list is tested with exec)")
+        with open(os.path.join(self.tmp, "fake-mode"), "w") as f:
+            f.write("hang")  # were it run, it would hang until the timeout
+        os.chmod(self.cfg, 0o666)
+        try:
+            rc, r = self.run_check("--set", "dsregcmd_path=" + fake, "--set", "timeout_ms=5000",
+                                   env={"CMGDIAG_FAKE_DIR": self.tmp})
+        finally:
+            os.chmod(self.cfg, 0o600)
+        self.assertEqual((rc, r["status"], r["code"]), (2, "error", "AAD_DSREGCMD_REFUSED"), r)
+        self.assertIn("was not run", r["summary"])
+        self.assertLess(r["duration_ms"], 2000)
+
+
 class MpCandidates(CheckCase):
     CHECK = "mpcandidates"
     DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "mpcandidates")

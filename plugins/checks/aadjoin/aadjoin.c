@@ -208,10 +208,37 @@ static int read_dsregcmd(struct aad_ctx *ctx, const struct cg_env *env, struct c
                          "dsregcmd does not exist on %s; give a captured output with --input to check a device.",
                          cg_platform_name());
   }
+  /* a program the configuration names is started only from a configuration no one but administrators
+   * can change, and only a file they alone can change (the very file checked is started;
+   * docs/security.md) */
+  if (ctx->dsregcmd_path && env->config && env->config->insecure) {
+    *done = true;
+    int r = cg_result_set(res, CG_ERROR, "AAD_DSREGCMD_REFUSED",
+                          "Make the configuration admin-only ('cmgdiag setup' restores its permissions) or remove "
+                          "checks.aadjoin.dsregcmd_path.",
+                          "checks.aadjoin.dsregcmd_path (%s) was not run: the configuration %s can be changed by "
+                          "users other than administrators (%s).",
+                          prog, env->config->path ? env->config->path : "", env->config->insecure_why);
+    cg_free(prog);
+    return r;
+  }
   const char *argv[] = {prog, "/status", NULL};
-  struct cg_proc_opts o = {.timeout_ms = ctx->timeout_ms, .max_output = (size_t)ctx->max_output_bytes};
+  struct cg_proc_opts o = {.timeout_ms = ctx->timeout_ms,
+                           .max_output = (size_t)ctx->max_output_bytes,
+                           .admin_only_program = ctx->dsregcmd_path != NULL};
   struct cg_proc_result pr;
+  memset(&pr, 0, sizeof(pr));
   int rc = cg_proc_run(argv, &o, &pr, err, sizeof(err));
+  if (rc == CG_ERR_ACCESS && ctx->dsregcmd_path) {
+    *done = true;
+    rc = cg_result_set(res, CG_ERROR, "AAD_DSREGCMD_REFUSED",
+                       "Put the program where only administrators can change it (and every folder above it), or "
+                       "remove checks.aadjoin.dsregcmd_path.",
+                       "checks.aadjoin.dsregcmd_path was not run: %s.", err);
+    cg_proc_result_free(&pr);
+    cg_free(prog);
+    return rc;
+  }
   cg_log_debug(env->log, "aadjoin", "ran %s /status: rc %d", prog, rc);
   if (rc == CG_ERR_NOTFOUND && !ctx->dsregcmd_path) {
     /* Windows before 10 / Server 2016 has no dsregcmd: nothing to judge on this machine. */
