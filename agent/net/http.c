@@ -184,6 +184,24 @@ bool cg_url_host_is_local(const char *url) {
   return local;
 }
 
+bool cg_url_origin(const char *url, char *out, size_t n) {
+  CURLU *u = curl_url();
+  char *sch = NULL, *host = NULL, *port = NULL;
+  bool ok = u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK;
+  if (ok && curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) port = NULL;
+  if (ok)
+    cg_snprintf(out, n, "%s://%.150s%s%s", sch, host, port ? ":" : "", port ? port : "");
+  else if (n)
+    out[0] = '\0';
+  curl_free(sch);
+  curl_free(host);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return ok;
+}
+
 struct resp_sink {
   struct cg_http_resp *r;
   struct cg_buf body;

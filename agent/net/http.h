@@ -86,6 +86,9 @@ bool cg_url_is_loopback(const char *url);
  * (169.254.0.0/16, fe80::/10, where cloud metadata services live), unspecified (0.0.0.0, ::), also as
  * an IPv4-mapped IPv6 address; "[...]" and a "%zone" are accepted. */
 bool cg_addr_is_local(const char *ip);
+/* "scheme://host[:port]" of a URL: what a person may read of it (no user information, path, query
+ * or fragment, where tokens and signatures live). False ("") when it is not a URL. */
+bool cg_url_origin(const char *url, char *out, size_t n);
 /* The same for a URL's host, and "localhost" (or a name under .localhost). */
 bool cg_url_host_is_local(const char *url);
 

@@ -1,12 +1,12 @@
 /* Delivery of spooled bundles to the configured outputs. */
 #include "ship.h"
 
-#include <curl/curl.h>
 #include <openssl/rand.h>
 #include <string.h>
 
 #include "bundle.h"
 #include "config.h"
+#include "http.h"
 #include "log.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
@@ -90,19 +90,11 @@ static void output_label(char *dst, size_t n, const char *type, const char *targ
     cg_snprintf(dst, n, "%s %.*s", type, (int)(tl < 200 ? tl : 200), target);
     return;
   }
-  CURLU *u = curl_url();
-  char *sch = NULL, *host = NULL, *port = NULL;
-  if (u && curl_url_set(u, CURLUPART_URL, target, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &sch, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-    if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) port = NULL;
-    cg_snprintf(dst, n, "%s %s://%.150s%s%s", type, sch, host, port ? ":" : "", port ? port : "");
-  } else
+  char origin[200];
+  if (cg_url_origin(target, origin, sizeof(origin)))
+    cg_snprintf(dst, n, "%s %s", type, origin);
+  else
     cg_snprintf(dst, n, "%s (a URL that cannot be read)", type);
-  curl_free(sch);
-  curl_free(host);
-  curl_free(port);
-  curl_url_cleanup(u);
 }
 
 /* The output's identity for delivery marks: type + target without its query string (FNV-1a). */

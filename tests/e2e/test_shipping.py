@@ -326,6 +326,14 @@ class HttpsNginx(ShipCase):
         self.assertIn("sent to http https://127.0.0.1:%d." % NGINX_PORT, out)
         for secret in ("t0k3nSECRET", "Pa55", "ingest:"):
             self.assertNotIn(secret, out + err)
+        # and in the sentences of a failure (the endpoint refuses: HTTP 404 under a path it does not serve)
+        o["url"] = o["url"].replace("/upload/", "/nowhere/")
+        self.write_cfg([o], {"max_attempts": 1})
+        rc, out, err = self.cmg("selftest")
+        self.assertNotEqual(rc, 0, out + err)
+        self.assertIn("127.0.0.1:%d" % NGINX_PORT, out + err)
+        for secret in ("t0k3nSECRET", "Pa55", "ingest:"):
+            self.assertNotIn(secret, out + err)
 
     def test_without_client_certificate_the_bundle_stays(self):
         o = self.http("/upload/{bundle_id}.json.gz")

@@ -127,8 +127,9 @@ static int http_init(void *vctx, const struct cg_env *env, char *err, size_t err
   if (rc == CG_OK) rc = load_secret(c->hmac_key_file, c->hmac_key_env, "hmac_key", &c->hmac_key, err, errlen);
   if (rc != CG_OK) return rc;
   c->hmac_key_len = c->hmac_key ? strlen(c->hmac_key) : 0;
-  size_t hl = strcspn(c->url, "?#");
-  cg_snprintf(c->what, sizeof(c->what), "the ingestion endpoint %.*s", (int)(hl < 250 ? hl : 250), c->url);
+  char origin[200]; /* scheme, host and port: a path token or user information is never in a sentence */
+  cg_url_origin(c->url, origin, sizeof(origin));
+  cg_snprintf(c->what, sizeof(c->what), "the ingestion endpoint %s", origin);
   c->curl = curl_easy_init();
   return c->curl ? CG_OK : CG_ERR_NOMEM;
 }
