@@ -606,6 +606,22 @@ int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_conf
   return rc;
 }
 
+int cg_config_file_trusted(const struct cg_config *cfg, const char *key, const char *path, char *err, size_t errlen) {
+  if (!path) return CG_OK;
+  if (cfg && cfg->insecure) {
+    cg_snprintf(err, errlen,
+                "%s (%s) is not read: the configuration %s can be changed by users other than administrators (%s)", key,
+                path, cfg->path ? cfg->path : "", cfg->insecure_why);
+    return CG_ERR_ACCESS;
+  }
+  char why[400] = "";
+  if (cg_path_admin_only(path, why, sizeof(why)) != CG_OK) {
+    cg_snprintf(err, errlen, "%s (%s) is not read: %s", key, path, why[0] ? why : "it is not admin-only");
+    return CG_ERR_ACCESS;
+  }
+  return CG_OK;
+}
+
 void cg_config_free(struct cg_config *cfg) {
   cg_config_map_release(cg_config_core_map(), cfg);
   cg_free(cfg->path);

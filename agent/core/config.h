@@ -57,6 +57,10 @@ int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_conf
 /* Same from a JSON text (tests, fuzzing); `origin` names it in errors. */
 int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, const char *origin,
                         const struct cg_config_override *ov, char *err, size_t errlen);
+/* A secret or trust file the configuration names (a token, a key, a CA bundle): read only when the
+ * configuration is admin-only and so is the file (and every folder above it). CG_OK, or
+ * CG_ERR_ACCESS with a sentence naming `key` and the path. NULL path: CG_OK. */
+int cg_config_file_trusted(const struct cg_config *cfg, const char *key, const char *path, char *err, size_t errlen);
 void cg_config_free(struct cg_config *cfg);
 
 /* The effective settings object of a check (borrowed), or NULL. */

@@ -335,6 +335,37 @@ class HttpsNginx(ShipCase):
         for secret in ("t0k3nSECRET", "Pa55", "ingest:"):
             self.assertNotIn(secret, out + err)
 
+    def test_a_secret_file_is_read_only_when_it_and_the_configuration_are_admin_only(self):
+        if test_cli.WINE:
+            self.skipTest("POSIX modes; the Windows access list is the same check (cg_path_admin_only)")
+        tok = os.path.join(self.tmp, "secret-token")
+        with open(tok, "w") as f:
+            f.write(TOKEN + "\n")
+        o = self.http("/bearer/{bundle_id}.json.gz", bearer_token_file=tok)
+        # a token file others can change (or replace): not read, not sent
+        os.chmod(tok, 0o666)
+        self.write_cfg([o])
+        rc, out, err = self.cmg("selftest")
+        self.assertNotEqual(rc, 0, out + err)
+        self.assertIn("bearer_token_file (%s) is not read" % tok, out + err)
+        self.assertNotIn(TOKEN, out + err)
+        # a configuration others can change: none of the files it names is read, the token is never sent
+        os.chmod(tok, 0o600)
+        os.chmod(self.cfg, 0o666)
+        bearer = os.path.join(LAB_DIR, "dav", "bearer")
+        before = set(os.listdir(bearer)) if os.path.isdir(bearer) else set()
+        try:
+            rc, out, err = self.cmg("selftest")
+        finally:
+            os.chmod(self.cfg, 0o600)
+        self.assertNotEqual(rc, 0, out + err)
+        self.assertIn("can be changed by users other than administrators", out + err)
+        self.assertEqual(set(os.listdir(bearer)) if os.path.isdir(bearer) else set(), before)
+        # both admin-only: read and sent (the control)
+        rc, out, err = self.cmg("selftest")
+        self.assertEqual(rc, 0, out + err)
+        self.assertTrue(os.path.exists(os.path.join(LAB_DIR, "dav", "bearer", self.bundle_id(out) + ".json.gz")))
+
     def test_without_client_certificate_the_bundle_stays(self):
         o = self.http("/upload/{bundle_id}.json.gz")
         del o["client_cert"], o["client_key"]

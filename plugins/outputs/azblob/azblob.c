@@ -7,6 +7,7 @@
 #include "http.h"
 #include "platform/sys.h"
 #include "meaning.h"
+#include "config.h"
 #include "plugin.h"
 
 struct azblob_ctx {
@@ -52,11 +53,13 @@ static void query_param(const char *q, const char *name, char *dst, size_t dstle
 
 static int azblob_init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
   struct azblob_ctx *c = vctx;
-  (void)env;
   if (!c->sas_url || !*c->sas_url) {
     cg_snprintf(err, errlen, "sas_url is not set: give the container SAS URL");
     return CG_ERR_CONFIG;
   }
+  /* a trust root from a file a user could change would let them intercept the upload and its SAS */
+  if (cg_config_file_trusted(env ? env->config : NULL, "ca_file", c->ca_file, err, errlen) != CG_OK)
+    return CG_ERR_CONFIG;
   const char *q = strchr(c->sas_url, '?');
   if (!q || !strstr(q, "sig=")) {
     cg_snprintf(err, errlen,

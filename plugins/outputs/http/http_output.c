@@ -11,6 +11,7 @@
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "meaning.h"
+#include "config.h"
 #include "plugin.h"
 
 struct http_ctx {
@@ -96,7 +97,6 @@ static int load_secret(const char *file, const char *env, const char *what, char
 
 static int http_init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
   struct http_ctx *c = vctx;
-  (void)env;
   if (!c->url || !*c->url) {
     cg_snprintf(err, errlen, "url is not set");
     return CG_ERR_CONFIG;
@@ -123,6 +123,14 @@ static int http_init(void *vctx, const struct cg_env *env, char *err, size_t err
       return CG_ERR_CONFIG;
     }
   }
+  /* a file it names holds a secret or decides trust: read only from an admin-only configuration,
+   * and only when the file is admin-only too (a user could otherwise send root's file to a URL of
+   * their choosing, or add a root that intercepts the upload) */
+  const struct cg_config *cfg = env ? env->config : NULL;
+  const char *keys[] = {"bearer_token_file", "hmac_key_file", "client_key", "client_cert", "ca_file"};
+  const char *files[] = {c->bearer_token_file, c->hmac_key_file, c->client_key, c->client_cert, c->ca_file};
+  for (size_t i = 0; i < CG_ARRAY_LEN(files); i++)
+    if (cg_config_file_trusted(cfg, keys[i], files[i], err, errlen) != CG_OK) return CG_ERR_CONFIG;
   int rc = load_secret(c->bearer_token_file, c->bearer_token_env, "bearer_token", &c->token, err, errlen);
   if (rc == CG_OK) rc = load_secret(c->hmac_key_file, c->hmac_key_env, "hmac_key", &c->hmac_key, err, errlen);
   if (rc != CG_OK) return rc;
