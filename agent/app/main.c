@@ -499,6 +499,16 @@ static int cmd_config_check(const struct cli *cli) {
     else
       printf("No configuration file at %s; these built-in defaults are in effect:\n", cfg.path);
     if (cfg.policy[0]) printf("Group Policy (HKLM\\%s) overrides: %s\n", CG_POLICY_KEY, cfg.policy);
+    if (cfg.file_found && cfg.insecure)
+      printf("Warning: users other than administrators can change this configuration (%s): the agent runs no "
+             "command it names and reads no secret or trust file it names. 'cmgdiag setup' restores its "
+             "permissions.\n",
+             cfg.insecure_why);
+    char files[1200];
+    if (cg_config_files_not_admin_only(&cfg, files, sizeof(files)))
+      printf("Warning: files it names can be changed by users other than administrators (an output does not "
+             "read them, dsregcmd_path is not run; fix each): %s\n",
+             files);
     print_sas_warnings(cfg.root, "");
     printf("%s\n", text ? text : "");
     cg_free(text);

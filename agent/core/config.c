@@ -622,6 +622,44 @@ int cg_config_file_trusted(const struct cg_config *cfg, const char *key, const c
   return CG_OK;
 }
 
+/* The keys whose value names a file that holds a secret, decides trust, or is run. */
+static bool file_key(const char *k) {
+  static const char *const keys[] = {"ca_file",       "client_cert",     "client_key",   "bearer_token_file",
+                                     "hmac_key_file", "signatures_file", "dsregcmd_path"};
+  for (size_t i = 0; k && i < CG_ARRAY_LEN(keys); i++)
+    if (!strcmp(k, keys[i])) return true;
+  return false;
+}
+
+static void walk_files(const cJSON *o, const char *at, int depth, char *out, size_t n, size_t *count) {
+  if (depth > 6) return; /* the configuration's shape is at most outputs[i].key or checks.name.key */
+  const cJSON *v;
+  int i = 0;
+  cJSON_ArrayForEach(v, o) {
+    char here[160];
+    if (cJSON_IsArray(o))
+      cg_snprintf(here, sizeof(here), "%s[%d]", at, i++);
+    else
+      cg_snprintf(here, sizeof(here), "%s%s%s", at, at[0] ? "." : "", v->string ? v->string : "");
+    if (cJSON_IsString(v) && !cJSON_IsArray(o) && file_key(v->string) && cg_file_exists(v->valuestring)) {
+      char why[300] = "";
+      if (cg_path_admin_only(v->valuestring, why, sizeof(why)) != CG_OK) {
+        size_t l = strlen(out);
+        if (l < n) cg_snprintf(out + l, n - l, "%s%s = %s (%s)", l ? "; " : "", here, v->valuestring, why);
+        (*count)++;
+      }
+    } else if (cJSON_IsObject(v) || cJSON_IsArray(v))
+      walk_files(v, here, depth + 1, out, n, count);
+  }
+}
+
+size_t cg_config_files_not_admin_only(const struct cg_config *cfg, char *out, size_t n) {
+  size_t count = 0;
+  if (n) out[0] = '\0';
+  if (cfg && cfg->root) walk_files(cfg->root, "", 0, out, n, &count);
+  return count;
+}
+
 void cg_config_free(struct cg_config *cfg) {
   cg_config_map_release(cg_config_core_map(), cfg);
   cg_free(cfg->path);

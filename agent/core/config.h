@@ -61,6 +61,11 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
  * configuration is admin-only and so is the file (and every folder above it). CG_OK, or
  * CG_ERR_ACCESS with a sentence naming `key` and the path. NULL path: CG_OK. */
 int cg_config_file_trusted(const struct cg_config *cfg, const char *key, const char *path, char *err, size_t errlen);
+/* The files the configuration names (ca_file, client_cert, client_key, bearer_token_file,
+ * hmac_key_file, signatures_file, dsregcmd_path, wherever they stand) that exist and that someone
+ * other than an administrator could change: how many, and "outputs[0].ca_file = PATH (why); ..." in
+ * out (cut at n). */
+size_t cg_config_files_not_admin_only(const struct cg_config *cfg, char *out, size_t n);
 void cg_config_free(struct cg_config *cfg);
 
 /* The effective settings object of a check (borrowed), or NULL. */

@@ -239,6 +239,27 @@ class ConfigFindings(Base):
         self.assertEqual(r["code"], "EXEC_CONFIG_INSECURE", r)
         self.assertFalse(os.path.exists(self.marker))
 
+    def test_a_named_file_a_user_owns_is_reported_and_not_read(self):
+        # a private configuration that names a CA bundle and a token file a user owns: the agent check and
+        # `config check` name them; the http output does not open (nothing read, nothing sent)
+        ca, tok = os.path.join(self.tmp, "user-ca.pem"), os.path.join(self.tmp, "user-token")
+        for f in (ca, tok):
+            with open(f, "w") as fh:
+                fh.write("x\n")
+            give_to_nobody(f, 0o644)
+        self.write_cfg(outputs=[{"type": "http", "url": "https://127.0.0.1:9/in", "ca_file": ca,
+                                 "bearer_token_file": tok}])
+        rc, r = self.check_json("agent")
+        self.assertEqual((r["status"], r["code"]), ("fail", "AGENT_FILE_INSECURE"), r)
+        self.assertIn("outputs[0].ca_file = " + ca, r["facts"]["files_not_admin_only"])
+        self.assertIn("outputs[0].bearer_token_file = " + tok, r["facts"]["files_not_admin_only"])
+        p = subprocess.run([BIN, "-c", self.cfg, "config", "check"], capture_output=True, text=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)  # the output cannot open: a configuration error that names the file
+        self.assertIn("bearer_token_file (%s) is not read" % tok, p.stdout + p.stderr)
+        p = subprocess.run([BIN, "-c", self.cfg, "selftest", "--only", "agent"], capture_output=True, text=True,
+                           timeout=120)
+        self.assertIn("is not read", p.stdout + p.stderr)
+
     def test_private_configuration_is_trusted(self):
         self.planted_exec(0o600)
         rc, r = self.check_json("agent")

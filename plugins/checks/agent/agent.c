@@ -29,21 +29,28 @@ static bool folder_ok(cJSON *facts, const char *key, const char *dir, char *why,
   return rc == CG_OK;
 }
 
-static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
-  struct agent_ctx *ctx = vctx;
-  const struct cg_config *cfg = env->config;
-  cJSON *f = res->facts;
-  char spool_why[512] = "", log_why[512] = "";
+/* What the agent is and where it runs. */
+static void identity_facts(cJSON *f) {
   char *hostname = cg_hostname(), *os = cg_os_description();
-  char *log_dir = cg_path_dirname(cfg->log.file);
-  uint64_t free_b = 0, total_b = 0;
-  int rc = CG_OK;
-
   cJSON_AddStringToObject(f, "version", CMGDIAG_VERSION);
   cJSON_AddStringToObject(f, "platform", cg_platform_name());
   cJSON_AddStringToObject(f, "os", os ? os : "unknown");
   cJSON_AddStringToObject(f, "hostname", hostname ? hostname : "unknown");
   cJSON_AddItemToObject(f, "plugins", cg_registry_plugins_json());
+  cg_free(hostname);
+  cg_free(os);
+}
+
+static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct agent_ctx *ctx = vctx;
+  const struct cg_config *cfg = env->config;
+  cJSON *f = res->facts;
+  char spool_why[512] = "", log_why[512] = "";
+  char *log_dir = cg_path_dirname(cfg->log.file);
+  uint64_t free_b = 0, total_b = 0;
+  int rc = CG_OK;
+
+  identity_facts(f);
   cJSON_AddStringToObject(f, "config_path", cfg->path);
   cJSON_AddBoolToObject(f, "config_found", cfg->file_found);
   /* A config that failed validation stops the agent before any check runs. */
@@ -84,7 +91,10 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(crash, "status"));
   const char *when = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(crash, "time"));
   if (how && status) cJSON_AddItemToObject(f, "last_worker", cJSON_Duplicate(crash, true));
-  if (how && status && !cfg->insecure)
+  char files[900];
+  size_t nfiles = cg_config_files_not_admin_only(cfg, files, sizeof(files));
+  if (nfiles) cJSON_AddStringToObject(f, "files_not_admin_only", files);
+  if (how && status && !cfg->insecure && !nfiles)
     rc = cg_result_set(res, CG_WARN, "AGENT_WORKER_CRASHED",
                        "Send the agent log (it names the cycle) to the cmgdiag maintainers; the agent itself kept "
                        "running and this cycle is complete.",
@@ -97,8 +107,15 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
                        "it did not write), or restrict the file and every folder above it to SYSTEM/root and "
                        "Administrators.",
                        "Users other than administrators can change the configuration %s (%s), so the agent "
-                       "does not run its admin-defined commands.",
+                       "runs no command and reads no secret or trust file it names.",
                        cfg->path, cfg->insecure_why);
+  else if (nfiles)
+    rc = cg_result_set(res, CG_FAIL, "AGENT_FILE_INSECURE",
+                       "Restrict each file and every folder above it to SYSTEM/root and Administrators (or point "
+                       "the setting at a file in the agent's own configuration folder).",
+                       "Users other than administrators can change files the configuration names (an output does "
+                       "not read them, dsregcmd_path is not run): %s.",
+                       files);
   else if (!spool_ok)
     rc = cg_result_set(res, CG_FAIL, "AGENT_SPOOL_NOT_WRITABLE",
                        "Check the folder's permissions (SYSTEM needs Modify, and only SYSTEM and Administrators "
@@ -138,8 +155,6 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
     rc = cg_result_set(res, CG_PASS, "AGENT_OK", NULL,
                        "Agent %s is healthy: configuration valid, spool and log folders writable, %llu MB free.",
                        CMGDIAG_VERSION, (unsigned long long)free_mb);
-  cg_free(hostname);
-  cg_free(os);
   cg_free(log_dir);
   cg_free(crash_path);
   cg_free(crash_text);
