@@ -93,14 +93,13 @@ struct fleet_totals {
 void fleet_totals(const struct fleet *f, struct fleet_totals *t);
 /* The CMG answer times of the devices' latest bundles, sorted (ms). */
 const double *fleet_latencies(const struct fleet *f, size_t *n);
-/* Per CMG host: the soonest certificate expiry seen and the devices that saw it. */
+/* Per CMG host: its devices and the certificates they saw (days left, how many saw each). */
 #define FLEET_CMG_DIST 6
 struct fleet_cmg {
   char host[96];
-  int min_days; /* INT32_MIN: unknown */
   size_t devices;
   /* what the devices saw: the certificate's days left and how many saw each (the most seen first,
-   * once finished; further values are counted in `other`) */
+   * once finished; further values are counted in `other`; none: no device saw a certificate) */
   struct {
     int days;
     size_t n;

@@ -104,12 +104,9 @@ static void per_cmg_and_version(struct fleet *f) {
       ;
     if (k == f->ncmgs) {
       cg_strlcpy(f->cmgs[k].host, d->cmg, sizeof(f->cmgs[k].host));
-      f->cmgs[k].min_days = INT32_MIN;
       f->ncmgs++;
     }
     f->cmgs[k].devices++;
-    if (d->cert_days != INT32_MIN && (f->cmgs[k].min_days == INT32_MIN || d->cert_days < f->cmgs[k].min_days))
-      f->cmgs[k].min_days = d->cert_days;
     if (d->cert_days != INT32_MIN) { /* the distribution: a device that saw an old certificate is not the fleet */
       struct fleet_cmg *m = &f->cmgs[k];
       size_t j = 0;

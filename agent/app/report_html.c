@@ -163,7 +163,7 @@ static void cmg_section(struct cg_buf *b, const struct fleet *f) {
     cg_buf_puts(b, "<tr><td>");
     esc(b, c[i].host);
     cg_buf_printf(b, "</td><td class=\"num\">%zu</td>", c[i].devices);
-    if (c[i].min_days == INT32_MIN) {
+    if (!c[i].ndist && !c[i].other) { /* no device saw its certificate */
       cg_buf_puts(b, "<td class=\"muted\">not seen</td></tr>\n");
       continue;
     }
@@ -246,9 +246,8 @@ static int verdict_rank(const char *v) {
 /* A device's checks from its deciding bundle, opened inline (no script needed). */
 static void checks_cell(struct cg_buf *b, const struct fleet_device *d) {
   size_t total = 0, bad = 0;
-  for (const char *p = d->checks; *p; p++)
-    if (*p == '\n') total++;
-  for (const char *p = d->checks; *p;) {
+  for (const char *p = d->checks; *p;) { /* one line per check */
+    total++;
     if (strncmp(p, "pass\t", 5)) bad++;
     const char *e = strchr(p, '\n');
     p = e ? e + 1 : p + strlen(p);

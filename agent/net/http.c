@@ -37,34 +37,6 @@ int cg_http_tls_setup(CURL *h, const char *ca_file, char *err, size_t errlen) {
   return CG_OK;
 }
 
-/* A dotted quad of four decimal numbers 0-255 whose first is 127. */
-static bool ipv4_loopback(const char *h) {
-  int parts = 0, first = -1;
-  for (const char *p = h; parts < 5;) {
-    int v = 0, digits = 0;
-    while (*p >= '0' && *p <= '9' && digits < 4)
-      v = v * 10 + (*p++ - '0'), digits++;
-    if (!digits || v > 255) return false;
-    if (parts++ == 0) first = v;
-    if (*p == '\0') break;
-    if (*p++ != '.') return false;
-  }
-  return parts == 4 && first == 127;
-}
-
-/* Decided on the host as libcurl parses it: "127.0.0.1.example.com" or "localhost.evil" is not. */
-bool cg_url_is_loopback(const char *url) {
-  CURLU *u = curl_url();
-  char *host = NULL;
-  bool loop = false;
-  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host)
-    loop = cg_strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || ipv4_loopback(host);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return loop;
-}
-
 static int hexval(char c) {
   return c >= '0' && c <= '9'   ? c - '0'
          : c >= 'a' && c <= 'f' ? c - 'a' + 10
@@ -84,6 +56,12 @@ static bool ipv4_parts(const char *h, int q[4]) {
     if (*p == '\0') return parts == 4;
     if (*p++ != '.') return false;
   }
+}
+
+/* A dotted quad of four decimal numbers 0-255 whose first is 127. */
+static bool ipv4_loopback(const char *h) {
+  int q[4];
+  return ipv4_parts(h, q) && q[0] == 127;
 }
 
 static bool ipv4_local_q(const int q[4]) {
@@ -170,6 +148,19 @@ bool cg_addr_is_local(const char *ip) {
   if (!mapped && !compat) return false;
   int v4[4] = {b[12], b[13], b[14], b[15]};
   return ipv4_local_q(v4);
+}
+
+/* Decided on the host as libcurl parses it: "127.0.0.1.example.com" or "localhost.evil" is not. */
+bool cg_url_is_loopback(const char *url) {
+  CURLU *u = curl_url();
+  char *host = NULL;
+  bool loop = false;
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host)
+    loop = cg_strcasecmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || ipv4_loopback(host);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return loop;
 }
 
 bool cg_url_host_is_local(const char *url) {
