@@ -457,6 +457,20 @@ int cg_config_parse_set(const struct cg_config_map *map, const char *owner, cons
   return CG_OK;
 }
 
+/* Remembers that the command line set KEY of ov->check (cg_config_check_files_trusted). */
+static int note_cli_key(struct cg_config *cfg, const struct cg_config_override *ov, size_t i) {
+  const char *eq = strchr(ov->sets[i], '=');
+  size_t klen = eq ? (size_t)(eq - ov->sets[i]) : strlen(ov->sets[i]);
+  char key[96];
+  if (!ov->check || klen >= sizeof(key)) return CG_OK;
+  memcpy(key, ov->sets[i], klen);
+  key[klen] = '\0';
+  if (!cfg->cli_check && !(cfg->cli_check = cg_strdup(ov->check))) return CG_ERR_NOMEM;
+  if (!cfg->cli_keys && !(cfg->cli_keys = cJSON_CreateArray())) return CG_ERR_NOMEM;
+  cJSON *k = cJSON_CreateString(key);
+  return k && cJSON_AddItemToArray(cfg->cli_keys, k) ? CG_OK : (cJSON_Delete(k), CG_ERR_NOMEM);
+}
+
 /* --set KEY=VALUE for one check: typed by the check's map, applied before validation. */
 static int apply_set(struct vctx *v, cJSON *root, const char *check, const char *kv) {
   const struct cg_check_plugin *p = cg_registry_find_check(check);
@@ -523,7 +537,8 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
   }
   if ((rc = cg_policy_apply(cfg->root, cfg->policy, sizeof(cfg->policy), v.err, v.errlen)) != CG_OK) goto out;
   for (size_t i = 0; ov && i < ov->count; i++)
-    if ((rc = apply_set(&v, cfg->root, ov->check, ov->sets[i])) != CG_OK) goto out;
+    if ((rc = apply_set(&v, cfg->root, ov->check, ov->sets[i])) != CG_OK || (rc = note_cli_key(cfg, ov, i)) != CG_OK)
+      goto out;
   static const struct cg_config_map lists[] = {
       {CG_CFG_SECTION, "checks", NULL, NULL, 0, 0, 0, NULL, NULL},
       {CG_CFG_SECTION, "outputs", NULL, NULL, 0, 0, 0, NULL, NULL},
@@ -606,63 +621,11 @@ int cg_config_load(struct cg_config *cfg, const char *path, const struct cg_conf
   return rc;
 }
 
-int cg_config_file_trusted(const struct cg_config *cfg, const char *key, const char *path, char *err, size_t errlen) {
-  if (!path) return CG_OK;
-  if (cfg && cfg->insecure) {
-    cg_snprintf(err, errlen,
-                "%s (%s) is not read: the configuration %s can be changed by users other than administrators (%s)", key,
-                path, cfg->path ? cfg->path : "", cfg->insecure_why);
-    return CG_ERR_ACCESS;
-  }
-  char why[400] = "";
-  if (cg_path_admin_only(path, why, sizeof(why)) != CG_OK) {
-    cg_snprintf(err, errlen, "%s (%s) is not read: %s", key, path, why[0] ? why : "it is not admin-only");
-    return CG_ERR_ACCESS;
-  }
-  return CG_OK;
-}
-
-/* The keys whose value names a file that holds a secret, decides trust, or is run. */
-static bool file_key(const char *k) {
-  static const char *const keys[] = {"ca_file",       "client_cert",     "client_key",   "bearer_token_file",
-                                     "hmac_key_file", "signatures_file", "dsregcmd_path"};
-  for (size_t i = 0; k && i < CG_ARRAY_LEN(keys); i++)
-    if (!strcmp(k, keys[i])) return true;
-  return false;
-}
-
-static void walk_files(const cJSON *o, const char *at, int depth, char *out, size_t n, size_t *count) {
-  if (depth > 6) return; /* the configuration's shape is at most outputs[i].key or checks.name.key */
-  const cJSON *v;
-  int i = 0;
-  cJSON_ArrayForEach(v, o) {
-    char here[160];
-    if (cJSON_IsArray(o))
-      cg_snprintf(here, sizeof(here), "%s[%d]", at, i++);
-    else
-      cg_snprintf(here, sizeof(here), "%s%s%s", at, at[0] ? "." : "", v->string ? v->string : "");
-    if (cJSON_IsString(v) && !cJSON_IsArray(o) && file_key(v->string) && cg_file_exists(v->valuestring)) {
-      char why[300] = "";
-      if (cg_path_admin_only(v->valuestring, why, sizeof(why)) != CG_OK) {
-        size_t l = strlen(out);
-        if (l < n) cg_snprintf(out + l, n - l, "%s%s = %s (%s)", l ? "; " : "", here, v->valuestring, why);
-        (*count)++;
-      }
-    } else if (cJSON_IsObject(v) || cJSON_IsArray(v))
-      walk_files(v, here, depth + 1, out, n, count);
-  }
-}
-
-size_t cg_config_files_not_admin_only(const struct cg_config *cfg, char *out, size_t n) {
-  size_t count = 0;
-  if (n) out[0] = '\0';
-  if (cfg && cfg->root) walk_files(cfg->root, "", 0, out, n, &count);
-  return count;
-}
-
 void cg_config_free(struct cg_config *cfg) {
   cg_config_map_release(cg_config_core_map(), cfg);
   cg_free(cfg->path);
+  cg_free(cfg->cli_check);
+  cJSON_Delete(cfg->cli_keys);
   cJSON_Delete(cfg->root);
   memset(cfg, 0, sizeof(*cfg));
 }

@@ -37,6 +37,10 @@ struct cg_config {
   char *state_dir;  /* where checks keep state between cycles (e.g. log read positions) */
   char policy[160]; /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */
   cJSON *root;      /* the effective configuration, defaults filled in; owned */
+  /* The keys of check `cli_check` that the person running the command set (`--set`, `--input`):
+   * their files are the caller's own, not the configuration's (cg_config_check_files_trusted). */
+  char *cli_check;
+  cJSON *cli_keys; /* array of key names; owned */
 };
 
 /* Group Policy: values here override the configuration file (Windows). */
@@ -61,6 +65,10 @@ int cg_config_load_text(struct cg_config *cfg, const char *text, size_t len, con
  * configuration is admin-only and so is the file (and every folder above it). CG_OK, or
  * CG_ERR_ACCESS with a sentence naming `key` and the path. NULL path: CG_OK. */
 int cg_config_file_trusted(const struct cg_config *cfg, const char *key, const char *path, char *err, size_t errlen);
+/* A check's own referenced files (ca_file, client_cert, client_key, signatures_file and the capture
+ * its `input` names), as cg_config_file_trusted judges them; the keys the command line set are the
+ * caller's and are not judged. CG_OK, or CG_ERR_ACCESS with a sentence naming each file refused. */
+int cg_config_check_files_trusted(const struct cg_config *cfg, const char *check, char *err, size_t errlen);
 /* The files the configuration names (ca_file, client_cert, client_key, bearer_token_file,
  * hmac_key_file, signatures_file, dsregcmd_path, wherever they stand) that exist and that someone
  * other than an administrator could change: how many, and "outputs[0].ca_file = PATH (why); ..." in

@@ -4,9 +4,39 @@
 #include <string.h>
 
 #include "log.h"
+#include "redact.h"
 #include "source.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
+
+/* Secrets out of what a check says, where the result is made, so that no edge (human output, --json,
+ * the served stream, the log, events, LastResult, bundles) can miss one: URL user information, sig=,
+ * Bearer tokens, password= values (cg_redact_text). Values only: a fact's name never changes it. */
+static void redact_string(char **s) {
+  char *r = *s ? cg_redact_text(*s) : NULL;
+  if (r && strcmp(r, *s)) {
+    cg_free(*s);
+    *s = r;
+  } else
+    cg_free(r);
+}
+
+static void redact_values(cJSON *j, int depth) {
+  for (cJSON *c = j && depth < 64 ? j->child : NULL; c; c = c->next) {
+    if (cJSON_IsString(c) && c->valuestring) {
+      char *r = cg_redact_text(c->valuestring);
+      if (r && strcmp(r, c->valuestring)) cJSON_SetValuestring(c, r);
+      cg_free(r);
+    } else
+      redact_values(c, depth + 1);
+  }
+}
+
+static void redact_result(struct cg_result *res) {
+  redact_string(&res->summary);
+  redact_string(&res->remediation);
+  redact_values(res->facts, 0);
+}
 
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
   int64_t start = cg_time_mono_ms();
@@ -16,6 +46,8 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   bool inited = false;
   if (!ctx) rc = CG_ERR_NOMEM;
   if (rc == CG_OK) rc = cg_config_map_fill(p->config_map, cg_config_check(env->config, p->name), ctx);
+  /* a trust root, key or capture that a non-administrator could change is not read (docs/security.md) */
+  if (rc == CG_OK && cg_config_check_files_trusted(env->config, p->name, err, sizeof(err)) != CG_OK) rc = CG_ERR_CONFIG;
   /* a check with a source reads the capture its `input` names (source.h) instead of the device */
   struct cg_env e = *env;
   e.input = p->source
@@ -74,6 +106,7 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   cg_free(ctx);
   res->duration_ms = cg_time_mono_ms() - start;
   if (!res->facts) res->facts = cJSON_CreateObject();
+  redact_result(res);
 }
 
 struct job {

@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -503,6 +504,15 @@ class BundleSchema(unittest.TestCase):
 
 
 
+def own_stand_in(fake, folder):
+    """A copy of the dsregcmd stand-in in `folder`: the agent starts an admin-set dsregcmd_path with
+    the small environment (no CMGDIAG_FAKE_DIR), so the stand-in reads its fake-mode beside itself."""
+    copy = os.path.join(folder, os.path.basename(fake))
+    shutil.copyfile(fake, copy)
+    os.chmod(copy, 0o700)
+    return copy
+
+
 def native_path(p):
     """A path as the binary under test sees it (wine: a Windows path on the Z: drive)."""
     if not WINE:
@@ -600,7 +610,8 @@ class AadJoin(CheckCase):
         fake = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
         if not fake:
             self.skipTest("CMGDIAG_FAKE_DSREGCMD not set")
-        env = {"CMGDIAG_FAKE_DIR": native_path(self.tmp)}
+        fake = own_stand_in(fake, self.tmp)  # started with the small environment, it reads fake-mode beside itself
+        env = {}
         mode = os.path.join(self.tmp, "fake-mode")
         with open(mode, "w") as f:
             f.write(native_path(os.path.join(DATA, "12-system-context-prt-not-visible.txt")))
@@ -618,12 +629,12 @@ class AadJoin(CheckCase):
         fake = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
         if not fake or WINE:
             self.skipTest("needs the stand-in and POSIX modes (the Windows access list is tested with exec)")
+        fake = own_stand_in(fake, self.tmp)
         with open(os.path.join(self.tmp, "fake-mode"), "w") as f:
             f.write("hang")  # were it run, it would hang until the timeout
         os.chmod(self.cfg, 0o666)
         try:
-            rc, r = self.run_check("--set", "dsregcmd_path=" + fake, "--set", "timeout_ms=5000",
-                                   env={"CMGDIAG_FAKE_DIR": self.tmp})
+            rc, r = self.run_check("--set", "dsregcmd_path=" + fake, "--set", "timeout_ms=5000")
         finally:
             os.chmod(self.cfg, 0o600)
         self.assertEqual((rc, r["status"], r["code"]), (2, "error", "AAD_DSREGCMD_REFUSED"), r)

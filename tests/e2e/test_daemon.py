@@ -274,9 +274,12 @@ class Daemon(unittest.TestCase):
             self.skipTest("CMGDIAG_FAKE_DSREGCMD not set (run through ctest)")
         with open(os.path.join(self.tmp, "fake-mode"), "w") as f:
             f.write("hang")
+        fake = os.path.join(self.tmp, os.path.basename(FAKE))  # reads fake-mode beside itself (small environment)
+        shutil.copyfile(FAKE, fake)
+        os.chmod(fake, 0o700)
         self.write(check_timeout_s=1, interval_s=1, jitter_s=0,
-                   checks={"aadjoin": {"enabled": True, "dsregcmd_path": FAKE, "timeout_ms": 60000}})
-        p = self.start(env={"CMGDIAG_FAKE_DIR": self.tmp})
+                   checks={"aadjoin": {"enabled": True, "dsregcmd_path": fake, "timeout_ms": 60000}})
+        p = self.start()
         self.wait_log(r"cycle 3 ended", timeout=20)
         self.stop(p)
         text = self.logtext()

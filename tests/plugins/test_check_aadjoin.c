@@ -2,6 +2,9 @@
  * source with a stand-in dsregcmd (output, hang, garbage, missing program).
  *   test_check_aadjoin DATA_DIR SCRATCH_DIR [FAKE_DSREGCMD] */
 #include <stdlib.h>
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
 
 #include "config.h"
 #include "platform/fs.h"
@@ -29,9 +32,21 @@ TEST(unreadable_and_oversized_input) {
 static void live_source(const char *fake_arg, const char *scratch) {
   char *fixture = cg_path_join(data_dir, "01-entra-joined-win11.txt");
   cJSON *sets = cJSON_CreateArray();
-  /* dsregcmd_path is started only as an absolute path that administrators alone can change; under
-   * wine, ctest hands over the Unix path, which Windows reads as relative: the same file on Z: */
-  char *fake = cg_strdup(fake_arg);
+  /* Started with the restricted environment, the stand-in reads "fake-mode" beside itself: a copy of
+   * it in the scratch folder. dsregcmd_path is started only as an absolute path that administrators
+   * alone can change; under wine, ctest hands over Unix paths, which Windows reads as relative: the
+   * same file on Z: */
+  char *copy_data = NULL, copy_err[256];
+  size_t copy_len = 0;
+#ifdef _WIN32
+  char *fake = cg_path_join(scratch, "dsregcmd.exe");
+#else
+  char *fake = cg_path_join(scratch, "dsregcmd");
+#endif
+  cg_mkdirs(scratch);
+  CHECK(cg_file_read(fake_arg, 64u << 20, &copy_data, &copy_len) == CG_OK);
+  CHECK(cg_file_write_atomic(fake, copy_data, copy_len, copy_err, sizeof(copy_err)) == CG_OK);
+  cg_free(copy_data);
 #ifdef _WIN32
   if (fake && fake[0] == '/') {
     char *z = cg_asprintf("Z:%s", fake);
@@ -40,6 +55,8 @@ static void live_source(const char *fake_arg, const char *scratch) {
     for (char *c = fake; c && *c; c++)
       if (*c == '/') *c = '\\';
   }
+#else
+  chmod(fake, 0700);
 #endif
   char *p = cg_asprintf("dsregcmd_path=%s", fake);
   cJSON_AddItemToArray(sets, cJSON_CreateString(p));

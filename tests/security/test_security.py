@@ -269,6 +269,94 @@ class ConfigFindings(Base):
         self.assertTrue(os.path.exists(self.marker))
 
 
+class ReferencedFiles(Base):
+    """Round 3: every file the configuration refers to is read only when no one but an administrator
+    can change it (and the configuration); what the command line names is the caller's own."""
+
+    def user_file(self, name, text="x\n"):
+        f = os.path.join(self.tmp, name)
+        with open(f, "w") as fh:
+            fh.write(text)
+        give_to_nobody(f, 0o644)
+        return f
+
+    def test_a_trust_root_a_user_owns_is_not_read_by_a_check(self):
+        # attack 2 (round 3): checks.cmgprobe.ca_file / netenv.ca_file / clientlogs.signatures_file were
+        # read whoever owned them (a user's CA intercepts the probe; a user's signatures change verdicts)
+        ca = self.user_file("user-ca.pem")
+        sig = self.user_file("user-signatures.json", "{}")
+        self.write_cfg({"cmgprobe": {"enabled": True, "ca_file": ca},
+                        "netenv": {"enabled": True, "ca_file": ca},
+                        "clientlogs": {"enabled": True, "signatures_file": sig}})
+        for check, key, path in (("cmgprobe", "ca_file", ca), ("netenv", "ca_file", ca),
+                                 ("clientlogs", "signatures_file", sig)):
+            rc, r = self.check_json(check)
+            self.assertEqual((r["status"], r["code"]), ("error", check.upper() + "_CONFIG"), r)
+            self.assertIn("%s (%s) is not read" % (key, path), r["summary"])
+        rc, r = self.check_json("agent")
+        self.assertEqual(r["code"], "AGENT_FILE_INSECURE", r)
+        self.assertIn("checks.netenv.ca_file = " + ca, r["facts"]["files_not_admin_only"])
+
+    def test_a_capture_the_configuration_names_is_read_only_when_admin_only(self):
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin",
+                            "01-entra-joined-win11.txt")
+        with open(data, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        cap = self.user_file("user-capture.txt", text)
+        self.write_cfg({"aadjoin": {"enabled": True, "input": cap}})
+        rc, r = self.check_json("aadjoin")
+        self.assertEqual((r["status"], r["code"]), ("error", "AADJOIN_CONFIG"), r)
+        self.assertIn("input (%s) is not read" % cap, r["summary"])
+        # control: the same file named on the command line is the caller's own and is read
+        rc, r = self.check_json("aadjoin", "--input", cap)
+        self.assertEqual(r["facts"].get("source"), "input", r)
+        # control: an admin-only capture named by the configuration is read
+        os.chown(cap, 0, 0)
+        rc, r = self.check_json("aadjoin")
+        self.assertEqual(r["facts"].get("source"), "input", r)
+
+    def test_dsregcmd_path_is_started_with_the_small_environment(self):
+        # attack 2 (round 3): dsregcmd_path ran with the agent's whole environment
+        fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin",
+                               "01-entra-joined-win11.txt")
+        seen = os.path.join(self.tmp, "env-seen")
+        prog = os.path.join(self.tmp, "dsregcmd")
+        with open(prog, "w") as f:
+            f.write("#!/bin/sh\nenv > %s\ncat %s\n" % (seen, os.path.abspath(fixture)))
+        os.chmod(prog, 0o700)
+        self.write_cfg({"aadjoin": {"enabled": True, "dsregcmd_path": prog}})
+        rc, r = self.check_json("aadjoin", env={"AGENT_ONLY_TOKEN": "s3cr3t-agent-value"})
+        self.assertEqual(r["facts"].get("source"), "dsregcmd", r)
+        with open(seen) as f:
+            env = f.read()
+        self.assertNotIn("s3cr3t-agent-value", env)
+        self.assertIn("PATH=", env)
+
+
+class EdgeRedaction(Base):
+    """Round 3, attack 3: a check's own text (a log line with a SAS signature or a proxy password)
+    reached the person and the served stream unredacted; only bundles were redacted."""
+
+    def test_check_output_is_redacted_in_json_and_for_a_person(self):
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "clientlogs", "cmg-forbidden",
+                           "CcmMessaging.log")
+        with open(src, "rb") as f:
+            text = f.read().decode("utf-8")
+        text = text.replace("https://CMG.CONTOSO.COM/", "https://svc:Spring;2026@CMG.CONTOSO.COM/", 1)
+        text = text.replace("Text=CCM_E_BAD_HTTP_STATUS_CODE", "Text=CCM_E_BAD_HTTP_STATUS_CODE ?sv=1&sig=TOPSECRETSIG")
+        cap = os.path.join(self.tmp, "logs")
+        os.mkdir(cap)
+        with open(os.path.join(cap, "CcmMessaging.log"), "w", newline="") as f:
+            f.write(text)
+        self.write_cfg()
+        for extra in (["--json"], []):
+            rc, out, err, _ = run("-c", self.cfg, "check", "clientlogs", "--input", cap, *extra)
+            self.assertTrue(out.strip(), err)
+            self.assertNotIn("TOPSECRETSIG", out + err)
+            self.assertNotIn("Spring;2026", out + err)
+        self.assertIn("<redacted>", run("-c", self.cfg, "check", "clientlogs", "--input", cap, "--json")[1])
+
+
 class PurgeFindings(Base):
     """setup --purge removes what the agent wrote, by name, and nothing else."""
 

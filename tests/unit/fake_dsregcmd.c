@@ -1,11 +1,14 @@
 /* Stands in for dsregcmd.exe in tests. It insists on the single argument "/status" (proving the
- * argument vector), then reads the file "fake-mode" in the folder named by CMGDIAG_FAKE_DIR:
+ * argument vector), then reads the file "fake-mode" in the folder named by CMGDIAG_FAKE_DIR or, when
+ * that is not set (the agent starts an admin-set dsregcmd_path with the restricted environment),
+ * in its own folder: tests copy it into a folder of their own.
  *   a path   -> prints that file's bytes and exits 0
  *   "hang"   -> sleeps for a minute (the caller's timeout must stop it)
  *   other    -> prints the text itself and exits 1 */
 #include <stdio.h>
 #include <string.h>
 
+#include "platform/child.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
 
@@ -16,6 +19,12 @@ int main(int argc, char **argv) {
     return 87;
   }
   char *dir = cg_getenv("CMGDIAG_FAKE_DIR");
+  if (!dir || !*dir) {
+    char *self = cg_self_exe();
+    cg_free(dir);
+    dir = self ? cg_path_dirname(self) : NULL;
+    cg_free(self);
+  }
   char *modefile = dir ? cg_path_join(dir, "fake-mode") : NULL;
   char *mode = NULL, *data = NULL;
   size_t len = 0;

@@ -223,12 +223,16 @@ static int read_dsregcmd(struct aad_ctx *ctx, const struct cg_env *env, struct c
     return r;
   }
   const char *argv[] = {prog, "/status", NULL};
+  /* an admin-set program is started like an exec command: the verified file, the small environment */
+  char **envp = ctx->dsregcmd_path ? cg_proc_minimal_env() : NULL;
   struct cg_proc_opts o = {.timeout_ms = ctx->timeout_ms,
                            .max_output = (size_t)ctx->max_output_bytes,
+                           .envp = (const char *const *)envp,
                            .admin_only_program = ctx->dsregcmd_path != NULL};
   struct cg_proc_result pr;
   memset(&pr, 0, sizeof(pr));
-  int rc = cg_proc_run(argv, &o, &pr, err, sizeof(err));
+  int rc = ctx->dsregcmd_path && !envp ? CG_ERR_NOMEM : cg_proc_run(argv, &o, &pr, err, sizeof(err));
+  cg_proc_env_free(envp);
   if (rc == CG_ERR_ACCESS && ctx->dsregcmd_path) {
     *done = true;
     rc = cg_result_set(res, CG_ERROR, "AAD_DSREGCMD_REFUSED",
