@@ -158,7 +158,10 @@ static int64_t count_of(const cJSON *v) {
   return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 1e15 ? (int64_t)v->valuedouble : 0;
 }
 
-static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char *why, size_t whylen) {
+/* `older`: the device already has a newer complete bundle, so this one cannot decide it: only what
+ * every bundle contributes (its day's verdict, a helpdesk run, a gate) is taken, not the device's
+ * facts, checks and root causes (a report reads the newest days first: most bundles are such). */
+static bool summarise(const struct fleet *f, const cJSON *b, bool older, struct rec *r, char *why, size_t whylen) {
   memset(r, 0, sizeof(*r));
   const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device"),
               *agent = cJSON_GetObjectItemCaseSensitive(b, "agent");
@@ -195,8 +198,6 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
   const cJSON *spool = cJSON_GetObjectItemCaseSensitive(b, "spool");
   r->d.spool_pending = count_of(cJSON_GetObjectItemCaseSensitive(spool, "pending"));
   r->d.dropped_total = count_of(cJSON_GetObjectItemCaseSensitive(spool, "dropped_total"));
-  cmg_facts(b, &r->d, f->now_ms ? f->now_ms : cg_time_utc_ms());
-  checks_text(b, &r->d);
   const cJSON *gate = cJSON_GetObjectItemCaseSensitive(b, "gate");
   const char *gv = jstr(gate, "verdict");
   if (gv && (!strcmp(gv, "ready") || !strcmp(gv, "not ready"))) {
@@ -204,6 +205,9 @@ static bool summarise(const struct fleet *f, const cJSON *b, struct rec *r, char
     copy(r->d.gate_profile, sizeof(r->d.gate_profile), jstr(gate, "profile"));
     copy(r->d.gate_at, sizeof(r->d.gate_at), created);
   }
+  if (older && !r->partial) return true;
+  cmg_facts(b, &r->d, f->now_ms ? f->now_ms : cg_time_utc_ms());
+  checks_text(b, &r->d);
   const cJSON *diag = cJSON_GetObjectItemCaseSensitive(b, "diagnosis");
   cJSON *made = NULL;
   if (!cJSON_IsObject(diag) && f->rules) { /* an agent before 0.2: computed from its results */
@@ -253,6 +257,16 @@ static bool grow_index(struct fleet *f) {
   f->index = ix;
   f->nindex = n;
   return true;
+}
+
+/* True when the device of `key` already has a complete bundle newer than ms (call with f->mu held). */
+static bool has_newer(const struct fleet *f, const char *key, int64_t ms) {
+  if (!f->nindex) return false;
+  for (size_t s = hash_host(key) & (f->nindex - 1); f->index[s]; s = (s + 1) & (f->nindex - 1)) {
+    const struct fleet_device *d = &f->dev[f->index[s] - 1];
+    if (!cg_strcasecmp(d->key, key)) return d->full && d->last_ms > ms;
+  }
+  return false;
 }
 
 /* The device's slot, made when new; NULL on out of memory. */
@@ -407,14 +421,28 @@ static void merge(struct fleet *f, const struct rec *r) {
 void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len, int64_t stored_ms) {
   cJSON *b = NULL;
   char err[512], why[300];
-  if (cg_bundle_parse(raw, len, origin, &b, err, sizeof(err)) != CG_OK) {
+  /* the bundle's tree lives in this thread's arena until summarise has copied what it needs */
+  cg_json_arena_begin();
+  int prc = cg_bundle_parse(raw, len, origin, &b, err, sizeof(err));
+  if (prc != CG_OK) cg_json_arena_end();
+  if (prc != CG_OK) {
     size_t ol = strlen(origin); /* the list names the input already */
     fleet_bad(f, origin, !strncmp(err, origin, ol) && !strncmp(err + ol, ": ", 2) ? err + ol + 2 : err);
     return;
   }
   struct rec *r = cg_malloc(sizeof(*r));
-  bool ok = r && summarise(f, b, r, why, sizeof(why));
-  cJSON_Delete(b);
+  /* a device's newer complete bundle only ever gets newer: "older" read here stays true */
+  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device");
+  const char *aad = jstr(dev, "aad_device_id"), *key = aad && strlen(aad) >= 32 ? aad : jstr(dev, "hostname");
+  int64_t ms = 0;
+  bool older = false;
+  if (key && fleet_parse_time(jstr(b, "created_at"), &ms)) {
+    cg_mutex_lock(f->mu);
+    older = has_newer(f, key, ms);
+    cg_mutex_unlock(f->mu);
+  }
+  bool ok = r && summarise(f, b, older, r, why, sizeof(why));
+  cg_json_arena_end(); /* b goes with the arena's next begin (no walk to delete it) */
   if (!ok) {
     fleet_bad(f, origin, r ? why : "out of memory");
     cg_free(r);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diagnosis.h"
+#include "gz.h"
 #include "platform/fs.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
@@ -14,45 +15,67 @@
 #define MAX_BUNDLE_BYTES (16 * 1024 * 1024) /* a spooled bundle is a few KB; this is a hostile one */
 #define MAX_DEPTH 16
 
+/* The files and folders found and not yet read: read in batches while the walk goes on, so that a
+ * million bundles never hold a million paths in memory. A folder with many subfolders (a day's
+ * YYYY/MM/DD/ with a folder per device) hands each subfolder to the readers, who list it themselves:
+ * listing is then as parallel as reading. */
+#define PATH_BATCH 8192
+#define WIDE_FOLDER 32
+
 struct paths {
   char **p;
+  unsigned char *lvl; /* 0: a file; k > 0: a folder at depth k - 1, walked by a reader */
   size_t n, a;
+  struct fleet *f;
+  int jobs;
 };
 
-static int push(struct paths *ps, char *p) {
+static void run_files(struct paths *ps);
+
+static int push_item(struct paths *ps, char *p, unsigned char lvl) {
   if (!p) return CG_ERR_NOMEM;
+  if (ps->n >= PATH_BATCH) run_files(ps);
   if (ps->n == ps->a) {
     size_t na = ps->a ? ps->a * 2 : 1024;
     char **np = cg_realloc(ps->p, na * sizeof(*np));
-    if (!np) {
+    unsigned char *nl = np ? cg_realloc(ps->lvl, na) : NULL;
+    if (np) ps->p = np;
+    if (!nl) {
       cg_free(p);
       return CG_ERR_NOMEM;
     }
-    ps->p = np;
+    ps->lvl = nl;
     ps->a = na;
   }
+  ps->lvl[ps->n] = lvl;
   ps->p[ps->n++] = p;
   return CG_OK;
 }
+
+static int push(struct paths *ps, char *p) { return push_item(ps, p, 0); }
 
 static bool bundle_name(const char *n) { return cg_str_endswith_ci(n, ".json.gz") || cg_str_endswith_ci(n, ".json"); }
 
 /* Every bundle file below `dir` (links to folders are not followed: a walk cannot loop). */
 static int walk(const char *dir, int depth, struct paths *ps) {
-  char **names = NULL;
-  size_t n = 0;
-  int rc = cg_dir_list(dir, &names, &n);
+  char **names = NULL, **dirs = NULL;
+  size_t n = 0, nd = 0;
+  int rc = cg_dir_list_split(dir, &names, &n, &dirs, &nd);
   for (size_t i = 0; rc == CG_OK && i < n; i++)
     if (bundle_name(names[i])) rc = push(ps, cg_path_join(dir, names[i]));
   cg_dir_list_free(names, n);
-  if (rc != CG_OK || depth >= MAX_DEPTH) return rc;
-  if ((rc = cg_dir_list_dirs(dir, &names, &n)) != CG_OK) return rc;
-  for (size_t i = 0; rc == CG_OK && i < n; i++) {
-    char *sub = cg_path_join(dir, names[i]);
-    rc = sub ? walk(sub, depth + 1, ps) : CG_ERR_NOMEM;
-    cg_free(sub);
+  /* last name first: in a YYYY/MM/DD layout the newest day is read first, and the older bundles of a
+   * device that has a newer one cost less (fleet_add) */
+  for (size_t k = nd; rc == CG_OK && depth < MAX_DEPTH && k-- > 0;) {
+    char *sub = cg_path_join(dir, dirs[k]);
+    if (nd >= WIDE_FOLDER)
+      rc = push_item(ps, sub, (unsigned char)(depth + 2));
+    else {
+      rc = sub ? walk(sub, depth + 1, ps) : CG_ERR_NOMEM;
+      cg_free(sub);
+    }
   }
-  cg_dir_list_free(names, n);
+  cg_dir_list_free(dirs, nd);
   return rc;
 }
 
@@ -114,22 +137,68 @@ struct files {
   struct fleet *f;
 };
 
-static void one_file(void *arg, size_t i, void *unused) {
-  (void)unused;
-  struct files *w = arg;
+static void read_one(struct fleet *f, const char *path) {
   char *data = NULL;
   size_t len = 0;
-  int rc = cg_file_read(w->ps->p[i], MAX_BUNDLE_BYTES, &data, &len);
+  int64_t mtime = -1;
+  int rc = cg_file_read_mtime(path, MAX_BUNDLE_BYTES, &data, &len, &mtime);
   if (rc == CG_OK)
-    fleet_add(w->f, w->ps->p[i], data, len, cg_file_mtime_ms(w->ps->p[i]));
+    fleet_add(f, path, data, len, mtime);
   else
-    fleet_bad(w->f, w->ps->p[i], rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
+    fleet_bad(f, path, rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
   cg_free(data);
 }
 
-static void run_files(const struct paths *ps, struct fleet *f, int jobs) {
-  struct files w = {.ps = ps, .f = f};
-  report_parallel(ps->n, jobs, one_file, &w, NULL, NULL);
+static void add_read(void *user, const char *path, int rc, const char *data, size_t len, int64_t mtime) {
+  struct fleet *f = user;
+  if (rc == CG_OK)
+    fleet_add(f, path, data, len, mtime);
+  else
+    fleet_bad(f, path, rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
+}
+
+/* A folder handed to a reader: its bundles and its subfolders', read here. */
+static void read_folder(struct fleet *f, const char *dir, int depth) {
+  char **dirs = NULL;
+  size_t nd = 0;
+  int rc = cg_dir_read_files(dir, bundle_name, MAX_BUNDLE_BYTES, add_read, f, &dirs, &nd);
+  if (rc != CG_OK) fleet_bad(f, dir, cg_strerror(rc));
+  for (size_t k = nd; depth < MAX_DEPTH && k-- > 0;) { /* newest first, as walk */
+    char *sub = cg_path_join(dir, dirs[k]);
+    if (sub) read_folder(f, sub, depth + 1);
+    cg_free(sub);
+  }
+  cg_dir_list_free(dirs, nd);
+}
+
+static void one_file(void *arg, size_t i, void *unused) {
+  (void)unused;
+  struct files *w = arg;
+  if (w->ps->lvl[i])
+    read_folder(w->f, w->ps->p[i], w->ps->lvl[i] - 1);
+  else
+    read_one(w->f, w->ps->p[i]);
+}
+
+/* A reader thread keeps one inflate state and one JSON arena for all its bundles. */
+static void *bulk_start(void) {
+  cg_gz_bulk(true);
+  return NULL;
+}
+
+static void release_arena(void *unused) {
+  (void)unused;
+  cg_json_arena_release();
+  cg_gz_bulk(false);
+}
+
+/* Reads the batch on `jobs` threads, then forgets it. */
+static void run_files(struct paths *ps) {
+  struct files w = {.ps = ps, .f = ps->f};
+  report_parallel(ps->n, ps->jobs, one_file, &w, bulk_start, release_arena);
+  for (size_t i = 0; i < ps->n; i++)
+    cg_free(ps->p[i]);
+  ps->n = 0;
 }
 
 static void print_summary(const struct fleet *f) {
@@ -184,7 +253,7 @@ static int walk_days(const char *dir, int since_days, struct paths *ps) {
 }
 
 static int gather(const struct cg_report_args *a, struct fleet *f, char *err, size_t errlen) {
-  struct paths ps = {0};
+  struct paths ps = {.f = f, .jobs = a->jobs};
   int rc = CG_OK;
   for (size_t i = 0; rc == CG_OK && i < a->ninputs; i++) {
     enum cg_path_kind k = cg_path_kind(a->inputs[i]);
@@ -197,10 +266,11 @@ static int gather(const struct cg_report_args *a, struct fleet *f, char *err, si
     else
       fleet_bad(f, a->inputs[i], "does not exist or is not a file or folder");
   }
-  if (rc == CG_OK) run_files(&ps, f, a->jobs);
+  if (rc == CG_OK) run_files(&ps);
   for (size_t i = 0; i < ps.n; i++)
     cg_free(ps.p[i]);
   cg_free(ps.p);
+  cg_free(ps.lvl);
   if (rc != CG_OK) {
     cg_snprintf(err, errlen, "cannot walk the inputs: %s", cg_strerror(rc));
     return rc;
@@ -279,11 +349,14 @@ static void cell(struct cg_buf *b, const char *s, bool last) {
   bool formula = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@';
   cg_buf_puts(b, "\"");
   if (formula) cg_buf_puts(b, "'");
-  for (const char *c = s; *c; c++) {
-    if (*c == '"')
+  for (const char *c = s; *c;) {
+    size_t run = strcspn(c, "\"");
+    cg_buf_append(b, c, run);
+    c += run;
+    if (*c == '"') {
       cg_buf_puts(b, "\"\"");
-    else
-      cg_buf_append(b, c, 1);
+      c++;
+    }
   }
   cg_buf_puts(b, last ? "\"\r\n" : "\",");
 }

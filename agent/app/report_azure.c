@@ -181,6 +181,7 @@ struct dl {
 static void *curl_new(void) { return curl_easy_init(); }
 static void curl_free_handle(void *h) {
   if (h) curl_easy_cleanup(h);
+  cg_json_arena_release(); /* fleet_add parsed this thread's bundles in its arena */
 }
 
 static void download(void *arg, size_t i, void *handle) {

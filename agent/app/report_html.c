@@ -14,14 +14,18 @@
 #define DAY_MS (86400LL * 1000)
 
 static void esc(struct cg_buf *b, const char *s) {
-  for (; s && *s; s++) {
-    switch (*s) {
+  while (s && *s) {
+    size_t run = strcspn(s, "&<>\"'"); /* plain text is copied a run at a time */
+    if (run) cg_buf_append(b, s, run);
+    s += run;
+    if (!*s) break;
+    switch (*s++) {
     case '&': cg_buf_puts(b, "&amp;"); break;
     case '<': cg_buf_puts(b, "&lt;"); break;
     case '>': cg_buf_puts(b, "&gt;"); break;
     case '"': cg_buf_puts(b, "&quot;"); break;
     case '\'': cg_buf_puts(b, "&#39;"); break;
-    default: cg_buf_append(b, s, 1);
+    default: break;
     }
   }
 }

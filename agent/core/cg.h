@@ -60,6 +60,13 @@ void cg_alloc_fail_after(long n);
 
 /* Routes cJSON's allocations through cg_malloc/cg_free. Call once at start-up. */
 void cg_json_init_hooks(void);
+/* Between begin and end, this thread's cJSON allocations come from a per-thread arena that the next
+ * begin empties: nothing made in between may be used after it, and a tree made in between need not
+ * be deleted (cJSON_Delete on it is harmless). For many short parses (the fleet report). release
+ * frees all the arena holds (at the end of the thread). */
+void cg_json_arena_begin(void);
+void cg_json_arena_end(void);
+void cg_json_arena_release(void);
 
 /* A growable byte buffer with a hard cap: appends past `cap` fail with CG_ERR_TOOBIG and leave
  * the buffer as it was. `data` is always NUL-terminated (when non-NULL) for text use.

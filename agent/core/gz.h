@@ -9,6 +9,9 @@ int cg_gzip(const void *data, size_t len, int level, char **out, size_t *out_len
 /* Decompresses gzip data; output larger than `cap` is CG_ERR_TOOBIG, corrupt input CG_ERR_PARSE.
  * *out is NUL-terminated; caller frees. */
 int cg_gunzip(const void *data, size_t len, size_t cap, char **out, size_t *out_len);
+/* on: this thread's cg_gunzip calls reuse one inflate state (a thread that reads many bundles);
+ * off: it is freed (call before the thread ends). */
+void cg_gz_bulk(bool on);
 bool cg_is_gzip(const void *data, size_t len);
 
 #endif

@@ -133,6 +133,9 @@ static size_t json_values(const char *text, size_t len) {
   size_t n = 1;
   bool in_str = false;
   for (size_t i = 0; i < len; i++) {
+    if (in_str) /* to the next quote or backslash at once (a NUL inside stops it: then one byte on) */
+      i += strcspn(text + i, "\"\\");
+    if (i >= len) break;
     char c = text[i];
     if (in_str) {
       if (c == '\\')
@@ -160,7 +163,15 @@ int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON *
                   rc == CG_ERR_TOOBIG ? "larger than 16 MiB once decompressed" : "corrupt or truncated");
       goto out;
     }
-    rc = cg_text_decode(json, json_len, &text, &text_len, NULL);
+    const unsigned char *u = (const unsigned char *)json;
+    bool marked = json_len >= 2 && (u[0] == 0xEF || u[0] == 0xFF || u[0] == 0xFE);
+    if (marked)
+      rc = cg_text_decode(json, json_len, &text, &text_len, NULL);
+    else { /* plain UTF-8, as the agent writes it: parsed where it was inflated */
+      text = json;
+      text_len = json_len;
+      json = NULL;
+    }
   } else {
     rc = cg_text_decode(raw, raw_len, &text, &text_len, NULL);
   }

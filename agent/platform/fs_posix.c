@@ -81,6 +81,10 @@ out:
 }
 
 int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
+  return cg_file_read_mtime(path, cap, data, len, NULL);
+}
+
+int cg_file_read_mtime(const char *path, size_t cap, char **data, size_t *len, int64_t *mtime_ms) {
   int rc = CG_OK;
   struct cg_buf b;
   struct stat st;
@@ -92,6 +96,7 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
     close(fd);
     return S_ISDIR(st.st_mode) ? CG_ERR_IO : CG_ERR_ACCESS;
   }
+  if (mtime_ms) *mtime_ms = (int64_t)st.st_mtime * 1000;
   cg_buf_init(&b, cap);
   for (;;) {
     ssize_t n = read(fd, chunk, sizeof(chunk));
@@ -211,24 +216,122 @@ char *cg_default_config_path(void) { return cg_strdup("/etc/cmgdiag/cmgdiag.json
 char *cg_default_spool_dir(void) { return cg_strdup("/var/lib/cmgdiag/spool"); }
 char *cg_default_log_file(void) { return cg_strdup("/var/log/cmgdiag/cmgdiag.log"); }
 
-/* The names in `dir` of regular files (stat: links followed) or of folders (lstat: never a link). */
-static int list_entries(const char *dir, bool dirs, char ***names, size_t *count) {
+/* What an entry is: a regular file (stat: links followed), a folder (lstat: never a link), or neither.
+ * The type the file system gives is used when it says (a folder of a million bundles is not stat'ed
+ * per entry); a link or an unknown type is looked up. */
+static int entry_kind(const char *dir, const struct dirent *e) {
+  if (e->d_type == DT_REG) return 1;
+  if (e->d_type == DT_DIR) return 2;
+  if (e->d_type != DT_LNK && e->d_type != DT_UNKNOWN) return 0;
+  char *p = cg_path_join(dir, e->d_name);
+  struct stat st;
+  int k = 0;
+  if (p && e->d_type == DT_UNKNOWN && lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+    k = 2;
+  else if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode))
+    k = 1;
+  cg_free(p);
+  return k;
+}
+
+/* The names in `dir` of regular files and of folders, in one pass; either list may be NULL. */
+static int list_split(const char *dir, char ***files, size_t *nf, char ***dirs, size_t *nd) {
   DIR *d = opendir(dir);
-  size_t alloc = 0;
+  size_t af = 0, ad = 0;
   int rc = CG_OK;
-  *names = NULL;
-  *count = 0;
+  char **none = NULL;
+  size_t zero = 0;
+  if (files) *files = NULL, *nf = 0;
+  if (dirs) *dirs = NULL, *nd = 0;
   if (!d) return errno == ENOTDIR || errno == ENOENT ? CG_ERR_NOTFOUND : errno_status(errno);
   for (struct dirent *e; rc == CG_OK && (e = readdir(d)) != NULL;) {
     if (e->d_name[0] == '.') continue;
-    char *p = cg_path_join(dir, e->d_name);
-    struct stat st;
-    bool want = p && (dirs ? lstat(p, &st) == 0 && S_ISDIR(st.st_mode) : stat(p, &st) == 0 && S_ISREG(st.st_mode));
-    if (want) rc = cg_fs_push_name(names, count, &alloc, e->d_name);
-    cg_free(p);
+    int k = entry_kind(dir, e);
+    if (k == 1 && files) rc = cg_fs_push_name(files, nf, &af, e->d_name);
+    if (k == 2 && dirs) rc = cg_fs_push_name(dirs, nd, &ad, e->d_name);
   }
   closedir(d);
-  return cg_fs_finish_list(names, count, rc);
+  int rf = cg_fs_finish_list(files ? files : &none, files ? nf : &zero, rc);
+  int rd = cg_fs_finish_list(dirs ? dirs : &none, dirs ? nd : &zero, rc);
+  if (rf == CG_OK && rd != CG_OK && files) {
+    cg_dir_list_free(*files, *nf);
+    *files = NULL;
+    *nf = 0;
+  }
+  return rf != CG_OK ? rf : rd;
+}
+
+static int list_entries(const char *dir, bool dirs, char ***names, size_t *count) {
+  return dirs ? list_split(dir, NULL, NULL, names, count) : list_split(dir, names, count, NULL, NULL);
+}
+
+/* One file of the folder open as dfd, read as cg_file_read_mtime reads a path. */
+static int read_at(int dfd, const char *name, size_t cap, char **data, size_t *len, int64_t *mtime) {
+  int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return errno_status(errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return CG_ERR_ACCESS;
+  }
+  *mtime = (int64_t)st.st_mtime * 1000;
+  if ((uint64_t)st.st_size > cap) {
+    close(fd);
+    return CG_ERR_TOOBIG;
+  }
+  struct cg_buf b;
+  char chunk[65536];
+  int rc = CG_OK;
+  cg_buf_init(&b, cap);
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) rc = CG_ERR_IO;
+    if (n <= 0 || (rc = cg_buf_append(&b, chunk, (size_t)n)) != CG_OK) break;
+    if ((size_t)n < sizeof(chunk) && b.len >= (size_t)st.st_size) break; /* all of it: no read for the end */
+  }
+  close(fd);
+  if (rc == CG_OK && !(*data = cg_buf_take(&b, len))) rc = CG_ERR_NOMEM;
+  cg_buf_free(&b);
+  return rc;
+}
+
+int cg_dir_read_files(const char *dir, bool (*want)(const char *name), size_t cap, cg_dir_file_fn fn, void *user,
+                      char ***dirs, size_t *ndirs) {
+  size_t ad = 0;
+  int rc = CG_OK;
+  *dirs = NULL;
+  *ndirs = 0;
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int lfd = dfd >= 0 ? dup(dfd) : -1;
+  DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+  if (!d) {
+    int e = errno;
+    if (lfd >= 0) close(lfd);
+    if (dfd >= 0) close(dfd);
+    return e == ENOTDIR || e == ENOENT ? CG_ERR_NOTFOUND : errno_status(e);
+  }
+  for (struct dirent *e; rc == CG_OK && (e = readdir(d)) != NULL;) {
+    if (e->d_name[0] == '.') continue;
+    int k = entry_kind(dir, e);
+    if (k == 2) rc = cg_fs_push_name(dirs, ndirs, &ad, e->d_name);
+    if (k != 1 || !want(e->d_name)) continue;
+    char *path = cg_path_join(dir, e->d_name), *data = NULL;
+    size_t len = 0;
+    int64_t mtime = -1;
+    int r = path ? read_at(dfd, e->d_name, cap, &data, &len, &mtime) : CG_ERR_NOMEM;
+    if (path) fn(user, path, r, data, len, mtime);
+    cg_free(data);
+    cg_free(path);
+    if (!path) rc = CG_ERR_NOMEM;
+  }
+  closedir(d);
+  close(dfd);
+  return cg_fs_finish_list(dirs, ndirs, rc);
+}
+
+int cg_dir_list_split(const char *dir, char ***files, size_t *nfiles, char ***dirs, size_t *ndirs) {
+  return list_split(dir, files, nfiles, dirs, ndirs);
 }
 
 int cg_dir_list(const char *dir, char ***names, size_t *count) { return list_entries(dir, false, names, count); }

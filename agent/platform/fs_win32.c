@@ -97,6 +97,10 @@ out:
 }
 
 int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
+  return cg_file_read_mtime(path, cap, data, len, NULL);
+}
+
+int cg_file_read_mtime(const char *path, size_t cap, char **data, size_t *len, int64_t *mtime_ms) {
   int rc = CG_OK;
   struct cg_buf b;
   char chunk[65536];
@@ -106,6 +110,12 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
     CloseHandle(h);
     return CG_ERR_ACCESS;
   }
+  FILETIME ft;
+  if (mtime_ms && GetFileTime(h, NULL, NULL, &ft)) {
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    *mtime_ms = (int64_t)(t / 10000) - 11644473600000LL; /* 100 ns since 1601 */
+  } else if (mtime_ms)
+    *mtime_ms = -1;
   cg_buf_init(&b, cap);
   for (;;) {
     DWORD n = 0;
@@ -307,6 +317,35 @@ static int list_entries(const char *dir, bool dirs, char ***names, size_t *count
 }
 
 int cg_dir_list(const char *dir, char ***names, size_t *count) { return list_entries(dir, false, names, count); }
+
+int cg_dir_read_files(const char *dir, bool (*want)(const char *name), size_t cap, cg_dir_file_fn fn, void *user,
+                      char ***dirs, size_t *ndirs) {
+  char **names = NULL;
+  size_t n = 0;
+  int rc = cg_dir_list_split(dir, &names, &n, dirs, ndirs);
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    if (!want(names[i])) continue;
+    char *path = cg_path_join(dir, names[i]), *data = NULL;
+    size_t len = 0;
+    int64_t mtime = -1;
+    int r = path ? cg_file_read_mtime(path, cap, &data, &len, &mtime) : CG_ERR_NOMEM;
+    if (path) fn(user, path, r, data, len, mtime);
+    cg_free(data);
+    cg_free(path);
+  }
+  cg_dir_list_free(names, n);
+  return rc;
+}
+
+int cg_dir_list_split(const char *dir, char ***files, size_t *nfiles, char ***dirs, size_t *ndirs) {
+  int rc = list_entries(dir, false, files, nfiles);
+  if (rc == CG_OK && (rc = list_entries(dir, true, dirs, ndirs)) != CG_OK) {
+    cg_dir_list_free(*files, *nfiles);
+    *files = NULL;
+    *nfiles = 0;
+  }
+  return rc;
+}
 
 int cg_dir_list_dirs(const char *dir, char ***names, size_t *count) { return list_entries(dir, true, names, count); }
 

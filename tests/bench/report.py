@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark of `cmgdiag report` at fleet scale: generates 100,000 bundles (10,000 devices, 10 days;
-each padded with the facts of a real selftest bundle of this machine, about 10 KB of JSON) with
-faults injected, runs the report on 2 cores (taskset) with --html and --csv, and prints the wall
-time and the peak resident memory (wait4's usage of that child alone). Fails when the report takes more than
-30 s or 256 MB, or misses an injected fault.
+"""Benchmark of `cmgdiag report` at fleet scale: generates DEVICES x DAYS bundles (default 100,000:
+10,000 devices, 10 days; one bundle per device per day, each padded with the facts of a real
+selftest bundle of this machine, about 5 KB of JSON, 1.9 KB gzip) with faults injected, runs the
+report on 2 cores (taskset) with --html and --csv and its default threads, and prints the wall time
+and the peak resident memory (wait4's usage of that child alone). Fails when the report takes more
+than 60 s or 256 MB, or misses an injected fault.
+
+The scaling test of the fleet issue is 1,000,000 bundles of 50,000 devices:
+    report.py BINARY --devices 50000 --days 20 [--keep DIR]
+(generating them takes about 5 minutes and 8 GB of disk; --keep DIR keeps them for another run).
 
     report.py BINARY [--devices N] [--days D] [--keep DIR]"""
 import argparse
@@ -48,7 +53,7 @@ def main():
         out_csv, out_html = os.path.join(tmp, "r.csv"), os.path.join(tmp, "r.html")
         t0 = time.time()
         err = open(os.path.join(tmp, "report.err"), "w+")
-        p = subprocess.Popen(cores + [a.binary, "report", fleet, "--html", out_html, "--csv", out_csv, "--jobs", "2"],
+        p = subprocess.Popen(cores + [a.binary, "report", fleet, "--html", out_html, "--csv", out_csv],
                              stdout=subprocess.DEVNULL, stderr=err)
         _, status, ru = os.wait4(p.pid, 0)  # this child's own usage (taskset execs the report in place)
         wall = time.time() - t0
@@ -66,10 +71,10 @@ def main():
         print("report: %d bundles (%.0f MB gzip on disk), %d devices on %s: %.1f s wall, %.1f s CPU, %.0f MB peak RSS"
               % (expected["bundles"], size / 1e6, len(rows), "2 cores" if cores else "all cores", wall,
                  ru.ru_utime + ru.ru_stime, rss_mb))
-        ok = wall <= 30 and rss_mb <= 256 and got == expected["causes"] and len(rows) == expected["devices"]
+        ok = wall <= 60 and rss_mb <= 256 and got == expected["causes"] and len(rows) == expected["devices"]
         if got != expected["causes"]:
             print("root causes: got %s, expected %s" % (got, expected["causes"]))
-        print("PASS" if ok else "FAIL: the goal is at most 30 s and 256 MB, every injected fault named")
+        print("PASS" if ok else "FAIL: the goal is at most 60 s and 256 MB, every injected fault named")
         return 0 if ok else 1
     finally:
         if not a.keep:

@@ -18,6 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fleet_add(f, "fuzz again", (const char *)data, size, 1764000000000LL); /* the same device twice: the latest decides */
   fleet_finish(f);
   fleet_free(f);
+  cg_json_arena_release(); /* what fleet_add parsed in this thread's arena */
   char t[64];
   size_t n = size < sizeof(t) - 1 ? size : sizeof(t) - 1;
   memcpy(t, data, n);

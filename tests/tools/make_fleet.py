@@ -12,6 +12,7 @@ diagnosis their agent made. --bad adds a corrupt, a truncated and a foreign file
 import argparse
 import gzip
 import json
+import multiprocessing
 import os
 import random
 import uuid
@@ -76,17 +77,17 @@ SHARE = [("SYSTEM_NO_PROXY", 0.20), ("CMG_CRL_UNREACHABLE", 0.12), ("NO_ENTRA_DE
          ("NO_CMG_IN_MP_LIST", 0.05), ("DEVICE_LOW_DISK", 0.03)]
 
 
-def bundle(host, day, checks, version, diag_code):
+def bundle(host, day, checks, version, diag_code, rng=random):
     overall = "fail" if any(c["status"] == "fail" for c in checks) else \
         "warn" if any(c["status"] == "warn" for c in checks) else "pass"
-    b = {"schema": "cmgdiag.bundle/1", "bundle_id": str(uuid.UUID(int=random.getrandbits(128), version=4)),
-         "created_at": "2026-11-%02dT%02d:%02d:00Z" % (day, random.randrange(24), random.randrange(60)),
+    b = {"schema": "cmgdiag.bundle/1", "bundle_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+         "created_at": "2026-11-%02dT%02d:%02d:00Z" % (day, rng.randrange(24), rng.randrange(60)),
          "trigger": "schedule", "ticket": None,
          "agent": {"version": version, "platform": "windows", "plugins": []},
          "device": {"hostname": host, "aad_device_id": None, "tenant_id": None, "site_code": "P01",
                     "cmg_host": None, "os": "Microsoft Windows 11 Enterprise 10.0.26100"},
          "overall": overall, "checks": checks,
-         "spool": {"pending": random.choice([0, 0, 0, 0, 2, 15]), "dropped_total": 0}}
+         "spool": {"pending": rng.choice([0, 0, 0, 0, 2, 15]), "dropped_total": 0}}
     if version >= "0.2":
         b["diagnosis"] = {"root_causes": [] if not diag_code else [
             {"code": diag_code, "rank": 10, "say": SAY[diag_code], "first_step": "Fix it.", "source": "docs/diagnosis.md",
@@ -95,48 +96,77 @@ def bundle(host, day, checks, version, diag_code):
     return b
 
 
+CMGS = ["cmg.contoso.com", "cmg2.contoso.com"]
+PAD = {}  # check -> its facts as JSON text, from --pad (set in each worker by init())
+
+
+def init(pad):
+    PAD.clear()
+    PAD.update(pad)
+
+
+def write_device(job):
+    """Writes one device's bundles. The padding facts are serialised once (PAD) and spliced into each
+    bundle's text, which keeps a million-bundle fleet to minutes."""
+    out, seed, i, days, fault = job
+    rng = random.Random(seed * 1000003 + i)
+    host = "LAPTOP-%05d" % i
+    version = "0.2.0" if i % 2 else "0.1.0"
+    cmg = CMGS[i % 2]
+    days_left = 200 if cmg == CMGS[0] else 21
+    for k in range(days):
+        back = days - 1 - k  # days before 2026-11-30 (30-day months: a fleet of at most 330 days)
+        day, month = 30 - back % 30, 11 - back // 30
+        ms = round(rng.uniform(40, 400), 1)
+        checks = healthy(cmg, ms, days_left)
+        latest = k == days - 1
+        if fault and latest:
+            checks = FAULTS[fault](checks, cmg, ms, days_left)
+        for c in checks:
+            if not c["facts"] and c["check"] in PAD:
+                c["facts"] = "\x00PAD:" + c["check"]
+        b = bundle(host, day, checks, version, fault if latest else None, rng)
+        b["created_at"] = b["created_at"].replace("2026-11-", "2026-%02d-" % month)
+        text = json.dumps(b, separators=(",", ":"))
+        for name, facts in PAD.items():
+            text = text.replace('"\\u0000PAD:%s"' % name, facts)
+        d = os.path.join(out, "2026", "%02d" % month, "%02d" % day, host)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, b["bundle_id"] + ".json.gz"), "wb") as f:
+            f.write(gzip.compress(text.encode(), compresslevel=1, mtime=0))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--devices", type=int, default=60)
-    ap.add_argument("--days", type=int, default=3)
+    ap.add_argument("--days", type=int, default=3, help="one bundle a day, back from 2026-11-30 (at most 330)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--bad", action="store_true")
     ap.add_argument("--pad", help="a real bundle: checks without facts here get its checks' facts (realistic size)")
+    ap.add_argument("--procs", type=int, default=os.cpu_count() or 1, help="processes writing bundles")
     ap.add_argument("--expected", help="where expected.json goes (default: beside OUT_DIR, OUT_DIR.expected.json)")
     a = ap.parse_args()
     random.seed(a.seed)
     pad = {}
     if a.pad:
         with open(a.pad) as f:
-            pad = {c["check"]: c["facts"] for c in json.load(f)["checks"]}
+            pad = {c["check"]: json.dumps(c["facts"], separators=(",", ":")) for c in json.load(f)["checks"]}
     expected = {"devices": a.devices, "bundles": a.devices * a.days, "causes": {}, "fail": 0, "bad": 0}
     plan = []
     for code, share in SHARE:
         plan += [code] * max(1, int(a.devices * share))
     plan += [None] * (a.devices - len(plan))
-    cmgs = ["cmg.contoso.com", "cmg2.contoso.com"]
-    for i in range(a.devices):
-        host = "LAPTOP-%05d" % i
-        fault = plan[i]
-        version = "0.2.0" if i % 2 else "0.1.0"
-        cmg = cmgs[i % 2]
-        days_left = 200 if cmg == cmgs[0] else 21
-        for k in range(a.days):
-            day = 30 - (a.days - 1 - k)
-            ms = round(random.uniform(40, 400), 1)
-            checks = healthy(cmg, ms, days_left)
-            latest = k == a.days - 1
-            if fault and latest:
-                checks = FAULTS[fault](checks, cmg, ms, days_left)
-            for c in checks:
-                if not c["facts"] and c["check"] in pad:
-                    c["facts"] = pad[c["check"]]
-            b = bundle(host, day, checks, version, fault if latest else None)
-            d = os.path.join(a.out, "2026", "11", "%02d" % day, host)
-            os.makedirs(d, exist_ok=True)
-            with gzip.open(os.path.join(d, b["bundle_id"] + ".json.gz"), "wb", compresslevel=1) as f:
-                f.write(json.dumps(b, separators=(",", ":")).encode())
+    jobs = [(a.out, a.seed, i, a.days, plan[i]) for i in range(a.devices)]
+    if a.procs > 1 and a.devices > 100:
+        with multiprocessing.Pool(a.procs, initializer=init, initargs=(pad,)) as pool:
+            for _ in pool.imap_unordered(write_device, jobs, chunksize=64):
+                pass
+    else:
+        init(pad)
+        for j in jobs:
+            write_device(j)
+    for fault in plan:
         if fault:
             expected["causes"][fault] = expected["causes"].get(fault, 0) + 1
             expected["fail"] += 1
