@@ -68,6 +68,7 @@ static int lean_load(const char *path, const char *worker_exe, struct cg_sup_set
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "service_selftest");
     s->selftest_enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "enabled"));
     s->selftest_min_gap_s = num(st, "min_gap_s", 60);
+    s->selftest_user_min_gap_s = num(st, "user_min_gap_s", 120);
     if (!s->state_dir || !s->log_file || !s->log_level) rc = CG_ERR_NOMEM;
   }
   cJSON_Delete(j);

@@ -160,6 +160,7 @@ static int full_load(const char *path, const char *worker_exe, struct cg_sup_set
     s->cycle_timeout_s = cfg.cycle_timeout_s;
     s->selftest_enabled = cfg.service_selftest.enabled;
     s->selftest_min_gap_s = cfg.service_selftest.min_gap_s;
+    s->selftest_user_min_gap_s = cfg.service_selftest.user_min_gap_s;
     if (!s->config_path || !s->state_dir || !s->log_file || !s->log_level) rc = CG_ERR_NOMEM;
   }
   cg_config_free(&cfg);

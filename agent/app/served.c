@@ -14,6 +14,12 @@
 #include "platform/sys.h"
 
 #define REQUEST_WAIT_MS 5000
+/* Connections are served concurrently, so that a silent one holds nobody up: at most this many at
+ * once, and per account; more are refused at once. One self-test runs at a time. */
+#define MAX_CONNECTIONS 8
+#define MAX_PER_USER 2
+#define USERS 64
+#define FIRST_ANSWER_MS 30000 /* the client's wait for the service's first word */
 
 /* ---- the request ---- */
 
@@ -75,15 +81,41 @@ out:
 
 /* ---- the service side ---- */
 
+struct user_slot {
+  char key[96];       /* cg_ipc_peer_user; "" for a free slot */
+  int open;           /* connections of this account now */
+  int64_t last_start; /* monotonic ms of the last self-test served for it, -1: none */
+};
+
 struct cg_served {
-  struct cg_mutex *m; /* guards everything below that the two threads share */
+  struct cg_mutex *m; /* guards everything below that the threads share */
   struct cg_served_settings s;
   char *config_path, *exe, *endpoint;
   struct cg_log *log;
   struct cg_ipc_server *srv;
-  int64_t last_start; /* monotonic ms of the last self-test served, -1: none yet */
-  bool stop, done;
+  int64_t last_start;    /* monotonic ms of the last self-test served, -1: none yet */
+  bool stop, done, busy; /* busy: a self-test is running */
+  int active;            /* connections being served */
+  struct user_slot users[USERS];
 };
+
+/* The slot of an account (with sv->m held), taken over from the one idle longest when all are used;
+ * NULL when every slot has a connection open. */
+static struct user_slot *user_slot(struct cg_served *sv, const char *key) {
+  struct user_slot *free_one = NULL;
+  for (int i = 0; i < USERS; i++) {
+    struct user_slot *u = &sv->users[i];
+    if (u->key[0] && !strcmp(u->key, key)) return u;
+    if (u->open == 0 && (!free_one || !u->key[0] || (free_one->key[0] && u->last_start < free_one->last_start)))
+      free_one = u;
+  }
+  if (free_one) {
+    cg_strlcpy(free_one->key, key, sizeof(free_one->key));
+    free_one->open = 0;
+    free_one->last_start = -1;
+  }
+  return free_one;
+}
 
 static void record(struct cg_ipc_conn *c, const char *what, const char *text) {
   char line[600];
@@ -141,6 +173,9 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
   cg_log_info(sv->log, "served", "self-test%s%s asked by %s through %s", rq->ticket[0] ? " for ticket " : "",
               rq->ticket, peer, sv->endpoint);
   struct cg_child *w = NULL;
+  char limit[24];
+  cg_snprintf(limit, sizeof(limit), "%lld", (long long)timeout_s);
+  record(c, "deadline", limit); /* the client waits this long (and a little), not for ever */
   if (cg_child_start_output(argv, cg_ipc_native(c), &w, err, sizeof(err)) != CG_OK) {
     refuse(sv, c, peer, err);
     return;
@@ -178,7 +213,7 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
   cg_child_free(w);
 }
 
-static void serve(struct cg_served *sv, struct cg_ipc_conn *c) {
+static void serve(struct cg_served *sv, struct cg_ipc_conn *c, struct user_slot *u) {
   char peer[96], buf[CG_SERVED_REQUEST_MAX + 1], err[300];
   size_t len = 0;
   cg_ipc_peer(c, peer, sizeof(peer));
@@ -197,12 +232,25 @@ static void serve(struct cg_served *sv, struct cg_ipc_conn *c) {
   }
   cg_mutex_lock(sv->m);
   int64_t now = cg_time_mono_ms(), gap = sv->s.min_gap_s * 1000, since = now - sv->last_start,
-          timeout_s = sv->s.timeout_s;
-  bool enabled = sv->s.enabled, early = sv->last_start >= 0 && since < gap;
-  if (enabled && !early) sv->last_start = now;
+          ugap = sv->s.user_min_gap_s * 1000, usince = now - u->last_start, timeout_s = sv->s.timeout_s;
+  bool enabled = sv->s.enabled, busy = sv->busy, early = sv->last_start >= 0 && since < gap,
+       uearly = u->last_start >= 0 && usince < ugap;
+  bool go = enabled && !busy && !early && !uearly;
+  if (go) {
+    sv->last_start = u->last_start = now;
+    sv->busy = true;
+  }
   cg_mutex_unlock(sv->m);
   if (!enabled) {
     refuse(sv, c, peer, "an administrator turned off self-tests through the service (service_selftest.enabled)");
+  } else if (busy) {
+    refuse(sv, c, peer, "the service is running a self-test for someone else; try again in a minute");
+  } else if (uearly) {
+    cg_snprintf(err, sizeof(err),
+                "the service ran a self-test for this account %lld s ago and runs at most one every %lld s for "
+                "the same account (service_selftest.user_min_gap_s); try again in %lld s",
+                (long long)(usince / 1000), (long long)(ugap / 1000), (long long)((ugap - usince) / 1000 + 1));
+    refuse(sv, c, peer, err);
   } else if (early) {
     cg_snprintf(err, sizeof(err),
                 "the service ran a self-test %lld s ago and runs at most one every %lld s "
@@ -211,6 +259,9 @@ static void serve(struct cg_served *sv, struct cg_ipc_conn *c) {
     refuse(sv, c, peer, err);
   } else {
     run_worker(sv, c, peer, &rq, timeout_s);
+    cg_mutex_lock(sv->m);
+    sv->busy = false;
+    cg_mutex_unlock(sv->m);
   }
 }
 
@@ -223,6 +274,59 @@ static void linger(struct cg_ipc_conn *c) {
     long n = cg_ipc_read(c, sink, sizeof(sink), left);
     if (n == 0 || n == -2) break;
   }
+}
+
+struct conn_job {
+  struct cg_served *sv;
+  struct cg_ipc_conn *c;
+  struct user_slot *u;
+};
+
+/* One connection, on a thread of its own. */
+static void conn_thread(void *arg) {
+  struct conn_job *j = arg;
+  struct cg_served *sv = j->sv;
+  cg_mutex_lock(sv->m);
+  bool stop = sv->stop;
+  cg_mutex_unlock(sv->m);
+  if (!stop) serve(sv, j->c, j->u);
+  linger(j->c);
+  cg_ipc_hangup(sv->srv, j->c);
+  cg_mutex_lock(sv->m);
+  j->u->open--;
+  sv->active--;
+  cg_mutex_broadcast(sv->m);
+  cg_mutex_unlock(sv->m);
+  cg_free(j);
+}
+
+/* Takes a connection on, or refuses it at once when the caps are reached (nothing is read from it). */
+static void take(struct cg_served *sv, struct cg_ipc_conn *c) {
+  char key[96], peer[96];
+  cg_ipc_peer_user(c, key, sizeof(key));
+  cg_ipc_peer(c, peer, sizeof(peer));
+  struct conn_job *j = cg_calloc(1, sizeof(*j));
+  cg_mutex_lock(sv->m);
+  struct user_slot *u = sv->active < MAX_CONNECTIONS ? user_slot(sv, key) : NULL;
+  bool ok = j && u && u->open < MAX_PER_USER;
+  if (ok) {
+    u->open++;
+    sv->active++;
+  }
+  cg_mutex_unlock(sv->m);
+  if (ok) {
+    *j = (struct conn_job){.sv = sv, .c = c, .u = u};
+    if (cg_thread_start(conn_thread, j) == CG_OK) return;
+    cg_mutex_lock(sv->m);
+    u->open--;
+    sv->active--;
+    cg_mutex_unlock(sv->m);
+  }
+  cg_free(j);
+  refuse(sv, c, peer,
+         u && u->open >= MAX_PER_USER ? "this account already has self-test requests open with the service"
+                                      : "the service has too many self-test requests open; try again in a minute");
+  cg_ipc_hangup(sv->srv, c);
 }
 
 static void listener(void *arg) {
@@ -244,11 +348,18 @@ static void listener(void *arg) {
     cg_mutex_lock(sv->m);
     stop = sv->stop;
     cg_mutex_unlock(sv->m);
-    if (!stop) serve(sv, c);
-    linger(c);
-    cg_ipc_hangup(sv->srv, c);
+    if (stop) {
+      cg_ipc_hangup(sv->srv, c);
+      break;
+    }
+    take(sv, c);
   }
-  cg_ipc_server_close(sv->srv);
+  cg_mutex_lock(sv->m); /* the connections end (a self-test under way is stopped) before the channel closes */
+  for (int i = 0; i < 100 && sv->active > 0; i++)
+    cg_mutex_wait(sv->m, 100);
+  bool idle = sv->active == 0;
+  cg_mutex_unlock(sv->m);
+  if (idle) cg_ipc_server_close(sv->srv);
   cg_mutex_lock(sv->m);
   sv->done = true;
   cg_mutex_broadcast(sv->m);
@@ -327,6 +438,7 @@ struct stream {
   bool tty, running; /* a "running X..." line is on the screen */
   int exit_code;
   bool refused;
+  int64_t deadline_s; /* what the service allows the self-test ("deadline N"), -1: not said */
 };
 
 static void on_line(struct stream *st, const char *line, size_t len, bool complete) {
@@ -339,6 +451,9 @@ static void on_line(struct stream *st, const char *line, size_t len, bool comple
     if (!strncmp(text, "running ", 8) && st->tty) {
       printf("\r\033[K      %s...", text);
       st->running = true;
+    } else if (!strncmp(text, "deadline ", 9)) {
+      int64_t s = -1;
+      st->deadline_s = cg_parse_i64(text + 9, &s) && s > 0 && s <= 86400 ? s : -1;
     } else if (!strncmp(text, "exit ", 5)) {
       int64_t code = 3;
       st->exit_code = cg_parse_i64(text + 5, &code) && code >= 0 && code <= 255 ? (int)code : 3;
@@ -390,7 +505,7 @@ int cg_served_selftest(const struct cg_served_request *rq, bool tty) {
   if (rq->color) cJSON_AddTrueToObject(j, "color");
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
-  struct stream st = {.tty = tty, .exit_code = -1};
+  struct stream st = {.tty = tty, .exit_code = -1, .deadline_s = -1};
   if (!text || cg_ipc_write(c, text, strlen(text)) != CG_OK || cg_ipc_write(c, "\n", 1) != CG_OK) {
     fprintf(stderr, "cmgdiag: the cmgdiag service closed the channel before the request was sent\n");
     st.exit_code = 3;
@@ -399,27 +514,41 @@ int cg_served_selftest(const struct cg_served_request *rq, bool tty) {
   /* lines as they come; a line longer than the buffer is passed on in pieces */
   static char buf[65536];
   size_t have = 0;
-  int64_t idle_end = cg_time_mono_ms() + 4 * 3600 * 1000; /* the service stops a self-test long before */
-  while (st.exit_code < 0 && cg_time_mono_ms() < idle_end) {
+  /* The service answers at once (a refusal, or the deadline it gives the self-test) and stops the
+   * self-test at that deadline: the client waits for the first answer FIRST_ANSWER_MS, then that
+   * deadline and a minute more (an hour when the service does not say), never for ever. */
+  int64_t t0 = cg_time_mono_ms(), end = t0 + FIRST_ANSWER_MS;
+  bool answered = false, timed_out = false;
+  while (st.exit_code < 0) {
+    if (cg_time_mono_ms() >= end) {
+      timed_out = true;
+      break;
+    }
     long n = cg_ipc_read(c, buf + have, sizeof(buf) - have, 1000);
     if (n == -1) continue;
     if (n <= 0) break;
     have += (size_t)n;
-    size_t start = 0;
-    for (char *nl; (nl = memchr(buf + start, '\n', have - start));) {
-      on_line(&st, buf + start, (size_t)(nl - buf - start), true);
-      start = (size_t)(nl - buf) + 1;
+    size_t from = 0;
+    for (char *nl; (nl = memchr(buf + from, '\n', have - from));) {
+      on_line(&st, buf + from, (size_t)(nl - buf - from), true);
+      from = (size_t)(nl - buf) + 1;
     }
-    if (start == 0 && have == sizeof(buf)) {
+    if (from == 0 && have == sizeof(buf)) {
       on_line(&st, buf, have, false);
-      start = have;
+      from = have;
     }
-    memmove(buf, buf + start, have - start);
-    have -= start;
+    memmove(buf, buf + from, have - from);
+    have -= from;
+    if (!answered || st.deadline_s > 0)
+      end = t0 + (st.deadline_s > 0 ? (st.deadline_s + 60) * 1000 : (int64_t)3600 * 1000);
+    answered = true;
   }
   if (have) on_line(&st, buf, have, false);
   cg_ipc_close(c);
-  if (st.exit_code < 0)
+  if (timed_out)
+    fprintf(stderr, "cmgdiag: the cmgdiag service %s; giving up\n",
+            answered ? "did not finish the self-test within its own deadline" : "did not answer within 30 seconds");
+  else if (st.exit_code < 0)
     fprintf(stderr, "cmgdiag: the cmgdiag service ended the self-test without a result; its log (%s) says why\n",
             "cmgdiag.log");
   cg_free(endpoint);

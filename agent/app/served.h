@@ -7,7 +7,8 @@
  * (every key optional, nothing else accepted). The service runs `cmgdiag selftest` as itself
  * (SYSTEM, root) in a worker whose output is the channel, so the user reads the report as it comes;
  * the bundle ships as from any self-test. Lines that start with the byte 0x1E are records, not
- * text: "running NAME" (a check started), "refused SENTENCE" (the request was not served),
+ * text: "deadline N" (first: the self-test is stopped after N seconds, the client waits no longer),
+ * "running NAME" (a check started), "refused SENTENCE" (the request was not served),
  * "stopped SENTENCE" (at its deadline, or because the service stops), and last "exit N" (the
  * self-test's exit code). No secret crosses the channel: the worker prints what an administrator's
  * selftest prints, which never holds one. */
@@ -29,6 +30,7 @@ struct cg_log;
 struct cg_served_settings {
   bool enabled;
   int64_t min_gap_s, timeout_s; /* least time between two, and the deadline of one */
+  int64_t user_min_gap_s;       /* least time between two for the same user */
   const char *config_path;
 };
 struct cg_served;

@@ -29,6 +29,7 @@ struct sup {
 static struct cg_served_settings served_settings(const struct sup *d) {
   struct cg_served_settings s = {.enabled = d->s.selftest_enabled,
                                  .min_gap_s = d->s.selftest_min_gap_s,
+                                 .user_min_gap_s = d->s.selftest_user_min_gap_s,
                                  .timeout_s = d->s.cycle_timeout_s,
                                  .config_path = d->s.config_path};
   return s;

@@ -32,7 +32,7 @@ struct cg_config {
   } delivery;
   struct {
     bool enabled;
-    int64_t min_gap_s;
+    int64_t min_gap_s, user_min_gap_s;
   } service_selftest;
   char *state_dir;  /* where checks keep state between cycles (e.g. log read positions) */
   char policy[160]; /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */

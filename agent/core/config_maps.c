@@ -52,6 +52,9 @@ static const struct cg_config_map served_map[] = {
      offsetof(struct cg_config, service_selftest.enabled), 0, 0, NULL, NULL},
     {CG_CFG_INT, "min_gap_s", "60", "Least time between two self-tests the service runs for users",
      offsetof(struct cg_config, service_selftest.min_gap_s), 0, 86400, NULL, NULL},
+    {CG_CFG_INT, "user_min_gap_s", "120",
+     "Least time between two self-tests the service runs for the same user (one user cannot take every turn)",
+     offsetof(struct cg_config, service_selftest.user_min_gap_s), 0, 86400, NULL, NULL},
     CG_CFG_END,
 };
 

@@ -102,7 +102,7 @@ int cg_ipc_listen(const char *endpoint, struct cg_ipc_server **out, char *err, s
   s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct stat st;
   if (s->fd < 0 || bind(s->fd, (const struct sockaddr *)&a, sizeof(a)) != 0 || lstat(a.sun_path, &st) != 0 ||
-      chmod(a.sun_path, 0666) != 0 || listen(s->fd, 4) != 0) {
+      chmod(a.sun_path, 0666) != 0 || listen(s->fd, 16) != 0) {
     cg_snprintf(err, errlen, "cannot open the self-test channel %s: %s", endpoint, strerror(errno));
     if (s->fd >= 0) close(s->fd);
     cg_free(s);
@@ -157,12 +157,26 @@ int cg_ipc_connect(const char *endpoint, struct cg_ipc_conn **out, char *err, si
   struct sockaddr_un a;
   int rc = address(endpoint, &a, err, errlen);
   if (rc != CG_OK) return rc;
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect(fd, (const struct sockaddr *)&a, sizeof(a)) != 0) {
+  /* non-blocking: a full backlog (EAGAIN) is tried again until CG_IPC_CONNECT_MS, never waited on */
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int64_t end = cg_time_mono_ms() + CG_IPC_CONNECT_MS;
+  int crc = -1;
+  while (fd >= 0 && (crc = connect(fd, (const struct sockaddr *)&a, sizeof(a))) != 0 &&
+         (errno == EAGAIN || errno == EINTR) && cg_time_mono_ms() < end)
+    cg_sleep_ms(100);
+  if (fd >= 0 && crc != 0 && errno == EAGAIN) errno = ETIMEDOUT;
+  if (fd >= 0 && crc == 0) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) crc = -1;
+  }
+  if (fd < 0 || crc != 0) {
     int e = errno;
     if (fd >= 0) close(fd);
     cg_snprintf(err, errlen, "%s: %s", endpoint, strerror(e));
-    return e == ENOENT || e == ECONNREFUSED ? CG_ERR_NOTFOUND : e == EACCES || e == EPERM ? CG_ERR_ACCESS : CG_ERR_IO;
+    return e == ENOENT || e == ECONNREFUSED ? CG_ERR_NOTFOUND
+           : e == EACCES || e == EPERM      ? CG_ERR_ACCESS
+           : e == ETIMEDOUT                 ? CG_ERR_BUSY
+                                            : CG_ERR_IO;
   }
   struct cg_ipc_conn *c = conn_of(fd);
   if (!c) return CG_ERR_NOMEM;
@@ -199,6 +213,13 @@ int cg_ipc_write(struct cg_ipc_conn *c, const void *buf, size_t len) {
 
 void cg_ipc_peer(const struct cg_ipc_conn *c, char *out, size_t len) {
   cg_snprintf(out, len, "user %lu, process %lu", (unsigned long)c->cred.uid, (unsigned long)c->cred.pid);
+}
+
+void cg_ipc_peer_user(const struct cg_ipc_conn *c, char *out, size_t len) {
+  if (c->cred.uid == (uid_t)-1)
+    cg_snprintf(out, len, "%s", "");
+  else
+    cg_snprintf(out, len, "uid %lu", (unsigned long)c->cred.uid);
 }
 
 intptr_t cg_ipc_native(const struct cg_ipc_conn *c) { return c->fd; }

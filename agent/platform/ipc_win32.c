@@ -1,6 +1,7 @@
 /* The service's self-test channel on Windows (see ipc.h): a named pipe that rejects remote clients,
- * one instance (a second client hears "busy"), created first (FILE_FLAG_FIRST_PIPE_INSTANCE: a pipe
- * of that name made earlier by someone else stops the service from serving, it never joins it).
+ * an instance per client (at most CG_IPC_INSTANCES), the first created with
+ * FILE_FLAG_FIRST_PIPE_INSTANCE (a pipe of that name made earlier by someone else stops the service
+ * from serving, it never joins it); one instance always waits, so the name never lapses.
  * Synchronous handles, so that a worker can write its output to the pipe like to any file; reads
  * wait with PeekNamedPipe. */
 #include <windows.h>
@@ -19,7 +20,8 @@
 #define PIPE_SDDL L"O:BAG:SYD:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GRGW;;;IU)"
 
 struct cg_ipc_server {
-  HANDLE pipe;
+  HANDLE pipe; /* the instance waiting for the next client; INVALID_HANDLE_VALUE: none yet */
+  wchar_t *name;
 };
 
 struct cg_ipc_conn {
@@ -41,22 +43,31 @@ static void say(char *err, size_t errlen, const char *what, const char *endpoint
   cg_snprintf(err, errlen, "%s %s: %s", what, endpoint, t);
 }
 
-int cg_ipc_listen(const char *endpoint, struct cg_ipc_server **out, char *err, size_t errlen) {
-  wchar_t *name = cg_utf8_to_wide(endpoint);
+static HANDLE instance(const wchar_t *name, bool first, DWORD *e) {
   PSECURITY_DESCRIPTOR sd = NULL;
-  if (!name || !ConvertStringSecurityDescriptorToSecurityDescriptorW(PIPE_SDDL, SDDL_REVISION_1, &sd, NULL)) {
-    cg_free(name);
-    cg_snprintf(err, errlen, "cannot make the self-test channel's access list");
-    return CG_ERR_NOMEM;
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(PIPE_SDDL, SDDL_REVISION_1, &sd, NULL)) {
+    *e = GetLastError();
+    return INVALID_HANDLE_VALUE;
   }
   SECURITY_ATTRIBUTES sa = {sizeof(sa), sd, FALSE};
-  HANDLE h = CreateNamedPipeW(name, PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE,
-                              PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, 65536,
-                              4096, 0, &sa);
-  DWORD e = GetLastError();
+  HANDLE h = CreateNamedPipeW(name, PIPE_ACCESS_DUPLEX | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+                              PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+                              CG_IPC_INSTANCES, 65536, 4096, 0, &sa);
+  *e = GetLastError();
   LocalFree(sd);
-  cg_free(name);
+  return h;
+}
+
+int cg_ipc_listen(const char *endpoint, struct cg_ipc_server **out, char *err, size_t errlen) {
+  wchar_t *name = cg_utf8_to_wide(endpoint);
+  DWORD e = 0;
+  HANDLE h = name ? instance(name, true, &e) : INVALID_HANDLE_VALUE;
+  if (!name) {
+    cg_snprintf(err, errlen, "cannot make the self-test channel's name");
+    return CG_ERR_NOMEM;
+  }
   if (h == INVALID_HANDLE_VALUE) {
+    cg_free(name);
     say(err, errlen, "cannot open the self-test channel", endpoint, e);
     if (e == ERROR_ACCESS_DENIED || e == ERROR_PIPE_BUSY)
       cg_snprintf(err, errlen,
@@ -68,15 +79,23 @@ int cg_ipc_listen(const char *endpoint, struct cg_ipc_server **out, char *err, s
   struct cg_ipc_server *s = cg_calloc(1, sizeof(*s));
   if (!s) {
     CloseHandle(h);
+    cg_free(name);
     return CG_ERR_NOMEM;
   }
   s->pipe = h;
+  s->name = name;
   *out = s;
   return CG_OK;
 }
 
 int cg_ipc_accept(struct cg_ipc_server *s, int64_t ms, struct cg_ipc_conn **out, char *err, size_t errlen) {
-  (void)ms; /* a synchronous pipe waits until a client comes */
+  DWORD e = 0;
+  if (s->pipe == INVALID_HANDLE_VALUE && (s->pipe = instance(s->name, false, &e)) == INVALID_HANDLE_VALUE) {
+    /* every instance is in use: the clients being served end within their deadlines */
+    Sleep((DWORD)(ms > 0 && ms < 1000 ? ms : 500));
+    return CG_ERR_TIMEOUT;
+  }
+  /* a synchronous pipe waits until a client comes */
   if (!ConnectNamedPipe(s->pipe, NULL) && GetLastError() != ERROR_PIPE_CONNECTED) {
     say(err, errlen, "self-test channel", "", GetLastError());
     DisconnectNamedPipe(s->pipe);
@@ -90,20 +109,24 @@ int cg_ipc_accept(struct cg_ipc_server *s, int64_t ms, struct cg_ipc_conn **out,
   c->h = s->pipe;
   c->server_side = true;
   ULONG pid = 0;
-  if (GetNamedPipeClientProcessId(s->pipe, &pid)) c->pid = pid;
+  if (GetNamedPipeClientProcessId(c->h, &pid)) c->pid = pid;
+  s->pipe = instance(s->name, false, &e); /* the next client's, before this one is served */
   *out = c;
   return CG_OK;
 }
 
 void cg_ipc_hangup(struct cg_ipc_server *s, struct cg_ipc_conn *c) {
+  (void)s;
   if (!c) return;
-  DisconnectNamedPipe(s->pipe);
+  DisconnectNamedPipe(c->h);
+  CloseHandle(c->h);
   cg_free(c);
 }
 
 void cg_ipc_server_close(struct cg_ipc_server *s) {
   if (!s) return;
-  CloseHandle(s->pipe);
+  if (s->pipe != INVALID_HANDLE_VALUE) CloseHandle(s->pipe);
+  cg_free(s->name);
   cg_free(s);
 }
 
@@ -123,13 +146,15 @@ int cg_ipc_connect(const char *endpoint, struct cg_ipc_conn **out, char *err, si
   if (!name) return CG_ERR_NOMEM;
   HANDLE h = INVALID_HANDLE_VALUE;
   DWORD e = 0;
-  for (int attempt = 0; attempt < 2; attempt++) {
+  int64_t end = cg_time_mono_ms() + CG_IPC_CONNECT_MS;
+  for (;;) {
     /* identification only: the other end cannot act as this user */
     h = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING,
                     SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, NULL);
     e = h == INVALID_HANDLE_VALUE ? GetLastError() : 0;
-    if (e != ERROR_PIPE_BUSY || attempt) break;
-    WaitNamedPipeW(name, 3000);
+    int64_t left = end - cg_time_mono_ms();
+    if (e != ERROR_PIPE_BUSY || left <= 0) break;
+    WaitNamedPipeW(name, (DWORD)(left < 1000 ? left : 1000)); /* every instance busy: at most 10 s in all */
   }
   cg_free(name);
   if (h == INVALID_HANDLE_VALUE) {
@@ -187,6 +212,20 @@ int cg_ipc_write(struct cg_ipc_conn *c, const void *buf, size_t len) {
 }
 
 void cg_ipc_peer(const struct cg_ipc_conn *c, char *out, size_t len) { cg_snprintf(out, len, "process %lu", c->pid); }
+
+void cg_ipc_peer_user(const struct cg_ipc_conn *c, char *out, size_t len) {
+  cg_snprintf(out, len, "%s", "");
+  HANDLE p = c->pid ? OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, c->pid) : NULL, t = NULL;
+  unsigned char buf[256];
+  DWORD got = 0;
+  char *sid = NULL;
+  if (p && OpenProcessToken(p, TOKEN_QUERY, &t) && GetTokenInformation(t, TokenUser, buf, sizeof(buf), &got) &&
+      ConvertSidToStringSidA(((TOKEN_USER *)buf)->User.Sid, &sid))
+    cg_snprintf(out, len, "%s", sid);
+  if (sid) LocalFree(sid);
+  if (t) CloseHandle(t);
+  if (p) CloseHandle(p);
+}
 
 intptr_t cg_ipc_native(const struct cg_ipc_conn *c) { return (intptr_t)c->h; }
 

@@ -59,7 +59,7 @@ class Served(unittest.TestCase):
     def write(self, **served):
         c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
              "log": {"file": self.log, "level": "debug"}, "start_delay_s": 3600, "interval_s": 3600,
-             "service_selftest": dict({"min_gap_s": 0}, **served),
+             "service_selftest": dict({"min_gap_s": 0, "user_min_gap_s": 0}, **served),
              "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                         "clientlogs": {"enabled": False}, "cmgprobe": {"enabled": False}, "content": {"enabled": False},
                         "clientauth": {"enabled": False}, "device": {"min_free_gb": 0}},
@@ -197,6 +197,72 @@ class Served(unittest.TestCase):
         rc, out, err = self.user("selftest", "--only", "agent")
         self.assertIn(rc, (0, 1), out + err)
         self.assertIn("shipped", out)
+
+    def silent(self, as_user=True):
+        """A connection that says nothing (as `nobody` when as_user), held open until closed."""
+        holder = ("import socket,sys,time\ns=socket.socket(socket.AF_UNIX);s.connect(%r)\n"
+                  "sys.stdout.write('up\\n');sys.stdout.flush();time.sleep(30)\n") % self.endpoint
+        argv = [sys.executable, "-c", holder]
+        p = subprocess.Popen(as_nobody(argv) if as_user else argv, stdout=subprocess.PIPE)
+        self.procs.append(p)
+        self.assertEqual(p.stdout.readline(), b"up\n")
+        return p
+
+    def test_a_silent_connection_holds_nobody_up(self):
+        # attack 6 (round 3): one silent connection made every other user wait for it
+        self.start()
+        hold = self.silent()
+        t0 = time.time()
+        rc, out, err = self.user("selftest", "--no-upload", "--only", "agent")
+        took = time.time() - t0
+        self.assertIn(rc, (0, 1), out + err)
+        self.assertLess(took, 4.5, "the self-test waited for the silent connection")
+        hold.kill()
+
+    def test_one_account_cannot_hold_every_connection(self):
+        # a third connection of the same account is refused at once; another account is still served
+        self.start()
+        holds = [self.silent(), self.silent()]
+        t0 = time.time()
+        rc, out, err = self.user("selftest", "--no-upload", "--only", "agent")
+        self.assertEqual(rc, 3, out + err)
+        self.assertIn("already has self-test requests open", err)
+        self.assertLess(time.time() - t0, 2.0, "a refusal was not at once")
+        r = subprocess.run([BIN, "-c", self.cfg, "selftest", "--service", "--no-upload", "--only", "agent"],
+                           capture_output=True, env=self.env, timeout=60)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+        for h in holds:
+            h.kill()
+
+    def test_least_gap_for_the_same_account(self):
+        self.write(user_min_gap_s=3600)
+        self.start()
+        rc, out, err = self.user("selftest", "--no-upload", "--only", "agent")
+        self.assertIn(rc, (0, 1), out + err)
+        rc, out, err = self.user("selftest", "--no-upload", "--only", "agent")
+        self.assertEqual(rc, 3)
+        self.assertIn("for the same account (service_selftest.user_min_gap_s)", err)
+        # another account (root, through the service) is not held up by that user's gap
+        r = subprocess.run([BIN, "-c", self.cfg, "selftest", "--service", "--no-upload", "--only", "agent"],
+                           capture_output=True, env=self.env, timeout=60)
+        self.assertIn(r.returncode, (0, 1), r.stderr)
+
+    def test_a_service_that_never_answers_is_given_up(self):
+        # the client's side: a root-owned socket that accepts and says nothing; the client gives up
+        sock = os.path.join(self.tmp, "mute.sock")
+        server = ("import socket,time\ns=socket.socket(socket.AF_UNIX);s.bind(%r);s.listen(4)\n"
+                  "open(%r+'.ready','w').close()\nc,_=s.accept();time.sleep(60)\n") % (sock, sock)
+        p = subprocess.Popen([sys.executable, "-c", server])
+        self.procs.append(p)
+        end = time.time() + 10
+        while time.time() < end and not os.path.exists(sock + ".ready"):
+            time.sleep(0.05)
+        t0 = time.time()
+        r = subprocess.run([BIN, "selftest", "--service", "--no-upload"], capture_output=True, timeout=90,
+                           env=dict(self.env, CMGDIAG_SELFTEST_ENDPOINT=sock))
+        self.assertEqual(r.returncode, 3)
+        self.assertIn(b"did not answer within 30 seconds", r.stderr)
+        self.assertLess(time.time() - t0, 40)
 
     def test_a_socket_served_by_someone_else_is_not_used(self):
         # someone (here nobody) serves the endpoint; root's selftest --service must not talk to it
