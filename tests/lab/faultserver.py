@@ -14,7 +14,9 @@ Actions: 201 | 503 | 429 | 500 | 400 | 403 ...   status only
          reset                                    read the request, close the socket without answering
          big=N                                    200 with an N-byte body
          esc                                      403 whose reason phrase and x-ms-error-code carry
-                                                  terminal escape sequences (ESC [2J, OSC title)"""
+                                                  terminal escape sequences (ESC [2J, OSC title)
+         loop                                     200, a List Blobs page of one blob whose NextMarker is
+                                                  always the same (a container that never ends)"""
 import email.utils
 import http.server
 import json
@@ -70,6 +72,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             while size > 0:
                 self.wfile.write(chunk[:size])
                 size -= 65536
+            return
+        if action == "loop":
+            page = (b'<?xml version="1.0" encoding="utf-8"?><EnumerationResults><Blobs><Blob><Name>'
+                    b'2026/12/07/PC1/x.json.gz</Name></Blob></Blobs><NextMarker>again</NextMarker>'
+                    b'</EnumerationResults>')
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
             return
         if action == "esc":
             evil = "Denied\x1b[2J\x1b]0;pwned\x07\x9b31m"

@@ -357,6 +357,40 @@ class EdgeRedaction(Base):
         self.assertIn("<redacted>", run("-c", self.cfg, "check", "clientlogs", "--input", cap, "--json")[1])
 
 
+class ReportBounds(Base):
+    """Round 3, attack 8: a container whose List Blobs answers repeat their continuation marker kept
+    the report fetching for ever (840 MB in 30 s)."""
+
+    def test_a_container_that_repeats_its_marker_is_not_listed_for_ever(self):
+        port = free_port()
+        log = os.path.join(self.tmp, "fault.log")
+        srv = subprocess.Popen([sys.executable, FAULTSERVER, str(port), log, ",".join(["loop"] * 50)])
+        try:
+            end = time.time() + 10
+            while time.time() < end:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            t0 = time.time()
+            sas = os.path.join(self.tmp, "sas.txt")
+            with open(sas, "w") as f:
+                f.write("http://127.0.0.1:%d/bundles?sv=2022-11-02&sp=rl&sig=SECRETSIG\n" % port)
+            os.chmod(sas, 0o600)
+            rc, out, err, _ = run("report", "--container-sas-file", sas, timeout=60)
+            self.assertEqual(rc, 3, out + err)
+            self.assertIn("same continuation marker twice", err)
+            self.assertNotIn("SECRETSIG", out + err)
+            self.assertLess(time.time() - t0, 20)
+            with open(log) as f:
+                lists = [json.loads(line) for line in f if "comp=list" in line]
+            self.assertLessEqual(len(lists), 2, "it kept listing")
+        finally:
+            srv.kill()
+            srv.wait()
+
+
 class PurgeFindings(Base):
     """setup --purge removes what the agent wrote, by name, and nothing else."""
 
