@@ -307,7 +307,8 @@ class Cli(unittest.TestCase):
         self.assertNotIn("SECRETSIG", out)
 
     def test_a_pending_restart_is_readiness_not_the_cmg_verdict(self):
-        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "device", "02-reboot-pending")
+        data = own_capture(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "device",
+                                        "02-reboot-pending"), self.tmp)
         self.write_cfg({"state_dir": os.path.join(self.tmp, "state"),
                         "checks": {"device": {"enabled": True, "input": native_path(data),
                                               "evaluate_at": "2026-11-25T00:00:00Z"}}})
@@ -477,10 +478,11 @@ class BundleSchema(unittest.TestCase):
         with open(self.cfg, "w") as f:
             json.dump({"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
                        "log": {"file": os.path.join(self.tmp, "cmgdiag.log")},
-                       "checks": {"aadjoin": {"input": native_path(os.path.join(base, "aadjoin", "03-hybrid-join-failed-discover.txt"))},
-                                  "mpcandidates": {"input": native_path(os.path.join(base, "mpcandidates", "folder-capture"))},
-                                  "clientlogs": {"input": native_path(os.path.join(base, "clientlogs", "cmg-forbidden"))},
-                                  "netenv": {"input": native_path(os.path.join(base, "netenv", "01-system-direct-user-pac"))}}}, f)
+                       "checks": {name: {"input": native_path(own_capture(os.path.join(base, name, capture), self.tmp))}
+                                  for name, capture in (("aadjoin", "03-hybrid-join-failed-discover.txt"),
+                                                        ("mpcandidates", "folder-capture"),
+                                                        ("clientlogs", "cmg-forbidden"),
+                                                        ("netenv", "01-system-direct-user-pac"))}}, f)
 
     def test_selftest_bundle_is_valid(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--ticket", "INC0042")
@@ -502,6 +504,20 @@ class BundleSchema(unittest.TestCase):
             mutate(bad)
             self.assertNotEqual(schema_errors(bad), [], "the schema accepted a broken bundle")
 
+
+
+def own_capture(src, folder):
+    """A copy of a capture (file or folder) in a subfolder of `folder`, the test's own. A capture the
+    configuration names is read only when it is admin-only, every folder above it too: under wine a
+    checkout below /tmp is not (wine knows no sticky bit), and on Linux a folder made right in /tmp
+    is not either."""
+    dst = os.path.join(folder, "captures", os.path.basename(os.path.normpath(src)))
+    if os.path.isdir(src):
+        shutil.copytree(src, dst, dirs_exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst)
+    return dst
 
 
 def own_stand_in(fake, folder):

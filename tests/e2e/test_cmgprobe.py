@@ -17,7 +17,7 @@ import time
 import unittest
 
 import test_cli
-from test_cli import native_path, run
+from test_cli import native_path, own_capture, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = os.path.join(HERE, "..", "lab")
@@ -554,8 +554,8 @@ class Probe(unittest.TestCase):
             json.dump({"spool": {"dir": native_path(os.path.join(self.tmp, "s"))},
                        "log": {"file": native_path(os.path.join(self.tmp, "l.log"))},
                        "checks": {"aadjoin": {"enabled": False}, "clientlogs": {"enabled": False},
-                                  "mpcandidates": {"input": native_path(os.path.join(
-                                      DATA, "mpcandidates", "01-get-ciminstance-convertto-json-ps7.json"))},
+                                  "mpcandidates": {"input": native_path(own_capture(os.path.join(
+                                      DATA, "mpcandidates", "01-get-ciminstance-convertto-json-ps7.json"), self.tmp))},
                                   "cmgprobe": {"resolve": ["cmg.contoso.com:443:127.0.0.1"], "timeout_ms": 5000}}}, f)
         rc, out, err = run("-c", native_path(cfg), "selftest", "--json", "--no-upload")
         b = json.loads(out)
@@ -645,12 +645,14 @@ class FalseIntranet(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cmgdiag-intranet-")
-        with open(os.path.join(self.tmp, "candidates.json"), "w") as f:
+        self.cap = os.path.join(self.tmp, "capture")  # not right in /tmp: a capture must be admin-only above it too
+        os.mkdir(self.cap)
+        with open(os.path.join(self.cap, "candidates.json"), "w") as f:
             json.dump([{"MP": "MP01.corp.lab.test", "Type": "Assigned", "Index": 1, "Version": 9128,
                         "Capabilities": "<Capabilities SchemaVersion=\"1.0\"><Property Name=\"SSLState\" Value=\"63\"/></Capabilities>"},
                        {"MP": "cmg.lab.test/CCM_Proxy_MutualAuth/" + MP, "Type": "Internet", "Index": 1,
                         "Version": 9128, "Capabilities": ""}], f)
-        with open(os.path.join(self.tmp, "clientinfo.json"), "w") as f:
+        with open(os.path.join(self.cap, "clientinfo.json"), "w") as f:
             json.dump({"InInternet": False}, f)
 
     def tearDown(self):
@@ -661,7 +663,7 @@ class FalseIntranet(unittest.TestCase):
         with open(cfg, "w") as f:
             json.dump({"log": {"file": native_path(os.path.join(self.tmp, "l.log"))},
                        "state_dir": native_path(os.path.join(self.tmp, "state")),
-                       "checks": {"mpcandidates": {"input": native_path(self.tmp), "intranet_probe": "on",
+                       "checks": {"mpcandidates": {"input": native_path(self.cap), "intranet_probe": "on",
                                                    "mp_https_port": port, "intranet_timeout_ms": 2000,
                                                    "intranet_resolve": ["MP01.corp.lab.test:%d:127.0.0.1" % port]}}}, f)
         rc, out, err = run("-c", native_path(cfg), "check", "mpcandidates", "--json")

@@ -95,7 +95,8 @@ class Content(test_cli.CheckCase):
         data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "device")
         with open(self.cfg) as f:
             c = json.load(f)
-        c["checks"] = {"device": {"input": test_cli.native_path(os.path.join(data, "05-metered-small-cache-old-policy"))},
+        cap = test_cli.own_capture(os.path.join(data, "05-metered-small-cache-old-policy"), self.tmp)
+        c["checks"] = {"device": {"input": test_cli.native_path(cap)},
                        "content": {"urls": ["https://cmg.lab.test:%d/content/fast" % port], "max_bytes": 1048576,
                                    "resolve": ["cmg.lab.test:%d:127.0.0.1" % port],
                                    "ca_file": test_cli.native_path(PORTS["root"])}}
