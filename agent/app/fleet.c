@@ -442,7 +442,8 @@ void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len,
     cg_mutex_unlock(f->mu);
   }
   bool ok = r && summarise(f, b, older, r, why, sizeof(why));
-  cg_json_arena_end(); /* b goes with the arena's next begin (no walk to delete it) */
+  cJSON_Delete(b); /* nothing to free from the arena; what cJSON took elsewhere (no hooks: a fuzzer) is */
+  cg_json_arena_end();
   if (!ok) {
     fleet_bad(f, origin, r ? why : "out of memory");
     cg_free(r);

@@ -82,7 +82,7 @@ static void causes(struct fleet *f) {
   for (size_t i = 0; i < f->ncauses; i++)
     if (f->causes[i].devices || f->causes[i].secondary) f->causes[k++] = f->causes[i];
   f->ncauses = k;
-  qsort(f->causes, f->ncauses, sizeof(*f->causes), by_devices);
+  if (f->ncauses > 1) qsort(f->causes, f->ncauses, sizeof(*f->causes), by_devices); /* never qsort(NULL, 0) */
 }
 
 static void per_cmg_and_version(struct fleet *f) {
@@ -131,15 +131,15 @@ static void per_cmg_and_version(struct fleet *f) {
         f->cmgs[k].dist[j - 1].days = td;
         f->cmgs[k].dist[j - 1].n = tn;
       }
-  qsort(f->lat, f->nlat, sizeof(*f->lat), by_double);
-  qsort(f->versions, f->nversions, sizeof(*f->versions), by_count);
+  if (f->nlat > 1) qsort(f->lat, f->nlat, sizeof(*f->lat), by_double);
+  if (f->nversions > 1) qsort(f->versions, f->nversions, sizeof(*f->versions), by_count);
 }
 
 void fleet_finish(struct fleet *f) {
   days(f); /* before the devices are sorted: the day map holds their indexes */
   causes(f);
   per_cmg_and_version(f);
-  qsort(f->dev, f->ndev, sizeof(*f->dev), by_host);
+  if (f->ndev > 1) qsort(f->dev, f->ndev, sizeof(*f->dev), by_host);
   cg_free(f->index); /* the order changed: the index is gone with it */
   f->index = NULL;
   f->nindex = 0;
