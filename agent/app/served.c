@@ -506,10 +506,9 @@ int cg_served_selftest(const struct cg_served_request *rq, bool tty) {
   char *text = cJSON_PrintUnformatted(j);
   cJSON_Delete(j);
   struct stream st = {.tty = tty, .exit_code = -1, .deadline_s = -1};
-  if (!text || cg_ipc_write(c, text, strlen(text)) != CG_OK || cg_ipc_write(c, "\n", 1) != CG_OK) {
-    fprintf(stderr, "cmgdiag: the cmgdiag service closed the channel before the request was sent\n");
-    st.exit_code = 3;
-  }
+  /* A service that refuses at once (busy, too many requests) may close before the request is all
+   * written: what it said is still read below. */
+  bool unsent = !text || cg_ipc_write(c, text, strlen(text)) != CG_OK || cg_ipc_write(c, "\n", 1) != CG_OK;
   cJSON_free(text);
   /* lines as they come; a line longer than the buffer is passed on in pieces */
   static char buf[65536];
@@ -545,6 +544,11 @@ int cg_served_selftest(const struct cg_served_request *rq, bool tty) {
   }
   if (have) on_line(&st, buf, have, false);
   cg_ipc_close(c);
+  if (unsent && st.exit_code < 0 && !timed_out) {
+    fprintf(stderr, "cmgdiag: the cmgdiag service closed the channel before the request was sent\n");
+    cg_free(endpoint);
+    return 3;
+  }
   if (timed_out)
     fprintf(stderr, "cmgdiag: the cmgdiag service %s; giving up\n",
             answered ? "did not finish the self-test within its own deadline" : "did not answer within 30 seconds");

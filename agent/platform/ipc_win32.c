@@ -118,7 +118,8 @@ int cg_ipc_accept(struct cg_ipc_server *s, int64_t ms, struct cg_ipc_conn **out,
 void cg_ipc_hangup(struct cg_ipc_server *s, struct cg_ipc_conn *c) {
   (void)s;
   if (!c) return;
-  DisconnectNamedPipe(c->h);
+  /* closed, not disconnected: DisconnectNamedPipe would discard what the client has not read yet
+   * (a refusal sent at once); each instance is this connection's alone */
   CloseHandle(c->h);
   cg_free(c);
 }
