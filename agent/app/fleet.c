@@ -161,6 +161,13 @@ static int64_t count_of(const cJSON *v) {
 /* `older`: the device already has a newer complete bundle, so this one cannot decide it: only what
  * every bundle contributes (its day's verdict, a helpdesk run, a gate) is taken, not the device's
  * facts, checks and root causes (a report reads the newest days first: most bundles are such). */
+/* What identifies the bundle's device: its Entra device ID when it has one, else its hostname. */
+static const char *device_key(const cJSON *b) {
+  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device");
+  const char *aad = jstr(dev, "aad_device_id");
+  return aad && strlen(aad) >= 32 ? aad : jstr(dev, "hostname");
+}
+
 static bool summarise(const struct fleet *f, const cJSON *b, bool older, struct rec *r, char *why, size_t whylen) {
   memset(r, 0, sizeof(*r));
   const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device"),
@@ -176,8 +183,7 @@ static bool summarise(const struct fleet *f, const cJSON *b, bool older, struct 
     return false;
   }
   copy(r->d.host, sizeof(r->d.host), host);
-  const char *aad = jstr(dev, "aad_device_id");
-  copy(r->d.key, sizeof(r->d.key), aad && strlen(aad) >= 32 ? aad : host);
+  copy(r->d.key, sizeof(r->d.key), device_key(b));
   copy(r->d.last_seen, sizeof(r->d.last_seen), created);
   copy(r->d.overall, sizeof(r->d.overall), overall);
   r->partial = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "partial"));
@@ -432,8 +438,7 @@ void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len,
   }
   struct rec *r = cg_malloc(sizeof(*r));
   /* a device's newer complete bundle only ever gets newer: "older" read here stays true */
-  const cJSON *dev = cJSON_GetObjectItemCaseSensitive(b, "device");
-  const char *aad = jstr(dev, "aad_device_id"), *key = aad && strlen(aad) >= 32 ? aad : jstr(dev, "hostname");
+  const char *key = device_key(b);
   int64_t ms = 0;
   bool older = false;
   if (key && fleet_parse_time(jstr(b, "created_at"), &ms)) {
@@ -442,7 +447,7 @@ void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len,
     cg_mutex_unlock(f->mu);
   }
   bool ok = r && summarise(f, b, older, r, why, sizeof(why));
-  cJSON_Delete(b); /* nothing to free from the arena; what cJSON took elsewhere (no hooks: a fuzzer) is */
+  cJSON_Delete(b); /* the arena's nodes cost nothing; the heap's (and all, without hooks: a fuzzer) are freed */
   cg_json_arena_end();
   if (!ok) {
     fleet_bad(f, origin, r ? why : "out of memory");

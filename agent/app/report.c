@@ -137,24 +137,21 @@ struct files {
   struct fleet *f;
 };
 
-static void read_one(struct fleet *f, const char *path) {
-  char *data = NULL;
-  size_t len = 0;
-  int64_t mtime = -1;
-  int rc = cg_file_read_mtime(path, MAX_BUNDLE_BYTES, &data, &len, &mtime);
-  if (rc == CG_OK)
-    fleet_add(f, path, data, len, mtime);
-  else
-    fleet_bad(f, path, rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
-  cg_free(data);
-}
-
 static void add_read(void *user, const char *path, int rc, const char *data, size_t len, int64_t mtime) {
   struct fleet *f = user;
   if (rc == CG_OK)
     fleet_add(f, path, data, len, mtime);
   else
     fleet_bad(f, path, rc == CG_ERR_TOOBIG ? "larger than 16 MB, which no bundle is" : cg_strerror(rc));
+}
+
+static void read_one(struct fleet *f, const char *path) {
+  char *data = NULL;
+  size_t len = 0;
+  int64_t mtime = -1;
+  int rc = cg_file_read_mtime(path, MAX_BUNDLE_BYTES, &data, &len, &mtime);
+  add_read(f, path, rc, data, len, mtime);
+  cg_free(data);
 }
 
 /* A folder handed to a reader: its bundles and its subfolders', read here. */

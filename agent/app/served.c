@@ -308,7 +308,7 @@ static void take(struct cg_served *sv, struct cg_ipc_conn *c) {
   struct conn_job *j = cg_calloc(1, sizeof(*j));
   cg_mutex_lock(sv->m);
   struct user_slot *u = sv->active < MAX_CONNECTIONS ? user_slot(sv, key) : NULL;
-  bool ok = j && u && u->open < MAX_PER_USER;
+  bool theirs = u && u->open >= MAX_PER_USER, ok = j && u && !theirs;
   if (ok) {
     u->open++;
     sv->active++;
@@ -324,8 +324,8 @@ static void take(struct cg_served *sv, struct cg_ipc_conn *c) {
   }
   cg_free(j);
   refuse(sv, c, peer,
-         u && u->open >= MAX_PER_USER ? "this account already has self-test requests open with the service"
-                                      : "the service has too many self-test requests open; try again in a minute");
+         theirs ? "this account already has self-test requests open with the service"
+                : "the service has too many self-test requests open; try again in a minute");
   cg_ipc_hangup(sv->srv, c);
 }
 

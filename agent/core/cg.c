@@ -75,16 +75,14 @@ char *cg_asprintf(const char *fmt, ...) {
 
 /* A per-thread arena for cJSON (cg_json_arena_begin): nodes and strings of one parse are carved from a
  * few blocks that are reused, instead of a malloc and a free each (the fleet report parses a million
- * bundles of a few hundred values), and a whole tree goes at the next begin without a walk. What
- * does not fit a block comes from the heap and is listed, to be freed then too. */
+ * bundles of a few hundred values); freeing them is a no-op. What does not fit a block comes from
+ * the heap and is freed as usual. */
 #define ARENA_BLOCK ((size_t)256 * 1024)
 #define ARENA_BLOCKS 64
 struct json_arena {
   bool on;
   char *block[ARENA_BLOCKS];
   size_t nblocks, cur, used; /* blocks made; the one in use; bytes of it used */
-  void **big;                /* heap allocations made while on */
-  size_t nbig, abig;
 };
 static _Thread_local struct json_arena arena;
 
@@ -111,27 +109,7 @@ static void *arena_alloc(size_t n) {
   return p;
 }
 
-static void *arena_heap(size_t n) {
-  if (arena.nbig == arena.abig) {
-    size_t na = arena.abig ? arena.abig * 2 : 16;
-    void **nb = cg_realloc(arena.big, na * sizeof(*nb));
-    if (!nb) return NULL;
-    arena.big = nb;
-    arena.abig = na;
-  }
-  void *p = cg_malloc(n);
-  if (p) arena.big[arena.nbig++] = p;
-  return p;
-}
-
-static void arena_free_big(void) {
-  for (size_t i = 0; i < arena.nbig; i++)
-    cg_free(arena.big[i]);
-  arena.nbig = 0;
-}
-
 void cg_json_arena_begin(void) {
-  arena_free_big();
   arena.on = true;
   arena.cur = 0;
   arena.used = 0;
@@ -140,27 +118,18 @@ void cg_json_arena_begin(void) {
 void cg_json_arena_end(void) { arena.on = false; }
 
 void cg_json_arena_release(void) {
-  arena_free_big();
   for (size_t i = 0; i < arena.nblocks; i++)
     cg_free(arena.block[i]);
-  cg_free(arena.big);
   memset(&arena, 0, sizeof(arena));
 }
 
 static void *json_malloc(size_t n) {
-  if (!arena.on) return cg_malloc(n);
-  void *p = arena_alloc(n);
-  return p ? p : arena_heap(n);
+  void *p = arena.on ? arena_alloc(n) : NULL;
+  return p ? p : cg_malloc(n);
 }
 
 static void json_free(void *p) {
-  if (!p || (arena.nblocks && in_arena(p))) return;
-  for (size_t i = arena.nbig; i-- > 0;) /* freed before the next begin: off the list */
-    if (arena.big[i] == p) {
-      arena.big[i] = arena.big[--arena.nbig];
-      break;
-    }
-  cg_free(p);
+  if (p && !(arena.nblocks && in_arena(p))) cg_free(p);
 }
 
 void cg_json_init_hooks(void) {

@@ -61,9 +61,9 @@ void cg_alloc_fail_after(long n);
 /* Routes cJSON's allocations through cg_malloc/cg_free. Call once at start-up. */
 void cg_json_init_hooks(void);
 /* Between begin and end, this thread's cJSON allocations come from a per-thread arena that the next
- * begin empties: nothing made in between may be used after it, and a tree made in between need not
- * be deleted (cJSON_Delete on it is harmless). For many short parses (the fleet report). release
- * frees all the arena holds (at the end of the thread). */
+ * begin empties: nothing made in between may be used after it. Trees are deleted as usual (what the
+ * arena gave costs nothing to free; what it could not, the heap's, is freed). For many short parses
+ * (the fleet report). release frees the arena's blocks (at the end of the thread). */
 void cg_json_arena_begin(void);
 void cg_json_arena_end(void);
 void cg_json_arena_release(void);

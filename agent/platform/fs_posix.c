@@ -84,37 +84,42 @@ int cg_file_read(const char *path, size_t cap, char **data, size_t *len) {
   return cg_file_read_mtime(path, cap, data, len, NULL);
 }
 
-int cg_file_read_mtime(const char *path, size_t cap, char **data, size_t *len, int64_t *mtime_ms) {
-  int rc = CG_OK;
-  struct cg_buf b;
-  struct stat st;
-  char chunk[65536];
-  /* O_NONBLOCK: a FIFO or device named as a file must not hang the agent; only regular files. */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+/* One file, `name` relative to the folder open as dfd (AT_FDCWD: a path), of at most cap bytes.
+ * O_NONBLOCK: a FIFO or device named as a file must not hang the agent; only regular files. */
+static int read_at(int dfd, const char *name, size_t cap, char **data, size_t *len, int64_t *mtime) {
+  int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return errno_status(errno);
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  struct stat st;
+  bool known = fstat(fd, &st) == 0;
+  if (!known || !S_ISREG(st.st_mode)) {
     close(fd);
-    return S_ISDIR(st.st_mode) ? CG_ERR_IO : CG_ERR_ACCESS;
+    return known && S_ISDIR(st.st_mode) ? CG_ERR_IO : CG_ERR_ACCESS;
   }
-  if (mtime_ms) *mtime_ms = (int64_t)st.st_mtime * 1000;
+  if (mtime) *mtime = (int64_t)st.st_mtime * 1000;
+  if ((uint64_t)st.st_size > cap) {
+    close(fd);
+    return CG_ERR_TOOBIG;
+  }
+  struct cg_buf b;
+  char chunk[65536];
+  int rc = CG_OK;
   cg_buf_init(&b, cap);
   for (;;) {
     ssize_t n = read(fd, chunk, sizeof(chunk));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      rc = CG_ERR_IO;
-      break;
-    }
-    if (n == 0) break;
-    if ((rc = cg_buf_append(&b, chunk, (size_t)n)) != CG_OK) break;
+    if (n < 0) rc = CG_ERR_IO;
+    if (n <= 0 || (rc = cg_buf_append(&b, chunk, (size_t)n)) != CG_OK) break;
+    /* all of a file whose size is known: no read for the end (/proc and /sys say 0 or a page) */
+    if (st.st_size > 0 && (size_t)n < sizeof(chunk) && b.len >= (size_t)st.st_size) break;
   }
   close(fd);
-  if (rc == CG_OK) {
-    *data = cg_buf_take(&b, len);
-    if (!*data) rc = CG_ERR_NOMEM;
-  }
+  if (rc == CG_OK && !(*data = cg_buf_take(&b, len))) rc = CG_ERR_NOMEM;
   cg_buf_free(&b);
   return rc;
+}
+
+int cg_file_read_mtime(const char *path, size_t cap, char **data, size_t *len, int64_t *mtime_ms) {
+  return read_at(AT_FDCWD, path, cap, data, len, mtime_ms);
 }
 
 int cg_file_append(const char *path, const void *data, size_t len) {
@@ -263,37 +268,6 @@ static int list_split(const char *dir, char ***files, size_t *nf, char ***dirs, 
 
 static int list_entries(const char *dir, bool dirs, char ***names, size_t *count) {
   return dirs ? list_split(dir, NULL, NULL, names, count) : list_split(dir, names, count, NULL, NULL);
-}
-
-/* One file of the folder open as dfd, read as cg_file_read_mtime reads a path. */
-static int read_at(int dfd, const char *name, size_t cap, char **data, size_t *len, int64_t *mtime) {
-  int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-  if (fd < 0) return errno_status(errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return CG_ERR_ACCESS;
-  }
-  *mtime = (int64_t)st.st_mtime * 1000;
-  if ((uint64_t)st.st_size > cap) {
-    close(fd);
-    return CG_ERR_TOOBIG;
-  }
-  struct cg_buf b;
-  char chunk[65536];
-  int rc = CG_OK;
-  cg_buf_init(&b, cap);
-  for (;;) {
-    ssize_t n = read(fd, chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) rc = CG_ERR_IO;
-    if (n <= 0 || (rc = cg_buf_append(&b, chunk, (size_t)n)) != CG_OK) break;
-    if ((size_t)n < sizeof(chunk) && b.len >= (size_t)st.st_size) break; /* all of it: no read for the end */
-  }
-  close(fd);
-  if (rc == CG_OK && !(*data = cg_buf_take(&b, len))) rc = CG_ERR_NOMEM;
-  cg_buf_free(&b);
-  return rc;
 }
 
 int cg_dir_read_files(const char *dir, bool (*want)(const char *name), size_t cap, cg_dir_file_fn fn, void *user,
