@@ -28,7 +28,7 @@ MP = "72057594037927939"
 DEADLINE_MS = 6000
 
 
-def free_base(n=22):
+def free_base(n=26):
     for _ in range(200):
         base = random.randrange(20000, 60000)
         ok = True

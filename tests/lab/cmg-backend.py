@@ -5,7 +5,8 @@ upstream's), a skewed Date header, a slow drip and a body cut in the middle. Pla
 Also holds a "black hole" port: a listening socket whose accept queue is full, so a connection
 attempt gets no answer at all and times out, as behind a firewall that drops packets.
 
-    cmg-backend.py PORT BLACKHOLE_PORT [HOSTILE_TLS_PORT TLS_RESET_PORT CERT KEY]
+    cmg-backend.py PORT BLACKHOLE_PORT [HOSTILE_TLS_PORT TLS_RESET_PORT CERT KEY
+                   [SILENT_PORT [MTLS_PORT CLIENT_TRUST CLIENT_CRLS]]]
 
 Scenario by the management point id in the path (/CCM_Proxy_ServerAuth/<id>/...):
   1401  401 CMGService_Invalid_Token          1402  401 CMGConnector_Unauthorized
@@ -16,7 +17,11 @@ Scenario by the management point id in the path (/CCM_Proxy_ServerAuth/<id>/...)
 The hostile TLS port serves cmgdiag directly (no nginx in front), for what a proxy would not pass:
   1800  200 with a chunked body that never ends        1900  302 to itself (a redirect loop)
   2000  a 10 MB response header
-The TLS reset port reads the client's hello and resets the connection in the middle of the handshake."""
+The TLS reset port reads the client's hello and resets the connection in the middle of the handshake.
+The mutual-TLS port requires a client certificate issued by CLIENT_TRUST's CAs, checks it against
+CLIENT_CRLS (a CA without a CRL there fails, as for a CMG that cannot fetch it) and, like a TLS
+server that checks in the handshake, refuses with a TLS alert; a certificate it accepts gets the MP
+list."""
 import email.utils
 import http.server
 import re
@@ -109,6 +114,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
 
 
+class MutualHandler(Handler):
+    """Behind a verified client certificate: the MP list for the lab's MP id, 404 otherwise."""
+
+    def do_GET(self):
+        ok = re.match(r"^/CCM_Proxy_MutualAuth/72057594037927939/SMS_MP/\.sms_aut\?mplist", self.path, re.I)
+        body = MPLIST if ok else b""
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 def main():
     port, hole = int(sys.argv[1]), int(sys.argv[2])
     bh = socket.socket()
@@ -134,6 +152,17 @@ def main():
         threading.Thread(target=tls_reset, args=(reset,), daemon=True).start()
     if len(sys.argv) > 7:
         threading.Thread(target=silent, args=(int(sys.argv[7]),), daemon=True).start()
+    if len(sys.argv) > 10:
+        mctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        mctx.load_cert_chain(cert, key)
+        mctx.verify_mode = ssl.CERT_REQUIRED
+        mctx.load_verify_locations(cafile=sys.argv[9])
+        mctx.load_verify_locations(cafile=sys.argv[10])  # the CRLs
+        mctx.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+        mtls = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[8])), MutualHandler)
+        mtls.daemon_threads = True
+        mtls.socket = mctx.wrap_socket(mtls.socket, server_side=True)
+        threading.Thread(target=mtls.serve_forever, daemon=True).start()
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
     srv.serve_forever()

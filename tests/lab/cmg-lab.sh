@@ -4,7 +4,7 @@
 # say by itself. The service name is cmg.lab.test: point it at 127.0.0.1 with the probe's
 # `resolve` setting ("cmg.lab.test:PORT:127.0.0.1"), so names stay realistic.
 #
-#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+21); writes DIR/lab.json
+#   cmg-lab.sh start DIR BASE_PORT     start (uses ports BASE_PORT .. BASE_PORT+25); writes DIR/lab.json
 #   cmg-lab.sh stop DIR
 #
 # Ports (BASE_PORT + n):
@@ -20,6 +20,15 @@
 #      crlunreach and noaia)   19 noaia: a leaf without AIA, sent without its intermediate
 #   21 aiadown: a leaf alone whose AIA URL is refused
 #   20 silent: accepts TCP and never answers the TLS handshake (cmg-backend.py)
+#   22 mtls: the good certificate, and a client certificate required (nginx ssl_verify_client on):
+#      trusted are the CAs "uploaded to the CMG" (pki/client-trust.pem), revocation is checked against
+#      the CRLs the CMG can fetch (pki/client-crl.pem); nginx refuses with HTTP 400 "No required SSL
+#      certificate was sent" / "The SSL certificate error"
+#   23 mtls-alert: the same rules in cmg-backend.py (Python's ssl): a refused client certificate
+#      ends the connection with a TLS alert (unknown CA, certificate expired, revoked, required)
+#   24 inspect: a TLS-inspecting forwarder: it presents the CMG's names re-signed by "cmgdiag Lab
+#      TLS Inspection CA" (pki/inspect-root.pem), asks for no client certificate, and forwards to
+#      port 22, which then gets none
 #   14 DNS (dnsmasq, when installed): cmg.lab.test CNAME cmglab.westus.cloudapp.azure.com (a custom
 #      service name and its deployment name), cmg-bad.lab.test CNAME cmg-lab.westus.cloudapp.azure.com
 # Content (every TLS port): /content/object (64 MB, 2 MB/s: nginx limit_rate), /content/fast (the same,
@@ -114,6 +123,23 @@ CONF
       server $((base + 19)) noaia ""
       server $((base + 21)) aiadown ""
       server $((base + 10)) good "ssl_protocols TLSv1 TLSv1.1; ssl_ciphers DEFAULT:@SECLEVEL=0;"
+      server $((base + 22)) good "ssl_verify_client on; ssl_verify_depth 3;
+    ssl_client_certificate $dir/pki/client-trust.pem; ssl_crl $dir/pki/client-crl.pem;"
+      cat <<CONF
+  server {
+    listen 127.0.0.1:$((base + 24)) ssl;
+    server_name cmg.lab.test;
+    ssl_certificate $dir/pki/inspected.pem;
+    ssl_certificate_key $dir/pki/inspected.key;
+    location / {
+      proxy_pass https://127.0.0.1:$((base + 22));
+      proxy_ssl_server_name on;
+      proxy_ssl_name cmg.lab.test;
+      proxy_ssl_verify on;
+      proxy_ssl_trusted_certificate $dir/pki/root.pem;
+    }
+  }
+CONF
       cat <<CONF
   server {
     listen 127.0.0.1:$((base + 17)) ssl;
@@ -133,7 +159,8 @@ CONF
 CONF
     } > "$dir/nginx.conf"
     "$py" "$here/cmg-backend.py" $((base + 11)) $((base + 12)) $((base + 15)) $((base + 16)) \
-      "$dir/pki/good.pem" "$dir/pki/good.key" $((base + 20)) > "$dir/logs/backend.log" 2>&1 &
+      "$dir/pki/good.pem" "$dir/pki/good.key" $((base + 20)) $((base + 23)) "$dir/pki/client-trust.pem" \
+      "$dir/pki/client-crl.pem" > "$dir/logs/backend.log" 2>&1 &
     echo $! > "$dir/backend.pid"
     openssl ocsp -index "$dir/pki/intermediate/index.txt" -port "$((base + 18))" \
       -rsigner "$dir/pki/intermediate.pem" -rkey "$dir/pki/intermediate.key" -CA "$dir/pki/intermediate.pem" \
@@ -160,7 +187,8 @@ CONF
  "crlunreach": $((base + 8)), "expiring": $((base + 9)), "tls10": $((base + 10)), "blackhole": $((base + 12)),
  "refused": $((base + 13)), "dns": $dns, "hostile": $((base + 15)), "tlsreset": $((base + 16)), "entra": $((base + 17)),
  "ocsp": $((base + 18)), "noaia": $((base + 19)), "silent": $((base + 20)), "aiadown": $((base + 21)), "tenant": "11111111-2222-3333-4444-555555555555",
- "root": "$dir/pki/root.pem", "mp_id": "72057594037927939"}
+ "mtls": $((base + 22)), "mtls_alert": $((base + 23)), "inspect": $((base + 24)),
+ "root": "$dir/pki/root.pem", "pki": "$dir/pki", "mp_id": "72057594037927939"}
 JSON
         started=1
         exit 0

@@ -22,10 +22,22 @@
 # (openssl ocsp, started by cmg-lab.sh); crlunreach has no OCSP URL, so its unreachable CRL is all
 # a client has.
 # The root (trust it with ca_file) is DIR/root.pem; the CRLs DIR/crl/{root,intermediate}.crl.
+# Client certificates for the mutual-TLS CMG path (DIR/<name>.pem = leaf + its issuing CA, .key),
+# subject CN=LAPTOP01.corp.contoso.com, EKU clientAuth, as an enterprise CA issues them to computers:
+#   client-good     issued by "cmgdiag Lab Client Issuing CA" (clientca, under the lab root; its CRL
+#                   http://127.0.0.1:CRL_PORT/crl/clientca.crl is published and the CMG has it)
+#   client-expired  the same CA, ended 5 days ago       client-revoked  the same CA, revoked
+#   client-nocrl    issued by "cmgdiag Lab Client Issuing CA 02" (clientca2, under the lab root),
+#                   whose CRL is at http://127.0.0.1:9/ (nobody can fetch it, not the CMG either)
+#   client-other    issued by "Other Corp Root CA", which was never uploaded to the CMG
+# DIR/client-trust.pem: the CAs uploaded to the CMG (lab root, clientca, clientca2);
+# DIR/client-crl.pem: the CRLs the CMG can fetch (lab root's and clientca's, not clientca2's).
+# The TLS-inspecting forwarder's CA "cmgdiag Lab TLS Inspection CA" (DIR/inspect-root.pem) signs
+# DIR/inspected.pem, a certificate for the CMG's names as an inspection proxy re-signs it.
 set -euo pipefail
 dir=${1:?usage: pki-cmg.sh DIR CRL_PORT}
 crlport=${2:?usage: pki-cmg.sh DIR CRL_PORT}
-stamp="$crlport v4"
+stamp="$crlport v5"
 if [ -f "$dir/done" ] && [ "$(cat "$dir/done")" = "$stamp" ]; then exit 0; fi
 rm -rf "$dir"
 mkdir -p "$dir/crl"
@@ -85,6 +97,14 @@ $(leaf_ext v3_leaf "OCSP;URI:http://127.0.0.1:$((crlport + 18))/, caIssuers;URI:
 $(leaf_ext v3_leaf_nocsp "caIssuers;URI:http://127.0.0.1:$crlport/aia/intermediate.cer")
 $(leaf_ext v3_leaf_aiadown "caIssuers;URI:http://127.0.0.1:9/intermediate.cer")
 $(leaf_ext v3_leaf_noaia "")
+[ v3_client ]
+basicConstraints = critical, CA:false
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = \$ENV::SAN
+crlDistributionPoints = URI:\$ENV::CDP
 CNF
 }
 
@@ -132,11 +152,54 @@ q openssl req -x509 -key leaf.key -out selfsigned.pem -days 365 -sha256 -subj "/
   -addext "subjectAltName=DNS:cmg.lab.test" -addext "extendedKeyUsage=serverAuth"
 cp leaf.key selfsigned.key
 
+# The client PKI: two issuing CAs under the lab root, and another organisation's root
+ca_sub() { # NAME CN ISSUER
+  q openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/O=cmgdiag lab/CN=$2"
+  SAN=DNS:unused CDP=$cdp/root.crl q openssl ca -batch -config "$3/ca.cnf" -extensions v3_intermediate \
+    -days 1825 -in "$1.csr" -out "$1.pem" -notext
+  ca_conf "$1"
+}
+ca_sub clientca "cmgdiag Lab Client Issuing CA" root
+ca_sub clientca2 "cmgdiag Lab Client Issuing CA 02" root
+q openssl req -x509 -newkey rsa:2048 -nodes -keyout otherroot.key -out otherroot.pem -days 3650 -sha256 \
+  -subj "/O=Other Corp/CN=Other Corp Root CA" \
+  -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign"
+ca_conf otherroot
+q openssl genrsa -out client.key 2048
+client() { # NAME CA CDP START END
+  q openssl req -new -key client.key -out "$1.csr" -subj "/O=cmgdiag lab/CN=LAPTOP01.corp.contoso.com"
+  SAN=DNS:LAPTOP01.corp.contoso.com CDP=$3 q openssl ca -batch -config "$2/ca.cnf" -extensions v3_client \
+    -in "$1.csr" -out "$1.crt" -notext -startdate "$4" -enddate "$5"
+  if [ "$2" = otherroot ]; then cp "$1.crt" "$1.pem"; else cat "$1.crt" "$2.pem" > "$1.pem"; fi
+  cp client.key "$1.key"
+}
+client client-good clientca "$cdp/clientca.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+client client-expired clientca "$cdp/clientca.crl" "$(ts '-365 days')" "$(ts '-5 days')"
+client client-revoked clientca "$cdp/clientca.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+client client-nocrl clientca2 "http://127.0.0.1:9/clientca2.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+client client-other otherroot "$cdp/otherroot.crl" "$(ts '-1 day')" "$(ts '+365 days')"
+q openssl ca -batch -config clientca/ca.cnf -revoke client-revoked.crt -crl_reason keyCompromise
+cat root.pem clientca.pem clientca2.pem > client-trust.pem
+# The inspection proxy's own root, and the CMG's names re-signed by it
+q openssl req -x509 -newkey rsa:2048 -nodes -keyout inspect-root.key -out inspect-root.pem -days 3650 -sha256 \
+  -subj "/O=cmgdiag lab/CN=cmgdiag Lab TLS Inspection CA" \
+  -addext "basicConstraints=critical,CA:true" -addext "keyUsage=critical,keyCertSign,cRLSign"
+q openssl req -x509 -key leaf.key -CA inspect-root.pem -CAkey inspect-root.key -out inspected.crt -days 90 -sha256 \
+  -subj "/CN=cmg.lab.test" -addext "subjectAltName=$names" -addext "extendedKeyUsage=serverAuth" \
+  -addext "basicConstraints=critical,CA:false"
+cat inspected.crt inspect-root.pem > inspected.pem
+cp leaf.key inspected.key
+
 # CRLs (DER) and AIA certificates, served over HTTP by the lab
 q openssl ca -batch -config root/ca.cnf -gencrl -out root.crl.pem
 q openssl ca -batch -config intermediate/ca.cnf -gencrl -out intermediate.crl.pem
 q openssl crl -in root.crl.pem -outform DER -out crl/root.crl
 q openssl crl -in intermediate.crl.pem -outform DER -out crl/intermediate.crl
+for ca in clientca clientca2 otherroot; do
+  q openssl ca -batch -config "$ca/ca.cnf" -gencrl -out "$ca.crl.pem"
+  q openssl crl -in "$ca.crl.pem" -outform DER -out "crl/$ca.crl"
+done
+cat root.crl.pem clientca.crl.pem > client-crl.pem
 mkdir -p aia
 q openssl x509 -in root.pem -outform DER -out aia/root.cer
 q openssl x509 -in intermediate.pem -outform DER -out aia/intermediate.cer

@@ -52,6 +52,8 @@ suite cli env CMGDIAG_FAKE_DSREGCMD="$work/build/tests/fake_dsregcmd.exe" \
 suite tls bash "$src/tests/e2e/tls_trust.sh" "$work/build/tests/tls_fetch.exe" --wine
 # The CMG probe from cmgdiag.exe (OpenSSL with the Windows certificate store) against the CMG double.
 suite cmgprobe "$py" "$src/tests/e2e/test_cmgprobe.py" "$work/build/cmgdiag.exe" --wine
+# The request a PKI client makes, with client_cert/client_key (OpenSSL in cmgdiag.exe), under wine.
+suite mutual_tls "$py" "$src/tests/e2e/test_mutual_tls.py" "$work/build/cmgdiag.exe" --wine
 # The Windows service under wine's Service Control Manager.
 suite service bash "$src/tests/windows/service.sh" "$work/build/cmgdiag.exe" "$work/service"
 # Shipping from cmgdiag.exe to the lab's Azurite, nginx (mTLS) and fault server, all on Linux loopback.
@@ -63,7 +65,7 @@ suite content "$py" "$src/tests/e2e/test_content.py" "$work/build/cmgdiag.exe" -
 # The fleet report from cmgdiag.exe: folders walked with the Win32 API, Azurite's container.
 suite report "$py" "$src/tests/e2e/test_report.py" "$work/build/cmgdiag.exe" --wine
 wait
-for name in cli tls cmgprobe service shipping netenv content report; do
+for name in cli tls cmgprobe mutual_tls service shipping netenv content report; do
   echo "---- windows: $name"
   cat "$work/logs/$name.log"
   [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: windows suite $name"; rc=1; }

@@ -22,6 +22,10 @@
 #define MS_CHAIN "https://learn.microsoft.com/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain"
 #define MS_MODIFY "https://learn.microsoft.com/mem/configmgr/core/clients/manage/cmg/modify-cloud-management-gateway"
 #define MS_PROXY "https://learn.microsoft.com/mem/configmgr/core/plan-design/network/proxy-server-support"
+#define MS_AUTH "https://learn.microsoft.com/mem/configmgr/core/clients/manage/cmg/configure-authentication"
+/* clang-format off */
+#define MS_IIS "https://learn.microsoft.com/troubleshoot/developer/webapps/iis/www-administration-management/http-status-code"
+/* clang-format on */
 
 /* Code -> source. Where Microsoft says nothing, the repository's own notes say what is inferred. */
 static const struct {
@@ -66,6 +70,13 @@ static const struct {
     {"CMG_NAME_RULES", MS_CERT},
     {"CMG_TENANT_NOT_ONBOARDED", MS_ENTRA},
     {"CMG_SOME_CANDIDATES_FAIL", MS_CLIENTS},
+    {"CMG_CLIENT_CERT_UNTRUSTED", MS_AUTH},
+    {"CMG_CLIENT_CERT_MISSING", MS_AUTH},
+    {"CMG_CLIENT_CERT_EXPIRED", MS_IIS},
+    {"CMG_CLIENT_CERT_REVOKED", MS_IIS},
+    {"CMG_CLIENT_CERT_REVOCATION_UNCHECKED", MS_SETUP},
+    {"CMG_AUTH_NOT_TESTED", "docs/checks/cmgprobe.md#mutual-tls"},
+    {"CMG_TLS_INSPECTION", "docs/checks/cmgprobe.md#tls-inspection"},
 };
 
 const char *probe_code_source(const char *code) {

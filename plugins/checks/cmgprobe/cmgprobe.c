@@ -27,8 +27,6 @@
 #include "probe.h"
 #include "proxy.h"
 
-#define STATE_FILE "cmgprobe-state.json"
-
 static const struct cg_config_map probe_map[] = {
     {CG_CFG_STRING, "url", "null",
      "CMG URL: https://CMG/CCM_Proxy_MutualAuth/<MP id> (as in the client's MP list) or https://HOST; "
@@ -36,7 +34,8 @@ static const struct cg_config_map probe_map[] = {
      offsetof(struct probe_ctx, url), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "proxy_kind", "\"auto\"",
      "Path used for a CMG URL: auto (the client's authentication: MutualAuth for a PKI certificate, ServerAuth for "
-     "Entra and site tokens; ServerAuth when unknown), ServerAuth, MutualAuth or as_given",
+     "Entra and site tokens; when unknown, MutualAuth if client_cert is set, else ServerAuth), ServerAuth, MutualAuth "
+     "or as_given",
      offsetof(struct probe_ctx, proxy_kind), 0, 0, NULL, "auto|ServerAuth|MutualAuth|as_given"},
     {CG_CFG_STRLIST, "paths", "[\"SMS_MP/.sms_aut?mplist\", \"SMS_MP/.sms_aut?mpcert\"]",
      "Requests under the CMG URL; the first must answer the MP list", offsetof(struct probe_ctx, paths), 0, 0, NULL,
@@ -45,6 +44,16 @@ static const struct cg_config_map probe_map[] = {
      0, 0, NULL, NULL},
     {CG_CFG_STRING, "ca_file", "null", "Extra trusted roots (PEM) besides the platform store",
      offsetof(struct probe_ctx, ca_file), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "client_cert", "null",
+     "The client's certificate (PEM, leaf then its issuing CAs) for the request a PKI client makes on "
+     "CCM_Proxy_MutualAuth; admin-only like the configuration",
+     offsetof(struct probe_ctx, client_cert), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "client_key", "null", "Its private key (PEM); admin-only", offsetof(struct probe_ctx, client_key),
+     0, 0, NULL, NULL},
+    {CG_CFG_STRING, "authenticated", "\"auto\"",
+     "The MP list request with the client certificate on a MutualAuth URL: auto (made whenever the anonymous one "
+     "is, reported apart as `authenticated`) or off",
+     offsetof(struct probe_ctx, authenticated), 0, 0, NULL, "auto|off"},
     {CG_CFG_STRLIST, "resolve", "[]", "curl --resolve entries HOST:PORT:ADDRESS (tests, or a CMG behind split DNS)",
      offsetof(struct probe_ctx, resolve), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "dns_server", "null",
@@ -117,7 +126,8 @@ static const char *proxy_kind(const struct probe *p) {
   if (cg_strcasecmp(p->c->proxy_kind, "auto") != 0) return p->c->proxy_kind;
   const char *mode =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "mode"));
-  return mode && !strcmp(mode, "pki") ? "MutualAuth" : "ServerAuth";
+  if (mode) return !strcmp(mode, "pki") ? "MutualAuth" : "ServerAuth";
+  return p->c->client_cert ? "MutualAuth" : "ServerAuth"; /* unknown: a configured certificate says PKI */
 }
 
 static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen) {
@@ -333,57 +343,6 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
 
 /* ---- classification of a transfer that failed --------------------------------------------------- */
 
-/* ---- load: how often the management point is asked ----------------------------------------------- */
-
-static char *state_path(const struct cg_env *env) { return cg_path_join(env->config->state_dir, STATE_FILE); }
-
-static cJSON *load_state(const struct cg_env *env) {
-  char *path = state_path(env), *data = NULL;
-  size_t len = 0;
-  cJSON *s = NULL;
-  if (path && cg_file_read(path, 256 * 1024, &data, &len) == CG_OK) s = cJSON_ParseWithLength(data, len);
-  cg_free(data);
-  cg_free(path);
-  if (!cJSON_IsObject(s)) {
-    cJSON_Delete(s);
-    s = cJSON_CreateObject();
-  }
-  return s;
-}
-
-static void save_state(const struct cg_env *env, cJSON *s) {
-  char *path = state_path(env), *text = cJSON_PrintUnformatted(s);
-  char err[300];
-  if (path && text && cg_mkdirs(env->config->state_dir) == CG_OK &&
-      cg_file_write_atomic(path, text, strlen(text), err, sizeof(err)) != CG_OK)
-    cg_log_warn(env->log, "cmgprobe", "cannot save %s: %s", STATE_FILE, err);
-  cJSON_free(text);
-  cg_free(path);
-}
-
-/* Whether this cycle may leave the management point alone: a scheduled cycle, the last full probe of
- * this CMG passed less than mp_probe_interval_s ago. */
-static bool handshake_only(const struct probe *p, const cJSON *state, char *why, size_t whylen) {
-  const char *t = p->env->trigger ? p->env->trigger : "check";
-  /* `run --once` from a scheduled task is a scheduled cycle too */
-  if ((strcmp(t, "schedule") != 0 && strcmp(t, "once") != 0) || p->c->mp_probe_interval_s <= 0) return false;
-  const cJSON *e = cJSON_GetObjectItemCaseSensitive(state, p->base);
-  const cJSON *last = cJSON_GetObjectItemCaseSensitive(e, "last_mp_probe_ms");
-  const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "last_status"));
-  if (!cJSON_IsNumber(last) || !st || !strcmp(st, "fail") || !strcmp(st, "error")) return false;
-  int64_t age = cg_time_utc_ms() - (int64_t)last->valuedouble;
-  if (age < 0 || age >= p->c->mp_probe_interval_s * 1000) return false;
-  cg_snprintf(why, whylen, "the MP list was fetched %lld min ago (every %lld s in scheduled cycles)",
-              (long long)(age / 60000), (long long)p->c->mp_probe_interval_s);
-  return true;
-}
-
-/* A light cycle reuses the last MP request's outcome (handshake_only: it passed or warned). */
-static bool last_probe_passed(const cJSON *state, const char *base) {
-  const cJSON *e = cJSON_GetObjectItemCaseSensitive(state, base);
-  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "mp_list_answered"));
-}
-
 /* ---- sign-in: does the CMG know this device's tenant? ------------------------------------------------ */
 
 /* ccmsetup asks the CMG anonymously for the tenant's Entra app details before a token is requested
@@ -533,9 +492,9 @@ static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, con
     int n = (int)p->mplist_n;
     rc = cg_result_set(res, CG_PASS, "CMG_OK", NULL,
                        "The CMG %s answers over %s with a trusted certificate and %d management point(s)%s%s "
-                       "(%.0f ms).",
+                       "(%.0f ms)%s.",
                        p->host, cap->version[0] ? cap->version : "TLS", n, n ? ", first " : "", n ? p->mp0_fqdn : "",
-                       outs[0].r.total_ms);
+                       outs[0].r.total_ms, p->auth_ok ? ", to the request with this device's client certificate" : "");
   }
   const char *src = probe_code_source(res->code);
   if (src) cJSON_AddStringToObject(p->facts, "reference", src);
@@ -550,6 +509,18 @@ static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, con
     cJSON_DeleteItemFromObjectCaseSensitive(state, p->base); /* next cycle asks the MP again */
   }
   return rc;
+}
+
+/* What this probe cost the CMG (both connections), and what the gate's cmg-usable needs: a
+ * management point request that returned an MP list. */
+static void traffic_facts(struct probe *p, const struct probe_tls_capture *cap, const struct req_out *outs,
+                          const cJSON *state) {
+  cJSON *traffic = cJSON_AddObjectToObject(p->facts, "traffic");
+  cJSON_AddNumberToObject(traffic, "bytes_sent", (double)(cap->bytes_out + p->auth_cap.bytes_out));
+  cJSON_AddNumberToObject(traffic, "bytes_received", (double)(cap->bytes_in + p->auth_cap.bytes_in));
+  cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
+  cJSON_AddBoolToObject(p->facts, "mp_list_answered",
+                        p->handshake_only ? probe_last_passed(state, p->base) : p->mplist_answered);
 }
 
 /* Probes one CMG; facts go to p->facts; the verdict to res. */
@@ -569,7 +540,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   cJSON_AddStringToObject(p->facts, "trust", trust);
   probe_crl_setting(p);
   char hs_why[200] = "";
-  p->handshake_only = handshake_only(p, state, hs_why, sizeof(hs_why));
+  p->handshake_only = probe_handshake_only(p, state, hs_why, sizeof(hs_why));
   if (p->handshake_only) cJSON_AddStringToObject(p->facts, "mp_requests_skipped", hs_why);
   struct cg_proxy_choice pc;
   cg_proxy_resolve(c->proxy, p->base, c->timeout_ms / 3, &pc);
@@ -625,16 +596,22 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
         cJSON_AddArrayToObject(tls, "verify_errors");
       }
     }
-    /* A failed transfer is named first: it is what the client meets before any revocation check. */
-    if (outs[0].rc != CG_OK) probe_classify_transport(p, &outs[0], &cap);
+    /* A failed transfer is named first: it is what the client meets before any revocation check; on
+     * MutualAuth a handshake that ends for want of a client certificate goes to the authenticated request */
+    p->anon_wants_cert = outs[0].rc != CG_OK && cg_str_contains_ci(p->base, "/CCM_Proxy_MutualAuth/") &&
+                         probe_refused_for_cert(&outs[0], &cap, false);
+    if (outs[0].rc != CG_OK && !p->anon_wants_cert) probe_classify_transport(p, &outs[0], &cap);
     if (cap.sent || cap.built) probe_chain_facts(p, &cap, tls_ok, tls);
     if (outs[0].rc != CG_OK) break; /* the other paths would fail the same way */
   }
-  if (rc == CG_OK && outs[0].rc == CG_OK && !p->handshake_only) {
+  struct req_out auth = {0};
+  if (rc == CG_OK && (outs[0].rc == CG_OK || p->anon_wants_cert) && !p->handshake_only) {
     probe_clock_skew(p, &outs[0]);
     if (outs[0].r.date[0]) cg_discovery_publish(p->env, CG_DISCOVERY_CMG_DATE, cJSON_CreateString(outs[0].r.date));
     if (p->has_mp_id) {
-      probe_classify_http(p, &outs[0], npaths > 1 && outs[1].j ? &outs[1] : NULL);
+      /* a PKI client's own request, with its certificate, decides when it was made */
+      const struct req_out *mp = probe_mutual(p, &outs[0], &cap, resolve, &auth);
+      if (mp) probe_classify_http(p, mp, mp == &outs[0] && npaths > 1 && outs[1].j ? &outs[1] : NULL);
       if (npaths > 1 && outs[1].j && outs[1].rc != CG_OK)
         probe_found(p, CG_WARN, "CMG_PARTIAL", NULL, "See the requests in the facts.",
                     "The MP list answered, but %s failed: %s.", c->paths.count > 1 ? c->paths.items[1] : "a request",
@@ -651,18 +628,14 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
                 "affected.",
                 "The CMG name %s breaks the naming rules: %s.", p->deployment[0] ? p->deployment : p->host,
                 p->name_violation);
-  cJSON *traffic = cJSON_AddObjectToObject(p->facts, "traffic");
-  cJSON_AddNumberToObject(traffic, "bytes_sent", (double)cap.bytes_out);
-  cJSON_AddNumberToObject(traffic, "bytes_received", (double)cap.bytes_in);
-  cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
-  /* what the gate's cmg-usable needs: a management point request that returned an MP list */
-  cJSON_AddBoolToObject(p->facts, "mp_list_answered",
-                        p->handshake_only ? last_probe_passed(state, p->base) : p->mplist_answered);
+  traffic_facts(p, &cap, outs, state);
   if (rc == CG_OK) rc = set_verdict(p, res, state, &cap, outs, hs_why);
   for (size_t i = 0; outs && i < npaths; i++)
     cg_free(outs[i].r.body);
   cg_free(outs);
+  cg_free(auth.r.body);
   probe_tls_capture_free(&cap);
+  probe_tls_capture_free(&p->auth_cap);
   curl_easy_cleanup(h);
   curl_slist_free_all(resolve);
   return rc;
@@ -692,7 +665,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                          "(https://CMG/CCM_Proxy_MutualAuth/<id>), or run it where the ConfigMgr client knows its CMG.",
                          "No CMG to probe: cmgprobe.url is not set and the client's MP list names no CMG.");
   cJSON_AddStringToObject(res->facts, "target_source", source);
-  cJSON *state = load_state(env);
+  cJSON *state = probe_load_state(env);
   int64_t start = cg_time_mono_ms();
   struct cg_result *sub = cg_calloc(nt, sizeof(*sub));
   if (!sub) {
@@ -717,7 +690,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   }
   cJSON_AddNumberToObject(res->facts, "deadline_ms", (double)c->timeout_ms);
   if (rc == CG_OK) {
-    save_state(env, state);
+    probe_save_state(env, state);
     /* the client can use any CMG in its list: one that works is enough, the others are a warning */
     const struct cg_result *r = &sub[0];
     if (first_fail != SIZE_MAX && first_ok != SIZE_MAX) {
@@ -761,6 +734,10 @@ static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) 
   struct probe_ctx *c = vctx;
   if (c->paths.count == 0) {
     cg_snprintf(err, errlen, "checks.cmgprobe.paths needs at least the MP list request");
+    return CG_ERR_CONFIG;
+  }
+  if (!c->client_cert != !c->client_key) {
+    cg_snprintf(err, errlen, "checks.cmgprobe.client_cert and client_key go together");
     return CG_ERR_CONFIG;
   }
   for (size_t i = 0; i < c->resolve.count; i++)

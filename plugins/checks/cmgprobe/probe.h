@@ -15,6 +15,7 @@
 
 struct probe_ctx {
   char *url, *proxy_kind, *ca_file, *proxy, *dns_server, *crl_check;
+  char *client_cert, *client_key, *authenticated;
   struct cg_strlist paths, extra_paths, resolve;
   int64_t timeout_ms, connect_timeout_ms, max_body_bytes, crl_timeout_ms, expiry_warn_days, max_clock_skew_s;
   int64_t max_candidates, mp_probe_interval_s;
@@ -43,6 +44,10 @@ struct probe {
   bool mplist_answered;     /* an MP request through the CMG returned an MP list (even an empty one) */
   char mp0_fqdn[256];       /* the first of them */
   const char *proxy;        /* for curl: NULL leaves libcurl's environment handling */
+  /* the anonymous request on MutualAuth was refused for want of a client certificate */
+  bool anon_wants_cert;
+  bool auth_ok;                      /* the request with the client certificate got an answer that decides (mutual.c) */
+  struct probe_tls_capture auth_cap; /* the authenticated request's handshake (mutual.c) */
 };
 
 struct req_out {
@@ -63,6 +68,26 @@ void probe_clock_skew(struct probe *p, const struct req_out *o);
 /* The Microsoft article (or the repository's docs/domain.md section) each code's cause and fix come
  * from; NULL for a code without one (a test keeps that from happening). */
 const char *probe_code_source(const char *code);
+
+/* mutual.c: the request a PKI client makes, with its certificate (docs/checks/cmgprobe.md,
+ * "Mutual TLS"). */
+/* The anonymous request failed in a way that means "a client certificate is required" (a TLS alert
+ * after a CertificateRequest, or the HTTP refusal of a server that checks it). */
+bool probe_refused_for_cert(const struct req_out *o, const struct probe_tls_capture *cap, bool with_cert);
+/* After the anonymous request (`anon`, handshake `acap`): on the MutualAuth path, the MP list request
+ * with the client certificate, facts `anonymous` and `authenticated`, the outcome as findings.
+ * Returns the answer whose MP list decides (the authenticated one when it came, else `anon`), or
+ * NULL when the outcome is already found. `auth` is filled when the request was made. */
+const struct req_out *probe_mutual(struct probe *p, const struct req_out *anon, const struct probe_tls_capture *acap,
+                                   const struct curl_slist *resolve, struct req_out *auth);
+/* What a TLS-inspecting device leaves in a chain (the issuer of a known product), as a sentence. */
+bool probe_inspection_issuer(const struct probe_tls_capture *cap, char *why, size_t whylen);
+
+/* state.c: when the management point was last asked, per CMG */
+cJSON *probe_load_state(const struct cg_env *env);
+void probe_save_state(const struct cg_env *env, cJSON *s);
+bool probe_handshake_only(const struct probe *p, const cJSON *state, char *why, size_t whylen);
+bool probe_last_passed(const cJSON *state, const char *base);
 
 /* trust.c */
 /* Whether this client checks the CRL of the CMG's chain (crl_check auto|on|off), as a fact. */

@@ -51,8 +51,10 @@ static int verify_cb(int ok, X509_STORE_CTX *xs) {
 static void info_cb(const SSL *ssl, int where, int ret) {
   struct probe_tls_capture *c = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ex_index);
   if (!c) return;
-  if (where & SSL_CB_ALERT && where & SSL_CB_READ)
+  if (where & SSL_CB_ALERT && where & SSL_CB_READ) {
     cg_strlcpy(c->alert, SSL_alert_desc_string_long(ret), sizeof(c->alert));
+    c->alert_code = ret & 0xff;
+  }
   if (where & SSL_CB_HANDSHAKE_DONE) {
     c->handshake_done = true;
     cg_strlcpy(c->version, SSL_get_version(ssl), sizeof(c->version));
@@ -66,6 +68,9 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
   (void)version;
   (void)ssl;
   struct probe_tls_capture *c = arg;
+  /* a CertificateRequest (handshake type 13) from the server, in the handshake or a renegotiation */
+  if (c && !write_p && content_type == SSL3_RT_HANDSHAKE && len >= 1 && ((const unsigned char *)buf)[0] == 13)
+    c->cert_requested = true;
   if (!c || content_type != SSL3_RT_HEADER || len < 5) return;
   const unsigned char *h = buf;
   uint64_t n = 5u + (((unsigned)h[3] << 8) | h[4]);

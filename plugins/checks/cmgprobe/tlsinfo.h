@@ -22,7 +22,9 @@ struct probe_tls_capture {
   int nerrors;
   char version[16]; /* "TLSv1.3" */
   char cipher[64];
-  char alert[96]; /* last TLS alert received, "protocol version" */
+  char alert[96];      /* last TLS alert received, "protocol version" */
+  int alert_code;      /* its description code (RFC 8446 6: 48 unknown_ca, 116 certificate_required); 0 none */
+  bool cert_requested; /* the server sent a CertificateRequest (asked for a client certificate) */
   bool handshake_done;
   STACK_OF(X509) * extra;       /* CA certificates fetched from AIA, offered as untrusted (owned) */
   uint64_t bytes_out, bytes_in; /* TLS records on the wire, both directions */
