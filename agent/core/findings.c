@@ -78,10 +78,10 @@ int cg_findings_to_facts(const struct cg_findings *fs, cJSON *facts) {
   return CG_OK;
 }
 
-void cg_findings_drop(struct cg_findings *fs, enum cg_verdict status) {
+static void drop_where(struct cg_findings *fs, enum cg_verdict status, const char *code) {
   size_t k = 0;
   for (size_t i = 0; i < fs->n; i++) {
-    if (fs->f[i].status == status) {
+    if (code ? !strcmp(fs->f[i].code, code) : fs->f[i].status == status) {
       cg_free(fs->f[i].summary);
       cg_free(fs->f[i].remediation);
     } else {
@@ -90,6 +90,10 @@ void cg_findings_drop(struct cg_findings *fs, enum cg_verdict status) {
   }
   fs->n = k;
 }
+
+void cg_findings_drop(struct cg_findings *fs, enum cg_verdict status) { drop_where(fs, status, NULL); }
+
+void cg_findings_drop_code(struct cg_findings *fs, const char *code) { drop_where(fs, CG_PASS, code); }
 
 static int worst_first(const struct cg_findings *fs, const struct cg_finding *w, bool only, struct cg_buf *sum,
                        struct cg_buf *rem) {

@@ -35,6 +35,8 @@ const struct cg_finding *cg_findings_worst(const struct cg_findings *fs);
 bool cg_findings_has(const struct cg_findings *fs, const char *code);
 /* Forgets the findings of one status (a later, better judge overruled them). */
 void cg_findings_drop(struct cg_findings *fs, enum cg_verdict status);
+/* Forgets the findings with this code. */
+void cg_findings_drop_code(struct cg_findings *fs, const char *code);
 
 enum cg_findings_style {
   /* The worst summary, then " Also: ..." for the others of its severity while they fit, then

@@ -16,6 +16,7 @@ import gzip
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -174,6 +175,72 @@ class MutualTls(unittest.TestCase):
         self.assertIn("bypass", r["remediation"])
         self.assertFalse(r["facts"]["authenticated"]["client_certificate_requested"])
         self.assertIn("tls_inspection", r["facts"])
+
+    # --- the client's own stack (Windows build, under wine) -------------------------------------------
+
+    def machine_cert(self, name):
+        """The certificate put into LocalMachine\\My (tests/unit/machine_cert_win32.c); its thumbprint."""
+        pfx = os.path.join(self.tmp, name + ".pfx")
+        subprocess.run(["openssl", "pkcs12", "-export", "-in", self.pki(name + ".pem"), "-inkey",
+                        self.pki(name + ".key"), "-out", pfx, "-passout", "pass:lab", "-certpbe", "PBE-SHA1-3DES",
+                        "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1"], check=True)
+        tool = os.path.join(os.path.dirname(test_cli.BIN), "tests", "machine_cert.exe")
+        p = subprocess.run(["wine", tool, native_path(pfx), "lab"], capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, WINEDEBUG="-all"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.strip()
+
+    def test_winhttp_off_windows_says_so(self):
+        if test_cli.WINE:
+            self.skipTest("the Windows build has WinHTTP")
+        r = self.probe("good", "client-good", "CMG_OK", "pass")
+        self.assertEqual(r["facts"]["winhttp"]["available"], False)
+
+    def test_winhttp_request_runs_against_the_lab_with_its_facts(self):
+        if not test_cli.WINE:
+            self.skipTest("WinHTTP is the Windows build's (run with --wine)")
+        r = self.probe("good", None, "CMG_OK", "pass")
+        w = r["facts"]["winhttp"]
+        self.assertEqual((w["available"], w["engine"], w["proxy"]), (True, "wine winhttp", "direct"))
+        self.assertEqual((w["status"], w["management_points"]), (200, 2))
+        self.assertEqual(w["first_management_point"], "mp01.corp.contoso.com")
+        self.assertFalse(w["decides"])  # wine's winhttp is not Windows'
+        # what wine lacks, pinned: no WINHTTP_OPTION_SECURITY_INFO (protocol and cipher)
+        self.assertIn("WINHTTP_OPTION_SECURITY_INFO is not available", w["protocol_detail"])
+        self.assertNotIn("protocol", w)
+
+    def test_winhttp_presents_the_machine_certificate(self):
+        if not test_cli.WINE:
+            self.skipTest("WinHTTP is the Windows build's (run with --wine)")
+        thumb = self.machine_cert("client-good")
+        for case in REFUSING:
+            with self.subTest(case):
+                # wine's verdict is shown, not used: OpenSSL had no certificate to present
+                r = self.probe(case, None, "CMG_AUTH_NOT_TESTED", "warn", extra={"client_cert_thumbprint": thumb})
+                w = r["facts"]["winhttp"]
+                self.assertEqual((w["client_certificate_presented"], w["status"]), (True, 200), w)
+                self.assertEqual(r["facts"]["stacks_disagree"]["winhttp"], "MP list")
+                # where WinHTTP decides (Windows; here the test setting), its answer is the client's
+                r = self.probe(case, None, "CMG_OK", "pass",
+                               extra={"client_cert_thumbprint": thumb, "winhttp_decides_under_wine": True})
+                self.assertIn("mp01.corp.contoso.com", r["summary"])
+                self.assertIn("client certificate", r["summary"])
+
+    def test_winhttp_refused_certificate_fails_where_it_decides(self):
+        if not test_cli.WINE:
+            self.skipTest("WinHTTP is the Windows build's (run with --wine)")
+        thumb = self.machine_cert("client-other")
+        r = self.probe("mtls", None, "CMG_WINHTTP_FAILED",
+                       extra={"client_cert_thumbprint": thumb, "winhttp_decides_under_wine": True})
+        self.assertIn("HTTP 400", r["summary"])
+        self.assertIn("WinHTTP", r["summary"])
+
+    def test_unknown_thumbprint_is_said(self):
+        if not test_cli.WINE:
+            self.skipTest("WinHTTP is the Windows build's (run with --wine)")
+        r = self.probe("mtls", None, "CMG_AUTH_NOT_TESTED", "warn", extra={"client_cert_thumbprint": "00" * 20})
+        self.assertIn("no certificate with thumbprint", r["facts"]["winhttp"]["client_certificate_error"])
+        self.assertFalse(r["facts"]["winhttp"]["client_certificate_presented"])
 
     # --- cost: the authenticated request follows mp_probe_interval_s --------------------------------
 

@@ -76,6 +76,7 @@ static const struct {
     {"CMG_CLIENT_CERT_REVOKED", MS_IIS},
     {"CMG_CLIENT_CERT_REVOCATION_UNCHECKED", MS_SETUP},
     {"CMG_AUTH_NOT_TESTED", "docs/checks/cmgprobe.md#mutual-tls"},
+    {"CMG_WINHTTP_FAILED", MS_WINHTTP},
     {"CMG_TLS_INSPECTION", "docs/checks/cmgprobe.md#tls-inspection"},
 };
 

@@ -54,6 +54,17 @@ static const struct cg_config_map probe_map[] = {
      "The MP list request with the client certificate on a MutualAuth URL: auto (made whenever the anonymous one "
      "is, reported apart as `authenticated`) or off",
      offsetof(struct probe_ctx, authenticated), 0, 0, NULL, "auto|off"},
+    {CG_CFG_STRING, "client_cert_thumbprint", "null",
+     "Windows: the certificate in LocalMachine\\My (SHA-1 thumbprint) the WinHTTP request presents on MutualAuth; "
+     "null: the one the clientauth check found",
+     offsetof(struct probe_ctx, client_cert_thumbprint), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "winhttp", "\"auto\"",
+     "Windows: the MP list request once more through WinHTTP and Schannel, as the client makes it (facts.winhttp; "
+     "it decides where it disagrees): auto or off",
+     offsetof(struct probe_ctx, winhttp), 0, 0, NULL, "auto|off"},
+    {CG_CFG_BOOL, "winhttp_decides_under_wine", "false",
+     "Let wine's winhttp decide as Windows' would (tests of the Windows build only: wine is not Windows)",
+     offsetof(struct probe_ctx, winhttp_wine_decides), 0, 0, NULL, NULL},
     {CG_CFG_STRLIST, "resolve", "[]", "curl --resolve entries HOST:PORT:ADDRESS (tests, or a CMG behind split DNS)",
      offsetof(struct probe_ctx, resolve), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "dns_server", "null",
@@ -127,7 +138,9 @@ static const char *proxy_kind(const struct probe *p) {
   const char *mode =
       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "mode"));
   if (mode) return !strcmp(mode, "pki") ? "MutualAuth" : "ServerAuth";
-  return p->c->client_cert ? "MutualAuth" : "ServerAuth"; /* unknown: a configured certificate says PKI */
+  return p->c->client_cert || p->c->client_cert_thumbprint
+             ? "MutualAuth"
+             : "ServerAuth"; /* unknown: a configured certificate says PKI */
 }
 
 static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen) {
@@ -621,6 +634,8 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
     }
     tenant_check(p, h, &cap, resolve);
   }
+  /* the client's own stack, once TLS was reached (it decides where it disagrees, on Windows) */
+  if (rc == CG_OK && !p->handshake_only && p->has_mp_id && cap.bytes_in > 0) probe_client_stack(p);
   if (p->name_violation[0])
     probe_found(p, CG_WARN, "CMG_NAME_RULES", NULL,
                 "For a content-enabled CMG the name is also its storage account's, which takes 3 to 24 lowercase "

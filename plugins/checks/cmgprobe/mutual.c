@@ -300,7 +300,7 @@ static const struct req_out *no_cert(struct probe *p, const struct req_out *anon
   const cJSON *auth = cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE);
   const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "mode"));
   const char *thumb = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "thumbprint"));
-  bool has_one = (mode && !strcmp(mode, "pki")) || (thumb && *thumb);
+  bool has_one = (mode && !strcmp(mode, "pki")) || (thumb && *thumb) || p->c->client_cert_thumbprint;
   cJSON_AddBoolToObject(a, "made", false);
   cJSON_AddStringToObject(a, "reason",
                           has_one ? "the client's certificate is in the Windows store; cmgdiag presents a "

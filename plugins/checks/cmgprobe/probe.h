@@ -15,11 +15,11 @@
 
 struct probe_ctx {
   char *url, *proxy_kind, *ca_file, *proxy, *dns_server, *crl_check;
-  char *client_cert, *client_key, *authenticated;
+  char *client_cert, *client_key, *authenticated, *client_cert_thumbprint, *winhttp;
   struct cg_strlist paths, extra_paths, resolve;
   int64_t timeout_ms, connect_timeout_ms, max_body_bytes, crl_timeout_ms, expiry_warn_days, max_clock_skew_s;
   int64_t max_candidates, mp_probe_interval_s;
-  bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict, wine_decides;
+  bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict, wine_decides, winhttp_wine_decides;
 };
 
 struct probe {
@@ -82,6 +82,24 @@ const struct req_out *probe_mutual(struct probe *p, const struct req_out *anon, 
                                    const struct curl_slist *resolve, struct req_out *auth);
 /* What a TLS-inspecting device leaves in a chain (the issuer of a known product), as a sentence. */
 bool probe_inspection_issuer(const struct probe_tls_capture *cap, char *why, size_t whylen);
+
+/* winhttp_win32.c / winhttp_posix.c: the MP list request through WinHTTP and Schannel, as the
+ * client makes it (docs/checks/cmgprobe.md, "The client's own stack"). */
+struct probe_winhttp_out {
+  cJSON *facts;        /* facts.winhttp (owned by the caller) */
+  bool wine;           /* wine's winhttp, not Windows' */
+  long status;         /* HTTP status, 0 none */
+  unsigned long error; /* the WinHTTP / Win32 error, 0 none */
+  int mplist_n;
+  bool mplist_ok;      /* status 200 and an MP list */
+  bool cert_presented; /* a client certificate was set on the request */
+  char mp0_fqdn[256];  /* the first management point of the list */
+};
+/* 1: the MP list came; 0: it did not (facts say why); -1: no WinHTTP here. `thumbprint` (may be
+ * NULL): the client certificate in LocalMachine\My to present. */
+int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *out);
+/* clientstack.c: runs it and lets WinHTTP decide where it disagrees (not under wine). */
+void probe_client_stack(struct probe *p);
 
 /* state.c: when the management point was last asked, per CMG */
 cJSON *probe_load_state(const struct cg_env *env);

@@ -1,0 +1,99 @@
+/* cmgprobe: the client's own stack decides. The probe's requests go through libcurl and OpenSSL;
+ * the ConfigMgr client's go through WinHTTP and Schannel, with the machine's TLS policy (protocols
+ * and cipher suites set by Group Policy), SYSTEM's WinHTTP proxy and, for a PKI client, its
+ * certificate from LocalMachine\My. On Windows the MP list request is made once more that way
+ * (facts.winhttp); where the two disagree, WinHTTP's outcome is the client's and decides, as
+ * CryptoAPI's does for the chain (windows_trust). Under wine it is shown and decides nothing:
+ * wine's winhttp is not Windows' (docs/checks/cmgprobe.md, "The client's own stack"). */
+#include <string.h>
+
+#include "discovery.h"
+#include "probe.h"
+
+/* What the client meets for each WinHTTP error, and what to do (WinHTTP error messages, Microsoft
+ * Learn; the TLS policy and certificate ones from the cmg-communication-error article). */
+static const char *remedy(unsigned long e) {
+  switch (e) {
+  case 12157:
+    return "Schannel found no protocol or cipher suite in common with the CMG: check the TLS 1.2 settings "
+           "(SCHANNEL Protocols, WinHTTP DefaultSecureProtocols) and any cipher-suite order set by Group Policy.";
+  case 12175:
+  case 12045:
+  case 12037:
+  case 12038:
+  case 12057:
+  case 12170:
+    return "Windows does not accept the CMG's certificate for the client: see secure_failure in the facts "
+           "(INVALID_CA: install the root in the machine's Trusted Root store; CERT_REV_FAILED: the CRL is not "
+           "reachable, or /NoCRLCheck).";
+  case 12044:
+    return "The CMG asks for a client certificate and the client has none it can present: check the "
+           "client-authentication certificate in LocalMachine\\My.";
+  case 12185:
+  case 12186:
+    return "The client certificate's private key is missing or SYSTEM may not use it: re-enroll the certificate "
+           "(its key must be in the machine's key store).";
+  case 12007:
+  case 12029:
+  case 12002:
+    return "WinHTTP, as SYSTEM, cannot reach the CMG: check SYSTEM's proxy (netsh winhttp show proxy, WPAD/PAC) "
+           "and the firewall.";
+  default: return "See facts.winhttp: the client's own stack fails where OpenSSL's request works.";
+  }
+}
+
+void probe_client_stack(struct probe *p) {
+  if (!cg_strcasecmp(p->c->winhttp, "off")) return;
+  const char *thumb = NULL;
+  if (cg_str_contains_ci(p->base, "/CCM_Proxy_MutualAuth/")) {
+    thumb = p->c->client_cert_thumbprint;
+    if (!thumb)
+      thumb = cJSON_GetStringValue(
+          cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "thumbprint"));
+  }
+  const char *path = p->c->paths.items[0];
+  while (*path == '/')
+    path++;
+  struct probe_winhttp_out w;
+  int rc = probe_winhttp(p, path, thumb, &w);
+  cJSON_AddItemToObject(p->facts, "winhttp", w.facts);
+  if (rc < 0) return;
+  bool decides = !w.wine || p->c->winhttp_wine_decides;
+  cJSON_AddBoolToObject(w.facts, "decides", decides);
+  bool curl_ok = p->mplist_answered;
+  if (decides && w.cert_presented && cg_findings_has(&p->fs, "CMG_AUTH_NOT_TESTED")) {
+    /* OpenSSL could not present the machine's certificate; WinHTTP did: its answer is the test */
+    cg_findings_drop_code(&p->fs, "CMG_AUTH_NOT_TESTED");
+    if (w.mplist_ok) {
+      p->mplist_answered = p->auth_ok = true;
+      p->mplist_n = (size_t)w.mplist_n;
+      cg_strlcpy(p->mp0_fqdn, w.mp0_fqdn, sizeof(p->mp0_fqdn));
+      return;
+    }
+  } else {
+    if (curl_ok == w.mplist_ok) return;
+    cJSON *d = cJSON_AddObjectToObject(p->facts, "stacks_disagree");
+    cJSON_AddStringToObject(d, "openssl", curl_ok ? "MP list" : "no MP list");
+    cJSON_AddStringToObject(d, "winhttp", w.mplist_ok ? "MP list" : "no MP list");
+    cJSON_AddStringToObject(d, "decides", decides ? "winhttp" : "openssl (winhttp is wine's)");
+    if (!decides) return;
+    if (w.mplist_ok) {
+      /* the client's own stack gets the MP list: what OpenSSL objected to is not what the client meets */
+      cg_findings_drop(&p->fs, CG_FAIL);
+      p->mplist_answered = true;
+      p->mplist_n = (size_t)w.mplist_n;
+      cg_strlcpy(p->mp0_fqdn, w.mp0_fqdn, sizeof(p->mp0_fqdn));
+      return;
+    }
+  }
+  const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w.facts, "error_name"));
+  char what[160];
+  if (w.error)
+    cg_snprintf(what, sizeof(what), "WinHTTP error %lu %s", w.error, name ? name : "");
+  else
+    cg_snprintf(what, sizeof(what), "HTTP %ld", w.status);
+  probe_found(p, CG_FAIL, "CMG_WINHTTP_FAILED", name && *name ? name : NULL, remedy(w.error),
+              "The CMG answers the probe, but not the client's own HTTP stack (WinHTTP and Schannel, as SYSTEM): the "
+              "MP list request gets %s.",
+              what);
+}
