@@ -30,7 +30,7 @@ DEADLINE_MS = 6000
 
 def free_base(n=26):
     for _ in range(200):
-        base = random.randrange(20000, 60000)
+        base = random.randrange(20000, 32000)  # below the ephemeral ports (32768-60999)
         ok = True
         for p in range(base, base + n):
             with socket.socket() as s:
@@ -45,9 +45,16 @@ def free_base(n=26):
 
 
 def start_cmg_lab():
-    """Starts the CMG double on free ports; returns (folder, ports from lab.json)."""
+    """Starts the CMG double on free ports; returns (folder, ports from lab.json). Suites run side by
+    side (tests/windows/run.sh): two may find the same ports free before either binds them, so a
+    start that fails is tried again on other ports (cmg-lab.sh stops what it started)."""
     d = tempfile.mkdtemp(prefix="cmgdiag-cmglab-")
-    subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", d, str(free_base())], check=True)
+    for attempt in range(4):
+        p = subprocess.run(["bash", os.path.join(LAB, "cmg-lab.sh"), "start", d, str(free_base())])
+        if p.returncode == 0:
+            break
+        if attempt == 3:
+            raise RuntimeError("the CMG double did not start (4 attempts)")
     with open(os.path.join(d, "lab.json")) as f:
         return d, json.load(f)
 

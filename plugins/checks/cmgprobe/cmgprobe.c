@@ -532,6 +532,10 @@ static void traffic_facts(struct probe *p, const struct probe_tls_capture *cap, 
   cJSON_AddNumberToObject(traffic, "bytes_sent", (double)(cap->bytes_out + p->auth_cap.bytes_out));
   cJSON_AddNumberToObject(traffic, "bytes_received", (double)(cap->bytes_in + p->auth_cap.bytes_in));
   cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
+  /* WinHTTP does not count its bytes: the request it made is named (docs: about as many as OpenSSL's) */
+  cJSON *w = cJSON_GetObjectItemCaseSensitive(p->facts, "winhttp");
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "available")))
+    cJSON_AddNumberToObject(traffic, "winhttp_requests", 1);
   cJSON_AddBoolToObject(p->facts, "mp_list_answered",
                         p->handshake_only ? probe_last_passed(state, p->base) : p->mplist_answered);
 }
