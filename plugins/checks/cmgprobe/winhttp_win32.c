@@ -214,6 +214,32 @@ static void resolved_address(const struct probe *p, char *out, size_t outlen) {
     }
 }
 
+/* The answer's body, up to max_body_bytes, read as an MP list when the status is 200. */
+static void read_answer(struct probe *p, HINTERNET r, DWORD status, cJSON *o, struct probe_winhttp_out *out) {
+  size_t cap = (size_t)p->c->max_body_bytes, used = 0;
+  char *body = cg_malloc(cap + 1);
+  DWORD got = 0;
+  while (body && used < cap && WinHttpReadData(r, body + used, (DWORD)(cap - used), &got) && got)
+    used += got;
+  if (body && status == 200) {
+    body[used] = '\0';
+    struct mplist *m = cg_calloc(1, sizeof(*m));
+    if (m && mplist_parse(body, used, m) == CG_OK) {
+      out->mplist_n = (int)m->count;
+      out->mplist_ok = true;
+      cJSON_AddNumberToObject(o, "management_points", (double)m->count);
+      if (m->count) {
+        cg_strlcpy(out->mp0_fqdn, m->mp[0].fqdn, sizeof(out->mp0_fqdn));
+        cJSON_AddStringToObject(o, "first_management_point", m->mp[0].fqdn);
+      }
+    } else if (m) {
+      cJSON_AddStringToObject(o, "mplist_error", m->error);
+    }
+    cg_free(m);
+  }
+  cg_free(body);
+}
+
 int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *out) {
   memset(out, 0, sizeof(*out));
   cJSON *o = out->facts = cJSON_CreateObject();
@@ -299,28 +325,7 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   out->status = (long)status;
   cJSON_AddNumberToObject(o, "status", (double)status);
   protocol_facts(r, o);
-  size_t cap = (size_t)p->c->max_body_bytes, used = 0;
-  char *body = cg_malloc(cap + 1);
-  DWORD got = 0;
-  while (body && used < cap && WinHttpReadData(r, body + used, (DWORD)(cap - used), &got) && got)
-    used += got;
-  if (body && status == 200) {
-    body[used] = '\0';
-    struct mplist *m = cg_calloc(1, sizeof(*m));
-    if (m && mplist_parse(body, used, m) == CG_OK) {
-      out->mplist_n = (int)m->count;
-      out->mplist_ok = true;
-      cJSON_AddNumberToObject(o, "management_points", (double)m->count);
-      if (m->count) {
-        cg_strlcpy(out->mp0_fqdn, m->mp[0].fqdn, sizeof(out->mp0_fqdn));
-        cJSON_AddStringToObject(o, "first_management_point", m->mp[0].fqdn);
-      }
-    } else if (m) {
-      cJSON_AddStringToObject(o, "mplist_error", m->error);
-    }
-    cg_free(m);
-  }
-  cg_free(body);
+  read_answer(p, r, status, o, out);
   goto done;
 fail:
   err = GetLastError();
