@@ -20,6 +20,10 @@
 #define MAX_PER_USER 2
 #define USERS 64
 #define FIRST_ANSWER_MS 30000 /* the client's wait for the service's first word */
+/* A client that takes nothing of the relayed report for this long is given up on (unless the settings
+ * say otherwise); the worker, whose output the service reads, is never held by it (docs/security.md,
+ * attack 12) */
+#define RELAY_STALL_MS 30000
 
 /* ---- the request ---- */
 
@@ -120,7 +124,7 @@ static struct user_slot *user_slot(struct cg_served *sv, const char *key) {
 static void record(struct cg_ipc_conn *c, const char *what, const char *text) {
   char line[600];
   int n = snprintf(line, sizeof(line), "%c%s %s\n", CG_SERVED_RECORD, what, text);
-  if (n > 0) cg_ipc_write(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+  if (n > 0) cg_ipc_write_within(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, RELAY_STALL_MS);
 }
 
 static void refuse(struct cg_served *sv, struct cg_ipc_conn *c, const char *peer, const char *why) {
@@ -176,15 +180,37 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
   char limit[24];
   cg_snprintf(limit, sizeof(limit), "%lld", (long long)timeout_s);
   record(c, "deadline", limit); /* the client waits this long (and a little), not for ever */
-  if (cg_child_start_output(argv, cg_ipc_native(c), &w, err, sizeof(err)) != CG_OK) {
+  /* the worker writes into a pipe the service reads and relays: a client that does not read holds
+   * nobody up (its part of the report is dropped after RELAY_STALL_MS) */
+  cg_mutex_lock(sv->m);
+  int64_t stall_ms = sv->s.relay_stall_ms > 0 ? sv->s.relay_stall_ms : RELAY_STALL_MS;
+  cg_mutex_unlock(sv->m);
+  intptr_t rd = -1, wr = -1;
+  if (cg_pipe_open(&rd, &wr, err, sizeof(err)) != CG_OK ||
+      cg_child_start_output(argv, wr, &w, err, sizeof(err)) != CG_OK) {
+    cg_pipe_close(rd);
+    cg_pipe_close(wr);
     refuse(sv, c, peer, err);
     return;
   }
+  cg_pipe_close(wr);
   struct cg_child_status st;
   memset(&st, 0, sizeof(st));
   int64_t end = cg_time_mono_ms() + timeout_s * 1000;
-  bool killed = false, stop = false;
-  while (!cg_child_ended(w, &st)) {
+  bool killed = false, stop = false, ended = false, reading = true;
+  char buf[4096];
+  for (;;) {
+    long n = cg_pipe_read(rd, buf, sizeof(buf), 50);
+    if (n > 0) {
+      if (reading && cg_ipc_write_within(c, buf, (size_t)n, stall_ms) != CG_OK) {
+        reading = false;
+        cg_log_warn(sv->log, "served", "%s stopped reading the self-test's report; the rest is not sent", peer);
+      }
+      continue;
+    }
+    if (ended) break; /* ended, and nothing more in the pipe (or what it started still holds it) */
+    ended = cg_child_ended(w, &st);
+    if (ended) continue; /* read what is left */
     cg_mutex_lock(sv->m);
     stop = sv->stop;
     cg_mutex_unlock(sv->m);
@@ -195,7 +221,12 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
         cg_sleep_ms(10);
       break;
     }
-    cg_sleep_ms(50);
+  }
+  cg_pipe_close(rd);
+  if (!reading) {
+    cg_log_info(sv->log, "served", "self-test for %s ended: %s (its report was not read)", peer, st.text);
+    cg_child_free(w);
+    return;
   }
   char code[16];
   int ec = killed || !st.exited ? 3 : st.exit_code;

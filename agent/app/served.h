@@ -5,7 +5,8 @@
  * The exchange: the client sends one line of JSON (at most 4 KiB, within 5 s):
  *   {"ticket": "INC123", "json": false, "no_upload": false, "only": "agent,device", "color": true}
  * (every key optional, nothing else accepted). The service runs `cmgdiag selftest` as itself
- * (SYSTEM, root) in a worker whose output is the channel, so the user reads the report as it comes;
+ * (SYSTEM, root) in a worker whose output the service relays to the channel as it comes (a client
+ * that stops reading is given up on; the worker never waits for it), so the user reads the report live;
  * the bundle ships as from any self-test. Lines that start with the byte 0x1E are records, not
  * text: "deadline N" (first: the self-test is stopped after N seconds, the client waits no longer),
  * "running NAME" (a check started), "refused SENTENCE" (the request was not served),
@@ -31,6 +32,8 @@ struct cg_served_settings {
   bool enabled;
   int64_t min_gap_s, timeout_s; /* least time between two, and the deadline of one */
   int64_t user_min_gap_s;       /* least time between two for the same user */
+  int64_t relay_stall_ms;       /* a client that reads nothing of the report this long is given up on
+                                 * (0: 30 s); the worker is never held by it */
   const char *config_path;
 };
 struct cg_served;

@@ -27,6 +27,12 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
  * ipc.h connection's), which it inherits and nothing else; its standard error is the agent's own
  * (POSIX: the journal under systemd) or the null device (Windows), never `output`. */
 int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_child **out, char *err, size_t errlen);
+/* A pipe for a worker's output that the supervisor relays (served self-tests): *rd stays here, *wr
+ * goes to cg_child_start_output and is then closed with cg_pipe_close. Neither is inheritable. */
+int cg_pipe_open(intptr_t *rd, intptr_t *wr, char *err, size_t errlen);
+/* What the pipe holds, within ms: >0 bytes read, 0 the writer closed it, -1 nothing yet, -2 error. */
+long cg_pipe_read(intptr_t rd, void *buf, size_t len, int64_t ms);
+void cg_pipe_close(intptr_t h);
 unsigned long cg_child_pid(const struct cg_child *c);
 /* True when it has ended (st filled); false while it runs. Never blocks. */
 bool cg_child_ended(struct cg_child *c, struct cg_child_status *st);

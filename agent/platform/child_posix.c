@@ -1,6 +1,7 @@
 /* Worker processes on POSIX (see child.h): fork and exec in a new process group, reaped with wait4. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -58,6 +59,32 @@ int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_ch
 
 int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
   return cg_child_start_output(argv, -1, out, err, errlen);
+}
+
+int cg_pipe_open(intptr_t *rd, intptr_t *wr, char *err, size_t errlen) {
+  int fds[2];
+  if (pipe(fds) != 0) {
+    cg_snprintf(err, errlen, "cannot make a pipe for the worker: %s", strerror(errno));
+    return CG_ERR_IO;
+  }
+  fcntl(fds[0], F_SETFD, FD_CLOEXEC); /* only the worker's stdout (dup2) is inherited */
+  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+  *rd = fds[0];
+  *wr = fds[1];
+  return CG_OK;
+}
+
+long cg_pipe_read(intptr_t rd, void *buf, size_t len, int64_t ms) {
+  struct pollfd p = {.fd = (int)rd, .events = POLLIN};
+  int n = poll(&p, 1, (int)(ms > 0 ? ms : 0));
+  if (n == 0 || (n < 0 && errno == EINTR)) return -1;
+  if (n < 0) return -2;
+  ssize_t r = read((int)rd, buf, len);
+  return r >= 0 ? (long)r : errno == EAGAIN || errno == EINTR ? -1 : -2;
+}
+
+void cg_pipe_close(intptr_t h) {
+  if (h >= 0) close((int)h);
 }
 
 unsigned long cg_child_pid(const struct cg_child *c) { return (unsigned long)c->pid; }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "child.h"
+#include "sys.h"
 #include "utf_win32.h"
 
 struct cg_child {
@@ -99,6 +100,36 @@ int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_ch
 
 int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
   return cg_child_start_output(argv, -1, out, err, errlen);
+}
+
+int cg_pipe_open(intptr_t *rd, intptr_t *wr, char *err, size_t errlen) {
+  HANDLE r = NULL, w = NULL;
+  if (!CreatePipe(&r, &w, NULL, 65536)) { /* not inheritable: start_output duplicates what it passes */
+    cg_snprintf(err, errlen, "cannot make a pipe for the worker (error %lu)", (unsigned long)GetLastError());
+    return CG_ERR_IO;
+  }
+  *rd = (intptr_t)r;
+  *wr = (intptr_t)w;
+  return CG_OK;
+}
+
+long cg_pipe_read(intptr_t rd, void *buf, size_t len, int64_t ms) {
+  int64_t end = cg_time_mono_ms() + (ms > 0 ? ms : 0);
+  for (;;) {
+    DWORD avail = 0;
+    if (!PeekNamedPipe((HANDLE)rd, NULL, 0, NULL, &avail, NULL)) return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -2;
+    if (avail) {
+      DWORD got = 0, want = avail < len ? avail : (DWORD)(len > 65536 ? 65536 : len);
+      if (!ReadFile((HANDLE)rd, buf, want, &got, NULL)) return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -2;
+      return (long)got;
+    }
+    if (cg_time_mono_ms() >= end) return -1;
+    Sleep(10);
+  }
+}
+
+void cg_pipe_close(intptr_t h) {
+  if (h && h != -1) CloseHandle((HANDLE)h);
 }
 
 unsigned long cg_child_pid(const struct cg_child *c) { return (unsigned long)c->pi.dwProcessId; }

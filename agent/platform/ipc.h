@@ -45,6 +45,9 @@ int cg_ipc_connect(const char *endpoint, struct cg_ipc_conn **out, char *err, si
 long cg_ipc_read(struct cg_ipc_conn *c, void *buf, size_t len, int64_t ms);
 /* Writes all of buf. CG_OK, or CG_ERR_IO when the other end went away. */
 int cg_ipc_write(struct cg_ipc_conn *c, const void *buf, size_t len);
+/* The same, but never blocked by a reader that stops reading: CG_ERR_TIMEOUT when the other end took
+ * nothing for stall_ms (the caller then gives up on it), CG_ERR_IO when it is gone. */
+int cg_ipc_write_within(struct cg_ipc_conn *c, const void *buf, size_t len, int64_t stall_ms);
 /* Who is at the other end, for the log: "user 1000, process 4242" / "process 4242". */
 void cg_ipc_peer(const struct cg_ipc_conn *c, char *out, size_t len);
 /* The account at the other end, as a key for per-user limits: "uid 1000" (POSIX), the SID

@@ -211,6 +211,27 @@ int cg_ipc_write(struct cg_ipc_conn *c, const void *buf, size_t len) {
   return CG_OK;
 }
 
+int cg_ipc_write_within(struct cg_ipc_conn *c, const void *buf, size_t len, int64_t stall_ms) {
+  const char *p = buf;
+  int64_t end = cg_time_mono_ms() + stall_ms;
+  while (len) {
+    int64_t left = end - cg_time_mono_ms();
+    if (left <= 0) return CG_ERR_TIMEOUT;
+    struct pollfd pf = {.fd = c->fd, .events = POLLOUT};
+    int n = poll(&pf, 1, (int)left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return CG_ERR_IO;
+    if (n == 0) return CG_ERR_TIMEOUT;
+    ssize_t w = send(c->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (w <= 0) return CG_ERR_IO;
+    p += w;
+    len -= (size_t)w;
+    end = cg_time_mono_ms() + stall_ms; /* progress: the reader reads */
+  }
+  return CG_OK;
+}
+
 void cg_ipc_peer(const struct cg_ipc_conn *c, char *out, size_t len) {
   cg_snprintf(out, len, "user %lu, process %lu", (unsigned long)c->cred.uid, (unsigned long)c->cred.pid);
 }

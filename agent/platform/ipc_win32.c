@@ -212,6 +212,37 @@ int cg_ipc_write(struct cg_ipc_conn *c, const void *buf, size_t len) {
   return CG_OK;
 }
 
+/* The pipe in nonblocking mode for the write: a write that does not fit returns at once with what
+ * went (Windows: part of it; wine: nothing until the whole chunk fits), so a client that stops
+ * reading is noticed after stall_ms instead of holding the writer. */
+int cg_ipc_write_within(struct cg_ipc_conn *c, const void *buf, size_t len, int64_t stall_ms) {
+  DWORD mode = PIPE_READMODE_BYTE | PIPE_NOWAIT;
+  SetNamedPipeHandleState(c->h, &mode, NULL, NULL);
+  const char *p = buf;
+  int rc = CG_OK;
+  int64_t end = cg_time_mono_ms() + stall_ms;
+  while (len) {
+    DWORD w = 0, chunk = len > 4096 ? 4096 : (DWORD)len;
+    if (!WriteFile(c->h, p, chunk, &w, NULL)) {
+      rc = CG_ERR_IO;
+      break;
+    }
+    if (w) {
+      p += w;
+      len -= w;
+      end = cg_time_mono_ms() + stall_ms; /* progress: the reader reads */
+    } else if (cg_time_mono_ms() >= end) {
+      rc = CG_ERR_TIMEOUT;
+      break;
+    } else {
+      Sleep(20);
+    }
+  }
+  mode = PIPE_READMODE_BYTE | PIPE_WAIT;
+  SetNamedPipeHandleState(c->h, &mode, NULL, NULL);
+  return rc;
+}
+
 void cg_ipc_peer(const struct cg_ipc_conn *c, char *out, size_t len) { cg_snprintf(out, len, "process %lu", c->pid); }
 
 void cg_ipc_peer_user(const struct cg_ipc_conn *c, char *out, size_t len) {

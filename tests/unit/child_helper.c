@@ -4,6 +4,7 @@
  *   child_helper echo TEXT        prints TEXT and a newline
  *   child_helper stderr TEXT      writes TEXT to stderr
  *   child_helper flood N          writes N bytes of 'x' to stdout
+ *   child_helper -c N selftest …  a served self-test's worker (tests/security/test_relay.c): N bytes of 'x'
  *   child_helper sleep MS         sleeps, then prints "woke"
  *   child_helper grandchild MARKER MS
  *                                 starts itself as "marker MARKER MS" and waits for it
@@ -49,6 +50,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (!strcmp(mode, "flood") && argc > 2) {
+    long n = strtol(argv[2], NULL, 10);
+    for (long i = 0; i < n; i++)
+      putchar('x');
+    return 0;
+  }
+  if (!strcmp(mode, "-c") && argc > 2) { /* started as a served worker: -c CONFIG selftest ... */
     long n = strtol(argv[2], NULL, 10);
     for (long i = 0; i < n; i++)
       putchar('x');
