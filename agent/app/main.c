@@ -7,6 +7,7 @@
 
 #include "bundle.h"
 #include "daemon.h"
+#include "meaning.h"
 #include "platform/service.h"
 #include "validate.h"
 #include "config.h"
@@ -510,6 +511,13 @@ static int cmd_config_check(const struct cli *cli) {
              "read them, dsregcmd_path is not run; fix each): %s\n",
              files);
     print_sas_warnings(cfg.root, "");
+    const char *cmg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(cfg.root, "checks"), "cmgprobe"), "url"));
+    if (cmg && !cg_cmg_url_has_mp_id(cmg)) {
+      char w[700];
+      cg_cmg_url_warning(cmg, w, sizeof(w));
+      printf("Warning: checks.cmgprobe.url: %s.\n", w);
+    }
     printf("%s\n", text ? text : "");
     cg_free(text);
   }

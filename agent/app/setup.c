@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "meaning.h"
 #include "policy.h"
 #include "platform/fs.h"
 #include "platform/service.h"
@@ -200,6 +201,11 @@ int cg_cmd_setup(const struct cg_setup_opts *o) {
   /* the same meaning as the policy values of these names (the plugins declare where they go) */
   if (sas_url && *sas_url) cg_policy_set(root, "SasUrl", sas_url);
   if (cmg_url && *cmg_url) cg_policy_set(root, "CmgUrl", cmg_url);
+  if (cmg_url && *cmg_url && !cg_cmg_url_has_mp_id(cmg_url)) {
+    char w[700];
+    cg_cmg_url_warning(cmg_url, w, sizeof(w));
+    fprintf(stderr, "cmgdiag: warning: %s.\n", w);
+  }
   char *out = cJSON_Print(root);
   /* what will be written must load: check it before replacing anything */
   struct cg_config check;

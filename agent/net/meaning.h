@@ -21,6 +21,14 @@ bool cg_meaning_upload_sas(const cJSON *v, char *why, size_t len);
  * shell or a PATH search. Whether it exists is the check's to say (it may be deployed later);
  * `config check` and `setup` ask it (the check's init with trigger "config"). */
 bool cg_meaning_absolute_program(const cJSON *v, char *why, size_t len);
+/* A GUID (an Entra tenant ID), xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx. */
+bool cg_meaning_guid(const cJSON *v, char *why, size_t len);
+/* curl --resolve entries: HOST:PORT:ADDRESS[,ADDRESS], a port from 1 to 65535, IP addresses. */
+bool cg_meaning_resolve_entries(const cJSON *v, char *why, size_t len);
+/* A CMG URL that names a management point (/CCM_Proxy_MutualAuth/<id> or /CCM_Proxy_ServerAuth/<id>). */
+bool cg_cmg_url_has_mp_id(const char *url);
+/* The warning for a CMG URL without one (config check, setup), a sentence without a final period. */
+void cg_cmg_url_warning(const char *url, char *out, size_t len);
 /* An absolute path (a file that may not exist yet is fine). */
 bool cg_meaning_absolute_path(const cJSON *v, char *why, size_t len);
 

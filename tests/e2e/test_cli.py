@@ -188,6 +188,20 @@ class Cli(unittest.TestCase):
         self.assertEqual(eff["checks"]["aadjoin"]["timeout_ms"], 60000)
         self.assertEqual(eff["outputs"], [])
 
+    def test_config_check_warns_about_a_cmg_url_without_a_management_point(self):
+        self.write_cfg({"checks": {"cmgprobe": {"url": "https://cmg.contoso.com"}}})
+        rc, out, err = run("-c", self.cfg, "config", "check")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Warning: checks.cmgprobe.url: the CMG URL https://cmg.contoso.com has no management point id", out)
+        self.assertIn("cmg-usable and cmg-answers cannot pass", out)
+        self.write_cfg({"checks": {"cmgprobe": {"url": "https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927939",
+                                                "resolve": ["cmg.contoso.com:443:10.0.0.1", "cmg6.contoso.com:443:[2001:db8::1]"],
+                                                "enabled": True},
+                                   "aadjoin": {"expected_tenant_id": "11111111-2222-3333-4444-555555555555"}}})
+        rc, out, err = run("-c", self.cfg, "config", "check")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("Warning: checks.cmgprobe.url", out)
+
     def test_config_check_refuses_what_cannot_work_and_names_the_key(self):
         sig = "c2lnbmF0dXJlLXNlY3JldA%3D%3D"
         bad = [
@@ -208,6 +222,19 @@ class Cli(unittest.TestCase):
             ({"checks": {"exec": {"enabled": True, "commands": [{"name": "x", "argv": ["/opt/none/check.sh"]}]}}},
              "check exec", "does not exist on this device"),
             ({"checks": {"content": {"urls": ["ftp://dp.contoso.com/x"]}}}, "'checks.content.urls'", "not https://"),
+            # what otherwise breaks a whole fleet quietly
+            ({"checks": {"cmgprobe": {"url": "https://cmg.contoso.com:99999/CCM_Proxy_MutualAuth/1"}}},
+             "'checks.cmgprobe.url'", "port that is not a number from 1 to 65535"),
+            ({"checks": {"cmgprobe": {"resolve": ["cmg.contoso.com:443"]}}}, "'checks.cmgprobe.resolve'",
+             "is not HOST:PORT:ADDRESS"),
+            ({"checks": {"cmgprobe": {"resolve": ["cmg.contoso.com:0:10.0.0.1"]}}}, "'checks.cmgprobe.resolve'",
+             "a port from 1 to 65535"),
+            ({"checks": {"aadjoin": {"expected_tenant_id": "contoso.onmicrosoft.com"}}},
+             "'checks.aadjoin.expected_tenant_id'", "not its domain name"),
+            ({"outputs": [{"type": "azblob", "sas_url": "https://a.blob.core.windows.net/c?sv=2022-11-02&sp=cw"
+                           "&se=2027-01-01T0000Z&sig=" + sig}]}, "'outputs[0].sas_url'", "is not a date and time"),
+            ({"outputs": [{"type": "azblob", "sas_url": "https://a.blob.core.windows.net/c?sv=2022-11-02&amp;sp=cw"
+                           "&amp;se=2099-01-01&amp;sig=" + sig}]}, "'outputs[0].sas_url'", "HTML-escaped"),
         ]
         for extra, key, why in bad:
             self.write_cfg(extra)

@@ -523,6 +523,14 @@ class SetupFindings(Base):
             self.assertIn(why, err)
         with open(self.cfg) as fh:
             self.assertEqual(fh.read(), before)  # nothing written that cannot work
+        # a CMG URL without a management point id works, but no gate can pass: said at once
+        rc, out, err, _ = run("-c", self.cfg, "setup", "--cmg-url", "https://cmg.contoso.com")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("warning: the CMG URL https://cmg.contoso.com has no management point id", err)
+        rc, out, err, _ = run("-c", self.cfg, "setup", "--cmg-url",
+                              "https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927939")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("no management point id", err)
 
     def test_config_check_warns_about_a_broad_or_expiring_sas(self):
         soon = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5 * 86400))

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "discovery.h"
 #include "log.h"
+#include "meaning.h"
 #include "platform/fs.h"
 #include "platform/proc.h"
 #include "platform/sys.h"
@@ -467,7 +468,11 @@ static const char *const aadjoin_provides[] = {CG_DISCOVERY_AAD_STATE, NULL};
 static const struct cg_device_fact aadjoin_device[] = {
     {"aad_device_id", "device_id"}, {"tenant_id", "tenant_id"}, {NULL, NULL}};
 
+/* a domain name where the GUID belongs would fail every device (docs/checks/aadjoin.md) */
+static const struct cg_setting_meaning aadjoin_meanings[] = {{"expected_tenant_id", cg_meaning_guid}, {NULL, NULL}};
+
 const struct cg_check_plugin cg_check_aadjoin = {
+    .meanings = aadjoin_meanings,
     .device_facts = aadjoin_device,
     .provides = aadjoin_provides,
     .name = "aadjoin",

@@ -775,7 +775,8 @@ static const char *const cmgprobe_provides[] = {CG_DISCOVERY_CMG_PROXY, CG_DISCO
 static const struct cg_device_fact probe_device[] = {{"cmg_host", "host"}, {NULL, NULL}};
 static const struct cg_policy_value probe_policy[] = {{"CmgUrl", "url"}, {NULL, NULL}};
 
-static const struct cg_setting_meaning cmgprobe_meanings[] = {{"url", cg_meaning_https_url}, {NULL, NULL}};
+static const struct cg_setting_meaning cmgprobe_meanings[] = {
+    {"url", cg_meaning_https_url}, {"resolve", cg_meaning_resolve_entries}, {NULL, NULL}};
 
 const struct cg_check_plugin cg_check_cmgprobe = {
     .meanings = cmgprobe_meanings,
