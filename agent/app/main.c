@@ -71,6 +71,25 @@ static int load_config_why(const struct cli *cli, const struct cg_config_overrid
   int rc = cg_config_load(cfg, cli->config_path, ov, err, sizeof(err));
   if (why) *why = rc;
   if (rc == CG_ERR_ACCESS && quiet_access) return EXIT_CANNOT_RUN;
+  if (rc == CG_ERR_ACCESS) {
+    /* nothing is wrong with the configuration: this account may not read it (a standard user) */
+    char *path = cli->config_path ? cg_strdup(cli->config_path) : cg_default_config_path();
+    char said[700];
+    cg_snprintf(said, sizeof(said),
+                "this account may not read the configuration (%s); run it elevated (as an administrator%s), or run "
+                "'cmgdiag selftest', which the service runs for you",
+                path ? path : "",
+#ifdef _WIN32
+                ""
+#else
+                " or root"
+#endif
+    );
+    cg_free(path);
+    fprintf(stderr, "cmgdiag: %s\n", said);
+    if (cli->profile) printf("COULD NOT RUN (%s): %s.\n", cli->profile, said);
+    return EXIT_CANNOT_RUN;
+  }
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: configuration error: %s\n", err[0] ? err : cg_strerror(rc));
     /* Intune Remediations and Run Script keep only stdout: the gate's one line says why too */

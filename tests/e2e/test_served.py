@@ -157,6 +157,18 @@ class Served(unittest.TestCase):
         self.assertIn("elevated prompt", err)
         self.assertIn("start the service", err)
 
+    def test_a_standard_users_check_and_gate_say_elevate_not_fix_the_configuration(self):
+        # nothing is wrong with the configuration: the account may not read it
+        for args in (["check", "agent"], ["validate", "--profile", "pre-upgrade"], ["config", "check"]):
+            rc, out, err = self.user(*args)
+            self.assertEqual(rc, 3, (args, out, err))
+            self.assertIn("this account may not read the configuration (%s)" % self.cfg, err)
+            self.assertIn("run it elevated", err)
+            self.assertIn("'cmgdiag selftest', which the service runs for you", err)
+            self.assertNotIn("Fix the configuration", out + err)
+            if args[0] == "validate":  # the gate's one line says it too (Intune keeps stdout only)
+                self.assertIn("COULD NOT RUN (pre-upgrade): this account may not read the configuration", out)
+
     def test_turned_off_by_the_administrator(self):
         self.write(enabled=False)
         self.start()
