@@ -155,13 +155,17 @@ static int supervise(struct sup *d, const char *why, bool *stop, bool *reload, b
   else if (!st.exited && !*stop)
     cg_log_error(&d->log, "daemon", "cycle %lld: the worker crashed (%s)", (long long)d->cycles, st.text);
   int ec = st.exited ? st.exit_code : 3;
-  cg_log_info(&d->log, "daemon", "cycle %lld ended in %lld ms: %s (worker: %s, peak %lld KB)", (long long)d->cycles,
-              (long long)ms,
-              ec == 3   ? "could not run"
-              : ec == 2 ? "fail"
-              : ec == 1 ? "warn"
-                        : "pass",
-              st.text, (long long)st.max_rss_kb);
+  cg_log_write(&d->log,
+               ec >= 2   ? CG_LOG_ERROR
+               : ec == 1 ? CG_LOG_WARNING
+                         : CG_LOG_INFO,
+               "daemon", CG_SRC, "cycle %lld ended in %lld ms: %s (worker: %s, peak %lld KB)", (long long)d->cycles,
+               (long long)ms,
+               ec == 3   ? "could not run"
+               : ec == 2 ? "fail"
+               : ec == 1 ? "warn"
+                         : "pass",
+               st.text, (long long)st.max_rss_kb);
   cg_child_free(c);
   cg_free(self);
   return ec;

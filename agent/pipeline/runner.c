@@ -90,7 +90,11 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
                   "The %s check could not run: %s.", p->name, err);
     cg_log_error(env->log, "runner", "check %s could not run: %s", p->name, err);
   } else {
-    cg_log_info(env->log, "runner", "check %s: %s %s", p->name, cg_verdict_name(res->status), res->code);
+    /* CMTrace highlights what needs an eye: type 2 (yellow) for a warning, 3 (red) for a failure */
+    enum cg_log_level lv = res->status == CG_FAIL || res->status == CG_ERROR ? CG_LOG_ERROR
+                           : res->status == CG_WARN                          ? CG_LOG_WARNING
+                                                                             : CG_LOG_INFO;
+    cg_log_write(env->log, lv, "runner", CG_SRC, "check %s: %s %s", p->name, cg_verdict_name(res->status), res->code);
     /* a capture judged as of another time says so, in the sentence a person reads */
     const char *asof = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "judged_as_of"));
     char *said = asof && res->summary

@@ -61,6 +61,9 @@ static void configure(SC_HANDLE svc) {
   SC_ACTION acts[3] = {{SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 60000}, {SC_ACTION_RESTART, 600000}};
   SERVICE_FAILURE_ACTIONSW fa = {86400, NULL, NULL, 3, acts};
   ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &fa);
+  /* also when the agent stops with an error of its own (a non-zero exit code), not only on a crash */
+  SERVICE_FAILURE_ACTIONS_FLAG flag = {TRUE};
+  ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &flag);
   HKEY k;
   if (RegCreateKeyExW(HKEY_LOCAL_MACHINE, L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\cmgdiag", 0,
                       NULL, 0, KEY_SET_VALUE, NULL, &k, NULL) == ERROR_SUCCESS) {

@@ -438,6 +438,18 @@ class Cli(unittest.TestCase):
             self.assertRegex(m["file"], r"^[a-z_]+\.c:\d+$")
         self.assertIn("check agent: pass AGENT_OK", data)
 
+    def test_cmtrace_highlights_warnings_and_failures(self):
+        # CMTrace paints type 2 yellow and type 3 red: a failing check must stand out in the log
+        self.write_cfg({"checks": {"cmgprobe": {"enabled": True, "url": "http://cmg.contoso.com/x"},
+                                   "agent": {"min_free_mb": 1048576}}})
+        run("-c", self.cfg, "selftest", "--no-upload")
+        with open(self.log, "rb") as f:
+            entries = [CMTRACE.fullmatch(e) for e in f.read().decode("utf-8").split("\r\n")[:-1]]
+        kinds = {m["msg"].split(":")[0]: (m["msg"], m["type"]) for m in entries if m["msg"].startswith("check ")}
+        self.assertEqual(kinds["check cmgprobe"], ("check cmgprobe: fail CMG_BAD_URL", "3"))
+        self.assertEqual(kinds["check agent"][1], "2", kinds["check agent"])
+        self.assertIn(": warn ", kinds["check agent"][0])
+
     def test_verbose_echoes_log(self):
         rc, _, err = run("-v", "-c", self.cfg, "check", "agent")
         self.assertEqual(rc, 0)
