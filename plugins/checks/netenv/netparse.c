@@ -5,25 +5,27 @@
 
 #include "regfile.h"
 
-static void value_after_colon(const char *line, char *out, size_t outlen) {
-  /* "    Proxy Server(s) :  proxy.contoso.com:8080": the label ends at the first " :". */
-  const char *c = strstr(line, " :");
-  if (!c)
-    c = strchr(line, ':');
-  else
-    c++;
-  if (!c) {
-    out[0] = '\0';
-    return;
+/* The label's end in a "label : value" line of any language: the first ':' (or the full-width
+ * U+FF1A) followed by a blank or the end; NULL when the line has none (the "direct access" sentence). */
+static const char *label_end(const char *t, size_t *seplen) {
+  for (const char *c = t; *c; c++) {
+    size_t n = *c == ':' ? 1 : !strncmp(c, "\xEF\xBC\x9A", 3) ? 3 : 0;
+    if (n && (c[n] == ' ' || c[n] == '\t' || !c[n])) {
+      *seplen = n;
+      return c;
+    }
   }
-  char buf[600];
-  cg_strlcpy(buf, c + 1, sizeof(buf));
-  cg_strlcpy(out, cg_str_trim(buf), outlen);
+  return NULL;
 }
 
+/* `netsh winhttp show proxy` in any display language, read by its structure: a header line that
+ * names WinHTTP and ends with a colon, then either one sentence (direct access) or two "label :
+ * value" lines, the proxy server(s) and the bypass list (a value in parentheses, "(none)", "(keine)",
+ * "(aucun)", "(なし)", is no list). */
 int ne_parse_netsh(const char *text, struct ne_proxy *out) {
   memset(out, 0, sizeof(*out));
   bool header = false, direct = false;
+  int values = 0;
   const char *p = text;
   while (p && *p) {
     const char *nl = strchr(p, '\n');
@@ -31,17 +33,31 @@ int ne_parse_netsh(const char *text, struct ne_proxy *out) {
     char line[700];
     cg_snprintf(line, sizeof(line), "%.*s", (int)(n < 699 ? n : 699), p);
     char *t = cg_str_trim(line);
-    if (strstr(t, "WinHTTP proxy settings"))
-      header = true;
-    else if (cg_str_startswith_ci(t, "Direct access"))
-      direct = true;
-    else if (cg_str_startswith_ci(t, "Proxy Server(s)") || cg_str_startswith_ci(t, "Proxy Server"))
-      value_after_colon(t, out->proxy, sizeof(out->proxy));
-    else if (cg_str_startswith_ci(t, "Bypass List"))
-      value_after_colon(t, out->bypass, sizeof(out->bypass));
+    size_t tl = strlen(t), sep = 0;
     p = nl ? nl + 1 : NULL;
+    if (!*t) continue;
+    if (!header) {
+      /* the header: names WinHTTP, ends with ':' (" :" in French, a full-width colon possibly) */
+      header =
+          cg_str_contains_ci(t, "WinHTTP") && (t[tl - 1] == ':' || (tl >= 3 && !strcmp(t + tl - 3, "\xEF\xBC\x9A")));
+      if (!header) break; /* netsh's first words are its header: anything else is not netsh */
+      continue;
+    }
+    const char *c = label_end(t, &sep);
+    if (!c) {
+      direct = values == 0; /* the one sentence: direct access (no proxy server) */
+      continue;
+    }
+    char *dst = values == 0 ? out->proxy : values == 1 ? out->bypass : NULL;
+    size_t dl = values == 0 ? sizeof(out->proxy) : sizeof(out->bypass);
+    if (dst) {
+      char buf[600];
+      cg_strlcpy(buf, c + sep, sizeof(buf));
+      cg_strlcpy(dst, cg_str_trim(buf), dl);
+    }
+    values++;
   }
-  if (cg_strcasecmp(out->bypass, "(none)") == 0) out->bypass[0] = '\0';
+  if (out->bypass[0] == '(' && out->bypass[strlen(out->bypass) - 1] == ')') out->bypass[0] = '\0'; /* (none) */
   if (!header || (!direct && !out->proxy[0])) {
     memset(out, 0, sizeof(*out));
     return CG_ERR_PARSE;

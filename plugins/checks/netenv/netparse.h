@@ -18,9 +18,9 @@ struct ne_proxy {
   char source[160]; /* where it was read */
 };
 
-/* `netsh winhttp show proxy` (English output): "Direct access (no proxy server)." or the
- * "Proxy Server(s) :" / "Bypass List :" lines. CG_ERR_PARSE for anything else (another language:
- * capture the registry instead). */
+/* `netsh winhttp show proxy` in any display language, by its structure: the header line that names
+ * WinHTTP and ends with a colon, then the direct-access sentence or the proxy server(s) and bypass
+ * list lines ("label : value"). CG_ERR_PARSE for anything else. */
 int ne_parse_netsh(const char *text, struct ne_proxy *out);
 
 /* HKLM\...\Internet Settings\Connections\WinHttpSettings: DWORD size (0x18), DWORD counter, DWORD
