@@ -23,10 +23,24 @@ TEST(netsh_forms) {
                        &p) == CG_OK);
   CHECK_STR(p.proxy, "http=a:80;https=b:443");
   CHECK_STR(p.bypass, "");
-  /* another language, a header alone, nothing */
+  /* another language, by the structure: German direct access, French with " :" and "(aucun)" */
   CHECK(ne_parse_netsh("Aktuelle WinHTTP-Proxyeinstellungen:\n    Direkter Zugriff (kein Proxyserver).\n", &p) ==
-        CG_ERR_PARSE);
+        CG_OK);
+  CHECK(p.present && !p.proxy[0]);
+  CHECK(ne_parse_netsh("Param\xc3\xa8tres actuels du proxy WinHTTP :\n\n    Serveur(s) proxy :  p.contoso.com:3128\n"
+                       "    Liste de contournement :  (aucun)\n",
+                       &p) == CG_OK);
+  CHECK_STR(p.proxy, "p.contoso.com:3128");
+  CHECK_STR(p.bypass, "");
+  /* a full-width colon after the label */
+  CHECK(ne_parse_netsh("WinHTTP:\n    X\xef\xbc\x9a proxy:1\n    Y\xef\xbc\x9a <local>\n", &p) == CG_OK);
+  CHECK_STR(p.proxy, "proxy:1");
+  CHECK_STR(p.bypass, "<local>");
+  /* a header alone, text that is not netsh's, nothing */
   CHECK(ne_parse_netsh("Current WinHTTP proxy settings:\n", &p) == CG_ERR_PARSE);
+  CHECK(ne_parse_netsh("Hello\nCurrent WinHTTP proxy settings:\n    Direct access (no proxy server).\n", &p) ==
+        CG_ERR_PARSE);
+  CHECK(ne_parse_netsh("Windows Registry Editor Version 5.00\n[HKEY_LOCAL_MACHINE\\X]\n", &p) == CG_ERR_PARSE);
   CHECK(ne_parse_netsh("", &p) == CG_ERR_PARSE);
 }
 
