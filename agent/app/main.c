@@ -78,13 +78,7 @@ static int load_config_why(const struct cli *cli, const struct cg_config_overrid
     cg_snprintf(said, sizeof(said),
                 "this account may not read the configuration (%s); run it elevated (as an administrator%s), or run "
                 "'cmgdiag selftest', which the service runs for you",
-                path ? path : "",
-#ifdef _WIN32
-                ""
-#else
-                " or root"
-#endif
-    );
+                path ? path : "", strcmp(cg_platform_name(), "windows") ? " or root" : "");
     cg_free(path);
     fprintf(stderr, "cmgdiag: %s\n", said);
     if (cli->profile) printf("COULD NOT RUN (%s): %s.\n", cli->profile, said);

@@ -197,30 +197,37 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
   struct cg_child_status st;
   memset(&st, 0, sizeof(st));
   int64_t end = cg_time_mono_ms() + timeout_s * 1000;
-  bool killed = false, stop = false, ended = false, reading = true;
+  bool killed = false, stop = false, ended = false, reading = true, eof = false;
   char buf[4096];
   for (;;) {
-    long n = cg_pipe_read(rd, buf, sizeof(buf), 50);
-    if (n > 0) {
-      if (reading && cg_ipc_write_within(c, buf, (size_t)n, stall_ms) != CG_OK) {
-        reading = false;
-        cg_log_warn(sv->log, "served", "%s stopped reading the self-test's report; the rest is not sent", peer);
-      }
-      continue;
-    }
-    if (ended) break; /* ended, and nothing more in the pipe (or what it started still holds it) */
-    ended = cg_child_ended(w, &st);
-    if (ended) continue; /* read what is left */
+    /* the deadline and the service's stop hold whatever the client does (a slow reader included) */
     cg_mutex_lock(sv->m);
     stop = sv->stop;
     cg_mutex_unlock(sv->m);
-    if (stop || cg_time_mono_ms() >= end) {
+    int64_t left = end - cg_time_mono_ms();
+    if (!ended && (stop || left <= 0)) {
       cg_child_kill(w);
       killed = true;
       for (int i = 0; i < 300 && !cg_child_ended(w, &st); i++)
         cg_sleep_ms(10);
       break;
     }
+    long n = eof ? -1 : cg_pipe_read(rd, buf, sizeof(buf), 50);
+    if (n > 0) {
+      /* each write within the stall limit and the deadline: a slow reader is bounded by both */
+      int64_t lim = left < stall_ms ? left : stall_ms;
+      if (reading && (lim <= 0 || cg_ipc_write_within(c, buf, (size_t)n, lim) != CG_OK)) {
+        reading = false;
+        cg_log_warn(sv->log, "served", "%s %s; the rest is not sent", peer,
+                    lim <= 0 ? "had not taken the self-test's report when its deadline came"
+                             : "stopped reading the self-test's report");
+      }
+      continue;
+    }
+    if (n == 0 || n == -2) eof = true; /* the worker's end is closed: wait for it to end */
+    if (ended) break;                  /* ended, and nothing more in the pipe (or what it started holds it) */
+    ended = cg_child_ended(w, &st);
+    if (!ended && eof) cg_sleep_ms(50);
   }
   cg_pipe_close(rd);
   if (!reading) {

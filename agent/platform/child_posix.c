@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pipe2 */
 /* Worker processes on POSIX (see child.h): fork and exec in a new process group, reaped with wait4. */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,12 +64,10 @@ int cg_child_start(const char *const *argv, struct cg_child **out, char *err, si
 
 int cg_pipe_open(intptr_t *rd, intptr_t *wr, char *err, size_t errlen) {
   int fds[2];
-  if (pipe(fds) != 0) {
+  if (pipe2(fds, O_CLOEXEC) != 0) { /* close-on-exec from the start: no other thread's fork inherits it */
     cg_snprintf(err, errlen, "cannot make a pipe for the worker: %s", strerror(errno));
     return CG_ERR_IO;
   }
-  fcntl(fds[0], F_SETFD, FD_CLOEXEC); /* only the worker's stdout (dup2) is inherited */
-  fcntl(fds[1], F_SETFD, FD_CLOEXEC);
   *rd = fds[0];
   *wr = fds[1];
   return CG_OK;

@@ -125,19 +125,33 @@ TC
 }
 # --- end deps
 
+# Two builds on one machine (two checkouts) share the cache: one builds or cleans it at a time
+# (flock), the other waits and then uses what the first built.
+mkdir -p "$cache"
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+  log "waiting for another build that holds $cache/.lock"
+  flock 9
+fi
 if [ -f "$prefix/VERSIONS" ]; then
   log "using cached dependencies $prefix"
 else
   start=$(date +%s)
-  build_deps
+  build_deps || { flock -u 9; exit 1; }
   log "dependencies built in $(( $(date +%s) - start )) s"
 fi
+touch "$prefix/.used" # a build uses this entry: another build's clean-up leaves it for a day
 sed 's/^/windows-build:   /' "$prefix/VERSIONS" >&2
 
-# Dependencies from other keys are stale: drop them so the cache does not grow without bound.
+# Dependencies from other keys are stale: drop them so the cache does not grow without bound, but
+# not one another build (another checkout) used within the last day.
 for d in "$cache"/*/; do
-  case "$(basename "$d")" in src|"$key") ;; *) rm -rf "$d" ;; esac
+  case "$(basename "$d")" in
+    src|"$key") ;;
+    *) [ -n "$(find "$d" -maxdepth 1 -name .used -mmin -1440 2>/dev/null)" ] || rm -rf "$d" ;;
+  esac
 done
+flock -u 9
 mkdir -p "$out"
 # A build folder configured against another dependency prefix has stale find_package results.
 if [ -f "$out/CMakeCache.txt" ] && ! grep -qx "CMGDIAG_WINDEPS_PREFIX:UNINITIALIZED=$prefix\|CMGDIAG_WINDEPS_PREFIX:STRING=$prefix\|CMGDIAG_WINDEPS_PREFIX:PATH=$prefix" "$out/CMakeCache.txt"; then

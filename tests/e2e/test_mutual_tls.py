@@ -108,6 +108,24 @@ class MutualTls(unittest.TestCase):
         self.assertFalse(r["facts"]["authenticated"]["client_certificate_requested"])
         self.assertNotIn("inspection_evidence", r["facts"]["authenticated"])
 
+    def test_a_chain_completed_from_aia_stays_completed_for_the_certificate_request(self):
+        # the anonymous handshake needed the intermediate from AIA: the request with the certificate too
+        r = self.probe("leafonly", "client-good", "CMG_CERT_CHAIN_AIA", "warn")
+        self.assertEqual(r["facts"]["authenticated"]["status"], 200)
+
+    def test_a_key_that_does_not_fit_is_not_blamed_on_the_cmg(self):
+        # a local mistake (the certificate and another key): nothing was asked of the CMG
+        cfg = self.config("mtls", "client-good")
+        with open(cfg) as f:
+            c = json.load(f)
+        c["checks"]["cmgprobe"]["client_key"] = native_path(own_capture(self.pki("good.key"), self.tmp))
+        with open(cfg, "w") as f:
+            json.dump(c, f)
+        rc, out, err = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
+        r = json.loads(out)
+        self.assertEqual((r["code"], r["status"]), ("CMG_AUTH_NOT_TESTED", "warn"), r["summary"])
+        self.assertIn("could not use the client certificate", r["summary"])
+
     # --- what the CMG refuses ----------------------------------------------------------------------
 
     def test_another_cas_certificate_names_the_certificate_and_the_upload(self):

@@ -96,6 +96,63 @@ TEST(a_client_that_never_reads_holds_nobody_up) {
   cg_free(logpath);
 }
 
+/* A reader that takes a little now and then, just inside every stall limit, is still held to the
+ * self-test's deadline: the worker is stopped at it and the slot is free for the next user. */
+TEST(a_slow_reader_is_held_to_the_deadline) {
+  char endpoint[512];
+#ifdef _WIN32
+  cg_snprintf(endpoint, sizeof(endpoint), "\\\\.\\pipe\\cmgdiag-test-slow-%lu", (unsigned long)GetCurrentProcessId());
+  _putenv_s("CMGDIAG_SELFTEST_ENDPOINT", endpoint);
+#else
+  cg_snprintf(endpoint, sizeof(endpoint), "%s/slow-%ld.sock", tmpdir, (long)getpid());
+  setenv("CMGDIAG_SELFTEST_ENDPOINT", endpoint, 1);
+#endif
+  char *logpath = cg_path_join(tmpdir, "slow.log");
+  cg_file_remove(logpath);
+  struct cg_log log;
+  memset(&log, 0, sizeof(log));
+  cg_log_open(&log, logpath, 0, CG_LOG_DEBUG);
+  cg_log_threaded(&log);
+  struct cg_served_settings s = {.enabled = true, .timeout_s = 3, .config_path = "8000000", .relay_stall_ms = 1000};
+  struct cg_served *sv = cg_served_start(helper, &log, &s);
+  CHECK(sv != NULL);
+  char err[512] = "";
+  struct cg_ipc_conn *slow = NULL, *next = NULL;
+  CHECK(sv && cg_ipc_connect(endpoint, &slow, err, sizeof(err)) == CG_OK);
+  if (slow) CHECK(cg_ipc_write(slow, "{}\n", 3) == CG_OK);
+  int64_t t0 = cg_time_mono_ms();
+  static char buf[4096];
+  bool let_go = false;
+  while (slow && !let_go && cg_time_mono_ms() - t0 < 20000) {
+    /* about 128 KiB now and then: always well inside the stall limit, far too slow for 8 MB */
+    for (size_t got = 0; got < 128 * 1024;) {
+      long n = cg_ipc_read(slow, buf, sizeof(buf), 200);
+      if (n <= 0) break;
+      got += (size_t)n;
+    }
+    cg_sleep_ms(700);
+    let_go = log_says(logpath, "when its deadline came") || log_says(logpath, "stopped reading") ||
+             log_says(logpath, "stopped at its deadline");
+  }
+  int64_t took = cg_time_mono_ms() - t0;
+  /* given up on at the 3 s deadline (or the stall limit), never after 8 MB at about 150 KB/s */
+  CHECK(let_go);
+  CHECK(took < 8000);
+  cg_sleep_ms(500); /* the worker is stopped and the slot freed right after */
+  CHECK(cg_ipc_connect(endpoint, &next, err, sizeof(err)) == CG_OK);
+  if (next && cg_ipc_write(next, "{}\n", 3) == CG_OK) {
+    long n = cg_ipc_read(next, buf, sizeof(buf) - 1, 5000);
+    CHECK(n > 0);
+    if (n > 0) buf[n] = '\0';
+    CHECK(n > 0 && strstr(buf, "for someone else") == NULL);
+  }
+  if (slow) cg_ipc_close(slow);
+  if (next) cg_ipc_close(next);
+  if (sv) cg_served_stop(sv);
+  cg_log_close(&log);
+  cg_free(logpath);
+}
+
 int main(int argc, char **argv) {
   cg_platform_args(&argc, &argv);
   char *self = cg_executable_path();
@@ -108,6 +165,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   RUN(a_client_that_never_reads_holds_nobody_up);
+  RUN(a_slow_reader_is_held_to_the_deadline);
   cg_free(helper);
   cg_free(dir);
   cg_free(self);

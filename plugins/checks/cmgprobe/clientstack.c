@@ -42,6 +42,16 @@ static const char *remedy(unsigned long e) {
   }
 }
 
+static void drop_request_failures(struct probe *p) {
+  char codes[16][64];
+  size_t n = 0;
+  for (size_t i = 0; i < p->fs.n && n < 16; i++)
+    if (p->fs.f[i].status == CG_FAIL && strcmp(p->fs.f[i].code, "CMG_TENANT_NOT_ONBOARDED") != 0)
+      cg_strlcpy(codes[n++], p->fs.f[i].code, sizeof(codes[0]));
+  for (size_t i = 0; i < n; i++)
+    cg_findings_drop_code(&p->fs, codes[i]);
+}
+
 void probe_client_stack(struct probe *p) {
   if (!cg_strcasecmp(p->c->winhttp, "off")) return;
   const char *thumb = NULL;
@@ -61,6 +71,18 @@ void probe_client_stack(struct probe *p) {
   bool decides = !w.wine || p->c->winhttp_wine_decides;
   cJSON_AddBoolToObject(w.facts, "decides", decides);
   bool curl_ok = p->mplist_answered;
+  const char *cert_error = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w.facts, "client_certificate_error"));
+  if (decides && thumb && cert_error && cg_findings_has(&p->fs, "CMG_AUTH_NOT_TESTED")) {
+    /* the client's certificate is there by its thumbprint but cannot be used: the client cannot either */
+    cg_findings_drop_code(&p->fs, "CMG_AUTH_NOT_TESTED");
+    probe_found(p, CG_FAIL, "CMG_CLIENT_CERT_MISSING", "12044 ERROR_WINHTTP_CLIENT_AUTH_CERT_NEEDED",
+                "Re-enroll the client authentication certificate in LocalMachine\\My, with its private key in the "
+                "machine's key store (SYSTEM must be able to use it).",
+                "The CMG requires a client certificate on the MutualAuth path, and this client's certificate cannot "
+                "be presented: %s.",
+                cert_error);
+    return;
+  }
   if (decides && w.cert_presented && cg_findings_has(&p->fs, "CMG_AUTH_NOT_TESTED")) {
     /* OpenSSL could not present the machine's certificate; WinHTTP did: its answer is the test */
     cg_findings_drop_code(&p->fs, "CMG_AUTH_NOT_TESTED");
@@ -71,6 +93,17 @@ void probe_client_stack(struct probe *p) {
       return;
     }
   } else {
+    /* the two must be the same request to be compared: both with a certificate, or neither */
+    bool curl_cert = cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(p->facts, "authenticated"), "made"));
+    if (curl_cert != w.cert_presented) {
+      cJSON_AddStringToObject(w.facts, "compared",
+                              curl_cert ? "no: OpenSSL presented a client certificate, "
+                                          "WinHTTP none (no thumbprint)"
+                                        : "no: WinHTTP presented a client certificate, "
+                                          "OpenSSL none");
+      return;
+    }
     if (curl_ok == w.mplist_ok) return;
     cJSON *d = cJSON_AddObjectToObject(p->facts, "stacks_disagree");
     cJSON_AddStringToObject(d, "openssl", curl_ok ? "MP list" : "no MP list");
@@ -78,8 +111,9 @@ void probe_client_stack(struct probe *p) {
     cJSON_AddStringToObject(d, "decides", decides ? "winhttp" : "openssl (winhttp is wine's)");
     if (!decides) return;
     if (w.mplist_ok) {
-      /* the client's own stack gets the MP list: what OpenSSL objected to is not what the client meets */
-      cg_findings_drop(&p->fs, CG_FAIL);
+      /* the client's own stack gets the MP list: what OpenSSL objected to about the request is not what
+       * the client meets (a finding about something else, the tenant, stays) */
+      drop_request_failures(p);
       p->mplist_answered = true;
       p->mplist_n = (size_t)w.mplist_n;
       cg_strlcpy(p->mp0_fqdn, w.mp0_fqdn, sizeof(p->mp0_fqdn));
@@ -90,6 +124,8 @@ void probe_client_stack(struct probe *p) {
   char what[160];
   if (w.error)
     cg_snprintf(what, sizeof(what), "WinHTTP error %lu %s", w.error, name ? name : "");
+  else if (w.status == 200)
+    cg_snprintf(what, sizeof(what), "an MP list with no management point");
   else
     cg_snprintf(what, sizeof(what), "HTTP %ld", w.status);
   probe_found(p, CG_FAIL, "CMG_WINHTTP_FAILED", name && *name ? name : NULL, remedy(w.error),

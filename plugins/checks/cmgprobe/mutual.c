@@ -23,16 +23,18 @@ static const char *const refusal_names[] = {"none",       "certificate required"
 /* A TLS alert (RFC 8446 6.2; RFC 5246 7.2.2) from a server that checks the certificate in the
  * handshake. handshake_failure counts only after the server asked for a certificate. */
 static enum refusal alert_refusal(const struct probe_tls_capture *cap, bool with_cert) {
+  /* a server that never asked for a certificate did not refuse one (a middlebox's alert is not that) */
+  if (!cap->cert_requested) return R_NONE;
   switch (cap->alert_code) {
-  case 116: return R_REQUIRED;                                                    /* certificate_required (TLS 1.3) */
-  case 48: return R_UNTRUSTED;                                                    /* unknown_ca */
-  case 45: return R_EXPIRED;                                                      /* certificate_expired */
-  case 44: return R_REVOKED;                                                      /* certificate_revoked */
-  case 42:                                                                        /* bad_certificate */
-  case 43:                                                                        /* unsupported_certificate */
-  case 46:                                                                        /* certificate_unknown */
-  case 49: return R_BAD;                                                          /* access_denied */
-  case 40: return !cap->cert_requested ? R_NONE : with_cert ? R_BAD : R_REQUIRED; /* handshake_failure */
+  case 116: return R_REQUIRED;                    /* certificate_required (TLS 1.3) */
+  case 48: return R_UNTRUSTED;                    /* unknown_ca */
+  case 45: return R_EXPIRED;                      /* certificate_expired */
+  case 44: return R_REVOKED;                      /* certificate_revoked */
+  case 42:                                        /* bad_certificate */
+  case 43:                                        /* unsupported_certificate */
+  case 46:                                        /* certificate_unknown */
+  case 49: return R_BAD;                          /* access_denied */
+  case 40: return with_cert ? R_BAD : R_REQUIRED; /* handshake_failure */
   default: return R_NONE;
   }
 }
@@ -263,8 +265,20 @@ static void request_facts(cJSON *o, const struct req_out *r, const struct probe_
   cJSON_AddBoolToObject(o, "client_certificate_requested", cap->cert_requested);
 }
 
-/* The authenticated request itself: the first path on a new connection, with the certificate. */
-static void send_with_cert(struct probe *p, const struct curl_slist *resolve, struct req_out *auth) {
+/* The authenticated request itself: the first path on a new connection, with the certificate, and
+ * with what made the anonymous handshake's chain acceptable (the intermediates fetched from AIA,
+ * the chain CryptoAPI approved), so that only the certificate differs. */
+static void send_with_cert(struct probe *p, const struct probe_tls_capture *acap, const struct curl_slist *resolve,
+                           struct req_out *auth) {
+  for (int i = 0; acap->extra && i < sk_X509_num(acap->extra); i++) {
+    if (!p->auth_cap.extra) p->auth_cap.extra = sk_X509_new_null();
+    X509 *x = sk_X509_value(acap->extra, i);
+    if (p->auth_cap.extra && X509_up_ref(x) && !sk_X509_push(p->auth_cap.extra, x)) X509_free(x);
+  }
+  if (acap->has_approved) {
+    memcpy(p->auth_cap.approved_leaf, acap->approved_leaf, sizeof(p->auth_cap.approved_leaf));
+    p->auth_cap.has_approved = true;
+  }
   const char *path = p->c->paths.items[0];
   while (*path == '/')
     path++;
@@ -347,7 +361,7 @@ const struct req_out *probe_mutual(struct probe *p, const struct req_out *anon, 
   struct client_cert cc;
   load_client_cert(p->c->client_cert, &cc);
   if (cc.leaf) cJSON_AddItemToObject(a, "client_certificate", probe_tls_cert_json(cc.leaf, cg_time_utc_ms() / 1000));
-  send_with_cert(p, resolve, auth);
+  send_with_cert(p, acap, resolve, auth);
   auth->j = a; /* owned by the facts */
   cJSON_AddStringToObject(a, "path", p->c->paths.items[0]);
   cJSON_AddBoolToObject(a, "made", true);
@@ -368,7 +382,7 @@ const struct req_out *probe_mutual(struct probe *p, const struct req_out *anon, 
     inspected = true;
   }
   if (inspected) cJSON_AddStringToObject(a, "inspection_evidence", why);
-  if ((auth->rc != CG_OK || r != R_NONE) && inspected) {
+  if (inspected && (r != R_NONE || auth->r.curl_rc == CURLE_PEER_FAILED_VERIFICATION)) {
     probe_found(p, CG_FAIL, "CMG_TLS_INSPECTION", "12175 ERROR_WINHTTP_SECURE_FAILURE",
                 "Exclude the CMG's name from TLS inspection on the proxy or security service in the path (for "
                 "Zscaler, add it to the SSL inspection bypass list): a device that decrypts TLS cannot pass the "
@@ -379,8 +393,19 @@ const struct req_out *probe_mutual(struct probe *p, const struct req_out *anon, 
   } else if (auth->rc == CG_OK && r == R_NONE) {
     decides = auth; /* the MP list (or the CMG's own refusal) as the client gets it */
     p->auth_ok = true;
-  } else {
+  } else if (r != R_NONE) {
     refused(p, r, &cc, a);
+  } else if (auth->r.curl_rc == CURLE_SSL_CERTPROBLEM || auth->r.curl_rc == CURLE_SSL_ENGINE_NOTFOUND ||
+             auth->r.curl_rc == CURLE_SSL_ENGINE_SETFAILED || auth->r.curl_rc == CURLE_SSL_ENGINE_INITFAILED) {
+    /* the certificate or key given could not be used here: nothing was asked of the CMG */
+    probe_found(p, CG_WARN, "CMG_AUTH_NOT_TESTED", NULL,
+                "Check checks.cmgprobe.client_cert and client_key: the certificate (PEM, with its issuing CAs) and "
+                "its private key (PEM, not encrypted) must belong together.",
+                "cmgdiag could not use the client certificate it was given (%s), so whether the CMG accepts the "
+                "client's certificate is not tested.",
+                auth->r.error);
+  } else {
+    probe_classify_transport(p, auth, &p->auth_cap); /* not about the certificate: what broke on the way */
   }
   free_client_cert(&cc);
   return decides;

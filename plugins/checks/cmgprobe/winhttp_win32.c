@@ -226,7 +226,7 @@ static void read_answer(struct probe *p, HINTERNET r, DWORD status, cJSON *o, st
     struct mplist *m = cg_calloc(1, sizeof(*m));
     if (m && mplist_parse(body, used, m) == CG_OK) {
       out->mplist_n = (int)m->count;
-      out->mplist_ok = true;
+      out->mplist_ok = m->total > 0; /* an empty list is no management point for the client */
       cJSON_AddNumberToObject(o, "management_points", (double)m->count);
       if (m->count) {
         cg_strlcpy(out->mp0_fqdn, m->mp[0].fqdn, sizeof(out->mp0_fqdn));
@@ -240,6 +240,30 @@ static void read_answer(struct probe *p, HINTERNET r, DWORD status, cJSON *o, st
   cg_free(body);
 }
 
+/* "http://user:password@host:port/" -> "host:port", the user and the password (each may be empty). */
+static void split_proxy(const char *proxy, char *hostport, size_t hpl, char *user, size_t ul, char *pass, size_t pl) {
+  const char *h = strstr(proxy, "://") ? strstr(proxy, "://") + 3 : proxy;
+  size_t hl = strcspn(h, "/?#");
+  const char *at = memchr(h, '@', hl);
+  if (at) {
+    const char *colon = memchr(h, ':', (size_t)(at - h));
+    cg_snprintf(user, ul, "%.*s", (int)((colon ? colon : at) - h), h);
+    if (colon) cg_snprintf(pass, pl, "%.*s", (int)(at - colon - 1), colon + 1);
+    hl -= (size_t)(at + 1 - h);
+    h = at + 1;
+  }
+  cg_snprintf(hostport, hpl, "%.*s", (int)hl, h);
+}
+
+static void proxy_credentials(HINTERNET r, const char *user, const char *pass) {
+  wchar_t *wu = widen(user), *wp = widen(pass);
+  if (wu) WinHttpSetOption(r, WINHTTP_OPTION_PROXY_USERNAME, wu, (DWORD)wcslen(wu));
+  if (wp) WinHttpSetOption(r, WINHTTP_OPTION_PROXY_PASSWORD, wp, (DWORD)wcslen(wp));
+  if (wp) SecureZeroMemory(wp, wcslen(wp) * sizeof(wchar_t));
+  cg_free(wu);
+  cg_free(wp);
+}
+
 int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *out) {
   memset(out, 0, sizeof(*out));
   cJSON *o = out->facts = cJSON_CreateObject();
@@ -249,10 +273,12 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   char url[1400];
   cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
   const char *proxy = p->proxy && *p->proxy ? p->proxy : NULL;
-  cJSON_AddStringToObject(o, "proxy", proxy ? proxy : "direct");
-  /* WinHTTP takes "host:port" for a named proxy */
-  const char *ph = proxy && strstr(proxy, "://") ? strstr(proxy, "://") + 3 : proxy;
-  wchar_t *wproxy = widen(ph), *whost = widen(p->host), *wpath = NULL;
+  /* WinHTTP takes "host:port" for a named proxy; user information goes to its own options and is
+   * never shown (the facts carry the proxy without it) */
+  char hostport[300] = "", user[200] = "", pass[200] = "";
+  if (proxy) split_proxy(proxy, hostport, sizeof(hostport), user, sizeof(user), pass, sizeof(pass));
+  cJSON_AddStringToObject(o, "proxy", proxy ? hostport : "direct");
+  wchar_t *wproxy = widen(proxy ? hostport : NULL), *whost = widen(p->host), *wpath = NULL;
   const char *pp = strstr(url + 8, "/");
   wpath = widen(pp ? pp : "/");
   /* WinHTTP resolves names itself: with a resolve entry it connects to the address, says the name in
@@ -283,6 +309,7 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   if (!c) goto fail;
   r = WinHttpOpenRequest(c, L"GET", wpath, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, WINHTTP_FLAG_SECURE);
   if (!r) goto fail;
+  if (user[0]) proxy_credentials(r, user, pass);
   WinHttpSetStatusCallback(r, on_status, WINHTTP_CALLBACK_FLAG_SECURE_FAILURE | WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0);
   DWORD_PTR ctx = (DWORD_PTR)&w;
   WinHttpSetOption(r, WINHTTP_OPTION_CONTEXT_VALUE, &ctx, sizeof(ctx));
@@ -344,6 +371,7 @@ done:
   if (c) WinHttpCloseHandle(c);
   if (s) WinHttpCloseHandle(s);
   if (cert) CertFreeCertificateContext(cert);
+  SecureZeroMemory(pass, sizeof(pass));
   cg_free(wproxy);
   cg_free(whost);
   cg_free(wpath);
