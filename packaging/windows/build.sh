@@ -6,7 +6,9 @@
 # OpenSSL, curl and cJSON are built from Debian *source* packages (apt-get source) with the
 # MinGW-w64 toolchain, zlib comes from libz-mingw-w64-dev. The dependency build is cached outside
 # the repository in $CMGDIAG_WINDEPS_CACHE (default ~/.cache/cmgdiag-windeps), keyed by the source
-# package versions, the compiler version and this script, so a second run takes seconds.
+# package versions, the compiler version and this script, so a second run takes seconds. Builds on
+# one machine (two checkouts at once) share it under a lock ($cache/.lock, flock): one builds, the
+# other waits and uses the result; an entry another build used within a day is never cleaned away.
 # The result is a statically linked OUTDIR/cmgdiag.exe (plus the cross-built unit tests, which
 # `ctest --test-dir OUTDIR` runs under wine).
 set -euo pipefail
