@@ -126,6 +126,14 @@ char *cg_read_sas_file(const char *file, char *err, size_t errlen) {
     cg_free(text);
     return NULL;
   }
+  if (len >= 2 && (unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE) {
+    /* a UTF-16 file (Notepad's "Unicode", Windows PowerShell 5.1's Out-File): a SAS is ASCII */
+    size_t k = 0;
+    for (size_t i = 2; i + 1 < len; i += 2)
+      if (!text[i + 1]) text[k++] = text[i];
+    memset(text + k, 0, len - k);
+    len = k;
+  }
   char *t = cg_str_trim(text + (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0));
   char *out = *t ? cg_strdup(t) : NULL;
   if (!*t) cg_snprintf(err, errlen, "%s holds no SAS URL", !strcmp(file, "-") ? "standard input" : file);

@@ -2,10 +2,16 @@
  * The SAS URL must never be on a command line (the process list, and the install logs that
  * ConfigMgr and Intune keep, record command lines), so the MSI hands it to this DLL as hidden
  * CustomActionData (the action is marked HideTarget, SAS_URL is in MsiHiddenProperties) and the
- * DLL writes it to `cmgdiag.exe setup --sas-url-file -` through a pipe on standard input.
- *   CustomActionData: "<path of cmgdiag.exe>\n<CMG URL or empty>\n<SAS URL or empty>"
+ * DLL writes it to `cmgdiag.exe setup --sas-url-file -` through a pipe on standard input. Better
+ * still, SAS_URL_FILE names a file holding the SAS (a name alone: next to the MSI, in its source
+ * folder, as ConfigMgr and Intune copy a package's content): setup reads it there, nothing copies
+ * it, and the SAS is on no install line at all. SAS_URL still works, with a warning in the MSI log.
+ *   CustomActionData: "<path of cmgdiag.exe>\n<CMG URL or empty>\n<SAS URL or empty>\n
+ *                      <SAS_URL_FILE or empty>\n<OriginalDatabase: the MSI's own path>"
  * An exit code other than 0 fails the installation (Return="check"). */
 #include <windows.h>
+
+#include <stdbool.h>
 
 #include <msi.h>
 #include <msiquery.h>
@@ -43,15 +49,40 @@ __declspec(dllexport) UINT __stdcall CmgdiagSetup(MSIHANDLE h) {
   if (!data) goto out;
   len++;
   if (MsiGetPropertyW(h, L"CustomActionData", data, &len) != ERROR_SUCCESS) goto out;
-  wchar_t *exe = data, *cmg = cut_line(exe), *sas = cut_line(cmg);
-  cut_line(sas);
-  size_t cl = wcslen(exe) + wcslen(cmg) + 96;
+  wchar_t *exe = data, *cmg = cut_line(exe), *sas = cut_line(cmg), *file = cut_line(sas), *msi = cut_line(file);
+  cut_line(msi);
+  wchar_t path[MAX_PATH + 1] = L"";
+  if (*file) {
+    /* a name alone, or a relative path, is in the MSI's own folder */
+    bool absolute = (file[0] && file[1] == L':') || (file[0] == L'\\' && file[1] == L'\\');
+    if (absolute) {
+      lstrcpynW(path, file, MAX_PATH);
+    } else {
+      lstrcpynW(path, msi, MAX_PATH);
+      wchar_t *slash = wcsrchr(path, L'\\');
+      if (slash)
+        slash[1] = L'\0';
+      else
+        path[0] = L'\0';
+      if (lstrlenW(path) + lstrlenW(file) >= MAX_PATH) goto out;
+      lstrcatW(path, file);
+    }
+    say(h, L"cmgdiag: the SAS URL comes from the SAS_URL_FILE file beside the package");
+  } else if (*sas) {
+    say(h, L"cmgdiag: warning: SAS_URL on an install line is stored in the ConfigMgr or Intune application and "
+           L"copied to AppEnforce.log / IntuneManagementExtension.log; use SAS_URL_FILE (a file beside the MSI) or "
+           L"a transform (.mst) instead");
+  }
+  size_t cl = wcslen(exe) + wcslen(cmg) + wcslen(path) + 96;
   cmd = HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, cl * sizeof(wchar_t));
   if (!cmd) goto out;
   /* The URLs come from the MSI's own properties: quotes in them would break the command line. */
-  if (wcschr(exe, L'"') || wcschr(cmg, L'"')) goto out;
-  wsprintfW(cmd, L"\"%s\" setup%s%s%s%s", exe, *sas ? L" --sas-url-file -" : L"", *cmg ? L" --cmg-url \"" : L"", cmg,
-            *cmg ? L"\"" : L"");
+  if (wcschr(exe, L'"') || wcschr(cmg, L'"') || wcschr(path, L'"')) goto out;
+  wsprintfW(cmd, L"\"%s\" setup%s%s%s%s%s%s", exe,
+            *path  ? L" --sas-url-file \""
+            : *sas ? L" --sas-url-file -"
+                   : L"",
+            path, *path ? L"\"" : L"", *cmg ? L" --cmg-url \"" : L"", cmg, *cmg ? L"\"" : L"");
   SECURITY_ATTRIBUTES sa = {.nLength = sizeof(sa), .bInheritHandle = TRUE};
   if (!CreatePipe(&rd, &wr, &sa, 0) || !SetHandleInformation(wr, HANDLE_FLAG_INHERIT, 0)) goto out;
   STARTUPINFOW si = {.cb = sizeof(si), .dwFlags = STARTF_USESTDHANDLES};
@@ -64,7 +95,7 @@ __declspec(dllexport) UINT __stdcall CmgdiagSetup(MSIHANDLE h) {
   }
   CloseHandle(rd);
   rd = NULL;
-  if (*sas) {
+  if (*sas && !*path) {
     sas8_len = WideCharToMultiByte(CP_UTF8, 0, sas, -1, NULL, 0, NULL, NULL);
     sas8 = sas8_len > 0 ? HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, (SIZE_T)sas8_len) : NULL;
     DWORD w = 0;

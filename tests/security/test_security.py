@@ -494,6 +494,14 @@ class SetupFindings(Base):
         self.assertEqual(rc, 0, err)
         with open(self.cfg) as fh:
             self.assertEqual(json.load(fh)["outputs"][0]["sas_url"], sas)
+        # saved as UTF-16 (Notepad's "Unicode", Windows PowerShell 5.1's Out-File), with its BOM
+        os.remove(self.cfg)
+        with open(f, "wb") as fh:
+            fh.write(b"\xff\xfe" + (sas + "\r\n").encode("utf-16-le"))
+        rc, out, err, _ = run("-c", self.cfg, "setup", "--sas-url-file", f)
+        self.assertEqual(rc, 0, err)
+        with open(self.cfg) as fh:
+            self.assertEqual(json.load(fh)["outputs"][0]["sas_url"], sas)
         rc, out, err, _ = run("-c", self.cfg, "setup", "--sas-url", sas)
         self.assertIn("--sas-url-file", err)  # the old form warns
 

@@ -43,8 +43,8 @@ ca=$(t CustomAction)
 # SetupData: 51 (set the Setup property, its CustomActionData) + 0x2000. No SAS on any command line.
 echo "$ca" | grep -q $'^Setup\t11265\tSetupCa\tCmgdiagSetup' &&
   ok "custom action Setup: DLL, deferred, as SYSTEM, target hidden" || no "CustomAction Setup: $ca"
-echo "$ca" | grep -q $'^SetupData\t8243\tSetup\t\[#cmgdiag.exe\]' &&
-  ok "custom action SetupData: hands exe path, CMG_URL and SAS_URL as hidden CustomActionData" || no "CustomAction SetupData: $ca"
+echo "$ca" | grep -q $'^SetupData\t8243\tSetup\t\[#cmgdiag.exe\]' && echo "$ca" | grep -q '\[SAS_URL_FILE\]' && echo "$ca" | grep -q '\[OriginalDatabase\]' &&
+  ok "custom action SetupData: hands exe path, CMG_URL, SAS_URL, SAS_URL_FILE and the MSI's path as hidden CustomActionData" || no "CustomAction SetupData: $ca"
 ! echo "$ca" | grep -q -- '--sas-url' && ok "no command line carries the SAS" || no "a command line names the SAS: $ca"
 t Binary | grep -q '^SetupCa' && ok "Binary table: the custom action DLL" || no "Binary: $(t Binary)"
 echo "$ca" | grep -q $'^Purge\t3154\tcmgdiag.exe\tsetup --purge' && ok "custom action Purge" || no "CustomAction: $ca"

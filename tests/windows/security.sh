@@ -94,8 +94,25 @@ if [ -f "$msidir/cmgdiag.msi" ]; then
   envkey='HKLM\System\CurrentControlSet\Control\Session Manager\Environment'
   timeout 60 wine reg query "$envkey" /v PATH 2>/dev/null | tr -d '\r' | grep -qi 'cmgdiag' &&
     ok "msiexec: the install folder is on the system PATH" || no "PATH: $(timeout 60 wine reg query "$envkey" /v PATH 2>&1 | tr -d '\r' | tail -2)"
+  grep -a -q 'warning: SAS_URL on an install line is stored' "$work/msi.log" &&
+    ok "msiexec: SAS_URL on the install line is warned about in the MSI log" || no "no SAS_URL warning in the MSI log"
   # wine's msi writes every property at the end of a verbose log; Windows Installer leaves out
   # those named in MsiHiddenProperties (SAS_URL;Setup), which packaging.sh checks in the tables.
+  timeout 300 wine msiexec /x "$msidir/cmgdiag.msi" /qn >/dev/null 2>&1
+  rm -rf "$pdata/cmgdiag"
+  # SAS_URL_FILE: a file beside the MSI (saved as UTF-16 by Notepad or PowerShell 5.1), read by setup
+  # where it is; the install line names the file only
+  printf '%s\r\n' "${sas/MSISECRETSIG/FILESECRETSIG}" | iconv -f UTF-8 -t UTF-16 > "$msidir/sas.txt"
+  (cd "$msidir" && timeout 300 wine msiexec /i cmgdiag.msi /qn "SAS_URL_FILE=sas.txt" \
+    "CMG_URL=https://cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927939" /l*v "$work/msi-file.log" >/dev/null 2>&1)
+  grep -q 'sig=FILESECRETSIG' "$pdata/cmgdiag/cmgdiag.json" 2>/dev/null &&
+    ok "msiexec SAS_URL_FILE=sas.txt: setup read the SAS from the file beside the MSI" ||
+    no "SAS_URL_FILE: no SAS in $pdata/cmgdiag ($(grep -a -i 'cmgdiag' "$work/msi-file.log" | head -3))"
+  ! grep -a -q 'FILESECRETSIG' "$work/msi-file.log" && ok "SAS_URL_FILE: the SAS is nowhere in the MSI log" ||
+    no "the SAS from the file is in the MSI log"
+  [ -f "$msidir/sas.txt" ] && [ -z "$(find "$pdata/cmgdiag" -name 'sas.txt' 2>/dev/null)" ] &&
+    ok "SAS_URL_FILE: the file stays where it is, and is copied nowhere" || no "sas.txt moved or copied"
+  rm -f "$msidir/sas.txt"
   timeout 300 wine msiexec /x "$msidir/cmgdiag.msi" /qn >/dev/null 2>&1
   ! timeout 60 wine reg query "$envkey" /v PATH 2>/dev/null | tr -d '\r' | grep -qi 'cmgdiag' &&
     ok "msiexec /x: the install folder has left the PATH" || no "PATH after uninstall still names cmgdiag"
