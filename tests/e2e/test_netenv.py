@@ -10,6 +10,7 @@ deadline, output cap, secrets in output, world-writable program or folder refuse
 
     test_netenv.py BINARY [--wine]"""
 import json
+import re
 import os
 import shutil
 import socket
@@ -83,6 +84,24 @@ def run_json(*args, env=None):
     return rc, json.loads(out), err
 
 
+def pasteable(cmd):
+    """What keeps a command from working as typed in PowerShell or cmd: doubled backslashes (escaped
+    twice on the way), unbalanced quotes, a $ or a backtick inside double quotes (PowerShell expands
+    them), a placeholder left in capitals."""
+    found = []
+    if "\\\\" in cmd.lstrip("\\"):
+        found.append("a doubled backslash")
+    for q in "\"'":
+        if cmd.count(q) % 2:
+            found.append("unbalanced %s" % q)
+    for part in cmd.split('"')[1::2]:
+        if "$" in part or "`" in part:
+            found.append("PowerShell would expand %r" % part)
+    if re.search(r"\b(PROXY|PORT|HOST|NAME)\b", cmd):
+        found.append("a placeholder")
+    return found
+
+
 class Fixtures(unittest.TestCase):
     """The issue's two machines, explained from captures alone."""
 
@@ -94,9 +113,44 @@ class Fixtures(unittest.TestCase):
         self.assertEqual((rc, r["status"], r["code"]), (1, "warn", "NETENV_SYSTEM_NO_PROXY"))
         self.assertIn("http://pac.contoso.com/proxy.pac", r["summary"])
         self.assertIn("SYSTEM connects directly", r["summary"])
-        self.assertIn("netsh winhttp set proxy", r["remediation"])
+        # the fix names the users' own script, never an example proxy
+        self.assertIn("AutoConfigURL to http://pac.contoso.com/proxy.pac", r["remediation"])
+        self.assertNotIn("proxy.contoso.com:8080", r["remediation"])
         self.assertEqual(r["facts"]["proxies"]["users"][0]["pac"], "http://pac.contoso.com/proxy.pac")
         self.assertIsNone(r["facts"]["reachability"])
+
+    def test_the_fix_is_the_users_own_proxy_as_a_command_to_paste(self):
+        cap = os.path.join(tempfile.mkdtemp(), "static-user")
+        shutil.copytree(os.path.join(DATA, "01-system-direct-user-pac"), cap)
+        with open(os.path.join(cap, "user.reg"), "w", encoding="utf-8") as f:
+            f.write("Windows Registry Editor Version 5.00\r\n\r\n"
+                    "[HKEY_USERS\\S-1-5-21-1-2-3-1013\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings]\r\n"
+                    "\"ProxyEnable\"=dword:00000001\r\n\"ProxyServer\"=\"proxy.fabrikam.net:3128\"\r\n"
+                    "\"ProxyOverride\"=\"<local>;*.fabrikam.net\"\r\n")
+        try:
+            rc, r, _ = run_json("check", "netenv", "--input", native_path(cap), "--json")
+        finally:
+            shutil.rmtree(os.path.dirname(cap), ignore_errors=True)
+        self.assertEqual(r["code"], "NETENV_SYSTEM_NO_PROXY", r["summary"])
+        cmd = 'netsh winhttp set proxy proxy.fabrikam.net:3128 "<local>;*.fabrikam.net"'
+        self.assertIn(cmd, r["remediation"])
+        self.assertEqual(pasteable(cmd), [])
+
+    def test_capture_commands_print_as_typed(self):
+        # the PowerShell lines the helpdesk copies: one backslash where PowerShell wants one
+        d = tempfile.mkdtemp()
+        try:
+            bad = os.path.join(d, "x.json")
+            with open(bad, "w") as f:
+                f.write("garbage")
+            for check, cmd in (("mpcandidates", "Get-CimInstance -Namespace root\\ccm\\LocationServices -ClassName "
+                                                "SMS_ActiveMPCandidate"),
+                               ("clientauth", "Get-ChildItem Cert:\\LocalMachine\\My")):
+                rc, r, _ = run_json("check", check, "--input", native_path(bad), "--json")
+                self.assertIn(cmd, r["remediation"], check)
+                self.assertEqual(pasteable(r["remediation"].split(": ", 1)[1].split(" (")[0]), [], check)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_tls12_disabled(self):
         rc, r, _ = self.check("02-tls12-disabled-schannel")

@@ -775,7 +775,7 @@ static const struct cg_source ca_source = {
     .max_bytes = INPUT_MAX,
     .code_prefix = "CLIENTAUTH",
     .what = "the certificate store as ConvertTo-Json, reg export files or a dsregcmd /status output",
-    .how = "Capture the store again: Get-ChildItem Cert:\\\\LocalMachine\\\\My | Select-Object Subject,Issuer,"
+    .how = "Capture the store again: Get-ChildItem Cert:\\LocalMachine\\My | Select-Object Subject,Issuer,"
            "Thumbprint,NotBefore,NotAfter,HasPrivateKey,@{n='EnhancedKeyUsageList';e={$_.EnhancedKeyUsageList."
            "ObjectId}} | ConvertTo-Json > certs.json (docs/checks/clientauth.md lists the rest).",
     .parse = parse_capture,

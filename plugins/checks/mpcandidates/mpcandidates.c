@@ -514,9 +514,8 @@ static const struct cg_source mp_source = {
     .max_bytes = INPUT_MAX,
     .code_prefix = "MP",
     .what = "a captured candidate list (ConvertTo-Json, Format-List or Format-Table output) or a .reg export",
-    .how =
-        "Capture with: Get-CimInstance -Namespace root\\\\ccm\\\\LocationServices -ClassName SMS_ActiveMPCandidate | "
-        "ConvertTo-Json > mp.json (Format-List and Format-Table text and 'reg export' files work too).",
+    .how = "Capture with: Get-CimInstance -Namespace root\\ccm\\LocationServices -ClassName SMS_ActiveMPCandidate | "
+           "ConvertTo-Json > mp.json (Format-List and Format-Table text and 'reg export' files work too).",
     .parse = parse_capture,
 };
 

@@ -247,11 +247,26 @@ static const char *view_kind(const struct ne_proxy *v) {
   return "direct";
 }
 
-static const char R_SYSTEM_PROXY[] =
-    "Give SYSTEM the proxy the users have: 'netsh winhttp set proxy proxy.contoso.com:8080 \"<local>;*.contoso.com\"' "
-    "(or 'netsh winhttp import proxy source=ie' as the user), or set SYSTEM's Internet Options through Group "
-    "Policy / HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet Settings (ProxyEnable, "
-    "ProxyServer, ProxyOverride or AutoConfigURL). Then restart the SMS Agent Host (ccmexec).";
+/* What to do when SYSTEM goes direct but a user has a proxy: that user's own proxy, as a command to
+ * paste; a proxy script cannot be given to WinHTTP's default, so SYSTEM's Internet Options then. */
+static void system_proxy_fix(const struct ne_proxy *u, char *out, size_t len) {
+  const char *tail = " Then restart the SMS Agent Host (ccmexec).";
+  if (u->pac[0])
+    cg_snprintf(out, len,
+                "Give SYSTEM the proxy script the users have: set AutoConfigURL to %s in SYSTEM's Internet Options "
+                "through Group Policy (HKU\\S-1-5-18\\Software\\Microsoft\\Windows\\CurrentVersion\\Internet "
+                "Settings; the WinHTTP default proxy takes no script).%s",
+                u->pac, tail);
+  else if (u->proxy[0])
+    cg_snprintf(out, len,
+                "Give SYSTEM the proxy the users have, in an elevated prompt: netsh winhttp set proxy %s \"%s\".%s",
+                u->proxy, u->bypass[0] ? u->bypass : "<local>", tail);
+  else
+    cg_snprintf(out, len,
+                "Give SYSTEM the users' proxy: netsh winhttp import proxy source=ie (run as the user), or SYSTEM's "
+                "Internet Options through Group Policy.%s",
+                tail);
+}
 
 static void judge_proxies(struct ne_state *st) {
   cJSON *p = cJSON_AddObjectToObject(st->facts, "proxies");
@@ -595,7 +610,9 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     while (ui < st->nusers && strcmp(st->user_names[ui], needy))
       ui++;
     const struct ne_proxy *u = &st->users[ui < st->nusers ? ui : 0];
-    finding(st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", R_SYSTEM_PROXY,
+    char fix[900];
+    system_proxy_fix(u, fix, sizeof(fix));
+    finding(st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", fix,
             "SYSTEM connects directly (no WinHTTP proxy and no proxy in SYSTEM's Internet Options), but the signed-in "
             "user %s goes through %s %s; the ConfigMgr client runs as SYSTEM and may not get out of this network.",
             needy, u->pac[0] ? "the proxy script" : "the proxy", u->pac[0] ? u->pac : u->proxy);
