@@ -97,19 +97,20 @@ void cg_findings_drop_code(struct cg_findings *fs, const char *code) { drop_wher
 
 static int worst_first(const struct cg_findings *fs, const struct cg_finding *w, bool only, struct cg_buf *sum,
                        struct cg_buf *rem) {
-  size_t more = 0;
+  /* every finding is said, none only counted: the worst first, then the others in the order found
+   * (a lesser one says what it is); the remediation joins those of the worst kind */
   int e = cg_buf_printf(sum, "%s", w->summary) | cg_buf_printf(rem, "%s", w->remediation);
   for (size_t i = 0; i < fs->n; i++) {
     const struct cg_finding *f = &fs->f[i];
     if (f == w || f->status == CG_PASS) continue;
-    if (!only && f->status == w->status && sum->len + strlen(f->summary) < 900)
-      e |= cg_buf_printf(sum, " Also: %s", f->summary);
-    else
-      more++;
+    e |= cg_buf_printf(sum, " Also%s: %s",
+                       f->status == w->status ? ""
+                       : f->status == CG_WARN ? " (a warning)"
+                                              : " (noted)",
+                       f->summary);
     if (!only && f->status == w->status && *f->remediation && !strstr(rem->data ? rem->data : "", f->remediation))
       e |= cg_buf_printf(rem, "%s%s", rem->len ? " " : "", f->remediation);
   }
-  if (more) e |= cg_buf_printf(sum, " (%zu more finding%s in facts.findings.)", more, more > 1 ? "s" : "");
   return e;
 }
 
