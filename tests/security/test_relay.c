@@ -32,25 +32,49 @@ static bool log_says(const char *path, const char *what) {
   return yes;
 }
 
-TEST(a_client_that_never_reads_holds_nobody_up) {
+/* The service on a channel of this test's own, logging to NAME.log in the scratch folder; its
+ * worker writes N bytes of report (the config path child_helper reads as N). */
+struct rig {
   char endpoint[512];
-#ifdef _WIN32
-  cg_snprintf(endpoint, sizeof(endpoint), "\\\\.\\pipe\\cmgdiag-test-relay-%lu", (unsigned long)GetCurrentProcessId());
-  _putenv_s("CMGDIAG_SELFTEST_ENDPOINT", endpoint);
-#else
-  cg_snprintf(endpoint, sizeof(endpoint), "%s/relay-%ld.sock", tmpdir, (long)getpid());
-  setenv("CMGDIAG_SELFTEST_ENDPOINT", endpoint, 1);
-#endif
-  char *logpath = cg_path_join(tmpdir, "relay.log");
-  cg_file_remove(logpath);
+  char *logpath;
   struct cg_log log;
-  memset(&log, 0, sizeof(log));
-  cg_log_open(&log, logpath, 0, CG_LOG_DEBUG);
-  cg_log_threaded(&log);
+  struct cg_served *sv;
+};
+
+static void rig_start(struct rig *r, const char *name, int64_t timeout_s) {
+  memset(r, 0, sizeof(*r));
+#ifdef _WIN32
+  cg_snprintf(r->endpoint, sizeof(r->endpoint), "\\\\.\\pipe\\cmgdiag-test-%s-%lu", name,
+              (unsigned long)GetCurrentProcessId());
+  _putenv_s("CMGDIAG_SELFTEST_ENDPOINT", r->endpoint);
+#else
+  cg_snprintf(r->endpoint, sizeof(r->endpoint), "%s/%s-%ld.sock", tmpdir, name, (long)getpid());
+  setenv("CMGDIAG_SELFTEST_ENDPOINT", r->endpoint, 1);
+#endif
+  char file[64];
+  cg_snprintf(file, sizeof(file), "%s.log", name);
+  r->logpath = cg_path_join(tmpdir, file);
+  cg_file_remove(r->logpath);
+  cg_log_open(&r->log, r->logpath, 0, CG_LOG_DEBUG);
+  cg_log_threaded(&r->log);
   /* 8 MB of report: more than a socket's or a pipe's buffer many times over */
-  struct cg_served_settings s = {.enabled = true, .timeout_s = 120, .config_path = "8000000", .relay_stall_ms = 1000};
-  struct cg_served *sv = cg_served_start(helper, &log, &s);
-  CHECK(sv != NULL);
+  struct cg_served_settings s = {
+      .enabled = true, .timeout_s = timeout_s, .config_path = "8000000", .relay_stall_ms = 1000};
+  r->sv = cg_served_start(helper, &r->log, &s);
+  CHECK(r->sv != NULL);
+}
+
+static void rig_stop(struct rig *r) {
+  if (r->sv) cg_served_stop(r->sv);
+  cg_log_close(&r->log);
+  cg_free(r->logpath);
+}
+
+TEST(a_client_that_never_reads_holds_nobody_up) {
+  struct rig rg;
+  rig_start(&rg, "relay", 120);
+  struct cg_served *sv = rg.sv;
+  const char *endpoint = rg.endpoint, *logpath = rg.logpath;
   char err[512] = "";
   struct cg_ipc_conn *silent = NULL, *next = NULL;
   int64_t t0 = cg_time_mono_ms();
@@ -91,31 +115,16 @@ TEST(a_client_that_never_reads_holds_nobody_up) {
   CHECK(!log_says(logpath, "for someone else"));
   if (silent) cg_ipc_close(silent);
   if (next) cg_ipc_close(next);
-  if (sv) cg_served_stop(sv);
-  cg_log_close(&log);
-  cg_free(logpath);
+  rig_stop(&rg);
 }
 
 /* A reader that takes a little now and then, just inside every stall limit, is still held to the
  * self-test's deadline: the worker is stopped at it and the slot is free for the next user. */
 TEST(a_slow_reader_is_held_to_the_deadline) {
-  char endpoint[512];
-#ifdef _WIN32
-  cg_snprintf(endpoint, sizeof(endpoint), "\\\\.\\pipe\\cmgdiag-test-slow-%lu", (unsigned long)GetCurrentProcessId());
-  _putenv_s("CMGDIAG_SELFTEST_ENDPOINT", endpoint);
-#else
-  cg_snprintf(endpoint, sizeof(endpoint), "%s/slow-%ld.sock", tmpdir, (long)getpid());
-  setenv("CMGDIAG_SELFTEST_ENDPOINT", endpoint, 1);
-#endif
-  char *logpath = cg_path_join(tmpdir, "slow.log");
-  cg_file_remove(logpath);
-  struct cg_log log;
-  memset(&log, 0, sizeof(log));
-  cg_log_open(&log, logpath, 0, CG_LOG_DEBUG);
-  cg_log_threaded(&log);
-  struct cg_served_settings s = {.enabled = true, .timeout_s = 3, .config_path = "8000000", .relay_stall_ms = 1000};
-  struct cg_served *sv = cg_served_start(helper, &log, &s);
-  CHECK(sv != NULL);
+  struct rig rg;
+  rig_start(&rg, "slow", 3);
+  struct cg_served *sv = rg.sv;
+  const char *endpoint = rg.endpoint, *logpath = rg.logpath;
   char err[512] = "";
   struct cg_ipc_conn *slow = NULL, *next = NULL;
   CHECK(sv && cg_ipc_connect(endpoint, &slow, err, sizeof(err)) == CG_OK);
@@ -148,9 +157,7 @@ TEST(a_slow_reader_is_held_to_the_deadline) {
   }
   if (slow) cg_ipc_close(slow);
   if (next) cg_ipc_close(next);
-  if (sv) cg_served_stop(sv);
-  cg_log_close(&log);
-  cg_free(logpath);
+  rig_stop(&rg);
 }
 
 int main(int argc, char **argv) {
