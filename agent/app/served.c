@@ -121,7 +121,22 @@ static struct user_slot *user_slot(struct cg_served *sv, const char *key) {
   return free_one;
 }
 
+/* The connection this thread serves no longer counts against its account once its last record is
+ * on its way: a client that reads "exit" and asks again at once must not find its old connection
+ * still counted (it lingers a moment so that the client can read everything). */
+static _Thread_local struct cg_served *release_sv;
+static _Thread_local struct user_slot *release_slot;
+
+static void release_account(void) {
+  if (!release_slot) return;
+  cg_mutex_lock(release_sv->m);
+  release_slot->open--;
+  cg_mutex_unlock(release_sv->m);
+  release_slot = NULL;
+}
+
 static void record(struct cg_ipc_conn *c, const char *what, const char *text) {
+  if (!strcmp(what, "exit")) release_account();
   char line[600];
   int n = snprintf(line, sizeof(line), "%c%s %s\n", CG_SERVED_RECORD, what, text);
   if (n > 0) cg_ipc_write_within(c, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1, RELAY_STALL_MS);
@@ -327,11 +342,13 @@ static void conn_thread(void *arg) {
   cg_mutex_lock(sv->m);
   bool stop = sv->stop;
   cg_mutex_unlock(sv->m);
+  release_sv = sv;
+  release_slot = j->u;
   if (!stop) serve(sv, j->c, j->u);
+  release_account(); /* when no last record was written */
   linger(j->c);
   cg_ipc_hangup(sv->srv, j->c);
   cg_mutex_lock(sv->m);
-  j->u->open--;
   sv->active--;
   cg_mutex_broadcast(sv->m);
   cg_mutex_unlock(sv->m);
