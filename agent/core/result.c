@@ -2,6 +2,7 @@
 #include "result.h"
 
 #include "redact.h"
+#include "voice.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -34,9 +35,20 @@ int cg_result_set(struct cg_result *r, enum cg_verdict v, const char *code, cons
     cg_free(rem);
     return CG_ERR_NOMEM;
   }
+  struct cg_buf detail;
+  cg_buf_init(&detail, 16384);
+  if (cg_voice_split(summary, &detail) != CG_OK) {
+    cg_free(summary);
+    cg_free(c);
+    cg_free(rem);
+    return CG_ERR_NOMEM;
+  }
   cg_free(r->summary);
   cg_free(r->code);
   cg_free(r->remediation);
+  cg_free(r->detail);
+  r->detail = detail.len ? cg_buf_take(&detail, NULL) : NULL;
+  cg_buf_free(&detail);
   r->status = v;
   r->summary = summary;
   r->code = c;
@@ -44,7 +56,26 @@ int cg_result_set(struct cg_result *r, enum cg_verdict v, const char *code, cons
   return CG_OK;
 }
 
+int cg_result_detail(struct cg_result *r, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *more = cg_vasprintf(fmt, ap);
+  va_end(ap);
+  if (!more) return CG_ERR_NOMEM;
+  if (!*more) {
+    cg_free(more);
+    return CG_OK;
+  }
+  char *joined = r->detail ? cg_asprintf("%s; %s", r->detail, more) : more;
+  if (joined != more) cg_free(more);
+  if (!joined) return CG_ERR_NOMEM;
+  cg_free(r->detail);
+  r->detail = joined;
+  return CG_OK;
+}
+
 void cg_result_free(struct cg_result *r) {
+  cg_free(r->detail);
   cg_free(r->code);
   cg_free(r->summary);
   cg_free(r->remediation);
@@ -59,7 +90,8 @@ cJSON *cg_result_to_json(const struct cg_result *r) {
       !cJSON_AddStringToObject(o, "status", cg_verdict_name(r->status)) ||
       !cJSON_AddStringToObject(o, "code", r->code ? r->code : "") ||
       !cJSON_AddStringToObject(o, "summary", r->summary ? r->summary : "") ||
-      !cJSON_AddStringToObject(o, "remediation", r->remediation ? r->remediation : "")) {
+      !cJSON_AddStringToObject(o, "remediation", r->remediation ? r->remediation : "") ||
+      (r->detail && *r->detail && !cJSON_AddStringToObject(o, "detail", r->detail))) {
     cJSON_Delete(o);
     cJSON_Delete(facts);
     return NULL;
@@ -126,6 +158,10 @@ void cg_report_print_result(FILE *f, const struct cg_result *r, bool color) {
   cg_strip_controls(name);
   fprintf(f, "%s%-5s%s %-13s ", color ? colors[v] : "", labels[v], reset, name);
   print_wrapped(f, r->summary ? r->summary : "", 20, 100);
+  if (r->detail && *r->detail) {
+    fprintf(f, "%20sDetail: ", "");
+    print_wrapped(f, r->detail, 28, 100);
+  }
   if (r->code && *r->code) {
     char code[96];
     cg_strlcpy(code, r->code, sizeof(code));
@@ -133,7 +169,8 @@ void cg_report_print_result(FILE *f, const struct cg_result *r, bool color) {
     fprintf(f, "%20s[%s]\n", "", code);
   }
   if (r->remediation && *r->remediation && v != CG_PASS) {
-    fprintf(f, "%20sWhat to do: ", "");
+    /* a skipped check asks nothing of the person at the keyboard: its note is the administrator's */
+    fprintf(f, "%20s%s", "", v == CG_SKIP ? "For your administrator: " : "What to do: ");
     print_wrapped(f, r->remediation, 20, 100);
   }
 }
@@ -141,6 +178,7 @@ void cg_report_print_result(FILE *f, const struct cg_result *r, bool color) {
 void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct cg_report_opts *o) {
   const char *reset = o->color ? "\033[0m" : "";
   size_t counts[5] = {0};
+  if (o->title) fprintf(f, "%s\n\n", o->title);
   if (o->why && *o->why) {
     char *why = cg_strdup(o->why), *step = cg_strdup(o->first_step ? o->first_step : "");
     if (why && step) {
@@ -157,11 +195,10 @@ void cg_report_print(FILE *f, const struct cg_result *rs, size_t n, const struct
     cg_free(why);
     cg_free(step);
   }
-  if (o->title) fprintf(f, "%s\n\n", o->title);
   for (size_t i = 0; i < n; i++) {
     unsigned v = (unsigned)rs[i].status < 5 ? (unsigned)rs[i].status : CG_ERROR;
     counts[v]++;
-    if (!o->lines_printed) cg_report_print_result(f, &rs[i], o->color);
+    cg_report_print_result(f, &rs[i], o->color);
   }
   enum cg_verdict overall = cg_results_overall(rs, n);
   fprintf(f, "\nOverall: %s%s%s (%zu pass, %zu warn, %zu fail, %zu skip, %zu error)\n", o->color ? colors[overall] : "",

@@ -240,6 +240,12 @@ int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n) {
       cg_free(out);
       return CG_ERR_NOMEM;
     }
+    if (*str_of(c, "detail") && cg_result_detail(&out[k], "%s", str_of(c, "detail")) != CG_OK) {
+      for (size_t i = 0; i <= k; i++)
+        cg_result_free(&out[i]);
+      cg_free(out);
+      return CG_ERR_NOMEM;
+    }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(c, "duration_ms");
     out[k].duration_ms = cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0;
     k++;

@@ -356,6 +356,20 @@ class Cli(unittest.TestCase):
             self.assertEqual((r["status"], r["code"]), ("skip", "EXEC_DISABLED"), r)
             self.assertFalse(os.path.exists(marker), "a disabled command ran")
 
+    def test_every_command_of_exec_is_said(self):
+        if WINE:
+            self.skipTest("POSIX programs")
+        warn = 'echo \'{"status": "warn", "code": "LOW", "summary": "Disk is low"}\''
+        self.write_cfg({"checks": {"exec": {"enabled": True, "commands": [
+            {"name": "ok", "argv": ["/bin/true"]},
+            {"name": "disk", "argv": ["/bin/sh", "-c", warn]},
+            {"name": "bitlocker", "argv": ["/bin/false"]}]}}})
+        rc, out, err = run("-c", self.cfg, "check", "exec", "--json")
+        r = json.loads(out)
+        self.assertEqual(r["status"], "fail", r)
+        self.assertTrue(r["summary"].startswith("bitlocker: "), r["summary"])
+        self.assertIn(" Also (a warning): disk: Disk is low. The other 1 passes.", r["summary"])
+
     def test_a_partial_run_says_so_and_is_not_the_device_state(self):
         rc, out, err = run("-c", self.cfg, "selftest", "--json", "--no-upload", "--only", "agent")
         b = json.loads(out)
@@ -480,10 +494,11 @@ class Cli(unittest.TestCase):
         self.assertNotIn("\033[", tty_out({"NO_COLOR": "1"}))
         _, out, _ = run("-c", self.cfg, "check", "agent")  # a pipe: no colour
         self.assertNotIn("\033[", out)
-        # selftest on a console: what runs now, then each check's lines as it finishes, before the end
+        # selftest on a console: what runs now while the checks run; the report when all are done, so that
+        # "Why:" (the root cause, when there is one) comes before every check line
         live = tty_out({"NO_COLOR": "1"}, ("selftest", "--no-upload"))
-        self.assertIn("running agent...", live)
-        self.assertLess(live.index("running agent..."), live.index("PASS  agent"))
+        self.assertIn("running agent... (0 done)", live)
+        self.assertLess(live.rindex("running "), live.index("PASS  agent"))
         self.assertLess(live.index("PASS  agent"), live.index("Overall:"))
         self.assertEqual(live.count("PASS  agent"), 1)  # not printed twice at the end
         _, out, _ = run("-c", self.cfg, "selftest", "--no-upload")  # redirected: no progress
@@ -495,12 +510,31 @@ DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "a
 SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "agent", "schema", "bundle.schema.json")
 
 
+# What a helpdesk cannot read aloud (docs/commands.md "Two voices"); agent/core/voice.c is the same list
+TECHNICAL = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{16,}|S-1-\d|0[xX][0-9a-fA-F]{5,}|(?i:curl error)|(?i:error \d)|(?i:winhttp \d)|AADSTS\d"
+    r"|(?i:correlation id)|(?i:trace id)|\d+ (?i:bytes?)(?![A-Za-z])|\d{4,} [MK]B(?![0-9A-Za-z]))|\\x[0-9a-fA-F]{2}")
+
+
+def plain_words(sentence):
+    """The technical token in a sentence meant to be read aloud, or None."""
+    m = TECHNICAL.search(sentence or "")
+    return m.group(0) if m else None
+
+
 def schema_errors(bundle):
-    """Every violation of the committed bundle JSON Schema (an empty list when valid)."""
+    """Every violation of the committed bundle JSON Schema (an empty list when valid), and every check
+    sentence that is not plain words (its technical part belongs on the detail line)."""
     import jsonschema  # Debian's python3-jsonschema; tests/install-deps.sh installs it
     with open(SCHEMA) as f:
         validator = jsonschema.Draft202012Validator(json.load(f))
-    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(bundle)]
+    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in validator.iter_errors(bundle)]
+    for i, r in enumerate(bundle.get("checks") or [] if isinstance(bundle, dict) else []):
+        tech = plain_words(r.get("summary")) if isinstance(r, dict) else None
+        if tech:
+            errors.append(f"checks/{i}/summary: {tech!r} is not for reading aloud: {r['summary']}")
+    return errors
 
 
 class BundleSchema(unittest.TestCase):
@@ -640,7 +674,8 @@ class AadJoin(CheckCase):
         # not Entra joined: not needed by the client (PKI or site token), the hybrid failure said all the same
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "03-hybrid-join-failed-discover.txt")))
         self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "AAD_NOT_NEEDED"))
-        self.assertIn("0x801c001d", r["summary"])
+        self.assertIn("failed in the discover phase", r["summary"])
+        self.assertIn("0x801c001d", r["detail"])  # the error number is for the administrator
         # a fleet that relies on Entra: the same capture fails
         with open(self.cfg) as f:
             c = json.load(f)
@@ -649,13 +684,13 @@ class AadJoin(CheckCase):
             json.dump(c, f)
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "03-hybrid-join-failed-discover.txt")))
         self.assertEqual((rc, r["code"]), (2, "AAD_HYBRID_JOIN_FAILED"))
-        self.assertIn("0x801c001d", r["summary"])
+        self.assertIn("0x801c001d", r["detail"])
         c["checks"] = {}
         with open(self.cfg, "w") as f:
             json.dump(c, f)
         rc, r = self.run_check("--input", native_path(os.path.join(DATA, "19-garbage-binary.bin")))
         self.assertEqual((rc, r["status"], r["code"]), (2, "error", "AAD_UNPARSEABLE"))
-        self.assertIn("\\x89PNG", json.dumps(r["summary"]))
+        self.assertIn("\\x89PNG", json.dumps(r["detail"]))  # raw bytes: the detail line
 
     def test_no_dsregcmd_is_a_skip(self):
         rc, r = self.run_check()
@@ -717,7 +752,7 @@ class MpCandidates(CheckCase):
         if WINE:
             # wine has WMI but no ConfigMgr client: the namespace is missing
             self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "MP_CLIENT_NOT_INSTALLED"))
-            self.assertIn("0x8004100E", r["summary"])
+            self.assertIn("0x8004100E", r["detail"])  # the WMI error is for the administrator
             rc, r = self.run_check("--set", "client_expected=true")
             self.assertEqual((rc, r["status"], r["code"]), (2, "fail", "MP_CLIENT_NOT_INSTALLED"))
         else:

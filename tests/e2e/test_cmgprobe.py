@@ -109,6 +109,7 @@ class Probe(unittest.TestCase):
         self.assertEqual(rc, {"pass": 0, "warn": 1, "fail": 2, "skip": 0, "error": 2}[r["status"]], r)
         if r["status"] != "pass":
             self.assertTrue(r["remediation"], "a non-pass result needs a remediation")
+        self.assertIsNone(test_cli.plain_words(r["summary"]), "not for reading aloud: " + r["summary"])
         return r
 
     def expect(self, code, status="fail", **kw):
@@ -510,7 +511,8 @@ class Probe(unittest.TestCase):
         other = "99999999-8888-7777-6666-555555555555"
         r = self.selftest_entra(other)
         self.assertEqual((r["status"], r["code"]), ("fail", "CMG_TENANT_NOT_ONBOARDED"), r["summary"])
-        self.assertIn(other, r["summary"])
+        self.assertNotIn(other, r["summary"])  # read aloud: the tenant ID is on the detail line
+        self.assertIn(other, r["detail"])
         self.assertFalse(r["facts"]["tenant"]["onboarded"])
         self.assertIn("azure-ccmsetup", r["facts"]["reference"])
         # one root cause, read aloud first by the self-test
@@ -519,8 +521,11 @@ class Probe(unittest.TestCase):
         self.assertIn("cmgprobe:CMG_TENANT_NOT_ONBOARDED", d["root_causes"][0]["evidence"])
         self.assertIn("not set up in Configuration Manager", d["why"])
         rc, out, err = run("-c", native_path(self.last_cfg), "selftest", "--no-upload")
-        self.assertTrue(out.startswith("Why: The device's Entra tenant is not set up"), out[:300])
+        # the title, then the root cause before any check line, though the checks ran first
+        self.assertRegex(out, r"\Acmgdiag \S+ selftest on \S+\n\nWhy: The device's Entra tenant is not set up")
         self.assertIn("First step: In the console", out)
+        self.assertLess(out.index("First step:"), out.index("FAIL  cmgprobe"))
+        self.assertRegex(out, r"FAIL  cmgprobe .*\n(?: {20}.*\n)*? {20}Detail: tenant ID " + other)
         r = self.selftest_entra(other, {"check_tenant": False})
         self.assertEqual(r["code"], "CMG_OK")
         self.assertEqual(self.last_bundle["diagnosis"]["root_causes"], [])
@@ -689,7 +694,7 @@ class FalseIntranet(unittest.TestCase):
             down = sk.getsockname()[1]
         r = self.check(down)
         self.assertEqual((r["status"], r["code"]), ("fail", "LOCATION_FALSE_INTRANET"), r["summary"])
-        self.assertIn("mp01.corp.lab.test port %d" % down, r["summary"])
+        self.assertIn("mp01.corp.lab.test port %d" % down, r["detail"])
         self.assertIs(r["facts"]["false_intranet"], True)
         self.assertTrue(r["remediation"])
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "result.h"
+#include "voice.h"
 #include "test.h"
 
 static char *render(const struct cg_result *rs, size_t n, bool color) {
@@ -102,10 +103,96 @@ TEST(report_lines_and_colour) {
   cg_result_free(&rs[1]);
 }
 
+/* What a helpdesk cannot read aloud, and what it can (docs/commands.md "Two voices") */
+TEST(technical_tokens_are_found_and_plain_words_pass) {
+  const char *tech[][2] = {
+      {"tenant 72f988bf-86f1-41af-91ab-2d7cd011db47 here", "a GUID"},
+      {"thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B", "a thumbprint or serial number"},
+      {"the user S-1-5-21-3623811015-3361044348-30300820-1013", "a SID"},
+      {"failed (0x87d0027e)", "an error code"},
+      {"Couldn't connect to server (curl error 7)", "a curl error"},
+      {"Error 12157 happened", "an error number"},
+      {"fails (WinHTTP 12030 / 12157)", "a WinHTTP error number"},
+      {"AADSTS50126: invalid password", "an Entra error code"},
+      {"Correlation ID: 3f2b", "a trace identifier"},
+      {"it starts with \"\\x89PNG\"", "raw bytes"},
+      {"3008 bytes of it", "a byte count"},
+      {"77684 MB free", "a size in MB or KB"},
+  };
+  for (size_t i = 0; i < sizeof(tech) / sizeof(tech[0]); i++) {
+    const char *what = NULL;
+    CHECK(cg_voice_technical(tech[i][0], &what) != NULL);
+    CHECK_STR(what ? what : "", tech[i][1]);
+  }
+  const char *plain[] = {
+      "The CMG answered 403 CMGConnector_Forbidden on port 443 (HTTP 403).",
+      "59.8 GB free on the system volume, 200 MB kept; judged as of 2026-11-25T00:00:00Z.",
+      "WinHTTP's DefaultSecureProtocols is 0xA0, without TLS 1.2.",
+      "The client version 5.00.9128.1000 is fine; cmg.contoso.com:443 answers; the deadbeef host; error-free.",
+      "xS-1-5 and a0x123456 inside words are not tokens.",
+  };
+  for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+    CHECK(cg_voice_technical(plain[i], NULL) == NULL);
+}
+
+static void split_case(const char *in, const char *sentence, const char *detail) {
+  char buf[512];
+  cg_strlcpy(buf, in, sizeof(buf));
+  struct cg_buf d;
+  cg_buf_init(&d, 4096);
+  CHECK(cg_voice_split(buf, &d) == CG_OK);
+  CHECK_STR(buf, sentence);
+  CHECK_STR(d.data ? d.data : "", detail);
+  cg_buf_free(&d);
+}
+
+TEST(split_moves_technical_brackets_to_the_detail) {
+  split_case("The certificate CN=PC1 (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B) expired.",
+             "The certificate CN=PC1 expired.", "thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B");
+  split_case("Not reachable (mp01 port 1: Failed (reason) (curl error 7)), so it never tries the CMG.",
+             "Not reachable, so it never tries the CMG.", "mp01 port 1: Failed (reason) (curl error 7)");
+  /* plain brackets stay; quoted brackets do not end a group; the same part is said once */
+  split_case("It fails (HTTP 403) (0x87d0027e). Also: again (0x87d0027e).", "It fails (HTTP 403). Also: again.",
+             "0x87d0027e");
+  split_case("Garbage (starts with \"\\x00)\\x01\") here.", "Garbage here.", "starts with \"\\x00)\\x01\"");
+  /* an unclosed bracket is left alone, and a sentence never becomes empty */
+  split_case("Broken (curl error 7", "Broken (curl error 7", "");
+  split_case("(curl error 7)", "(curl error 7)", "curl error 7");
+}
+
+TEST(detail_in_json_and_on_its_own_line) {
+  struct cg_result rs[2];
+  cg_result_init(&rs[0], "netenv");
+  cg_result_set(&rs[0], CG_WARN, "NETENV_SYSTEM_NO_PROXY", "Give SYSTEM the proxy.",
+                "The signed-in user goes through a proxy (the user's account: S-1-5-21-1-2-3-1013).");
+  CHECK(cg_result_detail(&rs[0], "HKU %s", "key") == CG_OK);
+  cJSON *j = cg_result_to_json(&rs[0]);
+  CHECK_STR(cJSON_GetObjectItem(j, "summary")->valuestring, "The signed-in user goes through a proxy.");
+  CHECK_STR(cJSON_GetObjectItem(j, "detail")->valuestring, "the user's account: S-1-5-21-1-2-3-1013; HKU key");
+  cJSON_Delete(j);
+  cg_result_init(&rs[1], "aadjoin");
+  cg_result_set(&rs[1], CG_SKIP, "AAD_NOT_NEEDED", "Set checks.clientauth.mode to entra.", "Not Entra joined.");
+  j = cg_result_to_json(&rs[1]);
+  CHECK(cJSON_GetObjectItem(j, "detail") == NULL); /* no detail, no key */
+  cJSON_Delete(j);
+  char *text = render(rs, 2, false);
+  CHECK_CONTAINS(text, "WARN  netenv        The signed-in user goes through a proxy.\n"
+                       "                    Detail: the user's account: S-1-5-21-1-2-3-1013; HKU key\n"
+                       "                    [NETENV_SYSTEM_NO_PROXY]\n"
+                       "                    What to do: Give SYSTEM the proxy.\n");
+  CHECK_CONTAINS(text, "[AAD_NOT_NEEDED]\n                    For your administrator: Set checks.clientauth.mode");
+  free(text);
+  cg_result_free(&rs[0]);
+  cg_result_free(&rs[1]);
+}
+
 int main(void) {
   cg_json_init_hooks();
   RUN(json_has_exactly_the_contract_keys);
   RUN(overall_and_exit_codes);
   RUN(report_lines_and_colour);
+  RUN(technical_tokens_are_found_and_plain_words_pass);
+  RUN(split_moves_technical_brackets_to_the_detail);
+  RUN(detail_in_json_and_on_its_own_line);
   return test_finish("result");
 }

@@ -117,9 +117,10 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
   const char *jt = st->join_type;
   bool joined = entra_joined(st);
   if (st->device_auth_status && cg_str_contains_ci(st->device_auth_status, "disabled or deleted")) {
-    cg_findings_add(fs, CG_FAIL, "AAD_DEVICE_DISABLED_OR_DELETED", R_DISABLED,
-                    "The device %s is disabled or deleted in Entra ID, so it cannot get a device token for the CMG.",
-                    *st->device_id ? st->device_id : "object");
+    cg_findings_add(
+        fs, CG_FAIL, "AAD_DEVICE_DISABLED_OR_DELETED", R_DISABLED,
+        "This device is disabled or deleted in Entra ID, so it cannot get a device token for the CMG%s%s%s.",
+        *st->device_id ? " (device ID " : "", st->device_id, *st->device_id ? ")" : "");
   }
   if (!strcmp(jt, "not_joined")) {
     cg_findings_add(
@@ -137,11 +138,12 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
   } else if (!strcmp(jt, "domain_joined")) {
     if (st->error_phase || st->client_error || st->first_failed_test) {
       cg_findings_add(fs, CG_FAIL, "AAD_HYBRID_JOIN_FAILED", R_HYBRID_FAILED,
-                      "The device is domain joined but hybrid join to Entra ID failed%s%s%s%s%s%s%s%s.",
+                      "The device is domain joined but hybrid join to Entra ID failed%s%s%s%s%s%s%s%s%s.",
                       st->error_phase ? " in the " : "", st->error_phase ? st->error_phase : "",
-                      st->error_phase ? " phase" : "", st->client_error ? " with client error " : "",
-                      st->client_error ? st->client_error : "", st->first_failed_test ? "; " : "",
-                      st->first_failed_test ? st->first_failed_test : "", st->first_failed_test ? " failed" : "");
+                      st->error_phase ? " phase" : "", st->client_error ? " (client error " : "",
+                      st->client_error ? st->client_error : "", st->client_error ? ")" : "",
+                      st->first_failed_test ? "; the test " : "", st->first_failed_test ? st->first_failed_test : "",
+                      st->first_failed_test ? " failed" : "");
     } else {
       cg_findings_add(
           fs, CG_FAIL, "AAD_HYBRID_JOIN_PENDING", R_HYBRID_PENDING,
@@ -162,9 +164,11 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
     if (ctx->expected_tenant_id && *ctx->expected_tenant_id &&
         cg_strcasecmp(ctx->expected_tenant_id, st->tenant_id) != 0) {
       cg_findings_add(fs, CG_FAIL, "AAD_TENANT_MISMATCH", R_TENANT,
-                      "The device is joined to tenant %s (%s), not to the expected tenant %s.",
-                      *st->tenant_id ? st->tenant_id : "unknown",
-                      st->tenant_name && *st->tenant_name ? st->tenant_name : "no name", ctx->expected_tenant_id);
+                      "The device is joined to %s%s%s, not to the one your site expects (tenant ID %s, expected %s).",
+                      st->tenant_name && *st->tenant_name ? "the Entra tenant " : "another Entra tenant",
+                      st->tenant_name && *st->tenant_name ? st->tenant_name : "",
+                      st->tenant_name && *st->tenant_name ? "" : " than expected",
+                      *st->tenant_id ? st->tenant_id : "unknown", ctx->expected_tenant_id);
     }
     if (st->cert_not_after_ms && st->cert_not_after_ms <= now) {
       cg_findings_add(fs, CG_FAIL, "AAD_DEVICE_CERT_EXPIRED", R_CERT_EXPIRED,
@@ -187,10 +191,13 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
                       "dsregcmd could not verify the device with Entra ID (%s).", st->device_auth_status);
     }
     if (st->prt == TRI_NO && !local_account(st)) {
-      cg_findings_add(
-          fs, CG_WARN, "AAD_USER_PRT_MISSING", R_PRT, "The signed-in user has no Entra primary refresh token%s%s%s%s.",
-          st->prt_attempt_status ? "; last attempt status " : "", st->prt_attempt_status ? st->prt_attempt_status : "",
-          st->prt_server_error_desc ? ": " : "", st->prt_server_error_desc ? st->prt_server_error_desc : "");
+      cg_findings_add(fs, CG_WARN, "AAD_USER_PRT_MISSING", R_PRT,
+                      "The signed-in user has no Entra primary refresh token%s%s%s%s%s.",
+                      st->prt_attempt_status || st->prt_server_error_desc ? " (last attempt " : "",
+                      st->prt_attempt_status ? st->prt_attempt_status : "",
+                      st->prt_attempt_status && st->prt_server_error_desc ? ": " : "",
+                      st->prt_server_error_desc ? st->prt_server_error_desc : "",
+                      st->prt_attempt_status || st->prt_server_error_desc ? ")" : "");
     }
   }
 }
@@ -346,14 +353,15 @@ static int verdict(const struct cg_env *env, const struct aad_state *st, const s
   if (rc != CG_OK || decided) return rc;
   if (auth_ok)
     return cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                         "The device is Entra %s to tenant %s%s%s%s and can request a device token for the CMG: "
-                         "device authentication succeeded.",
-                         hybrid ? "hybrid joined" : "joined", st->tenant_id, tn ? " (" : "", tn ? tn : "",
-                         tn ? ")" : "");
+                         "The device is Entra %s to %s%s and can request a device token for the CMG: "
+                         "device authentication succeeded (tenant ID %s).",
+                         hybrid ? "hybrid joined" : "joined", tn ? "the tenant " : "its tenant", tn ? tn : "",
+                         st->tenant_id);
   return cg_result_set(res, CG_PASS, "AAD_OK", NULL,
-                       "The device is Entra %s to tenant %s%s%s%s with a valid device certificate; this dsregcmd "
-                       "reports no device authentication test, so a token request itself is not proven.",
-                       hybrid ? "hybrid joined" : "joined", st->tenant_id, tn ? " (" : "", tn ? tn : "", tn ? ")" : "");
+                       "The device is Entra %s to %s%s with a valid device certificate; this dsregcmd "
+                       "reports no device authentication test, so a token request itself is not proven (tenant ID %s).",
+                       hybrid ? "hybrid joined" : "joined", tn ? "the tenant " : "its tenant", tn ? tn : "",
+                       st->tenant_id);
 }
 
 static int decode_parse(const struct aad_ctx *ctx, struct aad_text *o) {
@@ -375,7 +383,7 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   char head[256];
   cg_escape_bytes(o->raw, o->raw_len, 48, head, sizeof(head));
   if (rc == CG_ERR_TOOBIG) {
-    cg_snprintf(err, errlen, "more sections or fields than any dsregcmd output; it starts with \"%s\"", head);
+    cg_snprintf(err, errlen, "more sections or fields than any dsregcmd output (it starts with \"%s\")", head);
     return CG_ERR_PARSE;
   }
   if (rc != CG_OK) return rc;
@@ -408,7 +416,7 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
       cg_escape_bytes(o->raw, o->raw_len, 48, head, sizeof(head));
       return cg_result_set(
           res, CG_ERROR, "AAD_UNPARSEABLE", "Capture the output again with: dsregcmd /status > dsreg.txt",
-          "The output has more sections or fields than any dsregcmd output; it starts with \"%s\".", head);
+          "The output has more sections or fields than any dsregcmd output (it starts with \"%s\").", head);
     }
   }
   const struct dsreg_doc *doc = &o->doc;

@@ -41,11 +41,20 @@ static void identity_facts(cJSON *f) {
   cg_free(os);
 }
 
+/* A size as a person says it: MB under a thousand, GB with one decimal above */
+static const char *size_words(uint64_t mb, char *out, size_t len) {
+  if (mb < 1000)
+    cg_snprintf(out, len, "%llu MB", (unsigned long long)mb);
+  else
+    cg_snprintf(out, len, "%.1f GB", (double)mb / 1024.0);
+  return out;
+}
+
 static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct agent_ctx *ctx = vctx;
   const struct cg_config *cfg = env->config;
   cJSON *f = res->facts;
-  char spool_why[512] = "", log_why[512] = "";
+  char spool_why[512] = "", log_why[512] = "", size[32];
   char *log_dir = cg_path_dirname(cfg->log.file);
   uint64_t free_b = 0, total_b = 0;
   int rc = CG_OK;
@@ -140,8 +149,8 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   else if (disk_known && (int64_t)free_mb < ctx->min_free_mb)
     rc = cg_result_set(res, CG_WARN, "AGENT_LOW_DISK",
                        "Free space on that volume; the agent keeps working but drops old bundles first.",
-                       "Only %llu MB are free on the volume of the spool folder %s.", (unsigned long long)free_mb,
-                       cfg->spool.dir);
+                       "Only %s are free on the volume of the spool folder %s.",
+                       size_words(free_mb, size, sizeof(size)), cfg->spool.dir);
   else if (!log_ok)
     rc = cg_result_set(res, CG_WARN, "AGENT_LOG_NOT_WRITABLE",
                        "Check the folder's permissions or set log.file in cmgdiag.json.",
@@ -153,8 +162,8 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
                        cfg->path);
   else
     rc = cg_result_set(res, CG_PASS, "AGENT_OK", NULL,
-                       "Agent %s is healthy: configuration valid, spool and log folders writable, %llu MB free.",
-                       CMGDIAG_VERSION, (unsigned long long)free_mb);
+                       "Agent %s is healthy: configuration valid, spool and log folders writable, %s free.",
+                       CMGDIAG_VERSION, size_words(free_mb, size, sizeof(size)));
   cg_free(log_dir);
   cg_free(crash_path);
   cg_free(crash_text);

@@ -390,6 +390,21 @@ static enum fstate state_of(const struct scan *s, const struct finding *f, int64
   return F_ACTIVE;
 }
 
+/* Every other failure still open is said after the worst, once per kind, none only counted (a
+ * lesser one says what it is): " Also (a warning): ..." */
+static void also_open(const struct scan *s, const struct finding *worst, struct cg_buf *out) {
+  for (size_t i = 0; i < s->nf; i++) {
+    const struct finding *f = &s->f[i];
+    int64_t x;
+    if (f == worst || f->sig->severity <= SIG_INFO || state_of(s, f, &x) != F_ACTIVE) continue;
+    bool said = f->sig == worst->sig;
+    for (size_t k = 0; k < i && !said; k++)
+      said = s->f[k].sig == f->sig && state_of(s, &s->f[k], &x) == F_ACTIVE;
+    if (said) continue;
+    cg_buf_printf(out, " Also%s: %s", f->sig->severity < worst->sig->severity ? " (a warning)" : "", f->sig->summary);
+  }
+}
+
 static int finish(struct scan *s, struct sigset *set, struct cg_result *res, size_t nlogs) {
   cJSON *list = cJSON_AddArrayToObject(res->facts, "findings");
   size_t worst = SIZE_MAX, resolved = 0, not_cmg = 0;
@@ -489,26 +504,23 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
                          "CMG failure is open%s.",
                          s->entries, nlogs, nlogs == 1 ? "" : "s", cmg_last, tail);
   const struct finding *f = &s->f[worst];
-  size_t problems = 0;
-  for (size_t i = 0; i < s->nf; i++) {
-    int64_t x;
-    problems += s->f[i].sig->severity > SIG_INFO && state_of(s, &s->f[i], &x) == F_ACTIVE;
-  }
   char last[40], codes[64] = "";
   time_text(f->last_ms, f->exact, last, sizeof(last));
   const cJSON *st = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(list, worst_item), "http_status");
   if (st && st->child) {
     cg_snprintf(codes, sizeof(codes), " (HTTP %s)", st->child->string);
-    if (strstr(f->sig->summary, codes + 2)) codes[0] = '\0'; /* the summary already says it */
+    if (strstr(f->sig->summary, st->child->string)) codes[0] = '\0'; /* the summary already says it */
   }
-  char more[64] = "";
-  if (problems > 1)
-    cg_snprintf(more, sizeof(more), " %zu other finding%s in facts.findings.", problems - 1, problems > 2 ? "s" : "");
+  struct cg_buf more;
+  cg_buf_init(&more, 16384);
+  also_open(s, f, &more);
   if (f->sig->source) cJSON_AddStringToObject(res->facts, "reference", f->sig->source);
-  return cg_result_set(res, f->sig->severity == SIG_FAIL ? CG_FAIL : CG_WARN, f->sig->code, f->sig->remediation,
-                       "%s%s Seen %zu time%s in %s%s%s%s%s.%s", f->sig->summary, codes, f->count,
-                       f->count == 1 ? "" : "s", f->log, f->host[0] ? " for " : "", f->host, *last ? ", last at " : "",
-                       last, more);
+  int rc = cg_result_set(res, f->sig->severity == SIG_FAIL ? CG_FAIL : CG_WARN, f->sig->code, f->sig->remediation,
+                         "%s Seen %zu time%s%s in %s%s%s%s%s.%s", f->sig->summary, f->count, f->count == 1 ? "" : "s",
+                         codes, f->log, f->host[0] ? " for " : "", f->host, *last ? ", last at " : "", last,
+                         more.data ? more.data : "");
+  cg_buf_free(&more);
+  return rc;
 }
 
 /* ---- what is kept between cycles ------------------------------------------------------------------ */

@@ -188,7 +188,7 @@ void probe_classify_transport(struct probe *p, const struct req_out *o, const st
   } else if (cc == CURLE_COULDNT_RESOLVE_PROXY || cc == CURLE_PROXY) {
     probe_found(p, CG_FAIL, "CMG_PROXY_FAILED", "12007 ERROR_WINHTTP_NAME_NOT_RESOLVED (0x80072EE7)",
                 "Fix cmgprobe.proxy (or the https_proxy environment of the agent) to the proxy SYSTEM must use.",
-                "The proxy could not be used: %s.", err);
+                "The proxy could not be used (%s).", err);
   } else if (cc == CURLE_OPERATION_TIMEDOUT && o->r.connect_ms < 0 && cap->bytes_out == 0) {
     probe_found(p, CG_FAIL, "CMG_CONNECT_TIMEOUT", "12002 ERROR_WINHTTP_TIMEOUT (0x80072EE2)",
                 "Something drops the traffic to TCP 443 of the CMG: a firewall, a network that needs a proxy SYSTEM "
@@ -230,12 +230,12 @@ void probe_classify_transport(struct probe *p, const struct req_out *o, const st
           p, CG_FAIL, "CMG_TLS_HANDSHAKE_FAILED", "12157 ERROR_WINHTTP_SECURE_CHANNEL_ERROR (0x80072F7D)",
           "A device on this network that intercepts TLS (a proxy or a captive portal) or a CMG without a usable "
           "certificate; try another network and check the CMG status.",
-          "The TLS handshake with %s failed: %s.", hostport, err);
+          "The TLS handshake with %s failed (%s).", hostport, err);
   } else if (cc == CURLE_WRITE_ERROR && o->r.too_large) {
     probe_found(p, CG_FAIL, "CMG_RESPONSE_TOO_LARGE", NULL,
                 "An MP list is a few KB: something else answers in the CMG's place (a proxy or captive portal page); "
                 "raise cmgprobe.max_body_bytes only if the CMG really serves more.",
-                "The answer to %s is larger than %lld bytes and was cut off.",
+                "The answer to %s was too large and was cut off (more than %lld bytes).",
                 o->j ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o->j, "path")) : "",
                 (long long)p->c->max_body_bytes);
   } else if ((cc == CURLE_OUT_OF_MEMORY || cc == 100 /* CURLE_TOO_LARGE, curl >= 8.6 */) && o->r.tls_ms >= 0) {
@@ -256,10 +256,10 @@ void probe_classify_transport(struct probe *p, const struct req_out *o, const st
         p, CG_FAIL, "CMG_CONNECTION_RESET", "12030 ERROR_WINHTTP_CONNECTION_ERROR (0x80072EFE)",
         "The connection was cut in the middle of the answer: a proxy, firewall or TLS inspection device on this "
         "network, or a CMG instance that restarted; try again and from another network.",
-        "The connection to %s was closed before the answer was complete: %s.", hostport, err);
+        "The connection to %s was closed before the answer was complete (%s).", hostport, err);
   } else {
-    probe_found(p, CG_FAIL, "CMG_UNREACHABLE", NULL, "See the error in the facts.", "The CMG could not be reached: %s.",
-                err);
+    probe_found(p, CG_FAIL, "CMG_UNREACHABLE", NULL, "See the error on the detail line and in the facts.",
+                "The CMG could not be reached (%s).", err);
   }
 }
 
@@ -275,7 +275,7 @@ void probe_classify_http(struct probe *p, const struct req_out *o, const struct 
       probe_found(p, CG_FAIL, "CMG_MPLIST_INVALID", "0x87D0027E",
                   "Something other than the CMG answers (a proxy, captive portal or sign-in page) or the management "
                   "point is broken; open the URL from the facts in a browser on this network.",
-                  "The answer to %s is not an MP list: %s.", path, m->error);
+                  "The answer to %s is not an MP list (%s).", path, m->error);
     } else {
       cJSON *mps = cJSON_AddArrayToObject(p->facts, "mplist");
       for (size_t i = 0; i < m->count; i++) {

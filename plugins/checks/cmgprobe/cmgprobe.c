@@ -384,8 +384,8 @@ static void tenant_check(struct probe *p, CURL *h, struct probe_tls_capture *cap
     probe_found(p, CG_FAIL, "CMG_TENANT_NOT_ONBOARDED", NULL,
                 "In the console, Administration > Cloud Services > Azure Services: onboard this Entra tenant for "
                 "Cloud Management (or install clients with AADTENANTID, AADCLIENTAPPID and AADRESOURCEURI).",
-                "The CMG answers but does not know this device's Entra tenant %s: it gave no Entra details for it "
-                "(HTTP %ld, %zu bytes), so the client cannot get a token for the site.",
+                "The CMG answers but does not know this device's Entra tenant: it gave no Entra details for it, so "
+                "the client cannot get a token for the site (tenant ID %s; HTTP %ld, %zu bytes).",
                 tenant, o.r.status, o.r.body_len);
   } else {
     cJSON_AddStringToObject(t, "error", o.rc == CG_OK ? o.r.reason : o.r.error);
@@ -631,7 +631,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
       if (mp) probe_classify_http(p, mp, mp == &outs[0] && npaths > 1 && outs[1].j ? &outs[1] : NULL);
       if (npaths > 1 && outs[1].j && outs[1].rc != CG_OK)
         probe_found(p, CG_WARN, "CMG_PARTIAL", NULL, "See the requests in the facts.",
-                    "The MP list answered, but %s failed: %s.", c->paths.count > 1 ? c->paths.items[1] : "a request",
+                    "The MP list answered, but %s failed (%s).", c->paths.count > 1 ? c->paths.items[1] : "a request",
                     outs[1].r.error);
     } else if (outs[0].r.status >= 500 || (outs[0].r.status >= 300 && outs[0].r.status < 400)) {
       probe_classify_http(p, &outs[0], NULL);
@@ -719,9 +719,11 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                              first_ok == 0 ? res->facts : sub[first_ok].facts, "host")),
                          targets[first_fail], bad->summary);
+      if (rc == CG_OK && bad->detail) rc = cg_result_detail(res, "%s", bad->detail);
     } else {
       rc = cg_result_set(res, r->status, r->code, r->remediation && r->remediation[0] ? r->remediation : NULL, "%s",
                          r->summary ? r->summary : "");
+      if (rc == CG_OK && r->detail) rc = cg_result_detail(res, "%s", r->detail);
     }
     cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "reference");
     if (probe_code_source(res->code)) cJSON_AddStringToObject(res->facts, "reference", probe_code_source(res->code));

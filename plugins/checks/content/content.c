@@ -265,7 +265,7 @@ static int measure_and_judge(struct content_ctx *c, const struct cg_env *env, st
     return cg_result_set(res, CG_FAIL, "CONTENT_UNREACHABLE",
                          "Check SYSTEM's proxy and that the content location is reachable from the internet (the "
                          "netenv and cmgprobe checks).",
-                         "The content path %s could not be downloaded: %s.", m->path, m->error);
+                         "The content path %s could not be downloaded (%s).", m->path, m->error);
   double window = (double)c->window_minutes;
   /* A metered link (the device check's hand-over): the client may hold back downloads on it. */
   bool metered = cJSON_IsTrue(cg_discovery_get(env, CG_DISCOVERY_METERED));
@@ -275,9 +275,9 @@ static int measure_and_judge(struct content_ctx *c, const struct cg_env *env, st
     return cg_result_set(res, fail ? CG_FAIL : CG_WARN, "CONTENT_METERED",
                          "Move the device to an unmetered network for the upgrade, or allow downloads on metered "
                          "connections in the client settings.",
-                         "The connection is metered: content would download at %.1f Mbit/s (%lld MB in about %.0f "
+                         "The connection is metered: content would download at %.1f Mbit/s (%.1f GB in about %.0f "
                          "minutes), but the client may hold back downloads on a metered network.",
-                         m->mbit_s, (long long)c->upgrade_size_mb, m->estimate_min);
+                         m->mbit_s, (double)c->upgrade_size_mb / 1024.0, m->estimate_min);
   }
   const char *how = m->budget_reached ? "the first" : "all";
   if (m->estimate_min > window)
@@ -285,20 +285,20 @@ static int measure_and_judge(struct content_ctx *c, const struct cg_env *env, st
         res, CG_FAIL, "CONTENT_TOO_SLOW",
         "Give the device a faster link for the upgrade (the office, a wired network), pre-cache the "
         "content, or widen the window if the upgrade can wait that long.",
-        "Downloading %lld MB of upgrade content would take about %.0f minutes at the %.1f Mbit/s measured "
+        "Downloading %.1f GB of upgrade content would take about %.0f minutes at the %.1f Mbit/s measured "
         "on %s (%s %zu bytes), longer than the %lld-minute window.",
-        (long long)c->upgrade_size_mb, m->estimate_min, m->mbit_s, m->path, how, m->bytes,
+        (double)c->upgrade_size_mb / 1024.0, m->estimate_min, m->mbit_s, m->path, how, m->bytes,
         (long long)c->window_minutes);
   if (m->estimate_min > window / 2)
     return cg_result_set(
         res, CG_WARN, "CONTENT_SLOW", "The download fits, with little margin: a slower moment of the link would not.",
-        "Downloading %lld MB of upgrade content would take about %.0f minutes at %.1f Mbit/s (%s), more "
+        "Downloading %.1f GB of upgrade content would take about %.0f minutes at %.1f Mbit/s (%s), more "
         "than half of the %lld-minute window.",
-        (long long)c->upgrade_size_mb, m->estimate_min, m->mbit_s, m->path, (long long)c->window_minutes);
+        (double)c->upgrade_size_mb / 1024.0, m->estimate_min, m->mbit_s, m->path, (long long)c->window_minutes);
   return cg_result_set(res, CG_PASS, "CONTENT_OK", NULL,
                        "Content downloads through the CMG's content path at %.1f Mbit/s (%s, first byte after %.2f s): "
-                       "%lld MB would take about %.0f minutes, within the %lld-minute window.",
-                       m->mbit_s, m->path, m->ttfb_s, (long long)c->upgrade_size_mb, m->estimate_min,
+                       "%.1f GB would take about %.0f minutes, within the %lld-minute window.",
+                       m->mbit_s, m->path, m->ttfb_s, (double)c->upgrade_size_mb / 1024.0, m->estimate_min,
                        (long long)c->window_minutes);
 }
 

@@ -277,6 +277,28 @@ done:
   }
 }
 
+/* The other commands after the worst, each said (a helpdesk reads them all): " Also (a warning):
+ * name: summary." for each that did not pass, then how many passed. */
+static void others_said(const cJSON *list, const cJSON *worst, enum cg_verdict wv, struct cg_buf *out) {
+  size_t passed = 0;
+  const cJSON *o;
+  cJSON_ArrayForEach(o, list) {
+    if (o == worst) continue;
+    enum cg_verdict v = CG_ERROR;
+    verdict_of(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "status")), &v);
+    if (v == CG_PASS || v == CG_SKIP) {
+      passed++;
+      continue;
+    }
+    const char *n = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "name"));
+    const char *sm = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "summary"));
+    size_t l = sm ? strlen(sm) : 0;
+    cg_buf_printf(out, " Also%s: %s: %s%s", v < wv ? " (a warning)" : "", n ? n : "?", sm ? sm : "",
+                  l && strchr(".!?", sm[l - 1]) ? "" : ".");
+  }
+  if (passed) cg_buf_printf(out, " The other %zu pass%s.", passed, passed == 1 ? "es" : "");
+}
+
 static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ex_ctx *c = vctx;
   if (c->commands.count == 0)
@@ -326,8 +348,14 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
       rem = remedy;
     }
   }
-  return cg_result_set(res, t.worst, code, rem, "%s: %s%s", name ? name : "?", sum ? sum : "",
-                       c->commands.count > 1 ? " (see the other fleet checks in the facts)" : "");
+  struct cg_buf also;
+  cg_buf_init(&also, 16384);
+  others_said(list, w, t.worst, &also);
+  size_t sl = sum ? strlen(sum) : 0;
+  int rc = cg_result_set(res, t.worst, code, rem, "%s: %s%s%s", name ? name : "?", sum ? sum : "",
+                         also.len && !(sl && strchr(".!?", sum[sl - 1])) ? "." : "", also.data ? also.data : "");
+  cg_buf_free(&also);
+  return rc;
 }
 
 static int init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {

@@ -151,7 +151,7 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   if (rc == CG_ERR_PARSE) {
     char head[120];
     cg_escape_bytes(f->data, f->len, 40, head, sizeof(head));
-    cg_snprintf(err, errlen, "no management point candidates in it; it starts with \"%s\"", head);
+    cg_snprintf(err, errlen, "no management point candidates in it (it starts with \"%s\")", head);
   }
   cg_free(text);
   return rc;

@@ -455,14 +455,14 @@ static int reach(struct ne_state *st, cJSON *dates, int *failed) {
     finding(st, CG_WARN, "NETENV_PAC_FAILED",
             "Check that SYSTEM can download the proxy script (the PAC URL or WPAD: DHCP option 252, DNS 'wpad'), "
             "or give SYSTEM a fixed proxy with 'netsh winhttp set proxy'.",
-            "SYSTEM's proxy script could not be used: %s.", pac_error);
+            "SYSTEM's proxy script could not be used (%s).", pac_error);
   if (*failed)
     finding(st, CG_FAIL, "NETENV_ENTRA_UNREACHABLE",
             "Allow SYSTEM to reach the Entra endpoints (login.microsoftonline.com, device.login.microsoftonline.com, "
             "enterpriseregistration.windows.net) over HTTPS: the firewall, the proxy SYSTEM uses (netsh winhttp show "
             "proxy) and any TLS inspection, which must leave these names alone.",
-            "%d of %zu Entra endpoint(s) cannot be reached as SYSTEM would: %s. Without them the device gets no "
-            "Entra token for the CMG.",
+            "%d of %zu Entra endpoint(s) cannot be reached as SYSTEM would (%s). Without them the device gets "
+            "no Entra token for the CMG.",
             *failed, c->endpoints.count, first_fail);
   return CG_OK;
 }
@@ -614,8 +614,9 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     system_proxy_fix(u, fix, sizeof(fix));
     finding(st, CG_WARN, "NETENV_SYSTEM_NO_PROXY", fix,
             "SYSTEM connects directly (no WinHTTP proxy and no proxy in SYSTEM's Internet Options), but the signed-in "
-            "user %s goes through %s %s; the ConfigMgr client runs as SYSTEM and may not get out of this network.",
-            needy, u->pac[0] ? "the proxy script" : "the proxy", u->pac[0] ? u->pac : u->proxy);
+            "user goes through %s %s; the ConfigMgr client runs as SYSTEM and may not get out of this network "
+            "(the user's account: %s).",
+            u->pac[0] ? "the proxy script" : "the proxy", u->pac[0] ? u->pac : u->proxy, needy);
   }
   judge_clock(st, dates);
   const char *sys = st->system_path;
