@@ -111,16 +111,22 @@ int cg_voice_split(char *sentence, struct cg_buf *detail) {
   char *out = cg_malloc(len + 1);
   if (!out) return CG_ERR_NOMEM;
   for (size_t r = 0; r < len;) {
-    char *end = sentence[r] == '(' ? closing(sentence + r) : NULL;
-    if (!end) {
+    if (sentence[r] != '(') {
       out[w++] = sentence[r++];
       continue;
+    }
+    char *end = closing(sentence + r);
+    if (!end) { /* unclosed: the rest is left as it is (and no bracket is searched for twice) */
+      memcpy(out + w, sentence + r, len - r);
+      w += len - r;
+      break;
     }
     size_t glen = (size_t)(end - (sentence + r)) + 1;
     char save = *end;
     *end = '\0';
     bool tech = cg_voice_technical(sentence + r + 1, NULL) != NULL;
-    bool known = tech && detail->len && strstr(detail->data, sentence + r + 1); /* said once */
+    /* said once (looked for in the first 4 KB of detail only: the split stays linear) */
+    bool known = tech && detail->len && detail->len <= 4096 && strstr(detail->data, sentence + r + 1);
     if (tech && !known && (detail->len ? cg_buf_puts(detail, "; ") : CG_OK) == CG_OK)
       tech = cg_buf_puts(detail, sentence + r + 1) == CG_OK;
     *end = save;

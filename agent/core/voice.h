@@ -12,7 +12,8 @@ const char *cg_voice_technical(const char *s, const char **what);
 
 /* Moves every parenthesised part of `sentence` that holds a technical token, brackets and the space
  * before them included, to `detail` ("; " between parts). `sentence` is edited in place; a sentence
- * that would be left empty is kept whole. CG_ERR_NOMEM when `detail` cannot grow. Linear. */
+ * that would be left empty is kept whole; from an unclosed bracket on, the text is kept as it is. CG_ERR_NOMEM when
+ * `detail` cannot grow. Linear. */
 int cg_voice_split(char *sentence, struct cg_buf *detail);
 
 #endif

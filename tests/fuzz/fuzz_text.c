@@ -1,10 +1,12 @@
-/* libFuzzer: BOM/UTF-16 decoding and secret redaction of arbitrary text (log messages, errors). */
+/* libFuzzer: BOM/UTF-16 decoding, secret redaction of arbitrary text (log messages, errors), and the
+ * two voices' split of a sentence that carries such text (voice.h). */
 #include <stdint.h>
 #include <string.h>
 
 #include "redact.h"
 #include "sas.h"
 #include "text.h"
+#include "voice.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,6 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     char warn[512];
     cg_sas_check(out, 0, warn, sizeof(warn));
+    /* the split only ever takes away, and what it moved is whole bracketed parts */
+    size_t before = strlen(out);
+    struct cg_buf detail;
+    cg_buf_init(&detail, 1 << 20);
+    cg_voice_technical(out, NULL);
+    if (cg_voice_split(out, &detail) == CG_OK && (strlen(out) > before || detail.len > before)) __builtin_trap();
+    cg_buf_free(&detail);
     cg_free(r);
     cg_free(out);
   }
