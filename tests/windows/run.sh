@@ -37,6 +37,8 @@ bash "$src/packaging/windows/build.sh" "$work/build" || { echo "FAIL: cross-buil
 echo "windows: cross-build took $(( $(date +%s) - start )) s; cmgdiag.exe is $(stat -c %s "$work/build/cmgdiag.exe") bytes"
 wine "$work/build/cmgdiag.exe" version || { echo "FAIL: cmgdiag.exe does not start under wine"; exit 1; }
 rc=0
+# two checkouts building at once: the dependency cache's lock (a second build of the same folder)
+bash "$src/tests/packaging/cache_lock.sh" "$work/build" || rc=1
 ctest --test-dir "$work/build" --output-on-failure || rc=1
 py=python3
 [ -x /usr/bin/python3 ] && py=/usr/bin/python3 # Debian's, with python3-jsonschema
