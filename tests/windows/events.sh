@@ -54,7 +54,7 @@ device=$(grep '^0002 80000065|warn|pass|agent warn (AGENT_LOW_DISK)|' <<<"$secon
 if [ -n "$check" ]; then
   IFS='|' read -r -a f <<<"$check"
   text=$(timeout 60 wine "$msg" "$exe" "0x${f[0]#* }" "${f[@]:1}" 2>/dev/null | tr -d '\r')
-  [[ $text == "cmgdiag check agent now warns (was pass AGENT_OK): Only "*" MB are free on the volume"*"[AGENT_LOW_DISK]" ]] &&
+  [[ $text == "cmgdiag check agent now warns (was pass AGENT_OK): Only "*" "[GM]"B are free on the volume"*"[AGENT_LOW_DISK]" ]] &&
     ok "message 201 from cmgdiag.exe: $text" || no "message 201: $text"
 fi
 if [ -n "$device" ]; then
