@@ -48,6 +48,12 @@ void cg_gz_bulk(bool on) {
 }
 
 int cg_gunzip(const void *data, size_t len, size_t cap, char **out, size_t *out_len) {
+  return cg_gunzip_until(data, len, cap, NULL, NULL, out, out_len, NULL);
+}
+
+int cg_gunzip_until(const void *data, size_t len, size_t cap, bool (*enough)(const char *text, size_t len, void *user),
+                    void *user, char **out, size_t *out_len, bool *whole) {
+  if (whole) *whole = false;
   z_stream local, *zp = bulk_on ? &bulk : &local;
   if (zp == &bulk && bulk_made) {
     if (inflateReset(zp) != Z_OK) return CG_ERR_NOMEM;
@@ -63,6 +69,10 @@ int cg_gunzip(const void *data, size_t len, size_t cap, char **out, size_t *out_
   size_t hint =
       len >= 4 ? (size_t)u[len - 4] | (size_t)u[len - 3] << 8 | (size_t)u[len - 2] << 16 | (size_t)u[len - 1] << 24 : 0;
   size_t alloc = hint && hint <= cap && hint <= len * 1032 ? hint + 1 : 65536;
+  /* asked after each step of output: a reader that wants the start of the text stops early */
+  const size_t step = 2048;
+  size_t ask_at = enough ? step : SIZE_MAX;
+  bool stopped = false;
   if (alloc > cap + 1) alloc = cap + 1;
   char *buf = cg_malloc(alloc);
   size_t have = 0;
@@ -85,10 +95,19 @@ int cg_gunzip(const void *data, size_t len, size_t cap, char **out, size_t *out_
       alloc = na;
     }
     zs->next_out = (Bytef *)buf + have;
-    zs->avail_out = (uInt)(alloc - 1 - have);
+    size_t room = alloc - 1 - have;
+    if (ask_at != SIZE_MAX && ask_at > have && room > ask_at - have) room = ask_at - have;
+    zs->avail_out = (uInt)room;
     int zr = inflate(zs, Z_NO_FLUSH);
     have = (size_t)((char *)zs->next_out - buf);
     if (zr == Z_STREAM_END) break;
+    if (ask_at != SIZE_MAX && have >= ask_at && (zr == Z_OK || zr == Z_BUF_ERROR)) {
+      ask_at = have + step;
+      if (enough(buf, have, user)) {
+        stopped = true;
+        break;
+      }
+    }
     if (zr == Z_BUF_ERROR && zs->avail_in == 0) {
       rc = CG_ERR_PARSE; /* truncated */
     } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
@@ -99,6 +118,7 @@ int cg_gunzip(const void *data, size_t len, size_t cap, char **out, size_t *out_
   }
   if (zp != &bulk) inflateEnd(zs);
   if (rc == CG_OK && have > cap) rc = CG_ERR_TOOBIG;
+  if (whole) *whole = rc == CG_OK && !stopped;
   if (rc != CG_OK) {
     cg_free(buf);
     return rc;

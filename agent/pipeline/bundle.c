@@ -151,6 +151,90 @@ static size_t json_values(const char *text, size_t len) {
   return n;
 }
 
+/* Scans the top level of a bundle's text for the member "checks", resuming where it stopped. */
+struct head_scan {
+  size_t pos, key_start, checks_at;
+  int depth;
+  bool in_str, esc, key_next, in_key;
+};
+
+static bool head_found(const char *t, size_t len, void *user) {
+  struct head_scan *h = user;
+  for (size_t i = h->pos; i < len; i++) {
+    char c = t[i];
+    if (h->in_str) {
+      if (h->esc)
+        h->esc = false;
+      else if (c == '\\')
+        h->esc = true;
+      else if (c == '"') {
+        h->in_str = false;
+        if (h->in_key && i - h->key_start == 7 && !memcmp(t + h->key_start, "\"checks", 7)) {
+          h->checks_at = h->key_start;
+          h->pos = i + 1;
+          return true;
+        }
+        h->in_key = false;
+      }
+    } else if (c == '"') {
+      h->in_str = true;
+      h->in_key = h->depth == 1 && h->key_next;
+      h->key_start = i;
+      h->key_next = false;
+    } else if (c == '{' || c == '[') {
+      h->depth++;
+      h->key_next = h->depth == 1;
+    } else if (c == '}' || c == ']') {
+      h->depth--;
+    } else if (c == ',') {
+      h->key_next = h->depth == 1;
+    } else if (c == ':') {
+      h->key_next = false;
+    }
+  }
+  h->pos = len;
+  return len > 65536; /* no "checks" in the first 64 KB: not a bundle of this agent; the whole is read */
+}
+
+int cg_bundle_head(const char *raw, size_t raw_len, cJSON **head) {
+  *head = NULL;
+  if (!cg_is_gzip(raw, raw_len)) return CG_ERR_PARSE;
+  struct head_scan h = {.checks_at = SIZE_MAX};
+  char *text = NULL;
+  size_t len = 0;
+  bool whole = false;
+  int rc = cg_gunzip_until(raw, raw_len, CG_BUNDLE_MAX_BYTES, head_found, &h, &text, &len, &whole);
+  if (rc == CG_OK && h.checks_at == SIZE_MAX) head_found(text, len, &h); /* the last step's bytes */
+  if (rc == CG_OK && h.checks_at == SIZE_MAX) rc = CG_ERR_PARSE;
+  if (rc == CG_OK) {
+    /* the members before "checks", closed: {"schema": ..., "partial": false, } becomes {... false} */
+    size_t end = h.checks_at;
+    while (end > 0 && (text[end - 1] == ',' || text[end - 1] == ' ' || text[end - 1] == '\n' || text[end - 1] == '\r' ||
+                       text[end - 1] == '\t'))
+      end--;
+    text[end] = '}';
+    *head = cJSON_ParseWithLength(text, end + 1);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*head, "schema");
+    /* this agent writes "partial" before "checks": then every small member is in the head */
+    if (!*head || !cJSON_IsString(schema) || strncmp(schema->valuestring, "cmgdiag.bundle/", 15) != 0 ||
+        !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(*head, "partial"))) {
+      cJSON_Delete(*head);
+      *head = NULL;
+      rc = CG_ERR_PARSE;
+    }
+  }
+  cg_free(text);
+  return rc;
+}
+
+void cg_bundle_heavy_last(cJSON *bundle) {
+  static const char *const heavy[] = {"checks", "diagnosis"};
+  for (size_t i = 0; i < 2; i++) {
+    cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(bundle, heavy[i]);
+    if (item) cJSON_AddItemToObject(bundle, heavy[i], item);
+  }
+}
+
 int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON **bundle, char *err, size_t errlen) {
   char *json = NULL, *text = NULL;
   size_t json_len = 0, text_len = 0;

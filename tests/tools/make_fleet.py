@@ -6,9 +6,10 @@
     make_fleet.py OUT_DIR [--expected FILE] [--devices N] [--days D] [--seed S] [--bad] [--pad BUNDLE]
 
 Each device sends one bundle a day. A faulty device shows its fault in its latest bundle only
-(earlier days were healthy, so the report must take the latest). Half the devices run an agent
-before 0.2, whose bundles have no diagnosis (the report works it out); the others carry the
-diagnosis their agent made. --bad adds a corrupt, a truncated and a foreign file."""
+(earlier days were healthy, so the report must take the latest). A quarter of the devices run an
+agent before 0.2, whose bundles have no diagnosis (the report works it out), a quarter 0.2 and half
+this agent (0.3: the small members first, "checks" and "diagnosis" last, as the agent writes them
+now); the others carry the diagnosis their agent made. --bad adds a corrupt, a truncated and a foreign file."""
 import argparse
 import gzip
 import json
@@ -88,6 +89,12 @@ def bundle(host, day, checks, version, diag_code, rng=random):
                     "cmg_host": None, "os": "Microsoft Windows 11 Enterprise 10.0.26100"},
          "overall": overall, "checks": checks,
          "spool": {"pending": rng.choice([0, 0, 0, 0, 2, 15]), "dropped_total": 0}}
+    if version >= "0.3":
+        # this agent's order: every small member first ("partial" among them), "checks" and "diagnosis" last
+        checks = b.pop("checks")
+        b["partial"] = False
+        b["checks_requested"] = []
+        b["checks"] = checks
     if version >= "0.2":
         b["diagnosis"] = {"root_causes": [] if not diag_code else [
             {"code": diag_code, "rank": 10, "say": SAY[diag_code], "first_step": "Fix it.", "source": "docs/diagnosis.md",
@@ -111,7 +118,7 @@ def write_device(job):
     out, seed, i, days, fault = job
     rng = random.Random(seed * 1000003 + i)
     host = "LAPTOP-%05d" % i
-    version = "0.2.0" if i % 2 else "0.1.0"
+    version = ("0.1.0", "0.2.0", "0.3.0", "0.3.0")[i % 4]  # half the fleet on older agents
     cmg = CMGS[i % 2]
     days_left = 200 if cmg == CMGS[0] else 21
     for k in range(days):

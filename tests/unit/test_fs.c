@@ -2,6 +2,7 @@
  * secret redaction of free text and JSON. */
 #include <stdlib.h>
 
+#include "bundle.h"
 #include "gz.h"
 #include "platform/fs.h"
 #include "redact.h"
@@ -110,6 +111,88 @@ TEST(gzip_round_trip_and_garbage) {
   cg_free(gz);
 }
 
+static bool at_4k(const char *text, size_t len, void *user) {
+  (void)text;
+  ++*(int *)user;
+  return len >= 4096;
+}
+
+static bool never(const char *text, size_t len, void *user) {
+  (void)text;
+  (void)len;
+  ++*(int *)user;
+  return false;
+}
+
+TEST(gunzip_until_stops_when_told) {
+  size_t n = 100000;
+  char *text = malloc(n);
+  for (size_t i = 0; i < n; i++)
+    text[i] = (char)('a' + (i * 7919 % 26));
+  char *gz = NULL, *out = NULL;
+  size_t gz_len = 0, out_len = 0;
+  bool whole = true;
+  int asked = 0;
+  CHECK(cg_gzip(text, n, 6, &gz, &gz_len) == CG_OK);
+  CHECK(cg_gunzip_until(gz, gz_len, 1 << 20, at_4k, &asked, &out, &out_len, &whole) == CG_OK);
+  CHECK(!whole && out_len >= 4096 && out_len < 4096 + 2048 && !memcmp(out, text, out_len) && asked == 2);
+  cg_free(out);
+  asked = 0;
+  CHECK(cg_gunzip_until(gz, gz_len, 1 << 20, never, &asked, &out, &out_len, &whole) == CG_OK);
+  CHECK(whole && out_len == n && !memcmp(out, text, n) && asked >= 40);
+  cg_free(out);
+  /* stopped early, a truncated stream is not noticed; read whole, it is */
+  CHECK(cg_gunzip_until(gz, gz_len / 2, 1 << 20, at_4k, &asked, &out, &out_len, &whole) == CG_OK && !whole);
+  cg_free(out);
+  CHECK(cg_gunzip_until(gz, gz_len / 2, 1 << 20, never, &asked, &out, &out_len, &whole) == CG_ERR_PARSE && !whole);
+  cg_free(gz);
+  free(text);
+}
+
+/* gzip of `b` printed as the agent writes it (heavy_last: the small members first) or as it is */
+static char *gz_of(cJSON *b, bool heavy_last, size_t *len) {
+  if (heavy_last) cg_bundle_heavy_last(b);
+  char *text = cJSON_PrintUnformatted(b), *gz = NULL;
+  cg_gzip(text, strlen(text), 6, &gz, len);
+  cJSON_free(text);
+  return gz;
+}
+
+TEST(bundle_head_is_what_comes_before_the_checks) {
+  const char *src = "{\"schema\":\"cmgdiag.bundle/1\",\"created_at\":\"2026-11-30T08:00:00Z\","
+                    "\"ticket\":\"\\\"checks\\\"\",\"agent\":{\"checks\":1},\"device\":{\"hostname\":\"PC1\"},"
+                    "\"overall\":\"fail\",\"checks\":[],\"diagnosis\":{\"root_causes\":[]},\"partial\":false,"
+                    "\"gate\":{\"verdict\":\"ready\"}}";
+  cJSON *b = cJSON_Parse(src), *head = NULL;
+  cJSON *checks = cJSON_GetObjectItem(b, "checks");
+  for (int i = 0; i < 400; i++) /* 40 KB of checks: more than the head's first steps */
+    cJSON_AddItemToArray(checks, cJSON_CreateString("a check result that takes its room in the bundle........"));
+  size_t len = 0;
+  char *old = gz_of(b, false, &len);
+  CHECK(cg_bundle_head(old, len, &head) == CG_ERR_PARSE && !head); /* "partial" after "checks": read it whole */
+  cg_free(old);
+  char *gz = gz_of(b, true, &len);
+  CHECK(cg_bundle_head(gz, len, &head) == CG_OK);
+  CHECK(head && !cJSON_GetObjectItem(head, "checks") && !cJSON_GetObjectItem(head, "diagnosis"));
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(head, "ticket")), "\"checks\"");
+  CHECK(cJSON_IsFalse(cJSON_GetObjectItem(head, "partial")));
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(head, "gate"), "verdict")), "ready");
+  cJSON_Delete(head);
+  /* the head of a bundle cut in its checks is still read; the whole bundle is refused */
+  CHECK(cg_bundle_head(gz, len * 3 / 4, &head) == CG_OK);
+  cJSON_Delete(head);
+  cJSON *whole = NULL;
+  char err[256];
+  CHECK(cg_bundle_parse(gz, len * 3 / 4, "cut", &whole, err, sizeof(err)) != CG_OK && !whole);
+  CHECK(cg_bundle_parse(gz, len, "whole", &whole, err, sizeof(err)) == CG_OK);
+  CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(whole, "checks")) == 400);
+  cJSON_Delete(whole);
+  CHECK(cg_bundle_head("{\"schema\":\"cmgdiag.bundle/1\"}", 29, &head) == CG_ERR_PARSE); /* plain JSON */
+  CHECK(cg_bundle_head(gz, 10, &head) != CG_OK && !head);
+  cg_free(gz);
+  cJSON_Delete(b);
+}
+
 TEST(redaction) {
   CHECK(cg_is_secret_key("sas_url"));
   CHECK(cg_is_secret_key("archive_SAS_URL"));
@@ -185,6 +268,8 @@ int main(int argc, char **argv) {
   RUN(mkdirs_and_writable);
   RUN(text_decoding);
   RUN(gzip_round_trip_and_garbage);
+  RUN(gunzip_until_stops_when_told);
+  RUN(bundle_head_is_what_comes_before_the_checks);
   RUN(redaction);
   RUN(alloc_failure_is_reported);
   return test_finish("fs");
