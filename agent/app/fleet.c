@@ -124,6 +124,12 @@ static void checks_text(const cJSON *b, struct fleet_device *d) {
     copy(code, sizeof(code), jstr(r, "code"));
     bool passed = !strcmp(st, "pass");
     copy(say, sizeof(say), passed ? "" : jstr(r, "summary"));
+    const char *detail = passed ? NULL : jstr(r, "detail");
+    if (detail && *detail) { /* the administrator's part too, as far as the line holds it */
+      char both[sizeof(say)];
+      cg_snprintf(both, sizeof(both), "%s Detail: %s", say, detail);
+      copy(say, sizeof(say), both);
+    }
     for (char *c = say; *c; c++) /* the fields are tab-separated */
       if (*c == '\t') *c = ' ';
     if (!cg_snprintf(line, sizeof(line), "%s\t%s\t%s\t%s\n", st, name, code, say)) continue;
@@ -424,20 +430,9 @@ static void merge(struct fleet *f, const struct rec *r) {
     note_cause(f, &r->c[i], r->d.last_ms);
 }
 
-void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len, int64_t stored_ms) {
-  cJSON *b = NULL;
-  char err[512], why[300];
-  /* the bundle's tree lives in this thread's arena until summarise has copied what it needs */
-  cg_json_arena_begin();
-  int prc = cg_bundle_parse(raw, len, origin, &b, err, sizeof(err));
-  if (prc != CG_OK) cg_json_arena_end();
-  if (prc != CG_OK) {
-    size_t ol = strlen(origin); /* the list names the input already */
-    fleet_bad(f, origin, !strncmp(err, origin, ol) && !strncmp(err + ol, ": ", 2) ? err + ol + 2 : err);
-    return;
-  }
-  struct rec *r = cg_malloc(sizeof(*r));
-  /* a device's newer complete bundle only ever gets newer: "older" read here stays true */
+/* The device of bundle `b` already has a newer complete bundle; what is read of it stays so (a
+ * device's newer complete bundle only ever gets newer). */
+static bool older_than_known(struct fleet *f, const cJSON *b) {
   const char *key = device_key(b);
   int64_t ms = 0;
   bool older = false;
@@ -446,6 +441,33 @@ void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len,
     older = has_newer(f, key, ms);
     cg_mutex_unlock(f->mu);
   }
+  return older;
+}
+
+void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len, int64_t stored_ms) {
+  cJSON *b = NULL;
+  char err[512], why[300];
+  /* the bundle's tree lives in this thread's arena until summarise has copied what it needs */
+  cg_json_arena_begin();
+  /* most bundles cannot decide their device (it has a newer complete one): of those this agent
+   * wrote, the head is enough (bundle.h), and the checks are neither inflated nor parsed */
+  bool older = false;
+  if (cg_bundle_head(raw, len, &b) == CG_OK) {
+    older = older_than_known(f, b);
+    if (!older || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "partial"))) {
+      cJSON_Delete(b);
+      b = NULL;
+    }
+  }
+  int prc = b ? CG_OK : cg_bundle_parse(raw, len, origin, &b, err, sizeof(err));
+  if (prc != CG_OK) cg_json_arena_end();
+  if (prc != CG_OK) {
+    size_t ol = strlen(origin); /* the list names the input already */
+    fleet_bad(f, origin, !strncmp(err, origin, ol) && !strncmp(err + ol, ": ", 2) ? err + ol + 2 : err);
+    return;
+  }
+  if (!older) older = older_than_known(f, b);
+  struct rec *r = cg_malloc(sizeof(*r));
   bool ok = r && summarise(f, b, older, r, why, sizeof(why));
   cJSON_Delete(b); /* the arena's nodes cost nothing; the heap's (and all, without hooks: a fuzzer) are freed */
   cg_json_arena_end();

@@ -39,10 +39,11 @@ void cg_findings_drop(struct cg_findings *fs, enum cg_verdict status);
 void cg_findings_drop_code(struct cg_findings *fs, const char *code);
 
 enum cg_findings_style {
-  /* The worst summary, then " Also: ..." for the others of its severity while they fit, then
-   * "(N more findings in facts.findings.)"; the remediations of the worst severity, each once. */
+  /* The worst summary, then every other finding: " Also: ..." for those of its severity, " Also (a
+   * warning): ..." or " Also (noted): ..." for lesser ones; the remediations of the worst severity,
+   * each once. */
   CG_FINDINGS_WORST_FIRST,
-  /* The worst summary alone, then "(N more findings in facts.findings.)"; its remediation. */
+  /* The same sentence; the worst finding's remediation only. */
   CG_FINDINGS_WORST_ONLY,
   /* `lead` then every summary, "; "-separated, and a full stop; the worst finding's remediation. */
   CG_FINDINGS_LIST,

@@ -19,7 +19,7 @@ static size_t hex_run(const char *p) {
 static bool guid_at(const char *p) {
   static const size_t parts[] = {8, 4, 4, 4, 12};
   for (size_t i = 0; i < 5; i++) {
-    if (hex_run(p) != parts[i]) return false;
+    if (i < 4 ? hex_run(p) != parts[i] : hex_run(p) < parts[i]) return false;
     p += parts[i];
     if (i < 4 && *p++ != '-') return false;
   }
@@ -41,7 +41,7 @@ static const char *size_at(const char *p, size_t *skip) {
   *skip = n ? n : 1;
   if (!n || p[n] != ' ') return NULL;
   const char *u = p + n + 1;
-  if (starts_ci(u, "bytes") || starts_ci(u, "byte ")) return "a byte count";
+  if ((starts_ci(u, "bytes") && !alnum(u[5])) || (starts_ci(u, "byte") && !alnum(u[4]))) return "a byte count";
   if (n >= 4 && (!strncmp(u, "MB", 2) || !strncmp(u, "KB", 2)) && !alnum(u[2])) return "a size in MB or KB";
   return NULL;
 }
@@ -93,11 +93,11 @@ const char *cg_voice_technical(const char *s, const char **what) {
   return NULL;
 }
 
-/* the ')' closing the '(' at p, across nested brackets and "quoted text"; NULL when none */
-static char *closing(char *p) {
+/* the ')' closing the '(' at p (within end), across nested brackets and "quoted text"; NULL when none */
+static const char *closing(const char *p, const char *end) {
   int depth = 0;
   bool quoted = false;
-  for (; *p; p++) {
+  for (; p < end; p++) {
     if (*p == '"') quoted = !quoted;
     if (quoted) continue;
     if (*p == '(') depth++;
@@ -106,45 +106,105 @@ static char *closing(char *p) {
   return NULL;
 }
 
-int cg_voice_split(char *sentence, struct cg_buf *detail) {
-  size_t len = strlen(sentence), w = 0;
-  char *out = cg_malloc(len + 1);
-  if (!out) return CG_ERR_NOMEM;
+/* `part` is already one of the detail's "; "-separated parts (looked for in its first 4 KB only: the
+ * split stays linear) */
+static bool known(const struct cg_buf *d, const char *part, size_t n) {
+  if (!d->len || d->len > 4096) return false;
+  for (const char *p = d->data; p;) {
+    const char *sep = strstr(p, "; ");
+    size_t l = sep ? (size_t)(sep - p) : strlen(p);
+    if (l == n && !memcmp(p, part, n)) return true;
+    p = sep ? sep + 2 : NULL;
+  }
+  return false;
+}
+
+/* adds a part to the detail, whole or not at all */
+static bool add_part(struct cg_buf *d, const char *part, size_t n) {
+  if (known(d, part, n)) return true;
+  if (d->len + 2 + n + 1 > d->cap) return false;
+  return (!d->len || cg_buf_append(d, "; ", 2) == CG_OK) && cg_buf_append(d, part, n) == CG_OK;
+}
+
+static bool plain(const char *s, size_t n) {
+  char *t = cg_strndup(s, n);
+  bool ok = t && !cg_voice_technical(t, NULL);
+  cg_free(t);
+  return ok;
+}
+
+static void drop_before(char *out, size_t *w, const char *next) {
+  while (*w && isspace((unsigned char)out[*w - 1]))
+    (*w)--;
+  /* "it failed: (0x5)." is "it failed." */
+  while (*next == ' ')
+    next++;
+  if (*w && (out[*w - 1] == ':' || out[*w - 1] == ',') && (!*next || strchr(".;,)", *next))) (*w)--;
+}
+
+/* Splits s[0, len) into out (+*w) and the detail; a technical group keeps its words when only a
+ * bracket inside it is technical (up to 3 levels deep). */
+static void split_in(const char *s, size_t len, char *out, size_t *w, struct cg_buf *d, int depth) {
   for (size_t r = 0; r < len;) {
-    if (sentence[r] != '(') {
-      out[w++] = sentence[r++];
+    if (s[r] != '(') {
+      out[(*w)++] = s[r++];
       continue;
     }
-    char *end = closing(sentence + r);
+    const char *end = closing(s + r, s + len);
     if (!end) { /* unclosed: the rest is left as it is (and no bracket is searched for twice) */
-      memcpy(out + w, sentence + r, len - r);
-      w += len - r;
-      break;
+      memcpy(out + *w, s + r, len - r);
+      *w += len - r;
+      return;
     }
-    size_t glen = (size_t)(end - (sentence + r)) + 1;
-    char save = *end;
-    *end = '\0';
-    bool tech = cg_voice_technical(sentence + r + 1, NULL) != NULL;
-    /* said once (looked for in the first 4 KB of detail only: the split stays linear) */
-    bool known = tech && detail->len && detail->len <= 4096 && strstr(detail->data, sentence + r + 1);
-    if (tech && !known && (detail->len ? cg_buf_puts(detail, "; ") : CG_OK) == CG_OK)
-      tech = cg_buf_puts(detail, sentence + r + 1) == CG_OK;
-    *end = save;
-    if (!tech) {
-      memcpy(out + w, sentence + r, glen);
-      w += glen;
-    } else if (w && out[w - 1] == ' ') {
-      w--; /* "a thing (detail)." becomes "a thing." */
-    } else if (sentence[r + glen] == ' ') {
-      r++; /* "(detail) a thing": no space left at the start */
+    const char *in = s + r + 1;
+    size_t glen = (size_t)(end - (s + r)) + 1, ilen = glen - 2;
+    if (plain(in, ilen)) {
+      memcpy(out + *w, s + r, glen);
+      *w += glen;
+      r += glen;
+      continue;
+    }
+    size_t mark = d->len, w0 = *w;
+    if (depth < 3) { /* "(Could not connect (curl error 7))" keeps "(Could not connect)" */
+      out[(*w)++] = '(';
+      split_in(in, ilen, out, w, d, depth + 1);
+      size_t kept = *w - w0 - 1;
+      if (kept && plain(out + w0 + 1, kept) && !isspace((unsigned char)out[w0 + 1])) {
+        out[(*w)++] = ')';
+        r += glen;
+        continue;
+      }
+      *w = w0;
+      d->len = mark;
+      if (d->data) d->data[mark] = '\0';
+    }
+    if (!add_part(d, in, ilen)) { /* no room: the group stays where it is */
+      memcpy(out + *w, s + r, glen);
+      *w += glen;
+      r += glen;
+      continue;
     }
     r += glen;
+    drop_before(out, w, s + r);
+    if (!*w && s[r] == ' ') r++; /* "(detail) a thing": no space left at the start */
   }
+}
+
+int cg_voice_split(char *sentence, struct cg_buf *detail) {
+  size_t len = strlen(sentence), w = 0, mark = detail->len;
+  char *out = cg_malloc(len + 1);
+  if (!out) return CG_ERR_NOMEM;
+  split_in(sentence, len, out, &w, detail, 0);
   out[w] = '\0';
   bool empty = true;
   for (size_t i = 0; i < w && empty; i++)
     empty = isspace((unsigned char)out[i]) || ispunct((unsigned char)out[i]);
-  if (!empty) memcpy(sentence, out, w + 1);
+  if (!empty) {
+    memcpy(sentence, out, w + 1);
+  } else { /* nothing would be left to say: the sentence stays whole, and the detail as it was */
+    detail->len = mark;
+    if (detail->data) detail->data[mark] = '\0';
+  }
   cg_free(out);
   return CG_OK;
 }

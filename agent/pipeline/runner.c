@@ -35,6 +35,7 @@ static void redact_values(cJSON *j, int depth) {
 static void redact_result(struct cg_result *res) {
   redact_string(&res->summary);
   redact_string(&res->remediation);
+  if (res->detail) redact_string(&res->detail);
   redact_values(res->facts, 0);
 }
 
@@ -330,7 +331,8 @@ static void backoff_after(const struct cg_check_plugin *p, struct cg_backoff *b,
     b->skip = b->errors >= 2 ? rest : 0;
     cg_strlcpy(b->last_code, res->code, sizeof(b->last_code));
     if (!same)
-      cg_log_warn(log, "runner", "check %s: %s (%s)", p->name, res->code, res->summary);
+      cg_log_warn(log, "runner", "check %s: %s (%s%s%s)", p->name, res->code, res->summary, res->detail ? " " : "",
+                  res->detail ? res->detail : "");
     else
       cg_log_debug(log, "runner", "check %s: still %s (%d cycles)", p->name, res->code, b->errors);
   } else if (res->status != CG_ERROR) {
@@ -385,7 +387,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
       upper[u] = '\0';
       char rem[160];
       cg_snprintf(code, sizeof(code), "%s_DISABLED", upper);
-      cg_snprintf(rem, sizeof(rem), "For your administrator: checks.%s.enabled turns it on.", all[i]->name);
+      cg_snprintf(rem, sizeof(rem), "checks.%s.enabled turns it on.", all[i]->name); /* "For your administrator:" */
       if (cg_result_init(&rs[k], all[i]->name) == CG_OK)
         cg_result_set(&rs[k], CG_SKIP, code, rem,
                       "The %s check is turned off in this device's configuration, so it was not run.", all[i]->name);

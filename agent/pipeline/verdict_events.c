@@ -38,10 +38,16 @@ static void check_event(const struct cg_env *env, const struct cg_result *r, con
   static const int ids[] = {CG_EVENT_CHECK_PASS, CG_EVENT_CHECK_WARN, CG_EVENT_CHECK_FAIL, CG_EVENT_CHECK_SKIP,
                             CG_EVENT_CHECK_ERROR};
   int type = r->status == CG_FAIL ? 2 : r->status == CG_WARN || r->status == CG_ERROR ? 1 : 0;
-  const char *s[5] = {r->check, cg_verdict_name(r->status), was, r->code ? r->code : "", r->summary ? r->summary : ""};
+  /* an administrator reads the event: the sentence, then its technical detail */
+  char *said = r->detail ? cg_asprintf("%s Detail: %s", r->summary ? r->summary : "", r->detail) : NULL;
+  const char *s[5] = {r->check, cg_verdict_name(r->status), was, r->code ? r->code : "",
+                      said         ? said
+                      : r->summary ? r->summary
+                                   : ""};
   cg_event_report((unsigned)ids[r->status], type, s, 5);
   cg_log_info(env->log, "events", "event %d: check %s is now %s (was %s): %s [%s]", ids[r->status], s[0], s[1], was,
               s[4], s[3]);
+  cg_free(said);
 }
 
 /* Why, for the device's event: the root cause; with warnings only (no root cause), the checks that

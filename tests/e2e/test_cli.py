@@ -42,7 +42,23 @@ def run(*args, env=None):
         p = subprocess.run(cmd, capture_output=True, env=e, timeout=120)
     out = p.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
     err = p.stderr.decode("utf-8", "replace").replace("\r\n", "\n")
+    if "--json" in args:
+        assert_plain(out)
     return p.returncode, out, err
+
+
+def assert_plain(out):
+    """Every check sentence in a --json output (one result or a bundle) is for reading aloud."""
+    try:
+        j = json.loads(out)
+    except ValueError:
+        return
+    results = j.get("checks", [j]) if isinstance(j, dict) else []
+    for r in results if isinstance(results, list) else []:
+        tech = plain_words(r.get("summary")) if isinstance(r, dict) else None
+        if tech:
+            raise AssertionError("%s: %r is not for reading aloud (it belongs on the detail line): %s"
+                                 % (r.get("check"), tech, r["summary"]))
 
 
 class Cli(unittest.TestCase):
@@ -514,7 +530,8 @@ SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "a
 TECHNICAL = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-fA-F]{16,}|S-1-\d|0[xX][0-9a-fA-F]{5,}|(?i:curl error)|(?i:error \d)|(?i:winhttp \d)|AADSTS\d"
-    r"|(?i:correlation id)|(?i:trace id)|\d+ (?i:bytes?)(?![A-Za-z])|\d{4,} [MK]B(?![0-9A-Za-z]))|\\x[0-9a-fA-F]{2}")
+    r"|(?i:correlation id)|(?i:trace id)|\d+ (?i:bytes?)(?![A-Za-z0-9])|\d{4,} [MK]B(?![0-9A-Za-z]))|\\x[0-9a-fA-F]{2}",
+    re.ASCII)
 
 
 def plain_words(sentence):

@@ -558,6 +558,8 @@ class Probe(unittest.TestCase):
         self.assertEqual((r["status"], r["code"]), ("warn", "CMG_SOME_CANDIDATES_FAIL"))
         self.assertIn("cmg.lab.test", r["summary"])
         self.assertIn("cmg-bad.lab.test", r["summary"])
+        self.assertIsNone(test_cli.plain_words(r["summary"]), r["summary"])  # the URL and its MP id: the detail
+        self.assertIn("https://cmg-bad.lab.test:%d/" % refused, r["detail"])
 
     def test_target_from_the_clients_mp_list(self):
         # No url: the CMG the mpcandidates check found (a capture here) is probed, as ServerAuth.
@@ -694,7 +696,7 @@ class FalseIntranet(unittest.TestCase):
             down = sk.getsockname()[1]
         r = self.check(down)
         self.assertEqual((r["status"], r["code"]), ("fail", "LOCATION_FALSE_INTRANET"), r["summary"])
-        self.assertIn("mp01.corp.lab.test port %d" % down, r["detail"])
+        self.assertIn("mp01.corp.lab.test port %d" % down, r["summary"] + r.get("detail", ""))
         self.assertIs(r["facts"]["false_intranet"], True)
         self.assertTrue(r["remediation"])
 

@@ -133,6 +133,19 @@ TEST(technical_tokens_are_found_and_plain_words_pass) {
   };
   for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
     CHECK(cg_voice_technical(plain[i], NULL) == NULL);
+  CHECK(cg_voice_technical("1 byte left", NULL) && !cg_voice_technical("12 bytesize", NULL));
+  CHECK(cg_voice_technical("72f988bf-86f1-41af-91ab-2d7cd011db47ab", NULL)); /* more hex after a GUID */
+}
+
+TEST(a_full_detail_keeps_the_group_in_the_sentence) {
+  char buf[64] = "Not reachable (curl error 7).";
+  struct cg_buf d;
+  cg_buf_init(&d, 8);
+  CHECK(cg_buf_puts(&d, "0x1") == CG_OK);
+  CHECK(cg_voice_split(buf, &d) == CG_OK);
+  CHECK_STR(buf, "Not reachable (curl error 7).");
+  CHECK_STR(d.data, "0x1"); /* no dangling separator */
+  cg_buf_free(&d);
 }
 
 static void split_case(const char *in, const char *sentence, const char *detail) {
@@ -149,15 +162,24 @@ static void split_case(const char *in, const char *sentence, const char *detail)
 TEST(split_moves_technical_brackets_to_the_detail) {
   split_case("The certificate CN=PC1 (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B) expired.",
              "The certificate CN=PC1 expired.", "thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B");
+  /* only the technical bracket inside: the words stay */
   split_case("Not reachable (mp01 port 1: Failed (reason) (curl error 7)), so it never tries the CMG.",
-             "Not reachable, so it never tries the CMG.", "mp01 port 1: Failed (reason) (curl error 7)");
+             "Not reachable (mp01 port 1: Failed (reason)), so it never tries the CMG.", "curl error 7");
+  split_case("Not reachable (mp01 (0x80072EFD) (curl error 7)).", "Not reachable (mp01).", "0x80072EFD; curl error 7");
+  split_case("Not reachable (thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B (curl error 7)).", "Not reachable.",
+             "thumbprint 3F2A9C4D1B7E8A06C5D2F19E4B3A7C8D9E0F1A2B (curl error 7)");
+  /* a part is said once, a part that only starts like another is not lost */
+  split_case("A (curl error 70) and (curl error 7) and (curl error 7).", "A and and.", "curl error 70; curl error 7");
+  /* punctuation left behind goes with it */
+  split_case("It failed: (0x80070005).", "It failed.", "0x80070005");
+  split_case("It failed,\t(0x80070005); then.", "It failed; then.", "0x80070005");
   /* plain brackets stay; quoted brackets do not end a group; the same part is said once */
   split_case("It fails (HTTP 403) (0x87d0027e). Also: again (0x87d0027e).", "It fails (HTTP 403). Also: again.",
              "0x87d0027e");
   split_case("Garbage (starts with \"\\x00)\\x01\") here.", "Garbage here.", "starts with \"\\x00)\\x01\"");
   /* an unclosed bracket is left alone, and a sentence never becomes empty */
   split_case("Broken (curl error 7", "Broken (curl error 7", "");
-  split_case("(curl error 7)", "(curl error 7)", "curl error 7");
+  split_case("(curl error 7)", "(curl error 7)", ""); /* nothing else to say: it stays, said once */
 }
 
 TEST(detail_in_json_and_on_its_own_line) {
@@ -193,6 +215,7 @@ int main(void) {
   RUN(report_lines_and_colour);
   RUN(technical_tokens_are_found_and_plain_words_pass);
   RUN(split_moves_technical_brackets_to_the_detail);
+  RUN(a_full_detail_keeps_the_group_in_the_sentence);
   RUN(detail_in_json_and_on_its_own_line);
   return test_finish("result");
 }

@@ -164,11 +164,11 @@ static void evaluate(const struct aad_ctx *ctx, const struct aad_state *st, int6
     if (ctx->expected_tenant_id && *ctx->expected_tenant_id &&
         cg_strcasecmp(ctx->expected_tenant_id, st->tenant_id) != 0) {
       cg_findings_add(fs, CG_FAIL, "AAD_TENANT_MISMATCH", R_TENANT,
-                      "The device is joined to %s%s%s, not to the one your site expects (tenant ID %s, expected %s).",
-                      st->tenant_name && *st->tenant_name ? "the Entra tenant " : "another Entra tenant",
+                      "The device is joined to %s%s%s the one your site expects (tenant ID %s, expected %s).",
+                      st->tenant_name && *st->tenant_name ? "the Entra tenant " : "another Entra tenant than",
                       st->tenant_name && *st->tenant_name ? st->tenant_name : "",
-                      st->tenant_name && *st->tenant_name ? "" : " than expected",
-                      *st->tenant_id ? st->tenant_id : "unknown", ctx->expected_tenant_id);
+                      st->tenant_name && *st->tenant_name ? ", not to" : "", *st->tenant_id ? st->tenant_id : "unknown",
+                      ctx->expected_tenant_id);
     }
     if (st->cert_not_after_ms && st->cert_not_after_ms <= now) {
       cg_findings_add(fs, CG_FAIL, "AAD_DEVICE_CERT_EXPIRED", R_CERT_EXPIRED,
@@ -354,14 +354,14 @@ static int verdict(const struct cg_env *env, const struct aad_state *st, const s
   if (auth_ok)
     return cg_result_set(res, CG_PASS, "AAD_OK", NULL,
                          "The device is Entra %s to %s%s and can request a device token for the CMG: "
-                         "device authentication succeeded (tenant ID %s).",
+                         "device authentication succeeded%s%s%s.",
                          hybrid ? "hybrid joined" : "joined", tn ? "the tenant " : "its tenant", tn ? tn : "",
-                         st->tenant_id);
+                         *st->tenant_id ? " (tenant ID " : "", st->tenant_id, *st->tenant_id ? ")" : "");
   return cg_result_set(res, CG_PASS, "AAD_OK", NULL,
                        "The device is Entra %s to %s%s with a valid device certificate; this dsregcmd "
-                       "reports no device authentication test, so a token request itself is not proven (tenant ID %s).",
+                       "reports no device authentication test, so a token request itself is not proven%s%s%s.",
                        hybrid ? "hybrid joined" : "joined", tn ? "the tenant " : "its tenant", tn ? tn : "",
-                       st->tenant_id);
+                       *st->tenant_id ? " (tenant ID " : "", st->tenant_id, *st->tenant_id ? ")" : "");
 }
 
 static int decode_parse(const struct aad_ctx *ctx, struct aad_text *o) {

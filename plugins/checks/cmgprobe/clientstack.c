@@ -79,7 +79,7 @@ void probe_client_stack(struct probe *p) {
                 "Re-enroll the client authentication certificate in LocalMachine\\My, with its private key in the "
                 "machine's key store (SYSTEM must be able to use it).",
                 "The CMG requires a client certificate on the MutualAuth path, and this client's certificate cannot "
-                "be presented: %s.",
+                "be presented (%s).",
                 cert_error);
     return;
   }
@@ -123,7 +123,7 @@ void probe_client_stack(struct probe *p) {
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w.facts, "error_name"));
   char what[160];
   if (w.error)
-    cg_snprintf(what, sizeof(what), "WinHTTP error %lu %s", w.error, name ? name : "");
+    cg_snprintf(what, sizeof(what), "an error (WinHTTP error %lu %s)", w.error, name ? name : "");
   else if (w.status == 200)
     cg_snprintf(what, sizeof(what), "an MP list with no management point");
   else

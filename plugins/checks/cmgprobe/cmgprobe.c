@@ -524,22 +524,6 @@ static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, con
   return rc;
 }
 
-/* What this probe cost the CMG (both connections), and what the gate's cmg-usable needs: a
- * management point request that returned an MP list. */
-static void traffic_facts(struct probe *p, const struct probe_tls_capture *cap, const struct req_out *outs,
-                          const cJSON *state) {
-  cJSON *traffic = cJSON_AddObjectToObject(p->facts, "traffic");
-  cJSON_AddNumberToObject(traffic, "bytes_sent", (double)(cap->bytes_out + p->auth_cap.bytes_out));
-  cJSON_AddNumberToObject(traffic, "bytes_received", (double)(cap->bytes_in + p->auth_cap.bytes_in));
-  cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
-  /* WinHTTP does not count its bytes: the request it made is named (docs: about as many as OpenSSL's) */
-  cJSON *w = cJSON_GetObjectItemCaseSensitive(p->facts, "winhttp");
-  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "available")))
-    cJSON_AddNumberToObject(traffic, "winhttp_requests", 1);
-  cJSON_AddBoolToObject(p->facts, "mp_list_answered",
-                        p->handshake_only ? probe_last_passed(state, p->base) : p->mplist_answered);
-}
-
 /* Probes one CMG; facts go to p->facts; the verdict to res. */
 static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_result *res) {
   const struct probe_ctx *c = p->c;
@@ -647,7 +631,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
                 "affected.",
                 "The CMG name %s breaks the naming rules: %s.", p->deployment[0] ? p->deployment : p->host,
                 p->name_violation);
-  traffic_facts(p, &cap, outs, state);
+  probe_traffic_facts(p, &cap, outs, state);
   if (rc == CG_OK) rc = set_verdict(p, res, state, &cap, outs, hs_why);
   for (size_t i = 0; outs && i < npaths; i++)
     cg_free(outs[i].r.body);
@@ -714,12 +698,16 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
     const struct cg_result *r = &sub[0];
     if (first_fail != SIZE_MAX && first_ok != SIZE_MAX) {
       const struct cg_result *bad = &sub[first_fail];
+      const char *bad_host =
+          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first_fail == 0 ? res->facts : bad->facts, "host"));
       rc = cg_result_set(res, CG_WARN, "CMG_SOME_CANDIDATES_FAIL", bad->remediation,
-                         "The client can use the CMG %s, but %s fails: %s",
+                         "The client can use the CMG %s, but the CMG %s in its list fails: %s",
                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
                              first_ok == 0 ? res->facts : sub[first_ok].facts, "host")),
-                         targets[first_fail], bad->summary);
-      if (rc == CG_OK && bad->detail) rc = cg_result_detail(res, "%s", bad->detail);
+                         bad_host ? bad_host : "?", bad->summary);
+      if (rc == CG_OK) /* the URL, with its MP id, then what failed there */
+        rc = cg_result_detail(res, "%s%s%s", targets[first_fail], bad->detail ? "; " : "",
+                              bad->detail ? bad->detail : "");
     } else {
       rc = cg_result_set(res, r->status, r->code, r->remediation && r->remediation[0] ? r->remediation : NULL, "%s",
                          r->summary ? r->summary : "");
@@ -736,6 +724,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
         cJSON_AddStringToObject(o, "status", cg_verdict_name(sub[i].status));
         cJSON_AddStringToObject(o, "code", sub[i].code);
         cJSON_AddStringToObject(o, "summary", sub[i].summary);
+        if (sub[i].detail) cJSON_AddStringToObject(o, "detail", sub[i].detail);
         cJSON_AddItemToArray(list, o);
         if (i) sub[i].facts = NULL;
       }

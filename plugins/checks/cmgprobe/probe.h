@@ -106,6 +106,10 @@ cJSON *probe_load_state(const struct cg_env *env);
 void probe_save_state(const struct cg_env *env, cJSON *s);
 bool probe_handshake_only(const struct probe *p, const cJSON *state, char *why, size_t whylen);
 bool probe_last_passed(const cJSON *state, const char *base);
+/* What this probe cost the CMG (both connections) in facts.traffic, and facts.mp_list_answered (the
+ * gate's cmg-usable). */
+void probe_traffic_facts(struct probe *p, const struct probe_tls_capture *cap, const struct req_out *outs,
+                         const cJSON *state);
 
 /* trust.c */
 /* Whether this client checks the CRL of the CMG's chain (crl_check auto|on|off), as a fact. */

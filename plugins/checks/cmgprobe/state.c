@@ -1,6 +1,6 @@
 /* cmgprobe: the state kept between cycles (docs/checks/cmgprobe.md, "Load and cost"): when the
  * management point was last asked through each CMG, so that scheduled cycles ask it at most once per
- * mp_probe_interval_s and only do the TLS handshake otherwise. */
+ * mp_probe_interval_s and only do the TLS handshake otherwise; and what a probe cost the CMG. */
 #include <string.h>
 
 #include "config.h"
@@ -60,4 +60,22 @@ bool probe_handshake_only(const struct probe *p, const cJSON *state, char *why, 
 bool probe_last_passed(const cJSON *state, const char *base) {
   const cJSON *e = cJSON_GetObjectItemCaseSensitive(state, base);
   return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "mp_list_answered"));
+}
+
+/* ---- cost ---------------------------------------------------------------------------------------- */
+
+/* What this probe cost the CMG (both connections), and what the gate's cmg-usable needs: a
+ * management point request that returned an MP list. */
+void probe_traffic_facts(struct probe *p, const struct probe_tls_capture *cap, const struct req_out *outs,
+                         const cJSON *state) {
+  cJSON *traffic = cJSON_AddObjectToObject(p->facts, "traffic");
+  cJSON_AddNumberToObject(traffic, "bytes_sent", (double)(cap->bytes_out + p->auth_cap.bytes_out));
+  cJSON_AddNumberToObject(traffic, "bytes_received", (double)(cap->bytes_in + p->auth_cap.bytes_in));
+  cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
+  /* WinHTTP does not count its bytes: the request it made is named (docs: about as many as OpenSSL's) */
+  cJSON *w = cJSON_GetObjectItemCaseSensitive(p->facts, "winhttp");
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "available")))
+    cJSON_AddNumberToObject(traffic, "winhttp_requests", 1);
+  cJSON_AddBoolToObject(p->facts, "mp_list_answered",
+                        p->handshake_only ? probe_last_passed(state, p->base) : p->mplist_answered);
 }

@@ -407,7 +407,7 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                          st->wmi_status == CG_ERR_ACCESS
                              ? "Run cmgdiag as SYSTEM or as an administrator."
                              : "Check WMI health (winmgmt /verifyrepository) and that the SMS Agent Host service runs.",
-                         "The management point candidates could not be read: %s.", st->wmi_error);
+                         "The management point candidates could not be read (%s).", st->wmi_error);
       goto out;
     }
   }
