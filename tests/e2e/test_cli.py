@@ -372,6 +372,14 @@ class Cli(unittest.TestCase):
             self.assertEqual((r["status"], r["code"]), ("skip", "EXEC_DISABLED"), r)
             self.assertFalse(os.path.exists(marker), "a disabled command ran")
 
+    def test_the_detail_line_is_redacted_like_the_sentence(self):
+        url = "http://admin:Secr3t@cmg.invalid/CCM_Proxy_MutualAuth/72057594037927939"
+        for extra in ((), ("--json",)):
+            rc, out, err = run("-c", self.cfg, "check", "cmgprobe", "--set", "enabled=true", "--set", "url=" + url, *extra)
+            self.assertIn("<redacted>", out)
+            self.assertNotIn("Secr3t", out + err)
+        self.assertIn("Detail: got", run("-c", self.cfg, "check", "cmgprobe", "--set", "enabled=true", "--set", "url=" + url)[1])
+
     def test_every_command_of_exec_is_said(self):
         if WINE:
             self.skipTest("POSIX programs")
