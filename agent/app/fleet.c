@@ -459,16 +459,27 @@ void fleet_add(struct fleet *f, const char *origin, const char *raw, size_t len,
       b = NULL;
     }
   }
+  struct rec *r = cg_malloc(sizeof(*r));
+  bool ok = false;
+  if (b) { /* a head that does not summarise is read whole: it never decides what the whole would not */
+    ok = r && summarise(f, b, true, r, why, sizeof(why));
+    if (!ok) {
+      cJSON_Delete(b);
+      b = NULL;
+    }
+  }
   int prc = b ? CG_OK : cg_bundle_parse(raw, len, origin, &b, err, sizeof(err));
-  if (prc != CG_OK) cg_json_arena_end();
   if (prc != CG_OK) {
+    cg_json_arena_end();
+    cg_free(r);
     size_t ol = strlen(origin); /* the list names the input already */
     fleet_bad(f, origin, !strncmp(err, origin, ol) && !strncmp(err + ol, ": ", 2) ? err + ol + 2 : err);
     return;
   }
-  if (!older) older = older_than_known(f, b);
-  struct rec *r = cg_malloc(sizeof(*r));
-  bool ok = r && summarise(f, b, older, r, why, sizeof(why));
+  if (!ok) {
+    older = older_than_known(f, b);
+    ok = r && summarise(f, b, older, r, why, sizeof(why));
+  }
   cJSON_Delete(b); /* the arena's nodes cost nothing; the heap's (and all, without hooks: a fuzzer) are freed */
   cg_json_arena_end();
   if (!ok) {

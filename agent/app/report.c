@@ -56,6 +56,23 @@ static int push(struct paths *ps, char *p) { return push_item(ps, p, 0); }
 
 static bool bundle_name(const char *n) { return cg_str_endswith_ci(n, ".json.gz") || cg_str_endswith_ci(n, ".json"); }
 
+/* `dir` ends in YYYY/MM/DD (either slash) */
+static bool day_folder(const char *dir) {
+  size_t n = strlen(dir), want[] = {2, 2, 4}, k = 0;
+  while (n && (dir[n - 1] == '/' || dir[n - 1] == '\\'))
+    n--;
+  for (; k < 3; k++) {
+    size_t digits = 0;
+    while (n && dir[n - 1] >= '0' && dir[n - 1] <= '9') {
+      n--;
+      digits++;
+    }
+    if (digits != want[k] || (k < 2 && (!n || (dir[n - 1] != '/' && dir[n - 1] != '\\')))) return false;
+    if (k < 2) n--;
+  }
+  return !n || dir[n - 1] == '/' || dir[n - 1] == '\\';
+}
+
 /* Every bundle file below `dir` (links to folders are not followed: a walk cannot loop). */
 static int walk(const char *dir, int depth, struct paths *ps) {
   char **names = NULL, **dirs = NULL;
@@ -76,6 +93,9 @@ static int walk(const char *dir, int depth, struct paths *ps) {
     }
   }
   cg_dir_list_free(dirs, nd);
+  /* a day is read whole before the day before it: a device's newer bundle is known, whatever the
+   * threads' timing, when its older ones are read (fleet_add reads only their head) */
+  if (rc == CG_OK && ps->n && day_folder(dir)) run_files(ps);
   return rc;
 }
 

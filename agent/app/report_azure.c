@@ -176,6 +176,7 @@ struct dl {
   const struct container *c;
   const struct report_names *ns;
   struct fleet *f;
+  size_t base; /* the first name of the day being read */
 };
 
 static void *curl_new(void) { return curl_easy_init(); }
@@ -184,9 +185,10 @@ static void curl_free_handle(void *h) {
   cg_json_arena_release(); /* fleet_add parsed this thread's bundles in its arena */
 }
 
-static void download(void *arg, size_t i, void *handle) {
+static void download(void *arg, size_t k, void *handle) {
   struct dl *w = arg;
   CURL *h = handle;
+  size_t i = w->base + k;
   char origin[1300], url[4096], en[1200];
   cg_snprintf(origin, sizeof(origin), "%s/%s", w->c->shown, w->ns->v[i]);
   escape_name(w->ns->v[i], en, sizeof(en));
@@ -207,6 +209,18 @@ static void download(void *arg, size_t i, void *handle) {
     fleet_bad(w->f, origin, why);
   }
   cg_free(r.body);
+}
+
+/* two blob names under the same YYYY/MM/DD/ prefix, or both without one */
+static bool same_day(const char *a, const char *b) {
+  static const char shape[] = "0000/00/00/";
+  bool da = true, db = true;
+  for (size_t i = 0; i < 11; i++) {
+    bool digit = shape[i] == '0';
+    da = da && (digit ? a[i] >= '0' && a[i] <= '9' : a[i] == '/');
+    db = db && (digit ? b[i] >= '0' && b[i] <= '9' : b[i] == '/');
+  }
+  return da == db && (!da || !strncmp(a, b, 11));
 }
 
 int report_from_container(const char *sas_url, const char *ca_file, const char *proxy, int jobs, int since_days,
@@ -237,8 +251,19 @@ int report_from_container(const char *sas_url, const char *ca_file, const char *
   if (h) curl_easy_cleanup(h);
   *blobs = ns.n;
   if (rc == CG_OK) {
+    /* the names come oldest first (YYYY/MM/DD/...): the newest day is read whole first, then the day
+     * before, so that a device's newer bundle is known when its older ones are read (their head
+     * only, fleet_add); names without a day form groups of their own */
     struct dl w = {.c = &c, .ns = &ns, .f = f};
-    report_parallel(ns.n, jobs, download, &w, curl_new, curl_free_handle);
+    size_t end = ns.n;
+    while (end > 0) {
+      size_t start = end - 1;
+      while (start > 0 && same_day(ns.v[start - 1], ns.v[end - 1]))
+        start--;
+      w.base = start;
+      report_parallel(end - start, jobs, download, &w, curl_new, curl_free_handle);
+      end = start;
+    }
   }
   for (size_t i = 0; i < ns.n; i++)
     cg_free(ns.v[i]);

@@ -69,6 +69,7 @@ int cg_gunzip_until(const void *data, size_t len, size_t cap, bool (*enough)(con
   size_t hint =
       len >= 4 ? (size_t)u[len - 4] | (size_t)u[len - 3] << 8 | (size_t)u[len - 2] << 16 | (size_t)u[len - 1] << 24 : 0;
   size_t alloc = hint && hint <= cap && hint <= len * 1032 ? hint + 1 : 65536;
+  if (enough && alloc > 4096) alloc = 4096; /* a reader of the start: the hint does not size its buffer */
   /* asked after each step of output: a reader that wants the start of the text stops early */
   const size_t step = 2048;
   size_t ask_at = enough ? step : SIZE_MAX;

@@ -215,9 +215,15 @@ int cg_bundle_head(const char *raw, size_t raw_len, cJSON **head) {
     text[end] = '}';
     *head = cJSON_ParseWithLength(text, end + 1);
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(*head, "schema");
-    /* this agent writes "partial" before "checks": then every small member is in the head */
+    /* this agent writes "partial" before "checks", and every small member with it; a head without
+     * what a report takes from it (or a gate's bundle without its gate) is read whole instead */
+    const char *trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*head, "trigger"));
     if (!*head || !cJSON_IsString(schema) || strncmp(schema->valuestring, "cmgdiag.bundle/", 15) != 0 ||
-        !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(*head, "partial"))) {
+        !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(*head, "partial")) ||
+        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*head, "overall")) ||
+        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(*head, "created_at")) ||
+        !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*head, "device")) ||
+        (trigger && !strcmp(trigger, "validate") && !cJSON_GetObjectItemCaseSensitive(*head, "gate"))) {
       cJSON_Delete(*head);
       *head = NULL;
       rc = CG_ERR_PARSE;

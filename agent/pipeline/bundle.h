@@ -32,8 +32,9 @@ int cg_bundle_load(const char *path, cJSON **bundle, char *err, size_t errlen);
 int cg_bundle_parse(const char *raw, size_t raw_len, const char *origin, cJSON **bundle, char *err, size_t errlen);
 /* The head of a gzip bundle this agent wrote: the members before "checks" (every one but "checks"
  * and "diagnosis", cg_bundle_heavy_last), inflated only that far and not checked by the gzip CRC.
- * CG_ERR_PARSE when the bundle is not of that form (an older agent's: "partial" is not in the head);
- * then cg_bundle_parse reads the whole. */
+ * CG_ERR_PARSE when the bundle is not of that form (an older agent's: "partial" is not in the head;
+ * or "overall", "created_at", "device", a validate bundle's "gate" are not); then cg_bundle_parse
+ * reads the whole. */
 int cg_bundle_head(const char *raw, size_t raw_len, cJSON **head);
 /* Moves "checks" and "diagnosis", the bulk of a bundle, after every other member (a report reads
  * the head of a bundle that cannot decide its device, cg_bundle_head). */

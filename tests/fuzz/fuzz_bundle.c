@@ -10,10 +10,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cJSON *b = NULL;
   char err[512];
-  if (cg_bundle_head((const char *)data, size, &b) == CG_OK && !cJSON_IsBool(cJSON_GetObjectItem(b, "partial")))
-    __builtin_trap(); /* a head is only taken with "partial" in it */
-  cJSON_Delete(b);
-  b = NULL;
+  /* a head says what the whole says, of what a report takes from it */
+  cJSON *head = NULL;
+  if (cg_bundle_head((const char *)data, size, &head) == CG_OK &&
+      !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(head, "partial")))
+    __builtin_trap();
   if (cg_bundle_parse((const char *)data, size, "fuzz", &b, err, sizeof(err)) == CG_OK) {
     struct cg_result *rs = NULL;
     size_t n = 0;
@@ -28,7 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cg_result_free(&rs[i]);
       cg_free(rs);
     }
+    static const char *const same[] = {"schema", "created_at", "overall", "partial", "device"};
+    for (size_t i = 0; head && i < sizeof(same) / sizeof(same[0]); i++) {
+      const cJSON *x = cJSON_GetObjectItemCaseSensitive(head, same[i]),
+                  *y = cJSON_GetObjectItemCaseSensitive(b, same[i]);
+      if (!x != !y || (x && !cJSON_Compare(x, y, true))) __builtin_trap();
+    }
     cJSON_Delete(b);
   }
+  cJSON_Delete(head);
   return 0;
 }

@@ -188,6 +188,32 @@ TEST(bundle_head_is_what_comes_before_the_checks) {
   CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(whole, "checks")) == 400);
   cJSON_Delete(whole);
   CHECK(cg_bundle_head("{\"schema\":\"cmgdiag.bundle/1\"}", 29, &head) == CG_ERR_PARSE); /* plain JSON */
+  /* a small bundle: "checks" is found after the stream ends, not at a 2 KB step */
+  const char *small[][2] = {
+      {"{\"schema\":\"cmgdiag.bundle/1\",\"created_at\":\"t\",\"device\":{},\"overall\":\"pass\",\"partial\":true,"
+       "\"checks\":[]}",
+       "ok"},
+      /* what a report takes from a head must be in it, else the whole is read */
+      {"{\"schema\":\"cmgdiag.bundle/1\",\"created_at\":\"t\",\"device\":{},\"partial\":true,\"checks\":[],"
+       "\"overall\":\"pass\"}",
+       "whole"},
+      {"{\"schema\":\"cmgdiag.bundle/1\",\"trigger\":\"validate\",\"created_at\":\"t\",\"device\":{},"
+       "\"overall\":\"pass\",\"partial\":false,\"checks\":[],\"gate\":{}}",
+       "whole"},
+      {"{\"schema\":\"cmgdiag.bundle/1\",\"created_at\":\"t\",\"device\":{},\"overall\":\"pass\",\"partial\":true,"
+       "\"\\u0063hecks\":[]}",
+       "whole"},
+  };
+  for (size_t i = 0; i < 4; i++) {
+    char *sgz = NULL;
+    size_t sl = 0;
+    CHECK(cg_gzip(small[i][0], strlen(small[i][0]), 6, &sgz, &sl) == CG_OK);
+    int hrc = cg_bundle_head(sgz, sl, &head);
+    CHECK(!strcmp(small[i][1], "ok") ? hrc == CG_OK && head : hrc == CG_ERR_PARSE && !head);
+    cJSON_Delete(head);
+    head = NULL;
+    cg_free(sgz);
+  }
   CHECK(cg_bundle_head(gz, 10, &head) != CG_OK && !head);
   cg_free(gz);
   cJSON_Delete(b);
