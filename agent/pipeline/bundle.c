@@ -202,8 +202,7 @@ int cg_bundle_head(const char *raw, size_t raw_len, cJSON **head) {
   struct head_scan h = {.checks_at = SIZE_MAX};
   char *text = NULL;
   size_t len = 0;
-  bool whole = false;
-  int rc = cg_gunzip_until(raw, raw_len, CG_BUNDLE_MAX_BYTES, head_found, &h, &text, &len, &whole);
+  int rc = cg_gunzip_until(raw, raw_len, CG_BUNDLE_MAX_BYTES, head_found, &h, &text, &len, NULL);
   if (rc == CG_OK && h.checks_at == SIZE_MAX) head_found(text, len, &h); /* the last step's bytes */
   if (rc == CG_OK && h.checks_at == SIZE_MAX) rc = CG_ERR_PARSE;
   if (rc == CG_OK) {
@@ -324,13 +323,8 @@ int cg_bundle_results(const cJSON *bundle, struct cg_result **rs, size_t *n) {
   for (const cJSON *c = checks ? checks->child : NULL; c && k < (size_t)count; c = c->next) {
     if (cg_result_init(&out[k], str_of(c, "check")) != CG_OK ||
         cg_result_set(&out[k], verdict_from(str_of(c, "status")), str_of(c, "code"), str_of(c, "remediation"), "%s",
-                      str_of(c, "summary")) != CG_OK) {
-      for (size_t i = 0; i <= k; i++)
-        cg_result_free(&out[i]);
-      cg_free(out);
-      return CG_ERR_NOMEM;
-    }
-    if (*str_of(c, "detail") && cg_result_detail(&out[k], "%s", str_of(c, "detail")) != CG_OK) {
+                      str_of(c, "summary")) != CG_OK ||
+        (*str_of(c, "detail") && cg_result_detail(&out[k], "%s", str_of(c, "detail")) != CG_OK)) {
       for (size_t i = 0; i <= k; i++)
         cg_result_free(&out[i]);
       cg_free(out);
