@@ -155,21 +155,23 @@ static int cmd_check(const struct cli *cli) {
   int ec = load_config(cli, &ov, &cfg, &log);
   if (ec == 0) {
     cJSON *disc = cJSON_CreateObject();
-    struct cg_env env = {.config = &cfg, .log = &log, .interactive = true, .discovery = disc, .trigger = "check"};
-    struct cg_result *rs = NULL, one;
+    /* planned like `selftest --only NAME`: the checks it needs a hand-over from run first; on a
+     * capture, the capture is the device: those providers judge it too, and one that cannot read it
+     * is not run, so nothing of this machine is handed over (plugin.h, `snapshot`) */
+    struct cg_env env = {.config = &cfg,
+                         .log = &log,
+                         .interactive = true,
+                         .discovery = disc,
+                         .trigger = "check",
+                         .snapshot = cli->input};
+    struct cg_result *rs = NULL;
     size_t nrs = 0;
     char err[256] = "";
-    if (cli->input) {
-      /* a capture is the device: nothing of this machine is handed to it */
-      cg_run_check(p, &env, &one);
-    } else {
-      /* planned like `selftest --only NAME`: the checks it needs a hand-over from run first */
-      if (cg_run_checks(&env, p->name, 0, NULL, &rs, &nrs, err, sizeof(err)) != CG_OK || nrs == 0) {
-        fprintf(stderr, "cmgdiag: %s\n", err[0] ? err : "the check could not be planned");
-        ec = EXIT_CANNOT_RUN;
-      }
+    if (cg_run_checks(&env, p->name, 0, NULL, &rs, &nrs, err, sizeof(err)) != CG_OK || nrs == 0) {
+      fprintf(stderr, "cmgdiag: %s\n", err[0] ? err : "the check could not be planned");
+      ec = EXIT_CANNOT_RUN;
     }
-    struct cg_result *res = cli->input ? &one : nrs ? &rs[nrs - 1] : NULL;
+    struct cg_result *res = nrs ? &rs[nrs - 1] : NULL;
     for (size_t i = 0; res && i + 1 < nrs; i++)
       if (!strcmp(rs[i].check, p->name)) res = &rs[i];
     if (res && cli->json) {
@@ -181,7 +183,6 @@ static int cmd_check(const struct cli *cli) {
       cg_report_print(stdout, res, 1, &o);
     }
     if (res && ec == 0) ec = res->status == CG_SKIP ? 0 : cg_verdict_exit_code(cg_results_overall(res, 1));
-    if (cli->input) cg_result_free(&one);
     cg_results_free(rs, nrs);
     cJSON_Delete(disc);
   }

@@ -13,12 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-bool cg_profile_is_builtin(const char *name) {
-  for (const struct cg_builtin_profile *b = cg_builtin_profiles; b->name; b++)
-    if (!strcmp(b->name, name)) return true;
-  return false;
-}
-
 static cJSON *builtin(const char *name) {
   for (const struct cg_builtin_profile *b = cg_builtin_profiles; b->name; b++)
     if (!strcmp(b->name, name)) return cJSON_Parse(b->json);

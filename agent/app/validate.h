@@ -9,14 +9,9 @@
 #include <cjson/cJSON.h>
 
 #include "cg.h"
+#include "profiles.h" /* the built-in profiles and cg_profile_is_builtin */
 
 #define CG_VALIDATE_LINE_MAX 2048 /* the Intune Remediations output limit */
-
-struct cg_builtin_profile {
-  const char *name, *json;
-};
-/* Generated from the files in agent/profiles (CMakeLists.txt); ends with {NULL, NULL}. */
-extern const struct cg_builtin_profile cg_builtin_profiles[];
 
 /* The profile `name` with what it extends merged in (caller deletes), or NULL with a sentence in err
  * ("no such profile; known: ..." or why it cannot be built). */
@@ -26,8 +21,6 @@ void cg_profile_names(const cJSON *config_root, char *buf, size_t len);
 /* Every profile: [{"name", "origin": "built in"|"configuration"|"configuration, extends X",
  * "description", "blocking": N, "warning": N}] (caller deletes). */
 cJSON *cg_profile_catalogue(const cJSON *config_root);
-/* Whether `name` is a built-in profile. */
-bool cg_profile_is_builtin(const char *name);
 
 /* Evaluates `profile` against `bundle`. *ready tells the verdict; `line` (CG_VALIDATE_LINE_MAX + 1
  * bytes) gets the one summary line: every unmet blocking requirement (or "and N more"), its count

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "platform/fs.h"
-#include "validate.h"
+#include "profiles.h"
 #include "redact.h"
 #include "text.h"
 

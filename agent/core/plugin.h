@@ -69,6 +69,10 @@ struct cg_env {
   /* The capture the core is reading for this check instead of the device (`--input`, the check's
    * `input` key), or NULL when the check reads the device itself (its live reader). */
   const char *input;
+  /* A capture that stands for the whole device (`check NAME --input PATH`): every check of the run
+   * that declares a source reads it, so a check's providers judge the same capture it does, and a
+   * provider without a source is not run (it would read this machine instead). NULL: none. */
+  const char *snapshot;
   /* When that capture was taken (RFC 3339, from captured-at.txt beside it; docs/checks/captures.md), or
    * NULL: a check that judges ages or dates judges them as of this time, not now, and says so in
    * facts.judged_as_of. */

@@ -51,9 +51,11 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   if (rc == CG_OK && cg_config_check_files_trusted(env->config, p->name, err, sizeof(err)) != CG_OK) rc = CG_ERR_CONFIG;
   /* a check with a source reads the capture its `input` names (source.h) instead of the device */
   struct cg_env e = *env;
-  e.input = p->source
-                ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, p->name), "input"))
-                : NULL;
+  e.input =
+      !p->source ? NULL
+      : env->snapshot
+          ? env->snapshot
+          : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, p->name), "input"));
   char captured[40] = "";
   if (e.input) cg_capture_time(e.input, captured, sizeof(captured));
   e.captured_at = captured[0] ? captured : NULL;
@@ -239,8 +241,9 @@ static bool has_key(const char *const *keys, const char *key) {
   return false;
 }
 
-/* Which checks run and in what order: the selected ones, plus (with --only) the enabled providers of
- * what they need, each provider before the checks that need its key; registry order otherwise.
+/* Which checks run and in what order: the selected ones, plus (with --only) the providers of what
+ * they need among the checks that may provide (`enabled`: turned on, and on a snapshot, reading it),
+ * each provider before the checks that need its key; registry order otherwise.
  * CG_ERR_CONFIG when the hand-overs form a cycle (tests/unit keeps the built-in ones acyclic). */
 int cg_runner_plan(const struct cg_check_plugin *const *all, size_t n, const bool *selected, const bool *enabled,
                    size_t *order, size_t *norder, char *err, size_t errlen) {
@@ -367,11 +370,16 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
        *ran = cg_calloc(n ? n : 1, sizeof(bool));
   size_t *order = cg_calloc(n ? n : 1, sizeof(size_t)), norder = 0;
   int rc = rs && selected && enabled && ran && order ? CG_OK : CG_ERR_NOMEM;
+  bool *may_provide = cg_calloc(n ? n : 1, sizeof(bool));
+  if (!may_provide) rc = CG_ERR_NOMEM;
   for (size_t i = 0; rc == CG_OK && i < n; i++) {
     enabled[i] = cg_config_check_enabled(env->config, all[i]->name);
     selected[i] = only ? listed(only, all[i]->name) : enabled[i];
+    /* on a snapshot, a provider that cannot read it would hand over this machine's state instead */
+    may_provide[i] = enabled[i] && (!env->snapshot || all[i]->source);
   }
-  if (rc == CG_OK) rc = cg_runner_plan(all, n, selected, enabled, order, &norder, err, errlen);
+  if (rc == CG_OK) rc = cg_runner_plan(all, n, selected, may_provide, order, &norder, err, errlen);
+  cg_free(may_provide);
   size_t k = 0;
   for (size_t o = 0; rc == CG_OK && o < norder && !cg_stop_requested(); o++) {
     size_t i = order[o];

@@ -23,9 +23,26 @@ int cgt_run_check(const char *check, const char *input, const cJSON *sets, struc
   int rc = cg_config_load_text(&cfg, cgt_config_text, strlen(cgt_config_text), "test.json", &ov, err, sizeof(err));
   if (rc == CG_OK) {
     cJSON *disc = cJSON_CreateObject();
-    struct cg_env env = {.config = &cfg, .discovery = disc};
-    cg_run_check(cg_registry_find_check(check), &env, res);
-    cJSON_AddItemToObject(res->facts, "_discovery", disc);
+    /* as `cmgdiag check NAME --input PATH` runs it: its providers judge the same capture first */
+    struct cg_env env = {.config = &cfg, .discovery = disc, .snapshot = input};
+    struct cg_result *rs = NULL;
+    size_t nrs = 0;
+    if (!input) {
+      cg_run_check(cg_registry_find_check(check), &env, res);
+    } else if ((rc = cg_run_checks(&env, check, 0, NULL, &rs, &nrs, err, sizeof(err))) == CG_OK) {
+      for (size_t i = 0; i < nrs; i++)
+        if (!strcmp(rs[i].check, check)) {
+          *res = rs[i];
+          memset(&rs[i], 0, sizeof(rs[i]));
+        }
+      cg_results_free(rs, nrs);
+    } else {
+      fprintf(stderr, "plan: %s\n", err);
+    }
+    if (rc == CG_OK)
+      cJSON_AddItemToObject(res->facts, "_discovery", disc);
+    else
+      cJSON_Delete(disc);
   } else {
     fprintf(stderr, "config: %s\n", err);
   }

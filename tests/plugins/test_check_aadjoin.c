@@ -29,6 +29,65 @@ TEST(unreadable_and_oversized_input) {
   cg_free(missing);
 }
 
+static const cJSON *fact(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+/* A snapshot folder: aadjoin judges its dsregcmd output and leaves the other captures alone. */
+TEST(snapshot_folder) {
+  char *folder = cg_path_join(data_dir, "../clientauth/03-hybrid-entra-ps7");
+  struct cg_result r;
+  CHECK(run_case(folder, NULL, &r) == CG_OK);
+  CHECK(r.status != CG_ERROR);
+  CHECK(!strncmp(r.code, "AAD_", 4) && !strstr(r.code, "INPUT") && strcmp(r.code, "AAD_UNPARSEABLE"));
+  const cJSON *files = fact(fact(r.facts, "input"), "files");
+  CHECK(cJSON_GetArraySize(files) == 3);
+  CHECK(cJSON_GetNumberValue(fact(fact(r.facts, "input"), "used")) == 1);
+  for (const cJSON *f = files ? files->child : NULL; f; f = f->next)
+    CHECK(cJSON_IsTrue(fact(f, "used")) == !strcmp(cJSON_GetStringValue(fact(f, "name")), "dsreg.txt"));
+  CHECK_STR(cJSON_GetStringValue(fact(r.facts, "join_type")), "hybrid_joined");
+  cg_result_free(&r);
+  cg_free(folder);
+}
+
+/* Two dsregcmd outputs in one folder: the first (by name) is judged, the second is said to be one. */
+static void snapshot_two_dsregcmd(const char *scratch) {
+  char *dir = cg_path_join(scratch, "two-dsregcmd"), *src = cg_path_join(data_dir, "01-entra-joined-win11.txt");
+  char *a = cg_path_join(dir, "a.txt"), *b = cg_path_join(dir, "b.txt"), *data = NULL, err[256];
+  size_t len = 0;
+  cg_mkdirs(dir);
+  CHECK(cg_file_read(src, 1u << 20, &data, &len) == CG_OK);
+  CHECK(cg_file_write_atomic(a, data, len, err, sizeof(err)) == CG_OK);
+  CHECK(cg_file_write_atomic(b, data, len, err, sizeof(err)) == CG_OK);
+  struct cg_result r;
+  CHECK(run_case(dir, NULL, &r) == CG_OK);
+  CHECK_STR(r.code, "AAD_OK");
+  const cJSON *files = fact(fact(r.facts, "input"), "files");
+  CHECK(cJSON_GetArraySize(files) == 2);
+  CHECK(cJSON_IsTrue(fact(cJSON_GetArrayItem(files, 0), "used")));
+  CHECK_CONTAINS(cJSON_GetStringValue(fact(cJSON_GetArrayItem(files, 1), "why")), "a second dsregcmd");
+  cg_result_free(&r);
+  cg_free(data);
+  cg_free(a);
+  cg_free(b);
+  cg_free(src);
+  cg_free(dir);
+}
+
+/* On a snapshot, a provider that cannot read it is not run: netenv's cmgprobe would probe this
+ * machine's network, so it is left out and the hand-over said missing. */
+TEST(snapshot_runs_no_live_provider) {
+  char *folder = cg_path_join(data_dir, "../netenv/01-system-direct-user-pac");
+  struct cg_result r;
+  CHECK(cgt_run_check("netenv", folder, NULL, &r) == CG_OK);
+  const cJSON *miss = fact(r.facts, "handover_missing");
+  CHECK(cJSON_IsArray(miss) && cJSON_GetArraySize(miss) >= 1);
+  char *text = miss ? cJSON_PrintUnformatted(miss) : NULL;
+  CHECK(text && strstr(text, "cmgprobe is not in this run"));
+  cg_free(text);
+  CHECK(!fact(fact(r.facts, "_discovery"), "cmg_date"));
+  cg_result_free(&r);
+  cg_free(folder);
+}
+
 static void live_source(const char *fake_arg, const char *scratch) {
   char *fixture = cg_path_join(data_dir, "01-entra-joined-win11.txt");
   cJSON *sets = cJSON_CreateArray();
@@ -104,6 +163,13 @@ int main(int argc, char **argv) {
   if (argc < 3) return 2;
   data_dir = argv[1];
   RUN(unreadable_and_oversized_input);
+  RUN(snapshot_folder);
+  RUN(snapshot_runs_no_live_provider);
+  {
+    int before = t_failed;
+    snapshot_two_dsregcmd(argv[2]);
+    printf("%s snapshot_two_dsregcmd\n", t_failed == before ? "ok  " : "FAIL");
+  }
   if (argc > 3) {
     int before = t_failed;
     live_source(argv[3], argv[2]);

@@ -370,36 +370,49 @@ static int decode_parse(const struct aad_ctx *ctx, struct aad_text *o) {
   return rc == CG_OK ? dsreg_parse(o->text, &o->doc) : rc;
 }
 
-/* The capture (the core's source): one dsregcmd /status output in any encoding. */
+static void text_free(struct aad_text *o) {
+  dsreg_free(&o->doc);
+  cg_free(o->raw);
+  cg_free(o->text);
+  memset(o, 0, sizeof(*o));
+}
+
+/* The capture (the core's source): one dsregcmd /status output in any encoding, alone or in a
+ * folder with other captures (a snapshot), which are not this check's. */
 static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_capture_file *f, char *err,
                          size_t errlen) {
   (void)env;
   struct aad_ctx *ctx = vctx;
-  struct aad_text *o = &ctx->out;
-  if (!(o->raw = cg_malloc(f->len + 1))) return CG_ERR_NOMEM;
-  memcpy(o->raw, f->data, f->len + 1);
-  o->raw_len = f->len;
-  int rc = decode_parse(ctx, o);
+  struct aad_text t;
+  memset(&t, 0, sizeof(t));
+  if (!(t.raw = cg_malloc(f->len + 1))) return CG_ERR_NOMEM;
+  memcpy(t.raw, f->data, f->len + 1);
+  t.raw_len = f->len;
+  int rc = decode_parse(ctx, &t);
   char head[256];
-  cg_escape_bytes(o->raw, o->raw_len, 48, head, sizeof(head));
+  cg_escape_bytes(t.raw, t.raw_len, 48, head, sizeof(head));
   if (rc == CG_ERR_TOOBIG) {
     cg_snprintf(err, errlen, "more sections or fields than any dsregcmd output (it starts with \"%s\")", head);
-    return CG_ERR_PARSE;
+    rc = CG_ERR_PARSE;
+  } else if (rc == CG_OK && (t.raw_len == 0 || t.doc.kv_lines < 3)) {
+    cg_snprintf(err, errlen, t.raw_len ? "not dsregcmd /status output (%zu bytes starting with \"%s\")" : "empty",
+                t.raw_len, head);
+    rc = CG_ERR_PARSE;
+  } else if (rc == CG_OK && ctx->out.raw) {
+    cg_snprintf(err, errlen, "a second dsregcmd /status output (the first one read is judged)");
+    rc = CG_ERR_PARSE;
   }
-  if (rc != CG_OK) return rc;
-  if (o->raw_len == 0 || o->doc.kv_lines < 3) {
-    cg_snprintf(err, errlen, o->raw_len ? "not dsregcmd /status output (%zu bytes starting with \"%s\")" : "empty",
-                o->raw_len, head);
-    return CG_ERR_PARSE;
+  if (rc == CG_OK) {
+    ctx->out = t;
+    return CG_OK;
   }
-  return CG_OK;
+  text_free(&t);
+  return rc;
 }
 
 static void aad_fini(void *vctx) {
   struct aad_ctx *ctx = vctx;
-  dsreg_free(&ctx->out.doc);
-  cg_free(ctx->out.raw);
-  cg_free(ctx->out.text);
+  text_free(&ctx->out);
 }
 
 static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
@@ -463,11 +476,11 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
 }
 
 static const struct cg_source aad_source = {
-    .accepts = CG_SOURCE_FILE,
+    .accepts = CG_SOURCE_FILE | CG_SOURCE_FOLDER,
     .max_bytes = INPUT_MAX,
     .code_prefix = "AAD",
     .what = "a dsregcmd /status output",
-    .how = "On the device: dsregcmd /status > dsreg.txt (any encoding), then give --input that file.",
+    .how = "On the device: dsregcmd /status > dsreg.txt (any encoding), then give --input that file or its folder.",
     .parse = parse_capture,
 };
 

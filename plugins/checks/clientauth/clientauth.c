@@ -21,7 +21,6 @@
 #include "platform/wmi.h"
 #include "plugin.h"
 #include "regfile.h"
-#include "runner.h"
 #include "selection.h"
 #include "text.h"
 
@@ -41,9 +40,9 @@ struct src {
   struct cg_cert_info *certs;
   size_t ncerts;
   bool certs_known;
-  cJSON *reg;       /* reg export keys (input mode) */
-  char *dsreg_file; /* input mode: a dsregcmd capture */
-  cJSON *aad;       /* aadjoin's hand-over, owned copy */
+  cJSON *reg;      /* reg export keys (input mode) */
+  bool dsreg_seen; /* input mode: a dsregcmd capture is in it (aadjoin judges it) */
+  cJSON *aad;      /* aadjoin's hand-over, owned copy */
   char issuers[1024], criteria_source[96];
   struct selection sel;      /* CCMCERTSEL, or the default: the computer name in the subject */
   char sel_error[240];       /* a criterion that is none of the documented forms */
@@ -166,8 +165,8 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
     }
   } else if (cg_regfile_is_export(t)) {
     rc = cg_regfile_merge(&s->reg, text);
-  } else if (strstr(t, "AzureAdJoined") && !s->dsreg_file) {
-    if (!(s->dsreg_file = cg_strdup(f->path))) rc = CG_ERR_NOMEM;
+  } else if (strstr(t, "AzureAdJoined") && !s->dsreg_seen) {
+    s->dsreg_seen = true;
   } else {
     cg_snprintf(err, errlen, "neither the certificate store (JSON), a registry export nor dsregcmd output");
     rc = CG_ERR_PARSE;
@@ -176,33 +175,11 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   return rc;
 }
 
-/* aadjoin's verdict on the Entra identity: from this run's hand-over, or by running aadjoin (on the
- * dsregcmd capture in input mode) when clientauth runs on its own. */
+/* aadjoin's verdict on the Entra identity, from this run's hand-over. The runner runs aadjoin before
+ * clientauth (it provides what clientauth needs), also on a capture: it reads the same capture. */
 static void entra_state(struct src *s, const struct cg_env *env) {
   const cJSON *h = cg_discovery_get(env, CG_DISCOVERY_AAD_STATE);
-  if (h) {
-    s->aad = cJSON_Duplicate(h, true);
-    return;
-  }
-  const struct cg_check_plugin *p = cg_registry_find_check("aadjoin");
-  if (!p || (s->input && !s->dsreg_file)) return;
-  struct cg_config tmp;
-  memset(&tmp, 0, sizeof(tmp));
-  char set[1200], err[256];
-  const char *sets[] = {set};
-  struct cg_config_override ov = {.check = "aadjoin", .sets = sets, .count = 1};
-  cg_snprintf(set, sizeof(set), "input=%s", s->dsreg_file ? s->dsreg_file : "");
-  bool own = s->input && cg_config_load_text(&tmp, "{}", 2, "clientauth", &ov, err, sizeof(err)) == CG_OK;
-  struct cg_env sub = {.config = own ? &tmp : env->config, .log = env->log, .discovery = cJSON_CreateObject()};
-  if (sub.config && sub.discovery) {
-    struct cg_result r;
-    cg_run_check(p, &sub, &r);
-    cg_result_free(&r);
-    const cJSON *got = cJSON_GetObjectItemCaseSensitive(sub.discovery, CG_DISCOVERY_AAD_STATE);
-    if (got) s->aad = cJSON_Duplicate(got, true);
-  }
-  cJSON_Delete(sub.discovery);
-  cg_config_free(&tmp);
+  if (h) s->aad = cJSON_Duplicate(h, true);
 }
 
 /* ---- the PKI candidate ------------------------------------------------------------------------ */
@@ -573,7 +550,9 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
   vp->entra_known = cJSON_IsTrue(eu);
   if (!sp->aad)
     cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "the Entra join state is not known (%s)",
-                sp->input ? "no dsregcmd capture in the input" : "aadjoin did not run");
+                !sp->input       ? "aadjoin did not run"
+                : sp->dsreg_seen ? "aadjoin could not judge the dsregcmd capture"
+                                 : "no dsregcmd capture in the input");
   else if (!vp->entra_usable) {
     cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "%s", why && *why ? why : "the device is not Entra joined");
     size_t l = strlen(vp->entra_why); /* it is quoted inside a sentence */
@@ -767,7 +746,6 @@ static void ca_fini(void *vctx) {
   cg_free(s->certs);
   cJSON_Delete(s->reg);
   cJSON_Delete(s->aad);
-  cg_free(s->dsreg_file);
 }
 
 static const struct cg_source ca_source = {
