@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "bundle.h"
+#include "discovery.h"
 #include "findings.h"
 #include "platform/fs.h"
 #include "policy.h"
@@ -241,12 +242,72 @@ TEST(device_facts_come_from_the_checks_that_declare_them) {
   cg_result_free(&rs[1]);
 }
 
+/* The hand-overs between checks are typed: what a provider puts is what a consumer gets, with the
+ * "not known" states kept (an unknown Entra state, a direct connection), and nothing when no check of
+ * the run handed it over. */
+TEST(handovers_are_typed_and_round_trip) {
+  cJSON *store = cJSON_CreateObject();
+  struct cg_env env = {.discovery = store}, none = {0};
+  struct cg_handover_aad aad = {.join_type = "hybrid_joined", .entra_usable = -1, .tenant_id = "t-1", .code = "AAD_X"},
+                         aad2;
+  cg_strlcpy(aad.reason, "the PRT is missing", sizeof(aad.reason));
+  CHECK(!cg_handover_get_aad(&env, &aad2) && aad2.entra_usable == -1 && !aad2.join_type[0]);
+  CHECK(cg_handover_put_aad(&env, &aad) == CG_OK);
+  CHECK(cg_handover_get_aad(&env, &aad2));
+  CHECK_STR(aad2.join_type, "hybrid_joined");
+  CHECK(aad2.entra_usable == -1);
+  CHECK_STR(aad2.reason, "the PRT is missing");
+  CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(store, "aad_state"), "entra_usable")));
+  aad.entra_usable = 0;
+  cg_handover_put_aad(&env, &aad); /* replaces */
+  CHECK(cg_handover_get_aad(&env, &aad2) && aad2.entra_usable == 0);
+
+  struct cg_handover_auth auth = {.mode = "pki", .usable = true, .recorded = true, .thumbprint = "AB12"}, auth2;
+  CHECK(cg_handover_put_auth(&env, &auth) == CG_OK && cg_handover_get_auth(&env, &auth2));
+  CHECK(!strcmp(auth2.mode, "pki") && auth2.usable && auth2.recorded && !strcmp(auth2.thumbprint, "AB12"));
+
+  struct cg_handover_cmg_urls *urls = calloc(1, sizeof(*urls)), *urls2 = calloc(1, sizeof(*urls2));
+  for (urls->count = 0; urls->count < CG_HANDOVER_MAX_URLS; urls->count++)
+    snprintf(urls->url[urls->count], sizeof(urls->url[0]), "https://cmg%zu.example/CCM_Proxy_ServerAuth/1",
+             urls->count);
+  CHECK(cg_handover_put_cmg_urls(&env, urls) == CG_OK && cg_handover_get_cmg_urls(&env, urls2));
+  CHECK(urls2->count == CG_HANDOVER_MAX_URLS);
+  CHECK_STR(urls2->url[15], "https://cmg15.example/CCM_Proxy_ServerAuth/1");
+  /* a store written by someone else with more than the cap: the first ones, never an overflow */
+  cJSON *many = cJSON_CreateArray();
+  for (int i = 0; i < 40; i++)
+    cJSON_AddItemToArray(many, cJSON_CreateString("https://x/CCM_Proxy_ServerAuth/1"));
+  cJSON_ReplaceItemInObject(store, "cmg_urls", many);
+  CHECK(cg_handover_get_cmg_urls(&env, urls2) && urls2->count == CG_HANDOVER_MAX_URLS);
+
+  struct cg_handover_proxy px = {.source = "winhttp"}, px2;
+  CHECK(cg_handover_put_proxy(&env, &px) == CG_OK && cg_handover_get_proxy(&env, &px2));
+  CHECK(!px2.proxy[0] && !strcmp(px2.source, "winhttp"));
+  CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(store, "cmg_proxy"), "proxy")));
+
+  char date[64];
+  bool metered = true;
+  CHECK(!cg_handover_get_cmg_date(&env, date, sizeof(date)) && !date[0]);
+  CHECK(!cg_handover_get_metered(&env, &metered) && !metered);
+  CHECK(cg_handover_put_cmg_date(&env, "Mon, 07 Dec 2026 10:00:00 GMT") == CG_OK);
+  CHECK(cg_handover_get_cmg_date(&env, date, sizeof(date)) && !strcmp(date, "Mon, 07 Dec 2026 10:00:00 GMT"));
+  CHECK(cg_handover_put_metered(&env, true) == CG_OK && cg_handover_get_metered(&env, &metered) && metered);
+
+  /* a run without a store: puts are no-ops, gets find nothing */
+  CHECK(cg_handover_put_metered(&none, true) == CG_OK && !cg_handover_get_metered(&none, &metered));
+  CHECK(!cg_handover_get_auth(&none, &auth2) && !auth2.mode[0]);
+  free(urls);
+  free(urls2);
+  cJSON_Delete(store);
+}
+
 int main(int argc, char **argv) {
   cg_json_init_hooks();
   if (argc < 2) return 2;
   scratch = argv[1];
   cg_mkdirs(scratch);
   RUN(findings_worst_decides_and_all_are_listed);
+  RUN(handovers_are_typed_and_round_trip);
   RUN(source_file_or_folder_and_the_shared_codes);
   RUN(policy_values_are_what_plugins_declare);
   RUN(device_facts_come_from_the_checks_that_declare_them);

@@ -285,21 +285,17 @@ static int read_dsregcmd(struct aad_ctx *ctx, const struct cg_env *env, struct c
 
 /* For clientauth: whether an Entra device token is possible, and if not, why (the worst finding). */
 static void publish_state(const struct cg_env *env, const struct aad_state *st, const struct cg_findings *fs) {
-  cJSON *o = cJSON_CreateObject();
+  struct cg_handover_aad h;
+  memset(&h, 0, sizeof(h));
   const struct cg_finding *w = cg_findings_worst(fs);
   bool failed = w && w->status == CG_FAIL;
   bool incomplete = cg_findings_has(fs, "AAD_CAPTURE_INCOMPLETE");
-  cJSON_AddStringToObject(o, "join_type", st->join_type);
-  if (!entra_joined(st) || failed)
-    cJSON_AddFalseToObject(o, "entra_usable");
-  else if (incomplete)
-    cJSON_AddNullToObject(o, "entra_usable");
-  else
-    cJSON_AddTrueToObject(o, "entra_usable");
-  cJSON_AddStringToObject(o, "tenant_id", st->tenant_id);
-  cJSON_AddStringToObject(o, "code", w ? w->code : "AAD_OK");
-  cJSON_AddStringToObject(o, "reason", w ? w->summary : "");
-  cg_discovery_publish(env, CG_DISCOVERY_AAD_STATE, o);
+  cg_strlcpy(h.join_type, st->join_type, sizeof(h.join_type));
+  h.entra_usable = !entra_joined(st) || failed ? 0 : incomplete ? -1 : 1;
+  cg_strlcpy(h.tenant_id, st->tenant_id, sizeof(h.tenant_id));
+  cg_strlcpy(h.code, w ? w->code : "AAD_OK", sizeof(h.code));
+  cg_strlcpy(h.reason, w ? w->summary : "", sizeof(h.reason));
+  cg_handover_put_aad(env, &h);
 }
 
 /* Input that has no Device State: empty, not dsregcmd at all, or cut short. */

@@ -40,9 +40,10 @@ struct src {
   struct cg_cert_info *certs;
   size_t ncerts;
   bool certs_known;
-  cJSON *reg;      /* reg export keys (input mode) */
-  bool dsreg_seen; /* input mode: a dsregcmd capture is in it (aadjoin judges it) */
-  cJSON *aad;      /* aadjoin's hand-over, owned copy */
+  cJSON *reg;                 /* reg export keys (input mode) */
+  bool dsreg_seen;            /* input mode: a dsregcmd capture is in it (aadjoin judges it) */
+  struct cg_handover_aad aad; /* aadjoin's hand-over (aad_known: there is one) */
+  bool aad_known;
   char issuers[1024], criteria_source[96];
   struct selection sel;      /* CCMCERTSEL, or the default: the computer name in the subject */
   char sel_error[240];       /* a criterion that is none of the documented forms */
@@ -177,10 +178,7 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
 
 /* aadjoin's verdict on the Entra identity, from this run's hand-over. The runner runs aadjoin before
  * clientauth (it provides what clientauth needs), also on a capture: it reads the same capture. */
-static void entra_state(struct src *s, const struct cg_env *env) {
-  const cJSON *h = cg_discovery_get(env, CG_DISCOVERY_AAD_STATE);
-  if (h) s->aad = cJSON_Duplicate(h, true);
-}
+static void entra_state(struct src *s, const struct cg_env *env) { s->aad_known = cg_handover_get_aad(env, &s->aad); }
 
 /* ---- the PKI candidate ------------------------------------------------------------------------ */
 
@@ -414,12 +412,10 @@ static int finish(struct ca_ctx *c, const struct cg_env *env, const struct verdi
   cJSON_AddStringToObject(res->facts, "mode", use);
   cJSON_AddStringToObject(res->facts, "mode_source", configured ? "configured" : "detected");
   cJSON_AddStringToObject(res->facts, "confidence", recorded ? "recorded" : "inferred");
-  cJSON *h = cJSON_CreateObject();
-  cJSON_AddStringToObject(h, "mode", use);
-  cJSON_AddBoolToObject(h, "usable", works || fallback);
-  cJSON_AddStringToObject(h, "confidence", recorded ? "recorded" : "inferred");
-  if (!strcmp(use, "pki") && v->best) cJSON_AddStringToObject(h, "thumbprint", v->best->ci->thumbprint);
-  cg_discovery_publish(env, CG_DISCOVERY_AUTH_MODE, h);
+  struct cg_handover_auth h = {.usable = works || fallback, .recorded = recorded};
+  cg_strlcpy(h.mode, use, sizeof(h.mode));
+  if (!strcmp(use, "pki") && v->best) cg_strlcpy(h.thumbprint, v->best->ci->thumbprint, sizeof(h.thumbprint));
+  cg_handover_put_auth(env, &h);
   const char *how = configured ? " (configured)" : recorded ? " (as the client records)" : "";
   /* The one piece at fault, for a gate's line (profiles quote it as {reason}) */
   char reason[640] = "";
@@ -543,25 +539,24 @@ static void identity_live(struct src *s) {
 /* The Entra and the site-token candidates, as facts and in the verdict's terms. */
 static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct verdict *vp) {
   cJSON *en = cJSON_AddObjectToObject(cands, "entra");
-  const cJSON *eu = cJSON_GetObjectItemCaseSensitive(sp->aad, "entra_usable");
-  const char *jt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sp->aad, "join_type"));
-  const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sp->aad, "reason"));
-  vp->entra_usable = cJSON_IsTrue(eu) || cJSON_IsNull(eu);
-  vp->entra_known = cJSON_IsTrue(eu);
-  if (!sp->aad)
+  int eu = sp->aad_known ? sp->aad.entra_usable : 0; /* 1, 0, -1: not known */
+  const char *jt = sp->aad_known && sp->aad.join_type[0] ? sp->aad.join_type : "unknown", *why = sp->aad.reason;
+  vp->entra_usable = eu != 0;
+  vp->entra_known = eu == 1;
+  if (!sp->aad_known)
     cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "the Entra join state is not known (%s)",
                 !sp->input       ? "aadjoin did not run"
                 : sp->dsreg_seen ? "aadjoin could not judge the dsregcmd capture"
                                  : "no dsregcmd capture in the input");
   else if (!vp->entra_usable) {
-    cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "%s", why && *why ? why : "the device is not Entra joined");
+    cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "%s", *why ? why : "the device is not Entra joined");
     size_t l = strlen(vp->entra_why); /* it is quoted inside a sentence */
     if (l && vp->entra_why[l - 1] == '.') vp->entra_why[l - 1] = '\0';
     if (vp->entra_why[0] >= 'A' && vp->entra_why[0] <= 'Z' && vp->entra_why[1] >= 'a')
       vp->entra_why[0] = (char)(vp->entra_why[0] + 32);
   }
-  cJSON_AddItemToObject(en, "usable", eu ? cJSON_Duplicate(eu, true) : cJSON_CreateNull());
-  cJSON_AddStringToObject(en, "join_type", jt ? jt : "unknown");
+  cJSON_AddItemToObject(en, "usable", sp->aad_known && eu >= 0 ? cJSON_CreateBool(eu) : cJSON_CreateNull());
+  cJSON_AddStringToObject(en, "join_type", jt);
   if (vp->entra_why[0]) cJSON_AddStringToObject(en, "why", vp->entra_why);
 
   cJSON *tk = cJSON_AddObjectToObject(cands, "token");
@@ -745,7 +740,6 @@ static void ca_fini(void *vctx) {
   struct src *s = &((struct ca_ctx *)vctx)->s;
   cg_free(s->certs);
   cJSON_Delete(s->reg);
-  cJSON_Delete(s->aad);
 }
 
 static const struct cg_source ca_source = {

@@ -604,14 +604,16 @@ static int cl_init(void *vctx, const struct cg_env *env, char *err, size_t errle
   w->sig_rc = sig_load_catalogue(&w->set, ctx->signatures_file, w->sig_err, sizeof(w->sig_err));
   if (ctx->max_age_hours > 0 && !env->input) w->s.min_ms = cg_time_utc_ms() - ctx->max_age_hours * 3600 * 1000;
   /* the CMGs the client's MP list names (mpcandidates) are CMG hosts even before a log line says so */
-  const cJSON *u;
-  cJSON_ArrayForEach(u, cg_discovery_get(env, CG_DISCOVERY_CMG_URLS)) {
+  struct cg_handover_cmg_urls *urls = cg_calloc(1, sizeof(*urls));
+  if (urls) cg_handover_get_cmg_urls(env, urls);
+  for (size_t i = 0; urls && i < urls->count; i++) {
     char h[LS_HOST];
     bool c;
-    if (cJSON_IsString(u) && ls_target(u->valuestring, strlen(u->valuestring), h, &c) &&
-        !ls_is_cmg_host(h, w->s.cmg_hosts) && cJSON_GetArraySize(w->s.cmg_hosts) < LS_MAX_SERVERS)
+    if (ls_target(urls->url[i], strlen(urls->url[i]), h, &c) && !ls_is_cmg_host(h, w->s.cmg_hosts) &&
+        cJSON_GetArraySize(w->s.cmg_hosts) < LS_MAX_SERVERS)
       cJSON_AddItemToArray(w->s.cmg_hosts, cJSON_CreateString(h));
   }
+  cg_free(urls);
   return CG_OK;
 }
 

@@ -55,11 +55,10 @@ static void drop_request_failures(struct probe *p) {
 void probe_client_stack(struct probe *p) {
   if (!cg_strcasecmp(p->c->winhttp, "off")) return;
   const char *thumb = NULL;
+  struct cg_handover_auth auth; /* thumb may point into it */
   if (cg_str_contains_ci(p->base, "/CCM_Proxy_MutualAuth/")) {
     thumb = p->c->client_cert_thumbprint;
-    if (!thumb)
-      thumb = cJSON_GetStringValue(
-          cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "thumbprint"));
+    if (!thumb && cg_handover_get_auth(p->env, &auth) && auth.thumbprint[0]) thumb = auth.thumbprint;
   }
   const char *path = p->c->paths.items[0];
   while (*path == '/')

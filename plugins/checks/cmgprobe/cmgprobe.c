@@ -135,9 +135,9 @@ void probe_found(struct probe *p, enum cg_verdict v, const char *code, const cha
  * and site tokens (docs/domain.md, authentication modes). */
 static const char *proxy_kind(const struct probe *p) {
   if (cg_strcasecmp(p->c->proxy_kind, "auto") != 0) return p->c->proxy_kind;
-  const char *mode =
-      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE), "mode"));
-  if (mode) return !strcmp(mode, "pki") ? "MutualAuth" : "ServerAuth";
+  struct cg_handover_auth auth;
+  if (cg_handover_get_auth(p->env, &auth) && auth.mode[0])
+    return !strcmp(auth.mode, "pki") ? "MutualAuth" : "ServerAuth";
   return p->c->client_cert || p->c->client_cert_thumbprint
              ? "MutualAuth"
              : "ServerAuth"; /* unknown: a configured certificate says PKI */
@@ -362,11 +362,12 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
  * (/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=<id>, docs/checks/cmgprobe.md); a CMG whose site did
  * not onboard the tenant gives nothing back. */
 static void tenant_check(struct probe *p, CURL *h, struct probe_tls_capture *cap, struct curl_slist *resolve) {
-  const cJSON *auth = cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE);
-  const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "mode"));
-  const char *tenant = cJSON_GetStringValue(
-      cJSON_GetObjectItemCaseSensitive(cg_discovery_get(p->env, CG_DISCOVERY_AAD_STATE), "tenant_id"));
-  if (!p->c->check_tenant || !mode || strcmp(mode, "entra") != 0 || !tenant || !*tenant) return;
+  struct cg_handover_auth auth;
+  struct cg_handover_aad aad;
+  cg_handover_get_auth(p->env, &auth);
+  cg_handover_get_aad(p->env, &aad);
+  const char *tenant = aad.tenant_id;
+  if (!p->c->check_tenant || strcmp(auth.mode, "entra") != 0 || !*tenant) return;
   if (strspn(tenant, "0123456789abcdefABCDEF-") != strlen(tenant) || strlen(tenant) > 40) return;
   char path[200];
   cg_snprintf(path, sizeof(path), "/CCM_Proxy_ServerAuth/AADAuthInfo?TenantID=%s", tenant);
@@ -546,9 +547,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   struct cg_proxy_choice pc;
   cg_proxy_resolve(c->proxy, p->base, c->timeout_ms / 3, &pc);
   p->proxy = pc.curl_default ? NULL : pc.proxy;
-  cg_proxy_facts(p->facts, &pc);
-  cg_discovery_publish(p->env, CG_DISCOVERY_CMG_PROXY,
-                       cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p->facts, "proxy_used"), true));
+  probe_proxy_facts(p, &pc);
   name_rules(p, dns_facts(p));
   cJSON_AddArrayToObject(p->facts, "requests");
   struct curl_slist *resolve = NULL;
@@ -608,7 +607,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   struct req_out auth = {0};
   if (rc == CG_OK && (outs[0].rc == CG_OK || p->anon_wants_cert) && !p->handshake_only) {
     probe_clock_skew(p, &outs[0]);
-    if (outs[0].r.date[0]) cg_discovery_publish(p->env, CG_DISCOVERY_CMG_DATE, cJSON_CreateString(outs[0].r.date));
+    if (outs[0].r.date[0]) cg_handover_put_cmg_date(p->env, outs[0].r.date);
     if (p->has_mp_id) {
       /* a PKI client's own request, with its certificate, decides when it was made */
       const struct req_out *mp = probe_mutual(p, &outs[0], &cap, resolve, &auth);
@@ -649,19 +648,25 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
 static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct probe_ctx *c = vctx;
   const char *targets[4];
+  char found[4][512]; /* max_candidates is at most 4 */
   size_t nt = 0;
   const char *source = "config";
+  struct cg_handover_cmg_urls *urls = c->url ? NULL : cg_calloc(1, sizeof(*urls));
   if (c->url) {
     targets[nt++] = c->url;
-  } else {
-    const cJSON *urls = cg_discovery_get(env, CG_DISCOVERY_CMG_URLS);
-    const cJSON *u;
-    cJSON_ArrayForEach(u, urls) if (cJSON_IsString(u) && nt < (size_t)c->max_candidates) targets[nt++] = u->valuestring;
-    if (nt) {
-      source = "mpcandidates";
-      cJSON_AddItemToObject(res->facts, "discovered_urls", cJSON_Duplicate(urls, true));
+  } else if (urls && cg_handover_get_cmg_urls(env, urls) && urls->count) {
+    cJSON *list = cJSON_AddArrayToObject(res->facts, "discovered_urls");
+    for (size_t i = 0; i < urls->count; i++) {
+      cJSON_AddItemToArray(list, cJSON_CreateString(urls->url[i]));
+      if (nt < 4 && nt < (size_t)c->max_candidates) {
+        cg_strlcpy(found[nt], urls->url[i], sizeof(found[0]));
+        targets[nt] = found[nt];
+        nt++;
+      }
     }
+    source = "mpcandidates";
   }
+  cg_free(urls);
   if (!nt)
     return cg_result_set(res, CG_SKIP, "CMG_NO_TARGET",
                          "Set checks.cmgprobe.url to the CMG URL from the client's MP list "

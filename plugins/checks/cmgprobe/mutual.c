@@ -311,10 +311,9 @@ static void send_with_cert(struct probe *p, const struct probe_tls_capture *acap
 /* Without a certificate to present: the anonymous answer is what decides. */
 static const struct req_out *no_cert(struct probe *p, const struct req_out *anon, const struct probe_tls_capture *acap,
                                      cJSON *a) {
-  const cJSON *auth = cg_discovery_get(p->env, CG_DISCOVERY_AUTH_MODE);
-  const char *mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "mode"));
-  const char *thumb = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(auth, "thumbprint"));
-  bool has_one = (mode && !strcmp(mode, "pki")) || (thumb && *thumb) || p->c->client_cert_thumbprint;
+  struct cg_handover_auth auth;
+  cg_handover_get_auth(p->env, &auth);
+  bool has_one = !strcmp(auth.mode, "pki") || auth.thumbprint[0] || p->c->client_cert_thumbprint;
   cJSON_AddBoolToObject(a, "made", false);
   cJSON_AddStringToObject(a, "reason",
                           has_one ? "the client's certificate is in the Windows store; cmgdiag presents a "

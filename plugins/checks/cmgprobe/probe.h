@@ -104,6 +104,9 @@ void probe_client_stack(struct probe *p);
 /* state.c: when the management point was last asked, per CMG */
 cJSON *probe_load_state(const struct cg_env *env);
 void probe_save_state(const struct cg_env *env, cJSON *s);
+/* The proxy the requests take: in the facts, and handed to netenv (SYSTEM's way out). */
+struct cg_proxy_choice;
+void probe_proxy_facts(struct probe *p, const struct cg_proxy_choice *pc);
 bool probe_handshake_only(const struct probe *p, const cJSON *state, char *why, size_t whylen);
 bool probe_last_passed(const cJSON *state, const char *base);
 /* What this probe cost the CMG (both connections) in facts.traffic, and facts.mp_list_answered (the

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "discovery.h"
 #include "log.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "probe.h"
+#include "proxy.h"
 
 #define STATE_FILE "cmgprobe-state.json"
 
@@ -78,4 +80,14 @@ void probe_traffic_facts(struct probe *p, const struct probe_tls_capture *cap, c
     cJSON_AddNumberToObject(traffic, "winhttp_requests", 1);
   cJSON_AddBoolToObject(p->facts, "mp_list_answered",
                         p->handshake_only ? probe_last_passed(state, p->base) : p->mplist_answered);
+}
+
+void probe_proxy_facts(struct probe *p, const struct cg_proxy_choice *pc) {
+  cg_proxy_facts(p->facts, pc);
+  struct cg_handover_proxy hp;
+  memset(&hp, 0, sizeof(hp));
+  cg_strlcpy(hp.proxy, pc->shown, sizeof(hp.proxy));
+  cg_strlcpy(hp.source, pc->source, sizeof(hp.source));
+  cg_strlcpy(hp.detail, pc->detail, sizeof(hp.detail));
+  cg_handover_put_proxy(p->env, &hp);
 }

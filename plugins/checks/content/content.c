@@ -268,7 +268,8 @@ static int measure_and_judge(struct content_ctx *c, const struct cg_env *env, st
                          "The content path %s could not be downloaded (%s).", m->path, m->error);
   double window = (double)c->window_minutes;
   /* A metered link (the device check's hand-over): the client may hold back downloads on it. */
-  bool metered = cJSON_IsTrue(cg_discovery_get(env, CG_DISCOVERY_METERED));
+  bool metered = false;
+  cg_handover_get_metered(env, &metered);
   cJSON_AddBoolToObject(res->facts, "metered", metered);
   if (metered && c->metered && cg_strcasecmp(c->metered, "ignore") != 0) {
     bool fail = !cg_strcasecmp(c->metered, "fail");

@@ -553,7 +553,7 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
   facts(&s, res->facts);
   cJSON_AddItemToObject(res->facts, "cache_fits_upgrade",
                         s.cache_known ? cJSON_CreateBool(s.cache_mb >= c->upgrade_size_mb) : cJSON_CreateNull());
-  if (s.metered >= 0) cg_discovery_publish(env, CG_DISCOVERY_METERED, cJSON_CreateBool(s.metered == 1));
+  if (s.metered >= 0) cg_handover_put_metered(env, s.metered == 1);
   rc = verdict(c, &s, res);
 out:
   cJSON_Delete(s.dev);

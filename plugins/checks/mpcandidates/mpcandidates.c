@@ -442,7 +442,16 @@ static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   cJSON_AddNumberToObject(f, "internet_mp_count", internet);
   value_facts(f, st);
   cJSON_AddBoolToObject(f, "client_installed", true);
-  if (cJSON_GetArraySize(urls) > 0) cg_discovery_publish(env, CG_DISCOVERY_CMG_URLS, cJSON_Duplicate(urls, true));
+  if (cJSON_GetArraySize(urls) > 0) {
+    struct cg_handover_cmg_urls *h = cg_calloc(1, sizeof(*h));
+    const cJSON *u;
+    cJSON_ArrayForEach(u, urls) {
+      if (h && cJSON_IsString(u) && h->count < CG_HANDOVER_MAX_URLS)
+        cg_strlcpy(h->url[h->count++], u->valuestring, sizeof(h->url[0]));
+    }
+    if (h) cg_handover_put_cmg_urls(env, h);
+    cg_free(h);
+  }
   cJSON_Delete(urls);
 
   struct intranet in;

@@ -304,8 +304,13 @@ static void judge_proxies(struct ne_state *st) {
                                                                                      : "unknown";
   cJSON_AddStringToObject(st->facts, "system_path", sys);
   st->system_path = sys;
-  const cJSON *used = cg_discovery_get(st->env, CG_DISCOVERY_CMG_PROXY);
-  if (used) cJSON_AddItemToObject(st->facts, "cmgprobe_proxy", cJSON_Duplicate(used, true));
+  struct cg_handover_proxy used;
+  if (cg_handover_get_proxy(st->env, &used)) {
+    cJSON *u = cJSON_AddObjectToObject(st->facts, "cmgprobe_proxy");
+    cJSON_AddItemToObject(u, "proxy", used.proxy[0] ? cJSON_CreateString(used.proxy) : cJSON_CreateNull());
+    cJSON_AddStringToObject(u, "source", used.source);
+    if (used.detail[0]) cJSON_AddStringToObject(u, "detail", used.detail);
+  }
   if (strcmp(sys, "direct") == 0 && needy) {
     cJSON_AddStringToObject(st->facts, "user_needs_proxy", needy_name);
     st->needy = needy_name;
@@ -530,8 +535,8 @@ static void root_update(struct ne_state *st) {
 }
 
 static void judge_clock(struct ne_state *st, cJSON *dates) {
-  const cJSON *cmg = cg_discovery_get(st->env, CG_DISCOVERY_CMG_DATE);
-  if (cJSON_IsString(cmg)) add_date(dates, "cmg", cmg->valuestring);
+  char cmg[64];
+  if (cg_handover_get_cmg_date(st->env, cmg, sizeof(cmg))) add_date(dates, "cmg", cmg);
   cJSON *clock = cJSON_AddObjectToObject(st->facts, "clock");
   int64_t now = cg_time_utc_ms() / 1000, worst = 0;
   const char *worst_from = NULL;
