@@ -34,9 +34,10 @@ struct cg_config {
     bool enabled;
     int64_t min_gap_s, user_min_gap_s;
   } service_selftest;
-  char *state_dir;  /* where checks keep state between cycles (e.g. log read positions) */
-  char policy[160]; /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */
-  cJSON *root;      /* the effective configuration, defaults filled in; owned */
+  char *state_dir;         /* where checks keep state between cycles (e.g. log read positions) */
+  char *unprivileged_user; /* the account of the unprivileged worker (docs/security.md); NULL: none */
+  char policy[160];        /* the Group Policy values that were applied, "IntervalSeconds, SasUrl"; "" when none */
+  cJSON *root;             /* the effective configuration, defaults filled in; owned */
   /* The keys of check `cli_check` that the person running the command set (`--set`, `--input`):
    * their files are the caller's own, not the configuration's (cg_config_check_files_trusted). */
   char *cli_check;

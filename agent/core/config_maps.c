@@ -87,6 +87,10 @@ static const struct cg_config_map core_map[] = {
      NULL},
     {CG_CFG_STRING, "state_dir", "null", "Where checks keep state between cycles (null: platform default)",
      offsetof(struct cg_config, state_dir), 0, 0, NULL, NULL},
+    {CG_CFG_STRING, "unprivileged_user", "\"cmgdiag\"",
+     "Linux: the account the network checks run as, in a process of their own without root's privilege "
+     "(null: in the cycle's process, as root); when it does not exist they run in the cycle's process",
+     offsetof(struct cg_config, unprivileged_user), 0, 0, NULL, NULL},
     CG_CFG_END,
 };
 

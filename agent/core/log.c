@@ -119,7 +119,7 @@ void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *compo
                   ...) {
   if (!log || level > log->level) return;
   /* with a lock, the file is looked at under it: a reload may be swapping it */
-  if (!log->echo_stderr && !log->lock && (!log->file || log->file_failed)) return;
+  if (!log->echo_stderr && !log->lock && !log->capture && (!log->file || log->file_failed)) return;
   va_list ap;
   va_start(ap, fmt);
   char *raw = cg_vasprintf(fmt, ap);
@@ -128,7 +128,13 @@ void cg_log_write(struct cg_log *log, enum cg_log_level level, const char *compo
   cg_free(raw);
   if (!msg) return;
   if (log->echo_stderr) fprintf(stderr, "cmgdiag: %s: %s\n", level_names[level], msg);
-  if (log->lock || (log->file && !log->file_failed)) {
+  if (log->capture && cJSON_GetArraySize(log->capture) < CG_LOG_CAPTURE_MAX) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "l", (double)level);
+    cJSON_AddStringToObject(o, "c", component ? component : "");
+    cJSON_AddStringToObject(o, "m", msg);
+    cJSON_AddItemToArray(log->capture, o);
+  } else if (!log->capture && (log->lock || (log->file && !log->file_failed))) {
     struct cg_localtime lt;
     cg_time_local(&lt);
     int type = level == CG_LOG_ERROR ? 3 : level == CG_LOG_WARNING ? 2 : 1;

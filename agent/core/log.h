@@ -4,6 +4,8 @@
 #ifndef CG_LOG_H
 #define CG_LOG_H
 
+#include <cjson/cJSON.h>
+
 #include "cg.h"
 #include "platform/sys.h"
 
@@ -16,7 +18,12 @@ struct cg_log {
   bool echo_stderr;      /* -v: also print a plain line on stderr */
   bool file_failed;      /* reported once, then silent */
   struct cg_mutex *lock; /* set by cg_log_threaded: writes from several threads */
+  /* The unprivileged worker's log (pipeline/worker.c): lines are kept here, [{"l": level, "c":
+   * component, "m": message}] (at most CG_LOG_CAPTURE_MAX), for the cycle's process to write; the
+   * file is not touched. NULL: none. */
+  cJSON *capture;
 };
+#define CG_LOG_CAPTURE_MAX 400
 
 /* Makes writes safe from several threads (the daemon's per-check threads). */
 void cg_log_threaded(struct cg_log *log);

@@ -144,6 +144,10 @@ struct cg_check_plugin {
    * and says in the facts (`handover_missing`) when a need cannot be met. */
   const char *const *needs;
   const char *const *provides;
+  /* It needs nothing but the network and its own settings (the files they name are read for it):
+   * where the platform has one, it runs in the unprivileged worker, a process of its own without the
+   * agent's privilege (pipeline/worker.h, docs/security.md "Privilege separation"). */
+  bool unprivileged;
   size_t ctx_size;                             /* the context struct the map fills */
   const struct cg_source *source;              /* optional: captures this check can read (above) */
   const struct cg_device_fact *device_facts;   /* optional, {NULL}-terminated */

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "redact.h"
 #include "source.h"
+#include "worker.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
 
@@ -39,7 +40,17 @@ static void redact_result(struct cg_result *res) {
   redact_values(res->facts, 0);
 }
 
+static void run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res, bool vet);
+
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
+  run_check(p, env, res, true);
+}
+
+void cg_run_check_vetted(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
+  run_check(p, env, res, false);
+}
+
+static void run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res, bool vet) {
   int64_t start = cg_time_mono_ms();
   char err[512] = "";
   int rc = cg_result_init(res, p->name);
@@ -48,7 +59,8 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
   if (!ctx) rc = CG_ERR_NOMEM;
   if (rc == CG_OK) rc = cg_config_map_fill(p->config_map, cg_config_check(env->config, p->name), ctx);
   /* a trust root, key or capture that a non-administrator could change is not read (docs/security.md) */
-  if (rc == CG_OK && cg_config_check_files_trusted(env->config, p->name, err, sizeof(err)) != CG_OK) rc = CG_ERR_CONFIG;
+  if (rc == CG_OK && vet && cg_config_check_files_trusted(env->config, p->name, err, sizeof(err)) != CG_OK)
+    rc = CG_ERR_CONFIG;
   /* a check with a source reads the capture its `input` names (source.h) instead of the device */
   struct cg_env e = *env;
   e.input =
@@ -380,6 +392,12 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   }
   if (rc == CG_OK) rc = cg_runner_plan(all, n, selected, may_provide, order, &norder, err, errlen);
   cg_free(may_provide);
+  /* the network checks run without privilege where an account for it exists (worker.h) */
+  struct cg_worker_user wu;
+  char why[300];
+  bool worker = !env->snapshot && cg_worker_account(env->config, &wu, why, sizeof(why)) == CG_OK;
+  if (!worker && rc == CG_OK)
+    cg_log_debug(env->log, "runner", "the network checks run in this process: %s", env->snapshot ? "a capture" : why);
   size_t k = 0;
   for (size_t o = 0; rc == CG_OK && o < norder && !cg_stop_requested(); o++) {
     size_t i = order[o];
@@ -400,7 +418,9 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
         cg_result_set(&rs[k], CG_SKIP, code, rem,
                       "The %s check is turned off in this device's configuration, so it was not run.", all[i]->name);
     } else if (backoff_before(all[i], b, &rs[k])) {
-      if (deadline_ms > 0)
+      if (worker && all[i]->unprivileged)
+        cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);
+      else if (deadline_ms > 0)
         cg_run_check_deadline(all[i], env, &rs[k], deadline_ms);
       else
         cg_run_check(all[i], env, &rs[k]);

@@ -10,6 +10,10 @@
 /* Runs one check into res (always a complete result on return, even on internal failure). */
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res);
 
+/* The same for a check whose settings' files were vetted before (admin-only, cg_config_check_files_
+ * trusted) and now name copies of them: the unprivileged worker's (worker.h). */
+void cg_run_check_vetted(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res);
+
 /* Runs one check in its own thread and waits at most `deadline_ms`. A check that overruns is left
  * behind (its thread ends on its own; it owns copies of what it needs, and the configuration and
  * log it borrows must stay alive: see cg_runner_abandoned) and res becomes an `error` with the

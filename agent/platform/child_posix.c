@@ -2,9 +2,13 @@
 /* Worker processes on POSIX (see child.h): fork and exec in a new process group, reaped with wait4. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -140,3 +144,116 @@ int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen) 
   cg_file_close_handle(fd);
   return CG_ERR_IO;
 }
+
+int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, size_t errlen) {
+  memset(u, 0, sizeof(*u));
+  if (geteuid() != 0) {
+    cg_snprintf(err, errlen, "this process has no privilege to give up (it does not run as root)");
+    return CG_ERR_UNSUPPORTED;
+  }
+  char buf[4096];
+  struct passwd pw, *found = NULL;
+  if (!name || !*name || getpwnam_r(name, &pw, buf, sizeof(buf), &found) != 0 || !found) {
+    cg_snprintf(err, errlen, "there is no account named %s", name && *name ? name : "(none)");
+    return CG_ERR_NOTFOUND;
+  }
+  if (found->pw_uid == 0 || found->pw_gid == 0) {
+    cg_snprintf(err, errlen, "the account %s is root's (uid or gid 0)", name);
+    return CG_ERR_NOTFOUND;
+  }
+  u->uid = found->pw_uid;
+  u->gid = found->pw_gid;
+  cg_strlcpy(u->name, name, sizeof(u->name));
+  return CG_OK;
+}
+
+int cg_child_fork(intptr_t *rd, intptr_t *wr, struct cg_child **out, char *err, size_t errlen) {
+  intptr_t r = -1, w = -1;
+  int rc = cg_pipe_open(&r, &w, err, errlen);
+  struct cg_child *c = rc == CG_OK ? cg_calloc(1, sizeof(*c)) : NULL;
+  *out = NULL;
+  if (rc != CG_OK || !c) {
+    cg_pipe_close(r);
+    cg_pipe_close(w);
+    return rc != CG_OK ? rc : CG_ERR_NOMEM;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    cg_snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+    cg_pipe_close(r);
+    cg_pipe_close(w);
+    cg_free(c);
+    return CG_ERR_IO;
+  }
+  if (pid == 0) {
+    cg_free(c);
+    close((int)r);
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_IGN);         /* a parent that stopped reading ends the write, not the worker */
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* nothing of a cycle outlives it */
+    *wr = w;
+    return 1;
+  }
+  close((int)w);
+  setpgid(pid, pid);
+  c->pid = pid;
+  *rd = r;
+  *out = c;
+  return CG_OK;
+}
+
+int cg_worker_drop(const struct cg_worker_user *u, const char *folder, char *err, size_t errlen) {
+  const char *step = NULL;
+  if (chdir(folder) != 0)
+    step = "chdir";
+  else if (setgroups(0, NULL) != 0)
+    step = "setgroups";
+  else if (setresgid((gid_t)u->gid, (gid_t)u->gid, (gid_t)u->gid) != 0)
+    step = "setresgid";
+  else if (setresuid((uid_t)u->uid, (uid_t)u->uid, (uid_t)u->uid) != 0)
+    step = "setresuid";
+  else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    step = "NoNewPrivs";
+  if (step) {
+    cg_snprintf(err, errlen, "cannot give up privilege (%s: %s)", step, strerror(errno));
+    return CG_ERR_ACCESS;
+  }
+  if (setuid(0) == 0 || seteuid(0) == 0 || getuid() == 0 || geteuid() == 0 || getegid() == 0) {
+    cg_snprintf(err, errlen, "gave up privilege, but could take it back");
+    return CG_ERR_ACCESS;
+  }
+  return CG_OK;
+}
+
+int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err, size_t errlen) {
+  if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+    cg_snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    return CG_ERR_IO;
+  }
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
+      ((st.st_uid != 0 || fchown(fd, (uid_t)u->uid, (gid_t)u->gid) != 0) && st.st_uid != (uid_t)u->uid) ||
+      fchmod(fd, 0700) != 0) {
+    cg_snprintf(err, errlen, "%s is not a folder this agent can give to %s (%s)", path, u->name,
+                fd < 0 ? strerror(errno) : "a link, or someone else's");
+    if (fd >= 0) close(fd);
+    return CG_ERR_ACCESS;
+  }
+  close(fd);
+  return CG_OK;
+}
+
+int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len) {
+    ssize_t n = write((int)wr, p, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return CG_ERR_IO;
+    p += n;
+    len -= (size_t)n;
+  }
+  return CG_OK;
+}
+
+void cg_child_quit(int code) { _exit(code); }

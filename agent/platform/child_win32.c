@@ -182,3 +182,45 @@ int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen) 
   cg_snprintf(err, errlen, "not on Windows: the service is the supervisor");
   return CG_ERR_UNSUPPORTED;
 }
+
+int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, size_t errlen) {
+  (void)name;
+  memset(u, 0, sizeof(*u));
+  cg_snprintf(err, errlen, "not on Windows yet: checks run in the cycle's own process");
+  return CG_ERR_UNSUPPORTED;
+}
+
+int cg_child_fork(intptr_t *rd, intptr_t *wr, struct cg_child **out, char *err, size_t errlen) {
+  (void)rd;
+  (void)wr;
+  *out = NULL;
+  cg_snprintf(err, errlen, "Windows has no fork");
+  return CG_ERR_UNSUPPORTED;
+}
+
+int cg_worker_drop(const struct cg_worker_user *u, const char *folder, char *err, size_t errlen) {
+  (void)u;
+  (void)folder;
+  cg_snprintf(err, errlen, "not on Windows yet");
+  return CG_ERR_UNSUPPORTED;
+}
+
+int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err, size_t errlen) {
+  (void)path;
+  (void)u;
+  cg_snprintf(err, errlen, "not on Windows yet");
+  return CG_ERR_UNSUPPORTED;
+}
+
+int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len) {
+    DWORD n = 0, want = len > 65536 ? 65536 : (DWORD)len;
+    if (!WriteFile((HANDLE)wr, p, want, &n, NULL) || n == 0) return CG_ERR_IO;
+    p += n;
+    len -= n;
+  }
+  return CG_OK;
+}
+
+void cg_child_quit(int code) { TerminateProcess(GetCurrentProcess(), (UINT)code); }

@@ -9,6 +9,11 @@ for t in dpkg-shlibdeps file; do # CPack's dependency list needs both
   command -v $t >/dev/null || { echo "SKIP: $t is not installed (tests/install-deps.sh all)"; exit 77; }
 done
 fails=0
+# the package leaves its account behind on purge (Debian's way); the test removes it when it made it,
+# so that this machine's later runs are as before
+had_account=0
+getent passwd cmgdiag >/dev/null && had_account=1
+trap '[ $had_account = 1 ] || userdel cmgdiag 2>/dev/null; getent group cmgdiag >/dev/null && [ $had_account = 0 ] && groupdel cmgdiag 2>/dev/null; true' EXIT
 ok() { echo "ok   $1"; }
 no() { echo "FAIL $1"; fails=$((fails + 1)); }
 rm -f "$build"/cmgdiag_*.deb
@@ -25,7 +30,7 @@ done
 [[ $(dpkg-deb -f "$deb" Depends) == *libcurl4* ]] && ok "dependencies from dpkg-shlibdeps: $(dpkg-deb -f "$deb" Depends)" || no "Depends"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles 2>/dev/null | grep -qx /etc/cmgdiag/cmgdiag.json && ok "cmgdiag.json is a conffile" || no "conffiles"
 unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/system/cmgdiag.service)
-for k in "ProtectSystem=strict" "NoNewPrivileges=yes" "StateDirectory=cmgdiag" "LogsDirectory=cmgdiag" "CapabilityBoundingSet=" \
+for k in "ProtectSystem=strict" "NoNewPrivileges=yes" "StateDirectory=cmgdiag" "LogsDirectory=cmgdiag" "CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_CHOWN" \
          "RuntimeDirectory=cmgdiag" "RuntimeDirectoryMode=0755" "IPAddressDeny=169.254.0.0/16 fe80::/10" \
          "ExecReload=/bin/kill -HUP \$MAINPID" "ExecStart=/usr/bin/cmgdiag -c /etc/cmgdiag/cmgdiag.json run"; do
   grep -qxF "$k" <<<"$unit" && ok "unit: $k" || no "unit lacks $k"
@@ -42,9 +47,13 @@ if DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >/dev/null 2>&1; then
   ok "dpkg -i"
   out=$(/usr/bin/cmgdiag version 2>&1) && [[ $out == "cmgdiag "* ]] && ok "installed: $(echo "$out" | head -1)" || no "cmgdiag version: $out"
   [ "$(stat -c %a /etc/cmgdiag)" = 700 ] && [ "$(stat -c %a /etc/cmgdiag/cmgdiag.json)" = 600 ] && ok "postinst: /etc/cmgdiag 0700, cmgdiag.json 0600" || no "modes"
+  u=$(getent passwd cmgdiag) && [[ $u == *:/nonexistent:/usr/sbin/nologin ]] && [ "$(echo "$u" | cut -d: -f3)" != 0 ] &&
+    ok "postinst: the system account cmgdiag for the network checks" || no "no cmgdiag account: $u"
   /usr/bin/cmgdiag -c /etc/cmgdiag/cmgdiag.json config check >/dev/null 2>&1 && ok "the packaged configuration is valid" || no "config check"
   /usr/bin/cmgdiag -c /etc/cmgdiag/cmgdiag.json run --once >/dev/null 2>&1; rc=$?
   [ $rc -le 2 ] && [ -f /var/log/cmgdiag/cmgdiag.log ] && ok "one cycle from the package (exit $rc), log in /var/log/cmgdiag" || no "run --once ($rc)"
+  [ "$(stat -c %U:%a /var/lib/cmgdiag/unprivileged 2>&1)" = cmgdiag:700 ] &&
+    ok "the network checks ran as cmgdiag, in /var/lib/cmgdiag/unprivileged" || no "worker folder: $(stat -c %U:%a /var/lib/cmgdiag/unprivileged 2>&1)"
   dpkg -P cmgdiag >/dev/null 2>&1 && [ ! -e /usr/bin/cmgdiag ] && [ ! -e /var/lib/cmgdiag ] && ok "dpkg -P removes it all" || no "purge"
 else
   no "dpkg -i: $(DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" 2>&1 | tail -3)"

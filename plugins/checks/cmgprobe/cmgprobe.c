@@ -775,6 +775,7 @@ static const struct cg_setting_meaning cmgprobe_meanings[] = {
     {"url", cg_meaning_https_url}, {"resolve", cg_meaning_resolve_entries}, {NULL, NULL}};
 
 const struct cg_check_plugin cg_check_cmgprobe = {
+    .unprivileged = true, /* the network and its own settings: its parsers run without privilege */
     .meanings = cmgprobe_meanings,
     .device_facts = probe_device,
     .policy_values = probe_policy,

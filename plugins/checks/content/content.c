@@ -308,6 +308,7 @@ static const char *const content_needs[] = {CG_DISCOVERY_METERED, NULL};
 static const struct cg_setting_meaning content_meanings[] = {{"urls", cg_meaning_https_urls}, {NULL, NULL}};
 
 const struct cg_check_plugin cg_check_content = {
+    .unprivileged = true, /* the network and its own settings: its parsers run without privilege */
     .meanings = content_meanings,
     .needs = content_needs,
     .name = "content",

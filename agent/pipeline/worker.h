@@ -1,0 +1,27 @@
+/* The unprivileged worker (docs/security.md, "Privilege separation"): a check that needs nothing
+ * but the network and its own settings (plugin.h, `unprivileged`) runs in a child process of the
+ * cycle that has given up the agent's privilege, so that its parsers of what the network sends (the
+ * MP list, TLS, CRLs, OCSP, HTTP answers) never run as root, and a crash in them ends that process
+ * only. The cycle's process keeps the privilege and does what only it may: it reads the files the
+ * check's settings name (trust roots, the client certificate and key) before the child gives up its
+ * privilege, gives the child a folder of its own for its state, and takes back the result. */
+#ifndef CG_WORKER_H
+#define CG_WORKER_H
+
+#include "platform/child.h"
+#include "plugin.h"
+#include "result.h"
+
+/* The worker's account for this run, from the configuration's unprivileged_user: CG_OK and *u
+ * filled when checks can run without privilege here; otherwise the reason in why (not root, no such
+ * account, Windows, turned off) and the checks run in the cycle's process. */
+int cg_worker_account(const struct cg_config *cfg, struct cg_worker_user *u, char *why, size_t whylen);
+
+/* Runs check p in the unprivileged worker as account u, within deadline_ms (0: five minutes), and
+ * fills res as cg_run_check would; what the check hands over is copied into env->discovery. A worker
+ * that ends without a verdict gives <CHECK>_WORKER_CRASHED, one past its deadline <CHECK>_DEADLINE.
+ * facts.worker says which account and process ran it. */
+void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
+                         int64_t deadline_ms, struct cg_result *res);
+
+#endif

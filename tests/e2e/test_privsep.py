@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Privilege separation on Linux (docs/security.md): the network checks run in a process of their own
+without root's privilege. While a cycle holds its TCP connection to the CMG double, the test finds
+the process that holds it by its socket (/proc/net/tcp, then /proc/PID/fd) and reads its uid and
+NoNewPrivs; in `selftest` and in the periodic agent (`run`). A crash of that process (SIGSEGV, sent
+while it reads the CMG's slow answer) ends that check with <CHECK>_WORKER_CRASHED, the bundle says
+so, and the cycle and the agent go on.
+
+    test_privsep.py BINARY        (as root; the worker's account is `nobody`)"""
+import glob
+import gzip
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import test_cli
+from test_cmgprobe import start_cmg_lab, stop_cmg_lab
+
+LAB_DIR = PORTS = None
+MP = "72057594037927939"
+NOBODY = None
+
+
+def setUpModule():
+    global LAB_DIR, PORTS, NOBODY
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("privilege separation needs root to give it up")
+    NOBODY = pwd.getpwnam("nobody").pw_uid
+    LAB_DIR, PORTS = start_cmg_lab()
+
+
+def tearDownModule():
+    stop_cmg_lab(LAB_DIR)
+
+
+def holders(port):
+    """Processes with an established TCP connection to 127.0.0.1:port: {pid: status text}."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "01" and int(cols[2].split(":")[1], 16) == port:
+                inodes.add(cols[9])
+    found = {}
+    for fd in glob.glob("/proc/[0-9]*/fd/*"):
+        try:
+            link = os.readlink(fd)
+        except OSError:
+            continue
+        m = re.match(r"socket:\[(\d+)\]", link)
+        if m and m.group(1) in inodes:
+            pid = int(fd.split("/")[2])
+            try:
+                with open("/proc/%d/status" % pid) as f:
+                    found[pid] = f.read()
+            except OSError:
+                pass
+    return found
+
+
+def field(status, name):
+    m = re.search(r"^%s:[ \t]*(.*)$" % name, status, re.M)
+    return m.group(1).split() if m else []
+
+
+class PrivSep(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-privsep-")
+        os.chmod(self.tmp, 0o700)  # nothing in here is the worker's to read: it gets copies
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        self.log = os.path.join(self.tmp, "cmgdiag.log")
+        self.share = os.path.join(self.tmp, "share")
+        os.makedirs(self.share)
+        self.ca = os.path.join(self.tmp, "root.pem")
+        shutil.copy(PORTS["root"], self.ca)
+        os.chmod(self.ca, 0o600)
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def write(self, mp=MP, user="nobody", timeout_ms=20000, **kw):
+        port = PORTS["good"]
+        c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
+             "log": {"file": self.log, "level": "debug", "max_bytes": 50000000},
+             "interval_s": 1, "jitter_s": 0, "start_delay_s": 0, "check_timeout_s": 30, "heartbeat_s": 0,
+             "unprivileged_user": user,
+             "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False},
+                        "clientlogs": {"enabled": False}, "content": {"enabled": False},
+                        "cmgprobe": {"url": "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, mp),
+                                     "resolve": ["cmg.lab.test:%d:127.0.0.1" % port], "ca_file": self.ca,
+                                     "timeout_ms": timeout_ms}},
+             "outputs": [{"type": "file", "dir": self.share}]}
+        c.update(kw)
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+
+    def logtext(self):
+        try:
+            with open(self.log, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def the_holder(self, owner_pid, timeout=20):
+        """The process holding the probe's connection while the CMG double drips its answer."""
+        end = time.time() + timeout
+        while time.time() < end:
+            for pid, status in holders(PORTS["good"]).items():
+                if pid != owner_pid and field(status, "PPid") and "cmgdiag" in field(status, "Name")[0]:
+                    return pid, status
+            time.sleep(0.05)
+        self.fail("no cmgdiag process held a connection to the CMG double; log:\n" + self.logtext()[-3000:])
+
+    def bundles(self):
+        out = []
+        for f in glob.glob(os.path.join(self.share, "**", "*.json.gz"), recursive=True):
+            with open(f, "rb") as fh:
+                out.append(json.loads(gzip.decompress(fh.read())))
+        return sorted(out, key=lambda b: b["created_at"])
+
+    def check(self, results, name):
+        return [r for r in results if r["check"] == name][0]
+
+    # ------------------------------------------------------------------------------------------------
+
+    def test_the_probe_runs_without_privilege_and_gives_the_same_verdict(self):
+        # same lab, same settings: with the worker and without it the verdict and code are the same;
+        # the worker read a trust root only root can read (a copy), and its hand-over reached netenv
+        verdicts = {}
+        for user in ("nobody", None):
+            self.write(user=user)
+            rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--json")  # (held to plain words)
+            out = json.loads(stdout)
+            probe = self.check(out["checks"], "cmgprobe")
+            verdicts[user] = (probe["status"], probe["code"])
+            netenv = self.check(out["checks"], "netenv")
+            self.assertIn("cmgprobe_proxy", netenv["facts"], "the hand-over from the worker reached netenv")
+            if user:
+                self.assertEqual(probe["facts"]["worker"]["uid"], NOBODY)
+                self.assertEqual(probe["facts"]["worker"]["user"], "nobody")
+            else:
+                self.assertNotIn("worker", probe["facts"])
+        self.assertEqual(verdicts["nobody"], verdicts[None])
+        self.assertEqual(verdicts["nobody"][1], "CMG_OK", verdicts)
+        # its state lives in a folder of its own, and its copies of the files are gone
+        wdir = os.path.join(self.tmp, "state", "unprivileged")
+        self.assertEqual(os.stat(wdir).st_uid, NOBODY)
+        self.assertEqual(os.stat(wdir).st_mode & 0o777, 0o700)
+        self.assertEqual([n for n in os.listdir(wdir) if n.startswith("files-")], [])
+
+    def test_selftest_holds_the_cmg_connection_without_privilege_and_survives_its_crash(self):
+        self.write(mp="1200", timeout_ms=25000)  # the CMG double drips this answer a byte a second
+        p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "selftest", "--json"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        self.procs.append(p)
+        pid, status = self.the_holder(p.pid)
+        self.assertNotEqual(pid, p.pid, "the selftest process itself holds no connection to the CMG")
+        self.assertEqual(field(status, "Uid"), [str(NOBODY)] * 4)
+        self.assertNotIn("0", field(status, "Gid"))
+        self.assertEqual(field(status, "NoNewPrivs"), ["1"])
+        self.assertEqual(field(status, "CapEff"), ["0000000000000000"])
+        self.assertEqual(field(status, "Groups"), [])
+        os.kill(pid, signal.SIGSEGV)  # a crash while it parses what the CMG sends
+        out, err = p.communicate(timeout=60)
+        res = json.loads(out)
+        probe = self.check(res["checks"], "cmgprobe")
+        self.assertEqual(probe["code"], "CMGPROBE_WORKER_CRASHED", probe)
+        self.assertEqual(probe["status"], "error")
+        self.assertIn("Segmentation fault", probe["summary"] + probe.get("detail", ""))
+        self.assertEqual(probe["facts"]["worker"]["pid"], pid)
+        # the rest of the cycle ran
+        self.assertEqual(self.check(res["checks"], "agent")["status"], "pass")
+        self.assertIn("its unprivileged worker ended without a verdict", self.logtext())
+
+    def test_run_cycles_hold_the_connection_without_privilege_and_the_bundle_says_it_crashed(self):
+        self.write(mp="1200", timeout_ms=25000, interval_s=1)
+        p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "run"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        self.procs.append(p)
+        pid, status = self.the_holder(p.pid)
+        self.assertEqual(field(status, "Uid"), [str(NOBODY)] * 4)
+        self.assertEqual(field(status, "NoNewPrivs"), ["1"])
+        os.kill(pid, signal.SIGSEGV)
+        end = time.time() + 60
+        while time.time() < end and not self.bundles():
+            time.sleep(0.1)
+        self.assertIsNone(p.poll(), "the agent outlives its worker")
+        first = self.bundles()[0]
+        probe = self.check(first["checks"], "cmgprobe")
+        self.assertEqual(probe["code"], "CMGPROBE_WORKER_CRASHED")
+        self.assertEqual(probe["status"], "error")
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=30)
+
+    def test_the_served_selftest_holds_the_connection_without_privilege(self):
+        # a standard user (nobody) asks the running agent for a self-test; the agent's worker account is
+        # another one (daemon), so the process holding the CMG connection is told apart from the client
+        if not shutil.which("setpriv"):
+            self.skipTest("needs setpriv (util-linux) to play a standard user")
+        daemon = pwd.getpwnam("daemon").pw_uid
+        pub = tempfile.mkdtemp(prefix="cmgdiag-privsep-client-")
+        self.addCleanup(shutil.rmtree, pub, True)
+        os.chmod(pub, 0o755)
+        client = os.path.join(pub, "cmgdiag")
+        shutil.copy2(test_cli.BIN, client)
+        os.chmod(client, 0o755)
+        endpoint = os.path.join(pub, "run", "selftest.sock")
+        env = dict(os.environ, CMGDIAG_SELFTEST_ENDPOINT=endpoint, NO_COLOR="1")
+        self.write(mp="1200", timeout_ms=25000, user="daemon", start_delay_s=3600, interval_s=3600,
+                   service_selftest={"min_gap_s": 0, "user_min_gap_s": 0})
+        agent = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "run"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        self.procs.append(agent)
+        end = time.time() + 20
+        while time.time() < end and "self-tests for standard users" not in self.logtext():
+            time.sleep(0.05)
+        user = subprocess.Popen(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+                                 client, "-c", self.cfg, "selftest", "--only", "cmgprobe"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.procs.append(user)
+        pid, status = self.the_holder(agent.pid, timeout=30)
+        self.assertEqual(field(status, "Uid"), [str(daemon)] * 4)
+        self.assertEqual(field(status, "NoNewPrivs"), ["1"])
+        ancestors, p = [], pid
+        while p > 1:
+            with open("/proc/%d/status" % p) as f:
+                p = int(field(f.read(), "PPid")[0])
+            ancestors.append(p)
+        self.assertIn(agent.pid, ancestors, "the worker is the agent's, not the user's client")
+        os.kill(pid, signal.SIGSEGV)
+        out, err = user.communicate(timeout=60)
+        self.assertIn("cmgprobe", out.decode())
+        self.assertIsNone(agent.poll(), "the agent keeps serving")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: test_privsep.py BINARY")
+    test_cli.BIN = os.path.abspath(sys.argv[1])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[2:], verbosity=2)
