@@ -69,6 +69,12 @@ static int lean_load(const char *path, const char *worker_exe, struct cg_sup_set
     s->selftest_enabled = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(st, "enabled"));
     s->selftest_min_gap_s = num(st, "min_gap_s", 60);
     s->selftest_user_min_gap_s = num(st, "user_min_gap_s", 120);
+    const cJSON *uu = cJSON_GetObjectItemCaseSensitive(j, "unprivileged_user"); /* null: none */
+    cg_strlcpy(s->unprivileged_user,
+               !uu                  ? "cmgdiag"
+               : cJSON_IsString(uu) ? uu->valuestring
+                                    : "",
+               sizeof(s->unprivileged_user));
     if (!s->state_dir || !s->log_file || !s->log_level) rc = CG_ERR_NOMEM;
   }
   cJSON_Delete(j);

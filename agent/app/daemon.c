@@ -161,6 +161,7 @@ static int full_load(const char *path, const char *worker_exe, struct cg_sup_set
     s->selftest_enabled = cfg.service_selftest.enabled;
     s->selftest_min_gap_s = cfg.service_selftest.min_gap_s;
     s->selftest_user_min_gap_s = cfg.service_selftest.user_min_gap_s;
+    cg_strlcpy(s->unprivileged_user, cfg.unprivileged_user ? cfg.unprivileged_user : "", sizeof(s->unprivileged_user));
     if (!s->config_path || !s->state_dir || !s->log_file || !s->log_level) rc = CG_ERR_NOMEM;
   }
   cg_config_free(&cfg);

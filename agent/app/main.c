@@ -23,6 +23,7 @@
 #include "runner.h"
 #include "sas.h"
 #include "served.h"
+#include "worker.h"
 #include "setup.h"
 #include "cycle.h"
 #include "ship.h"
@@ -622,6 +623,11 @@ int main(int argc, char **argv) {
   struct cli cli;
   cg_platform_args(&argc, &argv);
   cg_json_init_hooks();
+  /* the agent's own workers without privilege (docs/security.md), never a person's command */
+  if (argc == 3 && !strcmp(argv[1], "__worker"))
+    return !strcmp(argv[2], "check")     ? cg_worker_check_main()
+           : !strcmp(argv[2], "request") ? cg_served_request_main()
+                                         : 2;
   int ec = cli_parse(&cli, argc, argv);
   if (ec >= 0) return ec;
   const char *cmd = cli.command;

@@ -266,23 +266,122 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
   cg_child_free(w);
 }
 
-static void serve(struct cg_served *sv, struct cg_ipc_conn *c, struct user_slot *u) {
-  char peer[96], buf[CG_SERVED_REQUEST_MAX + 1], err[300];
-  size_t len = 0;
-  cg_ipc_peer(c, peer, sizeof(peer));
-  int rc = read_request(c, buf, sizeof(buf) - 1, &len);
+/* ---- reading a request without privilege -----------------------------------------------------------
+ * Linux, when the service has an account for it (unprivileged_user): this program started again as
+ * `cmgdiag __worker request` without privilege (platform/child.h, cg_worker_start) reads the request
+ * from the connection (its standard input) and parses it, so that a standard user's bytes never meet
+ * a parser running as root; it hands back the request as a struct on its standard output, which is
+ * checked again here. Elsewhere the service reads it itself. */
+struct parsed {
+  int rc; /* CG_OK, or the request is refused with err */
   struct cg_served_request rq;
-  if (rc != CG_OK) {
-    refuse(sv, c, peer,
-           rc == CG_ERR_TIMEOUT  ? "no request within 5 seconds"
-           : rc == CG_ERR_TOOBIG ? "the request is longer than 4 KiB"
-                                 : "the request ended before its end of line");
+  char err[300];
+};
+
+static void parse_line(int rc, const char *buf, size_t len, struct parsed *p) {
+  p->rc = rc;
+  if (p->rc != CG_OK)
+    cg_snprintf(p->err, sizeof(p->err), "%s",
+                p->rc == CG_ERR_TIMEOUT  ? "no request within 5 seconds"
+                : p->rc == CG_ERR_TOOBIG ? "the request is longer than 4 KiB"
+                                         : "the request ended before its end of line");
+  else
+    p->rc = cg_served_parse(buf, len, &p->rq, p->err, sizeof(p->err));
+}
+
+/* One line from the handle (the worker's standard input), as read_request reads a connection. */
+static int read_line(intptr_t in, char *buf, size_t cap, size_t *len) {
+  int64_t end = cg_time_mono_ms() + REQUEST_WAIT_MS;
+  *len = 0;
+  for (;;) {
+    char *nl = memchr(buf, '\n', *len);
+    if (nl) {
+      *len = (size_t)(nl - buf);
+      return CG_OK;
+    }
+    if (*len >= cap) return CG_ERR_TOOBIG;
+    int64_t left = end - cg_time_mono_ms();
+    if (left <= 0) return CG_ERR_TIMEOUT;
+    long n = cg_pipe_read(in, buf + *len, cap - *len, left);
+    if (n == 0 || n == -2) return CG_ERR_IO;
+    if (n > 0) *len += (size_t)n;
+  }
+}
+
+int cg_served_request_main(void) {
+  struct parsed a;
+  char buf[CG_SERVED_REQUEST_MAX + 1];
+  size_t len = 0;
+  memset(&a, 0, sizeof(a));
+  int rc = read_line(0, buf, sizeof(buf) - 1, &len); /* before len is read */
+  parse_line(rc, buf, len, &a);
+  return cg_pipe_write(1, &a, sizeof(a)) == CG_OK ? 0 : 3;
+}
+
+/* What the worker sent is taken only as cg_served_parse could have made it. */
+static bool plausible(struct parsed *p) {
+  unsigned char flags[3];
+  memcpy(&flags[0], &p->rq.json, 1);
+  memcpy(&flags[1], &p->rq.no_upload, 1);
+  memcpy(&flags[2], &p->rq.color, 1);
+  if (!memchr(p->err, '\0', sizeof(p->err)) || !memchr(p->rq.ticket, '\0', sizeof(p->rq.ticket)) ||
+      !memchr(p->rq.only, '\0', sizeof(p->rq.only)) || flags[0] > 1 || flags[1] > 1 || flags[2] > 1)
+    return false;
+  cg_strip_controls(p->err);
+  return p->rc != CG_OK ? p->err[0] != '\0'
+                        : charset(p->rq.ticket, "._:#/-") && strlen(p->rq.ticket) <= CG_SERVED_TICKET_MAX &&
+                              charset(p->rq.only, "_,") && p->rq.only[0] != ',';
+}
+
+static void take_request(struct cg_served *sv, struct cg_ipc_conn *c, struct parsed *p) {
+  struct cg_worker_user u;
+  char user[64], why[200] = "", buf[CG_SERVED_REQUEST_MAX + 1];
+  size_t len = 0;
+  memset(p, 0, sizeof(*p));
+  cg_mutex_lock(sv->m);
+  cg_strlcpy(user, sv->s.unprivileged_user, sizeof(user));
+  cg_mutex_unlock(sv->m);
+  if (!user[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
+    int rc = read_request(c, buf, sizeof(buf) - 1, &len); /* before len is read */
+    parse_line(rc, buf, len, p);
     return;
   }
-  if (cg_served_parse(buf, len, &rq, err, sizeof(err)) != CG_OK) {
-    refuse(sv, c, peer, err);
+  intptr_t rd = -1;
+  struct cg_child *ch = NULL;
+  const char *argv[] = {sv->exe, "__worker", "request", NULL}, *envp[] = {NULL};
+  int rc = cg_worker_start(&u, "/", argv, envp, cg_ipc_native(c), &rd, &ch, why, sizeof(why));
+  size_t have = 0;
+  int64_t end = cg_time_mono_ms() + REQUEST_WAIT_MS + 2000;
+  while (rc == CG_OK && have < sizeof(*p) && cg_time_mono_ms() < end) {
+    long n = cg_pipe_read(rd, (char *)p + have, sizeof(*p) - have, 200);
+    if (n == 0 || n == -2) break;
+    if (n > 0) have += (size_t)n;
+  }
+  if (ch) {
+    struct cg_child_status st;
+    for (int i = 0; i < 100 && !cg_child_ended(ch, &st); i++)
+      cg_sleep_ms(10);
+    cg_child_free(ch); /* killed when it has not ended */
+    cg_pipe_close(rd);
+  }
+  if (rc != CG_OK || have != sizeof(*p) || !plausible(p)) {
+    cg_log_warn(sv->log, "served", "a request could not be read without privilege%s%s", why[0] ? ": " : "", why);
+    memset(p, 0, sizeof(*p));
+    p->rc = CG_ERR_PARSE;
+    cg_snprintf(p->err, sizeof(p->err), "the service could not read the request");
+  }
+}
+
+static void serve(struct cg_served *sv, struct cg_ipc_conn *c, struct user_slot *u) {
+  char peer[96], err[300];
+  cg_ipc_peer(c, peer, sizeof(peer));
+  struct parsed got;
+  take_request(sv, c, &got);
+  if (got.rc != CG_OK) {
+    refuse(sv, c, peer, got.err);
     return;
   }
+  struct cg_served_request rq = got.rq;
   cg_mutex_lock(sv->m);
   int64_t now = cg_time_mono_ms(), gap = sv->s.min_gap_s * 1000, since = now - sv->last_start,
           ugap = sv->s.user_min_gap_s * 1000, usince = now - u->last_start, timeout_s = sv->s.timeout_s;

@@ -35,8 +35,12 @@ struct cg_served_settings {
   int64_t relay_stall_ms;       /* a client that reads nothing of the report this long is given up on
                                  * (0: 30 s); the worker is never held by it */
   const char *config_path;
+  char unprivileged_user[64]; /* Linux: a request is read and parsed as this account ("": as the service) */
 };
 struct cg_served;
+/* `cmgdiag __worker request`: reads one request from standard input (a connection) without
+ * privilege and writes it back, parsed, on standard output (served.c). Exit code 0 when it answered. */
+int cg_served_request_main(void);
 /* Opens the channel and serves it from a thread of its own. NULL when it is turned off or cannot
  * open (the reason in the log: another agent serves it, the endpoint is taken). */
 struct cg_served *cg_served_start(const char *worker_exe, struct cg_log *log, const struct cg_served_settings *s);

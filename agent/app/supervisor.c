@@ -32,6 +32,7 @@ static struct cg_served_settings served_settings(const struct sup *d) {
                                  .user_min_gap_s = d->s.selftest_user_min_gap_s,
                                  .timeout_s = d->s.cycle_timeout_s,
                                  .config_path = d->s.config_path};
+  cg_strlcpy(s.unprivileged_user, d->s.unprivileged_user, sizeof(s.unprivileged_user));
   return s;
 }
 

@@ -16,6 +16,7 @@ struct cg_sup_settings {
   int64_t log_max_bytes, interval_s, jitter_s, start_delay_s, network_debounce_s, network_min_gap_s, cycle_timeout_s;
   bool selftest_enabled; /* service_selftest (served.h) */
   int64_t selftest_min_gap_s, selftest_user_min_gap_s;
+  char unprivileged_user[64]; /* the account a standard user's request is read as ("": none) */
 };
 
 /* Loads (and validates) the settings from the configuration file; CG_OK or a sentence in err. */

@@ -1,15 +1,20 @@
-/* The unprivileged worker (worker.h). The cycle's process (privileged) vets the check's files, gives
- * the worker a folder of its own and splits; the child reads those files while it still can, gives
- * up its privilege for good, writes copies into a folder of its own, runs the check on them, and
- * sends back one JSON answer: {"result": ..., "handover": {key: value}, "log": [...]}. The parent
- * takes only what it expects from it: a size-capped answer, a result of the shape a result has,
- * and the hand-over keys this check declares. */
+/* The unprivileged worker (worker.h). The cycle's process (privileged) vets the files the check's
+ * settings name and reads them, gives the worker a folder of its own, and starts this program again
+ * as `cmgdiag __worker check` without privilege (cg_worker_start: a fresh program image, so none of
+ * the agent's memory, secrets or descriptors). The request goes over its standard input: the check's
+ * settings, its hand-over, the files' bytes. The worker writes copies of the files in its folder,
+ * runs the check on them and answers on its standard output: {"result", "handover", "log"}. The
+ * parent takes only what it expects: a size-capped answer, a result of the shape a result has (its
+ * sentences capped and without control characters), the hand-over keys the check declares, and at
+ * most CG_LOG_CAPTURE_MAX log lines, each marked as the worker's. */
 #include "worker.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "log.h"
+#include "redact.h"
 #include "runner.h"
 #include "platform/fs.h"
 #include "platform/runtime.h"
@@ -32,9 +37,10 @@ int cg_worker_account(const struct cg_config *cfg, struct cg_worker_user *u, cha
   return cg_worker_user_find(cfg->unprivileged_user, u, why, whylen);
 }
 
-static char *worker_dir(const struct cg_config *cfg) {
+/* STATE_DIR/unprivileged, in a state folder that is the agent's own (no link, not open to others). */
+static char *worker_dir(const struct cg_config *cfg, char *err, size_t errlen) {
   char *base = cfg->state_dir ? cg_strdup(cfg->state_dir) : cg_default_state_dir();
-  char *d = base && cg_mkdirs(base) == CG_OK ? cg_path_join(base, "unprivileged") : NULL;
+  char *d = base && cg_dir_ensure_private(base, err, errlen) == CG_OK ? cg_path_join(base, "unprivileged") : NULL;
   cg_free(base);
   return d;
 }
@@ -46,80 +52,130 @@ static void upper(const char *name, char *out, size_t len) {
   out[i] = '\0';
 }
 
-/* ---- the child ------------------------------------------------------------------------------------- */
+/* ---- the worker: `cmgdiag __worker check`, started by cg_worker_start ----------------------------------
+ * Its standard input: one line of JSON {"check", "settings", "handover", "trigger", "interactive",
+ * "log_level", "files": {KEY: bytes}}, then the files' bytes one after the other in the order of
+ * "files". Its working folder is its own (STATE_DIR/unprivileged): its state lives there, and the
+ * copies of the files go to files-PID there for the run of the check. */
 
-struct copy {
-  char *data;
-  size_t len;
-};
+#define REQUEST_MAX (NKEYS * FILE_MAX + (1u << 20))
 
-static void answer_and_quit(intptr_t wr, cJSON *answer, int code) {
-  char *text = answer ? cJSON_PrintUnformatted(answer) : NULL;
-  if (text) cg_pipe_write(wr, text, strlen(text));
-  cg_child_quit(text ? code : 4);
+static int read_all_input(struct cg_buf *b) {
+  char chunk[16384];
+  int64_t end = cg_time_mono_ms() + 60000;
+  for (;;) {
+    long n = cg_pipe_read(0, chunk, sizeof(chunk), 1000);
+    if (n == 0) return CG_OK;
+    if (n == -2 || cg_time_mono_ms() > end) return CG_ERR_IO;
+    if (n > 0 && cg_buf_append(b, chunk, (size_t)n) != CG_OK) return CG_ERR_TOOBIG;
+  }
 }
 
-/* Its settings now name copies in `own`, a folder of this account's. */
-static void use_copies(cJSON *settings, struct copy *files, const char *own) {
-  for (size_t i = 0; i < NKEYS; i++) {
-    if (!files[i].data) continue;
-    char *path = cg_path_join(own, file_keys[i]), err[256];
-    if (path && cg_file_write_atomic(path, files[i].data, files[i].len, err, sizeof(err)) == CG_OK)
-      cJSON_ReplaceItemInObjectCaseSensitive(settings, file_keys[i], cJSON_CreateString(path));
+/* Copies left by a worker that crashed, and this run's: only this account's own folder is looked at. */
+static void remove_copies(const char *only) {
+  char **dirs = NULL, **files = NULL;
+  size_t nd = 0, nf = 0;
+  if (cg_dir_list_dirs(".", &dirs, &nd) != CG_OK) return;
+  for (size_t i = 0; i < nd; i++) {
+    if (strncmp(dirs[i], "files-", 6) || (only && strcmp(dirs[i], only))) continue;
+    if (cg_dir_list(dirs[i], &files, &nf) == CG_OK) {
+      for (size_t k = 0; k < nf; k++) {
+        char *path = cg_path_join(dirs[i], files[k]);
+        if (path) cg_file_remove(path);
+        cg_free(path);
+      }
+      cg_dir_list_free(files, nf);
+    }
+    cg_dir_remove(dirs[i]);
+  }
+  cg_dir_list_free(dirs, nd);
+}
+
+/* The settings name copies of the files that came with the request, in `own`. */
+static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen, const char *own) {
+  size_t at = 0;
+  const cJSON *f;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rq, "files")) {
+    size_t k = 0;
+    while (k < NKEYS && strcmp(file_keys[k], f->string ? f->string : ""))
+      k++;
+    size_t len = cJSON_IsNumber(f) && f->valuedouble >= 0 ? (size_t)f->valuedouble : SIZE_MAX;
+    if (k == NKEYS || len > blen - at) return CG_ERR_PARSE;
+    char *path = cg_path_join(own, file_keys[k]), err[256];
+    int rc = path && cg_mkdirs(own) == CG_OK ? cg_file_write_atomic(path, body + at, len, err, sizeof(err)) : CG_ERR_IO;
+    if (rc == CG_OK) cJSON_ReplaceItemInObjectCaseSensitive(settings, file_keys[k], cJSON_CreateString(path));
     cg_free(path);
+    if (rc != CG_OK) return rc;
+    at += len;
   }
+  return CG_OK;
 }
 
-static void remove_copies(const struct copy *files, const char *own) {
-  for (size_t i = 0; i < NKEYS; i++) {
-    char *path = files[i].data ? cg_path_join(own, file_keys[i]) : NULL;
-    if (path) cg_file_remove(path);
-    cg_free(path);
-  }
-  cg_dir_remove(own);
-}
-
-static void child_main(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
-                       const char *wdir, intptr_t wr) {
-  struct cg_config *cfg = (struct cg_config *)env->config; /* this process's own copy from here on */
-  cJSON *settings = (cJSON *)cg_config_check(cfg, p->name), *answer = cJSON_CreateObject();
-  struct copy files[NKEYS];
-  memset(files, 0, sizeof(files));
-  for (size_t i = 0; settings && i < NKEYS; i++) { /* still privileged: read what the parent vetted */
-    const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(settings, file_keys[i]));
-    if (path && *path && cg_file_read(path, FILE_MAX, &files[i].data, &files[i].len) != CG_OK) files[i].data = NULL;
-  }
-  char err[512] = "";
-  if (cg_worker_drop(u, wdir, err, sizeof(err)) != CG_OK) {
-    cJSON_AddStringToObject(answer, "error", err);
-    answer_and_quit(wr, answer, 3);
-  }
-  /* without privilege from here on, in its folder (the working folder: the state folder above it is
-   * root's alone, so everything is reached by relative paths) */
+static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer) {
+  const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "check"));
+  const struct cg_check_plugin *p = name ? cg_registry_find_check(name) : NULL;
+  cJSON *settings = cJSON_GetObjectItemCaseSensitive(rq, "settings");
+  if (!p || !p->unprivileged || !cJSON_IsObject(settings)) return CG_ERR_PARSE;
   char own[48];
   cg_snprintf(own, sizeof(own), "files-%lu", cg_process_id());
-  bool copied = cg_mkdirs(own) == CG_OK;
-  if (copied) use_copies(settings, files, own);
-  cg_free(cfg->state_dir); /* its state (a probe's memory, a download budget) lives in its folder */
-  cfg->state_dir = cg_strdup(".");
-  struct cg_log log = *env->log;
-  log.file = NULL;
-  log.lock = NULL;
+  remove_copies(NULL);
+  int rc = take_files(rq, settings, body, blen, own);
+  cJSON *root = cJSON_CreateObject(), *checks = cJSON_AddObjectToObject(root, "checks");
+  cJSON_AddStringToObject(root, "state_dir", "."); /* its state: in its own folder */
+  cJSON_AddItemToObject(checks, p->name, cJSON_DetachItemViaPointer(rq, settings));
+  char *text = rc == CG_OK ? cJSON_PrintUnformatted(root) : NULL, err[512] = "";
+  cJSON_Delete(root);
+  struct cg_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  if (rc == CG_OK)
+    rc = text ? cg_config_load_text(&cfg, text, strlen(text), "worker", NULL, err, sizeof(err)) : CG_ERR_NOMEM;
+  cg_free(text);
+  struct cg_log log = {.level = CG_LOG_INFO};
+  cg_log_level_parse(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "log_level")), &log.level);
   log.capture = cJSON_AddArrayToObject(answer, "log");
-  struct cg_env e = *env;
-  e.log = &log;
-  e.progress = NULL;
-  e.discovery = env->discovery ? cJSON_Duplicate(env->discovery, true) : cJSON_CreateObject();
-  struct cg_result res;
-  cg_run_check_vetted(p, &e, &res);
-  if (copied) remove_copies(files, own);
-  cJSON_AddItemToObject(answer, "result", cg_result_to_json(&res));
-  cJSON *hand = cJSON_AddObjectToObject(answer, "handover");
-  for (size_t k = 0; p->provides && p->provides[k] && e.discovery; k++) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e.discovery, p->provides[k]);
-    if (v) cJSON_AddItemToObject(hand, p->provides[k], cJSON_Duplicate(v, true));
+  const cJSON *hand = cJSON_GetObjectItemCaseSensitive(rq, "handover");
+  struct cg_env e = {.config = &cfg,
+                     .log = &log,
+                     .discovery = cJSON_IsObject(hand) ? cJSON_Duplicate(hand, true) : cJSON_CreateObject(),
+                     .trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "trigger")),
+                     .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive"))};
+  if (rc == CG_OK) {
+    struct cg_result res;
+    cg_run_check_vetted(p, &e, &res);
+    cJSON_AddItemToObject(answer, "result", cg_result_to_json(&res));
+    cg_result_free(&res);
+    cJSON *out = cJSON_AddObjectToObject(answer, "handover");
+    for (size_t k = 0; p->provides && p->provides[k] && e.discovery; k++) {
+      const cJSON *v = cJSON_GetObjectItemCaseSensitive(e.discovery, p->provides[k]);
+      if (v) cJSON_AddItemToObject(out, p->provides[k], cJSON_Duplicate(v, true));
+    }
+  } else if (err[0]) {
+    cJSON_AddStringToObject(answer, "error", err);
   }
-  answer_and_quit(wr, answer, 0);
+  remove_copies(own);
+  cJSON_Delete(e.discovery);
+  cg_config_free(&cfg);
+  return rc;
+}
+
+int cg_worker_check_main(void) {
+  struct cg_buf b;
+  cg_buf_init(&b, REQUEST_MAX);
+  cJSON *answer = cJSON_CreateObject(), *rq = NULL;
+  int rc = read_all_input(&b);
+  const char *nl = rc == CG_OK && b.data ? memchr(b.data, '\n', b.len) : NULL;
+  if (nl) rq = cJSON_ParseWithLength(b.data, (size_t)(nl - b.data));
+  rc = rq ? worker_check(rq, nl + 1, b.len - (size_t)(nl + 1 - b.data), answer) : CG_ERR_PARSE;
+  if (rc != CG_OK && !cJSON_GetObjectItemCaseSensitive(answer, "error"))
+    cJSON_AddStringToObject(answer, "error",
+                            rc == CG_ERR_PARSE ? "the request was not one it could read" : cg_strerror(rc));
+  char *text = cJSON_PrintUnformatted(answer);
+  int wrc = text ? cg_pipe_write(1, text, strlen(text)) : CG_ERR_NOMEM;
+  cJSON_free(text);
+  cJSON_Delete(answer);
+  cJSON_Delete(rq);
+  cg_buf_free(&b);
+  return rc == CG_OK && wrc == CG_OK ? 0 : 3;
 }
 
 /* ---- the parent ------------------------------------------------------------------------------------ */
@@ -128,8 +184,17 @@ static const char *str(const cJSON *o, const char *k) {
   return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
+/* A copy of what the worker said, at most `cap` bytes, without control characters. */
+static char *said(const char *s, size_t cap) {
+  char *c = cg_malloc(cap + 1);
+  if (!c) return NULL;
+  cg_strlcpy(c, s, cap + 1);
+  cg_strip_controls(c);
+  return c;
+}
+
 /* The result the worker sent, if it is one: a known status, a code of capitals, digits and
- * underscores, the sentences as strings, facts as an object. */
+ * underscores, the sentences as strings (capped, without control characters), facts as an object. */
 static bool take_result(const struct cg_check_plugin *p, cJSON *r, struct cg_result *res) {
   static const char *const names[] = {"pass", "warn", "fail", "skip", "error"};
   const char *status = str(r, "status"), *code = str(r, "code"), *summary = str(r, "summary");
@@ -143,14 +208,18 @@ static bool take_result(const struct cg_check_plugin *p, cJSON *r, struct cg_res
   if (!ok || !summary || !rem || !cJSON_IsObject(facts) || cg_result_init(res, p->name) != CG_OK) return false;
   res->status = (enum cg_verdict)v;
   res->code = cg_strdup(code);
-  res->summary = cg_strdup(summary);
-  res->remediation = cg_strdup(rem);
-  res->detail = detail && *detail ? cg_strdup(detail) : NULL;
+  res->summary = said(summary, 4096);
+  res->remediation = said(rem, 4096);
+  res->detail = detail && *detail ? said(detail, 8192) : NULL;
   cJSON_Delete(res->facts);
   res->facts = cJSON_DetachItemViaPointer(r, facts);
+  cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "worker"); /* the agent's to say */
+  cg_display_json(res->facts);
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
-  res->duration_ms = cJSON_IsNumber(d) && d->valuedouble >= 0 ? (int64_t)d->valuedouble : 0;
-  return res->code && res->summary && res->remediation;
+  res->duration_ms = cJSON_IsNumber(d) && d->valuedouble >= 0 && d->valuedouble < 1e9 ? (int64_t)d->valuedouble : 0;
+  if (res->code && res->summary && res->remediation && (!detail || !*detail || res->detail)) return true;
+  cg_result_free(res);
+  return false;
 }
 
 static void crashed_result(const struct cg_check_plugin *p, const char *how, struct cg_result *res) {
@@ -167,22 +236,29 @@ static void crashed_result(const struct cg_check_plugin *p, const char *how, str
                 p->name, how);
 }
 
-/* What the worker said, in the agent's log; its hand-over, for the checks after it. */
+/* What the worker wrote to its log, into the agent's (bounded, each line marked as the worker's);
+ * its hand-over, for the checks after it (only the keys the check declares). */
 static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env, const cJSON *answer) {
   const cJSON *line;
+  int n = 0;
   cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(answer, "log")) {
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(line, "l");
     const char *c = str(line, "c"), *m = str(line, "m");
-    int lv = cJSON_IsNumber(l) ? (int)l->valuedouble : CG_LOG_DEBUG;
-    if (m && lv >= CG_LOG_ERROR && lv <= CG_LOG_DEBUG)
-      cg_log_write(env->log, (enum cg_log_level)lv, c && strlen(c) < 32 ? c : "worker", CG_SRC, "%s", m);
+    int lv = cJSON_IsNumber(l) ? (int)l->valuedouble : -1;
+    if (++n > CG_LOG_CAPTURE_MAX) break;
+    if (!m || lv < CG_LOG_ERROR || lv > CG_LOG_DEBUG) continue;
+    bool word = c && *c && strlen(c) < 24 && strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(c);
+    cg_log_write(env->log, (enum cg_log_level)lv, word ? c : "worker", CG_SRC, "[%s, without privilege] %.2000s",
+                 p->name, m);
   }
   const cJSON *hand = cJSON_GetObjectItemCaseSensitive(answer, "handover");
   for (size_t k = 0; env->discovery && p->provides && p->provides[k]; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(hand, p->provides[k]);
     if (!v) continue;
+    cJSON *copy = cJSON_Duplicate(v, true);
+    cg_display_json(copy);
     cJSON_DeleteItemFromObjectCaseSensitive(env->discovery, p->provides[k]);
-    cJSON_AddItemToObject(env->discovery, p->provides[k], cJSON_Duplicate(v, true));
+    cJSON_AddItemToObject(env->discovery, p->provides[k], copy);
   }
 }
 
@@ -199,19 +275,41 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
   }
 }
 
+/* How a worker that gave no verdict ended, in words. */
+static void ended_how(const struct cg_child_status *st, const cJSON *answer, int got, char *how, size_t len) {
+  const char *err = str(answer, "error");
+  static const char *const early[] = {"it could not set up its input and output",
+                                      "",
+                                      "",
+                                      "it could not give up privilege",
+                                      "it could give up privilege but take it back",
+                                      "its parent was gone",
+                                      "it could not enter its folder",
+                                      "this program could not be started as it"};
+  if (got == 2)
+    cg_snprintf(how, len, "it sent more than a result can be");
+  else if (err)
+    cg_snprintf(how, len, "%.180s", err);
+  else if (st->exited && st->exit_code >= 120 && st->exit_code <= 127 && early[st->exit_code - 120][0])
+    cg_snprintf(how, len, "%s; %s", early[st->exit_code - 120], st->text);
+  else
+    cg_snprintf(how, len, "%s", st->text);
+  cg_strip_controls(how);
+}
+
 static void finish(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_child *child, int got,
                    struct cg_buf *b, int64_t deadline_ms, struct cg_result *res) {
   struct cg_child_status st;
   memset(&st, 0, sizeof(st));
   if (got != 0) cg_child_kill(child);
   for (int i = 0; i < 300 && !cg_child_ended(child, &st); i++) /* it ends as soon as its answer is out */
-    cg_events_wait(10);
+    cg_sleep_ms(10);
   if (!cg_child_ended(child, &st)) {
     cg_child_kill(child);
     for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
-      cg_events_wait(10);
+      cg_sleep_ms(10);
   }
-  cJSON *answer = got == 0 && st.exited && st.exit_code == 0 ? cJSON_ParseWithLength(b->data, b->len) : NULL;
+  cJSON *answer = got == 0 && b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
   cJSON *r = cJSON_GetObjectItemCaseSensitive(answer, "result");
   if (got == 1) {
     char up[48], code[80];
@@ -224,16 +322,75 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
                   "The %s check %s.", p->name,
                   cg_stop_requested() ? "was interrupted by the agent stopping" : "did not finish within its deadline");
     res->duration_ms = deadline_ms;
-  } else if (answer && take_result(p, r, res)) {
+  } else if (st.exited && st.exit_code == 0 && r && take_result(p, r, res)) {
     take_rest(p, env, answer);
   } else {
-    char how[200];
-    const char *said = str(answer, "error");
-    cg_snprintf(how, sizeof(how), "%s", got == 2 ? "it sent more than a result can be" : said ? said : st.text);
+    char how[240];
+    ended_how(&st, answer, got, how, sizeof(how));
     crashed_result(p, how, res);
     cg_log_error(env->log, "runner", "check %s: its unprivileged worker ended without a verdict (%s)", p->name, how);
   }
   cJSON_Delete(answer);
+}
+
+/* The request: the check's settings, what it needs handed over, and the files its settings name
+ * (read here, where they are readable; their bytes follow the line). */
+static int request(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_buf *q, char *err,
+                   size_t errlen) {
+  cJSON *rq = cJSON_CreateObject(), *files = cJSON_AddObjectToObject(rq, "files");
+  const cJSON *settings = cg_config_check(env->config, p->name);
+  char *data[NKEYS] = {NULL};
+  size_t len[NKEYS] = {0};
+  int rc = rq && files && settings ? CG_OK : CG_ERR_NOMEM;
+  cJSON_AddStringToObject(rq, "check", p->name);
+  cJSON_AddItemToObject(rq, "settings", cJSON_Duplicate(settings, true));
+  cJSON *hand = cJSON_AddObjectToObject(rq, "handover");
+  for (size_t k = 0; env->discovery && p->needs && p->needs[k]; k++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(env->discovery, p->needs[k]);
+    if (v) cJSON_AddItemToObject(hand, p->needs[k], cJSON_Duplicate(v, true));
+  }
+  if (env->trigger) cJSON_AddStringToObject(rq, "trigger", env->trigger);
+  cJSON_AddBoolToObject(rq, "interactive", env->interactive);
+  static const char *const levels[] = {"error", "warning", "info", "debug"};
+  int lv = env->log ? (int)env->log->level : 2;
+  cJSON_AddStringToObject(rq, "log_level", levels[lv >= 0 && lv < 4 ? lv : 2]);
+  for (size_t k = 0; rc == CG_OK && k < NKEYS; k++) {
+    const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(settings, file_keys[k]));
+    if (!path || !*path) continue;
+    int frc = cg_file_read(path, FILE_MAX, &data[k], &len[k]);
+    if (frc == CG_OK)
+      cJSON_AddNumberToObject(files, file_keys[k], (double)len[k]);
+    else if (frc == CG_ERR_NOMEM)
+      rc = frc;
+    /* one that cannot be read is left as it is: the check says so, as it would have */
+  }
+  char *line = rc == CG_OK ? cJSON_PrintUnformatted(rq) : NULL;
+  if (rc == CG_OK && (!line || cg_buf_puts(q, line) != CG_OK || cg_buf_append(q, "\n", 1) != CG_OK)) rc = CG_ERR_NOMEM;
+  for (size_t k = 0; k < NKEYS; k++) {
+    if (rc == CG_OK && data[k] && cg_buf_append(q, data[k], len[k]) != CG_OK) rc = CG_ERR_NOMEM;
+    cg_free(data[k]);
+  }
+  if (rc != CG_OK) cg_snprintf(err, errlen, "%s", cg_strerror(rc));
+  cJSON_free(line);
+  cJSON_Delete(rq);
+  return rc;
+}
+
+/* The worker's environment: nothing of the agent's but what decides the network path and the time. */
+static void worker_env(const char **envp, char store[][1100], size_t max) {
+  static const char *const keep[] = {"http_proxy",    "https_proxy",  "no_proxy", "all_proxy",
+                                     "HTTP_PROXY",    "HTTPS_PROXY",  "NO_PROXY", "ALL_PROXY",
+                                     "SSL_CERT_FILE", "SSL_CERT_DIR", "TZ"};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]) && n + 1 < max; i++) {
+    const char *v = getenv(keep[i]);
+    if (v && strlen(v) < 1000) {
+      cg_snprintf(store[n], sizeof(store[0]), "%s=%s", keep[i], v);
+      envp[n] = store[n];
+      n++;
+    }
+  }
+  envp[n] = NULL;
 }
 
 void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
@@ -245,32 +402,42 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     return;
   }
   int64_t start = cg_time_mono_ms(), limit = deadline_ms > 0 ? deadline_ms : DEFAULT_DEADLINE_MS;
-  char *wdir = worker_dir(env->config);
-  intptr_t rd = -1, wr = -1;
+  char *wdir = worker_dir(env->config, err, sizeof(err)), *exe = cg_self_exe();
+  intptr_t rd = -1, qr = -1, qw = -1;
   struct cg_child *child = NULL;
-  int rc = wdir ? cg_worker_folder(wdir, u, err, sizeof(err)) : CG_ERR_NOMEM;
-  if (rc == CG_OK) {
-    cg_log_debug(env->log, "runner", "check %s starting, as %s without privilege", p->name, u->name);
-    rc = cg_child_fork(&rd, &wr, &child, err, sizeof(err));
-  }
-  if (rc == 1) child_main(p, env, u, wdir, wr); /* never returns */
-  if (rc != CG_OK) {
-    cg_free(wdir);
-    crashed_result(p, err[0] ? err : cg_strerror(rc), res);
-    return;
-  }
-  struct cg_buf b;
+  struct cg_buf q, b;
+  cg_buf_init(&q, REQUEST_MAX);
   cg_buf_init(&b, ANSWER_MAX);
-  int got = read_answer(rd, start + limit, &b);
-  cg_pipe_close(rd);
-  unsigned long pid = cg_child_pid(child);
-  finish(p, env, child, got, &b, limit, res);
-  cg_child_free(child);
+  int rc = wdir && exe ? cg_worker_folder(wdir, u, err, sizeof(err)) : CG_ERR_NOMEM;
+  if (rc == CG_OK) rc = request(p, env, &q, err, sizeof(err));
+  if (rc == CG_OK) rc = cg_pipe_open(&qr, &qw, err, sizeof(err));
+  if (rc == CG_OK) {
+    const char *argv[] = {exe, "__worker", "check", NULL}, *envp[12];
+    char store[12][1100];
+    worker_env(envp, store, 12);
+    cg_log_debug(env->log, "runner", "check %s starting, as %s without privilege", p->name, u->name);
+    rc = cg_worker_start(u, wdir, argv, envp, qr, &rd, &child, err, sizeof(err));
+  }
+  cg_pipe_close(qr);
+  if (rc == CG_OK && cg_pipe_write(qw, q.data, q.len) != CG_OK)
+    cg_log_warn(env->log, "runner", "check %s: its worker did not take its request", p->name);
+  cg_pipe_close(qw);
+  cg_buf_free(&q);
+  if (rc != CG_OK) {
+    crashed_result(p, err[0] ? err : cg_strerror(rc), res);
+  } else {
+    int got = read_answer(rd, start + limit, &b);
+    cg_pipe_close(rd);
+    unsigned long pid = cg_child_pid(child);
+    finish(p, env, child, got, &b, limit, res);
+    cg_child_free(child);
+    cJSON *w = cJSON_AddObjectToObject(res->facts, "worker");
+    cJSON_AddStringToObject(w, "user", u->name);
+    cJSON_AddNumberToObject(w, "uid", (double)u->uid);
+    cJSON_AddNumberToObject(w, "pid", (double)pid);
+  }
   cg_buf_free(&b);
   cg_free(wdir);
-  cJSON *w = cJSON_AddObjectToObject(res->facts, "worker");
-  cJSON_AddStringToObject(w, "user", u->name);
-  cJSON_AddNumberToObject(w, "uid", (double)u->uid);
-  cJSON_AddNumberToObject(w, "pid", (double)pid);
+  cg_free(exe);
   if (!res->duration_ms) res->duration_ms = cg_time_mono_ms() - start;
 }

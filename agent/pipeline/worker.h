@@ -24,4 +24,8 @@ int cg_worker_account(const struct cg_config *cfg, struct cg_worker_user *u, cha
 void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
                          int64_t deadline_ms, struct cg_result *res);
 
+/* `cmgdiag __worker check`: the worker's side (standard input: the request; standard output: the
+ * answer). Exit code 0 when it answered with a result. */
+int cg_worker_check_main(void);
+
 #endif

@@ -45,32 +45,29 @@ void cg_child_kill(struct cg_child *c);
  * sentence in err; CG_ERR_UNSUPPORTED where the platform has no such thing (Windows). */
 int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen);
 /* ---- the unprivileged worker (docs/security.md, "Privilege separation") --------------------------
- * A check that needs nothing but the network and its own settings runs in a child process of the
- * cycle without the agent's privilege: on Linux a system user's uid and gid, no supplementary
- * groups, NoNewPrivs set. Windows: not yet (CG_ERR_UNSUPPORTED; the check runs in the cycle). */
+ * A process of this program's own without the agent's privilege: on Linux a local system account's
+ * uid and gid, no supplementary groups, NoNewPrivs, no capabilities, a session of its own, and a
+ * fresh program image (nothing of the agent's memory, such as the configuration's secrets, and none
+ * of its descriptors). Windows: not yet (CG_ERR_UNSUPPORTED; the work stays in the agent's process). */
 struct cg_worker_user {
   unsigned long uid, gid;
   char name[64];
 };
-/* The account `name` stands for. CG_ERR_UNSUPPORTED when this process cannot give up privilege
- * (not root, or the platform has no such worker), CG_ERR_NOTFOUND when there is no such account or it
- * is root's; a sentence in err. */
+/* The local account `name` (/etc/passwd, not a directory service). CG_ERR_UNSUPPORTED when this
+ * process cannot give up privilege (not root, or the platform has no such worker), CG_ERR_NOTFOUND
+ * when there is no such account or it is root's; a sentence in err. */
 int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, size_t errlen);
-/* Splits this process in two, with a pipe from the child to the parent. In the parent: CG_OK, *out
- * the child, *rd the pipe's end to read. In the child: 1, *out NULL, *wr the end to write (nothing
- * else of the pipe stays open); it still has this process's privilege until cg_worker_drop. */
-int cg_child_fork(intptr_t *rd, intptr_t *wr, struct cg_child **out, char *err, size_t errlen);
-/* In the child: makes `folder` its working folder (so that it reaches it by relative paths even
- * where the folders above it are root's alone), then gives up privilege for good (groups, gid, uid,
- * then NoNewPrivs) and checks that it cannot take it back. CG_OK or a sentence in err (the child must
- * then end, having done nothing). */
-int cg_worker_drop(const struct cg_worker_user *u, const char *folder, char *err, size_t errlen);
-/* A folder the worker may write: created (mode 0700) or found as a real folder, never a link, and
+/* Starts argv[0] (this program, an absolute path) as account u with argv and only the environment
+ * envp (NULL-terminated), its working folder `folder` (entered after it gave up privilege, so the
+ * folders above it may be root's alone). Its standard input is `in` (a native handle: a pipe's read
+ * end, a connection; -1: the null device), its standard output a pipe whose read end is *rd, its
+ * standard error the null device; it dies with this process. CG_OK and *out, or a sentence in err. */
+int cg_worker_start(const struct cg_worker_user *u, const char *folder, const char *const *argv,
+                    const char *const *envp, intptr_t in, intptr_t *rd, struct cg_child **out, char *err,
+                    size_t errlen);
+/* A folder the worker may write: created (mode 0700) or found as a real folder (never a link), and
  * handed to the worker's account. CG_OK or a sentence in err. */
 int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err, size_t errlen);
-/* Ends this process at once with `code`: nothing flushed, no handler run (a forked child must not
- * write out its parent's buffers a second time). */
-void cg_child_quit(int code);
 /* Writes all of buf to a pipe end; CG_OK or CG_ERR_IO. */
 int cg_pipe_write(intptr_t wr, const void *buf, size_t len);
 

@@ -7,8 +7,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -145,16 +147,22 @@ int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen) 
   return CG_ERR_IO;
 }
 
+/* The account from the local /etc/passwd only (an LDAP or sssd account that happens to have the name
+ * is not the one the package made). */
 int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, size_t errlen) {
   memset(u, 0, sizeof(*u));
   if (geteuid() != 0) {
     cg_snprintf(err, errlen, "this process has no privilege to give up (it does not run as root)");
     return CG_ERR_UNSUPPORTED;
   }
+  FILE *f = name && *name ? fopen("/etc/passwd", "re") : NULL;
   char buf[4096];
   struct passwd pw, *found = NULL;
-  if (!name || !*name || getpwnam_r(name, &pw, buf, sizeof(buf), &found) != 0 || !found) {
-    cg_snprintf(err, errlen, "there is no account named %s", name && *name ? name : "(none)");
+  while (f && fgetpwent_r(f, &pw, buf, sizeof(buf), &found) == 0 && found && strcmp(found->pw_name, name))
+    found = NULL;
+  if (f) fclose(f);
+  if (!found) {
+    cg_snprintf(err, errlen, "there is no local account named %s", name && *name ? name : "(none)");
     return CG_ERR_NOTFOUND;
   }
   if (found->pw_uid == 0 || found->pw_gid == 0) {
@@ -167,61 +175,64 @@ int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, s
   return CG_OK;
 }
 
-int cg_child_fork(intptr_t *rd, intptr_t *wr, struct cg_child **out, char *err, size_t errlen) {
-  intptr_t r = -1, w = -1;
-  int rc = cg_pipe_open(&r, &w, err, errlen);
-  struct cg_child *c = rc == CG_OK ? cg_calloc(1, sizeof(*c)) : NULL;
+/* In the child, between fork and exec: system calls only (the parent may have other threads). */
+static void worker_child(const struct cg_worker_user *u, int in, int out, int exe, int dir, pid_t parent,
+                         char *const *argv, char *const *envp) {
+  int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (setsid() < 0 || nul < 0) _exit(120);
+  umask(077); /* what it writes is its own */
+  /* 0: the request, 1: the answer, 2: nothing (no terminal, no journal); 3: the program; 4: the folder */
+  int moved[] = {in >= 0 ? in : nul, out, nul, exe, dir}, tmp[5];
+  for (int i = 0; i < 5; i++)
+    if ((tmp[i] = fcntl(moved[i], F_DUPFD_CLOEXEC, 10)) < 0) _exit(121);
+  for (int i = 0; i < 5; i++)
+    if (dup2(tmp[i], i) < 0) _exit(122);
+  close_range(5, ~0U, 0);
+  fcntl(3, F_SETFD, FD_CLOEXEC); /* the program: gone once it runs */
+  /* signals as a new program expects them, whatever the agent's thread blocked or ignored (a crash
+   * must end it); only a closed pipe or connection is an error to see, not a signal */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int sig = 1; sig < NSIG; sig++)
+    signal(sig, sig == SIGPIPE ? SIG_IGN : SIG_DFL);
+  if (setgroups(0, NULL) != 0 || setresgid((gid_t)u->gid, (gid_t)u->gid, (gid_t)u->gid) != 0 ||
+      setresuid((uid_t)u->uid, (uid_t)u->uid, (uid_t)u->uid) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    _exit(123);
+  if (setuid(0) == 0 || getuid() == 0 || geteuid() == 0 || getegid() == 0) _exit(124);
+  /* the kernel clears the parent-death signal when the uid changes: set it now, then make sure the
+   * parent did not go in between */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(125);
+  if (fchdir(4) != 0) _exit(126);
+  close(4);
+  syscall(SYS_execveat, 3, "", argv, envp, AT_EMPTY_PATH);
+  _exit(127);
+}
+
+int cg_worker_start(const struct cg_worker_user *u, const char *folder, const char *const *argv,
+                    const char *const *envp, intptr_t in, intptr_t *rd, struct cg_child **out, char *err,
+                    size_t errlen) {
   *out = NULL;
-  if (rc != CG_OK || !c) {
-    cg_pipe_close(r);
-    cg_pipe_close(w);
-    return rc != CG_OK ? rc : CG_ERR_NOMEM;
-  }
-  pid_t pid = fork();
+  intptr_t r = -1, w = -1;
+  int exe = open(argv[0], O_RDONLY | O_CLOEXEC), dir = open(folder, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int rc = exe >= 0 && dir >= 0 ? cg_pipe_open(&r, &w, err, errlen) : CG_ERR_IO;
+  if (exe < 0 || dir < 0) cg_snprintf(err, errlen, "cannot open %s: %s", exe < 0 ? argv[0] : folder, strerror(errno));
+  struct cg_child *c = rc == CG_OK ? cg_calloc(1, sizeof(*c)) : NULL;
+  pid_t parent = getpid(), pid = c ? fork() : -1;
+  if (c && pid < 0) cg_snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
+  if (pid == 0) worker_child(u, (int)in, (int)w, exe, dir, parent, (char *const *)argv, (char *const *)envp);
+  if (exe >= 0) close(exe);
+  if (dir >= 0) close(dir);
+  cg_pipe_close(w);
   if (pid < 0) {
-    cg_snprintf(err, errlen, "cannot start a worker: %s", strerror(errno));
     cg_pipe_close(r);
-    cg_pipe_close(w);
     cg_free(c);
-    return CG_ERR_IO;
+    return rc != CG_OK ? rc : c ? CG_ERR_IO : CG_ERR_NOMEM;
   }
-  if (pid == 0) {
-    cg_free(c);
-    close((int)r);
-    setpgid(0, 0);
-    signal(SIGPIPE, SIG_IGN);         /* a parent that stopped reading ends the write, not the worker */
-    prctl(PR_SET_PDEATHSIG, SIGKILL); /* nothing of a cycle outlives it */
-    *wr = w;
-    return 1;
-  }
-  close((int)w);
-  setpgid(pid, pid);
+  signal(SIGPIPE, SIG_IGN); /* a worker that ends before it read its request fails a write, not this process */
   c->pid = pid;
   *rd = r;
   *out = c;
-  return CG_OK;
-}
-
-int cg_worker_drop(const struct cg_worker_user *u, const char *folder, char *err, size_t errlen) {
-  const char *step = NULL;
-  if (chdir(folder) != 0)
-    step = "chdir";
-  else if (setgroups(0, NULL) != 0)
-    step = "setgroups";
-  else if (setresgid((gid_t)u->gid, (gid_t)u->gid, (gid_t)u->gid) != 0)
-    step = "setresgid";
-  else if (setresuid((uid_t)u->uid, (uid_t)u->uid, (uid_t)u->uid) != 0)
-    step = "setresuid";
-  else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    step = "NoNewPrivs";
-  if (step) {
-    cg_snprintf(err, errlen, "cannot give up privilege (%s: %s)", step, strerror(errno));
-    return CG_ERR_ACCESS;
-  }
-  if (setuid(0) == 0 || seteuid(0) == 0 || getuid() == 0 || geteuid() == 0 || getegid() == 0) {
-    cg_snprintf(err, errlen, "gave up privilege, but could take it back");
-    return CG_ERR_ACCESS;
-  }
   return CG_OK;
 }
 
@@ -230,18 +241,31 @@ int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err
     cg_snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
     return CG_ERR_IO;
   }
-  int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_PATH: root without CAP_DAC_READ_SEARCH (the systemd unit) may not open the account's folder
+   * for reading, but may look at it and give it away */
+  int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = CG_OK;
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
-      ((st.st_uid != 0 || fchown(fd, (uid_t)u->uid, (gid_t)u->gid) != 0) && st.st_uid != (uid_t)u->uid) ||
-      fchmod(fd, 0700) != 0) {
-    cg_snprintf(err, errlen, "%s is not a folder this agent can give to %s (%s)", path, u->name,
-                fd < 0 ? strerror(errno) : "a link, or someone else's");
-    if (fd >= 0) close(fd);
-    return CG_ERR_ACCESS;
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    rc = CG_ERR_ACCESS;
+  } else if (st.st_uid == 0) { /* new: root's, made the account's (mode first, while root owns it) */
+    int rw = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat again;
+    if (rw < 0 || fstat(rw, &again) != 0 || again.st_ino != st.st_ino || fchmod(rw, 0700) != 0 ||
+        fchown(rw, (uid_t)u->uid, (gid_t)u->gid) != 0)
+      rc = CG_ERR_ACCESS;
+    if (rw >= 0) close(rw);
+  } else if ((st.st_mode & 077) != 0) { /* the account's, but open to others: not used */
+    rc = CG_ERR_ACCESS;
+  } else if (st.st_uid != (uid_t)u->uid || st.st_gid != (gid_t)u->gid) {
+    /* made for another account (unprivileged_user changed): only root could have put it in root's
+     * state folder, so it is taken over */
+    if (fchownat(fd, "", (uid_t)u->uid, (gid_t)u->gid, AT_EMPTY_PATH) != 0) rc = CG_ERR_ACCESS;
   }
-  close(fd);
-  return CG_OK;
+  if (rc != CG_OK)
+    cg_snprintf(err, errlen, "%s cannot be made the folder of %s (%s)", path, u->name,
+                fd < 0 || errno ? strerror(errno) : "it is a link, or open to others");
+  if (fd >= 0) close(fd);
+  return rc;
 }
 
 int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
@@ -255,5 +279,3 @@ int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
   }
   return CG_OK;
 }
-
-void cg_child_quit(int code) { _exit(code); }

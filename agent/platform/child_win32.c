@@ -190,17 +190,16 @@ int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, s
   return CG_ERR_UNSUPPORTED;
 }
 
-int cg_child_fork(intptr_t *rd, intptr_t *wr, struct cg_child **out, char *err, size_t errlen) {
-  (void)rd;
-  (void)wr;
-  *out = NULL;
-  cg_snprintf(err, errlen, "Windows has no fork");
-  return CG_ERR_UNSUPPORTED;
-}
-
-int cg_worker_drop(const struct cg_worker_user *u, const char *folder, char *err, size_t errlen) {
+int cg_worker_start(const struct cg_worker_user *u, const char *folder, const char *const *argv,
+                    const char *const *envp, intptr_t in, intptr_t *rd, struct cg_child **out, char *err,
+                    size_t errlen) {
   (void)u;
   (void)folder;
+  (void)argv;
+  (void)envp;
+  (void)in;
+  (void)rd;
+  *out = NULL;
   cg_snprintf(err, errlen, "not on Windows yet");
   return CG_ERR_UNSUPPORTED;
 }
@@ -222,5 +221,3 @@ int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
   }
   return CG_OK;
 }
-
-void cg_child_quit(int code) { TerminateProcess(GetCurrentProcess(), (UINT)code); }

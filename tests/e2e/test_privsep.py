@@ -15,6 +15,7 @@ import pwd
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -69,6 +70,11 @@ def holders(port):
             except OSError:
                 pass
     return found
+
+
+def session(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[3])
 
 
 def field(status, name):
@@ -169,7 +175,7 @@ class PrivSep(unittest.TestCase):
     def test_selftest_holds_the_cmg_connection_without_privilege_and_survives_its_crash(self):
         self.write(mp="1200", timeout_ms=25000)  # the CMG double drips this answer a byte a second
         p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "selftest", "--json"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+                             stderr=subprocess.PIPE, env=dict(os.environ, CMGDIAG_PRIVSEP_MARK="1"))
         self.procs.append(p)
         pid, status = self.the_holder(p.pid)
         self.assertNotEqual(pid, p.pid, "the selftest process itself holds no connection to the CMG")
@@ -178,6 +184,17 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(field(status, "NoNewPrivs"), ["1"])
         self.assertEqual(field(status, "CapEff"), ["0000000000000000"])
         self.assertEqual(field(status, "Groups"), [])
+        # a fresh program with nothing of the agent's: its own session, no terminal, no log or lock or
+        # configuration open, none of the agent's environment
+        fds = {fd: os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)}
+        self.assertEqual(fds["2"], "/dev/null")
+        for fd, target in fds.items():
+            self.assertTrue(target == "/dev/null" or target.split(":")[0] in ("pipe", "socket", "anon_inode"),
+                            "the worker holds %s as %s" % (target, fd))
+        self.assertEqual(session(pid), pid)
+        self.assertNotEqual(session(pid), session(p.pid))
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            self.assertNotIn(b"CMGDIAG_PRIVSEP_MARK", f.read())
         os.kill(pid, signal.SIGSEGV)  # a crash while it parses what the CMG sends
         out, err = p.communicate(timeout=60)
         res = json.loads(out)
@@ -189,6 +206,48 @@ class PrivSep(unittest.TestCase):
         # the rest of the cycle ran
         self.assertEqual(self.check(res["checks"], "agent")["status"], "pass")
         self.assertIn("its unprivileged worker ended without a verdict", self.logtext())
+        # the copies the crashed worker left are gone once the next worker has run
+        self.write()
+        rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--json")
+        self.assertEqual(self.check(json.loads(out)["checks"], "cmgprobe")["code"], "CMG_OK")
+        wdir = os.path.join(self.tmp, "state", "unprivileged")
+        self.assertEqual([n for n in os.listdir(wdir) if n.startswith("files-")], [])
+
+    def test_the_worker_ends_with_the_agent_and_at_its_deadline(self):
+        self.write(mp="1200", timeout_ms=25000)
+        p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "selftest", "--json"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        pid, _ = self.the_holder(p.pid)
+        p.kill()  # kill -9 of the agent's process: its worker must not live on
+        p.wait()
+        end = time.time() + 5
+        while time.time() < end and os.path.exists("/proc/%d" % pid):
+            time.sleep(0.05)
+        self.assertFalse(os.path.exists("/proc/%d" % pid), "the worker outlived the agent")
+        # at its deadline (check_timeout_s) the worker is killed and the check says so
+        self.write(mp="1200", timeout_ms=25000, check_timeout_s=3)
+        t0 = time.time()
+        rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--json")
+        probe = self.check(json.loads(out)["checks"], "cmgprobe")
+        self.assertEqual(probe["code"], "CMGPROBE_DEADLINE", probe)
+        self.assertLess(time.time() - t0, 15)
+        self.assertEqual(holders(PORTS["good"]), {}, "nothing holds the CMG connection after the deadline")
+
+    def test_with_only_the_capabilities_the_systemd_unit_keeps(self):
+        # packaging/debian/cmgdiag.service: root with CAP_SETUID, CAP_SETGID, CAP_CHOWN and CAP_KILL only
+        if not shutil.which("setpriv"):
+            self.skipTest("needs setpriv (util-linux)")
+        self.write()
+        p = subprocess.run(["setpriv", "--bounding-set=-all,+setuid,+setgid,+chown,+kill", test_cli.BIN, "-c",
+                            self.cfg, "selftest", "--json"], capture_output=True, timeout=120)
+        probe = self.check(json.loads(p.stdout)["checks"], "cmgprobe")
+        self.assertEqual(probe["code"], "CMG_OK", probe)
+        self.assertEqual(probe["facts"]["worker"]["uid"], NOBODY)
+        # and a second time, in the folder the first run made the account's
+        p = subprocess.run(["setpriv", "--bounding-set=-all,+setuid,+setgid,+chown,+kill", test_cli.BIN, "-c",
+                            self.cfg, "selftest", "--json"], capture_output=True, timeout=120)
+        self.assertEqual(self.check(json.loads(p.stdout)["checks"], "cmgprobe")["code"], "CMG_OK")
 
     def test_run_cycles_hold_the_connection_without_privilege_and_the_bundle_says_it_crashed(self):
         self.write(mp="1200", timeout_ms=25000, interval_s=1)
@@ -210,6 +269,58 @@ class PrivSep(unittest.TestCase):
         p.send_signal(signal.SIGTERM)
         p.wait(timeout=30)
 
+    def start_served(self, user, pub):
+        endpoint = os.path.join(pub, "run", "selftest.sock")
+        env = dict(os.environ, CMGDIAG_SELFTEST_ENDPOINT=endpoint, NO_COLOR="1")
+        self.write(mp="1200", timeout_ms=25000, user=user, start_delay_s=3600, interval_s=3600,
+                   service_selftest={"min_gap_s": 0, "user_min_gap_s": 0})
+        agent = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "run"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        self.procs.append(agent)
+        end = time.time() + 20
+        while time.time() < end and "self-tests for standard users" not in self.logtext():
+            time.sleep(0.05)
+        return agent, endpoint, env
+
+    def test_a_standard_users_request_is_read_without_privilege(self):
+        # the request's bytes are read and parsed by a child of the agent that gave up root: a
+        # connection that sends nothing keeps that child waiting, where the test can look at it
+        daemon = pwd.getpwnam("daemon").pw_uid
+        pub = tempfile.mkdtemp(prefix="cmgdiag-privsep-served-")
+        self.addCleanup(shutil.rmtree, pub, True)
+        agent, endpoint, env = self.start_served("daemon", pub)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(endpoint)
+        reader = None
+        end = time.time() + 4
+        while time.time() < end and not reader:
+            for st in glob.glob("/proc/[0-9]*/status"):
+                try:
+                    with open(st) as f:
+                        text = f.read()
+                except OSError:
+                    continue
+                if field(text, "PPid") == [str(agent.pid)] and field(text, "Uid") == [str(daemon)] * 4:
+                    reader = text
+            time.sleep(0.05)
+        self.assertIsNotNone(reader, "no child of the agent read the request as daemon")
+        self.assertEqual(field(reader, "NoNewPrivs"), ["1"])
+        self.assertEqual(field(reader, "CapEff"), ["0000000000000000"])
+        # what it parsed is what the service acts on: garbage is refused with the parser's sentence
+        s.sendall(b'{"ticket": "INC 42"}\n')
+        s.settimeout(10)
+        said = b""
+        try:
+            while b"\n" not in said:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                said += chunk
+        finally:
+            s.close()
+        self.assertIn(b"a ticket is 1 to", said)
+        self.assertIsNone(agent.poll())
+
     def test_the_served_selftest_holds_the_connection_without_privilege(self):
         # a standard user (nobody) asks the running agent for a self-test; the agent's worker account is
         # another one (daemon), so the process holding the CMG connection is told apart from the client
@@ -222,16 +333,7 @@ class PrivSep(unittest.TestCase):
         client = os.path.join(pub, "cmgdiag")
         shutil.copy2(test_cli.BIN, client)
         os.chmod(client, 0o755)
-        endpoint = os.path.join(pub, "run", "selftest.sock")
-        env = dict(os.environ, CMGDIAG_SELFTEST_ENDPOINT=endpoint, NO_COLOR="1")
-        self.write(mp="1200", timeout_ms=25000, user="daemon", start_delay_s=3600, interval_s=3600,
-                   service_selftest={"min_gap_s": 0, "user_min_gap_s": 0})
-        agent = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "run"], env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)
-        self.procs.append(agent)
-        end = time.time() + 20
-        while time.time() < end and "self-tests for standard users" not in self.logtext():
-            time.sleep(0.05)
+        agent, endpoint, env = self.start_served("daemon", pub)
         user = subprocess.Popen(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
                                  client, "-c", self.cfg, "selftest", "--only", "cmgprobe"], env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -247,7 +349,7 @@ class PrivSep(unittest.TestCase):
         self.assertIn(agent.pid, ancestors, "the worker is the agent's, not the user's client")
         os.kill(pid, signal.SIGSEGV)
         out, err = user.communicate(timeout=60)
-        self.assertIn("cmgprobe", out.decode())
+        self.assertIn("CMGPROBE_WORKER_CRASHED", out.decode(), out.decode() + err.decode())
         self.assertIsNone(agent.poll(), "the agent keeps serving")
 
 

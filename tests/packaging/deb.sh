@@ -30,7 +30,7 @@ done
 [[ $(dpkg-deb -f "$deb" Depends) == *libcurl4* ]] && ok "dependencies from dpkg-shlibdeps: $(dpkg-deb -f "$deb" Depends)" || no "Depends"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles 2>/dev/null | grep -qx /etc/cmgdiag/cmgdiag.json && ok "cmgdiag.json is a conffile" || no "conffiles"
 unit=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/system/cmgdiag.service)
-for k in "ProtectSystem=strict" "NoNewPrivileges=yes" "StateDirectory=cmgdiag" "LogsDirectory=cmgdiag" "CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_CHOWN" \
+for k in "ProtectSystem=strict" "NoNewPrivileges=yes" "StateDirectory=cmgdiag" "LogsDirectory=cmgdiag" "CapabilityBoundingSet=CAP_SETUID CAP_SETGID CAP_CHOWN CAP_KILL" \
          "RuntimeDirectory=cmgdiag" "RuntimeDirectoryMode=0755" "IPAddressDeny=169.254.0.0/16 fe80::/10" \
          "ExecReload=/bin/kill -HUP \$MAINPID" "ExecStart=/usr/bin/cmgdiag -c /etc/cmgdiag/cmgdiag.json run"; do
   grep -qxF "$k" <<<"$unit" && ok "unit: $k" || no "unit lacks $k"
