@@ -262,6 +262,22 @@ static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env,
   }
 }
 
+static bool take_answer(const struct cg_check_plugin *p, const struct cg_env *env, cJSON *answer,
+                        struct cg_result *res) {
+  cJSON *r = cJSON_GetObjectItemCaseSensitive(answer, "result");
+  if (!r || !take_result(p, r, res)) return false;
+  take_rest(p, env, answer);
+  return true;
+}
+
+int cg_worker_take_answer(const struct cg_check_plugin *p, const struct cg_env *env, const char *text, size_t len,
+                          struct cg_result *res) {
+  cJSON *answer = len <= ANSWER_MAX ? cJSON_ParseWithLength(text, len) : NULL;
+  bool ok = answer && take_answer(p, env, answer, res);
+  cJSON_Delete(answer);
+  return ok ? CG_OK : CG_ERR_PARSE;
+}
+
 /* Reads the answer until the worker closes its end, the deadline, or the cap. 0: all of it; 1: the
  * deadline passed (or the agent stops); 2: more than a result can be. */
 static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
@@ -310,7 +326,6 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
       cg_sleep_ms(10);
   }
   cJSON *answer = got == 0 && b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
-  cJSON *r = cJSON_GetObjectItemCaseSensitive(answer, "result");
   if (got == 1) {
     char up[48], code[80];
     upper(p->name, up, sizeof(up));
@@ -322,8 +337,8 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
                   "The %s check %s.", p->name,
                   cg_stop_requested() ? "was interrupted by the agent stopping" : "did not finish within its deadline");
     res->duration_ms = deadline_ms;
-  } else if (st.exited && st.exit_code == 0 && r && take_result(p, r, res)) {
-    take_rest(p, env, answer);
+  } else if (st.exited && st.exit_code == 0 && answer && take_answer(p, env, answer, res)) {
+    /* taken */
   } else {
     char how[240];
     ended_how(&st, answer, got, how, sizeof(how));

@@ -24,6 +24,14 @@ int cg_worker_account(const struct cg_config *cfg, struct cg_worker_user *u, cha
 void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
                          int64_t deadline_ms, struct cg_result *res);
 
+/* What the parent takes from a worker's answer (text, as it came over the pipe): CG_OK and res filled
+ * when it holds a result of the shape of one, its sentences capped and stripped of control
+ * characters, its `worker` fact removed; the declared hand-over keys go into env->discovery and at
+ * most CG_LOG_CAPTURE_MAX log lines into env->log, marked as the worker's. CG_ERR_PARSE otherwise (res
+ * untouched). Exposed for the tests and the fuzz target. */
+int cg_worker_take_answer(const struct cg_check_plugin *p, const struct cg_env *env, const char *text, size_t len,
+                          struct cg_result *res);
+
 /* `cmgdiag __worker check`: the worker's side (standard input: the request; standard output: the
  * answer). Exit code 0 when it answered with a result. */
 int cg_worker_check_main(void);

@@ -52,8 +52,8 @@ if DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" >/dev/null 2>&1; then
   /usr/bin/cmgdiag -c /etc/cmgdiag/cmgdiag.json config check >/dev/null 2>&1 && ok "the packaged configuration is valid" || no "config check"
   /usr/bin/cmgdiag -c /etc/cmgdiag/cmgdiag.json run --once >/dev/null 2>&1; rc=$?
   [ $rc -le 2 ] && [ -f /var/log/cmgdiag/cmgdiag.log ] && ok "one cycle from the package (exit $rc), log in /var/log/cmgdiag" || no "run --once ($rc)"
-  [ "$(stat -c %U:%a /var/lib/cmgdiag/unprivileged 2>&1)" = cmgdiag:700 ] &&
-    ok "the network checks ran as cmgdiag, in /var/lib/cmgdiag/unprivileged" || no "worker folder: $(stat -c %U:%a /var/lib/cmgdiag/unprivileged 2>&1)"
+  [ "$(stat -c %U:%a /var/lib/cmgdiag/state/unprivileged 2>&1)" = cmgdiag:700 ] &&
+    ok "the network checks ran as cmgdiag, in /var/lib/cmgdiag/state/unprivileged" || no "worker folder: $(stat -c %U:%a /var/lib/cmgdiag/state/unprivileged 2>&1)"
   dpkg -P cmgdiag >/dev/null 2>&1 && [ ! -e /usr/bin/cmgdiag ] && [ ! -e /var/lib/cmgdiag ] && ok "dpkg -P removes it all" || no "purge"
 else
   no "dpkg -i: $(DEBIAN_FRONTEND=noninteractive dpkg -i "$deb" 2>&1 | tail -3)"

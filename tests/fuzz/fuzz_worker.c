@@ -1,0 +1,39 @@
+/* libFuzzer: the answer an unprivileged worker sends back to the agent's privileged process
+ * (pipeline/worker.c): after a compromise of the worker, its bytes are the attacker's. */
+#include <stdint.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "log.h"
+#include "worker.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool controls(const char *s) {
+  for (const unsigned char *c = (const unsigned char *)s; s && *c; c++)
+    if ((*c < 0x20 && *c != '\t' && *c != '\n') || *c == 0x7f) return true;
+  return false;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const struct cg_check_plugin *p = cg_registry_find_check("cmgprobe");
+  struct cg_log log = {.level = CG_LOG_DEBUG};
+  struct cg_env env = {.log = &log, .discovery = cJSON_CreateObject()};
+  struct cg_result res;
+  if (p && cg_worker_take_answer(p, &env, (const char *)data, size, &res) == CG_OK) {
+    /* what the agent keeps is a result of the shape of one, with nothing that drives a terminal */
+    if (!res.code || strspn(res.code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(res.code) ||
+        controls(res.summary) || controls(res.remediation) || controls(res.detail) ||
+        cJSON_GetObjectItemCaseSensitive(res.facts, "worker") || strlen(res.summary) > 4096)
+      __builtin_trap();
+    for (const cJSON *k = env.discovery->child; k; k = k->next) {
+      bool declared = false;
+      for (size_t i = 0; p->provides && p->provides[i]; i++)
+        declared |= !strcmp(p->provides[i], k->string);
+      if (!declared) __builtin_trap();
+    }
+    cg_result_free(&res);
+  }
+  cJSON_Delete(env.discovery);
+  return 0;
+}

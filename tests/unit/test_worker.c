@@ -1,0 +1,129 @@
+/* What the agent's privileged process takes back from its unprivileged worker (pipeline/worker.c):
+ * a compromised worker's answer is the attacker's, so only a result of the shape of one is taken,
+ * its sentences capped and stripped, and no more than it may say. */
+#include <stdio.h>
+#include <string.h>
+
+#include "discovery.h"
+#include "log.h"
+#include "test.h"
+#include "worker.h"
+
+static const struct cg_check_plugin *probe;
+
+static int take(const char *text, struct cg_env *env, struct cg_result *res) {
+  return cg_worker_take_answer(probe, env, text, strlen(text), res);
+}
+
+TEST(a_good_answer_is_taken_with_its_handover) {
+  struct cg_env env = {.discovery = cJSON_CreateObject()};
+  struct cg_result r;
+  CHECK(take("{\"result\":{\"check\":\"cmgprobe\",\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":\"The client "
+             "can use the CMG.\",\"remediation\":\"\",\"facts\":{\"host\":\"cmg\"},\"duration_ms\":120},"
+             "\"handover\":{\"cmg_date\":\"Mon, 07 Dec 2026 10:00:00 GMT\"}}",
+             &env, &r) == CG_OK);
+  CHECK(r.status == CG_PASS);
+  CHECK_STR(r.code, "CMG_OK");
+  CHECK(r.duration_ms == 120);
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r.facts, "host")), "cmg");
+  char date[64];
+  CHECK(cg_handover_get_cmg_date(&env, date, sizeof(date)) && !strcmp(date, "Mon, 07 Dec 2026 10:00:00 GMT"));
+  cg_result_free(&r);
+  cJSON_Delete(env.discovery);
+}
+
+TEST(what_is_not_a_result_is_refused) {
+  static const char *const bad[] = {
+      "",
+      "null",
+      "[]",
+      "{\"result\":null}",
+      "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":[]}}",
+      "{\"result\":{\"status\":\"great\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":{}}}",
+      "{\"result\":{\"status\":\"pass\",\"code\":\"cmg ok; rm -rf /\",\"summary\":\"s\",\"remediation\":\"\","
+      "\"facts\":{}}}",
+      "{\"result\":{\"status\":\"pass\",\"code\":\"\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":{}}}",
+      "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":7,\"remediation\":\"\",\"facts\":{}}}",
+      "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"facts\":{}}}",
+      "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":{}",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    struct cg_env env = {.discovery = cJSON_CreateObject()};
+    struct cg_result r;
+    memset(&r, 0, sizeof(r));
+    if (take(bad[i], &env, &r) != CG_ERR_PARSE) {
+      fprintf(stderr, "taken: %s\n", bad[i]);
+      CHECK(false);
+      cg_result_free(&r);
+    }
+    CHECK(r.code == NULL && r.facts == NULL); /* untouched */
+    cJSON_Delete(env.discovery);
+  }
+}
+
+TEST(a_hostile_answer_says_no_more_than_it_may) {
+  /* escape sequences in the sentences, a forged `worker` fact, an undeclared hand-over (aad_state is
+   * aadjoin's), a log component that would forge a CMTrace line, and far too many log lines */
+  cJSON *a =
+      cJSON_Parse("{\"result\":{\"check\":\"cmgprobe\",\"status\":\"fail\",\"code\":\"CMG_X\","
+                  "\"summary\":\"a\\u001b]0;title\\u0007b\\u001b[2J\",\"remediation\":\"r\\r\",\"detail\":"
+                  "\"d\\u009b31m\",\"facts\":{\"worker\":{\"uid\":0},\"s\":\"\\u001b[31mred\"},"
+                  "\"duration_ms\":1e300},\"handover\":{\"aad_state\":{\"tenant_id\":\"x\"},\"cmg_date\":\"d\"}}");
+  cJSON *lines = cJSON_AddArrayToObject(a, "log");
+  for (int i = 0; i < 5000; i++) {
+    cJSON *l = cJSON_CreateObject();
+    cJSON_AddNumberToObject(l, "l", 0);
+    cJSON_AddStringToObject(l, "c", "x\"\r\n<![LOG[forged");
+    cJSON_AddStringToObject(l, "m", "line");
+    cJSON_AddItemToArray(lines, l);
+  }
+  char *text = cJSON_PrintUnformatted(a);
+  struct cg_log log = {.level = CG_LOG_DEBUG, .capture = cJSON_CreateArray()}; /* what reaches the log */
+  struct cg_env env = {.discovery = cJSON_CreateObject(), .log = &log};
+  struct cg_result r;
+  CHECK(take(text, &env, &r) == CG_OK);
+  CHECK_STR(r.summary, "a]0;titleb");
+  CHECK(!strchr(r.remediation, '\r'));
+  CHECK(!strstr(r.detail, "\xc2\x9b"));
+  CHECK(cJSON_GetObjectItem(r.facts, "worker") == NULL);
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(r.facts, "s")), "red");
+  CHECK(r.duration_ms == 0);
+  CHECK(cJSON_GetObjectItem(env.discovery, "aad_state") == NULL);
+  CHECK(cJSON_GetObjectItem(env.discovery, "cmg_date") != NULL);
+  CHECK(cJSON_GetArraySize(log.capture) == CG_LOG_CAPTURE_MAX);
+  const cJSON *first = cJSON_GetArrayItem(log.capture, 0);
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "c")), "worker");
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(first, "m")), "[cmgprobe, without privilege] line");
+  cg_result_free(&r);
+  cJSON_Delete(log.capture);
+  cJSON_Delete(env.discovery);
+  cJSON_free(text);
+  cJSON_Delete(a);
+}
+
+TEST(long_sentences_are_cut) {
+  char *big = cg_malloc(200000);
+  memset(big, 'a', 199999);
+  big[199999] = '\0';
+  char *text = cg_asprintf("{\"result\":{\"status\":\"warn\",\"code\":\"CMG_Y\",\"summary\":\"%s\",\"remediation\":"
+                           "\"%s\",\"detail\":\"%s\",\"facts\":{}}}",
+                           big, big, big);
+  struct cg_env env = {0};
+  struct cg_result r;
+  CHECK(take(text, &env, &r) == CG_OK);
+  CHECK(strlen(r.summary) == 4096 && strlen(r.remediation) == 4096 && strlen(r.detail) == 8192);
+  cg_result_free(&r);
+  cg_free(text);
+  cg_free(big);
+}
+
+int main(void) {
+  cg_json_init_hooks();
+  probe = cg_registry_find_check("cmgprobe");
+  CHECK(probe != NULL);
+  RUN(a_good_answer_is_taken_with_its_handover);
+  RUN(what_is_not_a_result_is_refused);
+  RUN(a_hostile_answer_says_no_more_than_it_may);
+  RUN(long_sentences_are_cut);
+  return test_finish("worker");
+}
