@@ -73,6 +73,11 @@ struct cg_env {
    * that declares a source reads it, so a check's providers judge the same capture it does, and a
    * provider without a source is not run (it would read this machine instead). NULL: none. */
   const char *snapshot;
+  /* The network checks' process without privilege in this run (pipeline/worker.h): the account it
+   * runs as, or NULL and why not in worker_off ("no local account named cmgdiag", "not on Windows
+   * yet", ...). Set by the runner; the agent check reports it. */
+  const char *worker_account;
+  const char *worker_off;
   /* When that capture was taken (RFC 3339, from captured-at.txt beside it; docs/checks/captures.md), or
    * NULL: a check that judges ages or dates judges them as of this time, not now, and says so in
    * facts.judged_as_of. */

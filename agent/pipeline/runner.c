@@ -398,6 +398,15 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   bool worker = !env->snapshot && cg_worker_account(env->config, &wu, why, sizeof(why)) == CG_OK;
   if (!worker && rc == CG_OK)
     cg_log_debug(env->log, "runner", "the network checks run in this process: %s", env->snapshot ? "a capture" : why);
+  /* what every check of this run is told; kept for the process's life, since a check left behind at
+   * its deadline still holds the environment (one run at a time per process) */
+  static char account[64], off[300];
+  cg_strlcpy(account, worker ? wu.name : "", sizeof(account));
+  cg_strlcpy(off, worker ? "" : env->snapshot ? "a capture is judged" : why, sizeof(off));
+  struct cg_env run_env = *env;
+  run_env.worker_account = account[0] ? account : NULL;
+  run_env.worker_off = off[0] ? off : NULL;
+  env = &run_env;
   size_t k = 0;
   for (size_t o = 0; rc == CG_OK && o < norder && !cg_stop_requested(); o++) {
     size_t i = order[o];

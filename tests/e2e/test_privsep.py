@@ -157,6 +157,9 @@ class PrivSep(unittest.TestCase):
             out = json.loads(stdout)
             probe = self.check(out["checks"], "cmgprobe")
             verdicts[user] = (probe["status"], probe["code"])
+            ps = self.check(out["checks"], "agent")["facts"]["privilege_separation"]
+            self.assertEqual(ps, {"active": True, "account": "nobody"} if user else
+                             {"active": False, "why_not": "unprivileged_user is null"})
             netenv = self.check(out["checks"], "netenv")
             self.assertIn("cmgprobe_proxy", netenv["facts"], "the hand-over from the worker reached netenv")
             if user:

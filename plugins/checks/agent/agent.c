@@ -61,6 +61,11 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
 
   identity_facts(f);
   cJSON_AddStringToObject(f, "config_path", cfg->path);
+  /* whether what the network sends is parsed without privilege (docs/security.md) */
+  cJSON *ps = cJSON_AddObjectToObject(f, "privilege_separation");
+  cJSON_AddBoolToObject(ps, "active", env->worker_account != NULL);
+  if (env->worker_account) cJSON_AddStringToObject(ps, "account", env->worker_account);
+  if (env->worker_off) cJSON_AddStringToObject(ps, "why_not", env->worker_off);
   cJSON_AddBoolToObject(f, "config_found", cfg->file_found);
   /* A config that failed validation stops the agent before any check runs. */
   cJSON_AddBoolToObject(f, "config_valid", true);
