@@ -50,6 +50,14 @@ static const char *size_words(uint64_t mb, char *out, size_t len) {
   return out;
 }
 
+/* Whether what the network sends is parsed without privilege (docs/security.md). */
+static void privsep_facts(cJSON *f, const struct cg_env *env) {
+  cJSON *ps = cJSON_AddObjectToObject(f, "privilege_separation");
+  cJSON_AddBoolToObject(ps, "active", env->worker_account != NULL);
+  if (env->worker_account) cJSON_AddStringToObject(ps, "account", env->worker_account);
+  if (env->worker_off) cJSON_AddStringToObject(ps, "why_not", env->worker_off);
+}
+
 static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct agent_ctx *ctx = vctx;
   const struct cg_config *cfg = env->config;
@@ -61,11 +69,7 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
 
   identity_facts(f);
   cJSON_AddStringToObject(f, "config_path", cfg->path);
-  /* whether what the network sends is parsed without privilege (docs/security.md) */
-  cJSON *ps = cJSON_AddObjectToObject(f, "privilege_separation");
-  cJSON_AddBoolToObject(ps, "active", env->worker_account != NULL);
-  if (env->worker_account) cJSON_AddStringToObject(ps, "account", env->worker_account);
-  if (env->worker_off) cJSON_AddStringToObject(ps, "why_not", env->worker_off);
+  privsep_facts(f, env);
   cJSON_AddBoolToObject(f, "config_found", cfg->file_found);
   /* A config that failed validation stops the agent before any check runs. */
   cJSON_AddBoolToObject(f, "config_valid", true);
