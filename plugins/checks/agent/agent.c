@@ -66,10 +66,9 @@ static int agent_run(void *vctx, const struct cg_env *env, struct cg_result *res
   char *log_dir = cg_path_dirname(cfg->log.file);
   uint64_t free_b = 0, total_b = 0;
   int rc = CG_OK;
-
   identity_facts(f);
-  cJSON_AddStringToObject(f, "config_path", cfg->path);
   privsep_facts(f, env);
+  cJSON_AddStringToObject(f, "config_path", cfg->path);
   cJSON_AddBoolToObject(f, "config_found", cfg->file_found);
   /* A config that failed validation stops the agent before any check runs. */
   cJSON_AddBoolToObject(f, "config_valid", true);
