@@ -1,6 +1,7 @@
 /* Self-test for a standard user (see served.h). */
 #include "served.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -272,8 +273,10 @@ static void run_worker(struct cg_served *sv, struct cg_ipc_conn *c, const char *
  * from the connection (its standard input) and parses it, so that a standard user's bytes never meet
  * a parser running as root; it hands back the request as a struct on its standard output, which is
  * checked again here. Elsewhere the service reads it itself. */
+#define PARSED_MAGIC 0x63677231u /* "cgr1": this layout; another version's worker is not understood */
 struct parsed {
-  int rc; /* CG_OK, or the request is refused with err */
+  uint32_t magic, size; /* PARSED_MAGIC and sizeof(struct parsed) */
+  int rc;               /* CG_OK, or the request is refused with err */
   struct cg_served_request rq;
   char err[300];
 };
@@ -313,6 +316,9 @@ int cg_served_request_main(void) {
   char buf[CG_SERVED_REQUEST_MAX + 1];
   size_t len = 0;
   memset(&a, 0, sizeof(a));
+  if (cg_worker_confine(a.err, sizeof(a.err)) != CG_OK) return 3; /* before a byte of the request */
+  a.magic = PARSED_MAGIC;
+  a.size = sizeof(a);
   int rc = read_line(0, buf, sizeof(buf) - 1, &len); /* before len is read */
   parse_line(rc, buf, len, &a);
   return cg_pipe_write(1, &a, sizeof(a)) == CG_OK ? 0 : 3;
@@ -324,8 +330,9 @@ static bool plausible(struct parsed *p) {
   memcpy(&flags[0], &p->rq.json, 1);
   memcpy(&flags[1], &p->rq.no_upload, 1);
   memcpy(&flags[2], &p->rq.color, 1);
-  if (!memchr(p->err, '\0', sizeof(p->err)) || !memchr(p->rq.ticket, '\0', sizeof(p->rq.ticket)) ||
-      !memchr(p->rq.only, '\0', sizeof(p->rq.only)) || flags[0] > 1 || flags[1] > 1 || flags[2] > 1)
+  if (p->magic != PARSED_MAGIC || p->size != sizeof(*p) || !memchr(p->err, '\0', sizeof(p->err)) ||
+      !memchr(p->rq.ticket, '\0', sizeof(p->rq.ticket)) || !memchr(p->rq.only, '\0', sizeof(p->rq.only)) ||
+      flags[0] > 1 || flags[1] > 1 || flags[2] > 1)
     return false;
   cg_strip_controls(p->err);
   return p->rc != CG_OK ? p->err[0] != '\0'
@@ -342,6 +349,7 @@ static void take_request(struct cg_served *sv, struct cg_ipc_conn *c, struct par
   cg_strlcpy(user, sv->s.unprivileged_user, sizeof(user));
   cg_mutex_unlock(sv->m);
   if (!user[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
+    if (user[0]) cg_log_info(sv->log, "served", "the request is read by the service itself: %s", why);
     int rc = read_request(c, buf, sizeof(buf) - 1, &len); /* before len is read */
     parse_line(rc, buf, len, p);
     return;

@@ -103,10 +103,14 @@ int cg_handover_put_cmg_date(const struct cg_env *env, const char *date) {
   return put(env, CG_DISCOVERY_CMG_DATE, cJSON_CreateString(date));
 }
 
+/* An HTTP date (RFC 9110: "Mon, 07 Dec 2026 10:00:00 GMT" and its older forms): letters, digits,
+ * spaces, commas, colons and dashes; anything else is not handed on (the checks parse it). */
 bool cg_handover_get_cmg_date(const struct cg_env *env, char *out, size_t outlen) {
   const char *v = cJSON_GetStringValue(get(env, CG_DISCOVERY_CMG_DATE));
-  cg_strlcpy(out, v ? v : "", outlen);
-  return v != NULL;
+  bool ok = v && *v && strlen(v) < 64 &&
+            strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ,:-") == strlen(v);
+  cg_strlcpy(out, ok ? v : "", outlen);
+  return ok;
 }
 
 int cg_handover_put_metered(const struct cg_env *env, bool metered) {

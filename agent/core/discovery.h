@@ -58,7 +58,7 @@ int cg_handover_put_cmg_urls(const struct cg_env *env, const struct cg_handover_
 bool cg_handover_get_cmg_urls(const struct cg_env *env, struct cg_handover_cmg_urls *out);
 int cg_handover_put_proxy(const struct cg_env *env, const struct cg_handover_proxy *v);
 bool cg_handover_get_proxy(const struct cg_env *env, struct cg_handover_proxy *out);
-int cg_handover_put_cmg_date(const struct cg_env *env, const char *date);
+int cg_handover_put_cmg_date(const struct cg_env *env, const char *date); /* get: only the shape of an HTTP date */
 bool cg_handover_get_cmg_date(const struct cg_env *env, char *out, size_t outlen);
 int cg_handover_put_metered(const struct cg_env *env, bool metered);
 bool cg_handover_get_metered(const struct cg_env *env, bool *out);

@@ -397,7 +397,8 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   char why[300];
   bool worker = !env->snapshot && cg_worker_account(env->config, &wu, why, sizeof(why)) == CG_OK;
   if (!worker && rc == CG_OK)
-    cg_log_debug(env->log, "runner", "the network checks run in this process: %s", env->snapshot ? "a capture" : why);
+    cg_log_info(env->log, "runner", "the network checks run in this process, with its privilege: %s",
+                env->snapshot ? "a capture is judged" : why);
   /* what every check of this run is told; kept for the process's life, since a check left behind at
    * its deadline still holds the environment (one run at a time per process) */
   static char account[64], off[300];

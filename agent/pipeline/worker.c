@@ -159,6 +159,10 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
 }
 
 int cg_worker_check_main(void) {
+  char why[200];
+  if (cg_worker_confine(why, sizeof(why)) != CG_OK) return 3; /* before a byte of the request */
+  /* ready: the request (with the key's bytes) is sent only now that no one can read it from /proc */
+  if (cg_pipe_write(1, "\n", 1) != CG_OK) return 3;
   struct cg_buf b;
   cg_buf_init(&b, REQUEST_MAX);
   cJSON *answer = cJSON_CreateObject(), *rq = NULL;
@@ -288,6 +292,18 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
     long n = cg_pipe_read(rd, chunk, sizeof(chunk), left < 200 ? left : 200);
     if (n == 0 || n == -2) return 0;
     if (n > 0 && cg_buf_append(b, chunk, (size_t)n) != CG_OK) return 2;
+  }
+}
+
+/* The worker's first byte (a newline): it is confined. 0 when it came (or the worker ended: its
+ * status will say why), 1 when the deadline passed first. */
+static int read_ready(intptr_t rd, int64_t end) {
+  char c;
+  for (;;) {
+    int64_t left = end - cg_time_mono_ms();
+    if (left <= 0 || cg_stop_requested()) return 1;
+    long n = cg_pipe_read(rd, &c, 1, left < 200 ? left : 200);
+    if (n != -1) return 0;
   }
 }
 
@@ -434,14 +450,20 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     rc = cg_worker_start(u, wdir, argv, envp, qr, &rd, &child, err, sizeof(err));
   }
   cg_pipe_close(qr);
-  if (rc == CG_OK && cg_pipe_write(qw, q.data, q.len) != CG_OK)
-    cg_log_warn(env->log, "runner", "check %s: its worker did not take its request", p->name);
+  /* the request once the worker says it is ready (confined), within the deadline */
+  int got = rc == CG_OK ? read_ready(rd, start + limit) : 0;
+  if (rc == CG_OK && got == 0) {
+    int64_t left = start + limit - cg_time_mono_ms();
+    int wrc = cg_pipe_write_within(qw, q.data, q.len, left > 0 ? left : 1);
+    if (wrc == CG_ERR_TIMEOUT) got = 1;
+    if (wrc == CG_ERR_IO) cg_log_warn(env->log, "runner", "check %s: its worker did not take its request", p->name);
+  }
   cg_pipe_close(qw);
   cg_buf_free(&q);
   if (rc != CG_OK) {
     crashed_result(p, err[0] ? err : cg_strerror(rc), res);
   } else {
-    int got = read_answer(rd, start + limit, &b);
+    if (got == 0) got = read_answer(rd, start + limit, &b);
     cg_pipe_close(rd);
     unsigned long pid = cg_child_pid(child);
     finish(p, env, child, got, &b, limit, res);

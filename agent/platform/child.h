@@ -70,6 +70,13 @@ int cg_worker_start(const struct cg_worker_user *u, const char *folder, const ch
 int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err, size_t errlen);
 /* Writes all of buf to a pipe end; CG_OK or CG_ERR_IO. */
 int cg_pipe_write(intptr_t wr, const void *buf, size_t len);
+/* The same within ms: CG_ERR_TIMEOUT when the reader does not take it in time (a worker that stopped
+ * reading), CG_ERR_IO when it went away (never a SIGPIPE for the process). */
+int cg_pipe_write_within(intptr_t wr, const void *buf, size_t len, int64_t ms);
+/* In a worker, first thing: not dumpable (no process of its account can read its memory, files or
+ * descriptors through /proc, nor trace it), no core file, and no new process or program (a seccomp
+ * filter; threads stay possible). CG_OK or a sentence in err. */
+int cg_worker_confine(char *err, size_t errlen);
 
 /* Releases the handle (kill it first if it may still run). */
 void cg_child_free(struct cg_child *c);

@@ -5,10 +5,17 @@
 #include <grp.h>
 #include <pwd.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <stdio.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
@@ -18,6 +25,7 @@
 
 #include "child.h"
 #include "fs.h"
+#include "sys.h"
 
 extern char **environ;
 
@@ -156,21 +164,30 @@ int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, s
     return CG_ERR_UNSUPPORTED;
   }
   FILE *f = name && *name ? fopen("/etc/passwd", "re") : NULL;
-  char buf[4096];
+  static char buf[65536]; /* a line of /etc/passwd longer than this is not an account's */
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
   struct passwd pw, *found = NULL;
-  while (f && fgetpwent_r(f, &pw, buf, sizeof(buf), &found) == 0 && found && strcmp(found->pw_name, name))
+  int e = 0;
+  pthread_mutex_lock(&lock);
+  while (f && (e = fgetpwent_r(f, &pw, buf, sizeof(buf), &found)) == 0 && found && strcmp(found->pw_name, name))
     found = NULL;
   if (f) fclose(f);
+  if (found) {
+    u->uid = found->pw_uid;
+    u->gid = found->pw_gid;
+  }
+  pthread_mutex_unlock(&lock);
   if (!found) {
-    cg_snprintf(err, errlen, "there is no local account named %s", name && *name ? name : "(none)");
+    cg_snprintf(err, errlen,
+                e == ERANGE ? "/etc/passwd has a line too long to read" : "there is no local account named %s",
+                name && *name ? name : "(none)");
     return CG_ERR_NOTFOUND;
   }
-  if (found->pw_uid == 0 || found->pw_gid == 0) {
+  if (u->uid == 0 || u->gid == 0) {
     cg_snprintf(err, errlen, "the account %s is root's (uid or gid 0)", name);
+    memset(u, 0, sizeof(*u));
     return CG_ERR_NOTFOUND;
   }
-  u->uid = found->pw_uid;
-  u->gid = found->pw_gid;
   cg_strlcpy(u->name, name, sizeof(u->name));
   return CG_OK;
 }
@@ -187,7 +204,9 @@ static void worker_child(const struct cg_worker_user *u, int in, int out, int ex
     if ((tmp[i] = fcntl(moved[i], F_DUPFD_CLOEXEC, 10)) < 0) _exit(121);
   for (int i = 0; i < 5; i++)
     if (dup2(tmp[i], i) < 0) _exit(122);
-  close_range(5, ~0U, 0);
+  if (close_range(5, ~0U, 0) != 0) /* a kernel before 5.9, or a filter that refuses it */
+    for (int fd = 5; fd < 65536; fd++)
+      close(fd);
   fcntl(3, F_SETFD, FD_CLOEXEC); /* the program: gone once it runs */
   /* signals as a new program expects them, whatever the agent's thread blocked or ignored (a crash
    * must end it); only a closed pipe or connection is an error to see, not a signal */
@@ -214,7 +233,12 @@ int cg_worker_start(const struct cg_worker_user *u, const char *folder, const ch
                     size_t errlen) {
   *out = NULL;
   intptr_t r = -1, w = -1;
-  int exe = open(argv[0], O_RDONLY | O_CLOEXEC), dir = open(folder, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  /* this program itself through /proc/self/exe: still the running image after a package upgrade
+   * replaced (and so renamed) the file */
+  char *self = cg_self_exe();
+  int exe = open(self && !strcmp(self, argv[0]) ? "/proc/self/exe" : argv[0], O_RDONLY | O_CLOEXEC);
+  int dir = open(folder, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  cg_free(self);
   int rc = exe >= 0 && dir >= 0 ? cg_pipe_open(&r, &w, err, errlen) : CG_ERR_IO;
   if (exe < 0 || dir < 0) cg_snprintf(err, errlen, "cannot open %s: %s", exe < 0 ? argv[0] : folder, strerror(errno));
   struct cg_child *c = rc == CG_OK ? cg_calloc(1, sizeof(*c)) : NULL;
@@ -229,7 +253,6 @@ int cg_worker_start(const struct cg_worker_user *u, const char *folder, const ch
     cg_free(c);
     return rc != CG_OK ? rc : c ? CG_ERR_IO : CG_ERR_NOMEM;
   }
-  signal(SIGPIPE, SIG_IGN); /* a worker that ends before it read its request fails a write, not this process */
   c->pid = pid;
   *rd = r;
   *out = c;
@@ -278,4 +301,91 @@ int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
     len -= (size_t)n;
   }
   return CG_OK;
+}
+
+/* The filter of cg_worker_confine: no new process (fork, vfork, clone without CLONE_THREAD; clone3
+ * answers ENOSYS, so threads fall back to clone) and no new program. */
+#if defined(__x86_64__)
+#define CG_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define CG_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+int cg_worker_confine(char *err, size_t errlen) {
+  struct rlimit none = {0, 0};
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || setrlimit(RLIMIT_CORE, &none) != 0) {
+    cg_snprintf(err, errlen, "cannot make itself undumpable: %s", strerror(errno));
+    return CG_ERR_ACCESS;
+  }
+#ifdef CG_AUDIT_ARCH
+  struct sock_filter f[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CG_AUDIT_ARCH, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#ifdef __X32_SYSCALL_BIT
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, __X32_SYSCALL_BIT, 9, 0),
+#else
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 9, 0),
+#endif
+#ifdef __NR_fork
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fork, 8, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_vfork, 7, 0),
+#else
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 8, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 7, 0),
+#endif
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execve, 6, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_execveat, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 2),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_THREAD, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
+  };
+  struct sock_fprog prog = {.len = (unsigned short)(sizeof(f) / sizeof(f[0])), .filter = f};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    cg_snprintf(err, errlen, "cannot forbid itself new processes: %s", strerror(errno));
+    return CG_ERR_ACCESS;
+  }
+#endif
+  return CG_OK;
+}
+
+int cg_pipe_write_within(intptr_t wr, const void *buf, size_t len, int64_t ms) {
+  int fd = (int)wr, fl = fcntl(fd, F_GETFL), rc = CG_OK;
+  const char *p = buf;
+  int64_t end = cg_time_mono_ms() + ms;
+  sigset_t pipe_set, old, before, after;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old); /* a reader that went away is an error here, not a signal */
+  sigpending(&before);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+  while (len && rc == CG_OK) {
+    ssize_t n = write(fd, p, len);
+    if (n > 0) {
+      p += n;
+      len -= (size_t)n;
+    } else if (n < 0 && errno == EAGAIN) {
+      int64_t left = end - cg_time_mono_ms();
+      struct pollfd pf = {.fd = fd, .events = POLLOUT};
+      if (left <= 0)
+        rc = CG_ERR_TIMEOUT;
+      else
+        poll(&pf, 1, (int)(left < 200 ? left : 200));
+    } else if (!(n < 0 && errno == EINTR)) {
+      rc = CG_ERR_IO;
+    }
+  }
+  sigpending(&after);
+  if (sigismember(&after, SIGPIPE) && !sigismember(&before, SIGPIPE)) {
+    struct timespec zero = {0, 0};
+    sigtimedwait(&pipe_set, NULL, &zero); /* the one this write raised */
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (fl >= 0) fcntl(fd, F_SETFL, fl);
+  return rc;
 }

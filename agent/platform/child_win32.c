@@ -221,3 +221,13 @@ int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
   }
   return CG_OK;
 }
+
+int cg_pipe_write_within(intptr_t wr, const void *buf, size_t len, int64_t ms) {
+  (void)ms;
+  return cg_pipe_write(wr, buf, len);
+}
+
+int cg_worker_confine(char *err, size_t errlen) {
+  cg_snprintf(err, errlen, "not on Windows yet");
+  return CG_ERR_UNSUPPORTED;
+}

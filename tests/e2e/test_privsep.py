@@ -198,6 +198,15 @@ class PrivSep(unittest.TestCase):
         self.assertNotEqual(session(pid), session(p.pid))
         with open("/proc/%d/environ" % pid, "rb") as f:
             self.assertNotIn(b"CMGDIAG_PRIVSEP_MARK", f.read())
+        # confined: no new process or program (a seccomp filter), and not dumpable, so another process
+        # of the same account reads nothing of it through /proc (its folder, its request, its memory)
+        self.assertEqual(field(status, "Seccomp"), ["2"])
+        if shutil.which("setpriv"):
+            for what in ("cwd/", "fd/0", "environ", "mem"):
+                q = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
+                                    "ls" if what.endswith("/") else "head", "-c1" if what == "mem" else "--",
+                                    "/proc/%d/%s" % (pid, what)], capture_output=True)
+                self.assertNotEqual(q.returncode, 0, "the account read /proc/%d/%s: %r" % (pid, what, q.stdout))
         os.kill(pid, signal.SIGSEGV)  # a crash while it parses what the CMG sends
         out, err = p.communicate(timeout=60)
         res = json.loads(out)

@@ -15,12 +15,22 @@ static bool controls(const char *s) {
   return false;
 }
 
+static bool json_controls(const cJSON *j, int depth) {
+  for (const cJSON *c = j && depth < 64 ? j->child : NULL; c; c = c->next)
+    if ((cJSON_IsString(c) && controls(c->valuestring)) || json_controls(c, depth + 1)) return true;
+  return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const struct cg_check_plugin *p = cg_registry_find_check("cmgprobe");
-  struct cg_log log = {.level = CG_LOG_DEBUG};
+  /* the first byte picks the check whose worker answers: cmgprobe (hand-overs) or content */
+  const struct cg_check_plugin *p = cg_registry_find_check(size && (data[0] & 1) ? "content" : "cmgprobe");
+  struct cg_log log = {.level = CG_LOG_DEBUG, .capture = cJSON_CreateArray()}; /* the lines it writes */
   struct cg_env env = {.log = &log, .discovery = cJSON_CreateObject()};
   struct cg_result res;
   if (p && cg_worker_take_answer(p, &env, (const char *)data, size, &res) == CG_OK) {
+    if (json_controls(res.facts, 0) || json_controls(env.discovery, 0) ||
+        cJSON_GetArraySize(log.capture) > CG_LOG_CAPTURE_MAX)
+      __builtin_trap();
     /* what the agent keeps is a result of the shape of one, with nothing that drives a terminal */
     if (!res.code || strspn(res.code, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(res.code) ||
         controls(res.summary) || controls(res.remediation) || controls(res.detail) ||
@@ -35,5 +45,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cg_result_free(&res);
   }
   cJSON_Delete(env.discovery);
+  cJSON_Delete(log.capture);
   return 0;
 }

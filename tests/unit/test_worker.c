@@ -6,6 +6,8 @@
 
 #include "discovery.h"
 #include "log.h"
+#include "platform/child.h"
+#include "platform/sys.h"
 #include "test.h"
 #include "worker.h"
 
@@ -117,6 +119,26 @@ TEST(long_sentences_are_cut) {
   cg_free(big);
 }
 
+#ifndef _WIN32
+/* The request goes to a worker within its deadline: one that stops reading costs the deadline, one
+ * that went away an error (never a SIGPIPE for the agent). */
+TEST(a_request_write_has_a_deadline) {
+  intptr_t rd = -1, wr = -1;
+  char err[200];
+  CHECK(cg_pipe_open(&rd, &wr, err, sizeof(err)) == CG_OK);
+  size_t len = 4u << 20;
+  char *big = cg_calloc(1, len);
+  int64_t t0 = cg_time_mono_ms();
+  CHECK(cg_pipe_write_within(wr, big, len, 300) == CG_ERR_TIMEOUT);
+  int64_t took = cg_time_mono_ms() - t0;
+  CHECK(took >= 250 && took < 3000);
+  cg_pipe_close(rd);
+  CHECK(cg_pipe_write_within(wr, big, 16, 300) == CG_ERR_IO); /* and this process is still here */
+  cg_pipe_close(wr);
+  cg_free(big);
+}
+#endif
+
 int main(void) {
   cg_json_init_hooks();
   probe = cg_registry_find_check("cmgprobe");
@@ -125,5 +147,8 @@ int main(void) {
   RUN(what_is_not_a_result_is_refused);
   RUN(a_hostile_answer_says_no_more_than_it_may);
   RUN(long_sentences_are_cut);
+#ifndef _WIN32
+  RUN(a_request_write_has_a_deadline);
+#endif
   return test_finish("worker");
 }
