@@ -149,8 +149,9 @@ static void refuse(struct cg_served *sv, struct cg_ipc_conn *c, const char *peer
   record(c, "exit", "3");
 }
 
-/* One line, up to CG_SERVED_REQUEST_MAX bytes, within REQUEST_WAIT_MS. */
-static int read_request(struct cg_ipc_conn *c, char *buf, size_t cap, size_t *len) {
+/* One line, up to CG_SERVED_REQUEST_MAX bytes, within REQUEST_WAIT_MS, from a connection (the
+ * service) or a handle (the request worker's standard input: c NULL). */
+static int read_request(struct cg_ipc_conn *c, intptr_t in, char *buf, size_t cap, size_t *len) {
   int64_t end = cg_time_mono_ms() + REQUEST_WAIT_MS;
   *len = 0;
   for (;;) {
@@ -162,7 +163,7 @@ static int read_request(struct cg_ipc_conn *c, char *buf, size_t cap, size_t *le
     if (*len >= cap) return CG_ERR_TOOBIG;
     int64_t left = end - cg_time_mono_ms();
     if (left <= 0) return CG_ERR_TIMEOUT;
-    long n = cg_ipc_read(c, buf + *len, cap - *len, left);
+    long n = c ? cg_ipc_read(c, buf + *len, cap - *len, left) : cg_pipe_read(in, buf + *len, cap - *len, left);
     if (n == 0 || n == -2) return CG_ERR_IO;
     if (n > 0) *len += (size_t)n;
   }
@@ -292,25 +293,6 @@ static void parse_line(int rc, const char *buf, size_t len, struct parsed *p) {
     p->rc = cg_served_parse(buf, len, &p->rq, p->err, sizeof(p->err));
 }
 
-/* One line from the handle (the worker's standard input), as read_request reads a connection. */
-static int read_line(intptr_t in, char *buf, size_t cap, size_t *len) {
-  int64_t end = cg_time_mono_ms() + REQUEST_WAIT_MS;
-  *len = 0;
-  for (;;) {
-    char *nl = memchr(buf, '\n', *len);
-    if (nl) {
-      *len = (size_t)(nl - buf);
-      return CG_OK;
-    }
-    if (*len >= cap) return CG_ERR_TOOBIG;
-    int64_t left = end - cg_time_mono_ms();
-    if (left <= 0) return CG_ERR_TIMEOUT;
-    long n = cg_pipe_read(in, buf + *len, cap - *len, left);
-    if (n == 0 || n == -2) return CG_ERR_IO;
-    if (n > 0) *len += (size_t)n;
-  }
-}
-
 int cg_served_request_main(void) {
   struct parsed a;
   char buf[CG_SERVED_REQUEST_MAX + 1];
@@ -319,7 +301,7 @@ int cg_served_request_main(void) {
   if (cg_worker_confine(a.err, sizeof(a.err)) != CG_OK) return 3; /* before a byte of the request */
   a.magic = PARSED_MAGIC;
   a.size = sizeof(a);
-  int rc = read_line(0, buf, sizeof(buf) - 1, &len); /* before len is read */
+  int rc = read_request(NULL, 0, buf, sizeof(buf) - 1, &len); /* before len is read */
   parse_line(rc, buf, len, &a);
   return cg_pipe_write(1, &a, sizeof(a)) == CG_OK ? 0 : 3;
 }
@@ -350,7 +332,7 @@ static void take_request(struct cg_served *sv, struct cg_ipc_conn *c, struct par
   cg_mutex_unlock(sv->m);
   if (!user[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
     if (user[0]) cg_log_info(sv->log, "served", "the request is read by the service itself: %s", why);
-    int rc = read_request(c, buf, sizeof(buf) - 1, &len); /* before len is read */
+    int rc = read_request(c, -1, buf, sizeof(buf) - 1, &len); /* before len is read */
     parse_line(rc, buf, len, p);
     return;
   }

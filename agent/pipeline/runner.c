@@ -172,7 +172,7 @@ static void job_main(void *arg) {
   }
 }
 
-static void deadline_result(const struct cg_check_plugin *p, struct cg_result *res, int64_t deadline_ms,
+void cg_run_deadline_result(const struct cg_check_plugin *p, struct cg_result *res, int64_t deadline_ms,
                             const char *why) {
   char code[64], upper[48];
   size_t i = 0;
@@ -233,8 +233,9 @@ void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env 
   cg_mutex_unlock(abandoned_lock);
   cg_log_error(env->log, "runner", "check %s did not finish within its deadline of %lld s; left behind", p->name,
                (long long)(deadline_ms / 1000));
-  deadline_result(p, res, deadline_ms,
-                  cg_stop_requested() ? "was interrupted by the agent stopping" : "did not finish within its deadline");
+  cg_run_deadline_result(p, res, deadline_ms,
+                         cg_stop_requested() ? "was interrupted by the agent stopping"
+                                             : "did not finish within its deadline");
 }
 
 static bool listed(const char *only, const char *name) {
@@ -385,7 +386,8 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   bool *may_provide = cg_calloc(n ? n : 1, sizeof(bool));
   if (!may_provide) rc = CG_ERR_NOMEM;
   for (size_t i = 0; rc == CG_OK && i < n; i++) {
-    enabled[i] = cg_config_check_enabled(env->config, all[i]->name);
+    /* on a snapshot (another device's capture) this device's configuration does not turn a check off */
+    enabled[i] = cg_config_check_enabled(env->config, all[i]->name) || (env->snapshot && all[i]->source);
     selected[i] = only ? listed(only, all[i]->name) : enabled[i];
     /* on a snapshot, a provider that cannot read it would hand over this machine's state instead */
     may_provide[i] = enabled[i] && (!env->snapshot || all[i]->source);

@@ -20,6 +20,10 @@ void cg_run_check_vetted(const struct cg_check_plugin *p, const struct cg_env *e
  * code <CHECK>_DEADLINE. env->discovery gets what the check published only when it finished. */
 void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res,
                            int64_t deadline_ms);
+/* res: check p did not finish within deadline_ms (`why`: "did not finish within its deadline"),
+ * an `error` with the code <CHECK>_DEADLINE. */
+void cg_run_deadline_result(const struct cg_check_plugin *p, struct cg_result *res, int64_t deadline_ms,
+                            const char *why);
 /* Checks left behind by cg_run_check_deadline that have not ended yet. */
 int cg_runner_abandoned(void);
 

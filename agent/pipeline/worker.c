@@ -343,16 +343,9 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
   }
   cJSON *answer = got == 0 && b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
   if (got == 1) {
-    char up[48], code[80];
-    upper(p->name, up, sizeof(up));
-    cg_snprintf(code, sizeof(code), "%s_DEADLINE", up);
-    cg_result_init(res, p->name);
-    cg_result_set(res, CG_ERROR, code,
-                  "A data source of this check hangs (the network); the agent carries on and tries again next cycle. "
-                  "Raise check_timeout_s if the device is just slow.",
-                  "The %s check %s.", p->name,
-                  cg_stop_requested() ? "was interrupted by the agent stopping" : "did not finish within its deadline");
-    res->duration_ms = deadline_ms;
+    cg_run_deadline_result(p, res, deadline_ms,
+                           cg_stop_requested() ? "was interrupted by the agent stopping"
+                                               : "did not finish within its deadline");
   } else if (st.exited && st.exit_code == 0 && answer && take_answer(p, env, answer, res)) {
     /* taken */
   } else {

@@ -42,8 +42,8 @@ TEST(what_is_not_a_result_is_refused) {
       "{\"result\":null}",
       "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":[]}}",
       "{\"result\":{\"status\":\"great\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":{}}}",
-      "{\"result\":{\"status\":\"pass\",\"code\":\"cmg ok; rm -rf /\",\"summary\":\"s\",\"remediation\":\"\","
-      "\"facts\":{}}}",
+      ("{\"result\":{\"status\":\"pass\",\"code\":\"cmg ok; rm -rf /\",\"summary\":\"s\",\"remediation\":\"\","
+       "\"facts\":{}}}"),
       "{\"result\":{\"status\":\"pass\",\"code\":\"\",\"summary\":\"s\",\"remediation\":\"\",\"facts\":{}}}",
       "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":7,\"remediation\":\"\",\"facts\":{}}}",
       "{\"result\":{\"status\":\"pass\",\"code\":\"CMG_OK\",\"summary\":\"s\",\"facts\":{}}}",
