@@ -42,6 +42,15 @@ static void redact_result(struct cg_result *res) {
 
 static void run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res, bool vet);
 
+void cg_run_code(const struct cg_check_plugin *p, const char *suffix, char *code, size_t len) {
+  char upper[48];
+  size_t i = 0;
+  for (; p->name[i] && i < sizeof(upper) - 1; i++)
+    upper[i] = (p->name[i] >= 'a' && p->name[i] <= 'z') ? (char)(p->name[i] - 32) : p->name[i];
+  upper[i] = '\0';
+  cg_snprintf(code, len, "%s_%s", upper, suffix);
+}
+
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
   run_check(p, env, res, true);
 }
@@ -88,15 +97,10 @@ static void run_check(const struct cg_check_plugin *p, const struct cg_env *env,
     cg_snprintf(err, sizeof(err), "the check ended without a verdict");
   }
   if (rc != CG_OK) {
-    char code[64];
-    char upper[48];
-    size_t i = 0;
-    for (; p->name[i] && i < sizeof(upper) - 1; i++)
-      upper[i] = (p->name[i] >= 'a' && p->name[i] <= 'z') ? (char)(p->name[i] - 32) : p->name[i];
-    upper[i] = '\0';
+    char code[80];
     /* A setting the check refused is the admin's to fix, not ours. */
     bool config = rc == CG_ERR_CONFIG;
-    cg_snprintf(code, sizeof(code), "%s_%s", upper, config ? "CONFIG" : "INTERNAL_ERROR");
+    cg_run_code(p, config ? "CONFIG" : "INTERNAL_ERROR", code, sizeof(code));
     cg_result_set(res, CG_ERROR, code,
                   config
                       ? "Fix the setting in the configuration file or policy ('cmgdiag config check' shows the "
@@ -174,12 +178,8 @@ static void job_main(void *arg) {
 
 void cg_run_deadline_result(const struct cg_check_plugin *p, struct cg_result *res, int64_t deadline_ms,
                             const char *why) {
-  char code[64], upper[48];
-  size_t i = 0;
-  for (; p->name[i] && i < sizeof(upper) - 1; i++)
-    upper[i] = (p->name[i] >= 'a' && p->name[i] <= 'z') ? (char)(p->name[i] - 32) : p->name[i];
-  upper[i] = '\0';
-  cg_snprintf(code, sizeof(code), "%s_DEADLINE", upper);
+  char code[80];
+  cg_run_code(p, "DEADLINE", code, sizeof(code));
   cg_result_init(res, p->name);
   cg_result_set(res, CG_ERROR, code,
                 "A data source of this check hangs (a WMI query, a command, the network); the agent carries on "
@@ -418,13 +418,8 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     if (!enabled[i]) {
       /* --only (a person, or a standard user through the service) narrows what runs among the checks
        * the administrator enabled; it never runs one the configuration turned off */
-      char code[64], upper[48];
-      size_t u = 0;
-      for (; all[i]->name[u] && u < sizeof(upper) - 1; u++)
-        upper[u] = (char)(all[i]->name[u] >= 'a' && all[i]->name[u] <= 'z' ? all[i]->name[u] - 32 : all[i]->name[u]);
-      upper[u] = '\0';
-      char rem[160];
-      cg_snprintf(code, sizeof(code), "%s_DISABLED", upper);
+      char code[80], rem[160];
+      cg_run_code(all[i], "DISABLED", code, sizeof(code));
       cg_snprintf(rem, sizeof(rem), "checks.%s.enabled turns it on.", all[i]->name); /* "For your administrator:" */
       if (cg_result_init(&rs[k], all[i]->name) == CG_OK)
         cg_result_set(&rs[k], CG_SKIP, code, rem,

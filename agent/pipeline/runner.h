@@ -20,6 +20,9 @@ void cg_run_check_vetted(const struct cg_check_plugin *p, const struct cg_env *e
  * code <CHECK>_DEADLINE. env->discovery gets what the check published only when it finished. */
 void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res,
                            int64_t deadline_ms);
+/* The code of a verdict the runner gives for check p: its name in capitals, then _SUFFIX
+ * ("CMGPROBE_DEADLINE"). */
+void cg_run_code(const struct cg_check_plugin *p, const char *suffix, char *code, size_t len);
 /* res: check p did not finish within deadline_ms (`why`: "did not finish within its deadline"),
  * an `error` with the code <CHECK>_DEADLINE. */
 void cg_run_deadline_result(const struct cg_check_plugin *p, struct cg_result *res, int64_t deadline_ms,

@@ -45,13 +45,6 @@ static char *worker_dir(const struct cg_config *cfg, char *err, size_t errlen) {
   return d;
 }
 
-static void upper(const char *name, char *out, size_t len) {
-  size_t i = 0;
-  for (; name[i] && i + 1 < len; i++)
-    out[i] = (name[i] >= 'a' && name[i] <= 'z') ? (char)(name[i] - 32) : name[i];
-  out[i] = '\0';
-}
-
 /* ---- the worker: `cmgdiag __worker check`, started by cg_worker_start ----------------------------------
  * Its standard input: one line of JSON {"check", "settings", "handover", "trigger", "interactive",
  * "log_level", "files": {KEY: bytes}}, then the files' bytes one after the other in the order of
@@ -227,9 +220,8 @@ static bool take_result(const struct cg_check_plugin *p, cJSON *r, struct cg_res
 }
 
 static void crashed_result(const struct cg_check_plugin *p, const char *how, struct cg_result *res) {
-  char code[80], up[48];
-  upper(p->name, up, sizeof(up));
-  cg_snprintf(code, sizeof(code), "%s_WORKER_CRASHED", up);
+  char code[80];
+  cg_run_code(p, "WORKER_CRASHED", code, sizeof(code));
   cg_result_init(res, p->name);
   cg_result_set(res, CG_ERROR, code,
                 "The agent carries on and runs the check again next cycle. If this comes back, send the agent log "

@@ -164,19 +164,18 @@ int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, s
     return CG_ERR_UNSUPPORTED;
   }
   FILE *f = name && *name ? fopen("/etc/passwd", "re") : NULL;
-  static char buf[65536]; /* a line of /etc/passwd longer than this is not an account's */
-  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  size_t cap = 65536; /* a line of /etc/passwd longer than this is not an account's */
+  char *buf = f ? cg_malloc(cap) : NULL;
   struct passwd pw, *found = NULL;
   int e = 0;
-  pthread_mutex_lock(&lock);
-  while (f && (e = fgetpwent_r(f, &pw, buf, sizeof(buf), &found)) == 0 && found && strcmp(found->pw_name, name))
+  while (buf && (e = fgetpwent_r(f, &pw, buf, cap, &found)) == 0 && found && strcmp(found->pw_name, name))
     found = NULL;
   if (f) fclose(f);
   if (found) {
     u->uid = found->pw_uid;
     u->gid = found->pw_gid;
   }
-  pthread_mutex_unlock(&lock);
+  cg_free(buf);
   if (!found) {
     cg_snprintf(err, errlen,
                 e == ERANGE ? "/etc/passwd has a line too long to read" : "there is no local account named %s",
