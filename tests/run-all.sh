@@ -9,7 +9,7 @@ cd "$src"
 t0=$(date +%s)
 bash tests/install-deps.sh all || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
-total_pass=0 total_fail=0 summary=""
+total_pass=0 total_fail=0 summary="" failures=""
 
 build() { # DIR CMAKE_ARGS...
   local dir=$1; shift
@@ -30,6 +30,10 @@ tier() { # NAME DIR LABEL-REGEX [CTEST-ARGS...]
   [ -n "$all" ] || { all=0; fail=1; }
   pass=$((all - fail))
   total_pass=$((total_pass + pass)); total_fail=$((total_fail + fail))
+  # CI shows the head and the tail of this output: the lines that name a failure are repeated at
+  # the end, so a failed suite deep inside a tier (the windows tier's are minutes long) is named.
+  [ "$fail" -eq 0 ] || failures="$failures
+---- $name: $(printf '%s\n' "$out" | grep -E '^(FAIL|ERROR)\b|FAIL:|\*\*\*(Failed|Timeout)|Error:|^note:|^not ok' | head -n 40)"
   summary="$summary$(printf '\n  %-16s %3d passed, %d failed  (%d s)' "$name" "$pass" "$fail" $(( $(date +%s) - start )))"
 }
 
@@ -68,6 +72,7 @@ else
   echo "FAIL: fuzz build"; total_fail=$((total_fail + 1))
 fi
 echo
+[ -z "$failures" ] || printf 'What failed (the lines that say so, from each tier above):%s\n\n' "$failures"
 echo "Test tiers:$summary"
 echo "  total time $(( $(date +%s) - t0 )) s"
 echo "$total_pass passed, $total_fail failed"
