@@ -45,8 +45,10 @@ py=python3
 # The suites mostly wait on wine and the lab's servers: run them side by side, each with its own
 # folders and ports, and print each one's output when all have ended.
 mkdir -p "$work/logs"
+declare -A cmds
 suite() { # NAME COMMAND...
   local name=$1; shift
+  cmds[$name]=$(printf '%q ' "$@")
   ( "$@" > "$work/logs/$name.log" 2>&1; echo $? > "$work/logs/$name.rc" ) &
 }
 suite cli env CMGDIAG_FAKE_DSREGCMD="$work/build/tests/fake_dsregcmd.exe" \
@@ -70,7 +72,16 @@ wait
 for name in cli tls cmgprobe mutual_tls service shipping netenv content report; do
   echo "---- windows: $name"
   cat "$work/logs/$name.log"
-  [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] || { echo "FAIL: windows suite $name"; rc=1; }
+  [ "$(cat "$work/logs/$name.rc" 2>/dev/null)" = 0 ] && continue
+  # Nine suites side by side on two cores load wine far beyond what one device sees: a suite that
+  # failed there runs once more alone. It passes only if it passes alone, and the output says so.
+  echo "windows: suite $name failed side by side with the others; running it once more alone"
+  if eval "${cmds[$name]}" > "$work/logs/$name.alone.log" 2>&1; then
+    echo "note: windows suite $name FAILED under the tier's load and PASSED alone (flaky under load; the failure is above)"
+  else
+    cat "$work/logs/$name.alone.log"
+    echo "FAIL: windows suite $name (also alone)"; rc=1
+  fi
 done
 # The MSI (wixl), the Group Policy template and the policy override under wine's registry: alone,
 # since a policy in HKLM would change the configuration of every other cmgdiag.exe running.
