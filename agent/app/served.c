@@ -330,7 +330,9 @@ static void take_request(struct cg_served *sv, struct cg_ipc_conn *c, struct par
   cg_mutex_lock(sv->m);
   cg_strlcpy(user, sv->s.unprivileged_user, sizeof(user));
   cg_mutex_unlock(sv->m);
-  if (!user[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
+  if (user[0] && !cg_worker_reads_connections())
+    cg_strlcpy(why, "on this platform a worker takes a pipe of the agent's, not a connection", sizeof(why));
+  if (!user[0] || why[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
     if (user[0]) cg_log_info(sv->log, "served", "the request is read by the service itself: %s", why);
     int rc = read_request(c, -1, buf, sizeof(buf) - 1, &len); /* before len is read */
     parse_line(rc, buf, len, p);

@@ -89,7 +89,9 @@ static const struct cg_config_map core_map[] = {
      offsetof(struct cg_config, state_dir), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "unprivileged_user", "\"cmgdiag\"",
      "Linux: the account the network checks run as, in a process of their own without root's privilege "
-     "(null: in the cycle's process, as root); when it does not exist they run in the cycle's process",
+     "(null: in the cycle's process, as root); when it does not exist they run in the cycle's process. "
+     "Windows: any name turns on the same worker with a restricted token of the service's own (no account "
+     "is used), null turns it off",
      offsetof(struct cg_config, unprivileged_user), 0, 0, NULL, NULL},
     CG_CFG_END,
 };

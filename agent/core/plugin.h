@@ -153,6 +153,10 @@ struct cg_check_plugin {
    * where the platform has one, it runs in the unprivileged worker, a process of its own without the
    * agent's privilege (pipeline/worker.h, docs/security.md "Privilege separation"). */
   bool unprivileged;
+  /* Optional, with `unprivileged`: true (and a sentence in why) when this run needs the agent's
+   * privilege after all, such as the machine's private key on Windows; it then runs in the agent's
+   * process and its facts say why (`privileged_because`). */
+  bool (*privileged_run)(const struct cg_env *env, char *why, size_t whylen);
   size_t ctx_size;                             /* the context struct the map fills */
   const struct cg_source *source;              /* optional: captures this check can read (above) */
   const struct cg_device_fact *device_facts;   /* optional, {NULL}-terminated */

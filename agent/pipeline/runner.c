@@ -51,6 +51,15 @@ void cg_run_code(const struct cg_check_plugin *p, const char *suffix, char *code
   cg_snprintf(code, len, "%s_%s", upper, suffix);
 }
 
+void cg_run_log_verdict(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_result *res) {
+  /* CMTrace highlights what needs an eye: type 2 (yellow) for a warning, 3 (red) for a failure */
+  enum cg_log_level lv = res->status == CG_FAIL || res->status == CG_ERROR ? CG_LOG_ERROR
+                         : res->status == CG_WARN                          ? CG_LOG_WARNING
+                                                                           : CG_LOG_INFO;
+  cg_log_write(env->log, lv, "runner", CG_SRC, "check %s: %s %s", p->name, cg_verdict_name(res->status),
+               res->code ? res->code : "");
+}
+
 void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res) {
   run_check(p, env, res, true);
 }
@@ -109,11 +118,7 @@ static void run_check(const struct cg_check_plugin *p, const struct cg_env *env,
                   "The %s check could not run: %s.", p->name, err);
     cg_log_error(env->log, "runner", "check %s could not run: %s", p->name, err);
   } else {
-    /* CMTrace highlights what needs an eye: type 2 (yellow) for a warning, 3 (red) for a failure */
-    enum cg_log_level lv = res->status == CG_FAIL || res->status == CG_ERROR ? CG_LOG_ERROR
-                           : res->status == CG_WARN                          ? CG_LOG_WARNING
-                                                                             : CG_LOG_INFO;
-    cg_log_write(env->log, lv, "runner", CG_SRC, "check %s: %s %s", p->name, cg_verdict_name(res->status), res->code);
+    cg_run_log_verdict(p, env, res);
     /* a capture judged as of another time says so, in the sentence a person reads */
     const char *asof = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res->facts, "judged_as_of"));
     char *said = asof && res->summary
@@ -425,12 +430,17 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
         cg_result_set(&rs[k], CG_SKIP, code, rem,
                       "The %s check is turned off in this device's configuration, so it was not run.", all[i]->name);
     } else if (backoff_before(all[i], b, &rs[k])) {
-      if (worker && all[i]->unprivileged)
+      char because[300] = "";
+      if (worker && all[i]->unprivileged && all[i]->privileged_run &&
+          all[i]->privileged_run(env, because, sizeof(because)))
+        cg_log_info(env->log, "runner", "check %s runs with the agent's privilege: %s", all[i]->name, because);
+      if (worker && all[i]->unprivileged && !because[0])
         cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (deadline_ms > 0)
         cg_run_check_deadline(all[i], env, &rs[k], deadline_ms);
       else
         cg_run_check(all[i], env, &rs[k]);
+      if (because[0]) cJSON_AddStringToObject(rs[k].facts, "privileged_because", because);
       backoff_after(all[i], b, &rs[k], env->log);
     }
     note_missing(all, n, ran, enabled, i, &rs[k]);

@@ -13,6 +13,9 @@ void cg_run_check(const struct cg_check_plugin *p, const struct cg_env *env, str
 /* The same for a check whose settings' files were vetted before (admin-only, cg_config_check_files_
  * trusted) and now name copies of them: the unprivileged worker's (worker.h). */
 void cg_run_check_vetted(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res);
+/* The log line of a check's verdict ("check NAME: STATUS CODE"), typed for CMTrace by its status; the
+ * runner writes it for a check that ran in this process or in a worker. */
+void cg_run_log_verdict(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_result *res);
 
 /* Runs one check in its own thread and waits at most `deadline_ms`. A check that overruns is left
  * behind (its thread ends on its own; it owns copies of what it needs, and the configuration and

@@ -166,6 +166,8 @@ int cg_worker_check_main(void) {
   if (rc != CG_OK && !cJSON_GetObjectItemCaseSensitive(answer, "error"))
     cJSON_AddStringToObject(answer, "error",
                             rc == CG_ERR_PARSE ? "the request was not one it could read" : cg_strerror(rc));
+  char token[80];
+  if (cg_worker_token_facts(token, sizeof(token)) == CG_OK) cJSON_AddStringToObject(answer, "token", token);
   char *text = cJSON_PrintUnformatted(answer);
   int wrc = text ? cg_pipe_write(1, text, strlen(text)) : CG_ERR_NOMEM;
   cJSON_free(text);
@@ -287,15 +289,16 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
   }
 }
 
-/* The worker's first byte (a newline): it is confined. 0 when it came (or the worker ended: its
- * status will say why), 1 when the deadline passed first. */
+/* The worker's first byte (a newline): it is confined. 0 when it came, 1 when the deadline passed
+ * first, 3 when the worker ended before it was ready (before it read a byte of the request). */
 static int read_ready(intptr_t rd, int64_t end) {
   char c;
   for (;;) {
     int64_t left = end - cg_time_mono_ms();
     if (left <= 0 || cg_stop_requested()) return 1;
     long n = cg_pipe_read(rd, &c, 1, left < 200 ? left : 200);
-    if (n != -1) return 0;
+    if (n > 0) return 0;
+    if (n == 0 || n == -2) return 3;
   }
 }
 
@@ -322,7 +325,7 @@ static void ended_how(const struct cg_child_status *st, const cJSON *answer, int
 }
 
 static void finish(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_child *child, int got,
-                   struct cg_buf *b, int64_t deadline_ms, struct cg_result *res) {
+                   struct cg_buf *b, int64_t deadline_ms, struct cg_result *res, char *token, size_t tlen) {
   struct cg_child_status st;
   memset(&st, 0, sizeof(st));
   if (got != 0) cg_child_kill(child);
@@ -339,7 +342,9 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
                            cg_stop_requested() ? "was interrupted by the agent stopping"
                                                : "did not finish within its deadline");
   } else if (st.exited && st.exit_code == 0 && answer && take_answer(p, env, answer, res)) {
-    /* taken */
+    char *t = str(answer, "token") ? said(str(answer, "token"), tlen - 1) : NULL; /* "restricted, integrity Low" */
+    cg_strlcpy(token, t ? t : "", tlen);
+    cg_free(t);
   } else {
     char how[240];
     ended_how(&st, answer, got, how, sizeof(how));
@@ -347,6 +352,34 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
     cg_log_error(env->log, "runner", "check %s: its unprivileged worker ended without a verdict (%s)", p->name, how);
   }
   cJSON_Delete(answer);
+}
+
+/* A worker that ended before it was ready had read nothing of the request: no input of anyone's can
+ * have caused it, the platform refused what it needs (a token, a folder, a library). The check runs
+ * in this process as it did before workers, and says so; the log says why at warning level. */
+static void not_started(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_child *child,
+                        int64_t deadline_ms, struct cg_result *res) {
+  struct cg_child_status st;
+  memset(&st, 0, sizeof(st));
+  for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
+    cg_sleep_ms(10);
+  if (!cg_child_ended(child, &st)) {
+    cg_child_kill(child);
+    for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
+      cg_sleep_ms(10);
+  }
+  cg_child_free(child);
+  char how[240];
+  ended_how(&st, NULL, 0, how, sizeof(how));
+  cg_log_warn(env->log, "runner",
+              "check %s: its unprivileged worker ended before it was ready (%s); the check runs "
+              "in this process, with its privilege",
+              p->name, how);
+  if (deadline_ms > 0)
+    cg_run_check_deadline(p, env, res, deadline_ms);
+  else
+    cg_run_check(p, env, res);
+  cJSON_AddStringToObject(res->facts, "worker_not_started", how);
 }
 
 /* The request: the check's settings, what it needs handed over, and the files its settings name
@@ -447,15 +480,23 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   cg_buf_free(&q);
   if (rc != CG_OK) {
     crashed_result(p, err[0] ? err : cg_strerror(rc), res);
+  } else if (got == 3) {
+    not_started(p, env, child, deadline_ms, res);
+    cg_pipe_close(rd);
   } else {
     if (got == 0) got = read_answer(rd, start + limit, &b);
     cg_pipe_close(rd);
     unsigned long pid = cg_child_pid(child);
-    finish(p, env, child, got, &b, limit, res);
+    char token[80] = "";
+    finish(p, env, child, got, &b, limit, res, token, sizeof(token));
     cg_child_free(child);
+    cg_run_log_verdict(p, env, res); /* the agent's own line, as for a check run in its process */
     cJSON *w = cJSON_AddObjectToObject(res->facts, "worker");
     cJSON_AddStringToObject(w, "user", u->name);
-    cJSON_AddNumberToObject(w, "uid", (double)u->uid);
+    if (token[0])
+      cJSON_AddStringToObject(w, "token", token); /* Windows: its token says what it is */
+    else
+      cJSON_AddNumberToObject(w, "uid", (double)u->uid);
     cJSON_AddNumberToObject(w, "pid", (double)pid);
   }
   cg_buf_free(&b);

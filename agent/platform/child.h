@@ -48,14 +48,17 @@ int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen);
  * A process of this program's own without the agent's privilege: on Linux a local system account's
  * uid and gid, no supplementary groups, NoNewPrivs, no capabilities, a session of its own, and a
  * fresh program image (nothing of the agent's memory, such as the configuration's secrets, and none
- * of its descriptors). Windows: not yet (CG_ERR_UNSUPPORTED; the work stays in the agent's process). */
+ * of its descriptors). Windows: a restricted token made from the agent's own (worker_win32.c: no
+ * privileges, Administrators deny-only, restricting SIDs of a standard user, Low integrity, a job
+ * object), with no account of its own. */
 struct cg_worker_user {
   unsigned long uid, gid;
   char name[64];
 };
 /* The local account `name` (/etc/passwd, not a directory service). CG_ERR_UNSUPPORTED when this
  * process cannot give up privilege (not root, or the platform has no such worker), CG_ERR_NOTFOUND
- * when there is no such account or it is root's; a sentence in err. */
+ * when there is no such account or it is root's; a sentence in err. Windows: CG_OK when this process
+ * is an administrator's or SYSTEM's and name is not empty; u names "restricted token". */
 int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, size_t errlen);
 /* Starts argv[0] (this program, an absolute path) as account u with argv and only the environment
  * envp (NULL-terminated), its working folder `folder` (entered after it gave up privilege, so the
@@ -65,10 +68,17 @@ int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, s
 int cg_worker_start(const struct cg_worker_user *u, const char *folder, const char *const *argv,
                     const char *const *envp, intptr_t in, intptr_t *rd, struct cg_child **out, char *err,
                     size_t errlen);
+/* Whether cg_worker_start takes a connection (ipc.h) as the worker's input: Linux yes, Windows no
+ * (a pipe of cg_pipe_open only; the service reads a self-test request itself). */
+bool cg_worker_reads_connections(void);
+/* In a worker: what its token is, in words ("restricted, integrity Low"); CG_ERR_UNSUPPORTED where the
+ * platform has no tokens (its uid says it there). */
+int cg_worker_token_facts(char *buf, size_t len);
 /* A folder the worker may write: created (mode 0700) or found as a real folder (never a link), and
  * handed to the worker's account. CG_OK or a sentence in err. */
 int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err, size_t errlen);
-/* Writes all of buf to a pipe end; CG_OK or CG_ERR_IO. */
+/* Writes all of buf to a pipe end; CG_OK or CG_ERR_IO. For cg_pipe_read and the writes, 0 and 1 are
+ * this process's standard input and output, on every platform. */
 int cg_pipe_write(intptr_t wr, const void *buf, size_t len);
 /* The same within ms: CG_ERR_TIMEOUT when the reader does not take it in time (a worker that stopped
  * reading), CG_ERR_IO when it went away (never a SIGPIPE for the process). */

@@ -388,3 +388,11 @@ int cg_pipe_write_within(intptr_t wr, const void *buf, size_t len, int64_t ms) {
   if (fl >= 0) fcntl(fd, F_SETFL, fl);
   return rc;
 }
+
+bool cg_worker_reads_connections(void) { return true; }
+
+int cg_worker_token_facts(char *buf, size_t len) {
+  (void)buf;
+  (void)len;
+  return CG_ERR_UNSUPPORTED; /* its uid (facts.worker.uid) is what it is here */
+}

@@ -98,8 +98,26 @@ int cg_child_start_output(const char *const *argv, intptr_t output, struct cg_ch
   return CG_OK;
 }
 
+/* A worker that worker_win32.c started (its handles become the child's). */
+int cg_child_wrap_win32(HANDLE process, HANDLE thread, DWORD pid, HANDLE job, struct cg_child **out) {
+  struct cg_child *c = cg_calloc(1, sizeof(*c));
+  if (!c) return CG_ERR_NOMEM;
+  c->pi.hProcess = process;
+  c->pi.hThread = thread;
+  c->pi.dwProcessId = pid;
+  c->job = job;
+  *out = c;
+  return CG_OK;
+}
+
 int cg_child_start(const char *const *argv, struct cg_child **out, char *err, size_t errlen) {
   return cg_child_start_output(argv, -1, out, err, errlen);
+}
+
+/* 0 and 1 are this process's standard input and output (a worker's request and answer); no HANDLE
+ * has either value. */
+static HANDLE std_handle(intptr_t h) {
+  return h == 0 ? GetStdHandle(STD_INPUT_HANDLE) : h == 1 ? GetStdHandle(STD_OUTPUT_HANDLE) : (HANDLE)h;
 }
 
 int cg_pipe_open(intptr_t *rd, intptr_t *wr, char *err, size_t errlen) {
@@ -114,13 +132,14 @@ int cg_pipe_open(intptr_t *rd, intptr_t *wr, char *err, size_t errlen) {
 }
 
 long cg_pipe_read(intptr_t rd, void *buf, size_t len, int64_t ms) {
+  HANDLE h = std_handle(rd);
   int64_t end = cg_time_mono_ms() + (ms > 0 ? ms : 0);
   for (;;) {
     DWORD avail = 0;
-    if (!PeekNamedPipe((HANDLE)rd, NULL, 0, NULL, &avail, NULL)) return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -2;
+    if (!PeekNamedPipe(h, NULL, 0, NULL, &avail, NULL)) return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -2;
     if (avail) {
       DWORD got = 0, want = avail < len ? avail : (DWORD)(len > 65536 ? 65536 : len);
-      if (!ReadFile((HANDLE)rd, buf, want, &got, NULL)) return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -2;
+      if (!ReadFile(h, buf, want, &got, NULL)) return GetLastError() == ERROR_BROKEN_PIPE ? 0 : -2;
       return (long)got;
     }
     if (cg_time_mono_ms() >= end) return -1;
@@ -183,51 +202,33 @@ int cg_child_exec_admin_only(const char *const *argv, char *err, size_t errlen) 
   return CG_ERR_UNSUPPORTED;
 }
 
-int cg_worker_user_find(const char *name, struct cg_worker_user *u, char *err, size_t errlen) {
-  (void)name;
-  memset(u, 0, sizeof(*u));
-  cg_snprintf(err, errlen, "not on Windows yet: checks run in the cycle's own process");
-  return CG_ERR_UNSUPPORTED;
-}
-
-int cg_worker_start(const struct cg_worker_user *u, const char *folder, const char *const *argv,
-                    const char *const *envp, intptr_t in, intptr_t *rd, struct cg_child **out, char *err,
-                    size_t errlen) {
-  (void)u;
-  (void)folder;
-  (void)argv;
-  (void)envp;
-  (void)in;
-  (void)rd;
-  *out = NULL;
-  cg_snprintf(err, errlen, "not on Windows yet");
-  return CG_ERR_UNSUPPORTED;
-}
-
-int cg_worker_folder(const char *path, const struct cg_worker_user *u, char *err, size_t errlen) {
-  (void)path;
-  (void)u;
-  cg_snprintf(err, errlen, "not on Windows yet");
-  return CG_ERR_UNSUPPORTED;
-}
-
 int cg_pipe_write(intptr_t wr, const void *buf, size_t len) {
   const char *p = buf;
   while (len) {
     DWORD n = 0, want = len > 65536 ? 65536 : (DWORD)len;
-    if (!WriteFile((HANDLE)wr, p, want, &n, NULL) || n == 0) return CG_ERR_IO;
+    if (!WriteFile(std_handle(wr), p, want, &n, NULL) || n == 0) return CG_ERR_IO;
     p += n;
     len -= n;
   }
   return CG_OK;
 }
 
+/* Within ms: the write end is switched to PIPE_NOWAIT, so that a write takes what fits in the pipe and
+ * returns; a reader that stops reading is waited for only until the deadline. */
 int cg_pipe_write_within(intptr_t wr, const void *buf, size_t len, int64_t ms) {
-  (void)ms;
-  return cg_pipe_write(wr, buf, len);
-}
-
-int cg_worker_confine(char *err, size_t errlen) {
-  cg_snprintf(err, errlen, "not on Windows yet");
-  return CG_ERR_UNSUPPORTED;
+  HANDLE h = std_handle(wr);
+  DWORD mode = PIPE_READMODE_BYTE | PIPE_NOWAIT;
+  if (!SetNamedPipeHandleState(h, &mode, NULL, NULL)) return cg_pipe_write(wr, buf, len);
+  int64_t end = cg_time_mono_ms() + (ms > 0 ? ms : 0);
+  const char *p = buf;
+  while (len) {
+    DWORD n = 0, want = len > 65536 ? 65536 : (DWORD)len;
+    if (!WriteFile(h, p, want, &n, NULL)) return CG_ERR_IO;
+    p += n;
+    len -= n;
+    if (n) continue;
+    if (cg_time_mono_ms() >= end) return CG_ERR_TIMEOUT;
+    Sleep(5);
+  }
+  return CG_OK;
 }

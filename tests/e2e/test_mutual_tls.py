@@ -223,6 +223,11 @@ class MutualTls(unittest.TestCase):
         self.assertEqual((w["status"], w["management_points"]), (200, 2))
         self.assertEqual(w["first_management_point"], "mp01.corp.contoso.com")
         self.assertFalse(w["decides"])  # wine's winhttp is not Windows'
+        # the probe ran in the worker with a restricted token (worker_win32.c); wine starts it with the
+        # agent's own token all the same (docs/security.md says what wine does not enforce): pinned
+        self.assertEqual(r["facts"]["worker"]["user"], "restricted token", r["facts"].get("worker"))
+        self.assertEqual(r["facts"]["worker"]["token"], "not restricted, integrity High")
+        self.assertNotIn("privileged_because", r["facts"])
         # what wine lacks, pinned: no WINHTTP_OPTION_SECURITY_INFO (protocol and cipher)
         self.assertIn("WINHTTP_OPTION_SECURITY_INFO is not available", w["protocol_detail"])
         self.assertNotIn("protocol", w)
@@ -235,6 +240,9 @@ class MutualTls(unittest.TestCase):
             with self.subTest(case):
                 # wine's verdict is shown, not used: OpenSSL had no certificate to present
                 r = self.probe(case, None, "CMG_AUTH_NOT_TESTED", "warn", extra={"client_cert_thumbprint": thumb})
+                # the machine's private key is SYSTEM's: this probe runs with the agent's privilege
+                self.assertNotIn("worker", r["facts"])
+                self.assertIn("private key only SYSTEM and administrators may use", r["facts"]["privileged_because"])
                 w = r["facts"]["winhttp"]
                 self.assertEqual((w["client_certificate_presented"], w["status"]), (True, 200), w)
                 # not the same request as OpenSSL's (which had no certificate): shown, not compared

@@ -20,6 +20,14 @@ cat > "$cfg" <<JSON
  "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "netenv": {"enabled": false}, "clientlogs": {"enabled": false},
             "cmgprobe": {"enabled": false}, "clientauth": {"enabled": false}}}
 JSON
+# Wine ends its services (system processes) as soon as no other wine program runs: alone, the service
+# died between two of this suite's commands and was started again by the next one. A cmd.exe waiting
+# on its input keeps a wine program running for the whole suite, as the other suites did by chance.
+mkfifo "$work/keep"
+timeout 900 wine cmd.exe < "$work/keep" > /dev/null 2>&1 &
+sleep 900 > "$work/keep" &
+keep=$!
+trap 'kill $keep 2>/dev/null' EXIT
 fails=0
 ok() { echo "ok   $1"; }
 no() { echo "FAIL $1"; fails=$((fails + 1)); }
@@ -47,6 +55,24 @@ st=$(timeout 30 wine sc query cmgdiag 2>&1 | tr -d '\r')
 for _ in $(seq 600); do [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && break; sleep 0.1; done
 [ "$(log | grep -c 'cycle [0-9]* ended')" -ge 3 ] && ok "three cycles under the SCM" || no "cycles: $(log | tail -5)"
 [[ $(log) == *"Windows service"* ]] && ok "log says it runs as the Windows service" || no "log: $(log | head -3)"
+# the cycles' network check (content) runs in the worker with a restricted token (docs/security.md);
+# what wine makes of that token is pinned in test_mutual_tls.py
+[[ $(log) == *"check content starting, as restricted token without privilege"* ]] &&
+  ok "the service's cycles start the content check in the restricted worker" ||
+  no "no restricted worker in the log: $(log | grep -i 'privilege' | tail -3)"
+w=$(python3 - "$work/share" <<'PY'
+import glob, gzip, json, sys
+for f in sorted(glob.glob(sys.argv[1] + "/**/*.json.gz", recursive=True)):
+    b = json.load(gzip.open(f))
+    c = {r["check"]: r for r in b["checks"]}
+    if "content" in c and b.get("trigger") != "selftest":
+        print(c["content"]["facts"].get("worker", {}).get("user"),
+              c["agent"]["facts"]["privilege_separation"].get("account"))
+        break
+PY
+)
+[ "$w" = "restricted token restricted token" ] && ok "a cycle's bundle: content ran in the worker, the agent check says so" ||
+  no "a cycle's bundle says: '$w'"
 # self-test for a standard user: the service serves it over its pipe (wine has no standard user;
 # --service asks the service as the automatic fallback of a user who may not read the configuration)
 acl=$(timeout 30 wine "$(dirname "$exe")/tests/pipe_acl.exe" 2>&1 | tr -d '\r')

@@ -7,6 +7,7 @@
  * wine's winhttp is not Windows' (docs/checks/cmgprobe.md, "The client's own stack"). */
 #include <string.h>
 
+#include "config.h"
 #include "discovery.h"
 #include "probe.h"
 
@@ -131,4 +132,21 @@ void probe_client_stack(struct probe *p) {
               "The CMG answers the probe, but not the client's own HTTP stack (WinHTTP and Schannel, as SYSTEM): the "
               "MP list request gets %s.",
               what);
+}
+
+/* On Windows the client's own request (WinHTTP, below) presents the machine's certificate by
+ * its thumbprint; its private key in the machine's key store is SYSTEM's and administrators' alone,
+ * so a worker without privilege could not use it and would report the certificate missing. */
+bool probe_needs_machine_key(const struct cg_env *env, char *why, size_t whylen) {
+  const cJSON *s = cg_config_check(env->config, "cmgprobe");
+  const char *winhttp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "winhttp"));
+  if (!probe_winhttp_available() || (winhttp && !cg_strcasecmp(winhttp, "off"))) return false;
+  struct cg_handover_auth auth;
+  if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "client_cert_thumbprint")) &&
+      !(cg_handover_get_auth(env, &auth) && auth.thumbprint[0]))
+    return false;
+  cg_snprintf(why, whylen,
+              "the client's own request (WinHTTP) presents the machine's certificate, whose private key only SYSTEM "
+              "and administrators may use");
+  return true;
 }

@@ -98,6 +98,10 @@ struct probe_winhttp_out {
 /* 1: the MP list came; 0: it did not (facts say why); -1: no WinHTTP here. `thumbprint` (may be
  * NULL): the client certificate in LocalMachine\My to present. */
 int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *out);
+/* Whether this platform has the client's own stack (WinHTTP) for probe_winhttp. */
+bool probe_winhttp_available(void);
+/* The descriptor's privileged_run: the client's own request would present the machine's key. */
+bool probe_needs_machine_key(const struct cg_env *env, char *why, size_t whylen);
 /* clientstack.c: runs it and lets WinHTTP decide where it disagrees (not under wine). */
 void probe_client_stack(struct probe *p);
 

@@ -13,3 +13,5 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   cJSON_AddStringToObject(out->facts, "detail", "WinHTTP is the Windows client's HTTP stack; not on this platform");
   return -1;
 }
+
+bool probe_winhttp_available(void) { return false; }

@@ -377,3 +377,5 @@ done:
   cg_free(wpath);
   return out->mplist_ok ? 1 : 0;
 }
+
+bool probe_winhttp_available(void) { return true; }
