@@ -354,27 +354,31 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
   cJSON_Delete(answer);
 }
 
-/* A worker that ended before it was ready had read nothing of the request: no input of anyone's can
- * have caused it, the platform refused what it needs (a token, a folder, a library). The check runs
- * in this process as it did before workers, and says so; the log says why at warning level. */
+/* A worker that could not be started, or ended before it was ready, had read nothing of the request:
+ * no input of anyone's can have caused it, the platform refused what it needs (a folder, a token, a
+ * library, a desktop). The check runs in this process as it did before workers, and says so
+ * (`worker_not_started`); the log says why at warning level. `child` may be NULL (never started). */
 static void not_started(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_child *child,
-                        int64_t deadline_ms, struct cg_result *res) {
-  struct cg_child_status st;
-  memset(&st, 0, sizeof(st));
-  for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
-    cg_sleep_ms(10);
-  if (!cg_child_ended(child, &st)) {
-    cg_child_kill(child);
+                        const char *why, int64_t deadline_ms, struct cg_result *res) {
+  char how[300];
+  cg_strlcpy(how, why ? why : "", sizeof(how));
+  if (child) {
+    struct cg_child_status st;
+    memset(&st, 0, sizeof(st));
     for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
       cg_sleep_ms(10);
+    if (!cg_child_ended(child, &st)) {
+      cg_child_kill(child);
+      for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
+        cg_sleep_ms(10);
+    }
+    cg_child_free(child);
+    ended_how(&st, NULL, 0, how, sizeof(how));
   }
-  cg_child_free(child);
-  char how[240];
-  ended_how(&st, NULL, 0, how, sizeof(how));
+  cg_strip_controls(how);
   cg_log_warn(env->log, "runner",
-              "check %s: its unprivileged worker ended before it was ready (%s); the check runs "
-              "in this process, with its privilege",
-              p->name, how);
+              "check %s: its unprivileged worker %s (%s); the check runs in this process, with its privilege", p->name,
+              child ? "ended before it was ready" : "could not be started", how);
   if (deadline_ms > 0)
     cg_run_check_deadline(p, env, res, deadline_ms);
   else
@@ -479,9 +483,9 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   cg_pipe_close(qw);
   cg_buf_free(&q);
   if (rc != CG_OK) {
-    crashed_result(p, err[0] ? err : cg_strerror(rc), res);
+    not_started(p, env, NULL, err[0] ? err : cg_strerror(rc), deadline_ms, res);
   } else if (got == 3) {
-    not_started(p, env, child, deadline_ms, res);
+    not_started(p, env, child, NULL, deadline_ms, res);
     cg_pipe_close(rd);
   } else {
     if (got == 0) got = read_answer(rd, start + limit, &b);

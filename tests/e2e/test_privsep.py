@@ -175,6 +175,22 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(os.stat(wdir).st_mode & 0o777, 0o700)
         self.assertEqual([n for n in os.listdir(wdir) if n.startswith("files-")], [])
 
+    def test_a_worker_that_cannot_start_is_not_a_verdict(self):
+        # the worker's folder is a link (refused before anything starts): nothing of the request was
+        # read, so the check runs in the agent's process with the same verdict, and says why
+        os.makedirs(os.path.join(self.tmp, "state"), mode=0o700)
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        os.symlink(elsewhere, os.path.join(self.tmp, "state", "unprivileged"))
+        self.write(user="nobody")
+        rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--json")
+        probe = self.check(json.loads(stdout)["checks"], "cmgprobe")
+        self.assertEqual((probe["status"], probe["code"]), ("pass", "CMG_OK"), probe)
+        self.assertNotIn("worker", probe["facts"])
+        self.assertIn("unprivileged", probe["facts"]["worker_not_started"])
+        self.assertIn("its unprivileged worker could not be started", self.logtext())
+        self.assertEqual(os.listdir(elsewhere), [], "nothing was written through the link")
+
     def test_selftest_holds_the_cmg_connection_without_privilege_and_survives_its_crash(self):
         self.write(mp="1200", timeout_ms=25000)  # the CMG double drips this answer a byte a second
         p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "selftest", "--json"], stdout=subprocess.PIPE,
