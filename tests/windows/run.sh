@@ -45,6 +45,8 @@ py=python3
 # The suites mostly wait on wine and the lab's servers: run them side by side, each with its own
 # folders and ports, and print each one's output when all have ended.
 mkdir -p "$work/logs"
+reruns=${CMGDIAG_RERUNS_FILE:-$work/logs/reruns.txt} # run-all.sh repeats it even when the tier passed
+rm -f "$reruns"
 declare -A cmds
 suite() { # NAME COMMAND...
   local name=$1; shift
@@ -77,7 +79,8 @@ for name in cli tls cmgprobe mutual_tls service shipping netenv content report; 
   # failed there runs once more alone. It passes only if it passes alone, and the output says so.
   echo "windows: suite $name failed side by side with the others; running it once more alone"
   if eval "${cmds[$name]}" > "$work/logs/$name.alone.log" 2>&1; then
-    echo "note: windows suite $name FAILED under the tier's load and PASSED alone (flaky under load; the failure is above)"
+    echo "note: windows suite $name FAILED under the tier's load and PASSED alone (flaky under load; the failure is above)" |
+      tee -a "$reruns"
   else
     cat "$work/logs/$name.alone.log"
     echo "FAIL: windows suite $name (also alone)"; rc=1
