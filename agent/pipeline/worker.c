@@ -92,7 +92,8 @@ static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen,
     size_t k = 0;
     while (k < NKEYS && strcmp(file_keys[k], f->string ? f->string : ""))
       k++;
-    size_t len = cJSON_IsNumber(f) && f->valuedouble >= 0 ? (size_t)f->valuedouble : SIZE_MAX;
+    size_t len =
+        cJSON_IsNumber(f) && f->valuedouble >= 0 && f->valuedouble <= (double)blen ? (size_t)f->valuedouble : SIZE_MAX;
     if (k == NKEYS || len > blen - at) return CG_ERR_PARSE;
     char *path = cg_path_join(own, file_keys[k]), err[256];
     int rc = path && cg_mkdirs(own) == CG_OK ? cg_file_write_atomic(path, body + at, len, err, sizeof(err)) : CG_ERR_IO;
@@ -242,7 +243,8 @@ static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env,
   cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(answer, "log")) {
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(line, "l");
     const char *c = str(line, "c"), *m = str(line, "m");
-    int lv = cJSON_IsNumber(l) ? (int)l->valuedouble : -1;
+    /* a number out of int's range (1e300, NaN) is no level, and never cast */
+    int lv = cJSON_IsNumber(l) && l->valuedouble >= 0 && l->valuedouble <= CG_LOG_DEBUG ? (int)l->valuedouble : -1;
     if (++n > CG_LOG_CAPTURE_MAX) break;
     if (!m || lv < CG_LOG_ERROR || lv > CG_LOG_DEBUG) continue;
     bool word = c && *c && strlen(c) < 24 && strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(c);
