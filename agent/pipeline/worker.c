@@ -326,18 +326,23 @@ static void ended_how(const struct cg_child_status *st, const cJSON *answer, int
   cg_strip_controls(how);
 }
 
+/* Waits up to `ms` for the worker to end, then kills it and waits a second more; *st says how it ended. */
+static void reap(struct cg_child *child, int ms, struct cg_child_status *st) {
+  memset(st, 0, sizeof(*st));
+  for (int i = 0; i < ms / 10 && !cg_child_ended(child, st); i++)
+    cg_sleep_ms(10);
+  if (!cg_child_ended(child, st)) {
+    cg_child_kill(child);
+    for (int i = 0; i < 100 && !cg_child_ended(child, st); i++)
+      cg_sleep_ms(10);
+  }
+}
+
 static void finish(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_child *child, int got,
                    struct cg_buf *b, int64_t deadline_ms, struct cg_result *res, char *token, size_t tlen) {
   struct cg_child_status st;
-  memset(&st, 0, sizeof(st));
   if (got != 0) cg_child_kill(child);
-  for (int i = 0; i < 300 && !cg_child_ended(child, &st); i++) /* it ends as soon as its answer is out */
-    cg_sleep_ms(10);
-  if (!cg_child_ended(child, &st)) {
-    cg_child_kill(child);
-    for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
-      cg_sleep_ms(10);
-  }
+  reap(child, 3000, &st); /* it ends as soon as its answer is out */
   cJSON *answer = got == 0 && b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
   if (got == 1) {
     cg_run_deadline_result(p, res, deadline_ms,
@@ -366,14 +371,7 @@ static void not_started(const struct cg_check_plugin *p, const struct cg_env *en
   cg_strlcpy(how, why ? why : "", sizeof(how));
   if (child) {
     struct cg_child_status st;
-    memset(&st, 0, sizeof(st));
-    for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
-      cg_sleep_ms(10);
-    if (!cg_child_ended(child, &st)) {
-      cg_child_kill(child);
-      for (int i = 0; i < 100 && !cg_child_ended(child, &st); i++)
-        cg_sleep_ms(10);
-    }
+    reap(child, 1000, &st);
     cg_child_free(child);
     ended_how(&st, NULL, 0, how, sizeof(how));
   }
