@@ -24,6 +24,14 @@ static const char usage_text[] =
     "                 --only: these checks, and the checks they need a hand-over from.\n"
     "                 A user who may not read the configuration (not elevated) is served by the\n"
     "                 running service, as SYSTEM sees the device; --service asks it in any case.\n"
+    "  selftest --input SNAPSHOT [--json] [--only NAME[,NAME]]\n"
+    "                 Judge a snapshot of another device (or of this one, earlier) instead of this\n"
+    "                 device: the verdicts it had when it was collected, judged as of that time.\n"
+    "                 Nothing is shipped. validate and check take --input SNAPSHOT too.\n"
+    "  collect --out FOLDER [--only NAME[,NAME]] [--json]\n"
+    "                 Run the checks and keep what they read in a new FOLDER: the device snapshot\n"
+    "                 (manifest.json, captured-at.txt, one folder per check) to attach to a ticket\n"
+    "                 and judge anywhere with selftest --input FOLDER.\n"
     "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
     "                 Run one check. --input replaces the live data source with a captured file or\n"
     "                 folder; --set overrides one setting of that check (repeatable).\n"
@@ -41,7 +49,7 @@ static const char usage_text[] =
     "                 Also: --jobs N (threads, default 4), --ca-file FILE, --proxy URL.\n"
     "  version        Version, compiled-in plugins and library versions.\n"
     "  flush          Ship what waits in the spool now, to every configured output.\n"
-    "  validate --profile NAME [--json] | validate --list\n"
+    "  validate --profile NAME [--json] [--input SNAPSHOT] | validate --list\n"
     "                 Go/no-go gate: one line READY / NOT READY with the blocking reasons (<= 2048\n"
     "                 characters); exit 0 ready, 1 not ready, 3 could not run. Built in: pre-upgrade.\n"
     "  run [--once]   The periodic agent: a cycle every interval_s (+ jitter_s), the spool drained\n"
@@ -100,13 +108,14 @@ static const struct opt opts[] = {
     {"-c", "--config", "*", OPT_VALUE, AT(config_path)},
     {"-v", "--verbose", "*", OPT_FLAG, AT(verbose)},
     {"--version", NULL, "*", OPT_FLAG, AT(version)},
-    {"--json", NULL, " selftest check show validate ", OPT_FLAG, AT(json)},
+    {"--json", NULL, " selftest check show validate collect ", OPT_FLAG, AT(json)},
     {"--no-upload", NULL, " selftest ", OPT_FLAG, AT(no_upload)},
     {"--ticket", NULL, " selftest ", OPT_VALUE, AT(ticket)},
-    {"--only", NULL, " selftest ", OPT_VALUE, AT(only)},
+    {"--only", NULL, " selftest collect ", OPT_VALUE, AT(only)},
+    {"--out", NULL, " collect ", OPT_VALUE, AT(out)},
     {"--service", NULL, " selftest ", OPT_FLAG, AT(service)},
     {"--served", NULL, " selftest ", OPT_VALUE, AT(served)}, /* started by the service (served.h) */
-    {"--input", NULL, " check ", OPT_VALUE, AT(input)},
+    {"--input", NULL, " check selftest validate ", OPT_VALUE, AT(input)},
     {"--set", NULL, " check ", OPT_SET, 0},
     {"--profile", NULL, " validate ", OPT_VALUE, AT(profile)},
     {"--list", NULL, " validate ", OPT_FLAG, AT(list)},
@@ -126,8 +135,8 @@ static const struct opt opts[] = {
     {"--proxy", NULL, " report ", OPT_VALUE, AT(report.proxy)},
 };
 
-static const char *const commands[] = {"version", "check",    "selftest", "config", "show",   "flush",
-                                       "run",     "validate", "service",  "setup",  "report", "help"};
+static const char *const commands[] = {"version",  "check",   "selftest", "config", "show", "flush",  "run",
+                                       "validate", "service", "setup",    "report", "help", "collect"};
 
 static bool takes(const struct opt *o, const char *cmd) {
   if (!strcmp(o->commands, "*")) return true;

@@ -18,7 +18,7 @@ struct cli {
   const char *trigger;
   const char *profile, *service_verb, *sas_url, *sas_url_file, *cmg_url;
   bool purge, list;
-  const char *ticket, *only, *input, *check_name, *show_file;
+  const char *ticket, *only, *input, *out, *check_name, *show_file;
   const char *sets[64];
   size_t nsets;
   struct cg_report_args report;

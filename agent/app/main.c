@@ -31,6 +31,7 @@
 
 #define EXIT_CANNOT_RUN 3
 #include "cli.h"
+#include "collect.h"
 
 static bool use_color(void) {
   char *nc = cg_getenv("NO_COLOR");
@@ -104,7 +105,8 @@ static int load_config_why(const struct cli *cli, const struct cg_config_overrid
 /* validate: the gate is judged on the built bundle and carried in it (bundle "gate"), so the bundle
  * that ships says what the gate said. */
 struct gate_hook {
-  const cJSON *profile;
+  const cJSON *profile, *snapshot; /* snapshot: the manifest of --input, or NULL */
+  const char *snapshot_path;
   const char *name;
   bool ready;
   char line[CG_VALIDATE_LINE_MAX + 1];
@@ -112,6 +114,8 @@ struct gate_hook {
 
 static void add_gate(cJSON *bundle, void *user) {
   struct gate_hook *g = user;
+  if (g->snapshot) cg_snapshot_mark_bundle(bundle, g->snapshot, g->snapshot_path);
+  if (!g->profile) return;
   cJSON *gate = cg_validate_gate(g->profile, g->name, bundle, &g->ready, g->line, sizeof(g->line));
   cg_strip_controls(g->line);
   if (gate) cJSON_AddItemToObject(bundle, "gate", gate);
@@ -193,6 +197,17 @@ static int cmd_check(const struct cli *cli) {
   return ec;
 }
 
+static int cmd_collect(const struct cli *cli) {
+  if (!cli->out) return cli_usage_error("usage: cmgdiag collect --out FOLDER [--only NAME[,NAME]] [--json]%s", "");
+  struct cg_config cfg;
+  struct cg_log log = {0};
+  int ec = load_config(cli, NULL, &cfg, &log);
+  if (ec == 0) ec = cg_cmd_collect(cli, &cfg, &log);
+  cg_config_free(&cfg);
+  cg_log_close(&log);
+  return ec;
+}
+
 static int outputs_count(const struct cg_config *cfg) {
   return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cfg->root, "outputs"));
 }
@@ -256,10 +271,17 @@ static int report_shipping(const struct cli *cli, const struct cg_cycle *c) {
 
 /* selftest, and validate when `profile` is set (then one summary line, exit 0 ready / 1 not): the
  * same cycle as the agent's (cycle.h), shown to a person. */
-static void selftest_title(const struct cli *cli, char *title, size_t len) {
+static void selftest_title(const struct cli *cli, const cJSON *snap, char *title, size_t len) {
   char *host = cg_hostname();
-  cg_snprintf(title, len, "cmgdiag %s selftest on %s%s%s", CMGDIAG_VERSION, host ? host : "?",
-              cli->ticket ? " for ticket " : "", cli->ticket ? cli->ticket : "");
+  const char *was = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "host")),
+             *at = cJSON_GetStringValue(cJSON_GetObjectItem(snap, "taken_at"));
+  cg_snprintf(title, len, "cmgdiag %s selftest %s %s%s%s%s%s", CMGDIAG_VERSION, snap ? "of the snapshot of" : "on",
+              snap   ? (was ? was : "?")
+              : host ? host
+                     : "?",
+              snap ? " taken at " : "", snap && at ? at : "", cli->ticket ? " for ticket " : "",
+              cli->ticket ? cli->ticket : "");
+  cg_strip_controls(title);
   cg_free(host);
 }
 
@@ -303,16 +325,17 @@ static void live_progress(void *user, const char *check, const struct cg_result 
 }
 
 static int cmd_selftest(const struct cli *cli) {
-  cJSON *disc = NULL, *profile = NULL;
+  cJSON *disc = NULL, *profile = NULL, *snap = NULL;
   struct cg_config cfg;
   struct cg_log log = {0};
   struct cg_cycle c;
   memset(&c, 0, sizeof(c));
   char err[512];
-  if (cli->service && !cli->profile) return selftest_through_service(cli);
+  if (cli->service && !cli->profile && !cli->input) return selftest_through_service(cli);
   int why = CG_OK;
-  int ec = load_config_why(cli, NULL, &cfg, &log, !cli->profile && !cli->served, &why);
-  if (ec && why == CG_ERR_ACCESS && !cli->profile && !cli->served) {
+  bool ask_service = !cli->profile && !cli->served && !cli->input; /* a snapshot is judged here */
+  int ec = load_config_why(cli, NULL, &cfg, &log, ask_service, &why);
+  if (ec && why == CG_ERR_ACCESS && ask_service) {
     cg_config_free(&cfg);
     return selftest_through_service(cli);
   }
@@ -322,7 +345,11 @@ static int cmd_selftest(const struct cli *cli) {
     ec = EXIT_CANNOT_RUN;
     goto out;
   }
-  bool ship = !cli->no_upload && outputs_count(&cfg) > 0;
+  if (cli->input && !(snap = cg_snapshot_for_cli(cli->input))) {
+    ec = EXIT_CANNOT_RUN;
+    goto out;
+  }
+  bool ship = !cli->no_upload && !snap && outputs_count(&cfg) > 0; /* a snapshot is not this device's bundle */
   disc = cJSON_CreateObject();
   /* on a console, each check's lines as soon as it finishes, and what runs now; never redirected */
   bool live = !cli->json && !profile && !cli->served && cg_stdout_is_tty();
@@ -330,7 +357,7 @@ static int cmd_selftest(const struct cli *cli) {
   bool color = cli->served ? !strcmp(cli->served, "color") : use_color();
   int checks_done = 0;
   char title[256];
-  selftest_title(cli, title, sizeof(title));
+  selftest_title(cli, snap, title, sizeof(title));
   if (live || served) printf("%s\n\n", title);
   if (served) fflush(stdout);
   struct cg_env env = {.config = &cfg,
@@ -341,12 +368,14 @@ static int cmd_selftest(const struct cli *cli) {
                        .progress = live     ? live_progress
                                    : served ? served_progress
                                             : NULL,
-                       .progress_user = &checks_done};
-  struct gate_hook gh = {.profile = profile, .name = cli->profile};
-  struct cg_cycle_opts o = {.bundle_hook = profile ? add_gate : NULL,
+                       .progress_user = &checks_done,
+                       .snapshot = cli->input};
+  struct gate_hook gh = {.profile = profile, .name = cli->profile, .snapshot = snap, .snapshot_path = cli->input};
+  struct cg_cycle_opts o = {.bundle_hook = profile || snap ? add_gate : NULL,
                             .hook_user = &gh,
                             .trigger = profile ? "validate" : "selftest",
-                            .only = cli->only,
+                            /* a snapshot of some checks is judged as the partial run it was */
+                            .only = cli->only ? cli->only : cJSON_GetStringValue(cJSON_GetObjectItem(snap, "only")),
                             .ticket = cli->ticket,
                             .deadline_ms = cfg.check_timeout_s * 1000,
                             .spool = ship,
@@ -395,13 +424,14 @@ static int cmd_selftest(const struct cli *cli) {
     sec = report_shipping(cli, &c);
   else if (ship)
     sec = 1;
-  else if (!cli->no_upload)
+  else if (!cli->no_upload && !snap)
     fprintf(cli->json ? stderr : stdout,
             "Bundle %s was not shipped: no collection point is configured (\"outputs\" is empty).\n", id->valuestring);
   /* A bundle that did not leave is a warning at least; the checks' verdict stays when worse. */
   if (sec && ec < 1) ec = sec == 3 ? EXIT_CANNOT_RUN : 1;
 out:
   cg_cycle_free(&c);
+  cJSON_Delete(snap);
   cJSON_Delete(profile);
   cJSON_Delete(disc);
   cg_config_free(&cfg);
@@ -644,6 +674,7 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "selftest")) return cmd_selftest(&cli);
   if (!strcmp(cmd, "flush")) return cmd_flush(&cli);
+  if (!strcmp(cmd, "collect")) return cmd_collect(&cli);
   if (!strcmp(cmd, "report")) {
     if (!cli.report.ninputs && !cli.report.container_sas_file && !cli.report.container_url)
       return cli_usage_error("usage: cmgdiag report INPUT... [--html FILE] [--csv FILE] [--since DAYS] "

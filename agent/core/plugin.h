@@ -73,6 +73,12 @@ struct cg_env {
    * that declares a source reads it, so a check's providers judge the same capture it does, and a
    * provider without a source is not run (it would read this machine instead). NULL: none. */
   const char *snapshot;
+  /* `cmgdiag collect` (docs/checks/captures.md, "Snapshots"): set by the runner for a check with a
+   * source that reads the device; the check hands it what it read, as a file its own source reads
+   * back ("dsreg.txt": the dsregcmd output), under its own name (`check`) and a plain file name.
+   * NULL when nothing is collected. CG_OK, or why the file was not written (logged already). */
+  int (*capture_put)(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len);
+  const char *collect_dir; /* the snapshot's folder (capture_put's) */
   /* The network checks' process without privilege in this run (pipeline/worker.h): the account it
    * runs as, or NULL and why not in worker_off ("no local account named cmgdiag", "not on Windows
    * yet", ...). Set by the runner; the agent check reports it. */

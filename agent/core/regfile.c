@@ -204,3 +204,60 @@ bool cg_regfile_hklm_text(bool offline, const cJSON *capture, const char *key, c
   cJSON_Delete(live);
   return got != NULL;
 }
+
+/* A string that came from a value other than REG_SZ keeps its export text ("hex(7):00,00"). */
+static bool export_text(const char *s) {
+  if (strncmp(s, "hex", 3)) return false;
+  s += 3;
+  if (*s == '(') {
+    s++;
+    while (*s && ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+      s++;
+    if (*s++ != ')') return false;
+  }
+  if (*s++ != ':') return false;
+  for (; *s; s++)
+    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F') || *s == ',')) return false;
+  return true;
+}
+
+static int write_quoted(struct cg_buf *b, const char *s) {
+  int rc = cg_buf_puts(b, "\"");
+  for (; rc == CG_OK && *s; s++) {
+    if (*s == '\r' || *s == '\n') continue; /* no line break lives in an export's string */
+    if (*s == '\\' || *s == '"') rc = cg_buf_puts(b, "\\");
+    if (rc == CG_OK) rc = cg_buf_append(b, s, 1);
+  }
+  return rc == CG_OK ? cg_buf_puts(b, "\"") : rc;
+}
+
+char *cg_regfile_write(const cJSON *keys, size_t *len) {
+  struct cg_buf b;
+  cg_buf_init(&b, 64u * 1024 * 1024);
+  int rc = cg_buf_puts(&b, "Windows Registry Editor Version 5.00\r\n");
+  for (const cJSON *k = keys ? keys->child : NULL; rc == CG_OK && k; k = k->next) {
+    if (!k->string || !cJSON_IsObject(k)) continue;
+    rc = cg_buf_printf(&b, "\r\n[%s]\r\n", k->string);
+    for (const cJSON *v = k->child; rc == CG_OK && v; v = v->next) {
+      if (!v->string) continue;
+      rc = strcmp(v->string, "@") ? write_quoted(&b, v->string) : cg_buf_puts(&b, "@");
+      if (rc == CG_OK) rc = cg_buf_puts(&b, "=");
+      if (rc != CG_OK) break;
+      if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 4294967295.0 &&
+          v->valuedouble == (double)(uint32_t)v->valuedouble)
+        rc = cg_buf_printf(&b, "dword:%08x", (unsigned)(uint32_t)v->valuedouble);
+      else if (cJSON_IsNumber(v))
+        rc = cg_buf_printf(&b, "\"%.0f\"", v->valuedouble);
+      else if (cJSON_IsString(v) && export_text(v->valuestring))
+        rc = cg_buf_puts(&b, v->valuestring);
+      else
+        rc = write_quoted(&b, cJSON_IsString(v) ? v->valuestring : "");
+      if (rc == CG_OK) rc = cg_buf_puts(&b, "\r\n");
+    }
+  }
+  if (rc != CG_OK) {
+    cg_buf_free(&b);
+    return NULL;
+  }
+  return cg_buf_take(&b, len);
+}

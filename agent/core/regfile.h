@@ -40,4 +40,10 @@ long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen);
  * HKU -> HKEY_USERS, HKCU -> HKEY_CURRENT_USER), into out. */
 void cg_regfile_canonical(const char *key, char *out, size_t outlen);
 
+/* The keys (the shape cg_regfile_parse gives, or a live read made in that shape) as a `reg export`
+ * file that cg_regfile_parse reads back to the same keys and text values: what `cmgdiag collect`
+ * writes for a check that read the registry. A key without values is written as its header alone.
+ * NULL when memory runs out; caller frees. */
+char *cg_regfile_write(const cJSON *keys, size_t *len);
+
 #endif

@@ -167,8 +167,9 @@ int cg_cycle_run(const struct cg_env *env, const struct cg_cycle_opts *o, struct
   }
   if (c->bundle && o->bundle_hook) o->bundle_hook(c->bundle, o->hook_user);
   if (c->bundle) cg_bundle_heavy_last(c->bundle); /* the small members first: what a report reads of most */
-  if (!o->only) publish_last_result(env, c);
-  if (strcmp(o->trigger, "validate") != 0) cg_verdict_events(env, c, o->only == NULL);
+  /* a snapshot judged here is another device, or this one earlier: never this device's state */
+  if (!o->only && !env->snapshot) publish_last_result(env, c);
+  if (strcmp(o->trigger, "validate") != 0 && !env->snapshot) cg_verdict_events(env, c, o->only == NULL);
   char fp[24];
   if (c->spool_ok && !worth_shipping(env, o, c->bundle, fp)) {
     c->unchanged = true;

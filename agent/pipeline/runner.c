@@ -1,5 +1,6 @@
 /* Check runner. */
 #include "runner.h"
+#include "snapshot.h"
 
 #include <string.h>
 
@@ -86,6 +87,8 @@ static void run_check(const struct cg_check_plugin *p, const struct cg_env *env,
       : env->snapshot
           ? env->snapshot
           : cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, p->name), "input"));
+  /* collecting a snapshot: a check that reads the device writes down what it read (snapshot.h) */
+  if (!p->source || e.input) e.capture_put = NULL;
   char captured[40] = "";
   if (e.input) cg_capture_time(e.input, captured, sizeof(captured));
   e.captured_at = captured[0] ? captured : NULL;
@@ -363,6 +366,30 @@ static void backoff_after(const struct cg_check_plugin *p, struct cg_backoff *b,
   }
 }
 
+/* One check of a snapshot: judged on its folder, or its record as the device gave it (snapshot.h). */
+static void run_snapshot(const struct cg_check_plugin *p, const struct cg_env *env, const cJSON *manifest,
+                         int64_t deadline_ms, struct cg_result *res) {
+  if (!strcmp(cg_snapshot_judged_from(manifest, p->name), "recorded") || !p->source) {
+    if (cg_snapshot_recorded(manifest, p->name, res) != CG_OK && cg_result_init(res, p->name) == CG_OK) {
+      char code[80];
+      cg_run_code(p, "NOT_IN_SNAPSHOT", code, sizeof(code));
+      cg_result_set(res, CG_ERROR, code, "Collect the snapshot again ('cmgdiag collect --out NEW-FOLDER').",
+                    "The snapshot's manifest has no usable record of the %s check.", p->name);
+    }
+    return;
+  }
+  struct cg_env ce = *env;
+  char *dir = cg_snapshot_check_dir(env->snapshot, p->name);
+  ce.snapshot = dir ? dir : env->snapshot;
+  /* in this thread: a check left behind at a deadline would outlive `dir`; a capture is files, parsed
+   * in linear time, with no network step (captures.md) */
+  (void)deadline_ms;
+  cg_run_check(p, &ce, res);
+  cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "snapshot");
+  cJSON_AddStringToObject(res->facts, "snapshot", env->snapshot);
+  cg_free(dir);
+}
+
 int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_ms, struct cg_backoff *backoff,
                   struct cg_result **results, size_t *count, char *err, size_t errlen) {
   const struct cg_check_plugin *const *all = cg_registry_checks();
@@ -390,12 +417,19 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   int rc = rs && selected && enabled && ran && order ? CG_OK : CG_ERR_NOMEM;
   bool *may_provide = cg_calloc(n ? n : 1, sizeof(bool));
   if (!may_provide) rc = CG_ERR_NOMEM;
+  /* a snapshot of `cmgdiag collect` says per check how it is judged (snapshot.h) */
+  cJSON *manifest = NULL;
+  if (rc == CG_OK && env->snapshot) {
+    int mrc = cg_snapshot_load(env->snapshot, &manifest, err, errlen);
+    if (mrc != CG_OK && mrc != CG_ERR_NOTFOUND) rc = CG_ERR_USAGE;
+  }
   for (size_t i = 0; rc == CG_OK && i < n; i++) {
     /* on a snapshot (another device's capture) this device's configuration does not turn a check off */
-    enabled[i] = cg_config_check_enabled(env->config, all[i]->name) || (env->snapshot && all[i]->source);
+    enabled[i] = manifest ? cg_snapshot_judged_from(manifest, all[i]->name) != NULL
+                          : cg_config_check_enabled(env->config, all[i]->name) || (env->snapshot && all[i]->source);
     selected[i] = only ? listed(only, all[i]->name) : enabled[i];
     /* on a snapshot, a provider that cannot read it would hand over this machine's state instead */
-    may_provide[i] = enabled[i] && (!env->snapshot || all[i]->source);
+    may_provide[i] = enabled[i] && (!env->snapshot || all[i]->source || manifest);
   }
   if (rc == CG_OK) rc = cg_runner_plan(all, n, selected, may_provide, order, &norder, err, errlen);
   cg_free(may_provide);
@@ -420,13 +454,19 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     size_t i = order[o];
     struct cg_backoff *b = backoff ? &backoff[i] : NULL;
     if (env->progress) env->progress(env->progress_user, all[i]->name, NULL);
-    if (!enabled[i]) {
+    if (manifest && enabled[i]) {
+      run_snapshot(all[i], env, manifest, deadline_ms, &rs[k]);
+    } else if (!enabled[i]) {
       /* --only (a person, or a standard user through the service) narrows what runs among the checks
        * the administrator enabled; it never runs one the configuration turned off */
       char code[80], rem[160];
-      cg_run_code(all[i], "DISABLED", code, sizeof(code));
+      cg_run_code(all[i], manifest ? "NOT_IN_SNAPSHOT" : "DISABLED", code, sizeof(code));
       cg_snprintf(rem, sizeof(rem), "checks.%s.enabled turns it on.", all[i]->name); /* "For your administrator:" */
-      if (cg_result_init(&rs[k], all[i]->name) == CG_OK)
+      if (manifest && cg_result_init(&rs[k], all[i]->name) == CG_OK)
+        cg_result_set(&rs[k], CG_SKIP, code, "Collect the snapshot again with this check turned on.",
+                      "The %s check did not run when the snapshot was collected, so there is nothing to judge.",
+                      all[i]->name);
+      else if (cg_result_init(&rs[k], all[i]->name) == CG_OK)
         cg_result_set(&rs[k], CG_SKIP, code, rem,
                       "The %s check is turned off in this device's configuration, so it was not run.", all[i]->name);
     } else if (backoff_before(all[i], b, &rs[k])) {
@@ -449,6 +489,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     ran[i] = true;
     k++;
   }
+  cJSON_Delete(manifest);
   cg_free(selected);
   cg_free(enabled);
   cg_free(ran);

@@ -168,7 +168,37 @@ TEST(local_addresses) {
   CHECK(!cg_url_host_is_local("not a url"));
 }
 
+/* `collect` writes what it read as a reg export: it reads back to the same keys and text values */
+TEST(reg_write_reads_back) {
+  cJSON *keys = cJSON_Parse("{\"HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\A\": {\"S\": \"a \\\"q\\\" \\\\ b\", "
+                            "\"D\": 258, \"M\": \"hex(7):41,00,00,00\", \"H\": \"hex:01,02\", \"@\": \"def\", "
+                            "\"Big\": 8589934592, \"Fake\": \"hex: not hex\"},"
+                            "\"HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\Empty\": {}}");
+  CHECK(keys != NULL);
+  size_t len = 0;
+  char *text = cg_regfile_write(keys, &len);
+  CHECK(text && len == strlen(text) && cg_regfile_is_export(text));
+  cJSON *back = NULL;
+  CHECK(cg_regfile_parse(text, &back) == CG_OK);
+  const char *key = "HKLM\\SOFTWARE\\A";
+  CHECK_STR(cJSON_GetStringValue(cg_regfile_get(back, key, "S")), "a \"q\" \\ b");
+  CHECK(cJSON_GetNumberValue(cg_regfile_get(back, key, "D")) == 258);
+  CHECK_STR(cJSON_GetStringValue(cg_regfile_get(back, key, "M")), "hex(7):41,00,00,00");
+  CHECK_STR(cJSON_GetStringValue(cg_regfile_get(back, key, "H")), "hex:01,02");
+  CHECK_STR(cJSON_GetStringValue(cg_regfile_get(back, key, "@")), "def");
+  CHECK_STR(cJSON_GetStringValue(cg_regfile_get(back, key, "Big")), "8589934592");
+  CHECK_STR(cJSON_GetStringValue(cg_regfile_get(back, key, "Fake")), "hex: not hex"); /* a string stays one */
+  cJSON_Delete(back);
+  cg_free(text);
+  cJSON_Delete(keys);
+  /* nothing read: a header alone, which is no capture */
+  text = cg_regfile_write(NULL, &len);
+  CHECK(text && cg_regfile_parse(text, &back) == CG_ERR_PARSE);
+  cg_free(text);
+}
+
 int main(void) {
+  RUN(reg_write_reads_back);
   RUN(netsh_forms);
   RUN(local_addresses);
   RUN(reg_continuations_and_blobs);

@@ -277,6 +277,7 @@ static int read_dsregcmd(struct aad_ctx *ctx, const struct cg_env *env, struct c
     *data = pr.out;
     *len = pr.out_len;
     pr.out = NULL;
+    if (env->capture_put) env->capture_put(env, "aadjoin", "dsreg.txt", *data, *len); /* `collect` */
   }
   cg_proc_result_free(&pr);
   cg_free(prog);

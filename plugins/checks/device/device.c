@@ -67,6 +67,8 @@ struct state {
   int reboot;  /* 1 / 0 / -1 */
   int renames; /* PendingFileRenameOperations alone: 1 / 0 / -1 */
   int64_t min_battery;
+  int64_t policy_ms; /* the last policy request, live */
+  cJSON *seen;       /* `collect`: the registry keys and values read live, regfile.h shape */
 };
 
 /* ---- the capture ------------------------------------------------------------------------------ */
@@ -120,6 +122,7 @@ static bool reg_key_exists(const struct state *s, const char *key) {
     cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
     bool ok = cg_registry_subkeys(full, &names, &n) == CG_OK;
     cg_dir_list_free(names, n);
+    if (ok && s->seen && !cJSON_GetObjectItemCaseSensitive(s->seen, full)) cJSON_AddObjectToObject(s->seen, full);
     return ok;
   }
   char full[300];
@@ -131,7 +134,15 @@ static bool reg_key_exists(const struct state *s, const char *key) {
 
 /* A value as text; whether it exists (regfile.h). */
 static bool reg_text(const struct state *s, const char *key, const char *value, char *out, size_t outlen) {
-  return cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen);
+  bool found = cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen);
+  if (found && s->seen) { /* kept as text: the export's own form for a value other than REG_SZ */
+    char full[300];
+    cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+    cJSON *k = cJSON_GetObjectItemCaseSensitive(s->seen, full);
+    if (!k) k = cJSON_AddObjectToObject(s->seen, full);
+    if (k && !cJSON_GetObjectItemCaseSensitive(k, value)) cJSON_AddStringToObject(k, value, out);
+  }
+  return found;
 }
 
 static int tri_of(const cJSON *v) { return cJSON_IsBool(v) ? (cJSON_IsTrue(v) ? 1 : 0) : -1; }
@@ -270,10 +281,49 @@ static void client_wmi(struct state *s, int64_t now) {
     if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(rows, 0), "LastTriggerTime")),
                  &t)) {
       s->policy_age_h = (now - t) / 3600000;
+      s->policy_ms = t;
       s->policy_known = true;
     }
   }
   cJSON_Delete(rows);
+}
+
+static void put_tri(cJSON *d, const char *k, int v) {
+  if (v >= 0) cJSON_AddBoolToObject(d, k, v == 1);
+}
+
+/* `cmgdiag collect`: what was read live, as device.json and a registry export (device.md). */
+static void collect_live(const struct state *s, const struct cg_env *env) {
+  cJSON *d = cJSON_CreateObject();
+  if (!d) return;
+  if (s->free_known) cJSON_AddNumberToObject(d, "SystemFreeMB", (double)s->free_mb);
+  if (s->cache_known) cJSON_AddNumberToObject(d, "CacheSizeMB", (double)s->cache_mb);
+  put_tri(d, "OnAC", s->on_ac);
+  if (s->battery >= 0) cJSON_AddNumberToObject(d, "BatteryPercent", s->battery);
+  put_tri(d, "Metered", s->metered);
+  put_tri(d, "Roaming", s->roaming);
+  if (s->metered_usage > 0) cJSON_AddNumberToObject(d, "MeteredNetworkUsage", s->metered_usage);
+  put_tri(d, "CcmExecRunning", s->ccmexec);
+  if (s->policy_known) {
+    char t[40];
+    cg_time_rfc3339(s->policy_ms, t, sizeof(t));
+    cJSON_AddStringToObject(d, "LastPolicyRequest", t);
+  }
+  if (s->ts_id && s->ts_in_policy >= 0) {
+    cJSON *ts = cJSON_AddArrayToObject(d, "TaskSequences"), *row = cJSON_CreateObject();
+    if (s->ts_in_policy == 1 && row && cJSON_AddStringToObject(row, "PKG_PackageID", s->ts_id))
+      cJSON_AddItemToArray(ts, row);
+    else
+      cJSON_Delete(row);
+  }
+  char *text = cJSON_Print(d);
+  if (text) env->capture_put(env, "device", "device.json", text, strlen(text));
+  cJSON_free(text);
+  cJSON_Delete(d);
+  size_t len = 0;
+  char *reg = cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
+  if (reg) env->capture_put(env, "device", "registry.reg", reg, len);
+  cg_free(reg);
 }
 
 static void reboot_sources(struct state *s) {
@@ -523,6 +573,7 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
   s.ts_id = c->ts_package_id;
   s.reboot_sources = cJSON_CreateArray();
   s.not_applicable = cJSON_CreateArray();
+  s.seen = !s.input && env->capture_put ? cJSON_CreateObject() : NULL;
   int rc = CG_OK;
   int64_t now = cg_time_utc_ms();
   if (!s.input) cJSON_AddStringToObject(res->facts, "source", "live");
@@ -550,6 +601,7 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
   } else {
     s.reboot = s.renames = s.provisioning = -1;
   }
+  if (!s.input && env->capture_put) collect_live(&s, env);
   facts(&s, res->facts);
   cJSON_AddItemToObject(res->facts, "cache_fits_upgrade",
                         s.cache_known ? cJSON_CreateBool(s.cache_mb >= c->upgrade_size_mb) : cJSON_CreateNull());
@@ -560,6 +612,7 @@ out:
   cJSON_Delete(s.reg);
   cJSON_Delete(s.reboot_sources);
   cJSON_Delete(s.not_applicable);
+  cJSON_Delete(s.seen);
   return rc;
 }
 

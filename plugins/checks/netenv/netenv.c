@@ -164,6 +164,25 @@ static void live_account(struct ne_state *st, const char *root) {
   live_value(st, key, "DefaultConnectionSettings");
 }
 
+/* `cmgdiag collect`: what read_live read, as the capture files this check reads back. */
+static void collect_live(const struct ne_state *st) {
+  const struct cg_env *env = st->env;
+  if (!env->capture_put) return;
+  size_t len = 0;
+  char *reg = cJSON_GetArraySize(st->keys) ? cg_regfile_write(st->keys, &len) : NULL;
+  if (reg) env->capture_put(env, "netenv", "registry.reg", reg, len);
+  cg_free(reg);
+  if (!st->winhttp.present) return;
+  char *netsh = st->winhttp.proxy[0]
+                    ? cg_asprintf("Current WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  "
+                                  "%s\r\n    Bypass List     :  %s\r\n",
+                                  st->winhttp.proxy, st->winhttp.bypass[0] ? st->winhttp.bypass : "(none)")
+                    : cg_strdup("Current WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy "
+                                "server).\r\n");
+  if (netsh) env->capture_put(env, "netenv", "netsh-winhttp.txt", netsh, strlen(netsh));
+  cg_free(netsh);
+}
+
 /* The same values a capture would hold, read from this machine's registry. */
 static void read_live(struct ne_state *st) {
   live_value(st, NE_KEY_SCHANNEL, "Enabled");
@@ -193,6 +212,7 @@ static void read_live(struct ne_state *st) {
     cJSON_AddStringToObject(st->facts, "winhttp_error", err);
   }
   cg_proxy_config_free(&wh);
+  collect_live(st);
 }
 
 /* The accounts found in the registry values: SYSTEM (S-1-5-18, or .DEFAULT, its profile) and

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""The device snapshot (docs/checks/captures.md, "Snapshots"): `cmgdiag collect --out FOLDER` on the
+lab, then `selftest --input FOLDER` gives every check the verdict and code of the live selftest
+(network timings aside), judged as of the capture's time; the checks whose captures reproduce the
+device are judged from their files (a changed file changes the verdict), the others are shown as
+recorded; nothing of a judged snapshot is shipped or becomes this device's state; collect never
+writes into a folder it did not make empty.
+
+    test_snapshot.py BINARY"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+from test_cmgprobe import start_cmg_lab, stop_cmg_lab
+
+BIN = None
+LAB_DIR = PORTS = None
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin")
+
+
+def setUpModule():
+    global LAB_DIR, PORTS
+    LAB_DIR, PORTS = start_cmg_lab()
+
+
+def tearDownModule():
+    stop_cmg_lab(LAB_DIR)
+
+
+def verdicts(bundle):
+    return {c["check"]: (c["status"], c["code"]) for c in bundle["checks"]}
+
+
+class Snapshot(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cmgdiag-snapshot-")
+        os.chmod(self.tmp, 0o700)
+        self.share = os.path.join(self.tmp, "share")
+        os.makedirs(self.share)
+        # an admin-set dsregcmd stand-in: prints a real capture, so aadjoin reads "the device" live
+        self.dsreg = os.path.join(self.tmp, "dsregcmd")
+        fixture = os.path.join(self.tmp, "dsreg-fixture.txt")
+        shutil.copyfile(os.path.join(DATA, "01-entra-joined-win11.txt"), fixture)
+        with open(self.dsreg, "w") as f:
+            f.write("#!/bin/sh\nexec cat '%s'\n" % fixture)
+        os.chmod(self.dsreg, 0o700)
+        ca = os.path.join(self.tmp, "root.pem")
+        shutil.copy(PORTS["root"], ca)
+        port = PORTS["good"]
+        resolve = ["cmg.lab.test:%d:127.0.0.1" % port]
+        c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
+             "log": {"file": os.path.join(self.tmp, "cmgdiag.log"), "level": "debug"},
+             "checks": {"aadjoin": {"dsregcmd_path": self.dsreg},
+                        "cmgprobe": {"url": "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, PORTS["mp_id"]),
+                                     "resolve": resolve, "ca_file": ca},
+                        "content": {"urls": ["https://cmg.lab.test:%d/content/object" % port], "resolve": resolve,
+                                    "ca_file": ca, "max_bytes": 1048576}},
+             "outputs": [{"type": "file", "dir": self.share}]}
+        self.cfg = os.path.join(self.tmp, "cmgdiag.json")
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        os.chmod(self.cfg, 0o600)
+        self.snap = os.path.join(self.tmp, "snap")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def cmg(self, *args):
+        p = subprocess.run([BIN, "-c", self.cfg] + list(args), capture_output=True, text=True, timeout=300)
+        return p.returncode, p.stdout, p.stderr
+
+    def collect(self):
+        rc, out, err = self.cmg("collect", "--out", self.snap, "--json")
+        self.assertEqual(rc, 0, err)
+        return json.loads(out)
+
+    def judge(self, *more):
+        rc, out, err = self.cmg("selftest", "--input", self.snap, "--json", *more)
+        self.assertIn(rc, (0, 1, 2), err)
+        return rc, json.loads(out)
+
+    def test_collect_then_selftest_input_gives_the_live_verdicts(self):
+        rc_live, out, err = self.cmg("selftest", "--no-upload", "--json")
+        live = json.loads(out)
+        m = self.collect()
+        rc, judged = self.judge()
+        self.assertEqual(verdicts(judged), verdicts(live))
+        self.assertEqual(rc, rc_live)
+        self.assertEqual(judged["overall"], live["overall"])
+        self.assertEqual(verdicts(live)["cmgprobe"], ("pass", "CMG_OK"))
+        self.assertEqual(verdicts(live)["aadjoin"][1], "AAD_OK")
+        # the manifest: when, where, which agent, and per check how it is judged
+        self.assertEqual(m["schema"], "cmgdiag.snapshot/1")
+        self.assertEqual(m["host"], live["device"]["hostname"])
+        with open(os.path.join(self.snap, "captured-at.txt")) as f:
+            self.assertEqual(f.read(), m["taken_at"])
+        self.assertEqual(m["checks"]["aadjoin"]["judged_from"], "capture")
+        self.assertEqual(m["checks"]["device"]["judged_from"], "capture")
+        for net in ("cmgprobe", "content", "agent"):
+            self.assertEqual(m["checks"][net]["judged_from"], "recorded")
+        files = {f["name"]: f for f in m["checks"]["aadjoin"]["files"]}
+        with open(os.path.join(self.snap, "aadjoin", "dsreg.txt"), "rb") as f:
+            data = f.read()
+        with open(os.path.join(DATA, "01-entra-joined-win11.txt"), "rb") as f:
+            self.assertEqual(data, f.read())  # what dsregcmd printed, byte for byte
+        self.assertEqual(files["dsreg.txt"]["bytes"], len(data))
+        self.assertEqual(len(files["dsreg.txt"]["sha256"]), 64)
+        # judged from the files, as of the capture's time; the others say they are a record
+        by = {c["check"]: c for c in judged["checks"]}
+        self.assertEqual(by["aadjoin"]["facts"]["source"], "input")
+        self.assertEqual(by["aadjoin"]["facts"]["judged_as_of"], m["taken_at"])
+        self.assertIn("when the capture was taken", by["device"]["summary"])
+        self.assertEqual(by["cmgprobe"]["facts"]["source"], "recorded")
+        self.assertIn("Recorded on %s at %s" % (m["host"], m["taken_at"]), by["cmgprobe"]["summary"])
+        self.assertEqual(judged["snapshot"]["taken_at"], m["taken_at"])
+        # a judged snapshot is not this device's bundle: nothing shipped or spooled by it
+        shipped = sorted(os.listdir(self.share))
+        self.judge()
+        self.assertEqual(sorted(os.listdir(self.share)), shipped)
+
+    def test_a_check_is_judged_from_its_files(self):
+        self.collect()
+        _, before = self.judge()
+        self.assertEqual(verdicts(before)["aadjoin"], ("pass", "AAD_OK"))
+        # the same snapshot with another device's dsregcmd output: the verdict follows the file
+        shutil.copyfile(os.path.join(DATA, "05-workgroup-not-joined.txt"), os.path.join(self.snap, "aadjoin", "dsreg.txt"))
+        _, after = self.judge()
+        self.assertNotEqual(verdicts(after)["aadjoin"], ("pass", "AAD_OK"))
+        self.assertEqual(verdicts(after)["cmgprobe"], verdicts(before)["cmgprobe"])
+
+    def test_validate_and_check_take_the_snapshot(self):
+        rc_live, live_line, _ = self.cmg("validate", "--profile", "pre-upgrade")
+        self.collect()
+        rc, line, err = self.cmg("validate", "--profile", "pre-upgrade", "--input", self.snap)
+        self.assertEqual(rc, rc_live, err)
+        self.assertEqual(line.split(":")[0], live_line.split(":")[0])
+        rc, out, err = self.cmg("check", "aadjoin", "--input", self.snap, "--json")
+        self.assertEqual((rc, json.loads(out)["code"]), (0, "AAD_OK"), err)
+
+    def test_only_some_checks(self):
+        rc, out, err = self.cmg("collect", "--out", self.snap, "--only", "device", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(sorted(json.loads(out)["checks"]), ["device"])
+        _, judged = self.judge()
+        self.assertEqual(verdicts(judged), {"device": ("pass", "DEVICE_READY")})
+        self.assertTrue(judged["partial"])  # as the collect of one check was: never the device's whole state
+        _, judged = self.judge("--only", "cmgprobe")
+        self.assertEqual(verdicts(judged)["cmgprobe"], ("skip", "CMGPROBE_NOT_IN_SNAPSHOT"))
+
+    def test_out_must_be_a_new_or_empty_folder(self):
+        os.makedirs(self.snap)
+        keep = os.path.join(self.snap, "keep.txt")
+        with open(keep, "w") as f:
+            f.write("mine")
+        rc, out, err = self.cmg("collect", "--out", self.snap)
+        self.assertEqual(rc, 3)
+        self.assertIn("not empty", err)
+        self.assertEqual(os.listdir(self.snap), ["keep.txt"])
+        link = os.path.join(self.tmp, "link")
+        empty = os.path.join(self.tmp, "empty")
+        os.makedirs(empty)
+        os.symlink(empty, link)
+        rc, out, err = self.cmg("collect", "--out", link)
+        self.assertEqual(rc, 3)
+        self.assertEqual(os.listdir(empty), [])
+
+    def test_not_a_snapshot(self):
+        os.makedirs(self.snap)
+        rc, out, err = self.cmg("selftest", "--input", self.snap)
+        self.assertEqual(rc, 3)
+        self.assertIn("is not a snapshot", err)
+        with open(os.path.join(self.snap, "manifest.json"), "w") as f:
+            f.write('{"schema": "cmgdiag.snapshot/9", "checks": {}}')
+        rc, out, err = self.cmg("selftest", "--input", self.snap)
+        self.assertEqual(rc, 3)
+        self.assertIn("newer format", err)
+        with open(os.path.join(self.snap, "manifest.json"), "w") as f:
+            f.write('{"checks": ')
+        rc, out, err = self.cmg("selftest", "--input", self.snap)
+        self.assertEqual(rc, 3)
+        self.assertIn("not the manifest", err)
+
+
+if __name__ == "__main__":
+    BIN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
