@@ -224,7 +224,7 @@ static bool export_text(const char *s) {
 static int write_quoted(struct cg_buf *b, const char *s) {
   int rc = cg_buf_puts(b, "\"");
   for (; rc == CG_OK && *s; s++) {
-    if (*s == '\r' || *s == '\n') continue; /* no line break lives in an export's string */
+    if (*s == '\n') continue; /* a line break ends an export's line: a REG_SZ's own is dropped (never parsed in) */
     if (*s == '\\' || *s == '"') rc = cg_buf_puts(b, "\\");
     if (rc == CG_OK) rc = cg_buf_append(b, s, 1);
   }

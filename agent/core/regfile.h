@@ -42,7 +42,8 @@ void cg_regfile_canonical(const char *key, char *out, size_t outlen);
 
 /* The keys (the shape cg_regfile_parse gives, or a live read made in that shape) as a `reg export`
  * file that cg_regfile_parse reads back to the same keys and text values: what `cmgdiag collect`
- * writes for a check that read the registry. A key without values is written as its header alone.
+ * writes for a check that read the registry. A key without values is written as its header alone; a
+ * line break inside a live REG_SZ is dropped (an export's line ends there; no parsed value has one).
  * NULL when memory runs out; caller frees. */
 char *cg_regfile_write(const cJSON *keys, size_t *len);
 

@@ -13,6 +13,25 @@ static const char *str(const cJSON *o, const char *k) {
   return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
 
+int cg_snapshot_parse(const char *data, size_t len, const char *what, cJSON **manifest, char *err, size_t errlen) {
+  *manifest = NULL;
+  cJSON *m = cJSON_ParseWithLength(data, len);
+  const char *schema = str(m, "schema");
+  if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m, "checks")) || !schema ||
+      strncmp(schema, "cmgdiag.snapshot/", 17)) {
+    cg_snprintf(err, errlen, "%s is not the manifest of a cmgdiag snapshot (no \"schema\": \"%s\" and \"checks\")",
+                what, CG_SNAPSHOT_SCHEMA);
+  } else if (strcmp(schema, CG_SNAPSHOT_SCHEMA)) {
+    cg_snprintf(err, errlen, "%s is a snapshot of a newer format (%.40s); this cmgdiag reads %s", what, schema,
+                CG_SNAPSHOT_SCHEMA);
+  } else {
+    *manifest = m;
+    return CG_OK;
+  }
+  cJSON_Delete(m);
+  return CG_ERR_PARSE;
+}
+
 int cg_snapshot_load(const char *dir, cJSON **manifest, char *err, size_t errlen) {
   *manifest = NULL;
   char *path = cg_path_join(dir, CG_SNAPSHOT_MANIFEST), *data = NULL;
@@ -22,22 +41,7 @@ int cg_snapshot_load(const char *dir, cJSON **manifest, char *err, size_t errlen
                ? cg_file_read(path, CG_SNAPSHOT_MAX_MANIFEST, &data, &len)
                : CG_ERR_NOTFOUND;
   if (rc == CG_OK) {
-    cJSON *m = cJSON_ParseWithLength(data, len);
-    const char *schema = str(m, "schema");
-    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(m, "checks")) || !schema ||
-        strncmp(schema, "cmgdiag.snapshot/", 17)) {
-      cg_snprintf(err, errlen, "%s is not the manifest of a cmgdiag snapshot (no \"schema\": \"%s\" and \"checks\")",
-                  path, CG_SNAPSHOT_SCHEMA);
-      cJSON_Delete(m);
-      rc = CG_ERR_PARSE;
-    } else if (strcmp(schema, CG_SNAPSHOT_SCHEMA)) {
-      cg_snprintf(err, errlen, "%s is a snapshot of a newer format (%.40s); this cmgdiag reads %s", path, schema,
-                  CG_SNAPSHOT_SCHEMA);
-      cJSON_Delete(m);
-      rc = CG_ERR_PARSE;
-    } else {
-      *manifest = m;
-    }
+    rc = cg_snapshot_parse(data, len, path, manifest, err, errlen);
   } else if (rc != CG_ERR_NOTFOUND) {
     cg_snprintf(err, errlen, "%s cannot be read: %s", path, cg_strerror(rc));
     rc = CG_ERR_PARSE;

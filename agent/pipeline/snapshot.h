@@ -25,6 +25,9 @@
  * docs, read as before); CG_ERR_PARSE with a sentence: there is one but it is not a snapshot's. */
 int cg_snapshot_load(const char *dir, cJSON **manifest, char *err, size_t errlen);
 
+/* The same on the manifest's bytes (`what` names it in err): what cg_snapshot_load does after reading. */
+int cg_snapshot_parse(const char *data, size_t len, const char *what, cJSON **manifest, char *err, size_t errlen);
+
 /* How the manifest says `check` is judged: "capture", "recorded", or NULL (not in the snapshot). */
 const char *cg_snapshot_judged_from(const cJSON *manifest, const char *check);
 

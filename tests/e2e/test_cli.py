@@ -802,6 +802,51 @@ class ClientLogs(CheckCase):
         self.assertEqual((rc, r["status"], r["code"]), (0, "skip", "LOG_NO_CLIENT_LOGS"))
 
 
+class SnapshotOfThisMachine(CheckCase):
+    """collect, then selftest --input, on this machine's own reading (wine: its registry and WinHTTP
+    proxy; tests/e2e/test_snapshot.py has the lab's network checks): the same verdicts, and the
+    checks that wrote captures judged from them."""
+    CHECK = "snapshot"
+
+    def test_collect_then_judge(self):
+        checks = {"cmgprobe": {"enabled": False}, "content": {"enabled": False}, "netenv": {"endpoints": []},
+                  "device": {"min_free_gb": 0, "min_battery_percent": 0}}
+        fake = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
+        if fake:
+            fake = own_stand_in(fake, self.tmp)
+            with open(os.path.join(self.tmp, "fake-mode"), "w") as f:
+                f.write(native_path(os.path.join(DATA, "01-entra-joined-win11.txt")))
+            checks["aadjoin"] = {"dsregcmd_path": native_path(fake)}
+        with open(self.cfg) as f:
+            c = json.load(f)
+        c["checks"] = checks
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        rc_live, out, err = run("-c", self.cfg, "selftest", "--no-upload", "--json")
+        live = json.loads(out)
+        snap = os.path.join(self.tmp, "snap")
+        rc, out, err = run("-c", self.cfg, "collect", "--out", native_path(snap), "--json")
+        self.assertEqual(rc, 0, err)
+        m = json.loads(out)
+        rc, out, err = run("-c", self.cfg, "selftest", "--input", native_path(snap), "--json")
+        judged = json.loads(out)
+        pairs = lambda b: {x["check"]: (x["status"], x["code"]) for x in b["checks"]}
+        self.assertEqual(pairs(judged), pairs(live))
+        self.assertEqual(rc, rc_live)
+        self.assertEqual(m["checks"]["device"]["judged_from"], "capture")
+        if fake:
+            self.assertEqual((m["checks"]["aadjoin"]["judged_from"], pairs(judged)["aadjoin"][1]), ("capture", "AAD_OK"))
+        if WINE:
+            # Windows' own reading written down: the proxy values and WinHTTP's setting, judged from them
+            self.assertEqual(m["checks"]["netenv"]["judged_from"], "capture", m["checks"]["netenv"])
+            names = sorted(f["name"] for f in m["checks"]["netenv"]["files"])
+            self.assertEqual(names, ["netsh-winhttp.txt", "registry.reg"])
+            by = {x["check"]: x for x in judged["checks"]}
+            self.assertEqual(by["netenv"]["facts"]["source"], "input")
+        else:
+            self.assertEqual(m["checks"]["netenv"]["judged_from"], "recorded")  # no registry off Windows
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit("usage: test_cli.py BINARY [--wine]")

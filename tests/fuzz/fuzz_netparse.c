@@ -1,6 +1,7 @@
 /* libFuzzer: what `netenv` reads from captures — netsh text, `reg export` files (continuation
  * lines, hex data), the WinHttpSettings and DefaultConnectionSettings blobs, the TLS values — and
- * the proxy-list helpers, on decoded text as the check feeds them. */
+ * the proxy-list helpers, on decoded text as the check feeds them; and what `collect` writes of
+ * the parsed keys (cg_regfile_write), which must read back to the same values. */
 #include <stdint.h>
 #include <string.h>
 
@@ -34,6 +35,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     struct ne_tls t;
     ne_tls_from_reg(keys, &t);
+    /* what `collect` writes of keys reads back to the same keys and text values */
+    size_t wl = 0;
+    char *written = cg_regfile_write(keys, &wl);
+    cJSON *back = NULL;
+    if (!written || cg_regfile_parse(written, &back) != CG_OK) __builtin_trap();
+    for (const cJSON *k = keys->child; k; k = k->next)
+      for (const cJSON *v = k->child; v; v = v->next) {
+        const cJSON *w = cg_regfile_get(back, k->string, v->string);
+        bool same = cJSON_IsNumber(v) ? cJSON_IsNumber(w) && w->valuedouble == v->valuedouble
+                                      : cJSON_IsString(w) && !strcmp(w->valuestring, v->valuestring);
+        if (!same) __builtin_trap();
+      }
+    cJSON_Delete(back);
+    cg_free(written);
     cJSON_Delete(keys);
   }
   /* the first line as a proxy list and a bypass list */
