@@ -174,23 +174,33 @@ static int write_manifest(const char *out, const cJSON *m, char *err, size_t err
   return rc;
 }
 
-/* An empty folder to write into: made when missing; an existing one must be a real, empty folder
- * (collect never mixes its files with someone else's, and never deletes any). */
+/* An empty folder to write into, readable by administrators only (the snapshot holds what a bundle
+ * holds and more): made and restricted when missing; an existing one must be a real, empty folder
+ * that only administrators (or this account) can change, and is left as it is (collect never mixes
+ * its files with someone else's, never writes where another user could put a link, never deletes). */
 static int prepare(const char *out, char *err, size_t errlen) {
   enum cg_path_kind k = cg_path_kind(out);
+  char why[600] = "";
   if (k == CG_PATH_MISSING) {
-    if (cg_mkdirs(out) == CG_OK && cg_path_is_plain_dir(out)) return CG_OK;
-    cg_snprintf(err, errlen, "--out %s cannot be created", out);
-    return CG_ERR_IO;
+    if (cg_mkdirs(out) != CG_OK || !cg_path_is_plain_dir(out)) {
+      cg_snprintf(err, errlen, "--out %s cannot be created", out);
+      return CG_ERR_IO;
+    }
+    if (cg_dir_secure(out, why, sizeof(why)) == CG_OK) return CG_OK;
+    cg_snprintf(err, errlen, "--out %s was created but cannot be restricted to administrators: %s", out, why);
+    return CG_ERR_ACCESS;
   }
   char **f = NULL, **d = NULL;
   size_t nf = 0, nd = 0;
   int rc = k == CG_PATH_DIR && cg_path_is_plain_dir(out) ? cg_dir_list_split(out, &f, &nf, &d, &nd) : CG_ERR_USAGE;
   cg_dir_list_free(f, nf);
   cg_dir_list_free(d, nd);
-  if (rc == CG_OK && nf == 0 && nd == 0) return CG_OK;
+  if (rc == CG_OK && (nf || nd)) rc = CG_ERR_USAGE;
+  if (rc == CG_OK && cg_dir_ensure_private(out, why, sizeof(why)) == CG_OK) return CG_OK;
   cg_snprintf(err, errlen, "--out %s %s; give a new folder (collect never writes into or over another one)", out,
-              rc == CG_OK ? "is a folder that is not empty" : "exists and is not a folder");
+              rc != CG_OK && k == CG_PATH_DIR && cg_path_is_plain_dir(out) ? "is a folder that is not empty"
+              : rc != CG_OK                                                ? "exists and is not a plain folder"
+                                                                           : why);
   return CG_ERR_USAGE;
 }
 

@@ -93,6 +93,7 @@ class Snapshot(unittest.TestCase):
         self.assertEqual(judged["overall"], live["overall"])
         self.assertEqual(verdicts(live)["cmgprobe"], ("pass", "CMG_OK"))
         self.assertEqual(verdicts(live)["aadjoin"][1], "AAD_OK")
+        self.assertEqual(os.stat(self.snap).st_mode & 0o777, 0o700)  # administrators' only, as the bundle's spool
         # the manifest: when, where, which agent, and per check how it is judged
         self.assertEqual(m["schema"], "cmgdiag.snapshot/1")
         self.assertEqual(m["host"], live["device"]["hostname"])
@@ -167,6 +168,16 @@ class Snapshot(unittest.TestCase):
         rc, out, err = self.cmg("collect", "--out", link)
         self.assertEqual(rc, 3)
         self.assertEqual(os.listdir(empty), [])
+        # an empty folder another user may write in: a link planted there would be written through
+        os.chmod(empty, 0o777)
+        rc, out, err = self.cmg("collect", "--out", empty)
+        self.assertEqual(rc, 3)
+        self.assertIn("writable by other users", err)
+        self.assertEqual(os.listdir(empty), [])
+        os.chmod(empty, 0o700)
+        rc, out, err = self.cmg("collect", "--out", empty, "--only", "device")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("manifest.json", os.listdir(empty))
 
     def test_not_a_snapshot(self):
         os.makedirs(self.snap)
