@@ -7,6 +7,7 @@
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "log.h"
+#include "redact.h"
 #include "runner.h"
 
 static const char *str(const cJSON *o, const char *k) {
@@ -167,8 +168,9 @@ static int write_text(const char *dir, const char *name, const char *text, char 
   return rc;
 }
 
-static int write_manifest(const char *out, const cJSON *m, char *err, size_t errlen) {
-  char *text = cJSON_Print(m);
+static int write_manifest(const char *out, cJSON *m, char *err, size_t errlen) {
+  /* the records are the checks' results: redacted as a bundle is before it leaves memory */
+  char *text = cg_redact_json(m) == CG_OK ? cJSON_Print(m) : NULL;
   int rc = text ? write_text(out, CG_SNAPSHOT_MANIFEST, text, err, errlen) : CG_ERR_NOMEM;
   cJSON_free(text);
   return rc;

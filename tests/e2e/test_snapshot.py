@@ -18,6 +18,7 @@ import unittest
 from test_cmgprobe import start_cmg_lab, stop_cmg_lab
 
 BIN = None
+SECRET = "Zm9vYmFyc2VjcmV0c2lnbmF0dXJlMTIzNDU2Nzg5MA%3D%3D"
 LAB_DIR = PORTS = None
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin")
 
@@ -48,6 +49,12 @@ class Snapshot(unittest.TestCase):
         with open(self.dsreg, "w") as f:
             f.write("#!/bin/sh\nexec cat '%s'\n" % fixture)
         os.chmod(self.dsreg, 0o700)
+        # an admin's command that prints a secret: no file of the snapshot may hold it (the manifest is
+        # redacted as a bundle is, and exec redacts its output at the source)
+        self.leaky = os.path.join(self.tmp, "leaky")
+        with open(self.leaky, "w") as f:
+            f.write("#!/bin/sh\necho 'upload to https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=cw&sig=%s'\n" % SECRET)
+        os.chmod(self.leaky, 0o700)
         ca = os.path.join(self.tmp, "root.pem")
         shutil.copy(PORTS["root"], ca)
         port = PORTS["good"]
@@ -58,7 +65,8 @@ class Snapshot(unittest.TestCase):
                         "cmgprobe": {"url": "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (port, PORTS["mp_id"]),
                                      "resolve": resolve, "ca_file": ca},
                         "content": {"urls": ["https://cmg.lab.test:%d/content/object" % port], "resolve": resolve,
-                                    "ca_file": ca, "max_bytes": 1048576}},
+                                    "ca_file": ca, "max_bytes": 1048576},
+                        "exec": {"commands": [{"name": "leaky", "argv": [self.leaky]}]}},
              "outputs": [{"type": "file", "dir": self.share}]}
         self.cfg = os.path.join(self.tmp, "cmgdiag.json")
         with open(self.cfg, "w") as f:
@@ -118,6 +126,11 @@ class Snapshot(unittest.TestCase):
         self.assertEqual(by["cmgprobe"]["facts"]["source"], "recorded")
         self.assertIn("Recorded on %s at %s" % (m["host"], m["taken_at"]), by["cmgprobe"]["summary"])
         self.assertEqual(judged["snapshot"]["taken_at"], m["taken_at"])
+        for root, _, names in os.walk(self.snap):
+            for n in names:
+                with open(os.path.join(root, n), "rb") as f:
+                    self.assertNotIn(SECRET.encode(), f.read(), n)
+        self.assertIn("<redacted>", json.dumps(m["checks"]["exec"]))
         # a judged snapshot is not this device's bundle: nothing shipped or spooled by it
         shipped = sorted(os.listdir(self.share))
         self.judge()
