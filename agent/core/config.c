@@ -272,6 +272,18 @@ static int validate_checks(struct vctx *v, cJSON *root) {
   return CG_OK;
 }
 
+int cg_config_check_section(const struct cg_check_plugin *p, cJSON *section, const char *origin, char *err,
+                            size_t errlen) {
+  struct vctx v = {.origin = origin, .err = err, .errlen = errlen};
+  if (!cJSON_IsObject(section)) {
+    cg_snprintf(err, errlen, "%s: the settings of check %s are not an object", origin, p->name);
+    return CG_ERR_CONFIG;
+  }
+  char where[80];
+  cg_snprintf(where, sizeof(where), "checks.%s", p->name);
+  return validate_obj(&v, section, where, p->config_map, cg_config_check_common(p));
+}
+
 static const struct cg_config_map output_common[] = {
     {CG_CFG_STRING, "type", "null", "Which output plugin", 0, 0, 0, NULL, NULL},
     CG_CFG_END,

@@ -98,6 +98,11 @@ const struct cg_config_map *cg_config_core_map(void);
 char *cg_config_reference(void);
 /* The keys every check has (enabled, and input for a check with a source). */
 const struct cg_config_map *cg_config_check_common(const struct cg_check_plugin *p);
+/* A check's settings that come from elsewhere (a snapshot's manifest): validated exactly as the
+ * configuration file's `checks.NAME` is (known keys, types, ranges, choices), and the defaults of
+ * missing keys added. CG_ERR_CONFIG with a sentence beginning with `origin`. */
+int cg_config_check_section(const struct cg_check_plugin *p, cJSON *section, const char *origin, char *err,
+                            size_t errlen);
 int cg_config_parse_set(const struct cg_config_map *map, const char *owner, const char *kv, char *key, size_t keylen,
                         cJSON **value, char *err, size_t errlen);
 

@@ -381,12 +381,25 @@ static void run_snapshot(const struct cg_check_plugin *p, const struct cg_env *e
   struct cg_env ce = *env;
   char *dir = cg_snapshot_check_dir(env->snapshot, p->name);
   ce.snapshot = dir ? dir : env->snapshot;
+  /* judged with the device's settings, not this machine's (a helpdesk PC has none) */
+  struct cg_config cc;
+  char why[400] = "";
+  cJSON *root = cg_snapshot_settings(manifest, env->config, p, why, sizeof(why));
+  if (root) {
+    cc = *env->config;
+    cc.root = root;
+    ce.config = &cc;
+  }
   /* in this thread: a check left behind at a deadline would outlive `dir`; a capture is files, parsed
    * in linear time, with no network step (captures.md) */
   (void)deadline_ms;
   cg_run_check(p, &ce, res);
   cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "snapshot");
-  cJSON_AddStringToObject(res->facts, "snapshot", env->snapshot);
+  cJSON *sf = cJSON_AddObjectToObject(res->facts, "snapshot");
+  cJSON_AddStringToObject(sf, "path", env->snapshot);
+  cJSON_AddStringToObject(sf, "settings", root ? "the device's, from the snapshot" : "this machine's");
+  if (why[0]) cJSON_AddStringToObject(sf, "settings_why", why);
+  cJSON_Delete(root);
   cg_free(dir);
 }
 

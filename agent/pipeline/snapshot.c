@@ -6,6 +6,7 @@
 
 #include "platform/fs.h"
 #include "platform/sys.h"
+#include "config.h"
 #include "log.h"
 #include "redact.h"
 #include "runner.h"
@@ -90,6 +91,50 @@ int cg_snapshot_recorded(const cJSON *manifest, const char *check, struct cg_res
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
   res->duration_ms = cJSON_IsNumber(d) ? (int64_t)d->valuedouble : 0;
   return rc;
+}
+
+cJSON *cg_snapshot_settings(const cJSON *manifest, const struct cg_config *cfg, const struct cg_check_plugin *p,
+                            char *why, size_t whylen) {
+  const cJSON *given =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(manifest, "settings"), p->name);
+  if (!given) return NULL;
+  cJSON *sec = cJSON_Duplicate(given, true), *root = NULL;
+  char err[400] = "";
+  if (sec && cg_config_check_section(p, sec, "the snapshot's settings", err, sizeof(err)) != CG_OK) {
+    cg_snprintf(why, whylen, "%s", err);
+    cJSON_Delete(sec);
+    return NULL;
+  }
+  const cJSON *mine = cg_config_check(cfg, p->name), *k;
+  /* a path names a file of the device, not of this machine: this machine's own setting for it is
+   * used (and vetted as always), so a snapshot never makes this machine read a file it names */
+  static const char *const file_keys[] = {"ca_file",         "client_cert",   "client_key",
+                                          "signatures_file", "dsregcmd_path", "input"};
+  for (size_t i = 0; sec && i < CG_ARRAY_LEN(file_keys); i++) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(mine, file_keys[i]);
+    if (!cJSON_GetObjectItemCaseSensitive(sec, file_keys[i])) continue;
+    cJSON_ReplaceItemInObjectCaseSensitive(sec, file_keys[i], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+  }
+  /* what the person running the command set (--set, --input) stays theirs */
+  bool cli = cfg->cli_check && !strcmp(cfg->cli_check, p->name);
+  const cJSON *keys = cli ? cfg->cli_keys : NULL;
+  cJSON_ArrayForEach(k, keys) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(mine, cJSON_GetStringValue(k));
+    cJSON *d = sec && v ? cJSON_Duplicate(v, true) : NULL;
+    if (d && !cJSON_ReplaceItemInObjectCaseSensitive(sec, k->valuestring, d))
+      cJSON_AddItemToObject(sec, k->valuestring, d);
+  }
+  root = sec ? cJSON_Duplicate(cfg->root, true) : NULL;
+  cJSON *checks = cJSON_GetObjectItemCaseSensitive(root, "checks");
+  if (!checks && root) checks = cJSON_AddObjectToObject(root, "checks");
+  if (!checks) {
+    cJSON_Delete(sec);
+    cJSON_Delete(root);
+    return NULL;
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(checks, p->name);
+  cJSON_AddItemToObject(checks, p->name, sec);
+  return root;
 }
 
 /* ---- collect ---------------------------------------------------------------------------------- */
@@ -273,6 +318,12 @@ static cJSON *manifest_head(const struct cg_env *env, const char *only, int64_t 
   if (env->config && env->config->path) cJSON_AddStringToObject(agent, "config", env->config->path);
   if (only) cJSON_AddStringToObject(m, "only", only);
   cJSON_AddObjectToObject(m, "checks");
+  /* every check's settings as the device had them: the snapshot is judged with them anywhere */
+  cJSON *settings = cJSON_AddObjectToObject(m, "settings");
+  for (const struct cg_check_plugin *const *p = cg_registry_checks(); settings && *p; p++) {
+    const cJSON *sec = cg_config_check(env->config, (*p)->name);
+    if (sec) cJSON_AddItemToObject(settings, (*p)->name, cJSON_Duplicate(sec, true));
+  }
   cg_free(host);
   cg_free(os);
   return m;

@@ -39,6 +39,14 @@ char *cg_snapshot_check_dir(const char *dir, const char *check);
  * the manifest has no record of the check. */
 int cg_snapshot_recorded(const cJSON *manifest, const char *check, struct cg_result *res);
 
+/* The configuration to judge `p` with: a copy of cfg's root whose checks.NAME is the device's settings
+ * from the manifest (validated as a configuration file's; the keys a person set on this command line,
+ * cfg->cli_keys, still win). NULL when the manifest has none, or they do not validate (why says so);
+ * the caller then judges with cfg. Caller deletes. */
+struct cg_config;
+cJSON *cg_snapshot_settings(const cJSON *manifest, const struct cg_config *cfg, const struct cg_check_plugin *p,
+                            char *why, size_t whylen);
+
 /* Run by `cmgdiag collect`: the checks of `only` (NULL: every enabled one) live, each check with a
  * source writing what it read under `out` (a folder that must not exist yet, or be empty), then the
  * snapshot judged once to mark which checks its files reproduce. *manifest: what was written (the

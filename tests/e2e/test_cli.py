@@ -809,7 +809,11 @@ class SnapshotOfThisMachine(CheckCase):
     CHECK = "snapshot"
 
     def test_collect_then_judge(self):
-        checks = {"cmgprobe": {"enabled": False}, "content": {"enabled": False}, "netenv": {"endpoints": []},
+        ca = os.path.join(self.tmp, "ca.pem")  # a file of the device's settings, gone when judged
+        with open(ca, "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
+        checks = {"cmgprobe": {"enabled": False}, "content": {"enabled": False},
+                  "netenv": {"endpoints": [], "ca_file": native_path(ca)},
                   "device": {"min_free_gb": 0, "min_battery_percent": 0}}
         fake = os.environ.get("CMGDIAG_FAKE_DSREGCMD")
         if fake:
@@ -828,6 +832,11 @@ class SnapshotOfThisMachine(CheckCase):
         rc, out, err = run("-c", self.cfg, "collect", "--out", native_path(snap), "--json")
         self.assertEqual(rc, 0, err)
         m = json.loads(out)
+        # judged where the device's CA file is not, with a configuration that names none
+        os.remove(ca)
+        del c["checks"]["netenv"]["ca_file"]
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
         rc, out, err = run("-c", self.cfg, "selftest", "--input", native_path(snap), "--json")
         judged = json.loads(out)
         pairs = lambda b: {x["check"]: (x["status"], x["code"]) for x in b["checks"]}

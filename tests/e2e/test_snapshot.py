@@ -146,6 +146,45 @@ class Snapshot(unittest.TestCase):
         self.assertNotEqual(verdicts(after)["aadjoin"], ("pass", "AAD_OK"))
         self.assertEqual(verdicts(after)["cmgprobe"], verdicts(before)["cmgprobe"])
 
+    def test_judged_with_the_device_settings_on_another_machine(self):
+        self.collect()
+        _, here = self.judge()
+        # a helpdesk PC: another configuration, whose settings would judge this device otherwise
+        other = os.path.join(self.tmp, "other.json")
+        with open(other, "w") as f:
+            json.dump({"log": {"file": os.path.join(self.tmp, "other.log")},
+                       "checks": {"device": {"min_free_gb": 10000},
+                                  "aadjoin": {"expected_tenant_id": "00000000-0000-0000-0000-000000000000"}}}, f)
+        p = subprocess.run([BIN, "-c", other, "selftest", "--input", self.snap, "--json"], capture_output=True,
+                           text=True, timeout=120)
+        there = json.loads(p.stdout)
+        self.assertEqual(verdicts(there), verdicts(here))
+        by = {c["check"]: c for c in there["checks"]}
+        self.assertEqual(by["aadjoin"]["facts"]["snapshot"]["settings"], "the device's, from the snapshot")
+        # the device's files are not this machine's: a CA file or a dsregcmd named by the snapshot is
+        # neither vetted nor read here (gone here, the verdicts stay)
+        os.rename(self.dsreg, self.dsreg + ".gone")
+        os.rename(os.path.join(self.tmp, "root.pem"), os.path.join(self.tmp, "root.gone"))
+        p = subprocess.run([BIN, "-c", other, "selftest", "--input", self.snap, "--json"], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(verdicts(json.loads(p.stdout)), verdicts(here))
+        # the person's own --set still wins over the snapshot's settings
+        p = subprocess.run([BIN, "-c", other, "check", "device", "--input", self.snap, "--set", "min_free_gb=10000",
+                            "--json"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(json.loads(p.stdout)["facts"]["readiness"]["code"], "DEVICE_LOW_DISK")
+        # settings a snapshot holds that are no settings: this machine's are used, and the result says why
+        with open(os.path.join(self.snap, "manifest.json")) as f:
+            m = json.load(f)
+        m["settings"]["aadjoin"]["timeout_ms"] = "soon"
+        with open(os.path.join(self.snap, "manifest.json"), "w") as f:
+            json.dump(m, f)
+        p = subprocess.run([BIN, "-c", other, "selftest", "--input", self.snap, "--json"], capture_output=True,
+                           text=True, timeout=120)
+        by = {c["check"]: c for c in json.loads(p.stdout)["checks"]}
+        self.assertEqual(by["aadjoin"]["facts"]["snapshot"]["settings"], "this machine's")
+        self.assertIn("timeout_ms", by["aadjoin"]["facts"]["snapshot"]["settings_why"])
+        self.assertNotEqual(by["aadjoin"]["code"], "AAD_OK")  # the expected tenant of this machine's settings
+
     def test_validate_and_check_take_the_snapshot(self):
         rc_live, live_line, _ = self.cmg("validate", "--profile", "pre-upgrade")
         self.collect()
