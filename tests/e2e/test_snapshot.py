@@ -21,6 +21,7 @@ BIN = None
 SECRET = "Zm9vYmFyc2VjcmV0c2lnbmF0dXJlMTIzNDU2Nzg5MA%3D%3D"
 LAB_DIR = PORTS = None
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin")
+LOGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "clientlogs")
 
 
 def setUpModule():
@@ -55,6 +56,14 @@ class Snapshot(unittest.TestCase):
         with open(self.leaky, "w") as f:
             f.write("#!/bin/sh\necho 'upload to https://acct.blob.core.windows.net/c?sv=2022-11-02&sp=cw&sig=%s'\n" % SECRET)
         os.chmod(self.leaky, 0o700)
+        # the client's logs: one as the client writes most, one UTF-16 log longer than what is read of it
+        self.logs = os.path.join(self.tmp, "CCM-Logs")
+        os.makedirs(self.logs)
+        shutil.copyfile(os.path.join(LOGS, "cmg-forbidden", "CcmMessaging.log"), os.path.join(self.logs, "CcmMessaging.log"))
+        with open(os.path.join(LOGS, "clean", "LocationServices.log"), encoding="utf-8") as f:
+            text = f.read()
+        with open(os.path.join(self.logs, "LocationServices.log"), "wb") as f:
+            f.write(b"\xff\xfe" + (text * 12).encode("utf-16-le"))
         ca = os.path.join(self.tmp, "root.pem")
         shutil.copy(PORTS["root"], ca)
         port = PORTS["good"]
@@ -66,7 +75,8 @@ class Snapshot(unittest.TestCase):
                                      "resolve": resolve, "ca_file": ca},
                         "content": {"urls": ["https://cmg.lab.test:%d/content/object" % port], "resolve": resolve,
                                     "ca_file": ca, "max_bytes": 1048576},
-                        "exec": {"commands": [{"name": "leaky", "argv": [self.leaky]}]}},
+                        "exec": {"commands": [{"name": "leaky", "argv": [self.leaky]}]},
+                        "clientlogs": {"log_dirs": [self.logs], "max_age_hours": 0, "max_bytes_per_file": 4096}},
              "outputs": [{"type": "file", "dir": self.share}]}
         self.cfg = os.path.join(self.tmp, "cmgdiag.json")
         with open(self.cfg, "w") as f:
@@ -94,6 +104,11 @@ class Snapshot(unittest.TestCase):
     def test_collect_then_selftest_input_gives_the_live_verdicts(self):
         rc_live, out, err = self.cmg("selftest", "--no-upload", "--json")
         live = json.loads(out)
+        with open(os.path.join(self.tmp, "state", "clientlogs-state.json"), "rb") as f:
+            positions = f.read()
+        with open(os.path.join(self.logs, "CcmMessaging.log"), "a") as f:  # the client writes on
+            f.write('<![LOG[Idle.]LOG]!><time="10:00:00.000+000" date="11-24-2026" component="CcmMessaging" '
+                    'context="" type="1" thread="1" file="x.cpp:1">\n')
         m = self.collect()
         rc, judged = self.judge()
         self.assertEqual(verdicts(judged), verdicts(live))
@@ -109,6 +124,17 @@ class Snapshot(unittest.TestCase):
             self.assertEqual(f.read(), m["taken_at"])
         self.assertEqual(m["checks"]["aadjoin"]["judged_from"], "capture")
         self.assertEqual(m["checks"]["device"]["judged_from"], "capture")
+        self.assertEqual(verdicts(live)["clientlogs"], ("fail", "LOG_CMG_FORBIDDEN"))
+        self.assertEqual(m["checks"]["clientlogs"]["judged_from"], "capture", m["checks"]["clientlogs"])
+        # the part of each log the check read: a cut UTF-16 log keeps its byte order mark
+        with open(os.path.join(self.snap, "clientlogs", "LocationServices.log"), "rb") as f:
+            cut = f.read()
+        self.assertEqual((cut[:2], len(cut)), (b"\xff\xfe", 2 + 4096))
+        with open(os.path.join(self.logs, "LocationServices.log"), "rb") as f:
+            self.assertTrue(f.read().endswith(cut[2:]))
+        # and the agent's read positions are left as they were: collect reads from scratch
+        with open(os.path.join(self.tmp, "state", "clientlogs-state.json"), "rb") as f:
+            self.assertEqual(f.read(), positions)
         for net in ("cmgprobe", "content", "agent"):
             self.assertEqual(m["checks"][net]["judged_from"], "recorded")
         files = {f["name"]: f for f in m["checks"]["aadjoin"]["files"]}

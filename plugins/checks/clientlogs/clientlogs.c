@@ -11,6 +11,7 @@
 #include "cmtrace.h"
 #include "config.h"
 #include "discovery.h"
+#include "logcopy.h"
 #include "logstate.h"
 #include "log.h"
 #include "platform/fs.h"
@@ -602,7 +603,10 @@ static int cl_init(void *vctx, const struct cg_env *env, char *err, size_t errle
   if (!w || !(w->s.cmg_hosts = cJSON_CreateArray()) || !(w->logs = cJSON_CreateArray())) return CG_ERR_NOMEM;
   w->s.sigs = &w->set;
   w->sig_rc = sig_load_catalogue(&w->set, ctx->signatures_file, w->sig_err, sizeof(w->sig_err));
-  if (ctx->max_age_hours > 0 && !env->input) w->s.min_ms = cg_time_utc_ms() - ctx->max_age_hours * 3600 * 1000;
+  /* entries older than max_age_hours before now, or before the capture was taken */
+  int64_t asof = cg_time_utc_ms();
+  if (ctx->max_age_hours > 0 && (!env->input || (env->captured_at && cg_time_parse(env->captured_at, &asof))))
+    w->s.min_ms = asof - ctx->max_age_hours * 3600 * 1000;
   /* the CMGs the client's MP list names (mpcandidates) are CMG hosts even before a log line says so */
   struct cg_handover_cmg_urls *urls = cg_calloc(1, sizeof(*urls));
   if (urls) cg_handover_get_cmg_urls(env, urls);
@@ -679,11 +683,14 @@ static int read_live(struct cl_ctx *ctx, const struct cg_env *env, struct cg_res
                        cg_platform_name());
     goto out;
   }
-  /* The read positions of the previous cycle. */
+  /* The read positions of the previous cycle; `collect` reads from scratch what it writes down, and
+   * leaves the agent's positions alone */
+  bool collect = env->capture_put != NULL;
   state_path = cg_path_join(env->config->state_dir, STATE_FILE);
   char *sdata = NULL;
   size_t slen = 0;
-  if (state_path && cg_file_read(state_path, 4 * 1024 * 1024, &sdata, &slen) == CG_OK) state = cJSON_Parse(sdata);
+  if (!collect && state_path && cg_file_read(state_path, 4 * 1024 * 1024, &sdata, &slen) == CG_OK)
+    state = cJSON_Parse(sdata);
   cg_free(sdata);
   if (!cJSON_IsObject(state)) {
     cJSON_Delete(state);
@@ -700,7 +707,8 @@ static int read_live(struct cl_ctx *ctx, const struct cg_env *env, struct cg_res
         if (!st) st = cJSON_AddObjectToObject(state, p);
         w->s.log = ctx->logs.items[i];
         w->s.ctx_host[0] = '\0';
-        rc = read_log(&w->s, ctx, p, ctx->logs.items[i], st, w->logs, false);
+        rc = read_log(&w->s, ctx, p, ctx->logs.items[i], st, w->logs, collect);
+        if (rc == CG_OK && collect) cl_copy_tail(env, p, ctx->logs.items[i], (size_t)ctx->max_bytes_per_file);
         found++;
       }
       cg_free(p);
@@ -714,7 +722,7 @@ static int read_live(struct cl_ctx *ctx, const struct cg_env *env, struct cg_res
     goto out;
   }
   cJSON_AddItemToObject(state, KEPT, save_kept(&w->s));
-  char *text = cJSON_PrintUnformatted(state);
+  char *text = collect ? NULL : cJSON_PrintUnformatted(state);
   if (text && cg_mkdirs(env->config->state_dir) == CG_OK &&
       cg_file_write_atomic(state_path, text, strlen(text), err, sizeof(err)) != CG_OK)
     cg_log_warn(env->log, "clientlogs", "cannot save the read positions: %s", err);
