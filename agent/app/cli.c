@@ -31,7 +31,7 @@ static const char usage_text[] =
     "  collect --out FOLDER [--only NAME[,NAME]] [--json]\n"
     "                 Run the checks and keep what they read in a new FOLDER: the device snapshot\n"
     "                 (manifest.json, captured-at.txt, one folder per check) to attach to a ticket\n"
-    "                 and judge anywhere with selftest --input FOLDER.\n"
+    "                 and judge anywhere with selftest --input FOLDER. --out FILE.zip: one zip file.\n"
     "  check NAME [--input PATH] [--set KEY=VALUE]... [--json]\n"
     "                 Run one check. --input replaces the live data source with a captured file or\n"
     "                 folder; --set overrides one setting of that check (repeatable).\n"

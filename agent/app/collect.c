@@ -6,6 +6,9 @@
 
 #include "redact.h"
 #include "snapshot.h"
+#include "snapzip.h"
+#include "platform/fs.h"
+#include "text.h"
 
 #define EXIT_CANNOT_RUN 3
 
@@ -33,9 +36,13 @@ static void print_summary(const cJSON *m, const char *out) {
     else
       printf("recorded: %s\n", str(c, "why") ? str(c, "why") : "");
   }
-  printf("\n%d check(s) judged from their captures, %d kept as recorded.\n"
-         "Judge it on any machine: cmgdiag selftest --input %s\n",
-         captured, recorded, out);
+  printf("\n%d check(s) judged from their captures, %d kept as recorded.\n", captured, recorded);
+  if (cg_str_endswith_ci(out, ".zip"))
+    printf("Attach %s to the ticket. To judge it on any machine, extract it (Extract All, or Expand-Archive),\n"
+           "then: cmgdiag selftest --input FOLDER\n",
+           out);
+  else
+    printf("Judge it on any machine: cmgdiag selftest --input %s\n", out);
 }
 
 int cg_cmd_collect(const struct cli *cli, const struct cg_config *cfg, struct cg_log *log) {
@@ -44,7 +51,20 @@ int cg_cmd_collect(const struct cli *cli, const struct cg_config *cfg, struct cg
   struct cg_env env = {.config = cfg, .log = log, .interactive = true, .discovery = disc, .trigger = "selftest"};
   cJSON *m = NULL;
   char err[700] = "";
-  int rc = cg_snapshot_collect(&env, cli->only, cfg->check_timeout_s * 1000, cli->out, &m, err, sizeof(err));
+  /* FILE.zip: collected into FILE.zip.partial (made for it), zipped, and that folder removed */
+  bool zip = cg_str_endswith_ci(cli->out, ".zip");
+  char *staging = zip ? cg_asprintf("%s.partial", cli->out) : NULL;
+  int rc = zip && !staging ? CG_ERR_NOMEM : CG_OK;
+  if (rc == CG_OK && zip && cg_path_kind(cli->out) != CG_PATH_MISSING) {
+    cg_snprintf(err, sizeof(err), "--out %s exists; give a new file name (collect never writes over a file)", cli->out);
+    rc = CG_ERR_USAGE;
+  }
+  if (rc == CG_OK)
+    rc = cg_snapshot_collect(&env, cli->only, cfg->check_timeout_s * 1000, zip ? staging : cli->out, &m, err,
+                             sizeof(err));
+  if (rc == CG_OK && zip) rc = cg_snapshot_zip(staging, cli->out, err, sizeof(err));
+  if (zip && m) cg_snapshot_remove_staging(staging); /* only a folder collect made and wrote */
+  cg_free(staging);
   int ec = 0;
   if (rc != CG_OK) {
     fprintf(stderr, "cmgdiag: %s\n", err[0] ? err : cg_strerror(rc));
@@ -67,7 +87,12 @@ cJSON *cg_snapshot_for_cli(const char *path) {
   cJSON *m = NULL;
   char err[700] = "";
   int rc = cg_snapshot_load(path, &m, err, sizeof(err));
-  if (rc == CG_ERR_NOTFOUND)
+  if (rc == CG_ERR_NOTFOUND && cg_str_endswith_ci(path, ".zip") && cg_path_kind(path) == CG_PATH_FILE)
+    fprintf(stderr,
+            "cmgdiag: --input %s is a zipped snapshot; extract it first (Explorer's Extract All, or Expand-Archive "
+            "-Path %s -DestinationPath FOLDER), then give the folder: cmgdiag selftest --input FOLDER\n",
+            path, path);
+  else if (rc == CG_ERR_NOTFOUND)
     fprintf(stderr,
             "cmgdiag: --input %s is not a snapshot (no %s in it); make one with 'cmgdiag collect --out FOLDER', or "
             "judge a capture of one check with 'cmgdiag check NAME --input %s'\n",

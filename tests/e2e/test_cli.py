@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zipfile
 
 BIN = None
 WINE = False
@@ -854,6 +855,14 @@ class SnapshotOfThisMachine(CheckCase):
             self.assertEqual(by["netenv"]["facts"]["source"], "input")
         else:
             self.assertEqual(m["checks"]["netenv"]["judged_from"], "recorded")  # no registry off Windows
+        # one file for the ticket: a zip any unzip reads, the folder it was collected in removed
+        zpath = os.path.join(self.tmp, "INC1.zip")
+        rc, out, err = run("-c", self.cfg, "collect", "--out", native_path(zpath))
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(os.path.exists(zpath + ".partial"))
+        with zipfile.ZipFile(zpath) as z:
+            self.assertIsNone(z.testzip())
+            self.assertIn("device/device.json", z.namelist())
 
 
 if __name__ == "__main__":

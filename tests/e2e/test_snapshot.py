@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zipfile
 
 from test_cmgprobe import start_cmg_lab, stop_cmg_lab
 
@@ -256,6 +257,32 @@ class Snapshot(unittest.TestCase):
         rc, out, err = self.cmg("collect", "--out", empty, "--only", "device")
         self.assertEqual(rc, 0, err)
         self.assertIn("manifest.json", os.listdir(empty))
+
+    def test_one_zip_file_for_the_ticket(self):
+        _, here = self.cmg("selftest", "--no-upload", "--json")[:2]
+        zpath = os.path.join(self.tmp, "INC123.zip")
+        rc, out, err = self.cmg("collect", "--out", zpath)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Attach %s to the ticket" % zpath, out)
+        self.assertFalse(os.path.exists(zpath + ".partial"))  # the folder it was collected in is gone
+        with zipfile.ZipFile(zpath) as z:
+            self.assertIsNone(z.testzip())  # every entry's CRC checks out
+            names = z.namelist()
+            self.assertIn("manifest.json", names)
+            self.assertIn("aadjoin/dsreg.txt", names)
+            self.assertIn("clientlogs/CcmMessaging.log", names)
+            z.extractall(self.snap)
+        _, judged = self.judge()
+        self.assertEqual(verdicts(judged), verdicts(json.loads(here)))
+        # the zip itself is not judged: said how to, and nothing is written over an existing file
+        rc, out, err = self.cmg("selftest", "--input", zpath)
+        self.assertEqual(rc, 3)
+        self.assertIn("extract it first", err)
+        before = os.path.getsize(zpath)
+        rc, out, err = self.cmg("collect", "--out", zpath)
+        self.assertEqual(rc, 3)
+        self.assertIn("exists", err)
+        self.assertEqual(os.path.getsize(zpath), before)
 
     def test_not_a_snapshot(self):
         os.makedirs(self.snap)
