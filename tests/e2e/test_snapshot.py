@@ -284,6 +284,35 @@ class Snapshot(unittest.TestCase):
         self.assertIn("exists", err)
         self.assertEqual(os.path.getsize(zpath), before)
 
+    def test_a_standard_user_judges_a_snapshot(self):
+        """This machine's configuration is administrators' only (an installed agent): a helpdesk
+        user without elevation still judges a snapshot, with the built-in defaults and the device's
+        settings, and logs nothing."""
+        etc = "/etc/cmgdiag"
+        if os.path.exists(etc):
+            self.skipTest("%s exists on this machine (an installed agent): not touched by a test" % etc)
+        self.collect()
+        _, here = self.judge()
+        shared = os.path.join(self.tmp, "shared")
+        shutil.copytree(self.snap, shared)
+        for root, dirs, files in os.walk(shared):
+            for n in dirs + files:
+                os.chmod(os.path.join(root, n), 0o755 if n in dirs else 0o644)
+        os.chmod(shared, 0o755)
+        os.chmod(self.tmp, 0o755)
+        os.makedirs(etc, mode=0o700)
+        try:
+            with open(os.path.join(etc, "cmgdiag.json"), "w") as f:
+                f.write("{}")
+            os.chmod(os.path.join(etc, "cmgdiag.json"), 0o600)
+            p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN, "selftest",
+                                "--input", shared, "--json"], capture_output=True, text=True, timeout=120)
+        finally:
+            os.remove(os.path.join(etc, "cmgdiag.json"))
+            os.rmdir(etc)
+        self.assertIn(p.returncode, (0, 1, 2), p.stderr)
+        self.assertEqual(verdicts(json.loads(p.stdout)), verdicts(here))
+
     def test_not_a_snapshot(self):
         os.makedirs(self.snap)
         rc, out, err = self.cmg("selftest", "--input", self.snap)
