@@ -127,6 +127,9 @@ struct cg_source {
    * any other status: this file cannot be used (listed with err, or the status); only CG_ERR_NOMEM
    * stops the check. */
   int (*parse)(void *ctx, const struct cg_env *env, const struct cg_capture_file *f, char *err, size_t errlen);
+  /* Read only as this check's own capture (`check NAME --input`, its folder of a snapshot): on
+   * another check's capture folder it is not run as a provider (cmgprobe's transcript). */
+  bool snapshot_only;
 };
 
 /* A value of the bundle's `device` object that a check's facts carry (bundle.c lifts it). */

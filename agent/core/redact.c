@@ -189,6 +189,7 @@ char *cg_display_text(const char *text) {
 }
 
 void cg_display_json(cJSON *item) {
+  if (cJSON_IsString(item)) cg_strip_controls(item->valuestring); /* a value that is a string itself */
   for (cJSON *c = item ? item->child : NULL; c; c = c->next) {
     if (cJSON_IsString(c))
       cg_strip_controls(c->valuestring);

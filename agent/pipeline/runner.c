@@ -393,7 +393,10 @@ static void run_snapshot(const struct cg_check_plugin *p, const struct cg_env *e
   /* in this thread: a check left behind at a deadline would outlive `dir`; a capture is files, parsed
    * in linear time, with no network step (captures.md) */
   (void)deadline_ms;
-  cg_run_check(p, &ce, res);
+  if (p->source->snapshot_only && root)
+    cg_run_check_vetted(p, &ce, res); /* its transcript answers for the files its settings name */
+  else
+    cg_run_check(p, &ce, res);
   cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "snapshot");
   cJSON *sf = cJSON_AddObjectToObject(res->facts, "snapshot");
   cJSON_AddStringToObject(sf, "path", env->snapshot);
@@ -438,11 +441,12 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   }
   for (size_t i = 0; rc == CG_OK && i < n; i++) {
     /* on a snapshot (another device's capture) this device's configuration does not turn a check off */
+    bool reads = all[i]->source && !all[i]->source->snapshot_only; /* another check's capture folder */
     enabled[i] = manifest ? cg_snapshot_judged_from(manifest, all[i]->name) != NULL
-                          : cg_config_check_enabled(env->config, all[i]->name) || (env->snapshot && all[i]->source);
+                          : cg_config_check_enabled(env->config, all[i]->name) || (env->snapshot && reads);
     selected[i] = only ? listed(only, all[i]->name) : enabled[i];
     /* on a snapshot, a provider that cannot read it would hand over this machine's state instead */
-    may_provide[i] = enabled[i] && (!env->snapshot || all[i]->source || manifest);
+    may_provide[i] = enabled[i] && (!env->snapshot || reads || manifest);
   }
   if (rc == CG_OK) rc = cg_runner_plan(all, n, selected, may_provide, order, &norder, err, errlen);
   cg_free(may_provide);

@@ -110,7 +110,10 @@ cJSON *cg_snapshot_settings(const cJSON *manifest, const struct cg_config *cfg, 
    * used (and vetted as always), so a snapshot never makes this machine read a file it names */
   static const char *const file_keys[] = {"ca_file",         "client_cert",   "client_key",
                                           "signatures_file", "dsregcmd_path", "input"};
-  for (size_t i = 0; sec && i < CG_ARRAY_LEN(file_keys); i++) {
+  /* (a check that replays its own transcript reads none of them: it keeps the device's, which its
+   * transcript's questions depend on; runner.c runs it without vetting them here) */
+  bool replays = p->source && p->source->snapshot_only;
+  for (size_t i = 0; sec && !replays && i < CG_ARRAY_LEN(file_keys); i++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(mine, file_keys[i]);
     if (!cJSON_GetObjectItemCaseSensitive(sec, file_keys[i])) continue;
     cJSON_ReplaceItemInObjectCaseSensitive(sec, file_keys[i], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());

@@ -25,7 +25,7 @@
 #define DEFAULT_DEADLINE_MS 300000
 
 /* The settings that name a file the check reads (config_files.c vets the same ones). */
-static const char *const file_keys[] = {"ca_file", "client_cert", "client_key", "signatures_file"};
+static const char *const file_keys[] = {"ca_file", "client_cert", "client_key", "signatures_file", "input"};
 #define NKEYS (sizeof(file_keys) / sizeof(file_keys[0]))
 
 int cg_worker_account(const struct cg_config *cfg, struct cg_worker_user *u, char *why, size_t whylen) {
@@ -105,6 +105,20 @@ static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen,
   return CG_OK;
 }
 
+/* `collect` through a worker: what the check writes down goes back in the answer ("captures"),
+ * and the agent writes it into the snapshot (take_rest). */
+static cJSON *worker_captures;
+
+static int worker_put(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len) {
+  (void)env;
+  (void)check;
+  char *text = worker_captures ? cg_strndup(data, len) : NULL;
+  int rc = text && strlen(text) == len ? CG_OK : CG_ERR_UNSUPPORTED; /* text captures only */
+  if (rc == CG_OK) cJSON_AddItemToObject(worker_captures, name, cJSON_CreateString(text));
+  cg_free(text);
+  return rc;
+}
+
 static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer) {
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "check"));
   const struct cg_check_plugin *p = name ? cg_registry_find_check(name) : NULL;
@@ -133,6 +147,11 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
                      .discovery = cJSON_IsObject(hand) ? cJSON_Duplicate(hand, true) : cJSON_CreateObject(),
                      .trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "trigger")),
                      .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive"))};
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "collect"))) {
+    worker_captures = cJSON_AddObjectToObject(answer, "captures");
+    e.capture_put = worker_put;
+    e.collect_dir = "(the agent's)";
+  }
   if (rc == CG_OK) {
     struct cg_result res;
     cg_run_check_vetted(p, &e, &res);
@@ -250,6 +269,14 @@ static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env,
     bool word = c && *c && strlen(c) < 24 && strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(c);
     cg_log_write(env->log, (enum cg_log_level)lv, word ? c : "worker", CG_SRC, "[%s, without privilege] %.2000s",
                  p->name, m);
+  }
+  /* what it wrote down for `collect`: into the snapshot, under this check's name (snapshot.c checks
+   * each file name and size) */
+  const cJSON *c, *caps = env->capture_put ? cJSON_GetObjectItemCaseSensitive(answer, "captures") : NULL;
+  int files = 0;
+  cJSON_ArrayForEach(c, caps) {
+    if (cJSON_IsString(c) && c->string && ++files <= 16)
+      env->capture_put(env, p->name, c->string, c->valuestring, strlen(c->valuestring));
   }
   const cJSON *hand = cJSON_GetObjectItemCaseSensitive(answer, "handover");
   for (size_t k = 0; env->discovery && p->provides && p->provides[k]; k++) {
@@ -404,6 +431,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
   }
   if (env->trigger) cJSON_AddStringToObject(rq, "trigger", env->trigger);
   cJSON_AddBoolToObject(rq, "interactive", env->interactive);
+  if (env->capture_put && p->source) cJSON_AddBoolToObject(rq, "collect", true);
   static const char *const levels[] = {"error", "warning", "info", "debug"};
   int lv = env->log ? (int)env->log->level : 2;
   cJSON_AddStringToObject(rq, "log_level", levels[lv >= 0 && lv < 4 ? lv : 2]);

@@ -7,7 +7,7 @@
 set -u
 dir=${1:?usage: scaling.sh BUILD_DIR}/tests
 rc=0
-for t in config bundle text dsreg mpparse cmtrace mplist netparse certjson fleet bloblist served worker; do
+for t in config bundle text dsreg mpparse cmtrace mplist netparse certjson fleet bloblist served worker transcript; do
   out=$("$dir/scale_$t")
   printf '%s\n' "$out" | grep -v '^parser ' 
   if printf '%s\n' "$out" | grep -q 'over 5 s'; then rc=1; fi

@@ -17,6 +17,7 @@ import time
 import unittest
 
 import test_cli
+import transcripts
 from test_cli import native_path, own_capture, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -110,6 +111,7 @@ class Probe(unittest.TestCase):
         if r["status"] != "pass":
             self.assertTrue(r["remediation"], "a non-pass result needs a remediation")
         self.assertIsNone(test_cli.plain_words(r["summary"]), "not for reading aloud: " + r["summary"])
+        transcripts.record(run, cfg, self.id(), r)
         return r
 
     def expect(self, code, status="fail", **kw):

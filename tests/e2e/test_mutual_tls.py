@@ -22,6 +22,7 @@ import tempfile
 import unittest
 
 import test_cli
+import transcripts
 from test_cli import native_path, own_capture, run
 from test_cmgprobe import DATA, MP, start_cmg_lab, stop_cmg_lab
 
@@ -73,9 +74,11 @@ class MutualTls(unittest.TestCase):
         return cfg
 
     def probe(self, case, cert=None, code=None, status="fail", **kw):
-        rc, out, err = run("-c", native_path(self.config(case, cert, **kw)), "check", "cmgprobe", "--json")
+        cfg = self.config(case, cert, **kw)
+        rc, out, err = run("-c", native_path(cfg), "check", "cmgprobe", "--json")
         self.assertTrue(out.strip(), "exit %d, stderr: %s" % (rc, err))
         r = json.loads(out)
+        transcripts.record(run, cfg, self.id(), r)
         if code:
             self.assertEqual((r["code"], r["status"]), (code, status), json.dumps(r, indent=1)[:4000])
         self.assertEqual(rc, {"pass": 0, "warn": 1, "fail": 2}[r["status"]])

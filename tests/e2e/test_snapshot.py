@@ -136,8 +136,14 @@ class Snapshot(unittest.TestCase):
         # and the agent's read positions are left as they were: collect reads from scratch
         with open(os.path.join(self.tmp, "state", "clientlogs-state.json"), "rb") as f:
             self.assertEqual(f.read(), positions)
-        for net in ("cmgprobe", "content", "agent"):
+        for net in ("content", "agent"):
             self.assertEqual(m["checks"][net]["judged_from"], "recorded")
+        # cmgprobe from its transcript: every answer the probe was given, in the order it asked
+        self.assertEqual(m["checks"]["cmgprobe"]["judged_from"], "capture")
+        with open(os.path.join(self.snap, "cmgprobe", "transcript.json")) as f:
+            kinds = [e["kind"] for e in json.load(f)["events"]]
+        self.assertIn("http", kinds)
+        self.assertIn("crl", kinds)
         files = {f["name"]: f for f in m["checks"]["aadjoin"]["files"]}
         with open(os.path.join(self.snap, "aadjoin", "dsreg.txt"), "rb") as f:
             data = f.read()
@@ -150,8 +156,10 @@ class Snapshot(unittest.TestCase):
         self.assertEqual(by["aadjoin"]["facts"]["source"], "input")
         self.assertEqual(by["aadjoin"]["facts"]["judged_as_of"], m["taken_at"])
         self.assertIn("when the capture was taken", by["device"]["summary"])
-        self.assertEqual(by["cmgprobe"]["facts"]["source"], "recorded")
-        self.assertIn("Recorded on %s at %s" % (m["host"], m["taken_at"]), by["cmgprobe"]["summary"])
+        self.assertEqual(by["cmgprobe"]["facts"]["source"], "transcript")
+        self.assertEqual(by["cmgprobe"]["facts"]["judged_as_of"][:10], m["taken_at"][:10])  # the probe's own time
+        self.assertEqual(by["content"]["facts"]["source"], "recorded")
+        self.assertIn("Recorded on %s at %s" % (m["host"], m["taken_at"]), by["content"]["summary"])
         self.assertEqual(judged["snapshot"]["taken_at"], m["taken_at"])
         for root, _, names in os.walk(self.snap):
             for n in names:

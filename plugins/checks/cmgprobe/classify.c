@@ -345,7 +345,7 @@ void probe_clock_skew(struct probe *p, const struct req_out *o) {
   time_t t = curl_getdate(o->r.date, NULL);
   if (t == (time_t)-1) return;
   /* The Date header has one-second resolution and is written when the answer starts. */
-  int64_t skew = cg_time_utc_ms() / 1000 - (int64_t)t;
+  int64_t skew = probe_tape_now_ms() / 1000 - (int64_t)t;
   cJSON_AddNumberToObject(p->facts, "clock_skew_s", (double)skew);
   if (skew > p->c->max_clock_skew_s || skew < -p->c->max_clock_skew_s)
     probe_found(p, CG_WARN, "CMG_CLOCK_SKEW", NULL,

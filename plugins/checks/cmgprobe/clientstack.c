@@ -53,19 +53,53 @@ static void drop_request_failures(struct probe *p) {
     cg_findings_drop_code(&p->fs, codes[i]);
 }
 
+/* probe_winhttp, answered live (and recorded) or from the transcript */
+static int winhttp_io(struct probe *p, const char *path, const char *thumb, struct probe_winhttp_out *w) {
+  if (probe_tape_replaying()) {
+    memset(w, 0, sizeof(*w));
+    const cJSON *e = probe_tape_take("winhttp"), *f = cJSON_GetObjectItemCaseSensitive(e, "facts");
+    const cJSON *v;
+    w->facts = f ? cJSON_Duplicate(f, true) : cJSON_CreateObject();
+    w->wine = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "wine"));
+    w->status = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "status")) ? (long)v->valuedouble : 0;
+    w->error = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "error")) ? (unsigned long)v->valuedouble : 0;
+    w->mplist_n = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "mplist_n")) ? (int)v->valuedouble : 0;
+    w->mplist_ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "mplist_ok"));
+    w->cert_presented = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "cert_presented"));
+    const char *mp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "mp0_fqdn"));
+    cg_strlcpy(w->mp0_fqdn, mp ? mp : "", sizeof(w->mp0_fqdn));
+    return e && cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(e, "result")) ? (int)v->valuedouble : -1;
+  }
+  int rc = probe_winhttp(p, path, thumb, w);
+  if (probe_tape_recording()) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNumberToObject(e, "result", rc);
+    cJSON_AddItemToObject(e, "facts", w->facts ? cJSON_Duplicate(w->facts, true) : cJSON_CreateNull());
+    cJSON_AddBoolToObject(e, "wine", w->wine);
+    cJSON_AddNumberToObject(e, "status", (double)w->status);
+    cJSON_AddNumberToObject(e, "error", (double)w->error);
+    cJSON_AddNumberToObject(e, "mplist_n", w->mplist_n);
+    cJSON_AddBoolToObject(e, "mplist_ok", w->mplist_ok);
+    cJSON_AddBoolToObject(e, "cert_presented", w->cert_presented);
+    cJSON_AddStringToObject(e, "mp0_fqdn", w->mp0_fqdn);
+    probe_tape_add("winhttp", e);
+  }
+  return rc;
+}
+
 void probe_client_stack(struct probe *p) {
   if (!cg_strcasecmp(p->c->winhttp, "off")) return;
   const char *thumb = NULL;
   struct cg_handover_auth auth; /* thumb may point into it */
   if (cg_str_contains_ci(p->base, "/CCM_Proxy_MutualAuth/")) {
     thumb = p->c->client_cert_thumbprint;
-    if (!thumb && cg_handover_get_auth(p->env, &auth) && auth.thumbprint[0]) thumb = auth.thumbprint;
+    if (!thumb && probe_io_auth(p->env, &auth) && auth.thumbprint[0]) thumb = auth.thumbprint;
   }
   const char *path = p->c->paths.items[0];
   while (*path == '/')
     path++;
   struct probe_winhttp_out w;
-  int rc = probe_winhttp(p, path, thumb, &w);
+  int rc = winhttp_io(p, path, thumb, &w);
   cJSON_AddItemToObject(p->facts, "winhttp", w.facts);
   if (rc < 0) return;
   bool decides = !w.wine || p->c->winhttp_wine_decides;

@@ -117,7 +117,7 @@ static const struct cg_config_map probe_map[] = {
 
 long probe_remaining(const struct probe *p) {
   int64_t r = p->deadline - cg_time_mono_ms();
-  return r > 0 ? (long)r : 1;
+  return probe_tape_long("remaining", r > 0 ? (long)r : 1); /* what decides a step's time, as it was */
 }
 
 void probe_found(struct probe *p, enum cg_verdict v, const char *code, const char *winhttp, const char *remediation,
@@ -136,8 +136,7 @@ void probe_found(struct probe *p, enum cg_verdict v, const char *code, const cha
 static const char *proxy_kind(const struct probe *p) {
   if (cg_strcasecmp(p->c->proxy_kind, "auto") != 0) return p->c->proxy_kind;
   struct cg_handover_auth auth;
-  if (cg_handover_get_auth(p->env, &auth) && auth.mode[0])
-    return !strcmp(auth.mode, "pki") ? "MutualAuth" : "ServerAuth";
+  if (probe_io_auth(p->env, &auth) && auth.mode[0]) return !strcmp(auth.mode, "pki") ? "MutualAuth" : "ServerAuth";
   return p->c->client_cert || p->c->client_cert_thumbprint
              ? "MutualAuth"
              : "ServerAuth"; /* unknown: a configured certificate says PKI */
@@ -277,7 +276,7 @@ static const char *dns_facts(struct probe *p) {
   bool literal = strspn(p->host, "0123456789.") == strlen(p->host) || strchr(p->host, ':');
   if (!literal && !is_azure_name(p->host)) {
     char err[200] = "";
-    int n = probe_dns_cname_chain(p->host, p->c->dns_server, chain, PROBE_DNS_MAX_CHAIN, err, sizeof(err));
+    int n = probe_io_cname_chain(p->host, p->c->dns_server, chain, PROBE_DNS_MAX_CHAIN, err, sizeof(err));
     cJSON *a = cJSON_AddArrayToObject(d, "cname_chain");
     for (int i = 0; i < n; i++) {
       cJSON_AddItemToArray(a, cJSON_CreateString(chain[i]));
@@ -293,7 +292,7 @@ static const char *dns_facts(struct probe *p) {
   char canon[256], err[200];
   int n = 0;
   int64_t t0 = cg_time_mono_ms();
-  int rc = cg_resolve(p->host, addrs, CG_RESOLVE_MAX, &n, canon, sizeof(canon), err, sizeof(err));
+  int rc = probe_io_resolve(p->host, addrs, CG_RESOLVE_MAX, &n, canon, sizeof(canon), err, sizeof(err));
   cJSON_AddStringToObject(d, "source", "system resolver");
   cJSON_AddNumberToObject(d, "time_ms", (double)(cg_time_mono_ms() - t0));
   if (rc != CG_OK) {
@@ -331,7 +330,7 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
                            .ssl_ctx_data = cap,
                            .fresh_connection = first,
                            .connect_only = first && p->handshake_only};
-  o->rc = cg_http_request(h, &rq, &o->r);
+  o->rc = probe_io_http(h, &rq, &o->r, cap, first);
   o->j = cJSON_CreateObject();
   cJSON_AddStringToObject(o->j, "path", path);
   if (o->r.status) {
@@ -364,8 +363,8 @@ static void do_request(struct probe *p, CURL *h, const char *path, bool first, s
 static void tenant_check(struct probe *p, CURL *h, struct probe_tls_capture *cap, struct curl_slist *resolve) {
   struct cg_handover_auth auth;
   struct cg_handover_aad aad;
-  cg_handover_get_auth(p->env, &auth);
-  cg_handover_get_aad(p->env, &aad);
+  probe_io_auth(p->env, &auth);
+  probe_io_aad(p->env, &aad);
   const char *tenant = aad.tenant_id;
   if (!p->c->check_tenant || strcmp(auth.mode, "entra") != 0 || !*tenant) return;
   if (strspn(tenant, "0123456789abcdefABCDEF-") != strlen(tenant) || strlen(tenant) > 40) return;
@@ -545,7 +544,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   p->handshake_only = probe_handshake_only(p, state, hs_why, sizeof(hs_why));
   if (p->handshake_only) cJSON_AddStringToObject(p->facts, "mp_requests_skipped", hs_why);
   struct cg_proxy_choice pc;
-  cg_proxy_resolve(c->proxy, p->base, c->timeout_ms / 3, &pc);
+  probe_io_proxy(c->proxy, p->base, c->timeout_ms / 3, &pc);
   p->proxy = pc.curl_default ? NULL : pc.proxy;
   probe_proxy_facts(p, &pc);
   name_rules(p, dns_facts(p));
@@ -645,7 +644,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
 
 /* ---- the check: every CMG the client may use -------------------------------------------------------- */
 
-static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
+int probe_run_checks(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct probe_ctx *c = vctx;
   const char *targets[4];
   char found[4][512]; /* max_candidates is at most 4 */
@@ -654,7 +653,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct cg_handover_cmg_urls *urls = c->url ? NULL : cg_calloc(1, sizeof(*urls));
   if (c->url) {
     targets[nt++] = c->url;
-  } else if (urls && cg_handover_get_cmg_urls(env, urls) && urls->count) {
+  } else if (urls && probe_io_cmg_urls(env, urls) && urls->count) {
     cJSON *list = cJSON_AddArrayToObject(res->facts, "discovered_urls");
     for (size_t i = 0; i < urls->count; i++) {
       cJSON_AddItemToArray(list, cJSON_CreateString(urls->url[i]));
@@ -789,5 +788,7 @@ const struct cg_check_plugin cg_check_cmgprobe = {
     .config_map = probe_map,
     .ctx_size = sizeof(struct probe_ctx),
     .init = init,
-    .run = run,
+    .run = probe_run,
+    .fini = probe_fini,
+    .source = &probe_source,
 };

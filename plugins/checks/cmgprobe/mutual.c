@@ -165,16 +165,34 @@ static void cn_of(X509_NAME *n, char *out, size_t outlen) {
 
 /* Reads the certificate (and the next one, its issuer) from the admin's PEM file for the facts and
  * the local checks; curl reads the same file for the handshake. */
-static void load_client_cert(const char *path, struct client_cert *cc) {
-  memset(cc, 0, sizeof(*cc));
+static cJSON *client_certs_live(void *arg) {
   char *data = NULL;
   size_t len = 0;
-  if (cg_file_read(path, 1024 * 1024, &data, &len) != CG_OK) return;
+  if (cg_file_read(arg, 1024 * 1024, &data, &len) != CG_OK) return cJSON_CreateNull();
   BIO *b = BIO_new_mem_buf(data, (int)len);
-  cc->leaf = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
-  X509 *next = cc->leaf ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+  STACK_OF(X509) *sk = sk_X509_new_null();
+  X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+  X509 *next = x ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+  if (sk && x && sk_X509_push(sk, x)) x = NULL;
+  if (sk && next && sk_X509_push(sk, next)) next = NULL;
+  X509_free(x);
+  X509_free(next);
   BIO_free(b);
   cg_free(data);
+  /* the certificates alone: a key in the same file is never written into a transcript */
+  cJSON *pems = probe_tape_certs(sk);
+  sk_X509_pop_free(sk, X509_free);
+  return pems;
+}
+
+static void load_client_cert(const char *path, struct client_cert *cc) {
+  memset(cc, 0, sizeof(*cc));
+  cJSON *pems = probe_io_json("client_certificate", client_certs_live, (void *)path);
+  STACK_OF(X509) *sk = probe_tape_certs_back(pems);
+  cJSON_Delete(pems);
+  cc->leaf = sk && sk_X509_num(sk) ? sk_X509_shift(sk) : NULL;
+  X509 *next = sk && sk_X509_num(sk) ? sk_X509_shift(sk) : NULL;
+  sk_X509_pop_free(sk, X509_free);
   if (!cc->leaf) return;
   if (next && X509_check_issued(next, cc->leaf) == X509_V_OK)
     cc->issuer = next;
@@ -200,7 +218,7 @@ static void free_client_cert(struct client_cert *cc) {
 
 /* The CMG refused the certificate it was given: which property of the certificate explains it. */
 static void refused(struct probe *p, enum refusal r, const struct client_cert *cc, cJSON *a) {
-  int64_t now = cg_time_utc_ms() / 1000;
+  int64_t now = probe_tape_now_ms() / 1000;
   const char *who = cc->subject[0] ? cc->subject : "(unreadable)";
   char how[160];
   cg_snprintf(how, sizeof(how), "%s", r == R_NONE ? "the connection ended" : refusal_names[r]);
@@ -224,9 +242,10 @@ static void refused(struct probe *p, enum refusal r, const struct client_cert *c
   char detail[400] = "";
   if (cc->leaf && cc->issuer) {
     char d2[400] = "";
-    enum probe_rev crl = probe_tls_check_crl(cc->leaf, cc->issuer, probe_remaining(p) / 2, (size_t)p->c->max_body_bytes,
-                                             p->proxy, detail, sizeof(detail));
-    enum probe_rev ocsp = probe_tls_check_ocsp(cc->leaf, cc->issuer, probe_remaining(p) / 2, p->proxy, d2, sizeof(d2));
+    enum probe_rev crl = (enum probe_rev)probe_io_check_crl(
+        cc->leaf, cc->issuer, probe_remaining(p) / 2, (size_t)p->c->max_body_bytes, p->proxy, detail, sizeof(detail));
+    enum probe_rev ocsp =
+        (enum probe_rev)probe_io_check_ocsp(cc->leaf, cc->issuer, probe_remaining(p) / 2, p->proxy, d2, sizeof(d2));
     rev = probe_rev_combine(crl, ocsp);
     if (!detail[0]) cg_strlcpy(detail, d2, sizeof(detail));
     cJSON_AddStringToObject(a, "client_certificate_revocation", probe_rev_name(rev));
@@ -304,7 +323,7 @@ static void send_with_cert(struct probe *p, const struct probe_tls_capture *acap
                            .ssl_ctx_fn = probe_tls_capture_ctx,
                            .ssl_ctx_data = &p->auth_cap,
                            .fresh_connection = true};
-  auth->rc = cg_http_request(h, &rq, &auth->r);
+  auth->rc = probe_io_http(h, &rq, &auth->r, &p->auth_cap, true);
   curl_easy_cleanup(h);
 }
 
@@ -312,7 +331,7 @@ static void send_with_cert(struct probe *p, const struct probe_tls_capture *acap
 static const struct req_out *no_cert(struct probe *p, const struct req_out *anon, const struct probe_tls_capture *acap,
                                      cJSON *a) {
   struct cg_handover_auth auth;
-  cg_handover_get_auth(p->env, &auth);
+  probe_io_auth(p->env, &auth);
   bool has_one = !strcmp(auth.mode, "pki") || auth.thumbprint[0] || p->c->client_cert_thumbprint;
   cJSON_AddBoolToObject(a, "made", false);
   cJSON_AddStringToObject(a, "reason",
@@ -359,7 +378,7 @@ const struct req_out *probe_mutual(struct probe *p, const struct req_out *anon, 
   if (!p->c->client_cert) return no_cert(p, anon, acap, a);
   struct client_cert cc;
   load_client_cert(p->c->client_cert, &cc);
-  if (cc.leaf) cJSON_AddItemToObject(a, "client_certificate", probe_tls_cert_json(cc.leaf, cg_time_utc_ms() / 1000));
+  if (cc.leaf) cJSON_AddItemToObject(a, "client_certificate", probe_tls_cert_json(cc.leaf, probe_tape_now_ms() / 1000));
   send_with_cert(p, acap, resolve, auth);
   auth->j = a; /* owned by the facts */
   cJSON_AddStringToObject(a, "path", p->c->paths.items[0]);

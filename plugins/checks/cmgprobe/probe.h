@@ -11,6 +11,7 @@
 #include "http.h"
 #include "findings.h"
 #include "plugin.h"
+#include "tape.h"
 #include "tlsinfo.h"
 
 struct probe_ctx {
@@ -20,6 +21,7 @@ struct probe_ctx {
   int64_t timeout_ms, connect_timeout_ms, max_body_bytes, crl_timeout_ms, expiry_warn_days, max_clock_skew_s;
   int64_t max_candidates, mp_probe_interval_s;
   bool check_revocation, crl_unreachable_fails, check_tenant, windows_verdict, wine_decides, winhttp_wine_decides;
+  cJSON *transcript; /* the transcript being judged (transcript.c), or NULL */
 };
 
 struct probe {
@@ -57,6 +59,14 @@ struct req_out {
 };
 
 long probe_remaining(const struct probe *p);
+
+/* cmgprobe.c: every CMG the client may use, probed (or replayed from a transcript) into res. */
+int probe_run_checks(void *vctx, const struct cg_env *env, struct cg_result *res);
+/* transcript.c: the check's run (a transcript recorded for `collect`, replayed for `--input`), its
+ * source (a transcript file) and its fini. */
+int probe_run(void *vctx, const struct cg_env *env, struct cg_result *res);
+void probe_fini(void *vctx);
+extern const struct cg_source probe_source;
 void probe_found(struct probe *p, enum cg_verdict v, const char *code, const char *winhttp, const char *remediation,
                  const char *fmt, ...) CG_PRINTF(6, 7);
 

@@ -17,7 +17,8 @@
 
 static char *state_path(const struct cg_env *env) { return cg_path_join(env->config->state_dir, STATE_FILE); }
 
-cJSON *probe_load_state(const struct cg_env *env) {
+static cJSON *load_live(void *arg) {
+  const struct cg_env *env = arg;
   char *path = state_path(env), *data = NULL;
   size_t len = 0;
   cJSON *s = NULL;
@@ -31,7 +32,17 @@ cJSON *probe_load_state(const struct cg_env *env) {
   return s;
 }
 
+cJSON *probe_load_state(const struct cg_env *env) {
+  cJSON *s = probe_io_json("state", load_live, (void *)env); /* a transcript brings the device's */
+  if (!cJSON_IsObject(s)) {
+    cJSON_Delete(s);
+    s = cJSON_CreateObject();
+  }
+  return s;
+}
+
 void probe_save_state(const struct cg_env *env, cJSON *s) {
+  if (probe_tape_replaying()) return; /* a transcript judged here changes nothing of this machine */
   char *path = state_path(env), *text = cJSON_PrintUnformatted(s);
   char err[300];
   if (path && text && cg_mkdirs(env->config->state_dir) == CG_OK &&
@@ -51,7 +62,7 @@ bool probe_handshake_only(const struct probe *p, const cJSON *state, char *why, 
   const cJSON *last = cJSON_GetObjectItemCaseSensitive(e, "last_mp_probe_ms");
   const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "last_status"));
   if (!cJSON_IsNumber(last) || !st || !strcmp(st, "fail") || !strcmp(st, "error")) return false;
-  int64_t age = cg_time_utc_ms() - (int64_t)last->valuedouble;
+  int64_t age = probe_tape_now_ms() - (int64_t)last->valuedouble;
   if (age < 0 || age >= p->c->mp_probe_interval_s * 1000) return false;
   cg_snprintf(why, whylen, "the MP list was fetched %lld min ago (every %lld s in scheduled cycles)",
               (long long)(age / 60000), (long long)p->c->mp_probe_interval_s);

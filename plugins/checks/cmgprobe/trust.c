@@ -46,6 +46,25 @@ static bool ccmsetup_nocrlcheck(char *where, size_t wlen) {
   return hit;
 }
 
+static cJSON *nocrl_live(void *arg) {
+  (void)arg;
+  char where[600] = "";
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddBoolToObject(o, "hit", ccmsetup_nocrlcheck(where, sizeof(where)));
+  cJSON_AddStringToObject(o, "where", where);
+  return o;
+}
+
+/* ccmsetup's /NoCRLCheck on this device, or in the transcript */
+static bool nocrlcheck(char *where, size_t wlen) {
+  cJSON *o = probe_io_json("nocrlcheck", nocrl_live, NULL);
+  bool hit = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "hit"));
+  const char *w = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "where"));
+  cg_strlcpy(where, w ? w : "", wlen);
+  cJSON_Delete(o);
+  return hit;
+}
+
 void probe_crl_setting(struct probe *p) {
   const char *set = p->c->crl_check ? p->c->crl_check : "auto";
   cJSON *o = cJSON_AddObjectToObject(p->facts, "crl_check");
@@ -57,7 +76,7 @@ void probe_crl_setting(struct probe *p) {
   } else if (!p->c->crl_unreachable_fails) {
     p->crl_enforced = false; /* the older setting said so */
     cJSON_AddStringToObject(o, "source", "the cmgprobe.crl_unreachable_fails setting (false)");
-  } else if (ccmsetup_nocrlcheck(where, sizeof(where))) {
+  } else if (nocrlcheck(where, sizeof(where))) {
     p->crl_enforced = false;
     cJSON_AddStringToObject(o, "source", "ccmsetup was run with /NoCRLCheck");
     cJSON_AddStringToObject(o, "evidence", where);
@@ -96,7 +115,7 @@ bool probe_complete_from_aia(struct probe *p, struct probe_tls_capture *cap) {
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     char u[600] = "", w[600] = "";
     int n = t >= 300
-                ? probe_tls_fetch_issuers(x, t, p->proxy, p->cmg_local, &left, cap->extra, u, sizeof(u), w, sizeof(w))
+                ? probe_io_fetch_issuers(x, t, p->proxy, p->cmg_local, &left, cap->extra, u, sizeof(u), w, sizeof(w))
                 : 0;
     if (t < 300) cg_snprintf(w, sizeof(w), "the check's deadline was spent");
     if (n < 0 && hop > 0) break; /* the chain reaches its root: complete */
@@ -167,8 +186,8 @@ int probe_windows_verdict(struct probe *p, const struct probe_tls_capture *cap, 
   long t = probe_remaining(p);
   if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
   struct cg_chain_verdict v;
-  cg_chain_verdict((const unsigned char *const *)der, len, n, p->host, p->c->ca_file,
-                   p->crl_enforced && p->c->check_revocation, t, &v);
+  probe_io_chain_verdict((const unsigned char *const *)der, len, n, p->host, p->c->ca_file,
+                         p->crl_enforced && p->c->check_revocation, t, &v);
   for (int i = 0; i < n; i++)
     OPENSSL_free(der[i]);
   cJSON *o = cJSON_AddObjectToObject(p->facts, "windows_trust");
@@ -215,7 +234,7 @@ void probe_chain_facts(struct probe *p, struct probe_tls_capture *cap, bool veri
   cJSON_AddStringToObject(tls, "chain_source", ch == cap->built ? "built" : "as_sent");
   cJSON_AddNumberToObject(tls, "certificates_sent", cap->sent ? sk_X509_num(cap->sent) : 0);
   cJSON *arr = cJSON_AddArrayToObject(tls, "chain");
-  int64_t now = cg_time_utc_ms() / 1000;
+  int64_t now = probe_tape_now_ms() / 1000;
   int n = ch ? sk_X509_num(ch) : 0;
   /* How far this device's clock is outside the chain's validity: what a clock skew must reach to
    * be the reason (the diagnosis's CLOCK_WRONG, docs/diagnosis.md) */
@@ -265,13 +284,14 @@ void probe_chain_facts(struct probe *p, struct probe_tls_capture *cap, bool veri
     long t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
     /* A fetch cut short by the deadline says nothing about the CRL: not checked, no finding. */
-    enum probe_rev crl =
-        t >= 500 ? probe_tls_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->proxy, cdetail, sizeof(cdetail))
-                 : PROBE_REV_NOT_CHECKED;
+    enum probe_rev crl = t >= 500 ? (enum probe_rev)probe_io_check_crl(x, issuer, t, 10u * 1024u * 1024u, p->proxy,
+                                                                       cdetail, sizeof(cdetail))
+                                  : PROBE_REV_NOT_CHECKED;
     t = probe_remaining(p);
     if (t > p->c->crl_timeout_ms) t = (long)p->c->crl_timeout_ms;
-    enum probe_rev ocsp =
-        t >= 500 ? probe_tls_check_ocsp(x, issuer, t, p->proxy, odetail, sizeof(odetail)) : PROBE_REV_NOT_CHECKED;
+    enum probe_rev ocsp = t >= 500
+                              ? (enum probe_rev)probe_io_check_ocsp(x, issuer, t, p->proxy, odetail, sizeof(odetail))
+                              : PROBE_REV_NOT_CHECKED;
     if (ocsp == PROBE_REV_NO_CDP) cg_strlcpy(odetail, "the certificate names no OCSP responder", sizeof(odetail));
     if (crl == PROBE_REV_NO_CDP)
       cg_strlcpy(cdetail, "the certificate names no http CRL distribution point", sizeof(cdetail));
