@@ -499,7 +499,9 @@ class Probe(unittest.TestCase):
         self.last_bundle, self.last_cfg = b, cfg
         auth = [x for x in b["checks"] if x["check"] == "clientauth"][0]
         self.assertEqual(auth["facts"].get("mode"), "entra", auth["summary"])
-        return [x for x in b["checks"] if x["check"] == "cmgprobe"][0]
+        r = [x for x in b["checks"] if x["check"] == "cmgprobe"][0]
+        transcripts.record(run, cfg, self.id(), r)
+        return r
 
     def test_entra_client_whose_tenant_the_cmg_knows(self):
         r = self.selftest_entra(PORTS["tenant"])
@@ -558,6 +560,7 @@ class Probe(unittest.TestCase):
         self.assertEqual(len(r["facts"].get("candidates", [])), 2, (mpc["summary"], r["summary"]))
         self.assertEqual([c["code"] for c in r["facts"]["candidates"]], ["CMG_CONNECT_REFUSED", "CMG_OK"])
         self.assertEqual((r["status"], r["code"]), ("warn", "CMG_SOME_CANDIDATES_FAIL"))
+        transcripts.record(run, cfg, self.id(), r)
         self.assertIn("cmg.lab.test", r["summary"])
         self.assertIn("cmg-bad.lab.test", r["summary"])
         self.assertIsNone(test_cli.plain_words(r["summary"]), r["summary"])  # the URL and its MP id: the detail
