@@ -79,6 +79,11 @@ struct cg_env {
    * NULL when nothing is collected. CG_OK, or why the file was not written (logged already). */
   int (*capture_put)(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len);
   const char *collect_dir; /* the snapshot's folder (capture_put's) */
+  void *capture_user;      /* capture_put's own state (the runner's) */
+  /* What the agent read from this device for this run with its privilege (the check's `collect`,
+   * below), for `run` to judge in place of reading the device: set by the runner, in the worker
+   * without privilege where there is one. NULL: the check reads nothing collected. */
+  const struct cg_collected *collected;
   /* The network checks' process without privilege in this run (pipeline/worker.h): the account it
    * runs as, or NULL and why not in worker_off ("no local account named cmgdiag", "not on Windows
    * yet", ...). Set by the runner; the agent check reports it. */
@@ -114,6 +119,16 @@ struct cg_capture_file {
   const char *data; /* its bytes, NUL-terminated after len; NULL when max_bytes is 0 */
   size_t len;
 };
+
+/* Captures a check's `collect` read on this device for this run (plugin.h, cg_env.collected). */
+struct cg_collected {
+  const struct cg_capture_file *files; /* path is the name; data NUL-terminated after len */
+  size_t count;
+  bool as_system; /* read by SYSTEM (Windows) or root: the agent's service, not a person */
+};
+
+/* The collected capture named `name`, or NULL. */
+const struct cg_capture_file *cg_collected_file(const struct cg_env *env, const char *name);
 
 struct cg_source {
   unsigned accepts;            /* CG_SOURCE_FILE and/or CG_SOURCE_FOLDER */
@@ -172,6 +187,13 @@ struct cg_check_plugin {
   const struct cg_policy_value *policy_values; /* optional, {NULL}-terminated */
   /* Optional: prepare ctx after it was filled. CG_OK or a status; err holds a sentence. */
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
+  /* Optional: the half of run that reads the device (docs/security.md, "Privilege separation"). It
+   * runs with the agent's privilege, parses nothing, and hands what it read to env->capture_put (in
+   * the formats its source reads); its facts say how it read (the program, its exit code). CG_OK
+   * with *decided false: `run` then judges those captures (env->collected), in the worker without
+   * privilege where there is one; *decided true: res holds the verdict already (the device could
+   * not be read: no dsregcmd, a timeout). A check with `collect` never reads the device in `run`. */
+  int (*collect)(void *ctx, const struct cg_env *env, struct cg_result *res, bool *decided);
   /* Run once, fill res (verdict, code, summary, remediation, facts). Must not fail for
    * "data source missing": that is a skip verdict. A non-CG_OK return becomes an `error` verdict. */
   int (*run)(void *ctx, const struct cg_env *env, struct cg_result *res);

@@ -53,3 +53,9 @@ cJSON *cg_registry_plugins_json(void) {
   }
   return list;
 }
+
+const struct cg_capture_file *cg_collected_file(const struct cg_env *env, const char *name) {
+  for (size_t i = 0; env && env->collected && i < env->collected->count; i++)
+    if (env->collected->files[i].name && !strcmp(env->collected->files[i].name, name)) return &env->collected->files[i];
+  return NULL;
+}

@@ -34,7 +34,7 @@ static void redact_values(cJSON *j, int depth) {
   }
 }
 
-static void redact_result(struct cg_result *res) {
+void cg_run_redact(struct cg_result *res) {
   redact_string(&res->summary);
   redact_string(&res->remediation);
   if (res->detail) redact_string(&res->detail);
@@ -70,6 +70,13 @@ void cg_run_check_vetted(const struct cg_check_plugin *p, const struct cg_env *e
 }
 
 static void run_check(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res, bool vet) {
+  bool reads_capture =
+      env->snapshot ||
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, p->name), "input"));
+  if (p->collect && !env->collected && !reads_capture) {
+    cg_run_check_collected(p, env, NULL, 0, res); /* reads the device, then comes back here to judge */
+    return;
+  }
   int64_t start = cg_time_mono_ms();
   char err[512] = "";
   int rc = cg_result_init(res, p->name);
@@ -137,7 +144,7 @@ static void run_check(const struct cg_check_plugin *p, const struct cg_env *env,
   cg_free(ctx);
   res->duration_ms = cg_time_mono_ms() - start;
   if (!res->facts) res->facts = cJSON_CreateObject();
-  redact_result(res);
+  cg_run_redact(res);
 }
 
 struct job {
@@ -491,7 +498,9 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
       if (worker && all[i]->unprivileged && all[i]->privileged_run &&
           all[i]->privileged_run(env, because, sizeof(because)))
         cg_log_info(env->log, "runner", "check %s runs with the agent's privilege: %s", all[i]->name, because);
-      if (worker && all[i]->unprivileged && !because[0])
+      if (worker && all[i]->collect) /* reads the device here, judges in the worker */
+        cg_run_check_collected(all[i], env, &wu, deadline_ms, &rs[k]);
+      else if (worker && all[i]->unprivileged && !because[0])
         cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (deadline_ms > 0)
         cg_run_check_deadline(all[i], env, &rs[k], deadline_ms);

@@ -4,6 +4,7 @@
 #define CG_RUNNER_H
 
 #include "config.h"
+#include "platform/child.h"
 #include "plugin.h"
 #include "result.h"
 
@@ -23,6 +24,9 @@ void cg_run_log_verdict(const struct cg_check_plugin *p, const struct cg_env *en
  * code <CHECK>_DEADLINE. env->discovery gets what the check published only when it finished. */
 void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_result *res,
                            int64_t deadline_ms);
+/* Secrets out of what a result says (URL user information, sig=, Bearer tokens, password= values),
+ * where results are made. */
+void cg_run_redact(struct cg_result *res);
 /* The code of a verdict the runner gives for check p: its name in capitals, then _SUFFIX
  * ("CMGPROBE_DEADLINE"). */
 void cg_run_code(const struct cg_check_plugin *p, const char *suffix, char *code, size_t len);
@@ -32,6 +36,28 @@ void cg_run_deadline_result(const struct cg_check_plugin *p, struct cg_result *r
                             const char *why);
 /* Checks left behind by cg_run_check_deadline that have not ended yet. */
 int cg_runner_abandoned(void);
+
+/* ---- collect, then judge (plugin.h, `collect`) ----------------------------------------------------
+ * What a check's collect read, kept in memory for its run: at most CG_COLLECTED_MAX files and
+ * CG_COLLECTED_BYTES bytes in all (a capture past either is refused, and the check says so). */
+#define CG_COLLECTED_MAX 16
+#define CG_COLLECTED_BYTES (16u * 1024u * 1024u)
+struct cg_collection {
+  struct cg_capture_file files[CG_COLLECTED_MAX];
+  struct cg_collected view; /* what env->collected points at */
+  size_t bytes;
+  const struct cg_env *forward; /* `cmgdiag collect`: each capture goes into the snapshot too */
+};
+/* Takes one capture (a copy; name and data NUL-terminated). CG_ERR_TOOBIG past the limits above. */
+int cg_collection_add(struct cg_collection *c, const char *name, const void *data, size_t len);
+void cg_collection_free(struct cg_collection *c);
+
+/* A check with `collect`: reads the device here, with this process's privilege, then judges what it
+ * read, in the worker of account u when u is not NULL (worker.h), else in this process (under
+ * deadline_ms when > 0). res: the judge's result with the collect's facts (how it read) added; or the
+ * collect's own verdict when the device could not be read. */
+void cg_run_check_collected(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
+                            int64_t deadline_ms, struct cg_result *res);
 
 /* What the periodic agent remembers of a check across cycles: consecutive errors and the cycles it
  * still rests (an `error` twice in a row rests 2, 4, 8, 16 cycles). One per registry entry. */

@@ -51,7 +51,7 @@ static char *worker_dir(const struct cg_config *cfg, char *err, size_t errlen) {
  * "files". Its working folder is its own (STATE_DIR/unprivileged): its state lives there, and the
  * copies of the files go to files-PID there for the run of the check. */
 
-#define REQUEST_MAX (NKEYS * FILE_MAX + (1u << 20))
+#define REQUEST_MAX (NKEYS * FILE_MAX + CG_COLLECTED_BYTES + (1u << 20))
 
 static int read_all_input(struct cg_buf *b) {
   char chunk[16384];
@@ -84,9 +84,10 @@ static void remove_copies(const char *only) {
   cg_dir_list_free(dirs, nd);
 }
 
-/* The settings name copies of the files that came with the request, in `own`. */
-static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen, const char *own) {
+/* The settings name copies of the files that came with the request, in `own`; *used: their bytes. */
+static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen, const char *own, size_t *used) {
   size_t at = 0;
+  *used = 0;
   const cJSON *f;
   cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rq, "files")) {
     size_t k = 0;
@@ -101,7 +102,32 @@ static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen,
     cg_free(path);
     if (rc != CG_OK) return rc;
     at += len;
+    *used = at;
   }
+  return CG_OK;
+}
+
+/* What the agent read from the device for a check with `collect` (runner.h): {"as_system", "files":
+ * [{"name", "bytes"}]}, the bytes after the files'. Names are plain file names; what does not fit is
+ * no request. */
+static int take_collected(const cJSON *rq, const char *body, size_t blen, struct cg_collection *c) {
+  const cJSON *col = cJSON_GetObjectItemCaseSensitive(rq, "collected"), *f;
+  if (!cJSON_IsObject(col)) return CG_ERR_PARSE;
+  size_t at = 0;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(col, "files")) {
+    const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name"));
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(f, "bytes");
+    size_t len =
+        cJSON_IsNumber(b) && b->valuedouble >= 0 && b->valuedouble <= (double)blen ? (size_t)b->valuedouble : SIZE_MAX;
+    bool plain = name && *name && name[0] != '.' && strlen(name) < 64 &&
+                 strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(name);
+    if (!plain || len > blen - at) return CG_ERR_PARSE;
+    int rc = cg_collection_add(c, name, body + at, len);
+    if (rc != CG_OK) return rc == CG_ERR_TOOBIG ? CG_ERR_PARSE : rc;
+    at += len;
+  }
+  c->view.as_system = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(col, "as_system"));
+  c->view.files = c->files;
   return CG_OK;
 }
 
@@ -123,11 +149,16 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "check"));
   const struct cg_check_plugin *p = name ? cg_registry_find_check(name) : NULL;
   cJSON *settings = cJSON_GetObjectItemCaseSensitive(rq, "settings");
-  if (!p || !p->unprivileged || !cJSON_IsObject(settings)) return CG_ERR_PARSE;
+  if (!p || !(p->unprivileged || p->collect) || !cJSON_IsObject(settings)) return CG_ERR_PARSE;
   char own[48];
   cg_snprintf(own, sizeof(own), "files-%lu", cg_process_id());
   remove_copies(NULL);
-  int rc = take_files(rq, settings, body, blen, own);
+  size_t used = 0;
+  struct cg_collection col;
+  memset(&col, 0, sizeof(col));
+  int rc = take_files(rq, settings, body, blen, own, &used);
+  /* a check that reads the device judges here only what the agent read for it (never the device) */
+  if (rc == CG_OK && p->collect) rc = take_collected(rq, body + used, blen - used, &col);
   cJSON *root = cJSON_CreateObject(), *checks = cJSON_AddObjectToObject(root, "checks");
   cJSON_AddStringToObject(root, "state_dir", "."); /* its state: in its own folder */
   cJSON_AddItemToObject(checks, p->name, cJSON_DetachItemViaPointer(rq, settings));
@@ -146,7 +177,8 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
                      .log = &log,
                      .discovery = cJSON_IsObject(hand) ? cJSON_Duplicate(hand, true) : cJSON_CreateObject(),
                      .trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "trigger")),
-                     .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive"))};
+                     .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive")),
+                     .collected = p->collect ? &col.view : NULL};
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "collect"))) {
     worker_captures = cJSON_AddObjectToObject(answer, "captures");
     e.capture_put = worker_put;
@@ -166,6 +198,7 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
     cJSON_AddStringToObject(answer, "error", err);
   }
   remove_copies(own);
+  cg_collection_free(&col);
   cJSON_Delete(e.discovery);
   cg_config_free(&cfg);
   return rc;
@@ -431,7 +464,18 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
   }
   if (env->trigger) cJSON_AddStringToObject(rq, "trigger", env->trigger);
   cJSON_AddBoolToObject(rq, "interactive", env->interactive);
-  if (env->capture_put && p->source) cJSON_AddBoolToObject(rq, "collect", true);
+  if (env->capture_put && p->source && !p->collect) cJSON_AddBoolToObject(rq, "collect", true);
+  const struct cg_collected *col = env->collected;
+  if (p->collect) {
+    cJSON *c = cJSON_AddObjectToObject(rq, "collected"), *cf = cJSON_AddArrayToObject(c, "files");
+    cJSON_AddBoolToObject(c, "as_system", col && col->as_system);
+    for (size_t i = 0; col && i < col->count; i++) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddItemToArray(cf, o);
+      cJSON_AddStringToObject(o, "name", col->files[i].name);
+      cJSON_AddNumberToObject(o, "bytes", (double)col->files[i].len);
+    }
+  }
   static const char *const levels[] = {"error", "warning", "info", "debug"};
   int lv = env->log ? (int)env->log->level : 2;
   cJSON_AddStringToObject(rq, "log_level", levels[lv >= 0 && lv < 4 ? lv : 2]);
@@ -451,6 +495,8 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
     if (rc == CG_OK && data[k] && cg_buf_append(q, data[k], len[k]) != CG_OK) rc = CG_ERR_NOMEM;
     cg_free(data[k]);
   }
+  for (size_t i = 0; rc == CG_OK && p->collect && col && i < col->count; i++)
+    if (col->files[i].len && cg_buf_append(q, col->files[i].data, col->files[i].len) != CG_OK) rc = CG_ERR_NOMEM;
   if (rc != CG_OK) cg_snprintf(err, errlen, "%s", cg_strerror(rc));
   cJSON_free(line);
   cJSON_Delete(rq);

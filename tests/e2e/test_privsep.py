@@ -175,6 +175,42 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(os.stat(wdir).st_mode & 0o777, 0o700)
         self.assertEqual([n for n in os.listdir(wdir) if n.startswith("files-")], [])
 
+    def test_dsregcmd_runs_with_privilege_and_its_output_is_parsed_without(self):
+        # aadjoin is collect + judge: the agent runs dsregcmd as root and parses none of it; the worker
+        # (nobody, confined) parses and judges those bytes. The stand-in notes who ran it.
+        who = os.path.join(self.tmp, "dsregcmd-ran-as")
+        fixture = os.path.join(self.tmp, "dsreg.txt")
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin",
+                            "01-entra-joined-win11.txt")
+        shutil.copyfile(data, fixture)
+        dsreg = os.path.join(self.tmp, "dsregcmd")
+        with open(dsreg, "w") as f:
+            f.write("#!/bin/sh\nid -u > '%s'\nexec cat '%s'\n" % (who, fixture))
+        os.chmod(dsreg, 0o700)
+        got = {}
+        for user in ("nobody", None):
+            self.write(user=user)
+            with open(self.cfg) as f:
+                c = json.load(f)
+            c["checks"]["aadjoin"] = {"dsregcmd_path": dsreg}
+            with open(self.cfg, "w") as f:
+                json.dump(c, f)
+            rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "aadjoin", "--json")
+            aad = self.check(json.loads(stdout)["checks"], "aadjoin")
+            got[user] = (aad["status"], aad["code"], aad["facts"]["tenant_id"], aad["facts"]["source"])
+            with open(who) as f:
+                self.assertEqual(f.read().strip(), "0", "dsregcmd is run by the agent, with its privilege")
+            self.assertEqual(aad["facts"]["collected"], [{"name": "dsreg.txt", "bytes": os.path.getsize(fixture)}])
+            self.assertEqual(aad["facts"]["dsregcmd_exit_code"], 0)
+            if user:
+                self.assertEqual(aad["facts"]["worker"]["uid"], NOBODY, aad)
+            else:
+                self.assertNotIn("worker", aad["facts"])
+            os.remove(who)
+        self.assertEqual(got["nobody"], got[None])
+        self.assertEqual(got["nobody"][1:2] + got["nobody"][3:], ("AAD_OK", "dsregcmd"))
+        self.assertIn("check aadjoin reading the device", self.logtext())
+
     def test_a_worker_that_cannot_start_is_not_a_verdict(self):
         # the worker's folder is a link (refused before anything starts): nothing of the request was
         # read, so the check runs in the agent's process with the same verdict, and says why

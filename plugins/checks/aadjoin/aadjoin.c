@@ -277,10 +277,20 @@ static int read_dsregcmd(struct aad_ctx *ctx, const struct cg_env *env, struct c
     *data = pr.out;
     *len = pr.out_len;
     pr.out = NULL;
-    if (env->capture_put) env->capture_put(env, "aadjoin", "dsreg.txt", *data, *len); /* `collect` */
   }
   cg_proc_result_free(&pr);
   cg_free(prog);
+  return rc;
+}
+
+/* The half that reads the device (plugin.h `collect`): runs dsregcmd and keeps its output as it came,
+ * parsing none of it. */
+static int aad_collect(void *vctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  char *data = NULL;
+  size_t len = 0;
+  int rc = read_dsregcmd(vctx, env, res, &data, &len, decided);
+  if (rc == CG_OK && !*decided) rc = env->capture_put(env, "aadjoin", "dsreg.txt", data ? data : "", len);
+  cg_free(data);
   return rc;
 }
 
@@ -417,9 +427,11 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
   struct aad_text *o = &ctx->out;
   int rc = CG_OK;
   if (!env->input) {
-    bool done = false;
-    rc = read_dsregcmd(ctx, env, res, &o->raw, &o->raw_len, &done);
-    if (rc != CG_OK || done) return rc;
+    /* what aad_collect read with the agent's privilege, judged here (in the worker where there is one) */
+    const struct cg_capture_file *f = cg_collected_file(env, "dsreg.txt");
+    if (!f || !(o->raw = cg_malloc(f->len + 1))) return f ? CG_ERR_NOMEM : CG_ERR_INTERNAL;
+    memcpy(o->raw, f->data, f->len + 1);
+    o->raw_len = f->len;
     if ((rc = decode_parse(ctx, o)) != CG_OK) {
       if (rc != CG_ERR_TOOBIG) return rc;
       char head[256];
@@ -445,7 +457,7 @@ static int aad_run(void *vctx, const struct cg_env *env, struct cg_result *res) 
   struct aad_state st;
   aad_model(doc, &st);
   /* The agent's own service runs dsregcmd as SYSTEM: the user's PRT is not visible then. */
-  if (!env->input && cg_running_as_system()) {
+  if (!env->input && env->collected && env->collected->as_system) {
     st.system_context = true;
     st.prt = TRI_NULL;
   }
@@ -499,6 +511,7 @@ const struct cg_check_plugin cg_check_aadjoin = {
     .config_map = aad_map,
     .ctx_size = sizeof(struct aad_ctx),
     .source = &aad_source,
+    .collect = aad_collect,
     .run = aad_run,
     .fini = aad_fini,
 };
