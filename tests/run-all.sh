@@ -69,10 +69,10 @@ if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_SANITIZE=ON; then
 else
   echo "FAIL: sanitizer build"; total_fail=$((total_fail + 1))
 fi
-# The short reliability tier's fuzzing: every parser target for 60 s (clang, ASan+UBSan), two at a
+# The short reliability tier's fuzzing: every parser target for 45 s (clang, ASan+UBSan), two at a
 # time; full length: tests/bench/reliability.sh --full.
 mkdir -p build-fuzz
-if CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_FUZZ=ON -DCMGDIAG_FUZZ_SECONDS=60; then
+if CC=clang build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMGDIAG_FUZZ=ON -DCMGDIAG_FUZZ_SECONDS=45; then
   tier fuzz build-fuzz '^fuzz$' -j"$jobs"
 else
   echo "FAIL: fuzz build"; total_fail=$((total_fail + 1))

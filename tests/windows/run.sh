@@ -81,6 +81,8 @@ for name in cli tls cmgprobe mutual_tls service shipping netenv content report; 
   if eval "${cmds[$name]}" > "$work/logs/$name.alone.log" 2>&1; then
     echo "note: windows suite $name FAILED under the tier's load and PASSED alone (flaky under load; the failure is above)" |
       tee -a "$reruns"
+    # ctest shows a passing tier's output to nobody: the first failure's own words go with the note
+    { grep -E -A14 '^(FAIL|ERROR):|^Traceback' "$work/logs/$name.log" | head -n 60 | sed 's/^/    | /'; } >> "$reruns"
   else
     cat "$work/logs/$name.alone.log"
     echo "FAIL: windows suite $name (also alone)"; rc=1
