@@ -12,7 +12,7 @@
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
 
 bool cg_log_level_parse(const char *s, enum cg_log_level *out) {
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; s && i < 4; i++) {
     if (cg_strcasecmp(s, level_names[i]) == 0) {
       *out = (enum cg_log_level)i;
       return true;

@@ -211,6 +211,23 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(got["nobody"][1:2] + got["nobody"][3:], ("AAD_OK", "dsregcmd"))
         self.assertIn("check aadjoin reading the device", self.logtext())
 
+    def test_the_worker_judges_only_what_the_agent_collected(self):
+        # the worker's side of a collect + judge check, fed requests directly: it never reads the
+        # device itself, and what it is handed must be plain file names within the bytes that came
+        def ask(request, body=b""):
+            p = subprocess.run([test_cli.BIN, "__worker", "check"], input=json.dumps(request).encode() + b"\n" + body,
+                               capture_output=True, timeout=60, cwd=self.tmp)
+            return json.loads(p.stdout.decode().strip() or "{}")
+        aad = {"check": "aadjoin", "settings": {}}
+        self.assertIn("error", ask(aad))  # nothing collected: no dsregcmd run by the worker
+        for bad in ({"name": "../dsreg.txt", "bytes": 3}, {"name": ".hidden", "bytes": 3},
+                    {"name": "dsreg.txt", "bytes": 30}, {"name": "dsreg.txt", "bytes": -1}):
+            self.assertIn("error", ask(dict(aad, collected={"files": [bad]}), b"abc"), bad)
+        got = ask(dict(aad, collected={"as_system": True, "files": [{"name": "dsreg.txt", "bytes": 3}]}), b"abc")
+        self.assertEqual(got["result"]["code"], "AAD_UNPARSEABLE", got)
+        # a request without a log level is still read (it crashed the worker once)
+        self.assertEqual(ask({"check": "cmgprobe", "settings": {}})["result"]["code"], "CMG_NO_TARGET")
+
     def test_a_worker_that_cannot_start_is_not_a_verdict(self):
         # the worker's folder is a link (refused before anything starts): nothing of the request was
         # read, so the check runs in the agent's process with the same verdict, and says why

@@ -88,6 +88,49 @@ TEST(snapshot_runs_no_live_provider) {
   cg_free(folder);
 }
 
+/* The judging half alone (plugin.h `collect`): what the agent read from the device, judged as the
+ * worker judges it. Read by SYSTEM, the user's PRT is not there to see; read by a person, it is. */
+TEST(judges_what_was_collected) {
+  char *path = cg_path_join(data_dir, "01-entra-joined-win11.txt"), *data = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(path, 1u << 20, &data, &len) == CG_OK);
+  struct cg_config cfg;
+  char err[512] = "";
+  memset(&cfg, 0, sizeof(cfg));
+  CHECK(cg_config_load_text(&cfg, "{}", 2, "test.json", NULL, err, sizeof(err)) == CG_OK);
+  for (int system = 0; system < 2; system++) {
+    struct cg_collection c;
+    memset(&c, 0, sizeof(c));
+    CHECK(cg_collection_add(&c, "dsreg.txt", data, len) == CG_OK);
+    c.view.as_system = system;
+    struct cg_env env = {.config = &cfg, .collected = &c.view};
+    struct cg_result r;
+    cg_run_check(cg_registry_find_check("aadjoin"), &env, &r);
+    CHECK_STR(r.code, "AAD_OK");
+    CHECK(cJSON_IsTrue(fact(r.facts, "system_context")) == (system == 1));
+    CHECK(cJSON_IsNull(fact(r.facts, "prt")) == (system == 1));
+    CHECK(!fact(r.facts, "dsregcmd_exit_code")); /* how it was read is the collect's to say */
+    cg_result_free(&r);
+    /* nothing collected under that name: the judge does not read the device instead */
+    cg_collection_free(&c);
+    CHECK(cg_collection_add(&c, "other.txt", "x", 1) == CG_OK);
+    cg_run_check(cg_registry_find_check("aadjoin"), &env, &r);
+    CHECK_STR(r.code, "AADJOIN_INTERNAL_ERROR");
+    cg_result_free(&r);
+    cg_collection_free(&c);
+  }
+  /* the limits of what a check's collect may keep */
+  struct cg_collection c;
+  memset(&c, 0, sizeof(c));
+  for (int i = 0; i < CG_COLLECTED_MAX; i++)
+    CHECK(cg_collection_add(&c, "f", "", 0) == CG_OK);
+  CHECK(cg_collection_add(&c, "f", "", 0) == CG_ERR_TOOBIG);
+  cg_collection_free(&c);
+  cg_config_free(&cfg);
+  cg_free(data);
+  cg_free(path);
+}
+
 static void live_source(const char *fake_arg, const char *scratch) {
   char *fixture = cg_path_join(data_dir, "01-entra-joined-win11.txt");
   cJSON *sets = cJSON_CreateArray();
@@ -164,6 +207,7 @@ int main(int argc, char **argv) {
   data_dir = argv[1];
   RUN(unreadable_and_oversized_input);
   RUN(snapshot_folder);
+  RUN(judges_what_was_collected);
   RUN(snapshot_runs_no_live_provider);
   {
     int before = t_failed;

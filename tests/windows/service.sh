@@ -14,10 +14,16 @@ win() { winepath -w "$1" 2>/dev/null; }
 cfg="$work/cmgdiag.json"
 wcfg=$(win "$cfg")
 esc() { printf '%s' "$1" | sed 's/\\/\\\\/g'; }
+# aadjoin with a dsregcmd stand-in: the service runs it (collect) and its restricted worker parses the
+# output (judge); the stand-in reads "fake-mode" beside itself (tests/unit/fake_dsregcmd.c)
+mkdir -p "$work/dsreg"
+cp "$(dirname "$exe")/tests/fake_dsregcmd.exe" "$work/dsreg/dsregcmd.exe"
+printf '%s' "$(win "$(cd "$(dirname "$0")/.." && pwd)/data/aadjoin/01-entra-joined-win11.txt")" > "$work/dsreg/fake-mode"
+chmod 700 "$work/dsreg" "$work/dsreg/dsregcmd.exe"
 cat > "$cfg" <<JSON
 {"spool": {"dir": "$(esc "$(win "$work/spool")")"}, "log": {"file": "$(esc "$(win "$work/cmgdiag.log")")", "level": "debug"},
  "state_dir": "$(esc "$(win "$work/state")")", "outputs": [{"type": "file", "dir": "$(esc "$(win "$work/share")")"}], "interval_s": 1, "jitter_s": 0, "start_delay_s": 0,
- "checks": {"aadjoin": {"enabled": false}, "mpcandidates": {"enabled": false}, "netenv": {"enabled": false}, "clientlogs": {"enabled": false},
+ "checks": {"aadjoin": {"dsregcmd_path": "$(esc "$(win "$work/dsreg/dsregcmd.exe")")"}, "mpcandidates": {"enabled": false}, "netenv": {"enabled": false}, "clientlogs": {"enabled": false},
             "cmgprobe": {"enabled": false}, "clientauth": {"enabled": false}}}
 JSON
 # Wine ends its services (system processes) as soon as no other wine program runs: alone, the service
@@ -66,12 +72,16 @@ for f in sorted(glob.glob(sys.argv[1] + "/**/*.json.gz", recursive=True)):
     b = json.load(gzip.open(f))
     c = {r["check"]: r for r in b["checks"]}
     if "content" in c and b.get("trigger") != "selftest":
+        a = c["aadjoin"]
         print(c["content"]["facts"].get("worker", {}).get("user"),
-              c["agent"]["facts"]["privilege_separation"].get("account"))
+              c["agent"]["facts"]["privilege_separation"].get("account"),
+              "|", a["code"], a["facts"].get("source"), a["facts"].get("worker", {}).get("user"),
+              a["facts"].get("system_context"))
         break
 PY
 )
-[ "$w" = "restricted token restricted token" ] && ok "a cycle's bundle: content ran in the worker, the agent check says so" ||
+[ "${w% *}" = "restricted token restricted token | AAD_OK dsregcmd restricted token" ] &&
+  ok "a cycle's bundle: content ran in the worker, the agent check says so; the service ran dsregcmd (as SYSTEM) and the worker judged its output" ||
   no "a cycle's bundle says: '$w'"
 # self-test for a standard user: the service serves it over its pipe (wine has no standard user;
 # --service asks the service as the automatic fallback of a user who may not read the configuration)
