@@ -330,18 +330,37 @@ static void take_request(struct cg_served *sv, struct cg_ipc_conn *c, struct par
   cg_mutex_lock(sv->m);
   cg_strlcpy(user, sv->s.unprivileged_user, sizeof(user));
   cg_mutex_unlock(sv->m);
-  if (user[0] && !cg_worker_reads_connections())
-    cg_strlcpy(why, "on this platform a worker takes a pipe of the agent's, not a connection", sizeof(why));
-  if (!user[0] || why[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
+  if (!user[0] || cg_worker_user_find(user, &u, why, sizeof(why)) != CG_OK) {
     if (user[0]) cg_log_info(sv->log, "served", "the request is read by the service itself: %s", why);
     int rc = read_request(c, -1, buf, sizeof(buf) - 1, &len); /* before len is read */
     parse_line(rc, buf, len, p);
     return;
   }
-  intptr_t rd = -1;
+  intptr_t rd = -1, in = cg_ipc_native(c), qr = -1, qw = -1;
+  int rc = CG_OK;
+  /* Windows: a worker takes a pipe of the service's, not the client's connection. The service takes
+   * the line's bytes as they came (up to its end of line, at most 4 KiB, within 5 s), reads none of it
+   * for meaning, and relays it through a pipe to the worker, which parses it. */
+  bool relay = !cg_worker_reads_connections();
+  if (relay) {
+    rc = read_request(c, -1, buf, sizeof(buf) - 1, &len);
+    if (rc != CG_OK) { /* nothing came, or too much: refused with a sentence, nothing parsed */
+      parse_line(rc, buf, len, p);
+      return;
+    }
+    buf[len++] = '\n';
+    rc = cg_pipe_open(&qr, &qw, why, sizeof(why));
+    in = qr;
+  }
   struct cg_child *ch = NULL;
   const char *argv[] = {sv->exe, "__worker", "request", NULL}, *envp[] = {NULL};
-  int rc = cg_worker_start(&u, "/", argv, envp, cg_ipc_native(c), &rd, &ch, why, sizeof(why));
+  if (rc == CG_OK) rc = cg_worker_start(&u, "/", argv, envp, in, &rd, &ch, why, sizeof(why));
+  if (relay) {
+    cg_pipe_close(qr);
+    if (rc == CG_OK && cg_pipe_write_within(qw, buf, len, 2000) != CG_OK)
+      cg_snprintf(why, sizeof(why), "the worker did not take the request");
+    cg_pipe_close(qw);
+  }
   size_t have = 0;
   int64_t end = cg_time_mono_ms() + REQUEST_WAIT_MS + 2000;
   while (rc == CG_OK && have < sizeof(*p) && cg_time_mono_ms() < end) {
@@ -356,6 +375,9 @@ static void take_request(struct cg_served *sv, struct cg_ipc_conn *c, struct par
     cg_child_free(ch); /* killed when it has not ended */
     cg_pipe_close(rd);
   }
+  if (rc == CG_OK && have == sizeof(*p) && plausible(p))
+    cg_log_debug(sv->log, "served", "the request was read without privilege, by a worker (%s)",
+                 relay ? "relayed through a pipe" : "from the connection");
   if (rc != CG_OK || have != sizeof(*p) || !plausible(p)) {
     cg_log_warn(sv->log, "served", "a request could not be read without privilege%s%s", why[0] ? ": " : "", why);
     memset(p, 0, sizeof(*p));

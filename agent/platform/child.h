@@ -69,7 +69,7 @@ int cg_worker_start(const struct cg_worker_user *u, const char *folder, const ch
                     const char *const *envp, intptr_t in, intptr_t *rd, struct cg_child **out, char *err,
                     size_t errlen);
 /* Whether cg_worker_start takes a connection (ipc.h) as the worker's input: Linux yes, Windows no
- * (a pipe of cg_pipe_open only; the service reads a self-test request itself). */
+ * (a pipe of cg_pipe_open only; the service relays a self-test request through one, served.c). */
 bool cg_worker_reads_connections(void);
 /* In a worker: what its token is, in words ("restricted, integrity Low"); CG_ERR_UNSUPPORTED where the
  * platform has no tokens (its uid says it there). */

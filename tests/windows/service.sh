@@ -103,6 +103,15 @@ done
 [ -n "$(find "$work/share" -name '*.json.gz' -exec zgrep -l '"ticket":"INC7"' {} + 2>/dev/null)" ] &&
   ok "the bundle with ticket INC7 is in the share" || no "no bundle with ticket INC7 in $work/share"
 [[ $out != *$'\x1e'* ]] && ok "no record byte reaches the user" || no "records printed: $out"
+[[ $(log) == *"the request was read without privilege, by a worker (relayed through a pipe)"* ]] &&
+  ok "the request was parsed by the restricted worker, relayed by the service through a pipe" ||
+  no "the request was not read by a worker: $(log | grep served | tail -3)"
+# garbage from anyone: refused with the parser's own sentence, which only the worker's parser says
+said=$(timeout 60 wine "$(dirname "$exe")/tests/pipe_acl.exe" --send '{"ticket": "INC 42"}' 2>&1 | tr -d '\r')
+[[ $said == *"a ticket is 1 to"* ]] && ok "a request with a bad ticket is refused with the worker parser's sentence" ||
+  no "bad ticket: $said"
+[ "$(log | grep -c 'the request was read without privilege, by a worker (relayed through a pipe)')" -ge 2 ] &&
+  ok "that request was parsed by the worker too" || no "the bad request was not read by a worker: $(log | grep served | tail -3)"
 [[ $(log) == *"self-test for ticket INC7 asked by process"* ]] && ok "the service logs who asked" ||
   no "log: $(log | grep served | tail -3)"
 out=$(c -c "$wcfg" run --once); rc=$?
