@@ -24,6 +24,7 @@
 #include "sas.h"
 #include "served.h"
 #include "worker.h"
+#include "emit_worker.h"
 #include "setup.h"
 #include "cycle.h"
 #include "ship.h"
@@ -668,6 +669,7 @@ int main(int argc, char **argv) {
   if (argc == 3 && !strcmp(argv[1], "__worker"))
     return !strcmp(argv[2], "check")     ? cg_worker_check_main()
            : !strcmp(argv[2], "request") ? cg_served_request_main()
+           : !strcmp(argv[2], "emit")    ? cg_worker_emit_main()
                                          : 2;
   int ec = cli_parse(&cli, argc, argv);
   if (ec >= 0) return ec;

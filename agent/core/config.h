@@ -15,6 +15,9 @@ struct cg_config {
   /* The file (or a folder above it) can be changed by someone other than administrators: its
    * admin-defined commands are not run (docs/security.md). */
   bool insecure;
+  /* The unprivileged worker's own configuration: the files its settings name are copies of files the
+   * agent vetted (admin-only) before it sent their bytes, so they are not vetted again. */
+  bool files_vetted;
   char insecure_why[512];
   int64_t interval_s, jitter_s, start_delay_s, check_timeout_s, cycle_timeout_s, network_debounce_s, network_min_gap_s;
   int64_t heartbeat_s; /* a scheduled cycle whose state did not change ships at most this often */

@@ -241,6 +241,10 @@ struct cg_output_plugin {
    * off it identifies the output in the spool's delivery marks, so rotating a SAS keeps them. */
   const char *target_key;
   const struct cg_policy_value *policy_values; /* optional, {NULL}-terminated */
+  /* It needs nothing but the network and its own settings (the files they name, the secrets of its
+   * `*_env` keys, handed over): where the platform has a worker, its uploads, and so its parsing of the
+   * collection point's answers, run in a process without privilege (pipeline/emit_worker.h). */
+  bool unprivileged;
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
   /* Deliver one gzip-compressed bundle; always fills res. Keep connections in ctx for reuse. */
   void (*emit)(void *ctx, const struct cg_env *env, const struct cg_emit_req *req, struct cg_emit_result *res);

@@ -6,11 +6,13 @@
 
 #include "bundle.h"
 #include "config.h"
+#include "emit_worker.h"
 #include "http.h"
 #include "log.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
 #include "redact.h"
+#include "worker.h"
 
 struct output_inst {
   const struct cg_output_plugin *p;
@@ -20,6 +22,9 @@ struct output_inst {
   char label[256];
   bool down; /* given up for the rest of this drain */
   char last_error[768];
+  const cJSON *settings;    /* its object in the configuration (the worker gets a copy) */
+  bool unprivileged;        /* it uploads from a worker without privilege (emit_worker.h) */
+  struct cg_emit_worker *w; /* that worker, for one drain */
 };
 
 struct cg_shipper {
@@ -29,6 +34,7 @@ struct cg_shipper {
   size_t n;
   const char **keys;
   uint64_t rng;
+  struct cg_worker_user wu; /* the worker's account, when outputs upload without privilege */
 };
 
 int64_t cg_backoff_ms(int64_t base_ms, int64_t cap_ms, int attempt, uint64_t *rng) {
@@ -128,6 +134,8 @@ int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg
     goto out;
   }
   if (RAND_bytes((unsigned char *)&sh->rng, sizeof(sh->rng)) != 1) sh->rng = (uint64_t)cg_time_utc_ms();
+  char wwhy[300] = "";
+  bool worker = cg_worker_account(env->config, &sh->wu, wwhy, sizeof(wwhy)) == CG_OK;
   const cJSON *obj;
   cJSON_ArrayForEach(obj, list) {
     struct output_inst *o = &sh->outs[sh->n];
@@ -147,6 +155,12 @@ int cg_shipper_open(struct cg_shipper **out, const struct cg_env *env, struct cg
     if ((rc = cg_config_map_fill(o->p->config_map, obj, o->ctx)) != CG_OK) goto out;
     output_identity(o, obj);
     sh->keys[sh->n - 1] = o->key;
+    o->settings = obj;
+    o->unprivileged = worker && o->p->unprivileged;
+    if (o->p->unprivileged)
+      cg_log_debug(env->log, "ship", "%s: uploads %s%s", o->label,
+                   worker ? "from a process without privilege, as " : "from this process, with its privilege: ",
+                   worker ? sh->wu.name : wwhy);
     char why[512] = "";
     o->started = true; /* fini also undoes a half-done init */
     if (o->p->init && (rc = o->p->init(o->ctx, env, why, sizeof(why))) != CG_OK) {
@@ -166,6 +180,7 @@ void cg_shipper_close(struct cg_shipper *sh) {
   if (!sh) return;
   for (size_t i = 0; i < sh->n; i++) {
     struct output_inst *o = &sh->outs[i];
+    cg_emit_worker_end(o->w);
     if (o->started && o->p->fini) o->p->fini(o->ctx);
     cg_config_map_release(o->p->config_map, o->ctx);
     cg_free(o->ctx);
@@ -179,6 +194,33 @@ size_t cg_shipper_outputs(const struct cg_shipper *sh) { return sh ? sh->n : 0; 
 const char *cg_shipper_label(const struct cg_shipper *sh, size_t i) { return sh->outs[i].label; }
 const char *cg_shipper_last_error(const struct cg_shipper *sh, size_t i) { return sh->outs[i].last_error; }
 
+/* One upload: from the output's worker without privilege when it has one (started for the drain,
+ * ended when it goes wrong; one that cannot start leaves the output to this process, as before
+ * workers, and the log says why), else here. */
+static void emit(struct cg_shipper *sh, struct output_inst *o, const struct cg_emit_req *req, int64_t deadline,
+                 struct cg_emit_result *res) {
+  if (o->unprivileged && !o->w) {
+    char why[400] = "";
+    if (cg_emit_worker_start(o->p, o->settings, sh->env, &sh->wu, &o->w, why, sizeof(why)) != CG_OK) {
+      o->unprivileged = false;
+      cg_log_warn(sh->env->log, "ship",
+                  "%s: its upload process without privilege could not be started (%s); it "
+                  "uploads from this process, with its privilege",
+                  o->label, why);
+    }
+  }
+  if (!o->w) {
+    o->p->emit(o->ctx, sh->env, req, res);
+    return;
+  }
+  int64_t left = deadline - cg_time_mono_ms();
+  /* the output's own timeout bounds an upload; the worker gets that and a margin, within the drain */
+  if (!cg_emit_worker_emit(o->w, sh->env, req, left > 0 ? left + 5000 : 5000, res)) {
+    cg_emit_worker_end(o->w);
+    o->w = NULL;
+  }
+}
+
 /* One bundle to one output, with retries inside the drain's deadline. */
 static enum cg_emit_outcome deliver(struct cg_shipper *sh, struct output_inst *o, const struct cg_emit_req *req,
                                     int64_t deadline, struct cg_drain_stats *st) {
@@ -188,7 +230,7 @@ static enum cg_emit_outcome deliver(struct cg_shipper *sh, struct output_inst *o
   for (int attempt = 0;; attempt++) {
     memset(&res, 0, sizeof(res));
     res.retry_after_ms = -1;
-    o->p->emit(o->ctx, sh->env, req, &res);
+    emit(sh, o, req, deadline, &res);
     if (res.outcome != CG_EMIT_RETRY) break;
     if (attempt + 1 >= cfg->delivery.max_attempts) {
       cg_log_warn(log, "ship", "%s: %s; %d attempts failed, trying again next cycle", o->label, res.error, attempt + 1);
@@ -311,6 +353,10 @@ int cg_shipper_drain(struct cg_shipper *sh, const char *first, int64_t budget_ms
       any_up |= !sh->outs[k].down;
     if (!any_up) break;
     if (ship_one(sh, names[i], deadline, st) && first && !strcmp(names[i], first)) st->first_shipped = true;
+  }
+  for (size_t k = 0; k < sh->n; k++) { /* a worker lives for one drain */
+    cg_emit_worker_end(sh->outs[k].w);
+    sh->outs[k].w = NULL;
   }
   st->remaining = (int64_t)n - st->shipped - st->set_aside;
   st->elapsed_ms = cg_time_mono_ms() - start;

@@ -38,7 +38,7 @@ int cg_worker_account(const struct cg_config *cfg, struct cg_worker_user *u, cha
 }
 
 /* STATE_DIR/unprivileged, in a state folder that is the agent's own (no link, not open to others). */
-static char *worker_dir(const struct cg_config *cfg, char *err, size_t errlen) {
+char *cg_worker_dir(const struct cg_config *cfg, char *err, size_t errlen) {
   char *base = cfg->state_dir ? cg_strdup(cfg->state_dir) : cg_default_state_dir();
   char *d = base && cg_dir_ensure_private(base, err, errlen) == CG_OK ? cg_path_join(base, "unprivileged") : NULL;
   cg_free(base);
@@ -353,7 +353,7 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
 
 /* The worker's first byte (a newline): it is confined. 0 when it came, 1 when the deadline passed
  * first, 3 when the worker ended before it was ready (before it read a byte of the request). */
-static int read_ready(intptr_t rd, int64_t end) {
+int cg_worker_wait_ready(intptr_t rd, int64_t end) {
   char c;
   for (;;) {
     int64_t left = end - cg_time_mono_ms();
@@ -387,7 +387,7 @@ static void ended_how(const struct cg_child_status *st, const cJSON *answer, int
 }
 
 /* Waits up to `ms` for the worker to end, then kills it and waits a second more; *st says how it ended. */
-static void reap(struct cg_child *child, int ms, struct cg_child_status *st) {
+void cg_worker_reap(struct cg_child *child, int ms, struct cg_child_status *st) {
   memset(st, 0, sizeof(*st));
   for (int i = 0; i < ms / 10 && !cg_child_ended(child, st); i++)
     cg_sleep_ms(10);
@@ -402,7 +402,7 @@ static void finish(const struct cg_check_plugin *p, const struct cg_env *env, st
                    struct cg_buf *b, int64_t deadline_ms, struct cg_result *res, char *token, size_t tlen) {
   struct cg_child_status st;
   if (got != 0) cg_child_kill(child);
-  reap(child, 3000, &st); /* it ends as soon as its answer is out */
+  cg_worker_reap(child, 3000, &st); /* it ends as soon as its answer is out */
   cJSON *answer = got == 0 && b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
   if (got == 1) {
     cg_run_deadline_result(p, res, deadline_ms,
@@ -431,7 +431,7 @@ static void not_started(const struct cg_check_plugin *p, const struct cg_env *en
   cg_strlcpy(how, why ? why : "", sizeof(how));
   if (child) {
     struct cg_child_status st;
-    reap(child, 1000, &st);
+    cg_worker_reap(child, 1000, &st);
     cg_child_free(child);
     ended_how(&st, NULL, 0, how, sizeof(how));
   }
@@ -504,7 +504,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
 }
 
 /* The worker's environment: nothing of the agent's but what decides the network path and the time. */
-static void worker_env(const char **envp, char store[][1100], size_t max) {
+void cg_worker_env(const char **envp, char store[][1100], size_t max) {
   static const char *const keep[] = {"http_proxy",    "https_proxy",  "no_proxy", "all_proxy",
                                      "HTTP_PROXY",    "HTTPS_PROXY",  "NO_PROXY", "ALL_PROXY",
                                      "SSL_CERT_FILE", "SSL_CERT_DIR", "TZ"};
@@ -529,7 +529,7 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     return;
   }
   int64_t start = cg_time_mono_ms(), limit = deadline_ms > 0 ? deadline_ms : DEFAULT_DEADLINE_MS;
-  char *wdir = worker_dir(env->config, err, sizeof(err)), *exe = cg_self_exe();
+  char *wdir = cg_worker_dir(env->config, err, sizeof(err)), *exe = cg_self_exe();
   intptr_t rd = -1, qr = -1, qw = -1;
   struct cg_child *child = NULL;
   struct cg_buf q, b;
@@ -541,13 +541,13 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   if (rc == CG_OK) {
     const char *argv[] = {exe, "__worker", "check", NULL}, *envp[12];
     char store[12][1100];
-    worker_env(envp, store, 12);
+    cg_worker_env(envp, store, 12);
     cg_log_debug(env->log, "runner", "check %s starting, as %s without privilege", p->name, u->name);
     rc = cg_worker_start(u, wdir, argv, envp, qr, &rd, &child, err, sizeof(err));
   }
   cg_pipe_close(qr);
   /* the request once the worker says it is ready (confined), within the deadline */
-  int got = rc == CG_OK ? read_ready(rd, start + limit) : 0;
+  int got = rc == CG_OK ? cg_worker_wait_ready(rd, start + limit) : 0;
   if (rc == CG_OK && got == 0) {
     int64_t left = start + limit - cg_time_mono_ms();
     int wrc = cg_pipe_write_within(qw, q.data, q.len, left > 0 ? left : 1);

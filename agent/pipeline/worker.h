@@ -32,6 +32,18 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
 int cg_worker_take_answer(const struct cg_check_plugin *p, const struct cg_env *env, const char *text, size_t len,
                           struct cg_result *res);
 
+/* What the workers share (this file's and emit_worker.c's). STATE_DIR/unprivileged, in a state
+ * folder that is the agent's own; NULL and why in err otherwise. */
+char *cg_worker_dir(const struct cg_config *cfg, char *err, size_t errlen);
+/* The worker's environment: nothing of the agent's but what decides the network path and the time
+ * (proxy and trust variables, TZ), into envp (NULL-terminated) with its strings in store. */
+void cg_worker_env(const char **envp, char store[][1100], size_t max);
+/* The worker's first byte (a newline: it is confined) on rd before `end` (monotonic ms): 0 when it
+ * came, 1 when the deadline passed first, 3 when the worker ended before it was ready. */
+int cg_worker_wait_ready(intptr_t rd, int64_t end);
+/* Waits up to `ms` for the worker to end, then kills it and waits a second more; *st says how. */
+void cg_worker_reap(struct cg_child *child, int ms, struct cg_child_status *st);
+
 /* `cmgdiag __worker check`: the worker's side (standard input: the request; standard output: the
  * answer). Exit code 0 when it answered with a result. */
 int cg_worker_check_main(void);

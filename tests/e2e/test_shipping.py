@@ -11,13 +11,16 @@ Every test ends with a scan of everything cmgdiag wrote (log, spool, quarantine,
 the secrets it was given: the SAS signature, the bearer token and the HMAC key.
 
     test_shipping.py BINARY [--wine]"""
+import glob
 import gzip
 import hashlib
 import hmac
 import json
 import os
+import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -112,6 +115,8 @@ class FaultServer:
 
 
 class ShipCase(unittest.TestCase):
+    USER = None  # unprivileged_user: None leaves the default (an account that may not exist here)
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cmgdiag-ship-")
         self.cfg = os.path.join(self.tmp, "cmgdiag.json")
@@ -143,7 +148,7 @@ class ShipCase(unittest.TestCase):
                        "state_dir": native_path(os.path.join(self.tmp, "state")),
                        "checks": {"aadjoin": {"enabled": False}, "mpcandidates": {"enabled": False}, "netenv": {"enabled": False},
                                   "clientlogs": {"enabled": False}},
-                       "outputs": outputs, "delivery": d}, f)
+                       "outputs": outputs, "delivery": d, **({"unprivileged_user": self.USER} if self.USER else {})}, f)
 
     def azblob(self, sas_url):
         self.secrets.append(re.search(r"[?&]sig=([^&]+)", sas_url).group(1))
@@ -526,6 +531,118 @@ class Delivery(ShipCase):
         self.assertEqual(len(ports), 1, "each bundle opened a new connection")
         ids = [json.loads(gzip.decompress(bytes.fromhex(r["body"])))["bundle_id"] for r in srv.requests()]
         self.assertEqual(len(set(ids)), 4)
+
+
+def holders(port):
+    """Processes with an established TCP connection to 127.0.0.1:port: {pid: /proc/PID/status text}."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if cols[3] == "01" and int(cols[2].split(":")[1], 16) == port:
+                inodes.add(cols[9])
+    found = {}
+    for fd in glob.glob("/proc/[0-9]*/fd/*"):
+        try:
+            m = re.match(r"socket:\[(\d+)\]", os.readlink(fd))
+            if m and m.group(1) in inodes:
+                pid = int(fd.split("/")[2])
+                with open("/proc/%d/status" % pid) as f:
+                    found[pid] = f.read()
+        except OSError:
+            pass
+    return found
+
+
+class WithoutPrivilege(ShipCase):
+    """Uploads from a process without privilege (docs/security.md): each HTTPS output's worker gets its
+    settings, files and secrets over a pipe, uploads, and reports only an outcome; the agent keeps the
+    spool. Under wine the name only turns the restricted token on."""
+    USER = "nobody"
+
+    def uploads_from_the_worker(self, n):
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        self.assertEqual(text.count("uploads from a process without privilege"), n, text[-3000:])
+        self.assertNotIn("could not be started", text)
+
+    def test_every_https_output_uploads_from_the_worker_with_its_secrets(self):
+        if not test_cli.WINE and os.geteuid() != 0:
+            self.skipTest("giving up privilege needs root")
+        tok = os.path.join(self.tmp, "secret-token")
+        with open(tok, "w") as f:
+            f.write(TOKEN + "\n")
+        os.chmod(tok, 0o600)  # root's alone: the worker gets its bytes, never the file
+        srv = self.fault("201")
+        nginx = HttpsNginx.http(self, "/bearer/{bundle_id}.json.gz", bearer_token_file=native_path(tok))
+        self.write_cfg([self.azblob(sas(self.container)), nginx,
+                        {"type": "http", "method": "PUT", "url": srv.url(), "hmac_key_env": "CMGDIAG_TEST_HMAC"}])
+        rc, out, err = self.cmg("selftest", env={"CMGDIAG_TEST_HMAC": HMAC_KEY})
+        self.assertEqual(rc, 0, out + err)
+        bid = self.bundle_id(out)
+        self.assertEqual(len(blobs(self.container)), 1)
+        self.assertTrue(os.path.exists(os.path.join(LAB_DIR, "dav", "bearer", bid + ".json.gz")))
+        r = srv.requests()[0]
+        h = {k.lower(): v for k, v in r["headers"].items()}
+        mac = hmac.new(HMAC_KEY.encode(), h["x-cmgdiag-timestamp"].encode() + b"." + bytes.fromhex(r["body"]),
+                       hashlib.sha256)
+        self.assertEqual(h["x-cmgdiag-signature"], "sha256=" + mac.hexdigest(), "the HMAC key from the environment")
+        self.assertEqual(spooled(self.spool), [])
+        self.uploads_from_the_worker(3)
+        if not test_cli.WINE:  # the worker's copies are gone with it
+            wdir = os.path.join(self.tmp, "state", "unprivileged")
+            self.assertEqual([d for d in os.listdir(wdir) if d.startswith("emit-")], [])
+
+    def test_retry_after_and_one_connection_through_the_worker(self):
+        if not test_cli.WINE and os.geteuid() != 0:
+            self.skipTest("giving up privilege needs root")
+        srv = self.fault("503+ra=2", "201")
+        self.write_cfg([Delivery.http(self, srv)])
+        rc, out, _ = self.cmg("selftest", env={"CMGDIAG_TEST_HMAC": HMAC_KEY})
+        self.assertEqual(rc, 0, out)
+        reqs = srv.requests()
+        self.assertEqual(len(reqs), 2)
+        self.assertGreaterEqual(reqs[1]["t"] - reqs[0]["t"], 1.9, "Retry-After: 2 did not come through the worker")
+        self.spool_bundles(3)
+        srv = self.fault()
+        self.write_cfg([Delivery.http(self, srv)])
+        rc, out, _ = self.cmg("flush", env={"CMGDIAG_TEST_HMAC": HMAC_KEY})
+        self.assertEqual(rc, 0, out)
+        self.assertEqual(len(srv.requests()), 3)
+        self.assertEqual(len({r["peer_port"] for r in srv.requests()}), 1, "one worker, one connection, per drain")
+
+    def test_the_upload_is_held_without_privilege_and_its_crash_keeps_the_bundle(self):
+        if test_cli.WINE or os.geteuid() != 0:
+            self.skipTest("Linux as root: the holder of the connection is found by its socket")
+        self.spool_bundles(1)
+        srv = self.fault("slow=30")
+        self.write_cfg([Delivery.http(self, srv, timeout_ms=25000)], {"max_attempts": 1})
+        p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "flush"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=dict(os.environ, CMGDIAG_TEST_HMAC=HMAC_KEY))
+        held = None
+        end = time.time() + 20
+        while time.time() < end and not held:
+            held = {pid: st for pid, st in holders(srv.port).items() if pid != srv.p.pid and pid != p.pid}
+            time.sleep(0.05)
+        self.assertTrue(held, "no process held the upload's connection")
+        pid, status = next(iter(held.items()))
+        field = lambda k: re.search(r"^%s:\s*(.*)$" % k, status, re.M).group(1).split()
+        self.assertEqual(field("Uid"), [str(pwd.getpwnam("nobody").pw_uid)] * 4)
+        self.assertEqual(field("NoNewPrivs"), ["1"])
+        self.assertEqual(field("Seccomp"), ["2"])
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            self.assertEqual(f.read().split(b"\0")[1:3], [b"__worker", b"emit"])
+        os.kill(pid, signal.SIGSEGV)  # a crash while it reads the collection point's answer
+        out, err = p.communicate(timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(len(spooled(self.spool)), 1, "the bundle waits in the spool for the next cycle")
+        with open(self.log, encoding="utf-8", errors="replace") as f:
+            self.assertIn("upload process without privilege ended without an answer", f.read())
 
 
 class Spool(ShipCase):

@@ -1,9 +1,11 @@
 /* libFuzzer: the answer an unprivileged worker sends back to the agent's privileged process
- * (pipeline/worker.c): after a compromise of the worker, its bytes are the attacker's. */
+ * (pipeline/worker.c: a check's result; pipeline/emit_worker.c: an upload's outcome): after a
+ * compromise of the worker, its bytes are the attacker's. */
 #include <stdint.h>
 #include <string.h>
 
 #include "discovery.h"
+#include "emit_worker.h"
 #include "log.h"
 #include "worker.h"
 
@@ -43,6 +45,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (!declared) __builtin_trap();
     }
     cg_result_free(&res);
+  }
+  /* the same bytes as an upload's outcome: a known outcome, numbers in range, a clean sentence */
+  struct cg_emit_result er;
+  if (cg_emit_take_answer((const char *)data, size, &env, "http", &er) == CG_OK) {
+    if ((int)er.outcome < CG_EMIT_DELIVERED || er.outcome > CG_EMIT_REJECTED || er.http_status < 0 ||
+        er.http_status > 999 || er.retry_after_ms < -1 || er.retry_after_ms > 86400000 ||
+        !memchr(er.error, 0, sizeof(er.error)) || controls(er.error) ||
+        cJSON_GetArraySize(log.capture) > 2 * CG_LOG_CAPTURE_MAX)
+      __builtin_trap();
   }
   cJSON_Delete(env.discovery);
   cJSON_Delete(log.capture);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "discovery.h"
+#include "emit_worker.h"
 #include "log.h"
 #include "platform/child.h"
 #include "platform/sys.h"
@@ -15,6 +16,39 @@ static const struct cg_check_plugin *probe;
 
 static int take(const char *text, struct cg_env *env, struct cg_result *res) {
   return cg_worker_take_answer(probe, env, text, strlen(text), res);
+}
+
+/* An upload's outcome from the emit worker: taken only as an outcome, its sentence clean. */
+TEST(an_upload_outcome_is_taken_only_as_one) {
+  struct cg_log log = {.level = CG_LOG_DEBUG, .capture = cJSON_CreateArray()};
+  struct cg_env env = {.log = &log};
+  struct cg_emit_result r;
+  const char *good =
+      "{\"outcome\":2,\"http_status\":503,\"retry_after_ms\":2000,\"error\":\"HTTP 503 \\u001b[31mbusy "
+      "https://a.blob.core.windows.net/c?sv=1&sig=SECRETSIG\",\"log\":[{\"l\":2,\"c\":\"http\",\"m\":\"hi\"}]}";
+  CHECK(cg_emit_take_answer(good, strlen(good), &env, "azblob", &r) == CG_OK);
+  CHECK(r.outcome == CG_EMIT_RETRY && r.http_status == 503 && r.retry_after_ms == 2000);
+  CHECK(!strstr(r.error, "SECRETSIG"));
+  CHECK(!strchr(r.error, 0x1b));
+  CHECK_CONTAINS(r.error, "HTTP 503");
+  CHECK(cJSON_GetArraySize(log.capture) == 1);
+  CHECK_CONTAINS(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(log.capture, 0), "m")),
+                 "[azblob upload, without privilege] hi");
+  static const char *const bad[] = {
+      "{\"outcome\":5,\"http_status\":200,\"retry_after_ms\":-1,\"error\":\"\"}",
+      "{\"outcome\":0.5,\"http_status\":200,\"retry_after_ms\":-1,\"error\":\"\"}",
+      "{\"outcome\":-1,\"http_status\":200,\"retry_after_ms\":-1,\"error\":\"\"}",
+      "{\"outcome\":0,\"http_status\":1000,\"retry_after_ms\":-1,\"error\":\"\"}",
+      "{\"outcome\":0,\"http_status\":200,\"retry_after_ms\":1e300,\"error\":\"\"}",
+      "{\"outcome\":0,\"http_status\":200,\"retry_after_ms\":-2,\"error\":\"\"}",
+      "{\"outcome\":0,\"http_status\":200,\"retry_after_ms\":-1}",
+      "{\"outcome\":\"0\",\"http_status\":200,\"retry_after_ms\":-1,\"error\":\"\"}",
+      "[0,200,-1,\"\"]",
+      "",
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    CHECK(cg_emit_take_answer(bad[i], strlen(bad[i]), &env, "http", &r) == CG_ERR_PARSE);
+  cJSON_Delete(log.capture);
 }
 
 TEST(a_good_answer_is_taken_with_its_handover) {
@@ -143,6 +177,7 @@ int main(void) {
   cg_json_init_hooks();
   probe = cg_registry_find_check("cmgprobe");
   CHECK(probe != NULL);
+  RUN(an_upload_outcome_is_taken_only_as_one);
   RUN(a_good_answer_is_taken_with_its_handover);
   RUN(what_is_not_a_result_is_refused);
   RUN(a_hostile_answer_says_no_more_than_it_may);

@@ -192,6 +192,7 @@ static const struct cg_setting_meaning azblob_meanings[] = {{"sas_url", cg_meani
 const struct cg_output_plugin cg_output_azblob = {
     .meanings = azblob_meanings,
     .name = "azblob",
+    .unprivileged = true, /* the network and its own settings: the answers are parsed without privilege */
     .description = "Azure Blob Storage container through a SAS URL (Block Blob PUT, idempotent)",
     .platforms = CG_PLATFORM_ANY,
     .config_map = azblob_map,

@@ -263,6 +263,7 @@ static const struct cg_setting_meaning http_meanings[] = {{"url", cg_meaning_htt
 const struct cg_output_plugin cg_output_http = {
     .meanings = http_meanings,
     .name = "http",
+    .unprivileged = true, /* the network and its own settings: the answers are parsed without privilege */
     .description = "HTTPS POST or PUT to an ingestion endpoint (token, HMAC signature or client certificate)",
     .platforms = CG_PLATFORM_ANY,
     .config_map = http_map,
