@@ -444,16 +444,24 @@ class Probe(unittest.TestCase):
                 ("hostile", "1800", "CMG_RESPONSE_TOO_LARGE", None),      # endless body
                 ("hostile", "2000", "CMG_RESPONSE_TOO_LARGE", None),      # 10 MB header
                 ("hostile", "1900", "CMG_HTTP_REDIRECT", None),           # redirect loop
+                ("hostile", "2100", "CMG_UNREACHABLE", None),             # another protocol, not HTTP
+                ("hostile", "2200", "CMG_PARTIAL", None),                 # the MP list, then a dropped request
                 ("tlsreset", MP, "CMG_TLS_HANDSHAKE_FAILED", None),       # reset mid-TLS
                 ("good", "1200", "CMG_SLOW_RESPONSE", {"timeout_ms": 3000}),  # slow drip
                 ("wrongname", MP, "CMG_CERT_NAME_MISMATCH", None)):       # wrong certificate
             with self.subTest(case=case, mp=mp):
-                r = self.expect(code, case=case, mp=mp, extra=extra)
+                r = self.expect(code, "warn" if code == "CMG_PARTIAL" else "fail", case=case, mp=mp, extra=extra)
                 got = self.peak_rss_kb(case, mp, extra)
                 if got:
                     self.assertEqual(got[0]["code"], code)
                     self.assertLess(got[1], 40 * 1024, "peak memory %d KB" % got[1])
                     print("hostile %s/%s: %s, peak RSS %d KB" % (case, mp, code, got[1]), file=sys.stderr)
+
+    def test_a_proxy_that_does_not_resolve(self):
+        # the configured proxy (as SYSTEM's would be) has a name nothing resolves: the proxy is named, not the CMG
+        r = self.expect("CMG_PROXY_FAILED", extra={"proxy": "http://no-such-proxy.invalid:3128"})
+        self.assertIn("no-such-proxy.invalid", r["summary"])
+        self.assertEqual(r["facts"]["traffic"]["bytes_sent"], 0)
 
     # --- target ---------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 
 from test_cli import native_path
@@ -26,10 +27,13 @@ def record(run, cfg_path, test_id, result):
         rc, out, err = run("-c", native_path(cfg_path), "collect", "--only", "cmgprobe", "--out", native_path(snap),
                            "--json")
         if rc != 0:
+            print("record: %s: collect exited %d: %s" % (test_id, rc, err[-300:]), file=sys.stderr)
             return
         entry = json.loads(out)["checks"]["cmgprobe"]
         # only a case that gave the same verdict again, and that its transcript reproduces
         if entry["code"] != result["code"] or entry["judged_from"] != "capture":
+            print("record: %s: not kept (%s, judged from %s: %s)" % (test_id, entry["code"], entry["judged_from"],
+                                                                    entry.get("why", "")), file=sys.stderr)
             return
         # a case whose answers are megabytes (the hostile server's floods) stays a live test only
         if os.path.getsize(os.path.join(snap, "cmgprobe", "transcript.json")) > 256 * 1024:

@@ -17,6 +17,8 @@ Scenario by the management point id in the path (/CCM_Proxy_ServerAuth/<id>/...)
 The hostile TLS port serves cmgdiag directly (no nginx in front), for what a proxy would not pass:
   1800  200 with a chunked body that never ends        1900  302 to itself (a redirect loop)
   2000  a 10 MB response header
+  2100  no HTTP at all: a line of another protocol, then the connection is closed
+  2200  the MP list for ?mplist; any other request: the connection closed without an answer
 The TLS reset port reads the client's hello and resets the connection in the middle of the handshake.
 The mutual-TLS port requires a client certificate issued by CLIENT_TRUST's CAs, checks it against
 CLIENT_CRLS (a CA without a CRL there fails, as for a CMG that cannot fetch it) and, like a TLS
@@ -101,6 +103,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
             except OSError:
                 return
+        elif sid == "2100":
+            self.wfile.write(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif sid == "2200" and self.path.lower().endswith("?mplist"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(MPLIST)))
+            self.end_headers()
+            self.wfile.write(MPLIST)
+        elif sid == "2200":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
         elif sid == "1600":
             self.send_response_only(200)
             self.send_header("Date", email.utils.formatdate(time.time() - 900, usegmt=True))
