@@ -89,7 +89,8 @@ static const struct cg_config_map core_map[] = {
      offsetof(struct cg_config, state_dir), 0, 0, NULL, NULL},
     {CG_CFG_STRING, "unprivileged_user", "\"cmgdiag\"",
      "Linux: the account that parses what the network and a standard user send (the network checks, "
-     "dsregcmd's output, the uploads of the azblob and http outputs, a self-test request), in processes "
+     "dsregcmd's output, the client logs, the uploads of the azblob and http outputs, a self-test "
+     "request), in processes "
      "of their own without root's privilege (null: in the agent's process, as root); when it does not "
      "exist that runs in the agent's process. Windows: any name turns on the same workers with a "
      "restricted token of the service's own (no account is used), null turns them off",

@@ -79,7 +79,11 @@ struct cg_env {
    * NULL when nothing is collected. CG_OK, or why the file was not written (logged already). */
   int (*capture_put)(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len);
   const char *collect_dir; /* the snapshot's folder (capture_put's) */
-  void *capture_user;      /* capture_put's own state (the runner's) */
+  /* A check's `collect` (below): hands what it read to its own `run`, in the formats its source reads
+   * (the runner keeps it in memory: env->collected). capture_put is then the snapshot's writer alone,
+   * or NULL when no snapshot is collected. CG_OK, or CG_ERR_TOOBIG past what a collection holds. */
+  int (*judge_put)(const struct cg_env *env, const char *name, const void *data, size_t len);
+  void *capture_user; /* judge_put's own state (the runner's) */
   /* What the agent read from this device for this run with its privilege (the check's `collect`,
    * below), for `run` to judge in place of reading the device: set by the runner, in the worker
    * without privilege where there is one. NULL: the check reads nothing collected. */
@@ -188,8 +192,9 @@ struct cg_check_plugin {
   /* Optional: prepare ctx after it was filled. CG_OK or a status; err holds a sentence. */
   int (*init)(void *ctx, const struct cg_env *env, char *err, size_t errlen);
   /* Optional: the half of run that reads the device (docs/security.md, "Privilege separation"). It
-   * runs with the agent's privilege, parses nothing, and hands what it read to env->capture_put (in
-   * the formats its source reads); its facts say how it read (the program, its exit code). CG_OK
+   * runs with the agent's privilege, parses nothing, and hands what it read to env->judge_put (and,
+   * collecting a snapshot, to env->capture_put); its facts say how it read (the program, its exit
+   * code). CG_OK
    * with *decided false: `run` then judges those captures (env->collected), in the worker without
    * privilege where there is one; *decided true: res holds the verdict already (the device could
    * not be read: no dsregcmd, a timeout). A check with `collect` never reads the device in `run`. */

@@ -37,14 +37,12 @@ void cg_collection_free(struct cg_collection *c) {
   memset(c, 0, sizeof(*c));
 }
 
-/* capture_put while a check collects: kept for its run, and written into a snapshot too. */
-static int collection_put(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len) {
+/* judge_put while a check collects: kept for its run. */
+static int collection_put(const struct cg_env *env, const char *name, const void *data, size_t len) {
   struct cg_collection *c = env->capture_user;
-  const struct cg_env *fwd = c->forward;
-  if (fwd && fwd->capture_put) fwd->capture_put(fwd, check, name, data, len); /* logged there when it fails */
   int rc = cg_collection_add(c, name, data, len);
   if (rc != CG_OK)
-    cg_log_warn(env->log, "runner", "check %s: its capture %s (%zu bytes) is not kept: %s", check, name, len,
+    cg_log_warn(env->log, "runner", "a check's capture %s (%zu bytes) is not kept: %s", name, len,
                 rc == CG_ERR_TOOBIG ? "more than a check's captures may hold" : cg_strerror(rc));
   return rc;
 }
@@ -60,9 +58,8 @@ static void collect(const struct cg_check_plugin *p, const struct cg_env *env, s
   if (rc == CG_OK && !ctx) rc = CG_ERR_NOMEM;
   if (rc == CG_OK) rc = cg_config_map_fill(p->config_map, cg_config_check(env->config, p->name), ctx);
   if (rc == CG_OK && cg_config_check_files_trusted(env->config, p->name, err, sizeof(err)) != CG_OK) rc = CG_ERR_CONFIG;
-  struct cg_env e = *env;
-  c->forward = env->capture_put ? env : NULL;
-  e.capture_put = collection_put;
+  struct cg_env e = *env; /* capture_put stays the snapshot's writer, or NULL */
+  e.judge_put = collection_put;
   e.capture_user = c;
   if (rc == CG_OK) {
     inited = true;

@@ -41,12 +41,11 @@ int cg_runner_abandoned(void);
  * What a check's collect read, kept in memory for its run: at most CG_COLLECTED_MAX files and
  * CG_COLLECTED_BYTES bytes in all (a capture past either is refused, and the check says so). */
 #define CG_COLLECTED_MAX 16
-#define CG_COLLECTED_BYTES (16u * 1024u * 1024u)
+#define CG_COLLECTED_BYTES (64u * 1024u * 1024u)
 struct cg_collection {
   struct cg_capture_file files[CG_COLLECTED_MAX];
   struct cg_collected view; /* what env->collected points at */
   size_t bytes;
-  const struct cg_env *forward; /* `cmgdiag collect`: each capture goes into the snapshot too */
 };
 /* Takes one capture (a copy; name and data NUL-terminated). CG_ERR_TOOBIG past the limits above. */
 int cg_collection_add(struct cg_collection *c, const char *name, const void *data, size_t len);

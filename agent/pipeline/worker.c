@@ -495,8 +495,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
     if (rc == CG_OK && data[k] && cg_buf_append(q, data[k], len[k]) != CG_OK) rc = CG_ERR_NOMEM;
     cg_free(data[k]);
   }
-  for (size_t i = 0; rc == CG_OK && p->collect && col && i < col->count; i++)
-    if (col->files[i].len && cg_buf_append(q, col->files[i].data, col->files[i].len) != CG_OK) rc = CG_ERR_NOMEM;
+
   if (rc != CG_OK) cg_snprintf(err, errlen, "%s", cg_strerror(rc));
   cJSON_free(line);
   cJSON_Delete(rq);
@@ -551,6 +550,12 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   if (rc == CG_OK && got == 0) {
     int64_t left = start + limit - cg_time_mono_ms();
     int wrc = cg_pipe_write_within(qw, q.data, q.len, left > 0 ? left : 1);
+    /* what the agent read for a collect + judge check follows, from where it is kept (no second copy) */
+    for (size_t i = 0; wrc == CG_OK && p->collect && env->collected && i < env->collected->count; i++) {
+      left = start + limit - cg_time_mono_ms();
+      const struct cg_capture_file *f = &env->collected->files[i];
+      if (f->len) wrc = cg_pipe_write_within(qw, f->data, f->len, left > 0 ? left : 1);
+    }
     if (wrc == CG_ERR_TIMEOUT) got = 1;
     if (wrc == CG_ERR_IO) cg_log_warn(env->log, "runner", "check %s: its worker did not take its request", p->name);
   }

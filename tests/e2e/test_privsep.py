@@ -211,6 +211,44 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(got["nobody"][1:2] + got["nobody"][3:], ("AAD_OK", "dsregcmd"))
         self.assertIn("check aadjoin reading the device", self.logtext())
 
+    def test_client_logs_are_read_with_privilege_and_parsed_without(self):
+        # clientlogs is collect + judge: the agent reads the logs (in a folder only root can enter) and
+        # parses none of them; the worker scans the entries and keeps the read positions in its folder
+        logs = os.path.join(self.tmp, "CCM-Logs")
+        os.makedirs(logs, mode=0o700)
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "clientlogs", "cmg-forbidden")
+        shutil.copyfile(os.path.join(data, "CcmMessaging.log"), os.path.join(logs, "CcmMessaging.log"))
+        got = {}
+        for user in ("nobody", None):
+            shutil.rmtree(os.path.join(self.tmp, "state"), ignore_errors=True)
+            self.write(user=user)
+            with open(self.cfg) as f:
+                c = json.load(f)
+            c["checks"]["clientlogs"] = {"log_dirs": [logs], "max_age_hours": 0}
+            with open(self.cfg, "w") as f:
+                json.dump(c, f)
+            runs = []
+            for _ in range(2):
+                rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "clientlogs", "--json")
+                runs.append(self.check(json.loads(stdout)["checks"], "clientlogs"))
+            first, second = runs
+            got[user] = (first["status"], first["code"], second["code"])
+            self.assertEqual(first["facts"]["source"], "live")
+            self.assertEqual(sorted(x["name"] for x in first["facts"]["collected"]),
+                             ["clientlogs-reads.bin", "clientlogs-reads.json"])
+            self.assertGreater(sum(x["entries_new"] for x in first["facts"]["logs"]), 0)
+            self.assertEqual(sum(x["entries_new"] for x in second["facts"]["logs"]), 0, "positions were not kept")
+            state = first["facts"]["state_file"]
+            if user:
+                self.assertEqual(first["facts"]["worker"]["uid"], NOBODY, first)
+                self.assertEqual(state, os.path.join(self.tmp, "state", "unprivileged", "clientlogs-state.json"))
+                self.assertEqual(os.stat(state).st_uid, NOBODY)
+            else:
+                self.assertNotIn("worker", first["facts"])
+                self.assertEqual(state, os.path.join(self.tmp, "state", "clientlogs-state.json"))
+        self.assertEqual(got["nobody"], got[None])
+        self.assertEqual(got["nobody"][1:], ("LOG_CMG_FORBIDDEN", "LOG_CMG_FORBIDDEN"), got)
+
     def test_the_worker_judges_only_what_the_agent_collected(self):
         # the worker's side of a collect + judge check, fed requests directly: it never reads the
         # device itself, and what it is handed must be plain file names within the bytes that came

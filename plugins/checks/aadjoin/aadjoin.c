@@ -289,7 +289,10 @@ static int aad_collect(void *vctx, const struct cg_env *env, struct cg_result *r
   char *data = NULL;
   size_t len = 0;
   int rc = read_dsregcmd(vctx, env, res, &data, &len, decided);
-  if (rc == CG_OK && !*decided) rc = env->capture_put(env, "aadjoin", "dsreg.txt", data ? data : "", len);
+  if (rc == CG_OK && !*decided) {
+    rc = env->judge_put(env, "dsreg.txt", data ? data : "", len);
+    if (env->capture_put) env->capture_put(env, "aadjoin", "dsreg.txt", data ? data : "", len); /* `collect` */
+  }
   cg_free(data);
   return rc;
 }

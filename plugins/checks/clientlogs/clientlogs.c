@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clientlogs.h"
 #include "cmtrace.h"
 #include "config.h"
 #include "discovery.h"
 #include "logcopy.h"
+#include "logio.h"
 #include "logstate.h"
 #include "log.h"
 #include "platform/fs.h"
@@ -20,20 +22,6 @@
 #include "redact.h"
 #include "sigmatch.h"
 #include "text.h"
-
-#define ID_LEN 512
-#define SAMPLE_MAX 300
-#define STATE_FILE "clientlogs-state.json"
-#define KEPT "kept" /* beside the per-file read positions (keyed by absolute path) */
-
-struct cl_work;
-
-struct cl_ctx {
-  char *signatures_file;
-  struct cg_strlist logs, log_dirs;
-  int64_t max_bytes_per_file, max_age_hours;
-  struct cl_work *w; /* working state: made by cl_init, filled from the capture or the device, freed by cl_fini */
-};
 
 static const struct cg_config_map cl_map[] = {
     {CG_CFG_STRLIST, "logs",
@@ -51,40 +39,6 @@ static const struct cg_config_map cl_map[] = {
      "A signature catalogue (JSON) that adds to the built-in one; same code replaces",
      offsetof(struct cl_ctx, signatures_file), 0, 0, NULL, NULL},
     CG_CFG_END,
-};
-
-enum enc { ENC_UTF8 = 0, ENC_UTF8_BOM, ENC_UTF16 };
-
-struct finding {
-  const struct signature *sig;
-  char host[LS_HOST]; /* the server the lines are about; "" when they name none */
-  char op[16];        /* the operation key: the signature's op, or the path kind of the line's URL */
-  char log[128];
-  char component[64];
-  char sample[SAMPLE_MAX + 1];
-  size_t count;
-  int64_t first_ms, last_ms;
-  bool exact;
-  cJSON *status_codes; /* "403": n */
-};
-
-struct scan {
-  const struct sigset *sigs;
-  const char *log;
-  struct finding *f;
-  size_t nf, af;
-  struct ls_model m;      /* successes and servers seen: what resolves a failure, when the CMG was last used */
-  cJSON *cmg_hosts;       /* hosts named with a CMG-only path, and the client's CMGs (lower case) */
-  char ctx_host[LS_HOST]; /* the server of the last line of this log that named one */
-  enum ls_kind ctx_kind;
-  const char *ctx_log;
-  int64_t ctx_ms;
-  const char *target; /* the server of the entry being matched */
-  enum ls_kind kind;  /* what its path is about */
-  bool own_target;    /* the entry named the server itself (not the line before it) */
-  size_t entries, old_entries;
-  int64_t min_ms; /* entries before this are ignored (0: none) */
-  int rc;
 };
 
 static uint64_t fnv1a(const char *p, size_t n) {
@@ -206,42 +160,6 @@ static int on_entry(const struct cmt_entry *e, void *user) {
   return s->rc != CG_OK;
 }
 
-/* Raw bytes behind the first `n` bytes of decoded UTF-8 (for resuming at the right place). */
-static size_t raw_length(const char *utf8, size_t n, enum enc enc, bool cp1252) {
-  if (enc != ENC_UTF16 && !cp1252) return n;
-  size_t units = 0;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)utf8[i];
-    if ((c & 0xC0) == 0x80) continue;
-    units += (enc == ENC_UTF16 && c >= 0xF0) ? 2 : 1; /* a 4-byte sequence is a surrogate pair */
-  }
-  return enc == ENC_UTF16 ? units * 2 : units;
-}
-
-/* Decodes raw bytes of one encoding into UTF-8 (UTF-8 chunks that are not valid: cp1252). */
-static int decode(const char *raw, size_t len, enum enc enc, char **out, size_t *out_len, bool *cp1252) {
-  *cp1252 = false;
-  if (enc == ENC_UTF16) {
-    char *tmp = cg_malloc(len + 3);
-    if (!tmp) return CG_ERR_NOMEM;
-    tmp[0] = (char)0xFF;
-    tmp[1] = (char)0xFE;
-    memcpy(tmp + 2, raw, len & ~(size_t)1);
-    int rc = cg_text_decode(tmp, (len & ~(size_t)1) + 2, out, out_len, NULL);
-    cg_free(tmp);
-    return rc;
-  }
-  if (cg_utf8_valid(raw, len)) {
-    *out = cg_strndup(raw, len);
-    *out_len = len;
-    return *out ? CG_OK : CG_ERR_NOMEM;
-  }
-  enum cg_text_encoding e;
-  int used;
-  *cp1252 = true;
-  return cg_text_decode_capture(raw, len, 1252, out, out_len, &e, &used);
-}
-
 /* Reads [start, start+max) of a log, scans complete entries, returns the raw bytes consumed. */
 static int read_part(struct scan *s, const char *path, enum enc enc, int64_t start, size_t max, bool final,
                      size_t *consumed, size_t *bytes) {
@@ -249,25 +167,27 @@ static int read_part(struct scan *s, const char *path, enum enc enc, int64_t sta
   size_t len = 0, tlen = 0, entries = 0;
   bool cp1252;
   *consumed = 0;
-  int rc = cg_file_read_range(path, start, max, &raw, &len);
+  int rc = cl_io_read(s->io, path, start, max, &raw, &len);
   if (rc != CG_OK) return rc;
   *bytes = len;
   if (enc == ENC_UTF16) len &= ~(size_t)1;
-  if ((rc = decode(raw, len, enc, &text, &tlen, &cp1252)) == CG_OK) {
+  if (s->collect) {
+    *consumed = len; /* kept for the judging half, which scans it */
+  } else if ((rc = cl_decode(raw, len, enc, &text, &tlen, &cp1252)) == CG_OK) {
     size_t used = cmt_scan(text, tlen, final, on_entry, s, &entries);
-    *consumed = raw_length(text, used, enc, cp1252);
+    *consumed = cl_raw_length(text, used, enc, cp1252);
   }
   cg_free(raw);
   cg_free(text);
   return rc != CG_OK ? rc : s->rc;
 }
 
-static enum enc sniff(const char *path, int64_t *skip) {
+static enum enc sniff(struct cl_io *io, const char *path, int64_t *skip) {
   char *head = NULL;
   size_t n = 0;
   enum enc e = ENC_UTF8;
   *skip = 0;
-  if (cg_file_read_range(path, 0, 4, &head, &n) == CG_OK) {
+  if (cl_io_read(io, path, 0, 4, &head, &n) == CG_OK) {
     const unsigned char *u = (const unsigned char *)head;
     if (n >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
       e = ENC_UTF16;
@@ -281,22 +201,22 @@ static enum enc sniff(const char *path, int64_t *skip) {
   return e;
 }
 
-static uint64_t identity(const char *path, size_t id_len) {
+static uint64_t identity(struct cl_io *io, const char *path, size_t id_len) {
   char *head = NULL;
   size_t n = 0;
   uint64_t h = 0;
-  if (cg_file_read_range(path, 0, id_len, &head, &n) == CG_OK && n == id_len) h = fnv1a(head, n);
+  if (cl_io_read(io, path, 0, id_len, &head, &n) == CG_OK && n == id_len) h = fnv1a(head, n);
   cg_free(head);
   return h;
 }
 
 /* One log: from its saved position (or its tail the first time), following a rotation to .lo_.
  * Updates `st` (the file's state object) and adds an entry to `logs_out`. */
-static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, const char *name, cJSON *st,
-                    cJSON *logs_out, bool from_scratch) {
-  int64_t size = cg_file_size(path), skip;
+int cl_read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, const char *name, cJSON *st,
+                cJSON *logs_out, bool from_scratch) {
+  int64_t size = cl_io_size(s->io, path), skip;
   if (size < 0) return CG_OK;
-  enum enc enc = sniff(path, &skip);
+  enum enc enc = sniff(s->io, path, &skip);
   size_t max = (size_t)ctx->max_bytes_per_file;
   cJSON *lo = cJSON_CreateObject();
   cJSON_AddStringToObject(lo, "name", name);
@@ -314,7 +234,7 @@ static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, 
     size_t id_len = (size_t)idl->valuedouble;
     char want[24], now[24];
     cg_snprintf(want, sizeof(want), "%s", idh->valuestring);
-    cg_snprintf(now, sizeof(now), "%016llx", (unsigned long long)identity(path, id_len));
+    cg_snprintf(now, sizeof(now), "%016llx", (unsigned long long)identity(s->io, path, id_len));
     if ((int64_t)off->valuedouble > size || strcmp(want, now) != 0) {
       /* Rotated (X.log -> X.lo_) or truncated since the last cycle: finish the old file first. */
       rotated = true;
@@ -323,8 +243,8 @@ static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, 
       if (old && n > 4 && cg_str_endswith_ci(old, ".log")) {
         old[n - 1] = '_';
         char oldid[24];
-        cg_snprintf(oldid, sizeof(oldid), "%016llx", (unsigned long long)identity(old, id_len));
-        int64_t osize = cg_file_size(old), ostart = (int64_t)off->valuedouble;
+        cg_snprintf(oldid, sizeof(oldid), "%016llx", (unsigned long long)identity(s->io, old, id_len));
+        int64_t osize = cl_io_size(s->io, old), ostart = (int64_t)off->valuedouble;
         if (osize > ostart && strcmp(oldid, want) == 0) {
           if (osize - ostart > (int64_t)max) {
             skipped += osize - (int64_t)max - ostart;
@@ -360,7 +280,7 @@ static int read_log(struct scan *s, const struct cl_ctx *ctx, const char *path, 
   /* Next cycle resumes at the first incomplete entry. */
   size_t id_len = size < ID_LEN ? (size_t)size : ID_LEN;
   char idhex[24];
-  cg_snprintf(idhex, sizeof(idhex), "%016llx", (unsigned long long)identity(path, id_len));
+  cg_snprintf(idhex, sizeof(idhex), "%016llx", (unsigned long long)identity(s->io, path, id_len));
   cJSON_DeleteItemFromObjectCaseSensitive(st, "offset");
   cJSON_DeleteItemFromObjectCaseSensitive(st, "id_len");
   cJSON_DeleteItemFromObjectCaseSensitive(st, "id_hash");
@@ -406,7 +326,7 @@ static void also_open(const struct scan *s, const struct finding *worst, struct 
   }
 }
 
-static int finish(struct scan *s, struct sigset *set, struct cg_result *res, size_t nlogs) {
+int cl_finish(struct scan *s, struct sigset *set, struct cg_result *res, size_t nlogs) {
   cJSON *list = cJSON_AddArrayToObject(res->facts, "findings");
   size_t worst = SIZE_MAX, resolved = 0, not_cmg = 0;
   int worst_item = -1;
@@ -528,7 +448,7 @@ static int finish(struct scan *s, struct sigset *set, struct cg_result *res, siz
 
 /* Failures still open, the last success per log and server, and the last CMG traffic: loaded
  * before the new entries are read (entries older than max_age_hours are dropped), saved after. */
-static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
+void cl_load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
   const cJSON *x;
   cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(
                             kept, "hosts")) if (cJSON_IsString(x) && !ls_is_cmg_host(x->valuestring, s->cmg_hosts))
@@ -561,7 +481,7 @@ static void load_kept(struct scan *s, const cJSON *kept, int64_t min_ms) {
   }
 }
 
-static cJSON *save_kept(const struct scan *s) {
+cJSON *cl_save_kept(const struct scan *s) {
   cJSON *k = cJSON_CreateObject();
   cJSON_AddItemToObject(k, "hosts", cJSON_Duplicate(s->cmg_hosts, true));
   ls_model_save(&s->m, s->cmg_hosts, k);
@@ -586,15 +506,6 @@ static cJSON *save_kept(const struct scan *s) {
   return k;
 }
 
-struct cl_work {
-  struct sigset set;
-  struct scan s;
-  cJSON *logs; /* facts.logs, filled as the logs are read */
-  int sig_rc;  /* the signature catalogue: CG_OK, or why it cannot be used (sig_err) */
-  char sig_err[512];
-  size_t read; /* capture files read */
-};
-
 static int cl_init(void *vctx, const struct cg_env *env, char *err, size_t errlen) {
   (void)err;
   (void)errlen;
@@ -602,6 +513,8 @@ static int cl_init(void *vctx, const struct cg_env *env, char *err, size_t errle
   struct cl_work *w = ctx->w = cg_calloc(1, sizeof(*ctx->w));
   if (!w || !(w->s.cmg_hosts = cJSON_CreateArray()) || !(w->logs = cJSON_CreateArray())) return CG_ERR_NOMEM;
   w->s.sigs = &w->set;
+  cl_io_init(&w->io, CL_IO_DISK);
+  w->s.io = &w->io;
   w->sig_rc = sig_load_catalogue(&w->set, ctx->signatures_file, w->sig_err, sizeof(w->sig_err));
   /* entries older than max_age_hours before now, or before the capture was taken */
   int64_t asof = cg_time_utc_ms();
@@ -630,6 +543,7 @@ static void cl_fini(void *vctx) {
   ls_model_free(&w->s.m);
   cJSON_Delete(w->s.cmg_hosts);
   cJSON_Delete(w->logs);
+  cl_io_free(&w->io);
   sig_free(&w->set);
   cg_free(w);
 }
@@ -651,88 +565,10 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   w->s.log = logname;
   w->s.ctx_host[0] = '\0';
   cJSON *st = cJSON_CreateObject();
-  int rc = st ? read_log(&w->s, ctx, f->path, f->name, st, w->logs, true) : CG_ERR_NOMEM;
+  int rc = st ? cl_read_log(&w->s, ctx, f->path, f->name, st, w->logs, true) : CG_ERR_NOMEM;
   cJSON_Delete(st);
   w->s.log = NULL;
   w->read++;
-  return rc;
-}
-
-/* The live logs: from where the previous cycle stopped, positions kept in the state folder. */
-static int read_live(struct cl_ctx *ctx, const struct cg_env *env, struct cg_result *res) {
-  struct cl_work *w = ctx->w;
-  char **dirs = NULL, err[512] = "";
-  size_t ndirs = 0;
-  bool own_dirs = false;
-  cJSON *state = NULL;
-  char *state_path = NULL;
-  int rc = CG_OK;
-  if (ctx->log_dirs.count) {
-    dirs = ctx->log_dirs.items;
-    ndirs = ctx->log_dirs.count;
-  } else {
-    cg_client_log_dirs(&dirs, &ndirs);
-    own_dirs = true;
-  }
-  cJSON_AddStringToObject(res->facts, "source", "live");
-  if (ndirs == 0) {
-    rc = cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS",
-                       "Run 'cmgdiag check clientlogs --input DIR' with a copy of "
-                       "the client's CCM\\Logs folder.",
-                       "There are no ConfigMgr client logs on %s; give a copied log folder with --input.",
-                       cg_platform_name());
-    goto out;
-  }
-  /* The read positions of the previous cycle; `collect` reads from scratch what it writes down, and
-   * leaves the agent's positions alone */
-  bool collect = env->capture_put != NULL;
-  state_path = cg_path_join(env->config->state_dir, STATE_FILE);
-  char *sdata = NULL;
-  size_t slen = 0;
-  if (!collect && state_path && cg_file_read(state_path, 4 * 1024 * 1024, &sdata, &slen) == CG_OK)
-    state = cJSON_Parse(sdata);
-  cg_free(sdata);
-  if (!cJSON_IsObject(state)) {
-    cJSON_Delete(state);
-    state = cJSON_CreateObject();
-  }
-  load_kept(&w->s, cJSON_GetObjectItemCaseSensitive(state, KEPT), w->s.min_ms);
-  cJSON_DeleteItemFromObjectCaseSensitive(state, KEPT);
-  size_t found = 0;
-  for (size_t d = 0; d < ndirs && rc == CG_OK; d++)
-    for (size_t i = 0; i < ctx->logs.count && rc == CG_OK; i++) {
-      char *p = cg_path_join(dirs[d], ctx->logs.items[i]);
-      if (p && cg_file_exists(p)) {
-        cJSON *st = cJSON_GetObjectItemCaseSensitive(state, p);
-        if (!st) st = cJSON_AddObjectToObject(state, p);
-        w->s.log = ctx->logs.items[i];
-        w->s.ctx_host[0] = '\0';
-        rc = read_log(&w->s, ctx, p, ctx->logs.items[i], st, w->logs, collect);
-        if (rc == CG_OK && collect) cl_copy_tail(env, p, ctx->logs.items[i], (size_t)ctx->max_bytes_per_file);
-        found++;
-      }
-      cg_free(p);
-    }
-  if (rc != CG_OK) goto out;
-  if (found == 0) {
-    rc =
-        cg_result_set(res, CG_SKIP, "LOG_NO_CLIENT_LOGS",
-                      "Install the ConfigMgr client, or set checks.clientlogs.log_dirs to where its logs are.",
-                      "None of the client logs exist in %s%s.", dirs[0], ndirs > 1 ? " and the other log folders" : "");
-    goto out;
-  }
-  cJSON_AddItemToObject(state, KEPT, save_kept(&w->s));
-  char *text = collect ? NULL : cJSON_PrintUnformatted(state);
-  if (text && cg_mkdirs(env->config->state_dir) == CG_OK &&
-      cg_file_write_atomic(state_path, text, strlen(text), err, sizeof(err)) != CG_OK)
-    cg_log_warn(env->log, "clientlogs", "cannot save the read positions: %s", err);
-  cJSON_free(text);
-  cJSON_AddStringToObject(res->facts, "state_file", state_path);
-  rc = finish(&w->s, &w->set, res, found);
-out:
-  if (own_dirs) cg_dir_list_free(dirs, ndirs);
-  cJSON_Delete(state);
-  cg_free(state_path);
   return rc;
 }
 
@@ -745,14 +581,14 @@ static int cl_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
                          w->sig_err[0] ? w->sig_err : cg_strerror(w->sig_rc));
   int rc;
   if (!env->input)
-    rc = read_live(ctx, env, res);
+    rc = env->collected ? cl_judge_collected(ctx, env, res) : CG_ERR_INTERNAL; /* the runner collects first */
   else if (w->s.entries == 0)
     rc = cg_result_set(res, CG_ERROR, "LOG_NO_ENTRIES",
                        "Give --input a copy of the client's log folder (%WINDIR%\\CCM\\Logs) with its .log files.",
                        "No client log entries were found in %s (%zu log file%s read).", env->input, w->read,
                        w->read == 1 ? "" : "s");
   else
-    rc = finish(&w->s, &w->set, res, w->read);
+    rc = cl_finish(&w->s, &w->set, res, w->read);
   cJSON_AddItemToObject(res->facts, "logs", w->logs);
   w->logs = NULL;
   return rc;
@@ -782,6 +618,7 @@ const struct cg_check_plugin cg_check_clientlogs = {
     .ctx_size = sizeof(struct cl_ctx),
     .source = &cl_source,
     .init = cl_init,
+    .collect = cl_collect,
     .run = cl_run,
     .fini = cl_fini,
 };
