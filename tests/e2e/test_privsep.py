@@ -210,6 +210,15 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(got["nobody"], got[None])
         self.assertEqual(got["nobody"][1:2] + got["nobody"][3:], ("AAD_OK", "dsregcmd"))
         self.assertIn("check aadjoin reading the device", self.logtext())
+        # a capture the configuration names is judged as one: dsregcmd is not run in its place
+        c["checks"]["aadjoin"] = {"input": fixture, "dsregcmd_path": dsreg}
+        c["unprivileged_user"] = "nobody"
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "aadjoin", "--json")
+        aad = self.check(json.loads(stdout)["checks"], "aadjoin")
+        self.assertEqual((aad["code"], aad["facts"]["source"]), ("AAD_OK", "input"), aad)
+        self.assertFalse(os.path.exists(who), "dsregcmd ran although a capture was given")
 
     def test_client_logs_are_read_with_privilege_and_parsed_without(self):
         # clientlogs is collect + judge: the agent reads the logs (in a folder only root can enter) and
