@@ -23,6 +23,7 @@ import time
 import unittest
 
 import test_cli
+from holders import holders
 from test_cmgprobe import start_cmg_lab, stop_cmg_lab
 
 LAB_DIR = PORTS = None
@@ -40,36 +41,6 @@ def setUpModule():
 
 def tearDownModule():
     stop_cmg_lab(LAB_DIR)
-
-
-def holders(port):
-    """Processes with an established TCP connection to 127.0.0.1:port: {pid: status text}."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            if cols[3] == "01" and int(cols[2].split(":")[1], 16) == port:
-                inodes.add(cols[9])
-    found = {}
-    for fd in glob.glob("/proc/[0-9]*/fd/*"):
-        try:
-            link = os.readlink(fd)
-        except OSError:
-            continue
-        m = re.match(r"socket:\[(\d+)\]", link)
-        if m and m.group(1) in inodes:
-            pid = int(fd.split("/")[2])
-            try:
-                with open("/proc/%d/status" % pid) as f:
-                    found[pid] = f.read()
-            except OSError:
-                pass
-    return found
 
 
 def session(pid):

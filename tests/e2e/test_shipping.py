@@ -11,7 +11,6 @@ Every test ends with a scan of everything cmgdiag wrote (log, spool, quarantine,
 the secrets it was given: the SAS signature, the bearer token and the HMAC key.
 
     test_shipping.py BINARY [--wine]"""
-import glob
 import gzip
 import hashlib
 import hmac
@@ -29,6 +28,7 @@ import time
 import unittest
 
 import test_cli
+from holders import holders
 from test_cli import native_path, run, schema_errors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -531,32 +531,6 @@ class Delivery(ShipCase):
         self.assertEqual(len(ports), 1, "each bundle opened a new connection")
         ids = [json.loads(gzip.decompress(bytes.fromhex(r["body"])))["bundle_id"] for r in srv.requests()]
         self.assertEqual(len(set(ids)), 4)
-
-
-def holders(port):
-    """Processes with an established TCP connection to 127.0.0.1:port: {pid: /proc/PID/status text}."""
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                rows = f.read().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            if cols[3] == "01" and int(cols[2].split(":")[1], 16) == port:
-                inodes.add(cols[9])
-    found = {}
-    for fd in glob.glob("/proc/[0-9]*/fd/*"):
-        try:
-            m = re.match(r"socket:\[(\d+)\]", os.readlink(fd))
-            if m and m.group(1) in inodes:
-                pid = int(fd.split("/")[2])
-                with open("/proc/%d/status" % pid) as f:
-                    found[pid] = f.read()
-        except OSError:
-            pass
-    return found
 
 
 class WithoutPrivilege(ShipCase):
