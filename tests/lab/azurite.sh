@@ -40,13 +40,15 @@ case "$cmd" in
       --skipApiVersionCheck --loose --silent --cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
       >"$dir/azurite.log" 2>&1 &
     echo $! > "$dir/azurite.pid"
-    for _ in $(seq 100); do
+    # node takes a second alone, and more than 10 s beside the Windows tier's nine suites on two cores
+    # (the shipping and report suites failed there, then passed alone): up to 60 s
+    for _ in $(seq 600); do
       (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && kill -0 "$(cat "$dir/azurite.pid")" 2>/dev/null &&
         { started=1; exit 0; }
       kill -0 "$(cat "$dir/azurite.pid")" 2>/dev/null || break
       sleep 0.1
     done
-    echo "azurite.sh: Azurite did not start on port $port:" >&2
+    echo "azurite.sh: Azurite did not start on port $port within 60 s:" >&2
     cat "$dir/azurite.log" >&2
     exit 1 ;;
   stop)
