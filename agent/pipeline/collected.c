@@ -124,7 +124,8 @@ void cg_run_check_collected(const struct cg_check_plugin *p, const struct cg_env
       cJSON_AddItemToArray(list, o);
     }
     if (res->facts && list) {
-      cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "collected");
+      while (cJSON_GetObjectItemCaseSensitive(res->facts, "collected")) /* the agent's to say */
+        cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "collected");
       cJSON_AddItemToObject(res->facts, "collected", list);
     } else {
       cJSON_Delete(list);

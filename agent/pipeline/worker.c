@@ -265,7 +265,8 @@ static bool take_result(const struct cg_check_plugin *p, cJSON *r, struct cg_res
   res->detail = detail && *detail ? said(detail, 8192) : NULL;
   cJSON_Delete(res->facts);
   res->facts = cJSON_DetachItemViaPointer(r, facts);
-  cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "worker"); /* the agent's to say */
+  while (cJSON_GetObjectItemCaseSensitive(res->facts, "worker")) /* the agent's to say, however often it came */
+    cJSON_DeleteItemFromObjectCaseSensitive(res->facts, "worker");
   cg_display_json(res->facts);
   const cJSON *d = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
   res->duration_ms = cJSON_IsNumber(d) && d->valuedouble >= 0 && d->valuedouble < 1e9 ? (int64_t)d->valuedouble : 0;
