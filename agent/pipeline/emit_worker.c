@@ -162,20 +162,6 @@ static int one_bundle(struct reader *r, const struct cg_output_plugin *p, void *
   return rc == CG_OK ? CG_OK : rc;
 }
 
-static void remove_own(const char *own) {
-  char **files = NULL;
-  size_t nf = 0;
-  if (cg_dir_list(own, &files, &nf) == CG_OK) {
-    for (size_t k = 0; k < nf; k++) {
-      char *path = cg_path_join(own, files[k]);
-      if (path) cg_file_remove(path);
-      cg_free(path);
-    }
-    cg_dir_list_free(files, nf);
-  }
-  cg_dir_remove(own);
-}
-
 /* The output made ready from the setup: its settings (the copies named), its init. */
 static int setup(struct reader *r, const struct cg_output_plugin **pp, struct cg_config *cfg, void **ctxp,
                  struct cg_env *env, const char *own, cJSON *ready, char *err, size_t errlen) {
@@ -247,7 +233,7 @@ int cg_worker_emit_main(void) {
   if (ctx && p) cg_config_map_release(p->config_map, ctx);
   cg_free(ctx);
   cg_config_free(&cfg);
-  remove_own(own);
+  cg_worker_remove_folder(own);
   return rc == CG_ERR_NOTFOUND && wrc == CG_OK ? 0 : 3;
 }
 
@@ -282,22 +268,6 @@ static int take_line(struct cg_emit_worker *w, int64_t end, char **out, size_t *
   }
 }
 
-/* The worker's log lines into the agent's: bounded, each marked as the worker's. */
-static void take_log(const struct cg_env *env, const char *output, const cJSON *lines) {
-  const cJSON *line;
-  int n = 0;
-  cJSON_ArrayForEach(line, lines) {
-    const cJSON *l = cJSON_GetObjectItemCaseSensitive(line, "l");
-    const char *c = str(line, "c"), *m = str(line, "m");
-    int lv = cJSON_IsNumber(l) && l->valuedouble >= 0 && l->valuedouble <= CG_LOG_DEBUG ? (int)l->valuedouble : -1;
-    if (++n > CG_LOG_CAPTURE_MAX) break;
-    if (!m || lv < CG_LOG_ERROR) continue;
-    bool word = c && *c && strlen(c) < 24 && strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(c);
-    cg_log_write(env->log, (enum cg_log_level)lv, word ? c : "worker", CG_SRC, "[%s upload, without privilege] %.2000s",
-                 output, m);
-  }
-}
-
 int cg_emit_take_answer(const char *line, size_t len, const struct cg_env *env, const char *output,
                         struct cg_emit_result *res) {
   cJSON *a = len <= LINE_MAX_ ? cJSON_ParseWithLength(line, len) : NULL;
@@ -318,7 +288,11 @@ int cg_emit_take_answer(const char *line, size_t len, const struct cg_env *env, 
     cg_strlcpy(res->error, clean ? clean : "", sizeof(res->error));
     cg_free(clean);
     cg_strip_controls(res->error);
-    if (env) take_log(env, output, cJSON_GetObjectItemCaseSensitive(a, "log"));
+    if (env) {
+      char who[48];
+      cg_snprintf(who, sizeof(who), "%s upload", output);
+      cg_worker_take_log(env, who, cJSON_GetObjectItemCaseSensitive(a, "log"));
+    }
   }
   cJSON_Delete(a);
   return ok ? CG_OK : CG_ERR_PARSE;
@@ -340,7 +314,8 @@ void cg_emit_worker_end(struct cg_emit_worker *w) {
     cg_child_free(w->child);
   }
   cg_pipe_close(w->rd);
-  if (w->own[0] && cg_path_kind(w->own) == CG_PATH_DIR) remove_own(w->own); /* a worker that crashed left them */
+  if (w->own[0] && cg_path_kind(w->own) == CG_PATH_DIR)
+    cg_worker_remove_folder(w->own); /* a worker that crashed left them */
   cg_buf_free(&w->in);
   cg_free(w);
 }
@@ -354,7 +329,7 @@ static void remove_stale(const char *wdir) {
   for (size_t i = 0; i < nd; i++) {
     char *path = strncmp(dirs[i], "emit-", 5) ? NULL : cg_path_join(wdir, dirs[i]);
     int64_t m = path ? cg_file_mtime_ms(path) : -1;
-    if (path && m > 0 && now - m > STALE_MS) remove_own(path);
+    if (path && m > 0 && now - m > STALE_MS) cg_worker_remove_folder(path);
     cg_free(path);
   }
   cg_dir_list_free(dirs, nd);
@@ -395,9 +370,7 @@ static int setup_request(const struct cg_output_plugin *p, const cJSON *settings
   cJSON_AddStringToObject(rq, "output", p->name);
   cJSON_AddItemToObject(rq, "settings", s);
   cJSON_AddItemToObject(rq, "files", files);
-  static const char *const levels[] = {"error", "warning", "info", "debug"};
-  int lv = env->log ? (int)env->log->level : 2;
-  cJSON_AddStringToObject(rq, "log_level", levels[lv >= 0 && lv < 4 ? lv : 2]);
+  cJSON_AddStringToObject(rq, "log_level", cg_worker_log_level(env));
   char *line = rc == CG_OK ? cJSON_PrintUnformatted(rq) : NULL;
   if (rc == CG_OK && (!line || cg_buf_puts(q, line) != CG_OK || cg_buf_append(q, "\n", 1) != CG_OK)) rc = CG_ERR_NOMEM;
   for (size_t k = 0; k < NKEYS; k++) {
@@ -465,7 +438,11 @@ int cg_emit_worker_start(const struct cg_output_plugin *p, const cJSON *settings
     cg_strip_controls(said);
     cg_snprintf(err, errlen, "its output could not be made ready: %s", said);
   }
-  if (rc == CG_OK) take_log(env, p->name, cJSON_GetObjectItemCaseSensitive(ready, "log"));
+  if (rc == CG_OK) {
+    char who[48];
+    cg_snprintf(who, sizeof(who), "%s upload", p->name);
+    cg_worker_take_log(env, who, cJSON_GetObjectItemCaseSensitive(ready, "log"));
+  }
   cJSON_Delete(ready);
   cg_free(wdir);
   cg_free(exe);

@@ -65,22 +65,26 @@ static int read_all_input(struct cg_buf *b) {
 }
 
 /* Copies left by a worker that crashed, and this run's: only this account's own folder is looked at. */
-static void remove_copies(const char *only) {
-  char **dirs = NULL, **files = NULL;
-  size_t nd = 0, nf = 0;
-  if (cg_dir_list_dirs(".", &dirs, &nd) != CG_OK) return;
-  for (size_t i = 0; i < nd; i++) {
-    if (strncmp(dirs[i], "files-", 6) || (only && strcmp(dirs[i], only))) continue;
-    if (cg_dir_list(dirs[i], &files, &nf) == CG_OK) {
-      for (size_t k = 0; k < nf; k++) {
-        char *path = cg_path_join(dirs[i], files[k]);
-        if (path) cg_file_remove(path);
-        cg_free(path);
-      }
-      cg_dir_list_free(files, nf);
+void cg_worker_remove_folder(const char *dir) {
+  char **files = NULL;
+  size_t nf = 0;
+  if (cg_dir_list(dir, &files, &nf) == CG_OK) {
+    for (size_t k = 0; k < nf; k++) {
+      char *path = cg_path_join(dir, files[k]);
+      if (path) cg_file_remove(path);
+      cg_free(path);
     }
-    cg_dir_remove(dirs[i]);
+    cg_dir_list_free(files, nf);
   }
+  cg_dir_remove(dir);
+}
+
+static void remove_copies(const char *only) {
+  char **dirs = NULL;
+  size_t nd = 0;
+  if (cg_dir_list_dirs(".", &dirs, &nd) != CG_OK) return;
+  for (size_t i = 0; i < nd; i++)
+    if (!strncmp(dirs[i], "files-", 6) && (!only || !strcmp(dirs[i], only))) cg_worker_remove_folder(dirs[i]);
   cg_dir_list_free(dirs, nd);
 }
 
@@ -290,10 +294,10 @@ static void crashed_result(const struct cg_check_plugin *p, const char *how, str
 
 /* What the worker wrote to its log, into the agent's (bounded, each line marked as the worker's);
  * its hand-over, for the checks after it (only the keys the check declares). */
-static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env, const cJSON *answer) {
+void cg_worker_take_log(const struct cg_env *env, const char *who, const cJSON *lines) {
   const cJSON *line;
   int n = 0;
-  cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(answer, "log")) {
+  cJSON_ArrayForEach(line, lines) {
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(line, "l");
     const char *c = str(line, "c"), *m = str(line, "m");
     /* a number out of int's range (1e300, NaN) is no level, and never cast */
@@ -301,9 +305,19 @@ static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env,
     if (++n > CG_LOG_CAPTURE_MAX) break;
     if (!m || lv < CG_LOG_ERROR || lv > CG_LOG_DEBUG) continue;
     bool word = c && *c && strlen(c) < 24 && strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(c);
-    cg_log_write(env->log, (enum cg_log_level)lv, word ? c : "worker", CG_SRC, "[%s, without privilege] %.2000s",
-                 p->name, m);
+    cg_log_write(env->log, (enum cg_log_level)lv, word ? c : "worker", CG_SRC, "[%s, without privilege] %.2000s", who,
+                 m);
   }
+}
+
+const char *cg_worker_log_level(const struct cg_env *env) {
+  static const char *const levels[] = {"error", "warning", "info", "debug"};
+  int lv = env->log ? (int)env->log->level : 2;
+  return levels[lv >= 0 && lv < 4 ? lv : 2];
+}
+
+static void take_rest(const struct cg_check_plugin *p, const struct cg_env *env, const cJSON *answer) {
+  cg_worker_take_log(env, p->name, cJSON_GetObjectItemCaseSensitive(answer, "log"));
   /* what it wrote down for `collect`: into the snapshot, under this check's name (snapshot.c checks
    * each file name and size) */
   const cJSON *c, *caps = env->capture_put ? cJSON_GetObjectItemCaseSensitive(answer, "captures") : NULL;
@@ -477,9 +491,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
       cJSON_AddNumberToObject(o, "bytes", (double)col->files[i].len);
     }
   }
-  static const char *const levels[] = {"error", "warning", "info", "debug"};
-  int lv = env->log ? (int)env->log->level : 2;
-  cJSON_AddStringToObject(rq, "log_level", levels[lv >= 0 && lv < 4 ? lv : 2]);
+  cJSON_AddStringToObject(rq, "log_level", cg_worker_log_level(env));
   for (size_t k = 0; rc == CG_OK && k < NKEYS; k++) {
     const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(settings, file_keys[k]));
     if (!path || !*path) continue;

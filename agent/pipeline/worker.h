@@ -44,6 +44,14 @@ int cg_worker_wait_ready(intptr_t rd, int64_t end);
 /* Waits up to `ms` for the worker to end, then kills it and waits a second more; *st says how. */
 void cg_worker_reap(struct cg_child *child, int ms, struct cg_child_status *st);
 
+/* A worker's log lines (its answer's "log": [{"l", "c", "m"}]) into the agent's log: at most
+ * CG_LOG_CAPTURE_MAX, each marked "[WHO, without privilege]". */
+void cg_worker_take_log(const struct cg_env *env, const char *who, const cJSON *lines);
+/* The name of env's log level, for a worker's request ("info" when there is no log). */
+const char *cg_worker_log_level(const struct cg_env *env);
+/* Removes a worker's folder of copies: its files, then the folder. */
+void cg_worker_remove_folder(const char *dir);
+
 /* `cmgdiag __worker check`: the worker's side (standard input: the request; standard output: the
  * answer). Exit code 0 when it answered with a result. */
 int cg_worker_check_main(void);
