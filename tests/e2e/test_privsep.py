@@ -229,6 +229,48 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(got["nobody"], got[None])
         self.assertEqual(got["nobody"][1:], ("LOG_CMG_FORBIDDEN", "LOG_CMG_FORBIDDEN"), got)
 
+    def test_the_network_settings_are_read_with_privilege_and_the_endpoints_reached_without(self):
+        # netenv is collect + judge: the agent reads the registry and WinHTTP's proxy (nothing of either
+        # on Linux: two empty captures are not sent) and contacts nothing; the worker reaches the
+        # endpoints with a trust root only root can read (a copy) and judges
+        base = "https://cmg.lab.test:%d/" % PORTS["good"]
+        got = {}
+        for user in ("nobody", None):
+            self.write(user=user)
+            with open(self.cfg) as f:
+                c = json.load(f)
+            c["checks"]["cmgprobe"] = {"enabled": False}
+            c["checks"]["netenv"] = {"endpoints": [base], "root_update_urls": [], "ca_file": self.ca,
+                                     "resolve": ["cmg.lab.test:%d:127.0.0.1" % PORTS["good"]]}
+            with open(self.cfg, "w") as f:
+                json.dump(c, f)
+            rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "netenv", "--json")
+            ne = self.check(json.loads(stdout)["checks"], "netenv")
+            got[user] = (ne["status"], ne["code"], [r["reachable"] for r in ne["facts"]["reachability"]])
+            self.assertEqual((ne["facts"]["source"], ne["facts"]["collected"]), ("live", []), ne)
+            if user:
+                self.assertEqual(ne["facts"]["worker"]["uid"], NOBODY, ne)
+            else:
+                self.assertNotIn("worker", ne["facts"])
+        self.assertEqual(got["nobody"], got[None])
+        self.assertEqual(got["nobody"], ("pass", "NETENV_OK", [True]), got)
+        # while it waits for an endpoint's answer (the double drips it), the process holding the
+        # connection is the worker, without privilege; its crash is the check's, not the agent's
+        c["unprivileged_user"] = "nobody"
+        c["checks"]["netenv"].update(endpoints=[base + "CCM_Proxy_MutualAuth/1200/x"], timeout_ms=30000)
+        with open(self.cfg, "w") as f:
+            json.dump(c, f)
+        p = subprocess.Popen([test_cli.BIN, "-c", self.cfg, "selftest", "--only", "netenv", "--json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.procs.append(p)
+        pid, status = self.the_holder(p.pid)
+        self.assertEqual(field(status, "Uid"), [str(NOBODY)] * 4)
+        self.assertEqual(field(status, "NoNewPrivs"), ["1"])
+        os.kill(pid, signal.SIGSEGV)
+        out, err = p.communicate(timeout=60)
+        ne = self.check(json.loads(out)["checks"], "netenv")
+        self.assertEqual((ne["status"], ne["code"]), ("error", "NETENV_WORKER_CRASHED"), ne)
+
     def test_the_worker_judges_only_what_the_agent_collected(self):
         # the worker's side of a collect + judge check, fed requests directly: it never reads the
         # device itself, and what it is handed must be plain file names within the bytes that came

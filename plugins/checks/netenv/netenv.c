@@ -164,23 +164,31 @@ static void live_account(struct ne_state *st, const char *root) {
   live_value(st, key, "DefaultConnectionSettings");
 }
 
-/* `cmgdiag collect`: what read_live read, as the capture files this check reads back. */
-static void collect_live(const struct ne_state *st) {
-  const struct cg_env *env = st->env;
-  if (!env->capture_put) return;
+/* What read_live read, as the capture files this check reads (its source's formats): for its own
+ * judging half (judge_put) and, when a snapshot is collected, for the snapshot (capture_put). */
+static int put_captures(const struct ne_state *st, const struct cg_env *env) {
+  int rc = CG_OK;
   size_t len = 0;
   char *reg = cJSON_GetArraySize(st->keys) ? cg_regfile_write(st->keys, &len) : NULL;
-  if (reg) env->capture_put(env, "netenv", "registry.reg", reg, len);
+  if (reg) {
+    rc = env->judge_put(env, "registry.reg", reg, len);
+    if (env->capture_put) env->capture_put(env, "netenv", "registry.reg", reg, len);
+  } else if (cJSON_GetArraySize(st->keys)) {
+    rc = CG_ERR_NOMEM;
+  }
   cg_free(reg);
-  if (!st->winhttp.present) return;
+  if (rc != CG_OK || !st->winhttp.present) return rc;
   char *netsh = st->winhttp.proxy[0]
                     ? cg_asprintf("Current WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  "
                                   "%s\r\n    Bypass List     :  %s\r\n",
                                   st->winhttp.proxy, st->winhttp.bypass[0] ? st->winhttp.bypass : "(none)")
                     : cg_strdup("Current WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy "
                                 "server).\r\n");
-  if (netsh) env->capture_put(env, "netenv", "netsh-winhttp.txt", netsh, strlen(netsh));
+  if (!netsh) return CG_ERR_NOMEM;
+  rc = env->judge_put(env, "netsh-winhttp.txt", netsh, strlen(netsh));
+  if (env->capture_put) env->capture_put(env, "netenv", "netsh-winhttp.txt", netsh, strlen(netsh));
   cg_free(netsh);
+  return rc;
 }
 
 /* The same values a capture would hold, read from this machine's registry. */
@@ -212,7 +220,39 @@ static void read_live(struct ne_state *st) {
     cJSON_AddStringToObject(st->facts, "winhttp_error", err);
   }
   cg_proxy_config_free(&wh);
-  collect_live(st);
+}
+
+/* The half that reads the device (plugin.h `collect`), with the agent's privilege: the registry values
+ * and WinHTTP's default proxy, kept as a registry export and netsh's text. It parses nothing and
+ * contacts nothing: the endpoints are reached by the judging half, in the worker where there is one. */
+static int ne_collect(void *vctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  struct ne_state *st = ((struct ne_ctx *)vctx)->st;
+  st->env = env;
+  st->facts = res->facts;
+  *decided = false;
+  read_live(st);
+  cJSON_AddStringToObject(res->facts, "source", "live");
+  return put_captures(st, env);
+}
+
+/* The judging half of a live run: what ne_collect read, parsed as a capture is. */
+static int take_collected(void *vctx, const struct cg_env *env, struct cg_result *res) {
+  struct ne_state *st = ((struct ne_ctx *)vctx)->st;
+  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
+  for (size_t i = 0; i < env->collected->count; i++) {
+    char err[300] = "";
+    int rc = parse_capture(vctx, env, &env->collected->files[i], err, sizeof(err));
+    if (rc != CG_OK)
+      return cg_result_set(res, CG_ERROR, "NETENV_UNPARSEABLE",
+                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
+                           "maintainers.",
+                           "What the agent read of this device's network settings (%s) cannot be read back: %s.",
+                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
+  }
+  if (st->winhttp.present) /* read by the API, not from a capture of netsh's */
+    cg_strlcpy(st->winhttp.source, "WinHttpGetDefaultProxyConfiguration", sizeof(st->winhttp.source));
+  cJSON_AddStringToObject(res->facts, "context", env->collected->as_system ? "SYSTEM" : "this account");
+  return CG_OK;
 }
 
 /* The accounts found in the registry values: SYSTEM (S-1-5-18, or .DEFAULT, its profile) and
@@ -615,11 +655,7 @@ static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   bool decided = false;
   if (!dates) goto out;
   st->live = env->input == NULL;
-  if (st->live) {
-    read_live(st);
-    cJSON_AddStringToObject(res->facts, "source", "live");
-    cJSON_AddStringToObject(res->facts, "context", cg_running_as_system() ? "SYSTEM" : "this account");
-  }
+  if (st->live && ((rc = take_collected(vctx, env, res)) != CG_OK || res->code)) goto out;
   sort_accounts(st);
   judge_proxies(st);
   judge_tls(st);
@@ -733,6 +769,7 @@ const struct cg_check_plugin cg_check_netenv = {
     .ctx_size = sizeof(struct ne_ctx),
     .source = &ne_source,
     .init = init,
+    .collect = ne_collect,
     .run = run,
     .fini = fini,
 };
