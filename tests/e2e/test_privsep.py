@@ -229,7 +229,7 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(got["nobody"], got[None])
         self.assertEqual(got["nobody"][1:], ("LOG_CMG_FORBIDDEN", "LOG_CMG_FORBIDDEN"), got)
 
-    def test_the_network_settings_are_read_with_privilege_and_the_endpoints_reached_without(self):
+    def test_network_settings_and_device_state_are_read_with_privilege_and_judged_without(self):
         # netenv is collect + judge: the agent reads the registry and WinHTTP's proxy (nothing of either
         # on Linux: two empty captures are not sent) and contacts nothing; the worker reaches the
         # endpoints with a trust root only root can read (a copy) and judges
@@ -270,6 +270,14 @@ class PrivSep(unittest.TestCase):
         out, err = p.communicate(timeout=60)
         ne = self.check(json.loads(out)["checks"], "netenv")
         self.assertEqual((ne["status"], ne["code"]), ("error", "NETENV_WORKER_CRASHED"), ne)
+        # device too: the agent reads the disk (and on Windows the registry, power, WMI), the worker judges
+        rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "device", "--json")
+        dev = self.check(json.loads(stdout)["checks"], "device")
+        self.assertEqual(dev["facts"]["worker"]["uid"], NOBODY, dev)
+        self.assertEqual([x["name"] for x in dev["facts"]["collected"]], ["device.json"])
+        free = shutil.disk_usage("/").free // (1024 * 1024)
+        self.assertLess(abs(dev["facts"]["system_free_mb"] - free), 1024, "read live, by the agent")
+        self.assertEqual(dev["code"], "DEVICE_READY")
 
     def test_the_worker_judges_only_what_the_agent_collected(self):
         # the worker's side of a collect + judge check, fed requests directly: it never reads the

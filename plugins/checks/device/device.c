@@ -54,8 +54,9 @@ static const struct cg_config_map device_map[] = {
 
 struct state {
   bool input;
-  cJSON *dev; /* device.json (input) */
-  cJSON *reg; /* reg exports (input) */
+  bool collected; /* judging what device_collect read live (the capture's path, the live meaning) */
+  cJSON *dev;     /* device.json (input) */
+  cJSON *reg;     /* reg exports (input) */
   int64_t free_mb, cache_mb, policy_age_h;
   int on_ac, battery, metered, roaming, ccmexec, provisioning; /* 1 / 0 / -1 unknown */
   int metered_usage; /* the client setting for metered networks: 1 Allow, 2 Limit, 4 Block; -1 not known */
@@ -179,6 +180,10 @@ static bool any_time(const char *t, int64_t *ms) {
 
 /* ---- gathering -------------------------------------------------------------------------------- */
 
+/* The facts a platform without the service control manager (Linux) does not have. */
+static const char *const NA_FACTS[] = {"ccmcache_mb",       "metered",        "reboot_pending",   "ccmexec_running",
+                                       "provisioning_mode", "client_version", "last_policy_age_h"};
+
 static void gather_capture(struct state *s, int64_t now) {
   const cJSON *d = s->dev;
   const cJSON *v;
@@ -209,6 +214,12 @@ static void gather_capture(struct state *s, int64_t now) {
                          ? (int)v->valuedouble
                          : -1;
   s->ccmexec = tri_of(cJSON_GetObjectItemCaseSensitive(d, "CcmExecRunning"));
+  /* what this platform does not have (device_collect off Windows): the facts of NA_FACTS only */
+  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(d, "NotApplicable")) {
+    for (size_t i = 0; cJSON_IsString(v) && i < CG_ARRAY_LEN(NA_FACTS); i++)
+      if (!strcmp(v->valuestring, NA_FACTS[i]) && cJSON_GetArraySize(s->not_applicable) < (int)CG_ARRAY_LEN(NA_FACTS))
+        cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(NA_FACTS[i]));
+  }
   int64_t t;
   if (any_time(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "LastPolicyRequest")), &t)) {
     s->policy_age_h = (now - t) / 3600000;
@@ -230,10 +241,8 @@ static void gather_live(struct state *s) {
   int rc = cg_service_running("CcmExec", &running);
   s->ccmexec = rc == CG_OK ? (running ? 1 : 0) : -1;
   if (rc == CG_ERR_UNSUPPORTED) {
-    static const char *const na[] = {"ccmcache_mb",       "metered",        "reboot_pending",   "ccmexec_running",
-                                     "provisioning_mode", "client_version", "last_policy_age_h"};
-    for (size_t i = 0; i < CG_ARRAY_LEN(na); i++)
-      cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(na[i]));
+    for (size_t i = 0; i < CG_ARRAY_LEN(NA_FACTS); i++)
+      cJSON_AddItemToArray(s->not_applicable, cJSON_CreateString(NA_FACTS[i]));
     return;
   }
 }
@@ -292,10 +301,17 @@ static void put_tri(cJSON *d, const char *k, int v) {
   if (v >= 0) cJSON_AddBoolToObject(d, k, v == 1);
 }
 
-/* `cmgdiag collect`: what was read live, as device.json and a registry export (device.md). */
-static void collect_live(const struct state *s, const struct cg_env *env) {
+static int put_capture(const struct cg_env *env, const char *name, const char *data, size_t len) {
+  int rc = env->judge_put(env, name, data, len);
+  if (env->capture_put) env->capture_put(env, "device", name, data, len); /* `cmgdiag collect` */
+  return rc;
+}
+
+/* What was read live, as device.json and a registry export (device.md): for the judging half and,
+ * when a snapshot is collected, for the snapshot. */
+static int put_captures(const struct state *s, const struct cg_env *env) {
   cJSON *d = cJSON_CreateObject();
-  if (!d) return;
+  if (!d) return CG_ERR_NOMEM;
   if (s->free_known) cJSON_AddNumberToObject(d, "SystemFreeMB", (double)s->free_mb);
   if (s->cache_known) cJSON_AddNumberToObject(d, "CacheSizeMB", (double)s->cache_mb);
   put_tri(d, "OnAC", s->on_ac);
@@ -316,14 +332,17 @@ static void collect_live(const struct state *s, const struct cg_env *env) {
     else
       cJSON_Delete(row);
   }
+  if (cJSON_GetArraySize(s->not_applicable))
+    cJSON_AddItemToObject(d, "NotApplicable", cJSON_Duplicate(s->not_applicable, true));
   char *text = cJSON_Print(d);
-  if (text) env->capture_put(env, "device", "device.json", text, strlen(text));
-  cJSON_free(text);
   cJSON_Delete(d);
+  int rc = text ? put_capture(env, "device.json", text, strlen(text)) : CG_ERR_NOMEM;
+  cJSON_free(text);
   size_t len = 0;
-  char *reg = cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
-  if (reg) env->capture_put(env, "device", "registry.reg", reg, len);
+  char *reg = rc == CG_OK && cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
+  if (reg) rc = put_capture(env, "registry.reg", reg, len);
   cg_free(reg);
+  return rc;
 }
 
 static void reboot_sources(struct state *s) {
@@ -339,7 +358,9 @@ static void reboot_sources(struct state *s) {
            strcmp(buf, "hex(7):00,00") && strcmp(buf, "hex(7):00,00,00,00")},
       {"the ConfigMgr client (Reboot Management\\RebootData)", reg_key_exists(s, K_CCM_REBOOT)},
   };
-  bool known = !s->input || s->reg; /* a capture without registry exports says nothing */
+  /* a capture without registry exports says nothing; a live read that found none of the keys, that none
+   * is there */
+  bool known = !s->input || s->reg || s->collected;
   s->reboot = known ? 0 : -1;
   s->renames = known ? 0 : -1;
   for (size_t i = 0; known && i < CG_ARRAY_LEN(src); i++)
@@ -563,56 +584,99 @@ static int verdict(const struct device_ctx *c, const struct state *s, struct cg_
                        cJSON_GetArraySize(s->not_applicable) ? " (no ConfigMgr client or Windows state here)" : "");
 }
 
+static void state_init(struct state *s, const struct device_ctx *c) {
+  memset(s, 0, sizeof(*s));
+  s->min_battery = c->min_battery_percent;
+  s->roaming = s->metered_usage = s->ts_in_policy = -1;
+  s->ts_id = c->ts_package_id;
+  s->reboot_sources = cJSON_CreateArray();
+  s->not_applicable = cJSON_CreateArray();
+}
+
+static void state_free(struct state *s) {
+  cJSON_Delete(s->dev);
+  cJSON_Delete(s->reg);
+  cJSON_Delete(s->reboot_sources);
+  cJSON_Delete(s->not_applicable);
+  cJSON_Delete(s->seen);
+}
+
+/* The half that reads the device (plugin.h `collect`), with the agent's privilege: the disk, power,
+ * network cost, the SMS Agent Host, the registry keys of a pending restart and of the client, and the
+ * client's WMI values; kept as device.json and a registry export, as a capture holds them. It decides
+ * nothing: the judging half reads those two, in the worker without privilege where there is one. */
+static int device_collect(void *vctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  struct device_ctx *c = vctx;
+  struct state s;
+  state_init(&s, c);
+  s.seen = cJSON_CreateObject();
+  *decided = false;
+  int rc = s.seen && s.reboot_sources && s.not_applicable ? CG_OK : CG_ERR_NOMEM;
+  if (rc == CG_OK) {
+    gather_live(&s);
+    if (!cJSON_GetArraySize(s.not_applicable)) {
+      reboot_sources(&s);
+      client_state(&s);
+      /* the client's WMI namespaces exist only with the client: no query (and no WMI start-up) without it */
+      if (s.client) client_wmi(&s, cg_time_utc_ms());
+    }
+    cJSON_AddStringToObject(res->facts, "source", "live");
+    rc = put_captures(&s, env);
+  }
+  state_free(&s);
+  return rc;
+}
+
+/* The judging half of a live run: what device_collect read, parsed as a capture is. */
+static int take_collected(struct device_ctx *c, const struct cg_env *env, struct cg_result *res) {
+  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
+  for (size_t i = 0; i < env->collected->count; i++) {
+    char err[300] = "";
+    int rc = parse_capture(c, env, &env->collected->files[i], err, sizeof(err));
+    if (rc != CG_OK)
+      return cg_result_set(res, CG_ERROR, "DEVICE_UNPARSEABLE",
+                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
+                           "maintainers.",
+                           "What the agent read of this device (%s) cannot be read back: %s.",
+                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
+  }
+  return CG_OK;
+}
+
 static int device_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct device_ctx *c = vctx;
   struct state s;
-  memset(&s, 0, sizeof(s));
-  s.input = env->input != NULL;
-  s.min_battery = c->min_battery_percent;
-  s.roaming = s.metered_usage = s.ts_in_policy = -1;
-  s.ts_id = c->ts_package_id;
-  s.reboot_sources = cJSON_CreateArray();
-  s.not_applicable = cJSON_CreateArray();
-  s.seen = !s.input && env->capture_put ? cJSON_CreateObject() : NULL;
+  state_init(&s, c);
+  s.input = true; /* a capture, or what device_collect read */
+  s.collected = env->input == NULL;
   int rc = CG_OK;
   int64_t now = cg_time_utc_ms();
-  if (!s.input) cJSON_AddStringToObject(res->facts, "source", "live");
   if (c->evaluate_at && !any_time(c->evaluate_at, &now)) {
     rc = cg_result_set(res, CG_ERROR, "DEVICE_BAD_SETTING", "Write evaluate_at as 2026-01-31T12:00:00Z, or null.",
                        "checks.device.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
     goto out;
   }
+  if (s.collected && ((rc = take_collected(c, env, res)) != CG_OK || res->code)) goto out;
   const char *asof = c->evaluate_at ? c->evaluate_at : env->captured_at;
   if (!c->evaluate_at && asof) cg_time_parse(asof, &now); /* a capture is judged as of when it was taken */
   if (asof) cJSON_AddStringToObject(res->facts, "judged_as_of", asof);
-  if (s.input) {
-    s.dev = c->cap_dev;
-    s.reg = c->cap_reg;
-    c->cap_dev = c->cap_reg = NULL;
-    gather_capture(&s, now);
-  } else {
-    gather_live(&s);
-  }
+  s.dev = c->cap_dev;
+  s.reg = c->cap_reg;
+  c->cap_dev = c->cap_reg = NULL;
+  gather_capture(&s, now);
   if (!cJSON_GetArraySize(s.not_applicable)) {
     reboot_sources(&s);
     client_state(&s);
-    /* The client's WMI namespaces exist only with the client: no query (and no WMI start-up) without it */
-    if (!s.input && s.client) client_wmi(&s, now);
   } else {
     s.reboot = s.renames = s.provisioning = -1;
   }
-  if (!s.input && env->capture_put) collect_live(&s, env);
   facts(&s, res->facts);
   cJSON_AddItemToObject(res->facts, "cache_fits_upgrade",
                         s.cache_known ? cJSON_CreateBool(s.cache_mb >= c->upgrade_size_mb) : cJSON_CreateNull());
   if (s.metered >= 0) cg_handover_put_metered(env, s.metered == 1);
   rc = verdict(c, &s, res);
 out:
-  cJSON_Delete(s.dev);
-  cJSON_Delete(s.reg);
-  cJSON_Delete(s.reboot_sources);
-  cJSON_Delete(s.not_applicable);
-  cJSON_Delete(s.seen);
+  state_free(&s);
   return rc;
 }
 
@@ -636,6 +700,7 @@ const struct cg_check_plugin cg_check_device = {
     .config_map = device_map,
     .ctx_size = sizeof(struct device_ctx),
     .source = &device_source,
+    .collect = device_collect,
     .run = device_run,
     .fini = device_fini,
 };
