@@ -15,6 +15,7 @@
 #include "platform/sys.h"
 #include "platform/wmi.h"
 #include "plugin.h"
+#include "regfile.h"
 #include "text.h"
 
 #define INPUT_MAX (4 * 1024 * 1024)
@@ -28,7 +29,9 @@
 struct state {
   cJSON *rows;   /* candidate rows */
   cJSON *values; /* name -> {"value": ..., "source": "..."} */
+  cJSON *read;   /* mp_collect: the registry values read, regfile.h shape */
   bool client_missing;
+  bool collected; /* judging what mp_collect read: sources say WMI and the registry, as it read them */
   int wmi_status;
   char wmi_error[256];
 };
@@ -96,7 +99,10 @@ static void from_reg_export(struct state *st, const cJSON *keys, const char *ori
       if (cg_strcasecmp(c->string, reg_values[i].value) == 0) v = c;
     if (v) {
       char src[512];
-      cg_snprintf(src, sizeof(src), "input:%s (HKLM\\%s\\%s)", origin, reg_values[i].key, reg_values[i].value);
+      if (st->collected)
+        cg_snprintf(src, sizeof(src), "registry:HKLM\\%s\\%s", reg_values[i].key, reg_values[i].value);
+      else
+        cg_snprintf(src, sizeof(src), "input:%s (HKLM\\%s\\%s)", origin, reg_values[i].key, reg_values[i].value);
       put_value(st, reg_values[i].name, cJSON_Duplicate(v, false), src);
     }
   }
@@ -119,7 +125,8 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
     cJSON *j = cJSON_Parse(t), *row = cJSON_IsArray(j) ? cJSON_GetArrayItem(j, 0) : j;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, "InInternet");
     char src[512];
-    cg_snprintf(src, sizeof(src), "input:%s (ClientInfo.InInternet)", f->path);
+    cg_snprintf(src, sizeof(src),
+                st->collected ? "wmi:root\\ccm:ClientInfo.InInternet" : "input:%s (ClientInfo.InInternet)", f->path);
     if (cJSON_IsBool(v))
       put_value(st, "currently_internet", cJSON_Duplicate(v, false), src);
     else
@@ -138,7 +145,10 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
     } else if (rc == CG_OK) {
       for (cJSON *r = parsed->child; r; r = r->next) {
         char src[512];
-        cg_snprintf(src, sizeof(src), "input:%s (%s)", f->path, mp_format_name(fmt));
+        if (st->collected)
+          cg_strlcpy(src, "wmi:" NS_LOCATION ":SMS_ActiveMPCandidate", sizeof(src));
+        else
+          cg_snprintf(src, sizeof(src), "input:%s (%s)", f->path, mp_format_name(fmt));
         cJSON_AddStringToObject(r, "_source", src);
       }
       while (parsed->child)
@@ -157,13 +167,25 @@ static int parse_capture(void *vctx, const struct cg_env *env, const struct cg_c
   return rc;
 }
 
+static const char R_NO_CMG[] =
+    "Check the client setting 'Enable clients to use a cloud management gateway' (Client Settings > Cloud Services) "
+    "and that a management point has 'Allow Configuration Manager cloud management gateway traffic' enabled. The "
+    "client refreshes its location policy every 24 hours; restart the SMS Agent Host (ccmexec) on the intranet to "
+    "fetch it now, and look at LocationServices.log.";
+static const char R_NO_CANDIDATES[] =
+    "The client has no management point at all: check its site assignment (Configuration Manager control panel, "
+    "LocationServices.log, ClientLocation.log) and, for a new client, the ccmsetup /mp: and CCMHOSTNAME values.";
+static const char R_NOT_INSTALLED[] =
+    "Install the ConfigMgr client (ccmsetup.exe with /mp:https://CMG-FQDN/CCM_Proxy_MutualAuth/ID or CCMHOSTNAME=) "
+    "and check ccmsetup.log.";
+
+/* What the client holds, read live with the agent's privilege: the candidate rows (WMI), the client-state
+ * values (registry) and ClientInfo.InInternet, kept as read: nothing of them is judged here. */
 static void read_live(struct state *st, const struct mp_ctx *ctx) {
   struct cg_wmi_error werr;
   cJSON *rows = NULL;
   st->wmi_status = cg_wmi_query(NS_LOCATION, "SELECT * FROM SMS_ActiveMPCandidate", ctx->timeout_ms, &rows, &werr);
   if (st->wmi_status == CG_OK) {
-    for (cJSON *r = rows->child; r; r = r->next)
-      cJSON_AddStringToObject(r, "_source", "wmi:" NS_LOCATION ":SMS_ActiveMPCandidate");
     while (rows->child)
       cJSON_AddItemToArray(st->rows, cJSON_DetachItemViaPointer(rows, rows->child));
   } else {
@@ -173,20 +195,71 @@ static void read_live(struct state *st, const struct mp_ctx *ctx) {
   cJSON_Delete(rows);
   for (size_t i = 0; i < CG_ARRAY_LEN(reg_values); i++) {
     cJSON *v = NULL;
-    if (cg_registry_read_hklm(reg_values[i].key, reg_values[i].value, &v) == CG_OK) {
-      char src[256];
-      cg_snprintf(src, sizeof(src), "registry:HKLM\\%s\\%s", reg_values[i].key, reg_values[i].value);
-      put_value(st, reg_values[i].name, v, src);
-    }
+    if (cg_registry_read_hklm(reg_values[i].key, reg_values[i].value, &v) != CG_OK) continue;
+    char full[256];
+    cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", reg_values[i].key);
+    cJSON *k = cJSON_GetObjectItemCaseSensitive(st->read, full);
+    if (!k) k = cJSON_AddObjectToObject(st->read, full);
+    if (k)
+      cJSON_AddItemToObject(k, reg_values[i].value, v);
+    else
+      cJSON_Delete(v);
   }
   /* Whether the client believes it is on the internet right now (ClientInfo.InInternet). */
   cJSON *ci = NULL;
   if (cg_wmi_query("root\\ccm", "SELECT InInternet FROM ClientInfo", ctx->timeout_ms, &ci, &werr) == CG_OK) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ci, 0), "InInternet");
-    if (cJSON_IsBool(v))
-      put_value(st, "currently_internet", cJSON_Duplicate(v, false), "wmi:root\\ccm:ClientInfo.InInternet");
+    if (cJSON_IsBool(v)) put_value(st, "currently_internet", cJSON_Duplicate(v, false), "wmi");
   }
   cJSON_Delete(ci);
+}
+
+static int put_capture(const struct cg_env *env, const char *name, const char *data, size_t len) {
+  int rc = env->judge_put(env, name, data, len);
+  if (env->capture_put) env->capture_put(env, "mpcandidates", name, data, len); /* `cmgdiag collect` */
+  return rc;
+}
+
+/* What read_live read, in the formats of a capture (docs/checks/mpcandidates.md): the rows as
+ * ConvertTo-Json writes them (mp.json, none when there are none), the values as a registry export,
+ * and ClientInfo as clientinfo.json. */
+static int put_captures(const struct state *st, const struct cg_env *env) {
+  int rc = CG_OK;
+  char *text = cJSON_GetArraySize(st->rows) ? cJSON_Print(st->rows) : NULL;
+  if (text) rc = put_capture(env, "mp.json", text, strlen(text));
+  cJSON_free(text);
+  size_t len = 0;
+  char *reg = rc == CG_OK && cJSON_GetArraySize(st->read) ? cg_regfile_write(st->read, &len) : NULL;
+  if (reg) rc = put_capture(env, "registry.reg", reg, len);
+  cg_free(reg);
+  const cJSON *ci = cJSON_GetObjectItem(cJSON_GetObjectItem(st->values, "currently_internet"), "value");
+  if (rc == CG_OK && ci) {
+    const char *t = cJSON_IsTrue(ci) ? "{\"InInternet\": true}\n" : "{\"InInternet\": false}\n";
+    rc = put_capture(env, "clientinfo.json", t, strlen(t));
+  }
+  return rc;
+}
+
+/* A verdict from how the read went, before any candidate is looked at: no WMI here, no client, or WMI
+ * refused. res->code stays NULL when the candidates were read. */
+static int read_verdict(const struct mp_ctx *ctx, struct cg_result *res) {
+  const struct state *st = &ctx->st;
+  if (st->wmi_status == CG_ERR_UNSUPPORTED)
+    return cg_result_set(res, CG_SKIP, "MP_NO_WMI",
+                         "Run 'cmgdiag check mpcandidates --input FILE' with a captured candidate list.",
+                         "There is no WMI on %s; give a captured candidate list with --input.", cg_platform_name());
+  if (st->client_missing) {
+    cJSON_AddBoolToObject(res->facts, "client_installed", false);
+    return cg_result_set(res, ctx->client_expected ? CG_FAIL : CG_SKIP, "MP_CLIENT_NOT_INSTALLED", R_NOT_INSTALLED,
+                         "The ConfigMgr client is not installed on this device (%s).", st->wmi_error);
+  }
+  if (st->wmi_status != CG_OK)
+    return cg_result_set(res, CG_ERROR, "MP_WMI_ERROR",
+                         st->wmi_status == CG_ERR_ACCESS
+                             ? "Run cmgdiag as SYSTEM or as an administrator."
+                             : "Check WMI health (winmgmt /verifyrepository) and that the SMS Agent Host service runs.",
+                         "The management point candidates could not be read (%s).", st->wmi_error);
+  return CG_OK;
 }
 
 static const char *row_str(const cJSON *row, const char *key) {
@@ -224,18 +297,6 @@ static void add_url(cJSON *urls, const char *url) {
   }
   cJSON_AddItemToArray(urls, cJSON_CreateString(url));
 }
-
-static const char R_NO_CMG[] =
-    "Check the client setting 'Enable clients to use a cloud management gateway' (Client Settings > Cloud Services) "
-    "and that a management point has 'Allow Configuration Manager cloud management gateway traffic' enabled. The "
-    "client refreshes its location policy every 24 hours; restart the SMS Agent Host (ccmexec) on the intranet to "
-    "fetch it now, and look at LocationServices.log.";
-static const char R_NO_CANDIDATES[] =
-    "The client has no management point at all: check its site assignment (Configuration Manager control panel, "
-    "LocationServices.log, ClientLocation.log) and, for a new client, the ccmsetup /mp: and CCMHOSTNAME values.";
-static const char R_NOT_INSTALLED[] =
-    "Install the ConfigMgr client (ccmsetup.exe with /mp:https://CMG-FQDN/CCM_Proxy_MutualAuth/ID or CCMHOSTNAME=) "
-    "and check ccmsetup.log.";
 
 /* One candidate row as facts; `ms` gets its parsed MP string. */
 static cJSON *candidate_facts(const cJSON *r, struct mp_string *msp) {
@@ -382,35 +443,41 @@ static void try_intranet_mps(const struct mp_ctx *ctx, const struct cg_env *env,
   if (h) curl_easy_cleanup(h);
 }
 
+/* The half that reads the device (plugin.h `collect`), with the agent's privilege: WMI and the
+ * registry, kept as a capture holds them. How the read went may decide (no client, WMI refused); the
+ * candidates are judged by the other half, in the worker without privilege where there is one. */
+static int mp_collect(void *vctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  struct mp_ctx *ctx = vctx;
+  read_live(&ctx->st, ctx);
+  cJSON_AddStringToObject(res->facts, "source", "wmi");
+  int rc = read_verdict(ctx, res);
+  *decided = rc != CG_OK || res->code;
+  return *decided ? rc : put_captures(&ctx->st, env);
+}
+
+/* The judging half of a live run: what mp_collect read, parsed as a capture is. */
+static int take_collected(struct mp_ctx *ctx, const struct cg_env *env, struct cg_result *res) {
+  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
+  ctx->st.collected = true;
+  for (size_t i = 0; i < env->collected->count; i++) {
+    char err[300] = "";
+    int rc = parse_capture(ctx, env, &env->collected->files[i], err, sizeof(err));
+    if (rc != CG_OK)
+      return cg_result_set(res, CG_ERROR, "MP_UNPARSEABLE",
+                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
+                           "maintainers.",
+                           "What the agent read of the client's management points (%s) cannot be read back: %s.",
+                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
+  }
+  return CG_OK;
+}
+
 static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct mp_ctx *ctx = vctx;
   struct state *st = &ctx->st;
   cJSON *f = res->facts;
   int rc = CG_OK;
-  if (!env->input) {
-    read_live(st, ctx);
-    cJSON_AddStringToObject(f, "source", "wmi");
-    if (st->wmi_status == CG_ERR_UNSUPPORTED) {
-      rc = cg_result_set(res, CG_SKIP, "MP_NO_WMI",
-                         "Run 'cmgdiag check mpcandidates --input FILE' with a captured candidate list.",
-                         "There is no WMI on %s; give a captured candidate list with --input.", cg_platform_name());
-      goto out;
-    }
-    if (st->client_missing) {
-      cJSON_AddBoolToObject(f, "client_installed", false);
-      rc = cg_result_set(res, ctx->client_expected ? CG_FAIL : CG_SKIP, "MP_CLIENT_NOT_INSTALLED", R_NOT_INSTALLED,
-                         "The ConfigMgr client is not installed on this device (%s).", st->wmi_error);
-      goto out;
-    }
-    if (st->wmi_status != CG_OK) {
-      rc = cg_result_set(res, CG_ERROR, "MP_WMI_ERROR",
-                         st->wmi_status == CG_ERR_ACCESS
-                             ? "Run cmgdiag as SYSTEM or as an administrator."
-                             : "Check WMI health (winmgmt /verifyrepository) and that the SMS Agent Host service runs.",
-                         "The management point candidates could not be read (%s).", st->wmi_error);
-      goto out;
-    }
-  }
+  if (!env->input && ((rc = take_collected(ctx, env, res)) != CG_OK || res->code)) goto out;
 
   cJSON *cands = cJSON_AddArrayToObject(f, "candidates");
   cJSON *urls = cJSON_CreateArray();
@@ -509,13 +576,15 @@ static int mp_init(void *vctx, const struct cg_env *env, char *err, size_t errle
   }
   ctx->st.rows = cJSON_CreateArray();
   ctx->st.values = cJSON_CreateObject();
-  return ctx->st.rows && ctx->st.values ? CG_OK : CG_ERR_NOMEM;
+  ctx->st.read = cJSON_CreateObject();
+  return ctx->st.rows && ctx->st.values && ctx->st.read ? CG_OK : CG_ERR_NOMEM;
 }
 
 static void mp_fini(void *vctx) {
   struct mp_ctx *ctx = vctx;
   cJSON_Delete(ctx->st.rows);
   cJSON_Delete(ctx->st.values);
+  cJSON_Delete(ctx->st.read);
 }
 
 static const struct cg_source mp_source = {
@@ -542,6 +611,7 @@ const struct cg_check_plugin cg_check_mpcandidates = {
     .ctx_size = sizeof(struct mp_ctx),
     .source = &mp_source,
     .init = mp_init,
+    .collect = mp_collect,
     .run = mp_run,
     .fini = mp_fini,
 };

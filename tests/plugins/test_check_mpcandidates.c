@@ -1,0 +1,159 @@
+/* The mpcandidates check's judging half (plugin.h `collect`): what the agent read from WMI and the
+ * registry, judged as the worker judges it, gives the verdict a capture of the same gives, and says
+ * where each value came from as the live read did; the registry export the agent writes reads back.
+ *   test_check_mpcandidates DATA_DIR */
+#include <stdlib.h>
+
+#include "config.h"
+#include "platform/fs.h"
+#include "regfile.h"
+#include "runner.h"
+#include "harness.h"
+#include "../unit/test.h"
+
+static const char *data_dir;
+
+static const cJSON *fact(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+/* Judges `c` as collected, under the settings `sets` ("KEY=VALUE", may be NULL). */
+static void judge(struct cg_collection *c, const cJSON *sets, struct cg_result *r) {
+  const char *argv_sets[8];
+  size_t n = 0;
+  for (const cJSON *s = sets ? sets->child : NULL; s && n < 8; s = s->next)
+    argv_sets[n++] = s->valuestring;
+  struct cg_config_override ov = {.check = "mpcandidates", .sets = argv_sets, .count = n};
+  struct cg_config cfg;
+  char err[512] = "";
+  memset(&cfg, 0, sizeof(cfg));
+  CHECK(cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err)) == CG_OK);
+  struct cg_env env = {.config = &cfg, .collected = &c->view, .discovery = cJSON_CreateObject()};
+  cg_run_check(cg_registry_find_check("mpcandidates"), &env, r);
+  cJSON_Delete(env.discovery);
+  cg_config_free(&cfg);
+}
+
+static void add_file(struct cg_collection *c, const char *path, const char *name) {
+  char *data = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(path, 1u << 20, &data, &len) == CG_OK);
+  CHECK(cg_collection_add(c, name, data, len) == CG_OK);
+  cg_free(data);
+}
+
+/* A capture (file or folder), collected under the files' own names. */
+static void collect(const char *path, struct cg_collection *c) {
+  memset(c, 0, sizeof(*c));
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(path, &names, &n) != CG_OK) {
+    const char *name = path;
+    for (const char *q = path; *q; q++)
+      if (*q == '/' || *q == '\\') name = q + 1;
+    add_file(c, path, name);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char *p = cg_path_join(path, names[i]);
+    if (strcmp(names[i], "README.md") && strcmp(names[i], "captured-at.txt")) add_file(c, p, names[i]);
+    cg_free(p);
+  }
+  cg_dir_list_free(names, n);
+}
+
+/* Every readable fixture judged as a capture and as collected: the same verdict and code. The
+ * intranet probe is the live read's (auto tries it, as on the device): off here unless a case sets it. */
+TEST(collected_judged_as_a_capture_is) {
+  char *path = cg_path_join(data_dir, "expected.json"), *text = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(path, 1u << 20, &text, &len) == CG_OK);
+  cJSON *doc = cJSON_Parse(text ? text : "");
+  const cJSON *k;
+  int compared = 0;
+  cJSON_ArrayForEach(k, fact(doc, "cases")) {
+    const char *file = cJSON_GetStringValue(fact(k, "file"));
+    if (!strcmp(cJSON_GetStringValue(fact(k, "code")), "MP_INPUT_UNREADABLE")) continue;
+    cJSON *sets = cJSON_Duplicate(fact(k, "set"), true);
+    if (!sets) sets = cJSON_CreateArray();
+    if (!cJSON_GetArraySize(sets)) cJSON_AddItemToArray(sets, cJSON_CreateString("intranet_probe=off"));
+    char *capture = cg_path_join(data_dir, file);
+    struct cg_result a, b;
+    CHECK(cgt_run_check("mpcandidates", capture, sets, &a) == CG_OK);
+    struct cg_collection c;
+    collect(capture, &c);
+    judge(&c, sets, &b);
+    CHECK_STR(b.code, a.code);
+    CHECK(a.status == b.status);
+    if (strcmp(a.code, b.code)) fprintf(stderr, "  %s: capture %s, collected %s\n", file, a.code, b.code);
+    compared++;
+    cg_result_free(&a);
+    cg_result_free(&b);
+    cg_collection_free(&c);
+    cg_free(capture);
+    cJSON_Delete(sets);
+  }
+  CHECK(compared >= 16);
+  cJSON_Delete(doc);
+  cg_free(text);
+  cg_free(path);
+}
+
+/* What the agent writes of the registry (regfile.h's writer) reads back to the same values, and each
+ * fact names where the live read found it, not a file. */
+TEST(the_registry_the_agent_read_reads_back_with_its_sources) {
+  cJSON *keys = cJSON_CreateObject();
+  cJSON *ccm = cJSON_AddObjectToObject(keys, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\CCM");
+  cJSON_AddStringToObject(ccm, "CMGFQDNs", "cmg.contoso.com;CMG2.contoso.com");
+  cJSON *sec = cJSON_AddObjectToObject(keys, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\CCM\\Security");
+  cJSON_AddNumberToObject(sec, "ClientAlwaysOnInternet", 1);
+  cJSON *mob = cJSON_AddObjectToObject(keys, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SMS\\Mobile Client");
+  cJSON_AddStringToObject(mob, "AssignedSiteCode", "PS1");
+  size_t len = 0;
+  char *reg = cg_regfile_write(keys, &len);
+  CHECK(reg != NULL);
+  struct cg_collection c;
+  memset(&c, 0, sizeof(c));
+  CHECK(cg_collection_add(&c, "registry.reg", reg, len) == CG_OK);
+  CHECK(cg_collection_add(&c, "clientinfo.json", "{\"InInternet\": true}\n", 21) == CG_OK);
+  struct cg_result r;
+  judge(&c, NULL, &r);
+  CHECK_STR(r.code, "MP_NO_CANDIDATES"); /* no rows: no mp.json */
+  CHECK_STR(cJSON_GetStringValue(fact(r.facts, "site_code")), "PS1");
+  CHECK_STR(cJSON_GetStringValue(fact(r.facts, "cmg_fqdns")), "cmg.contoso.com;CMG2.contoso.com");
+  CHECK(cJSON_IsTrue(fact(r.facts, "always_on_internet")));
+  CHECK(cJSON_IsTrue(fact(r.facts, "currently_internet")));
+  const cJSON *src = fact(r.facts, "sources");
+  CHECK_STR(cJSON_GetStringValue(fact(src, "cmg_fqdns")), "registry:HKLM\\SOFTWARE\\Microsoft\\CCM\\CMGFQDNs");
+  CHECK_STR(cJSON_GetStringValue(fact(src, "currently_internet")), "wmi:root\\ccm:ClientInfo.InInternet");
+  CHECK(cJSON_GetArraySize(fact(r.facts, "cmg_urls")) == 2);
+  cg_result_free(&r);
+  /* the rows, as the agent writes them (ConvertTo-Json's shape), name WMI as their source */
+  static const char rows[] = "[{\"MP\": \"cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927939\", \"Type\": "
+                             "\"Internet\", \"Index\": 1, \"Version\": 9128}]";
+  CHECK(cg_collection_add(&c, "mp.json", rows, strlen(rows)) == CG_OK);
+  judge(&c, NULL, &r);
+  CHECK_STR(r.code, "MP_CMG_PRESENT");
+  CHECK_STR(cJSON_GetStringValue(fact(cJSON_GetArrayItem(fact(r.facts, "candidates"), 0), "source")),
+            "wmi:root\\ccm\\LocationServices:SMS_ActiveMPCandidate");
+  cg_result_free(&r);
+  cg_collection_free(&c);
+  /* what cannot be read back is said, with the file's name */
+  CHECK(cg_collection_add(&c, "mp.json", "<html>", 6) == CG_OK);
+  judge(&c, NULL, &r);
+  CHECK_STR(r.code, "MP_UNPARSEABLE");
+  CHECK_CONTAINS(r.summary, "mp.json");
+  cg_result_free(&r);
+  cg_collection_free(&c);
+  cg_free(reg);
+  cJSON_Delete(keys);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: test_check_mpcandidates DATA_DIR\n");
+    return 2;
+  }
+  data_dir = argv[1];
+  RUN(collected_judged_as_a_capture_is);
+  RUN(the_registry_the_agent_read_reads_back_with_its_sources);
+  return test_finish("check_mpcandidates");
+}
