@@ -80,10 +80,60 @@ TEST(not_that_json) {
   cg_buf_free(&b);
 }
 
+/* What the agent writes of the store it read (clientauth_certs_write) reads back to the same
+ * certificates, with the chain Windows built, which no PowerShell capture has. */
+TEST(the_agents_own_writing_reads_back) {
+  struct cg_cert_info in[3];
+  memset(in, 0, sizeof(in));
+  for (int i = 0; i < 3; i++) {
+    cg_snprintf(in[i].subject, sizeof(in[i].subject), "CN=pc%d.contoso.com, OU=Computers, DC=contoso", i);
+    cg_strlcpy(in[i].issuer, "CN=Contoso Issuing CA \"2\", DC=contoso", sizeof(in[i].issuer));
+    cg_snprintf(in[i].thumbprint, sizeof(in[i].thumbprint), "%040d", i);
+    in[i].not_before_ms = 1700000000000LL + i * 1000;
+    in[i].not_after_ms = 1800000000000LL;
+    in[i].has_private_key = i - 1; /* -1, 0, 1 */
+    in[i].chain = i - 1;           /* not built, trusted, not trusted */
+  }
+  cg_strlcpy(in[1].sans, "pc1.contoso.com, pc1", sizeof(in[1].sans));
+  cg_strlcpy(in[1].ekus[0], "1.3.6.1.5.5.7.3.2", sizeof(in[1].ekus[0]));
+  cg_strlcpy(in[1].ekus[1], "1.3.6.1.5.5.7.3.1", sizeof(in[1].ekus[1]));
+  in[1].n_ekus = 2;
+  cg_strlcpy(in[1].root, "CN=Contoso Root", sizeof(in[1].root));
+  cg_strlcpy(in[2].chain_error, "A certificate chain could not be built to a trusted root authority.",
+             sizeof(in[2].chain_error));
+  char *text = clientauth_certs_write(in, 3), err[256] = "";
+  CHECK(text != NULL);
+  struct cg_cert_info *out = NULL;
+  size_t n = 0;
+  CHECK(clientauth_certs_parse(text ? text : "", &out, &n, err, sizeof(err)) == CG_OK);
+  CHECK(n == 3);
+  for (size_t i = 0; i < n && i < 3; i++) {
+    CHECK_STR(out[i].subject, in[i].subject);
+    CHECK_STR(out[i].issuer, in[i].issuer);
+    CHECK_STR(out[i].thumbprint, in[i].thumbprint);
+    CHECK_STR(out[i].sans, in[i].sans);
+    CHECK(out[i].not_before_ms == in[i].not_before_ms && out[i].not_after_ms == in[i].not_after_ms);
+    CHECK(out[i].has_private_key == in[i].has_private_key);
+    CHECK(out[i].chain == in[i].chain);
+    CHECK_STR(out[i].chain_error, in[i].chain_error);
+    CHECK_STR(out[i].root, in[i].root);
+    CHECK(out[i].n_ekus == in[i].n_ekus);
+  }
+  if (n >= 2) CHECK_STR(out[1].ekus[1], "1.3.6.1.5.5.7.3.1");
+  cg_free(out);
+  cg_free(text);
+  /* an empty store is an empty list, read back as one */
+  text = clientauth_certs_write(NULL, 0);
+  CHECK(text && clientauth_certs_parse(text, &out, &n, err, sizeof(err)) == CG_OK && n == 0);
+  cg_free(out);
+  cg_free(text);
+}
+
 int main(void) {
   cg_json_init_hooks();
   RUN(dates_of_both_powershells);
   RUN(shapes);
+  RUN(the_agents_own_writing_reads_back);
   RUN(not_that_json);
   return test_finish("certjson");
 }

@@ -5,6 +5,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "platform/sys.h"
+
 bool clientauth_parse_date(const char *s, int64_t *ms) { return cg_time_parse(s, ms); }
 
 static const cJSON *get_ci(const cJSON *o, const char *key) {
@@ -63,7 +65,47 @@ static bool one(const cJSON *o, struct cg_cert_info *ci, char *err, size_t errle
   } else if (e && !cJSON_IsNull(e)) {
     add_eku(ci, e);
   }
+  /* the chain as Windows built it on the device (clientauth_certs_write; no PowerShell capture has it) */
+  const cJSON *ch = get_ci(o, "CmgdiagChain"), *t = get_ci(ch, "Trusted");
+  if (cJSON_IsBool(t)) {
+    ci->chain = cJSON_IsTrue(t) ? 0 : 1;
+    copy_str(ch, "Error", ci->chain_error, sizeof(ci->chain_error));
+    copy_str(ch, "Root", ci->root, sizeof(ci->root));
+  }
   return true;
+}
+
+char *clientauth_certs_write(const struct cg_cert_info *certs, size_t count) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < count; i++) {
+    const struct cg_cert_info *ci = &certs[i];
+    cJSON *o = cJSON_CreateObject();
+    char nb[40], na[40];
+    cg_time_rfc3339(ci->not_before_ms, nb, sizeof(nb));
+    cg_time_rfc3339(ci->not_after_ms, na, sizeof(na));
+    cJSON_AddStringToObject(o, "Subject", ci->subject);
+    cJSON_AddStringToObject(o, "Issuer", ci->issuer);
+    cJSON_AddStringToObject(o, "Thumbprint", ci->thumbprint);
+    cJSON_AddStringToObject(o, "NotBefore", nb);
+    cJSON_AddStringToObject(o, "NotAfter", na);
+    if (ci->has_private_key >= 0) cJSON_AddBoolToObject(o, "HasPrivateKey", ci->has_private_key == 1);
+    cJSON *ekus = cJSON_AddArrayToObject(o, "EnhancedKeyUsageList");
+    for (size_t k = 0; k < ci->n_ekus && k < CG_CERT_MAX_EKUS; k++)
+      cJSON_AddItemToArray(ekus, cJSON_CreateString(ci->ekus[k]));
+    if (ci->sans[0]) cJSON_AddStringToObject(o, "SAN", ci->sans);
+    if (ci->chain >= 0) {
+      cJSON *ch = cJSON_AddObjectToObject(o, "CmgdiagChain");
+      cJSON_AddBoolToObject(ch, "Trusted", ci->chain == 0);
+      cJSON_AddStringToObject(ch, "Error", ci->chain_error);
+      cJSON_AddStringToObject(ch, "Root", ci->root);
+    }
+    cJSON_AddItemToArray(a, o);
+  }
+  char *text = a ? cJSON_Print(a) : NULL;
+  cJSON_Delete(a);
+  char *out = text ? cg_strdup(text) : NULL;
+  cJSON_free(text);
+  return out;
 }
 
 int clientauth_certs_parse(const char *text, struct cg_cert_info **certs, size_t *count, char *err, size_t errlen) {

@@ -15,6 +15,12 @@
  * is not that JSON; CG_ERR_TOOBIG past CG_CERT_MAX certificates. */
 int clientauth_certs_parse(const char *text, struct cg_cert_info **certs, size_t *count, char *err, size_t errlen);
 
+/* The certificates as that JSON (an array, the dates in RFC 3339), with what no PowerShell capture
+ * has: the chain Windows built on the device (CmgdiagChain: Trusted, Error, Root), which
+ * clientauth_certs_parse reads back. What the agent writes for its judging half and a snapshot.
+ * NULL when memory runs out; caller frees with cg_free. */
+char *clientauth_certs_write(const struct cg_cert_info *certs, size_t count);
+
 /* "\/Date(1706688000000)\/", "/Date(1706688000000+0100)/", "2024-01-31T08:00:00+01:00",
  * "2024-01-31T08:00:00.1234567Z", "2024-01-31 08:00:00" (taken as UTC) -> ms since the epoch. */
 bool clientauth_parse_date(const char *s, int64_t *ms);

@@ -27,15 +27,14 @@
 #define DAY_MS (86400LL * 1000)
 #define INPUT_MAX (4 * 1024 * 1024)
 #define OID_CLIENT_AUTH "1.3.6.1.5.5.7.3.2"
-/* ConfigMgr 2002, the first client that can use a site-issued token (Microsoft Learn, "Token-based
- * authentication for cloud management gateway"). */
-#define TOKEN_MIN_BUILD 8968
 #define K_SECURITY "SOFTWARE\\Microsoft\\CCM\\Security"
 #define K_MOBILE "SOFTWARE\\Microsoft\\SMS\\Mobile Client"
 #define K_COMPUTER "SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName"
 
 struct src {
   bool input;
+  bool collected;         /* judging what ca_collect read on this device (the capture's path, the live meaning) */
+  cJSON *seen;            /* ca_collect: the registry values read, regfile.h shape */
   char store_source[512]; /* "LocalMachine\\My" or the capture file (a copy: the path is freed) */
   struct cg_cert_info *certs;
   size_t ncerts;
@@ -92,8 +91,18 @@ static const struct cg_config_map ca_map[] = {
 /* ---- sources ---------------------------------------------------------------------------------- */
 
 /* A non-empty HKLM value as text (regfile.h). */
+static void keep_value(cJSON *seen, const char *key, const char *value, const char *text) {
+  char full[300];
+  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+  cJSON *k = cJSON_GetObjectItemCaseSensitive(seen, full);
+  if (!k) k = cJSON_AddObjectToObject(seen, full);
+  if (k && !cJSON_GetObjectItemCaseSensitive(k, value)) cJSON_AddStringToObject(k, value, text);
+}
+
 static bool reg_value(const struct src *s, const char *key, const char *value, char *out, size_t outlen) {
-  return cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen) && out[0];
+  bool found = cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen);
+  if (found && s->seen) keep_value(s->seen, key, value, out); /* ca_collect: kept as read, as text */
+  return found && out[0];
 }
 
 /* The client's own record of Entra registration: ClientIDManagerStartup.log's "Registering client
@@ -103,27 +112,29 @@ static void registration_evidence(struct src *s, const char *text, size_t len, c
     cg_snprintf(s->aad_registration, sizeof(s->aad_registration), "%.90s", where);
 }
 
-/* Live: the newest 1 MiB of ClientIDManagerStartup.log (and its rotated .lo_) in the client's log folders. */
-static void registration_live(struct src *s) {
+/* Live: the newest 1 MiB of ClientIDManagerStartup.log and of its rotated .lo_, from the first of the
+ * client's log folders that has them, handed over as read (put: judge_put and the snapshot's). */
+static int registration_collect(const struct cg_env *env,
+                                int (*put)(const struct cg_env *, const char *, const char *, size_t)) {
   char **dirs = NULL;
   size_t n = 0;
-  if (cg_client_log_dirs(&dirs, &n) != CG_OK) return;
-  for (size_t d = 0; d < n && !s->aad_registration[0]; d++)
-    for (int k = 0; k < 2 && !s->aad_registration[0]; k++) {
-      char *p = cg_path_join(dirs[d], k ? "ClientIDManagerStartup.lo_" : "ClientIDManagerStartup.log");
+  int rc = CG_OK, found = 0;
+  if (cg_client_log_dirs(&dirs, &n) != CG_OK) return CG_OK;
+  for (size_t d = 0; d < n && !found && rc == CG_OK; d++)
+    for (int k = 0; k < 2 && rc == CG_OK; k++) {
+      const char *name = k ? "ClientIDManagerStartup.lo_" : "ClientIDManagerStartup.log";
+      char *p = cg_path_join(dirs[d], name), *raw = NULL;
       int64_t size = p ? cg_file_size(p) : -1;
-      char *raw = NULL, *text = NULL;
-      size_t len = 0, tl = 0;
-      enum cg_text_encoding enc;
-      int cp;
-      if (size > 0 && cg_file_read_range(p, size > (1 << 20) ? size - (1 << 20) : 0, 1 << 20, &raw, &len) == CG_OK &&
-          cg_text_decode_capture(raw, len, 1252, &text, &tl, &enc, &cp) == CG_OK)
-        registration_evidence(s, text, tl, p);
+      size_t len = 0;
+      if (size > 0 && cg_file_read_range(p, size > (1 << 20) ? size - (1 << 20) : 0, 1 << 20, &raw, &len) == CG_OK) {
+        rc = put(env, name, raw, len);
+        found++;
+      }
       cg_free(raw);
-      cg_free(text);
       cg_free(p);
     }
   cg_dir_list_free(dirs, n);
+  return rc;
 }
 
 /* One capture file (the core's source): the store (JSON), registry exports, or dsregcmd output,
@@ -193,56 +204,13 @@ struct pki {
   int64_t days_left;
 };
 
-static bool has_eku(const struct cg_cert_info *ci, const char *oid) {
-  for (size_t i = 0; i < ci->n_ekus; i++)
-    if (!strcmp(ci->ekus[i], oid)) return true;
-  return false;
-}
-
-/* Certificates with Client Authentication that Windows puts in LocalMachine\My for Entra and
- * Intune; they chain to roots outside the machine's trusted roots, so the ConfigMgr client never
- * selects them (an inference from how the client selects, see docs/checks/clientauth.md). */
-static bool entra_or_intune_cert(const struct cg_cert_info *ci) {
-  return cg_str_contains_ci(ci->issuer, "MS-Organization-Access") ||
-         cg_str_contains_ci(ci->issuer, "MS-Organization-P2P-Access") ||
-         cg_str_contains_ci(ci->issuer, "Microsoft Intune MDM Device CA") ||
-         cg_str_contains_ci(ci->issuer, "Microsoft Intune Root Certification Authority");
-}
-
-/* "CN=Root; O=Contoso" and "CN=Root, O=Contoso" name the same issuer: compare letters and digits
- * and '=' only, case-insensitively. */
-static bool same_dn(const char *a, const char *b) {
-  for (;;) {
-    while (*a && !((*a >= '0' && *a <= '9') || (*a >= 'A' && *a <= 'Z') || (*a >= 'a' && *a <= 'z') || *a == '='))
-      a++;
-    while (*b && !((*b >= '0' && *b <= '9') || (*b >= 'A' && *b <= 'Z') || (*b >= 'a' && *b <= 'z') || *b == '='))
-      b++;
-    if (!*a || !*b) return !*a && !*b;
-    char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a, y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
-    if (x != y) return false;
-    a++, b++;
-  }
-}
-
-/* The issuers list: "DN | DN | ..." (ccmsetup CCMCERTISSUERS form). */
-static bool issuer_listed(const char *list, const char *dn) {
-  char item[512];
-  for (const char *p = list; *p;) {
-    size_t n = strcspn(p, "|");
-    cg_snprintf(item, sizeof(item), "%.*s", (int)(n < 511 ? n : 511), p);
-    if (*cg_str_trim(item) && same_dn(item, dn)) return true;
-    p += n + (p[n] == '|');
-  }
-  return false;
-}
-
 /* Selection first (the client's issuers list and criteria: a certificate they do not select is
  * listed, never taken), then validity. */
 static void judge_cert(const struct src *s, const struct cg_cert_info *ci, int64_t now, struct pki *e) {
   memset(e, 0, sizeof(*e));
   e->ci = ci;
   e->days_left = (ci->not_after_ms - now) / DAY_MS;
-  e->org = !entra_or_intune_cert(ci);
+  e->org = !ca_entra_or_intune_cert(ci);
   e->identity = s->identity[0] && !cg_strcasecmp(s->identity, ci->thumbprint);
   char nb[32], na[32], why[300];
   bool unknown = false;
@@ -251,8 +219,8 @@ static void judge_cert(const struct src *s, const struct cg_cert_info *ci, int64
   if (!e->org)
     cg_snprintf(e->why, sizeof(e->why), "issued by %s for Entra or Intune, not a certificate the ConfigMgr client uses",
                 ci->issuer);
-  else if (s->issuers[0] && !issuer_listed(s->issuers, ci->issuer) &&
-           !(ci->root[0] && issuer_listed(s->issuers, ci->root)) && ci->chain != -1)
+  else if (s->issuers[0] && !ca_issuer_listed(s->issuers, ci->issuer) &&
+           !(ci->root[0] && ca_issuer_listed(s->issuers, ci->root)) && ci->chain != -1)
     cg_snprintf(e->why, sizeof(e->why), "does not chain to an issuer the client accepts (%s)", s->issuers);
   else if (!s->sel_error[0] && !sel_matches(&s->sel, ci->subject, ci->sans, &unknown, why, sizeof(why)))
     cg_snprintf(e->why, sizeof(e->why), "is not selected by the client: %s", why);
@@ -291,7 +259,7 @@ static cJSON *cert_json(const struct pki *e, const struct src *s) {
                           : e->ci->chain == 1 ? e->ci->chain_error
                                               : "not checked: a capture cannot build a chain");
   if (e->ci->root[0]) cJSON_AddStringToObject(o, "root", e->ci->root);
-  if (e->ci->chain == -1 && s->issuers[0] && !issuer_listed(s->issuers, e->ci->issuer))
+  if (e->ci->chain == -1 && s->issuers[0] && !ca_issuer_listed(s->issuers, e->ci->issuer))
     cJSON_AddStringToObject(o, "issuer_check",
                             "its issuer is not in the client's list; whether its chain leads to "
                             "a listed root is not known from a capture");
@@ -333,28 +301,6 @@ static void pki_reason(const struct src *s, const struct verdict *v, char *out, 
   else
     cg_snprintf(out, outlen, "the client-authentication certificate it selects, %s (thumbprint %s), %s",
                 v->first_sel->ci->subject, v->first_sel->ci->thumbprint, v->first_sel->why);
-}
-
-static bool token_capable(const char *version, char *why, size_t whylen) {
-  /* "5.00.9122.1000": the third part is the build */
-  int part = 0;
-  long build = 0;
-  for (const char *p = version; *p && part <= 2; p++) {
-    if (*p == '.')
-      part++;
-    else if (part == 2 && *p >= '0' && *p <= '9')
-      build = build * 10 + (*p - '0');
-  }
-  if (!*version) {
-    cg_snprintf(why, whylen, "the ConfigMgr client is not installed (no version in HKLM\\%s)", K_MOBILE);
-    return false;
-  }
-  if (build < TOKEN_MIN_BUILD) {
-    cg_snprintf(why, whylen, "client %s is older than ConfigMgr 2002 (build %d), the first to use site tokens", version,
-                TOKEN_MIN_BUILD);
-    return false;
-  }
-  return true;
 }
 
 static const char R_PKI[] =
@@ -545,9 +491,9 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
   vp->entra_known = eu == 1;
   if (!sp->aad_known)
     cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "the Entra join state is not known (%s)",
-                !sp->input       ? "aadjoin did not run"
-                : sp->dsreg_seen ? "aadjoin could not judge the dsregcmd capture"
-                                 : "no dsregcmd capture in the input");
+                !sp->input || sp->collected ? "aadjoin did not run"
+                : sp->dsreg_seen            ? "aadjoin could not judge the dsregcmd capture"
+                                            : "no dsregcmd capture in the input");
   else if (!vp->entra_usable) {
     cg_snprintf(vp->entra_why, sizeof(vp->entra_why), "%s", *why ? why : "the device is not Entra joined");
     size_t l = strlen(vp->entra_why); /* it is quoted inside a sentence */
@@ -560,8 +506,8 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
   if (vp->entra_why[0]) cJSON_AddStringToObject(en, "why", vp->entra_why);
 
   cJSON *tk = cJSON_AddObjectToObject(cands, "token");
-  bool capable = token_capable(sp->client_version, vp->token_why, sizeof(vp->token_why));
-  if (!capable && sp->input && !sp->client_version[0])
+  bool capable = ca_token_capable(sp->client_version, vp->token_why, sizeof(vp->token_why));
+  if (!capable && sp->input && !sp->collected && !sp->client_version[0])
     cg_snprintf(vp->token_why, sizeof(vp->token_why),
                 "the capture has no client version (add: reg export \"HKLM\\%s\" client.reg)", K_MOBILE);
   /* the site issues tokens to clients that use their self-signed certificate: a client that records
@@ -582,7 +528,7 @@ static void entra_and_token_facts(const struct src *sp, cJSON *cands, struct ver
 /* The PKI candidates: every client-authentication certificate judged, the one the client would use. */
 static void pki_candidates(const struct src *s, int64_t now, struct pki *evals, struct verdict *v, cJSON *list) {
   for (size_t i = 0; i < s->ncerts; i++) {
-    if (!has_eku(&s->certs[i], OID_CLIENT_AUTH) &&
+    if (!ca_has_eku(&s->certs[i], OID_CLIENT_AUTH) &&
         !(s->identity[0] && !cg_strcasecmp(s->identity, s->certs[i].thumbprint)))
       continue;
     struct pki *e = &evals[v->n_client_auth++];
@@ -626,8 +572,8 @@ static void evidence_facts(const struct ca_ctx *c, const struct src *s, const st
     evidence(ev, t, s->identity_source);
   } else {
     evidence(ev, "the client's own certificate is not recorded here (inferred from the store)",
-             s->input ? "add identity.json (docs/checks/clientauth.md)"
-                      : "WMI root\\ccm CCM_ClientIdentificationInformation");
+             s->input && !s->collected ? "add identity.json (docs/checks/clientauth.md)"
+                                       : "WMI root\\ccm CCM_ClientIdentificationInformation");
   }
   if (s->aad_registration[0])
     evidence(ev, "the client registered with Entra ID (\"Registering client using AAD auth\")", s->aad_registration);
@@ -651,48 +597,100 @@ static void evidence_facts(const struct ca_ctx *c, const struct src *s, const st
            "docs/checks/clientauth.md");
 }
 
+static int put_capture(const struct cg_env *env, const char *name, const char *data, size_t len) {
+  int rc = env->judge_put(env, name, data, len);
+  if (env->capture_put) env->capture_put(env, "clientauth", name, data, len); /* `cmgdiag collect` */
+  return rc;
+}
+
+/* What ca_collect read, in the formats of a capture (docs/checks/clientauth.md): certs.json (with the
+ * chain Windows built), registry.reg, identity.json and the client's registration log. */
+static int put_captures(const struct src *s, const struct cg_env *env) {
+  char *certs = clientauth_certs_write(s->certs, s->ncerts);
+  int rc = certs ? put_capture(env, "certs.json", certs, strlen(certs)) : CG_ERR_NOMEM;
+  cg_free(certs);
+  size_t len = 0;
+  char *reg = rc == CG_OK && cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
+  if (reg) rc = put_capture(env, "registry.reg", reg, len);
+  cg_free(reg);
+  if (rc == CG_OK && s->identity[0]) {
+    char id[120];
+    cg_snprintf(id, sizeof(id), "[{\"ReservedString1\": \"%s\"}]\n", s->identity); /* hex digits only */
+    rc = put_capture(env, "identity.json", id, strlen(id));
+  }
+  return rc == CG_OK ? registration_collect(env, put_capture) : rc;
+}
+
+/* The half that reads the device (plugin.h `collect`), with the agent's privilege: LocalMachine\My (the
+ * certificates, their keys' presence, the chains Windows builds), the client's registry values, its
+ * identity in WMI and its registration log; kept as a capture holds them. No certificate store or no
+ * client decides here; the rest is judged by the other half, in the worker where there is one. */
+static int ca_collect(void *vctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  struct ca_ctx *c = vctx;
+  struct src *s = &c->s;
+  char err[512] = "";
+  *decided = true;
+  cJSON_AddStringToObject(res->facts, "source", "live");
+  int rc = cg_certstore_machine_my(&s->certs, &s->ncerts, err, sizeof(err));
+  if (rc == CG_ERR_UNSUPPORTED)
+    return cg_result_set(res, CG_SKIP, "CLIENTAUTH_NOT_WINDOWS",
+                         "Run it on the Windows device, or give --input captures.",
+                         "There is no ConfigMgr client or Windows certificate store on this platform.");
+  if (rc != CG_OK)
+    return cg_result_set(res, CG_ERROR, "CLIENTAUTH_STORE_UNREADABLE", "Run cmgdiag as SYSTEM or an administrator.",
+                         "The certificate store cannot be read: %s.", err);
+  if (!(s->seen = cJSON_CreateObject())) return CG_ERR_NOMEM;
+  criteria(c, s);
+  reg_value(s, K_MOBILE, "ProductVersion", s->client_version, sizeof(s->client_version));
+  if (!s->client_version[0] && (!c->mode || !cg_strcasecmp(c->mode, "auto")))
+    return cg_result_set(res, CG_SKIP, "CLIENTAUTH_NO_CLIENT", "Install the ConfigMgr client (ccmsetup.exe).",
+                         "The ConfigMgr client is not installed on this device, so nothing authenticates to the CMG.");
+  /* the computer name of the default criterion, where a capture has it */
+  char *h = cg_hostname(), name[64];
+  cg_snprintf(name, sizeof(name), "%.*s", h ? (int)strcspn(h, ".") : 0, h ? h : "");
+  cg_free(h);
+  if (name[0]) keep_value(s->seen, K_COMPUTER, "ComputerName", name);
+  identity_live(s);
+  *decided = false;
+  return put_captures(s, env);
+}
+
+/* The judging half of a live run: what ca_collect read, parsed as a capture is. */
+static int take_collected(struct ca_ctx *c, const struct cg_env *env, struct cg_result *res) {
+  struct src *s = &c->s;
+  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
+  for (size_t i = 0; i < env->collected->count; i++) {
+    char err[300] = "";
+    int rc = parse_capture(c, env, &env->collected->files[i], err, sizeof(err));
+    if (rc != CG_OK)
+      return cg_result_set(res, CG_ERROR, "CLIENTAUTH_UNPARSEABLE",
+                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
+                           "maintainers.",
+                           "What the agent read of this device's certificates and client (%s) cannot be read back: %s.",
+                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
+  }
+  s->input = s->collected = true;
+  cg_strlcpy(s->store_source, "LocalMachine\\My", sizeof(s->store_source));
+  if (s->identity[0])
+    cg_strlcpy(s->identity_source, "WMI root\\ccm CCM_ClientIdentificationInformation.ReservedString1",
+               sizeof(s->identity_source));
+  return CG_OK;
+}
+
 static int ca_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ca_ctx *c = vctx;
   struct src *s = &c->s;
-  s->input = env->input != NULL;
-  if (!s->input) cg_strlcpy(s->store_source, "LocalMachine\\My", sizeof(s->store_source));
-  char err[512] = "";
   int rc = CG_OK;
   struct pki *evals = NULL;
-  if (!s->input) cJSON_AddStringToObject(res->facts, "source", "live");
-  if (s->input) {
-    if (!s->certs_known) {
-      rc = cg_result_set(res, CG_ERROR, "CLIENTAUTH_NO_STORE_CAPTURE",
-                         "Add certs.json (see the clientauth documentation for the PowerShell line) to the folder.",
-                         "The input %s has no capture of LocalMachine\\My.", env->input);
-      goto out;
-    }
-  } else {
-    rc = cg_certstore_machine_my(&s->certs, &s->ncerts, err, sizeof(err));
-    if (rc == CG_ERR_UNSUPPORTED) {
-      rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NOT_WINDOWS",
-                         "Run it on the Windows device, or give --input captures.",
-                         "There is no ConfigMgr client or Windows certificate store on this platform.");
-      goto out;
-    }
-    if (rc != CG_OK) {
-      rc = cg_result_set(res, CG_ERROR, "CLIENTAUTH_STORE_UNREADABLE", "Run cmgdiag as SYSTEM or an administrator.",
-                         "The certificate store cannot be read: %s.", err);
-      goto out;
-    }
-    s->certs_known = true;
+  if (!env->input && ((rc = take_collected(c, env, res)) != CG_OK || res->code)) goto out;
+  if (!s->certs_known) {
+    rc = cg_result_set(res, CG_ERROR, "CLIENTAUTH_NO_STORE_CAPTURE",
+                       "Add certs.json (see the clientauth documentation for the PowerShell line) to the folder.",
+                       "The input %s has no capture of LocalMachine\\My.", env->input ? env->input : "");
+    goto out;
   }
   criteria(c, s);
   reg_value(s, K_MOBILE, "ProductVersion", s->client_version, sizeof(s->client_version));
-  if (!s->input && !s->client_version[0] && (!c->mode || !cg_strcasecmp(c->mode, "auto"))) {
-    rc = cg_result_set(res, CG_SKIP, "CLIENTAUTH_NO_CLIENT", "Install the ConfigMgr client (ccmsetup.exe).",
-                       "The ConfigMgr client is not installed on this device, so nothing authenticates to the CMG.");
-    goto out;
-  }
-  if (!s->input) {
-    identity_live(s);
-    registration_live(s);
-  }
   entra_state(s, env);
 
   int64_t now = cg_time_utc_ms();
@@ -740,6 +738,7 @@ static void ca_fini(void *vctx) {
   struct src *s = &((struct ca_ctx *)vctx)->s;
   cg_free(s->certs);
   cJSON_Delete(s->reg);
+  cJSON_Delete(s->seen);
 }
 
 static const struct cg_source ca_source = {
@@ -766,6 +765,7 @@ const struct cg_check_plugin cg_check_clientauth = {
     .config_map = ca_map,
     .ctx_size = sizeof(struct ca_ctx),
     .source = &ca_source,
+    .collect = ca_collect,
     .run = ca_run,
     .fini = ca_fini,
 };

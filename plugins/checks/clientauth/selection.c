@@ -188,3 +188,75 @@ void sel_text(const struct selection *s, char *out, size_t outlen) {
   else
     cg_snprintf(out, outlen, "the subject contains the computer name (not known here)");
 }
+
+/* ---- which certificates and which mode (selection.h) ------------------------------------------ */
+
+/* ConfigMgr 2002, the first client that can use a site-issued token (Microsoft Learn, "Token-based
+ * authentication for cloud management gateway"). */
+#define TOKEN_MIN_BUILD 8968
+
+bool ca_has_eku(const struct cg_cert_info *ci, const char *oid) {
+  for (size_t i = 0; i < ci->n_ekus; i++)
+    if (!strcmp(ci->ekus[i], oid)) return true;
+  return false;
+}
+
+/* Certificates with Client Authentication that Windows puts in LocalMachine\My for Entra and
+ * Intune; they chain to roots outside the machine's trusted roots, so the ConfigMgr client never
+ * selects them (an inference from how the client selects, see docs/checks/clientauth.md). */
+bool ca_entra_or_intune_cert(const struct cg_cert_info *ci) {
+  return cg_str_contains_ci(ci->issuer, "MS-Organization-Access") ||
+         cg_str_contains_ci(ci->issuer, "MS-Organization-P2P-Access") ||
+         cg_str_contains_ci(ci->issuer, "Microsoft Intune MDM Device CA") ||
+         cg_str_contains_ci(ci->issuer, "Microsoft Intune Root Certification Authority");
+}
+
+/* "CN=Root; O=Contoso" and "CN=Root, O=Contoso" name the same issuer: compare letters and digits
+ * and '=' only, case-insensitively. */
+static bool same_dn(const char *a, const char *b) {
+  for (;;) {
+    while (*a && !((*a >= '0' && *a <= '9') || (*a >= 'A' && *a <= 'Z') || (*a >= 'a' && *a <= 'z') || *a == '='))
+      a++;
+    while (*b && !((*b >= '0' && *b <= '9') || (*b >= 'A' && *b <= 'Z') || (*b >= 'a' && *b <= 'z') || *b == '='))
+      b++;
+    if (!*a || !*b) return !*a && !*b;
+    char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a, y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+    if (x != y) return false;
+    a++, b++;
+  }
+}
+
+/* The issuers list: "DN | DN | ..." (ccmsetup CCMCERTISSUERS form). */
+bool ca_issuer_listed(const char *list, const char *dn) {
+  char item[512];
+  for (const char *p = list; *p;) {
+    size_t n = strcspn(p, "|");
+    cg_snprintf(item, sizeof(item), "%.*s", (int)(n < 511 ? n : 511), p);
+    if (*cg_str_trim(item) && same_dn(item, dn)) return true;
+    p += n + (p[n] == '|');
+  }
+  return false;
+}
+
+bool ca_token_capable(const char *version, char *why, size_t whylen) {
+  /* "5.00.9122.1000": the third part is the build */
+  int part = 0;
+  long build = 0;
+  for (const char *p = version; *p && part <= 2; p++) {
+    if (*p == '.')
+      part++;
+    else if (part == 2 && *p >= '0' && *p <= '9')
+      build = build * 10 + (*p - '0');
+  }
+  if (!*version) {
+    cg_snprintf(why, whylen,
+                "the ConfigMgr client is not installed (no version in HKLM\\SOFTWARE\\Microsoft\\SMS\\Mobile Client)");
+    return false;
+  }
+  if (build < TOKEN_MIN_BUILD) {
+    cg_snprintf(why, whylen, "client %s is older than ConfigMgr 2002 (build %d), the first to use site tokens", version,
+                TOKEN_MIN_BUILD);
+    return false;
+  }
+  return true;
+}

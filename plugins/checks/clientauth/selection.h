@@ -11,6 +11,7 @@
 #define CG_CLIENTAUTH_SELECTION_H
 
 #include "cg.h"
+#include "platform/certstore.h"
 
 enum sel_kind { SEL_DEFAULT = 0, SEL_SUBJECT, SEL_SUBJECTSTR, SEL_SUBJECTATTR };
 
@@ -31,5 +32,17 @@ bool sel_matches(const struct selection *s, const char *subject, const char *san
                  size_t whylen);
 /* The criterion as text, for facts: "SubjectAttr:OU = Computers", "computer name PC1". */
 void sel_text(const struct selection *s, char *out, size_t outlen);
+
+/* Whether the certificate has the enhanced key usage `oid`. */
+bool ca_has_eku(const struct cg_cert_info *ci, const char *oid);
+/* Certificates with Client Authentication that Windows puts in LocalMachine\My for Entra and Intune
+ * (by their issuer); the client never selects them (an inference, docs/checks/clientauth.md). */
+bool ca_entra_or_intune_cert(const struct cg_cert_info *ci);
+/* Whether `dn` is in the issuers list "DN | DN | ..." (CCMCERTISSUERS), compared by letters, digits
+ * and '=' only, case-insensitively ("CN=Root; O=Contoso" is "CN=Root, O=Contoso"). */
+bool ca_issuer_listed(const char *list, const char *dn);
+/* Whether a client of this version ("5.00.9122.1000") can use a site token (ConfigMgr 2002, build
+ * 8968, or later); why not in `why`. */
+bool ca_token_capable(const char *version, char *why, size_t whylen);
 
 #endif

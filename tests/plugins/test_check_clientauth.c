@@ -1,0 +1,163 @@
+/* The clientauth check's judging half (plugin.h `collect`): what the agent read of the store, the
+ * registry, WMI and the client's log, judged as the worker judges it (after aadjoin judged the
+ * dsregcmd output it collected), gives the verdict a capture of the same gives.
+ *   test_check_clientauth DATA_DIR */
+#include <stdlib.h>
+
+#include "config.h"
+#include "platform/fs.h"
+#include "runner.h"
+#include "harness.h"
+#include "../unit/test.h"
+
+static const char *data_dir;
+
+static const cJSON *fact(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+/* Judges `c` as collected by check `name`, under the settings `sets`, with the run's hand-overs in disc. */
+static void judge(const char *name, struct cg_collection *c, const cJSON *sets, cJSON *disc, struct cg_result *r) {
+  const char *argv_sets[8];
+  size_t n = 0;
+  for (const cJSON *s = sets ? sets->child : NULL; s && n < 8; s = s->next)
+    argv_sets[n++] = s->valuestring;
+  struct cg_config_override ov = {.check = name, .sets = argv_sets, .count = n};
+  struct cg_config cfg;
+  char err[512] = "";
+  memset(&cfg, 0, sizeof(cfg));
+  CHECK(cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err)) == CG_OK);
+  struct cg_env env = {.config = &cfg, .collected = &c->view, .discovery = disc};
+  cg_run_check(cg_registry_find_check(name), &env, r);
+  cg_config_free(&cfg);
+}
+
+static void add_file(struct cg_collection *c, const char *path, const char *name) {
+  char *data = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(path, 1u << 20, &data, &len) == CG_OK);
+  CHECK(cg_collection_add(c, name, data, len) == CG_OK);
+  cg_free(data);
+}
+
+/* A capture (file or folder), collected under the files' own names. */
+static void collect(const char *path, struct cg_collection *c) {
+  memset(c, 0, sizeof(*c));
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(path, &names, &n) != CG_OK) {
+    const char *name = path;
+    for (const char *q = path; *q; q++)
+      if (*q == '/' || *q == '\\') name = q + 1;
+    add_file(c, path, name);
+    return;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char *p = cg_path_join(path, names[i]);
+    if (strcmp(names[i], "README.md") && strcmp(names[i], "captured-at.txt")) add_file(c, p, names[i]);
+    cg_free(p);
+  }
+  cg_dir_list_free(names, n);
+}
+
+/* Every readable fixture judged as a capture and as collected: the same verdict and code. A folder's
+ * dsregcmd output is aadjoin's to judge first, as in a live run, and its hand-over is clientauth's. */
+TEST(collected_judged_as_a_capture_is) {
+  char *path = cg_path_join(data_dir, "expected.json"), *text = NULL;
+  size_t len = 0;
+  CHECK(cg_file_read(path, 1u << 20, &text, &len) == CG_OK);
+  cJSON *doc = cJSON_Parse(text ? text : "");
+  const cJSON *k;
+  int compared = 0;
+  cJSON_ArrayForEach(k, fact(doc, "cases")) {
+    const char *file = cJSON_GetStringValue(fact(k, "file"));
+    const cJSON *sets = fact(k, "set");
+    if (!cJSON_GetArraySize(sets)) continue; /* judged as of its capture time, which a live read has not */
+    char *capture = cg_path_join(data_dir, file);
+    struct cg_result a, b;
+    CHECK(cgt_run_check("clientauth", capture, sets, &a) == CG_OK);
+    struct cg_collection c;
+    collect(capture, &c);
+    cJSON *disc = cJSON_CreateObject();
+    for (size_t i = 0; i < c.view.count; i++)
+      if (!strncmp(c.files[i].name, "dsreg", 5)) { /* the fixtures' dsregcmd outputs */
+        struct cg_collection d;
+        memset(&d, 0, sizeof(d));
+        CHECK(cg_collection_add(&d, "dsreg.txt", c.files[i].data, c.files[i].len) == CG_OK);
+        struct cg_result ar;
+        judge("aadjoin", &d, NULL, disc, &ar);
+        cg_result_free(&ar);
+        cg_collection_free(&d);
+      }
+    judge("clientauth", &c, sets, disc, &b);
+    CHECK_STR(b.code, a.code);
+    CHECK(a.status == b.status);
+    if (strcmp(a.code, b.code)) fprintf(stderr, "  %s: capture %s, collected %s\n", file, a.code, b.code);
+    compared++;
+    cg_result_free(&a);
+    cg_result_free(&b);
+    cg_collection_free(&c);
+    cJSON_Delete(disc);
+    cg_free(capture);
+  }
+  CHECK(compared >= 25);
+  cJSON_Delete(doc);
+  cg_free(text);
+  cg_free(path);
+}
+
+/* The chain Windows built on the device is judged, where a capture says it was not checked; the
+ * identity names WMI as its source. */
+TEST(a_live_reads_chain_and_identity_are_the_devices) {
+  char *folder = cg_path_join(data_dir, "07-ps7-iso-dates"); /* UTF-8 */
+  cJSON *sets = cJSON_CreateArray();
+  cJSON_AddItemToArray(sets, cJSON_CreateString("evaluate_at=2026-11-25T00:00:00Z"));
+  struct cg_collection c;
+  collect(folder, &c);
+  /* the store as the agent writes it: the same certificates, their chains built and not trusted */
+  for (size_t i = 0; i < c.view.count; i++)
+    if (!strcmp(c.files[i].name, "certs.json")) {
+      char *t = cg_strdup(c.files[i].data);
+      struct cg_buf b;
+      cg_buf_init(&b, 4096);
+      for (const char *p = t, *q; p && *p; p = q) {
+        q = strstr(p, "\"Thumbprint\"");
+        if (!q) {
+          cg_buf_puts(&b, p);
+          break;
+        }
+        cg_buf_printf(&b, "%.*s\"CmgdiagChain\": {\"Trusted\": false, \"Error\": \"no trusted root\"}, ", (int)(q - p),
+                      p);
+        cg_buf_puts(&b, "\"Thumbprint\"");
+        q += 12;
+      }
+      cg_free((char *)c.files[i].data);
+      c.files[i].data = b.data;
+      c.files[i].len = b.len;
+      cg_free(t);
+    }
+  c.view.files = c.files;
+  cJSON *disc = cJSON_CreateObject();
+  struct cg_result r;
+  judge("clientauth", &c, sets, disc, &r);
+  CHECK(r.status != CG_PASS);
+  char *facts = cJSON_PrintUnformatted(r.facts);
+  CHECK_CONTAINS(facts, "no trusted root");
+  CHECK(!strstr(facts, "a capture)"));
+  CHECK_STR(cJSON_GetStringValue(fact(fact(fact(r.facts, "candidates"), "pki"), "store")), "LocalMachine\\My");
+  cJSON_free(facts);
+  cg_result_free(&r);
+  cg_collection_free(&c);
+  cJSON_Delete(disc);
+  cJSON_Delete(sets);
+  cg_free(folder);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: test_check_clientauth DATA_DIR\n");
+    return 2;
+  }
+  data_dir = argv[1];
+  RUN(collected_judged_as_a_capture_is);
+  RUN(a_live_reads_chain_and_identity_are_the_devices);
+  return test_finish("check_clientauth");
+}
