@@ -279,6 +279,43 @@ class PrivSep(unittest.TestCase):
         self.assertLess(abs(dev["facts"]["system_free_mb"] - free), 1024, "read live, by the agent")
         self.assertEqual(dev["code"], "DEVICE_READY")
 
+    def test_the_admins_commands_run_with_privilege_and_their_output_is_read_without(self):
+        # exec is collect + judge: the agent runs the administrator's command as root (it notes who ran
+        # it) and reads nothing of what it printed; the worker reads its JSON result and judges. A
+        # secret of the command's environment (a proxy's password) is gone before the worker sees it.
+        who = os.path.join(self.tmp, "exec-ran-as")
+        prog = os.path.join(self.tmp, "fleet-check.sh")
+        with open(prog, "w") as f:
+            f.write("#!/bin/sh\nid -u > '%s'\necho \"proxy=$https_proxy\" >&2\n"
+                    "echo '{\"status\": \"warn\", \"code\": \"disk_low\", \"summary\": \"12 GB free\"}'\n" % who)
+        os.chmod(prog, 0o700)
+        got = {}
+        for user in ("nobody", None):
+            self.write(user=user)
+            with open(self.cfg) as f:
+                c = json.load(f)
+            c["checks"]["exec"] = {"commands": [{"name": "disk", "argv": [prog]}]}
+            with open(self.cfg, "w") as f:
+                json.dump(c, f)
+            p = subprocess.run([test_cli.BIN, "-c", self.cfg, "selftest", "--only", "exec", "--json"],
+                               capture_output=True, timeout=120,
+                               env=dict(os.environ, https_proxy="http://svc:hunter2-exec-secret@proxy.invalid:3128"))
+            ex = self.check(json.loads(p.stdout)["checks"], "exec")
+            got[user] = (ex["status"], ex["code"], ex["summary"])
+            with open(who) as f:
+                self.assertEqual(f.read().strip(), "0", "the command is run by the agent, with its privilege")
+            self.assertEqual(sorted(x["name"] for x in ex["facts"]["collected"]), ["exec-output.bin", "exec.json"])
+            self.assertEqual(ex["facts"]["commands"][0]["result_from"], "json")
+            self.assertNotIn("hunter2-exec-secret", json.dumps(ex))
+            self.assertIn("<redacted>", ex["facts"]["commands"][0]["stderr"])
+            if user:
+                self.assertEqual(ex["facts"]["worker"]["uid"], NOBODY, ex)
+            else:
+                self.assertNotIn("worker", ex["facts"])
+            os.remove(who)
+        self.assertEqual(got["nobody"], got[None])
+        self.assertEqual(got["nobody"][:2], ("warn", "EXEC_DISK_LOW"), got)
+
     def test_the_worker_judges_only_what_the_agent_collected(self):
         # the worker's side of a collect + judge check, fed requests directly: it never reads the
         # device itself, and what it is handed must be plain file names within the bytes that came

@@ -174,42 +174,55 @@ struct tally {
   bool worst_refused;
 };
 
-static void run_one(const struct ex_cmd *cmd, const struct cg_env *env, cJSON *o, struct tally *t) {
-  enum cg_verdict v = CG_ERROR;
-  char why[600] = "", code[48] = "";
-  const char *prog = cmd->argv.items[0];
+/* Every occurrence of one of `secrets` (the child's secret-looking environment) in text[0..len) becomes
+ * "<redacted>": literal values only, no parsing. Caller frees; NULL on out of memory. */
+static char *without_secrets(const char *text, size_t len, const char *const *secrets, size_t *outlen) {
+  struct cg_buf b;
+  cg_buf_init(&b, len + 1);
+  size_t i = 0;
+  while (i < len) {
+    size_t hit = 0;
+    for (size_t k = 0; secrets && secrets[k] && !hit; k++) {
+      size_t n = strlen(secrets[k]);
+      if (n >= 4 && n <= len - i && !memcmp(text + i, secrets[k], n)) hit = n;
+    }
+    if (hit) {
+      cg_buf_puts(&b, "<redacted>");
+      i += hit;
+    } else {
+      cg_buf_append(&b, text + i, 1);
+      i++;
+    }
+  }
+  if (!b.data) cg_buf_append(&b, "", 0);
+  *outlen = b.len;
+  return b.data;
+}
+
+/* The agent's half of one command (plugin.h `collect`): runs it, as SYSTEM, and records how it ended in
+ * rec; its output (its secrets replaced) goes to `out`, at rec's stdout/stderr offsets. Nothing of the
+ * output is read here. A command that could not be run gets its code and summary in rec. */
+static void run_cmd(const struct ex_cmd *cmd, const struct cg_env *env, cJSON *rec, struct cg_buf *out) {
+  char why[600] = "";
   char **envp = NULL, **secrets = NULL;
   struct cg_proc_result r;
   memset(&r, 0, sizeof(r));
-  cJSON_AddStringToObject(o, "name", cmd->name);
-  cJSON_AddStringToObject(o, "program", prog);
+  const char *code = NULL;
   int rc = CG_OK;
   if (env->config && env->config->insecure) {
     cg_snprintf(why, sizeof(why),
                 "not run: the configuration %s can be changed by users other than administrators (%s)",
                 env->config->path, env->config->insecure_why);
-    cg_strlcpy(code, "EXEC_CONFIG_INSECURE", sizeof(code));
-    v = CG_FAIL;
-    cJSON_AddStringToObject(o, "summary", why);
+    code = "EXEC_CONFIG_INSECURE";
     goto done;
   }
   /* The program itself is verified again, and started from the very file verified, in cg_proc_run. */
-  if (rc == CG_OK && cmd->cwd) rc = cg_path_admin_only(cmd->cwd, why, sizeof(why));
-  if (rc != CG_OK) {
-    cg_strlcpy(code,
-               rc == CG_ERR_ACCESS     ? "EXEC_REFUSED"
-               : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND"
-                                       : "EXEC_ERROR",
-               sizeof(code));
-    v = rc == CG_ERR_ACCESS || rc == CG_ERR_NOTFOUND ? CG_FAIL : CG_ERROR;
-    cJSON_AddStringToObject(o, "summary", why);
-    goto done;
-  }
-  envp = cg_proc_minimal_env();
+  if (cmd->cwd) rc = cg_path_admin_only(cmd->cwd, why, sizeof(why));
+  envp = rc == CG_OK ? cg_proc_minimal_env() : NULL;
   secrets = envp ? env_secrets(envp) : NULL;
-  if (!envp || !secrets) {
-    cg_strlcpy(code, "EXEC_ERROR", sizeof(code));
-    cJSON_AddStringToObject(o, "summary", "out of memory");
+  if (rc == CG_OK && (!envp || !secrets)) {
+    code = "EXEC_ERROR";
+    cg_strlcpy(why, "out of memory", sizeof(why));
     goto done;
   }
   struct cg_proc_opts opts = {.timeout_ms = cmd->timeout_ms,
@@ -217,53 +230,101 @@ static void run_one(const struct ex_cmd *cmd, const struct cg_env *env, cJSON *o
                               .cwd = cmd->cwd,
                               .envp = (const char *const *)envp,
                               .admin_only_program = true};
-  rc = cg_proc_run((const char *const *)cmd->argv.items, &opts, &r, why, sizeof(why));
+  if (rc == CG_OK) rc = cg_proc_run((const char *const *)cmd->argv.items, &opts, &r, why, sizeof(why));
   if (rc != CG_OK) {
-    cg_strlcpy(code,
-               rc == CG_ERR_ACCESS     ? "EXEC_REFUSED"
-               : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND"
-                                       : "EXEC_ERROR",
-               sizeof(code));
-    v = rc == CG_ERR_NOTFOUND || rc == CG_ERR_ACCESS ? CG_FAIL : CG_ERROR;
-    cJSON_AddStringToObject(o, "summary", why);
+    code = rc == CG_ERR_ACCESS ? "EXEC_REFUSED" : rc == CG_ERR_NOTFOUND ? "EXEC_NOT_FOUND" : "EXEC_ERROR";
     goto done;
   }
-  cJSON_AddNumberToObject(o, "duration_ms", (double)r.duration_ms);
-  if (r.exited)
-    cJSON_AddNumberToObject(o, "exit_code", r.exit_code);
-  else
-    cJSON_AddNullToObject(o, "exit_code");
-  cJSON_AddBoolToObject(o, "timed_out", r.timed_out);
-  if (r.out_truncated) cJSON_AddBoolToObject(o, "stdout_truncated", true);
-  if (r.timed_out) {
+  cJSON_AddNumberToObject(rec, "duration_ms", (double)r.duration_ms);
+  cJSON_AddItemToObject(rec, "exit_code", r.exited ? cJSON_CreateNumber(r.exit_code) : cJSON_CreateNull());
+  cJSON_AddBoolToObject(rec, "timed_out", r.timed_out);
+  cJSON_AddBoolToObject(rec, "stdout_truncated", r.out_truncated);
+  for (int k = 0; k < 2; k++) {
+    size_t n = 0;
+    char *clean = without_secrets(k ? r.err : r.out, k ? r.err_len : r.out_len, (const char *const *)secrets, &n);
+    cJSON *at = cJSON_AddObjectToObject(rec, k ? "stderr" : "stdout");
+    cJSON_AddNumberToObject(at, "offset", (double)out->len);
+    cJSON_AddNumberToObject(at, "bytes", clean ? (double)n : 0);
+    if (clean) cg_buf_append(out, clean, n);
+    cg_free(clean);
+  }
+done:
+  if (code) {
+    cJSON_AddStringToObject(rec, "code", code);
+    cJSON_AddStringToObject(rec, "summary", why);
+  }
+  cg_proc_result_free(&r);
+  cg_proc_env_free(envp);
+  cg_proc_env_free(secrets);
+}
+
+/* A command's output as recorded: at rec's "stdout" or "stderr", within the output's bytes. */
+static const char *output_of(const cJSON *rec, const char *which, const struct cg_capture_file *bin, size_t *len) {
+  const cJSON *at = cJSON_GetObjectItemCaseSensitive(rec, which);
+  double off = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(at, "offset")),
+         n = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(at, "bytes"));
+  *len = 0;
+  if (!bin || !(off >= 0 && n >= 0 && off <= (double)bin->len && n <= (double)bin->len - off)) return "";
+  *len = (size_t)n;
+  return bin->data + (size_t)off;
+}
+
+/* The judging half of one command: its result from how it ended and what it printed (a JSON result,
+ * else its exit code), into o. */
+static void judge_cmd(const struct ex_cmd *cmd, const cJSON *rec, const struct cg_capture_file *bin, cJSON *o,
+                      struct tally *t) {
+  enum cg_verdict v = CG_ERROR;
+  char code[48] = "";
+  cJSON_AddStringToObject(o, "name", cmd->name);
+  cJSON_AddStringToObject(o, "program", cmd->argv.items[0]);
+  const char *pre = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "code"));
+  if (pre || !rec) {
+    cg_strlcpy(code, pre ? pre : "EXEC_ERROR", sizeof(code));
+    v = !strcmp(code, "EXEC_ERROR") ? CG_ERROR : CG_FAIL;
+    const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "summary"));
+    cJSON_AddStringToObject(o, "summary", why ? why : "the agent kept no record of this command");
+    goto done;
+  }
+  size_t olen = 0, elen = 0;
+  const char *out = output_of(rec, "stdout", bin, &olen), *err = output_of(rec, "stderr", bin, &elen);
+  char *text = cg_strndup(out, olen); /* a C string, as the command's output always was here */
+  const cJSON *ec = cJSON_GetObjectItemCaseSensitive(rec, "exit_code");
+  bool exited = cJSON_IsNumber(ec), timed_out = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "timed_out")),
+       truncated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "stdout_truncated"));
+  int exit_code = exited ? (int)ec->valuedouble : 0;
+  cJSON_AddNumberToObject(o, "duration_ms", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(rec, "duration_ms")));
+  cJSON_AddItemToObject(o, "exit_code", exited ? cJSON_CreateNumber(exit_code) : cJSON_CreateNull());
+  cJSON_AddBoolToObject(o, "timed_out", timed_out);
+  if (truncated) cJSON_AddBoolToObject(o, "stdout_truncated", true);
+  if (timed_out) {
     cg_strlcpy(code, "EXEC_TIMEOUT", sizeof(code));
     v = CG_FAIL;
     char s[200];
     cg_snprintf(s, sizeof(s), "did not finish within %lld ms and was stopped", (long long)cmd->timeout_ms);
     cJSON_AddStringToObject(o, "summary", s);
-  } else if (!r.out_truncated && json_result(r.out, o, &v, (const char *const *)secrets)) {
+  } else if (!truncated && text && json_result(text, o, &v, NULL)) {
     cJSON_AddStringToObject(o, "result_from", "json");
-  } else if (!r.exited) {
+  } else if (!exited) {
     cg_strlcpy(code, "EXEC_CRASHED", sizeof(code));
     v = CG_FAIL;
     cJSON_AddStringToObject(o, "summary", "ended abnormally (killed by a signal)");
   } else {
     char bad[200];
-    if (!map_exit(cmd->exit_codes, r.exit_code, &v, bad, sizeof(bad))) v = CG_ERROR; /* init checked it */
-    cg_snprintf(code, sizeof(code), "EXIT_%d", r.exit_code < 0 ? -r.exit_code : r.exit_code);
+    if (!map_exit(cmd->exit_codes, exit_code, &v, bad, sizeof(bad))) v = CG_ERROR; /* init checked it */
+    cg_snprintf(code, sizeof(code), "EXIT_%d", exit_code < 0 ? -exit_code : exit_code);
     char s[120];
-    cg_snprintf(s, sizeof(s), "exited with code %d", r.exit_code);
+    cg_snprintf(s, sizeof(s), "exited with code %d", exit_code);
     cJSON_AddStringToObject(o, "summary", s);
     cJSON_AddStringToObject(o, "result_from", "exit_code");
   }
   if (!cJSON_GetObjectItemCaseSensitive(o, "result_from") ||
       strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "result_from")), "json"))
-    excerpt(o, "stdout", r.out, r.out_len, (const char *const *)secrets);
-  excerpt(o, "stderr", r.err, r.err_len, (const char *const *)secrets);
+    excerpt(o, "stdout", text ? text : "", text ? strlen(text) : 0, NULL);
+  char *etext = cg_strndup(err, elen);
+  if (etext) excerpt(o, "stderr", etext, strlen(etext), NULL);
+  cg_free(etext);
+  cg_free(text);
 done:
-  cg_proc_result_free(&r);
-  cg_proc_env_free(envp);
-  cg_proc_env_free(secrets);
   if (code[0] && !cJSON_GetObjectItemCaseSensitive(o, "code")) cJSON_AddStringToObject(o, "code", code);
   cJSON_AddStringToObject(o, "status", cg_verdict_name(v));
   /* error outranks fail here: a command that could not run says nothing about the device */
@@ -299,20 +360,64 @@ static void others_said(const cJSON *list, const cJSON *worst, enum cg_verdict w
   if (passed) cg_buf_printf(out, " The other %zu pass%s.", passed, passed == 1 ? "es" : "");
 }
 
+static int no_commands(struct cg_result *res) {
+  return cg_result_set(res, CG_SKIP, "EXEC_NONE", "Add commands under checks.exec.commands (docs/checks/exec.md).",
+                       "No fleet-specific commands are configured.");
+}
+
+/* The half that runs the commands (plugin.h `collect`), with the agent's privilege: each in order,
+ * how it ended in exec.json and what it printed in exec-output.bin, for the judging half. */
+static int ex_collect(void *vctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  struct ex_ctx *c = vctx;
+  *decided = c->commands.count == 0;
+  if (*decided) return no_commands(res);
+  cJSON *doc = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(doc, "commands");
+  struct cg_buf out;
+  cg_buf_init(&out, 65536);
+  int rc = list ? CG_OK : CG_ERR_NOMEM;
+  for (size_t i = 0; rc == CG_OK && i < c->commands.count; i++) {
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec) rc = CG_ERR_NOMEM;
+    cJSON_AddItemToArray(list, rec);
+    if (rec) run_cmd((const struct ex_cmd *)c->commands.items + i, env, rec, &out);
+  }
+  char *text = rc == CG_OK ? cJSON_PrintUnformatted(doc) : NULL;
+  if (rc == CG_OK) rc = text ? env->judge_put(env, "exec.json", text, strlen(text)) : CG_ERR_NOMEM;
+  if (rc == CG_OK) rc = env->judge_put(env, "exec-output.bin", out.data ? out.data : "", out.len);
+  cJSON_free(text);
+  cJSON_Delete(doc);
+  cg_buf_free(&out);
+  return rc;
+}
+
 static int run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ex_ctx *c = vctx;
-  if (c->commands.count == 0)
-    return cg_result_set(res, CG_SKIP, "EXEC_NONE", "Add commands under checks.exec.commands (docs/checks/exec.md).",
-                         "No fleet-specific commands are configured.");
+  if (c->commands.count == 0) return no_commands(res);
+  /* what ex_collect recorded (the runner always collects first) */
+  const struct cg_capture_file *rf = cg_collected_file(env, "exec.json"),
+                               *bin = cg_collected_file(env, "exec-output.bin");
+  cJSON *doc = rf ? cJSON_ParseWithLength(rf->data, rf->len) : NULL;
+  const cJSON *recs = cJSON_GetObjectItemCaseSensitive(doc, "commands");
+  if (!cJSON_IsArray(recs) || cJSON_GetArraySize(recs) != (int)c->commands.count) {
+    cJSON_Delete(doc);
+    return CG_ERR_INTERNAL;
+  }
   cJSON *list = cJSON_AddArrayToObject(res->facts, "commands");
   struct tally t = {.worst = CG_PASS};
-  if (!list) return CG_ERR_NOMEM;
+  if (!list) {
+    cJSON_Delete(doc);
+    return CG_ERR_NOMEM;
+  }
   for (size_t i = 0; i < c->commands.count; i++) {
     cJSON *o = cJSON_CreateObject();
-    if (!o) return CG_ERR_NOMEM;
+    if (!o) {
+      cJSON_Delete(doc);
+      return CG_ERR_NOMEM;
+    }
     cJSON_AddItemToArray(list, o);
-    run_one((const struct ex_cmd *)c->commands.items + i, env, o, &t);
+    judge_cmd((const struct ex_cmd *)c->commands.items + i, cJSON_GetArrayItem(recs, (int)i), bin, o, &t);
   }
+  cJSON_Delete(doc);
   const cJSON *w = t.worst_cmd;
   const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "name"));
   const char *sum = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "summary"));
@@ -416,5 +521,6 @@ const struct cg_check_plugin cg_check_exec = {
     .config_map = ex_map,
     .ctx_size = sizeof(struct ex_ctx),
     .init = init,
+    .collect = ex_collect,
     .run = run,
 };
