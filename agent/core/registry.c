@@ -3,6 +3,7 @@
 
 #include "cg_plugins.h"
 #include "plugin.h"
+#include "result.h"
 
 #define CG_DECLARE_CHECK(n) extern const struct cg_check_plugin cg_check_##n;
 #define CG_DECLARE_OUTPUT(n) extern const struct cg_output_plugin cg_output_##n;
@@ -58,4 +59,27 @@ const struct cg_capture_file *cg_collected_file(const struct cg_env *env, const 
   for (size_t i = 0; env && env->collected && i < env->collected->count; i++)
     if (env->collected->files[i].name && !strcmp(env->collected->files[i].name, name)) return &env->collected->files[i];
   return NULL;
+}
+
+int cg_collect_put(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len) {
+  int rc = env->judge_put(env, name, data, len);
+  if (env->capture_put) env->capture_put(env, check, name, data, len); /* `cmgdiag collect` */
+  return rc;
+}
+
+int cg_judge_collected(void *ctx, const struct cg_env *env, const struct cg_source *src, const char *what,
+                       struct cg_result *res) {
+  if (!env->collected) return CG_ERR_INTERNAL;
+  for (size_t i = 0; i < env->collected->count; i++) {
+    char err[300] = "", code[64];
+    int rc = src->parse(ctx, env, &env->collected->files[i], err, sizeof(err));
+    if (rc == CG_ERR_NOMEM) return rc;
+    if (rc == CG_OK) continue;
+    cg_snprintf(code, sizeof(code), "%s_UNPARSEABLE", src->code_prefix);
+    return cg_result_set(res, CG_ERROR, code,
+                         "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag maintainers.",
+                         "What the agent read of %s (%s) cannot be read back: %s.", what, env->collected->files[i].name,
+                         err[0] ? err : cg_strerror(rc));
+  }
+  return CG_OK;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "platform/fs.h"
 #include "runner.h"
 
 const char *cgt_config_text = "{}";
@@ -48,5 +49,58 @@ int cgt_run_check(const char *check, const char *input, const cJSON *sets, struc
   }
   cg_config_free(&cfg);
   cg_free(input_set);
+  return rc;
+}
+
+int cgt_judge_collected(const char *check, struct cg_collection *c, const cJSON *sets, cJSON *disc,
+                        struct cg_result *res) {
+  const char *argv_sets[16];
+  size_t n = 0;
+  for (const cJSON *s = sets ? sets->child : NULL; s && n < 16; s = s->next)
+    argv_sets[n++] = s->valuestring;
+  struct cg_config_override ov = {.check = check, .sets = argv_sets, .count = n};
+  struct cg_config cfg;
+  char err[512] = "";
+  memset(&cfg, 0, sizeof(cfg));
+  int rc = cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err));
+  if (rc != CG_OK) {
+    fprintf(stderr, "config: %s\n", err);
+    return rc;
+  }
+  cJSON *own = disc ? NULL : cJSON_CreateObject();
+  struct cg_env env = {.config = &cfg, .collected = c ? &c->view : NULL, .discovery = disc ? disc : own};
+  cg_run_check(cg_registry_find_check(check), &env, res);
+  cJSON_Delete(own);
+  cg_config_free(&cfg);
+  return CG_OK;
+}
+
+static int add_file(struct cg_collection *c, const char *path, const char *name) {
+  char *data = NULL;
+  size_t len = 0;
+  int rc = cg_file_read(path, 1u << 20, &data, &len);
+  if (rc == CG_OK) rc = cg_collection_add(c, name, data, len);
+  cg_free(data);
+  return rc;
+}
+
+int cgt_collect_path(const char *path, struct cg_collection *c) {
+  memset(c, 0, sizeof(*c));
+  char **names = NULL;
+  size_t n = 0;
+  if (cg_dir_list(path, &names, &n) != CG_OK) {
+    const char *name = path;
+    for (const char *q = path; *q; q++)
+      if (*q == '/' || *q == '\\') name = q + 1;
+    return add_file(c, path, name);
+  }
+  int rc = CG_OK;
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    if (!strcmp(names[i], "README.md") || !strcmp(names[i], "captured-at.txt")) continue;
+    char *p = cg_path_join(path, names[i]);
+    rc = p ? add_file(c, p, names[i]) : CG_ERR_NOMEM;
+    cg_free(p);
+  }
+  cg_dir_list_free(names, n);
   return rc;
 }

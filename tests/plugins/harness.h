@@ -13,4 +13,14 @@
 extern const char *cgt_config_text;
 int cgt_run_check(const char *check, const char *input, const cJSON *sets, struct cg_result *res);
 
+/* Judges what a check's `collect` would have handed over (plugin.h): check `check`'s run on the
+ * collection c, under the --set style `sets` (may be NULL), with the run's hand-overs in disc (may
+ * be NULL). CG_OK, or the configuration's error. */
+struct cg_collection;
+int cgt_judge_collected(const char *check, struct cg_collection *c, const cJSON *sets, cJSON *disc,
+                        struct cg_result *res);
+/* A capture as a collection: a file under its own name, or a folder's files (not README.md or
+ * captured-at.txt) under theirs. CG_OK, or why a file could not be read or kept. */
+int cgt_collect_path(const char *path, struct cg_collection *c);
+
 #endif

@@ -14,50 +14,6 @@ static const char *data_dir;
 
 static const cJSON *fact(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
-/* Judges `c` as collected by check `name`, under the settings `sets`, with the run's hand-overs in disc. */
-static void judge(const char *name, struct cg_collection *c, const cJSON *sets, cJSON *disc, struct cg_result *r) {
-  const char *argv_sets[8];
-  size_t n = 0;
-  for (const cJSON *s = sets ? sets->child : NULL; s && n < 8; s = s->next)
-    argv_sets[n++] = s->valuestring;
-  struct cg_config_override ov = {.check = name, .sets = argv_sets, .count = n};
-  struct cg_config cfg;
-  char err[512] = "";
-  memset(&cfg, 0, sizeof(cfg));
-  CHECK(cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err)) == CG_OK);
-  struct cg_env env = {.config = &cfg, .collected = &c->view, .discovery = disc};
-  cg_run_check(cg_registry_find_check(name), &env, r);
-  cg_config_free(&cfg);
-}
-
-static void add_file(struct cg_collection *c, const char *path, const char *name) {
-  char *data = NULL;
-  size_t len = 0;
-  CHECK(cg_file_read(path, 1u << 20, &data, &len) == CG_OK);
-  CHECK(cg_collection_add(c, name, data, len) == CG_OK);
-  cg_free(data);
-}
-
-/* A capture (file or folder), collected under the files' own names. */
-static void collect(const char *path, struct cg_collection *c) {
-  memset(c, 0, sizeof(*c));
-  char **names = NULL;
-  size_t n = 0;
-  if (cg_dir_list(path, &names, &n) != CG_OK) {
-    const char *name = path;
-    for (const char *q = path; *q; q++)
-      if (*q == '/' || *q == '\\') name = q + 1;
-    add_file(c, path, name);
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    char *p = cg_path_join(path, names[i]);
-    if (strcmp(names[i], "README.md") && strcmp(names[i], "captured-at.txt")) add_file(c, p, names[i]);
-    cg_free(p);
-  }
-  cg_dir_list_free(names, n);
-}
-
 /* Every readable fixture judged as a capture and as collected: the same verdict and code. A folder's
  * dsregcmd output is aadjoin's to judge first, as in a live run, and its hand-over is clientauth's. */
 TEST(collected_judged_as_a_capture_is) {
@@ -75,7 +31,7 @@ TEST(collected_judged_as_a_capture_is) {
     struct cg_result a, b;
     CHECK(cgt_run_check("clientauth", capture, sets, &a) == CG_OK);
     struct cg_collection c;
-    collect(capture, &c);
+    CHECK(cgt_collect_path(capture, &c) == CG_OK);
     cJSON *disc = cJSON_CreateObject();
     for (size_t i = 0; i < c.view.count; i++)
       if (!strncmp(c.files[i].name, "dsreg", 5)) { /* the fixtures' dsregcmd outputs */
@@ -83,11 +39,11 @@ TEST(collected_judged_as_a_capture_is) {
         memset(&d, 0, sizeof(d));
         CHECK(cg_collection_add(&d, "dsreg.txt", c.files[i].data, c.files[i].len) == CG_OK);
         struct cg_result ar;
-        judge("aadjoin", &d, NULL, disc, &ar);
+        CHECK(cgt_judge_collected("aadjoin", &d, NULL, disc, &ar) == CG_OK);
         cg_result_free(&ar);
         cg_collection_free(&d);
       }
-    judge("clientauth", &c, sets, disc, &b);
+    CHECK(cgt_judge_collected("clientauth", &c, sets, disc, &b) == CG_OK);
     CHECK_STR(b.code, a.code);
     CHECK(a.status == b.status);
     if (strcmp(a.code, b.code)) fprintf(stderr, "  %s: capture %s, collected %s\n", file, a.code, b.code);
@@ -111,7 +67,7 @@ TEST(a_live_reads_chain_and_identity_are_the_devices) {
   cJSON *sets = cJSON_CreateArray();
   cJSON_AddItemToArray(sets, cJSON_CreateString("evaluate_at=2026-11-25T00:00:00Z"));
   struct cg_collection c;
-  collect(folder, &c);
+  CHECK(cgt_collect_path(folder, &c) == CG_OK);
   /* the store as the agent writes it: the same certificates, their chains built and not trusted */
   for (size_t i = 0; i < c.view.count; i++)
     if (!strcmp(c.files[i].name, "certs.json")) {
@@ -137,7 +93,7 @@ TEST(a_live_reads_chain_and_identity_are_the_devices) {
   c.view.files = c.files;
   cJSON *disc = cJSON_CreateObject();
   struct cg_result r;
-  judge("clientauth", &c, sets, disc, &r);
+  CHECK(cgt_judge_collected("clientauth", &c, sets, disc, &r) == CG_OK);
   CHECK(r.status != CG_PASS);
   char *facts = cJSON_PrintUnformatted(r.facts);
   CHECK_CONTAINS(facts, "no trusted root");

@@ -15,40 +15,6 @@ static const char *data_dir;
 
 static const cJSON *fact(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
-/* Judges `c` as collected, under the device settings `sets` ("KEY=VALUE", may be NULL). */
-static void judge(struct cg_collection *c, const cJSON *sets, struct cg_result *r) {
-  const char *argv_sets[8];
-  size_t n = 0;
-  for (const cJSON *s = sets ? sets->child : NULL; s && n < 8; s = s->next)
-    argv_sets[n++] = s->valuestring;
-  struct cg_config_override ov = {.check = "device", .sets = argv_sets, .count = n};
-  struct cg_config cfg;
-  char err[512] = "";
-  memset(&cfg, 0, sizeof(cfg));
-  CHECK(cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err)) == CG_OK);
-  struct cg_env env = {.config = &cfg, .collected = c ? &c->view : NULL};
-  cg_run_check(cg_registry_find_check("device"), &env, r);
-  cg_config_free(&cfg);
-}
-
-/* A capture folder's files, collected under their own names. */
-static void collect_folder(const char *folder, struct cg_collection *c) {
-  memset(c, 0, sizeof(*c));
-  char **names = NULL;
-  size_t n = 0;
-  CHECK(cg_dir_list(folder, &names, &n) == CG_OK);
-  for (size_t i = 0; i < n; i++) {
-    if (strcmp(names[i], "device.json") && !cg_str_endswith_ci(names[i], ".reg")) continue;
-    char *path = cg_path_join(folder, names[i]), *data = NULL;
-    size_t len = 0;
-    CHECK(cg_file_read(path, 1u << 20, &data, &len) == CG_OK);
-    CHECK(cg_collection_add(c, names[i], data, len) == CG_OK);
-    cg_free(data);
-    cg_free(path);
-  }
-  cg_dir_list_free(names, n);
-}
-
 /* Every fixture judged as a capture and as collected: the same verdict and code. */
 TEST(collected_judged_as_a_capture_is) {
   char *path = cg_path_join(data_dir, "expected.json"), *text = NULL;
@@ -64,8 +30,8 @@ TEST(collected_judged_as_a_capture_is) {
     struct cg_result a, b;
     CHECK(cgt_run_check("device", folder, sets, &a) == CG_OK);
     struct cg_collection c;
-    collect_folder(folder, &c);
-    judge(&c, sets, &b);
+    CHECK(cgt_collect_path(folder, &c) == CG_OK);
+    CHECK(cgt_judge_collected("device", &c, sets, NULL, &b) == CG_OK);
     CHECK_STR(b.code, a.code);
     CHECK(a.status == b.status);
     if (strcmp(a.code, b.code)) fprintf(stderr, "  %s: capture %s, collected %s\n", folder, a.code, b.code);
@@ -91,8 +57,8 @@ TEST(a_live_read_without_restart_keys_is_no_restart) {
   CHECK(cgt_run_check("device", folder, sets, &a) == CG_OK);
   CHECK(cJSON_IsNull(fact(a.facts, "reboot_pending")));
   struct cg_collection c;
-  collect_folder(folder, &c);
-  judge(&c, sets, &b);
+  CHECK(cgt_collect_path(folder, &c) == CG_OK);
+  CHECK(cgt_judge_collected("device", &c, sets, NULL, &b) == CG_OK);
   CHECK(cJSON_IsFalse(fact(b.facts, "reboot_pending")));
   CHECK(cJSON_IsFalse(fact(b.facts, "file_renames_pending")));
   cg_result_free(&a);
@@ -112,7 +78,7 @@ TEST(not_applicable_travels_with_what_was_read) {
   memset(&c, 0, sizeof(c));
   CHECK(cg_collection_add(&c, "device.json", json, strlen(json)) == CG_OK);
   struct cg_result r;
-  judge(&c, NULL, &r);
+  CHECK(cgt_judge_collected("device", &c, NULL, NULL, &r) == CG_OK);
   CHECK_STR(r.code, "DEVICE_READY");
   CHECK_CONTAINS(r.summary, "no ConfigMgr client or Windows state here");
   CHECK(cJSON_GetArraySize(fact(r.facts, "not_applicable")) == 7);
@@ -129,16 +95,16 @@ TEST(the_judge_reads_only_what_was_collected) {
   struct cg_collection c;
   memset(&c, 0, sizeof(c));
   struct cg_result r;
-  judge(&c, NULL, &r);
+  CHECK(cgt_judge_collected("device", &c, NULL, NULL, &r) == CG_OK);
   CHECK(cJSON_IsNull(fact(r.facts, "system_free_mb")));
   CHECK(!fact(r.facts, "collected"));
   cg_result_free(&r);
-  judge(NULL, NULL, &r);
+  CHECK(cgt_judge_collected("device", NULL, NULL, NULL, &r) == CG_OK);
   CHECK(cJSON_IsNumber(fact(r.facts, "system_free_mb")));
   CHECK_STR(cJSON_GetStringValue(fact(cJSON_GetArrayItem(fact(r.facts, "collected"), 0), "name")), "device.json");
   cg_result_free(&r);
   CHECK(cg_collection_add(&c, "device.json", "{\"SystemFree", 12) == CG_OK);
-  judge(&c, NULL, &r);
+  CHECK(cgt_judge_collected("device", &c, NULL, NULL, &r) == CG_OK);
   CHECK_STR(r.code, "DEVICE_UNPARSEABLE");
   CHECK(r.status == CG_ERROR);
   CHECK_CONTAINS(r.summary, "device.json");

@@ -15,51 +15,6 @@ static const char *data_dir;
 
 static const cJSON *fact(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
-/* Judges `c` as collected, under the settings `sets` ("KEY=VALUE", may be NULL). */
-static void judge(struct cg_collection *c, const cJSON *sets, struct cg_result *r) {
-  const char *argv_sets[8];
-  size_t n = 0;
-  for (const cJSON *s = sets ? sets->child : NULL; s && n < 8; s = s->next)
-    argv_sets[n++] = s->valuestring;
-  struct cg_config_override ov = {.check = "mpcandidates", .sets = argv_sets, .count = n};
-  struct cg_config cfg;
-  char err[512] = "";
-  memset(&cfg, 0, sizeof(cfg));
-  CHECK(cg_config_load_text(&cfg, "{}", 2, "test.json", &ov, err, sizeof(err)) == CG_OK);
-  struct cg_env env = {.config = &cfg, .collected = &c->view, .discovery = cJSON_CreateObject()};
-  cg_run_check(cg_registry_find_check("mpcandidates"), &env, r);
-  cJSON_Delete(env.discovery);
-  cg_config_free(&cfg);
-}
-
-static void add_file(struct cg_collection *c, const char *path, const char *name) {
-  char *data = NULL;
-  size_t len = 0;
-  CHECK(cg_file_read(path, 1u << 20, &data, &len) == CG_OK);
-  CHECK(cg_collection_add(c, name, data, len) == CG_OK);
-  cg_free(data);
-}
-
-/* A capture (file or folder), collected under the files' own names. */
-static void collect(const char *path, struct cg_collection *c) {
-  memset(c, 0, sizeof(*c));
-  char **names = NULL;
-  size_t n = 0;
-  if (cg_dir_list(path, &names, &n) != CG_OK) {
-    const char *name = path;
-    for (const char *q = path; *q; q++)
-      if (*q == '/' || *q == '\\') name = q + 1;
-    add_file(c, path, name);
-    return;
-  }
-  for (size_t i = 0; i < n; i++) {
-    char *p = cg_path_join(path, names[i]);
-    if (strcmp(names[i], "README.md") && strcmp(names[i], "captured-at.txt")) add_file(c, p, names[i]);
-    cg_free(p);
-  }
-  cg_dir_list_free(names, n);
-}
-
 /* Every readable fixture judged as a capture and as collected: the same verdict and code. The
  * intranet probe is the live read's (auto tries it, as on the device): off here unless a case sets it. */
 TEST(collected_judged_as_a_capture_is) {
@@ -79,8 +34,8 @@ TEST(collected_judged_as_a_capture_is) {
     struct cg_result a, b;
     CHECK(cgt_run_check("mpcandidates", capture, sets, &a) == CG_OK);
     struct cg_collection c;
-    collect(capture, &c);
-    judge(&c, sets, &b);
+    CHECK(cgt_collect_path(capture, &c) == CG_OK);
+    CHECK(cgt_judge_collected("mpcandidates", &c, sets, NULL, &b) == CG_OK);
     CHECK_STR(b.code, a.code);
     CHECK(a.status == b.status);
     if (strcmp(a.code, b.code)) fprintf(stderr, "  %s: capture %s, collected %s\n", file, a.code, b.code);
@@ -115,7 +70,7 @@ TEST(the_registry_the_agent_read_reads_back_with_its_sources) {
   CHECK(cg_collection_add(&c, "registry.reg", reg, len) == CG_OK);
   CHECK(cg_collection_add(&c, "clientinfo.json", "{\"InInternet\": true}\n", 21) == CG_OK);
   struct cg_result r;
-  judge(&c, NULL, &r);
+  CHECK(cgt_judge_collected("mpcandidates", &c, NULL, NULL, &r) == CG_OK);
   CHECK_STR(r.code, "MP_NO_CANDIDATES"); /* no rows: no mp.json */
   CHECK_STR(cJSON_GetStringValue(fact(r.facts, "site_code")), "PS1");
   CHECK_STR(cJSON_GetStringValue(fact(r.facts, "cmg_fqdns")), "cmg.contoso.com;CMG2.contoso.com");
@@ -130,7 +85,7 @@ TEST(the_registry_the_agent_read_reads_back_with_its_sources) {
   static const char rows[] = "[{\"MP\": \"cmg.contoso.com/CCM_Proxy_MutualAuth/72057594037927939\", \"Type\": "
                              "\"Internet\", \"Index\": 1, \"Version\": 9128}]";
   CHECK(cg_collection_add(&c, "mp.json", rows, strlen(rows)) == CG_OK);
-  judge(&c, NULL, &r);
+  CHECK(cgt_judge_collected("mpcandidates", &c, NULL, NULL, &r) == CG_OK);
   CHECK_STR(r.code, "MP_CMG_PRESENT");
   CHECK_STR(cJSON_GetStringValue(fact(cJSON_GetArrayItem(fact(r.facts, "candidates"), 0), "source")),
             "wmi:root\\ccm\\LocationServices:SMS_ActiveMPCandidate");
@@ -138,7 +93,7 @@ TEST(the_registry_the_agent_read_reads_back_with_its_sources) {
   cg_collection_free(&c);
   /* what cannot be read back is said, with the file's name */
   CHECK(cg_collection_add(&c, "mp.json", "<html>", 6) == CG_OK);
-  judge(&c, NULL, &r);
+  CHECK(cgt_judge_collected("mpcandidates", &c, NULL, NULL, &r) == CG_OK);
   CHECK_STR(r.code, "MP_UNPARSEABLE");
   CHECK_CONTAINS(r.summary, "mp.json");
   cg_result_free(&r);

@@ -113,9 +113,8 @@ static void registration_evidence(struct src *s, const char *text, size_t len, c
 }
 
 /* Live: the newest 1 MiB of ClientIDManagerStartup.log and of its rotated .lo_, from the first of the
- * client's log folders that has them, handed over as read (put: judge_put and the snapshot's). */
-static int registration_collect(const struct cg_env *env,
-                                int (*put)(const struct cg_env *, const char *, const char *, size_t)) {
+ * client's log folders that has them, handed over as read. */
+static int registration_collect(const struct cg_env *env) {
   char **dirs = NULL;
   size_t n = 0;
   int rc = CG_OK, found = 0;
@@ -127,7 +126,7 @@ static int registration_collect(const struct cg_env *env,
       int64_t size = p ? cg_file_size(p) : -1;
       size_t len = 0;
       if (size > 0 && cg_file_read_range(p, size > (1 << 20) ? size - (1 << 20) : 0, 1 << 20, &raw, &len) == CG_OK) {
-        rc = put(env, name, raw, len);
+        rc = cg_collect_put(env, "clientauth", name, raw, len);
         found++;
       }
       cg_free(raw);
@@ -597,28 +596,22 @@ static void evidence_facts(const struct ca_ctx *c, const struct src *s, const st
            "docs/checks/clientauth.md");
 }
 
-static int put_capture(const struct cg_env *env, const char *name, const char *data, size_t len) {
-  int rc = env->judge_put(env, name, data, len);
-  if (env->capture_put) env->capture_put(env, "clientauth", name, data, len); /* `cmgdiag collect` */
-  return rc;
-}
-
 /* What ca_collect read, in the formats of a capture (docs/checks/clientauth.md): certs.json (with the
  * chain Windows built), registry.reg, identity.json and the client's registration log. */
 static int put_captures(const struct src *s, const struct cg_env *env) {
   char *certs = clientauth_certs_write(s->certs, s->ncerts);
-  int rc = certs ? put_capture(env, "certs.json", certs, strlen(certs)) : CG_ERR_NOMEM;
+  int rc = certs ? cg_collect_put(env, "clientauth", "certs.json", certs, strlen(certs)) : CG_ERR_NOMEM;
   cg_free(certs);
   size_t len = 0;
   char *reg = rc == CG_OK && cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
-  if (reg) rc = put_capture(env, "registry.reg", reg, len);
+  if (reg) rc = cg_collect_put(env, "clientauth", "registry.reg", reg, len);
   cg_free(reg);
   if (rc == CG_OK && s->identity[0]) {
     char id[120];
     cg_snprintf(id, sizeof(id), "[{\"ReservedString1\": \"%s\"}]\n", s->identity); /* hex digits only */
-    rc = put_capture(env, "identity.json", id, strlen(id));
+    rc = cg_collect_put(env, "clientauth", "identity.json", id, strlen(id));
   }
-  return rc == CG_OK ? registration_collect(env, put_capture) : rc;
+  return rc == CG_OK ? registration_collect(env) : rc;
 }
 
 /* The half that reads the device (plugin.h `collect`), with the agent's privilege: LocalMachine\My (the
@@ -655,20 +648,13 @@ static int ca_collect(void *vctx, const struct cg_env *env, struct cg_result *re
   return put_captures(s, env);
 }
 
+static const struct cg_source ca_source;
+
 /* The judging half of a live run: what ca_collect read, parsed as a capture is. */
 static int take_collected(struct ca_ctx *c, const struct cg_env *env, struct cg_result *res) {
   struct src *s = &c->s;
-  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
-  for (size_t i = 0; i < env->collected->count; i++) {
-    char err[300] = "";
-    int rc = parse_capture(c, env, &env->collected->files[i], err, sizeof(err));
-    if (rc != CG_OK)
-      return cg_result_set(res, CG_ERROR, "CLIENTAUTH_UNPARSEABLE",
-                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
-                           "maintainers.",
-                           "What the agent read of this device's certificates and client (%s) cannot be read back: %s.",
-                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
-  }
+  int rc = cg_judge_collected(c, env, &ca_source, "this device's certificates and client", res);
+  if (rc != CG_OK || res->code) return rc;
   s->input = s->collected = true;
   cg_strlcpy(s->store_source, "LocalMachine\\My", sizeof(s->store_source));
   if (s->identity[0])

@@ -301,12 +301,6 @@ static void put_tri(cJSON *d, const char *k, int v) {
   if (v >= 0) cJSON_AddBoolToObject(d, k, v == 1);
 }
 
-static int put_capture(const struct cg_env *env, const char *name, const char *data, size_t len) {
-  int rc = env->judge_put(env, name, data, len);
-  if (env->capture_put) env->capture_put(env, "device", name, data, len); /* `cmgdiag collect` */
-  return rc;
-}
-
 /* What was read live, as device.json and a registry export (device.md): for the judging half and,
  * when a snapshot is collected, for the snapshot. */
 static int put_captures(const struct state *s, const struct cg_env *env) {
@@ -336,11 +330,11 @@ static int put_captures(const struct state *s, const struct cg_env *env) {
     cJSON_AddItemToObject(d, "NotApplicable", cJSON_Duplicate(s->not_applicable, true));
   char *text = cJSON_Print(d);
   cJSON_Delete(d);
-  int rc = text ? put_capture(env, "device.json", text, strlen(text)) : CG_ERR_NOMEM;
+  int rc = text ? cg_collect_put(env, "device", "device.json", text, strlen(text)) : CG_ERR_NOMEM;
   cJSON_free(text);
   size_t len = 0;
   char *reg = rc == CG_OK && cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
-  if (reg) rc = put_capture(env, "registry.reg", reg, len);
+  if (reg) rc = cg_collect_put(env, "device", "registry.reg", reg, len);
   cg_free(reg);
   return rc;
 }
@@ -627,21 +621,7 @@ static int device_collect(void *vctx, const struct cg_env *env, struct cg_result
   return rc;
 }
 
-/* The judging half of a live run: what device_collect read, parsed as a capture is. */
-static int take_collected(struct device_ctx *c, const struct cg_env *env, struct cg_result *res) {
-  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
-  for (size_t i = 0; i < env->collected->count; i++) {
-    char err[300] = "";
-    int rc = parse_capture(c, env, &env->collected->files[i], err, sizeof(err));
-    if (rc != CG_OK)
-      return cg_result_set(res, CG_ERROR, "DEVICE_UNPARSEABLE",
-                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
-                           "maintainers.",
-                           "What the agent read of this device (%s) cannot be read back: %s.",
-                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
-  }
-  return CG_OK;
-}
+static const struct cg_source device_source;
 
 static int device_run(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct device_ctx *c = vctx;
@@ -656,7 +636,8 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
                        "checks.device.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
     goto out;
   }
-  if (s.collected && ((rc = take_collected(c, env, res)) != CG_OK || res->code)) goto out;
+  if (s.collected && ((rc = cg_judge_collected(c, env, &device_source, "this device", res)) != CG_OK || res->code))
+    goto out;
   const char *asof = c->evaluate_at ? c->evaluate_at : env->captured_at;
   if (!c->evaluate_at && asof) cg_time_parse(asof, &now); /* a capture is judged as of when it was taken */
   if (asof) cJSON_AddStringToObject(res->facts, "judged_as_of", asof);

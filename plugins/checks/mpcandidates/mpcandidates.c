@@ -214,28 +214,22 @@ static void read_live(struct state *st, const struct mp_ctx *ctx) {
   cJSON_Delete(ci);
 }
 
-static int put_capture(const struct cg_env *env, const char *name, const char *data, size_t len) {
-  int rc = env->judge_put(env, name, data, len);
-  if (env->capture_put) env->capture_put(env, "mpcandidates", name, data, len); /* `cmgdiag collect` */
-  return rc;
-}
-
 /* What read_live read, in the formats of a capture (docs/checks/mpcandidates.md): the rows as
  * ConvertTo-Json writes them (mp.json, none when there are none), the values as a registry export,
  * and ClientInfo as clientinfo.json. */
 static int put_captures(const struct state *st, const struct cg_env *env) {
   int rc = CG_OK;
   char *text = cJSON_GetArraySize(st->rows) ? cJSON_Print(st->rows) : NULL;
-  if (text) rc = put_capture(env, "mp.json", text, strlen(text));
+  if (text) rc = cg_collect_put(env, "mpcandidates", "mp.json", text, strlen(text));
   cJSON_free(text);
   size_t len = 0;
   char *reg = rc == CG_OK && cJSON_GetArraySize(st->read) ? cg_regfile_write(st->read, &len) : NULL;
-  if (reg) rc = put_capture(env, "registry.reg", reg, len);
+  if (reg) rc = cg_collect_put(env, "mpcandidates", "registry.reg", reg, len);
   cg_free(reg);
   const cJSON *ci = cJSON_GetObjectItem(cJSON_GetObjectItem(st->values, "currently_internet"), "value");
   if (rc == CG_OK && ci) {
     const char *t = cJSON_IsTrue(ci) ? "{\"InInternet\": true}\n" : "{\"InInternet\": false}\n";
-    rc = put_capture(env, "clientinfo.json", t, strlen(t));
+    rc = cg_collect_put(env, "mpcandidates", "clientinfo.json", t, strlen(t));
   }
   return rc;
 }
@@ -455,21 +449,12 @@ static int mp_collect(void *vctx, const struct cg_env *env, struct cg_result *re
   return *decided ? rc : put_captures(&ctx->st, env);
 }
 
+static const struct cg_source mp_source;
+
 /* The judging half of a live run: what mp_collect read, parsed as a capture is. */
 static int take_collected(struct mp_ctx *ctx, const struct cg_env *env, struct cg_result *res) {
-  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
-  ctx->st.collected = true;
-  for (size_t i = 0; i < env->collected->count; i++) {
-    char err[300] = "";
-    int rc = parse_capture(ctx, env, &env->collected->files[i], err, sizeof(err));
-    if (rc != CG_OK)
-      return cg_result_set(res, CG_ERROR, "MP_UNPARSEABLE",
-                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
-                           "maintainers.",
-                           "What the agent read of the client's management points (%s) cannot be read back: %s.",
-                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
-  }
-  return CG_OK;
+  ctx->st.collected = true; /* sources name WMI and the registry, as they were read */
+  return cg_judge_collected(ctx, env, &mp_source, "the client's management points", res);
 }
 
 static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {

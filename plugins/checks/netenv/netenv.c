@@ -171,8 +171,7 @@ static int put_captures(const struct ne_state *st, const struct cg_env *env) {
   size_t len = 0;
   char *reg = cJSON_GetArraySize(st->keys) ? cg_regfile_write(st->keys, &len) : NULL;
   if (reg) {
-    rc = env->judge_put(env, "registry.reg", reg, len);
-    if (env->capture_put) env->capture_put(env, "netenv", "registry.reg", reg, len);
+    rc = cg_collect_put(env, "netenv", "registry.reg", reg, len);
   } else if (cJSON_GetArraySize(st->keys)) {
     rc = CG_ERR_NOMEM;
   }
@@ -185,8 +184,7 @@ static int put_captures(const struct ne_state *st, const struct cg_env *env) {
                     : cg_strdup("Current WinHTTP proxy settings:\r\n\r\n    Direct access (no proxy "
                                 "server).\r\n");
   if (!netsh) return CG_ERR_NOMEM;
-  rc = env->judge_put(env, "netsh-winhttp.txt", netsh, strlen(netsh));
-  if (env->capture_put) env->capture_put(env, "netenv", "netsh-winhttp.txt", netsh, strlen(netsh));
+  rc = cg_collect_put(env, "netenv", "netsh-winhttp.txt", netsh, strlen(netsh));
   cg_free(netsh);
   return rc;
 }
@@ -235,20 +233,13 @@ static int ne_collect(void *vctx, const struct cg_env *env, struct cg_result *re
   return put_captures(st, env);
 }
 
+static const struct cg_source ne_source;
+
 /* The judging half of a live run: what ne_collect read, parsed as a capture is. */
 static int take_collected(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ne_state *st = ((struct ne_ctx *)vctx)->st;
-  if (!env->collected) return CG_ERR_INTERNAL; /* the runner always collects first */
-  for (size_t i = 0; i < env->collected->count; i++) {
-    char err[300] = "";
-    int rc = parse_capture(vctx, env, &env->collected->files[i], err, sizeof(err));
-    if (rc != CG_OK)
-      return cg_result_set(res, CG_ERROR, "NETENV_UNPARSEABLE",
-                           "Run the check again with -v and send the agent log (cmgdiag.log) to the cmgdiag "
-                           "maintainers.",
-                           "What the agent read of this device's network settings (%s) cannot be read back: %s.",
-                           env->collected->files[i].name, err[0] ? err : cg_strerror(rc));
-  }
+  int rc = cg_judge_collected(vctx, env, &ne_source, "this device's network settings", res);
+  if (rc != CG_OK || res->code) return rc;
   if (st->winhttp.present) /* read by the API, not from a capture of netsh's */
     cg_strlcpy(st->winhttp.source, "WinHttpGetDefaultProxyConfiguration", sizeof(st->winhttp.source));
   cJSON_AddStringToObject(res->facts, "context", env->collected->as_system ? "SYSTEM" : "this account");
