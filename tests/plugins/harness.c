@@ -104,3 +104,46 @@ int cgt_collect_path(const char *path, struct cg_collection *c) {
   cg_dir_list_free(names, n);
   return rc;
 }
+
+int cgt_compare_collected(const char *check, const char *data_dir,
+                          bool (*prepare)(const cJSON *kase, cJSON *sets, struct cg_collection *c, cJSON *disc),
+                          int *differ) {
+  char *path = cg_path_join(data_dir, "expected.json"), *text = NULL;
+  size_t len = 0;
+  int compared = 0;
+  *differ = 0;
+  cJSON *doc = path && cg_file_read(path, 1u << 20, &text, &len) == CG_OK ? cJSON_Parse(text) : NULL;
+  const cJSON *k;
+  cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+    const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k, "file"));
+    cJSON *sets = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(k, "set"), true), *disc = cJSON_CreateObject();
+    if (!sets) sets = cJSON_CreateArray();
+    char *capture = cg_path_join(data_dir, file ? file : "");
+    struct cg_collection c;
+    struct cg_result a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    int rc = cgt_collect_path(capture, &c);
+    if (rc == CG_OK && (!prepare || prepare(k, sets, &c, disc))) {
+      if (cgt_run_check(check, capture, sets, &a) != CG_OK || cgt_judge_collected(check, &c, sets, disc, &b) != CG_OK) {
+        *differ = -1;
+      } else if (a.status != b.status || strcmp(a.code, b.code)) {
+        fprintf(stderr, "  %s: as a capture %s, as collected %s\n", file, a.code, b.code);
+        if (*differ >= 0) (*differ)++;
+      }
+      compared++;
+    } else if (rc != CG_OK && prepare && prepare(k, sets, &c, disc)) {
+      *differ = -1; /* a case its test wants compared could not be read */
+    }
+    cg_result_free(&a);
+    cg_result_free(&b);
+    cg_collection_free(&c);
+    cJSON_Delete(disc);
+    cJSON_Delete(sets);
+    cg_free(capture);
+  }
+  cJSON_Delete(doc);
+  cg_free(text);
+  cg_free(path);
+  return compared;
+}

@@ -22,5 +22,13 @@ int cgt_judge_collected(const char *check, struct cg_collection *c, const cJSON 
 /* A capture as a collection: a file under its own name, or a folder's files (not README.md or
  * captured-at.txt) under theirs. CG_OK, or why a file could not be read or kept. */
 int cgt_collect_path(const char *path, struct cg_collection *c);
+/* Every case of DATA_DIR/expected.json judged twice: as a capture (cgt_run_check) and as collected
+ * (cgt_collect_path, cgt_judge_collected). `prepare` (may be NULL) sees each case first with a copy
+ * of its sets, its collection and the run's hand-overs: it may add to them, and leaves a case out by
+ * returning false. Returns how many cases were compared; *differ: how many gave another status or
+ * code (each printed), -1 when one could not be judged at all. */
+int cgt_compare_collected(const char *check, const char *data_dir,
+                          bool (*prepare)(const cJSON *kase, cJSON *sets, struct cg_collection *c, cJSON *disc),
+                          int *differ);
 
 #endif
