@@ -141,12 +141,14 @@ struct cg_result;
  * judge_put's status. */
 int cg_collect_put(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len);
 /* For a check's judging half: every collected capture through the check's own capture parser (its
- * source's `parse`), as a capture folder's files are. CG_OK with res->code NULL when all were read;
- * CG_OK with res set to an `error` <PREFIX>_UNPARSEABLE naming the file when one cannot be read back
+ * source's `parse`), as a capture folder's files are, but those named in `other` (NULL-terminated,
+ * may be NULL: what collect handed over that is no capture, which the check reads itself). CG_OK with res->code NULL
+ * when all were read; CG_OK with res set to an `error` <PREFIX>_UNPARSEABLE naming the file when one cannot be read
+ * back
  * (`what`: "this device's network settings"; a fault of cmgdiag's, which wrote it); CG_ERR_INTERNAL
  * when nothing was collected (the runner always collects first); CG_ERR_NOMEM. */
-int cg_judge_collected(void *ctx, const struct cg_env *env, const struct cg_source *src, const char *what,
-                       struct cg_result *res);
+int cg_judge_collected(void *ctx, const struct cg_env *env, const struct cg_source *src, const char *const *other,
+                       const char *what, struct cg_result *res);
 
 struct cg_source {
   unsigned accepts;            /* CG_SOURCE_FILE and/or CG_SOURCE_FOLDER */

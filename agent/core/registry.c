@@ -67,11 +67,15 @@ int cg_collect_put(const struct cg_env *env, const char *check, const char *name
   return rc;
 }
 
-int cg_judge_collected(void *ctx, const struct cg_env *env, const struct cg_source *src, const char *what,
-                       struct cg_result *res) {
+int cg_judge_collected(void *ctx, const struct cg_env *env, const struct cg_source *src, const char *const *other,
+                       const char *what, struct cg_result *res) {
   if (!env->collected) return CG_ERR_INTERNAL;
   for (size_t i = 0; i < env->collected->count; i++) {
     char err[300] = "", code[64];
+    bool skip = false;
+    for (size_t k = 0; other && other[k]; k++)
+      skip = skip || !strcmp(other[k], env->collected->files[i].name);
+    if (skip) continue;
     int rc = src->parse(ctx, env, &env->collected->files[i], err, sizeof(err));
     if (rc == CG_ERR_NOMEM) return rc;
     if (rc == CG_OK) continue;

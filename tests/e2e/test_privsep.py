@@ -231,7 +231,7 @@ class PrivSep(unittest.TestCase):
 
     def test_network_settings_and_device_state_are_read_with_privilege_and_judged_without(self):
         # netenv is collect + judge: the agent reads the registry and WinHTTP's proxy (nothing of either
-        # on Linux: two empty captures are not sent) and contacts nothing; the worker reaches the
+        # on Linux) and chooses SYSTEM's proxy per URL, contacting nothing; the worker reaches the
         # endpoints with a trust root only root can read (a copy) and judges
         base = "https://cmg.lab.test:%d/" % PORTS["good"]
         got = {}
@@ -247,7 +247,9 @@ class PrivSep(unittest.TestCase):
             rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "netenv", "--json")
             ne = self.check(json.loads(stdout)["checks"], "netenv")
             got[user] = (ne["status"], ne["code"], [r["reachable"] for r in ne["facts"]["reachability"]])
-            self.assertEqual((ne["facts"]["source"], ne["facts"]["collected"]), ("live", []), ne)
+            # nothing of the registry or WinHTTP on Linux; the proxy for each URL, chosen by the agent
+            self.assertEqual((ne["facts"]["source"], [x["name"] for x in ne["facts"]["collected"]]),
+                             ("live", ["proxy-choices.json"]), ne)
             if user:
                 self.assertEqual(ne["facts"]["worker"]["uid"], NOBODY, ne)
             else:

@@ -653,7 +653,7 @@ static const struct cg_source ca_source;
 /* The judging half of a live run: what ca_collect read, parsed as a capture is. */
 static int take_collected(struct ca_ctx *c, const struct cg_env *env, struct cg_result *res) {
   struct src *s = &c->s;
-  int rc = cg_judge_collected(c, env, &ca_source, "this device's certificates and client", res);
+  int rc = cg_judge_collected(c, env, &ca_source, NULL, "this device's certificates and client", res);
   if (rc != CG_OK || res->code) return rc;
   s->input = s->collected = true;
   cg_strlcpy(s->store_source, "LocalMachine\\My", sizeof(s->store_source));

@@ -636,7 +636,8 @@ static int device_run(void *vctx, const struct cg_env *env, struct cg_result *re
                        "checks.device.evaluate_at \"%.40s\" is not a time.", c->evaluate_at);
     goto out;
   }
-  if (s.collected && ((rc = cg_judge_collected(c, env, &device_source, "this device", res)) != CG_OK || res->code))
+  if (s.collected &&
+      ((rc = cg_judge_collected(c, env, &device_source, NULL, "this device", res)) != CG_OK || res->code))
     goto out;
   const char *asof = c->evaluate_at ? c->evaluate_at : env->captured_at;
   if (!c->evaluate_at && asof) cg_time_parse(asof, &now); /* a capture is judged as of when it was taken */

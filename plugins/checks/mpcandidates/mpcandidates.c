@@ -454,7 +454,7 @@ static const struct cg_source mp_source;
 /* The judging half of a live run: what mp_collect read, parsed as a capture is. */
 static int take_collected(struct mp_ctx *ctx, const struct cg_env *env, struct cg_result *res) {
   ctx->st.collected = true; /* sources name WMI and the registry, as they were read */
-  return cg_judge_collected(ctx, env, &mp_source, "the client's management points", res);
+  return cg_judge_collected(ctx, env, &mp_source, NULL, "the client's management points", res);
 }
 
 static int mp_run(void *vctx, const struct cg_env *env, struct cg_result *res) {

@@ -20,6 +20,7 @@
 #include "meaning.h"
 #include "plugin.h"
 #include "proxy.h"
+#include "proxychoice.h"
 #include "regfile.h"
 #include "text.h"
 
@@ -67,6 +68,7 @@ struct ne_state {
   const struct ne_ctx *c;
   const struct cg_env *env;
   cJSON *facts, *keys; /* keys: registry values, regfile.h shape */
+  cJSON *choices;      /* the proxy for each URL, chosen by ne_collect (proxy-choices.json); NULL: choose here */
   bool live, windows;
   struct ne_proxy winhttp, system, users[MAX_USERS];
   char user_names[MAX_USERS][96];
@@ -230,15 +232,43 @@ static int ne_collect(void *vctx, const struct cg_env *env, struct cg_result *re
   *decided = false;
   read_live(st);
   cJSON_AddStringToObject(res->facts, "source", "live");
-  return put_captures(st, env);
+  int rc = put_captures(st, env);
+  /* SYSTEM's proxy for every URL the judging half reaches: a PAC script or WPAD is run by WinHTTP for
+   * the account that asks, and the worker is not SYSTEM (proxychoice.h) */
+  const struct ne_ctx *c = st->c;
+  struct ne_proxy wh, sys;
+  ne_system_views(st->keys, &st->winhttp, &wh, &sys);
+  struct cg_proxy_config whc, sysc;
+  ne_to_config(&wh, &whc);
+  ne_to_config(&sys, &sysc);
+  bool windows = strcmp(cg_platform_name(), "windows") == 0;
+  cJSON *choices = cJSON_CreateObject();
+  for (size_t i = 0; rc == CG_OK && i < c->endpoints.count + c->root_update_urls.count; i++) {
+    const char *url =
+        i < c->endpoints.count ? c->endpoints.items[i] : c->root_update_urls.items[i - c->endpoints.count];
+    struct cg_proxy_choice pc;
+    cg_proxy_resolve_with(c->proxy, url, c->timeout_ms, wh.present ? &whc : NULL, sys.present ? &sysc : NULL,
+                          windows || wh.present || sys.present, &pc);
+    ne_choice_put(choices, url, &pc);
+  }
+  char *text = rc == CG_OK && choices ? cJSON_PrintUnformatted(choices) : NULL;
+  if (text)
+    rc = env->judge_put(env, "proxy-choices.json", text,
+                        strlen(text)); /* not a capture: the snapshot's judge reaches nothing */
+  cJSON_free(text);
+  cJSON_Delete(choices);
+  return rc;
 }
 
 static const struct cg_source ne_source;
+static const char *const not_captures[] = {"proxy-choices.json", NULL}; /* read by take_collected itself */
 
 /* The judging half of a live run: what ne_collect read, parsed as a capture is. */
 static int take_collected(void *vctx, const struct cg_env *env, struct cg_result *res) {
   struct ne_state *st = ((struct ne_ctx *)vctx)->st;
-  int rc = cg_judge_collected(vctx, env, &ne_source, "this device's network settings", res);
+  const struct cg_capture_file *ch = cg_collected_file(env, "proxy-choices.json");
+  if (ch) st->choices = cJSON_ParseWithLength(ch->data, ch->len);
+  int rc = cg_judge_collected(vctx, env, &ne_source, not_captures, "this device's network settings", res);
   if (rc != CG_OK || res->code) return rc;
   if (st->winhttp.present) /* read by the API, not from a capture of netsh's */
     cg_strlcpy(st->winhttp.source, "WinHttpGetDefaultProxyConfiguration", sizeof(st->winhttp.source));
@@ -427,11 +457,14 @@ static void judge_tls(struct ne_state *st) {
 
 /* ---- reachability and clock --------------------------------------------------------------------- */
 
-static void to_config(const struct ne_proxy *v, struct cg_proxy_config *c) {
-  c->auto_detect = v->auto_detect;
-  c->auto_config_url = v->pac[0] ? (char *)v->pac : NULL;
-  c->proxy = v->proxy[0] ? (char *)v->proxy : NULL;
-  c->bypass = v->bypass[0] ? (char *)v->bypass : NULL;
+/* The proxy SYSTEM takes to `url`: as the agent's half chose it, else chosen here (a capture). */
+static void choose(const struct ne_state *st, const char *url, bool windows, struct cg_proxy_choice *pc) {
+  if (ne_choice_get(st->choices, url, pc)) return;
+  struct cg_proxy_config wh, sys;
+  ne_to_config(&st->winhttp, &wh);
+  ne_to_config(&st->system, &sys);
+  cg_proxy_resolve_with(st->c->proxy, url, st->c->timeout_ms, st->winhttp.present ? &wh : NULL,
+                        st->system.present ? &sys : NULL, windows, pc);
 }
 
 static void add_date(cJSON *dates, const char *from, const char *date) {
@@ -453,16 +486,12 @@ static int reach(struct ne_state *st, cJSON *dates, int *failed) {
     return CG_ERR_NOMEM;
   }
   cg_http_stop_on_request(h);
-  struct cg_proxy_config wh, sys;
-  to_config(&st->winhttp, &wh);
-  to_config(&st->system, &sys);
   bool windows = strcmp(cg_platform_name(), "windows") == 0;
   char first_fail[600] = "", pac_error[400] = "";
   for (size_t i = 0; i < c->endpoints.count; i++) {
     const char *url = c->endpoints.items[i];
     struct cg_proxy_choice pc;
-    cg_proxy_resolve_with(c->proxy, url, c->timeout_ms, st->winhttp.present ? &wh : NULL,
-                          st->system.present ? &sys : NULL, windows, &pc);
+    choose(st, url, windows, &pc);
     if ((st->system.pac[0] || st->system.auto_detect) && pc.detail[0] && strcmp(pc.source, "wininet_pac") &&
         strcmp(pc.source, "wininet_wpad") && !pac_error[0])
       cg_strlcpy(pac_error, pc.detail, sizeof(pac_error));
@@ -530,16 +559,12 @@ static void root_update(struct ne_state *st) {
   const struct ne_ctx *c = st->c;
   if (!c->root_update_urls.count) return;
   cJSON *arr = cJSON_AddArrayToObject(st->facts, "root_update");
-  struct cg_proxy_config wh, sys;
-  to_config(&st->winhttp, &wh);
-  to_config(&st->system, &sys);
   char first_fail[600] = "";
   for (size_t i = 0; i < c->root_update_urls.count; i++) {
     const char *url = c->root_update_urls.items[i];
     if (!cg_str_startswith_ci(url, "http://")) continue;
     struct cg_proxy_choice pc;
-    cg_proxy_resolve_with(c->proxy, url, c->timeout_ms, st->winhttp.present ? &wh : NULL,
-                          st->system.present ? &sys : NULL, st->windows, &pc);
+    choose(st, url, st->windows, &pc);
     CURL *h = curl_easy_init();
     if (!h) return;
     char err[CURL_ERROR_SIZE] = "";
@@ -708,6 +733,7 @@ static void fini(void *vctx) {
   struct ne_ctx *c = vctx;
   if (!c->st) return;
   cJSON_Delete(c->st->keys);
+  cJSON_Delete(c->st->choices);
   cg_findings_free(&c->st->fs);
   cg_free(c->st);
 }
