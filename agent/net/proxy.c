@@ -217,3 +217,29 @@ void cg_proxy_facts(cJSON *facts, const struct cg_proxy_choice *c) {
   cJSON_AddStringToObject(u, "source", c->source);
   if (c->detail[0]) cJSON_AddStringToObject(u, "detail", c->detail);
 }
+
+cJSON *cg_proxy_choice_to_json(const struct cg_proxy_choice *c) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "proxy", c->proxy);
+  cJSON_AddBoolToObject(o, "curl_default", c->curl_default);
+  cJSON_AddStringToObject(o, "source", c->source);
+  cJSON_AddStringToObject(o, "shown", c->shown);
+  cJSON_AddStringToObject(o, "detail", c->detail);
+  return o;
+}
+
+static void choice_text(const cJSON *o, const char *key, char *out, size_t len) {
+  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+  cg_strlcpy(out, v ? v : "", len);
+}
+
+bool cg_proxy_choice_from_json(const cJSON *o, struct cg_proxy_choice *c) {
+  if (!cJSON_IsObject(o)) return false;
+  memset(c, 0, sizeof(*c));
+  choice_text(o, "proxy", c->proxy, sizeof(c->proxy));
+  c->curl_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "curl_default"));
+  choice_text(o, "source", c->source, sizeof(c->source));
+  choice_text(o, "shown", c->shown, sizeof(c->shown));
+  choice_text(o, "detail", c->detail, sizeof(c->detail));
+  return true;
+}

@@ -50,4 +50,10 @@ void cg_url_host(const char *url, char *host, size_t hostlen, char *scheme, size
 /* A proxy URL without user:password@ into out. */
 void cg_proxy_redact(const char *proxy, char *out, size_t outlen);
 
+/* A choice as JSON ({"proxy", "curl_default", "source", "shown", "detail"}; the proxy with its
+ * credentials: for a hand-over between the halves of a check, never for facts) and back; false when
+ * `o` is no object. */
+cJSON *cg_proxy_choice_to_json(const struct cg_proxy_choice *c);
+bool cg_proxy_choice_from_json(const cJSON *o, struct cg_proxy_choice *c);
+
 #endif

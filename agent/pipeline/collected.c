@@ -104,7 +104,7 @@ void cg_run_check_collected(const struct cg_check_plugin *p, const struct cg_env
   } else {
     struct cg_env e = *env;
     e.collected = &c.view;
-    e.capture_put = NULL; /* written into the snapshot already, as it was read */
+    /* capture_put stays: a check whose judging half learns more writes it then (cmgprobe's transcript) */
     if (u)
       cg_run_check_worker(p, &e, u, deadline_ms, res);
     else if (deadline_ms > 0)

@@ -500,7 +500,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
         cg_log_info(env->log, "runner", "check %s runs with the agent's privilege: %s", all[i]->name, because);
       bool capture = cJSON_GetStringValue(
                          cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, all[i]->name), "input")) != NULL;
-      if (worker && all[i]->collect && !capture) /* reads the device here, judges in the worker */
+      if (worker && all[i]->collect && !capture && !because[0]) /* reads the device here, judges in the worker */
         cg_run_check_collected(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (worker && all[i]->unprivileged && !because[0])
         cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);

@@ -479,7 +479,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
   }
   if (env->trigger) cJSON_AddStringToObject(rq, "trigger", env->trigger);
   cJSON_AddBoolToObject(rq, "interactive", env->interactive);
-  if (env->capture_put && p->source && !p->collect) cJSON_AddBoolToObject(rq, "collect", true);
+  if (env->capture_put && p->source) cJSON_AddBoolToObject(rq, "collect", true);
   const struct cg_collected *col = env->collected;
   if (p->collect) {
     cJSON *c = cJSON_AddObjectToObject(rq, "collected"), *cf = cJSON_AddArrayToObject(c, "files");

@@ -332,8 +332,34 @@ class PrivSep(unittest.TestCase):
             self.assertIn("error", ask(dict(aad, collected={"files": [bad]}), b"abc"), bad)
         got = ask(dict(aad, collected={"as_system": True, "files": [{"name": "dsreg.txt", "bytes": 3}]}), b"abc")
         self.assertEqual(got["result"]["code"], "AAD_UNPARSEABLE", got)
-        # a request without a log level is still read (it crashed the worker once)
-        self.assertEqual(ask({"check": "cmgprobe", "settings": {}})["result"]["code"], "CMG_NO_TARGET")
+        # a request without a log level is still read (it crashed the worker once); cmgprobe too is handed
+        # what the agent chose (the proxies), and refused without it
+        self.assertIn("error", ask({"check": "cmgprobe", "settings": {}}))
+        self.assertEqual(ask({"check": "cmgprobe", "settings": {}, "collected": {"files": []}})["result"]["code"],
+                         "CMG_NO_TARGET")
+
+    def test_the_proxy_is_the_one_the_agent_chose(self):
+        # a PAC script or WPAD is run by WinHTTP for the account that asks, and the worker is not SYSTEM:
+        # cmgprobe and netenv take the proxy the agent's half chose for each URL (proxy-choices.json)
+        def ask(request, body=b""):
+            p = subprocess.run([test_cli.BIN, "__worker", "check"], input=json.dumps(request).encode() + b"\n" + body,
+                               capture_output=True, timeout=60, cwd=self.tmp)
+            return json.loads(p.stdout.decode().strip() or "{}")
+        chosen = {"proxy": "http://127.0.0.1:9", "curl_default": False, "source": "wininet_pac",
+                  "shown": "http://127.0.0.1:9", "detail": "from the PAC script"}
+        url = "https://cmg.lab.test:%d/CCM_Proxy_MutualAuth/%s" % (PORTS["good"], MP)
+        body = json.dumps({url: chosen}).encode()
+        got = ask({"check": "cmgprobe", "settings": {"url": url, "proxy_kind": "as_given", "timeout_ms": 5000},
+                   "collected": {"files": [{"name": "proxy-choices.json", "bytes": len(body)}]}}, body)
+        facts = got["result"]["facts"]
+        self.assertEqual(facts["proxy_used"]["source"], "wininet_pac", facts)
+        self.assertIn("127.0.0.1 port 9", facts["requests"][0]["error"], "the request went to the chosen proxy")
+        endpoint = "https://login.example.test/"
+        body = json.dumps({endpoint: chosen}).encode()
+        got = ask({"check": "netenv", "settings": {"endpoints": [endpoint], "root_update_urls": []},
+                   "collected": {"files": [{"name": "proxy-choices.json", "bytes": len(body)}]}}, body)
+        reach = got["result"]["facts"]["reachability"][0]
+        self.assertEqual((reach["proxy_used"]["source"], reach["reachable"]), ("wininet_pac", False), reach)
 
     def test_a_worker_that_cannot_start_is_not_a_verdict(self):
         # the worker's folder is a link (refused before anything starts): nothing of the request was

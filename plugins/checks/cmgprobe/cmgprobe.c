@@ -142,7 +142,7 @@ static const char *proxy_kind(const struct probe *p) {
              : "ServerAuth"; /* unknown: a configured certificate says PKI */
 }
 
-static bool parse_url(struct probe *p, const char *url, char *why, size_t whylen) {
+bool probe_parse_url(struct probe *p, const char *url, char *why, size_t whylen) {
   if (!cg_str_startswith_ci(url, "https://")) {
     cg_snprintf(why, whylen, "the CMG URL must start with https:// (got '%.80s')", url);
     return false;
@@ -528,7 +528,7 @@ static int set_verdict(struct probe *p, struct cg_result *res, cJSON *state, con
 static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_result *res) {
   const struct probe_ctx *c = p->c;
   char why[300];
-  if (!parse_url(p, url, why, sizeof(why)))
+  if (!probe_parse_url(p, url, why, sizeof(why)))
     return cg_result_set(res, CG_FAIL, "CMG_BAD_URL", "Fix checks.cmgprobe.url.", "The CMG URL is not usable: %s.",
                          why);
   cJSON_AddStringToObject(p->facts, "url", p->base);
@@ -544,7 +544,7 @@ static int probe_one(struct probe *p, const char *url, cJSON *state, struct cg_r
   p->handshake_only = probe_handshake_only(p, state, hs_why, sizeof(hs_why));
   if (p->handshake_only) cJSON_AddStringToObject(p->facts, "mp_requests_skipped", hs_why);
   struct cg_proxy_choice pc;
-  probe_io_proxy(c->proxy, p->base, c->timeout_ms / 3, &pc);
+  probe_io_proxy(p->env, c->proxy, p->base, c->timeout_ms / 3, &pc);
   p->proxy = pc.curl_default ? NULL : pc.proxy;
   probe_proxy_facts(p, &pc);
   name_rules(p, dns_facts(p));
@@ -788,6 +788,7 @@ const struct cg_check_plugin cg_check_cmgprobe = {
     .config_map = probe_map,
     .ctx_size = sizeof(struct probe_ctx),
     .init = init,
+    .collect = probe_collect,
     .run = probe_run,
     .fini = probe_fini,
     .source = &probe_source,

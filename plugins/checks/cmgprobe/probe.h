@@ -112,6 +112,15 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
 bool probe_winhttp_available(void);
 /* The descriptor's privileged_run: the client's own request would present the machine's key. */
 bool probe_needs_machine_key(const struct cg_env *env, char *why, size_t whylen);
+struct cg_proxy_choice;
+/* cmgprobe.c: the probe's fields of a CMG URL (host, port, base, MP id); false and why when unusable. */
+bool probe_parse_url(struct probe *p, const char *url, char *why, size_t whylen);
+/* proxypick.c, the half that reads the device (plugin.h `collect`): SYSTEM's proxy for each CMG the
+ * probe will try, chosen in the agent's process (a PAC script or WPAD is run by WinHTTP for the
+ * account that asks, and the worker without privilege is not SYSTEM); handed over as
+ * proxy-choices.json. The choice for `url` from it: false when there is none. */
+int probe_collect(void *ctx, const struct cg_env *env, struct cg_result *res, bool *decided);
+bool probe_proxy_collected(const struct cg_env *env, const char *url, struct cg_proxy_choice *out);
 /* clientstack.c: runs it and lets WinHTTP decide where it disagrees (not under wine). */
 void probe_client_stack(struct probe *p);
 

@@ -61,7 +61,10 @@ struct cg_chain_verdict;
 bool probe_io_auth(const struct cg_env *env, struct cg_handover_auth *a);
 bool probe_io_aad(const struct cg_env *env, struct cg_handover_aad *a);
 bool probe_io_cmg_urls(const struct cg_env *env, struct cg_handover_cmg_urls *u);
-void probe_io_proxy(const char *configured, const char *url, int64_t timeout_ms, struct cg_proxy_choice *out);
+/* The proxy for `url`: the one the agent's half chose (proxy-choices.json, probe_collect), else chosen
+ * here; recorded, or replayed. */
+void probe_io_proxy(const struct cg_env *env, const char *configured, const char *url, int64_t timeout_ms,
+                    struct cg_proxy_choice *out);
 int probe_io_cname_chain(const char *host, const char *server, char (*chain)[256], int max, char *err, size_t errlen);
 int probe_io_resolve(const char *host, char (*addrs)[64], int max, int *n, char *canon, size_t canonlen, char *err,
                      size_t errlen);

@@ -6,6 +6,7 @@
 #include "platform/chainverdict.h"
 #include "platform/resolve.h"
 #include "proxy.h"
+#include "probe.h"
 #include "tape.h"
 
 static const char *str(const cJSON *o, const char *k) {
@@ -97,7 +98,8 @@ bool probe_io_cmg_urls(const struct cg_env *env, struct cg_handover_cmg_urls *u)
 
 /* ---- the way out and the names --------------------------------------------------------------------- */
 
-void probe_io_proxy(const char *configured, const char *url, int64_t timeout_ms, struct cg_proxy_choice *out) {
+void probe_io_proxy(const struct cg_env *env, const char *configured, const char *url, int64_t timeout_ms,
+                    struct cg_proxy_choice *out) {
   memset(out, 0, sizeof(*out));
   if (probe_tape_replaying()) {
     const cJSON *e = probe_tape_take("proxy");
@@ -108,7 +110,7 @@ void probe_io_proxy(const char *configured, const char *url, int64_t timeout_ms,
     cp(e, "detail", out->detail, sizeof(out->detail));
     return;
   }
-  cg_proxy_resolve(configured, url, timeout_ms, out);
+  if (!probe_proxy_collected(env, url, out)) cg_proxy_resolve(configured, url, timeout_ms, out);
   if (probe_tape_recording()) {
     cJSON *e = cJSON_CreateObject();
     /* the proxy as shown: a proxy's user name and password are never written down */

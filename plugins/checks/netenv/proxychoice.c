@@ -18,28 +18,10 @@ void ne_system_views(const cJSON *keys, const struct ne_proxy *winhttp, struct n
 }
 
 void ne_choice_put(cJSON *choices, const char *url, const struct cg_proxy_choice *pc) {
-  if (!choices || cJSON_GetObjectItemCaseSensitive(choices, url)) return;
-  cJSON *o = cJSON_AddObjectToObject(choices, url);
-  cJSON_AddStringToObject(o, "proxy", pc->proxy);
-  cJSON_AddBoolToObject(o, "curl_default", pc->curl_default);
-  cJSON_AddStringToObject(o, "source", pc->source);
-  cJSON_AddStringToObject(o, "shown", pc->shown);
-  cJSON_AddStringToObject(o, "detail", pc->detail);
-}
-
-static void take(const cJSON *o, const char *key, char *out, size_t len) {
-  const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
-  cg_strlcpy(out, v ? v : "", len);
+  if (choices && !cJSON_GetObjectItemCaseSensitive(choices, url))
+    cJSON_AddItemToObject(choices, url, cg_proxy_choice_to_json(pc));
 }
 
 bool ne_choice_get(const cJSON *choices, const char *url, struct cg_proxy_choice *pc) {
-  const cJSON *o = cJSON_GetObjectItemCaseSensitive(choices, url);
-  if (!cJSON_IsObject(o)) return false;
-  memset(pc, 0, sizeof(*pc));
-  take(o, "proxy", pc->proxy, sizeof(pc->proxy));
-  pc->curl_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "curl_default"));
-  take(o, "source", pc->source, sizeof(pc->source));
-  take(o, "shown", pc->shown, sizeof(pc->shown));
-  take(o, "detail", pc->detail, sizeof(pc->detail));
-  return true;
+  return cg_proxy_choice_from_json(cJSON_GetObjectItemCaseSensitive(choices, url), pc);
 }
