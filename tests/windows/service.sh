@@ -83,6 +83,22 @@ PY
 [ "${w% *}" = "restricted token restricted token | AAD_OK dsregcmd restricted token" ] &&
   ok "a cycle's bundle: content ran in the worker, the agent check says so; the service ran dsregcmd (as SYSTEM) and the worker judged its output" ||
   no "a cycle's bundle says: '$w'"
+# device is collect + judge too: the service read the disk, power and registry, the worker judged them
+d=$(python3 - "$work/share" <<'PY'
+import glob, gzip, json, sys
+for f in sorted(glob.glob(sys.argv[1] + "/**/*.json.gz", recursive=True)):
+    b = json.load(gzip.open(f))
+    c = {r["check"]: r for r in b["checks"]}
+    if "device" in c and b.get("trigger") != "selftest":
+        d = c["device"]["facts"]
+        print(d.get("worker", {}).get("user"), [x["name"] for x in d.get("collected", [])][:1],
+              d.get("system_free_mb") is not None)
+        break
+PY
+)
+[ "$d" = "restricted token ['device.json'] True" ] &&
+  ok "a cycle's device check: read by the service, judged by the restricted worker" ||
+  no "a cycle's device facts say: '$d'"
 # self-test for a standard user: the service serves it over its pipe (wine has no standard user;
 # --service asks the service as the automatic fallback of a user who may not read the configuration)
 acl=$(timeout 30 wine "$(dirname "$exe")/tests/pipe_acl.exe" 2>&1 | tr -d '\r')
