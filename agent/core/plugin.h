@@ -140,6 +140,9 @@ struct cg_result;
  * snapshot is collected, writes it there too (env->capture_put, in the check's folder). The
  * judge_put's status. */
 int cg_collect_put(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len);
+/* The same for registry values read live (regfile.h's shape: key -> value -> data), as the export
+ * `registry.reg`; nothing when there are none. CG_OK, CG_ERR_NOMEM, or the judge_put's status. */
+int cg_collect_put_registry(const struct cg_env *env, const char *check, const cJSON *keys);
 /* For a check's judging half: every collected capture through the check's own capture parser (its
  * source's `parse`), as a capture folder's files are, but those named in `other` (NULL-terminated,
  * may be NULL: what collect handed over that is no capture, which the check reads itself). CG_OK with res->code NULL

@@ -3,6 +3,7 @@
 
 #include "cg_plugins.h"
 #include "plugin.h"
+#include "regfile.h"
 #include "result.h"
 
 #define CG_DECLARE_CHECK(n) extern const struct cg_check_plugin cg_check_##n;
@@ -64,6 +65,15 @@ const struct cg_capture_file *cg_collected_file(const struct cg_env *env, const 
 int cg_collect_put(const struct cg_env *env, const char *check, const char *name, const void *data, size_t len) {
   int rc = env->judge_put(env, name, data, len);
   if (env->capture_put) env->capture_put(env, check, name, data, len); /* `cmgdiag collect` */
+  return rc;
+}
+
+int cg_collect_put_registry(const struct cg_env *env, const char *check, const cJSON *keys) {
+  if (!cJSON_GetArraySize(keys)) return CG_OK;
+  size_t len = 0;
+  char *reg = cg_regfile_write(keys, &len);
+  int rc = reg ? cg_collect_put(env, check, "registry.reg", reg, len) : CG_ERR_NOMEM;
+  cg_free(reg);
   return rc;
 }
 

@@ -73,7 +73,9 @@ class PrivSep(unittest.TestCase):
                 p.wait()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def write(self, mp=MP, user="nobody", timeout_ms=20000, **kw):
+    def write(self, mp=MP, user="nobody", timeout_ms=20000, checks=None, **kw):
+        """Writes the configuration (the lab's CMG, `user` as the worker's account; `checks` replaces
+        those checks' settings) and returns it."""
         port = PORTS["good"]
         c = {"spool": {"dir": os.path.join(self.tmp, "spool")}, "state_dir": os.path.join(self.tmp, "state"),
              "log": {"file": self.log, "level": "debug", "max_bytes": 50000000},
@@ -85,9 +87,11 @@ class PrivSep(unittest.TestCase):
                                      "resolve": ["cmg.lab.test:%d:127.0.0.1" % port], "ca_file": self.ca,
                                      "timeout_ms": timeout_ms}},
              "outputs": [{"type": "file", "dir": self.share}]}
+        c["checks"].update(checks or {})
         c.update(kw)
         with open(self.cfg, "w") as f:
             json.dump(c, f)
+        return c
 
     def logtext(self):
         try:
@@ -160,12 +164,7 @@ class PrivSep(unittest.TestCase):
         os.chmod(dsreg, 0o700)
         got = {}
         for user in ("nobody", None):
-            self.write(user=user)
-            with open(self.cfg) as f:
-                c = json.load(f)
-            c["checks"]["aadjoin"] = {"dsregcmd_path": dsreg}
-            with open(self.cfg, "w") as f:
-                json.dump(c, f)
+            c = self.write(user=user, checks={"aadjoin": {"dsregcmd_path": dsreg}})
             rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "aadjoin", "--json")
             aad = self.check(json.loads(stdout)["checks"], "aadjoin")
             got[user] = (aad["status"], aad["code"], aad["facts"]["tenant_id"], aad["facts"]["source"])
@@ -201,12 +200,7 @@ class PrivSep(unittest.TestCase):
         got = {}
         for user in ("nobody", None):
             shutil.rmtree(os.path.join(self.tmp, "state"), ignore_errors=True)
-            self.write(user=user)
-            with open(self.cfg) as f:
-                c = json.load(f)
-            c["checks"]["clientlogs"] = {"log_dirs": [logs], "max_age_hours": 0}
-            with open(self.cfg, "w") as f:
-                json.dump(c, f)
+            self.write(user=user, checks={"clientlogs": {"log_dirs": [logs], "max_age_hours": 0}})
             runs = []
             for _ in range(2):
                 rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "clientlogs", "--json")
@@ -236,14 +230,10 @@ class PrivSep(unittest.TestCase):
         base = "https://cmg.lab.test:%d/" % PORTS["good"]
         got = {}
         for user in ("nobody", None):
-            self.write(user=user)
-            with open(self.cfg) as f:
-                c = json.load(f)
-            c["checks"]["cmgprobe"] = {"enabled": False}
-            c["checks"]["netenv"] = {"endpoints": [base], "root_update_urls": [], "ca_file": self.ca,
-                                     "resolve": ["cmg.lab.test:%d:127.0.0.1" % PORTS["good"]]}
-            with open(self.cfg, "w") as f:
-                json.dump(c, f)
+            c = self.write(user=user, checks={
+                "cmgprobe": {"enabled": False},
+                "netenv": {"endpoints": [base], "root_update_urls": [], "ca_file": self.ca,
+                           "resolve": ["cmg.lab.test:%d:127.0.0.1" % PORTS["good"]]}})
             rc, stdout, err = test_cli.run("-c", self.cfg, "selftest", "--only", "netenv", "--json")
             ne = self.check(json.loads(stdout)["checks"], "netenv")
             got[user] = (ne["status"], ne["code"], [r["reachable"] for r in ne["facts"]["reachability"]])
@@ -293,12 +283,7 @@ class PrivSep(unittest.TestCase):
         os.chmod(prog, 0o700)
         got = {}
         for user in ("nobody", None):
-            self.write(user=user)
-            with open(self.cfg) as f:
-                c = json.load(f)
-            c["checks"]["exec"] = {"commands": [{"name": "disk", "argv": [prog]}]}
-            with open(self.cfg, "w") as f:
-                json.dump(c, f)
+            self.write(user=user, checks={"exec": {"commands": [{"name": "disk", "argv": [prog]}]}})
             p = subprocess.run([test_cli.BIN, "-c", self.cfg, "selftest", "--only", "exec", "--json"],
                                capture_output=True, timeout=120,
                                env=dict(os.environ, https_proxy="http://svc:hunter2-exec-secret@proxy.invalid:3128"))

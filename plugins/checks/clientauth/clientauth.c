@@ -602,10 +602,7 @@ static int put_captures(const struct src *s, const struct cg_env *env) {
   char *certs = clientauth_certs_write(s->certs, s->ncerts);
   int rc = certs ? cg_collect_put(env, "clientauth", "certs.json", certs, strlen(certs)) : CG_ERR_NOMEM;
   cg_free(certs);
-  size_t len = 0;
-  char *reg = rc == CG_OK && cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
-  if (reg) rc = cg_collect_put(env, "clientauth", "registry.reg", reg, len);
-  cg_free(reg);
+  if (rc == CG_OK) rc = cg_collect_put_registry(env, "clientauth", s->seen);
   if (rc == CG_OK && s->identity[0]) {
     char id[120];
     cg_snprintf(id, sizeof(id), "[{\"ReservedString1\": \"%s\"}]\n", s->identity); /* hex digits only */

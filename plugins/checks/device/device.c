@@ -332,10 +332,7 @@ static int put_captures(const struct state *s, const struct cg_env *env) {
   cJSON_Delete(d);
   int rc = text ? cg_collect_put(env, "device", "device.json", text, strlen(text)) : CG_ERR_NOMEM;
   cJSON_free(text);
-  size_t len = 0;
-  char *reg = rc == CG_OK && cJSON_GetArraySize(s->seen) ? cg_regfile_write(s->seen, &len) : NULL;
-  if (reg) rc = cg_collect_put(env, "device", "registry.reg", reg, len);
-  cg_free(reg);
+  if (rc == CG_OK) rc = cg_collect_put_registry(env, "device", s->seen);
   return rc;
 }
 

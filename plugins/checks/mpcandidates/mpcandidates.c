@@ -222,10 +222,7 @@ static int put_captures(const struct state *st, const struct cg_env *env) {
   char *text = cJSON_GetArraySize(st->rows) ? cJSON_Print(st->rows) : NULL;
   if (text) rc = cg_collect_put(env, "mpcandidates", "mp.json", text, strlen(text));
   cJSON_free(text);
-  size_t len = 0;
-  char *reg = rc == CG_OK && cJSON_GetArraySize(st->read) ? cg_regfile_write(st->read, &len) : NULL;
-  if (reg) rc = cg_collect_put(env, "mpcandidates", "registry.reg", reg, len);
-  cg_free(reg);
+  if (rc == CG_OK) rc = cg_collect_put_registry(env, "mpcandidates", st->read);
   const cJSON *ci = cJSON_GetObjectItem(cJSON_GetObjectItem(st->values, "currently_internet"), "value");
   if (rc == CG_OK && ci) {
     const char *t = cJSON_IsTrue(ci) ? "{\"InInternet\": true}\n" : "{\"InInternet\": false}\n";

@@ -169,15 +169,7 @@ static void live_account(struct ne_state *st, const char *root) {
 /* What read_live read, as the capture files this check reads (its source's formats): for its own
  * judging half (judge_put) and, when a snapshot is collected, for the snapshot (capture_put). */
 static int put_captures(const struct ne_state *st, const struct cg_env *env) {
-  int rc = CG_OK;
-  size_t len = 0;
-  char *reg = cJSON_GetArraySize(st->keys) ? cg_regfile_write(st->keys, &len) : NULL;
-  if (reg) {
-    rc = cg_collect_put(env, "netenv", "registry.reg", reg, len);
-  } else if (cJSON_GetArraySize(st->keys)) {
-    rc = CG_ERR_NOMEM;
-  }
-  cg_free(reg);
+  int rc = cg_collect_put_registry(env, "netenv", st->keys);
   if (rc != CG_OK || !st->winhttp.present) return rc;
   char *netsh = st->winhttp.proxy[0]
                     ? cg_asprintf("Current WinHTTP proxy settings:\r\n\r\n    Proxy Server(s) :  "
