@@ -73,21 +73,48 @@ static size_t userinfo_len(const char *p) {
   return p[n] == '@' && n ? n : 0;
 }
 
-static const char *literal_at(const char *p, const char *const *secrets) {
-  for (size_t i = 0; secrets && secrets[i]; i++)
-    if (strlen(secrets[i]) >= 4 && strncmp(p, secrets[i], strlen(secrets[i])) == 0) return secrets[i];
+/* The secret (of at least 4 bytes) that the `left` bytes at p start with, or NULL. */
+static const char *literal_at(const char *p, size_t left, const char *const *secrets) {
+  for (size_t i = 0; secrets && secrets[i]; i++) {
+    size_t n = strlen(secrets[i]);
+    if (n >= 4 && n <= left && memcmp(p, secrets[i], n) == 0) return secrets[i];
+  }
   return NULL;
+}
+
+char *cg_redact_literals(const char *data, size_t len, const char *const *secrets, size_t *outlen) {
+  struct cg_buf b;
+  cg_buf_init(&b, len + 64);
+  size_t i = 0, run = 0; /* data[run..i) is copied as it is */
+  int rc = CG_OK;
+  while (i < len && rc == CG_OK) {
+    const char *lit = literal_at(data + i, len - i, secrets);
+    if (!lit) {
+      i++;
+      continue;
+    }
+    rc = cg_buf_append(&b, data + run, i - run);
+    if (rc == CG_OK) rc = cg_buf_puts(&b, CG_REDACTED);
+    i += strlen(lit);
+    run = i;
+  }
+  if (rc == CG_OK) rc = cg_buf_append(&b, data + run, len - run);
+  if (rc != CG_OK) {
+    cg_buf_free(&b);
+    return NULL;
+  }
+  return cg_buf_take(&b, outlen);
 }
 
 char *cg_redact_text_with(const char *text, const char *const *secrets) {
   struct cg_buf b;
   cg_buf_init(&b, strlen(text) * 2 + 64);
-  const char *p = text;
+  const char *p = text, *end = text + strlen(text);
   int rc = CG_OK;
   while (*p && rc == CG_OK) {
     size_t keep = 0;
     const char *lit;
-    if ((lit = literal_at(p, secrets)) != NULL) {
+    if ((lit = literal_at(p, (size_t)(end - p), secrets)) != NULL) {
       rc = cg_buf_puts(&b, CG_REDACTED);
       p += strlen(lit);
       continue;

@@ -21,8 +21,13 @@ bool cg_is_secret_key(const char *key);
  *   - a "Bearer <token>".
  * Caller frees; NULL on out of memory. */
 char *cg_redact_text(const char *text);
-/* The same, and every occurrence of one of `secrets` (NULL-terminated list of literal values of at
- * least 4 bytes, e.g. the secret-looking environment a child process was given). */
+/* Only every occurrence of one of `secrets` (literal values of at least 4 bytes; NULL-terminated) in
+ * the `len` bytes of data, which may hold anything (NUL bytes too): no other pattern, no parsing.
+ * What a child process printed, before anyone else reads it. *outlen: the result's length (it is
+ * NUL-terminated too). Caller frees; NULL on out of memory. */
+char *cg_redact_literals(const char *data, size_t len, const char *const *secrets, size_t *outlen);
+/* The same as cg_redact_text, and every occurrence of one of `secrets` (NULL-terminated list of
+ * literal values of at least 4 bytes, e.g. the secret-looking environment a child process was given). */
 char *cg_redact_text_with(const char *text, const char *const *secrets);
 /* In place: secret keys' string values become <redacted>, other strings get cg_redact_text. */
 int cg_redact_json(cJSON *item);

@@ -186,6 +186,14 @@ int cg_regfile_merge(cJSON **into, const char *text) {
   return CG_OK;
 }
 
+void cg_regfile_keep(cJSON *keys, const char *key, const char *value, const char *text) {
+  char full[300];
+  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
+  cJSON *k = cJSON_GetObjectItemCaseSensitive(keys, full);
+  if (!k) k = cJSON_AddObjectToObject(keys, full);
+  if (k && value && !cJSON_GetObjectItemCaseSensitive(k, value)) cJSON_AddStringToObject(k, value, text);
+}
+
 bool cg_regfile_hklm_text(bool offline, const cJSON *capture, const char *key, const char *value, char *out,
                           size_t outlen) {
   cJSON *live = NULL;

@@ -33,6 +33,11 @@ const cJSON *cg_regfile_get(const cJSON *keys, const char *key, const char *valu
 bool cg_regfile_hklm_text(bool offline, const cJSON *capture, const char *key, const char *value, char *out,
                           size_t outlen);
 
+/* Notes in `keys` (that shape, for cg_regfile_write) that HKLM\key exists and, when `value` is not
+ * NULL, that its value reads `text` (kept as text: the export's own form for a value other than
+ * REG_SZ, as cg_regfile_hklm_text gives it). What was noted first stays. */
+void cg_regfile_keep(cJSON *keys, const char *key, const char *value, const char *text);
+
 /* The bytes of a "hex:..." value into buf; returns how many (at most buflen), -1 when not hex. */
 long cg_regfile_hex(const char *text, unsigned char *buf, size_t buflen);
 

@@ -250,6 +250,15 @@ TEST(redaction) {
   r = cg_redact_text_with("pw hunter22 and ab stays", lits);
   CHECK_STR(r, "pw <redacted> and ab stays");
   cg_free(r);
+  /* literal values only, in bytes that may hold NULs (a child's output): no pattern is applied */
+  size_t n = 0;
+  static const char out[] = "hunter22\0hunter22hunter2 ab sig=x hunter22";
+  r = cg_redact_literals(out, sizeof(out) - 1, lits, &n);
+  CHECK(r && n == 48 && !memcmp(r, "<redacted>\0<redacted>hunter2 ab sig=x <redacted>", n) && r[n] == '\0');
+  cg_free(r);
+  r = cg_redact_literals("", 0, lits, &n);
+  CHECK(r && n == 0);
+  cg_free(r);
   char esc[] = "a\x1b[2Jb\x1b]0;t\x07"
                "c\xc2\x9b"
                "31md\te\r\n";

@@ -91,17 +91,9 @@ static const struct cg_config_map ca_map[] = {
 /* ---- sources ---------------------------------------------------------------------------------- */
 
 /* A non-empty HKLM value as text (regfile.h). */
-static void keep_value(cJSON *seen, const char *key, const char *value, const char *text) {
-  char full[300];
-  cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
-  cJSON *k = cJSON_GetObjectItemCaseSensitive(seen, full);
-  if (!k) k = cJSON_AddObjectToObject(seen, full);
-  if (k && !cJSON_GetObjectItemCaseSensitive(k, value)) cJSON_AddStringToObject(k, value, text);
-}
-
 static bool reg_value(const struct src *s, const char *key, const char *value, char *out, size_t outlen) {
   bool found = cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen);
-  if (found && s->seen) keep_value(s->seen, key, value, out); /* ca_collect: kept as read, as text */
+  if (found && s->seen) cg_regfile_keep(s->seen, key, value, out); /* ca_collect: kept as read, as text */
   return found && out[0];
 }
 
@@ -639,7 +631,7 @@ static int ca_collect(void *vctx, const struct cg_env *env, struct cg_result *re
   char *h = cg_hostname(), name[64];
   cg_snprintf(name, sizeof(name), "%.*s", h ? (int)strcspn(h, ".") : 0, h ? h : "");
   cg_free(h);
-  if (name[0]) keep_value(s->seen, K_COMPUTER, "ComputerName", name);
+  if (name[0]) cg_regfile_keep(s->seen, K_COMPUTER, "ComputerName", name);
   identity_live(s);
   *decided = false;
   return put_captures(s, env);

@@ -123,7 +123,7 @@ static bool reg_key_exists(const struct state *s, const char *key) {
     cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
     bool ok = cg_registry_subkeys(full, &names, &n) == CG_OK;
     cg_dir_list_free(names, n);
-    if (ok && s->seen && !cJSON_GetObjectItemCaseSensitive(s->seen, full)) cJSON_AddObjectToObject(s->seen, full);
+    if (ok && s->seen) cg_regfile_keep(s->seen, key, NULL, NULL);
     return ok;
   }
   char full[300];
@@ -136,13 +136,7 @@ static bool reg_key_exists(const struct state *s, const char *key) {
 /* A value as text; whether it exists (regfile.h). */
 static bool reg_text(const struct state *s, const char *key, const char *value, char *out, size_t outlen) {
   bool found = cg_regfile_hklm_text(s->input, s->reg, key, value, out, outlen);
-  if (found && s->seen) { /* kept as text: the export's own form for a value other than REG_SZ */
-    char full[300];
-    cg_snprintf(full, sizeof(full), "HKEY_LOCAL_MACHINE\\%s", key);
-    cJSON *k = cJSON_GetObjectItemCaseSensitive(s->seen, full);
-    if (!k) k = cJSON_AddObjectToObject(s->seen, full);
-    if (k && !cJSON_GetObjectItemCaseSensitive(k, value)) cJSON_AddStringToObject(k, value, out);
-  }
+  if (found && s->seen) cg_regfile_keep(s->seen, key, value, out); /* `collect`: kept as read */
   return found;
 }
 

@@ -174,31 +174,6 @@ struct tally {
   bool worst_refused;
 };
 
-/* Every occurrence of one of `secrets` (the child's secret-looking environment) in text[0..len) becomes
- * "<redacted>": literal values only, no parsing. Caller frees; NULL on out of memory. */
-static char *without_secrets(const char *text, size_t len, const char *const *secrets, size_t *outlen) {
-  struct cg_buf b;
-  cg_buf_init(&b, len + 1);
-  size_t i = 0;
-  while (i < len) {
-    size_t hit = 0;
-    for (size_t k = 0; secrets && secrets[k] && !hit; k++) {
-      size_t n = strlen(secrets[k]);
-      if (n >= 4 && n <= len - i && !memcmp(text + i, secrets[k], n)) hit = n;
-    }
-    if (hit) {
-      cg_buf_puts(&b, "<redacted>");
-      i += hit;
-    } else {
-      cg_buf_append(&b, text + i, 1);
-      i++;
-    }
-  }
-  if (!b.data) cg_buf_append(&b, "", 0);
-  *outlen = b.len;
-  return b.data;
-}
-
 /* The agent's half of one command (plugin.h `collect`): runs it, as SYSTEM, and records how it ended in
  * rec; its output (its secrets replaced) goes to `out`, at rec's stdout/stderr offsets. Nothing of the
  * output is read here. A command that could not be run gets its code and summary in rec. */
@@ -241,7 +216,7 @@ static void run_cmd(const struct ex_cmd *cmd, const struct cg_env *env, cJSON *r
   cJSON_AddBoolToObject(rec, "stdout_truncated", r.out_truncated);
   for (int k = 0; k < 2; k++) {
     size_t n = 0;
-    char *clean = without_secrets(k ? r.err : r.out, k ? r.err_len : r.out_len, (const char *const *)secrets, &n);
+    char *clean = cg_redact_literals(k ? r.err : r.out, k ? r.err_len : r.out_len, (const char *const *)secrets, &n);
     cJSON *at = cJSON_AddObjectToObject(rec, k ? "stderr" : "stdout");
     cJSON_AddNumberToObject(at, "offset", (double)out->len);
     cJSON_AddNumberToObject(at, "bytes", clean ? (double)n : 0);

@@ -271,9 +271,7 @@ static int take_collected(void *vctx, const struct cg_env *env, struct cg_result
 /* The accounts found in the registry values: SYSTEM (S-1-5-18, or .DEFAULT, its profile) and
  * the signed-in users (S-1-5-21-..., or HKEY_CURRENT_USER in a user's own export). */
 static void sort_accounts(struct ne_state *st) {
-  if (!st->winhttp.present) ne_winhttp_from_reg(st->keys, &st->winhttp);
-  ne_wininet_from_reg(st->keys, "HKEY_USERS\\S-1-5-18", &st->system);
-  if (!st->system.present) ne_wininet_from_reg(st->keys, "HKEY_USERS\\.DEFAULT", &st->system);
+  ne_system_views(st->keys, &st->winhttp, &st->winhttp, &st->system);
   for (const cJSON *k = st->keys->child; k && st->nusers < MAX_USERS; k = k->next) {
     char sid[96] = "";
     if (cg_str_startswith_ci(k->string, "HKEY_USERS\\")) {
