@@ -57,6 +57,21 @@ struct cg_setting_meaning {
 struct cg_config;
 struct cg_log;
 
+/* What the agent answers a judging half's request (cg_ask_agent): its own words on how the request
+ * went (facts: never the network's bytes parsed), and the answer's bytes unparsed, size-capped. */
+struct cg_agent_answer {
+  cJSON *facts; /* owned */
+  char *bytes;  /* owned, NUL-terminated after len; NULL when none */
+  size_t len;
+};
+#define CG_AGENT_ANSWER_MAX (4u << 20) /* the bytes of one answer */
+#define CG_AGENT_ASK_MAX 16384         /* a request's line, from the worker */
+/* A request the agent makes for a check (plugin.h, cg_collect_allow): `prepared` is what the collect
+ * half fixed (it never leaves the agent's process), `asked` what the judging half chose, which the
+ * function bounds; it takes at most left_ms. CG_OK with *out filled, or a status. */
+typedef int (*cg_agent_request_fn)(const cJSON *prepared, const cJSON *asked, int64_t left_ms,
+                                   struct cg_agent_answer *out);
+
 /* What a check can see of the agent while it runs (borrowed, valid during run). */
 struct cg_env {
   const struct cg_config *config;
@@ -88,6 +103,14 @@ struct cg_env {
    * below), for `run` to judge in place of reading the device: set by the runner, in the worker
    * without privilege where there is one. NULL: the check reads nothing collected. */
   const struct cg_collected *collected;
+  /* Requests the agent makes for a check's judging half, with its privilege (docs/security.md,
+   * "Requests to the agent"): the collect half allows each one (cg_collect_allow, through `allow`,
+   * whose state is capture_user), the judging half asks for it (cg_ask_agent, through `ask`, whose
+   * state is ask_user), in the worker over its pipes. Set by the runner; NULL: none in this run. */
+  int (*allow)(const struct cg_env *env, const char *name, cg_agent_request_fn fn, const cJSON *prepared);
+  int (*ask)(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+             struct cg_agent_answer *out);
+  void *ask_user;
   /* The network checks' process without privilege in this run (pipeline/worker.h): the account it
    * runs as, or NULL and why not in worker_off ("no local account named cmgdiag", "not on Windows
    * yet", ...). Set by the runner; the agent check reports it. */
@@ -152,6 +175,18 @@ int cg_collect_put_registry(const struct cg_env *env, const char *check, const c
  * when nothing was collected (the runner always collects first); CG_ERR_NOMEM. */
 int cg_judge_collected(void *ctx, const struct cg_env *env, const struct cg_source *src, const char *const *other,
                        const char *what, struct cg_result *res);
+/* For a check's `collect`: allows its judging half to ask the agent, once in this run, for the request
+ * named `name` (at most 1,200 bytes), which the agent makes with `fn` on `prepared` (copied) and its
+ * own privilege (the machine's key). CG_OK; CG_ERR_UNSUPPORTED when the run takes no requests (a
+ * snapshot is judged); CG_ERR_TOOBIG past 8 in a run. */
+int cg_collect_allow(const struct cg_env *env, const char *name, cg_agent_request_fn fn, const cJSON *prepared);
+/* For a check's judging half: asks the agent for the request its collect half allowed under `name`,
+ * with what it chose (`asked`, may be NULL), within left_ms. CG_OK with *out filled (free it with
+ * cg_agent_answer_free); CG_ERR_UNSUPPORTED when this run takes no requests; CG_ERR_ACCESS when it was
+ * not allowed or was asked already; the request's own status otherwise. */
+int cg_ask_agent(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+                 struct cg_agent_answer *out);
+void cg_agent_answer_free(struct cg_agent_answer *a);
 
 struct cg_source {
   unsigned accepts;            /* CG_SOURCE_FILE and/or CG_SOURCE_FOLDER */
@@ -200,10 +235,6 @@ struct cg_check_plugin {
    * where the platform has one, it runs in the unprivileged worker, a process of its own without the
    * agent's privilege (pipeline/worker.h, docs/security.md "Privilege separation"). */
   bool unprivileged;
-  /* Optional, with `unprivileged`: true (and a sentence in why) when this run needs the agent's
-   * privilege after all, such as the machine's private key on Windows; it then runs in the agent's
-   * process and its facts say why (`privileged_because`). */
-  bool (*privileged_run)(const struct cg_env *env, char *why, size_t whylen);
   size_t ctx_size;                             /* the context struct the map fills */
   const struct cg_source *source;              /* optional: captures this check can read (above) */
   const struct cg_device_fact *device_facts;   /* optional, {NULL}-terminated */

@@ -68,6 +68,24 @@ int cg_collect_put(const struct cg_env *env, const char *check, const char *name
   return rc;
 }
 
+int cg_collect_allow(const struct cg_env *env, const char *name, cg_agent_request_fn fn, const cJSON *prepared) {
+  if (!env->allow || !name || !fn) return CG_ERR_UNSUPPORTED;
+  return env->allow(env, name, fn, prepared);
+}
+
+int cg_ask_agent(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+                 struct cg_agent_answer *out) {
+  memset(out, 0, sizeof(*out));
+  if (!env->ask) return CG_ERR_UNSUPPORTED;
+  return env->ask(env, name, asked, left_ms, out);
+}
+
+void cg_agent_answer_free(struct cg_agent_answer *a) {
+  cJSON_Delete(a->facts);
+  cg_free(a->bytes);
+  memset(a, 0, sizeof(*a));
+}
+
 int cg_collect_put_registry(const struct cg_env *env, const char *check, const cJSON *keys) {
   if (!cJSON_GetArraySize(keys)) return CG_OK;
   size_t len = 0;

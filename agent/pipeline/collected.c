@@ -34,7 +34,51 @@ void cg_collection_free(struct cg_collection *c) {
     cg_free((char *)c->files[i].name);
     cg_free((char *)c->files[i].data);
   }
+  for (size_t i = 0; i < c->npermits; i++) {
+    cg_free(c->permits[i].name);
+    cJSON_Delete(c->permits[i].prepared);
+  }
   memset(c, 0, sizeof(*c));
+}
+
+/* allow while a check collects: the request is kept for its run, with what collect prepared. */
+static int collection_allow(const struct cg_env *env, const char *name, cg_agent_request_fn fn, const cJSON *prepared) {
+  struct cg_collection *c = env->capture_user;
+  if (c->npermits == CG_PERMITS_MAX || strlen(name) > 1200) return CG_ERR_TOOBIG;
+  for (size_t i = 0; i < c->npermits; i++)
+    if (!strcmp(c->permits[i].name, name)) return CG_OK; /* allowed already: still once */
+  struct cg_permit *pm = &c->permits[c->npermits];
+  pm->name = cg_strdup(name);
+  pm->prepared = prepared ? cJSON_Duplicate(prepared, true) : cJSON_CreateObject();
+  pm->fn = fn;
+  pm->used = false;
+  if (!pm->name || !pm->prepared) {
+    cg_free(pm->name);
+    cJSON_Delete(pm->prepared);
+    return CG_ERR_NOMEM;
+  }
+  c->npermits++;
+  return CG_OK;
+}
+
+int cg_collection_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+                      struct cg_agent_answer *out) {
+  struct cg_collection *c = env->ask_user;
+  memset(out, 0, sizeof(*out));
+  struct cg_permit *pm = NULL;
+  for (size_t i = 0; c && name && i < c->npermits && !pm; i++)
+    if (!strcmp(c->permits[i].name, name)) pm = &c->permits[i];
+  if (!pm || pm->used) {
+    cg_log_warn(env->log, "runner", "a check asked the agent for '%.80s', %s: refused", name ? name : "",
+                pm ? "which it had made already in this run" : "which its collect half did not allow");
+    return CG_ERR_ACCESS;
+  }
+  pm->used = true; /* once, whatever comes of it */
+  cg_log_debug(env->log, "runner", "the agent makes '%.80s' for the check, with its privilege", name);
+  int rc = pm->fn(pm->prepared, asked, left_ms > 0 ? left_ms : 1, out);
+  if (rc == CG_OK && out->len > CG_AGENT_ANSWER_MAX) rc = CG_ERR_TOOBIG;
+  if (rc != CG_OK) cg_agent_answer_free(out);
+  return rc;
 }
 
 /* judge_put while a check collects: kept for its run. */
@@ -61,6 +105,7 @@ static void collect(const struct cg_check_plugin *p, const struct cg_env *env, s
   struct cg_env e = *env; /* capture_put stays the snapshot's writer, or NULL */
   e.judge_put = collection_put;
   e.capture_user = c;
+  e.allow = collection_allow;
   if (rc == CG_OK) {
     inited = true;
     if (p->init) rc = p->init(ctx, &e, err, sizeof(err));
@@ -104,6 +149,10 @@ void cg_run_check_collected(const struct cg_check_plugin *p, const struct cg_env
   } else {
     struct cg_env e = *env;
     e.collected = &c.view;
+    if (c.npermits) { /* what collect allowed, the agent makes when the judging half asks */
+      e.ask = cg_collection_ask;
+      e.ask_user = &c;
+    }
     /* capture_put stays: a check whose judging half learns more writes it then (cmgprobe's transcript) */
     if (u)
       cg_run_check_worker(p, &e, u, deadline_ms, res);

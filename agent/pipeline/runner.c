@@ -494,21 +494,16 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
         cg_result_set(&rs[k], CG_SKIP, code, rem,
                       "The %s check is turned off in this device's configuration, so it was not run.", all[i]->name);
     } else if (backoff_before(all[i], b, &rs[k])) {
-      char because[300] = "";
-      if (worker && all[i]->unprivileged && all[i]->privileged_run &&
-          all[i]->privileged_run(env, because, sizeof(because)))
-        cg_log_info(env->log, "runner", "check %s runs with the agent's privilege: %s", all[i]->name, because);
       bool capture = cJSON_GetStringValue(
                          cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, all[i]->name), "input")) != NULL;
-      if (worker && all[i]->collect && !capture && !because[0]) /* reads the device here, judges in the worker */
+      if (worker && all[i]->collect && !capture) /* reads the device here, judges in the worker */
         cg_run_check_collected(all[i], env, &wu, deadline_ms, &rs[k]);
-      else if (worker && all[i]->unprivileged && !because[0])
+      else if (worker && all[i]->unprivileged)
         cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (deadline_ms > 0)
         cg_run_check_deadline(all[i], env, &rs[k], deadline_ms);
       else
         cg_run_check(all[i], env, &rs[k]);
-      if (because[0]) cJSON_AddStringToObject(rs[k].facts, "privileged_because", because);
       backoff_after(all[i], b, &rs[k], env->log);
     }
     note_missing(all, n, ran, enabled, i, &rs[k]);

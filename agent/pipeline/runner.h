@@ -42,14 +42,29 @@ int cg_runner_abandoned(void);
  * CG_COLLECTED_BYTES bytes in all (a capture past either is refused, and the check says so). */
 #define CG_COLLECTED_MAX 16
 #define CG_COLLECTED_BYTES (64u * 1024u * 1024u)
+#define CG_PERMITS_MAX 8
+/* A request the collect half allowed (plugin.h, cg_collect_allow): made at most once, by the agent. */
+struct cg_permit {
+  char *name;
+  cg_agent_request_fn fn;
+  cJSON *prepared;
+  bool used;
+};
 struct cg_collection {
   struct cg_capture_file files[CG_COLLECTED_MAX];
   struct cg_collected view; /* what env->collected points at */
   size_t bytes;
+  struct cg_permit permits[CG_PERMITS_MAX];
+  size_t npermits;
+  const struct cg_env *env; /* the run's, for the log of what was asked */
 };
 /* Takes one capture (a copy; name and data NUL-terminated). CG_ERR_TOOBIG past the limits above. */
 int cg_collection_add(struct cg_collection *c, const char *name, const void *data, size_t len);
 void cg_collection_free(struct cg_collection *c);
+/* The agent's side of cg_ask_agent (env->ask, env->ask_user a cg_collection): the request allowed
+ * under `name` and not made yet, made now. CG_ERR_ACCESS when it was not allowed or was made already. */
+int cg_collection_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+                      struct cg_agent_answer *out);
 
 /* A check with `collect`: reads the device here, with this process's privilege, then judges what it
  * read, in the worker of account u when u is not NULL (worker.h), else in this process (under

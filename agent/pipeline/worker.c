@@ -53,15 +53,102 @@ char *cg_worker_dir(const struct cg_config *cfg, char *err, size_t errlen) {
 
 #define REQUEST_MAX (NKEYS * FILE_MAX + CG_COLLECTED_BYTES + (1u << 20))
 
-static int read_all_input(struct cg_buf *b) {
+/* The bytes that follow the request's line: the files' and the collected captures' (their sizes in
+ * the line), or SIZE_MAX when the line is not a request. */
+static size_t payload_bytes(const cJSON *rq) {
+  size_t total = 0;
+  const cJSON *f;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(rq, "files")) {
+    if (!cJSON_IsNumber(f) || f->valuedouble < 0 || f->valuedouble > (double)REQUEST_MAX) return SIZE_MAX;
+    total += (size_t)f->valuedouble;
+  }
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rq, "collected"), "files")) {
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(f, "bytes");
+    if (!cJSON_IsNumber(b) || b->valuedouble < 0 || b->valuedouble > (double)REQUEST_MAX) return SIZE_MAX;
+    total += (size_t)b->valuedouble;
+  }
+  return total > REQUEST_MAX ? SIZE_MAX : total;
+}
+
+/* The request: its line (parsed into *rq) and the bytes it announces, read to their end (or to the end
+ * of the input). The input stays open after it when the agent answers requests (cg_ask_agent). */
+int cg_worker_read_request(struct cg_buf *b, cJSON **rq, size_t *line_len) {
   char chunk[16384];
   int64_t end = cg_time_mono_ms() + 60000;
+  size_t need = SIZE_MAX;
+  *rq = NULL;
   for (;;) {
+    if (*rq && b->len >= need) return CG_OK;
     long n = cg_pipe_read(0, chunk, sizeof(chunk), 1000);
-    if (n == 0) return CG_OK;
+    if (n == 0) return *rq ? CG_OK : CG_ERR_PARSE; /* a short request: take_files says so */
     if (n == -2 || cg_time_mono_ms() > end) return CG_ERR_IO;
     if (n > 0 && cg_buf_append(b, chunk, (size_t)n) != CG_OK) return CG_ERR_TOOBIG;
+    const char *nl = !*rq && b->data ? memchr(b->data, '\n', b->len) : NULL;
+    if (nl) {
+      *line_len = (size_t)(nl - b->data);
+      *rq = cJSON_ParseWithLength(b->data, *line_len);
+      size_t more = *rq ? payload_bytes(*rq) : SIZE_MAX;
+      if (more == SIZE_MAX) return CG_ERR_PARSE;
+      need = *line_len + 1 + more;
+    }
   }
+}
+
+/* ---- requests to the agent (plugin.h, cg_ask_agent), from the worker --------------------------------
+ * The worker writes one line {"ask", "asked", "left_ms"} on its standard output; the agent answers on
+ * its standard input with one line {"rc", "facts", "bytes"} and then that many bytes. */
+
+static int read_exact(char *out, size_t n, int64_t end) {
+  size_t got = 0;
+  while (got < n) {
+    int64_t left = end - cg_time_mono_ms();
+    long r = left > 0 ? cg_pipe_read(0, out + got, n - got, left < 1000 ? left : 1000) : -2;
+    if (r == 0 || r == -2) return CG_ERR_IO;
+    if (r > 0) got += (size_t)r;
+  }
+  return CG_OK;
+}
+
+int cg_worker_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+                  struct cg_agent_answer *out) {
+  (void)env;
+  cJSON *q = cJSON_CreateObject();
+  cJSON_AddStringToObject(q, "ask", name);
+  cJSON_AddItemToObject(q, "asked", asked ? cJSON_Duplicate(asked, true) : cJSON_CreateObject());
+  cJSON_AddNumberToObject(q, "left_ms", (double)left_ms);
+  char *line = cJSON_PrintUnformatted(q);
+  cJSON_Delete(q);
+  size_t len = line ? strlen(line) : 0;
+  int rc = !line ? CG_ERR_NOMEM : len >= CG_AGENT_ASK_MAX ? CG_ERR_TOOBIG : CG_OK;
+  if (rc == CG_OK) rc = cg_pipe_write(1, line, len);
+  if (rc == CG_OK) rc = cg_pipe_write(1, "\n", 1);
+  cJSON_free(line);
+  /* the answer: its line a byte at a time (so that no byte of what follows is taken), then its bytes */
+  int64_t end = cg_time_mono_ms() + left_ms + 10000;
+  struct cg_buf b;
+  cg_buf_init(&b, 1u << 20);
+  char c = 0;
+  while (rc == CG_OK && (rc = read_exact(&c, 1, end)) == CG_OK && c != '\n')
+    if (cg_buf_append(&b, &c, 1) != CG_OK) rc = CG_ERR_TOOBIG;
+  cJSON *a = rc == CG_OK && b.data ? cJSON_ParseWithLength(b.data, b.len) : NULL;
+  cg_buf_free(&b);
+  if (rc == CG_OK && !a) rc = CG_ERR_PARSE;
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "bytes");
+  size_t n = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= CG_AGENT_ANSWER_MAX ? (size_t)v->valuedouble
+                                                                                               : SIZE_MAX;
+  if (rc == CG_OK && n == SIZE_MAX) rc = CG_ERR_PARSE;
+  if (rc == CG_OK && !(out->bytes = cg_malloc(n + 1))) rc = CG_ERR_NOMEM;
+  if (rc == CG_OK && (rc = read_exact(out->bytes, n, end)) == CG_OK) {
+    out->bytes[n] = '\0';
+    out->len = n;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(a, "facts");
+    out->facts = cJSON_IsObject(f) ? cJSON_Duplicate(f, true) : cJSON_CreateObject();
+    v = cJSON_GetObjectItemCaseSensitive(a, "rc");
+    rc = cJSON_IsNumber(v) ? (int)v->valuedouble : CG_ERR_PARSE;
+  }
+  if (rc != CG_OK) cg_agent_answer_free(out);
+  cJSON_Delete(a);
+  return rc;
 }
 
 /* Copies left by a worker that crashed, and this run's: only this account's own folder is looked at. */
@@ -183,6 +270,7 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
                      .trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "trigger")),
                      .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive")),
                      .collected = p->collect ? &col.view : NULL};
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "asks"))) e.ask = cg_worker_ask; /* the agent answers */
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "collect"))) {
     worker_captures = cJSON_AddObjectToObject(answer, "captures");
     e.capture_put = worker_put;
@@ -216,10 +304,9 @@ int cg_worker_check_main(void) {
   struct cg_buf b;
   cg_buf_init(&b, REQUEST_MAX);
   cJSON *answer = cJSON_CreateObject(), *rq = NULL;
-  int rc = read_all_input(&b);
-  const char *nl = rc == CG_OK && b.data ? memchr(b.data, '\n', b.len) : NULL;
-  if (nl) rq = cJSON_ParseWithLength(b.data, (size_t)(nl - b.data));
-  rc = rq ? worker_check(rq, nl + 1, b.len - (size_t)(nl + 1 - b.data), answer) : CG_ERR_PARSE;
+  size_t line = 0;
+  int rc = cg_worker_read_request(&b, &rq, &line);
+  if (rc == CG_OK) rc = worker_check(rq, b.data + line + 1, b.len - line - 1, answer);
   if (rc != CG_OK && !cJSON_GetObjectItemCaseSensitive(answer, "error"))
     cJSON_AddStringToObject(answer, "error",
                             rc == CG_ERR_PARSE ? "the request was not one it could read" : cg_strerror(rc));
@@ -353,9 +440,39 @@ int cg_worker_take_answer(const struct cg_check_plugin *p, const struct cg_env *
   return ok ? CG_OK : CG_ERR_PARSE;
 }
 
+/* One request of the worker's to the agent (its line, without the newline): made by env->ask (the
+ * collection's: only what the check's collect half allowed, once), answered on the worker's input. */
+static int serve_ask(const struct cg_env *env, intptr_t qw, const char *line, size_t len, int64_t end) {
+  cJSON *q = cJSON_ParseWithLength(line, len);
+  const char *name = str(q, "ask");
+  const cJSON *asked = cJSON_GetObjectItemCaseSensitive(q, "asked"),
+              *l = cJSON_GetObjectItemCaseSensitive(q, "left_ms");
+  int64_t left = end - cg_time_mono_ms(), want = cJSON_IsNumber(l) && l->valuedouble > 0 ? (int64_t)l->valuedouble : 0;
+  if (want && want < left) left = want;
+  struct cg_agent_answer a;
+  memset(&a, 0, sizeof(a));
+  int rc = name && cJSON_IsObject(asked) ? env->ask(env, name, asked, left, &a) : CG_ERR_PARSE;
+  cJSON *r = cJSON_CreateObject();
+  cJSON_AddNumberToObject(r, "rc", rc);
+  if (a.facts) cJSON_AddItemToObject(r, "facts", cJSON_Duplicate(a.facts, true));
+  cJSON_AddNumberToObject(r, "bytes", rc == CG_OK ? (double)a.len : 0);
+  char *text = cJSON_PrintUnformatted(r);
+  left = end - cg_time_mono_ms();
+  int wrc = text ? cg_pipe_write_within(qw, text, strlen(text), left > 0 ? left : 1) : CG_ERR_NOMEM;
+  if (wrc == CG_OK) wrc = cg_pipe_write_within(qw, "\n", 1, left > 0 ? left : 1);
+  if (wrc == CG_OK && rc == CG_OK && a.len) wrc = cg_pipe_write_within(qw, a.bytes, a.len, left > 0 ? left : 1);
+  cJSON_free(text);
+  cJSON_Delete(r);
+  cJSON_Delete(q);
+  cg_agent_answer_free(&a);
+  return wrc;
+}
+
 /* Reads the answer until the worker closes its end, the deadline, or the cap. 0: all of it; 1: the
- * deadline passed (or the agent stops); 2: more than a result can be. */
-static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
+ * deadline passed (or the agent stops); 2: more than a result can be, or a request to the agent that
+ * is not one. A line before the answer is a request to the agent (env->ask; the answer itself is one
+ * JSON text without a newline), served on qw. */
+static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b, const struct cg_env *env, intptr_t qw) {
   char chunk[16384];
   for (;;) {
     int64_t left = end - cg_time_mono_ms();
@@ -363,6 +480,13 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b) {
     long n = cg_pipe_read(rd, chunk, sizeof(chunk), left < 200 ? left : 200);
     if (n == 0 || n == -2) return 0;
     if (n > 0 && cg_buf_append(b, chunk, (size_t)n) != CG_OK) return 2;
+    const char *nl;
+    while (env->ask && b->len && (nl = memchr(b->data, '\n', b->len)) != NULL) {
+      size_t len = (size_t)(nl - b->data);
+      if (len >= CG_AGENT_ASK_MAX || serve_ask(env, qw, b->data, len, end) != CG_OK) return 2;
+      memmove(b->data, nl + 1, b->len - len - 1);
+      b->len -= len + 1;
+    }
   }
 }
 
@@ -480,6 +604,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
   if (env->trigger) cJSON_AddStringToObject(rq, "trigger", env->trigger);
   cJSON_AddBoolToObject(rq, "interactive", env->interactive);
   if (env->capture_put && p->source) cJSON_AddBoolToObject(rq, "collect", true);
+  if (env->ask) cJSON_AddBoolToObject(rq, "asks", true); /* its input stays open for the agent's answers */
   const struct cg_collected *col = env->collected;
   if (p->collect) {
     cJSON *c = cJSON_AddObjectToObject(rq, "collected"), *cf = cJSON_AddArrayToObject(c, "files");
@@ -572,7 +697,10 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     if (wrc == CG_ERR_TIMEOUT) got = 1;
     if (wrc == CG_ERR_IO) cg_log_warn(env->log, "runner", "check %s: its worker did not take its request", p->name);
   }
-  cg_pipe_close(qw);
+  if (!env->ask || rc != CG_OK || got != 0) { /* else open for the answers to its requests (read_answer) */
+    cg_pipe_close(qw);
+    qw = -1;
+  }
   cg_buf_free(&q);
   if (rc != CG_OK) {
     not_started(p, env, NULL, err[0] ? err : cg_strerror(rc), deadline_ms, res);
@@ -580,8 +708,9 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     not_started(p, env, child, NULL, deadline_ms, res);
     cg_pipe_close(rd);
   } else {
-    if (got == 0) got = read_answer(rd, start + limit, &b);
+    if (got == 0) got = read_answer(rd, start + limit, &b, env, qw);
     cg_pipe_close(rd);
+    cg_pipe_close(qw);
     unsigned long pid = cg_child_pid(child);
     char token[80] = "";
     finish(p, env, child, got, &b, limit, res, token, sizeof(token));

@@ -55,5 +55,13 @@ void cg_worker_remove_folder(const char *dir);
 /* `cmgdiag __worker check`: the worker's side (standard input: the request; standard output: the
  * answer). Exit code 0 when it answered with a result. */
 int cg_worker_check_main(void);
+/* The worker's side, exported for the tests: its request from standard input (the line parsed into
+ * *rq, *line_len its length; the bytes the line announces after it), read to their end and no further;
+ * and a request to the agent (plugin.h, cg_ask_agent) over standard output, answered on standard
+ * input. */
+struct cg_buf;
+int cg_worker_read_request(struct cg_buf *b, cJSON **rq, size_t *line_len);
+int cg_worker_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
+                  struct cg_agent_answer *out);
 
 #endif

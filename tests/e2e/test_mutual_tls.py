@@ -249,10 +249,14 @@ class MutualTls(unittest.TestCase):
             with self.subTest(case):
                 # wine's verdict is shown, not used: OpenSSL had no certificate to present
                 r = self.probe(case, None, "CMG_AUTH_NOT_TESTED", "warn", extra={"client_cert_thumbprint": thumb})
-                # the machine's private key is SYSTEM's: this probe runs with the agent's privilege
-                self.assertNotIn("worker", r["facts"])
-                self.assertIn("private key only SYSTEM and administrators may use", r["facts"]["privileged_because"])
+                # the machine's private key is SYSTEM's: the probe runs in the worker, and the agent makes
+                # that one request for it (the collect half allowed it) and hands the answer over unparsed
+                self.assertEqual(r["facts"]["worker"]["user"], "restricted token", r["facts"].get("worker"))
+                self.assertNotIn("privileged_because", r["facts"])
                 w = r["facts"]["winhttp"]
+                self.assertIn("the agent, with its privilege (the machine's key)", w["made_by"])
+                # the MP list in its bytes was read by the worker
+                self.assertEqual(w["first_management_point"], "mp01.corp.contoso.com", w)
                 self.assertEqual((w["client_certificate_presented"], w["status"]), (True, 200), w)
                 # not the same request as OpenSSL's (which had no certificate): shown, not compared
                 self.assertIn("WinHTTP presented a client certificate", w["compared"])

@@ -3,11 +3,16 @@
  * its sentences capped and stripped, and no more than it may say. */
 #include <stdio.h>
 #include <string.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 #include "discovery.h"
 #include "emit_worker.h"
 #include "log.h"
 #include "platform/child.h"
+#include "platform/fs.h"
+#include "runner.h"
 #include "platform/sys.h"
 #include "test.h"
 #include "worker.h"
@@ -187,8 +192,141 @@ TEST(a_request_write_has_a_deadline) {
 }
 #endif
 
-int main(void) {
+#ifndef _WIN32
+/* ---- requests to the agent (plugin.h, cg_ask_agent): this test program is started again as the
+ * worker, which reads its request and asks the agent with the worker's own functions. What it asks
+ * is in its request's trigger: "ask" asks for what was allowed, twice, and for what was not; "flood"
+ * sends a line longer than a request may be. */
+
+#define ANSWER_BYTES "line one\nline two\n\x01\x02 bytes" /* unparsed: newlines and all */
+static int made, seen_x;
+static char seen_prepared[64];
+
+static int allowed_fn(const cJSON *prepared, const cJSON *asked, int64_t left_ms, struct cg_agent_answer *out) {
+  made++;
+  seen_x = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(asked, "x"));
+  cg_strlcpy(seen_prepared, cJSON_GetStringValue(cJSON_GetObjectItem(prepared, "secret")), sizeof(seen_prepared));
+  out->facts = cJSON_CreateObject();
+  cJSON_AddNumberToObject(out->facts, "left_ms_positive", left_ms > 0);
+  out->bytes = cg_strdup(ANSWER_BYTES);
+  out->len = sizeof(ANSWER_BYTES) - 1;
+  return CG_OK;
+}
+
+static int scripted_worker(void) {
+  if (cg_pipe_write(1, "\n", 1) != CG_OK) return 3;
+  struct cg_buf b;
+  cg_buf_init(&b, 1u << 20);
+  cJSON *rq = NULL;
+  size_t line = 0;
+  if (cg_worker_read_request(&b, &rq, &line) != CG_OK) return 4;
+  const char *how = cJSON_GetStringValue(cJSON_GetObjectItem(rq, "trigger"));
+  char said[600] = "";
+  if (how && !strcmp(how, "flood")) {
+    static char big[CG_AGENT_ASK_MAX + 10];
+    memset(big, 'a', sizeof(big));
+    big[sizeof(big) - 1] = '\n';
+    cg_pipe_write(1, big, sizeof(big));
+    cg_sleep_ms(5000); /* the agent ends it */
+    return 0;
+  }
+  struct cg_env e = {0};
+  cJSON *asked = cJSON_CreateObject();
+  cJSON_AddNumberToObject(asked, "x", 7);
+  struct cg_agent_answer a;
+  int rc1 = cg_worker_ask(&e, "allowed", asked, 5000, &a);
+  int pos = a.facts ? (int)cJSON_GetNumberValue(cJSON_GetObjectItem(a.facts, "left_ms_positive")) : -1;
+  bool same = rc1 == CG_OK && a.len == sizeof(ANSWER_BYTES) - 1 && !memcmp(a.bytes, ANSWER_BYTES, a.len);
+  cg_agent_answer_free(&a);
+  int rc2 = cg_worker_ask(&e, "allowed", asked, 5000, &a);
+  int rc3 = cg_worker_ask(&e, "not allowed", asked, 5000, &a);
+  cJSON_Delete(asked);
+  cg_snprintf(said, sizeof(said), "first %d bytes %s left %d; again %d; other %d", rc1, same ? "same" : "differ", pos,
+              rc2, rc3);
+  cJSON *ans = cJSON_CreateObject(), *r = cJSON_AddObjectToObject(ans, "result");
+  cJSON_AddStringToObject(r, "check", "cmgprobe");
+  cJSON_AddStringToObject(r, "status", "pass");
+  cJSON_AddStringToObject(r, "code", "CMG_OK");
+  cJSON_AddStringToObject(r, "summary", said);
+  cJSON_AddStringToObject(r, "remediation", "");
+  cJSON_AddObjectToObject(r, "facts");
+  char *text = cJSON_PrintUnformatted(ans);
+  cg_pipe_write(1, text, strlen(text));
+  cJSON_free(text);
+  cJSON_Delete(ans);
+  cJSON_Delete(rq);
+  cg_buf_free(&b);
+  return 0;
+}
+
+static const char *tmp_dir;
+
+static void run_scripted(const char *trigger, struct cg_result *res, struct cg_collection *c) {
+  char text[600];
+  cg_snprintf(text, sizeof(text), "{\"state_dir\":\"%s/state\",\"checks\":{\"cmgprobe\":{}}}", tmp_dir);
+  struct cg_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  char err[300];
+  CHECK(cg_config_load_text(&cfg, text, strlen(text), "test", NULL, err, sizeof(err)) == CG_OK);
+  struct cg_log log = {.level = CG_LOG_DEBUG, .capture = cJSON_CreateArray()};
+  struct cg_env env = {.config = &cfg, .log = &log, .trigger = trigger, .ask = cg_collection_ask, .ask_user = c};
+  struct cg_worker_user u;
+  CHECK(cg_worker_user_find("nobody", &u, err, sizeof(err)) == CG_OK);
+  cg_run_check_worker(probe, &env, &u, 20000, res);
+  cJSON_Delete(log.capture);
+  cg_config_free(&cfg);
+}
+
+TEST(the_agent_makes_only_what_collect_allowed_once) {
+  if (geteuid() != 0) {
+    printf("  (skipped: a worker is started as nobody only by root)\n");
+    return;
+  }
+  struct cg_collection c;
+  memset(&c, 0, sizeof(c));
+  c.permits[0].name = cg_strdup("allowed");
+  c.permits[0].fn = allowed_fn;
+  c.permits[0].prepared = cJSON_Parse("{\"secret\":\"the agent's own\"}");
+  c.npermits = 1;
+  struct cg_result res;
+  run_scripted("ask", &res, &c);
+  /* made once, with what the worker chose and what collect prepared (which never left this process) */
+  CHECK(made == 1 && seen_x == 7);
+  CHECK_STR(seen_prepared, "the agent's own");
+  char want[200];
+  cg_snprintf(want, sizeof(want), "first 0 bytes same left 1; again %d; other %d", CG_ERR_ACCESS, CG_ERR_ACCESS);
+  CHECK_STR(res.summary, want);
+  CHECK_STR(res.code, "CMG_OK");
+  cg_result_free(&res);
+  cg_collection_free(&c);
+}
+
+TEST(a_worker_that_floods_the_agent_is_ended) {
+  if (geteuid() != 0) return;
+  struct cg_collection c;
+  memset(&c, 0, sizeof(c));
+  struct cg_result res;
+  made = 0;
+  int64_t t0 = cg_time_mono_ms();
+  run_scripted("flood", &res, &c);
+  CHECK(made == 0);
+  CHECK_STR(res.code, "CMGPROBE_WORKER_CRASHED");
+  CHECK_CONTAINS(res.summary, "more than a result can be");
+  CHECK(cg_time_mono_ms() - t0 < 4500); /* ended, not waited for */
+  cg_result_free(&res);
+}
+#endif
+
+int main(int argc, char **argv) {
   cg_json_init_hooks();
+#ifndef _WIN32
+  if (argc >= 3 && !strcmp(argv[1], "__worker")) return scripted_worker();
+  tmp_dir = argc > 1 ? argv[1] : "/tmp";
+  cg_mkdirs(tmp_dir);
+#else
+  (void)argc;
+  (void)argv;
+#endif
   probe = cg_registry_find_check("cmgprobe");
   CHECK(probe != NULL);
   RUN(an_upload_outcome_is_taken_only_as_one);
@@ -199,6 +337,8 @@ int main(void) {
   RUN(long_sentences_are_cut);
 #ifndef _WIN32
   RUN(a_request_write_has_a_deadline);
+  RUN(the_agent_makes_only_what_collect_allowed_once);
+  RUN(a_worker_that_floods_the_agent_is_ended);
 #endif
   return test_finish("worker");
 }

@@ -9,6 +9,8 @@
 
 #include "config.h"
 #include "discovery.h"
+#include "log.h"
+#include "mplist.h"
 #include "probe.h"
 
 /* What the client meets for each WinHTTP error, and what to do (WinHTTP error messages, Microsoft
@@ -94,12 +96,9 @@ static int winhttp_io(struct probe *p, const char *path, const char *thumb, stru
 
 void probe_client_stack(struct probe *p) {
   if (!cg_strcasecmp(p->c->winhttp, "off")) return;
-  const char *thumb = NULL;
   struct cg_handover_auth auth; /* thumb may point into it */
-  if (cg_str_contains_ci(p->base, "/CCM_Proxy_MutualAuth/")) {
-    thumb = p->c->client_cert_thumbprint;
-    if (!thumb && probe_io_auth(p->env, &auth) && auth.thumbprint[0]) thumb = auth.thumbprint;
-  }
+  const char *thumb =
+      cg_str_contains_ci(p->base, "/CCM_Proxy_MutualAuth/") ? probe_machine_thumbprint(p->c, p->env, &auth) : NULL;
   const char *path = p->c->paths.items[0];
   while (*path == '/')
     path++;
@@ -173,19 +172,183 @@ void probe_client_stack(struct probe *p) {
               what);
 }
 
-/* On Windows the client's own request (WinHTTP, below) presents the machine's certificate by
- * its thumbprint; its private key in the machine's key store is SYSTEM's and administrators' alone,
- * so a worker without privilege could not use it and would report the certificate missing. */
-bool probe_needs_machine_key(const struct cg_env *env, char *why, size_t whylen) {
-  const cJSON *s = cg_config_check(env->config, "cmgprobe");
-  const char *winhttp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "winhttp"));
-  if (!probe_winhttp_available() || (winhttp && !cg_strcasecmp(winhttp, "off"))) return false;
-  struct cg_handover_auth auth;
-  if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "client_cert_thumbprint")) &&
-      !(cg_handover_get_auth(env, &auth) && auth.thumbprint[0]))
-    return false;
-  cg_snprintf(why, whylen,
-              "the client's own request (WinHTTP) presents the machine's certificate, whose private key only SYSTEM "
-              "and administrators may use");
-  return true;
+/* ---- the request with the machine's key: made by the agent, read here ---------------------------------
+ * On Windows the client's own request presents the machine's certificate by its thumbprint; its
+ * private key in the machine's key store is SYSTEM's and administrators' alone, so a worker without
+ * privilege could not use it and would report the certificate missing. The collect half (in the
+ * agent's process) allows that one request per CMG, with all it needs fixed there (the URL, the
+ * proxy SYSTEM takes, the certificate); the probe in the worker asks for it when its turn comes (TLS
+ * reached, not a light cycle), and reads the answer's bytes, the MP list, itself (docs/security.md,
+ * "Requests to the agent"). */
+
+const char *probe_machine_thumbprint(const struct probe_ctx *c, const struct cg_env *env,
+                                     struct cg_handover_auth *store) {
+  if (c->client_cert_thumbprint) return c->client_cert_thumbprint;
+  return probe_io_auth(env, store) && store->thumbprint[0] ? store->thumbprint : NULL;
+}
+
+/* The address a `resolve` entry (HOST:PORT:ADDRESS, the lab or split DNS) gives this host, or "". */
+static void resolved_address(const struct probe_ctx *c, const char *host, long port, char *out, size_t outlen) {
+  char want[300];
+  cg_snprintf(want, sizeof(want), "%s:%ld:", host, port);
+  out[0] = '\0';
+  for (size_t i = 0; i < c->resolve.count; i++)
+    if (cg_str_startswith_ci(c->resolve.items[i], want)) {
+      cg_strlcpy(out, c->resolve.items[i] + strlen(want), outlen);
+      out[strcspn(out, ",")] = '\0'; /* the first address of a list */
+      return;
+    }
+}
+
+static const char *mp_path(const struct probe_ctx *c) {
+  const char *path = c->paths.count ? c->paths.items[0] : "";
+  while (*path == '/')
+    path++;
+  return path;
+}
+
+static size_t body_cap(const struct probe_ctx *c) {
+  return c->max_body_bytes > 0 && c->max_body_bytes < CG_AGENT_ANSWER_MAX ? (size_t)c->max_body_bytes
+                                                                          : CG_AGENT_ANSWER_MAX;
+}
+
+static const char *jstr(const cJSON *o, const char *k) {
+  return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static double jnum(const cJSON *o, const char *k, double dflt) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+/* The agent's side (cg_agent_request_fn): the request collect prepared; the worker chooses only how
+ * long it may take (within what is left of its deadline) and whether revocation is checked. */
+static int winhttp_for_worker(const cJSON *prepared, const cJSON *asked, int64_t left_ms, struct cg_agent_answer *a) {
+  int64_t t = (int64_t)jnum(asked, "timeout_ms", 0), most = (int64_t)jnum(prepared, "timeout_ms", 30000);
+  if (t <= 0 || t > most) t = most;
+  if (t > left_ms) t = left_ms;
+  struct probe_winhttp_req rq = {.url = jstr(prepared, "url"),
+                                 .host = jstr(prepared, "host"),
+                                 .address = jstr(prepared, "address"),
+                                 .proxy = jstr(prepared, "proxy"),
+                                 .ca_file = jstr(prepared, "ca_file"),
+                                 .thumbprint = jstr(prepared, "thumbprint"),
+                                 .port = (long)jnum(prepared, "port", 443),
+                                 .revocation = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(asked, "revocation")),
+                                 .timeout_ms = t > 0 ? t : 1,
+                                 .max_body = (size_t)jnum(prepared, "max_body", 0)};
+  if (!rq.url || !rq.host || rq.max_body > CG_AGENT_ANSWER_MAX) return CG_ERR_INTERNAL;
+  struct probe_winhttp_out w;
+  int rc = probe_winhttp_request(&rq, &w, &a->bytes, &a->len);
+  a->facts = cJSON_CreateObject();
+  cJSON_AddNumberToObject(a->facts, "result", rc);
+  cJSON_AddItemToObject(a->facts, "winhttp", w.facts ? w.facts : cJSON_CreateObject());
+  cJSON_AddBoolToObject(a->facts, "wine", w.wine);
+  cJSON_AddNumberToObject(a->facts, "status", (double)w.status);
+  cJSON_AddNumberToObject(a->facts, "error", (double)w.error);
+  cJSON_AddBoolToObject(a->facts, "cert_presented", w.cert_presented);
+  return CG_OK;
+}
+
+static void ask_name(const struct probe *p, char *out, size_t outlen) {
+  cg_snprintf(out, outlen, "winhttp %s", p->base);
+}
+
+int probe_allow_winhttp(struct probe *p, const char *thumbprint) {
+  const struct probe_ctx *c = p->c;
+  char url[1400], addr[80], name[1100];
+  cg_snprintf(url, sizeof(url), "%s/%s", p->base, mp_path(c));
+  resolved_address(c, p->host, p->port, addr, sizeof(addr));
+  cJSON *pr = cJSON_CreateObject();
+  cJSON_AddStringToObject(pr, "url", url);
+  cJSON_AddStringToObject(pr, "host", p->host);
+  cJSON_AddNumberToObject(pr, "port", (double)p->port);
+  if (addr[0]) cJSON_AddStringToObject(pr, "address", addr);
+  if (p->proxy && *p->proxy) cJSON_AddStringToObject(pr, "proxy", p->proxy); /* stays in the agent's process */
+  if (c->ca_file) cJSON_AddStringToObject(pr, "ca_file", c->ca_file);
+  cJSON_AddStringToObject(pr, "thumbprint", thumbprint);
+  cJSON_AddNumberToObject(pr, "timeout_ms", (double)c->timeout_ms);
+  cJSON_AddNumberToObject(pr, "max_body", (double)body_cap(c));
+  ask_name(p, name, sizeof(name));
+  int rc = cg_collect_allow(p->env, name, winhttp_for_worker, pr);
+  cJSON_Delete(pr);
+  return rc;
+}
+
+/* The MP list in the answer's body (status 200), read here, without privilege where there is a worker. */
+static void take_mplist(struct probe_winhttp_out *w, const char *body, size_t len) {
+  if (w->status != 200 || !body) return;
+  struct mplist *m = cg_calloc(1, sizeof(*m));
+  if (m && mplist_parse(body, len, m) == CG_OK) {
+    w->mplist_n = (int)m->count;
+    w->mplist_ok = m->total > 0; /* an empty list is no management point for the client */
+    cJSON_AddNumberToObject(w->facts, "management_points", (double)m->count);
+    if (m->count) {
+      cg_strlcpy(w->mp0_fqdn, m->mp[0].fqdn, sizeof(w->mp0_fqdn));
+      cJSON_AddStringToObject(w->facts, "first_management_point", m->mp[0].fqdn);
+    }
+  } else if (m) {
+    cJSON_AddStringToObject(w->facts, "mplist_error", m->error);
+  }
+  cg_free(m);
+}
+
+/* The request with the machine's key, asked of the agent: -1 (facts say why) when it was not made. */
+static int asked_of_agent(struct probe *p, struct probe_winhttp_out *w, char **body, size_t *len) {
+  char name[1100];
+  ask_name(p, name, sizeof(name));
+  cJSON *asked = cJSON_CreateObject();
+  cJSON_AddNumberToObject(asked, "timeout_ms", (double)probe_remaining(p));
+  cJSON_AddBoolToObject(asked, "revocation", p->crl_enforced && p->c->check_revocation);
+  struct cg_agent_answer a;
+  int rc = cg_ask_agent(p->env, name, asked, probe_remaining(p) + 2000, &a);
+  cJSON_Delete(asked);
+  memset(w, 0, sizeof(*w));
+  const cJSON *f = cJSON_GetObjectItemCaseSensitive(a.facts, "winhttp");
+  w->facts = rc == CG_OK && cJSON_IsObject(f) ? cJSON_Duplicate(f, true) : cJSON_CreateObject();
+  if (rc != CG_OK) {
+    cJSON_AddBoolToObject(w->facts, "available", true);
+    cJSON_AddStringToObject(w->facts, "not_made", cg_strerror(rc));
+    cg_log_warn(p->env->log, "cmgprobe", "the agent did not make the client's request with the machine's key: %s",
+                cg_strerror(rc));
+    return -1;
+  }
+  cJSON_AddStringToObject(w->facts, "made_by", "the agent, with its privilege (the machine's key), for the worker");
+  w->wine = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a.facts, "wine"));
+  w->status = (long)jnum(a.facts, "status", 0);
+  w->error = (unsigned long)jnum(a.facts, "error", 0);
+  w->cert_presented = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a.facts, "cert_presented"));
+  *body = a.bytes;
+  *len = a.len;
+  a.bytes = NULL;
+  rc = (int)jnum(a.facts, "result", -1);
+  cg_agent_answer_free(&a);
+  return rc;
+}
+
+int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *w) {
+  char *body = NULL;
+  size_t len = 0;
+  int rc;
+  if (thumbprint && p->env->ask) {
+    rc = asked_of_agent(p, w, &body, &len);
+  } else {
+    char url[1400], addr[80];
+    cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
+    resolved_address(p->c, p->host, p->port, addr, sizeof(addr));
+    struct probe_winhttp_req rq = {.url = url,
+                                   .host = p->host,
+                                   .address = addr[0] ? addr : NULL,
+                                   .proxy = p->proxy,
+                                   .ca_file = p->c->ca_file,
+                                   .thumbprint = thumbprint,
+                                   .port = p->port,
+                                   .revocation = p->crl_enforced && p->c->check_revocation,
+                                   .timeout_ms = probe_remaining(p),
+                                   .max_body = body_cap(p->c)};
+    rc = probe_winhttp_request(&rq, w, &body, &len);
+  }
+  if (rc >= 0) take_mplist(w, body, len);
+  cg_free(body);
+  return rc < 0 ? -1 : w->mplist_ok ? 1 : 0;
 }

@@ -775,7 +775,6 @@ static const struct cg_setting_meaning cmgprobe_meanings[] = {
 
 const struct cg_check_plugin cg_check_cmgprobe = {
     .unprivileged = true, /* the network and its own settings: its parsers run without privilege */
-    .privileged_run = probe_needs_machine_key,
     .meanings = cmgprobe_meanings,
     .device_facts = probe_device,
     .policy_values = probe_policy,

@@ -105,13 +105,37 @@ struct probe_winhttp_out {
   bool cert_presented; /* a client certificate was set on the request */
   char mp0_fqdn[256];  /* the first management point of the list */
 };
-/* 1: the MP list came; 0: it did not (facts say why); -1: no WinHTTP here. `thumbprint` (may be
- * NULL): the client certificate in LocalMachine\My to present. */
+/* clientstack.c: 1: the MP list came; 0: it did not (facts say why); -1: no WinHTTP here, or the
+ * request was not made. `thumbprint` (may be NULL): the client certificate in LocalMachine\My to
+ * present; the agent makes that request with its privilege when the collect half allowed it
+ * (probe_collect), and the MP list it answers is read here. */
 int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *out);
+/* One WinHTTP request, all it needs said (no probe: the agent makes it for the worker). */
+struct probe_winhttp_req {
+  const char *url;        /* https://HOST[:PORT]/PATH */
+  const char *host;       /* the name (Host header, certificate name) */
+  const char *address;    /* a `resolve` entry's address for host, or NULL */
+  const char *proxy;      /* [scheme://][user:password@]host:port, or NULL: direct */
+  const char *ca_file;    /* extra trust roots, or NULL */
+  const char *thumbprint; /* the certificate of LocalMachine\My to present, or NULL */
+  long port;
+  bool revocation; /* WINHTTP_ENABLE_SSL_REVOCATION */
+  int64_t timeout_ms;
+  size_t max_body;
+};
+/* winhttp_win32.c / winhttp_posix.c: the request; its facts in out (out->facts owned by the caller;
+ * no MP list read), the answer's body unparsed in *body (cg_free). 0, or -1 without WinHTTP here. */
+int probe_winhttp_request(const struct probe_winhttp_req *rq, struct probe_winhttp_out *out, char **body, size_t *blen);
 /* Whether this platform has the client's own stack (WinHTTP) for probe_winhttp. */
 bool probe_winhttp_available(void);
-/* The descriptor's privileged_run: the client's own request would present the machine's key. */
-bool probe_needs_machine_key(const struct cg_env *env, char *why, size_t whylen);
+struct cg_handover_auth;
+/* clientstack.c: the thumbprint of the machine's certificate the client's own request presents on a
+ * MutualAuth URL (client_cert_thumbprint, else clientauth's selection), or NULL. */
+const char *probe_machine_thumbprint(const struct probe_ctx *c, const struct cg_env *env,
+                                     struct cg_handover_auth *store);
+/* clientstack.c, for the collect half: allows the agent's WinHTTP request with the machine's key for
+ * the CMG of p (its base), once in this run (plugin.h, cg_collect_allow). */
+int probe_allow_winhttp(struct probe *p, const char *thumbprint);
 struct cg_proxy_choice;
 /* cmgprobe.c: the probe's fields of a CMG URL (host, port, base, MP id); false and why when unusable. */
 bool probe_parse_url(struct probe *p, const char *url, char *why, size_t whylen);

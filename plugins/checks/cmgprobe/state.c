@@ -87,7 +87,8 @@ void probe_traffic_facts(struct probe *p, const struct probe_tls_capture *cap, c
   cJSON_AddBoolToObject(traffic, "reached_management_point", !p->handshake_only && outs && outs[0].r.status > 0);
   /* WinHTTP does not count its bytes: the request it made is named (docs: about as many as OpenSSL's) */
   cJSON *w = cJSON_GetObjectItemCaseSensitive(p->facts, "winhttp");
-  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "available")))
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "available")) &&
+      !cJSON_GetObjectItemCaseSensitive(w, "not_made"))
     cJSON_AddNumberToObject(traffic, "winhttp_requests", 1);
   cJSON_AddBoolToObject(p->facts, "mp_list_answered",
                         p->handshake_only ? probe_last_passed(state, p->base) : p->mplist_answered);

@@ -12,7 +12,6 @@
 #include <wincrypt.h>
 #include <winhttp.h>
 
-#include "mplist.h"
 #include "platform/chainverdict.h"
 #include "probe.h"
 #include "platform/utf_win32.h"
@@ -201,43 +200,16 @@ static void protocol_facts(HINTERNET req, cJSON *o) {
 
 static wchar_t *widen(const char *s) { return s ? cg_utf8_to_wide(s) : NULL; }
 
-/* The address a `resolve` entry (HOST:PORT:ADDRESS, the lab or split DNS) gives this host, or "". */
-static void resolved_address(const struct probe *p, char *out, size_t outlen) {
-  char want[300];
-  cg_snprintf(want, sizeof(want), "%s:%ld:", p->host, p->port);
-  out[0] = '\0';
-  for (size_t i = 0; i < p->c->resolve.count; i++)
-    if (cg_str_startswith_ci(p->c->resolve.items[i], want)) {
-      cg_strlcpy(out, p->c->resolve.items[i] + strlen(want), outlen);
-      out[strcspn(out, ",")] = '\0'; /* the first address of a list */
-      return;
-    }
-}
-
-/* The answer's body, up to max_body_bytes, read as an MP list when the status is 200. */
-static void read_answer(struct probe *p, HINTERNET r, DWORD status, cJSON *o, struct probe_winhttp_out *out) {
-  size_t cap = (size_t)p->c->max_body_bytes, used = 0;
-  char *body = cg_malloc(cap + 1);
+/* The answer's body, up to max_body bytes, unparsed (the MP list is read by the caller, clientstack.c). */
+static void read_body(const struct probe_winhttp_req *rq, HINTERNET r, char **body, size_t *blen) {
+  size_t cap = rq->max_body, used = 0;
+  char *b = cg_malloc(cap + 1);
   DWORD got = 0;
-  while (body && used < cap && WinHttpReadData(r, body + used, (DWORD)(cap - used), &got) && got)
+  while (b && used < cap && WinHttpReadData(r, b + used, (DWORD)(cap - used), &got) && got)
     used += got;
-  if (body && status == 200) {
-    body[used] = '\0';
-    struct mplist *m = cg_calloc(1, sizeof(*m));
-    if (m && mplist_parse(body, used, m) == CG_OK) {
-      out->mplist_n = (int)m->count;
-      out->mplist_ok = m->total > 0; /* an empty list is no management point for the client */
-      cJSON_AddNumberToObject(o, "management_points", (double)m->count);
-      if (m->count) {
-        cg_strlcpy(out->mp0_fqdn, m->mp[0].fqdn, sizeof(out->mp0_fqdn));
-        cJSON_AddStringToObject(o, "first_management_point", m->mp[0].fqdn);
-      }
-    } else if (m) {
-      cJSON_AddStringToObject(o, "mplist_error", m->error);
-    }
-    cg_free(m);
-  }
-  cg_free(body);
+  if (b) b[used] = '\0';
+  *body = b;
+  *blen = b ? used : 0;
 }
 
 /* "http://user:password@host:port/" -> "host:port", the user and the password (each may be empty). */
@@ -264,33 +236,35 @@ static void proxy_credentials(HINTERNET r, const char *user, const char *pass) {
   cg_free(wp);
 }
 
-int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_out *out) {
+int probe_winhttp_request(const struct probe_winhttp_req *rq, struct probe_winhttp_out *out, char **body,
+                          size_t *blen) {
   memset(out, 0, sizeof(*out));
+  *body = NULL;
+  *blen = 0;
+  const char *thumbprint = rq->thumbprint;
   cJSON *o = out->facts = cJSON_CreateObject();
   cJSON_AddBoolToObject(o, "available", true);
   out->wine = GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != NULL;
   cJSON_AddStringToObject(o, "engine", out->wine ? "wine winhttp" : "Windows WinHTTP");
-  char url[1400];
-  cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
-  const char *proxy = p->proxy && *p->proxy ? p->proxy : NULL;
+  const char *url = rq->url;
+  const char *proxy = rq->proxy && *rq->proxy ? rq->proxy : NULL;
   /* WinHTTP takes "host:port" for a named proxy; user information goes to its own options and is
    * never shown (the facts carry the proxy without it) */
   char hostport[300] = "", user[200] = "", pass[200] = "";
   if (proxy) split_proxy(proxy, hostport, sizeof(hostport), user, sizeof(user), pass, sizeof(pass));
   cJSON_AddStringToObject(o, "proxy", proxy ? hostport : "direct");
-  wchar_t *wproxy = widen(proxy ? hostport : NULL), *whost = widen(p->host), *wpath = NULL;
-  const char *pp = strstr(url + 8, "/");
+  wchar_t *wproxy = widen(proxy ? hostport : NULL), *whost = widen(rq->host), *wpath = NULL;
+  const char *pp = strlen(url) > 8 ? strstr(url + 8, "/") : NULL;
   wpath = widen(pp ? pp : "/");
   /* WinHTTP resolves names itself: with a resolve entry it connects to the address, says the name in
    * the Host header, and the name on the certificate is checked here by CryptoAPI (own_verdict) */
-  char addr[80];
-  resolved_address(p, addr, sizeof(addr));
+  const char *addr = rq->address ? rq->address : "";
   if (addr[0]) {
     cg_free(whost);
     whost = widen(addr);
     cJSON_AddStringToObject(o, "address", addr);
   }
-  struct wh w = {.host = p->host, .ca_file = p->c->ca_file, .own = p->c->ca_file || addr[0]};
+  struct wh w = {.host = rq->host, .ca_file = rq->ca_file, .own = rq->ca_file || addr[0]};
   HINTERNET s = NULL, c = NULL, r = NULL;
   PCCERT_CONTEXT cert = NULL;
   DWORD err = 0;
@@ -303,9 +277,9 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   s = WinHttpOpen(L"cmgdiag", proxy ? WINHTTP_ACCESS_TYPE_NAMED_PROXY : WINHTTP_ACCESS_TYPE_NO_PROXY,
                   proxy ? wproxy : WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0);
   if (!s) goto fail;
-  int t = (int)probe_remaining(p);
+  int t = (int)rq->timeout_ms;
   WinHttpSetTimeouts(s, t, t, t, t);
-  c = WinHttpConnect(s, whost, (INTERNET_PORT)p->port, 0);
+  c = WinHttpConnect(s, whost, (INTERNET_PORT)rq->port, 0);
   if (!c) goto fail;
   r = WinHttpOpenRequest(c, L"GET", wpath, NULL, WINHTTP_NO_REFERER, WINHTTP_DEFAULT_ACCEPT_TYPES, WINHTTP_FLAG_SECURE);
   if (!r) goto fail;
@@ -313,7 +287,7 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   WinHttpSetStatusCallback(r, on_status, WINHTTP_CALLBACK_FLAG_SECURE_FAILURE | WINHTTP_CALLBACK_FLAG_SEND_REQUEST, 0);
   DWORD_PTR ctx = (DWORD_PTR)&w;
   WinHttpSetOption(r, WINHTTP_OPTION_CONTEXT_VALUE, &ctx, sizeof(ctx));
-  if (p->crl_enforced && p->c->check_revocation) {
+  if (rq->revocation) {
     DWORD f = WINHTTP_ENABLE_SSL_REVOCATION;
     WinHttpSetOption(r, WINHTTP_OPTION_ENABLE_FEATURE, &f, sizeof(f));
   }
@@ -323,10 +297,10 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
     WinHttpSetOption(r, WINHTTP_OPTION_SECURITY_FLAGS, &f, sizeof(f));
     if (addr[0]) {
       char hdr[320];
-      if (p->port == 443)
-        cg_snprintf(hdr, sizeof(hdr), "Host: %s", p->host);
+      if (rq->port == 443)
+        cg_snprintf(hdr, sizeof(hdr), "Host: %s", rq->host);
       else
-        cg_snprintf(hdr, sizeof(hdr), "Host: %s:%ld", p->host, p->port);
+        cg_snprintf(hdr, sizeof(hdr), "Host: %s:%ld", rq->host, rq->port);
       wchar_t *wh = widen(hdr);
       if (wh) WinHttpAddRequestHeaders(r, wh, (DWORD)-1L, WINHTTP_ADDREQ_FLAG_ADD | WINHTTP_ADDREQ_FLAG_REPLACE);
       cg_free(wh);
@@ -352,7 +326,7 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
   out->status = (long)status;
   cJSON_AddNumberToObject(o, "status", (double)status);
   protocol_facts(r, o);
-  read_answer(p, r, status, o, out);
+  read_body(rq, r, body, blen);
   goto done;
 fail:
   err = GetLastError();
@@ -375,7 +349,7 @@ done:
   cg_free(wproxy);
   cg_free(whost);
   cg_free(wpath);
-  return out->mplist_ok ? 1 : 0;
+  return 0;
 }
 
 bool probe_winhttp_available(void) { return true; }
