@@ -440,18 +440,34 @@ int cg_worker_take_answer(const struct cg_check_plugin *p, const struct cg_env *
   return ok ? CG_OK : CG_ERR_PARSE;
 }
 
+int cg_worker_ask_take(const char *line, size_t len, char *name, size_t namelen, cJSON **asked, int64_t *want_ms) {
+  *asked = NULL;
+  *want_ms = 0;
+  name[0] = '\0';
+  cJSON *q = len < CG_AGENT_ASK_MAX ? cJSON_ParseWithLength(line, len) : NULL;
+  const char *n = str(q, "ask");
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(q, "asked"), *l = cJSON_GetObjectItemCaseSensitive(q, "left_ms");
+  bool ok = n && *n && strlen(n) < namelen && strlen(n) <= 1200 && cJSON_IsObject(a);
+  if (ok) {
+    cg_strlcpy(name, n, namelen);
+    *asked = cJSON_Duplicate(a, true);
+    *want_ms = cJSON_IsNumber(l) && l->valuedouble > 0 && l->valuedouble < 86400000.0 ? (int64_t)l->valuedouble : 0;
+  }
+  cJSON_Delete(q);
+  return ok && *asked ? CG_OK : CG_ERR_PARSE;
+}
+
 /* One request of the worker's to the agent (its line, without the newline): made by env->ask (the
  * collection's: only what the check's collect half allowed, once), answered on the worker's input. */
 static int serve_ask(const struct cg_env *env, intptr_t qw, const char *line, size_t len, int64_t end) {
-  cJSON *q = cJSON_ParseWithLength(line, len);
-  const char *name = str(q, "ask");
-  const cJSON *asked = cJSON_GetObjectItemCaseSensitive(q, "asked"),
-              *l = cJSON_GetObjectItemCaseSensitive(q, "left_ms");
-  int64_t left = end - cg_time_mono_ms(), want = cJSON_IsNumber(l) && l->valuedouble > 0 ? (int64_t)l->valuedouble : 0;
+  char name[1201];
+  cJSON *asked = NULL;
+  int64_t want = 0, left = end - cg_time_mono_ms();
+  int rc = cg_worker_ask_take(line, len, name, sizeof(name), &asked, &want);
   if (want && want < left) left = want;
   struct cg_agent_answer a;
   memset(&a, 0, sizeof(a));
-  int rc = name && cJSON_IsObject(asked) ? env->ask(env, name, asked, left, &a) : CG_ERR_PARSE;
+  if (rc == CG_OK) rc = env->ask(env, name, asked, left, &a);
   cJSON *r = cJSON_CreateObject();
   cJSON_AddNumberToObject(r, "rc", rc);
   if (a.facts) cJSON_AddItemToObject(r, "facts", cJSON_Duplicate(a.facts, true));
@@ -463,7 +479,7 @@ static int serve_ask(const struct cg_env *env, intptr_t qw, const char *line, si
   if (wrc == CG_OK && rc == CG_OK && a.len) wrc = cg_pipe_write_within(qw, a.bytes, a.len, left > 0 ? left : 1);
   cJSON_free(text);
   cJSON_Delete(r);
-  cJSON_Delete(q);
+  cJSON_Delete(asked);
   cg_agent_answer_free(&a);
   return wrc;
 }

@@ -63,5 +63,9 @@ struct cg_buf;
 int cg_worker_read_request(struct cg_buf *b, cJSON **rq, size_t *line_len);
 int cg_worker_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
                   struct cg_agent_answer *out);
+/* The agent's reading of a worker's request to it (one line, without its newline; the worker's bytes):
+ * CG_OK with its name (at most 1,200 bytes, in name), what it asked (an object, *asked: cJSON_Delete)
+ * and the time it wants (*want_ms, 0: none said); CG_ERR_PARSE otherwise. */
+int cg_worker_ask_take(const char *line, size_t len, char *name, size_t namelen, cJSON **asked, int64_t *want_ms);
 
 #endif

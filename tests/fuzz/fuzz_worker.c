@@ -1,6 +1,6 @@
 /* libFuzzer: the answer an unprivileged worker sends back to the agent's privileged process
- * (pipeline/worker.c: a check's result; pipeline/emit_worker.c: an upload's outcome): after a
- * compromise of the worker, its bytes are the attacker's. */
+ * (pipeline/worker.c: a check's result, a request to the agent; pipeline/emit_worker.c: an upload's
+ * outcome): after a compromise of the worker, its bytes are the attacker's. */
 #include <stdint.h>
 #include <string.h>
 
@@ -55,6 +55,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         cJSON_GetArraySize(log.capture) > 2 * CG_LOG_CAPTURE_MAX)
       __builtin_trap();
   }
+  /* the same bytes as a request to the agent (cg_ask_agent): a name of its size, an object asked */
+  char name[1201];
+  cJSON *asked = NULL;
+  int64_t want = -1;
+  if (cg_worker_ask_take((const char *)data, size, name, sizeof(name), &asked, &want) == CG_OK) {
+    if (!memchr(name, 0, sizeof(name)) || !name[0] || !cJSON_IsObject(asked) || want < 0 || want >= 86400000)
+      __builtin_trap();
+  } else if (asked) {
+    __builtin_trap();
+  }
+  cJSON_Delete(asked);
   cJSON_Delete(env.discovery);
   cJSON_Delete(log.capture);
   return 0;
