@@ -150,6 +150,9 @@ static void run_check(const struct cg_check_plugin *p, const struct cg_env *env,
 struct job {
   const struct cg_check_plugin *p;
   struct cg_env env; /* borrowed config and log; its own copy of the discovery store */
+  /* its own copy of what collect read and allowed: a check left behind past its deadline outlives
+   * the caller's (cg_run_check_collected frees it when this returns) */
+  struct cg_collection col;
   struct cg_result res;
   struct cg_mutex *m;
   bool done, abandoned;
@@ -167,10 +170,35 @@ int cg_runner_abandoned(void) {
 }
 
 static void job_free(struct job *j) {
+  cg_collection_free(&j->col);
   cg_result_free(&j->res);
   cJSON_Delete(j->env.discovery);
   cg_mutex_free(j->m);
   cg_free(j);
+}
+
+static int job_take_collection(struct job *j, const struct cg_env *env) {
+  const struct cg_collected *c = env->collected;
+  for (size_t i = 0; i < c->count; i++) {
+    int rc = cg_collection_add(&j->col, c->files[i].name, c->files[i].data, c->files[i].len);
+    if (rc != CG_OK) return rc;
+  }
+  j->col.view.as_system = c->as_system;
+  j->env.collected = &j->col.view;
+  if (env->ask == cg_collection_ask) { /* the requests collect allowed, and which were made */
+    const struct cg_collection *from = env->ask_user;
+    for (size_t i = 0; i < from->npermits; i++) {
+      struct cg_permit *pm = &j->col.permits[j->col.npermits];
+      pm->name = cg_strdup(from->permits[i].name);
+      pm->prepared = cJSON_Duplicate(from->permits[i].prepared, true);
+      pm->fn = from->permits[i].fn;
+      pm->used = from->permits[i].used;
+      j->col.npermits++;
+      if (!pm->name || !pm->prepared) return CG_ERR_NOMEM;
+    }
+    j->env.ask_user = &j->col;
+  }
+  return CG_OK;
 }
 
 static void job_main(void *arg) {
@@ -217,6 +245,11 @@ void cg_run_check_deadline(const struct cg_check_plugin *p, const struct cg_env 
   j->p = p;
   j->env = *env;
   j->env.discovery = env->discovery ? cJSON_Duplicate(env->discovery, true) : NULL;
+  if (env->collected && job_take_collection(j, env) != CG_OK) {
+    job_free(j);
+    cg_run_check(p, env, res);
+    return;
+  }
   if (cg_thread_start(job_main, j) != CG_OK) {
     job_free(j);
     cg_run_check(p, env, res);

@@ -8,7 +8,10 @@
 #include "discovery.h"
 #include "findings.h"
 #include "platform/fs.h"
+#include "log.h"
 #include "policy.h"
+#include "platform/sys.h"
+#include "runner.h"
 #include "source.h"
 #include "test.h"
 
@@ -301,6 +304,68 @@ TEST(handovers_are_typed_and_round_trip) {
   cJSON_Delete(store);
 }
 
+/* A check left behind past its deadline keeps judging what was collected, and may still ask the
+ * agent: the runner frees its own collection when it returns, so the check must have its own copy
+ * (a use after free, which the ASan tier sees, without it). */
+static int slow_asked;
+
+static int slow_fn(const cJSON *prepared, const cJSON *asked, int64_t left_ms, struct cg_agent_answer *out) {
+  (void)asked;
+  (void)left_ms;
+  slow_asked = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(prepared, "n"));
+  out->facts = cJSON_CreateObject();
+  return CG_OK;
+}
+
+static int slow_collect(void *ctx, const struct cg_env *env, struct cg_result *res, bool *decided) {
+  (void)ctx;
+  (void)res;
+  *decided = false;
+  cJSON *pr = cJSON_CreateObject();
+  cJSON_AddNumberToObject(pr, "n", 42);
+  int rc = cg_collect_allow(env, "slow", slow_fn, pr);
+  cJSON_Delete(pr);
+  return rc == CG_OK ? env->judge_put(env, "read.txt", "what the agent read", 19) : rc;
+}
+
+static int slow_seen_len;
+
+static int slow_run(void *ctx, const struct cg_env *env, struct cg_result *res) {
+  (void)ctx;
+  cg_sleep_ms(400); /* past its deadline: left behind */
+  const struct cg_capture_file *f = cg_collected_file(env, "read.txt");
+  slow_seen_len = f && !memcmp(f->data, "what the agent read", 19) ? (int)f->len : -1;
+  struct cg_agent_answer a;
+  if (cg_ask_agent(env, "slow", NULL, 1000, &a) == CG_OK) cg_agent_answer_free(&a);
+  return cg_result_set(res, CG_PASS, "SLOW_OK", NULL, "late");
+}
+
+TEST(a_check_left_behind_keeps_its_own_collection) {
+  static const struct cg_config_map none[] = {{0}};
+  static const struct cg_check_plugin slow = {.name = "slow",
+                                              .description = "",
+                                              .platforms = CG_PLATFORM_ANY,
+                                              .config_map = none,
+                                              .collect = slow_collect,
+                                              .run = slow_run};
+  struct cg_config cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  char err[200];
+  CHECK(cg_config_load_text(&cfg, "{}", 2, "test", NULL, err, sizeof(err)) == CG_OK);
+  struct cg_log log = {.level = CG_LOG_ERROR};
+  struct cg_env env = {.config = &cfg, .log = &log};
+  struct cg_result res;
+  cg_run_check_collected(&slow, &env, NULL, 100, &res);
+  CHECK_STR(res.code, "SLOW_DEADLINE");
+  cg_result_free(&res);
+  for (int i = 0; i < 300 && cg_runner_abandoned(); i++)
+    cg_sleep_ms(10);
+  CHECK(cg_runner_abandoned() == 0);
+  CHECK(slow_seen_len == 19);
+  CHECK(slow_asked == 42); /* what collect prepared, still there */
+  cg_config_free(&cfg);
+}
+
 int main(int argc, char **argv) {
   cg_json_init_hooks();
   if (argc < 2) return 2;
@@ -311,5 +376,6 @@ int main(int argc, char **argv) {
   RUN(source_file_or_folder_and_the_shared_codes);
   RUN(policy_values_are_what_plugins_declare);
   RUN(device_facts_come_from_the_checks_that_declare_them);
+  RUN(a_check_left_behind_keeps_its_own_collection);
   return test_finish("core_parts");
 }
