@@ -485,11 +485,12 @@ static int serve_ask(const struct cg_env *env, intptr_t qw, const char *line, si
 }
 
 /* Reads the answer until the worker closes its end, the deadline, or the cap. 0: all of it; 1: the
- * deadline passed (or the agent stops); 2: more than a result can be, or a request to the agent that
- * is not one. A line before the answer is a request to the agent (env->ask; the answer itself is one
- * JSON text without a newline), served on qw. */
+ * deadline passed (or the agent stops); 2: more than a result can be, a request to the agent that is
+ * not one, or more than 16 of them. A line before the answer is a request to the agent (env->ask; the answer itself is
+ * one JSON text without a newline), served on qw. */
 static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b, const struct cg_env *env, intptr_t qw) {
   char chunk[16384];
+  int asks = 0; /* more than a collection can allow, twice over, is a worker that floods the agent */
   for (;;) {
     int64_t left = end - cg_time_mono_ms();
     if (left <= 0 || cg_stop_requested()) return 1;
@@ -499,7 +500,8 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b, const struct 
     const char *nl;
     while (env->ask && b->len && (nl = memchr(b->data, '\n', b->len)) != NULL) {
       size_t len = (size_t)(nl - b->data);
-      if (len >= CG_AGENT_ASK_MAX || serve_ask(env, qw, b->data, len, end) != CG_OK) return 2;
+      if (len >= CG_AGENT_ASK_MAX || ++asks > 2 * CG_PERMITS_MAX || serve_ask(env, qw, b->data, len, end) != CG_OK)
+        return 2;
       memmove(b->data, nl + 1, b->len - len - 1);
       b->len -= len + 1;
     }

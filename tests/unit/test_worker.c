@@ -222,6 +222,15 @@ static int scripted_worker(void) {
   if (cg_worker_read_request(&b, &rq, &line) != CG_OK) return 4;
   const char *how = cJSON_GetStringValue(cJSON_GetObjectItem(rq, "trigger"));
   char said[600] = "";
+  if (how && !strcmp(how, "many")) { /* refused each time, and ended after 16 */
+    struct cg_env e = {0};
+    struct cg_agent_answer a;
+    int n = 0;
+    while (n < 100 && cg_worker_ask(&e, "not allowed", NULL, 2000, &a) == CG_ERR_ACCESS)
+      n++;
+    cg_sleep_ms(5000);
+    return 0;
+  }
   if (how && !strcmp(how, "flood")) {
     static char big[CG_AGENT_ASK_MAX + 10];
     memset(big, 'a', sizeof(big));
@@ -313,6 +322,11 @@ TEST(a_worker_that_floods_the_agent_is_ended) {
   CHECK_STR(res.code, "CMGPROBE_WORKER_CRASHED");
   CHECK_CONTAINS(res.summary, "more than a result can be");
   CHECK(cg_time_mono_ms() - t0 < 4500); /* ended, not waited for */
+  cg_result_free(&res);
+  t0 = cg_time_mono_ms();
+  run_scripted("many", &res, &c);
+  CHECK_STR(res.code, "CMGPROBE_WORKER_CRASHED");
+  CHECK(cg_time_mono_ms() - t0 < 4500);
   cg_result_free(&res);
 }
 #endif
