@@ -120,8 +120,8 @@ static const struct opt opts[] = {
     {"--profile", NULL, " validate ", OPT_VALUE, AT(profile)},
     {"--list", NULL, " validate ", OPT_FLAG, AT(list)},
     {"--once", NULL, " run ", OPT_FLAG, AT(once)},
-    {"--worker", NULL, " run ", OPT_FLAG, AT(worker)}, /* started by the supervisor (run) */
-    {"--trigger", NULL, " run ", OPT_VALUE, AT(trigger)},
+    {"--worker", NULL, " run ", OPT_FLAG, AT(worker)},            /* started by the supervisor (run) */
+    {"--trigger", NULL, " run collect ", OPT_VALUE, AT(trigger)}, /* collect: the cmgprobe data set's */
     {"--sas-url", NULL, " setup ", OPT_VALUE, AT(sas_url)},
     {"--sas-url-file", NULL, " setup ", OPT_VALUE, AT(sas_url_file)},
     {"--cmg-url", NULL, " setup ", OPT_VALUE, AT(cmg_url)},

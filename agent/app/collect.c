@@ -49,12 +49,21 @@ int cg_cmd_collect(const struct cli *cli, const struct cg_config *cfg, struct cg
   cJSON *disc = cJSON_CreateObject();
   /* the checks run as a person's selftest does; only what they read is also written down */
   struct cg_env env = {.config = cfg, .log = log, .interactive = true, .discovery = disc, .trigger = "selftest"};
+  /* `--trigger schedule` (not in the help): collected as a scheduled cycle would run, so that cmgprobe's
+   * light cycle can be recorded for the data set (tests/data/cmgprobe, docs/checks/cmgprobe.md) */
   cJSON *m = NULL;
   char err[700] = "";
+  int rc = CG_OK;
+  if (cli->trigger && strcmp(cli->trigger, "schedule") != 0) {
+    cg_snprintf(err, sizeof(err), "--trigger takes only 'schedule'");
+    rc = CG_ERR_USAGE;
+  } else if (cli->trigger) {
+    env.trigger = "schedule";
+  }
   /* FILE.zip: collected into FILE.zip.partial (made for it), zipped, and that folder removed */
   bool zip = cg_str_endswith_ci(cli->out, ".zip");
   char *staging = zip ? cg_asprintf("%s.partial", cli->out) : NULL;
-  int rc = zip && !staging ? CG_ERR_NOMEM : CG_OK;
+  if (rc == CG_OK && zip && !staging) rc = CG_ERR_NOMEM;
   if (rc == CG_OK && zip && cg_path_kind(cli->out) != CG_PATH_MISSING) {
     cg_snprintf(err, sizeof(err), "--out %s exists; give a new file name (collect never writes over a file)", cli->out);
     rc = CG_ERR_USAGE;

@@ -15,7 +15,8 @@ from test_cli import native_path
 FILE_KEYS = ("ca_file", "client_cert", "client_key")
 
 
-def record(run, cfg_path, test_id, result):
+def record(run, cfg_path, test_id, result, trigger=None):
+    """trigger "schedule": recorded as a scheduled cycle runs (cmgprobe's light cycle)."""
     root = os.environ.get("CMGDIAG_RECORD_TRANSCRIPTS")
     if not root:
         return
@@ -25,7 +26,7 @@ def record(run, cfg_path, test_id, result):
     snap = os.path.join(work, "snap")
     try:
         rc, out, err = run("-c", native_path(cfg_path), "collect", "--only", "cmgprobe", "--out", native_path(snap),
-                           "--json")
+                           "--json", *(("--trigger", trigger) if trigger else ()))
         if rc != 0:
             print("record: %s: collect exited %d: %s" % (test_id, rc, err[-300:]), file=sys.stderr)
             return

@@ -672,6 +672,7 @@ int probe_run_checks(void *vctx, const struct cg_env *env, struct cg_result *res
                          "(https://CMG/CCM_Proxy_MutualAuth/<id>), or run it where the ConfigMgr client knows its CMG.",
                          "No CMG to probe: cmgprobe.url is not set and the client's MP list names no CMG.");
   cJSON_AddStringToObject(res->facts, "target_source", source);
+  const char *trigger = probe_io_trigger(env); /* before the state: a transcript says both */
   cJSON *state = probe_load_state(env);
   int64_t start = cg_time_mono_ms();
   struct cg_result *sub = cg_calloc(nt, sizeof(*sub));
@@ -684,7 +685,7 @@ int probe_run_checks(void *vctx, const struct cg_env *env, struct cg_result *res
   for (size_t i = 0; i < nt && rc == CG_OK; i++) {
     /* candidate 0 writes the check's own facts (as before); the others are listed under candidates */
     sub[i].facts = i == 0 ? res->facts : cJSON_CreateObject();
-    struct probe p = {.c = c, .env = env, .facts = sub[i].facts};
+    struct probe p = {.c = c, .env = env, .facts = sub[i].facts, .trigger = trigger};
     p.deadline = start + c->timeout_ms * (int64_t)(i + 1) / (int64_t)nt;
     cg_findings_init(&p.fs);
     rc = probe_one(&p, targets[i], state, &sub[i]);

@@ -27,6 +27,7 @@ struct probe_ctx {
 struct probe {
   const struct probe_ctx *c;
   const struct cg_env *env;
+  const char *trigger; /* why this run (probe_io_trigger): "schedule" and "once" may be light cycles */
   cJSON *facts;
   int64_t deadline;
   char host[256], base[1024], origin[300]; /* origin: https://HOST[:PORT] */

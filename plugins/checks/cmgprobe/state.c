@@ -55,7 +55,7 @@ void probe_save_state(const struct cg_env *env, cJSON *s) {
 /* Whether this cycle may leave the management point alone: a scheduled cycle, the last full probe of
  * this CMG passed less than mp_probe_interval_s ago. */
 bool probe_handshake_only(const struct probe *p, const cJSON *state, char *why, size_t whylen) {
-  const char *t = p->env->trigger ? p->env->trigger : "check";
+  const char *t = p->trigger ? p->trigger : "check";
   /* `run --once` from a scheduled task is a scheduled cycle too */
   if ((strcmp(t, "schedule") != 0 && strcmp(t, "once") != 0) || p->c->mp_probe_interval_s <= 0) return false;
   const cJSON *e = cJSON_GetObjectItemCaseSensitive(state, p->base);

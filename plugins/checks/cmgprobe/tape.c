@@ -53,6 +53,13 @@ const cJSON *probe_tape_take(const char *kind) {
   return ev;
 }
 
+bool probe_tape_next_is(const char *kind) {
+  if (!probe_tape_replaying() || current->error[0]) return false;
+  const cJSON *ev = cJSON_GetArrayItem(current->events, current->next);
+  const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ev, "kind"));
+  return k && !strcmp(k, kind);
+}
+
 int64_t probe_tape_now_ms(void) {
   if (probe_tape_replaying()) {
     const cJSON *ev = probe_tape_take("now");

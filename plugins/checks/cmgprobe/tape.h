@@ -40,6 +40,8 @@ const cJSON *probe_tape_take(const char *kind);
 
 /* The clock (ms since 1970), and a number the probe learns (the time left): recorded, or replayed. */
 int64_t probe_tape_now_ms(void);
+/* Replaying: whether the transcript's next event is of this kind (an event a transcript may lack). */
+bool probe_tape_next_is(const char *kind);
 long probe_tape_long(const char *kind, long live);
 
 /* Serialization of what the probe keeps in C structures. */
@@ -83,6 +85,9 @@ void probe_io_chain_verdict(const unsigned char *const *der, const size_t *len, 
 /* A state or setting read as a whole JSON value (the probe's state file, the CRL setting's facts):
  * `live` is called when not replaying; its value recorded. The caller owns the result. */
 cJSON *probe_io_json(const char *kind, cJSON *(*live)(void *), void *arg);
+/* Why this run (plugin.h, env->trigger: "schedule" makes a light cycle): the run's own, recorded; or,
+ * replaying, the one the transcript says (a transcript recorded before it was taped: the run's). */
+const char *probe_io_trigger(const struct cg_env *env);
 
 /* A transcript file: parsed and checked (schema, an array of events). CG_ERR_PARSE with err. */
 int probe_tape_load(const char *text, size_t len, cJSON **transcript, char *err, size_t errlen);

@@ -329,3 +329,21 @@ cJSON *probe_io_json(const char *kind, cJSON *(*live)(void *), void *arg) {
   }
   return v;
 }
+
+const char *probe_io_trigger(const struct cg_env *env) {
+  static const char *const known[] = {"schedule", "once", "network_change", "selftest", "validate", "check"};
+  const char *t = env->trigger ? env->trigger : "check";
+  if (probe_tape_replaying()) {
+    if (!probe_tape_next_is("trigger")) return t;
+    const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(probe_tape_take("trigger"), "value"));
+    for (size_t i = 0; v && i < sizeof(known) / sizeof(known[0]); i++)
+      if (!strcmp(v, known[i])) return known[i];
+    return "check"; /* a trigger this probe does not know: a person's run */
+  }
+  if (probe_tape_recording()) {
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "value", t);
+    probe_tape_add("trigger", e);
+  }
+  return t;
+}

@@ -2,7 +2,8 @@
 # Records the cmgprobe data set (docs/checks/cmgprobe.md, "Transcripts"): runs the lab suites that
 # probe the CMG double (tests/e2e/test_cmgprobe.py, test_mutual_tls.py) with
 # CMGDIAG_RECORD_TRANSCRIPTS set, so that every case's probe is also recorded by `cmgdiag collect`,
-# then replaces the NN-* folders here with what they recorded, numbered by code. Needs the lab's
+# then replaces the NN-* folders here with what they recorded, numbered by code (the light cycle's,
+# CMG_TLS_OK, with `collect --trigger schedule` after two `run --once`). Needs the lab's
 # dependencies (tests/install-deps.sh) and a built ./build/cmgdiag. Run from the checkout:
 #   bash tests/data/cmgprobe/record.sh
 set -euo pipefail
