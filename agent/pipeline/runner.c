@@ -408,7 +408,7 @@ static void backoff_after(const struct cg_check_plugin *p, struct cg_backoff *b,
 
 /* One check of a snapshot: judged on its folder, or its record as the device gave it (snapshot.h). */
 static void run_snapshot(const struct cg_check_plugin *p, const struct cg_env *env, const cJSON *manifest,
-                         int64_t deadline_ms, struct cg_result *res) {
+                         const struct cg_worker_user *wu, int64_t deadline_ms, struct cg_result *res) {
   if (!strcmp(cg_snapshot_judged_from(manifest, p->name), "recorded") || !p->source) {
     if (cg_snapshot_recorded(manifest, p->name, res) != CG_OK && cg_result_init(res, p->name) == CG_OK) {
       char code[80];
@@ -430,10 +430,14 @@ static void run_snapshot(const struct cg_check_plugin *p, const struct cg_env *e
     cc.root = root;
     ce.config = &cc;
   }
-  /* in this thread: a check left behind at a deadline would outlive `dir`; a capture is files, parsed
-   * in linear time, with no network step (captures.md) */
-  (void)deadline_ms;
-  if (p->source->snapshot_only && root)
+  /* another device's captures are parsed without privilege where there is a worker (its copy of the
+   * check's files; the device's settings name no file read here). Else in this thread: a check left
+   * behind at a deadline would outlive `dir`; a capture is files, parsed in linear time, with no
+   * network step (captures.md) */
+  char untrusted[300];
+  if (wu && cg_config_check_files_trusted(ce.config, p->name, untrusted, sizeof(untrusted)) == CG_OK)
+    cg_run_check_worker(p, &ce, wu, deadline_ms, res);
+  else if (p->source->snapshot_only && root)
     cg_run_check_vetted(p, &ce, res); /* its transcript answers for the files its settings name */
   else
     cg_run_check(p, &ce, res);
@@ -493,10 +497,15 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   /* the network checks run without privilege where an account for it exists (worker.h) */
   struct cg_worker_user wu;
   char why[300];
-  bool worker = !env->snapshot && cg_worker_account(env->config, &wu, why, sizeof(why)) == CG_OK;
-  if (!worker && rc == CG_OK)
-    cg_log_info(env->log, "runner", "the network checks run in this process, with its privilege: %s",
-                env->snapshot ? "a capture is judged" : why);
+  bool can_drop = cg_worker_account(env->config, &wu, why, sizeof(why)) == CG_OK;
+  bool worker = !env->snapshot && can_drop;
+  if (rc == CG_OK && !can_drop)
+    cg_log_info(env->log, "runner", "the %s run in this process, with its privilege: %s",
+                env->snapshot ? "checks judging the capture" : "network checks", why);
+  else if (rc == CG_OK && env->snapshot && !manifest)
+    cg_log_info(env->log, "runner",
+                "the capture is judged in this process, with its privilege (a snapshot of "
+                "'cmgdiag collect' is judged without it)");
   /* what every check of this run is told; kept for the process's life, since a check left behind at
    * its deadline still holds the environment (one run at a time per process) */
   static char account[64], off[300];
@@ -512,7 +521,7 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     struct cg_backoff *b = backoff ? &backoff[i] : NULL;
     if (env->progress) env->progress(env->progress_user, all[i]->name, NULL);
     if (manifest && enabled[i]) {
-      run_snapshot(all[i], env, manifest, deadline_ms, &rs[k]);
+      run_snapshot(all[i], env, manifest, manifest && can_drop ? &wu : NULL, deadline_ms, &rs[k]);
     } else if (!enabled[i]) {
       /* --only (a person, or a standard user through the service) narrows what runs among the checks
        * the administrator enabled; it never runs one the configuration turned off */

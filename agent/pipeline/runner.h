@@ -40,7 +40,7 @@ int cg_runner_abandoned(void);
 /* ---- collect, then judge (plugin.h, `collect`) ----------------------------------------------------
  * What a check's collect read, kept in memory for its run: at most CG_COLLECTED_MAX files and
  * CG_COLLECTED_BYTES bytes in all (a capture past either is refused, and the check says so). */
-#define CG_COLLECTED_MAX 16
+#define CG_COLLECTED_MAX 64
 #define CG_COLLECTED_BYTES (64u * 1024u * 1024u)
 #define CG_PERMITS_MAX 8
 /* A request the collect half allowed (plugin.h, cg_collect_allow): made at most once, by the agent. */

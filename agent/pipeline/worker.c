@@ -67,6 +67,11 @@ static size_t payload_bytes(const cJSON *rq) {
     if (!cJSON_IsNumber(b) || b->valuedouble < 0 || b->valuedouble > (double)REQUEST_MAX) return SIZE_MAX;
     total += (size_t)b->valuedouble;
   }
+  cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rq, "snapshot"), "files")) {
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(f, "bytes");
+    if (!cJSON_IsNumber(b) || b->valuedouble < 0 || b->valuedouble > (double)REQUEST_MAX) return SIZE_MAX;
+    total += (size_t)b->valuedouble;
+  }
   return total > REQUEST_MAX ? SIZE_MAX : total;
 }
 
@@ -94,63 +99,6 @@ int cg_worker_read_request(struct cg_buf *b, cJSON **rq, size_t *line_len) {
   }
 }
 
-/* ---- requests to the agent (plugin.h, cg_ask_agent), from the worker --------------------------------
- * The worker writes one line {"ask", "asked", "left_ms"} on its standard output; the agent answers on
- * its standard input with one line {"rc", "facts", "bytes"} and then that many bytes. */
-
-static int read_exact(char *out, size_t n, int64_t end) {
-  size_t got = 0;
-  while (got < n) {
-    int64_t left = end - cg_time_mono_ms();
-    long r = left > 0 ? cg_pipe_read(0, out + got, n - got, left < 1000 ? left : 1000) : -2;
-    if (r == 0 || r == -2) return CG_ERR_IO;
-    if (r > 0) got += (size_t)r;
-  }
-  return CG_OK;
-}
-
-int cg_worker_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,
-                  struct cg_agent_answer *out) {
-  (void)env;
-  cJSON *q = cJSON_CreateObject();
-  cJSON_AddStringToObject(q, "ask", name);
-  cJSON_AddItemToObject(q, "asked", asked ? cJSON_Duplicate(asked, true) : cJSON_CreateObject());
-  cJSON_AddNumberToObject(q, "left_ms", (double)left_ms);
-  char *line = cJSON_PrintUnformatted(q);
-  cJSON_Delete(q);
-  size_t len = line ? strlen(line) : 0;
-  int rc = !line ? CG_ERR_NOMEM : len >= CG_AGENT_ASK_MAX ? CG_ERR_TOOBIG : CG_OK;
-  if (rc == CG_OK) rc = cg_pipe_write(1, line, len);
-  if (rc == CG_OK) rc = cg_pipe_write(1, "\n", 1);
-  cJSON_free(line);
-  /* the answer: its line a byte at a time (so that no byte of what follows is taken), then its bytes */
-  int64_t end = cg_time_mono_ms() + left_ms + 10000;
-  struct cg_buf b;
-  cg_buf_init(&b, 1u << 20);
-  char c = 0;
-  while (rc == CG_OK && (rc = read_exact(&c, 1, end)) == CG_OK && c != '\n')
-    if (cg_buf_append(&b, &c, 1) != CG_OK) rc = CG_ERR_TOOBIG;
-  cJSON *a = rc == CG_OK && b.data ? cJSON_ParseWithLength(b.data, b.len) : NULL;
-  cg_buf_free(&b);
-  if (rc == CG_OK && !a) rc = CG_ERR_PARSE;
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "bytes");
-  size_t n = cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= CG_AGENT_ANSWER_MAX ? (size_t)v->valuedouble
-                                                                                               : SIZE_MAX;
-  if (rc == CG_OK && n == SIZE_MAX) rc = CG_ERR_PARSE;
-  if (rc == CG_OK && !(out->bytes = cg_malloc(n + 1))) rc = CG_ERR_NOMEM;
-  if (rc == CG_OK && (rc = read_exact(out->bytes, n, end)) == CG_OK) {
-    out->bytes[n] = '\0';
-    out->len = n;
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(a, "facts");
-    out->facts = cJSON_IsObject(f) ? cJSON_Duplicate(f, true) : cJSON_CreateObject();
-    v = cJSON_GetObjectItemCaseSensitive(a, "rc");
-    rc = cJSON_IsNumber(v) ? (int)v->valuedouble : CG_ERR_PARSE;
-  }
-  if (rc != CG_OK) cg_agent_answer_free(out);
-  cJSON_Delete(a);
-  return rc;
-}
-
 /* Copies left by a worker that crashed, and this run's: only this account's own folder is looked at. */
 void cg_worker_remove_folder(const char *dir) {
   char **files = NULL;
@@ -171,7 +119,8 @@ static void remove_copies(const char *only) {
   size_t nd = 0;
   if (cg_dir_list_dirs(".", &dirs, &nd) != CG_OK) return;
   for (size_t i = 0; i < nd; i++)
-    if (!strncmp(dirs[i], "files-", 6) && (!only || !strcmp(dirs[i], only))) cg_worker_remove_folder(dirs[i]);
+    if ((!strncmp(dirs[i], "files-", 6) || !strncmp(dirs[i], "snap-", 5)) && (!only || !strcmp(dirs[i], only)))
+      cg_worker_remove_folder(dirs[i]);
   cg_dir_list_free(dirs, nd);
 }
 
@@ -201,8 +150,8 @@ static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen,
 /* What the agent read from the device for a check with `collect` (runner.h): {"as_system", "files":
  * [{"name", "bytes"}]}, the bytes after the files'. Names are plain file names; what does not fit is
  * no request. */
-static int take_collected(const cJSON *rq, const char *body, size_t blen, struct cg_collection *c) {
-  const cJSON *col = cJSON_GetObjectItemCaseSensitive(rq, "collected"), *f;
+static int take_listed(const cJSON *col, const char *body, size_t blen, struct cg_collection *c, size_t *used) {
+  const cJSON *f;
   if (!cJSON_IsObject(col)) return CG_ERR_PARSE;
   size_t at = 0;
   cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(col, "files")) {
@@ -216,10 +165,67 @@ static int take_collected(const cJSON *rq, const char *body, size_t blen, struct
     int rc = cg_collection_add(c, name, body + at, len);
     if (rc != CG_OK) return rc == CG_ERR_TOOBIG ? CG_ERR_PARSE : rc;
     at += len;
+    *used = at;
   }
   c->view.as_system = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(col, "as_system"));
   c->view.files = c->files;
   return CG_OK;
+}
+
+/* A snapshot's files for this check (cg_run_check_worker on a snapshot): written into `dir`, which the
+ * check then reads as the snapshot's folder. */
+static int take_snapshot(const cJSON *snap, const char *body, size_t blen, const char *dir) {
+  struct cg_collection c;
+  memset(&c, 0, sizeof(c));
+  size_t used = 0;
+  int rc = take_listed(snap, body, blen, &c, &used);
+  if (rc == CG_OK) rc = cg_mkdirs(dir);
+  for (size_t i = 0; rc == CG_OK && i < c.view.count; i++) {
+    char *path = cg_path_join(dir, c.files[i].name), err[256];
+    rc = path ? cg_file_write_atomic(path, c.files[i].data, c.files[i].len, err, sizeof(err)) : CG_ERR_NOMEM;
+    cg_free(path);
+  }
+  cg_collection_free(&c);
+  return rc;
+}
+
+/* What the check said of the worker's copy of a snapshot (`from`) is said of the snapshot (`to`). */
+static char *shown(const char *s, const char *from, const char *to) {
+  struct cg_buf b;
+  cg_buf_init(&b, 1u << 24);
+  size_t fl = strlen(from);
+  for (const char *at; s && (at = strstr(s, from)) != NULL; s = at + fl) {
+    cg_buf_append(&b, s, (size_t)(at - s));
+    cg_buf_puts(&b, to);
+  }
+  if (s) cg_buf_puts(&b, s);
+  char *out = b.data ? cg_strndup(b.data, b.len) : cg_strdup("");
+  cg_buf_free(&b);
+  return out;
+}
+
+static void shown_json(cJSON *j, const char *from, const char *to, int depth) {
+  for (cJSON *c = j && depth < 64 ? j->child : NULL; c; c = c->next) {
+    if (cJSON_IsString(c) && strstr(c->valuestring, from)) {
+      char *t = shown(c->valuestring, from, to);
+      if (t) cJSON_SetValuestring(c, t);
+      cg_free(t);
+    }
+    shown_json(c, from, to, depth + 1);
+  }
+}
+
+static void shown_result(struct cg_result *res, const char *from, const char *to) {
+  char **texts[] = {&res->summary, &res->detail, &res->remediation};
+  for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+    if (*texts[i] && strstr(*texts[i], from)) {
+      char *t = shown(*texts[i], from, to);
+      if (t) {
+        cg_free(*texts[i]);
+        *texts[i] = t;
+      }
+    }
+  shown_json(res->facts, from, to, 0);
 }
 
 /* `collect` through a worker: what the check writes down goes back in the answer ("captures"),
@@ -248,8 +254,17 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
   struct cg_collection col;
   memset(&col, 0, sizeof(col));
   int rc = take_files(rq, settings, body, blen, own, &used);
-  /* a check that reads the device judges here only what the agent read for it (never the device) */
-  if (rc == CG_OK && p->collect) rc = take_collected(rq, body + used, blen - used, &col);
+  const cJSON *snap = cJSON_GetObjectItemCaseSensitive(rq, "snapshot");
+  const char *shown_as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snap, "shown_as"));
+  char snapdir[48];
+  cg_snprintf(snapdir, sizeof(snapdir), "snap-%lu", cg_process_id());
+  if (snap && (!p->source || !shown_as)) rc = CG_ERR_PARSE;
+  /* a check that reads the device judges here only what the agent read for it (never the device); on
+   * a snapshot, the snapshot's files for it, which it reads as the snapshot's folder */
+  size_t more = 0;
+  if (rc == CG_OK && p->collect && !snap)
+    rc = take_listed(cJSON_GetObjectItemCaseSensitive(rq, "collected"), body + used, blen - used, &col, &more);
+  if (rc == CG_OK && snap) rc = take_snapshot(snap, body + used, blen - used, snapdir);
   cJSON *root = cJSON_CreateObject(), *checks = cJSON_AddObjectToObject(root, "checks");
   cJSON_AddStringToObject(root, "state_dir", "."); /* its state: in its own folder */
   cJSON_AddItemToObject(checks, p->name, cJSON_DetachItemViaPointer(rq, settings));
@@ -269,7 +284,8 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
                      .discovery = cJSON_IsObject(hand) ? cJSON_Duplicate(hand, true) : cJSON_CreateObject(),
                      .trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "trigger")),
                      .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive")),
-                     .collected = p->collect ? &col.view : NULL};
+                     .collected = p->collect && !snap ? &col.view : NULL,
+                     .snapshot = snap ? snapdir : NULL};
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "asks"))) e.ask = cg_worker_ask; /* the agent answers */
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "collect"))) {
     worker_captures = cJSON_AddObjectToObject(answer, "captures");
@@ -279,6 +295,7 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
   if (rc == CG_OK) {
     struct cg_result res;
     cg_run_check_vetted(p, &e, &res);
+    if (snap) shown_result(&res, snapdir, shown_as);
     cJSON_AddItemToObject(answer, "result", cg_result_to_json(&res));
     cg_result_free(&res);
     cJSON *out = cJSON_AddObjectToObject(answer, "handover");
@@ -290,6 +307,7 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
     cJSON_AddStringToObject(answer, "error", err);
   }
   remove_copies(own);
+  remove_copies(snapdir);
   cg_collection_free(&col);
   cJSON_Delete(e.discovery);
   cg_config_free(&cfg);
@@ -440,50 +458,6 @@ int cg_worker_take_answer(const struct cg_check_plugin *p, const struct cg_env *
   return ok ? CG_OK : CG_ERR_PARSE;
 }
 
-int cg_worker_ask_take(const char *line, size_t len, char *name, size_t namelen, cJSON **asked, int64_t *want_ms) {
-  *asked = NULL;
-  *want_ms = 0;
-  name[0] = '\0';
-  cJSON *q = len < CG_AGENT_ASK_MAX ? cJSON_ParseWithLength(line, len) : NULL;
-  const char *n = str(q, "ask");
-  const cJSON *a = cJSON_GetObjectItemCaseSensitive(q, "asked"), *l = cJSON_GetObjectItemCaseSensitive(q, "left_ms");
-  bool ok = n && *n && strlen(n) < namelen && strlen(n) <= 1200 && cJSON_IsObject(a);
-  if (ok) {
-    cg_strlcpy(name, n, namelen);
-    *asked = cJSON_Duplicate(a, true);
-    *want_ms = cJSON_IsNumber(l) && l->valuedouble > 0 && l->valuedouble < 86400000.0 ? (int64_t)l->valuedouble : 0;
-  }
-  cJSON_Delete(q);
-  return ok && *asked ? CG_OK : CG_ERR_PARSE;
-}
-
-/* One request of the worker's to the agent (its line, without the newline): made by env->ask (the
- * collection's: only what the check's collect half allowed, once), answered on the worker's input. */
-static int serve_ask(const struct cg_env *env, intptr_t qw, const char *line, size_t len, int64_t end) {
-  char name[1201];
-  cJSON *asked = NULL;
-  int64_t want = 0, left = end - cg_time_mono_ms();
-  int rc = cg_worker_ask_take(line, len, name, sizeof(name), &asked, &want);
-  if (want && want < left) left = want;
-  struct cg_agent_answer a;
-  memset(&a, 0, sizeof(a));
-  if (rc == CG_OK) rc = env->ask(env, name, asked, left, &a);
-  cJSON *r = cJSON_CreateObject();
-  cJSON_AddNumberToObject(r, "rc", rc);
-  if (a.facts) cJSON_AddItemToObject(r, "facts", cJSON_Duplicate(a.facts, true));
-  cJSON_AddNumberToObject(r, "bytes", rc == CG_OK ? (double)a.len : 0);
-  char *text = cJSON_PrintUnformatted(r);
-  left = end - cg_time_mono_ms();
-  int wrc = text ? cg_pipe_write_within(qw, text, strlen(text), left > 0 ? left : 1) : CG_ERR_NOMEM;
-  if (wrc == CG_OK) wrc = cg_pipe_write_within(qw, "\n", 1, left > 0 ? left : 1);
-  if (wrc == CG_OK && rc == CG_OK && a.len) wrc = cg_pipe_write_within(qw, a.bytes, a.len, left > 0 ? left : 1);
-  cJSON_free(text);
-  cJSON_Delete(r);
-  cJSON_Delete(asked);
-  cg_agent_answer_free(&a);
-  return wrc;
-}
-
 /* Reads the answer until the worker closes its end, the deadline, or the cap. 0: all of it; 1: the
  * deadline passed (or the agent stops); 2: more than a result can be, a request to the agent that is
  * not one, or more than 16 of them. A line before the answer is a request to the agent (env->ask; the answer itself is
@@ -500,7 +474,8 @@ static int read_answer(intptr_t rd, int64_t end, struct cg_buf *b, const struct 
     const char *nl;
     while (env->ask && b->len && (nl = memchr(b->data, '\n', b->len)) != NULL) {
       size_t len = (size_t)(nl - b->data);
-      if (len >= CG_AGENT_ASK_MAX || ++asks > 2 * CG_PERMITS_MAX || serve_ask(env, qw, b->data, len, end) != CG_OK)
+      if (len >= CG_AGENT_ASK_MAX || ++asks > 2 * CG_PERMITS_MAX ||
+          cg_worker_serve_ask(env, qw, b->data, len, end) != CG_OK)
         return 2;
       memmove(b->data, nl + 1, b->len - len - 1);
       b->len -= len + 1;
@@ -605,8 +580,8 @@ static void not_started(const struct cg_check_plugin *p, const struct cg_env *en
 
 /* The request: the check's settings, what it needs handed over, and the files its settings name
  * (read here, where they are readable; their bytes follow the line). */
-static int request(const struct cg_check_plugin *p, const struct cg_env *env, struct cg_buf *q, char *err,
-                   size_t errlen) {
+static int request(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_collection *snap,
+                   struct cg_buf *q, char *err, size_t errlen) {
   cJSON *rq = cJSON_CreateObject(), *files = cJSON_AddObjectToObject(rq, "files");
   const cJSON *settings = cg_config_check(env->config, p->name);
   char *data[NKEYS] = {NULL};
@@ -624,7 +599,16 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
   if (env->capture_put && p->source) cJSON_AddBoolToObject(rq, "collect", true);
   if (env->ask) cJSON_AddBoolToObject(rq, "asks", true); /* its input stays open for the agent's answers */
   const struct cg_collected *col = env->collected;
-  if (p->collect) {
+  if (snap) { /* the snapshot's files for this check, which it reads as the snapshot's folder */
+    cJSON *c = cJSON_AddObjectToObject(rq, "snapshot"), *cf = cJSON_AddArrayToObject(c, "files");
+    cJSON_AddStringToObject(c, "shown_as", env->snapshot);
+    for (size_t i = 0; i < snap->view.count; i++) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddItemToArray(cf, o);
+      cJSON_AddStringToObject(o, "name", snap->files[i].name);
+      cJSON_AddNumberToObject(o, "bytes", (double)snap->files[i].len);
+    }
+  } else if (p->collect) {
     cJSON *c = cJSON_AddObjectToObject(rq, "collected"), *cf = cJSON_AddArrayToObject(c, "files");
     cJSON_AddBoolToObject(c, "as_system", col && col->as_system);
     for (size_t i = 0; col && i < col->count; i++) {
@@ -637,7 +621,7 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, st
   cJSON_AddStringToObject(rq, "log_level", cg_worker_log_level(env));
   for (size_t k = 0; rc == CG_OK && k < NKEYS; k++) {
     const char *path = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(settings, file_keys[k]));
-    if (!path || !*path) continue;
+    if (!path || !*path) continue; /* on a snapshot, this machine's (captures.md): vetted as always */
     int frc = cg_file_read(path, FILE_MAX, &data[k], &len[k]);
     if (frc == CG_OK)
       cJSON_AddNumberToObject(files, file_keys[k], (double)len[k]);
@@ -675,6 +659,29 @@ void cg_worker_env(const char **envp, char store[][1100], size_t max) {
   envp[n] = NULL;
 }
 
+/* A snapshot's folder for check p (env->snapshot): its regular files (no link, no folder), read here
+ * and not parsed, within what a collection holds. */
+static int snapshot_files(const struct cg_env *env, struct cg_collection *c, char *err, size_t errlen) {
+  char **names = NULL;
+  size_t n = 0;
+  int rc = cg_dir_list(env->snapshot, &names, &n);
+  if (rc == CG_ERR_NOTFOUND) rc = CG_OK; /* nothing for it: the check says so, as in this process */
+  for (size_t i = 0; rc == CG_OK && i < n; i++) {
+    char *path = cg_path_join(env->snapshot, names[i]), *data = NULL;
+    size_t len = 0;
+    if (!path) rc = CG_ERR_NOMEM;
+    if (rc == CG_OK && cg_path_is_plain_file(path)) {
+      rc = cg_file_read(path, CG_COLLECTED_BYTES - c->bytes, &data, &len);
+      if (rc == CG_OK) rc = cg_collection_add(c, names[i], data, len);
+      if (rc != CG_OK) cg_snprintf(err, errlen, "%s: %s", names[i], cg_strerror(rc));
+    }
+    cg_free(data);
+    cg_free(path);
+  }
+  cg_dir_list_free(names, n);
+  return rc;
+}
+
 void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
                          int64_t deadline_ms, struct cg_result *res) {
   char err[512] = "";
@@ -683,6 +690,8 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     cg_run_check(p, env, res);
     return;
   }
+  struct cg_collection snap;
+  memset(&snap, 0, sizeof(snap));
   int64_t start = cg_time_mono_ms(), limit = deadline_ms > 0 ? deadline_ms : DEFAULT_DEADLINE_MS;
   char *wdir = cg_worker_dir(env->config, err, sizeof(err)), *exe = cg_self_exe();
   intptr_t rd = -1, qr = -1, qw = -1;
@@ -691,7 +700,8 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   cg_buf_init(&q, REQUEST_MAX);
   cg_buf_init(&b, ANSWER_MAX);
   int rc = wdir && exe ? cg_worker_folder(wdir, u, err, sizeof(err)) : CG_ERR_NOMEM;
-  if (rc == CG_OK) rc = request(p, env, &q, err, sizeof(err));
+  if (rc == CG_OK && env->snapshot) rc = snapshot_files(env, &snap, err, sizeof(err));
+  if (rc == CG_OK) rc = request(p, env, env->snapshot ? &snap : NULL, &q, err, sizeof(err));
   if (rc == CG_OK) rc = cg_pipe_open(&qr, &qw, err, sizeof(err));
   if (rc == CG_OK) {
     const char *argv[] = {exe, "__worker", "check", NULL}, *envp[12];
@@ -707,9 +717,10 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     int64_t left = start + limit - cg_time_mono_ms();
     int wrc = cg_pipe_write_within(qw, q.data, q.len, left > 0 ? left : 1);
     /* what the agent read for a collect + judge check follows, from where it is kept (no second copy) */
-    for (size_t i = 0; wrc == CG_OK && p->collect && env->collected && i < env->collected->count; i++) {
+    const struct cg_collected *more = env->snapshot ? &snap.view : p->collect ? env->collected : NULL;
+    for (size_t i = 0; wrc == CG_OK && more && i < more->count; i++) {
       left = start + limit - cg_time_mono_ms();
-      const struct cg_capture_file *f = &env->collected->files[i];
+      const struct cg_capture_file *f = &more->files[i];
       if (f->len) wrc = cg_pipe_write_within(qw, f->data, f->len, left > 0 ? left : 1);
     }
     if (wrc == CG_ERR_TIMEOUT) got = 1;
@@ -720,6 +731,7 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
     qw = -1;
   }
   cg_buf_free(&q);
+  cg_collection_free(&snap);
   if (rc != CG_OK) {
     not_started(p, env, NULL, err[0] ? err : cg_strerror(rc), deadline_ms, res);
   } else if (got == 3) {

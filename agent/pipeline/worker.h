@@ -67,5 +67,8 @@ int cg_worker_ask(const struct cg_env *env, const char *name, const cJSON *asked
  * CG_OK with its name (at most 1,200 bytes, in name), what it asked (an object, *asked: cJSON_Delete)
  * and the time it wants (*want_ms, 0: none said); CG_ERR_PARSE otherwise. */
 int cg_worker_ask_take(const char *line, size_t len, char *name, size_t namelen, cJSON **asked, int64_t *want_ms);
+/* The agent's side (worker_ask.c): one request's line, made by env->ask and answered on qw (the
+ * worker's standard input) before `end`. CG_OK, or the write's status. */
+int cg_worker_serve_ask(const struct cg_env *env, intptr_t qw, const char *line, size_t len, int64_t end);
 
 #endif

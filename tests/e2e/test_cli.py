@@ -853,6 +853,10 @@ class SnapshotOfThisMachine(CheckCase):
             self.assertEqual(names, ["netsh-winhttp.txt", "registry.reg"])
             by = {x["check"]: x for x in judged["checks"]}
             self.assertEqual(by["netenv"]["facts"]["source"], "input")
+            # another device's captures are judged by the restricted worker, and named as the snapshot's
+            for name in ("netenv", "device"):
+                self.assertEqual(by[name]["facts"]["worker"]["user"], "restricted token", by[name]["facts"])
+                self.assertTrue(by[name]["facts"]["input"]["path"].endswith(name), by[name]["facts"]["input"])
         else:
             self.assertEqual(m["checks"]["netenv"]["judged_from"], "recorded")  # no registry off Windows
         # one file for the ticket: a zip any unzip reads, the folder it was collected in removed

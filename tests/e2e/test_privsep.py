@@ -303,6 +303,43 @@ class PrivSep(unittest.TestCase):
         self.assertEqual(got["nobody"], got[None])
         self.assertEqual(got["nobody"][:2], ("warn", "EXEC_DISK_LOW"), got)
 
+    def test_a_snapshots_captures_are_judged_without_privilege(self):
+        # another device's snapshot (attached to a ticket) is parsed by the worker: the agent reads the
+        # check's files (regular files only, never through a link) and sends their bytes
+        fixture = os.path.join(self.tmp, "dsreg.txt")
+        shutil.copyfile(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin",
+                                     "01-entra-joined-win11.txt"), fixture)
+        dsreg = os.path.join(self.tmp, "dsregcmd")
+        with open(dsreg, "w") as f:
+            f.write("#!/bin/sh\nexec cat '%s'\n" % fixture)
+        os.chmod(dsreg, 0o700)
+        self.write(checks={"aadjoin": {"dsregcmd_path": dsreg}})
+        snap = os.path.join(self.tmp, "snap")
+        rc, out, err = test_cli.run("-c", self.cfg, "collect", "--only", "aadjoin", "--out", snap, "--json")
+        self.assertEqual(rc, 0, err)
+        # planted in the snapshot: a link to a file only root may read
+        secret = os.path.join(self.tmp, "root-only.txt")
+        with open(secret, "w") as f:
+            f.write("TOPSECRET\n")
+        os.chmod(secret, 0o600)
+        os.symlink(secret, os.path.join(snap, "aadjoin", "zz-link.txt"))
+        rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--input", snap, "--json")
+        aad = self.check(json.loads(out)["checks"], "aadjoin")
+        self.assertEqual(aad["code"], "AAD_OK", aad)
+        self.assertEqual(aad["facts"]["worker"]["uid"], NOBODY, aad)
+        # what it says of the files it read, it says of the snapshot's, not of the worker's copies
+        self.assertEqual(aad["facts"]["snapshot"]["path"], snap)
+        self.assertEqual(aad["facts"]["input"]["path"], os.path.join(snap, "aadjoin"), aad["facts"]["input"])
+        self.assertNotIn("snap-", json.dumps(aad))
+        names = [f["name"] for f in aad["facts"]["input"]["files"]]
+        self.assertIn("dsreg.txt", names)
+        self.assertNotIn("zz-link.txt", names)  # the link was not followed, nor its target handed over
+        self.assertNotIn("TOPSECRET", out)
+        # without a worker the same verdict
+        self.write(user=None, checks={"aadjoin": {"dsregcmd_path": dsreg}})
+        rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--input", snap, "--json")
+        self.assertEqual(self.check(json.loads(out)["checks"], "aadjoin")["code"], "AAD_OK")
+
     def test_the_worker_judges_only_what_the_agent_collected(self):
         # the worker's side of a collect + judge check, fed requests directly: it never reads the
         # device itself, and what it is handed must be plain file names within the bytes that came

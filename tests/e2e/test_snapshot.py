@@ -9,6 +9,7 @@ writes into a folder it did not make empty.
     test_snapshot.py BINARY"""
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,21 @@ class Snapshot(unittest.TestCase):
         self.assertEqual(judged["overall"], live["overall"])
         self.assertEqual(verdicts(live)["cmgprobe"], ("pass", "CMG_OK"))
         self.assertEqual(verdicts(live)["aadjoin"][1], "AAD_OK")
+        if os.geteuid() == 0:
+            # judged again where the checks run without privilege: the same verdicts, each check judged
+            # from its captures by the worker (docs/checks/captures.md, "Judged without privilege")
+            with open(self.cfg) as f:
+                c = json.load(f)
+            c["unprivileged_user"] = "nobody"
+            with open(self.cfg, "w") as f:
+                json.dump(c, f)
+            rc2, judged2 = self.judge()
+            self.assertEqual(verdicts(judged2), verdicts(live))
+            by_worker = sorted(r["check"] for r in judged2["checks"]
+                               if r["facts"].get("worker", {}).get("uid") == pwd.getpwnam("nobody").pw_uid)
+            self.assertEqual(by_worker, sorted(k for k, v in m["checks"].items() if v["judged_from"] == "capture"),
+                             [(r["check"], r["facts"].get("worker_not_started")) for r in judged2["checks"]])
+            self.assertNotIn("snap-", json.dumps(judged2))
         self.assertEqual(os.stat(self.snap).st_mode & 0o777, 0o700)  # administrators' only, as the bundle's spool
         # the manifest: when, where, which agent, and per check how it is judged
         self.assertEqual(m["schema"], "cmgdiag.snapshot/1")
