@@ -8,6 +8,7 @@
 #include "redact.h"
 #include "source.h"
 #include "worker.h"
+#include "platform/fs.h"
 #include "platform/runtime.h"
 #include "platform/sys.h"
 
@@ -435,7 +436,8 @@ static void run_snapshot(const struct cg_check_plugin *p, const struct cg_env *e
    * behind at a deadline would outlive `dir`; a capture is files, parsed in linear time, with no
    * network step (captures.md) */
   char untrusted[300];
-  if (wu && cg_config_check_files_trusted(ce.config, p->name, untrusted, sizeof(untrusted)) == CG_OK)
+  if (wu && dir && cg_path_is_plain_dir(dir) &&
+      cg_config_check_files_trusted(ce.config, p->name, untrusted, sizeof(untrusted)) == CG_OK)
     cg_run_check_worker(p, &ce, wu, deadline_ms, res);
   else if (p->source->snapshot_only && root)
     cg_run_check_vetted(p, &ce, res); /* its transcript answers for the files its settings name */

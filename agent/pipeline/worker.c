@@ -660,20 +660,25 @@ void cg_worker_env(const char **envp, char store[][1100], size_t max) {
 }
 
 /* A snapshot's folder for check p (env->snapshot): its regular files (no link, no folder), read here
- * and not parsed, within what a collection holds. */
-static int snapshot_files(const struct cg_env *env, struct cg_collection *c, char *err, size_t errlen) {
+ * and not parsed, within what a collection holds. What does not fit is left out and logged, never a
+ * reason to judge in this process instead: a snapshot is anyone's (its files decide nothing here). */
+static int snapshot_files(const struct cg_env *env, struct cg_collection *c) {
   char **names = NULL;
   size_t n = 0;
   int rc = cg_dir_list(env->snapshot, &names, &n);
-  if (rc == CG_ERR_NOTFOUND) rc = CG_OK; /* nothing for it: the check says so, as in this process */
+  if (rc != CG_OK) return rc == CG_ERR_NOMEM ? rc : CG_OK; /* nothing for it: the check says so */
   for (size_t i = 0; rc == CG_OK && i < n; i++) {
     char *path = cg_path_join(env->snapshot, names[i]), *data = NULL;
     size_t len = 0;
     if (!path) rc = CG_ERR_NOMEM;
     if (rc == CG_OK && cg_path_is_plain_file(path)) {
-      rc = cg_file_read(path, CG_COLLECTED_BYTES - c->bytes, &data, &len);
-      if (rc == CG_OK) rc = cg_collection_add(c, names[i], data, len);
-      if (rc != CG_OK) cg_snprintf(err, errlen, "%s: %s", names[i], cg_strerror(rc));
+      int frc = c->view.count < CG_COLLECTED_MAX ? cg_file_read(path, CG_COLLECTED_BYTES - c->bytes, &data, &len)
+                                                 : CG_ERR_TOOBIG;
+      if (frc == CG_OK) frc = cg_collection_add(c, names[i], data, len);
+      if (frc == CG_ERR_NOMEM) rc = frc;
+      if (frc != CG_OK)
+        cg_log_warn(env->log, "runner", "snapshot: %s is not judged (%s)", path,
+                    frc == CG_ERR_TOOBIG ? "past 64 files or 64 MiB for one check" : cg_strerror(frc));
     }
     cg_free(data);
     cg_free(path);
@@ -700,7 +705,7 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   cg_buf_init(&q, REQUEST_MAX);
   cg_buf_init(&b, ANSWER_MAX);
   int rc = wdir && exe ? cg_worker_folder(wdir, u, err, sizeof(err)) : CG_ERR_NOMEM;
-  if (rc == CG_OK && env->snapshot) rc = snapshot_files(env, &snap, err, sizeof(err));
+  if (rc == CG_OK && env->snapshot) rc = snapshot_files(env, &snap);
   if (rc == CG_OK) rc = request(p, env, env->snapshot ? &snap : NULL, &q, err, sizeof(err));
   if (rc == CG_OK) rc = cg_pipe_open(&qr, &qw, err, sizeof(err));
   if (rc == CG_OK) {

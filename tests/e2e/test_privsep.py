@@ -335,6 +335,14 @@ class PrivSep(unittest.TestCase):
         self.assertIn("dsreg.txt", names)
         self.assertNotIn("zz-link.txt", names)  # the link was not followed, nor its target handed over
         self.assertNotIn("TOPSECRET", out)
+        # a snapshot stuffed past what is sent is still judged by the worker, never by the agent instead
+        for i in range(70):
+            with open(os.path.join(snap, "aadjoin", "zz-junk-%02d.txt" % i), "w") as f:
+                f.write("junk\n")
+        rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--input", snap, "--json")
+        aad = self.check(json.loads(out)["checks"], "aadjoin")
+        self.assertEqual((aad["code"], aad["facts"]["worker"]["uid"]), ("AAD_OK", NOBODY), aad)
+        self.assertIn("is not judged (past 64 files or 64 MiB for one check)", self.logtext())
         # without a worker the same verdict
         self.write(user=None, checks={"aadjoin": {"dsregcmd_path": dsreg}})
         rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--input", snap, "--json")
