@@ -234,6 +234,10 @@ struct cg_check_plugin {
   /* It needs nothing but the network and its own settings (the files they name are read for it):
    * where the platform has one, it runs in the unprivileged worker, a process of its own without the
    * agent's privilege (pipeline/worker.h, docs/security.md "Privilege separation"). */
+  /* Optional, {NULL}-terminated: settings of other checks its judging reads, as "CHECK.KEY" (aadjoin:
+   * "clientauth.mode"). A worker gets exactly those besides its own (pipeline/worker.h), never the
+   * rest of the configuration. */
+  const char *const *other_settings;
   bool unprivileged;
   size_t ctx_size;                             /* the context struct the map fills */
   const struct cg_source *source;              /* optional: captures this check can read (above) */

@@ -504,10 +504,6 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
   if (rc == CG_OK && !can_drop)
     cg_log_info(env->log, "runner", "the %s run in this process, with its privilege: %s",
                 env->snapshot ? "checks judging the capture" : "network checks", why);
-  else if (rc == CG_OK && env->snapshot && !manifest)
-    cg_log_info(env->log, "runner",
-                "the capture is judged in this process, with its privilege (a snapshot of "
-                "'cmgdiag collect' is judged without it)");
   /* what every check of this run is told; kept for the process's life, since a check left behind at
    * its deadline still holds the environment (one run at a time per process) */
   static char account[64], off[300];
@@ -540,8 +536,13 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     } else if (backoff_before(all[i], b, &rs[k])) {
       bool capture = cJSON_GetStringValue(
                          cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, all[i]->name), "input")) != NULL;
+      char untrusted[300];
       if (worker && all[i]->collect && !capture) /* reads the device here, judges in the worker */
         cg_run_check_collected(all[i], env, &wu, deadline_ms, &rs[k]);
+      else if (env->snapshot && can_drop && all[i]->source &&
+               (cg_path_is_plain_file(env->snapshot) || cg_path_is_plain_dir(env->snapshot)) &&
+               cg_config_check_files_trusted(env->config, all[i]->name, untrusted, sizeof(untrusted)) == CG_OK)
+        cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]); /* another device's capture */
       else if (worker && all[i]->unprivileged)
         cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (deadline_ms > 0)

@@ -150,7 +150,7 @@ static int take_files(cJSON *rq, cJSON *settings, const char *body, size_t blen,
 /* What the agent read from the device for a check with `collect` (runner.h): {"as_system", "files":
  * [{"name", "bytes"}]}, the bytes after the files'. Names are plain file names; what does not fit is
  * no request. */
-static int take_listed(const cJSON *col, const char *body, size_t blen, struct cg_collection *c, size_t *used) {
+int cg_worker_take_listed(const cJSON *col, const char *body, size_t blen, struct cg_collection *c, size_t *used) {
   const cJSON *f;
   if (!cJSON_IsObject(col)) return CG_ERR_PARSE;
   size_t at = 0;
@@ -170,62 +170,6 @@ static int take_listed(const cJSON *col, const char *body, size_t blen, struct c
   c->view.as_system = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(col, "as_system"));
   c->view.files = c->files;
   return CG_OK;
-}
-
-/* A snapshot's files for this check (cg_run_check_worker on a snapshot): written into `dir`, which the
- * check then reads as the snapshot's folder. */
-static int take_snapshot(const cJSON *snap, const char *body, size_t blen, const char *dir) {
-  struct cg_collection c;
-  memset(&c, 0, sizeof(c));
-  size_t used = 0;
-  int rc = take_listed(snap, body, blen, &c, &used);
-  if (rc == CG_OK) rc = cg_mkdirs(dir);
-  for (size_t i = 0; rc == CG_OK && i < c.view.count; i++) {
-    char *path = cg_path_join(dir, c.files[i].name), err[256];
-    rc = path ? cg_file_write_atomic(path, c.files[i].data, c.files[i].len, err, sizeof(err)) : CG_ERR_NOMEM;
-    cg_free(path);
-  }
-  cg_collection_free(&c);
-  return rc;
-}
-
-/* What the check said of the worker's copy of a snapshot (`from`) is said of the snapshot (`to`). */
-static char *shown(const char *s, const char *from, const char *to) {
-  struct cg_buf b;
-  cg_buf_init(&b, 1u << 24);
-  size_t fl = strlen(from);
-  for (const char *at; s && (at = strstr(s, from)) != NULL; s = at + fl) {
-    cg_buf_append(&b, s, (size_t)(at - s));
-    cg_buf_puts(&b, to);
-  }
-  if (s) cg_buf_puts(&b, s);
-  char *out = b.data ? cg_strndup(b.data, b.len) : cg_strdup("");
-  cg_buf_free(&b);
-  return out;
-}
-
-static void shown_json(cJSON *j, const char *from, const char *to, int depth) {
-  for (cJSON *c = j && depth < 64 ? j->child : NULL; c; c = c->next) {
-    if (cJSON_IsString(c) && strstr(c->valuestring, from)) {
-      char *t = shown(c->valuestring, from, to);
-      if (t) cJSON_SetValuestring(c, t);
-      cg_free(t);
-    }
-    shown_json(c, from, to, depth + 1);
-  }
-}
-
-static void shown_result(struct cg_result *res, const char *from, const char *to) {
-  char **texts[] = {&res->summary, &res->detail, &res->remediation};
-  for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
-    if (*texts[i] && strstr(*texts[i], from)) {
-      char *t = shown(*texts[i], from, to);
-      if (t) {
-        cg_free(*texts[i]);
-        *texts[i] = t;
-      }
-    }
-  shown_json(res->facts, from, to, 0);
 }
 
 /* `collect` through a worker: what the check writes down goes back in the answer ("captures"),
@@ -256,17 +200,34 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
   int rc = take_files(rq, settings, body, blen, own, &used);
   const cJSON *snap = cJSON_GetObjectItemCaseSensitive(rq, "snapshot");
   const char *shown_as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snap, "shown_as"));
-  char snapdir[48];
+  const char *one = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(snap, "file"));
+  char snapdir[48], snappath[200];
   cg_snprintf(snapdir, sizeof(snapdir), "snap-%lu", cg_process_id());
   if (snap && (!p->source || !shown_as)) rc = CG_ERR_PARSE;
+  /* one capture file: a plain name among those that came (take_snapshot checks them) */
+  if (one && (!*one || strlen(one) >= 64 || strpbrk(one, "/\\:") || one[0] == '.')) rc = CG_ERR_PARSE;
+  char *joined = one && rc == CG_OK ? cg_path_join(snapdir, one) : NULL;
+  cg_strlcpy(snappath, joined ? joined : snapdir, sizeof(snappath));
+  cg_free(joined);
   /* a check that reads the device judges here only what the agent read for it (never the device); on
    * a snapshot, the snapshot's files for it, which it reads as the snapshot's folder */
   size_t more = 0;
   if (rc == CG_OK && p->collect && !snap)
-    rc = take_listed(cJSON_GetObjectItemCaseSensitive(rq, "collected"), body + used, blen - used, &col, &more);
-  if (rc == CG_OK && snap) rc = take_snapshot(snap, body + used, blen - used, snapdir);
+    rc =
+        cg_worker_take_listed(cJSON_GetObjectItemCaseSensitive(rq, "collected"), body + used, blen - used, &col, &more);
+  if (rc == CG_OK && snap) rc = cg_worker_take_snapshot(snap, body + used, blen - used, snapdir);
   cJSON *root = cJSON_CreateObject(), *checks = cJSON_AddObjectToObject(root, "checks");
   cJSON_AddStringToObject(root, "state_dir", "."); /* its state: in its own folder */
+  /* the other checks' settings it reads, only those it declares (plugin.h, other_settings) */
+  const cJSON *o;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(rq, "other_settings")) {
+    bool declared = false;
+    for (size_t k = 0; p->other_settings && p->other_settings[k] && o->string; k++)
+      declared |= !strncmp(p->other_settings[k], o->string, strlen(o->string)) &&
+                  p->other_settings[k][strlen(o->string)] == '.';
+    if (declared && cJSON_IsObject(o) && strcmp(o->string, p->name) && cg_registry_find_check(o->string))
+      cJSON_AddItemToObject(checks, o->string, cJSON_Duplicate(o, true));
+  }
   cJSON_AddItemToObject(checks, p->name, cJSON_DetachItemViaPointer(rq, settings));
   char *text = rc == CG_OK ? cJSON_PrintUnformatted(root) : NULL, err[512] = "";
   cJSON_Delete(root);
@@ -285,7 +246,7 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
                      .trigger = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rq, "trigger")),
                      .interactive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "interactive")),
                      .collected = p->collect && !snap ? &col.view : NULL,
-                     .snapshot = snap ? snapdir : NULL};
+                     .snapshot = snap ? snappath : NULL};
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "asks"))) e.ask = cg_worker_ask; /* the agent answers */
   if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "collect"))) {
     worker_captures = cJSON_AddObjectToObject(answer, "captures");
@@ -295,7 +256,7 @@ static int worker_check(cJSON *rq, const char *body, size_t blen, cJSON *answer)
   if (rc == CG_OK) {
     struct cg_result res;
     cg_run_check_vetted(p, &e, &res);
-    if (snap) shown_result(&res, snapdir, shown_as);
+    if (snap) cg_worker_shown_result(&res, snapdir, shown_as);
     cJSON_AddItemToObject(answer, "result", cg_result_to_json(&res));
     cg_result_free(&res);
     cJSON *out = cJSON_AddObjectToObject(answer, "handover");
@@ -581,7 +542,7 @@ static void not_started(const struct cg_check_plugin *p, const struct cg_env *en
 /* The request: the check's settings, what it needs handed over, and the files its settings name
  * (read here, where they are readable; their bytes follow the line). */
 static int request(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_collection *snap,
-                   struct cg_buf *q, char *err, size_t errlen) {
+                   const char *shown, const char *file, struct cg_buf *q, char *err, size_t errlen) {
   cJSON *rq = cJSON_CreateObject(), *files = cJSON_AddObjectToObject(rq, "files");
   const cJSON *settings = cg_config_check(env->config, p->name);
   char *data[NKEYS] = {NULL};
@@ -589,6 +550,19 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, co
   int rc = rq && files && settings ? CG_OK : CG_ERR_NOMEM;
   cJSON_AddStringToObject(rq, "check", p->name);
   cJSON_AddItemToObject(rq, "settings", cJSON_Duplicate(settings, true));
+  /* the other checks' settings its judging reads (plugin.h, other_settings), and no others */
+  cJSON *other = cJSON_AddObjectToObject(rq, "other_settings");
+  for (size_t k = 0; p->other_settings && p->other_settings[k]; k++) {
+    char check[64];
+    const char *dot = strchr(p->other_settings[k], '.');
+    if (!dot || (size_t)(dot - p->other_settings[k]) >= sizeof(check)) continue;
+    cg_snprintf(check, sizeof(check), "%.*s", (int)(dot - p->other_settings[k]), p->other_settings[k]);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, check), dot + 1);
+    if (!v) continue;
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(other, check);
+    if (!o) o = cJSON_AddObjectToObject(other, check);
+    cJSON_AddItemToObject(o, dot + 1, cJSON_Duplicate(v, true));
+  }
   cJSON *hand = cJSON_AddObjectToObject(rq, "handover");
   for (size_t k = 0; env->discovery && p->needs && p->needs[k]; k++) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(env->discovery, p->needs[k]);
@@ -601,7 +575,8 @@ static int request(const struct cg_check_plugin *p, const struct cg_env *env, co
   const struct cg_collected *col = env->collected;
   if (snap) { /* the snapshot's files for this check, which it reads as the snapshot's folder */
     cJSON *c = cJSON_AddObjectToObject(rq, "snapshot"), *cf = cJSON_AddArrayToObject(c, "files");
-    cJSON_AddStringToObject(c, "shown_as", env->snapshot);
+    cJSON_AddStringToObject(c, "shown_as", shown);
+    if (file) cJSON_AddStringToObject(c, "file", file); /* one capture file, not a folder */
     for (size_t i = 0; i < snap->view.count; i++) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddItemToArray(cf, o);
@@ -659,34 +634,6 @@ void cg_worker_env(const char **envp, char store[][1100], size_t max) {
   envp[n] = NULL;
 }
 
-/* A snapshot's folder for check p (env->snapshot): its regular files (no link, no folder), read here
- * and not parsed, within what a collection holds. What does not fit is left out and logged, never a
- * reason to judge in this process instead: a snapshot is anyone's (its files decide nothing here). */
-static int snapshot_files(const struct cg_env *env, struct cg_collection *c) {
-  char **names = NULL;
-  size_t n = 0;
-  int rc = cg_dir_list(env->snapshot, &names, &n);
-  if (rc != CG_OK) return rc == CG_ERR_NOMEM ? rc : CG_OK; /* nothing for it: the check says so */
-  for (size_t i = 0; rc == CG_OK && i < n; i++) {
-    char *path = cg_path_join(env->snapshot, names[i]), *data = NULL;
-    size_t len = 0;
-    if (!path) rc = CG_ERR_NOMEM;
-    if (rc == CG_OK && cg_path_is_plain_file(path)) {
-      int frc = c->view.count < CG_COLLECTED_MAX ? cg_file_read(path, CG_COLLECTED_BYTES - c->bytes, &data, &len)
-                                                 : CG_ERR_TOOBIG;
-      if (frc == CG_OK) frc = cg_collection_add(c, names[i], data, len);
-      if (frc == CG_ERR_NOMEM) rc = frc;
-      if (frc != CG_OK)
-        cg_log_warn(env->log, "runner", "snapshot: %s is not judged (%s)", path,
-                    frc == CG_ERR_TOOBIG ? "past 64 files or 64 MiB for one check" : cg_strerror(frc));
-    }
-    cg_free(data);
-    cg_free(path);
-  }
-  cg_dir_list_free(names, n);
-  return rc;
-}
-
 void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *env, const struct cg_worker_user *u,
                          int64_t deadline_ms, struct cg_result *res) {
   char err[512] = "";
@@ -705,8 +652,9 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   cg_buf_init(&q, REQUEST_MAX);
   cg_buf_init(&b, ANSWER_MAX);
   int rc = wdir && exe ? cg_worker_folder(wdir, u, err, sizeof(err)) : CG_ERR_NOMEM;
-  if (rc == CG_OK && env->snapshot) rc = snapshot_files(env, &snap);
-  if (rc == CG_OK) rc = request(p, env, env->snapshot ? &snap : NULL, &q, err, sizeof(err));
+  char *shown = NULL, *file = NULL;
+  if (rc == CG_OK && env->snapshot) rc = cg_worker_snapshot_files(env, &snap, &shown, &file);
+  if (rc == CG_OK) rc = request(p, env, env->snapshot ? &snap : NULL, shown, file, &q, err, sizeof(err));
   if (rc == CG_OK) rc = cg_pipe_open(&qr, &qw, err, sizeof(err));
   if (rc == CG_OK) {
     const char *argv[] = {exe, "__worker", "check", NULL}, *envp[12];
@@ -737,6 +685,8 @@ void cg_run_check_worker(const struct cg_check_plugin *p, const struct cg_env *e
   }
   cg_buf_free(&q);
   cg_collection_free(&snap);
+  cg_free(shown);
+  cg_free(file);
   if (rc != CG_OK) {
     not_started(p, env, NULL, err[0] ? err : cg_strerror(rc), deadline_ms, res);
   } else if (got == 3) {

@@ -67,6 +67,19 @@ int cg_worker_ask(const struct cg_env *env, const char *name, const cJSON *asked
  * CG_OK with its name (at most 1,200 bytes, in name), what it asked (an object, *asked: cJSON_Delete)
  * and the time it wants (*want_ms, 0: none said); CG_ERR_PARSE otherwise. */
 int cg_worker_ask_take(const char *line, size_t len, char *name, size_t namelen, cJSON **asked, int64_t *want_ms);
+/* worker.c: a list {"files": [{"name", "bytes"}]} of plain file names, whose bytes are those of body
+ * in that order, into c; *used: the bytes taken. CG_ERR_PARSE when it is not one. */
+struct cg_collection;
+struct cg_result;
+int cg_worker_take_listed(const cJSON *list, const char *body, size_t blen, struct cg_collection *c, size_t *used);
+/* worker_snapshot.c: another device's capture for a check in the worker. The agent's side: the regular
+ * files (no link, no folder) of the capture env->snapshot names (a folder, or one file and the
+ * captured-at.txt beside it), within what a collection holds, with the folder the copy stands for
+ * (*shown) and the file's name (*file, NULL for a folder); free both. The worker's side: the files
+ * (`snap`, a list) written into dir; and every mention of `from` in res said as `to`. */
+int cg_worker_snapshot_files(const struct cg_env *env, struct cg_collection *c, char **shown, char **file);
+int cg_worker_take_snapshot(const cJSON *snap, const char *body, size_t blen, const char *dir);
+void cg_worker_shown_result(struct cg_result *res, const char *from, const char *to);
 /* The agent's side (worker_ask.c): one request's line, made by env->ask and answered on qw (the
  * worker's standard input) before `end`. CG_OK, or the write's status. */
 int cg_worker_serve_ask(const struct cg_env *env, intptr_t qw, const char *line, size_t len, int64_t end);

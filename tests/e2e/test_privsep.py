@@ -343,10 +343,38 @@ class PrivSep(unittest.TestCase):
         aad = self.check(json.loads(out)["checks"], "aadjoin")
         self.assertEqual((aad["code"], aad["facts"]["worker"]["uid"]), ("AAD_OK", NOBODY), aad)
         self.assertIn("is not judged (past 64 files or 64 MiB for one check)", self.logtext())
+        # one capture a user sent (check NAME --input FILE, or a capture folder) is judged by the worker too
+        sent = os.path.join(self.tmp, "sent")
+        os.makedirs(sent)
+        shutil.copyfile(fixture, os.path.join(sent, "dsreg-from-user.txt"))
+        for given in (os.path.join(sent, "dsreg-from-user.txt"), sent):
+            rc, out, err = test_cli.run("-c", self.cfg, "check", "aadjoin", "--input", given, "--json")
+            one = json.loads(out)
+            self.assertEqual((one["code"], one["facts"]["worker"]["uid"]), ("AAD_OK", NOBODY), one)
+            self.assertEqual(one["facts"]["input"]["path"], given, one["facts"]["input"])
+            self.assertNotIn("snap-", out)
         # without a worker the same verdict
         self.write(user=None, checks={"aadjoin": {"dsregcmd_path": dsreg}})
         rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--input", snap, "--json")
         self.assertEqual(self.check(json.loads(out)["checks"], "aadjoin")["code"], "AAD_OK")
+
+    def test_the_worker_judges_with_the_other_checks_settings_it_reads(self):
+        # aadjoin's verdict depends on clientauth's mode (a fleet that relies on Entra): the worker is
+        # given that setting (plugin.h, other_settings), live and on a capture, and no other check's
+        failed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "aadjoin",
+                              "03-hybrid-join-failed-discover.txt")
+        dsreg = os.path.join(self.tmp, "dsregcmd")
+        with open(dsreg, "w") as f:
+            f.write("#!/bin/sh\nexec cat '%s'\n" % os.path.abspath(failed))
+        os.chmod(dsreg, 0o700)
+        for mode, want in (("entra", "AAD_HYBRID_JOIN_FAILED"), ("auto", "AAD_NOT_NEEDED")):
+            self.write(checks={"aadjoin": {"dsregcmd_path": dsreg}, "clientauth": {"mode": mode}})
+            rc, out, err = test_cli.run("-c", self.cfg, "selftest", "--only", "aadjoin", "--json")
+            aad = self.check(json.loads(out)["checks"], "aadjoin")
+            self.assertEqual((aad["code"], aad["facts"]["worker"]["uid"]), (want, NOBODY), (mode, aad["summary"]))
+            rc, out, err = test_cli.run("-c", self.cfg, "check", "aadjoin", "--input", failed, "--json")
+            one = json.loads(out)
+            self.assertEqual((one["code"], one["facts"]["worker"]["uid"]), (want, NOBODY), (mode, one["summary"]))
 
     def test_the_worker_judges_only_what_the_agent_collected(self):
         # the worker's side of a collect + judge check, fed requests directly: it never reads the

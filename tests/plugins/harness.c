@@ -23,6 +23,9 @@ int cgt_run_check(const char *check, const char *input, const cJSON *sets, struc
   memset(&cfg, 0, sizeof(cfg));
   int rc = cg_config_load_text(&cfg, cgt_config_text, strlen(cgt_config_text), "test.json", &ov, err, sizeof(err));
   if (rc == CG_OK) {
+    /* the check itself, in this process: a worker would be this test program started again */
+    cg_free(cfg.unprivileged_user);
+    cfg.unprivileged_user = NULL;
     cJSON *disc = cJSON_CreateObject();
     /* as `cmgdiag check NAME --input PATH` runs it: its providers judge the same capture first */
     struct cg_env env = {.config = &cfg, .discovery = disc, .snapshot = input};

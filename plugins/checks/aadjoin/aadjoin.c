@@ -504,10 +504,14 @@ static const struct cg_device_fact aadjoin_device[] = {
 /* a domain name where the GUID belongs would fail every device (docs/checks/aadjoin.md) */
 static const struct cg_setting_meaning aadjoin_meanings[] = {{"expected_tenant_id", cg_meaning_guid}, {NULL, NULL}};
 
+/* whether the fleet relies on Entra (verdict): clientauth's mode */
+static const char *const aadjoin_other_settings[] = {"clientauth.mode", NULL};
+
 const struct cg_check_plugin cg_check_aadjoin = {
     .meanings = aadjoin_meanings,
     .device_facts = aadjoin_device,
     .provides = aadjoin_provides,
+    .other_settings = aadjoin_other_settings,
     .name = "aadjoin",
     .description = "Entra ID join state from dsregcmd /status: can the device get a device token for the CMG",
     .platforms = CG_PLATFORM_WINDOWS,
