@@ -41,9 +41,7 @@ void cg_collection_free(struct cg_collection *c) {
   memset(c, 0, sizeof(*c));
 }
 
-/* allow while a check collects: the request is kept for its run, with what collect prepared. */
-static int collection_allow(const struct cg_env *env, const char *name, cg_agent_request_fn fn, const cJSON *prepared) {
-  struct cg_collection *c = env->capture_user;
+int cg_collection_permit(struct cg_collection *c, const char *name, cg_agent_request_fn fn, const cJSON *prepared) {
   if (c->npermits == CG_PERMITS_MAX || strlen(name) > 1200) return CG_ERR_TOOBIG;
   for (size_t i = 0; i < c->npermits; i++)
     if (!strcmp(c->permits[i].name, name)) return CG_OK; /* allowed already: still once */
@@ -59,6 +57,11 @@ static int collection_allow(const struct cg_env *env, const char *name, cg_agent
   }
   c->npermits++;
   return CG_OK;
+}
+
+/* allow while a check collects: the request is kept for its run, with what collect prepared. */
+static int collection_allow(const struct cg_env *env, const char *name, cg_agent_request_fn fn, const cJSON *prepared) {
+  return cg_collection_permit(env->capture_user, name, fn, prepared);
 }
 
 int cg_collection_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,

@@ -189,13 +189,9 @@ static int job_take_collection(struct job *j, const struct cg_env *env) {
   if (env->ask == cg_collection_ask) { /* the requests collect allowed, and which were made */
     const struct cg_collection *from = env->ask_user;
     for (size_t i = 0; i < from->npermits; i++) {
-      struct cg_permit *pm = &j->col.permits[j->col.npermits];
-      pm->name = cg_strdup(from->permits[i].name);
-      pm->prepared = cJSON_Duplicate(from->permits[i].prepared, true);
-      pm->fn = from->permits[i].fn;
-      pm->used = from->permits[i].used;
-      j->col.npermits++;
-      if (!pm->name || !pm->prepared) return CG_ERR_NOMEM;
+      int rc = cg_collection_permit(&j->col, from->permits[i].name, from->permits[i].fn, from->permits[i].prepared);
+      if (rc != CG_OK) return rc;
+      j->col.permits[j->col.npermits - 1].used = from->permits[i].used;
     }
     j->env.ask_user = &j->col;
   }
@@ -536,13 +532,11 @@ int cg_run_checks(const struct cg_env *env, const char *only, int64_t deadline_m
     } else if (backoff_before(all[i], b, &rs[k])) {
       bool capture = cJSON_GetStringValue(
                          cJSON_GetObjectItemCaseSensitive(cg_config_check(env->config, all[i]->name), "input")) != NULL;
-      char untrusted[300];
       if (worker && all[i]->collect && !capture) /* reads the device here, judges in the worker */
         cg_run_check_collected(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (env->snapshot && can_drop && all[i]->source &&
-               (cg_path_is_plain_file(env->snapshot) || cg_path_is_plain_dir(env->snapshot)) &&
-               cg_config_check_files_trusted(env->config, all[i]->name, untrusted, sizeof(untrusted)) == CG_OK)
-        cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]); /* another device's capture */
+               (cg_path_is_plain_file(env->snapshot) || cg_path_is_plain_dir(env->snapshot)))
+        cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]); /* another device's capture (it vets the files) */
       else if (worker && all[i]->unprivileged)
         cg_run_check_worker(all[i], env, &wu, deadline_ms, &rs[k]);
       else if (deadline_ms > 0)

@@ -61,6 +61,9 @@ struct cg_collection {
 /* Takes one capture (a copy; name and data NUL-terminated). CG_ERR_TOOBIG past the limits above. */
 int cg_collection_add(struct cg_collection *c, const char *name, const void *data, size_t len);
 void cg_collection_free(struct cg_collection *c);
+/* Allows the request `name` once in this run (cg_collect_allow's keeping), `prepared` copied; allowed
+ * already is CG_OK. CG_ERR_TOOBIG past CG_PERMITS_MAX or a name past 1,200 bytes. */
+int cg_collection_permit(struct cg_collection *c, const char *name, cg_agent_request_fn fn, const cJSON *prepared);
 /* The agent's side of cg_ask_agent (env->ask, env->ask_user a cg_collection): the request allowed
  * under `name` and not made yet, made now. CG_ERR_ACCESS when it was not allowed or was made already. */
 int cg_collection_ask(const struct cg_env *env, const char *name, const cJSON *asked, int64_t left_ms,

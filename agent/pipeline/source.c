@@ -99,7 +99,7 @@ static int read_folder(struct reading *r, const char *dir, size_t *listed) {
   return rc;
 }
 
-static const char *base_name(const char *path) {
+const char *cg_capture_base_name(const char *path) {
   const char *b = path;
   for (const char *c = path; *c; c++)
     if (*c == '/' || *c == '\\') b = c + 1;
@@ -112,7 +112,7 @@ void cg_capture_time(const char *input, char *out, size_t outlen) {
   if (cg_path_kind(input) == CG_PATH_DIR) {
     dir = cg_strdup(input);
   } else {
-    const char *b = base_name(input);
+    const char *b = cg_capture_base_name(input);
     dir = b > input ? cg_strndup(input, (size_t)(b - input)) : cg_strdup(".");
   }
   char *path = dir ? cg_path_join(dir, "captured-at.txt") : NULL, *raw = NULL, *text = NULL;
@@ -150,7 +150,7 @@ int cg_source_read(const struct cg_check_plugin *p, void *ctx, const struct cg_e
   int rc = CG_OK;
   size_t listed = 1;
   if (k == CG_PATH_FILE && file_ok) {
-    rc = one_file(&r, in, base_name(in));
+    rc = one_file(&r, in, cg_capture_base_name(in));
   } else if (k == CG_PATH_DIR && dir_ok) {
     rc = read_folder(&r, in, &listed);
   } else {

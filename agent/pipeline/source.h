@@ -12,6 +12,8 @@
  * input file), written by the capture commands of the docs; "" when there is none or it is not a
  * time. */
 void cg_capture_time(const char *input, char *out, size_t outlen);
+/* The file name of a capture's path (after its last / or \\). */
+const char *cg_capture_base_name(const char *path);
 
 int cg_source_read(const struct cg_check_plugin *p, void *ctx, const struct cg_env *env, struct cg_result *res,
                    bool *decided);

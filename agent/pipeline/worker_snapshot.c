@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "runner.h"
+#include "source.h"
 #include "worker.h"
 #include "platform/fs.h"
 #include "platform/sys.h"
@@ -94,10 +95,7 @@ int cg_worker_snapshot_files(const struct cg_env *env, struct cg_collection *c, 
   *file = NULL;
   if (cg_path_is_plain_file(env->snapshot)) {
     *shown = cg_path_dirname(env->snapshot);
-    const char *b = env->snapshot + strlen(env->snapshot);
-    while (b > env->snapshot && b[-1] != '/' && b[-1] != '\\')
-      b--;
-    *file = cg_strdup(b);
+    *file = cg_strdup(cg_capture_base_name(env->snapshot));
     if (!*shown || !*file) return CG_ERR_NOMEM;
     int rc = snapshot_file(env, c, *shown, *file);
     if (rc == CG_OK && cg_strcasecmp(*file, "captured-at.txt")) rc = snapshot_file(env, c, *shown, "captured-at.txt");

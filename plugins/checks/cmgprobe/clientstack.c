@@ -212,6 +212,23 @@ static size_t body_cap(const struct probe_ctx *c) {
                                                                           : CG_AGENT_ANSWER_MAX;
 }
 
+/* The client's MP list request to the CMG of p, as WinHTTP makes it (url and addr: its storage). */
+static void request_of(const struct probe *p, const char *path, const char *thumbprint, struct probe_winhttp_req *rq,
+                       char *url, size_t urllen, char *addr, size_t addrlen) {
+  cg_snprintf(url, urllen, "%s/%s", p->base, path);
+  resolved_address(p->c, p->host, p->port, addr, addrlen);
+  *rq = (struct probe_winhttp_req){.url = url,
+                                   .host = p->host,
+                                   .address = addr[0] ? addr : NULL,
+                                   .proxy = p->proxy && *p->proxy ? p->proxy : NULL,
+                                   .ca_file = p->c->ca_file,
+                                   .thumbprint = thumbprint,
+                                   .port = p->port,
+                                   .revocation = p->crl_enforced && p->c->check_revocation,
+                                   .timeout_ms = probe_remaining(p),
+                                   .max_body = body_cap(p->c)};
+}
+
 static const char *jstr(const cJSON *o, const char *k) {
   return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
 }
@@ -255,20 +272,19 @@ static void ask_name(const struct probe *p, char *out, size_t outlen) {
 }
 
 int probe_allow_winhttp(struct probe *p, const char *thumbprint) {
-  const struct probe_ctx *c = p->c;
   char url[1400], addr[80], name[1100];
-  cg_snprintf(url, sizeof(url), "%s/%s", p->base, mp_path(c));
-  resolved_address(c, p->host, p->port, addr, sizeof(addr));
-  cJSON *pr = cJSON_CreateObject();
-  cJSON_AddStringToObject(pr, "url", url);
-  cJSON_AddStringToObject(pr, "host", p->host);
-  cJSON_AddNumberToObject(pr, "port", (double)p->port);
-  if (addr[0]) cJSON_AddStringToObject(pr, "address", addr);
-  if (p->proxy && *p->proxy) cJSON_AddStringToObject(pr, "proxy", p->proxy); /* stays in the agent's process */
-  if (c->ca_file) cJSON_AddStringToObject(pr, "ca_file", c->ca_file);
+  struct probe_winhttp_req rq;
+  request_of(p, mp_path(p->c), thumbprint, &rq, url, sizeof(url), addr, sizeof(addr));
+  cJSON *pr = cJSON_CreateObject(); /* it stays in the agent's process, with the proxy's credentials */
+  cJSON_AddStringToObject(pr, "url", rq.url);
+  cJSON_AddStringToObject(pr, "host", rq.host);
+  cJSON_AddNumberToObject(pr, "port", (double)rq.port);
+  if (rq.address) cJSON_AddStringToObject(pr, "address", rq.address);
+  if (rq.proxy) cJSON_AddStringToObject(pr, "proxy", rq.proxy);
+  if (rq.ca_file) cJSON_AddStringToObject(pr, "ca_file", rq.ca_file);
   cJSON_AddStringToObject(pr, "thumbprint", thumbprint);
-  cJSON_AddNumberToObject(pr, "timeout_ms", (double)c->timeout_ms);
-  cJSON_AddNumberToObject(pr, "max_body", (double)body_cap(c));
+  cJSON_AddNumberToObject(pr, "timeout_ms", (double)p->c->timeout_ms); /* the most; the worker asks for less */
+  cJSON_AddNumberToObject(pr, "max_body", (double)rq.max_body);
   ask_name(p, name, sizeof(name));
   int rc = cg_collect_allow(p->env, name, winhttp_for_worker, pr);
   cJSON_Delete(pr);
@@ -334,18 +350,8 @@ int probe_winhttp(struct probe *p, const char *path, const char *thumbprint, str
     rc = asked_of_agent(p, w, &body, &len);
   } else {
     char url[1400], addr[80];
-    cg_snprintf(url, sizeof(url), "%s/%s", p->base, path);
-    resolved_address(p->c, p->host, p->port, addr, sizeof(addr));
-    struct probe_winhttp_req rq = {.url = url,
-                                   .host = p->host,
-                                   .address = addr[0] ? addr : NULL,
-                                   .proxy = p->proxy,
-                                   .ca_file = p->c->ca_file,
-                                   .thumbprint = thumbprint,
-                                   .port = p->port,
-                                   .revocation = p->crl_enforced && p->c->check_revocation,
-                                   .timeout_ms = probe_remaining(p),
-                                   .max_body = body_cap(p->c)};
+    struct probe_winhttp_req rq;
+    request_of(p, path, thumbprint, &rq, url, sizeof(url), addr, sizeof(addr));
     rc = probe_winhttp_request(&rq, w, &body, &len);
   }
   if (rc >= 0) take_mplist(w, body, len);
